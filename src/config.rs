@@ -1,0 +1,604 @@
+//! Settings: what sendwatch is told to do, where it is told from, and whether it makes sense.
+//!
+//! Layers, later wins: the built-in example (`config/sendwatch.toml`, compiled in) → the file
+//! given with `--config` (or `$SENDWATCH_CONFIG`) → `SENDWATCH__SECTION__KEY` environment
+//! variables. [`Settings::validate`] is pure: it checks every key and names the one at fault;
+//! [`Settings::resolve_secrets`] then reads `*_file` secrets and systemd credentials.
+//!
+//! Owns: the settings types, layering, validation. Must not: open connections or fetch.
+
+mod secret;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::kpi::Month;
+pub use secret::{SecretSpec, redact_url};
+
+/// The complete, commented example for the Sefton plan; the first configuration layer.
+pub const EXAMPLE: &str = include_str!("../config/sendwatch.toml");
+
+/// Environment variable naming the override file when `--config` is not given.
+pub const CONFIG_ENV: &str = "SENDWATCH_CONFIG";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration is invalid:\n{}", .0.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Issue>),
+}
+
+/// One problem with one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Issue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub general: General,
+    pub store: StoreSettings,
+    pub delivery: DeliverySettings,
+    pub rag: RagSettings,
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceSettings>,
+    #[serde(default)]
+    pub sub_groups: BTreeMap<String, SubGroup>,
+    #[serde(default)]
+    pub kpis: BTreeMap<String, KpiSettings>,
+    #[serde(default)]
+    pub jobs: BTreeMap<String, JobSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct General {
+    /// IANA zone the cron expressions are read in.
+    pub time_zone: String,
+    /// Name of the area in subjects and report headers.
+    pub area: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`. Treated as a secret
+    /// because a PostgreSQL URL may carry a password.
+    pub url: SecretString,
+    pub password: Option<SecretString>,
+    pub password_file: Option<PathBuf>,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    5
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryMode {
+    /// Write each email as an `.eml` file into `delivery.folder`.
+    Folder,
+    /// Send over SMTP with `delivery.smtp`.
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    pub mode: DeliveryMode,
+    pub folder: PathBuf,
+    pub from: String,
+    #[serde(default = "default_subject_prefix")]
+    pub subject_prefix: String,
+    pub smtp: SmtpSettings,
+}
+
+fn default_subject_prefix() -> String {
+    "[sendwatch]".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// STARTTLS required (port 587). The default.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Plain text; allowed only when the host is a loopback address.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    #[serde(default = "default_tls")]
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub password_file: Option<PathBuf>,
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_tls() -> SmtpTls {
+    SmtpTls::Starttls
+}
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RagSettings {
+    /// Percentage points below (or above, for lower-is-better) target still rated Amber.
+    pub amber_tolerance: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtractKind {
+    /// The EHCP needs-assessment tracker.
+    Tracker,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSettings {
+    pub kind: ExtractKind,
+    /// `http://`, `https://`, `file://` URL or a local path (relative to the working directory).
+    pub url: String,
+    #[serde(default = "default_source_timeout")]
+    pub timeout_secs: u64,
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub password_file: Option<PathBuf>,
+    pub bearer_token: Option<SecretString>,
+    pub bearer_token_file: Option<PathBuf>,
+}
+
+fn default_source_timeout() -> u64 {
+    60
+}
+fn default_max_bytes() -> u64 {
+    256 * 1024 * 1024
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubGroup {
+    /// The sub-group's name as the board uses it.
+    pub name: String,
+    /// Email addresses of the owners who receive its exception reports.
+    pub owners: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// % of new EHCPs issued within 20 weeks (140 days) of the request (KPI 1/2, 1/2a).
+    #[serde(rename = "ehcp_within_20_weeks")]
+    EhcpWithin20Weeks,
+    /// % of health advice returned within 6 weeks (42 days) of the LA's request (KPI 1/5).
+    #[serde(rename = "health_advice_within_6_weeks")]
+    HealthAdviceWithin6Weeks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// Cases counted in the month their clock stopped (plan issued, advice returned): the
+    /// published reading ("plans finalised in the month").
+    #[default]
+    Completed,
+    /// Cases counted in the month their clock started (request received, advice requested).
+    Started,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    #[default]
+    Higher,
+    Lower,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiSettings {
+    pub title: String,
+    pub measure: Measure,
+    pub source: String,
+    /// Key of the owning sub-group in `[sub_groups]`.
+    pub owner: String,
+    #[serde(default)]
+    pub basis: Basis,
+    #[serde(default)]
+    pub better: Better,
+    /// Only cases whose clock started on or after this date (e.g. 2020-01-01 for KPI 1/2a).
+    pub started_from: Option<NaiveDate>,
+    /// The baseline as the plan states it.
+    pub baseline: String,
+    pub baseline_value: Option<f64>,
+    pub amber_tolerance: Option<f64>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub milestones: Vec<MilestoneSettings>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneSettings {
+    /// First month (`YYYY-MM`) this target is in force; it stays in force until the next.
+    pub from: String,
+    pub target: f64,
+    /// The milestone as printed in the plan, e.g. "Oct-20: 50% or national average".
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// Five-field cron expression, read in `general.time_zone`.
+    pub cron: String,
+    pub sources: Vec<String>,
+    /// KPIs to evaluate; default: every enabled KPI fed by one of the job's sources.
+    pub kpis: Option<Vec<String>>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+/// Where the layers come from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The override file (`--config`).
+    pub file: Option<PathBuf>,
+    /// Read `SENDWATCH__*` variables (off in tests that must not see the caller's environment).
+    pub env: bool,
+}
+
+impl Settings {
+    /// Layer, deserialize, validate and resolve secrets.
+    pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
+        let mut settings = Self::load_unchecked(sources)?;
+        settings.validate()?;
+        settings.resolve_secrets()?;
+        Ok(settings)
+    }
+
+    /// Layer and deserialize only.
+    pub fn load_unchecked(sources: &Sources) -> Result<Settings, ConfigError> {
+        use config::{Config, Environment, File, FileFormat};
+        let mut builder = Config::builder().add_source(File::from_str(EXAMPLE, FileFormat::Toml));
+        if let Some(path) = &sources.file {
+            builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
+        }
+        if sources.env {
+            builder = builder.add_source(
+                Environment::with_prefix("SENDWATCH")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            );
+        }
+        Ok(builder.build()?.try_deserialize()?)
+    }
+
+    /// Check every key; pure (no I/O). Collects all issues rather than stopping at the first.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut issues = Vec::new();
+        let mut bad = |key: String, message: String| issues.push(Issue { key, message });
+
+        if self.general.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            bad(
+                "general.time_zone".into(),
+                format!("`{}` is not an IANA time zone", self.general.time_zone),
+            );
+        }
+
+        let url = self.store.url.expose_secret();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            bad(
+                "store.url".into(),
+                "must start with sqlite: or postgres://".into(),
+            );
+        }
+        if self.store.max_connections == 0 {
+            bad("store.max_connections".into(), "must be at least 1".into());
+        }
+        secret::check_pair(&mut bad, "store.password", &self.store.password, &self.store.password_file);
+
+        let d = &self.delivery;
+        if d.from.parse::<lettre::message::Mailbox>().is_err() {
+            bad("delivery.from".into(), format!("`{}` is not an email address", d.from));
+        }
+        if d.mode == DeliveryMode::Folder && d.folder.as_os_str().is_empty() {
+            bad("delivery.folder".into(), "must name a folder".into());
+        }
+        if d.mode == DeliveryMode::Smtp {
+            if d.smtp.host.trim().is_empty() {
+                bad("delivery.smtp.host".into(), "must not be empty".into());
+            }
+            if d.smtp.port == 0 {
+                bad("delivery.smtp.port".into(), "must not be 0".into());
+            }
+            if d.smtp.tls == SmtpTls::None && !is_loopback_host(&d.smtp.host) {
+                bad(
+                    "delivery.smtp.tls".into(),
+                    format!(
+                        "\"none\" (plain text) is allowed only for a loopback host, not `{}`",
+                        d.smtp.host
+                    ),
+                );
+            }
+            if d.smtp.password.is_some() || d.smtp.password_file.is_some() {
+                if d.smtp.username.is_none() {
+                    bad("delivery.smtp.username".into(), "a password is set but no username".into());
+                }
+            }
+        }
+        secret::check_pair(&mut bad, "delivery.smtp.password", &d.smtp.password, &d.smtp.password_file);
+        if !(0.0..=100.0).contains(&self.rag.amber_tolerance) {
+            bad("rag.amber_tolerance".into(), "must be between 0 and 100".into());
+        }
+
+        for (name, s) in &self.sources {
+            let key = format!("sources.{name}");
+            if !valid_name(name) {
+                bad(key.clone(), "names use letters, digits, '-' and '_' only".into());
+            }
+            if let Err(e) = crate::source::Location::parse(&s.url) {
+                bad(format!("{key}.url"), e.to_string());
+            }
+            if s.timeout_secs == 0 {
+                bad(format!("{key}.timeout_secs"), "must be at least 1".into());
+            }
+            secret::check_pair(&mut bad, &format!("{key}.password"), &s.password, &s.password_file);
+            secret::check_pair(
+                &mut bad,
+                &format!("{key}.bearer_token"),
+                &s.bearer_token,
+                &s.bearer_token_file,
+            );
+            let has_password = s.password.is_some() || s.password_file.is_some();
+            if has_password && s.username.is_none() {
+                bad(format!("{key}.username"), "a password is set but no username".into());
+            }
+        }
+
+        for (name, g) in &self.sub_groups {
+            let key = format!("sub_groups.{name}");
+            if g.owners.is_empty() {
+                bad(format!("{key}.owners"), "needs at least one address".into());
+            }
+            for (i, o) in g.owners.iter().enumerate() {
+                if o.parse::<lettre::message::Mailbox>().is_err() {
+                    bad(format!("{key}.owners[{i}]"), format!("`{o}` is not an email address"));
+                }
+            }
+        }
+
+        for (id, k) in &self.kpis {
+            let key = format!("kpis.\"{id}\"");
+            match self.sources.get(&k.source) {
+                None => bad(format!("{key}.source"), format!("no source named `{}`", k.source)),
+                Some(s) if s.kind != ExtractKind::Tracker => bad(
+                    format!("{key}.source"),
+                    format!("measure {:?} needs a tracker extract", k.measure),
+                ),
+                Some(_) => {}
+            }
+            if !self.sub_groups.contains_key(&k.owner) {
+                bad(format!("{key}.owner"), format!("no sub-group named `{}`", k.owner));
+            }
+            if let Some(t) = k.amber_tolerance
+                && !(0.0..=100.0).contains(&t)
+            {
+                bad(format!("{key}.amber_tolerance"), "must be between 0 and 100".into());
+            }
+            let mut last: Option<Month> = None;
+            for (i, m) in k.milestones.iter().enumerate() {
+                let mkey = format!("{key}.milestones[{i}]");
+                match m.from.parse::<Month>() {
+                    Err(e) => bad(format!("{mkey}.from"), e.to_string()),
+                    Ok(month) => {
+                        if last.is_some_and(|l| month <= l) {
+                            bad(format!("{mkey}.from"), "milestones must be in date order".into());
+                        }
+                        last = Some(month);
+                    }
+                }
+                if !m.target.is_finite() || m.target < 0.0 {
+                    bad(format!("{mkey}.target"), "must be a number of 0 or more".into());
+                }
+            }
+        }
+
+        for (name, j) in &self.jobs {
+            let key = format!("jobs.{name}");
+            if !valid_name(name) {
+                bad(key.clone(), "names use letters, digits, '-' and '_' only".into());
+            }
+            if let Err(e) = crate::schedule::parse_cron(&j.cron) {
+                bad(format!("{key}.cron"), e.to_string());
+            }
+            if j.sources.is_empty() {
+                bad(format!("{key}.sources"), "needs at least one source".into());
+            }
+            for s in &j.sources {
+                if !self.sources.contains_key(s) {
+                    bad(format!("{key}.sources"), format!("no source named `{s}`"));
+                }
+            }
+            for k in j.kpis.iter().flatten() {
+                if !self.kpis.contains_key(k) {
+                    bad(format!("{key}.kpis"), format!("no KPI named `{k}`"));
+                }
+            }
+        }
+
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(issues))
+        }
+    }
+
+    /// Fill secrets from `*_file` paths or `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`).
+    pub fn resolve_secrets(&mut self) -> Result<(), ConfigError> {
+        let creds = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+        let creds = creds.as_deref();
+        let mut issues = Vec::new();
+        let mut resolve = |spec: SecretSpec<'_>| {
+            if let Err(issue) = spec.resolve(creds) {
+                issues.push(issue);
+            }
+        };
+        resolve(SecretSpec {
+            key: "store.password",
+            credential: "store_password".into(),
+            value: &mut self.store.password,
+            file: &self.store.password_file,
+        });
+        resolve(SecretSpec {
+            key: "delivery.smtp.password",
+            credential: "smtp_password".into(),
+            value: &mut self.delivery.smtp.password,
+            file: &self.delivery.smtp.password_file,
+        });
+        for (name, s) in self.sources.iter_mut() {
+            resolve(SecretSpec {
+                key: "sources.*.password",
+                credential: format!("source_{name}_password"),
+                value: &mut s.password,
+                file: &s.password_file,
+            });
+            resolve(SecretSpec {
+                key: "sources.*.bearer_token",
+                credential: format!("source_{name}_token"),
+                value: &mut s.bearer_token,
+                file: &s.bearer_token_file,
+            });
+        }
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(issues))
+        }
+    }
+
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.general.time_zone.parse().unwrap_or(chrono_tz::Europe::London)
+    }
+
+    /// The KPIs a job evaluates, in id order.
+    pub fn job_kpis(&self, job: &JobSettings) -> Vec<(&str, &KpiSettings)> {
+        self.kpis
+            .iter()
+            .filter(|(id, k)| match &job.kpis {
+                Some(list) => list.iter().any(|x| x == *id),
+                None => k.enabled && job.sources.contains(&k.source),
+            })
+            .map(|(id, k)| (id.as_str(), k))
+            .collect()
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// True for `localhost` and loopback IP literals, the only hosts plain SMTP may go to.
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The override file named by `--config`, else `$SENDWATCH_CONFIG`.
+pub fn override_file(cli: Option<&Path>) -> Option<PathBuf> {
+    cli.map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(CONFIG_ENV).map(PathBuf::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> Settings {
+        Settings::load_unchecked(&Sources::default()).expect("example parses")
+    }
+
+    #[test]
+    fn the_example_is_valid() {
+        example().validate().expect("example validates");
+    }
+
+    #[test]
+    fn plain_smtp_to_a_remote_host_is_rejected_with_its_key() {
+        let mut s = example();
+        s.delivery.mode = DeliveryMode::Smtp;
+        s.delivery.smtp.host = "smtp.example.org".into();
+        s.delivery.smtp.tls = SmtpTls::None;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("delivery.smtp.tls"), "{err}");
+        s.delivery.smtp.host = "127.0.0.1".into();
+        s.validate().expect("loopback plain SMTP is allowed");
+    }
+
+    #[test]
+    fn unknown_owner_and_bad_milestone_are_named() {
+        let mut s = example();
+        let k = s.kpis.get_mut("1/5").expect("1/5 in example");
+        k.owner = "nobody".into();
+        k.milestones[0].from = "2019-13".into();
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("kpis.\"1/5\".owner"), "{err}");
+        assert!(err.contains("kpis.\"1/5\".milestones[0].from"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let mut s = example();
+        s.delivery.smtp.password = Some(SecretString::from("hunter2-very-secret"));
+        s.store.url = SecretString::from("postgres://u:pg-pass-123@localhost/db");
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("hunter2-very-secret"));
+        assert!(!dbg.contains("pg-pass-123"));
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback_host("localhost"));
+        assert!(is_loopback_host("127.0.0.1"));
+        assert!(is_loopback_host("[::1]"));
+        assert!(!is_loopback_host("mail.example.org"));
+        assert!(!is_loopback_host("10.0.0.1"));
+    }
+}

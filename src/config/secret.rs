@@ -1,0 +1,123 @@
+//! Secrets in settings: inline, `*_file`, or a systemd credential; never printed.
+//!
+//! Owns: the "at most one of X and X_file" rule, reading secret files (trailing newline
+//! trimmed), the `$CREDENTIALS_DIRECTORY` fallback, and redacting URLs for logs.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+
+use super::Issue;
+
+/// Reject a secret given both inline and as a file.
+pub(super) fn check_pair(
+    bad: &mut impl FnMut(String, String),
+    key: &str,
+    value: &Option<SecretString>,
+    file: &Option<PathBuf>,
+) {
+    if value.is_some() && file.is_some() {
+        bad(key.to_string(), format!("give at most one of {key} and {key}_file"));
+    }
+}
+
+/// One secret to resolve: where it may come from and where it goes.
+pub struct SecretSpec<'a> {
+    /// Key for error messages, e.g. `delivery.smtp.password`.
+    pub key: &'a str,
+    /// File name looked up in `$CREDENTIALS_DIRECTORY` when neither value nor file is set.
+    pub credential: String,
+    pub value: &'a mut Option<SecretString>,
+    pub file: &'a Option<PathBuf>,
+}
+
+impl SecretSpec<'_> {
+    pub fn resolve(self, credentials_dir: Option<&Path>) -> Result<(), Issue> {
+        if self.value.is_some() {
+            return Ok(());
+        }
+        let path = match (self.file, credentials_dir) {
+            (Some(f), _) => f.clone(),
+            (None, Some(dir)) if dir.join(&self.credential).is_file() => dir.join(&self.credential),
+            _ => return Ok(()),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| Issue {
+            key: format!("{}_file", self.key),
+            message: format!("cannot read {}: {e}", path.display()),
+        })?;
+        let trimmed = text.strip_suffix('\n').unwrap_or(&text);
+        let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
+        *self.value = Some(SecretString::from(trimmed.to_string()));
+        Ok(())
+    }
+}
+
+/// A URL fit for a log line: any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn file_secret_is_trimmed_of_one_trailing_newline() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("pw");
+        std::fs::write(&f, "s3cret \r\n").expect("write");
+        let mut value = None;
+        SecretSpec { key: "k", credential: "x".into(), value: &mut value, file: &Some(f) }
+            .resolve(None)
+            .expect("resolves");
+        assert_eq!(value.expect("set").expose_secret(), "s3cret ");
+    }
+
+    #[test]
+    fn credentials_directory_is_the_fallback() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("smtp_password"), "from-systemd\n").expect("write");
+        let mut value = None;
+        SecretSpec { key: "k", credential: "smtp_password".into(), value: &mut value, file: &None }
+            .resolve(Some(dir.path()))
+            .expect("resolves");
+        assert_eq!(value.expect("set").expose_secret(), "from-systemd");
+    }
+
+    #[test]
+    fn missing_secret_file_names_the_key() {
+        let mut value = None;
+        let issue = SecretSpec {
+            key: "delivery.smtp.password",
+            credential: "smtp_password".into(),
+            value: &mut value,
+            file: &Some(PathBuf::from("/nonexistent/pw")),
+        }
+        .resolve(None)
+        .unwrap_err();
+        assert_eq!(issue.key, "delivery.smtp.password_file");
+    }
+
+    #[test]
+    fn urls_lose_their_password() {
+        assert_eq!(
+            redact_url("postgres://app:topsecret@db.local:5432/sw"),
+            "postgres://app:***@db.local:5432/sw"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

@@ -1,0 +1,109 @@
+//! Monthly numerators and denominators for each measure.
+//!
+//! KPI 1/2 and 1/2a: on time = final plan − request ≤ 140 days (20 weeks).
+//! KPI 1/5: on time = advice returned − advice requested ≤ 42 days (6 weeks); only returned
+//! advice is counted, as the plan defines it (DOMAIN 2.3); advice still out is reported apart.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::Month;
+use crate::config::{Basis, Measure};
+use crate::load::TrackerCase;
+
+/// Statutory limit from request to final EHC plan.
+pub const EHCP_LIMIT_DAYS: i64 = 140;
+/// Limit from the LA's request for health advice to its return.
+pub const HEALTH_ADVICE_LIMIT_DAYS: i64 = 42;
+
+/// Cases on time out of cases counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Count {
+    pub numerator: u64,
+    pub denominator: u64,
+}
+
+impl Count {
+    /// The percentage, or `None` when nothing was counted ("no data", never 0).
+    pub fn percent(&self) -> Option<f64> {
+        // Multiply first so that whole-number results are exact (1500/100, not 0.15*100).
+        (self.denominator > 0).then(|| self.numerator as f64 * 100.0 / self.denominator as f64)
+    }
+}
+
+/// Counts per month, plus the cases still open past the limit at the data's as-of date.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MonthlyCounts {
+    pub by_month: BTreeMap<Month, Count>,
+    pub overdue_open: u64,
+}
+
+/// The clock of one case for one measure: when it started, when it stopped (if it has).
+struct Clock {
+    start: NaiveDate,
+    stop: Option<NaiveDate>,
+    /// Still running (not closed without stopping the clock).
+    open: bool,
+}
+
+fn clock(measure: Measure, c: &TrackerCase) -> Option<Clock> {
+    match measure {
+        Measure::EhcpWithin20Weeks => Some(Clock {
+            start: c.request_received,
+            stop: c.final_plan_issued,
+            open: c.final_plan_issued.is_none() && c.status.is_open(),
+        }),
+        Measure::HealthAdviceWithin6Weeks => c.health_advice_requested.map(|start| Clock {
+            start,
+            stop: c.health_advice_returned,
+            open: c.health_advice_returned.is_none(),
+        }),
+    }
+}
+
+fn limit_days(measure: Measure) -> i64 {
+    match measure {
+        Measure::EhcpWithin20Weeks => EHCP_LIMIT_DAYS,
+        Measure::HealthAdviceWithin6Weeks => HEALTH_ADVICE_LIMIT_DAYS,
+    }
+}
+
+/// Count every case into its month.
+///
+/// `Basis::Completed` counts a case in the month its clock stopped. `Basis::Started` counts it
+/// in the month its clock started, and also counts cases still open and already past the limit
+/// at `as_of` (they are known to be late), so recent months are not flattered by survivorship.
+pub fn monthly_counts(
+    measure: Measure,
+    basis: Basis,
+    started_from: Option<NaiveDate>,
+    cases: &[TrackerCase],
+    as_of: NaiveDate,
+) -> MonthlyCounts {
+    let limit = limit_days(measure);
+    let mut out = MonthlyCounts::default();
+    for case in cases {
+        let Some(clock) = clock(measure, case) else { continue };
+        if started_from.is_some_and(|from| clock.start < from) {
+            continue;
+        }
+        let overdue_now = clock.open && (as_of - clock.start).num_days() > limit;
+        if overdue_now {
+            out.overdue_open += 1;
+        }
+        let (month, on_time) = match (basis, clock.stop) {
+            (Basis::Completed, Some(stop)) => (Month::of(stop), (stop - clock.start).num_days() <= limit),
+            (Basis::Completed, None) => continue,
+            (Basis::Started, Some(stop)) => (Month::of(clock.start), (stop - clock.start).num_days() <= limit),
+            (Basis::Started, None) if overdue_now => (Month::of(clock.start), false),
+            (Basis::Started, None) => continue,
+        };
+        let count = out.by_month.entry(month).or_default();
+        count.denominator += 1;
+        if on_time {
+            count.numerator += 1;
+        }
+    }
+    out
+}

@@ -1,0 +1,18 @@
+//! sendwatch: watches a local area's SEND improvement plan.
+//!
+//! The pipeline: [`source`] (fetch) → [`load`] (parse, validate) → [`store`] (swap in) →
+//! [`kpi`] (compute, rate) → [`notify`] (group, render, deliver). [`job`] runs it once;
+//! [`schedule`] and [`daemon`] run it on cron; [`cli`] is the command line; [`config`] says
+//! what to do.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod job;
+pub mod kpi;
+pub mod load;
+pub mod notify;
+pub mod schedule;
+pub mod source;
+pub mod store;
+pub mod telemetry;

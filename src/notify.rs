@@ -1,0 +1,14 @@
+//! Notify: turn slipped KPIs into one exception report per sub-group, queue it in the
+//! outbox, and deliver it.
+//!
+//! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`render`] (digest
+//! to subject and text, no I/O), [`deliver`] (SMTP or `.eml` files, errors classified as
+//! permanent or worth retrying). The outbox itself lives in [`crate::store`].
+
+pub mod deliver;
+pub mod group;
+pub mod render;
+
+pub use deliver::{DeliveryError, DeliverySummary, Transport, deliver_pending};
+pub use group::{Digest, SourceNote, group_exceptions};
+pub use render::{Rendered, render, suppress};

@@ -1,0 +1,172 @@
+//! Delivery: outbox rows to SMTP (lettre) or to `.eml` files in a folder.
+//!
+//! An SMTP answer in the 5xx range is permanent: the row is marked failed and not retried.
+//! Anything else (connection refused, timeout, 4xx) leaves it pending for another attempt,
+//! now with a short backoff, and by the next run after that.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+
+use crate::config::{DeliveryMode, DeliverySettings, SmtpTls};
+use crate::store::{OutboxRow, Store, StoreError};
+
+/// Attempts per email within one run for errors that may pass.
+const ATTEMPTS: u32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("cannot set up delivery: {0}")]
+    Setup(String),
+    #[error("{message}")]
+    Send { message: String, permanent: bool },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum Transport {
+    Folder { dir: PathBuf, inner: AsyncFileTransport<Tokio1Executor> },
+    Smtp { describe: String, inner: AsyncSmtpTransport<Tokio1Executor> },
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Transport {
+    pub fn build(d: &DeliverySettings) -> Result<Transport, DeliveryError> {
+        match d.mode {
+            DeliveryMode::Folder => {
+                std::fs::create_dir_all(&d.folder).map_err(|e| {
+                    DeliveryError::Setup(format!("cannot create {}: {e}", d.folder.display()))
+                })?;
+                Ok(Transport::Folder { dir: d.folder.clone(), inner: AsyncFileTransport::new(&d.folder) })
+            }
+            DeliveryMode::Smtp => {
+                let s = &d.smtp;
+                let setup = |e: lettre::transport::smtp::Error| DeliveryError::Setup(e.to_string());
+                let mut b = match s.tls {
+                    SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host).map_err(setup)?,
+                    SmtpTls::Tls => {
+                        let params = TlsParameters::new(s.host.clone()).map_err(setup)?;
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host).tls(Tls::Wrapper(params))
+                    }
+                    // Validation allows this only for loopback hosts.
+                    SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+                };
+                b = b.port(s.port).timeout(Some(Duration::from_secs(s.timeout_secs)));
+                if let (Some(user), Some(pw)) = (&s.username, &s.password) {
+                    b = b.credentials(Credentials::new(user.clone(), pw.expose_secret().to_string()));
+                }
+                let describe = format!("SMTP {}:{} ({:?})", s.host, s.port, s.tls).to_lowercase();
+                Ok(Transport::Smtp { describe, inner: b.build() })
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Transport::Folder { dir, .. } => format!("folder {}", dir.display()),
+            Transport::Smtp { describe, .. } => describe.clone(),
+        }
+    }
+
+    async fn send(&self, msg: Message) -> Result<(), DeliveryError> {
+        match self {
+            Transport::Folder { inner, .. } => inner.send(msg).await.map(|_| ()).map_err(|e| DeliveryError::Send {
+                message: format!("cannot write the .eml file: {e}"),
+                permanent: false,
+            }),
+            Transport::Smtp { inner, .. } => inner.send(msg).await.map(|_| ()).map_err(|e| DeliveryError::Send {
+                permanent: e.is_permanent(),
+                message: format!("SMTP: {e}"),
+            }),
+        }
+    }
+}
+
+/// What a delivery pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliverySummary {
+    pub sent: usize,
+    pub failed: usize,
+    pub still_pending: usize,
+}
+
+/// Build the message for an outbox row. The Message-ID is derived from the row, so a message
+/// re-sent after a crash carries the same id and mail clients can tell it is the same.
+fn message(row: &OutboxRow, from: &Mailbox) -> Result<Message, String> {
+    let domain = from.email.domain().to_string();
+    let mut b = Message::builder()
+        .from(from.clone())
+        .subject(row.subject.clone())
+        .date(row.created_at.into())
+        .message_id(Some(format!("<sendwatch.{}.{}@{domain}>", row.run_id, row.id)))
+        .header(ContentType::TEXT_PLAIN);
+    for r in row.recipient_list() {
+        b = b.to(r.parse::<Mailbox>().map_err(|e| format!("recipient: {e}"))?);
+    }
+    b.body(row.body_text.clone()).map_err(|e| e.to_string())
+}
+
+/// Deliver every pending outbox row (this run's and any left by an earlier run).
+pub async fn deliver_pending(
+    store: &Store,
+    transport: &Transport,
+    settings: &DeliverySettings,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<DeliverySummary, DeliveryError> {
+    let from: Mailbox = settings
+        .from
+        .parse()
+        .map_err(|e| DeliveryError::Setup(format!("delivery.from: {e}")))?;
+    let mut summary = DeliverySummary::default();
+    for row in store.pending_mail().await? {
+        let msg = match message(&row, &from) {
+            Ok(m) => m,
+            Err(e) => {
+                store.mark_attempt_failed(row.id, &e, true).await?;
+                summary.failed += 1;
+                continue;
+            }
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match transport.send(msg.clone()).await {
+                Ok(()) => {
+                    store.mark_sent(row.id, now()).await?;
+                    tracing::info!(outbox_id = row.id, sub_group = %row.sub_group, via = %transport.describe(), "Report delivered.");
+                    summary.sent += 1;
+                    break;
+                }
+                Err(DeliveryError::Send { message, permanent }) => {
+                    let last = permanent || attempt >= ATTEMPTS;
+                    tracing::warn!(outbox_id = row.id, sub_group = %row.sub_group, attempt, permanent, error = %message, "Delivery failed.");
+                    if last {
+                        store.mark_attempt_failed(row.id, &message, permanent).await?;
+                        if permanent {
+                            summary.failed += 1;
+                        } else {
+                            summary.still_pending += 1;
+                        }
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+    Ok(summary)
+}

@@ -1,0 +1,207 @@
+//! Render: a digest becomes a subject and a plain-text body. Pure.
+//!
+//! What goes in (DOMAIN 7): per KPI the period, value, target in force, previous value, RAG,
+//! direction of travel, baseline, and the extract the figures came from. What stays out
+//! (DOMAIN 8): case ids, dates about a child, free text; every count under 5 shows as "<5".
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+
+use super::{Digest, SourceNote};
+use crate::config::{Basis, KpiSettings, Measure};
+use crate::kpi::{Evaluation, Rag};
+
+/// Counts below this are shown as "<5" (small-cell suppression).
+pub const SMALL_COUNT: u64 = 5;
+
+/// A count as it may appear in an email.
+pub fn suppress(n: u64) -> String {
+    if n < SMALL_COUNT { "<5".to_string() } else { n.to_string() }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+/// Everything besides the digest that the text needs.
+pub struct Context<'a> {
+    pub area: &'a str,
+    pub subject_prefix: &'a str,
+    pub job: &'a str,
+    pub run_id: i64,
+    pub kpis: &'a BTreeMap<String, KpiSettings>,
+    pub sources: &'a BTreeMap<String, SourceNote>,
+}
+
+pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
+    let periods: Vec<String> = {
+        let mut p: Vec<_> = digest.items.iter().map(|e| e.period).collect();
+        p.sort();
+        p.dedup();
+        p.into_iter().map(|m| m.label()).collect()
+    };
+    let n = digest.items.len();
+    let subject = format!(
+        "{} {} SEND exception report, {}: {} KPI{} slipped ({})",
+        ctx.subject_prefix,
+        ctx.area,
+        periods.join(", "),
+        n,
+        if n == 1 { "" } else { "s" },
+        digest.sub_group_name
+    )
+    .trim()
+    .to_string();
+
+    let mut b = String::new();
+    let _ = writeln!(b, "Exception report for the {}", digest.sub_group_name);
+    let _ = writeln!(b, "{} SEND improvement plan, period {}", ctx.area, periods.join(", "));
+    let _ = writeln!(b);
+    let _ = writeln!(
+        b,
+        "{} KPI{} owned by this sub-group missed the milestone target in force or could not be reported:",
+        n,
+        if n == 1 { "" } else { "s" }
+    );
+    for e in &digest.items {
+        let _ = writeln!(b);
+        item(&mut b, e, ctx);
+    }
+    let _ = writeln!(b);
+    let _ = writeln!(b, "--");
+    let _ = writeln!(
+        b,
+        "Counts under {SMALL_COUNT} are shown as \"<5\". This report carries aggregate figures only: \
+         no case ids, names or dates about a child."
+    );
+    let _ = writeln!(
+        b,
+        "Sent by sendwatch (job {}, run {}) because these KPIs are RED or have no data for the period.",
+        ctx.job, ctx.run_id
+    );
+    Rendered { subject, body: b }
+}
+
+/// Nouns for what a measure counts.
+fn words(measure: Measure) -> (&'static str, &'static str) {
+    match measure {
+        Measure::EhcpWithin20Weeks => ("new EHC plans", "within 20 weeks"),
+        Measure::HealthAdviceWithin6Weeks => ("health advice requests", "within 6 weeks"),
+    }
+}
+
+fn basis_phrase(measure: Measure, basis: Basis) -> &'static str {
+    match (measure, basis) {
+        (Measure::EhcpWithin20Weeks, Basis::Completed) => "plans counted in the month the final plan was issued",
+        (Measure::EhcpWithin20Weeks, Basis::Started) => "requests counted in the month they were received",
+        (Measure::HealthAdviceWithin6Weeks, Basis::Completed) => "advice counted in the month it was returned",
+        (Measure::HealthAdviceWithin6Weeks, Basis::Started) => "advice counted in the month it was requested",
+    }
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "no data".to_string(), crate::kpi::fmt_pct)
+}
+
+fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
+    let (noun, within) = words(e.measure);
+    let _ = writeln!(b, "KPI {}: {}", e.kpi_id, e.title);
+    let _ = writeln!(b, "  Period:           {} ({})", e.period.label(), basis_phrase(e.measure, e.basis));
+    match e.current {
+        Some(c) => {
+            let _ = writeln!(
+                b,
+                "  Value:            {} ({} of {} {noun} {within})",
+                pct(c.percent()),
+                suppress(c.numerator),
+                suppress(c.denominator)
+            );
+        }
+        None => {
+            let _ = writeln!(b, "  Value:            NO DATA: no {noun} to count for {}", e.period.label());
+        }
+    }
+    match &e.milestone {
+        Some(m) => {
+            let label = m.label.as_deref().map(|l| format!(", \"{l}\"")).unwrap_or_default();
+            let _ = writeln!(
+                b,
+                "  Target in force:  {} (milestone from {}{label})",
+                pct(Some(m.target)),
+                m.from.label()
+            );
+        }
+        None => {
+            let _ = writeln!(b, "  Target in force:  none yet");
+        }
+    }
+    let _ = writeln!(b, "  Previous value:   {} ({})", pct(e.previous_value()), e.period.prev().label());
+    let _ = writeln!(b, "  RAG:              {}", e.rag);
+    let _ = writeln!(b, "  Baseline:         {}", e.baseline);
+    let _ = writeln!(b, "  Direction:        {}", e.direction);
+    let _ = writeln!(
+        b,
+        "  Still open and past the limit on {}: {}",
+        e.as_of,
+        suppress(e.overdue_open)
+    );
+    let source = ctx.kpis.get(&e.kpi_id).map(|k| k.source.as_str()).unwrap_or("?");
+    provenance(b, source, ctx.sources.get(source), e.as_of);
+    if e.rag == Rag::NoData && ctx.sources.get(source).is_some_and(|s| s.load.is_none()) {
+        let _ = writeln!(b, "  No extract of this source has ever been accepted.");
+    }
+}
+
+fn provenance(b: &mut String, source: &str, note: Option<&SourceNote>, as_of: NaiveDate) {
+    let Some(note) = note else {
+        let _ = writeln!(b, "  Source:           {source}");
+        return;
+    };
+    if let Some(l) = &note.load {
+        let status = l.http_status.map(|s| format!("HTTP {s}, ")).unwrap_or_default();
+        let _ = writeln!(
+            b,
+            "  Source:           extract `{}`, load {}: {}\n                    fetched {} UTC, {}{} bytes, {} rows, data as of {}\n                    sha256 {}",
+            source,
+            l.id,
+            l.url,
+            l.fetched_at.format("%Y-%m-%d %H:%M"),
+            status,
+            l.bytes.unwrap_or(0),
+            l.rows_loaded.unwrap_or(0),
+            l.data_as_of.unwrap_or(as_of),
+            l.sha256.as_deref().unwrap_or("-"),
+        );
+    } else {
+        let _ = writeln!(b, "  Source:           extract `{source}`: none loaded");
+    }
+    if let Some(err) = &note.latest_error {
+        let _ = writeln!(
+            b,
+            "  WARNING:          this run's fetch of `{source}` failed, so these figures come from the \
+             last good load above. The error: {}",
+            first_line(err)
+        );
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_counts_are_suppressed() {
+        assert_eq!(suppress(0), "<5");
+        assert_eq!(suppress(4), "<5");
+        assert_eq!(suppress(5), "5");
+        assert_eq!(suppress(123), "123");
+    }
+}

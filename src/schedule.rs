@@ -1,0 +1,162 @@
+//! Schedule: when each job fires, as a pure function of `now`.
+//!
+//! Cron expressions are read in the configured zone (Europe/London) with croner and
+//! chrono-tz. tokio-cron-scheduler keeps a job's UTC offset from the day it was created, so
+//! after a clock change its zoned jobs fire an hour out; the daemon therefore uses it only as
+//! a UTC minute tick and asks [`next_fire`] which jobs are due.
+//!
+//! On the spring-forward day a time in the missing hour (01:30) fires once, at 02:00 BST;
+//! on the fall-back day a time in the repeated hour fires once, at its first occurrence.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+
+#[derive(Debug, thiserror::Error)]
+#[error("`{pattern}` is not a valid five-field cron expression: {reason}")]
+pub struct CronError {
+    pattern: String,
+    reason: String,
+}
+
+/// Parse a five-field cron expression (minute hour day-of-month month day-of-week).
+pub fn parse_cron(pattern: &str) -> Result<Cron, CronError> {
+    let err = |reason: String| CronError { pattern: pattern.to_string(), reason };
+    if pattern.split_whitespace().count() != 5 {
+        return Err(err("expected 5 fields".into()));
+    }
+    CronParser::builder()
+        .seconds(Seconds::Disallowed)
+        .build()
+        .parse(pattern)
+        .map_err(|e| err(e.to_string()))
+}
+
+/// The first fire time strictly after `after`, for `cron` read in `tz`.
+pub fn next_fire(cron: &Cron, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    cron.find_next_occurrence(&after.with_timezone(&tz), false)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A job's schedule and when it is next due.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub job: String,
+    pub cron: Cron,
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+impl Entry {
+    pub fn new(job: &str, pattern: &str, tz: Tz, now: DateTime<Utc>) -> Result<Entry, CronError> {
+        let cron = parse_cron(pattern)?;
+        let next_due = next_fire(&cron, tz, now);
+        Ok(Entry { job: job.to_string(), cron, next_due })
+    }
+
+    /// If due at `now`, the instant it was due for; the entry then moves to its next time.
+    /// Several missed instants (a suspended machine) collapse into one run.
+    pub fn take_due(&mut self, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let due = self.next_due.filter(|d| *d <= now)?;
+        self.next_due = next_fire(&self.cron, tz, now);
+        Some(due)
+    }
+}
+
+impl FromStr for Entry {
+    type Err = CronError;
+    /// Parse `"job=cron"`, for tests and one-off use.
+    fn from_str(s: &str) -> Result<Entry, CronError> {
+        let (job, pattern) = s.split_once('=').unwrap_or(("job", s));
+        Entry::new(job, pattern, chrono_tz::Europe::London, DateTime::<Utc>::MIN_UTC)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone, Timelike};
+    use chrono_tz::Europe::London;
+
+    /// Every fire from local midnight of `from` to local midnight of `to`, in local time.
+    fn fires(pattern: &str, from: (i32, u32, u32), to: (i32, u32, u32)) -> Vec<DateTime<Tz>> {
+        let cron = parse_cron(pattern).expect("cron");
+        let start = London.with_ymd_and_hms(from.0, from.1, from.2, 0, 0, 0).single().expect("start");
+        let end = London.with_ymd_and_hms(to.0, to.1, to.2, 0, 0, 0).single().expect("end");
+        let mut out = Vec::new();
+        let mut t = start.with_timezone(&Utc);
+        while let Some(next) = next_fire(&cron, London, t) {
+            if next >= end.with_timezone(&Utc) {
+                break;
+            }
+            out.push(next.with_timezone(&London));
+            t = next;
+        }
+        out
+    }
+
+    fn one_per_day(fires: &[DateTime<Tz>], days: i64) {
+        assert_eq!(fires.len() as i64, days, "{fires:?}");
+        let mut dates: Vec<NaiveDate> = fires.iter().map(|f| f.date_naive()).collect();
+        dates.dedup();
+        assert_eq!(dates.len(), fires.len(), "a day fired twice: {fires:?}");
+    }
+
+    #[test]
+    fn daily_0700_across_both_2027_clock_changes() {
+        for (from, to) in [((2027, 3, 25), (2027, 4, 1)), ((2027, 10, 28), (2027, 11, 4))] {
+            let f = fires("0 7 * * *", from, to);
+            one_per_day(&f, 7);
+            for t in &f {
+                assert_eq!((t.hour(), t.minute()), (7, 0), "{t}");
+            }
+        }
+        // The instant moves by an hour in UTC across the change: 07:00 GMT, then 06:00 UTC.
+        let spring = fires("0 7 * * *", (2027, 3, 27), (2027, 3, 29));
+        assert_eq!(spring[0].with_timezone(&Utc).hour(), 7);
+        assert_eq!(spring[1].with_timezone(&Utc).hour(), 6);
+    }
+
+    #[test]
+    fn daily_0130_across_both_2027_clock_changes() {
+        // 28 March 2027: 01:00 GMT jumps to 02:00 BST, so 01:30 does not exist that day.
+        let spring = fires("30 1 * * *", (2027, 3, 25), (2027, 4, 1));
+        one_per_day(&spring, 7);
+        for t in &spring {
+            let expected = if t.date_naive() == NaiveDate::from_ymd_opt(2027, 3, 28).expect("d") {
+                (2, 0) // the first instant after the gap
+            } else {
+                (1, 30)
+            };
+            assert_eq!((t.hour(), t.minute()), expected, "{t}");
+        }
+        // 31 October 2027: 01:00-02:00 happens twice; 01:30 fires once.
+        let autumn = fires("30 1 * * *", (2027, 10, 28), (2027, 11, 4));
+        one_per_day(&autumn, 7);
+        for t in &autumn {
+            assert_eq!((t.hour(), t.minute()), (1, 30), "{t}");
+        }
+    }
+
+    #[test]
+    fn take_due_fires_once_per_instant() {
+        let tz = London;
+        let now = Utc.with_ymd_and_hms(2027, 3, 27, 23, 0, 0).single().expect("now");
+        let mut e = Entry::new("j", "30 1 * * *", tz, now).expect("entry");
+        assert!(e.take_due(tz, now).is_none());
+        let due = e.next_due.expect("due");
+        assert_eq!(e.take_due(tz, due), Some(due));
+        assert_eq!(e.take_due(tz, due), None, "fired twice");
+        assert!(e.next_due.expect("next") > due);
+    }
+
+    #[test]
+    fn rejects_bad_patterns() {
+        assert!(parse_cron("0 7 * *").is_err());
+        assert!(parse_cron("0 0 7 * * *").is_err());
+        assert!(parse_cron("61 7 * * *").is_err());
+    }
+}

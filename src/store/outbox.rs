@@ -1,0 +1,100 @@
+//! The outbox: every email is written here before delivery and marked when delivered, so a
+//! crash between render and send loses nothing, and a delivered email is not sent again.
+
+use chrono::{DateTime, Utc};
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Not yet delivered; tried again by the next run.
+    Pending,
+    Sent,
+    /// Refused for good (e.g. 5xx from the server); kept for the record.
+    Failed,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub run_id: i64,
+    pub sub_group: String,
+    pub recipients: String,
+    pub subject: String,
+    pub body_text: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl OutboxRow {
+    pub fn recipient_list(&self) -> Vec<&str> {
+        self.recipients.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
+    }
+}
+
+const COLUMNS: &str = "SELECT id, run_id, sub_group, recipients, subject, body_text, status, attempts, \
+                       last_error, created_at, sent_at FROM outbox";
+
+impl Store {
+    pub async fn enqueue_mail(
+        &self,
+        run_id: i64,
+        sub_group: &str,
+        recipients: &[String],
+        subject: &str,
+        body_text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        const SQL: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, status, created_at) \
+                           VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING id";
+        Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
+            .bind(run_id)
+            .bind(sub_group)
+            .bind(recipients.join(","))
+            .bind(subject)
+            .bind(body_text)
+            .bind(now)
+            .fetch_one(p)
+            .await?))
+    }
+
+    /// Mail not yet delivered, oldest first.
+    pub async fn pending_mail(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!("{COLUMNS} WHERE status = 'pending' ORDER BY id");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?))
+    }
+
+    /// Mail a run queued, in order.
+    pub async fn run_mail(&self, run_id: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!("{COLUMNS} WHERE run_id = $1 ORDER BY id");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_all(p).await?))
+    }
+
+    pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
+                           last_error = NULL WHERE id = $2";
+        on_pool!(self, p => sqlx::query(SQL).bind(now).bind(id).execute(p).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Record a failed attempt: still pending if it may succeed later, failed if not.
+    pub async fn mark_attempt_failed(&self, id: i64, error: &str, permanent: bool) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE outbox SET status = $1, last_error = $2, attempts = attempts + 1 WHERE id = $3";
+        let status = if permanent { OutboxStatus::Failed } else { OutboxStatus::Pending };
+        on_pool!(self, p => sqlx::query(SQL).bind(status.as_str()).bind(error).bind(id).execute(p).await?.rows_affected());
+        Ok(())
+    }
+}
