@@ -1,0 +1,217 @@
+//! Runs tests/support/smtp_sink.py (a real aiosmtpd server on 127.0.0.1)
+//! as a child process and reads back the messages it accepted.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Debian's python: the pyenv `python3` on PATH cannot import aiosmtpd.
+const PYTHON: &str = "/usr/bin/python3";
+/// Exit status of smtp_sink.py when aiosmtpd cannot be imported.
+const EXIT_NO_AIOSMTPD: i32 = 3;
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+const WAIT_FOR_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Clone, Debug, Default)]
+pub struct SmtpOptions {
+    /// RCPT for these addresses answers `550 5.1.1 mailbox unavailable`.
+    pub refuse_rcpt: Vec<String>,
+    /// The end of DATA answers this code (e.g. 554, 451); nothing is stored.
+    pub refuse_data: Option<u16>,
+    /// Advertise and require AUTH PLAIN/LOGIN (plaintext) with these credentials.
+    pub auth: Option<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedMail {
+    pub mail_from: String,
+    pub rcpt_tos: Vec<String>,
+    /// The DATA payload as received (CRLF line ends, dot-stuffing removed).
+    pub data: String,
+    pub auth_login: Option<String>,
+    pub auth_password: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Meta {
+    mail_from: String,
+    rcpt_tos: Vec<String>,
+    auth_login: Option<String>,
+    auth_password: Option<String>,
+}
+
+/// A running SMTP sink; the server process is killed on drop.
+pub struct SmtpSink {
+    child: Child,
+    // Held so the sink's stdin stays open: it exits when stdin closes, which
+    // also cleans it up if this test process dies without running Drop.
+    _stdin: ChildStdin,
+    port: u16,
+    mail_dir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    /// Starts a sink. `None` (after saying why on stderr) when Debian's
+    /// python3 or aiosmtpd is missing; under `CI=true` that panics instead.
+    pub fn start(opts: SmtpOptions) -> Option<SmtpSink> {
+        if !Path::new(PYTHON).exists() {
+            return unavailable(&format!("{PYTHON} not found"));
+        }
+        let dir = tempfile::tempdir().expect("tempdir for SMTP sink");
+        let mail_dir = dir.path().join("mail");
+        let stderr_path = dir.path().join("sink.stderr");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
+
+        let mut cmd = Command::new(PYTHON);
+        cmd.arg(&script).arg("--out").arg(&mail_dir);
+        for addr in &opts.refuse_rcpt {
+            cmd.arg("--refuse-rcpt").arg(addr);
+        }
+        if let Some(code) = opts.refuse_data {
+            cmd.arg("--refuse-data").arg(code.to_string());
+        }
+        if let Some((user, pass)) = &opts.auth {
+            cmd.arg("--auth-user")
+                .arg(user)
+                .arg("--auth-password")
+                .arg(pass);
+        }
+        // stderr to a file: nobody drains a pipe, and we want it in panics.
+        let stderr = std::fs::File::create(&stderr_path).expect("create sink stderr file");
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return unavailable(&format!("cannot run {PYTHON}: {e}"));
+            }
+            Err(e) => panic!("spawning SMTP sink {}: {e}", script.display()),
+        };
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+
+        // Read the PORT line on a thread so a wedged child cannot hang the test.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let got = reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false);
+            let _ = tx.send(got.then_some(line));
+            // Keep draining so the child never blocks on a full pipe.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+
+        let read_stderr = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        let line = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(Some(line)) => line,
+            Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                // Stdout closed without a PORT line: the sink exited.
+                let status = child.wait().expect("wait for SMTP sink");
+                let stderr = read_stderr();
+                if status.code() == Some(EXIT_NO_AIOSMTPD) {
+                    return unavailable(stderr.trim());
+                }
+                panic!("SMTP sink exited before listening ({status}):\n{stderr}");
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "SMTP sink printed no PORT line within {START_TIMEOUT:?}:\n{}",
+                    read_stderr()
+                );
+            }
+        };
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse::<u16>().ok())
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("SMTP sink's first line was {line:?}, not `PORT <n>`")
+            });
+
+        Some(SmtpSink {
+            child,
+            _stdin: stdin,
+            port,
+            mail_dir,
+            _dir: dir,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Messages accepted so far, in arrival order.
+    pub fn messages(&self) -> Vec<ReceivedMail> {
+        let Ok(entries) = std::fs::read_dir(&self.mail_dir) else {
+            return Vec::new();
+        };
+        // Only `<seq>.json` counts: the sink renames it into place after the
+        // .eml is complete, and temp files are dot-prefixed.
+        let mut seqs: Vec<u64> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json")?.parse().ok())
+            .collect();
+        seqs.sort_unstable();
+        seqs.into_iter()
+            .map(|seq| {
+                let json = self.mail_dir.join(format!("{seq}.json"));
+                let eml = self.mail_dir.join(format!("{seq}.eml"));
+                let meta: Meta = serde_json::from_slice(
+                    &std::fs::read(&json).unwrap_or_else(|e| panic!("{}: {e}", json.display())),
+                )
+                .unwrap_or_else(|e| panic!("{}: {e}", json.display()));
+                let mut data = Vec::new();
+                std::fs::File::open(&eml)
+                    .and_then(|mut f| f.read_to_end(&mut data))
+                    .unwrap_or_else(|e| panic!("{}: {e}", eml.display()));
+                ReceivedMail {
+                    mail_from: meta.mail_from,
+                    rcpt_tos: meta.rcpt_tos,
+                    data: String::from_utf8_lossy(&data).into_owned(),
+                    auth_login: meta.auth_login,
+                    auth_password: meta.auth_password,
+                }
+            })
+            .collect()
+    }
+
+    /// Polls until at least `n` messages arrived or 20 s passed, then returns
+    /// what is there (the caller asserts). Async so that an app running on
+    /// the same (current-thread) test runtime can keep sending meanwhile.
+    pub async fn wait_for(&self, n: usize) -> Vec<ReceivedMail> {
+        let deadline = Instant::now() + WAIT_FOR_TIMEOUT;
+        loop {
+            let msgs = self.messages();
+            if msgs.len() >= n || Instant::now() >= deadline {
+                return msgs;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        // kill + wait: no zombie, and the port is released before the next test.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unavailable(reason: &str) -> Option<SmtpSink> {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("SMTP sink unavailable under CI=true (install python3-aiosmtpd): {reason}");
+    }
+    eprintln!("skipping SMTP part: SMTP sink unavailable: {reason}");
+    None
+}
