@@ -20,7 +20,11 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_CONFIG: u8 = 78;
 
 #[derive(Debug, Parser)]
-#[command(name = "sendwatch", version, about = "Watches a SEND improvement plan's KPIs and emails exception reports")]
+#[command(
+    name = "sendwatch",
+    version,
+    about = "Watches a SEND improvement plan's KPIs and emails exception reports"
+)]
 pub struct Cli {
     /// Configuration file layered over the built-in example (also $SENDWATCH_CONFIG).
     #[arg(short, long, global = true)]
@@ -69,7 +73,10 @@ impl From<anyhow::Error> for Failure {
 
 pub fn main(cli: Cli) -> ExitCode {
     crate::telemetry::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sendwatch: cannot start the async runtime: {e}");
@@ -90,7 +97,10 @@ pub fn main(cli: Cli) -> ExitCode {
 }
 
 fn load_settings(cli: &Cli) -> Result<Settings, Failure> {
-    let sources = Sources { file: override_file(cli.config.as_deref()), env: true };
+    let sources = Sources {
+        file: override_file(cli.config.as_deref()),
+        env: true,
+    };
     Settings::load(&sources).map_err(Failure::Config)
 }
 
@@ -101,8 +111,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             check_config(&settings);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Db { command: DbCommand::Migrate } => {
-            let store = Store::connect(&settings.store).await.context("connecting to the database")?;
+        Command::Db {
+            command: DbCommand::Migrate,
+        } => {
+            let store = Store::connect(&settings.store)
+                .await
+                .context("connecting to the database")?;
             store.migrate().await.context("migrating")?;
             println!(
                 "database {} ({}) is up to date",
@@ -119,7 +133,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::RunNow { job, period } => {
             let jobs: Vec<String> = match job {
                 Some(j) => vec![j],
-                None => settings.jobs.iter().filter(|(_, j)| j.enabled).map(|(n, _)| n.clone()).collect(),
+                None => settings
+                    .jobs
+                    .iter()
+                    .filter(|(_, j)| j.enabled)
+                    .map(|(n, _)| n.clone())
+                    .collect(),
             };
             if jobs.is_empty() {
                 return Err(anyhow::anyhow!("no enabled jobs in the configuration").into());
@@ -127,13 +146,23 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let app = App::build(settings).await.context("starting")?;
             let mut failed = false;
             for name in jobs {
-                let opts = RunOptions { period, ..RunOptions::manual() };
-                let report = app.run_job(&name, opts).await.with_context(|| format!("job `{name}`"))?;
+                let opts = RunOptions {
+                    period,
+                    ..RunOptions::manual()
+                };
+                let report = app
+                    .run_job(&name, opts)
+                    .await
+                    .with_context(|| format!("job `{name}`"))?;
                 print_report(&report);
                 failed |= report.status == RunStatus::Failed;
             }
             app.store.close().await;
-            Ok(if failed { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::from(EXIT_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
@@ -156,14 +185,21 @@ fn check_config(s: &Settings) {
         ),
     }
     for (name, src) in &s.sources {
-        println!("  source {name}: {:?} from {}", src.kind, redact_url(&src.url));
+        println!(
+            "  source {name}: {:?} from {}",
+            src.kind,
+            redact_url(&src.url)
+        );
     }
     for (id, k) in &s.kpis {
         let state = if k.enabled { "" } else { " (disabled)" };
         println!("  KPI {id}: {} -> {}{state}", k.title, k.owner);
     }
     for (name, job) in &s.jobs {
-        match Entry::new(name, &job.cron, tz, now).ok().and_then(|e| e.next_due) {
+        match Entry::new(name, &job.cron, tz, now)
+            .ok()
+            .and_then(|e| e.next_due)
+        {
             Some(next) => println!(
                 "  job {name}: `{}` next fires {} ({}), {} UTC{}",
                 job.cron,
@@ -186,8 +222,14 @@ fn print_report(r: &RunReport) {
     println!("run {} of job {}: {status}", r.run_id, r.job);
     for (name, o) in &r.sources {
         match o {
-            SourceOutcome::Loaded { load_id, rows, as_of } => {
-                println!("  source {name}: loaded (load {load_id}, {rows} rows, data as of {as_of})")
+            SourceOutcome::Loaded {
+                load_id,
+                rows,
+                as_of,
+            } => {
+                println!(
+                    "  source {name}: loaded (load {load_id}, {rows} rows, data as of {as_of})"
+                )
             }
             SourceOutcome::FetchFailed { error } => {
                 println!("  source {name}: FETCH FAILED, last good load kept: {error}")
@@ -199,7 +241,10 @@ fn print_report(r: &RunReport) {
     }
     for e in &r.evaluations {
         let value = e.value().map_or_else(|| "no data".to_string(), fmt_pct);
-        let target = e.milestone.as_ref().map_or_else(|| "none".to_string(), |m| fmt_pct(m.target));
+        let target = e
+            .milestone
+            .as_ref()
+            .map_or_else(|| "none".to_string(), |m| fmt_pct(m.target));
         println!(
             "  KPI {:<5} {:<15} value {:>8}  target {:>6}  {}",
             e.kpi_id,

@@ -320,7 +320,10 @@ impl Settings {
         }
 
         let url = self.store.url.expose_secret();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             bad(
                 "store.url".into(),
                 "must start with sqlite: or postgres://".into(),
@@ -329,11 +332,19 @@ impl Settings {
         if self.store.max_connections == 0 {
             bad("store.max_connections".into(), "must be at least 1".into());
         }
-        secret::check_pair(&mut bad, "store.password", &self.store.password, &self.store.password_file);
+        secret::check_pair(
+            &mut bad,
+            "store.password",
+            &self.store.password,
+            &self.store.password_file,
+        );
 
         let d = &self.delivery;
         if d.from.parse::<lettre::message::Mailbox>().is_err() {
-            bad("delivery.from".into(), format!("`{}` is not an email address", d.from));
+            bad(
+                "delivery.from".into(),
+                format!("`{}` is not an email address", d.from),
+            );
         }
         if d.mode == DeliveryMode::Folder && d.folder.as_os_str().is_empty() {
             bad("delivery.folder".into(), "must name a folder".into());
@@ -354,21 +365,34 @@ impl Settings {
                     ),
                 );
             }
-            if d.smtp.password.is_some() || d.smtp.password_file.is_some() {
-                if d.smtp.username.is_none() {
-                    bad("delivery.smtp.username".into(), "a password is set but no username".into());
-                }
+            let has_password = d.smtp.password.is_some() || d.smtp.password_file.is_some();
+            if has_password && d.smtp.username.is_none() {
+                bad(
+                    "delivery.smtp.username".into(),
+                    "a password is set but no username".into(),
+                );
             }
         }
-        secret::check_pair(&mut bad, "delivery.smtp.password", &d.smtp.password, &d.smtp.password_file);
+        secret::check_pair(
+            &mut bad,
+            "delivery.smtp.password",
+            &d.smtp.password,
+            &d.smtp.password_file,
+        );
         if !(0.0..=100.0).contains(&self.rag.amber_tolerance) {
-            bad("rag.amber_tolerance".into(), "must be between 0 and 100".into());
+            bad(
+                "rag.amber_tolerance".into(),
+                "must be between 0 and 100".into(),
+            );
         }
 
         for (name, s) in &self.sources {
             let key = format!("sources.{name}");
             if !valid_name(name) {
-                bad(key.clone(), "names use letters, digits, '-' and '_' only".into());
+                bad(
+                    key.clone(),
+                    "names use letters, digits, '-' and '_' only".into(),
+                );
             }
             if let Err(e) = crate::source::Location::parse(&s.url) {
                 bad(format!("{key}.url"), e.to_string());
@@ -376,7 +400,12 @@ impl Settings {
             if s.timeout_secs == 0 {
                 bad(format!("{key}.timeout_secs"), "must be at least 1".into());
             }
-            secret::check_pair(&mut bad, &format!("{key}.password"), &s.password, &s.password_file);
+            secret::check_pair(
+                &mut bad,
+                &format!("{key}.password"),
+                &s.password,
+                &s.password_file,
+            );
             secret::check_pair(
                 &mut bad,
                 &format!("{key}.bearer_token"),
@@ -385,7 +414,10 @@ impl Settings {
             );
             let has_password = s.password.is_some() || s.password_file.is_some();
             if has_password && s.username.is_none() {
-                bad(format!("{key}.username"), "a password is set but no username".into());
+                bad(
+                    format!("{key}.username"),
+                    "a password is set but no username".into(),
+                );
             }
         }
 
@@ -396,7 +428,10 @@ impl Settings {
             }
             for (i, o) in g.owners.iter().enumerate() {
                 if o.parse::<lettre::message::Mailbox>().is_err() {
-                    bad(format!("{key}.owners[{i}]"), format!("`{o}` is not an email address"));
+                    bad(
+                        format!("{key}.owners[{i}]"),
+                        format!("`{o}` is not an email address"),
+                    );
                 }
             }
         }
@@ -404,7 +439,10 @@ impl Settings {
         for (id, k) in &self.kpis {
             let key = format!("kpis.\"{id}\"");
             match self.sources.get(&k.source) {
-                None => bad(format!("{key}.source"), format!("no source named `{}`", k.source)),
+                None => bad(
+                    format!("{key}.source"),
+                    format!("no source named `{}`", k.source),
+                ),
                 Some(s) if s.kind != ExtractKind::Tracker => bad(
                     format!("{key}.source"),
                     format!("measure {:?} needs a tracker extract", k.measure),
@@ -412,12 +450,18 @@ impl Settings {
                 Some(_) => {}
             }
             if !self.sub_groups.contains_key(&k.owner) {
-                bad(format!("{key}.owner"), format!("no sub-group named `{}`", k.owner));
+                bad(
+                    format!("{key}.owner"),
+                    format!("no sub-group named `{}`", k.owner),
+                );
             }
             if let Some(t) = k.amber_tolerance
                 && !(0.0..=100.0).contains(&t)
             {
-                bad(format!("{key}.amber_tolerance"), "must be between 0 and 100".into());
+                bad(
+                    format!("{key}.amber_tolerance"),
+                    "must be between 0 and 100".into(),
+                );
             }
             let mut last: Option<Month> = None;
             for (i, m) in k.milestones.iter().enumerate() {
@@ -426,13 +470,19 @@ impl Settings {
                     Err(e) => bad(format!("{mkey}.from"), e.to_string()),
                     Ok(month) => {
                         if last.is_some_and(|l| month <= l) {
-                            bad(format!("{mkey}.from"), "milestones must be in date order".into());
+                            bad(
+                                format!("{mkey}.from"),
+                                "milestones must be in date order".into(),
+                            );
                         }
                         last = Some(month);
                     }
                 }
                 if !m.target.is_finite() || m.target < 0.0 {
-                    bad(format!("{mkey}.target"), "must be a number of 0 or more".into());
+                    bad(
+                        format!("{mkey}.target"),
+                        "must be a number of 0 or more".into(),
+                    );
                 }
             }
         }
@@ -440,7 +490,10 @@ impl Settings {
         for (name, j) in &self.jobs {
             let key = format!("jobs.{name}");
             if !valid_name(name) {
-                bad(key.clone(), "names use letters, digits, '-' and '_' only".into());
+                bad(
+                    key.clone(),
+                    "names use letters, digits, '-' and '_' only".into(),
+                );
             }
             if let Err(e) = crate::schedule::parse_cron(&j.cron) {
                 bad(format!("{key}.cron"), e.to_string());
@@ -511,7 +564,10 @@ impl Settings {
     }
 
     pub fn time_zone(&self) -> chrono_tz::Tz {
-        self.general.time_zone.parse().unwrap_or(chrono_tz::Europe::London)
+        self.general
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Europe::London)
     }
 
     /// The KPIs a job evaluates, in id order.
@@ -538,7 +594,8 @@ fn valid_name(name: &str) -> bool {
 pub fn is_loopback_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The override file named by `--config`, else `$SENDWATCH_CONFIG`.

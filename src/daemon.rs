@@ -29,7 +29,8 @@ pub async fn run(app: App) -> anyhow::Result<()> {
     let now = Utc::now();
     let mut entries = Vec::new();
     for (name, job) in app.settings.jobs.iter().filter(|(_, j)| j.enabled) {
-        let entry = Entry::new(name, &job.cron, tz, now).with_context(|| format!("jobs.{name}.cron"))?;
+        let entry =
+            Entry::new(name, &job.cron, tz, now).with_context(|| format!("jobs.{name}.cron"))?;
         tracing::info!(
             job = %name,
             next_local = %entry.next_due.map(|t| t.with_timezone(&tz).to_string()).unwrap_or_default(),
@@ -37,9 +38,15 @@ pub async fn run(app: App) -> anyhow::Result<()> {
         );
         entries.push(entry);
     }
-    let state = Arc::new(Mutex::new(State { entries, running: HashSet::new(), tasks: JoinSet::new() }));
+    let state = Arc::new(Mutex::new(State {
+        entries,
+        running: HashSet::new(),
+        tasks: JoinSet::new(),
+    }));
 
-    let mut sched = JobScheduler::new().await.context("starting the scheduler")?;
+    let mut sched = JobScheduler::new()
+        .await
+        .context("starting the scheduler")?;
     let tick_state = state.clone();
     let tick_app = app.clone();
     sched

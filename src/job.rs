@@ -40,16 +40,28 @@ pub struct RunOptions {
 
 impl RunOptions {
     pub fn manual() -> RunOptions {
-        RunOptions { trigger: Trigger::Manual, scheduled_at: None, period: None }
+        RunOptions {
+            trigger: Trigger::Manual,
+            scheduled_at: None,
+            period: None,
+        }
     }
 }
 
 /// What became of one source in a run.
 #[derive(Debug, Clone)]
 pub enum SourceOutcome {
-    Loaded { load_id: i64, rows: usize, as_of: NaiveDate },
-    FetchFailed { error: String },
-    Rejected { error: String },
+    Loaded {
+        load_id: i64,
+        rows: usize,
+        as_of: NaiveDate,
+    },
+    FetchFailed {
+        error: String,
+    },
+    Rejected {
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -87,17 +99,30 @@ impl App {
         let store = Store::connect(&settings.store).await?;
         store.migrate().await?;
         let transport = Transport::build(&settings.delivery)?;
-        Ok(App { settings: Arc::new(settings), store, http: source::http_client(), transport })
+        Ok(App {
+            settings: Arc::new(settings),
+            store,
+            http: source::http_client(),
+            transport,
+        })
     }
 
     /// Run `job` once, now.
     pub async fn run_job(&self, job: &str, opts: RunOptions) -> Result<RunReport, JobError> {
         let settings = &self.settings;
-        let job_settings = settings.jobs.get(job).ok_or_else(|| JobError::UnknownJob(job.to_string()))?;
+        let job_settings = settings
+            .jobs
+            .get(job)
+            .ok_or_else(|| JobError::UnknownJob(job.to_string()))?;
         let started = Utc::now();
-        let run_id = self.store.start_run(job, opts.trigger, opts.scheduled_at, started).await?;
+        let run_id = self
+            .store
+            .start_run(job, opts.trigger, opts.scheduled_at, started)
+            .await?;
         let span = tracing::info_span!("run", job, run_id);
-        self.run_steps(job, job_settings, run_id, started, opts).instrument(span).await
+        self.run_steps(job, job_settings, run_id, started, opts)
+            .instrument(span)
+            .await
     }
 
     async fn run_steps(
@@ -118,16 +143,24 @@ impl App {
             let outcome = self.ingest(run_id, name, today).await?;
             let latest_error = match &outcome {
                 SourceOutcome::Loaded { .. } => None,
-                SourceOutcome::FetchFailed { error } | SourceOutcome::Rejected { error } => Some(error.clone()),
+                SourceOutcome::FetchFailed { error } | SourceOutcome::Rejected { error } => {
+                    Some(error.clone())
+                }
             };
             notes.insert(
                 name.clone(),
-                SourceNote { source: name.clone(), load: self.store.current_load(name).await?, latest_error },
+                SourceNote {
+                    source: name.clone(),
+                    load: self.store.current_load(name).await?,
+                    latest_error,
+                },
             );
             outcomes.push((name.clone(), outcome));
         }
 
-        let evaluations = self.evaluate(run_id, job_settings, &notes, opts.period, today).await?;
+        let evaluations = self
+            .evaluate(run_id, job_settings, &notes, opts.period, today)
+            .await?;
 
         let ctx = notify::render::Context {
             area: &settings.general.area,
@@ -141,13 +174,25 @@ impl App {
         let queued = digests.len();
         for d in &digests {
             let r = notify::render(d, &ctx);
-            self.store.enqueue_mail(run_id, &d.sub_group, &d.recipients, &r.subject, &r.body, Utc::now()).await?;
+            self.store
+                .enqueue_mail(
+                    run_id,
+                    &d.sub_group,
+                    &d.recipients,
+                    &r.subject,
+                    &r.body,
+                    Utc::now(),
+                )
+                .await?;
         }
         drop(digests);
         let delivery =
-            notify::deliver_pending(&self.store, &self.transport, &settings.delivery, Utc::now).await?;
+            notify::deliver_pending(&self.store, &self.transport, &settings.delivery, Utc::now)
+                .await?;
 
-        let sources_ok = outcomes.iter().all(|(_, o)| matches!(o, SourceOutcome::Loaded { .. }));
+        let sources_ok = outcomes
+            .iter()
+            .all(|(_, o)| matches!(o, SourceOutcome::Loaded { .. }));
         let status = if sources_ok && delivery.failed == 0 && delivery.still_pending == 0 {
             RunStatus::Ok
         } else {
@@ -160,13 +205,19 @@ impl App {
                 .map(|(n, o)| format!("{n} {}", outcome_word(o)))
                 .collect::<Vec<_>>()
                 .join(", "),
-            evaluations.iter().map(|e| format!("{} {}", e.kpi_id, e.rag)).collect::<Vec<_>>().join(", "),
+            evaluations
+                .iter()
+                .map(|e| format!("{} {}", e.kpi_id, e.rag))
+                .collect::<Vec<_>>()
+                .join(", "),
             queued,
             delivery.sent,
             delivery.failed,
             delivery.still_pending
         );
-        self.store.finish_run(run_id, status, &summary, Utc::now()).await?;
+        self.store
+            .finish_run(run_id, status, &summary, Utc::now())
+            .await?;
         tracing::info!(status = status.as_str(), %summary, "Run finished.");
         Ok(RunReport {
             run_id,
@@ -181,9 +232,16 @@ impl App {
     }
 
     /// Fetch, validate and swap in one source. Failures are recorded, not returned.
-    async fn ingest(&self, run_id: i64, name: &str, today: NaiveDate) -> Result<SourceOutcome, StoreError> {
+    async fn ingest(
+        &self,
+        run_id: i64,
+        name: &str,
+        today: NaiveDate,
+    ) -> Result<SourceOutcome, StoreError> {
         let Some(s) = self.settings.sources.get(name) else {
-            return Ok(SourceOutcome::FetchFailed { error: format!("no source named `{name}`") });
+            return Ok(SourceOutcome::FetchFailed {
+                error: format!("no source named `{name}`"),
+            });
         };
         let now = Utc::now();
         let fetched = match source::fetch(&self.http, name, s, now).await {
@@ -192,7 +250,9 @@ impl App {
                 let error = e.to_string();
                 tracing::error!(source = name, error = %error, "Fetch failed; the last good load stays in place.");
                 let url = crate::config::redact_url(&s.url);
-                self.store.record_fetch_failure(run_id, name, &url, now, e.http_status(), &error).await?;
+                self.store
+                    .record_fetch_failure(run_id, name, &url, now, e.http_status(), &error)
+                    .await?;
                 return Ok(SourceOutcome::FetchFailed { error });
             }
         };
@@ -203,14 +263,23 @@ impl App {
         match parsed {
             Ok(p) => {
                 let rows = p.cases.len();
-                let load_id = self.store.replace_tracker(run_id, name, &fetched, &p).await?;
+                let load_id = self
+                    .store
+                    .replace_tracker(run_id, name, &fetched, &p)
+                    .await?;
                 tracing::info!(source = name, load_id, rows, data_as_of = %p.as_of, "Loaded.");
-                Ok(SourceOutcome::Loaded { load_id, rows, as_of: p.as_of })
+                Ok(SourceOutcome::Loaded {
+                    load_id,
+                    rows,
+                    as_of: p.as_of,
+                })
             }
             Err(e) => {
                 let error = e.to_string();
                 tracing::error!(source = name, error = %error, "Extract rejected; the last good load stays in place.");
-                self.store.record_rejection(run_id, name, &fetched, &error).await?;
+                self.store
+                    .record_rejection(run_id, name, &fetched, &error)
+                    .await?;
                 Ok(SourceOutcome::Rejected { error })
             }
         }
@@ -241,9 +310,21 @@ impl App {
             }
             let as_of = load.as_ref().and_then(|l| l.data_as_of).unwrap_or(today);
             let period = period.unwrap_or_else(|| report_period(as_of));
-            let rows = cases.get(kpi.source.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-            let e = evaluate(id, kpi, self.settings.rag.amber_tolerance, rows, as_of, period);
-            self.store.save_evaluation(run_id, &e, load.as_ref().map(|l| l.id)).await?;
+            let rows = cases
+                .get(kpi.source.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let e = evaluate(
+                id,
+                kpi,
+                self.settings.rag.amber_tolerance,
+                rows,
+                as_of,
+                period,
+            );
+            self.store
+                .save_evaluation(run_id, &e, load.as_ref().map(|l| l.id))
+                .await?;
             out.push(e);
         }
         Ok(out)

@@ -24,7 +24,10 @@ pub struct CronError {
 
 /// Parse a five-field cron expression (minute hour day-of-month month day-of-week).
 pub fn parse_cron(pattern: &str) -> Result<Cron, CronError> {
-    let err = |reason: String| CronError { pattern: pattern.to_string(), reason };
+    let err = |reason: String| CronError {
+        pattern: pattern.to_string(),
+        reason,
+    };
     if pattern.split_whitespace().count() != 5 {
         return Err(err("expected 5 fields".into()));
     }
@@ -54,7 +57,11 @@ impl Entry {
     pub fn new(job: &str, pattern: &str, tz: Tz, now: DateTime<Utc>) -> Result<Entry, CronError> {
         let cron = parse_cron(pattern)?;
         let next_due = next_fire(&cron, tz, now);
-        Ok(Entry { job: job.to_string(), cron, next_due })
+        Ok(Entry {
+            job: job.to_string(),
+            cron,
+            next_due,
+        })
     }
 
     /// If due at `now`, the instant it was due for; the entry then moves to its next time.
@@ -71,7 +78,12 @@ impl FromStr for Entry {
     /// Parse `"job=cron"`, for tests and one-off use.
     fn from_str(s: &str) -> Result<Entry, CronError> {
         let (job, pattern) = s.split_once('=').unwrap_or(("job", s));
-        Entry::new(job, pattern, chrono_tz::Europe::London, DateTime::<Utc>::MIN_UTC)
+        Entry::new(
+            job,
+            pattern,
+            chrono_tz::Europe::London,
+            DateTime::<Utc>::MIN_UTC,
+        )
     }
 }
 
@@ -84,8 +96,14 @@ mod tests {
     /// Every fire from local midnight of `from` to local midnight of `to`, in local time.
     fn fires(pattern: &str, from: (i32, u32, u32), to: (i32, u32, u32)) -> Vec<DateTime<Tz>> {
         let cron = parse_cron(pattern).expect("cron");
-        let start = London.with_ymd_and_hms(from.0, from.1, from.2, 0, 0, 0).single().expect("start");
-        let end = London.with_ymd_and_hms(to.0, to.1, to.2, 0, 0, 0).single().expect("end");
+        let start = London
+            .with_ymd_and_hms(from.0, from.1, from.2, 0, 0, 0)
+            .single()
+            .expect("start");
+        let end = London
+            .with_ymd_and_hms(to.0, to.1, to.2, 0, 0, 0)
+            .single()
+            .expect("end");
         let mut out = Vec::new();
         let mut t = start.with_timezone(&Utc);
         while let Some(next) = next_fire(&cron, London, t) {
@@ -107,7 +125,10 @@ mod tests {
 
     #[test]
     fn daily_0700_across_both_2027_clock_changes() {
-        for (from, to) in [((2027, 3, 25), (2027, 4, 1)), ((2027, 10, 28), (2027, 11, 4))] {
+        for (from, to) in [
+            ((2027, 3, 25), (2027, 4, 1)),
+            ((2027, 10, 28), (2027, 11, 4)),
+        ] {
             let f = fires("0 7 * * *", from, to);
             one_per_day(&f, 7);
             for t in &f {
@@ -144,7 +165,10 @@ mod tests {
     #[test]
     fn take_due_fires_once_per_instant() {
         let tz = London;
-        let now = Utc.with_ymd_and_hms(2027, 3, 27, 23, 0, 0).single().expect("now");
+        let now = Utc
+            .with_ymd_and_hms(2027, 3, 27, 23, 0, 0)
+            .single()
+            .expect("now");
         let mut e = Entry::new("j", "30 1 * * *", tz, now).expect("entry");
         assert!(e.take_due(tz, now).is_none());
         let due = e.next_due.expect("due");

@@ -56,7 +56,11 @@ impl Location {
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("source `{source_name}` ({url}): {reason}")]
-    Failed { source_name: String, url: String, reason: FetchFailure },
+    Failed {
+        source_name: String,
+        url: String,
+        reason: FetchFailure,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,13 +82,19 @@ pub enum FetchFailure {
 }
 
 fn http_reason(code: u16) -> &'static str {
-    reqwest::StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()).unwrap_or("")
+    reqwest::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
 }
 
 impl FetchError {
     pub fn http_status(&self) -> Option<u16> {
         match self {
-            FetchError::Failed { reason: FetchFailure::Status { status }, .. } => Some(*status),
+            FetchError::Failed {
+                reason: FetchFailure::Status { status },
+                ..
+            } => Some(*status),
             _ => None,
         }
     }
@@ -125,14 +135,26 @@ pub async fn fetch(
     };
     let location = Location::parse(&settings.url).map_err(|e| fail(e.into()))?;
     let (bytes, http_status) = match location {
-        Location::File(path) => (read_file(&path, settings.max_bytes).await.map_err(fail)?, None),
+        Location::File(path) => (
+            read_file(&path, settings.max_bytes).await.map_err(fail)?,
+            None,
+        ),
         Location::Http(u) => {
             let (b, s) = get(client, u, settings).await.map_err(fail)?;
             (b, Some(s))
         }
     };
-    let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Fetched { url, fetched_at: now, http_status, sha256, bytes })
+    let sha256 = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(Fetched {
+        url,
+        fetched_at: now,
+        http_status,
+        sha256,
+        bytes,
+    })
 }
 
 async fn read_file(path: &std::path::Path, max: u64) -> Result<Vec<u8>, FetchFailure> {
@@ -150,7 +172,10 @@ async fn get(
 ) -> Result<(Vec<u8>, u16), FetchFailure> {
     let mut req = client.get(url).timeout(Duration::from_secs(s.timeout_secs));
     if let Some(user) = &s.username {
-        req = req.basic_auth(user, s.password.as_ref().map(|p| p.expose_secret().to_string()));
+        req = req.basic_auth(
+            user,
+            s.password.as_ref().map(|p| p.expose_secret().to_string()),
+        );
     } else if let Some(token) = &s.bearer_token {
         req = req.bearer_auth(token.expose_secret());
     }
@@ -196,9 +221,17 @@ mod tests {
 
     #[test]
     fn locations() {
-        assert!(matches!(Location::parse("examples/tracker.csv"), Ok(Location::File(_))));
-        assert!(matches!(Location::parse("file:///tmp/x.csv"), Ok(Location::File(p)) if p == PathBuf::from("/tmp/x.csv")));
-        assert!(matches!(Location::parse("https://example.org/x.csv"), Ok(Location::Http(_))));
+        assert!(matches!(
+            Location::parse("examples/tracker.csv"),
+            Ok(Location::File(_))
+        ));
+        assert!(
+            matches!(Location::parse("file:///tmp/x.csv"), Ok(Location::File(p)) if p.as_path() == std::path::Path::new("/tmp/x.csv"))
+        );
+        assert!(matches!(
+            Location::parse("https://example.org/x.csv"),
+            Ok(Location::Http(_))
+        ));
         assert!(Location::parse("ftp://example.org/x.csv").is_err());
     }
 }

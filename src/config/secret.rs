@@ -17,7 +17,10 @@ pub(super) fn check_pair(
     file: &Option<PathBuf>,
 ) {
     if value.is_some() && file.is_some() {
-        bad(key.to_string(), format!("give at most one of {key} and {key}_file"));
+        bad(
+            key.to_string(),
+            format!("give at most one of {key} and {key}_file"),
+        );
     }
 }
 
@@ -81,9 +84,14 @@ mod tests {
         let f = dir.path().join("pw");
         std::fs::write(&f, "s3cret \r\n").expect("write");
         let mut value = None;
-        SecretSpec { key: "k", credential: "x".into(), value: &mut value, file: &Some(f) }
-            .resolve(None)
-            .expect("resolves");
+        SecretSpec {
+            key: "k",
+            credential: "x".into(),
+            value: &mut value,
+            file: &Some(f),
+        }
+        .resolve(None)
+        .expect("resolves");
         assert_eq!(value.expect("set").expose_secret(), "s3cret ");
     }
 
@@ -92,9 +100,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("smtp_password"), "from-systemd\n").expect("write");
         let mut value = None;
-        SecretSpec { key: "k", credential: "smtp_password".into(), value: &mut value, file: &None }
-            .resolve(Some(dir.path()))
-            .expect("resolves");
+        SecretSpec {
+            key: "k",
+            credential: "smtp_password".into(),
+            value: &mut value,
+            file: &None,
+        }
+        .resolve(Some(dir.path()))
+        .expect("resolves");
         assert_eq!(value.expect("set").expose_secret(), "from-systemd");
     }
 

@@ -2,7 +2,9 @@
 
 use chrono::NaiveDate;
 
-use super::{Count, Milestone, Month, Rag, direction_of_travel, milestone_in_force, monthly_counts, rate};
+use super::{
+    Count, Milestone, Month, Rag, direction_of_travel, milestone_in_force, monthly_counts, rate,
+};
 use crate::config::{Basis, Better, KpiSettings, Measure};
 use crate::load::TrackerCase;
 
@@ -54,13 +56,25 @@ pub fn evaluate(
     period: Month,
 ) -> Evaluation {
     let counts = monthly_counts(kpi.measure, kpi.basis, kpi.started_from, cases, as_of);
-    let current = counts.by_month.get(&period).copied().filter(|c| c.denominator > 0);
-    let previous = counts.by_month.get(&period.prev()).copied().filter(|c| c.denominator > 0);
+    let current = counts
+        .by_month
+        .get(&period)
+        .copied()
+        .filter(|c| c.denominator > 0);
+    let previous = counts
+        .by_month
+        .get(&period.prev())
+        .copied()
+        .filter(|c| c.denominator > 0);
     let milestones: Vec<Milestone> = kpi
         .milestones
         .iter()
         .filter_map(|m| {
-            Some(Milestone { from: m.from.parse().ok()?, target: m.target, label: m.label.clone() })
+            Some(Milestone {
+                from: m.from.parse().ok()?,
+                target: m.target,
+                label: m.label.clone(),
+            })
         })
         .collect();
     let milestone = milestone_in_force(&milestones, period).cloned();
@@ -79,7 +93,12 @@ pub fn evaluate(
         current,
         previous,
         rag: rate(value, target, kpi.better, tolerance),
-        direction: direction_of_travel(value, previous.and_then(|c| c.percent()), target, kpi.better),
+        direction: direction_of_travel(
+            value,
+            previous.and_then(|c| c.percent()),
+            target,
+            kpi.better,
+        ),
         milestone,
         overdue_open: counts.overdue_open,
         as_of,

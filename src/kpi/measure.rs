@@ -84,7 +84,9 @@ pub fn monthly_counts(
     let limit = limit_days(measure);
     let mut out = MonthlyCounts::default();
     for case in cases {
-        let Some(clock) = clock(measure, case) else { continue };
+        let Some(clock) = clock(measure, case) else {
+            continue;
+        };
         if started_from.is_some_and(|from| clock.start < from) {
             continue;
         }
@@ -93,9 +95,14 @@ pub fn monthly_counts(
             out.overdue_open += 1;
         }
         let (month, on_time) = match (basis, clock.stop) {
-            (Basis::Completed, Some(stop)) => (Month::of(stop), (stop - clock.start).num_days() <= limit),
+            (Basis::Completed, Some(stop)) => {
+                (Month::of(stop), (stop - clock.start).num_days() <= limit)
+            }
             (Basis::Completed, None) => continue,
-            (Basis::Started, Some(stop)) => (Month::of(clock.start), (stop - clock.start).num_days() <= limit),
+            (Basis::Started, Some(stop)) => (
+                Month::of(clock.start),
+                (stop - clock.start).num_days() <= limit,
+            ),
             (Basis::Started, None) if overdue_now => (Month::of(clock.start), false),
             (Basis::Started, None) => continue,
         };

@@ -60,8 +60,12 @@ const EPS: f64 = 1e-9;
 /// Rate a value against a target: Green at or better than target, Amber within `tolerance`
 /// points of it, Red beyond.
 pub fn rate(value: Option<f64>, target: Option<f64>, better: Better, tolerance: f64) -> Rag {
-    let Some(value) = value else { return Rag::NoData };
-    let Some(target) = target else { return Rag::NoTarget };
+    let Some(value) = value else {
+        return Rag::NoData;
+    };
+    let Some(target) = target else {
+        return Rag::NoTarget;
+    };
     // Shortfall in the direction that matters, in percentage points.
     let shortfall = match better {
         Better::Higher => target - value,
@@ -97,9 +101,15 @@ pub fn direction_of_travel(
         Some(p) => {
             let d = sign(round(v) - round(p));
             if d > 0.0 {
-                format!("Performance has improved on the previous period (@ {})", fmt_pct(p))
+                format!(
+                    "Performance has improved on the previous period (@ {})",
+                    fmt_pct(p)
+                )
             } else if d < 0.0 {
-                format!("Performance has deteriorated on the previous period (@ {})", fmt_pct(p))
+                format!(
+                    "Performance has deteriorated on the previous period (@ {})",
+                    fmt_pct(p)
+                )
             } else {
                 "Performance has been maintained, consistent with the previous period".to_string()
             }
@@ -137,13 +147,30 @@ mod tests {
     #[test]
     fn milestone_in_force_is_the_latest_started() {
         let ms = vec![
-            Milestone { from: m("2020-04"), target: 15.0, label: None },
-            Milestone { from: m("2020-07"), target: 25.0, label: None },
+            Milestone {
+                from: m("2020-04"),
+                target: 15.0,
+                label: None,
+            },
+            Milestone {
+                from: m("2020-07"),
+                target: 25.0,
+                label: None,
+            },
         ];
         assert!(milestone_in_force(&ms, m("2020-03")).is_none());
-        assert_eq!(milestone_in_force(&ms, m("2020-04")).map(|x| x.target), Some(15.0));
-        assert_eq!(milestone_in_force(&ms, m("2020-06")).map(|x| x.target), Some(15.0));
-        assert_eq!(milestone_in_force(&ms, m("2021-06")).map(|x| x.target), Some(25.0));
+        assert_eq!(
+            milestone_in_force(&ms, m("2020-04")).map(|x| x.target),
+            Some(15.0)
+        );
+        assert_eq!(
+            milestone_in_force(&ms, m("2020-06")).map(|x| x.target),
+            Some(15.0)
+        );
+        assert_eq!(
+            milestone_in_force(&ms, m("2021-06")).map(|x| x.target),
+            Some(25.0)
+        );
     }
 
     #[test]

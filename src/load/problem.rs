@@ -18,7 +18,11 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.column {
-            Some((n, name)) => write!(f, "line {}, column {n} ({name}): {}", self.line, self.message),
+            Some((n, name)) => write!(
+                f,
+                "line {}, column {n} ({name}): {}",
+                self.line, self.message
+            ),
             None => write!(f, "line {}: {}", self.line, self.message),
         }
     }
@@ -29,7 +33,11 @@ pub enum LoadError {
     #[error("{file}: the file is empty (0 bytes, no header row)")]
     Empty { file: String },
     #[error("{file}: {}", render(.problems, *.total))]
-    Invalid { file: String, problems: Vec<Problem>, total: usize },
+    Invalid {
+        file: String,
+        problems: Vec<Problem>,
+        total: usize,
+    },
 }
 
 impl LoadError {
@@ -80,7 +88,11 @@ impl Problems {
         if self.total == 0 {
             Ok(ok)
         } else {
-            Err(LoadError::Invalid { file: file.to_string(), problems: self.list, total: self.total })
+            Err(LoadError::Invalid {
+                file: file.to_string(),
+                problems: self.list,
+                total: self.total,
+            })
         }
     }
 }

@@ -11,8 +11,8 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 
-use super::problem::Problems;
 use super::LoadError;
+use super::problem::Problems;
 
 /// Columns of the tracker, in the order the extract writes them.
 pub const TRACKER_COLUMNS: [&str; 13] = [
@@ -77,7 +77,9 @@ impl CaseStatus {
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            CaseStatus::AwaitingDecision | CaseStatus::AssessmentInProgress | CaseStatus::DraftPlanIssued
+            CaseStatus::AwaitingDecision
+                | CaseStatus::AssessmentInProgress
+                | CaseStatus::DraftPlanIssued
         )
     }
 }
@@ -85,7 +87,10 @@ impl CaseStatus {
 impl FromStr for CaseStatus {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        CaseStatus::ALL.into_iter().find(|c| c.as_str() == s).ok_or(())
+        CaseStatus::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -120,23 +125,40 @@ pub struct ParsedTracker {
 
 /// Parse and validate a whole tracker extract. `file` names it in errors; `today` is the
 /// fetch date (no event may be later).
-pub fn parse_tracker(file: &str, bytes: &[u8], today: NaiveDate) -> Result<ParsedTracker, LoadError> {
+pub fn parse_tracker(
+    file: &str,
+    bytes: &[u8],
+    today: NaiveDate,
+) -> Result<ParsedTracker, LoadError> {
     if bytes.is_empty() {
-        return Err(LoadError::Empty { file: file.to_string() });
+        return Err(LoadError::Empty {
+            file: file.to_string(),
+        });
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let ends_mid_row = !bytes.ends_with(b"\n");
     let mut problems = Problems::default();
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
     let mut records = reader.byte_records();
 
     let header = match records.next() {
         Some(Ok(h)) => h,
         Some(Err(e)) => {
-            problems.push(csv_line(&e), None, format!("unreadable header: {}", csv_kind(&e)));
+            problems.push(
+                csv_line(&e),
+                None,
+                format!("unreadable header: {}", csv_kind(&e)),
+            );
             return problems.into_result(file, unreachable_tracker());
         }
-        None => return Err(LoadError::Empty { file: file.to_string() }),
+        None => {
+            return Err(LoadError::Empty {
+                file: file.to_string(),
+            });
+        }
     };
     let Some(cols) = read_header(&header, &mut problems) else {
         return problems.into_result(file, unreachable_tracker());
@@ -146,20 +168,33 @@ pub fn parse_tracker(file: &str, bytes: &[u8], today: NaiveDate) -> Result<Parse
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut as_of = EARLIEST;
     let mut last_line = 1;
+    let mut lines = LineCounter::new(bytes);
     let mut iter = records.peekable();
     while let Some(record) = iter.next() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push(csv_line(&e), None, format!("unreadable row: {}", csv_kind(&e)));
+                problems.push(
+                    csv_line(&e),
+                    None,
+                    format!("unreadable row: {}", csv_kind(&e)),
+                );
                 break;
             }
         };
-        let line = record.position().map_or(last_line + 1, |p| p.line());
+        // Counted from the byte offset: the csv crate's own line count is one short per row
+        // in CRLF files.
+        let line = record
+            .position()
+            .map_or(last_line + 1, |p| lines.line_at(p.byte()));
         last_line = line;
         let is_last = iter.peek().is_none();
         if record.len() != header.len() {
-            let mut msg = format!("has {} fields, the header has {}", record.len(), header.len());
+            let mut msg = format!(
+                "has {} fields, the header has {}",
+                record.len(),
+                header.len()
+            );
             if is_last && ends_mid_row {
                 msg.push_str("; the file ends in the middle of this row, so it looks truncated");
             }
@@ -167,9 +202,20 @@ pub fn parse_tracker(file: &str, bytes: &[u8], today: NaiveDate) -> Result<Parse
             continue;
         }
         let before = problems.total;
-        let case = Row { record: &record, cols: &cols, line, today, problems: &mut problems }.read();
+        let case = Row {
+            record: &record,
+            cols: &cols,
+            line,
+            today,
+            problems: &mut problems,
+        }
+        .read();
         if is_last && ends_mid_row && problems.total > before {
-            problems.push(line, None, "the file ends in the middle of this row, so it looks truncated");
+            problems.push(
+                line,
+                None,
+                "the file ends in the middle of this row, so it looks truncated",
+            );
         }
         if let Some(case) = case {
             match seen.get(&case.case_id) {
@@ -194,7 +240,45 @@ pub fn parse_tracker(file: &str, bytes: &[u8], today: NaiveDate) -> Result<Parse
 
 // Placeholder value for `into_result` paths that always carry problems.
 fn unreachable_tracker() -> ParsedTracker {
-    ParsedTracker { cases: Vec::new(), as_of: EARLIEST }
+    ParsedTracker {
+        cases: Vec::new(),
+        as_of: EARLIEST,
+    }
+}
+
+/// 1-based line numbers for byte offsets, counted forward once through the file.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// Line of the record found at `offset`; offsets must not go backwards. The csv reader
+    /// may report a record as starting on the line break before it (the `\n` of a CRLF, or
+    /// a blank line it skipped), so line breaks at the offset are stepped over first.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut end = (offset as usize).min(self.bytes.len());
+        while end < self.bytes.len() && matches!(self.bytes[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        if end > self.offset {
+            self.line += self.bytes[self.offset..end]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.offset = end;
+        }
+        self.line
+    }
 }
 
 fn csv_line(e: &csv::Error) -> u64 {
@@ -223,9 +307,11 @@ fn read_header(header: &csv::ByteRecord, problems: &mut Problems) -> Option<Colu
         };
         let name = name.trim();
         match TRACKER_COLUMNS.iter().position(|c| *c == name) {
-            Some(i) if index[i] != usize::MAX => {
-                problems.push(1, Some((pos + 1, name)), format!("column repeats column {}", index[i] + 1))
-            }
+            Some(i) if index[i] != usize::MAX => problems.push(
+                1,
+                Some((pos + 1, name)),
+                format!("column repeats column {}", index[i] + 1),
+            ),
             Some(i) => index[i] = pos,
             None => problems.push(
                 1,
@@ -310,7 +396,8 @@ impl Row<'_> {
 
     fn at(&mut self, col: usize, message: impl Into<String>) {
         let pos = self.cols.index[col] + 1;
-        self.problems.push(self.line, Some((pos, TRACKER_COLUMNS[col])), message);
+        self.problems
+            .push(self.line, Some((pos, TRACKER_COLUMNS[col])), message);
     }
 
     fn raw(&mut self, col: usize) -> Option<&str> {
@@ -340,7 +427,13 @@ impl Row<'_> {
             return None;
         }
         if s.chars().count() > max {
-            self.at(col, format!("value is {} characters long; at most {max} allowed", s.chars().count()));
+            self.at(
+                col,
+                format!(
+                    "value is {} characters long; at most {max} allowed",
+                    s.chars().count()
+                ),
+            );
             return None;
         }
         if s.chars().any(char::is_control) {
@@ -357,8 +450,16 @@ impl Row<'_> {
         }
         // Exactly YYYY-MM-DD: chrono alone would accept "2019-3-5" and ignore nothing else.
         let shaped = s.len() == 10
-            && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-        let parsed = shaped.then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()).flatten();
+            && s.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        let parsed = shaped
+            .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .flatten();
         match parsed {
             None if shaped => {
                 self.at(col, "not a real calendar date");
@@ -369,11 +470,20 @@ impl Row<'_> {
                 None
             }
             Some(d) if d < EARLIEST => {
-                self.at(col, format!("date is before {EARLIEST}, when EHC plans began"));
+                self.at(
+                    col,
+                    format!("date is before {EARLIEST}, when EHC plans began"),
+                );
                 None
             }
             Some(d) if d > self.today => {
-                self.at(col, format!("date is in the future (after the fetch date {})", self.today));
+                self.at(
+                    col,
+                    format!(
+                        "date is in the future (after the fetch date {})",
+                        self.today
+                    ),
+                );
                 None
             }
             Some(d) => Some(d),
@@ -386,7 +496,10 @@ impl Row<'_> {
             Ok(st) => Some(st),
             Err(()) => {
                 let known: Vec<_> = CaseStatus::ALL.iter().map(|c| c.as_str()).collect();
-                self.at(col, format!("unknown status; expected one of: {}", known.join(", ")));
+                self.at(
+                    col,
+                    format!("unknown status; expected one of: {}", known.join(", ")),
+                );
                 None
             }
         }
@@ -429,7 +542,10 @@ impl Row<'_> {
             if let (Some(l), Some(e)) = (later_date, earlier_date)
                 && l < e
             {
-                self.at(later, format!("date is before {}", TRACKER_COLUMNS[earlier]));
+                self.at(
+                    later,
+                    format!("date is before {}", TRACKER_COLUMNS[earlier]),
+                );
             }
         }
         if c.health_advice_returned.is_some() && c.health_advice_requested.is_none() {
@@ -482,11 +598,17 @@ mod tests {
         let text = "status,case_id,request_received_date,decision_to_assess_date,health_advice_requested_date,health_advice_returned_date,draft_plan_issued_date,final_plan_issued_date,ncy,school_phase,caseworker_team,looked_after,out_of_borough\r\nAwaiting decision,C9,2021-01-01,,,,,,post-16,Post-16,Preparing for Adulthood,N,N\r\n";
         let p = parse_tracker("t.csv", text.as_bytes(), today()).expect("valid");
         assert_eq!(p.cases[0].ncy, "post-16");
+        assert_eq!(p.cases[0].line, 2, "CRLF files count lines like LF files");
     }
 
     #[test]
     fn process_order_is_checked() {
-        let err = parse("C1,2020-03-02,2020-02-01,,,,,Assessment in progress,5,Primary,North,N,N\n").unwrap_err();
-        assert_eq!(err.problems()[0].column, Some((3, "decision_to_assess_date".into())));
+        let err =
+            parse("C1,2020-03-02,2020-02-01,,,,,Assessment in progress,5,Primary,North,N,N\n")
+                .unwrap_err();
+        assert_eq!(
+            err.problems()[0].column,
+            Some((3, "decision_to_assess_date".into()))
+        );
     }
 }

@@ -33,8 +33,14 @@ pub enum DeliveryError {
 /// Where mail goes.
 #[derive(Clone)]
 pub enum Transport {
-    Folder { dir: PathBuf, inner: AsyncFileTransport<Tokio1Executor> },
-    Smtp { describe: String, inner: AsyncSmtpTransport<Tokio1Executor> },
+    Folder {
+        dir: PathBuf,
+        inner: AsyncFileTransport<Tokio1Executor>,
+    },
+    Smtp {
+        describe: String,
+        inner: AsyncSmtpTransport<Tokio1Executor>,
+    },
 }
 
 impl std::fmt::Debug for Transport {
@@ -50,26 +56,43 @@ impl Transport {
                 std::fs::create_dir_all(&d.folder).map_err(|e| {
                     DeliveryError::Setup(format!("cannot create {}: {e}", d.folder.display()))
                 })?;
-                Ok(Transport::Folder { dir: d.folder.clone(), inner: AsyncFileTransport::new(&d.folder) })
+                Ok(Transport::Folder {
+                    dir: d.folder.clone(),
+                    inner: AsyncFileTransport::new(&d.folder),
+                })
             }
             DeliveryMode::Smtp => {
                 let s = &d.smtp;
                 let setup = |e: lettre::transport::smtp::Error| DeliveryError::Setup(e.to_string());
                 let mut b = match s.tls {
-                    SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host).map_err(setup)?,
+                    SmtpTls::Starttls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
+                            .map_err(setup)?
+                    }
                     SmtpTls::Tls => {
                         let params = TlsParameters::new(s.host.clone()).map_err(setup)?;
-                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host).tls(Tls::Wrapper(params))
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+                            .tls(Tls::Wrapper(params))
                     }
                     // Validation allows this only for loopback hosts.
-                    SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+                    SmtpTls::None => {
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+                    }
                 };
-                b = b.port(s.port).timeout(Some(Duration::from_secs(s.timeout_secs)));
+                b = b
+                    .port(s.port)
+                    .timeout(Some(Duration::from_secs(s.timeout_secs)));
                 if let (Some(user), Some(pw)) = (&s.username, &s.password) {
-                    b = b.credentials(Credentials::new(user.clone(), pw.expose_secret().to_string()));
+                    b = b.credentials(Credentials::new(
+                        user.clone(),
+                        pw.expose_secret().to_string(),
+                    ));
                 }
                 let describe = format!("SMTP {}:{} ({:?})", s.host, s.port, s.tls).to_lowercase();
-                Ok(Transport::Smtp { describe, inner: b.build() })
+                Ok(Transport::Smtp {
+                    describe,
+                    inner: b.build(),
+                })
             }
         }
     }
@@ -83,14 +106,26 @@ impl Transport {
 
     async fn send(&self, msg: Message) -> Result<(), DeliveryError> {
         match self {
-            Transport::Folder { inner, .. } => inner.send(msg).await.map(|_| ()).map_err(|e| DeliveryError::Send {
-                message: format!("cannot write the .eml file: {e}"),
-                permanent: false,
-            }),
-            Transport::Smtp { inner, .. } => inner.send(msg).await.map(|_| ()).map_err(|e| DeliveryError::Send {
-                permanent: e.is_permanent(),
-                message: format!("SMTP: {e}"),
-            }),
+            Transport::Folder { inner, .. } => {
+                inner
+                    .send(msg)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| DeliveryError::Send {
+                        message: format!("cannot write the .eml file: {e}"),
+                        permanent: false,
+                    })
+            }
+            Transport::Smtp { inner, .. } => {
+                inner
+                    .send(msg)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| DeliveryError::Send {
+                        permanent: e.is_permanent(),
+                        message: format!("SMTP: {e}"),
+                    })
+            }
         }
     }
 }
@@ -111,10 +146,15 @@ fn message(row: &OutboxRow, from: &Mailbox) -> Result<Message, String> {
         .from(from.clone())
         .subject(row.subject.clone())
         .date(row.created_at.into())
-        .message_id(Some(format!("<sendwatch.{}.{}@{domain}>", row.run_id, row.id)))
+        .message_id(Some(format!(
+            "<sendwatch.{}.{}@{domain}>",
+            row.run_id, row.id
+        )))
         .header(ContentType::TEXT_PLAIN);
     for r in row.recipient_list() {
-        b = b.to(r.parse::<Mailbox>().map_err(|e| format!("recipient: {e}"))?);
+        b = b.to(r
+            .parse::<Mailbox>()
+            .map_err(|e| format!("recipient: {e}"))?);
     }
     b.body(row.body_text.clone()).map_err(|e| e.to_string())
 }
@@ -153,8 +193,10 @@ pub async fn deliver_pending(
                 Err(DeliveryError::Send { message, permanent }) => {
                     let last = permanent || attempt >= ATTEMPTS;
                     tracing::warn!(outbox_id = row.id, sub_group = %row.sub_group, attempt, permanent, error = %message, "Delivery failed.");
+                    store
+                        .mark_attempt_failed(row.id, &message, permanent)
+                        .await?;
                     if last {
-                        store.mark_attempt_failed(row.id, &message, permanent).await?;
                         if permanent {
                             summary.failed += 1;
                         } else {

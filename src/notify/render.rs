@@ -18,7 +18,11 @@ pub const SMALL_COUNT: u64 = 5;
 
 /// A count as it may appear in an email.
 pub fn suppress(n: u64) -> String {
-    if n < SMALL_COUNT { "<5".to_string() } else { n.to_string() }
+    if n < SMALL_COUNT {
+        "<5".to_string()
+    } else {
+        n.to_string()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +63,12 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
 
     let mut b = String::new();
     let _ = writeln!(b, "Exception report for the {}", digest.sub_group_name);
-    let _ = writeln!(b, "{} SEND improvement plan, period {}", ctx.area, periods.join(", "));
+    let _ = writeln!(
+        b,
+        "{} SEND improvement plan, period {}",
+        ctx.area,
+        periods.join(", ")
+    );
     let _ = writeln!(b);
     let _ = writeln!(
         b,
@@ -96,10 +105,18 @@ fn words(measure: Measure) -> (&'static str, &'static str) {
 
 fn basis_phrase(measure: Measure, basis: Basis) -> &'static str {
     match (measure, basis) {
-        (Measure::EhcpWithin20Weeks, Basis::Completed) => "plans counted in the month the final plan was issued",
-        (Measure::EhcpWithin20Weeks, Basis::Started) => "requests counted in the month they were received",
-        (Measure::HealthAdviceWithin6Weeks, Basis::Completed) => "advice counted in the month it was returned",
-        (Measure::HealthAdviceWithin6Weeks, Basis::Started) => "advice counted in the month it was requested",
+        (Measure::EhcpWithin20Weeks, Basis::Completed) => {
+            "plans counted in the month the final plan was issued"
+        }
+        (Measure::EhcpWithin20Weeks, Basis::Started) => {
+            "requests counted in the month they were received"
+        }
+        (Measure::HealthAdviceWithin6Weeks, Basis::Completed) => {
+            "advice counted in the month it was returned"
+        }
+        (Measure::HealthAdviceWithin6Weeks, Basis::Started) => {
+            "advice counted in the month it was requested"
+        }
     }
 }
 
@@ -110,7 +127,12 @@ fn pct(v: Option<f64>) -> String {
 fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
     let (noun, within) = words(e.measure);
     let _ = writeln!(b, "KPI {}: {}", e.kpi_id, e.title);
-    let _ = writeln!(b, "  Period:           {} ({})", e.period.label(), basis_phrase(e.measure, e.basis));
+    let _ = writeln!(
+        b,
+        "  Period:           {} ({})",
+        e.period.label(),
+        basis_phrase(e.measure, e.basis)
+    );
     match e.current {
         Some(c) => {
             let _ = writeln!(
@@ -122,12 +144,20 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
             );
         }
         None => {
-            let _ = writeln!(b, "  Value:            NO DATA: no {noun} to count for {}", e.period.label());
+            let _ = writeln!(
+                b,
+                "  Value:            NO DATA: no {noun} to count for {}",
+                e.period.label()
+            );
         }
     }
     match &e.milestone {
         Some(m) => {
-            let label = m.label.as_deref().map(|l| format!(", \"{l}\"")).unwrap_or_default();
+            let label = m
+                .label
+                .as_deref()
+                .map(|l| format!(", \"{l}\""))
+                .unwrap_or_default();
             let _ = writeln!(
                 b,
                 "  Target in force:  {} (milestone from {}{label})",
@@ -139,7 +169,12 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
             let _ = writeln!(b, "  Target in force:  none yet");
         }
     }
-    let _ = writeln!(b, "  Previous value:   {} ({})", pct(e.previous_value()), e.period.prev().label());
+    let _ = writeln!(
+        b,
+        "  Previous value:   {} ({})",
+        pct(e.previous_value()),
+        e.period.prev().label()
+    );
     let _ = writeln!(b, "  RAG:              {}", e.rag);
     let _ = writeln!(b, "  Baseline:         {}", e.baseline);
     let _ = writeln!(b, "  Direction:        {}", e.direction);
@@ -149,7 +184,11 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
         e.as_of,
         suppress(e.overdue_open)
     );
-    let source = ctx.kpis.get(&e.kpi_id).map(|k| k.source.as_str()).unwrap_or("?");
+    let source = ctx
+        .kpis
+        .get(&e.kpi_id)
+        .map(|k| k.source.as_str())
+        .unwrap_or("?");
     provenance(b, source, ctx.sources.get(source), e.as_of);
     if e.rag == Rag::NoData && ctx.sources.get(source).is_some_and(|s| s.load.is_none()) {
         let _ = writeln!(b, "  No extract of this source has ever been accepted.");
@@ -162,7 +201,10 @@ fn provenance(b: &mut String, source: &str, note: Option<&SourceNote>, as_of: Na
         return;
     };
     if let Some(l) = &note.load {
-        let status = l.http_status.map(|s| format!("HTTP {s}, ")).unwrap_or_default();
+        let status = l
+            .http_status
+            .map(|s| format!("HTTP {s}, "))
+            .unwrap_or_default();
         let _ = writeln!(
             b,
             "  Source:           extract `{}`, load {}: {}\n                    fetched {} UTC, {}{} bytes, {} rows, data as of {}\n                    sha256 {}",

@@ -32,8 +32,12 @@ impl Store {
     }
 
     /// (kpi_id, period, rag, value) for every KPI a run evaluated, in id order.
-    pub async fn run_results(&self, run_id: i64) -> Result<Vec<(String, String, String, Option<f64>)>, StoreError> {
-        const SQL: &str = "SELECT kpi_id, period, rag, value FROM kpi_results WHERE run_id = $1 ORDER BY kpi_id";
+    pub async fn run_results(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(String, String, String, Option<f64>)>, StoreError> {
+        const SQL: &str =
+            "SELECT kpi_id, period, rag, value FROM kpi_results WHERE run_id = $1 ORDER BY kpi_id";
         Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(run_id).fetch_all(p).await?))
     }
 }

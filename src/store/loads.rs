@@ -170,7 +170,9 @@ impl Store {
     /// Every fetch a run made, in order.
     pub async fn run_loads(&self, run_id: i64) -> Result<Vec<LoadRecord>, StoreError> {
         let sql = format!("SELECT {LOAD_COLUMNS} FROM loads WHERE run_id = $1 ORDER BY id");
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_all(p).await?))
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_all(p).await?),
+        )
     }
 
     /// The tracker cases of a source's current load, in extract order.
@@ -179,7 +181,8 @@ impl Store {
             health_advice_requested_date, health_advice_returned_date, draft_plan_issued_date, \
             final_plan_issued_date, status, ncy, school_phase, caseworker_team, looked_after, out_of_borough \
             FROM tracker_cases WHERE source = $1 ORDER BY line";
-        let rows: Vec<CaseRow> = on_pool!(self, p => sqlx::query_as(SQL).bind(source).fetch_all(p).await?);
+        let rows: Vec<CaseRow> =
+            on_pool!(self, p => sqlx::query_as(SQL).bind(source).fetch_all(p).await?);
         rows.into_iter()
             .map(|r| {
                 let status: CaseStatus = r

@@ -41,7 +41,11 @@ pub struct OutboxRow {
 
 impl OutboxRow {
     pub fn recipient_list(&self) -> Vec<&str> {
-        self.recipients.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
+        self.recipients
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
     }
 }
 
@@ -80,7 +84,9 @@ impl Store {
     /// Mail a run queued, in order.
     pub async fn run_mail(&self, run_id: i64) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!("{COLUMNS} WHERE run_id = $1 ORDER BY id");
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_all(p).await?))
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_all(p).await?),
+        )
     }
 
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -91,9 +97,19 @@ impl Store {
     }
 
     /// Record a failed attempt: still pending if it may succeed later, failed if not.
-    pub async fn mark_attempt_failed(&self, id: i64, error: &str, permanent: bool) -> Result<(), StoreError> {
-        const SQL: &str = "UPDATE outbox SET status = $1, last_error = $2, attempts = attempts + 1 WHERE id = $3";
-        let status = if permanent { OutboxStatus::Failed } else { OutboxStatus::Pending };
+    pub async fn mark_attempt_failed(
+        &self,
+        id: i64,
+        error: &str,
+        permanent: bool,
+    ) -> Result<(), StoreError> {
+        const SQL: &str =
+            "UPDATE outbox SET status = $1, last_error = $2, attempts = attempts + 1 WHERE id = $3";
+        let status = if permanent {
+            OutboxStatus::Failed
+        } else {
+            OutboxStatus::Pending
+        };
         on_pool!(self, p => sqlx::query(SQL).bind(status.as_str()).bind(error).bind(id).execute(p).await?.rows_affected());
         Ok(())
     }

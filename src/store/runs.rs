@@ -75,7 +75,8 @@ impl Store {
         summary: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        const SQL: &str = "UPDATE runs SET status = $1, summary = $2, finished_at = $3 WHERE id = $4";
+        const SQL: &str =
+            "UPDATE runs SET status = $1, summary = $2, finished_at = $3 WHERE id = $4";
         on_pool!(self, p => sqlx::query(SQL)
             .bind(status.as_str())
             .bind(summary)

@@ -1,1 +1,12 @@
+//! Integration tests: the real pipeline against real parts (SQLite and PostgreSQL, an HTTP
+//! server and an SMTP server on loopback), and the real binary for the command line.
+
 mod support;
+
+mod harness;
+
+mod cli;
+mod delivery;
+mod faults;
+mod hand_checked;
+mod pipeline;

@@ -1,0 +1,199 @@
+//! Building a real `App` for a test: a config file laid over the built-in example, pointing
+//! at a test database, a source URL and a delivery target; plus readers for what came out.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use sendwatch::config::{Settings, Sources};
+use sendwatch::job::App;
+
+/// Where a test's mail goes.
+pub enum Delivery<'a> {
+    Folder(&'a Path),
+    /// Plain SMTP to the loopback sink, optionally with credentials.
+    Smtp {
+        port: u16,
+        auth: Option<(&'a str, &'a str)>,
+    },
+}
+
+/// Path of a file under the repository.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Path of a generated fault fixture, e.g. `fixture("bad-dates")`; `none` is the clean file.
+pub fn fixture(fault: &str) -> PathBuf {
+    let name = if fault == "none" {
+        "tracker.csv".to_string()
+    } else {
+        format!("tracker__{fault}.csv")
+    };
+    repo("tests/fixtures/extracts").join(name)
+}
+
+/// The generator's record of what it did to a fixture.
+pub fn fixture_meta(fault: &str) -> serde_json::Value {
+    let mut p = fixture(fault).into_os_string();
+    p.push(".meta.json");
+    serde_json::from_slice(&std::fs::read(p).expect("meta file")).expect("meta json")
+}
+
+/// Write a config override into `dir` and return its path. `extra` is appended verbatim.
+pub fn write_config(
+    dir: &Path,
+    store_url: &str,
+    source_url: &str,
+    delivery: Delivery<'_>,
+    extra: &str,
+) -> PathBuf {
+    let delivery = match delivery {
+        Delivery::Folder(folder) => format!(
+            "[delivery]\nmode = \"folder\"\nfolder = {:?}\n",
+            folder.display().to_string()
+        ),
+        Delivery::Smtp { port, auth } => {
+            let mut s = format!(
+                "[delivery]\nmode = \"smtp\"\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout_secs = 10\n"
+            );
+            if let Some((u, p)) = auth {
+                s.push_str(&format!("username = {u:?}\npassword = {p:?}\n"));
+            }
+            s
+        }
+    };
+    let text = format!(
+        "[store]\nurl = {store_url:?}\n\n[sources.tracker]\nkind = \"tracker\"\nurl = {source_url:?}\ntimeout_secs = 2\n\n{delivery}\n{extra}\n"
+    );
+    let path = dir.join("sendwatch-test.toml");
+    std::fs::write(&path, text).expect("write test config");
+    path
+}
+
+/// Load settings from an override file, without the caller's environment.
+pub fn settings(config: &Path) -> Settings {
+    Settings::load(&Sources {
+        file: Some(config.to_path_buf()),
+        env: false,
+    })
+    .expect("test config is valid")
+}
+
+pub async fn app(config: &Path) -> App {
+    App::build(settings(config)).await.expect("app builds")
+}
+
+/// Decode a quoted-printable body (soft line breaks and =XX escapes), as a mail client would.
+pub fn decode_qp(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+            if let Ok(b) = u8::from_str_radix(hex, 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).replace("\r\n", "\n")
+}
+
+/// A message's headers (unfolded) and decoded body.
+pub struct Mail {
+    pub headers: String,
+    pub body: String,
+}
+
+impl Mail {
+    pub fn parse(raw: &str) -> Mail {
+        let raw = raw.replace("\r\n", "\n");
+        let (headers, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+        let headers = headers.replace("\n ", " ").replace("\n\t", " ");
+        let body = if headers
+            .to_ascii_lowercase()
+            .contains("content-transfer-encoding: quoted-printable")
+        {
+            decode_qp(body)
+        } else {
+            body.to_string()
+        };
+        Mail { headers, body }
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        let prefix = format!("{}:", name.to_ascii_lowercase());
+        self.headers
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with(&prefix))
+            .map(|l| l[prefix.len()..].trim().to_string())
+    }
+}
+
+/// The `.eml` files a folder delivery wrote, parsed.
+pub fn folder_mail(dir: &Path) -> Vec<Mail> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .map(|p| Mail::parse(&std::fs::read_to_string(p).expect("read eml")))
+        .collect()
+}
+
+/// An oracle for the figures, written apart from the crate: for one month, how many rows of a
+/// clean tracker CSV stopped their clock in that month, and how many of those within `limit`
+/// days. `start_col`/`stop_col` are column names; `from` filters on the start date.
+pub fn oracle(
+    csv_path: &Path,
+    start_col: &str,
+    stop_col: &str,
+    limit: i64,
+    month: &str,
+    from: Option<&str>,
+) -> (u64, u64) {
+    let text = std::fs::read_to_string(csv_path).expect("read csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    let (s, e) = (col(start_col), col(stop_col));
+    let (mut on_time, mut total) = (0, 0);
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[e].is_empty() || !f[e].starts_with(month) || f[s].is_empty() {
+            continue;
+        }
+        if from.is_some_and(|from| f[s] < from) {
+            continue;
+        }
+        let d = |x: &str| NaiveDate::parse_from_str(x, "%Y-%m-%d").expect("date");
+        total += 1;
+        if (d(f[e]) - d(f[s])).num_days() <= limit {
+            on_time += 1;
+        }
+    }
+    (on_time, total)
+}
+
+/// A percentage as the emails print it.
+pub fn pct(num: u64, den: u64) -> String {
+    format!("{:.1}%", num as f64 * 100.0 / den as f64)
+}
+
+/// A count as the emails print it.
+pub fn count(n: u64) -> String {
+    if n < 5 { "<5".into() } else { n.to_string() }
+}

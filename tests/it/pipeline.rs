@@ -1,0 +1,181 @@
+//! End to end: an HTTP server on loopback serves the extract, the job fetches, loads,
+//! evaluates, and a real SMTP server on loopback receives the exception reports.
+
+use sha2::{Digest, Sha256};
+
+use sendwatch::job::RunOptions;
+use sendwatch::store::RunStatus;
+
+use crate::harness::{Delivery, Mail, app, count, oracle, pct, repo, write_config};
+use crate::support::{HttpServer, Response, SmtpOptions, SmtpSink, backends};
+
+#[tokio::test]
+async fn fetch_load_evaluate_and_mail_on_both_backends() {
+    let Some(sink) = SmtpSink::start(SmtpOptions {
+        auth: Some(("sendwatch".into(), "mail-pass-e2e".into())),
+        ..Default::default()
+    }) else {
+        return;
+    };
+    let csv_path = repo("examples/tracker.csv");
+    let csv = std::fs::read(&csv_path).expect("example extract");
+    let sha: String = Sha256::digest(&csv)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let http = HttpServer::start().await;
+    http.set("/exports/tracker.csv", Response::ok(csv.clone()));
+    let url = http.url("/exports/tracker.csv");
+
+    // The example was generated with --as-of 2021-07-31, so the report is for July 2021.
+    let ehcp = oracle(
+        &csv_path,
+        "request_received_date",
+        "final_plan_issued_date",
+        140,
+        "2021-07",
+        Some("2020-01-01"),
+    );
+    let ehcp_prev = oracle(
+        &csv_path,
+        "request_received_date",
+        "final_plan_issued_date",
+        140,
+        "2021-06",
+        Some("2020-01-01"),
+    );
+    let health = oracle(
+        &csv_path,
+        "health_advice_requested_date",
+        "health_advice_returned_date",
+        42,
+        "2021-07",
+        None,
+    );
+    assert!(
+        ehcp.1 > 0 && health.1 > 0,
+        "the example has data for July 2021"
+    );
+
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = write_config(
+            dir.path(),
+            &backend.url,
+            &url,
+            Delivery::Smtp {
+                port: sink.port(),
+                auth: Some(("sendwatch", "mail-pass-e2e")),
+            },
+            "",
+        );
+        let app = app(&cfg).await;
+        let before = sink.messages().len();
+        let report = app
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        assert_eq!(report.status, RunStatus::Ok, "{}: {report:?}", backend.name);
+        let all = sink.wait_for(before + 2).await;
+        let mails = &all[before..];
+        assert_eq!(mails.len(), 2, "{}: one report per sub-group", backend.name);
+        for m in mails {
+            assert_eq!(m.auth_password.as_deref(), Some("mail-pass-e2e"));
+            assert_eq!(m.mail_from, "sendwatch@example.org");
+        }
+
+        let perf = mails
+            .iter()
+            .find(|m| m.rcpt_tos == vec!["pm-ap-subgroup@example.org".to_string()])
+            .expect("report to the performance sub-group");
+        let perf = Mail::parse(&perf.data);
+        let subject = perf.header("Subject").expect("subject");
+        assert!(subject.contains("July 2021"), "{subject}");
+        assert!(subject.contains("1 KPI slipped"), "{subject}");
+        assert!(
+            subject.contains("Performance Management and Assessment & Provision Sub Group"),
+            "{subject}"
+        );
+        assert!(perf.body.contains("KPI 1/2a: "), "{}", perf.body);
+        let value_line = format!(
+            "Value:            {} ({} of {} new EHC plans within 20 weeks)",
+            pct(ehcp.0, ehcp.1),
+            count(ehcp.0),
+            count(ehcp.1)
+        );
+        assert!(
+            perf.body.contains(&value_line),
+            "want `{value_line}` in\n{}",
+            perf.body
+        );
+        assert!(
+            perf.body
+                .contains("Target in force:  75.0% (milestone from June 2021"),
+            "{}",
+            perf.body
+        );
+        assert!(perf.body.contains(&format!(
+            "Previous value:   {} (June 2021)",
+            pct(ehcp_prev.0, ehcp_prev.1)
+        )));
+        assert!(perf.body.contains("RAG:              RED"));
+        assert!(perf.body.contains(&url), "names the extract's URL");
+        assert!(perf.body.contains(&sha), "carries the extract's sha256");
+        assert!(perf.body.contains("HTTP 200"));
+
+        let health_mail = mails
+            .iter()
+            .find(|m| {
+                m.rcpt_tos
+                    == vec![
+                        "health-performance@example.org".to_string(),
+                        "dco@example.org".to_string(),
+                    ]
+            })
+            .expect("report to the health group");
+        let health_mail = Mail::parse(&health_mail.data);
+        let value_line = format!(
+            "Value:            {} ({} of {} health advice requests within 6 weeks)",
+            pct(health.0, health.1),
+            count(health.0),
+            count(health.1)
+        );
+        assert!(
+            health_mail.body.contains(&value_line),
+            "want `{value_line}` in\n{}",
+            health_mail.body
+        );
+        assert!(health_mail.body.contains("Target in force:  95.0%"));
+
+        // Nothing child-level: no case id from the extract appears in any message.
+        for m in mails {
+            assert!(!m.data.contains("C000"), "a case id leaked into an email");
+        }
+
+        // The run, its fetch and its results are on record.
+        let run = app.store.run(report.run_id).await.expect("run record");
+        assert_eq!(run.status, "ok");
+        let loads = app.store.run_loads(report.run_id).await.expect("loads");
+        assert_eq!(loads.len(), 1);
+        assert_eq!(loads[0].outcome, "loaded");
+        assert_eq!(loads[0].http_status, Some(200));
+        assert_eq!(loads[0].sha256.as_deref(), Some(sha.as_str()));
+        assert_eq!(loads[0].bytes, Some(csv.len() as i64));
+        assert_eq!(loads[0].rows_loaded, Some(540));
+        let results = app.store.run_results(report.run_id).await.expect("results");
+        assert_eq!(results.len(), 2);
+        assert!(
+            results
+                .iter()
+                .all(|(_, period, rag, _)| period == "2021-07" && rag == "RED"),
+            "{results:?}"
+        );
+        let outbox = app.store.run_mail(report.run_id).await.expect("outbox");
+        assert!(
+            outbox
+                .iter()
+                .all(|o| o.status == "sent" && o.sent_at.is_some())
+        );
+        app.store.close().await;
+    }
+}
