@@ -641,6 +641,34 @@ mod tests {
     }
 
     #[test]
+    fn an_override_file_replaces_a_milestone_list_whole_and_keeps_other_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("override.toml");
+        std::fs::write(
+            &path,
+            "[kpis.\"1/5\"]\nmilestones = [{ from = \"2020-01\", target = 50.0 }]\n\n[sub_groups.health]\nowners = [\"a@example.net\"]\n",
+        )
+        .expect("write");
+        let s = Settings::load(&Sources {
+            file: Some(path),
+            env: false,
+        })
+        .expect("loads");
+        let k = &s.kpis["1/5"];
+        assert_eq!(k.milestones.len(), 1, "{:?}", k.milestones);
+        assert_eq!(k.milestones[0].target, 50.0);
+        assert_eq!(k.owner, "health", "untouched keys keep the example's value");
+        assert_eq!(
+            s.sub_groups["health"].owners,
+            vec!["a@example.net".to_string()]
+        );
+        assert_eq!(
+            s.sub_groups["health"].name,
+            "SEND Health Performance Improvement Group"
+        );
+    }
+
+    #[test]
     fn secrets_do_not_show_in_debug() {
         let mut s = example();
         s.delivery.smtp.password = Some(SecretString::from("hunter2-very-secret"));

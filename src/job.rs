@@ -263,6 +263,7 @@ impl App {
         match parsed {
             Ok(p) => {
                 let rows = p.cases.len();
+                tracing::info!(source = name, rows, "Validated; swapping in.");
                 let load_id = self
                     .store
                     .replace_tracker(run_id, name, &fetched, &p)

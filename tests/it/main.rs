@@ -6,6 +6,7 @@ mod support;
 mod harness;
 
 mod cli;
+mod daemon;
 mod delivery;
 mod faults;
 mod hand_checked;

@@ -1,0 +1,198 @@
+//! The daemon binary: it runs a job when the cron says so, and SIGTERM stops it cleanly.
+//! A SIGKILL in the middle of a load leaves the previous load in place.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use sendwatch::job::RunOptions;
+
+use crate::harness::{Delivery, app, folder_mail, repo, write_config};
+use crate::support::backends;
+
+fn spawn(cwd: &Path, config: &Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sendwatch"))
+        .current_dir(cwd)
+        .env_clear()
+        .env("SENDWATCH_LOG", "info")
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sendwatch");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// Read log lines until one contains `needle`; everything read so far is returned either way.
+fn wait_for_line(
+    rx: &mpsc::Receiver<String>,
+    needle: &str,
+    limit: Duration,
+) -> (bool, Vec<String>) {
+    let deadline = std::time::Instant::now() + limit;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let hit = line.contains(needle);
+                seen.push(line);
+                if hit {
+                    return (true, seen);
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    (false, seen)
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+}
+
+#[test]
+fn the_daemon_runs_its_job_on_schedule_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outbox = dir.path().join("outbox");
+    let db = format!("sqlite://{}", dir.path().join("sw.db").display());
+    let extract = repo("examples/tracker.csv").display().to_string();
+    // Every minute, so that the test sees a scheduled run within about a minute.
+    let cfg = write_config(
+        dir.path(),
+        &db,
+        &extract,
+        Delivery::Folder(&outbox),
+        "[jobs.monthly-exceptions]\ncron = \"* * * * *\"\n",
+    );
+    let (mut child, rx) = spawn(dir.path(), &cfg, &["daemon"]);
+    let (ready, log) = wait_for_line(&rx, "Daemon ready.", Duration::from_secs(60));
+    assert!(ready, "{log:#?}");
+    let (ran, log) = wait_for_line(&rx, "Scheduled run done.", Duration::from_secs(150));
+    assert!(ran, "no scheduled run: {log:#?}");
+    assert_eq!(folder_mail(&outbox).len(), 2);
+
+    signal(&child, "TERM");
+    let (stopped, log) = wait_for_line(&rx, "Stopped.", Duration::from_secs(60));
+    assert!(stopped, "{log:#?}");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+}
+
+/// A tracker of `copies` × the example's rows, each copy with its own case ids.
+fn big_tracker(copies: usize) -> Vec<u8> {
+    let text = std::fs::read_to_string(repo("examples/tracker.csv")).expect("example");
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().expect("header"));
+    let rows: Vec<&str> = lines.collect();
+    for k in 0..copies {
+        for row in &rows {
+            let (id, rest) = row.split_once(',').expect("row");
+            out.push_str(&format!("{id}-{k},{rest}\n"));
+        }
+    }
+    out.into_bytes()
+}
+
+#[tokio::test]
+async fn a_kill_in_the_middle_of_a_load_keeps_the_previous_load() {
+    let big = big_tracker(300);
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outbox = dir.path().join("outbox");
+        let good = repo("examples/tracker.csv").display().to_string();
+        let cfg = write_config(
+            dir.path(),
+            &backend.url,
+            &good,
+            Delivery::Folder(&outbox),
+            "",
+        );
+        let app = app(&cfg).await;
+        let first = app
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        let load = app
+            .store
+            .current_load("tracker")
+            .await
+            .expect("query")
+            .expect("load");
+        let rows = app
+            .store
+            .tracker_cases("tracker")
+            .await
+            .expect("cases")
+            .len();
+
+        let big_path = dir.path().join("big.csv");
+        std::fs::write(&big_path, &big).expect("write big extract");
+        let cfg_big = write_config(
+            dir.path(),
+            &backend.url,
+            &big_path.display().to_string(),
+            Delivery::Folder(&outbox),
+            "",
+        );
+        let (mut child, rx) = spawn(dir.path(), &cfg_big, &["run-now"]);
+        // Logged as the transaction that swaps in 162,000 rows begins.
+        let (fetched, log) = tokio::task::spawn_blocking(move || {
+            wait_for_line(&rx, "swapping in", Duration::from_secs(120))
+        })
+        .await
+        .expect("join");
+        assert!(fetched, "{log:#?}");
+        signal(&child, "KILL");
+        let _ = child.wait();
+
+        let after = app
+            .store
+            .current_load("tracker")
+            .await
+            .expect("query")
+            .expect("load");
+        assert_eq!(
+            after.id, load.id,
+            "{}: a half-done load became current",
+            backend.name
+        );
+        assert_eq!(
+            app.store
+                .tracker_cases("tracker")
+                .await
+                .expect("cases")
+                .len(),
+            rows
+        );
+        let again = app
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run after kill");
+        let figures = |r: &sendwatch::job::RunReport| {
+            r.evaluations
+                .iter()
+                .map(|e| (e.kpi_id.clone(), e.value()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(figures(&again), figures(&first));
+        app.store.close().await;
+    }
+}
