@@ -185,3 +185,48 @@ async fn no_secret_appears_in_the_log() {
             .all(|m| m.auth_password.as_deref() == Some(SMTP_PW))
     );
 }
+
+#[tokio::test]
+async fn db_migrate_creates_the_schema_on_both_backends() {
+    for backend in crate::support::backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut c = sendwatch(dir.path());
+        c.arg("db")
+            .arg("migrate")
+            .env("SENDWATCH__STORE__URL", &backend.url);
+        let out = tokio::task::spawn_blocking(move || c.output().expect("run"))
+            .await
+            .expect("join");
+        let printed = text(&out);
+        assert!(out.status.success(), "{}: {printed}", backend.name);
+        assert!(
+            printed.contains(&format!("({}) is up to date", backend.name)),
+            "{printed}"
+        );
+        assert!(
+            !printed.contains("sendwatch:sendwatch@"),
+            "the database password was printed"
+        );
+        // The schema is there: a store opened on it can record a run.
+        let settings = sendwatch::config::StoreSettings {
+            url: secrecy::SecretString::from(backend.url.clone()),
+            password: None,
+            password_file: None,
+            max_connections: 1,
+        };
+        let store = sendwatch::store::Store::connect(&settings)
+            .await
+            .expect("connect");
+        let id = store
+            .start_run(
+                "probe",
+                sendwatch::store::Trigger::Manual,
+                None,
+                chrono::Utc::now(),
+            )
+            .await
+            .expect("runs table exists");
+        assert!(id > 0);
+        store.close().await;
+    }
+}
