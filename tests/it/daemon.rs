@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sendwatch::job::RunOptions;
 
-use crate::harness::{Delivery, app, folder_mail, repo, write_config};
+use crate::harness::{Delivery, GoodLoad, app, current, figures, folder_mail, repo, write_config};
 use crate::support::backends;
 
 fn spawn(cwd: &Path, config: &Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
@@ -126,22 +126,7 @@ async fn a_kill_in_the_middle_of_a_load_keeps_the_previous_load() {
             "",
         );
         let app = app(&cfg).await;
-        let first = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
-        let load = app
-            .store
-            .current_load("tracker")
-            .await
-            .expect("query")
-            .expect("load");
-        let rows = app
-            .store
-            .tracker_cases("tracker")
-            .await
-            .expect("cases")
-            .len();
+        let good = GoodLoad::run(&app).await;
 
         let big_path = dir.path().join("big.csv");
         std::fs::write(&big_path, &big).expect("write big extract");
@@ -163,36 +148,17 @@ async fn a_kill_in_the_middle_of_a_load_keeps_the_previous_load() {
         signal(&child, "KILL");
         let _ = child.wait();
 
-        let after = app
-            .store
-            .current_load("tracker")
-            .await
-            .expect("query")
-            .expect("load");
         assert_eq!(
-            after.id, load.id,
+            current(&app).await,
+            (good.load_id, good.rows),
             "{}: a half-done load became current",
             backend.name
-        );
-        assert_eq!(
-            app.store
-                .tracker_cases("tracker")
-                .await
-                .expect("cases")
-                .len(),
-            rows
         );
         let again = app
             .run_job("monthly-exceptions", RunOptions::manual())
             .await
             .expect("run after kill");
-        let figures = |r: &sendwatch::job::RunReport| {
-            r.evaluations
-                .iter()
-                .map(|e| (e.kpi_id.clone(), e.value()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(figures(&again), figures(&first));
+        assert_eq!(figures(&again), figures(&good.report));
         app.store.close().await;
     }
 }

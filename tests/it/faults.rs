@@ -10,7 +10,9 @@ use sendwatch::job::{App, RunOptions, RunReport, SourceOutcome};
 use sendwatch::load::parse_tracker;
 use sendwatch::store::RunStatus;
 
-use crate::harness::{Delivery, app, fixture, fixture_meta, folder_mail, repo, write_config};
+use crate::harness::{
+    Delivery, GoodLoad, app, fixture, fixture_meta, folder_mail, repo, write_config,
+};
 use crate::support::{HttpServer, Response, backends, refused_url};
 
 const REJECTED_FAULTS: [&str; 7] = [
@@ -80,69 +82,9 @@ fn expected_location(fault: &str) -> String {
     }
 }
 
-/// (kpi, period, value, rag) of a run, to compare what the KPIs read before and after.
-fn figures(r: &RunReport) -> Vec<(String, String, Option<f64>, String)> {
-    r.evaluations
-        .iter()
-        .map(|e| {
-            (
-                e.kpi_id.clone(),
-                e.period.to_string(),
-                e.value(),
-                e.rag.to_string(),
-            )
-        })
-        .collect()
-}
-
-async fn good_run(app: &App) -> (RunReport, i64, usize) {
-    let r = app
-        .run_job("monthly-exceptions", RunOptions::manual())
-        .await
-        .expect("run");
-    assert_eq!(r.status, RunStatus::Ok, "{r:?}");
-    let load = app
-        .store
-        .current_load("tracker")
-        .await
-        .expect("query")
-        .expect("a current load");
-    let rows = app
-        .store
-        .tracker_cases("tracker")
-        .await
-        .expect("cases")
-        .len();
-    (r, load.id, rows)
-}
-
-async fn assert_last_good_kept(
-    app: &App,
-    good: &RunReport,
-    load_id: i64,
-    rows: usize,
-    after: &RunReport,
-) {
-    let load = app
-        .store
-        .current_load("tracker")
-        .await
-        .expect("query")
-        .expect("a current load");
-    assert_eq!(load.id, load_id, "the current load changed");
-    assert_eq!(
-        app.store
-            .tracker_cases("tracker")
-            .await
-            .expect("cases")
-            .len(),
-        rows
-    );
-    assert_eq!(
-        figures(after),
-        figures(good),
-        "the KPIs no longer read the last good data"
-    );
+/// The last good load is still what the KPIs read, and the run that failed says so.
+async fn assert_last_good_kept(app: &App, good: &GoodLoad, after: &RunReport) {
+    good.assert_still_current(app, after).await;
     assert_eq!(after.status, RunStatus::Failed);
 }
 
@@ -166,7 +108,7 @@ async fn every_generator_fault_is_rejected_by_line_and_column_and_the_last_good_
             &format!("/{}/tracker.csv", backend.name),
             Response::ok(good_csv.clone()),
         );
-        let (good, load_id, rows) = good_run(&app).await;
+        let good = GoodLoad::run(&app).await;
 
         for fault in REJECTED_FAULTS {
             let bytes = std::fs::read(fixture(fault)).expect("fixture");
@@ -193,7 +135,7 @@ async fn every_generator_fault_is_rejected_by_line_and_column_and_the_last_good_
             if fault == "truncated" {
                 assert!(error.contains("truncated"), "{error}");
             }
-            assert_last_good_kept(&app, &good, load_id, rows, &r).await;
+            assert_last_good_kept(&app, &good, &r).await;
             let loads = app.store.run_loads(r.run_id).await.expect("loads");
             assert_eq!(loads[0].outcome, "rejected");
             assert!(loads[0].error.as_deref().is_some_and(|e| e.contains(&want)));
@@ -251,7 +193,7 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
         );
         let app = app(&cfg).await;
         http.set(&path, Response::ok(good_csv.clone()));
-        let (good, load_id, rows) = good_run(&app).await;
+        let good = GoodLoad::run(&app).await;
 
         // HTTP 500.
         http.set(&path, Response::status(500));
@@ -269,7 +211,7 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
                 && error.contains("HTTP 500"),
             "{error}"
         );
-        assert_last_good_kept(&app, &good, load_id, rows, &r).await;
+        assert_last_good_kept(&app, &good, &r).await;
         let loads = app.store.run_loads(r.run_id).await.expect("loads");
         assert_eq!(
             (loads[0].outcome.as_str(), loads[0].http_status),
@@ -304,7 +246,7 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
             panic!("{:?}", r.sources)
         };
         assert!(error.contains("timed out after 2 s"), "{error}");
-        assert_last_good_kept(&app, &good, load_id, rows, &r).await;
+        assert_last_good_kept(&app, &good, &r).await;
         app.store.close().await;
 
         // Connection refused: the same database, a source nobody listens on.
@@ -326,7 +268,7 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
         };
         assert!(error.contains("connection failed"), "{error}");
         assert!(error.to_lowercase().contains("refused"), "{error}");
-        assert_last_good_kept(&app, &good, load_id, rows, &r).await;
+        assert_last_good_kept(&app, &good, &r).await;
         let loads = app.store.run_loads(r.run_id).await.expect("loads");
         assert_eq!(
             (loads[0].outcome.as_str(), loads[0].http_status),

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use sendwatch::config::{Settings, Sources};
-use sendwatch::job::App;
+use sendwatch::job::{App, RunOptions, RunReport};
+use sendwatch::store::RunStatus;
 
 /// Where a test's mail goes.
 pub enum Delivery<'a> {
@@ -196,4 +197,74 @@ pub fn pct(num: u64, den: u64) -> String {
 /// A count as the emails print it.
 pub fn count(n: u64) -> String {
     if n < 5 { "<5".into() } else { n.to_string() }
+}
+
+/// A successful run and the load it left current: the "last good data" of fault tests.
+pub struct GoodLoad {
+    pub report: RunReport,
+    pub load_id: i64,
+    pub rows: usize,
+}
+
+impl GoodLoad {
+    /// Run the example job and expect it to load cleanly.
+    pub async fn run(app: &App) -> GoodLoad {
+        let report = app
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        assert_eq!(report.status, RunStatus::Ok, "{report:?}");
+        let (load_id, rows) = current(app).await;
+        GoodLoad {
+            report,
+            load_id,
+            rows,
+        }
+    }
+
+    /// The same load is current, with the same rows, and `after` read the same figures.
+    pub async fn assert_still_current(&self, app: &App, after: &RunReport) {
+        assert_eq!(
+            current(app).await,
+            (self.load_id, self.rows),
+            "the current load changed"
+        );
+        assert_eq!(
+            figures(after),
+            figures(&self.report),
+            "the KPIs no longer read the last good data"
+        );
+    }
+}
+
+/// (kpi, period, value, rag) of a run.
+pub fn figures(r: &RunReport) -> Vec<(String, String, Option<f64>, String)> {
+    r.evaluations
+        .iter()
+        .map(|e| {
+            (
+                e.kpi_id.clone(),
+                e.period.to_string(),
+                e.value(),
+                e.rag.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// (id of the current load, rows it holds).
+pub async fn current(app: &App) -> (i64, usize) {
+    let load = app
+        .store
+        .current_load("tracker")
+        .await
+        .expect("query")
+        .expect("a current load");
+    let rows = app
+        .store
+        .tracker_cases("tracker")
+        .await
+        .expect("cases")
+        .len();
+    (load.id, rows)
 }
