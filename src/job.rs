@@ -91,6 +91,8 @@ pub enum BuildError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] notify::DeliveryError),
+    #[error("cannot set up the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
 }
 
 impl App {
@@ -102,7 +104,7 @@ impl App {
         Ok(App {
             settings: Arc::new(settings),
             store,
-            http: source::http_client(),
+            http: source::http_client()?,
             transport,
         })
     }

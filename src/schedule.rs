@@ -8,8 +8,6 @@
 //! On the spring-forward day a time in the missing hour (01:30) fires once, at 02:00 BST;
 //! on the fall-back day a time in the repeated hour fires once, at its first occurrence.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
@@ -70,20 +68,6 @@ impl Entry {
         let due = self.next_due.filter(|d| *d <= now)?;
         self.next_due = next_fire(&self.cron, tz, now);
         Some(due)
-    }
-}
-
-impl FromStr for Entry {
-    type Err = CronError;
-    /// Parse `"job=cron"`, for tests and one-off use.
-    fn from_str(s: &str) -> Result<Entry, CronError> {
-        let (job, pattern) = s.split_once('=').unwrap_or(("job", s));
-        Entry::new(
-            job,
-            pattern,
-            chrono_tz::Europe::London,
-            DateTime::<Utc>::MIN_UTC,
-        )
     }
 }
 

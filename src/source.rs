@@ -112,12 +112,11 @@ pub struct Fetched {
 }
 
 /// Shared HTTP client (connection pool, TLS with the platform's roots).
-pub fn http_client() -> reqwest::Client {
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .user_agent(concat!("sendwatch/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(15))
         .build()
-        .unwrap_or_default()
 }
 
 /// Fetch one source's extract.
