@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use sendwatch::job::RunOptions;
 
-use crate::harness::{Delivery, GoodLoad, app, current, figures, folder_mail, repo, write_config};
+use crate::harness::{
+    Delivery, GoodLoad, app, current, figures, folder_config, folder_mail, outbox, repo,
+    write_config,
+};
 use crate::support::backends;
 
 fn spawn(cwd: &Path, config: &Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
@@ -71,7 +74,7 @@ fn signal(child: &Child, sig: &str) {
 #[test]
 fn the_daemon_runs_its_job_on_schedule_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let outbox = dir.path().join("outbox");
+    let outbox = outbox(dir.path());
     let db = format!("sqlite://{}", dir.path().join("sw.db").display());
     let extract = repo("examples/tracker.csv").display().to_string();
     // Every minute, so that the test sees a scheduled run within about a minute.
@@ -116,27 +119,14 @@ async fn a_kill_in_the_middle_of_a_load_keeps_the_previous_load() {
     let big = big_tracker(300);
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let outbox = dir.path().join("outbox");
         let good = repo("examples/tracker.csv").display().to_string();
-        let cfg = write_config(
-            dir.path(),
-            &backend.url,
-            &good,
-            Delivery::Folder(&outbox),
-            "",
-        );
+        let cfg = folder_config(dir.path(), &backend.url, &good);
         let app = app(&cfg).await;
         let good = GoodLoad::run(&app).await;
 
         let big_path = dir.path().join("big.csv");
         std::fs::write(&big_path, &big).expect("write big extract");
-        let cfg_big = write_config(
-            dir.path(),
-            &backend.url,
-            &big_path.display().to_string(),
-            Delivery::Folder(&outbox),
-            "",
-        );
+        let cfg_big = folder_config(dir.path(), &backend.url, &big_path.display().to_string());
         let (mut child, rx) = spawn(dir.path(), &cfg_big, &["run-now"]);
         // Logged as the transaction that swaps in 162,000 rows begins.
         let (fetched, log) = tokio::task::spawn_blocking(move || {

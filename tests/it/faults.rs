@@ -11,7 +11,7 @@ use sendwatch::load::parse_tracker;
 use sendwatch::store::RunStatus;
 
 use crate::harness::{
-    Delivery, GoodLoad, app, fixture, fixture_meta, folder_mail, repo, write_config,
+    GoodLoad, app, fixture, fixture_meta, folder_config, folder_mail, outbox, repo,
 };
 use crate::support::{HttpServer, Response, backends, refused_url};
 
@@ -94,15 +94,8 @@ async fn every_generator_fault_is_rejected_by_line_and_column_and_the_last_good_
     let good_csv = std::fs::read(repo("examples/tracker.csv")).expect("example");
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let outbox = dir.path().join("outbox");
         let url = http.url(&format!("/{}/tracker.csv", backend.name));
-        let cfg = write_config(
-            dir.path(),
-            &backend.url,
-            &url,
-            Delivery::Folder(&outbox),
-            "",
-        );
+        let cfg = folder_config(dir.path(), &backend.url, &url);
         let app = app(&cfg).await;
         http.set(
             &format!("/{}/tracker.csv", backend.name),
@@ -181,16 +174,10 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
     let good_csv = std::fs::read(repo("examples/tracker.csv")).expect("example");
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let outbox = dir.path().join("outbox");
+        let outbox = outbox(dir.path());
         let path = format!("/{}/flaky.csv", backend.name);
         let url = http.url(&path);
-        let cfg = write_config(
-            dir.path(),
-            &backend.url,
-            &url,
-            Delivery::Folder(&outbox),
-            "",
-        );
+        let cfg = folder_config(dir.path(), &backend.url, &url);
         let app = app(&cfg).await;
         http.set(&path, Response::ok(good_csv.clone()));
         let good = GoodLoad::run(&app).await;
@@ -251,13 +238,7 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
 
         // Connection refused: the same database, a source nobody listens on.
         let refused = refused_url();
-        let cfg = write_config(
-            dir.path(),
-            &backend.url,
-            &refused,
-            Delivery::Folder(&outbox),
-            "",
-        );
+        let cfg = folder_config(dir.path(), &backend.url, &refused);
         let app = crate::harness::app(&cfg).await;
         let r = app
             .run_job("monthly-exceptions", RunOptions::manual())

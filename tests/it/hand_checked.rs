@@ -27,7 +27,7 @@ use sendwatch::job::RunOptions;
 use sendwatch::kpi::{Count, Month, Rag, monthly_counts};
 use sendwatch::load::parse_tracker;
 
-use crate::harness::{Delivery, app, folder_mail, repo, write_config};
+use crate::harness::{app, folder_config, folder_mail, outbox, repo};
 use crate::support::backends;
 
 fn c(numerator: u64, denominator: u64) -> Option<Count> {
@@ -42,14 +42,8 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
     let extract = repo("tests/fixtures/hand_checked/tracker.csv");
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let outbox = dir.path().join("outbox");
-        let cfg = write_config(
-            dir.path(),
-            &backend.url,
-            &extract.display().to_string(),
-            Delivery::Folder(&outbox),
-            "",
-        );
+        let outbox = outbox(dir.path());
+        let cfg = folder_config(dir.path(), &backend.url, &extract.display().to_string());
         let app = app(&cfg).await;
         let report = app
             .run_job("monthly-exceptions", RunOptions::manual())

@@ -73,6 +73,22 @@ pub fn write_config(
     path
 }
 
+/// A config writing mail as `.eml` files into `dir/outbox`, with nothing extra.
+pub fn folder_config(dir: &Path, store_url: &str, source_url: &str) -> PathBuf {
+    write_config(
+        dir,
+        store_url,
+        source_url,
+        Delivery::Folder(&outbox(dir)),
+        "",
+    )
+}
+
+/// Where [`folder_config`] delivers.
+pub fn outbox(dir: &Path) -> PathBuf {
+    dir.join("outbox")
+}
+
 /// Load settings from an override file, without the caller's environment.
 pub fn settings(config: &Path) -> Settings {
     Settings::load(&Sources {
