@@ -1,4 +1,5 @@
-//! The command line: `daemon`, `run-now [JOB]`, `check-config`, `db migrate`.
+//! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
+//! `check-config`, `db migrate`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -46,11 +47,33 @@ pub enum Command {
     },
     /// Validate the configuration and print each job's next fire time.
     CheckConfig,
+    /// Load an extract file by hand through the same checks as a run (`load FILE --source
+    /// NAME [--dry-run]`), or approve a held load (`load approve LOAD_ID`).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Load {
+        #[command(subcommand)]
+        action: Option<LoadCommand>,
+        /// The extract file.
+        #[arg(required = true)]
+        file: Option<PathBuf>,
+        /// The configured source it is an extract of (its kind and reading rules apply).
+        #[arg(long, required = true)]
+        source: Option<String>,
+        /// Check everything, store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Database maintenance.
     Db {
         #[command(subcommand)]
         command: DbCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoadCommand {
+    /// Swap in a load the shrink guard held, as the source's current data.
+    Approve { load_id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +147,34 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 store.backend()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Load {
+            action: Some(LoadCommand::Approve { load_id }),
+            ..
+        } => {
+            let app = App::build(settings).await.context("starting")?;
+            let source = app
+                .store
+                .approve_load(load_id, Utc::now())
+                .await
+                .with_context(|| format!("approving load {load_id}"))?;
+            println!("load {load_id} approved: it is now the current data of source {source}");
+            app.store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Load {
+            action: None,
+            file,
+            source,
+            dry_run,
+        } => {
+            let (Some(file), Some(source)) = (file, source) else {
+                return Err(anyhow::anyhow!("load needs FILE and --source NAME").into());
+            };
+            let app = App::build(settings).await.context("starting")?;
+            let code = load_by_hand(&app, &source, &file, dry_run).await?;
+            app.store.close().await;
+            Ok(code)
         }
         Command::Daemon => {
             let app = App::build(settings).await.context("starting")?;
@@ -213,6 +264,99 @@ fn check_config(s: &Settings) {
     }
 }
 
+async fn load_by_hand(
+    app: &App,
+    source: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> Result<ExitCode, Failure> {
+    use std::io::IsTerminal;
+    use std::sync::atomic::Ordering;
+    let progress = crate::job::ingest::Progress::default();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let total = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {binary_bytes}/{binary_total_bytes} {msg} ({elapsed})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let (b, p) = (bar.clone(), progress.clone());
+        let ticker = tokio::spawn(async move {
+            loop {
+                b.set_position(p.bytes.load(Ordering::Relaxed));
+                b.set_message(format!("{} rows", p.rows.load(Ordering::Relaxed)));
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        });
+        (bar, ticker)
+    });
+    let result = app
+        .load_by_hand(source, file, dry_run, Some(progress))
+        .await;
+    if let Some((bar, ticker)) = bar {
+        ticker.abort();
+        bar.finish_and_clear();
+    }
+    let (run_id, outcome) = result.with_context(|| format!("loading {}", file.display()))?;
+    use crate::job::ingest::Ingested;
+    let ok = match outcome {
+        Ingested::Loaded {
+            load_id,
+            rows,
+            set_aside,
+            as_of,
+        } => {
+            println!(
+                "run {run_id}: source {source}: loaded (load {load_id}, {rows} rows{}, data as of {})",
+                aside(set_aside),
+                as_of.map_or("-".to_string(), |d| d.to_string())
+            );
+            true
+        }
+        Ingested::Checked {
+            rows,
+            set_aside,
+            as_of,
+        } => {
+            println!(
+                "run {run_id}: source {source}: dry run, valid ({rows} rows{}, data as of {}); nothing stored",
+                aside(set_aside),
+                as_of.map_or("-".to_string(), |d| d.to_string())
+            );
+            true
+        }
+        Ingested::Held {
+            load_id,
+            rows,
+            reason,
+        } => {
+            println!(
+                "run {run_id}: source {source}: HELD as load {load_id} ({rows} rows), not swapped in: {reason}\n  to accept it: sendwatch load approve {load_id}"
+            );
+            false
+        }
+        Ingested::Rejected { error } => {
+            println!("run {run_id}: source {source}: REJECTED, last good load kept: {error}");
+            false
+        }
+    };
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
+fn aside(n: u64) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} set aside")
+    }
+}
+
 fn print_report(r: &RunReport) {
     let status = match r.status {
         RunStatus::Ok => "ok",
@@ -225,11 +369,22 @@ fn print_report(r: &RunReport) {
             SourceOutcome::Loaded {
                 load_id,
                 rows,
+                set_aside,
                 as_of,
             } => {
                 println!(
-                    "  source {name}: loaded (load {load_id}, {rows} rows, data as of {as_of})"
+                    "  source {name}: loaded (load {load_id}, {rows} rows{}, data as of {})",
+                    aside(*set_aside),
+                    as_of.map_or("-".to_string(), |d| d.to_string())
                 )
+            }
+            SourceOutcome::Held { load_id, reason } => {
+                println!(
+                    "  source {name}: HELD as load {load_id}, last good load kept: {reason}; approve with `sendwatch load approve {load_id}`"
+                )
+            }
+            SourceOutcome::Unchanged { why } => {
+                println!("  source {name}: unchanged ({why})")
             }
             SourceOutcome::FetchFailed { error } => {
                 println!("  source {name}: FETCH FAILED, last good load kept: {error}")

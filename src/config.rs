@@ -17,9 +17,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::kpi::Month;
+use crate::load::{KindDef, LoadSettings};
 pub use secret::{SecretSpec, redact_url};
 
-/// The complete, commented example for the Sefton plan; the first configuration layer.
+/// The complete, commented example for the Sefton plan; laid over the shipped extract kinds
+/// ([`crate::load::kind::BUILTIN`]), and under everything else.
 pub const EXAMPLE: &str = include_str!("../config/sendwatch.toml");
 
 /// Environment variable naming the override file when `--config` is not given.
@@ -53,6 +55,9 @@ pub struct Settings {
     pub store: StoreSettings,
     pub delivery: DeliverySettings,
     pub rag: RagSettings,
+    /// Extract kinds: the shipped ones from `config/kinds.toml`, plus any the deployment adds.
+    #[serde(default)]
+    pub kinds: BTreeMap<String, KindDef>,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSettings>,
     #[serde(default)]
@@ -70,6 +75,14 @@ pub struct General {
     pub time_zone: String,
     /// Name of the area in subjects and report headers.
     pub area: String,
+    /// Folder for sendwatch's own files (spooled downloads, extracts kept for inspection);
+    /// created with mode 0700.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,17 +164,11 @@ pub struct RagSettings {
     pub amber_tolerance: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExtractKind {
-    /// The EHCP needs-assessment tracker.
-    Tracker,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSettings {
-    pub kind: ExtractKind,
+    /// The kind of extract, a key of `[kinds]` (tracker, reviews, provider, or your own).
+    pub kind: String,
     /// `http://`, `https://`, `file://` URL or a local path (relative to the working directory).
     pub url: String,
     #[serde(default = "default_source_timeout")]
@@ -173,6 +180,9 @@ pub struct SourceSettings {
     pub password_file: Option<PathBuf>,
     pub bearer_token: Option<SecretString>,
     pub bearer_token_file: Option<PathBuf>,
+    /// How the file is read: format, header mapping, date and flag spellings, policy, guards.
+    #[serde(default)]
+    pub load: LoadSettings,
 }
 
 fn default_source_timeout() -> u64 {
@@ -292,7 +302,9 @@ impl Settings {
     /// Layer and deserialize only.
     pub fn load_unchecked(sources: &Sources) -> Result<Settings, ConfigError> {
         use config::{Config, Environment, File, FileFormat};
-        let mut builder = Config::builder().add_source(File::from_str(EXAMPLE, FileFormat::Toml));
+        let mut builder = Config::builder()
+            .add_source(File::from_str(crate::load::kind::BUILTIN, FileFormat::Toml))
+            .add_source(File::from_str(EXAMPLE, FileFormat::Toml));
         if let Some(path) = &sources.file {
             builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
         }
@@ -310,6 +322,7 @@ impl Settings {
     /// Check every key; pure (no I/O). Collects all issues rather than stopping at the first.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut issues = Vec::new();
+        let mut issues_kind = Vec::new();
         let mut bad = |key: String, message: String| issues.push(Issue { key, message });
 
         if self.general.time_zone.parse::<chrono_tz::Tz>().is_err() {
@@ -386,8 +399,30 @@ impl Settings {
             );
         }
 
+        for (name, k) in &self.kinds {
+            let key = format!("kinds.{name}");
+            if !crate::load::kind::is_identifier(name) {
+                bad(key.clone(), "kind names use a-z, 0-9 and '_' only".into());
+            }
+            k.check(&mut |suffix, message| {
+                issues_kind.push(Issue {
+                    key: format!("{key}.{suffix}"),
+                    message,
+                })
+            });
+        }
+
         for (name, s) in &self.sources {
             let key = format!("sources.{name}");
+            match self.kinds.get(&s.kind) {
+                None => bad(format!("{key}.kind"), format!("no kind named `{}`", s.kind)),
+                Some(kind) => s.load.check(kind, &mut |suffix, message| {
+                    issues_kind.push(Issue {
+                        key: format!("{key}.load.{suffix}"),
+                        message,
+                    })
+                }),
+            }
             if !valid_name(name) {
                 bad(
                     key.clone(),
@@ -443,11 +478,21 @@ impl Settings {
                     format!("{key}.source"),
                     format!("no source named `{}`", k.source),
                 ),
-                Some(s) if s.kind != ExtractKind::Tracker => bad(
-                    format!("{key}.source"),
-                    format!("measure {:?} needs a tracker extract", k.measure),
-                ),
-                Some(_) => {}
+                Some(s) => {
+                    let missing = self
+                        .kinds
+                        .get(&s.kind)
+                        .map(crate::kpi::TrackerCase::missing_column);
+                    if let Some(Some(col)) = missing {
+                        bad(
+                            format!("{key}.source"),
+                            format!(
+                                "measure {:?} needs a tracker extract; kind `{}` has no column `{col}`",
+                                k.measure, s.kind
+                            ),
+                        );
+                    }
+                }
             }
             if !self.sub_groups.contains_key(&k.owner) {
                 bad(
@@ -513,6 +558,7 @@ impl Settings {
             }
         }
 
+        issues.extend(issues_kind);
         if issues.is_empty() {
             Ok(())
         } else {

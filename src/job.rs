@@ -11,17 +11,26 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use tracing::Instrument;
 
-use crate::config::{ExtractKind, Settings};
-use crate::kpi::{Evaluation, Month, evaluate, report_period};
-use crate::load::{TrackerCase, parse_tracker};
+pub mod ingest;
+
+use crate::config::Settings;
+use crate::kpi::{
+    Counter, Evaluation, Month, MonthlyCounts, TRACKER_COLUMNS, TrackerCase, evaluate,
+    report_period,
+};
 use crate::notify::{self, DeliverySummary, SourceNote, Transport};
 use crate::source;
-use crate::store::{LoadRecord, RunStatus, Store, StoreError, Trigger};
+use crate::store::{LoadMeta, LoadRecord, RunStatus, Store, StoreError, Trigger};
+use ingest::{Extract, Ingested};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("no job named `{0}` in the configuration")]
     UnknownJob(String),
+    #[error("no source named `{0}` (with a known kind) in the configuration")]
+    UnknownSource(String),
+    #[error("{0}")]
+    File(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -53,8 +62,19 @@ impl RunOptions {
 pub enum SourceOutcome {
     Loaded {
         load_id: i64,
-        rows: usize,
-        as_of: NaiveDate,
+        rows: u64,
+        /// Rows set aside under the quarantine policy.
+        set_aside: u64,
+        as_of: Option<NaiveDate>,
+    },
+    /// Written but not swapped in (the shrink guard); `sendwatch load approve` swaps it.
+    Held {
+        load_id: i64,
+        reason: String,
+    },
+    /// Nothing new to load (HTTP 304 or the same bytes as the current load).
+    Unchanged {
+        why: String,
     },
     FetchFailed {
         error: String,
@@ -144,10 +164,13 @@ impl App {
         for name in &job_settings.sources {
             let outcome = self.ingest(run_id, name, today).await?;
             let latest_error = match &outcome {
-                SourceOutcome::Loaded { .. } => None,
+                SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. } => None,
                 SourceOutcome::FetchFailed { error } | SourceOutcome::Rejected { error } => {
                     Some(error.clone())
                 }
+                SourceOutcome::Held { load_id, reason } => Some(format!(
+                    "the new extract (load {load_id}) was held, not swapped in: {reason}"
+                )),
             };
             notes.insert(
                 name.clone(),
@@ -192,9 +215,12 @@ impl App {
             notify::deliver_pending(&self.store, &self.transport, &settings.delivery, Utc::now)
                 .await?;
 
-        let sources_ok = outcomes
-            .iter()
-            .all(|(_, o)| matches!(o, SourceOutcome::Loaded { .. }));
+        let sources_ok = outcomes.iter().all(|(_, o)| {
+            matches!(
+                o,
+                SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. }
+            )
+        });
         let status = if sources_ok && delivery.failed == 0 && delivery.still_pending == 0 {
             RunStatus::Ok
         } else {
@@ -240,12 +266,21 @@ impl App {
         name: &str,
         today: NaiveDate,
     ) -> Result<SourceOutcome, StoreError> {
-        let Some(s) = self.settings.sources.get(name) else {
+        let settings = &self.settings;
+        let (Some(s), Some(kind)) = (
+            settings.sources.get(name),
+            settings
+                .sources
+                .get(name)
+                .and_then(|s| settings.kinds.get(&s.kind)),
+        ) else {
             return Ok(SourceOutcome::FetchFailed {
-                error: format!("no source named `{name}`"),
+                error: format!("no source (or no kind for the source) named `{name}`"),
             });
         };
+        let data_dir = &settings.general.data_dir;
         let now = Utc::now();
+        ingest::prune_kept(data_dir, name, s.load.keep_days, now);
         let fetched = match source::fetch(&self.http, name, s, now).await {
             Ok(f) => f,
             Err(e) => {
@@ -259,33 +294,60 @@ impl App {
             }
         };
         tracing::info!(source = name, bytes = fetched.bytes.len(), sha256 = %fetched.sha256, "Fetched.");
-        let parsed = match s.kind {
-            ExtractKind::Tracker => parse_tracker(&fetched.url, &fetched.bytes, today),
-        };
-        match parsed {
-            Ok(p) => {
-                let rows = p.cases.len();
-                tracing::info!(source = name, rows, "Validated; swapping in.");
-                let load_id = self
-                    .store
-                    .replace_tracker(run_id, name, &fetched, &p)
-                    .await?;
-                tracing::info!(source = name, load_id, rows, data_as_of = %p.as_of, "Loaded.");
-                Ok(SourceOutcome::Loaded {
-                    load_id,
-                    rows,
-                    as_of: p.as_of,
-                })
-            }
-            Err(e) => {
-                let error = e.to_string();
-                tracing::error!(source = name, error = %error, "Extract rejected; the last good load stays in place.");
-                self.store
-                    .record_rejection(run_id, name, &fetched, &error)
-                    .await?;
-                Ok(SourceOutcome::Rejected { error })
-            }
+        let current = self.store.current_load(name).await?;
+        if current
+            .as_ref()
+            .is_some_and(|l| l.sha256.as_deref() == Some(fetched.sha256.as_str()))
+        {
+            let why = "the same bytes (sha256) as the current load; not reloaded".to_string();
+            self.store
+                .record_unchanged(run_id, name, &fetched.url, now, fetched.http_status, &why)
+                .await?;
+            tracing::info!(source = name, "Unchanged; not reloaded.");
+            return Ok(SourceOutcome::Unchanged { why });
         }
+        let spool = data_dir.join("spool");
+        let path = spool.join(format!("{name}-{run_id}.extract"));
+        let written = ingest::private_dir(&spool).and_then(|()| {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&path)?;
+            f.write_all(&fetched.bytes)
+        });
+        if let Err(e) = written {
+            let error = format!("cannot spool the extract under {}: {e}", spool.display());
+            self.store
+                .record_fetch_failure(run_id, name, &fetched.url, now, fetched.http_status, &error)
+                .await?;
+            return Ok(SourceOutcome::FetchFailed { error });
+        }
+        let meta = LoadMeta {
+            run_id,
+            source: name,
+            kind: &s.kind,
+            url: &fetched.url,
+            fetched_at: fetched.fetched_at,
+            http_status: fetched.http_status,
+            bytes: fetched.bytes.len() as u64,
+            sha256: &fetched.sha256,
+            etag: None,
+            last_modified: None,
+        };
+        let extract = Extract {
+            path: &path,
+            meta,
+            today,
+            dry_run: false,
+            progress: None,
+        };
+        let result = ingest::ingest_file(&self.store, s, kind, data_dir, extract).await;
+        let _ = std::fs::remove_file(&path);
+        Ok(source_outcome(name, result?))
     }
 
     async fn evaluate(
@@ -296,37 +358,64 @@ impl App {
         period: Option<Month>,
         today: NaiveDate,
     ) -> Result<Vec<Evaluation>, StoreError> {
-        let mut cases: HashMap<&str, Vec<TrackerCase>> = HashMap::new();
-        let mut out = Vec::new();
-        for (id, kpi) in self.settings.job_kpis(job) {
-            let load: Option<&LoadRecord> = notes.get(&kpi.source).and_then(|n| n.load.as_ref());
-            let load = match load {
-                Some(l) => Some(l.clone()),
-                None => self.store.current_load(&kpi.source).await?,
-            };
-            if !cases.contains_key(kpi.source.as_str()) {
-                let rows = match &load {
-                    Some(_) => self.store.tracker_cases(&kpi.source).await?,
-                    None => Vec::new(),
+        let kpis = self.settings.job_kpis(job);
+        // One scan of each source's current load feeds every KPI that reads it.
+        let mut by_source: BTreeMap<&str, Vec<(usize, Counter)>> = BTreeMap::new();
+        let mut loads: HashMap<&str, Option<LoadRecord>> = HashMap::new();
+        for (i, (_, kpi)) in kpis.iter().enumerate() {
+            let src = kpi.source.as_str();
+            if !loads.contains_key(src) {
+                let load = match notes.get(src).and_then(|n| n.load.clone()) {
+                    Some(l) => Some(l),
+                    None => self.store.current_load(src).await?,
                 };
-                cases.insert(kpi.source.as_str(), rows);
+                loads.insert(src, load);
             }
-            let as_of = load.as_ref().and_then(|l| l.data_as_of).unwrap_or(today);
+            let as_of = loads[src]
+                .as_ref()
+                .and_then(|l| l.data_as_of)
+                .unwrap_or(today);
+            by_source.entry(src).or_default().push((
+                i,
+                Counter::new(kpi.measure, kpi.basis, kpi.started_from, as_of),
+            ));
+        }
+        let mut counts: HashMap<usize, MonthlyCounts> = HashMap::new();
+        for (src, mut counters) in by_source {
+            let kind = self
+                .settings
+                .sources
+                .get(src)
+                .and_then(|s| self.settings.kinds.get(&s.kind));
+            if let (Some(load), Some(kind)) = (&loads[src], kind) {
+                self.store
+                    .scan(load, kind, &TRACKER_COLUMNS, |batch| {
+                        for (_, row) in batch.rows() {
+                            if let Some(case) = TrackerCase::from_row(batch, row) {
+                                counters.iter_mut().for_each(|(_, c)| c.add(&case));
+                            }
+                        }
+                    })
+                    .await?;
+            }
+            counts.extend(counters.into_iter().map(|(i, c)| (i, c.counts)));
+        }
+        let mut out = Vec::new();
+        for (i, (id, kpi)) in kpis.iter().enumerate() {
+            let load = loads.get(kpi.source.as_str()).and_then(Option::as_ref);
+            let as_of = load.and_then(|l| l.data_as_of).unwrap_or(today);
             let period = period.unwrap_or_else(|| report_period(as_of));
-            let rows = cases
-                .get(kpi.source.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
+            let empty = MonthlyCounts::default();
             let e = evaluate(
                 id,
                 kpi,
                 self.settings.rag.amber_tolerance,
-                rows,
+                counts.get(&i).unwrap_or(&empty),
                 as_of,
                 period,
             );
             self.store
-                .save_evaluation(run_id, &e, load.as_ref().map(|l| l.id))
+                .save_evaluation(run_id, &e, load.map(|l| l.id))
                 .await?;
             out.push(e);
         }
@@ -334,9 +423,44 @@ impl App {
     }
 }
 
+/// Log an ingest's outcome and turn it into the run's record of the source.
+fn source_outcome(name: &str, r: Ingested) -> SourceOutcome {
+    match r {
+        Ingested::Loaded {
+            load_id,
+            rows,
+            set_aside,
+            as_of,
+        } => {
+            tracing::info!(source = name, load_id, rows, set_aside, "Loaded.");
+            SourceOutcome::Loaded {
+                load_id,
+                rows,
+                set_aside,
+                as_of,
+            }
+        }
+        Ingested::Held {
+            load_id, reason, ..
+        } => {
+            tracing::warn!(source = name, load_id, %reason, "Extract held, not swapped in; approve it with `sendwatch load approve`.");
+            SourceOutcome::Held { load_id, reason }
+        }
+        Ingested::Rejected { error } => {
+            tracing::error!(source = name, error = %error, "Extract rejected; the last good load stays in place.");
+            SourceOutcome::Rejected { error }
+        }
+        Ingested::Checked { .. } => SourceOutcome::Unchanged {
+            why: "dry run".into(),
+        },
+    }
+}
+
 fn outcome_word(o: &SourceOutcome) -> &'static str {
     match o {
         SourceOutcome::Loaded { .. } => "loaded",
+        SourceOutcome::Held { .. } => "held",
+        SourceOutcome::Unchanged { .. } => "unchanged",
         SourceOutcome::FetchFailed { .. } => "fetch failed",
         SourceOutcome::Rejected { .. } => "rejected",
     }

@@ -10,6 +10,8 @@ mod month;
 mod rate;
 
 pub use evaluate::{Evaluation, evaluate, report_period};
-pub use measure::{Count, MonthlyCounts, monthly_counts};
+pub use measure::{
+    Count, Counter, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS, TrackerCase, monthly_counts,
+};
 pub use month::{Month, MonthError};
 pub use rate::{Milestone, Rag, direction_of_travel, fmt_pct, milestone_in_force, rate};

@@ -1,12 +1,72 @@
-//! Load: parse and validate an extract in full before anything is stored.
+//! Load: read an extract of a declared kind, validate every row, and hand typed rows to the
+//! store in batches, all while the file streams through (it is never held whole).
 //!
-//! An extract is accepted whole or rejected whole. Every problem names the file, the line and,
-//! where it applies, the column; messages never repeat a cell's value, because cells are data
-//! about a child. Storing the accepted rows (staged and swapped in one transaction) is
-//! [`crate::store`]'s job.
+//! An extract is accepted whole or rejected whole (or, under a source's quarantine policy,
+//! accepted without its bad rows). Every problem names the file, the line and, where it
+//! applies, the column and the rule; messages never repeat a cell's value, because cells are
+//! data about a child. Storing the rows (one transaction, swapped in at commit) is
+//! [`crate::store`]'s job; this module owns the kinds, the readers and the checks.
 
+pub mod batch;
+pub mod cell;
+pub mod guard;
+pub mod kind;
+pub mod parse;
 mod problem;
-mod tracker;
+pub mod read;
+pub mod settings;
 
-pub use problem::{LoadError, Problem};
-pub use tracker::{CaseStatus, ParsedTracker, TRACKER_COLUMNS, TrackerCase, parse_tracker};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+pub use batch::{Batch, Value};
+pub use kind::{ColType, ColumnDef, KindDef, RowRule, builtin_kinds};
+pub use parse::{ParseSummary, parse};
+pub use problem::{LoadError, MAX_PROBLEMS, Problem, Problems, shown_header};
+pub use read::{ReadError, Record, RecordReader};
+pub use settings::{DateFormat, FlagWords, Format, LoadSettings, Policy};
+
+/// Open a file with the reader its source's format needs. `progress`, if given, counts the
+/// bytes read.
+pub fn open_reader(
+    path: &Path,
+    settings: &LoadSettings,
+    progress: Option<Arc<AtomicU64>>,
+) -> std::io::Result<Box<dyn RecordReader>> {
+    let file = std::fs::File::open(path)?;
+    let max = settings.max_record_bytes;
+    match (settings.format, progress) {
+        (Format::Csv, Some(read)) => Ok(Box::new(read::csv::CsvReader::new(
+            read::Counting { inner: file, read },
+            max,
+        ))),
+        (Format::Csv, None) => Ok(Box::new(read::csv::CsvReader::new(file, max))),
+        (Format::Json | Format::Xlsx, _) => Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "format not built yet",
+        )),
+    }
+}
+
+/// Parse a whole extract held in memory and collect its batches (tests and small tools).
+pub fn parse_bytes(
+    bytes: &[u8],
+    file: &str,
+    kind: &KindDef,
+    settings: &LoadSettings,
+    today: chrono::NaiveDate,
+) -> Result<(ParseSummary, Vec<Batch>), LoadError> {
+    if bytes.is_empty() {
+        return Err(LoadError::Empty {
+            file: file.to_string(),
+        });
+    }
+    let mut reader = read::csv::CsvReader::new(bytes, settings.max_record_bytes);
+    let mut batches = Vec::new();
+    let summary = parse(&mut reader, file, kind, settings, today, &mut |b| {
+        batches.push(b);
+        true
+    })?;
+    Ok((summary, batches))
+}

@@ -2,8 +2,8 @@
 //!
 //! One enum, two pools, the same SQL text on both (`$1` placeholders, `RETURNING` and
 //! `ON CONFLICT` work on each driver). Migrations live in `migrations/{sqlite,postgres}` and are
-//! embedded at build time. Each table family has its own file: runs, loads (fetches, the
-//! tracker and the swap), kpi results, and the outbox.
+//! embedded at build time. Each table family has its own file: runs, loads (every fetch and
+//! the rows of current loads), the bulk load and swap, kpi results, and the outbox.
 
 use std::str::FromStr;
 
@@ -25,11 +25,16 @@ macro_rules! on_pool {
     };
 }
 
+mod bulk;
+mod bulk_pg;
+mod bulk_sqlite;
 mod kpis;
 mod loads;
 mod outbox;
 mod runs;
 
+pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
+pub use bulk_sqlite::{date_number, number_date};
 pub use loads::LoadRecord;
 pub use outbox::{OutboxRow, OutboxStatus};
 pub use runs::{RunRecord, RunStatus, Trigger};
@@ -49,6 +54,10 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("database holds a value sendwatch does not know: {0}")]
     Corrupt(String),
+    #[error("bulk load failed: {0}")]
+    Bulk(String),
+    #[error("{0}")]
+    NotFound(String),
 }
 
 #[derive(Debug, Clone)]

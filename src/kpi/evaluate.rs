@@ -3,10 +3,9 @@
 use chrono::NaiveDate;
 
 use super::{
-    Count, Milestone, Month, Rag, direction_of_travel, milestone_in_force, monthly_counts, rate,
+    Count, Milestone, Month, MonthlyCounts, Rag, direction_of_travel, milestone_in_force, rate,
 };
 use crate::config::{Basis, Better, KpiSettings, Measure};
-use crate::load::TrackerCase;
 
 /// Everything an exception report says about one KPI.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,16 +45,15 @@ pub fn report_period(as_of: NaiveDate) -> Month {
     if as_of == m.last_day() { m } else { m.prev() }
 }
 
-/// Evaluate one KPI over the cases of its source for `period`.
+/// Evaluate one KPI for `period` from its monthly counts (see [`super::Counter`]).
 pub fn evaluate(
     id: &str,
     kpi: &KpiSettings,
     default_tolerance: f64,
-    cases: &[TrackerCase],
+    counts: &MonthlyCounts,
     as_of: NaiveDate,
     period: Month,
 ) -> Evaluation {
-    let counts = monthly_counts(kpi.measure, kpi.basis, kpi.started_from, cases, as_of);
     let current = counts
         .by_month
         .get(&period)

@@ -10,7 +10,61 @@ use chrono::NaiveDate;
 
 use super::Month;
 use crate::config::{Basis, Measure};
-use crate::load::TrackerCase;
+use crate::load::{Batch, KindDef, Value};
+
+/// Tracker columns the tracker KPIs read, in the order [`TrackerCase::from_row`] expects.
+pub const TRACKER_COLUMNS: [&str; 5] = [
+    "request_received_date",
+    "health_advice_requested_date",
+    "health_advice_returned_date",
+    "final_plan_issued_date",
+    "status",
+];
+
+/// Statuses of a request still moving towards a plan: its 20-week clock is running.
+pub const OPEN_STATUSES: [&str; 3] = [
+    "Awaiting decision",
+    "Assessment in progress",
+    "Draft plan issued",
+];
+
+/// What the tracker KPIs need of one request for assessment (no id, nothing else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackerCase {
+    pub request_received: NaiveDate,
+    pub health_advice_requested: Option<NaiveDate>,
+    pub health_advice_returned: Option<NaiveDate>,
+    pub final_plan_issued: Option<NaiveDate>,
+    /// Status is one of [`OPEN_STATUSES`].
+    pub open: bool,
+}
+
+impl TrackerCase {
+    /// Read a row of [`TRACKER_COLUMNS`] (as a store scan returns them). `None` if the row
+    /// lacks its request date, which a validated load never does.
+    pub fn from_row(batch: &Batch, row: &[Value]) -> Option<TrackerCase> {
+        let date = |v: &Value| match v {
+            Value::Date(d) => Some(*d),
+            _ => None,
+        };
+        Some(TrackerCase {
+            request_received: date(&row[0])?,
+            health_advice_requested: date(&row[1]),
+            health_advice_returned: date(&row[2]),
+            final_plan_issued: date(&row[3]),
+            open: batch
+                .str(&row[4])
+                .is_some_and(|s| OPEN_STATUSES.contains(&s)),
+        })
+    }
+
+    /// The kind must have the columns this reads; names the first one it lacks.
+    pub fn missing_column(kind: &KindDef) -> Option<&'static str> {
+        TRACKER_COLUMNS
+            .into_iter()
+            .find(|c| kind.position(c).is_none())
+    }
+}
 
 /// Statutory limit from request to final EHC plan.
 pub const EHCP_LIMIT_DAYS: i64 = 140;
@@ -52,7 +106,7 @@ fn clock(measure: Measure, c: &TrackerCase) -> Option<Clock> {
         Measure::EhcpWithin20Weeks => Some(Clock {
             start: c.request_received,
             stop: c.final_plan_issued,
-            open: c.final_plan_issued.is_none() && c.status.is_open(),
+            open: c.final_plan_issued.is_none() && c.open,
         }),
         Measure::HealthAdviceWithin6Weeks => c.health_advice_requested.map(|start| Clock {
             start,
@@ -69,11 +123,70 @@ fn limit_days(measure: Measure) -> i64 {
     }
 }
 
-/// Count every case into its month.
+/// Count every case into its month, one case at a time, so a whole extract never has to be
+/// held.
 ///
 /// `Basis::Completed` counts a case in the month its clock stopped. `Basis::Started` counts it
 /// in the month its clock started, and also counts cases still open and already past the limit
 /// at `as_of` (they are known to be late), so recent months are not flattered by survivorship.
+#[derive(Debug, Clone)]
+pub struct Counter {
+    pub measure: Measure,
+    pub basis: Basis,
+    pub started_from: Option<NaiveDate>,
+    pub as_of: NaiveDate,
+    pub counts: MonthlyCounts,
+}
+
+impl Counter {
+    pub fn new(
+        measure: Measure,
+        basis: Basis,
+        started_from: Option<NaiveDate>,
+        as_of: NaiveDate,
+    ) -> Counter {
+        Counter {
+            measure,
+            basis,
+            started_from,
+            as_of,
+            counts: MonthlyCounts::default(),
+        }
+    }
+
+    pub fn add(&mut self, case: &TrackerCase) {
+        let limit = limit_days(self.measure);
+        let Some(clock) = clock(self.measure, case) else {
+            return;
+        };
+        if self.started_from.is_some_and(|from| clock.start < from) {
+            return;
+        }
+        let overdue_now = clock.open && (self.as_of - clock.start).num_days() > limit;
+        if overdue_now {
+            self.counts.overdue_open += 1;
+        }
+        let (month, on_time) = match (self.basis, clock.stop) {
+            (Basis::Completed, Some(stop)) => {
+                (Month::of(stop), (stop - clock.start).num_days() <= limit)
+            }
+            (Basis::Completed, None) => return,
+            (Basis::Started, Some(stop)) => (
+                Month::of(clock.start),
+                (stop - clock.start).num_days() <= limit,
+            ),
+            (Basis::Started, None) if overdue_now => (Month::of(clock.start), false),
+            (Basis::Started, None) => return,
+        };
+        let count = self.counts.by_month.entry(month).or_default();
+        count.denominator += 1;
+        if on_time {
+            count.numerator += 1;
+        }
+    }
+}
+
+/// Count a slice of cases (tests and small tools).
 pub fn monthly_counts(
     measure: Measure,
     basis: Basis,
@@ -81,36 +194,9 @@ pub fn monthly_counts(
     cases: &[TrackerCase],
     as_of: NaiveDate,
 ) -> MonthlyCounts {
-    let limit = limit_days(measure);
-    let mut out = MonthlyCounts::default();
+    let mut c = Counter::new(measure, basis, started_from, as_of);
     for case in cases {
-        let Some(clock) = clock(measure, case) else {
-            continue;
-        };
-        if started_from.is_some_and(|from| clock.start < from) {
-            continue;
-        }
-        let overdue_now = clock.open && (as_of - clock.start).num_days() > limit;
-        if overdue_now {
-            out.overdue_open += 1;
-        }
-        let (month, on_time) = match (basis, clock.stop) {
-            (Basis::Completed, Some(stop)) => {
-                (Month::of(stop), (stop - clock.start).num_days() <= limit)
-            }
-            (Basis::Completed, None) => continue,
-            (Basis::Started, Some(stop)) => (
-                Month::of(clock.start),
-                (stop - clock.start).num_days() <= limit,
-            ),
-            (Basis::Started, None) if overdue_now => (Month::of(clock.start), false),
-            (Basis::Started, None) => continue,
-        };
-        let count = out.by_month.entry(month).or_default();
-        count.denominator += 1;
-        if on_time {
-            count.numerator += 1;
-        }
+        c.add(case);
     }
-    out
+    c.counts
 }

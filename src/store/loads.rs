@@ -1,55 +1,48 @@
-//! Loads: the record of every fetch, and the tracker rows of each source's current load.
+//! Loads: the record of every fetch, and reading back the rows of a load.
 //!
-//! A new extract replaces the old in one transaction: record the load, delete the source's
-//! rows, insert the new ones, point `extract_current` at the load, commit. Until the commit
-//! readers see the previous load; a failure or a kill before it leaves that load in place.
+//! Every fetch leaves one row in `loads`, whatever became of it: loaded, held, rejected,
+//! unchanged or failed. The rows of an accepted load sit in its own table (see
+//! [`super::bulk`]); [`Store::scan`] streams them back a batch at a time, in extract order,
+//! so a KPI never needs the whole extract in memory.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::QueryBuilder;
+use futures_util::TryStreamExt;
+use sqlx::Row;
 
+use super::bulk::{LoadMeta, row_table};
+use super::bulk_sqlite::number_date;
 use super::{Store, StoreError};
-use crate::load::{CaseStatus, ParsedTracker, TrackerCase};
-use crate::source::Fetched;
-
-/// Rows per INSERT: 16 binds a row stays far below SQLite's 32,766 and PostgreSQL's 65,535.
-const CHUNK: usize = 1000;
+use crate::load::{Batch, ColType, KindDef, Value};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LoadRecord {
     pub id: i64,
     pub run_id: i64,
     pub source: String,
+    pub kind: Option<String>,
     pub url: String,
     pub fetched_at: DateTime<Utc>,
     pub http_status: Option<i32>,
     pub bytes: Option<i64>,
     pub sha256: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
     pub rows_loaded: Option<i64>,
+    pub rows_set_aside: Option<i64>,
     pub data_as_of: Option<NaiveDate>,
     pub outcome: String,
     pub error: Option<String>,
+    pub held_reason: Option<String>,
+    pub kept_file: Option<String>,
+    pub row_table: Option<String>,
 }
 
-const LOAD_COLUMNS: &str = "id, run_id, source, url, fetched_at, http_status, bytes, sha256, \
-                            rows_loaded, data_as_of, outcome, error";
+const LOAD_COLUMNS: &str = "l.id, l.run_id, l.source, l.kind, l.url, l.fetched_at, l.http_status, \
+    l.bytes, l.sha256, l.etag, l.last_modified, l.rows_loaded, l.rows_set_aside, l.data_as_of, \
+    l.outcome, l.error, l.held_reason, l.kept_file, l.row_table";
 
-#[derive(sqlx::FromRow)]
-struct CaseRow {
-    line: i64,
-    case_id: String,
-    request_received_date: NaiveDate,
-    decision_to_assess_date: Option<NaiveDate>,
-    health_advice_requested_date: Option<NaiveDate>,
-    health_advice_returned_date: Option<NaiveDate>,
-    draft_plan_issued_date: Option<NaiveDate>,
-    final_plan_issued_date: Option<NaiveDate>,
-    status: String,
-    ncy: String,
-    school_phase: String,
-    caseworker_team: String,
-    looked_after: bool,
-    out_of_borough: bool,
-}
+/// Rows per batch a scan hands over.
+const SCAN_ROWS: usize = 8192;
 
 impl Store {
     /// Record a fetch that brought nothing back.
@@ -75,137 +68,217 @@ impl Store {
             .await?))
     }
 
-    /// Record an extract that was fetched but failed validation; nothing of it is stored.
-    pub async fn record_rejection(
+    /// Record a fetch that found nothing new (HTTP 304, or the same sha256 as the current load).
+    pub async fn record_unchanged(
         &self,
         run_id: i64,
         source: &str,
-        fetched: &Fetched,
-        error: &str,
+        url: &str,
+        at: DateTime<Utc>,
+        http_status: Option<u16>,
+        why: &str,
     ) -> Result<i64, StoreError> {
-        const SQL: &str = "INSERT INTO loads (run_id, source, url, fetched_at, http_status, bytes, sha256, outcome, error) \
-                           VALUES ($1, $2, $3, $4, $5, $6, $7, 'rejected', $8) RETURNING id";
+        const SQL: &str = "INSERT INTO loads (run_id, source, url, fetched_at, http_status, outcome, error) \
+                           VALUES ($1, $2, $3, $4, $5, 'unchanged', $6) RETURNING id";
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(run_id)
             .bind(source)
-            .bind(&fetched.url)
-            .bind(fetched.fetched_at)
-            .bind(fetched.http_status.map(i32::from))
-            .bind(fetched.bytes.len() as i64)
-            .bind(&fetched.sha256)
-            .bind(error)
+            .bind(url)
+            .bind(at)
+            .bind(http_status.map(i32::from))
+            .bind(why)
             .fetch_one(p)
             .await?))
     }
 
-    /// Swap a validated tracker in for `source`, in one transaction. Returns the load id.
-    pub async fn replace_tracker(
+    /// Record an extract that was fetched but refused; none of its rows is stored. `error`
+    /// holds places and rules only, never a value.
+    pub async fn record_rejection(
         &self,
-        run_id: i64,
-        source: &str,
-        fetched: &Fetched,
-        parsed: &ParsedTracker,
+        meta: &LoadMeta<'_>,
+        error: &str,
+        kept_file: Option<&str>,
     ) -> Result<i64, StoreError> {
-        const RECORD: &str = "INSERT INTO loads \
-            (run_id, source, url, fetched_at, http_status, bytes, sha256, rows_loaded, data_as_of, outcome) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'loaded') RETURNING id";
-        const CLEAR: &str = "DELETE FROM tracker_cases WHERE source = $1";
-        const SWAP: &str = "INSERT INTO extract_current (source, load_id, swapped_at) VALUES ($1, $2, $3) \
-                            ON CONFLICT (source) DO UPDATE SET load_id = excluded.load_id, swapped_at = excluded.swapped_at";
-        const INSERT: &str = "INSERT INTO tracker_cases (source, load_id, line, case_id, request_received_date, \
-            decision_to_assess_date, health_advice_requested_date, health_advice_returned_date, \
-            draft_plan_issued_date, final_plan_issued_date, status, ncy, school_phase, caseworker_team, \
-            looked_after, out_of_borough) ";
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let load_id: i64 = sqlx::query_scalar(RECORD)
-                .bind(run_id)
-                .bind(source)
-                .bind(&fetched.url)
-                .bind(fetched.fetched_at)
-                .bind(fetched.http_status.map(i32::from))
-                .bind(fetched.bytes.len() as i64)
-                .bind(&fetched.sha256)
-                .bind(parsed.cases.len() as i64)
-                .bind(parsed.as_of)
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query(CLEAR).bind(source).execute(&mut *tx).await?;
-            for chunk in parsed.cases.chunks(CHUNK) {
-                let mut qb = QueryBuilder::new(INSERT);
-                qb.push_values(chunk, |mut b, c| {
-                    b.push_bind(source)
-                        .push_bind(load_id)
-                        .push_bind(c.line as i64)
-                        .push_bind(&c.case_id)
-                        .push_bind(c.request_received)
-                        .push_bind(c.decision_to_assess)
-                        .push_bind(c.health_advice_requested)
-                        .push_bind(c.health_advice_returned)
-                        .push_bind(c.draft_plan_issued)
-                        .push_bind(c.final_plan_issued)
-                        .push_bind(c.status.as_str())
-                        .push_bind(&c.ncy)
-                        .push_bind(&c.school_phase)
-                        .push_bind(&c.caseworker_team)
-                        .push_bind(c.looked_after)
-                        .push_bind(c.out_of_borough);
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
-            sqlx::query(SWAP).bind(source).bind(load_id).bind(fetched.fetched_at).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok(load_id)
-        })
+        const SQL: &str = "INSERT INTO loads (run_id, source, kind, url, fetched_at, http_status, bytes, \
+            sha256, etag, last_modified, outcome, error, kept_file) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'rejected', $11, $12) RETURNING id";
+        Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
+            .bind(meta.run_id)
+            .bind(meta.source)
+            .bind(meta.kind)
+            .bind(meta.url)
+            .bind(meta.fetched_at)
+            .bind(meta.http_status.map(i32::from))
+            .bind(meta.bytes as i64)
+            .bind(meta.sha256)
+            .bind(meta.etag)
+            .bind(meta.last_modified)
+            .bind(error)
+            .bind(kept_file)
+            .fetch_one(p)
+            .await?))
+    }
+
+    /// Note where a held load's file was kept.
+    pub async fn set_kept_file(&self, load_id: i64, path: &str) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE loads SET kept_file = $2 WHERE id = $1";
+        on_pool!(self, p => sqlx::query(SQL).bind(load_id).bind(path).execute(p).await.map(|_| ())?);
+        Ok(())
     }
 
     /// The load a source's rows currently come from, if any was ever accepted.
     pub async fn current_load(&self, source: &str) -> Result<Option<LoadRecord>, StoreError> {
-        const SQL: &str = "SELECT l.id, l.run_id, l.source, l.url, l.fetched_at, l.http_status, l.bytes, \
-            l.sha256, l.rows_loaded, l.data_as_of, l.outcome, l.error \
-            FROM extract_current c JOIN loads l ON l.id = c.load_id WHERE c.source = $1";
-        Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(source).fetch_optional(p).await?))
+        let sql = format!(
+            "SELECT {LOAD_COLUMNS} FROM extract_current c JOIN loads l ON l.id = c.load_id \
+             WHERE c.source = $1"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(source).fetch_optional(p).await?),
+        )
+    }
+
+    /// One load by id.
+    pub async fn load(&self, id: i64) -> Result<Option<LoadRecord>, StoreError> {
+        let sql = format!("SELECT {LOAD_COLUMNS} FROM loads l WHERE l.id = $1");
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?),
+        )
     }
 
     /// Every fetch a run made, in order.
     pub async fn run_loads(&self, run_id: i64) -> Result<Vec<LoadRecord>, StoreError> {
-        let sql = format!("SELECT {LOAD_COLUMNS} FROM loads WHERE run_id = $1 ORDER BY id");
+        let sql = format!("SELECT {LOAD_COLUMNS} FROM loads l WHERE l.run_id = $1 ORDER BY l.id");
         Ok(
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_all(p).await?),
         )
     }
 
-    /// The tracker cases of a source's current load, in extract order.
-    pub async fn tracker_cases(&self, source: &str) -> Result<Vec<TrackerCase>, StoreError> {
-        const SQL: &str = "SELECT line, case_id, request_received_date, decision_to_assess_date, \
-            health_advice_requested_date, health_advice_returned_date, draft_plan_issued_date, \
-            final_plan_issued_date, status, ncy, school_phase, caseworker_team, looked_after, out_of_borough \
-            FROM tracker_cases WHERE source = $1 ORDER BY line";
-        let rows: Vec<CaseRow> =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(source).fetch_all(p).await?);
-        rows.into_iter()
-            .map(|r| {
-                let status: CaseStatus = r
-                    .status
-                    .parse()
-                    .map_err(|()| StoreError::Corrupt(format!("tracker status `{}`", r.status)))?;
-                Ok(TrackerCase {
-                    case_id: r.case_id,
-                    request_received: r.request_received_date,
-                    decision_to_assess: r.decision_to_assess_date,
-                    health_advice_requested: r.health_advice_requested_date,
-                    health_advice_returned: r.health_advice_returned_date,
-                    draft_plan_issued: r.draft_plan_issued_date,
-                    final_plan_issued: r.final_plan_issued_date,
-                    status,
-                    ncy: r.ncy,
-                    school_phase: r.school_phase,
-                    caseworker_team: r.caseworker_team,
-                    looked_after: r.looked_after,
-                    out_of_borough: r.out_of_borough,
-                    line: r.line as u64,
-                })
-            })
-            .collect()
+    /// The problems recorded with a load (quarantined rows, repeated keys): (line, column, rule).
+    pub async fn load_problems(
+        &self,
+        load_id: i64,
+    ) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
+        const SQL: &str = "SELECT line, column_name, problem FROM load_problems WHERE load_id = $1 \
+            ORDER BY line";
+        Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(load_id).fetch_all(p).await?))
     }
+
+    /// Stream `columns` of a load's rows (all of them, in extract order), a batch at a time.
+    /// The batch's values follow `columns`' order; its `lines` are the extract's lines.
+    pub async fn scan(
+        &self,
+        load: &LoadRecord,
+        kind: &KindDef,
+        columns: &[&str],
+        mut each: impl FnMut(&Batch),
+    ) -> Result<u64, StoreError> {
+        let table = match &load.row_table {
+            Some(t) if *t == row_table(load.id) => t.clone(),
+            _ => {
+                return Err(StoreError::NotFound(format!(
+                    "load {} has no rows stored (outcome `{}`)",
+                    load.id, load.outcome
+                )));
+            }
+        };
+        let mut types = Vec::with_capacity(columns.len());
+        for c in columns {
+            let pos = kind.position(c).ok_or_else(|| {
+                StoreError::Corrupt(format!("the kind of load {} has no column `{c}`", load.id))
+            })?;
+            types.push(kind.columns[pos].ty);
+        }
+        let list: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+        let sql = format!(
+            "SELECT line, {} FROM {table} ORDER BY line",
+            list.join(", ")
+        );
+        let mut batch = Batch::new(columns.len(), SCAN_ROWS);
+        let mut total = 0u64;
+        macro_rules! drain {
+            ($pool:expr, $decode:expr) => {{
+                let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch($pool);
+                while let Some(row) = rows.try_next().await? {
+                    let line: i64 = row.try_get(0)?;
+                    for (i, ty) in types.iter().enumerate() {
+                        let v = $decode(&row, i + 1, *ty, &mut batch)?;
+                        batch.values.push(v);
+                    }
+                    batch.lines.push(line as u64);
+                    total += 1;
+                    if batch.lines.len() >= SCAN_ROWS {
+                        each(&batch);
+                        batch = Batch::new(columns.len(), SCAN_ROWS);
+                    }
+                }
+            }};
+        }
+        match self {
+            Store::Sqlite(p) => drain!(p, decode_sqlite),
+            Store::Postgres(p) => drain!(p, decode_pg),
+        }
+        if !batch.lines.is_empty() {
+            each(&batch);
+        }
+        Ok(total)
+    }
+}
+
+fn decode_sqlite(
+    row: &sqlx::sqlite::SqliteRow,
+    i: usize,
+    ty: ColType,
+    batch: &mut Batch,
+) -> Result<Value, StoreError> {
+    Ok(match ty {
+        ColType::Text | ColType::Enum | ColType::Month => {
+            match row.try_get::<Option<&str>, _>(i)? {
+                Some(s) => batch.push_text(s),
+                None => Value::Null,
+            }
+        }
+        ColType::Integer => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(Value::Null, Value::Int),
+        ColType::Decimal => row
+            .try_get::<Option<f64>, _>(i)?
+            .map_or(Value::Null, Value::Dec),
+        ColType::Flag => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(Value::Null, |n| Value::Flag(n != 0)),
+        ColType::Date => match row.try_get::<Option<i64>, _>(i)? {
+            None => Value::Null,
+            Some(n) => Value::Date(
+                number_date(n).ok_or_else(|| StoreError::Corrupt("a stored date".into()))?,
+            ),
+        },
+    })
+}
+
+fn decode_pg(
+    row: &sqlx::postgres::PgRow,
+    i: usize,
+    ty: ColType,
+    batch: &mut Batch,
+) -> Result<Value, StoreError> {
+    Ok(match ty {
+        ColType::Text | ColType::Enum | ColType::Month => {
+            match row.try_get::<Option<&str>, _>(i)? {
+                Some(s) => batch.push_text(s),
+                None => Value::Null,
+            }
+        }
+        ColType::Integer => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(Value::Null, Value::Int),
+        ColType::Decimal => row
+            .try_get::<Option<f64>, _>(i)?
+            .map_or(Value::Null, Value::Dec),
+        ColType::Flag => row
+            .try_get::<Option<bool>, _>(i)?
+            .map_or(Value::Null, Value::Flag),
+        ColType::Date => row
+            .try_get::<Option<NaiveDate>, _>(i)?
+            .map_or(Value::Null, Value::Date),
+    })
 }

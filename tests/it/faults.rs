@@ -4,14 +4,12 @@
 
 use std::time::Duration;
 
-use chrono::NaiveDate;
-
 use sendwatch::job::{App, RunOptions, RunReport, SourceOutcome};
-use sendwatch::load::parse_tracker;
+use sendwatch::load::LoadSettings;
 use sendwatch::store::RunStatus;
 
 use crate::harness::{
-    GoodLoad, app, fixture, fixture_meta, folder_config, folder_mail, outbox, repo,
+    GoodLoad, app, fixture, fixture_meta, folder_config, folder_mail, outbox, parse_rows, repo,
 };
 use crate::support::{HttpServer, Response, backends, refused_url};
 
@@ -140,24 +138,15 @@ async fn every_generator_fault_is_rejected_by_line_and_column_and_the_last_good_
 
 #[test]
 fn bom_and_crlf_are_accepted_and_a_huge_field_is_not() {
-    let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
-    let clean = parse_tracker(
-        "t",
-        &std::fs::read(fixture("none")).expect("fixture"),
-        today,
-    )
-    .expect("clean");
+    let settings = LoadSettings::default();
+    let read = |fault: &str| std::fs::read(fixture(fault)).expect("fixture");
+    let (_, clean) = parse_rows(&read("none"), "tracker", &settings).expect("clean");
     for fault in ["bom", "crlf"] {
-        let p = parse_tracker("t", &std::fs::read(fixture(fault)).expect("fixture"), today)
+        let (_, rows) = parse_rows(&read(fault), "tracker", &settings)
             .unwrap_or_else(|e| panic!("{fault}: {e}"));
-        assert_eq!(p.cases, clean.cases, "{fault} reads the same rows");
+        assert_eq!(rows, clean, "{fault} reads the same rows");
     }
-    let err = parse_tracker(
-        "t",
-        &std::fs::read(fixture("huge-field")).expect("fixture"),
-        today,
-    )
-    .unwrap_err();
+    let err = parse_rows(&read("huge-field"), "tracker", &settings).unwrap_err();
     let row = fixture_meta("huge-field")["fault_detail"]["row"]
         .as_u64()
         .expect("row");

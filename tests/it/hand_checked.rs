@@ -25,9 +25,8 @@ use chrono::NaiveDate;
 use sendwatch::config::{Basis, Measure};
 use sendwatch::job::RunOptions;
 use sendwatch::kpi::{Count, Month, Rag, monthly_counts};
-use sendwatch::load::parse_tracker;
 
-use crate::harness::{app, folder_config, folder_mail, outbox, repo};
+use crate::harness::{app, folder_config, folder_mail, outbox, repo, tracker_cases};
 use crate::support::backends;
 
 fn c(numerator: u64, denominator: u64) -> Option<Count> {
@@ -115,20 +114,16 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
 #[test]
 fn counting_by_request_month_adds_open_cases_already_late() {
     let bytes = std::fs::read(repo("tests/fixtures/hand_checked/tracker.csv")).expect("fixture");
-    let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
-    let parsed = parse_tracker("tracker.csv", &bytes, today).expect("valid fixture");
-    assert_eq!(parsed.cases.len(), 20);
-    assert_eq!(
-        parsed.as_of,
-        NaiveDate::from_ymd_opt(2020, 7, 10).expect("date")
-    );
+    let (cases, as_of) = tracker_cases(&bytes);
+    assert_eq!(cases.len(), 20);
+    assert_eq!(as_of, NaiveDate::from_ymd_opt(2020, 7, 10).expect("date"));
     let from = NaiveDate::from_ymd_opt(2020, 1, 1);
     let counts = monthly_counts(
         Measure::EhcpWithin20Weeks,
         Basis::Started,
         from,
-        &parsed.cases,
-        parsed.as_of,
+        &cases,
+        as_of,
     );
     let jan: Month = "2020-01".parse().expect("month");
     assert_eq!(
@@ -142,8 +137,8 @@ fn counting_by_request_month_adds_open_cases_already_late() {
         Measure::EhcpWithin20Weeks,
         Basis::Completed,
         from,
-        &parsed.cases,
-        parsed.as_of,
+        &cases,
+        as_of,
     );
     assert_eq!(
         done.by_month.get(&"2020-06".parse().expect("month")),

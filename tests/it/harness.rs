@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use sendwatch::config::{Settings, Sources};
 use sendwatch::job::{App, RunOptions, RunReport};
+use sendwatch::kpi::{TRACKER_COLUMNS, TrackerCase};
+use sendwatch::load::{
+    KindDef, LoadError, LoadSettings, ParseSummary, Value, builtin_kinds, parse_bytes,
+};
 use sendwatch::store::RunStatus;
 
 /// Where a test's mail goes.
@@ -276,11 +280,69 @@ pub async fn current(app: &App) -> (i64, usize) {
         .await
         .expect("query")
         .expect("a current load");
-    let rows = app
-        .store
-        .tracker_cases("tracker")
+    let mut rows = 0;
+    app.store
+        .scan(&load, &kind("tracker"), &["case_id"], |b| rows += b.len())
         .await
-        .expect("cases")
-        .len();
+        .expect("scan");
     (load.id, rows)
+}
+
+/// A shipped extract kind.
+pub fn kind(name: &str) -> KindDef {
+    builtin_kinds().expect("kinds parse")[name].clone()
+}
+
+/// The day the tests pretend to fetch on.
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
+}
+
+/// A row as (line, cells as text).
+pub type TextRow = (u64, Vec<String>);
+
+/// Parse an extract in memory: every accepted row as (line, cells as text), plus the summary.
+pub fn parse_rows(
+    bytes: &[u8],
+    kind_name: &str,
+    settings: &LoadSettings,
+) -> Result<(ParseSummary, Vec<TextRow>), LoadError> {
+    let (summary, batches) = parse_bytes(bytes, "t", &kind(kind_name), settings, today())?;
+    let mut rows = Vec::new();
+    for b in &batches {
+        for (line, values) in b.rows() {
+            let cells = values
+                .iter()
+                .map(|v| match v {
+                    Value::Null => String::new(),
+                    Value::Text(..) => b.str(v).unwrap_or_default().to_string(),
+                    Value::Int(n) => n.to_string(),
+                    Value::Dec(x) => x.to_string(),
+                    Value::Date(d) => d.to_string(),
+                    Value::Flag(f) => if *f { "Y" } else { "N" }.to_string(),
+                })
+                .collect();
+            rows.push((line, cells));
+        }
+    }
+    Ok((summary, rows))
+}
+
+/// A tracker extract as the KPIs see it: its cases and its as-of date.
+pub fn tracker_cases(bytes: &[u8]) -> (Vec<TrackerCase>, NaiveDate) {
+    let k = kind("tracker");
+    let (summary, batches) =
+        parse_bytes(bytes, "t", &k, &LoadSettings::default(), today()).expect("valid tracker");
+    let at: Vec<usize> = TRACKER_COLUMNS
+        .iter()
+        .map(|c| k.position(c).expect("tracker column"))
+        .collect();
+    let mut cases = Vec::new();
+    for b in &batches {
+        for (_, values) in b.rows() {
+            let picked: Vec<Value> = at.iter().map(|i| values[*i]).collect();
+            cases.push(TrackerCase::from_row(b, &picked).expect("request date"));
+        }
+    }
+    (cases, summary.as_of.expect("as-of"))
 }

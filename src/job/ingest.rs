@@ -1,0 +1,344 @@
+//! Ingest: one extract file, from bytes on disk to a swapped-in (or held, or refused) load.
+//!
+//! The parser runs on a blocking thread and sends typed batches through a small bounded
+//! channel to the store's bulk writer, so reading, checking and inserting overlap and no more
+//! than a few batches are ever in memory. The shrink guard judges the written rows before the
+//! commit. A refused or held extract's file is kept for inspection (0600, in a 0700 folder)
+//! for `load.keep_days`; the last good load stays current.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tokio::sync::mpsc;
+
+use crate::config::SourceSettings;
+use crate::load::guard::{Extent, hold_reason};
+use crate::load::{KindDef, LoadError, Problems};
+use crate::store::{BulkOutcome, Feed, LoadMeta, LoadRecord, Store, StoreError, Verdict};
+
+/// Batches in flight between the parser and the writer.
+const CHANNEL: usize = 4;
+
+/// What became of one extract.
+#[derive(Debug, Clone)]
+pub enum Ingested {
+    Loaded {
+        load_id: i64,
+        rows: u64,
+        set_aside: u64,
+        as_of: Option<NaiveDate>,
+    },
+    Held {
+        load_id: i64,
+        rows: u64,
+        reason: String,
+    },
+    Rejected {
+        error: String,
+    },
+    /// A dry run: everything checked, nothing kept.
+    Checked {
+        rows: u64,
+        set_aside: u64,
+        as_of: Option<NaiveDate>,
+    },
+}
+
+/// A file to load and the facts recorded with it.
+pub struct Extract<'a> {
+    pub path: &'a Path,
+    pub meta: LoadMeta<'a>,
+    pub today: NaiveDate,
+    pub dry_run: bool,
+    /// Bytes and rows read so far, for a progress display.
+    pub progress: Option<Progress>,
+}
+
+/// Load one extract file of `kind` for the source configured as `settings`.
+pub async fn ingest_file(
+    store: &Store,
+    settings: &SourceSettings,
+    kind: &KindDef,
+    data_dir: &Path,
+    x: Extract<'_>,
+) -> Result<Ingested, StoreError> {
+    let file_label = x.meta.url.to_string();
+    let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL);
+    let parser = {
+        let (path, kind, load) = (x.path.to_path_buf(), kind.clone(), settings.load.clone());
+        let (label, today, progress) = (file_label.clone(), x.today, x.progress.clone());
+        tokio::task::spawn_blocking(move || {
+            let result = open_and_parse(&path, &label, &kind, &load, today, progress, &tx);
+            // The writer may be gone already (it failed); then nobody needs the verdict.
+            let _ = tx.blocking_send(Feed::Done(result.map(|(s, _)| s)));
+        })
+    };
+    let current = store.current_load(x.meta.source).await?;
+    let current_extent = current.as_ref().map(|l| Extent {
+        rows: l.rows_loaded.unwrap_or(0).max(0) as u64,
+        as_of: l.data_as_of,
+    });
+    let max_shrink = settings.load.max_shrink;
+    let dry_run = x.dry_run;
+    let outcome = store
+        .bulk_load(
+            &x.meta,
+            kind,
+            settings.load.policy,
+            &file_label,
+            &mut rx,
+            |w| {
+                if dry_run {
+                    return Verdict::Discard;
+                }
+                let new = Extent {
+                    rows: w.rows,
+                    as_of: w.as_of,
+                };
+                match hold_reason(current_extent, new, max_shrink) {
+                    Some(r) => Verdict::Hold(r),
+                    None => Verdict::Swap,
+                }
+            },
+        )
+        .await;
+    drop(rx);
+    let _ = parser.await;
+    let outcome = outcome?;
+    Ok(match outcome {
+        BulkOutcome::Swapped { load_id, written } => Ingested::Loaded {
+            load_id,
+            rows: written.rows,
+            set_aside: written.set_aside,
+            as_of: written.as_of,
+        },
+        BulkOutcome::Discarded { written } => Ingested::Checked {
+            rows: written.rows,
+            set_aside: written.set_aside,
+            as_of: written.as_of,
+        },
+        BulkOutcome::Held {
+            load_id,
+            written,
+            reason,
+        } => {
+            if let Some(kept) = keep(data_dir, x.meta.source, load_id, x.path) {
+                store.set_kept_file(load_id, &kept).await?;
+            }
+            Ingested::Held {
+                load_id,
+                rows: written.rows,
+                reason,
+            }
+        }
+        BulkOutcome::Rejected(e) => {
+            let error = e.to_string();
+            if !dry_run {
+                let stamp = x.meta.fetched_at.format("%Y%m%dT%H%M%S").to_string();
+                let kept = keep(data_dir, x.meta.source, &stamp, x.path);
+                store
+                    .record_rejection(&x.meta, &error, kept.as_deref())
+                    .await?;
+            }
+            Ingested::Rejected { error }
+        }
+    })
+}
+
+fn open_and_parse(
+    path: &Path,
+    label: &str,
+    kind: &KindDef,
+    load: &crate::load::LoadSettings,
+    today: NaiveDate,
+    progress: Option<Progress>,
+    tx: &mpsc::Sender<Feed>,
+) -> Result<(crate::load::ParseSummary, ()), LoadError> {
+    let unreadable = |e: std::io::Error| {
+        let mut p = Problems::default();
+        p.push(1, None, format!("cannot open the file: {}", e.kind()));
+        p.into_error(label)
+    };
+    let rows = progress.as_ref().map(|p| p.rows.clone());
+    let mut reader =
+        crate::load::open_reader(path, load, progress.map(|p| p.bytes)).map_err(unreadable)?;
+    let summary = crate::load::parse(reader.as_mut(), label, kind, load, today, &mut |b| {
+        if let Some(r) = &rows {
+            r.fetch_add(b.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        tx.blocking_send(Feed::Rows(b)).is_ok()
+    })?;
+    Ok((summary, ()))
+}
+
+/// Move a refused or held extract into `data_dir/kept/` (0700), readable by us only (0600).
+/// Returns the kept path, or None if it could not be kept (logged; the load goes on).
+fn keep(data_dir: &Path, source: &str, tag: impl std::fmt::Display, file: &Path) -> Option<String> {
+    let dir = data_dir.join("kept");
+    let result = (|| -> std::io::Result<PathBuf> {
+        private_dir(&dir)?;
+        let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("dat");
+        let target = dir.join(format!("{source}-{tag}.{ext}"));
+        std::fs::copy(file, &target)?;
+        set_mode(&target, 0o600)?;
+        Ok(target)
+    })();
+    match result {
+        Ok(p) => Some(p.display().to_string()),
+        Err(e) => {
+            tracing::warn!(source, error = %e, "Could not keep the extract for inspection.");
+            None
+        }
+    }
+}
+
+/// Delete kept extracts of `source` older than `days`.
+pub fn prune_kept(data_dir: &Path, source: &str, days: u32, now: DateTime<Utc>) {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("kept")) else {
+        return;
+    };
+    let limit = std::time::Duration::from_secs(u64::from(days) * 86_400);
+    let now: std::time::SystemTime = now.into();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name
+            .to_str()
+            .is_some_and(|n| n.strip_prefix(source).is_some_and(|r| r.starts_with('-')));
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age > limit);
+        if ours && old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Create `dir` (and parents) and make it ours only.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    set_mode(dir, 0o700)
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// The figures the shrink guard compares for a source's current load.
+pub fn extent(l: &LoadRecord) -> Extent {
+    Extent {
+        rows: l.rows_loaded.unwrap_or(0).max(0) as u64,
+        as_of: l.data_as_of,
+    }
+}
+
+/// Counters a progress display reads while a load runs.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub bytes: Arc<AtomicU64>,
+    pub rows: Arc<AtomicU64>,
+}
+
+impl super::App {
+    /// `sendwatch load FILE --source NAME`: the same path as a run's, for a file at hand.
+    /// Recorded as a manual run named `load:NAME`.
+    pub async fn load_by_hand(
+        &self,
+        source: &str,
+        path: &Path,
+        dry_run: bool,
+        progress: Option<Progress>,
+    ) -> Result<(i64, Ingested), super::JobError> {
+        let settings = &self.settings;
+        let s = settings
+            .sources
+            .get(source)
+            .ok_or_else(|| super::JobError::UnknownSource(source.to_string()))?;
+        let kind = settings
+            .kinds
+            .get(&s.kind)
+            .ok_or_else(|| super::JobError::UnknownSource(source.to_string()))?;
+        let meta = std::fs::metadata(path).map_err(|e| super::JobError::File(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(super::JobError::File(format!(
+                "{} is not a regular file",
+                path.display()
+            )));
+        }
+        if meta.len() > s.max_bytes {
+            return Err(super::JobError::File(format!(
+                "{} is larger than the source's max_bytes ({})",
+                path.display(),
+                s.max_bytes
+            )));
+        }
+        let sha256 = sha256_file(path).map_err(|e| super::JobError::File(e.to_string()))?;
+        let now = Utc::now();
+        let job = format!("load:{source}");
+        let run_id = self
+            .store
+            .start_run(&job, crate::store::Trigger::Manual, None, now)
+            .await?;
+        let label = path.display().to_string();
+        let extract = Extract {
+            path,
+            meta: LoadMeta {
+                run_id,
+                source,
+                kind: &s.kind,
+                url: &label,
+                fetched_at: now,
+                http_status: None,
+                bytes: meta.len(),
+                sha256: &sha256,
+                etag: None,
+                last_modified: None,
+            },
+            today: now.with_timezone(&settings.time_zone()).date_naive(),
+            dry_run,
+            progress,
+        };
+        let result = ingest_file(&self.store, s, kind, &settings.general.data_dir, extract).await;
+        let (status, summary) = match &result {
+            Ok(Ingested::Loaded { rows, .. }) => {
+                (crate::store::RunStatus::Ok, format!("loaded {rows} rows"))
+            }
+            Ok(Ingested::Checked { rows, .. }) => (
+                crate::store::RunStatus::Ok,
+                format!("dry run: {rows} rows valid"),
+            ),
+            Ok(Ingested::Held { reason, .. }) => {
+                (crate::store::RunStatus::Failed, format!("held: {reason}"))
+            }
+            Ok(Ingested::Rejected { .. }) => {
+                (crate::store::RunStatus::Failed, "rejected".to_string())
+            }
+            Err(e) => (crate::store::RunStatus::Failed, e.to_string()),
+        };
+        self.store
+            .finish_run(run_id, status, &summary, Utc::now())
+            .await?;
+        Ok((run_id, result?))
+    }
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}

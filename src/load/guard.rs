@@ -1,0 +1,78 @@
+//! The shrink guard: an extract that lost too many rows, or whose data goes back in time, is
+//! held for an operator rather than swapped in over good data. Pure.
+
+use chrono::NaiveDate;
+
+/// What is known of a load for the guard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extent {
+    pub rows: u64,
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Why `new` should be held rather than replace `current`, if it should.
+pub fn hold_reason(current: Option<Extent>, new: Extent, max_shrink: f64) -> Option<String> {
+    let current = current?;
+    if let (Some(was), Some(now)) = (current.as_of, new.as_of)
+        && now < was
+    {
+        return Some(format!(
+            "its data runs to {now}, before the current load's {was}: the as-of date went backwards"
+        ));
+    }
+    if current.rows > 0 {
+        let floor = current.rows as f64 * (1.0 - max_shrink);
+        if (new.rows as f64) < floor {
+            let fell =
+                100.0 * (current.rows - new.rows.min(current.rows)) as f64 / current.rows as f64;
+            return Some(format!(
+                "it has {} rows against the current load's {} (down {fell:.1}%, more than the {:.0}% allowed by load.max_shrink)",
+                new.rows,
+                current.rows,
+                max_shrink * 100.0
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Option<NaiveDate> {
+        s.parse().ok()
+    }
+
+    #[test]
+    fn holds_a_shrunk_or_older_extract_and_passes_the_rest() {
+        let cur = Extent {
+            rows: 200,
+            as_of: d("2021-07-31"),
+        };
+        let half = Extent {
+            rows: 100,
+            as_of: d("2021-07-31"),
+        };
+        assert!(hold_reason(Some(cur), half, 0.10).is_some_and(|r| r.contains("down 50.0%")));
+        let ninety = Extent {
+            rows: 180,
+            as_of: d("2021-07-31"),
+        };
+        assert_eq!(
+            hold_reason(Some(cur), ninety, 0.10),
+            None,
+            "exactly 10% is allowed"
+        );
+        let older = Extent {
+            rows: 210,
+            as_of: d("2021-06-30"),
+        };
+        assert!(hold_reason(Some(cur), older, 0.10).is_some_and(|r| r.contains("backwards")));
+        assert_eq!(
+            hold_reason(None, half, 0.10),
+            None,
+            "a first load has nothing to guard"
+        );
+    }
+}

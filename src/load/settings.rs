@@ -1,0 +1,192 @@
+//! How one source's file is read: its format, its header names, its date and flag spellings,
+//! what a bad row does to the extract, and the guards before a swap. `[sources.NAME.load]`.
+//!
+//! Owns: the settings type and its pure check. Must not: read files.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::kind::KindDef;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Csv,
+    /// A JSON array of objects, or one object per line (JSON Lines).
+    Json,
+    /// An Excel workbook; the first sheet unless `sheet` names one.
+    Xlsx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    /// Any bad row rejects the whole extract; the previous load stays current.
+    #[default]
+    Strict,
+    /// Bad rows are set aside with their problems and the good rows load; too many bad rows
+    /// raise a data-quality exception.
+    Quarantine,
+}
+
+/// Date spellings a source may use, tried in the order given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum DateFormat {
+    #[serde(rename = "yyyy-mm-dd")]
+    Iso,
+    /// The UK's `dd/mm/yyyy`.
+    #[serde(rename = "dd/mm/yyyy")]
+    DayMonthYear,
+    /// `05-Mar-19` (two-digit years are 20yy).
+    #[serde(rename = "dd-mon-yy")]
+    DayMonAbbrYy,
+    /// `05-Mar-2019`.
+    #[serde(rename = "dd-mon-yyyy")]
+    DayMonAbbrYyyy,
+}
+
+impl DateFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateFormat::Iso => "YYYY-MM-DD",
+            DateFormat::DayMonthYear => "DD/MM/YYYY",
+            DateFormat::DayMonAbbrYy => "DD-Mon-YY",
+            DateFormat::DayMonAbbrYyyy => "DD-Mon-YYYY",
+        }
+    }
+}
+
+/// Flag spellings a source may use (matched without regard to case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum FlagWords {
+    #[serde(rename = "Y/N")]
+    YN,
+    #[serde(rename = "Yes/No")]
+    YesNo,
+    #[serde(rename = "TRUE/FALSE")]
+    TrueFalse,
+}
+
+impl FlagWords {
+    pub fn words(self) -> (&'static str, &'static str) {
+        match self {
+            FlagWords::YN => ("Y", "N"),
+            FlagWords::YesNo => ("Yes", "No"),
+            FlagWords::TrueFalse => ("TRUE", "FALSE"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadSettings {
+    #[serde(default)]
+    pub format: Format,
+    #[serde(default)]
+    pub policy: Policy,
+    /// Our column name -> the source's header for it, where they differ.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// The source's headers to skip (columns we do not want).
+    #[serde(default)]
+    pub ignore_columns: Vec<String>,
+    #[serde(default = "default_date_formats")]
+    pub date_formats: Vec<DateFormat>,
+    #[serde(default = "default_flags")]
+    pub flags: Vec<FlagWords>,
+    /// XLSX: the sheet to read (default the first).
+    pub sheet: Option<String>,
+    /// A row (or the header) longer than this is refused, and the extract with it.
+    #[serde(default = "default_max_record_bytes")]
+    pub max_record_bytes: usize,
+    /// Quarantine: bad rows above this share of all rows raise a data-quality exception.
+    #[serde(default = "default_max_bad_share")]
+    pub max_bad_share: f64,
+    /// Hold, rather than swap in, an extract whose row count falls by more than this share.
+    #[serde(default = "default_max_shrink")]
+    pub max_shrink: f64,
+    /// Days a rejected or held extract's file is kept for inspection.
+    #[serde(default = "default_keep_days")]
+    pub keep_days: u32,
+}
+
+impl Default for LoadSettings {
+    fn default() -> Self {
+        LoadSettings {
+            format: Format::default(),
+            policy: Policy::default(),
+            columns: BTreeMap::new(),
+            ignore_columns: Vec::new(),
+            date_formats: default_date_formats(),
+            flags: default_flags(),
+            sheet: None,
+            max_record_bytes: default_max_record_bytes(),
+            max_bad_share: default_max_bad_share(),
+            max_shrink: default_max_shrink(),
+            keep_days: default_keep_days(),
+        }
+    }
+}
+
+fn default_date_formats() -> Vec<DateFormat> {
+    vec![DateFormat::Iso]
+}
+fn default_flags() -> Vec<FlagWords> {
+    vec![FlagWords::YN]
+}
+fn default_max_record_bytes() -> usize {
+    1024 * 1024
+}
+fn default_max_bad_share() -> f64 {
+    0.02
+}
+fn default_max_shrink() -> f64 {
+    0.10
+}
+fn default_keep_days() -> u32 {
+    30
+}
+
+impl LoadSettings {
+    /// Check against the kind the source declares; pure.
+    pub fn check(&self, kind: &KindDef, bad: &mut dyn FnMut(String, String)) {
+        for ours in self.columns.keys() {
+            if kind.position(ours).is_none() {
+                bad(
+                    format!("columns.{ours}"),
+                    "the kind has no column of that name".into(),
+                );
+            }
+        }
+        if self.date_formats.is_empty() {
+            bad("date_formats".into(), "name at least one format".into());
+        }
+        if self.flags.is_empty() {
+            bad("flags".into(), "name at least one spelling".into());
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.max_record_bytes) {
+            bad(
+                "max_record_bytes".into(),
+                "must be between 1 KiB and 64 MiB".into(),
+            );
+        }
+        for (key, v) in [
+            ("max_bad_share", self.max_bad_share),
+            ("max_shrink", self.max_shrink),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                bad(key.into(), "must be a share between 0 and 1".into());
+            }
+        }
+        if self.sheet.is_some() && self.format != Format::Xlsx {
+            bad("sheet".into(), "only an xlsx source has sheets".into());
+        }
+    }
+
+    /// The header a source uses for one of our columns.
+    pub fn header_for<'a>(&'a self, ours: &'a str) -> &'a str {
+        self.columns.get(ours).map_or(ours, String::as_str)
+    }
+}
