@@ -91,4 +91,10 @@ impl Store {
                            FROM runs WHERE id = $1";
         Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(id).fetch_one(p).await?))
     }
+
+    /// The newest run's id, if any.
+    pub async fn last_run_id(&self) -> Result<Option<i64>, StoreError> {
+        const SQL: &str = "SELECT max(id) FROM runs";
+        Ok(on_pool!(self, p => sqlx::query_scalar(SQL).fetch_one(p).await?))
+    }
 }

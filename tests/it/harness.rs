@@ -70,7 +70,8 @@ pub fn write_config(
         }
     };
     let text = format!(
-        "[store]\nurl = {store_url:?}\n\n[sources.tracker]\nkind = \"tracker\"\nurl = {source_url:?}\ntimeout_secs = 2\n\n{delivery}\n{extra}\n"
+        "[general]\ndata_dir = {data:?}\n\n[store]\nurl = {store_url:?}\n\n[sources.tracker]\nkind = \"tracker\"\nurl = {source_url:?}\ntimeout_secs = 2\n\n{delivery}\n{extra}\n",
+        data = dir.join("data").display().to_string()
     );
     let path = dir.join("sendwatch-test.toml");
     std::fs::write(&path, text).expect("write test config");

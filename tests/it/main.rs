@@ -10,4 +10,5 @@ mod daemon;
 mod delivery;
 mod faults;
 mod hand_checked;
+mod ingest;
 mod pipeline;

@@ -1,0 +1,342 @@
+//! Ingest at full depth: every generator fault on every shipped kind under both policies, on
+//! both backends; hostile files whose errors must stay small and hold no cell; the shrink guard
+//! and `load approve`.
+//!
+//! Expected lines come from the generator's own `.meta.json` record of each fault.
+
+use std::path::{Path, PathBuf};
+
+use sendwatch::job::{App, RunOptions, SourceOutcome};
+
+use crate::harness::{app, kind, repo};
+use crate::support::{HttpServer, Response, backends};
+
+const KINDS: [&str; 3] = ["tracker", "reviews", "provider"];
+
+const FAULTS: [&str; 11] = [
+    "bad-dates",
+    "missing-column",
+    "extra-column",
+    "duplicate-ids",
+    "truncated",
+    "bom",
+    "crlf",
+    "empty",
+    "huge-field",
+    "wrong-encoding",
+    "none",
+];
+
+fn extract(kind: &str, fault: &str) -> PathBuf {
+    let name = if fault == "none" {
+        format!("{kind}.csv")
+    } else {
+        format!("{kind}__{fault}.csv")
+    };
+    repo("tests/fixtures/extracts").join(name)
+}
+
+fn meta(kind: &str, fault: &str) -> serde_json::Value {
+    let mut p = extract(kind, fault).into_os_string();
+    p.push(".meta.json");
+    serde_json::from_slice(&std::fs::read(p).expect("meta")).expect("json")
+}
+
+/// The source [`kind_config`] sets up (one per kind and policy, so that they can share a
+/// database).
+fn source(kind: &str, policy: &str) -> String {
+    format!("{kind}_{policy}")
+}
+
+/// A config with one source of `kind`, read under `policy`, and a job `ingest` that only
+/// loads it.
+fn kind_config(dir: &Path, store_url: &str, kind: &str, url: &str, policy: &str) -> PathBuf {
+    let x = source(kind, policy);
+    let text = format!(
+        "[general]\ndata_dir = {data:?}\n\n[store]\nurl = {store_url:?}\n\n\
+         [sources.{x}]\nkind = {kind:?}\nurl = {url:?}\ntimeout_secs = 5\n\n\
+         [sources.{x}.load]\npolicy = {policy:?}\nmax_bad_share = 0.5\n\n\
+         [delivery]\nmode = \"folder\"\nfolder = {out:?}\n\n\
+         [jobs.ingest]\ncron = \"0 7 2 * *\"\nsources = [{x:?}]\n",
+        data = dir.join("data").display().to_string(),
+        out = dir.join("outbox").display().to_string(),
+    );
+    let path = dir.join(format!("{kind}-{policy}.toml"));
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// (current load id, rows it holds) of the source of `kind_name` under `policy`.
+async fn current_x(app: &App, kind_name: &str, policy: &str) -> (i64, usize) {
+    let load = app
+        .store
+        .current_load(&source(kind_name, policy))
+        .await
+        .expect("query")
+        .expect("a current load");
+    let mut rows = 0;
+    app.store
+        .scan(&load, &kind(kind_name), &[&kind(kind_name).key[0]], |b| {
+            rows += b.len()
+        })
+        .await
+        .expect("scan");
+    (load.id, rows)
+}
+
+async fn run(app: &App) -> SourceOutcome {
+    let r = app
+        .run_job("ingest", RunOptions::manual())
+        .await
+        .expect("run");
+    r.sources[0].1.clone()
+}
+
+/// 1-based position of `column` in the fixture's header.
+fn position(kind: &str, fault: &str, column: &str) -> usize {
+    let m = meta(kind, fault);
+    m["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .position(|c| c.as_str() == Some(column))
+        .expect("column in header")
+        + 1
+}
+
+/// The data lines (header = line 1) the generator spoiled in a row-level fault, and where the
+/// error for the first one must point.
+fn spoiled_lines(kind: &str, fault: &str) -> Vec<u64> {
+    let d = &meta(kind, fault)["fault_detail"];
+    let line = |v: &serde_json::Value| v.as_u64().expect("row") + 1;
+    let mut lines: Vec<u64> = match fault {
+        "bad-dates" => d["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            // A padded ISO date is trimmed and so is valid now.
+            .filter(|r| {
+                let v = r[2].as_str().expect("value");
+                v.trim() == v || v.trim().len() != 10
+            })
+            .map(|r| line(&r[0]))
+            .collect(),
+        "duplicate-ids" => ["exact_duplicate_rows", "id_clash_rows"]
+            .iter()
+            .flat_map(|k| d[*k].as_array().expect("rows").iter().map(|r| line(&r[0])))
+            .collect(),
+        "wrong-encoding" => d["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(line)
+            .collect(),
+        "huge-field" => vec![line(&d["row"])],
+        other => panic!("{other} is not a row-level fault"),
+    };
+    lines.sort_unstable();
+    lines
+}
+
+/// What a strict load's error must contain for a fault.
+fn expected_error(kind: &str, fault: &str) -> String {
+    let d = &meta(kind, fault)["fault_detail"];
+    match fault {
+        "missing-column" => format!(
+            "line 1: missing column `{}`",
+            d["dropped_column"].as_str().expect("name")
+        ),
+        "extra-column" => format!(
+            "line 1, column {} (free_text_notes): unexpected column",
+            d["position"].as_u64().expect("pos") + 1
+        ),
+        "truncated" => format!(
+            "line {}: the file ends in the middle of this row",
+            d["complete_data_rows"].as_u64().expect("rows") + 2
+        ),
+        "empty" => "the file is empty".to_string(),
+        "duplicate-ids" => {
+            let col = position(kind, fault, d["id_column"].as_str().expect("id"));
+            format!("line {}, column {col} (", spoiled_lines(kind, fault)[0])
+        }
+        "bad-dates" => {
+            let first = spoiled_lines(kind, fault)[0];
+            let row = d["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .find(|r| r[0].as_u64() == Some(first - 1))
+                .expect("row");
+            let name = row[1].as_str().expect("column");
+            format!(
+                "line {first}, column {} ({name})",
+                position(kind, fault, name)
+            )
+        }
+        "wrong-encoding" | "huge-field" => {
+            let name = d["column"].as_str().expect("column");
+            format!(
+                "line {}, column {} ({name})",
+                spoiled_lines(kind, fault)[0],
+                position(kind, fault, name)
+            )
+        }
+        other => panic!("no expectation for {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_generator_fault_on_every_kind_under_both_policies() {
+    let http = HttpServer::start().await;
+    for backend in backends().await {
+        for kind_name in KINDS {
+            for policy in ["strict", "quarantine"] {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let path = format!("/{}/{kind_name}/{policy}.csv", backend.name);
+                let cfg = kind_config(
+                    dir.path(),
+                    &backend.url,
+                    kind_name,
+                    &http.url(&path),
+                    policy,
+                );
+                let app = app(&cfg).await;
+                let clean = std::fs::read(extract(kind_name, "none")).expect("clean");
+                http.set(&path, Response::ok(clean));
+                let first = run(&app).await;
+                assert!(
+                    matches!(first, SourceOutcome::Loaded { rows: 60, .. }),
+                    "{first:?}"
+                );
+                let mut good = current_x(&app, kind_name, policy).await;
+
+                for fault in FAULTS {
+                    let at = format!("{} {kind_name} {policy} {fault}", backend.name);
+                    let bytes = std::fs::read(extract(kind_name, fault)).expect("fixture");
+                    http.set(&path, Response::ok(bytes));
+                    let outcome = run(&app).await;
+                    let row_level = ["bad-dates", "duplicate-ids", "wrong-encoding", "huge-field"]
+                        .contains(&fault);
+                    match (fault, policy, &outcome) {
+                        ("none", _, SourceOutcome::Loaded { rows: 60, .. })
+                        | ("bom" | "crlf", _, SourceOutcome::Loaded { rows: 60, .. }) => {
+                            good = current_x(&app, kind_name, policy).await;
+                            assert_eq!(good.1, 60, "{at}");
+                        }
+                        (
+                            _,
+                            "quarantine",
+                            SourceOutcome::Loaded {
+                                load_id,
+                                rows,
+                                set_aside,
+                                ..
+                            },
+                        ) if row_level => {
+                            let spoiled = spoiled_lines(kind_name, fault);
+                            assert_eq!(*set_aside as usize, spoiled.len(), "{at}");
+                            assert_eq!(*rows as usize, 60 - spoiled.len(), "{at}");
+                            let problems =
+                                app.store.load_problems(*load_id).await.expect("problems");
+                            let mut lines: Vec<u64> = problems.iter().map(|p| p.0 as u64).collect();
+                            lines.dedup();
+                            assert_eq!(lines, spoiled, "{at}: the rows set aside");
+                            good = current_x(&app, kind_name, policy).await;
+                            assert_eq!(good, (*load_id, 60 - spoiled.len()), "{at}");
+                        }
+                        (_, _, SourceOutcome::Rejected { error }) if fault != "none" => {
+                            let want = expected_error(kind_name, fault);
+                            assert!(error.contains(&want), "{at}: want `{want}` in: {error}");
+                            assert!(error.len() < 4096, "{at}: {} bytes of error", error.len());
+                            assert_eq!(
+                                current_x(&app, kind_name, policy).await,
+                                good,
+                                "{at}: previous load intact"
+                            );
+                        }
+                        _ => panic!("{at}: unexpected outcome {outcome:?}"),
+                    }
+                    if policy == "strict" && row_level {
+                        assert!(matches!(outcome, SourceOutcome::Rejected { .. }), "{at}");
+                    }
+                }
+                app.store.close().await;
+            }
+        }
+    }
+}
+
+/// Errors about hostile files: small, and holding no cell.
+#[tokio::test]
+async fn a_headerless_file_a_huge_header_and_nul_bytes_give_small_errors_without_cells() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clean = std::fs::read_to_string(extract("tracker", "none")).expect("clean");
+    let headerless: String = clean.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let mut long_header = "x".repeat(1_000_000);
+    long_header.push_str(&clean[clean.find(',').expect("comma")..]);
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "headerless",
+            headerless.into_bytes(),
+            "the first line is not a header",
+        ),
+        ("long-header", long_header.into_bytes(), "unexpected column"),
+        (
+            "longer-header",
+            "y".repeat(3_000_000).into_bytes(),
+            "record is longer than",
+        ),
+        (
+            "nul",
+            vec![0u8; 1_000_000],
+            "the first line is not a header",
+        ),
+    ];
+    let db = dir.path().join("h.db");
+    let cfg = kind_config(
+        dir.path(),
+        &format!("sqlite://{}", db.display()),
+        "tracker",
+        "unused.csv",
+        "strict",
+    );
+    let app = app(&cfg).await;
+    for (name, bytes, want) in cases {
+        let file = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&file, &bytes).expect("write");
+        let (_, outcome) = app
+            .load_by_hand(&source("tracker", "strict"), &file, false, None)
+            .await
+            .expect("load");
+        let sendwatch::job::ingest::Ingested::Rejected { error } = outcome else {
+            panic!("{name}: not rejected: {outcome:?}");
+        };
+        assert!(error.contains(want), "{name}: {error}");
+        assert!(error.len() < 4096, "{name}: {} bytes", error.len());
+        assert!(
+            !error.contains("C0000"),
+            "{name}: a case id leaked: {error}"
+        );
+        assert!(!error.contains("2019-"), "{name}: a date leaked: {error}");
+        assert!(
+            !error.contains("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+            "{name}: header not cut"
+        );
+        assert!(!error.contains('\0'), "{name}: raw control bytes");
+        let stored = app
+            .store
+            .run_loads(run_id_of(&app).await)
+            .await
+            .expect("loads");
+        let stored_error = stored[0].error.clone().unwrap_or_default();
+        assert_eq!(
+            stored_error, error,
+            "{name}: the loads table holds the same bounded text"
+        );
+    }
+    app.store.close().await;
+}
+
+async fn run_id_of(app: &App) -> i64 {
+    app.store.last_run_id().await.expect("runs").expect("a run")
+}
