@@ -10,30 +10,31 @@ pub struct Extent {
     pub as_of: Option<NaiveDate>,
 }
 
-/// Why `new` should be held rather than replace `current`, if it should.
+/// Why `new` should be held rather than replace `current`, if it should (every reason that
+/// applies, joined).
 pub fn hold_reason(current: Option<Extent>, new: Extent, max_shrink: f64) -> Option<String> {
     let current = current?;
+    let mut reasons = Vec::new();
+    if current.rows > 0 && (new.rows as f64) < current.rows as f64 * (1.0 - max_shrink) {
+        let lost = current.rows - new.rows.min(current.rows);
+        reasons.push(format!(
+            "it has {} rows against the current load's {} (down {:.1}%, more than the {:.0}% \
+             allowed by load.max_shrink)",
+            new.rows,
+            current.rows,
+            100.0 * lost as f64 / current.rows as f64,
+            max_shrink * 100.0
+        ));
+    }
     if let (Some(was), Some(now)) = (current.as_of, new.as_of)
         && now < was
     {
-        return Some(format!(
-            "its data runs to {now}, before the current load's {was}: the as-of date went backwards"
+        reasons.push(format!(
+            "its data runs to {now}, before the current load's {was}: the as-of date went \
+             backwards"
         ));
     }
-    if current.rows > 0 {
-        let floor = current.rows as f64 * (1.0 - max_shrink);
-        if (new.rows as f64) < floor {
-            let fell =
-                100.0 * (current.rows - new.rows.min(current.rows)) as f64 / current.rows as f64;
-            return Some(format!(
-                "it has {} rows against the current load's {} (down {fell:.1}%, more than the {:.0}% allowed by load.max_shrink)",
-                new.rows,
-                current.rows,
-                max_shrink * 100.0
-            ));
-        }
-    }
-    None
+    (!reasons.is_empty()).then(|| reasons.join("; and "))
 }
 
 #[cfg(test)]

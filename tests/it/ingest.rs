@@ -340,3 +340,143 @@ async fn a_headerless_file_a_huge_header_and_nul_bytes_give_small_errors_without
 async fn run_id_of(app: &App) -> i64 {
     app.store.last_run_id().await.expect("runs").expect("a run")
 }
+
+/// The example tracker with only the rows `keep` accepts (header kept).
+fn tracker_with(keep: impl Fn(usize, &str) -> bool) -> String {
+    let text = std::fs::read_to_string(repo("examples/tracker.csv")).expect("example");
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().expect("header"));
+    for (i, l) in lines.enumerate() {
+        if keep(i, l) {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The latest date in a tracker row (its dates are ISO, so text order is date order).
+fn latest(row: &str) -> String {
+    row.split(',')
+        .skip(1)
+        .take(6)
+        .filter(|c| !c.is_empty())
+        .max()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[tokio::test]
+async fn a_halved_or_older_tracker_is_held_and_load_approve_swaps_it_in() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tracker.csv");
+        let cfg =
+            crate::harness::folder_config(dir.path(), &backend.url, &file.display().to_string());
+        let app = app(&cfg).await;
+        let run = || app.run_job("monthly-exceptions", RunOptions::manual());
+        std::fs::write(&file, tracker_with(|_, _| true)).expect("write");
+        let good = crate::harness::GoodLoad::run(&app).await;
+        assert_eq!(good.rows, 540);
+
+        // Cut cleanly at a row boundary: a valid file, but half the data.
+        std::fs::write(&file, tracker_with(|i, _| i < 270)).expect("write");
+        let r = run().await.expect("run");
+        let SourceOutcome::Held { load_id, reason } = &r.sources[0].1 else {
+            panic!(
+                "{}: half a tracker was not held: {:?}",
+                backend.name, r.sources
+            );
+        };
+        assert!(
+            reason.contains("540") && reason.contains("down 50.0%"),
+            "{reason}"
+        );
+        good.assert_still_current(&app, &r).await;
+        let held = app
+            .store
+            .load(*load_id)
+            .await
+            .expect("query")
+            .expect("load");
+        assert_eq!(
+            (held.outcome.as_str(), held.rows_loaded),
+            ("held", Some(270))
+        );
+        let kept = PathBuf::from(held.kept_file.expect("kept for inspection"));
+        assert_eq!(
+            mode(&kept),
+            0o600,
+            "kept extract readable by the service only"
+        );
+        assert_eq!(mode(kept.parent().expect("folder")), 0o700);
+
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
+            .current_dir(dir.path())
+            .env_clear()
+            .args([
+                "--config",
+                &cfg.display().to_string(),
+                "load",
+                "approve",
+                &load_id.to_string(),
+            ])
+            .output()
+            .expect("run sendwatch");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("load {load_id} approved")),
+            "{stdout}"
+        );
+        let now = app
+            .store
+            .current_load("tracker")
+            .await
+            .expect("query")
+            .expect("current");
+        assert_eq!((now.id, now.outcome.as_str()), (*load_id, "approved"));
+        let mut rows = 0;
+        app.store
+            .scan(&now, &kind("tracker"), &["case_id"], |b| rows += b.len())
+            .await
+            .expect("scan");
+        assert_eq!(rows, 270, "the approved load's rows are what the KPIs read");
+
+        // Whole again, then a file whose data stop a week earlier: the as-of went backwards.
+        std::fs::write(&file, tracker_with(|_, _| true)).expect("write");
+        let r = run().await.expect("run");
+        assert!(
+            matches!(r.sources[0].1, SourceOutcome::Loaded { rows: 540, .. }),
+            "{:?}",
+            r.sources
+        );
+        std::fs::write(
+            &file,
+            tracker_with(|_, l| latest(l).as_str() <= "2021-07-25"),
+        )
+        .expect("write");
+        let r = run().await.expect("run");
+        let SourceOutcome::Held { reason, .. } = &r.sources[0].1 else {
+            panic!(
+                "{}: an older tracker was not held: {:?}",
+                backend.name, r.sources
+            );
+        };
+        assert!(reason.contains("went backwards"), "{reason}");
+        app.store.close().await;
+    }
+}
