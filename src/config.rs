@@ -183,6 +183,25 @@ pub struct SourceSettings {
     /// How the file is read: format, header mapping, date and flag spellings, policy, guards.
     #[serde(default)]
     pub load: LoadSettings,
+    /// Who supplies the extract: named in, and sent, its stale-data and data-quality notices.
+    pub owner: Option<DataOwner>,
+    /// How often new data is expected; with `deadline_days` of grace, a source that brought
+    /// none for longer is stale.
+    pub cadence: Option<crate::source::freshness::Cadence>,
+    #[serde(default = "default_deadline_days")]
+    pub deadline_days: u32,
+}
+
+/// A source's data owner: a contact outside the improvement board's sub-groups.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataOwner {
+    pub name: String,
+    pub email: String,
+}
+
+fn default_deadline_days() -> u32 {
+    7
 }
 
 fn default_source_timeout() -> u64 {
@@ -447,6 +466,20 @@ impl Settings {
                 &s.bearer_token,
                 &s.bearer_token_file,
             );
+            if let Some(o) = &s.owner
+                && o.email.parse::<lettre::message::Mailbox>().is_err()
+            {
+                bad(
+                    format!("{key}.owner.email"),
+                    format!("`{}` is not an email address", o.email),
+                );
+            }
+            if s.cadence.is_some() && s.owner.is_none() {
+                bad(
+                    format!("{key}.owner"),
+                    "a source with a cadence needs an owner to tell when it is late".into(),
+                );
+            }
             let has_password = s.password.is_some() || s.password_file.is_some();
             if has_password && s.username.is_none() {
                 bad(

@@ -196,7 +196,7 @@ impl App {
             sources: &notes,
         };
         let digests = notify::group_exceptions(settings, &evaluations);
-        let queued = digests.len();
+        let mut queued = digests.len();
         for d in &digests {
             let r = notify::render(d, &ctx);
             self.store
@@ -211,6 +211,45 @@ impl App {
                 .await?;
         }
         drop(digests);
+        for (name, outcome) in &outcomes {
+            let Some(s) = settings.sources.get(name) else {
+                continue;
+            };
+            let current = notes.get(name).and_then(|n| n.load.as_ref());
+            let issues = data_issues(s, outcome, current, Utc::now());
+            if issues.is_empty() {
+                continue;
+            }
+            let Some(owner) = &s.owner else {
+                tracing::warn!(
+                    source = name.as_str(),
+                    "The source has data issues and no owner to tell; set sources.NAME.owner."
+                );
+                continue;
+            };
+            let notice = notify::DataNotice {
+                area: &settings.general.area,
+                subject_prefix: &settings.delivery.subject_prefix,
+                job,
+                run_id,
+                source: name,
+                kind_title: settings.kinds.get(&s.kind).map_or("", |k| k.title.as_str()),
+                owner_name: &owner.name,
+                issues,
+            };
+            let r = notify::render_data_notice(&notice);
+            self.store
+                .enqueue_mail(
+                    run_id,
+                    &format!("source:{name}"),
+                    std::slice::from_ref(&owner.email),
+                    &r.subject,
+                    &r.body,
+                    Utc::now(),
+                )
+                .await?;
+            queued += 1;
+        }
         let delivery =
             notify::deliver_pending(&self.store, &self.transport, &settings.delivery, Utc::now)
                 .await?;
@@ -421,6 +460,55 @@ impl App {
         }
         Ok(out)
     }
+}
+
+/// What a source's owner should hear after this run's ingest: a refused, held or
+/// over-quarantined extract, and staleness (from when the current data arrived). Pure.
+fn data_issues(
+    s: &crate::config::SourceSettings,
+    outcome: &SourceOutcome,
+    current: Option<&LoadRecord>,
+    now: DateTime<Utc>,
+) -> Vec<notify::DataIssue> {
+    let mut issues = Vec::new();
+    match outcome {
+        SourceOutcome::Held { load_id, reason } => issues.push(notify::DataIssue::Held {
+            load_id: *load_id,
+            reason: reason.clone(),
+        }),
+        SourceOutcome::Rejected { error } => issues.push(notify::DataIssue::Rejected {
+            error: error.clone(),
+        }),
+        SourceOutcome::Loaded {
+            load_id,
+            rows,
+            set_aside,
+            ..
+        } if *set_aside > 0
+            && *set_aside as f64 > s.load.max_bad_share * (*rows + *set_aside) as f64 =>
+        {
+            issues.push(notify::DataIssue::Quarantined {
+                load_id: *load_id,
+                rows: *rows,
+                set_aside: *set_aside,
+                limit: s.load.max_bad_share,
+            })
+        }
+        _ => {}
+    }
+    if let Some(cadence) = s.cadence {
+        let last_new = current.map(|l| l.fetched_at);
+        if let Some(stale) =
+            crate::source::freshness::stale(cadence, s.deadline_days, last_new, now)
+        {
+            issues.push(notify::DataIssue::Stale {
+                stale,
+                cadence,
+                deadline_days: s.deadline_days,
+            });
+        }
+    }
+    issues
 }
 
 /// Log an ingest's outcome and turn it into the run's record of the source.

@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
+pub mod freshness;
+
 use crate::config::{SourceSettings, redact_url};
 
 /// Where an extract is read from.

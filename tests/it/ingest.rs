@@ -480,3 +480,91 @@ async fn a_halved_or_older_tracker_is_held_and_load_approve_swaps_it_in() {
         app.store.close().await;
     }
 }
+
+/// Pretend the current load of `source` arrived `days` ago.
+async fn age_current_load(app: &App, source: &str, days: i64) {
+    let at = chrono::Utc::now() - chrono::Duration::days(days);
+    const SQL: &str = "UPDATE loads SET fetched_at = $1 \
+        WHERE id = (SELECT load_id FROM extract_current WHERE source = $2)";
+    match &app.store {
+        sendwatch::store::Store::Sqlite(p) => {
+            sqlx::query(SQL)
+                .bind(at)
+                .bind(source)
+                .execute(p)
+                .await
+                .expect("age");
+        }
+        sendwatch::store::Store::Postgres(p) => {
+            sqlx::query(SQL)
+                .bind(at)
+                .bind(source)
+                .execute(p)
+                .await
+                .expect("age");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stale_source_tells_its_owner_and_no_kpi_rating_moves() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = repo("examples/tracker.csv").display().to_string();
+        let cfg = crate::harness::folder_config(dir.path(), &backend.url, &file);
+        let app = app(&cfg).await;
+        let outbox = crate::harness::outbox(dir.path());
+        let owner = "send-data@example.org"; // sources.tracker.owner in the example
+        let to_owner = |mails: &[crate::harness::Mail]| {
+            mails
+                .iter()
+                .filter(|m| m.headers.contains(&format!("To: {owner}")))
+                .map(|m| (m.headers.clone(), m.body.clone()))
+                .collect::<Vec<_>>()
+        };
+
+        let fresh = app
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        assert!(
+            to_owner(&crate::harness::folder_mail(&outbox)).is_empty(),
+            "fresh data: no notice"
+        );
+
+        // The same bytes again (not reloaded), and the current data is 45 days old: past a
+        // month plus 10 days.
+        age_current_load(&app, "tracker", 45).await;
+        let later = app
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        assert!(
+            matches!(later.sources[0].1, SourceOutcome::Unchanged { .. }),
+            "{:?}",
+            later.sources
+        );
+        let notices = to_owner(&crate::harness::folder_mail(&outbox));
+        assert_eq!(notices.len(), 1, "{}: {notices:#?}", backend.name);
+        let (headers, body) = &notices[0];
+        assert!(
+            headers.contains("stale data for source `tracker`"),
+            "{headers}"
+        );
+        assert!(
+            body.contains("To SEND performance and data team, data owner of the source `tracker`"),
+            "{body}"
+        );
+        assert!(
+            body.contains("STALE DATA") && body.contains("monthly (plus 10 days' grace)"),
+            "{body}"
+        );
+        assert!(!body.contains("C000"), "no case id");
+        assert_eq!(
+            crate::harness::figures(&later),
+            crate::harness::figures(&fresh),
+            "staleness alone changes no KPI's value or rating"
+        );
+        app.store.close().await;
+    }
+}
