@@ -113,11 +113,21 @@ pub enum BuildError {
     Delivery(#[from] notify::DeliveryError),
     #[error("cannot set up the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("cannot make the data folder {path} (mode 0700): {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl App {
     /// Connect, migrate, set up delivery.
     pub async fn build(settings: Settings) -> Result<App, BuildError> {
+        let data = &settings.general.data_dir;
+        ingest::private_dir(data).map_err(|source| BuildError::DataDir {
+            path: data.display().to_string(),
+            source,
+        })?;
         let store = Store::connect(&settings.store).await?;
         store.migrate().await?;
         let transport = Transport::build(&settings.delivery)?;

@@ -164,3 +164,78 @@ mod tests {
         assert_eq!(number_date(20_200_230), None);
     }
 }
+
+/// Read `sql`'s rows (first column `line`, then one per `types`) into batches of `rows`,
+/// handing each to `each`. The caller holds the connection's lock for the whole read.
+pub(super) fn scan(
+    db: NonNull<ffi::sqlite3>,
+    sql: &CStr,
+    types: &[crate::load::ColType],
+    rows: usize,
+    each: &mut dyn FnMut(&Batch),
+) -> Result<u64, String> {
+    use crate::load::ColType;
+    let db = db.as_ptr();
+    let mut raw = ptr::null_mut();
+    // SAFETY: as in `insert`: a live, locked connection and a NUL-terminated statement.
+    let rc = unsafe { ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut raw, ptr::null_mut()) };
+    if rc != ffi::SQLITE_OK || raw.is_null() {
+        return Err(message(db));
+    }
+    let stmt = Statement(raw);
+    let mut batch = Batch::new(types.len(), rows);
+    let mut total = 0u64;
+    loop {
+        // SAFETY: `stmt.0` is live; column indexes are below the statement's column count
+        // (line plus one per type); a text pointer is copied before the next step.
+        unsafe {
+            match ffi::sqlite3_step(stmt.0) {
+                ffi::SQLITE_ROW => {}
+                ffi::SQLITE_DONE => break,
+                _ => return Err(message(db)),
+            }
+            batch
+                .lines
+                .push(ffi::sqlite3_column_int64(stmt.0, 0) as u64);
+            for (i, ty) in types.iter().enumerate() {
+                let at = (i + 1) as c_int;
+                let v = if ffi::sqlite3_column_type(stmt.0, at) == ffi::SQLITE_NULL {
+                    Value::Null
+                } else {
+                    match ty {
+                        ColType::Text | ColType::Enum | ColType::Month => {
+                            let p = ffi::sqlite3_column_text(stmt.0, at);
+                            let n = ffi::sqlite3_column_bytes(stmt.0, at);
+                            if p.is_null() || n < 0 {
+                                Value::Null
+                            } else {
+                                let bytes = std::slice::from_raw_parts(p, n as usize);
+                                match std::str::from_utf8(bytes) {
+                                    Ok(s) => batch.push_text(s),
+                                    Err(_) => return Err("a stored text is not UTF-8".into()),
+                                }
+                            }
+                        }
+                        ColType::Integer => Value::Int(ffi::sqlite3_column_int64(stmt.0, at)),
+                        ColType::Decimal => Value::Dec(ffi::sqlite3_column_double(stmt.0, at)),
+                        ColType::Flag => Value::Flag(ffi::sqlite3_column_int64(stmt.0, at) != 0),
+                        ColType::Date => match number_date(ffi::sqlite3_column_int64(stmt.0, at)) {
+                            Some(d) => Value::Date(d),
+                            None => return Err("a stored date is not yyyymmdd".into()),
+                        },
+                    }
+                };
+                batch.values.push(v);
+            }
+        }
+        total += 1;
+        if batch.lines.len() >= rows {
+            each(&batch);
+            batch = Batch::new(types.len(), rows);
+        }
+    }
+    if !batch.lines.is_empty() {
+        each(&batch);
+    }
+    Ok(total)
+}

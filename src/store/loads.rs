@@ -10,7 +10,6 @@ use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use super::bulk::{LoadMeta, row_table};
-use super::bulk_sqlite::number_date;
 use super::{Store, StoreError};
 use crate::load::{Batch, ColType, KindDef, Value};
 
@@ -163,8 +162,9 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(load_id).fetch_all(p).await?))
     }
 
-    /// Stream `columns` of a load's rows (all of them, in extract order), a batch at a time.
-    /// The batch's values follow `columns`' order; its `lines` are the extract's lines.
+    /// Stream `columns` of a load's rows (all of them, in storage order: extract order on
+    /// SQLite, any order on PostgreSQL), a batch at a time. The batch's values follow
+    /// `columns`' order; its `lines` are the extract's lines.
     pub async fn scan(
         &self,
         load: &LoadRecord,
@@ -214,7 +214,22 @@ impl Store {
             }};
         }
         match self {
-            Store::Sqlite(p) => drain!(p, decode_sqlite),
+            Store::Sqlite(p) => {
+                // The raw handle, as for the bulk insert: sqlx decodes each cell through its
+                // worker thread, which costs seconds at a million rows.
+                let sql = std::ffi::CString::new(sql)
+                    .map_err(|_| StoreError::Bulk("a column name holds a NUL byte".into()))?;
+                let mut conn = p.acquire().await?;
+                let mut handle = conn.lock_handle().await?;
+                return super::bulk_sqlite::scan(
+                    handle.as_raw_handle(),
+                    &sql,
+                    &types,
+                    SCAN_ROWS,
+                    &mut each,
+                )
+                .map_err(StoreError::Bulk);
+            }
             Store::Postgres(p) => drain!(p, decode_pg),
         }
         if !batch.lines.is_empty() {
@@ -222,37 +237,6 @@ impl Store {
         }
         Ok(total)
     }
-}
-
-fn decode_sqlite(
-    row: &sqlx::sqlite::SqliteRow,
-    i: usize,
-    ty: ColType,
-    batch: &mut Batch,
-) -> Result<Value, StoreError> {
-    Ok(match ty {
-        ColType::Text | ColType::Enum | ColType::Month => {
-            match row.try_get::<Option<&str>, _>(i)? {
-                Some(s) => batch.push_text(s),
-                None => Value::Null,
-            }
-        }
-        ColType::Integer => row
-            .try_get::<Option<i64>, _>(i)?
-            .map_or(Value::Null, Value::Int),
-        ColType::Decimal => row
-            .try_get::<Option<f64>, _>(i)?
-            .map_or(Value::Null, Value::Dec),
-        ColType::Flag => row
-            .try_get::<Option<i64>, _>(i)?
-            .map_or(Value::Null, |n| Value::Flag(n != 0)),
-        ColType::Date => match row.try_get::<Option<i64>, _>(i)? {
-            None => Value::Null,
-            Some(n) => Value::Date(
-                number_date(n).ok_or_else(|| StoreError::Corrupt("a stored date".into()))?,
-            ),
-        },
-    })
 }
 
 fn decode_pg(
