@@ -17,6 +17,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::kpi::Month;
+/// Re-exported: the settings of one source now live with the code that fetches it.
+pub use crate::source::SourceSettings;
+pub(crate) use secret::check_pair;
 pub use secret::{SecretSpec, redact_url};
 
 /// The complete, commented example for the Sefton plan; the first configuration layer.
@@ -156,30 +159,6 @@ pub struct RagSettings {
 pub enum ExtractKind {
     /// The EHCP needs-assessment tracker.
     Tracker,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceSettings {
-    pub kind: ExtractKind,
-    /// `http://`, `https://`, `file://` URL or a local path (relative to the working directory).
-    pub url: String,
-    #[serde(default = "default_source_timeout")]
-    pub timeout_secs: u64,
-    #[serde(default = "default_max_bytes")]
-    pub max_bytes: u64,
-    pub username: Option<String>,
-    pub password: Option<SecretString>,
-    pub password_file: Option<PathBuf>,
-    pub bearer_token: Option<SecretString>,
-    pub bearer_token_file: Option<PathBuf>,
-}
-
-fn default_source_timeout() -> u64 {
-    60
-}
-fn default_max_bytes() -> u64 {
-    256 * 1024 * 1024
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -394,31 +373,7 @@ impl Settings {
                     "names use letters, digits, '-' and '_' only".into(),
                 );
             }
-            if let Err(e) = crate::source::Location::parse(&s.url) {
-                bad(format!("{key}.url"), e.to_string());
-            }
-            if s.timeout_secs == 0 {
-                bad(format!("{key}.timeout_secs"), "must be at least 1".into());
-            }
-            secret::check_pair(
-                &mut bad,
-                &format!("{key}.password"),
-                &s.password,
-                &s.password_file,
-            );
-            secret::check_pair(
-                &mut bad,
-                &format!("{key}.bearer_token"),
-                &s.bearer_token,
-                &s.bearer_token_file,
-            );
-            let has_password = s.password.is_some() || s.password_file.is_some();
-            if has_password && s.username.is_none() {
-                bad(
-                    format!("{key}.username"),
-                    "a password is set but no username".into(),
-                );
-            }
+            s.validate(&key, &mut bad);
         }
 
         for (name, g) in &self.sub_groups {

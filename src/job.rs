@@ -81,7 +81,7 @@ pub struct RunReport {
 pub struct App {
     pub settings: Arc<Settings>,
     pub store: Store,
-    http: reqwest::Client,
+    fetcher: source::Fetcher,
     transport: Transport,
 }
 
@@ -91,8 +91,8 @@ pub enum BuildError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] notify::DeliveryError),
-    #[error("cannot set up the HTTP client: {0}")]
-    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Fetch(#[from] source::FetchError),
 }
 
 impl App {
@@ -101,10 +101,11 @@ impl App {
         let store = Store::connect(&settings.store).await?;
         store.migrate().await?;
         let transport = Transport::build(&settings.delivery)?;
+        let fetcher = source::Fetcher::new(&settings.sources)?;
         Ok(App {
             settings: Arc::new(settings),
             store,
-            http: source::http_client()?,
+            fetcher,
             transport,
         })
     }
@@ -246,7 +247,10 @@ impl App {
             });
         };
         let now = Utc::now();
-        let fetched = match source::fetch(&self.http, name, s, now).await {
+        // Validators and a lasting spool folder come with the loader's rewrite; until then
+        // each fetch is unconditional and the spooled bytes are read back into memory.
+        let spool_dir = std::env::temp_dir().join("sendwatch-spool");
+        let fetched = match self.fetcher.fetch_bytes(name, s, &spool_dir, now).await {
             Ok(f) => f,
             Err(e) => {
                 let error = e.to_string();
