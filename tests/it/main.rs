@@ -9,5 +9,6 @@ mod cli;
 mod daemon;
 mod delivery;
 mod faults;
+mod fetch;
 mod hand_checked;
 mod pipeline;
