@@ -300,36 +300,6 @@ pub struct Spooled {
     pub attempts: u32,
 }
 
-impl Spooled {
-    /// Delete the spool file. A file already gone is fine; any other failure is logged.
-    pub fn discard(self) {
-        spool::remove_quietly(&self.path);
-    }
-
-    /// The validators a later fetch can send, if this extract is accepted.
-    pub fn validators(&self) -> Validators {
-        Validators {
-            etag: self.etag.clone(),
-            last_modified: self.last_modified.clone(),
-            sha256: Some(self.sha256.clone()),
-        }
-    }
-
-    /// Read the spool file into memory and delete it: the form today's parser and store
-    /// take ([`Fetched`]). The file is deleted whether or not the read succeeds.
-    pub fn into_fetched(self) -> std::io::Result<Fetched> {
-        let read = std::fs::read(&self.path);
-        spool::remove_quietly(&self.path);
-        Ok(Fetched {
-            url: self.url,
-            fetched_at: self.fetched_at,
-            http_status: self.http_status,
-            sha256: self.sha256,
-            bytes: read?,
-        })
-    }
-}
-
 /// Why a fetch brought nothing new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotReloaded {

@@ -3,7 +3,8 @@
 //! Owns: the spool directory (created 0700; refused if it is not a directory of ours that
 //! only we can write), unique 0600 spool files created with `O_EXCL`, removing a spool file
 //! on any failure ([`SpoolGuard`]), and [`Tally`]: the sha256 and byte count, with the
-//! `max_bytes` cap checked on the bytes actually seen.
+//! `max_bytes` cap checked on the bytes actually seen; and what a caller may do with a
+//! [`Spooled`] file (discard it, read it back).
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io;
@@ -12,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
+
+use super::{Fetched, Spooled, Validators};
 
 /// Removes its spool file when dropped, unless [`SpoolGuard::keep`] was called.
 #[derive(Debug)]
@@ -40,6 +43,36 @@ pub(super) fn remove_quietly(path: &Path) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => tracing::warn!(path = %path.display(), error = %e, "Cannot remove a spool file."),
+    }
+}
+
+impl Spooled {
+    /// Delete the spool file. A file already gone is fine; any other failure is logged.
+    pub fn discard(self) {
+        remove_quietly(&self.path);
+    }
+
+    /// The validators a later fetch can send, if this extract is accepted.
+    pub fn validators(&self) -> Validators {
+        Validators {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone(),
+            sha256: Some(self.sha256.clone()),
+        }
+    }
+
+    /// Read the spool file into memory and delete it: the form today's parser and store
+    /// take ([`Fetched`]). The file is deleted whether or not the read succeeds.
+    pub fn into_fetched(self) -> std::io::Result<Fetched> {
+        let read = std::fs::read(&self.path);
+        remove_quietly(&self.path);
+        Ok(Fetched {
+            url: self.url,
+            fetched_at: self.fetched_at,
+            http_status: self.http_status,
+            sha256: self.sha256,
+            bytes: read?,
+        })
     }
 }
 
