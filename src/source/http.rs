@@ -284,6 +284,30 @@ async fn once(
 mod tests {
     use super::*;
 
+    fn with_ca(path: &std::path::Path) -> SourceSettings {
+        let v = serde_json::json!({ "kind": "tracker", "url": "https://h/x", "ca_file": path });
+        serde_json::from_value(v).expect("settings")
+    }
+
+    #[test]
+    fn a_ca_file_is_added_to_the_roots_and_a_bad_one_named() {
+        let good =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/test-ca.pem");
+        client(&with_ca(&good)).expect("a PEM root CA builds a client");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").expect("write");
+        let missing = dir.path().join("missing.pem");
+        for bad in [empty, missing] {
+            let err = client(&with_ca(&bad)).unwrap_err();
+            assert!(
+                matches!(&err, FetchFailure::CaFile { path, .. } if *path == bad),
+                "{err}"
+            );
+        }
+    }
+
     const LOTS: Duration = Duration::from_secs(3600);
 
     #[test]
