@@ -106,7 +106,11 @@ pub fn main(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let outcome = runtime.block_on(dispatch(cli));
+    // A blocking read stuck in the kernel (a hung network file system) must not keep the
+    // process alive: give blocking tasks a moment, then exit regardless.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match outcome {
         Ok(code) => code,
         Err(Failure::Config(e)) => {
             eprintln!("sendwatch: {e}");

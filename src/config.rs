@@ -17,7 +17,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::kpi::Month;
-use crate::load::{KindDef, LoadSettings};
+use crate::load::KindDef;
+/// Re-exported: the settings of one source now live with the code that fetches it.
+pub use crate::source::SourceSettings;
+pub(crate) use secret::check_pair;
 pub use secret::{SecretSpec, redact_url};
 
 /// The complete, commented example for the Sefton plan; laid over the shipped extract kinds
@@ -162,53 +165,6 @@ fn default_smtp_timeout() -> u64 {
 pub struct RagSettings {
     /// Percentage points below (or above, for lower-is-better) target still rated Amber.
     pub amber_tolerance: f64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceSettings {
-    /// The kind of extract, a key of `[kinds]` (tracker, reviews, provider, or your own).
-    pub kind: String,
-    /// `http://`, `https://`, `file://` URL or a local path (relative to the working directory).
-    pub url: String,
-    #[serde(default = "default_source_timeout")]
-    pub timeout_secs: u64,
-    #[serde(default = "default_max_bytes")]
-    pub max_bytes: u64,
-    pub username: Option<String>,
-    pub password: Option<SecretString>,
-    pub password_file: Option<PathBuf>,
-    pub bearer_token: Option<SecretString>,
-    pub bearer_token_file: Option<PathBuf>,
-    /// How the file is read: format, header mapping, date and flag spellings, policy, guards.
-    #[serde(default)]
-    pub load: LoadSettings,
-    /// Who supplies the extract: named in, and sent, its stale-data and data-quality notices.
-    pub owner: Option<DataOwner>,
-    /// How often new data is expected; with `deadline_days` of grace, a source that brought
-    /// none for longer is stale.
-    pub cadence: Option<crate::source::freshness::Cadence>,
-    #[serde(default = "default_deadline_days")]
-    pub deadline_days: u32,
-}
-
-/// A source's data owner: a contact outside the improvement board's sub-groups.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DataOwner {
-    pub name: String,
-    pub email: String,
-}
-
-fn default_deadline_days() -> u32 {
-    7
-}
-
-fn default_source_timeout() -> u64 {
-    60
-}
-fn default_max_bytes() -> u64 {
-    256 * 1024 * 1024
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -448,45 +404,7 @@ impl Settings {
                     "names use letters, digits, '-' and '_' only".into(),
                 );
             }
-            if let Err(e) = crate::source::Location::parse(&s.url) {
-                bad(format!("{key}.url"), e.to_string());
-            }
-            if s.timeout_secs == 0 {
-                bad(format!("{key}.timeout_secs"), "must be at least 1".into());
-            }
-            secret::check_pair(
-                &mut bad,
-                &format!("{key}.password"),
-                &s.password,
-                &s.password_file,
-            );
-            secret::check_pair(
-                &mut bad,
-                &format!("{key}.bearer_token"),
-                &s.bearer_token,
-                &s.bearer_token_file,
-            );
-            if let Some(o) = &s.owner
-                && o.email.parse::<lettre::message::Mailbox>().is_err()
-            {
-                bad(
-                    format!("{key}.owner.email"),
-                    format!("`{}` is not an email address", o.email),
-                );
-            }
-            if s.cadence.is_some() && s.owner.is_none() {
-                bad(
-                    format!("{key}.owner"),
-                    "a source with a cadence needs an owner to tell when it is late".into(),
-                );
-            }
-            let has_password = s.password.is_some() || s.password_file.is_some();
-            if has_password && s.username.is_none() {
-                bad(
-                    format!("{key}.username"),
-                    "a password is set but no username".into(),
-                );
-            }
+            s.validate(&key, &mut bad);
         }
 
         for (name, g) in &self.sub_groups {

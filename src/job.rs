@@ -101,7 +101,7 @@ pub struct RunReport {
 pub struct App {
     pub settings: Arc<Settings>,
     pub store: Store,
-    http: reqwest::Client,
+    fetcher: source::Fetcher,
     transport: Transport,
 }
 
@@ -111,8 +111,8 @@ pub enum BuildError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] notify::DeliveryError),
-    #[error("cannot set up the HTTP client: {0}")]
-    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Fetch(#[from] source::FetchError),
     #[error("cannot make the data folder {path} (mode 0700): {source}")]
     DataDir {
         path: String,
@@ -131,10 +131,11 @@ impl App {
         let store = Store::connect(&settings.store).await?;
         store.migrate().await?;
         let transport = Transport::build(&settings.delivery)?;
+        let fetcher = source::Fetcher::new(&settings.sources)?;
         Ok(App {
             settings: Arc::new(settings),
             store,
-            http: source::http_client()?,
+            fetcher,
             transport,
         })
     }
@@ -330,72 +331,70 @@ impl App {
         let data_dir = &settings.general.data_dir;
         let now = Utc::now();
         ingest::prune_kept(data_dir, name, s.load.keep_days, now);
-        let fetched = match source::fetch(&self.http, name, s, now).await {
-            Ok(f) => f,
+        let current = self.store.current_load(name).await?;
+        let prev = current
+            .as_ref()
+            .map_or_else(source::Validators::default, |l| source::Validators {
+                etag: l.etag.clone(),
+                last_modified: l.last_modified.clone(),
+                sha256: l.sha256.clone(),
+            });
+        let spool_dir = data_dir.join("spool");
+        let spooled = match self.fetcher.fetch(name, s, &prev, &spool_dir, now).await {
+            Ok(source::Fetch::Got(spooled)) => spooled,
+            Ok(source::Fetch::Unchanged {
+                reason,
+                url,
+                http_status,
+                fetched_at,
+                ..
+            }) => {
+                let why = match reason {
+                    source::NotReloaded::NotModified => {
+                        "not modified since the current load (HTTP 304); not reloaded"
+                    }
+                    source::NotReloaded::SameContent => {
+                        "the same bytes (sha256) as the current load; not reloaded"
+                    }
+                }
+                .to_string();
+                self.store
+                    .record_unchanged(run_id, name, &url, fetched_at, http_status, &why)
+                    .await?;
+                tracing::info!(source = name, %why, "Unchanged.");
+                return Ok(SourceOutcome::Unchanged { why });
+            }
             Err(e) => {
                 let error = e.to_string();
                 tracing::error!(source = name, error = %error, "Fetch failed; the last good load stays in place.");
-                let url = crate::config::redact_url(&s.url);
                 self.store
-                    .record_fetch_failure(run_id, name, &url, now, e.http_status(), &error)
+                    .record_fetch_failure(run_id, name, e.url(), now, e.http_status(), &error)
                     .await?;
                 return Ok(SourceOutcome::FetchFailed { error });
             }
         };
-        tracing::info!(source = name, bytes = fetched.bytes.len(), sha256 = %fetched.sha256, "Fetched.");
-        let current = self.store.current_load(name).await?;
-        if current
-            .as_ref()
-            .is_some_and(|l| l.sha256.as_deref() == Some(fetched.sha256.as_str()))
-        {
-            let why = "the same bytes (sha256) as the current load; not reloaded".to_string();
-            self.store
-                .record_unchanged(run_id, name, &fetched.url, now, fetched.http_status, &why)
-                .await?;
-            tracing::info!(source = name, "Unchanged; not reloaded.");
-            return Ok(SourceOutcome::Unchanged { why });
-        }
-        let spool = data_dir.join("spool");
-        let path = spool.join(format!("{name}-{run_id}.extract"));
-        let written = ingest::private_dir(&spool).and_then(|()| {
-            use std::io::Write;
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&path)?;
-            f.write_all(&fetched.bytes)
-        });
-        if let Err(e) = written {
-            let error = format!("cannot spool the extract under {}: {e}", spool.display());
-            self.store
-                .record_fetch_failure(run_id, name, &fetched.url, now, fetched.http_status, &error)
-                .await?;
-            return Ok(SourceOutcome::FetchFailed { error });
-        }
+        tracing::info!(source = name, bytes = spooled.bytes, sha256 = %spooled.sha256, attempts = spooled.attempts, "Fetched.");
         let meta = LoadMeta {
             run_id,
             source: name,
             kind: &s.kind,
-            url: &fetched.url,
-            fetched_at: fetched.fetched_at,
-            http_status: fetched.http_status,
-            bytes: fetched.bytes.len() as u64,
-            sha256: &fetched.sha256,
-            etag: None,
-            last_modified: None,
+            url: &spooled.url,
+            fetched_at: spooled.fetched_at,
+            http_status: spooled.http_status,
+            bytes: spooled.bytes,
+            sha256: &spooled.sha256,
+            etag: spooled.etag.as_deref(),
+            last_modified: spooled.last_modified.as_deref(),
         };
         let extract = Extract {
-            path: &path,
+            path: &spooled.path,
             meta,
             today,
             dry_run: false,
             progress: None,
         };
         let result = ingest::ingest_file(&self.store, s, kind, data_dir, extract).await;
-        let _ = std::fs::remove_file(&path);
+        spooled.discard();
         Ok(source_outcome(name, result?))
     }
 

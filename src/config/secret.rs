@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use super::Issue;
 
 /// Reject a secret given both inline and as a file.
-pub(super) fn check_pair(
+pub(crate) fn check_pair(
     bad: &mut impl FnMut(String, String),
     key: &str,
     value: &Option<SecretString>,
@@ -55,22 +55,72 @@ impl SecretSpec<'_> {
     }
 }
 
-/// A URL fit for a log line: any password replaced by `***`.
+/// Query-string keys whose values are credentials (compared case-insensitively).
+const SECRET_QUERY_KEYS: [&str; 10] = [
+    "token",
+    "access_token",
+    "api_key",
+    "apikey",
+    "key",
+    "sig",
+    "signature",
+    "password",
+    "secret",
+    "code",
+];
+
+/// True when a query-string key looks like it carries a credential: one of
+/// [`SECRET_QUERY_KEYS`], or a name ending in one of them after `_` or `-`
+/// (`refresh_token`, `client_secret`, `X-Amz-Signature`, `x-api-key`).
+fn is_secret_query_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_QUERY_KEYS.iter().any(|s| {
+        key == *s
+            || key
+                .strip_suffix(s)
+                .is_some_and(|head| head.ends_with('_') || head.ends_with('-'))
+    })
+}
+
+/// A URL fit for a log line: any password replaced by `***`, and so is the value of every
+/// query-string parameter whose key looks like a credential (`token`, `api_key`, `sig`, …).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let (authority, tail) = match rest.find('/') {
+    let (rest, fragment) = match rest.find('#') {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
-    match authority.rsplit_once('@') {
+    let (rest, query) = match rest.find('?') {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}{tail}")
+            format!("{user}:***@{host}")
         }
-        None => url.to_string(),
-    }
+        None => authority.to_string(),
+    };
+    let query = match query {
+        None => String::new(),
+        Some(q) => {
+            let pairs: Vec<String> = q
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, v)) if !v.is_empty() && is_secret_query_key(k) => format!("{k}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("?{}", pairs.join("&"))
+        }
+    };
+    format!("{scheme}://{authority}{path}{query}{fragment}")
 }
 
 #[cfg(test)]
@@ -132,5 +182,44 @@ mod tests {
             "postgres://app:***@db.local:5432/sw"
         );
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(
+            redact_url("examples/x.csv?token=1"),
+            "examples/x.csv?token=1"
+        );
+    }
+
+    #[test]
+    fn credential_query_values_are_hidden_and_others_kept() {
+        assert_eq!(
+            redact_url("https://h.example/x.csv?token=abc123&x=1"),
+            "https://h.example/x.csv?token=***&x=1"
+        );
+        assert_eq!(
+            redact_url("https://u:pw@h.example?Access_Token=a&API_KEY=b&apikey=c&key=d&page=2"),
+            "https://u:***@h.example?Access_Token=***&API_KEY=***&apikey=***&key=***&page=2"
+        );
+        assert_eq!(
+            redact_url("https://h/x?sig=s&Signature=t&password=p&secret=q&code=r&keep=v#frag"),
+            "https://h/x?sig=***&Signature=***&password=***&secret=***&code=***&keep=v#frag"
+        );
+        assert_eq!(
+            redact_url("https://h/x?X-Amz-Signature=s&client_secret=c&refresh_token=r&x-api-key=k"),
+            "https://h/x?X-Amz-Signature=***&client_secret=***&refresh_token=***&x-api-key=***"
+        );
+        // Not credentials: keys that merely contain a word, flags without a value.
+        assert_eq!(
+            redact_url("https://h/x?monkey=1&tokens=2&postcode=3&token&keyword=4"),
+            "https://h/x?monkey=1&tokens=2&postcode=3&token&keyword=4"
+        );
+        assert_eq!(
+            redact_url("http://h:8080?code=1"),
+            "http://h:8080?code=***",
+            "a query right after the host"
+        );
+        assert_eq!(
+            redact_url("http://h/x?y=a:b@c"),
+            "http://h/x?y=a:b@c",
+            "an @ in the query is not userinfo"
+        );
     }
 }

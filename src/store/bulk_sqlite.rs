@@ -152,19 +152,6 @@ fn insert(db: NonNull<ffi::sqlite3>, sql: &CStr, batch: &Batch) -> Result<(), St
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_round_trip_as_numbers() {
-        let d = chrono::NaiveDate::from_ymd_opt(2020, 1, 5).expect("date");
-        assert_eq!(date_number(d), 20_200_105);
-        assert_eq!(number_date(20_200_105), Some(d));
-        assert_eq!(number_date(20_200_230), None);
-    }
-}
-
 /// Read `sql`'s rows (first column `line`, then one per `types`) into batches of `rows`,
 /// handing each to `each`. The caller holds the connection's lock for the whole read.
 pub(super) fn scan(
@@ -238,4 +225,17 @@ pub(super) fn scan(
         each(&batch);
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_as_numbers() {
+        let d = chrono::NaiveDate::from_ymd_opt(2020, 1, 5).expect("date");
+        assert_eq!(date_number(d), 20_200_105);
+        assert_eq!(number_date(20_200_105), Some(d));
+        assert_eq!(number_date(20_200_230), None);
+    }
 }

@@ -9,6 +9,7 @@ mod cli;
 mod daemon;
 mod delivery;
 mod faults;
+mod fetch;
 mod hand_checked;
 mod ingest;
 mod pipeline;

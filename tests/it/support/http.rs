@@ -1,7 +1,10 @@
 //! A real, minimal HTTP/1.1 server on 127.0.0.1 for tests: canned responses
-//! per path, optional Basic auth, per-path hit counts, optional delays.
+//! per path (or a scripted sequence of them), extra response headers, optional
+//! Basic auth, `If-None-Match` answered with 304, per-path hit counts and the
+//! last request's headers, optional delays, and misbehaving bodies: chunked,
+//! cut short (the connection dropped mid-body) or never finished.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,6 +13,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+/// How the body goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyMode {
+    /// `Content-Length` and the whole body.
+    Whole,
+    /// `Transfer-Encoding: chunked`, in chunks of this many bytes (no length announced).
+    Chunked(usize),
+    /// Announce the whole length, send only this many bytes, then close the connection.
+    CutShort(usize),
+    /// Announce the whole length, send half the body, then never send the rest.
+    Hang,
+}
+
 /// What the server answers for one path.
 #[derive(Clone, Debug)]
 pub struct Response {
@@ -17,6 +33,9 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Sleep this long before answering (for client timeout tests).
     pub delay: Option<Duration>,
+    /// Extra response headers, e.g. `ETag`, `Last-Modified`, `Retry-After`.
+    pub headers: Vec<(String, String)>,
+    pub mode: BodyMode,
 }
 
 impl Response {
@@ -26,6 +45,8 @@ impl Response {
             status: 200,
             body: body.into(),
             delay: None,
+            headers: Vec::new(),
+            mode: BodyMode::Whole,
         }
     }
 
@@ -35,6 +56,8 @@ impl Response {
             status: code,
             body: Vec::new(),
             delay: None,
+            headers: Vec::new(),
+            mode: BodyMode::Whole,
         }
     }
 
@@ -47,12 +70,33 @@ impl Response {
         self.delay = Some(delay);
         self
     }
+
+    /// Add a response header. An `ETag` also makes a matching `If-None-Match` get 304.
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn with_mode(mut self, mode: BodyMode) -> Response {
+        self.mode = mode;
+        self
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Default)]
 struct State {
-    routes: HashMap<String, Response>,
+    /// Answers per path, in order; the last one repeats.
+    routes: HashMap<String, VecDeque<Response>>,
     hits: HashMap<String, usize>,
+    /// The headers of the latest request per path (names lower-cased).
+    last_headers: HashMap<String, Vec<(String, String)>>,
     /// Expected `Authorization` header value, when auth is required.
     auth: Option<String>,
 }
@@ -95,11 +139,24 @@ impl HttpServer {
 
     /// Answer `resp` for `path` (query strings are ignored when matching).
     pub fn set(&self, path: &str, resp: Response) {
+        self.set_sequence(path, vec![resp]);
+    }
+
+    /// Answer `path` with each of `resps` in turn, then keep answering the last one.
+    pub fn set_sequence(&self, path: &str, resps: Vec<Response>) {
+        assert!(!resps.is_empty(), "a sequence needs at least one response");
         self.state
             .lock()
             .unwrap()
             .routes
-            .insert(normalise(path), resp);
+            .insert(normalise(path), resps.into());
+    }
+
+    /// The value of header `name` in the latest request for `path`.
+    pub fn last_request_header(&self, path: &str, name: &str) -> Option<String> {
+        let st = self.state.lock().unwrap();
+        let headers = st.last_headers.get(&normalise(path))?;
+        header(headers, &name.to_ascii_lowercase()).map(str::to_string)
     }
 
     /// From now on, any request without these Basic credentials gets 401.
@@ -151,9 +208,10 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
     };
     let path = normalise(&target);
 
-    let (resp, www_auth) = {
+    let (mut resp, www_auth) = {
         let mut st = state.lock().unwrap();
         *st.hits.entry(path.clone()).or_default() += 1;
+        st.last_headers.insert(path.clone(), headers.clone());
         let authorised = match &st.auth {
             None => true,
             Some(want) => header(&headers, "authorization") == Some(want.as_str()),
@@ -161,7 +219,13 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
         if !authorised {
             (Response::status(401).with_body("unauthorised"), true)
         } else {
-            let resp = st.routes.get(&path).cloned();
+            let resp = st.routes.get_mut(&path).and_then(|q| {
+                if q.len() > 1 {
+                    q.pop_front()
+                } else {
+                    q.front().cloned()
+                }
+            });
             (
                 resp.unwrap_or_else(|| Response::status(404).with_body("not found")),
                 false,
@@ -173,19 +237,58 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
         tokio::time::sleep(delay).await;
     }
 
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        resp.status,
-        reason(resp.status),
-        resp.body.len()
-    );
+    // Conditional GET: a matching If-None-Match gets 304 and no body.
+    let etag = resp.header("etag").map(str::to_string);
+    if let (Some(etag), Some(inm)) = (etag, header(&headers, "if-none-match"))
+        && resp.status == 200
+        && inm.split(',').any(|t| t.trim() == etag || t.trim() == "*")
+    {
+        resp = Response::status(304).with_header("ETag", &etag);
+    }
+
+    let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
+    match resp.mode {
+        _ if resp.status == 304 => {}
+        BodyMode::Chunked(_) => head.push_str("Transfer-Encoding: chunked\r\n"),
+        _ => head.push_str(&format!("Content-Length: {}\r\n", resp.body.len())),
+    }
+    head.push_str("Connection: close\r\n");
+    for (k, v) in &resp.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
     if www_auth {
         head.push_str("WWW-Authenticate: Basic realm=\"test\"\r\n");
     }
     head.push_str("\r\n");
     // The client may have given up (timeout tests); write errors are expected then.
     let _ = stream.write_all(head.as_bytes()).await;
-    let _ = stream.write_all(&resp.body).await;
+    if resp.status != 304 {
+        let body = &resp.body;
+        match resp.mode {
+            BodyMode::Whole => {
+                let _ = stream.write_all(body).await;
+            }
+            BodyMode::Chunked(size) => {
+                for chunk in body.chunks(size.max(1)) {
+                    let framed =
+                        [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+                    if stream.write_all(&framed).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = stream.write_all(b"0\r\n\r\n").await;
+            }
+            BodyMode::CutShort(n) => {
+                let _ = stream.write_all(&body[..n.min(body.len())]).await;
+            }
+            BodyMode::Hang => {
+                let _ = stream.write_all(&body[..body.len() / 2]).await;
+                let _ = stream.flush().await;
+                // Never finish; the test's runtime ends this task.
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        }
+    }
     let _ = stream.shutdown().await;
 }
 

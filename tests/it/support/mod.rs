@@ -10,7 +10,7 @@ pub mod http;
 pub mod smtp;
 
 pub use db::{Backend, backends, pg_database, sqlite_backend};
-pub use http::{HttpServer, Response, refused_url};
+pub use http::{BodyMode, HttpServer, Response, refused_url};
 pub use smtp::{ReceivedMail, SmtpOptions, SmtpSink};
 
 mod selftest {
