@@ -231,10 +231,10 @@ fn check_config(s: &Settings) {
         redact_url(secrecy::ExposeSecret::expose_secret(&s.store.url))
     );
     match s.delivery.mode {
-        crate::config::DeliveryMode::Folder => {
+        crate::notify::DeliveryMode::Folder => {
             println!("  delivery: .eml files in {}", s.delivery.folder.display())
         }
-        crate::config::DeliveryMode::Smtp => println!(
+        crate::notify::DeliveryMode::Smtp => println!(
             "  delivery: SMTP {}:{} ({:?})",
             s.delivery.smtp.host, s.delivery.smtp.port, s.delivery.smtp.tls
         ),

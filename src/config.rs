@@ -7,21 +7,21 @@
 //!
 //! Owns: the settings types, layering, validation. Must not: open connections or fetch.
 
-mod secret;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use crate::kpi::Month;
+use crate::kpi::{KpiSettings, Month, RagSettings};
 use crate::load::KindDef;
+use crate::notify::{DeliveryMode, DeliverySettings, SmtpTls, SubGroup};
+use crate::schedule::JobSettings;
+pub use crate::secret::redact_url;
+use crate::secret::{self, SecretSpec};
 /// Re-exported: the settings of one source now live with the code that fetches it.
 pub use crate::source::SourceSettings;
-pub(crate) use secret::check_pair;
-pub use secret::{SecretSpec, redact_url};
+use crate::store::StoreSettings;
 
 /// The complete, commented example for the Sefton plan; laid over the shipped extract kinds
 /// ([`crate::load::kind::BUILTIN`]), and under everything else.
@@ -86,174 +86,6 @@ pub struct General {
 
 fn default_data_dir() -> PathBuf {
     PathBuf::from("data")
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoreSettings {
-    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`. Treated as a secret
-    /// because a PostgreSQL URL may carry a password.
-    pub url: SecretString,
-    pub password: Option<SecretString>,
-    pub password_file: Option<PathBuf>,
-    #[serde(default = "default_max_connections")]
-    pub max_connections: u32,
-}
-
-fn default_max_connections() -> u32 {
-    5
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryMode {
-    /// Write each email as an `.eml` file into `delivery.folder`.
-    Folder,
-    /// Send over SMTP with `delivery.smtp`.
-    Smtp,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeliverySettings {
-    pub mode: DeliveryMode,
-    pub folder: PathBuf,
-    pub from: String,
-    #[serde(default = "default_subject_prefix")]
-    pub subject_prefix: String,
-    pub smtp: SmtpSettings,
-}
-
-fn default_subject_prefix() -> String {
-    "[sendwatch]".into()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpTls {
-    /// STARTTLS required (port 587). The default.
-    Starttls,
-    /// TLS from the first byte (port 465).
-    Tls,
-    /// Plain text; allowed only when the host is a loopback address.
-    None,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    #[serde(default = "default_tls")]
-    pub tls: SmtpTls,
-    pub username: Option<String>,
-    pub password: Option<SecretString>,
-    pub password_file: Option<PathBuf>,
-    #[serde(default = "default_smtp_timeout")]
-    pub timeout_secs: u64,
-}
-
-fn default_tls() -> SmtpTls {
-    SmtpTls::Starttls
-}
-fn default_smtp_timeout() -> u64 {
-    30
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RagSettings {
-    /// Percentage points below (or above, for lower-is-better) target still rated Amber.
-    pub amber_tolerance: f64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SubGroup {
-    /// The sub-group's name as the board uses it.
-    pub name: String,
-    /// Email addresses of the owners who receive its exception reports.
-    pub owners: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Measure {
-    /// % of new EHCPs issued within 20 weeks (140 days) of the request (KPI 1/2, 1/2a).
-    #[serde(rename = "ehcp_within_20_weeks")]
-    EhcpWithin20Weeks,
-    /// % of health advice returned within 6 weeks (42 days) of the LA's request (KPI 1/5).
-    #[serde(rename = "health_advice_within_6_weeks")]
-    HealthAdviceWithin6Weeks,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Basis {
-    /// Cases counted in the month their clock stopped (plan issued, advice returned): the
-    /// published reading ("plans finalised in the month").
-    #[default]
-    Completed,
-    /// Cases counted in the month their clock started (request received, advice requested).
-    Started,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Better {
-    #[default]
-    Higher,
-    Lower,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KpiSettings {
-    pub title: String,
-    pub measure: Measure,
-    pub source: String,
-    /// Key of the owning sub-group in `[sub_groups]`.
-    pub owner: String,
-    #[serde(default)]
-    pub basis: Basis,
-    #[serde(default)]
-    pub better: Better,
-    /// Only cases whose clock started on or after this date (e.g. 2020-01-01 for KPI 1/2a).
-    pub started_from: Option<NaiveDate>,
-    /// The baseline as the plan states it.
-    pub baseline: String,
-    pub baseline_value: Option<f64>,
-    pub amber_tolerance: Option<f64>,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    #[serde(default)]
-    pub milestones: Vec<MilestoneSettings>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MilestoneSettings {
-    /// First month (`YYYY-MM`) this target is in force; it stays in force until the next.
-    pub from: String,
-    pub target: f64,
-    /// The milestone as printed in the plan, e.g. "Oct-20: 50% or national average".
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JobSettings {
-    /// Five-field cron expression, read in `general.time_zone`.
-    pub cron: String,
-    pub sources: Vec<String>,
-    /// KPIs to evaluate; default: every enabled KPI fed by one of the job's sources.
-    pub kpis: Option<Vec<String>>,
-    #[serde(default = "yes")]
-    pub enabled: bool,
 }
 
 /// Where the layers come from.
@@ -523,8 +355,8 @@ impl Settings {
         let creds = creds.as_deref();
         let mut issues = Vec::new();
         let mut resolve = |spec: SecretSpec<'_>| {
-            if let Err(issue) = spec.resolve(creds) {
-                issues.push(issue);
+            if let Err((key, message)) = spec.resolve(creds) {
+                issues.push(Issue { key, message });
             }
         };
         resolve(SecretSpec {
@@ -604,6 +436,7 @@ pub fn override_file(cli: Option<&Path>) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::SecretString;
 
     fn example() -> Settings {
         Settings::load_unchecked(&Sources::default()).expect("example parses")

@@ -161,7 +161,7 @@ impl App {
     async fn run_steps(
         &self,
         job: &str,
-        job_settings: &crate::config::JobSettings,
+        job_settings: &crate::schedule::JobSettings,
         run_id: i64,
         started: DateTime<Utc>,
         opts: RunOptions,
@@ -206,7 +206,7 @@ impl App {
             kpis: &settings.kpis,
             sources: &notes,
         };
-        let digests = notify::group_exceptions(settings, &evaluations);
+        let digests = notify::group_exceptions(&settings.sub_groups, &evaluations);
         let mut queued = digests.len();
         for d in &digests {
             let r = notify::render(d, &ctx);
@@ -401,7 +401,7 @@ impl App {
     async fn evaluate(
         &self,
         run_id: i64,
-        job: &crate::config::JobSettings,
+        job: &crate::schedule::JobSettings,
         notes: &BTreeMap<String, SourceNote>,
         period: Option<Month>,
         today: NaiveDate,

@@ -8,6 +8,7 @@ mod evaluate;
 mod measure;
 mod month;
 mod rate;
+mod settings;
 
 pub use evaluate::{Evaluation, evaluate, report_period};
 pub use measure::{
@@ -15,3 +16,4 @@ pub use measure::{
 };
 pub use month::{Month, MonthError};
 pub use rate::{Milestone, Rag, direction_of_travel, fmt_pct, milestone_in_force, rate};
+pub use settings::{Basis, Better, KpiSettings, Measure, MilestoneSettings, RagSettings};

@@ -13,6 +13,7 @@ pub mod kpi;
 pub mod load;
 pub mod notify;
 pub mod schedule;
+pub mod secret;
 pub mod source;
 pub mod store;
 pub mod telemetry;

@@ -12,6 +12,24 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
+use serde::Deserialize;
+
+/// One `[jobs.NAME]` table: when a job runs and what it reads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// Five-field cron expression, read in `general.time_zone`.
+    pub cron: String,
+    pub sources: Vec<String>,
+    /// KPIs to evaluate; default: every enabled KPI fed by one of the job's sources.
+    pub kpis: Option<Vec<String>>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("`{pattern}` is not a valid five-field cron expression: {reason}")]

@@ -13,7 +13,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::config::{StoreSettings, redact_url};
+use serde::Deserialize;
+
+use crate::secret::redact_url;
 
 /// Run the same body against whichever pool the store holds.
 macro_rules! on_pool {
@@ -28,6 +30,7 @@ macro_rules! on_pool {
 mod bulk;
 mod bulk_pg;
 mod bulk_sqlite;
+mod feed;
 mod kpis;
 mod loads;
 mod outbox;
@@ -38,6 +41,23 @@ pub use bulk_sqlite::{date_number, number_date};
 pub use loads::LoadRecord;
 pub use outbox::{OutboxRow, OutboxStatus};
 pub use runs::{RunRecord, RunStatus, Trigger};
+
+/// `[store]`: which database, and how many connections.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`. Treated as a secret
+    /// because a PostgreSQL URL may carry a password.
+    pub url: secrecy::SecretString,
+    pub password: Option<secrecy::SecretString>,
+    pub password_file: Option<std::path::PathBuf>,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    5
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -2,10 +2,10 @@
 
 use chrono::NaiveDate;
 
+use super::{Basis, Better, KpiSettings, Measure};
 use super::{
     Count, Milestone, Month, MonthlyCounts, Rag, direction_of_travel, milestone_in_force, rate,
 };
-use crate::config::{Basis, Better, KpiSettings, Measure};
 
 /// Everything an exception report says about one KPI.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::Month;
-use crate::config::{Basis, Measure};
+use super::{Basis, Measure};
 use crate::load::{Batch, KindDef, Value};
 
 /// Tracker columns the tracker KPIs read, in the order [`TrackerCase::from_row`] expects.

@@ -4,8 +4,8 @@
 //! trajectory: "15% by Apr-20" means at least 15% from April 2020 on). Before the first
 //! milestone there is no target and the value is reported unrated.
 
+use super::Better;
 use super::Month;
-use crate::config::Better;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Milestone {

@@ -14,7 +14,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use crate::config::{DeliveryMode, DeliverySettings, SmtpTls};
+use super::{DeliveryMode, DeliverySettings, SmtpTls};
 use crate::store::{OutboxRow, Store, StoreError};
 
 /// Attempts per email within one run for errors that may pass.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::Settings;
+use super::SubGroup;
 use crate::kpi::Evaluation;
 use crate::store::LoadRecord;
 
@@ -26,7 +26,10 @@ pub struct Digest<'a> {
 }
 
 /// Group the exceptions among `evaluations` by owning sub-group, in sub-group key order.
-pub fn group_exceptions<'a>(settings: &Settings, evaluations: &'a [Evaluation]) -> Vec<Digest<'a>> {
+pub fn group_exceptions<'a>(
+    sub_groups: &BTreeMap<String, SubGroup>,
+    evaluations: &'a [Evaluation],
+) -> Vec<Digest<'a>> {
     let mut by_owner: BTreeMap<&str, Vec<&Evaluation>> = BTreeMap::new();
     for e in evaluations.iter().filter(|e| e.rag.is_exception()) {
         by_owner.entry(e.owner.as_str()).or_default().push(e);
@@ -34,7 +37,7 @@ pub fn group_exceptions<'a>(settings: &Settings, evaluations: &'a [Evaluation]) 
     by_owner
         .into_iter()
         .filter_map(|(key, items)| {
-            let group = settings.sub_groups.get(key)?;
+            let group = sub_groups.get(key)?;
             Some(Digest {
                 sub_group: key.to_string(),
                 sub_group_name: group.name.clone(),

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 
 use super::{Digest, SourceNote};
-use crate::config::{Basis, KpiSettings, Measure};
+use crate::kpi::{Basis, KpiSettings, Measure};
 use crate::kpi::{Evaluation, Rag};
 
 /// Counts below this are shown as "<5" (small-cell suppression).

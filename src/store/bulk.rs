@@ -12,15 +12,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Postgres, Sqlite, Transaction};
 use tokio::sync::mpsc::Receiver;
 
+pub use super::feed::Feed;
+use super::feed::SetAside;
 use super::{Store, StoreError};
-use crate::load::{ColType, KindDef, LoadError, ParseSummary, Policy, Problem, Problems};
-
-/// What the parser sends: batches of rows, then its verdict on the whole file.
-#[derive(Debug)]
-pub enum Feed {
-    Rows(crate::load::Batch),
-    Done(Result<ParseSummary, LoadError>),
-}
+use crate::load::{ColType, KindDef, LoadError, Policy, Problem, Problems};
 
 /// The facts of a fetched extract, recorded with its load.
 #[derive(Debug, Clone)]
@@ -74,22 +69,6 @@ pub enum BulkOutcome {
     },
     /// Nothing was stored; the caller records the rejection.
     Rejected(LoadError),
-}
-
-/// Quarantined rows' problems, recorded with the load up to a limit (the count is exact).
-#[derive(Debug, Default)]
-pub(super) struct SetAside {
-    pub kept: Vec<Problem>,
-}
-
-impl SetAside {
-    /// Problems of set-aside rows recorded in `load_problems` per load.
-    pub const LIMIT: usize = 10_000;
-
-    pub fn take(&mut self, batch: &mut crate::load::Batch) {
-        let room = Self::LIMIT.saturating_sub(self.kept.len());
-        self.kept.extend(batch.set_aside.drain(..).take(room));
-    }
 }
 
 /// One transaction on either backend.

@@ -8,7 +8,7 @@ use sqlx::{Postgres, Transaction};
 use tokio::sync::mpsc::Receiver;
 
 use super::StoreError;
-use super::bulk::{Feed, SetAside};
+use super::feed::{Feed, SetAside};
 use crate::load::{Batch, KindDef, LoadError, ParseSummary, Value};
 
 const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";

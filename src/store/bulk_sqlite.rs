@@ -15,7 +15,7 @@ use sqlx::{Sqlite, SqliteConnection, Transaction};
 use tokio::sync::mpsc::Receiver;
 
 use super::StoreError;
-use super::bulk::{Feed, SetAside};
+use super::feed::{Feed, SetAside};
 use crate::load::{Batch, KindDef, LoadError, ParseSummary, Value};
 
 /// `2020-01-05` as `20200105`.

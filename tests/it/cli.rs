@@ -208,7 +208,7 @@ async fn db_migrate_creates_the_schema_on_both_backends() {
             "the database password was printed"
         );
         // The schema is there: a store opened on it can record a run.
-        let settings = sendwatch::config::StoreSettings {
+        let settings = sendwatch::store::StoreSettings {
             url: secrecy::SecretString::from(backend.url.clone()),
             password: None,
             password_file: None,

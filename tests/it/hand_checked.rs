@@ -22,9 +22,8 @@
 
 use chrono::NaiveDate;
 
-use sendwatch::config::{Basis, Measure};
 use sendwatch::job::RunOptions;
-use sendwatch::kpi::{Count, Month, Rag, monthly_counts};
+use sendwatch::kpi::{Basis, Count, Measure, Month, Rag, monthly_counts};
 
 use crate::harness::{app, folder_config, folder_mail, outbox, repo, tracker_cases};
 use crate::support::backends;

@@ -1,16 +1,14 @@
 //! Secrets in settings: inline, `*_file`, or a systemd credential; never printed.
 //!
-//! Owns: the "at most one of X and X_file" rule, reading secret files (trailing newline
+//! Underneath every stage that holds a secret (config, source, store). Owns: the "at most one of X and X_file" rule, reading secret files (trailing newline
 //! trimmed), the `$CREDENTIALS_DIRECTORY` fallback, and redacting URLs for logs.
 
 use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 
-use super::Issue;
-
 /// Reject a secret given both inline and as a file.
-pub(crate) fn check_pair(
+pub fn check_pair(
     bad: &mut impl FnMut(String, String),
     key: &str,
     value: &Option<SecretString>,
@@ -35,7 +33,9 @@ pub struct SecretSpec<'a> {
 }
 
 impl SecretSpec<'_> {
-    pub fn resolve(self, credentials_dir: Option<&Path>) -> Result<(), Issue> {
+    /// Read the secret from its file or credential if not given inline. The error is the key at
+    /// fault and what is wrong.
+    pub fn resolve(self, credentials_dir: Option<&Path>) -> Result<(), (String, String)> {
         if self.value.is_some() {
             return Ok(());
         }
@@ -44,9 +44,11 @@ impl SecretSpec<'_> {
             (None, Some(dir)) if dir.join(&self.credential).is_file() => dir.join(&self.credential),
             _ => return Ok(()),
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| Issue {
-            key: format!("{}_file", self.key),
-            message: format!("cannot read {}: {e}", path.display()),
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            (
+                format!("{}_file", self.key),
+                format!("cannot read {}: {e}", path.display()),
+            )
         })?;
         let trimmed = text.strip_suffix('\n').unwrap_or(&text);
         let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
@@ -172,7 +174,7 @@ mod tests {
         }
         .resolve(None)
         .unwrap_err();
-        assert_eq!(issue.key, "delivery.smtp.password_file");
+        assert_eq!(issue.0, "delivery.smtp.password_file");
     }
 
     #[test]

@@ -1,0 +1,74 @@
+//! Notify settings: how mail leaves (`[delivery]`) and who hears of which KPI
+//! (`[sub_groups]`, the routes).
+//!
+//! Owns: the settings types. Checked by [`crate::config`].
+
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryMode {
+    /// Write each email as an `.eml` file into `delivery.folder`.
+    Folder,
+    /// Send over SMTP with `delivery.smtp`.
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    pub mode: DeliveryMode,
+    pub folder: PathBuf,
+    pub from: String,
+    #[serde(default = "default_subject_prefix")]
+    pub subject_prefix: String,
+    pub smtp: SmtpSettings,
+}
+
+fn default_subject_prefix() -> String {
+    "[sendwatch]".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// STARTTLS required (port 587). The default.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Plain text; allowed only when the host is a loopback address.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    #[serde(default = "default_tls")]
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub password_file: Option<PathBuf>,
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_tls() -> SmtpTls {
+    SmtpTls::Starttls
+}
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubGroup {
+    /// The sub-group's name as the board uses it.
+    pub name: String,
+    /// Email addresses of the owners who receive its exception reports.
+    pub owners: Vec<String>,
+}
