@@ -568,3 +568,65 @@ async fn a_stale_source_tells_its_owner_and_no_kpi_rating_moves() {
         app.store.close().await;
     }
 }
+
+#[tokio::test]
+async fn a_304_and_a_fifo_source_leave_the_current_load_and_are_recorded() {
+    let http = HttpServer::start().await;
+    let example = std::fs::read(repo("examples/tracker.csv")).expect("example");
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = format!("/{}/etag.csv", backend.name);
+        let cfg = crate::harness::folder_config(dir.path(), &backend.url, &http.url(&path));
+        let app = app(&cfg).await;
+        http.set(
+            &path,
+            Response::ok(example.clone()).with_header("ETag", "\"v1\""),
+        );
+        let good = crate::harness::GoodLoad::run(&app).await;
+
+        let again = app
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        assert_eq!(
+            http.last_request_header(&path, "if-none-match").as_deref(),
+            Some("\"v1\""),
+            "the run asked conditionally, with the current load's ETag"
+        );
+        let SourceOutcome::Unchanged { why } = &again.sources[0].1 else {
+            panic!("{}: a 304 reloaded: {:?}", backend.name, again.sources);
+        };
+        assert!(why.contains("304"), "{why}");
+        good.assert_still_current(&app, &again).await;
+        let loads = app.store.run_loads(again.run_id).await.expect("loads");
+        assert_eq!(
+            (loads[0].outcome.as_str(), loads[0].http_status),
+            ("unchanged", Some(304))
+        );
+        app.store.close().await;
+
+        // A FIFO in place of the file: refused at once, never read, and the run goes on.
+        let fifo = dir.path().join("fifo.csv");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        let cfg =
+            crate::harness::folder_config(dir.path(), &backend.url, &fifo.display().to_string());
+        let app = crate::harness::app(&cfg).await;
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            app.run_job("monthly-exceptions", RunOptions::manual()),
+        )
+        .await
+        .expect("a FIFO must not hang the run")
+        .expect("run");
+        let SourceOutcome::FetchFailed { error } = &r.sources[0].1 else {
+            panic!("{}: {:?}", backend.name, r.sources);
+        };
+        assert!(error.contains("not a regular file"), "{error}");
+        good.assert_still_current(&app, &r).await;
+        app.store.close().await;
+    }
+}
