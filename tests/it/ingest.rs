@@ -630,3 +630,162 @@ async fn a_304_and_a_fifo_source_leave_the_current_load_and_are_recorded() {
         app.store.close().await;
     }
 }
+
+/// Run the binary in `dir` with `--config cfg` and `args`: (success, stdout).
+fn sendwatch(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
+        .current_dir(dir)
+        .env_clear()
+        .arg("--config")
+        .arg(cfg)
+        .args(args)
+        .output()
+        .expect("run sendwatch");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn load_file_by_hand_dry_run_stores_nothing_and_a_real_load_swaps_in() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::harness::folder_config(dir.path(), &backend.url, "unused.csv");
+        let file = extract("tracker", "none").display().to_string();
+        let (ok, out) = sendwatch(
+            dir.path(),
+            &cfg,
+            &["load", &file, "--source", "tracker", "--dry-run"],
+        );
+        assert!(ok, "{out}");
+        assert!(out.contains("dry run, valid (60 rows"), "{out}");
+        let app = app(&cfg).await;
+        assert!(
+            app.store
+                .current_load("tracker")
+                .await
+                .expect("query")
+                .is_none(),
+            "a dry run stores nothing"
+        );
+
+        let dupes = extract("tracker", "duplicate-ids").display().to_string();
+        let (ok, out) = sendwatch(
+            dir.path(),
+            &cfg,
+            &["load", &dupes, "--source", "tracker", "--dry-run"],
+        );
+        assert!(
+            !ok && out.contains("key repeats the one on line"),
+            "a dry run checks keys too: {out}"
+        );
+
+        let (ok, out) = sendwatch(dir.path(), &cfg, &["load", &file, "--source", "tracker"]);
+        assert!(ok && out.contains("loaded (load"), "{out}");
+        assert_eq!(current_in(&app, "tracker").await.1, 60);
+        app.store.close().await;
+    }
+}
+
+async fn current_in(app: &App, source: &str) -> (i64, usize) {
+    let load = app
+        .store
+        .current_load(source)
+        .await
+        .expect("query")
+        .expect("current");
+    let mut rows = 0;
+    app.store
+        .scan(&load, &kind("tracker"), &["case_id"], |b| rows += b.len())
+        .await
+        .expect("scan");
+    (load.id, rows)
+}
+
+#[tokio::test]
+async fn the_owner_hears_of_a_refused_a_held_and_an_over_quarantined_extract() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tracker.csv");
+        let cfg = crate::harness::write_config(
+            dir.path(),
+            &backend.url,
+            &file.display().to_string(),
+            crate::harness::Delivery::Folder(&crate::harness::outbox(dir.path())),
+            "[sources.tracker.load]\npolicy = \"quarantine\"\n",
+        );
+        let app = app(&cfg).await;
+        let outbox = crate::harness::outbox(dir.path());
+        let owner_mail = || {
+            crate::harness::folder_mail(&outbox)
+                .into_iter()
+                .filter(|m| m.headers.contains("To: send-data@example.org"))
+                .collect::<Vec<_>>()
+        };
+        let put = |fault: &str| std::fs::copy(extract("tracker", fault), &file).expect("copy");
+        let run = || app.run_job("monthly-exceptions", RunOptions::manual());
+
+        put("none");
+        run().await.expect("run");
+        assert!(owner_mail().is_empty());
+
+        put("bad-dates"); // 2 of 60 rows spoiled: 3.3%, over the default 2%
+        let r = run().await.expect("run");
+        assert!(
+            matches!(
+                r.sources[0].1,
+                SourceOutcome::Loaded {
+                    rows: 58,
+                    set_aside: 2,
+                    ..
+                }
+            ),
+            "{:?}",
+            r.sources
+        );
+        let m = owner_mail();
+        assert_eq!(m.len(), 1, "{}", backend.name);
+        assert!(
+            m[0].headers.contains("rows set aside for source `tracker`"),
+            "{}",
+            m[0].headers
+        );
+        assert!(m[0].body.contains("set aside <5 bad rows"), "{}", m[0].body);
+
+        put("missing-column");
+        run().await.expect("run");
+        let m = owner_mail();
+        assert_eq!(m.len(), 2);
+        assert!(m.iter().any(|x| x.body.contains("EXTRACT REFUSED")
+            && x.body.contains("missing column `final_plan_issued_date`")));
+
+        // A third of the rows: valid, but held by the shrink guard.
+        let text = std::fs::read_to_string(extract("tracker", "none")).expect("clean");
+        std::fs::write(
+            &file,
+            text.lines()
+                .take(21)
+                .map(|l| format!("{l}\n"))
+                .collect::<String>(),
+        )
+        .expect("write");
+        let r = run().await.expect("run");
+        let SourceOutcome::Held { load_id, .. } = r.sources[0].1 else {
+            panic!("{:?}", r.sources);
+        };
+        let m = owner_mail();
+        assert_eq!(m.len(), 3);
+        assert!(m.iter().any(|x| {
+            x.body.contains(&format!(
+                "EXTRACT HELD: the latest extract (load {load_id})"
+            )) && x
+                .body
+                .contains(&format!("sendwatch load approve {load_id}"))
+        }));
+        for x in &m {
+            assert!(!x.body.contains("C000"), "no case id in a notice");
+        }
+        app.store.close().await;
+    }
+}
