@@ -241,7 +241,7 @@ fn check_config(s: &Settings) {
     }
     for (name, src) in &s.sources {
         println!(
-            "  source {name}: {:?} from {}",
+            "  source {name}: {} from {}",
             src.kind,
             redact_url(&src.url)
         );

@@ -76,10 +76,7 @@ pub async fn ingest_file(
         })
     };
     let current = store.current_load(x.meta.source).await?;
-    let current_extent = current.as_ref().map(|l| Extent {
-        rows: l.rows_loaded.unwrap_or(0).max(0) as u64,
-        as_of: l.data_as_of,
-    });
+    let current_extent = current.as_ref().map(extent);
     let max_shrink = settings.load.max_shrink;
     let dry_run = x.dry_run;
     let outcome = store
