@@ -42,14 +42,20 @@ pub fn open_reader(
             max,
         ))),
         (Format::Csv, None) => Ok(Box::new(read::csv::CsvReader::new(file, max))),
-        (Format::Json | Format::Xlsx, _) => Err(std::io::Error::new(
+        (Format::Json, Some(read)) => Ok(Box::new(read::json::JsonReader::new(
+            read::Counting { inner: file, read },
+            max,
+        ))),
+        (Format::Json, None) => Ok(Box::new(read::json::JsonReader::new(file, max))),
+        (Format::Xlsx, _) => Err(std::io::Error::new(
             std::io::ErrorKind::Unsupported,
             "format not built yet",
         )),
     }
 }
 
-/// Parse a whole extract held in memory and collect its batches (tests and small tools).
+/// Parse a whole extract held in memory, in the source's format (CSV or JSON), and collect
+/// its batches (tests and small tools).
 pub fn parse_bytes(
     bytes: &[u8],
     file: &str,
@@ -62,9 +68,18 @@ pub fn parse_bytes(
             file: file.to_string(),
         });
     }
-    let mut reader = read::csv::CsvReader::new(bytes, settings.max_record_bytes);
+    let max = settings.max_record_bytes;
+    let mut reader: Box<dyn RecordReader + '_> = match settings.format {
+        Format::Csv => Box::new(read::csv::CsvReader::new(bytes, max)),
+        Format::Json => Box::new(read::json::JsonReader::new(bytes, max)),
+        Format::Xlsx => {
+            let mut p = Problems::default();
+            p.push(1, None, "xlsx is not read from memory yet");
+            return Err(p.into_error(file));
+        }
+    };
     let mut batches = Vec::new();
-    let summary = parse(&mut reader, file, kind, settings, today, &mut |b| {
+    let summary = parse(reader.as_mut(), file, kind, settings, today, &mut |b| {
         batches.push(b);
         true
     })?;

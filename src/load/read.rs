@@ -7,6 +7,7 @@
 //! what, never the bytes it read.
 
 pub mod csv;
+pub mod json;
 
 use std::fmt;
 
