@@ -8,6 +8,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod xlsx;
 
 use std::fmt;
 
