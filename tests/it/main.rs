@@ -9,5 +9,6 @@ mod cli;
 mod daemon;
 mod delivery;
 mod faults;
+mod formats;
 mod hand_checked;
 mod pipeline;
