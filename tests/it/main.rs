@@ -10,5 +10,6 @@ mod daemon;
 mod delivery;
 mod faults;
 mod formats;
+mod fuzz;
 mod hand_checked;
 mod pipeline;
