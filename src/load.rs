@@ -28,7 +28,7 @@ pub use read::{ReadError, Record, RecordReader};
 pub use settings::{DateFormat, FlagWords, Format, LoadSettings, Policy};
 
 /// Open a file with the reader its source's format needs. `progress`, if given, counts the
-/// bytes read.
+/// bytes read (CSV and JSON; an xlsx is read through its zip index, not front to back).
 pub fn open_reader(
     path: &Path,
     settings: &LoadSettings,
@@ -36,20 +36,27 @@ pub fn open_reader(
 ) -> std::io::Result<Box<dyn RecordReader>> {
     let file = std::fs::File::open(path)?;
     let max = settings.max_record_bytes;
-    match (settings.format, progress) {
-        (Format::Csv, Some(read)) => Ok(Box::new(read::csv::CsvReader::new(
+    Ok(match (settings.format, progress) {
+        (Format::Csv, Some(read)) => Box::new(read::csv::CsvReader::new(
             read::Counting { inner: file, read },
             max,
-        ))),
-        (Format::Csv, None) => Ok(Box::new(read::csv::CsvReader::new(file, max))),
-        (Format::Json | Format::Xlsx, _) => Err(std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            "format not built yet",
         )),
-    }
+        (Format::Csv, None) => Box::new(read::csv::CsvReader::new(file, max)),
+        (Format::Json, Some(read)) => Box::new(read::json::JsonReader::new(
+            read::Counting { inner: file, read },
+            max,
+        )),
+        (Format::Json, None) => Box::new(read::json::JsonReader::new(file, max)),
+        (Format::Xlsx, _) => Box::new(read::xlsx::XlsxReader::new(
+            std::io::BufReader::new(file),
+            settings.sheet.clone(),
+            max,
+        )?),
+    })
 }
 
-/// Parse a whole extract held in memory and collect its batches (tests and small tools).
+/// Parse a whole extract held in memory, in the source's format, and collect its batches
+/// (tests and small tools).
 pub fn parse_bytes(
     bytes: &[u8],
     file: &str,
@@ -62,9 +69,28 @@ pub fn parse_bytes(
             file: file.to_string(),
         });
     }
-    let mut reader = read::csv::CsvReader::new(bytes, settings.max_record_bytes);
+    let max = settings.max_record_bytes;
+    let mut reader: Box<dyn RecordReader + '_> = match settings.format {
+        Format::Csv => Box::new(read::csv::CsvReader::new(bytes, max)),
+        Format::Json => Box::new(read::json::JsonReader::new(bytes, max)),
+        Format::Xlsx => {
+            let owned = std::io::Cursor::new(bytes.to_vec());
+            match read::xlsx::XlsxReader::new(owned, settings.sheet.clone(), max) {
+                Ok(r) => Box::new(r),
+                Err(e) => {
+                    let mut p = Problems::default();
+                    p.push(
+                        1,
+                        None,
+                        format!("cannot start the xlsx reader: {}", e.kind()),
+                    );
+                    return Err(p.into_error(file));
+                }
+            }
+        }
+    };
     let mut batches = Vec::new();
-    let summary = parse(&mut reader, file, kind, settings, today, &mut |b| {
+    let summary = parse(reader.as_mut(), file, kind, settings, today, &mut |b| {
         batches.push(b);
         true
     })?;

@@ -7,6 +7,8 @@
 //! what, never the bytes it read.
 
 pub mod csv;
+pub mod json;
+pub mod xlsx;
 
 use std::fmt;
 

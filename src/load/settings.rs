@@ -180,6 +180,12 @@ impl LoadSettings {
                 bad(key.into(), "must be a share between 0 and 1".into());
             }
         }
+        if self.format == Format::Xlsx && !self.date_formats.contains(&DateFormat::Iso) {
+            bad(
+                "date_formats".into(),
+                "an xlsx source's date cells read as yyyy-mm-dd: list that format too".into(),
+            );
+        }
         if self.sheet.is_some() && self.format != Format::Xlsx {
             bad("sheet".into(), "only an xlsx source has sheets".into());
         }
@@ -188,5 +194,36 @@ impl LoadSettings {
     /// The header a source uses for one of our columns.
     pub fn header_for<'a>(&'a self, ours: &'a str) -> &'a str {
         self.columns.get(ours).map_or(ours, String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_xlsx_source_must_accept_iso_dates_and_only_it_has_sheets() {
+        let kind = crate::load::builtin_kinds().expect("kinds")["tracker"].clone();
+        let problems = |s: &LoadSettings| {
+            let mut keys = Vec::new();
+            s.check(&kind, &mut |k, _| keys.push(k));
+            keys
+        };
+        let xlsx = LoadSettings {
+            format: Format::Xlsx,
+            sheet: Some("Tracker".into()),
+            ..LoadSettings::default()
+        };
+        assert!(problems(&xlsx).is_empty());
+        let day_first = LoadSettings {
+            date_formats: vec![DateFormat::DayMonthYear],
+            ..xlsx.clone()
+        };
+        assert_eq!(problems(&day_first), ["date_formats"]);
+        let csv_sheet = LoadSettings {
+            format: Format::Csv,
+            ..xlsx
+        };
+        assert_eq!(problems(&csv_sheet), ["sheet"]);
     }
 }

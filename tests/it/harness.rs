@@ -10,7 +10,7 @@ use sendwatch::config::{Settings, Sources};
 use sendwatch::job::{App, RunOptions, RunReport};
 use sendwatch::kpi::{TRACKER_COLUMNS, TrackerCase};
 use sendwatch::load::{
-    KindDef, LoadError, LoadSettings, ParseSummary, Value, builtin_kinds, parse_bytes,
+    Batch, KindDef, LoadError, LoadSettings, ParseSummary, Value, builtin_kinds, parse_bytes,
 };
 use sendwatch::store::RunStatus;
 
@@ -302,15 +302,21 @@ pub fn today() -> NaiveDate {
 /// A row as (line, cells as text).
 pub type TextRow = (u64, Vec<String>);
 
-/// Parse an extract in memory: every accepted row as (line, cells as text), plus the summary.
+/// Parse an extract in memory, in `settings.format`: every accepted row as (line, cells as
+/// text), plus the summary.
 pub fn parse_rows(
     bytes: &[u8],
     kind_name: &str,
     settings: &LoadSettings,
 ) -> Result<(ParseSummary, Vec<TextRow>), LoadError> {
     let (summary, batches) = parse_bytes(bytes, "t", &kind(kind_name), settings, today())?;
+    Ok((summary, text_rows(&batches)))
+}
+
+/// Accepted rows as (line, cells as text): dates ISO, flags Y/N, blanks empty.
+pub fn text_rows(batches: &[Batch]) -> Vec<TextRow> {
     let mut rows = Vec::new();
-    for b in &batches {
+    for b in batches {
         for (line, values) in b.rows() {
             let cells = values
                 .iter()
@@ -326,7 +332,7 @@ pub fn parse_rows(
             rows.push((line, cells));
         }
     }
-    Ok((summary, rows))
+    rows
 }
 
 /// A tracker extract as the KPIs see it: its cases and its as-of date.

@@ -10,6 +10,8 @@ mod daemon;
 mod delivery;
 mod faults;
 mod fetch;
+mod formats;
+mod fuzz;
 mod hand_checked;
 mod ingest;
 mod pipeline;
