@@ -82,6 +82,51 @@ impl ReadError {
     }
 }
 
+/// A reader's input, a chunk at a time: `buf[start..end]` is read and not yet consumed.
+pub(crate) struct Chunks<R> {
+    input: R,
+    pub buf: Vec<u8>,
+    pub start: usize,
+    pub end: usize,
+    /// The input has no more bytes.
+    pub eof: bool,
+}
+
+impl<R: std::io::Read> Chunks<R> {
+    pub fn new(input: R, size: usize) -> Chunks<R> {
+        Chunks {
+            input,
+            buf: vec![0; size],
+            start: 0,
+            end: 0,
+            eof: false,
+        }
+    }
+
+    /// Read the next chunk once everything read has been consumed; `line` places an error.
+    pub fn fill(&mut self, line: u64) -> Result<(), ReadError> {
+        if self.start < self.end || self.eof {
+            return Ok(());
+        }
+        self.start = 0;
+        self.end = 0;
+        loop {
+            match self.input.read(&mut self.buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end = n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ReadError::io(line, &e)),
+            }
+        }
+    }
+}
+
 /// A stream of records; the first is the header.
 pub trait RecordReader: Send {
     /// Read the next record into `rec`; `Ok(false)` at the end of the file.

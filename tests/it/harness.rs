@@ -273,17 +273,23 @@ pub fn figures(r: &RunReport) -> Vec<(String, String, Option<f64>, String)> {
         .collect()
 }
 
-/// (id of the current load, rows it holds).
+/// (id of the tracker's current load, rows it holds).
 pub async fn current(app: &App) -> (i64, usize) {
+    current_of(app, "tracker", "tracker").await
+}
+
+/// (id of `source`'s current load, rows it holds), counted from the stored rows.
+pub async fn current_of(app: &App, source: &str, kind_name: &str) -> (i64, usize) {
     let load = app
         .store
-        .current_load("tracker")
+        .current_load(source)
         .await
         .expect("query")
         .expect("a current load");
+    let k = kind(kind_name);
     let mut rows = 0;
     app.store
-        .scan(&load, &kind("tracker"), &["case_id"], |b| rows += b.len())
+        .scan(&load, &k, &[k.key[0].as_str()], |b| rows += b.len())
         .await
         .expect("scan");
     (load.id, rows)

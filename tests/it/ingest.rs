@@ -68,20 +68,7 @@ fn kind_config(dir: &Path, store_url: &str, kind: &str, url: &str, policy: &str)
 
 /// (current load id, rows it holds) of the source of `kind_name` under `policy`.
 async fn current_x(app: &App, kind_name: &str, policy: &str) -> (i64, usize) {
-    let load = app
-        .store
-        .current_load(&source(kind_name, policy))
-        .await
-        .expect("query")
-        .expect("a current load");
-    let mut rows = 0;
-    app.store
-        .scan(&load, &kind(kind_name), &[&kind(kind_name).key[0]], |b| {
-            rows += b.len()
-        })
-        .await
-        .expect("scan");
-    (load.id, rows)
+    crate::harness::current_of(app, &source(kind_name, policy), kind_name).await
 }
 
 async fn run(app: &App) -> SourceOutcome {
@@ -683,24 +670,9 @@ async fn load_file_by_hand_dry_run_stores_nothing_and_a_real_load_swaps_in() {
 
         let (ok, out) = sendwatch(dir.path(), &cfg, &["load", &file, "--source", "tracker"]);
         assert!(ok && out.contains("loaded (load"), "{out}");
-        assert_eq!(current_in(&app, "tracker").await.1, 60);
+        assert_eq!(crate::harness::current(&app).await.1, 60);
         app.store.close().await;
     }
-}
-
-async fn current_in(app: &App, source: &str) -> (i64, usize) {
-    let load = app
-        .store
-        .current_load(source)
-        .await
-        .expect("query")
-        .expect("current");
-    let mut rows = 0;
-    app.store
-        .scan(&load, &kind("tracker"), &["case_id"], |b| rows += b.len())
-        .await
-        .expect("scan");
-    (load.id, rows)
 }
 
 #[tokio::test]

@@ -8,17 +8,13 @@ use std::io::Read;
 
 use csv_core::ReadRecordResult;
 
-use super::{ReadError, Record, RecordReader};
+use super::{Chunks, ReadError, Record, RecordReader};
 
 const CHUNK: usize = 256 * 1024;
 
 pub struct CsvReader<R> {
     core: csv_core::Reader,
-    input: R,
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
-    eof: bool,
+    src: Chunks<R>,
     done: bool,
     /// Line of the next unread byte.
     line: u64,
@@ -31,11 +27,7 @@ impl<R: Read + Send> CsvReader<R> {
     pub fn new(input: R, max_record: usize) -> CsvReader<R> {
         CsvReader {
             core: csv_core::Reader::new(),
-            input,
-            buf: vec![0; CHUNK],
-            start: 0,
-            end: 0,
-            eof: false,
+            src: Chunks::new(input, CHUNK),
             done: false,
             line: 1,
             last_was_newline: true,
@@ -43,50 +35,28 @@ impl<R: Read + Send> CsvReader<R> {
         }
     }
 
-    fn fill(&mut self) -> Result<(), ReadError> {
-        if self.start < self.end || self.eof {
-            return Ok(());
-        }
-        self.start = 0;
-        self.end = 0;
-        loop {
-            match self.input.read(&mut self.buf) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.end = n;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ReadError::io(self.line, &e)),
-            }
-        }
-    }
-
     fn consume(&mut self, n: usize) {
-        let taken = &self.buf[self.start..self.start + n];
+        let taken = &self.src.buf[self.src.start..self.src.start + n];
         self.line += taken.iter().filter(|b| **b == b'\n').count() as u64;
         if let Some(last) = taken.last() {
             self.last_was_newline = matches!(last, b'\n' | b'\r');
         }
-        self.start += n;
+        self.src.start += n;
     }
 
     /// Step over blank lines and the tail of a CRLF, so a record's line is its first byte's.
     fn skip_line_breaks(&mut self) -> Result<(), ReadError> {
         loop {
-            self.fill()?;
-            if self.start == self.end {
+            self.src.fill(self.line)?;
+            if self.src.start == self.src.end {
                 return Ok(());
             }
-            let skip = self.buf[self.start..self.end]
+            let skip = self.src.buf[self.src.start..self.src.end]
                 .iter()
                 .take_while(|b| matches!(b, b'\r' | b'\n'))
                 .count();
             self.consume(skip);
-            if self.start < self.end {
+            if self.src.start < self.src.end {
                 return Ok(());
             }
         }
@@ -109,9 +79,9 @@ impl<R: Read + Send> RecordReader for CsvReader<R> {
         }
         let (mut outlen, mut nends) = (0, 0);
         loop {
-            self.fill()?;
+            self.src.fill(self.line)?;
             let (res, nin, nout, nend) = self.core.read_record(
-                &self.buf[self.start..self.end],
+                &self.src.buf[self.src.start..self.src.end],
                 &mut rec.buf[outlen..],
                 &mut rec.ends[nends..],
             );

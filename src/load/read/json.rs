@@ -31,7 +31,7 @@ use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{ReadError, Record, RecordReader};
+use super::{Chunks, ReadError, Record, RecordReader};
 use crate::load::shown_header;
 
 const CHUNK: usize = 64 * 1024;
@@ -58,11 +58,7 @@ enum Step {
 }
 
 pub struct JsonReader<R> {
-    input: R,
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
-    eof: bool,
+    src: Chunks<R>,
     done: bool,
     max_record: usize,
     shape: Shape,
@@ -86,11 +82,7 @@ pub struct JsonReader<R> {
 impl<R: Read + Send> JsonReader<R> {
     pub fn new(input: R, max_record: usize) -> JsonReader<R> {
         JsonReader {
-            input,
-            buf: vec![0; CHUNK],
-            start: 0,
-            end: 0,
-            eof: false,
+            src: Chunks::new(input, CHUNK),
             done: false,
             max_record,
             shape: Shape::Unknown,
@@ -106,58 +98,36 @@ impl<R: Read + Send> JsonReader<R> {
         }
     }
 
-    fn fill(&mut self) -> Result<(), ReadError> {
-        if self.start < self.end || self.eof {
-            return Ok(());
-        }
-        self.start = 0;
-        self.end = 0;
-        loop {
-            match self.input.read(&mut self.buf) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.end = n;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ReadError::io(self.line, &e)),
-            }
-        }
-    }
-
     /// Step over white space (counting lines) and return the next byte, unread; None at the end.
     fn skip_ws(&mut self) -> Result<Option<u8>, ReadError> {
         loop {
-            self.fill()?;
-            if self.start == self.end {
+            self.src.fill(self.line)?;
+            if self.src.start == self.src.end {
                 return Ok(None);
             }
-            while self.start < self.end {
-                let b = self.buf[self.start];
+            while self.src.start < self.src.end {
+                let b = self.src.buf[self.src.start];
                 if !is_ws(b) {
                     return Ok(Some(b));
                 }
                 if b == b'\n' {
                     self.line += 1;
                 }
-                self.start += 1;
+                self.src.start += 1;
             }
         }
     }
 
     /// Find the shape from the first byte that is not white space (after a BOM).
     fn detect(&mut self) -> Result<(), ReadError> {
-        self.fill()?;
-        if self.buf[self.start..self.end].starts_with(b"\xEF\xBB\xBF") {
-            self.start += 3;
+        self.src.fill(self.line)?;
+        if self.src.buf[self.src.start..self.src.end].starts_with(b"\xEF\xBB\xBF") {
+            self.src.start += 3;
         }
         match self.skip_ws()? {
             None => {}
             Some(b'[') => {
-                self.start += 1;
+                self.src.start += 1;
                 self.shape = Shape::Array;
             }
             Some(b'{') => self.shape = Shape::Lines,
@@ -179,12 +149,12 @@ impl<R: Read + Send> JsonReader<R> {
             let at = self.line;
             let mut any = false;
             loop {
-                self.fill()?;
-                if self.start == self.end {
+                self.src.fill(self.line)?;
+                if self.src.start == self.src.end {
                     break;
                 }
                 any = true;
-                let chunk = &self.buf[self.start..self.end];
+                let chunk = &self.src.buf[self.src.start..self.src.end];
                 let (take, newline) = match chunk.iter().position(|b| *b == b'\n') {
                     Some(i) => (i, true),
                     None => (chunk.len(), false),
@@ -193,7 +163,7 @@ impl<R: Read + Send> JsonReader<R> {
                     return Err(ReadError::too_long(at, self.max_record));
                 }
                 self.item.extend_from_slice(&chunk[..take]);
-                self.start += take + usize::from(newline);
+                self.src.start += take + usize::from(newline);
                 if newline {
                     self.line += 1;
                     break;
@@ -229,11 +199,11 @@ impl<R: Read + Send> JsonReader<R> {
                     ));
                 }
                 (Step::First | Step::AfterItem, b']') => {
-                    self.start += 1;
+                    self.src.start += 1;
                     self.step = Step::End;
                 }
                 (Step::AfterItem, b',') => {
-                    self.start += 1;
+                    self.src.start += 1;
                     self.step = Step::NeedItem;
                 }
                 (Step::AfterItem, _) => {
@@ -269,14 +239,14 @@ impl<R: Read + Send> JsonReader<R> {
         self.item.clear();
         let (mut depth, mut in_str, mut esc) = (0u32, false, false);
         loop {
-            self.fill()?;
-            if self.start == self.end {
+            self.src.fill(self.line)?;
+            if self.src.start == self.src.end {
                 return Err(ReadError::new(
                     at + 1,
                     format!("item {at}: the file ends inside this item, so it looks truncated"),
                 ));
             }
-            let chunk = &self.buf[self.start..self.end];
+            let chunk = &self.src.buf[self.src.start..self.src.end];
             let mut closed_at = None;
             for (i, &b) in chunk.iter().enumerate() {
                 if in_str {
@@ -307,7 +277,7 @@ impl<R: Read + Send> JsonReader<R> {
                 return Err(ReadError::too_long(at + 1, self.max_record));
             }
             self.item.extend_from_slice(&chunk[..take]);
-            self.start += take;
+            self.src.start += take;
             if closed_at.is_some() {
                 return Ok(());
             }
