@@ -11,20 +11,20 @@
 //! The bench needs no configuration of the user's.
 
 mod child;
+mod pg;
 mod report;
 
 use std::fmt::Write as _;
 use std::io::{BufRead as _, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::str::FromStr as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, PgConnection, SqliteConnection};
+use sqlx::{Connection as _, SqliteConnection};
 
 use child::{Ran, locate, run_timed};
+use pg::{admin_connection, create_database, drop_database, drop_stale_databases, pg_connection};
 use report::{Report, Timings, fmt_count, fmt_duration};
 
 /// `sendwatch bench load`'s arguments.
@@ -137,6 +137,8 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
             _ => Timings::Ran(vec![]),
         },
     };
+    // Other work on the machine shows here: read the table in its light.
+    let busy = load_average();
     for k in 1..=args.rounds {
         let mut line = format!("bench: round {k}/{}:", args.rounds);
         let url = format!(
@@ -193,9 +195,12 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     }
 
     println!(
-        "sendwatch bench load: {} round(s), {} CPU(s){}\n",
+        "sendwatch bench load: {} round(s), {} CPU(s){}{}\n",
         args.rounds,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
+        busy.map_or_else(String::new, |l| format!(
+            ", load average {l} before the rounds"
+        )),
         if cfg!(debug_assertions) {
             ", debug build"
         } else {
@@ -214,6 +219,12 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The 1-minute load average (Linux), e.g. "0.42".
+fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next().map(str::to_string)
 }
 
 fn skipped_or_empty<T>(r: &Result<T, String>) -> Timings {
@@ -452,90 +463,6 @@ fn check_count(peer: &str, count: i64, rows: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn admin_connection(admin: &str) -> anyhow::Result<PgConnection> {
-    pg_connection(admin).await
-}
-
-/// A quiet connection: a slow `DROP DATABASE` is no news worth a warning in the bench.
-async fn pg_connection(url: &str) -> anyhow::Result<PgConnection> {
-    let shown = crate::config::redact_url(url);
-    let opts = PgConnectOptions::from_str(url)
-        .with_context(|| format!("PostgreSQL URL {shown}"))?
-        .disable_statement_logging();
-    tokio::time::timeout(Duration::from_secs(10), opts.connect())
-        .await
-        .map_err(|_| anyhow::anyhow!("{shown}: no answer within 10 s"))?
-        .with_context(|| format!("connecting to {shown}"))
-}
-
-/// Creates database `name` (a name we built: letters, digits, `_`) and returns its URL.
-async fn create_database(admin: &str, name: &str) -> anyhow::Result<String> {
-    let mut conn = admin_connection(admin).await?;
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut conn)
-        .await
-        .with_context(|| format!("creating database {name}"))?;
-    conn.close().await?;
-    Ok(with_database(admin, name))
-}
-
-/// Best effort: one left behind is swept by a later bench (see [`drop_stale_databases`]).
-async fn drop_database(admin: &str, name: &str) {
-    if let Ok(mut conn) = admin_connection(admin).await {
-        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-        if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(&mut conn).await {
-            eprintln!("bench: could not drop database {name}: {e}");
-        }
-        let _ = conn.close().await;
-    }
-}
-
-/// Drops the databases of earlier benches that were stopped mid-round (their process is
-/// gone). Best effort.
-async fn drop_stale_databases(conn: &mut PgConnection) {
-    let Ok(names) = sqlx::query_scalar::<_, String>(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'sendwatch\\_bench\\_%'",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    else {
-        return;
-    };
-    for name in names {
-        let Some(pid) = name
-            .strip_prefix("sendwatch_bench_")
-            .and_then(|r| r.split('_').next())
-            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        let plain = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !plain || Path::new(&format!("/proc/{pid}")).exists() {
-            continue;
-        }
-        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-        let _ = sqlx::query(AssertSqlSafe(sql)).execute(&mut *conn).await;
-    }
-}
-
-/// `url` with its database (the path) replaced by `db`, keeping any query.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{db}", &base[..authority_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,15 +490,7 @@ mod tests {
     }
 
     #[test]
-    fn urls_get_the_round_database() {
-        assert_eq!(
-            with_database(
-                "postgres://u:p@127.0.0.1:5432/postgres?sslmode=disable",
-                "b_1"
-            ),
-            "postgres://u:p@127.0.0.1:5432/b_1?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://h", "b"), "postgres://h/b");
+    fn toml_strings_are_escaped() {
         assert_eq!(toml_str("a\"b\\c"), "\"a\\\"b\\\\c\"");
     }
 }
