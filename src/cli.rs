@@ -1,5 +1,5 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
-//! `check-config`, `db migrate`.
+//! `check-config`, `db migrate`, `bench load`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -68,6 +68,17 @@ pub enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Benchmarks (need no configuration file).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time `load` into SQLite and PostgreSQL beside `sqlite3 .import` and `psql \copy`.
+    Load(crate::bench::LoadArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,8 +143,16 @@ fn load_settings(cli: &Cli) -> Result<Settings, Failure> {
 }
 
 async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
+    // The bench reads no configuration of the user's: it runs before the settings load.
+    if let Command::Bench {
+        command: BenchCommand::Load(args),
+    } = cli.command
+    {
+        return Ok(crate::bench::load(args).await?);
+    }
     let settings = load_settings(&cli)?;
     match cli.command {
+        Command::Bench { .. } => unreachable!("bench runs before the settings load"),
         Command::CheckConfig => {
             check_config(&settings);
             Ok(ExitCode::SUCCESS)

@@ -3,8 +3,9 @@
 //! The pipeline: [`source`] (fetch) → [`load`] (parse, validate) → [`store`] (swap in) →
 //! [`kpi`] (compute, rate) → [`notify`] (group, render, deliver). [`job`] runs it once;
 //! [`schedule`] and [`daemon`] run it on cron; [`cli`] is the command line; [`config`] says
-//! what to do.
+//! what to do; [`bench`] times `load` against the databases' own bulk loaders.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod daemon;
