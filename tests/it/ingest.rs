@@ -761,3 +761,71 @@ async fn the_owner_hears_of_a_refused_a_held_and_an_over_quarantined_extract() {
         app.store.close().await;
     }
 }
+
+/// Run the binary to its end and return (success, stdout, its own peak RSS in bytes).
+fn run_measured(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, u64) {
+    // `dir` only holds the child's stdout.
+    use std::os::unix::process::ExitStatusExt;
+    let out_path = dir.join("stdout.txt");
+    // No current_dir: with one, the child is forked rather than spawned, and a forked child's
+    // peak RSS counts the test process's own pages until its exec. The config's paths are
+    // absolute.
+    #[allow(clippy::zombie_processes)] // reaped below by wait4, which also gives its rusage
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
+        .env_clear()
+        .arg("--config")
+        .arg(cfg)
+        .args(args)
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sendwatch");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, whose pid we hold; the pointers are to locals.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    let ok = std::process::ExitStatus::from_raw(status).success();
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    (ok, stdout, usage.ru_maxrss as u64 * 1024)
+}
+
+#[test]
+fn peak_memory_stays_bounded_on_huge_hostile_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("m.db");
+    let cfg = crate::harness::folder_config(
+        dir.path(),
+        &format!("sqlite://{}", db.display()),
+        "unused.csv",
+    );
+    // Written a MiB at a time: the kernel hands a spawned child the parent's peak RSS as its
+    // starting high-water mark, so the test itself must stay small.
+    let write = |name: &str, head: &[u8], fill: u8| {
+        use std::io::Write;
+        let path = dir.path().join(name);
+        let mut f = std::fs::File::create(&path).expect("create");
+        f.write_all(head).expect("write");
+        let chunk = vec![fill; 1024 * 1024];
+        for _ in 0..64 {
+            f.write_all(&chunk).expect("write");
+        }
+        path
+    };
+    let one_line = write("one-line.csv", b"", b'x');
+    let nul = write("nul.csv", b"", 0);
+    let quoted = write("quoted.csv", b"case_id,\"", b'y');
+    for file in [&one_line, &nul, &quoted] {
+        let f = file.display().to_string();
+        let (ok, out, rss) = run_measured(dir.path(), &cfg, &["load", &f, "--source", "tracker"]);
+        assert!(!ok, "{f}: refused");
+        assert!(out.contains("REJECTED") && out.len() < 4096, "{f}: {out}");
+        assert!(
+            rss < 64 * 1024 * 1024,
+            "{f}: peak RSS {} MiB for a 64 MiB file",
+            rss >> 20
+        );
+        assert!(rss > 0, "{f}: wait4 reported the child's peak");
+    }
+}
