@@ -18,8 +18,11 @@
 //! `#REF!`, ...) refuses the file with its row and column, not its content.
 //!
 //! **Bounds.** A value beyond column [`MAX_COLUMNS`] or a row over `max_record_bytes` refuses
-//! the file. The workbook's shared-strings table is loaded whole by calamine before the first
-//! row (a limit of the format's reader, not of this one).
+//! the file. An xlsx is a zip, and calamine unpacks its parts with no limit (and loads the
+//! shared-strings part whole), so before calamine sees the file every part is unpacked once
+//! through a counting bound ([`check_expansion`]): a part past [`MAX_PART`], the shared strings
+//! past [`MAX_SHARED_STRINGS`], or all parts past [`MAX_UNPACKED`] refuse the file, whatever
+//! sizes the zip's directory claims.
 //!
 //! **Thread.** calamine's cell reader borrows the workbook, so both live on a worker thread
 //! that sends rows through a small bounded channel; dropping the reader stops the worker at
@@ -34,6 +37,55 @@ use calamine::{DataRef, Reader, SheetType, Xlsx, XlsxError};
 
 use super::{ReadError, Record, RecordReader};
 use crate::load::shown_header;
+
+/// Most bytes one part of the workbook may unpack to.
+pub const MAX_PART: u64 = 1 << 30;
+/// Most bytes the shared-strings part (held whole in memory by calamine) may unpack to.
+pub const MAX_SHARED_STRINGS: u64 = 128 << 20;
+/// Most bytes all parts together may unpack to.
+pub const MAX_UNPACKED: u64 = 2 << 30;
+
+/// Unpack every part of the zip once, counting, and refuse a file that expands too far.
+/// Leaves `input` at its start.
+pub fn check_expansion<RS: Read + Seek>(input: &mut RS) -> Result<(), ReadError> {
+    expansion_within(input, MAX_PART, MAX_SHARED_STRINGS, MAX_UNPACKED)
+}
+
+fn expansion_within<RS: Read + Seek>(
+    input: &mut RS,
+    max_part: u64,
+    max_shared: u64,
+    max_all: u64,
+) -> Result<(), ReadError> {
+    let refuse =
+        |what: &str| ReadError::new(1, format!("the workbook {what}; the file is refused"));
+    let mut zip = zip::ZipArchive::new(&mut *input)
+        .map_err(|_| refuse("is not a readable xlsx (zip) file"))?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut part = zip
+            .by_index(i)
+            .map_err(|_| refuse("has a part that cannot be read"))?;
+        let shared = part.name().is_ok_and(|n| n.ends_with("sharedStrings.xml"));
+        let limit = if shared { max_shared } else { max_part };
+        let n = std::io::copy(&mut (&mut part).take(limit + 1), &mut std::io::sink())
+            .map_err(|_| refuse("has a part that cannot be unpacked"))?;
+        if n > limit {
+            return Err(refuse(&format!(
+                "has a part that unpacks past {limit} bytes"
+            )));
+        }
+        total += n;
+        if total > max_all {
+            return Err(refuse(&format!("unpacks past {max_all} bytes in all")));
+        }
+    }
+    drop(zip);
+    input
+        .seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| ReadError::io(1, &e))?;
+    Ok(())
+}
 
 /// Widest row read: a value right of this column refuses the file.
 pub const MAX_COLUMNS: u32 = 1024;
@@ -117,11 +169,12 @@ impl RecordReader for XlsxReader {
 /// The worker: open the workbook, find the sheet, send its rows. Ok when done or when the
 /// reader hung up.
 fn rows<RS: Read + Seek>(
-    input: RS,
+    mut input: RS,
     sheet: Option<&str>,
     max_record: usize,
     tx: &SyncSender<Msg>,
 ) -> Result<(), ReadError> {
+    check_expansion(&mut input)?;
     let mut book = Xlsx::new(input).map_err(|e| book_error(1, &e))?;
     let name = match sheet {
         Some(s) => s.to_string(),

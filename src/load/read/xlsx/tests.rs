@@ -226,3 +226,42 @@ fn a_file_that_is_not_a_workbook_is_refused_in_our_words() {
     assert!(err.message.contains("not a readable xlsx"), "{err}");
     assert!(!r.read(&mut rec).expect("done"));
 }
+
+/// A zip whose parts unpack to `sizes` bytes of spaces (deflated, so the file stays small).
+fn zip_of(parts: &[(&str, usize)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, size) in parts {
+        w.start_file(*name, opts).expect("start");
+        w.write_all(&vec![b' '; *size]).expect("write");
+    }
+    w.finish().expect("finish").into_inner()
+}
+
+#[test]
+fn a_workbook_that_unpacks_too_far_is_refused_before_calamine_opens_it() {
+    let check = |bytes: Vec<u8>| {
+        expansion_within(&mut std::io::Cursor::new(bytes), 4 << 20, 1 << 20, 6 << 20)
+    };
+    let small = zip_of(&[
+        ("xl/sharedStrings.xml", 1000),
+        ("xl/worksheets/sheet1.xml", 3 << 20),
+    ]);
+    assert!(small.len() < 100_000, "deflated: {} bytes", small.len());
+    check(small).expect("within every bound");
+    let shared = check(zip_of(&[("xl/sharedStrings.xml", (1 << 20) + 1)])).unwrap_err();
+    assert!(
+        shared.message.contains("unpacks past 1048576 bytes"),
+        "{shared}"
+    );
+    let part = check(zip_of(&[("xl/worksheets/sheet1.xml", (4 << 20) + 1)])).unwrap_err();
+    assert!(
+        part.message.contains("unpacks past 4194304 bytes"),
+        "{part}"
+    );
+    let all = check(zip_of(&[("a.xml", 4 << 20), ("b.xml", 3 << 20)])).unwrap_err();
+    assert!(all.message.contains("in all"), "{all}");
+    assert!(!all.message.contains("a.xml"), "part names are not shown");
+}
