@@ -351,13 +351,24 @@ async fn build_key_index(
 }
 
 /// Point the source at `load_id`, and drop the tables of loads it replaces (the previous
-/// current load and any held ones), in the caller's transaction.
+/// current load and any held ones), in the caller's transaction. The pointer moves first: on
+/// PostgreSQL that takes the source's row lock, so a second load of the same source waits
+/// here until the first commits, and then sees (and drops) the first's table.
 async fn swap_in(
     tx: &mut Tx,
     source: &str,
     load_id: i64,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    const SWAP: &str = "INSERT INTO extract_current (source, load_id, swapped_at) VALUES ($1, $2, $3) \
+        ON CONFLICT (source) DO UPDATE SET load_id = excluded.load_id, swapped_at = excluded.swapped_at";
+    on_tx!(&mut *tx, t => sqlx::query(SWAP)
+        .bind(source)
+        .bind(load_id)
+        .bind(at)
+        .execute(&mut **t)
+        .await
+        .map(|_| ())?);
     const OLD: &str = "SELECT id, row_table FROM loads WHERE source = $1 AND id <> $2 \
         AND row_table IS NOT NULL";
     let old: Vec<(i64, String)> = on_tx!(&mut *tx, t => sqlx::query_as(OLD)
@@ -373,9 +384,6 @@ async fn swap_in(
             outcome = CASE WHEN outcome = 'held' THEN 'superseded' ELSE outcome END WHERE id = $1";
         on_tx!(&mut *tx, t => sqlx::query(GONE).bind(id).execute(&mut **t).await.map(|_| ())?);
     }
-    const SWAP: &str = "INSERT INTO extract_current (source, load_id, swapped_at) VALUES ($1, $2, $3) \
-        ON CONFLICT (source) DO UPDATE SET load_id = excluded.load_id, swapped_at = excluded.swapped_at";
-    on_tx!(tx, t => sqlx::query(SWAP).bind(source).bind(load_id).bind(at).execute(&mut **t).await.map(|_| ())?);
     Ok(())
 }
 

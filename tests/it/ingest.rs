@@ -829,3 +829,92 @@ fn peak_memory_stays_bounded_on_huge_hostile_files() {
         assert!(rss > 0, "{f}: wait4 reported the child's peak");
     }
 }
+
+/// A tracker of `copies` × the example's rows, with ids made unique by `tag`.
+fn big_tracker(copies: usize, tag: &str) -> String {
+    let text = std::fs::read_to_string(repo("examples/tracker.csv")).expect("example");
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().expect("header"));
+    let rows: Vec<&str> = lines.collect();
+    for k in 0..copies {
+        for row in &rows {
+            let (id, rest) = row.split_once(',').expect("row");
+            out.push_str(&format!("{id}-{tag}{k},{rest}\n"));
+        }
+    }
+    out
+}
+
+async fn row_tables(app: &App) -> Vec<String> {
+    match &app.store {
+        sendwatch::store::Store::Sqlite(p) => sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rows_%' ORDER BY name",
+        )
+        .fetch_all(p)
+        .await
+        .expect("tables"),
+        sendwatch::store::Store::Postgres(p) => sqlx::query_scalar(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() \
+             AND tablename LIKE 'rows_%' ORDER BY tablename",
+        )
+        .fetch_all(p)
+        .await
+        .expect("tables"),
+    }
+}
+
+#[tokio::test]
+async fn two_loads_at_once_both_finish_one_is_current_and_no_table_is_left_over() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::harness::write_config(
+            dir.path(),
+            &backend.url,
+            "unused.csv",
+            crate::harness::Delivery::Folder(&crate::harness::outbox(dir.path())),
+            "[sources.tracker.load]\nmax_shrink = 1.0\n",
+        );
+        let app = app(&cfg).await; // migrated before the two start
+        let a = dir.path().join("a.csv");
+        let b = dir.path().join("b.csv");
+        std::fs::write(&a, big_tracker(150, "a")).expect("write");
+        std::fs::write(&b, big_tracker(150, "b")).expect("write");
+        let spawn = |file: &Path| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
+                .current_dir(dir.path())
+                .env_clear()
+                .arg("--config")
+                .arg(&cfg)
+                .args(["load", &file.display().to_string(), "--source", "tracker"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let (pa, pb) = (spawn(&a), spawn(&b));
+        for p in [pa, pb] {
+            let out = p.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "{}: {} {}",
+                backend.name,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let (current, rows) = crate::harness::current(&app).await;
+        assert_eq!(
+            rows,
+            150 * 540,
+            "{}: the current load is whole",
+            backend.name
+        );
+        assert_eq!(
+            row_tables(&app).await,
+            vec![sendwatch::store::row_table(current)],
+            "{}: only the current load's rows are kept",
+            backend.name
+        );
+        app.store.close().await;
+    }
+}
