@@ -177,7 +177,8 @@ fn keep(data_dir: &Path, source: &str, tag: impl std::fmt::Display, file: &Path)
     let result = (|| -> std::io::Result<PathBuf> {
         private_dir(&dir)?;
         let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("dat");
-        let target = dir.join(format!("{source}-{tag}.{ext}"));
+        // '@' cannot appear in a source name, so one source's files never match another's.
+        let target = dir.join(format!("{source}@{tag}.{ext}"));
         std::fs::copy(file, &target)?;
         set_mode(&target, 0o600)?;
         Ok(target)
@@ -202,7 +203,7 @@ pub fn prune_kept(data_dir: &Path, source: &str, days: u32, now: DateTime<Utc>) 
         let name = entry.file_name();
         let ours = name
             .to_str()
-            .is_some_and(|n| n.strip_prefix(source).is_some_and(|r| r.starts_with('-')));
+            .is_some_and(|n| n.strip_prefix(source).is_some_and(|r| r.starts_with('@')));
         let old = entry
             .metadata()
             .and_then(|m| m.modified())
@@ -338,4 +339,52 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
         h.update(&buf[..n]);
     }
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn kept_extracts_are_private_and_pruned_after_their_days_for_their_source_only() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let spooled = data.path().join("in.csv");
+        std::fs::write(&spooled, "a,b\n").expect("write");
+        let kept = PathBuf::from(keep(data.path(), "tracker", 7, &spooled).expect("kept"));
+        assert_eq!(
+            kept.file_name().and_then(|n| n.to_str()),
+            Some("tracker@7.csv")
+        );
+        assert_eq!(
+            (mode(&kept), mode(kept.parent().expect("dir"))),
+            (0o600, 0o700)
+        );
+        let other = PathBuf::from(keep(data.path(), "tracker-b", 8, &spooled).expect("kept"));
+        let recent = PathBuf::from(keep(data.path(), "tracker", 9, &spooled).expect("kept"));
+
+        let now = Utc::now();
+        let age = |p: &Path, days: i64| {
+            let t: std::time::SystemTime = (now - chrono::Duration::days(days)).into();
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .and_then(|f| f.set_modified(t))
+                .expect("set mtime");
+        };
+        age(&kept, 31);
+        age(&other, 31);
+        age(&recent, 29);
+        prune_kept(data.path(), "tracker", 30, now);
+        assert!(!kept.exists(), "past 30 days: gone");
+        assert!(recent.exists(), "within 30 days: kept");
+        assert!(
+            other.exists(),
+            "another source's file is not this source's to prune"
+        );
+    }
 }
