@@ -8,7 +8,10 @@
 use std::str::FromStr;
 
 use secrecy::ExposeSecret;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::time::Duration;
+
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -53,16 +56,37 @@ pub struct StoreSettings {
     pub password_file: Option<std::path::PathBuf>,
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
+    /// Bound on opening a connection (and on waiting for a free one in the pool).
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_secs: u64,
 }
 
 fn default_max_connections() -> u32 {
     5
 }
+fn default_connect_timeout() -> u64 {
+    5
+}
+
+/// What went wrong opening the database, in one plain sentence: no repeated causes, no
+/// driver internals ("connection refused", "password authentication failed for user x").
+fn plain(e: &sqlx::Error, timeout: Duration) -> String {
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused".into()
+        }
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Database(d) => d.message().to_string(),
+        sqlx::Error::PoolTimedOut => format!("no connection within {} s", timeout.as_secs()),
+        sqlx::Error::Tls(t) => format!("TLS: {t}"),
+        other => other.to_string(),
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database {url}: {source}")]
-    Connect { url: String, source: sqlx::Error },
+    #[error("cannot connect to the database {url}: {reason}")]
+    Connect { url: String, reason: String },
     #[error("cannot create the data directory {path}: {source}")]
     DataDir {
         path: String,
@@ -91,9 +115,10 @@ impl Store {
     pub async fn connect(settings: &StoreSettings) -> Result<Store, StoreError> {
         let url = settings.url.expose_secret();
         let shown = redact_url(url);
-        let connect_err = |source| StoreError::Connect {
+        let timeout = Duration::from_secs(settings.connect_timeout_secs.max(1));
+        let connect_err = |e: sqlx::Error| StoreError::Connect {
             url: shown.clone(),
-            source,
+            reason: plain(&e, timeout),
         };
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
@@ -123,11 +148,17 @@ impl Store {
             if let Some(pw) = &settings.password {
                 opts = opts.password(pw.expose_secret());
             }
+            // One direct first connection, so that a server that is down or a wrong password
+            // is said at once, plainly, rather than as a pool timing out after 30 s.
+            let first = tokio::time::timeout(timeout, PgConnection::connect_with(&opts))
+                .await
+                .map_err(|_| connect_err(sqlx::Error::PoolTimedOut))?
+                .map_err(connect_err)?;
+            let _ = first.close().await;
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
-                .connect_with(opts)
-                .await
-                .map_err(connect_err)?;
+                .acquire_timeout(timeout)
+                .connect_lazy_with(opts);
             Ok(Store::Postgres(pool))
         }
     }

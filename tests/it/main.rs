@@ -16,3 +16,4 @@ mod fuzz;
 mod hand_checked;
 mod ingest;
 mod pipeline;
+mod store;

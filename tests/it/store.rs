@@ -1,0 +1,55 @@
+//! Opening the database: a server that is down, or a wrong password, is said once and plainly,
+//! by the binary, without waiting for a pool to time out.
+
+use crate::support::{pg_database, refused_url};
+
+/// `sendwatch db migrate` against `store_url`: (exit code, stderr).
+fn migrate(store_url: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, format!("[store]\nurl = {store_url:?}\n")).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
+        .current_dir(dir.path())
+        .env_clear()
+        .args(["--config", &cfg.display().to_string(), "db", "migrate"])
+        .output()
+        .expect("run sendwatch");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_refused_connection_and_a_wrong_password_are_said_once_and_plainly() {
+    // A port where nothing listens, from the HTTP helper's refused URL.
+    let port = refused_url()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next().map(str::to_string))
+        .expect("port");
+    let (code, err) = migrate(&format!("postgres://sendwatch:pw@127.0.0.1:{port}/x"));
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(err.matches("connection refused").count(), 1, "{err}");
+    assert!(
+        !err.contains("pool timed out") && !err.contains(":pw@"),
+        "{err}"
+    );
+
+    let Some(url) = pg_database().await else {
+        eprintln!("SKIPPED: no PostgreSQL for the wrong-password half");
+        return;
+    };
+    let mut wrong = reqwest::Url::parse(&url).expect("url");
+    wrong
+        .set_password(Some("not-the-password"))
+        .expect("password");
+    let (code, err) = migrate(wrong.as_str());
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        err.matches("password authentication failed").count(),
+        1,
+        "{err}"
+    );
+    assert!(!err.contains("not-the-password"), "{err}");
+}
