@@ -128,6 +128,7 @@ impl App {
             path: data.display().to_string(),
             source,
         })?;
+        ingest::prune_spool(data, Utc::now());
         let store = Store::connect(&settings.store).await?;
         store.migrate().await?;
         let transport = Transport::build(&settings.delivery)?;

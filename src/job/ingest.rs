@@ -194,23 +194,32 @@ fn keep(data_dir: &Path, source: &str, tag: impl std::fmt::Display, file: &Path)
 
 /// Delete kept extracts of `source` older than `days`.
 pub fn prune_kept(data_dir: &Path, source: &str, days: u32, now: DateTime<Utc>) {
-    let Ok(entries) = std::fs::read_dir(data_dir.join("kept")) else {
+    let ours = |n: &str| n.strip_prefix(source).is_some_and(|r| r.starts_with('@'));
+    prune(&data_dir.join("kept"), &ours, u64::from(days) * 86_400, now);
+}
+
+/// Delete spool files a killed process left behind (older than a day: no fetch takes that
+/// long, so none is still being written).
+pub fn prune_spool(data_dir: &Path, now: DateTime<Utc>) {
+    prune(&data_dir.join("spool"), &|_| true, 86_400, now);
+}
+
+/// Delete the files in `dir` whose names `pick` accepts and that are older than `secs`.
+fn prune(dir: &Path, pick: &dyn Fn(&str) -> bool, secs: u64, now: DateTime<Utc>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let limit = std::time::Duration::from_secs(u64::from(days) * 86_400);
+    let limit = std::time::Duration::from_secs(secs);
     let now: std::time::SystemTime = now.into();
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let ours = name
-            .to_str()
-            .is_some_and(|n| n.strip_prefix(source).is_some_and(|r| r.starts_with('@')));
+        let picked = entry.file_name().to_str().is_some_and(pick);
         let old = entry
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| now.duration_since(t).ok())
             .is_some_and(|age| age > limit);
-        if ours && old {
+        if picked && old {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -381,6 +390,17 @@ mod tests {
         age(&recent, 29);
         prune_kept(data.path(), "tracker", 30, now);
         assert!(!kept.exists(), "past 30 days: gone");
+        let spool = data.path().join("spool");
+        private_dir(&spool).expect("spool");
+        let (stale, fresh) = (spool.join("tracker-a"), spool.join("tracker-b"));
+        std::fs::write(&stale, "x").expect("write");
+        std::fs::write(&fresh, "x").expect("write");
+        age(&stale, 2);
+        prune_spool(data.path(), now);
+        assert!(
+            !stale.exists() && fresh.exists(),
+            "only a day-old spool file goes"
+        );
         assert!(recent.exists(), "within 30 days: kept");
         assert!(
             other.exists(),
