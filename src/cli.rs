@@ -265,9 +265,10 @@ fn check_config(s: &Settings) {
             redact_url(&src.url)
         );
     }
-    for (id, k) in &s.kpis {
+    for (id, k) in s.kpis.iter() {
+        let computed = if k.measure.is_some() { "" } else { " (manual)" };
         let state = if k.enabled { "" } else { " (disabled)" };
-        println!("  KPI {id}: {} -> {}{state}", k.title, k.owner);
+        println!("  KPI {id}: {} -> {}{computed}{state}", k.title, k.owner);
     }
     for (name, job) in &s.jobs {
         match Entry::new(name, &job.cron, tz, now)
