@@ -1,6 +1,6 @@
 //! KPIs: the plan's catalogue (`config/kpis.toml`), monthly values computed from the loaded
 //! tracker, the target in force under each KPI's target versions, and a RAG rating with
-//! direction-of-travel wording.
+//! direction-of-travel wording; the board's KPI table (`kpi show`).
 //!
 //! Owns: the arithmetic behind every figure an email quotes. Pure: takes cases and dates, does
 //! no I/O, reads no clock, so every figure can be recomputed by hand from the extract.
@@ -11,6 +11,7 @@ mod measure;
 mod month;
 mod rate;
 mod settings;
+pub mod show;
 mod target;
 
 pub use catalogue::{Catalogue, Computed};

@@ -15,4 +15,5 @@ mod formats;
 mod fuzz;
 mod hand_checked;
 mod ingest;
+mod kpi_show;
 mod pipeline;
