@@ -87,7 +87,7 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
     match (k.measure, &k.source) {
         (Some(m), None) => bad(
             format!("{key}.source"),
-            format!("measure {m:?} needs a source to compute it from"),
+            format!("measure {} needs a source to compute it from", m.as_str()),
         ),
         (None, Some(_)) => bad(
             format!("{key}.measure"),
@@ -104,7 +104,8 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
                     bad(
                         format!("{key}.source"),
                         format!(
-                            "measure {m:?} needs a tracker extract; the kind of `{source}` has no column `{col}`"
+                            "measure {} needs a tracker extract; the kind of `{source}` has no column `{col}`",
+                            m.as_str()
                         ),
                     );
                 }

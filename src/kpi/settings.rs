@@ -27,6 +27,16 @@ pub enum Measure {
     HealthAdviceWithin6Weeks,
 }
 
+impl Measure {
+    /// As written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::EhcpWithin20Weeks => "ehcp_within_20_weeks",
+            Measure::HealthAdviceWithin6Weeks => "health_advice_within_6_weeks",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Basis {

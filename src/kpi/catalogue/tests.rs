@@ -161,7 +161,7 @@ fn each_problem_is_named_by_its_key() {
         "kpis.\"1/4\".baseline.date: a baseline value needs the month",
         "kpis.\"1/4\".retargets[0].effective: 2019-06 is before the first milestone (2019-10)",
         "kpis.\"1/4\".retargets[0].milestones[0].target: a percentage cannot be over 100",
-        "kpis.\"1/5\".source: measure HealthAdviceWithin6Weeks needs a source",
+        "kpis.\"1/5\".source: measure health_advice_within_6_weeks needs a source",
         "kpis.\"1/1\".milestones[0]: national_average needs a national value",
     ] {
         assert!(text.contains(want), "`{want}` not in:\n{text}");
