@@ -1,5 +1,5 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
-//! `check-config`, `db migrate`, `bench load`.
+//! `check-config`, `kpi show [KPI]`, `db migrate`, `bench load`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -63,6 +63,11 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The KPI catalogue with the latest stored values.
+    Kpi {
+        #[command(subcommand)]
+        command: KpiCommand,
+    },
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -85,6 +90,19 @@ pub enum BenchCommand {
 pub enum LoadCommand {
     /// Swap in a load the shrink guard held, as the source's current data.
     Approve { load_id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KpiCommand {
+    /// Print the board's KPI table: baseline, each milestone with its target and the stored
+    /// value and RAG for its month, owner.
+    Show {
+        /// One KPI id (e.g. 1/2a); all of them if not given.
+        kpi: Option<String>,
+        /// table, csv (one row per milestone) or json.
+        #[arg(long, default_value = "table")]
+        format: crate::kpi::show::Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,6 +187,27 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 redact_url(secrecy::ExposeSecret::expose_secret(&settings.store.url)),
                 store.backend()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kpi {
+            command: KpiCommand::Show { kpi, format },
+        } => {
+            let store = Store::connect(&settings.store)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("migrating")?;
+            let results = store.latest_results().await;
+            store.close().await;
+            let results = results.context("reading stored KPI results")?;
+            let owners = settings
+                .sub_groups
+                .iter()
+                .map(|(key, g)| (key.clone(), g.name.clone()))
+                .collect();
+            let text =
+                crate::kpi::show::show(&settings.kpis, &owners, &results, kpi.as_deref(), format)
+                    .map_err(anyhow::Error::from)?;
+            print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Load {
@@ -265,9 +304,10 @@ fn check_config(s: &Settings) {
             redact_url(&src.url)
         );
     }
-    for (id, k) in &s.kpis {
+    for (id, k) in s.kpis.iter() {
+        let computed = if k.measure.is_some() { "" } else { " (manual)" };
         let state = if k.enabled { "" } else { " (disabled)" };
-        println!("  KPI {id}: {} -> {}{state}", k.title, k.owner);
+        println!("  KPI {id}: {} -> {}{computed}{state}", k.title, k.owner);
     }
     for (name, job) in &s.jobs {
         match Entry::new(name, &job.cron, tz, now)

@@ -1,11 +1,13 @@
 //! Settings: what sendwatch is told to do, where it is told from, and whether it makes sense.
 //!
-//! Layers, later wins: the built-in example (`config/sendwatch.toml`, compiled in) → the file
-//! given with `--config` (or `$SENDWATCH_CONFIG`) → `SENDWATCH__SECTION__KEY` environment
-//! variables. [`Settings::validate`] is pure: it checks every key and names the one at fault;
+//! Layers, later wins, the first three compiled in: the shipped extract kinds
+//! (`config/kinds.toml`) → the KPI catalogue (`config/kpis.toml`) → the example
+//! (`config/sendwatch.toml`) → the file given with `--config` (or `$SENDWATCH_CONFIG`) →
+//! `SENDWATCH__SECTION__KEY` environment variables. [`Settings::validate`] is pure: it checks every key and names the one at fault;
 //! [`Settings::resolve_secrets`] then reads `*_file` secrets and systemd credentials.
 //!
-//! Owns: the settings types, layering, validation. Must not: open connections or fetch.
+//! Owns: the top-level settings type, layering, and the checks across sections (each stage's
+//! own settings type and check live with the stage). Must not: open connections or fetch.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,8 @@ use std::path::{Path, PathBuf};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use crate::kpi::{KpiSettings, Month, RagSettings};
+use crate::kpi::catalogue::Known;
+use crate::kpi::{Catalogue, Computed, RagSettings};
 use crate::load::KindDef;
 use crate::notify::{DeliveryMode, DeliverySettings, SmtpTls, SubGroup};
 use crate::schedule::JobSettings;
@@ -24,7 +27,8 @@ pub use crate::source::SourceSettings;
 use crate::store::StoreSettings;
 
 /// The complete, commented example for the Sefton plan; laid over the shipped extract kinds
-/// ([`crate::load::kind::BUILTIN`]), and under everything else.
+/// ([`crate::load::kind::BUILTIN`]) and KPI catalogue ([`crate::kpi::catalogue::BUILTIN`]),
+/// and under everything else.
 pub const EXAMPLE: &str = include_str!("../config/sendwatch.toml");
 
 /// Environment variable naming the override file when `--config` is not given.
@@ -65,8 +69,9 @@ pub struct Settings {
     pub sources: BTreeMap<String, SourceSettings>,
     #[serde(default)]
     pub sub_groups: BTreeMap<String, SubGroup>,
+    /// The KPI catalogue: the shipped one from `config/kpis.toml`, as the deployment amends it.
     #[serde(default)]
-    pub kpis: BTreeMap<String, KpiSettings>,
+    pub kpis: Catalogue,
     #[serde(default)]
     pub jobs: BTreeMap<String, JobSettings>,
 }
@@ -111,6 +116,10 @@ impl Settings {
         use config::{Config, Environment, File, FileFormat};
         let mut builder = Config::builder()
             .add_source(File::from_str(crate::load::kind::BUILTIN, FileFormat::Toml))
+            .add_source(File::from_str(
+                crate::kpi::catalogue::BUILTIN,
+                FileFormat::Toml,
+            ))
             .add_source(File::from_str(EXAMPLE, FileFormat::Toml));
         if let Some(path) = &sources.file {
             builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
@@ -254,66 +263,15 @@ impl Settings {
             }
         }
 
-        for (id, k) in &self.kpis {
-            let key = format!("kpis.\"{id}\"");
-            match self.sources.get(&k.source) {
-                None => bad(
-                    format!("{key}.source"),
-                    format!("no source named `{}`", k.source),
-                ),
-                Some(s) => {
-                    let missing = self
-                        .kinds
-                        .get(&s.kind)
-                        .map(crate::kpi::TrackerCase::missing_column);
-                    if let Some(Some(col)) = missing {
-                        bad(
-                            format!("{key}.source"),
-                            format!(
-                                "measure {:?} needs a tracker extract; kind `{}` has no column `{col}`",
-                                k.measure, s.kind
-                            ),
-                        );
-                    }
-                }
-            }
-            if !self.sub_groups.contains_key(&k.owner) {
-                bad(
-                    format!("{key}.owner"),
-                    format!("no sub-group named `{}`", k.owner),
-                );
-            }
-            if let Some(t) = k.amber_tolerance
-                && !(0.0..=100.0).contains(&t)
-            {
-                bad(
-                    format!("{key}.amber_tolerance"),
-                    "must be between 0 and 100".into(),
-                );
-            }
-            let mut last: Option<Month> = None;
-            for (i, m) in k.milestones.iter().enumerate() {
-                let mkey = format!("{key}.milestones[{i}]");
-                match m.from.parse::<Month>() {
-                    Err(e) => bad(format!("{mkey}.from"), e.to_string()),
-                    Ok(month) => {
-                        if last.is_some_and(|l| month <= l) {
-                            bad(
-                                format!("{mkey}.from"),
-                                "milestones must be in date order".into(),
-                            );
-                        }
-                        last = Some(month);
-                    }
-                }
-                if !m.target.is_finite() || m.target < 0.0 {
-                    bad(
-                        format!("{mkey}.target"),
-                        "must be a number of 0 or more".into(),
-                    );
-                }
-            }
-        }
+        let known = Known {
+            sub_groups: self.sub_groups.keys().map(String::as_str).collect(),
+            sources: self
+                .sources
+                .iter()
+                .map(|(name, s)| (name.as_str(), self.kinds.get(&s.kind)))
+                .collect(),
+        };
+        self.kpis.check(&known, &mut bad);
 
         for (name, j) in &self.jobs {
             let key = format!("jobs.{name}");
@@ -335,8 +293,13 @@ impl Settings {
                 }
             }
             for k in j.kpis.iter().flatten() {
-                if !self.kpis.contains_key(k) {
-                    bad(format!("{key}.kpis"), format!("no KPI named `{k}`"));
+                match self.kpis.get(k) {
+                    None => bad(format!("{key}.kpis"), format!("no KPI named `{k}`")),
+                    Some(kpi) if kpi.measure.is_none() => bad(
+                        format!("{key}.kpis"),
+                        format!("KPI `{k}` has no measure: a run computes only KPIs with one"),
+                    ),
+                    Some(_) => {}
                 }
             }
         }
@@ -399,15 +362,15 @@ impl Settings {
             .unwrap_or(chrono_tz::Europe::London)
     }
 
-    /// The KPIs a job evaluates, in id order.
-    pub fn job_kpis(&self, job: &JobSettings) -> Vec<(&str, &KpiSettings)> {
+    /// The computed KPIs a job evaluates, in id order: those it lists, else every enabled one
+    /// fed by its sources. Manual KPIs (no measure) are never evaluated by a run.
+    pub fn job_kpis(&self, job: &JobSettings) -> Vec<Computed<'_>> {
         self.kpis
-            .iter()
-            .filter(|(id, k)| match &job.kpis {
-                Some(list) => list.iter().any(|x| x == *id),
-                None => k.enabled && job.sources.contains(&k.source),
+            .computed()
+            .filter(|c| match &job.kpis {
+                Some(list) => list.iter().any(|x| x == c.id),
+                None => c.kpi.enabled && job.sources.iter().any(|s| s == c.source),
             })
-            .map(|(id, k)| (id.as_str(), k))
             .collect()
     }
 }
@@ -486,7 +449,7 @@ mod tests {
         .expect("loads");
         let k = &s.kpis["1/5"];
         assert_eq!(k.milestones.len(), 1, "{:?}", k.milestones);
-        assert_eq!(k.milestones[0].target, 50.0);
+        assert_eq!(k.milestones[0].target, Some(50.0));
         assert_eq!(k.owner, "health", "untouched keys keep the example's value");
         assert_eq!(
             s.sub_groups["health"].owners,
@@ -496,6 +459,49 @@ mod tests {
             s.sub_groups["health"].name,
             "SEND Health Performance Improvement Group"
         );
+    }
+
+    #[test]
+    fn the_catalogue_is_a_layer_a_deployment_amends_key_by_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("override.toml");
+        std::fs::write(
+            &path,
+            "[kpis.\"4/1\"]\nbaseline = \"agreed 11 Feb 2020\"\n\n[kpis.\"1/4\"]\nbaseline = { text = \"50% (Jan-20)\", value = 50.0, date = \"2020-01\", establish_by = 2020-01-31 }\n",
+        )
+        .expect("write");
+        let s = Settings::load_unchecked(&Sources {
+            file: Some(path),
+            env: false,
+        })
+        .expect("loads");
+        assert_eq!(s.kpis.len(), 26, "the whole catalogue is there");
+        let k = &s.kpis["4/1"];
+        assert_eq!(
+            k.baseline.text, "agreed 11 Feb 2020",
+            "a string replaces the table"
+        );
+        assert_eq!(k.baseline.value, None);
+        assert_eq!(
+            k.owner, "coproduction",
+            "untouched keys keep the catalogue's value"
+        );
+        // A table is merged key by key: the catalogue's establish_by stays beside the value,
+        // and check-config says so.
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("kpis.\"1/4\".baseline: give a value"), "{err}");
+    }
+
+    #[test]
+    fn a_job_may_not_list_a_manual_kpi() {
+        let mut s = example();
+        if let Some(j) = s.jobs.get_mut("monthly-exceptions") {
+            j.kpis = Some(vec!["1/2a".into(), "4/1".into()]);
+        }
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("jobs.monthly-exceptions.kpis"), "{err}");
+        assert!(err.contains("KPI `4/1` has no measure"), "{err}");
+        assert!(!err.contains("`1/2a`"), "{err}");
     }
 
     #[test]

@@ -411,22 +411,21 @@ impl App {
         // One scan of each source's current load feeds every KPI that reads it.
         let mut by_source: BTreeMap<&str, Vec<(usize, Counter)>> = BTreeMap::new();
         let mut loads: HashMap<&str, Option<LoadRecord>> = HashMap::new();
-        for (i, (_, kpi)) in kpis.iter().enumerate() {
-            let src = kpi.source.as_str();
-            if !loads.contains_key(src) {
-                let load = match notes.get(src).and_then(|n| n.load.clone()) {
+        for (i, c) in kpis.iter().enumerate() {
+            if !loads.contains_key(c.source) {
+                let load = match notes.get(c.source).and_then(|n| n.load.clone()) {
                     Some(l) => Some(l),
-                    None => self.store.current_load(src).await?,
+                    None => self.store.current_load(c.source).await?,
                 };
-                loads.insert(src, load);
+                loads.insert(c.source, load);
             }
-            let as_of = loads[src]
+            let as_of = loads[c.source]
                 .as_ref()
                 .and_then(|l| l.data_as_of)
                 .unwrap_or(today);
-            by_source.entry(src).or_default().push((
+            by_source.entry(c.source).or_default().push((
                 i,
-                Counter::new(kpi.measure, kpi.basis, kpi.started_from, as_of),
+                Counter::new(c.measure, c.kpi.basis, c.kpi.started_from, as_of),
             ));
         }
         let mut counts: HashMap<usize, MonthlyCounts> = HashMap::new();
@@ -450,14 +449,15 @@ impl App {
             counts.extend(counters.into_iter().map(|(i, c)| (i, c.counts)));
         }
         let mut out = Vec::new();
-        for (i, (id, kpi)) in kpis.iter().enumerate() {
-            let load = loads.get(kpi.source.as_str()).and_then(Option::as_ref);
+        for (i, c) in kpis.iter().enumerate() {
+            let load = loads.get(c.source).and_then(Option::as_ref);
             let as_of = load.and_then(|l| l.data_as_of).unwrap_or(today);
             let period = period.unwrap_or_else(|| report_period(as_of));
             let empty = MonthlyCounts::default();
             let e = evaluate(
-                id,
-                kpi,
+                c.id,
+                c.kpi,
+                c.measure,
                 self.settings.rag.amber_tolerance,
                 counts.get(&i).unwrap_or(&empty),
                 as_of,

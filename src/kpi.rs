@@ -1,19 +1,31 @@
-//! KPIs: monthly values computed from the loaded tracker, the milestone target in force, and a
-//! RAG rating with direction-of-travel wording.
+//! KPIs: the plan's catalogue (`config/kpis.toml`), monthly values computed from the loaded
+//! tracker, the target in force under each KPI's target versions, and a RAG rating with
+//! direction-of-travel wording; the board's KPI table (`kpi show`).
 //!
 //! Owns: the arithmetic behind every figure an email quotes. Pure: takes cases and dates, does
 //! no I/O, reads no clock, so every figure can be recomputed by hand from the extract.
 
+pub mod catalogue;
 mod evaluate;
 mod measure;
 mod month;
 mod rate;
 mod settings;
+pub mod show;
+mod target;
 
+pub use catalogue::{Catalogue, Computed};
 pub use evaluate::{Evaluation, evaluate, report_period};
 pub use measure::{
     Count, Counter, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS, TrackerCase, monthly_counts,
 };
 pub use month::{Month, MonthError};
-pub use rate::{Milestone, Rag, direction_of_travel, fmt_pct, milestone_in_force, rate};
-pub use settings::{Basis, Better, KpiSettings, Measure, MilestoneSettings, RagSettings};
+pub use rate::{Milestone, Rag, direction_of_travel, fmt_pct, rate};
+pub use settings::{
+    Baseline, Basis, Better, Frequency, KpiSettings, Measure, MilestoneSettings, NationalValue,
+    RagSettings, Retarget, TargetKind, Unit,
+};
+pub use target::{
+    Target, TargetInForce, Version, baseline_in_force, resolve, target_in_force, version_in_force,
+    versions,
+};

@@ -1,10 +1,16 @@
-//! One KPI, one period: value, previous value, target in force, rating and wording.
+//! One computed KPI, one period: value, previous value, target in force, rating and wording.
+//!
+//! Owns: putting a KPI's counts beside its target in force ([`super::target_in_force`]).
+//! A period whose milestone gives no figure (before the first milestone, "NA", "establish
+//! baseline", a national average not entered) is NO TARGET, whatever the data: not an
+//! exception, so nothing is mailed for it.
 
 use chrono::NaiveDate;
 
 use super::{Basis, Better, KpiSettings, Measure};
 use super::{
-    Count, Milestone, Month, MonthlyCounts, Rag, direction_of_travel, milestone_in_force, rate,
+    Count, Milestone, Month, MonthlyCounts, Rag, TargetInForce, baseline_in_force,
+    direction_of_travel, rate, target_in_force,
 };
 
 /// Everything an exception report says about one KPI.
@@ -17,11 +23,15 @@ pub struct Evaluation {
     pub measure: Measure,
     pub basis: Basis,
     pub better: Better,
+    /// The baseline in force for the period, as printed.
     pub baseline: String,
     pub period: Month,
     pub current: Option<Count>,
     pub previous: Option<Count>,
+    /// The figure in force and its milestone, when the milestone in force gives a figure.
     pub milestone: Option<Milestone>,
+    /// The milestone in force whatever its kind, with its version and how it resolved.
+    pub in_force: Option<TargetInForce>,
     pub rag: Rag,
     pub direction: String,
     /// Cases open and already past the limit at `as_of` (backlog, advice outstanding).
@@ -45,10 +55,12 @@ pub fn report_period(as_of: NaiveDate) -> Month {
     if as_of == m.last_day() { m } else { m.prev() }
 }
 
-/// Evaluate one KPI for `period` from its monthly counts (see [`super::Counter`]).
+/// Evaluate one KPI, computed by `measure`, for `period` from its monthly counts (see
+/// [`super::Counter`]).
 pub fn evaluate(
     id: &str,
     kpi: &KpiSettings,
+    measure: Measure,
     default_tolerance: f64,
     counts: &MonthlyCounts,
     as_of: NaiveDate,
@@ -64,33 +76,32 @@ pub fn evaluate(
         .get(&period.prev())
         .copied()
         .filter(|c| c.denominator > 0);
-    let milestones: Vec<Milestone> = kpi
-        .milestones
-        .iter()
-        .filter_map(|m| {
-            Some(Milestone {
-                from: m.from.parse().ok()?,
-                target: m.target,
-                label: m.label.clone(),
-            })
+    let in_force = target_in_force(kpi, period);
+    let target = in_force.as_ref().and_then(TargetInForce::value);
+    let milestone = in_force.as_ref().and_then(|t| {
+        Some(Milestone {
+            from: t.from,
+            target: t.value()?,
+            label: t.label.clone(),
         })
-        .collect();
-    let milestone = milestone_in_force(&milestones, period).cloned();
-    let target = milestone.as_ref().map(|m| m.target);
+    });
     let value = current.and_then(|c| c.percent());
     let tolerance = kpi.amber_tolerance.unwrap_or(default_tolerance);
     Evaluation {
         kpi_id: id.to_string(),
         title: kpi.title.clone(),
         owner: kpi.owner.clone(),
-        measure: kpi.measure,
+        measure,
         basis: kpi.basis,
         better: kpi.better,
-        baseline: kpi.baseline.clone(),
+        baseline: baseline_in_force(kpi, period).text.clone(),
         period,
         current,
         previous,
-        rag: rate(value, target, kpi.better, tolerance),
+        rag: match target {
+            Some(_) => rate(value, target, kpi.better, tolerance),
+            None => Rag::NoTarget,
+        },
         direction: direction_of_travel(
             value,
             previous.and_then(|c| c.percent()),
@@ -98,6 +109,7 @@ pub fn evaluate(
             kpi.better,
         ),
         milestone,
+        in_force,
         overdue_open: counts.overdue_open,
         as_of,
     }
@@ -106,6 +118,51 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kpi::Target;
+
+    #[test]
+    fn a_period_without_a_target_figure_is_no_target_even_without_data() {
+        let c = crate::kpi::catalogue::builtin().expect("catalogue");
+        let m = |s: &str| s.parse::<Month>().expect("month");
+        let mut counts = MonthlyCounts::default();
+        let c40 = Count {
+            numerator: 4,
+            denominator: 10,
+        };
+        counts.by_month.insert(m("2020-02"), c40);
+        counts.by_month.insert(m("2020-05"), c40);
+        let as_of = NaiveDate::from_ymd_opt(2020, 7, 10).expect("date");
+        let e = |p: &str| {
+            let m = Measure::EhcpWithin20Weeks;
+            evaluate(
+                "1/2a",
+                &c["1/2a"],
+                m,
+                5.0,
+                &counts,
+                as_of,
+                p.parse().expect("p"),
+            )
+        };
+        // Before the first milestone, and no data: unrated, so not mailed as NO DATA.
+        let nov = e("2019-09");
+        assert_eq!((nov.rag, nov.in_force.is_none()), (Rag::NoTarget, true));
+        assert!(!nov.rag.is_exception());
+        // "NA" in force: a value, no target.
+        let feb = e("2020-02");
+        assert_eq!(feb.rag, Rag::NoTarget);
+        assert_eq!(feb.value(), Some(40.0));
+        assert_eq!(feb.milestone, None);
+        assert_eq!(feb.in_force.map(|t| t.target), Some(Target::NotApplicable));
+        // 15% in force from April 2020: rated as before.
+        let may = e("2020-05");
+        assert_eq!(
+            (may.rag, may.milestone.map(|x| x.target)),
+            (Rag::Green, Some(15.0))
+        );
+        assert_eq!(e("2020-06").rag, Rag::NoData);
+        assert_eq!(may.baseline, "TBC / NA: relates to 2020 performance only");
+    }
 
     #[test]
     fn period_is_the_last_complete_month() {

@@ -1,8 +1,7 @@
-//! Targets and ratings: which milestone is in force, Red/Amber/Green, direction of travel.
+//! Ratings: Red/Amber/Green against a target figure, and the direction of travel.
 //!
-//! A milestone is in force from its month until the next milestone's month (the plan's
-//! trajectory: "15% by Apr-20" means at least 15% from April 2020 on). Before the first
-//! milestone there is no target and the value is reported unrated.
+//! Owns: [`rate`] and the board's wording. Which target is in force for a period is
+//! [`super::target`]'s question; a period with no figure to meet is reported unrated.
 
 use super::Better;
 use super::Month;
@@ -47,11 +46,6 @@ impl std::fmt::Display for Rag {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// The latest milestone whose month is on or before `period`. Milestones are in date order.
-pub fn milestone_in_force(milestones: &[Milestone], period: Month) -> Option<&Milestone> {
-    milestones.iter().rev().find(|m| m.from <= period)
 }
 
 /// Small slack so that a value equal to its target on paper is equal in floating point too.
@@ -139,39 +133,6 @@ pub fn fmt_pct(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn m(s: &str) -> Month {
-        s.parse().expect("month")
-    }
-
-    #[test]
-    fn milestone_in_force_is_the_latest_started() {
-        let ms = vec![
-            Milestone {
-                from: m("2020-04"),
-                target: 15.0,
-                label: None,
-            },
-            Milestone {
-                from: m("2020-07"),
-                target: 25.0,
-                label: None,
-            },
-        ];
-        assert!(milestone_in_force(&ms, m("2020-03")).is_none());
-        assert_eq!(
-            milestone_in_force(&ms, m("2020-04")).map(|x| x.target),
-            Some(15.0)
-        );
-        assert_eq!(
-            milestone_in_force(&ms, m("2020-06")).map(|x| x.target),
-            Some(15.0)
-        );
-        assert_eq!(
-            milestone_in_force(&ms, m("2021-06")).map(|x| x.target),
-            Some(25.0)
-        );
-    }
 
     #[test]
     fn rag_bands() {

@@ -1,10 +1,13 @@
-//! KPI settings: what each KPI measures, from which source, against which milestones, and
-//! how close to a target still counts as Amber. `[kpis."ID"]` and `[rag]`.
+//! KPI settings: what each KPI of the plan is (title, action, owner, frequency, unit,
+//! polarity), its baseline and milestone schedule as printed, any later target versions, and
+//! for computed KPIs what measures it from which source. `[kpis."ID"]` and `[rag]`.
 //!
-//! Owns: the settings types. Checked by [`crate::config`], used by the pure KPI code.
+//! Owns: the settings types and the reading of a milestone's target kind. The shipped
+//! catalogue is `config/kpis.toml` ([`super::catalogue`]); checked there, resolved per period
+//! by [`super::target`]. Must not: read files or know a particular KPI.
 
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +25,16 @@ pub enum Measure {
     /// % of health advice returned within 6 weeks (42 days) of the LA's request (KPI 1/5).
     #[serde(rename = "health_advice_within_6_weeks")]
     HealthAdviceWithin6Weeks,
+}
+
+impl Measure {
+    /// As written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::EhcpWithin20Weeks => "ehcp_within_20_weeks",
+            Measure::HealthAdviceWithin6Weeks => "health_advice_within_6_weeks",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -43,40 +56,326 @@ pub enum Better {
     Lower,
 }
 
+impl Better {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Better::Higher => "higher",
+            Better::Lower => "lower",
+        }
+    }
+}
+
+/// How often the plan says a KPI is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Frequency {
+    Monthly,
+    Quarterly,
+    Termly,
+    Biannually,
+    Annually,
+}
+
+impl Frequency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::Monthly => "monthly",
+            Frequency::Quarterly => "quarterly",
+            Frequency::Termly => "termly",
+            Frequency::Biannually => "biannually",
+            Frequency::Annually => "annually",
+        }
+    }
+}
+
+/// What a KPI's value counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Percent,
+    Count,
+    Weeks,
+    /// A report or product delivered (counted: 1st, 2nd, ...).
+    Deliverable,
+}
+
+impl Unit {
+    /// A value as the board's tables print it: "53.1%", "8 weeks", "2".
+    pub fn format(self, v: f64) -> String {
+        let plain = || {
+            let s = format!("{v:.1}");
+            s.strip_suffix(".0").map_or(s.clone(), str::to_string)
+        };
+        match self {
+            Unit::Percent => format!("{v:.1}%"),
+            Unit::Weeks => format!("{} weeks", plain()),
+            Unit::Count | Unit::Deliverable => plain(),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Percent => "percent",
+            Unit::Count => "count",
+            Unit::Weeks => "weeks",
+            Unit::Deliverable => "deliverable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KpiSettings {
     pub title: String,
-    pub measure: Measure,
-    pub source: String,
+    /// The plan action the KPI sits under, as printed (e.g. "1.2", "5.1 (table) / 5.3").
+    pub action: String,
     /// Key of the owning sub-group in `[sub_groups]`.
     pub owner: String,
-    #[serde(default)]
-    pub basis: Basis,
+    pub frequency: Frequency,
+    pub unit: Unit,
     #[serde(default)]
     pub better: Better,
+    /// What computes the KPI from an extract; none: a manual KPI (values entered by hand).
+    pub measure: Option<Measure>,
+    /// The source whose current load a computed KPI reads.
+    pub source: Option<String>,
+    #[serde(default)]
+    pub basis: Basis,
     /// Only cases whose clock started on or after this date (e.g. 2020-01-01 for KPI 1/2a).
     pub started_from: Option<NaiveDate>,
-    /// The baseline as the plan states it.
-    pub baseline: String,
-    pub baseline_value: Option<f64>,
+    pub baseline: Baseline,
     pub amber_tolerance: Option<f64>,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// The schedule as first printed, in date order.
     #[serde(default)]
     pub milestones: Vec<MilestoneSettings>,
+    /// National averages as dated reference values, for "N or national average" targets.
+    #[serde(default)]
+    pub national: Vec<NationalValue>,
+    /// Later target versions (recovery plans), in effective order.
+    #[serde(default)]
+    pub retargets: Vec<Retarget>,
 }
 
 fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A baseline as the plan states it, with the figure and its month where there is one, or the
+/// date by which it is to be established. Written `{ text = "...", value = N, date =
+/// "YYYY-MM" }`, `{ text = "...", establish_by = YYYY-MM-DD }`, `{ text = "..." }`, or as a
+/// bare string (the text alone, as baselines were written before they were structured).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Baseline {
+    /// As printed.
+    pub text: String,
+    pub value: Option<f64>,
+    /// `YYYY-MM` the value describes.
+    pub date: Option<String>,
+    /// "To be established by": the baseline is not known yet.
+    pub establish_by: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BaselineTable {
+    text: String,
+    value: Option<f64>,
+    date: Option<String>,
+    establish_by: Option<NaiveDate>,
+}
+
+impl<'de> Deserialize<'de> for Baseline {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Baseline, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Baseline;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a baseline: { text, value, date }, { text, establish_by } or a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Baseline, E> {
+                Ok(Baseline {
+                    text: s.to_string(),
+                    ..Baseline::default()
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Baseline, A::Error> {
+                let t =
+                    BaselineTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Baseline {
+                    text: t.text,
+                    value: t.value,
+                    date: t.date,
+                    establish_by: t.establish_by,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One milestone as printed: the month it comes into force, the seeds' words, and one target
+/// kind: `target` (fixed; with `or_national`, "N or the national average whichever is
+/// higher"), `national_average`, `baseline_plus` (with `relative`), `establish_baseline` or
+/// `not_applicable`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneSettings {
     /// First month (`YYYY-MM`) this target is in force; it stays in force until the next.
     pub from: String,
-    pub target: f64,
-    /// The milestone as printed in the plan, e.g. "Oct-20: 50% or national average".
+    /// The milestone as printed in the plan, e.g. "Oct-20: 50% or national average ...".
     pub label: Option<String>,
+    pub target: Option<f64>,
+    #[serde(default)]
+    pub or_national: bool,
+    #[serde(default)]
+    pub national_average: bool,
+    pub baseline_plus: Option<f64>,
+    /// With `baseline_plus`: a relative increase (baseline x (1 + N/100)) or points (false).
+    pub relative: Option<bool>,
+    #[serde(default)]
+    pub establish_baseline: bool,
+    #[serde(default)]
+    pub not_applicable: bool,
+}
+
+/// What a milestone asks for, read from its fields.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TargetKind {
+    Fixed(f64),
+    /// The higher of N and the national average in force.
+    OrNational(f64),
+    /// The national average in force.
+    NationalAverage,
+    /// The baseline plus N, in points or relative.
+    BaselinePlus {
+        n: f64,
+        relative: bool,
+    },
+    EstablishBaseline,
+    NotApplicable,
+}
+
+impl MilestoneSettings {
+    /// The target kind, or why the fields given make no sense together.
+    pub fn kind(&self) -> Result<TargetKind, String> {
+        let given: Vec<&str> = [
+            ("target", self.target.is_some()),
+            ("national_average", self.national_average),
+            ("baseline_plus", self.baseline_plus.is_some()),
+            ("establish_baseline", self.establish_baseline),
+            ("not_applicable", self.not_applicable),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect();
+        if given.len() > 1 {
+            return Err(format!("give one target kind, not {}", given.join(" and ")));
+        }
+        if self.or_national && self.target.is_none() {
+            return Err("or_national needs a target (\"N or the national average\")".into());
+        }
+        if self.relative.is_some() && self.baseline_plus.is_none() {
+            return Err("relative goes with baseline_plus only".into());
+        }
+        match (self.target, self.baseline_plus) {
+            (Some(n), _) if self.or_national => Ok(TargetKind::OrNational(n)),
+            (Some(n), _) => Ok(TargetKind::Fixed(n)),
+            (None, Some(n)) => match self.relative {
+                Some(relative) => Ok(TargetKind::BaselinePlus { n, relative }),
+                None => Err(
+                    "baseline_plus needs relative = true (a relative increase) or false (points)"
+                        .into(),
+                ),
+            },
+            (None, None) if self.national_average => Ok(TargetKind::NationalAverage),
+            (None, None) if self.establish_baseline => Ok(TargetKind::EstablishBaseline),
+            (None, None) if self.not_applicable => Ok(TargetKind::NotApplicable),
+            (None, None) => Err("no target: give target, national_average, baseline_plus, \
+                 establish_baseline or not_applicable"
+                .into()),
+        }
+    }
+}
+
+/// A national average, in force from its month until the next one's.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NationalValue {
+    /// First month (`YYYY-MM`) this is the latest national figure.
+    pub from: String,
+    pub value: f64,
+    /// What it is and where it comes from.
+    pub note: Option<String>,
+}
+
+/// A target version: from `effective` on, `milestones` (and `baseline`, if given) replace the
+/// schedule before it, which stays in force for earlier periods.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retarget {
+    /// First month (`YYYY-MM`) of the new version.
+    pub effective: String,
+    pub reason: String,
+    pub baseline: Option<Baseline>,
+    #[serde(default)]
+    pub milestones: Vec<MilestoneSettings>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(fields: &str) -> MilestoneSettings {
+        let text = format!("m = {{ from = \"2020-01\", {fields} }}");
+        #[derive(Deserialize)]
+        struct W {
+            m: MilestoneSettings,
+        }
+        let w: W = config::Config::builder()
+            .add_source(config::File::from_str(&text, config::FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .expect("parses");
+        w.m
+    }
+
+    #[test]
+    fn each_target_kind_is_read_from_its_fields() {
+        assert_eq!(m("target = 15.0").kind(), Ok(TargetKind::Fixed(15.0)));
+        assert_eq!(
+            m("target = 50.0, or_national = true").kind(),
+            Ok(TargetKind::OrNational(50.0))
+        );
+        assert_eq!(
+            m("national_average = true").kind(),
+            Ok(TargetKind::NationalAverage)
+        );
+        assert_eq!(
+            m("baseline_plus = 10.0, relative = false").kind(),
+            Ok(TargetKind::BaselinePlus {
+                n: 10.0,
+                relative: false
+            })
+        );
+        assert_eq!(
+            m("establish_baseline = true").kind(),
+            Ok(TargetKind::EstablishBaseline)
+        );
+        assert_eq!(
+            m("not_applicable = true").kind(),
+            Ok(TargetKind::NotApplicable)
+        );
+    }
+
+    #[test]
+    fn combinations_that_make_no_sense_are_refused() {
+        let err = |f: &str| m(f).kind().expect_err(f);
+        assert!(err("target = 1.0, not_applicable = true").contains("target and not_applicable"));
+        assert!(err("or_national = true, not_applicable = true").contains("or_national"));
+        assert!(err("baseline_plus = 10.0").contains("relative"));
+        assert!(err("target = 5.0, relative = true").contains("relative"));
+        assert!(err("label = \"x\"").contains("no target"));
+    }
 }

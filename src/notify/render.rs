@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 
 use super::{Digest, SourceNote};
-use crate::kpi::{Basis, KpiSettings, Measure};
+use crate::kpi::{Basis, Catalogue, Measure};
 use crate::kpi::{Evaluation, Rag};
 
 /// Counts below this are shown as "<5" (small-cell suppression).
@@ -37,7 +37,7 @@ pub struct Context<'a> {
     pub subject_prefix: &'a str,
     pub job: &'a str,
     pub run_id: i64,
-    pub kpis: &'a BTreeMap<String, KpiSettings>,
+    pub kpis: &'a Catalogue,
     pub sources: &'a BTreeMap<String, SourceNote>,
 }
 
@@ -164,6 +164,18 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
                 pct(Some(m.target)),
                 m.from.label()
             );
+            if let Some(t) = &e.in_force {
+                if let (Some(from), Some(reason)) = (t.effective, &t.reason) {
+                    let _ = writeln!(
+                        b,
+                        "                    under the targets reset from {}: {reason}",
+                        from.label()
+                    );
+                }
+                if let Some(note) = &t.note {
+                    let _ = writeln!(b, "                    {note}");
+                }
+            }
         }
         None => {
             let _ = writeln!(b, "  Target in force:  none yet");
@@ -187,7 +199,7 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
     let source = ctx
         .kpis
         .get(&e.kpi_id)
-        .map(|k| k.source.as_str())
+        .and_then(|k| k.source.as_deref())
         .unwrap_or("?");
     provenance(b, source, ctx.sources.get(source), e.as_of);
     if e.rag == Rag::NoData && ctx.sources.get(source).is_some_and(|s| s.load.is_none()) {

@@ -1,7 +1,9 @@
-//! KPI results: what each run computed, for the record and for tracing a figure back.
+//! KPI results: what each run computed, for the record, for tracing a figure back, and for
+//! the board's KPI table (`kpi show`).
 
 use super::{Store, StoreError};
 use crate::kpi::Evaluation;
+use crate::kpi::show::Recorded;
 
 impl Store {
     /// Record one evaluation of a run, with the load its figures came from.
@@ -39,5 +41,30 @@ impl Store {
         const SQL: &str =
             "SELECT kpi_id, period, rag, value FROM kpi_results WHERE run_id = $1 ORDER BY kpi_id";
         Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(run_id).fetch_all(p).await?))
+    }
+
+    /// The latest stored result of every KPI for every period (the last run's), in KPI and
+    /// period order.
+    pub async fn latest_results(&self) -> Result<Vec<Recorded>, StoreError> {
+        const SQL: &str = "SELECT r.kpi_id, r.period, r.value, r.rag, r.run_id FROM kpi_results r \
+            WHERE r.id = (SELECT MAX(l.id) FROM kpi_results l \
+                          WHERE l.kpi_id = r.kpi_id AND l.period = r.period) \
+            ORDER BY r.kpi_id, r.period";
+        let rows: Vec<(String, String, Option<f64>, String, i64)> =
+            on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|(kpi_id, period, value, rag, run_id)| {
+                let period = period.parse().map_err(|_| {
+                    StoreError::Corrupt(format!("kpi_results period `{period}` is not YYYY-MM"))
+                })?;
+                Ok(Recorded {
+                    kpi_id,
+                    period,
+                    value,
+                    rag,
+                    run_id,
+                })
+            })
+            .collect()
     }
 }

@@ -75,6 +75,15 @@ fn check_config_names_the_key_at_fault() {
             "bad_references.toml",
             vec!["jobs.monthly-exceptions.cron", "kpis.\"1/5\".owner"],
         ),
+        (
+            "bad_catalogue.toml",
+            vec![
+                "kpis.\"1/4\".milestones[1].from: milestones must be in date order",
+                "kpis.\"1/4\".milestones[2]: give one target kind, not target and not_applicable",
+                "kpis.\"1/6\".retargets[0].effective: 2019-01 is before the first milestone",
+                "kpis.\"3/3\".source",
+            ],
+        ),
     ];
     let dir = tempfile::tempdir().expect("tempdir");
     for (file, keys) in cases {

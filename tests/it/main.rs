@@ -15,5 +15,6 @@ mod formats;
 mod fuzz;
 mod hand_checked;
 mod ingest;
+mod kpi_show;
 mod pipeline;
 mod store;

@@ -1,0 +1,292 @@
+//! The KPI catalogue: every KPI of the plan as data, `[kpis."ID"]`.
+//!
+//! Owns: the [`Catalogue`] type, the shipped Sefton catalogue (`config/kpis.toml`, laid by
+//! [`crate::config`] right after the extract kinds), and the pure check that the catalogue
+//! makes sense, naming the key at fault (`kpis."1/4".milestones[2]`). Must not: read files
+//! (the layering is `config`'s) or know a particular KPI.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::{Deref, DerefMut};
+
+use serde::Deserialize;
+
+use super::{Baseline, KpiSettings, Measure, MilestoneSettings, Month, TargetKind, Unit};
+use crate::load::KindDef;
+
+/// The shipped catalogue; laid under every configuration by [`crate::config`].
+pub const BUILTIN: &str = include_str!("../../config/kpis.toml");
+
+/// Every KPI by id ("1/2a"), in id order.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Catalogue(pub BTreeMap<String, KpiSettings>);
+
+impl Deref for Catalogue {
+    type Target = BTreeMap<String, KpiSettings>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Catalogue {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+/// A KPI computed from an extract: one with a measure and a source.
+#[derive(Debug, Clone, Copy)]
+pub struct Computed<'a> {
+    pub id: &'a str,
+    pub kpi: &'a KpiSettings,
+    pub measure: Measure,
+    pub source: &'a str,
+}
+
+/// What the rest of the configuration offers a KPI to refer to.
+#[derive(Debug, Default)]
+pub struct Known<'a> {
+    /// `[sub_groups]` keys.
+    pub sub_groups: BTreeSet<&'a str>,
+    /// `[sources]` keys, each with its kind's definition (`None` if the kind is unknown, which
+    /// the source's own check reports).
+    pub sources: BTreeMap<&'a str, Option<&'a KindDef>>,
+}
+
+impl Catalogue {
+    /// The KPIs a run can compute (a measure and a source), enabled or not, in id order.
+    pub fn computed(&self) -> impl Iterator<Item = Computed<'_>> {
+        self.iter().filter_map(|(id, kpi)| {
+            Some(Computed {
+                id,
+                kpi,
+                measure: kpi.measure?,
+                source: kpi.source.as_deref()?,
+            })
+        })
+    }
+
+    /// Check every KPI; pure. `bad(key, message)` for each problem, keys in full.
+    pub fn check(&self, known: &Known<'_>, bad: &mut dyn FnMut(String, String)) {
+        for (id, k) in self.iter() {
+            check_kpi(&format!("kpis.\"{id}\""), k, known, bad);
+        }
+    }
+}
+
+fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(String, String)) {
+    if k.title.trim().is_empty() {
+        bad(format!("{key}.title"), "must not be empty".into());
+    }
+    if !known.sub_groups.contains(k.owner.as_str()) {
+        bad(
+            format!("{key}.owner"),
+            format!("no sub-group named `{}`", k.owner),
+        );
+    }
+    match (k.measure, &k.source) {
+        (Some(m), None) => bad(
+            format!("{key}.source"),
+            format!("measure {} needs a source to compute it from", m.as_str()),
+        ),
+        (None, Some(_)) => bad(
+            format!("{key}.measure"),
+            "a source is given but no measure: say what computes the KPI, or drop the source"
+                .into(),
+        ),
+        (Some(m), Some(source)) => match known.sources.get(source.as_str()) {
+            None => bad(
+                format!("{key}.source"),
+                format!("no source named `{source}`"),
+            ),
+            Some(Some(kind)) => {
+                if let Some(col) = super::TrackerCase::missing_column(kind) {
+                    bad(
+                        format!("{key}.source"),
+                        format!(
+                            "measure {} needs a tracker extract; the kind of `{source}` has no column `{col}`",
+                            m.as_str()
+                        ),
+                    );
+                }
+            }
+            Some(None) => {}
+        },
+        (None, None) => {}
+    }
+    if let Some(t) = k.amber_tolerance
+        && !(0.0..=100.0).contains(&t)
+    {
+        bad(
+            format!("{key}.amber_tolerance"),
+            "must be between 0 and 100".into(),
+        );
+    }
+    check_baseline(&format!("{key}.baseline"), &k.baseline, bad);
+
+    let mut last: Option<Month> = None;
+    for (i, n) in k.national.iter().enumerate() {
+        let nkey = format!("{key}.national[{i}]");
+        match n.from.parse::<Month>() {
+            Err(e) => bad(format!("{nkey}.from"), e.to_string()),
+            Ok(month) => {
+                if last.is_some_and(|l| month <= l) {
+                    bad(
+                        format!("{nkey}.from"),
+                        "national values must be in date order".into(),
+                    );
+                }
+                last = Some(month);
+            }
+        }
+        if !n.value.is_finite() || n.value < 0.0 {
+            bad(
+                format!("{nkey}.value"),
+                "must be a number of 0 or more".into(),
+            );
+        }
+    }
+
+    let first = check_schedule(&format!("{key}.milestones"), &k.milestones, k, bad);
+
+    let mut last: Option<Month> = None;
+    for (i, r) in k.retargets.iter().enumerate() {
+        let rkey = format!("{key}.retargets[{i}]");
+        match r.effective.parse::<Month>() {
+            Err(e) => bad(format!("{rkey}.effective"), e.to_string()),
+            Ok(month) => {
+                if let Some(first) = first
+                    && month < first
+                {
+                    bad(
+                        format!("{rkey}.effective"),
+                        format!(
+                            "{month} is before the first milestone ({first}): a retarget changes a schedule that has begun"
+                        ),
+                    );
+                }
+                if last.is_some_and(|l| month <= l) {
+                    bad(
+                        format!("{rkey}.effective"),
+                        "retargets must be in effective order".into(),
+                    );
+                }
+                last = Some(month);
+            }
+        }
+        if r.reason.trim().is_empty() {
+            bad(
+                format!("{rkey}.reason"),
+                "say why the targets changed".into(),
+            );
+        }
+        if let Some(b) = &r.baseline {
+            check_baseline(&format!("{rkey}.baseline"), b, bad);
+        }
+        check_schedule(&format!("{rkey}.milestones"), &r.milestones, k, bad);
+    }
+}
+
+fn check_baseline(key: &str, b: &Baseline, bad: &mut dyn FnMut(String, String)) {
+    if b.text.trim().is_empty() {
+        bad(format!("{key}.text"), "give the baseline as printed".into());
+    }
+    if let Some(v) = b.value {
+        if !v.is_finite() {
+            bad(format!("{key}.value"), "must be a number".into());
+        }
+        if b.establish_by.is_some() {
+            bad(
+                key.to_string(),
+                "give a value (the baseline is known) or establish_by (it is not yet), not both"
+                    .into(),
+            );
+        }
+        if b.date.is_none() {
+            bad(
+                format!("{key}.date"),
+                "a baseline value needs the month it describes (YYYY-MM)".into(),
+            );
+        }
+    } else if b.date.is_some() {
+        bad(
+            format!("{key}.date"),
+            "a date without a value: give the value too".into(),
+        );
+    }
+    if let Some(d) = &b.date
+        && let Err(e) = d.parse::<Month>()
+    {
+        bad(format!("{key}.date"), e.to_string());
+    }
+}
+
+/// Check one schedule; return its first month.
+fn check_schedule(
+    key: &str,
+    milestones: &[MilestoneSettings],
+    k: &KpiSettings,
+    bad: &mut dyn FnMut(String, String),
+) -> Option<Month> {
+    let mut first = None;
+    let mut last: Option<Month> = None;
+    for (i, m) in milestones.iter().enumerate() {
+        let mkey = format!("{key}[{i}]");
+        match m.from.parse::<Month>() {
+            Err(e) => bad(format!("{mkey}.from"), e.to_string()),
+            Ok(month) => {
+                if last.is_some_and(|l| month <= l) {
+                    bad(
+                        format!("{mkey}.from"),
+                        "milestones must be in date order".into(),
+                    );
+                }
+                first = first.or(Some(month));
+                last = Some(month);
+            }
+        }
+        match m.kind() {
+            Err(e) => bad(mkey.clone(), e),
+            Ok(TargetKind::Fixed(n) | TargetKind::OrNational(n)) => {
+                if !n.is_finite() || n < 0.0 {
+                    bad(
+                        format!("{mkey}.target"),
+                        "must be a number of 0 or more".into(),
+                    );
+                } else if k.unit == Unit::Percent && n > 100.0 {
+                    bad(
+                        format!("{mkey}.target"),
+                        "a percentage cannot be over 100".into(),
+                    );
+                }
+            }
+            Ok(TargetKind::BaselinePlus { n, .. }) => {
+                if !n.is_finite() {
+                    bad(format!("{mkey}.baseline_plus"), "must be a number".into());
+                }
+            }
+            Ok(TargetKind::NationalAverage) if k.national.is_empty() => bad(
+                mkey.clone(),
+                "national_average needs a national value in `national`".into(),
+            ),
+            Ok(_) => {}
+        }
+    }
+    first
+}
+
+/// The shipped catalogue, parsed (for tests and tools that run without a configuration).
+pub fn builtin() -> Result<Catalogue, config::ConfigError> {
+    #[derive(Deserialize)]
+    struct File {
+        kpis: Catalogue,
+    }
+    let file: File = config::Config::builder()
+        .add_source(config::File::from_str(BUILTIN, config::FileFormat::Toml))
+        .build()?
+        .try_deserialize()?;
+    Ok(file.kpis)
+}
+
+#[cfg(test)]
+mod tests;

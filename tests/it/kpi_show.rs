@@ -1,0 +1,145 @@
+//! `sendwatch kpi show`: the board's KPI table from the real binary, after a real run stored
+//! its results, on SQLite and PostgreSQL.
+
+use std::path::Path;
+
+use sendwatch::job::RunOptions;
+use sendwatch::kpi::{Unit, catalogue};
+
+use crate::harness::{app, folder_config, repo};
+use crate::support::backends;
+
+const IDS: [&str; 26] = [
+    "1/1", "1/2", "1/2a", "1/3", "1/3a", "1/4", "1/5", "1/6", "2/1", "2/2", "2/3", "3/1", "3/2",
+    "3/3", "3/4", "3/5", "4/1", "4/2", "4/3", "4/4", "4/5", "4/6", "5/1", "5/2", "5/3", "5/4",
+];
+
+const OCT_20: &str = "Oct-20: 50% or national average whichever is the higher";
+
+/// Run the binary in `dir` with `cfg` laid over the built-in configuration; (success, stdout,
+/// stderr).
+fn kpi_show(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
+        .current_dir(dir)
+        .env_clear()
+        .arg("--config")
+        .arg(cfg)
+        .args(["kpi", "show"])
+        .args(args)
+        .output()
+        .expect("run the binary");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_backends() {
+    let extract = repo("examples/tracker.csv");
+    let shipped = catalogue::builtin().expect("catalogue");
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = folder_config(dir.path(), &backend.url, &extract.display().to_string());
+        // A run for June 2021, the month of 1/2a's and 1/5's last milestone, stores results.
+        let app = app(&cfg).await;
+        let june = || RunOptions {
+            period: Some("2021-06".parse().expect("month")),
+            ..RunOptions::manual()
+        };
+        let first = app
+            .run_job("monthly-exceptions", june())
+            .await
+            .expect("run");
+        let report = app
+            .run_job("monthly-exceptions", june())
+            .await
+            .expect("run");
+        // The latest result per KPI and period: the second run's, once each.
+        let latest = app.store.latest_results().await.expect("latest results");
+        let ids: Vec<&str> = latest.iter().map(|r| r.kpi_id.as_str()).collect();
+        assert_eq!(ids, ["1/2", "1/2a", "1/5"], "{}", backend.name);
+        assert!(
+            latest.iter().all(|r| r.run_id == report.run_id
+                && r.run_id != first.run_id
+                && r.period.to_string() == "2021-06"),
+            "{latest:?}"
+        );
+        app.store.close().await;
+        let k12a = report
+            .evaluations
+            .iter()
+            .find(|e| e.kpi_id == "1/2a")
+            .expect("1/2a evaluated");
+        let value = Unit::Percent.format(k12a.value().expect("a value for June 2021"));
+        let actual = format!("actual {value} {}", k12a.rag);
+
+        let (ok, table, err) = kpi_show(dir.path(), &cfg, &[]);
+        assert!(ok, "{}: {err}", backend.name);
+        for id in IDS {
+            assert!(
+                table.lines().any(|l| l.starts_with(&format!("KPI {id}  "))),
+                "{}: KPI {id} missing from\n{table}",
+                backend.name
+            );
+        }
+        assert!(table.contains(OCT_20), "{table}");
+        let jun = table
+            .lines()
+            .skip_while(|l| !l.starts_with("KPI 1/2a  "))
+            .find(|l| l.contains("Jun-21: 75% or national average"))
+            .expect("1/2a's Jun-21 milestone");
+        assert!(
+            jun.contains("target 75.0%") && jun.contains(&actual),
+            "{}: want `{actual}` in `{jun}`",
+            backend.name
+        );
+
+        let (ok, csv, err) = kpi_show(dir.path(), &cfg, &["--format", "csv"]);
+        assert!(ok, "{err}");
+        let mut lines = csv.lines();
+        let header = lines.next().expect("header");
+        assert!(header.starts_with("kpi,title,action,owner,"), "{header}");
+        let rows: Vec<&str> = lines.collect();
+        let want: usize = shipped.values().map(|k| k.milestones.len().max(1)).sum();
+        assert_eq!(rows.len(), want, "one row per KPI milestone");
+        for id in IDS {
+            assert!(
+                rows.iter().any(|r| r.starts_with(&format!("{id},"))),
+                "{id}"
+            );
+        }
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("1/2a,") && r.contains(OCT_20))
+        );
+
+        let (ok, json, err) = kpi_show(dir.path(), &cfg, &["--format", "json"]);
+        assert!(ok, "{err}");
+        let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        let kpis = parsed.as_array().expect("an array of KPIs");
+        assert_eq!(kpis.len(), 26);
+        let k = kpis
+            .iter()
+            .find(|k| k["id"] == "1/2a")
+            .expect("1/2a in JSON");
+        let jun = k["milestones"]
+            .as_array()
+            .expect("milestones")
+            .iter()
+            .find(|m| m["from"] == "2021-06")
+            .expect("Jun-21");
+        assert_eq!(jun["actual"]["rag"], k12a.rag.as_str(), "{}", backend.name);
+
+        let (ok, one, _) = kpi_show(dir.path(), &cfg, &["1/5"]);
+        assert!(
+            ok && one.starts_with("KPI 1/5  ") && !one.contains("KPI 1/2a"),
+            "{one}"
+        );
+        let (ok, _, err) = kpi_show(dir.path(), &cfg, &["9/9"]);
+        assert!(!ok && err.contains("no KPI named `9/9`"), "{err}");
+        // Aggregates only: the table carries no count and no case.
+        assert!(!table.contains("C000"), "no case id");
+    }
+}
