@@ -9,6 +9,7 @@ mod bench;
 mod cli;
 mod daemon;
 mod delivery;
+mod deploy;
 mod faults;
 mod fetch;
 mod formats;
