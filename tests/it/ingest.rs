@@ -763,32 +763,36 @@ async fn the_owner_hears_of_a_refused_a_held_and_an_over_quarantined_extract() {
 }
 
 /// Run the binary to its end and return (success, stdout, its own peak RSS in bytes).
+///
+/// Measured by a small Python process that starts it and reads `RUSAGE_CHILDREN`: the kernel
+/// seeds a spawned child's peak RSS with its spawner's, and this test process is large when
+/// the whole suite runs in it.
 fn run_measured(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, u64) {
-    // `dir` only holds the child's stdout.
-    use std::os::unix::process::ExitStatusExt;
+    const SCRIPT: &str = "import resource, subprocess, sys\n\
+        out = open(sys.argv[1], 'wb')\n\
+        code = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL).returncode\n\
+        print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n";
     let out_path = dir.join("stdout.txt");
-    // No current_dir: with one, the child is forked rather than spawned, and a forked child's
-    // peak RSS counts the test process's own pages until its exec. The config's paths are
-    // absolute.
-    #[allow(clippy::zombie_processes)] // reaped below by wait4, which also gives its rusage
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
+    let report = std::process::Command::new("/usr/bin/python3")
         .env_clear()
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(&out_path)
+        .arg(env!("CARGO_BIN_EXE_sendwatch"))
         .arg("--config")
         .arg(cfg)
         .args(args)
-        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn sendwatch");
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child, whose pid we hold; the pointers are to locals.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
-    let ok = std::process::ExitStatus::from_raw(status).success();
+        .output()
+        .expect("run /usr/bin/python3");
+    let text = String::from_utf8_lossy(&report.stdout).into_owned();
+    let mut parts = text.split_whitespace();
+    let code: i32 = parts
+        .next()
+        .and_then(|c| c.parse().ok())
+        .expect("exit code");
+    let kb: u64 = parts.next().and_then(|m| m.parse().ok()).expect("maxrss");
     let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    (ok, stdout, usage.ru_maxrss as u64 * 1024)
+    (code == 0, stdout, kb * 1024)
 }
 
 #[test]
@@ -800,8 +804,7 @@ fn peak_memory_stays_bounded_on_huge_hostile_files() {
         &format!("sqlite://{}", db.display()),
         "unused.csv",
     );
-    // Written a MiB at a time: the kernel hands a spawned child the parent's peak RSS as its
-    // starting high-water mark, so the test itself must stay small.
+    // Written a MiB at a time, so that writing them costs little memory.
     let write = |name: &str, head: &[u8], fill: u8| {
         use std::io::Write;
         let path = dir.path().join(name);
