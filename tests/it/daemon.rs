@@ -99,24 +99,9 @@ fn the_daemon_runs_its_job_on_schedule_and_stops_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
-/// A tracker of `copies` × the example's rows, each copy with its own case ids.
-fn big_tracker(copies: usize) -> Vec<u8> {
-    let text = std::fs::read_to_string(repo("examples/tracker.csv")).expect("example");
-    let mut lines = text.lines();
-    let mut out = format!("{}\n", lines.next().expect("header"));
-    let rows: Vec<&str> = lines.collect();
-    for k in 0..copies {
-        for row in &rows {
-            let (id, rest) = row.split_once(',').expect("row");
-            out.push_str(&format!("{id}-{k},{rest}\n"));
-        }
-    }
-    out.into_bytes()
-}
-
 #[tokio::test]
 async fn a_kill_in_the_middle_of_a_load_keeps_the_previous_load() {
-    let big = big_tracker(300);
+    let big = crate::harness::big_tracker(300, "").into_bytes();
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
         let good = repo("examples/tracker.csv").display().to_string();

@@ -359,3 +359,18 @@ pub fn tracker_cases(bytes: &[u8]) -> (Vec<TrackerCase>, NaiveDate) {
     }
     (cases, summary.as_of.expect("as-of"))
 }
+
+/// A tracker of `copies` × the example's rows, with ids made unique by `tag`.
+pub fn big_tracker(copies: usize, tag: &str) -> String {
+    let text = std::fs::read_to_string(repo("examples/tracker.csv")).expect("example");
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().expect("header"));
+    let rows: Vec<&str> = lines.collect();
+    for k in 0..copies {
+        for row in &rows {
+            let (id, rest) = row.split_once(',').expect("row");
+            out.push_str(&format!("{id}-{tag}{k},{rest}\n"));
+        }
+    }
+    out
+}

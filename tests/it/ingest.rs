@@ -833,21 +833,6 @@ fn peak_memory_stays_bounded_on_huge_hostile_files() {
     }
 }
 
-/// A tracker of `copies` × the example's rows, with ids made unique by `tag`.
-fn big_tracker(copies: usize, tag: &str) -> String {
-    let text = std::fs::read_to_string(repo("examples/tracker.csv")).expect("example");
-    let mut lines = text.lines();
-    let mut out = format!("{}\n", lines.next().expect("header"));
-    let rows: Vec<&str> = lines.collect();
-    for k in 0..copies {
-        for row in &rows {
-            let (id, rest) = row.split_once(',').expect("row");
-            out.push_str(&format!("{id}-{tag}{k},{rest}\n"));
-        }
-    }
-    out
-}
-
 async fn row_tables(app: &App) -> Vec<String> {
     match &app.store {
         sendwatch::store::Store::Sqlite(p) => sqlx::query_scalar(
@@ -880,8 +865,8 @@ async fn two_loads_at_once_both_finish_one_is_current_and_no_table_is_left_over(
         let app = app(&cfg).await; // migrated before the two start
         let a = dir.path().join("a.csv");
         let b = dir.path().join("b.csv");
-        std::fs::write(&a, big_tracker(150, "a")).expect("write");
-        std::fs::write(&b, big_tracker(150, "b")).expect("write");
+        std::fs::write(&a, crate::harness::big_tracker(150, "a")).expect("write");
+        std::fs::write(&b, crate::harness::big_tracker(150, "b")).expect("write");
         let spawn = |file: &Path| {
             std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
                 .current_dir(dir.path())
