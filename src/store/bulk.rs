@@ -269,6 +269,9 @@ impl Store {
             .map(|_| ())?);
         if verdict == Verdict::Swap {
             swap_in(&mut tx, meta.source, load_id, meta.fetched_at).await?;
+        } else {
+            // A newer held extract supersedes an older one: at most one waits per source.
+            drop_replaced(&mut tx, meta.source, load_id, true).await?;
         }
         on_tx!(tx, t => t.commit().await?);
         Ok(match verdict {
@@ -369,11 +372,23 @@ async fn swap_in(
         .execute(&mut **t)
         .await
         .map(|_| ())?);
+    drop_replaced(tx, source, load_id, false).await
+}
+
+/// Drop the row tables of `source`'s other loads (only the held ones if `held_only`), and mark
+/// a held one superseded.
+async fn drop_replaced(
+    tx: &mut Tx,
+    source: &str,
+    load_id: i64,
+    held_only: bool,
+) -> Result<(), StoreError> {
     const OLD: &str = "SELECT id, row_table FROM loads WHERE source = $1 AND id <> $2 \
-        AND row_table IS NOT NULL";
+        AND row_table IS NOT NULL AND (outcome = 'held' OR NOT $3)";
     let old: Vec<(i64, String)> = on_tx!(&mut *tx, t => sqlx::query_as(OLD)
         .bind(source)
         .bind(load_id)
+        .bind(held_only)
         .fetch_all(&mut **t)
         .await?);
     for (id, table) in old {

@@ -378,15 +378,45 @@ async fn a_halved_or_older_tracker_is_held_and_load_approve_swaps_it_in() {
         // Cut cleanly at a row boundary: a valid file, but half the data.
         std::fs::write(&file, tracker_with(|i, _| i < 270)).expect("write");
         let r = run().await.expect("run");
-        let SourceOutcome::Held { load_id, reason } = &r.sources[0].1 else {
+        let SourceOutcome::Held {
+            load_id: first_held,
+            ..
+        } = r.sources[0].1
+        else {
             panic!(
                 "{}: half a tracker was not held: {:?}",
                 backend.name, r.sources
             );
         };
+        // A second halved extract (other bytes) is held too, and supersedes the first: at most
+        // one held table per source.
+        std::fs::write(&file, tracker_with(|i, _| i < 271)).expect("write");
+        let r = run().await.expect("run");
+        let SourceOutcome::Held { load_id, reason } = &r.sources[0].1 else {
+            panic!("{}: not held again: {:?}", backend.name, r.sources);
+        };
         assert!(
-            reason.contains("540") && reason.contains("down 50.0%"),
+            reason.contains("540") && reason.contains("down 49.8%"),
             "{reason}"
+        );
+        let first = app
+            .store
+            .load(first_held)
+            .await
+            .expect("query")
+            .expect("load");
+        assert_eq!(
+            (first.outcome.as_str(), first.row_table),
+            ("superseded", None)
+        );
+        assert_eq!(
+            row_tables(&app).await,
+            vec![
+                sendwatch::store::row_table(good.load_id),
+                sendwatch::store::row_table(*load_id)
+            ],
+            "{}: the current load and the newest held one",
+            backend.name
         );
         good.assert_still_current(&app, &r).await;
         let held = app
@@ -397,7 +427,7 @@ async fn a_halved_or_older_tracker_is_held_and_load_approve_swaps_it_in() {
             .expect("load");
         assert_eq!(
             (held.outcome.as_str(), held.rows_loaded),
-            ("held", Some(270))
+            ("held", Some(271))
         );
         let kept = PathBuf::from(held.kept_file.expect("kept for inspection"));
         assert_eq!(
@@ -441,7 +471,7 @@ async fn a_halved_or_older_tracker_is_held_and_load_approve_swaps_it_in() {
             .scan(&now, &kind("tracker"), &["case_id"], |b| rows += b.len())
             .await
             .expect("scan");
-        assert_eq!(rows, 270, "the approved load's rows are what the KPIs read");
+        assert_eq!(rows, 271, "the approved load's rows are what the KPIs read");
 
         // Whole again, then a file whose data stop a week earlier: the as-of went backwards.
         std::fs::write(&file, tracker_with(|_, _| true)).expect("write");
