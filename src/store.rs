@@ -59,6 +59,10 @@ pub struct StoreSettings {
     /// Bound on opening a connection (and on waiting for a free one in the pool).
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout_secs: u64,
+    /// PostgreSQL: bound on any one statement (`statement_timeout`), a million-row COPY
+    /// included. SQLite runs in-process and waits at most its busy timeout for a lock.
+    #[serde(default = "default_statement_timeout")]
+    pub statement_timeout_secs: u64,
 }
 
 fn default_max_connections() -> u32 {
@@ -66,6 +70,9 @@ fn default_max_connections() -> u32 {
 }
 fn default_connect_timeout() -> u64 {
     5
+}
+fn default_statement_timeout() -> u64 {
+    600
 }
 
 /// What went wrong opening the database, in one plain sentence: no repeated causes, no
@@ -144,7 +151,10 @@ impl Store {
                 .map_err(connect_err)?;
             Ok(Store::Sqlite(pool))
         } else {
-            let mut opts = PgConnectOptions::from_str(url).map_err(connect_err)?;
+            let statement_ms = (settings.statement_timeout_secs.max(1) * 1000).to_string();
+            let mut opts = PgConnectOptions::from_str(url)
+                .map_err(connect_err)?
+                .options([("statement_timeout", statement_ms.as_str())]);
             if let Some(pw) = &settings.password {
                 opts = opts.password(pw.expose_secret());
             }

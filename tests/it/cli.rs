@@ -223,6 +223,7 @@ async fn db_migrate_creates_the_schema_on_both_backends() {
             password_file: None,
             max_connections: 1,
             connect_timeout_secs: 5,
+            statement_timeout_secs: 60,
         };
         let store = sendwatch::store::Store::connect(&settings)
             .await

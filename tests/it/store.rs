@@ -53,3 +53,31 @@ async fn a_refused_connection_and_a_wrong_password_are_said_once_and_plainly() {
     );
     assert!(!err.contains("not-the-password"), "{err}");
 }
+
+#[tokio::test]
+async fn a_postgresql_statement_past_its_timeout_is_cancelled() {
+    let Some(url) = pg_database().await else {
+        eprintln!("SKIPPED: no PostgreSQL");
+        return;
+    };
+    let settings = sendwatch::store::StoreSettings {
+        url: secrecy::SecretString::from(url),
+        password: None,
+        password_file: None,
+        max_connections: 1,
+        connect_timeout_secs: 5,
+        statement_timeout_secs: 1,
+    };
+    let store = sendwatch::store::Store::connect(&settings)
+        .await
+        .expect("connect");
+    let sendwatch::store::Store::Postgres(pool) = &store else {
+        panic!("a postgres URL gives a PostgreSQL store");
+    };
+    let err = sqlx::query("SELECT pg_sleep(30)")
+        .execute(pool)
+        .await
+        .expect_err("cancelled");
+    assert!(err.to_string().contains("statement timeout"), "{err}");
+    store.close().await;
+}
