@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::{Catalogue, KpiSettings, Month, Target, Unit, resolve, versions};
+use super::{Catalogue, KpiSettings, Month, Target, resolve, versions};
 
 /// How `kpi show` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -144,7 +144,7 @@ fn view(
         value: r.value,
         value_text: r
             .value
-            .map_or_else(|| "no data".to_string(), |v| Unit::Percent.format(v)),
+            .map_or_else(|| "no data".to_string(), |v| k.unit.format(v)),
         rag: r.rag.clone(),
     };
     let mine: Vec<&Recorded> = results.iter().filter(|r| r.kpi_id == id).collect();
