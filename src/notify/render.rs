@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 
 use super::{Digest, SourceNote};
-use crate::kpi::{Basis, Catalogue, Count, Measure, direction_of_travel};
+use crate::kpi::{Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Measure, direction_of_travel};
 use crate::kpi::{Evaluation, Rag};
 
 /// Counts below this are shown as "<5" (small-cell suppression).
@@ -96,8 +96,8 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
     {
         let _ = writeln!(
             b,
-            "An average wait over fewer than {SMALL_COUNT} referrals is not shown: it would describe \
-             individual children."
+            "An average wait over fewer than {FEWEST_FOR_AN_AVERAGE} referrals is not shown: it would \
+             describe individual children."
         );
     }
     let _ = writeln!(
@@ -149,7 +149,9 @@ fn pct(v: Option<f64>) -> String {
 /// [`SMALL_COUNT`] referrals nothing (it would be a child's own wait, or close to it).
 fn shown(measure: Measure, c: Option<Count>) -> String {
     match c {
-        Some(c) if measure == Measure::AverageWaitWeeks && c.denominator < SMALL_COUNT => {
+        Some(c)
+            if measure == Measure::AverageWaitWeeks && c.denominator < FEWEST_FOR_AN_AVERAGE =>
+        {
             "not shown: <5 referrals".to_string()
         }
         Some(c) => measure
@@ -184,7 +186,9 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
         basis_phrase(e.measure, e.basis)
     );
     match e.current {
-        Some(c) if e.measure == Measure::AverageWaitWeeks && c.denominator < SMALL_COUNT => {
+        Some(c)
+            if e.measure == Measure::AverageWaitWeeks && c.denominator < FEWEST_FOR_AN_AVERAGE =>
+        {
             let _ = writeln!(
                 b,
                 "  Value:            not shown: an average over <5 {noun} {within} in {}",
@@ -340,5 +344,7 @@ mod tests {
         assert_eq!(suppress(4), "<5");
         assert_eq!(suppress(5), "5");
         assert_eq!(suppress(123), "123");
+        // The averages' rule hides no fewer than the counts' rule does.
+        assert_eq!(FEWEST_FOR_AN_AVERAGE, SMALL_COUNT);
     }
 }
