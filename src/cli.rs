@@ -459,7 +459,15 @@ fn print_report(r: &RunReport) {
     }
     for e in &r.evaluations {
         let fmt = |v: f64| e.measure.format(v);
-        let value = e.value().map_or_else(|| "no data".to_string(), fmt);
+        // As the mail: no average wait over fewer than 5 referrals (a child's own wait).
+        let few = e.measure == crate::kpi::Measure::AverageWaitWeeks
+            && e.current
+                .is_some_and(|c| c.denominator < crate::kpi::FEWEST_FOR_AN_AVERAGE);
+        let value = match e.value() {
+            Some(_) if few => "<5 seen".to_string(),
+            Some(v) => fmt(v),
+            None => "no data".to_string(),
+        };
         let target = e
             .milestone
             .as_ref()

@@ -77,8 +77,8 @@ impl Measure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Basis {
-    /// Cases counted in the month their clock stopped (plan issued, advice returned): the
-    /// published reading ("plans finalised in the month").
+    /// Cases counted in the month their clock stopped (plan issued, advice returned, first
+    /// appointment): the published reading ("plans finalised in the month").
     #[default]
     Completed,
     /// Cases counted in the month their clock started (request received, advice requested,
