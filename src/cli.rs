@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{ConfigError, Settings, Sources, override_file, redact_url};
 use crate::job::{App, RunOptions, RunReport, SourceOutcome};
-use crate::kpi::{Month, fmt_pct};
+use crate::kpi::Month;
 use crate::schedule::Entry;
 use crate::store::{RunStatus, Store};
 
@@ -458,13 +458,22 @@ fn print_report(r: &RunReport) {
         }
     }
     for e in &r.evaluations {
-        let value = e.value().map_or_else(|| "no data".to_string(), fmt_pct);
+        let fmt = |v: f64| e.measure.format(v);
+        // As the mail: no average wait over fewer than 5 referrals (a child's own wait).
+        let few = e.measure == crate::kpi::Measure::AverageWaitWeeks
+            && e.current
+                .is_some_and(|c| c.denominator < crate::kpi::FEWEST_FOR_AN_AVERAGE);
+        let value = match e.value() {
+            Some(_) if few => "<5 seen".to_string(),
+            Some(v) => fmt(v),
+            None => "no data".to_string(),
+        };
         let target = e
             .milestone
             .as_ref()
-            .map_or_else(|| "none".to_string(), |m| fmt_pct(m.target));
+            .map_or_else(|| "none".to_string(), |m| fmt(m.target));
         println!(
-            "  KPI {:<5} {:<15} value {:>8}  target {:>6}  {}",
+            "  KPI {:<5} {:<15} value {:>10}  target {:>10}  {}",
             e.kpi_id,
             e.period.label(),
             value,

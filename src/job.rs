@@ -14,10 +14,7 @@ use tracing::Instrument;
 pub mod ingest;
 
 use crate::config::Settings;
-use crate::kpi::{
-    Counter, Evaluation, Month, MonthlyCounts, TRACKER_COLUMNS, TrackerCase, evaluate,
-    report_period,
-};
+use crate::kpi::{Evaluation, Fold, Month, MonthlyCounts, evaluate, report_period};
 use crate::notify::{self, DeliverySummary, SourceNote, Transport};
 use crate::source;
 use crate::store::{LoadMeta, LoadRecord, RunStatus, Store, StoreError, Trigger};
@@ -408,8 +405,10 @@ impl App {
         today: NaiveDate,
     ) -> Result<Vec<Evaluation>, StoreError> {
         let kpis = self.settings.job_kpis(job);
-        // One scan of each source's current load feeds every KPI that reads it.
-        let mut by_source: BTreeMap<&str, Vec<(usize, Counter)>> = BTreeMap::new();
+        // One scan of each source's current load feeds every KPI that reads it (one scan per
+        // set of columns, should a source feed measures of more than one kind).
+        type Folds = Vec<(usize, Fold)>;
+        let mut by_source: BTreeMap<(&str, &'static [&'static str]), Folds> = BTreeMap::new();
         let mut loads: HashMap<&str, Option<LoadRecord>> = HashMap::new();
         for (i, c) in kpis.iter().enumerate() {
             if !loads.contains_key(c.source) {
@@ -423,13 +422,14 @@ impl App {
                 .as_ref()
                 .and_then(|l| l.data_as_of)
                 .unwrap_or(today);
-            by_source.entry(c.source).or_default().push((
-                i,
-                Counter::new(c.measure, c.kpi.basis, c.kpi.started_from, as_of),
-            ));
+            let fold = Fold::new(c.measure, c.kpi, as_of);
+            by_source
+                .entry((c.source, fold.columns()))
+                .or_default()
+                .push((i, fold));
         }
         let mut counts: HashMap<usize, MonthlyCounts> = HashMap::new();
-        for (src, mut counters) in by_source {
+        for ((src, columns), mut folds) in by_source {
             let kind = self
                 .settings
                 .sources
@@ -437,16 +437,14 @@ impl App {
                 .and_then(|s| self.settings.kinds.get(&s.kind));
             if let (Some(load), Some(kind)) = (&loads[src], kind) {
                 self.store
-                    .scan(load, kind, &TRACKER_COLUMNS, |batch| {
+                    .scan(load, kind, columns, |batch| {
                         for (_, row) in batch.rows() {
-                            if let Some(case) = TrackerCase::from_row(batch, row) {
-                                counters.iter_mut().for_each(|(_, c)| c.add(&case));
-                            }
+                            folds.iter_mut().for_each(|(_, f)| f.add_row(batch, row));
                         }
                     })
                     .await?;
             }
-            counts.extend(counters.into_iter().map(|(i, c)| (i, c.counts)));
+            counts.extend(folds.into_iter().map(|(i, f)| (i, f.into_counts())));
         }
         let mut out = Vec::new();
         for (i, c) in kpis.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! KPIs: the plan's catalogue (`config/kpis.toml`), monthly values computed from the loaded
-//! tracker, the target in force under each KPI's target versions, and a RAG rating with
-//! direction-of-travel wording; the board's KPI table (`kpi show`).
+//! tracker and provider extracts, the target in force under each KPI's target versions, and a
+//! RAG rating with direction-of-travel wording; the board's KPI table (`kpi show`).
 //!
 //! Owns: the arithmetic behind every figure an email quotes. Pure: takes cases and dates, does
 //! no I/O, reads no clock, so every figure can be recomputed by hand from the extract.
@@ -13,11 +13,13 @@ mod rate;
 mod settings;
 pub mod show;
 mod target;
+mod wait;
 
 pub use catalogue::{Catalogue, Computed};
 pub use evaluate::{Evaluation, evaluate, report_period};
 pub use measure::{
-    Count, Counter, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS, TrackerCase, monthly_counts,
+    Count, Counter, Fold, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS, TrackerCase,
+    monthly_counts,
 };
 pub use month::{Month, MonthError};
 pub use rate::{Milestone, Rag, direction_of_travel, fmt_pct, rate};
@@ -28,4 +30,7 @@ pub use settings::{
 pub use target::{
     Target, TargetInForce, Version, baseline_in_force, resolve, target_in_force, version_in_force,
     versions,
+};
+pub use wait::{
+    FEWEST_FOR_AN_AVERAGE, PROVIDER_COLUMNS, Referral, WAIT_LIMIT_DAYS, WaitCounter, monthly_waits,
 };

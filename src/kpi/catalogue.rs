@@ -100,11 +100,15 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
                 format!("no source named `{source}`"),
             ),
             Some(Some(kind)) => {
-                if let Some(col) = super::TrackerCase::missing_column(kind) {
+                if let Some(col) = super::Fold::missing_column(m, kind) {
+                    let what = match m {
+                        Measure::AverageWaitWeeks => "a provider extract",
+                        _ => "a tracker extract",
+                    };
                     bad(
                         format!("{key}.source"),
                         format!(
-                            "measure {} needs a tracker extract; the kind of `{source}` has no column `{col}`",
+                            "measure {} needs {what}; the kind of `{source}` has no column `{col}`",
                             m.as_str()
                         ),
                     );
@@ -113,6 +117,35 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
             Some(None) => {}
         },
         (None, None) => {}
+    }
+    match (k.measure, &k.service) {
+        (Some(Measure::AverageWaitWeeks), None) => bad(
+            format!("{key}.service"),
+            "measure average_wait_weeks needs the service it averages (as the extract writes it)"
+                .into(),
+        ),
+        (Some(Measure::AverageWaitWeeks), Some(s)) if s.trim().is_empty() => {
+            bad(format!("{key}.service"), "must not be empty".into())
+        }
+        (Some(Measure::AverageWaitWeeks), Some(_)) => {}
+        (_, Some(_)) => bad(
+            format!("{key}.service"),
+            "service goes with measure average_wait_weeks only".into(),
+        ),
+        (_, None) => {}
+    }
+    if let Some(m) = k.measure
+        && m.unit() != k.unit
+    {
+        bad(
+            format!("{key}.unit"),
+            format!(
+                "measure {} computes {}, not {}",
+                m.as_str(),
+                m.unit().as_str(),
+                k.unit.as_str()
+            ),
+        );
     }
     if let Some(t) = k.amber_tolerance
         && !(0.0..=100.0).contains(&t)

@@ -34,18 +34,24 @@ pub struct Evaluation {
     pub in_force: Option<TargetInForce>,
     pub rag: Rag,
     pub direction: String,
-    /// Cases open and already past the limit at `as_of` (backlog, advice outstanding).
+    /// Cases open and already past the limit at `as_of` (backlog, advice outstanding,
+    /// referrals waiting more than 18 weeks).
     pub overdue_open: u64,
+    /// Referrals still waiting at `as_of` (average waits only; 0 for the tracker measures).
+    pub waiting: u64,
     /// Last date the extract has events for.
     pub as_of: NaiveDate,
 }
 
 impl Evaluation {
+    /// The period's value: a percentage, or an average in weeks ([`Measure::value`]).
     pub fn value(&self) -> Option<f64> {
-        self.current.and_then(|c| c.percent())
+        self.current
+            .and_then(|c| self.measure.value(c.numerator, c.denominator))
     }
     pub fn previous_value(&self) -> Option<f64> {
-        self.previous.and_then(|c| c.percent())
+        self.previous
+            .and_then(|c| self.measure.value(c.numerator, c.denominator))
     }
 }
 
@@ -85,7 +91,8 @@ pub fn evaluate(
             label: t.label.clone(),
         })
     });
-    let value = current.and_then(|c| c.percent());
+    let of = |c: Option<Count>| c.and_then(|c| measure.value(c.numerator, c.denominator));
+    let value = of(current);
     let tolerance = kpi.amber_tolerance.unwrap_or(default_tolerance);
     Evaluation {
         kpi_id: id.to_string(),
@@ -102,15 +109,13 @@ pub fn evaluate(
             Some(_) => rate(value, target, kpi.better, tolerance),
             None => Rag::NoTarget,
         },
-        direction: direction_of_travel(
-            value,
-            previous.and_then(|c| c.percent()),
-            target,
-            kpi.better,
-        ),
+        direction: direction_of_travel(value, of(previous), target, kpi.better, &|v| {
+            measure.format(v)
+        }),
         milestone,
         in_force,
         overdue_open: counts.overdue_open,
+        waiting: counts.waiting,
         as_of,
     }
 }
@@ -162,6 +167,30 @@ mod tests {
         );
         assert_eq!(e("2020-06").rag, Rag::NoData);
         assert_eq!(may.baseline, "TBC / NA: relates to 2020 performance only");
+    }
+
+    #[test]
+    fn a_wait_above_its_target_is_red_and_at_or_under_it_green() {
+        let c = crate::kpi::catalogue::builtin().expect("catalogue");
+        let as_of = NaiveDate::from_ymd_opt(2021, 7, 31).expect("date");
+        let july: Month = "2021-07".parse().expect("month");
+        let rated = |numerator: u64, denominator: u64| {
+            let mut counts = MonthlyCounts::default();
+            let weeks = Count {
+                numerator,
+                denominator,
+            };
+            counts.by_month.insert(july, weeks);
+            let m = Measure::AverageWaitWeeks;
+            let e = evaluate("5/1", &c["5/1"], m, 5.0, &counts, as_of, july);
+            (e.value(), e.rag)
+        };
+        // KPI 5/1: 7 weeks in force from Jun-21, amber within 1 week, lower is better.
+        assert_eq!(rated(36, 4), (Some(9.0), Rag::Red));
+        assert_eq!(rated(32, 4), (Some(8.0), Rag::Amber));
+        assert_eq!(rated(28, 4), (Some(7.0), Rag::Green));
+        assert_eq!(rated(26, 4), (Some(6.5), Rag::Green));
+        assert_eq!(rated(0, 0), (None, Rag::NoData));
     }
 
     #[test]

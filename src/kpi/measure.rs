@@ -3,13 +3,16 @@
 //! KPI 1/2 and 1/2a: on time = final plan − request ≤ 140 days (20 weeks).
 //! KPI 1/5: on time = advice returned − advice requested ≤ 42 days (6 weeks); only returned
 //! advice is counted, as the plan defines it (DOMAIN 2.3); advice still out is reported apart.
+//! KPI 5/1-5/4 (average waits) are folded by [`super::wait`]; [`Fold`] runs either kind over a
+//! scanned row.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
 use super::Month;
-use super::{Basis, Measure};
+use super::wait::{PROVIDER_COLUMNS, Referral, WaitCounter};
+use super::{Basis, KpiSettings, Measure};
 use crate::load::{Batch, KindDef, Value};
 
 /// Tracker columns the tracker KPIs read, in the order [`TrackerCase::from_row`] expects.
@@ -71,7 +74,8 @@ pub const EHCP_LIMIT_DAYS: i64 = 140;
 /// Limit from the LA's request for health advice to its return.
 pub const HEALTH_ADVICE_LIMIT_DAYS: i64 = 42;
 
-/// Cases on time out of cases counted.
+/// Cases on time out of cases counted; for an average wait, the total of the weeks waited
+/// over the referrals counted ([`Measure::value`] reads it either way).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Count {
     pub numerator: u64,
@@ -91,6 +95,9 @@ impl Count {
 pub struct MonthlyCounts {
     pub by_month: BTreeMap<Month, Count>,
     pub overdue_open: u64,
+    /// Cases still open at the as-of date, late or not (counted for average waits only: the
+    /// referrals still waiting).
+    pub waiting: u64,
 }
 
 /// The clock of one case for one measure: when it started, when it stopped (if it has).
@@ -113,6 +120,8 @@ fn clock(measure: Measure, c: &TrackerCase) -> Option<Clock> {
             stop: c.health_advice_returned,
             open: c.health_advice_returned.is_none(),
         }),
+        // Not a tracker measure: a [`Counter`] for it counts nothing.
+        Measure::AverageWaitWeeks => None,
     }
 }
 
@@ -120,6 +129,7 @@ fn limit_days(measure: Measure) -> i64 {
     match measure {
         Measure::EhcpWithin20Weeks => EHCP_LIMIT_DAYS,
         Measure::HealthAdviceWithin6Weeks => HEALTH_ADVICE_LIMIT_DAYS,
+        Measure::AverageWaitWeeks => super::wait::WAIT_LIMIT_DAYS,
     }
 }
 
@@ -182,6 +192,66 @@ impl Counter {
         count.denominator += 1;
         if on_time {
             count.numerator += 1;
+        }
+    }
+}
+
+/// One KPI's fold over a scan of its source: a tracker [`Counter`] or a [`WaitCounter`].
+#[derive(Debug, Clone)]
+pub enum Fold {
+    Tracker(Counter),
+    Wait(WaitCounter),
+}
+
+impl Fold {
+    pub fn new(measure: Measure, kpi: &KpiSettings, as_of: NaiveDate) -> Fold {
+        match measure {
+            Measure::AverageWaitWeeks => Fold::Wait(WaitCounter::new(
+                kpi.service.as_deref().unwrap_or_default(),
+                kpi.basis,
+                as_of,
+            )),
+            _ => Fold::Tracker(Counter::new(measure, kpi.basis, kpi.started_from, as_of)),
+        }
+    }
+
+    /// The columns [`Fold::add_row`] expects, in order; folds with the same columns can share
+    /// one scan.
+    pub fn columns(&self) -> &'static [&'static str] {
+        match self {
+            Fold::Tracker(_) => &TRACKER_COLUMNS,
+            Fold::Wait(_) => &PROVIDER_COLUMNS,
+        }
+    }
+
+    /// The first column `measure` needs that `kind` lacks.
+    pub fn missing_column(measure: Measure, kind: &KindDef) -> Option<&'static str> {
+        match measure {
+            Measure::AverageWaitWeeks => Referral::missing_column(kind),
+            _ => TrackerCase::missing_column(kind),
+        }
+    }
+
+    /// Add one scanned row of [`Fold::columns`].
+    pub fn add_row(&mut self, batch: &Batch, row: &[Value]) {
+        match self {
+            Fold::Tracker(c) => {
+                if let Some(case) = TrackerCase::from_row(batch, row) {
+                    c.add(&case);
+                }
+            }
+            Fold::Wait(c) => {
+                if let Some(r) = Referral::from_row(batch, row) {
+                    c.add(&r);
+                }
+            }
+        }
+    }
+
+    pub fn into_counts(self) -> MonthlyCounts {
+        match self {
+            Fold::Tracker(c) => c.counts,
+            Fold::Wait(c) => c.counts,
         }
     }
 }

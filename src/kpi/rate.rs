@@ -75,12 +75,14 @@ pub fn rate(value: Option<f64>, target: Option<f64>, better: Better, tolerance: 
 }
 
 /// The board's direction-of-travel sentence (DOMAIN 3.2), from the value, the previous
-/// period's value and the target in force. Compared at the one decimal place shown.
+/// period's value and the target in force, the previous value written with `fmt`. Compared
+/// at the one decimal place shown.
 pub fn direction_of_travel(
     value: Option<f64>,
     previous: Option<f64>,
     target: Option<f64>,
     better: Better,
+    fmt: &dyn Fn(f64) -> String,
 ) -> String {
     let Some(v) = value else {
         return "Performance cannot be reported for this period: no data.".into();
@@ -97,12 +99,12 @@ pub fn direction_of_travel(
             if d > 0.0 {
                 format!(
                     "Performance has improved on the previous period (@ {})",
-                    fmt_pct(p)
+                    fmt(p)
                 )
             } else if d < 0.0 {
                 format!(
                     "Performance has deteriorated on the previous period (@ {})",
-                    fmt_pct(p)
+                    fmt(p)
                 )
             } else {
                 "Performance has been maintained, consistent with the previous period".to_string()
@@ -113,10 +115,15 @@ pub fn direction_of_travel(
         None => "no milestone target is in force yet".to_string(),
         Some(t) => {
             let d = sign(round(v) - round(t));
+            // For a wait (lower is better) "above target" would read as worse: say better.
+            let (better_word, worse_word) = match better {
+                Better::Higher => ("is above target", "remains below target"),
+                Better::Lower => ("is better than target", "remains worse than target"),
+            };
             if d > 0.0 {
-                "is above target".to_string()
+                better_word.to_string()
             } else if d < 0.0 {
-                "remains below target".to_string()
+                worse_word.to_string()
             } else {
                 "is in line with target".to_string()
             }
@@ -157,12 +164,21 @@ mod tests {
     #[test]
     fn direction_wording() {
         assert_eq!(
-            direction_of_travel(Some(43.6), Some(40.0), Some(15.0), Better::Higher),
+            direction_of_travel(Some(43.6), Some(40.0), Some(15.0), Better::Higher, &fmt_pct),
             "Performance has improved on the previous period (@ 40.0%), and is above target."
         );
         assert_eq!(
-            direction_of_travel(Some(20.0), Some(30.0), Some(50.0), Better::Higher),
+            direction_of_travel(Some(20.0), Some(30.0), Some(50.0), Better::Higher, &fmt_pct),
             "Performance has deteriorated on the previous period (@ 30.0%), and remains below target."
+        );
+        let weeks = |v: f64| format!("{v:.1} weeks");
+        assert_eq!(
+            direction_of_travel(Some(9.5), Some(8.0), Some(8.0), Better::Lower, &weeks),
+            "Performance has deteriorated on the previous period (@ 8.0 weeks), and remains worse than target."
+        );
+        assert_eq!(
+            direction_of_travel(Some(7.0), Some(8.0), Some(8.0), Better::Lower, &weeks),
+            "Performance has improved on the previous period (@ 8.0 weeks), and is better than target."
         );
     }
 }

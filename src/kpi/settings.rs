@@ -25,6 +25,11 @@ pub enum Measure {
     /// % of health advice returned within 6 weeks (42 days) of the LA's request (KPI 1/5).
     #[serde(rename = "health_advice_within_6_weeks")]
     HealthAdviceWithin6Weeks,
+    /// Average weeks from referral to first appointment for one `service` of the provider
+    /// extract (KPI 5/1-5/4). Its numerator is the total of the weeks waited, its denominator
+    /// the referrals counted; the value is their quotient.
+    #[serde(rename = "average_wait_weeks")]
+    AverageWaitWeeks,
 }
 
 impl Measure {
@@ -33,6 +38,38 @@ impl Measure {
         match self {
             Measure::EhcpWithin20Weeks => "ehcp_within_20_weeks",
             Measure::HealthAdviceWithin6Weeks => "health_advice_within_6_weeks",
+            Measure::AverageWaitWeeks => "average_wait_weeks",
+        }
+    }
+
+    /// The unit of the value the measure computes (the KPI's `unit` must agree).
+    pub fn unit(self) -> Unit {
+        match self {
+            Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => Unit::Percent,
+            Measure::AverageWaitWeeks => Unit::Weeks,
+        }
+    }
+
+    /// The value of a month's numerator and denominator: a percentage (on time of counted) or
+    /// an average (total weeks over referrals). `None` when nothing was counted ("no data",
+    /// never 0).
+    pub fn value(self, numerator: u64, denominator: u64) -> Option<f64> {
+        if denominator == 0 {
+            return None;
+        }
+        Some(match self.unit() {
+            // Multiply first so that whole-number results are exact (1500/100, not 0.15*100).
+            Unit::Percent => numerator as f64 * 100.0 / denominator as f64,
+            _ => numerator as f64 / denominator as f64,
+        })
+    }
+
+    /// A value as reports print it, one decimal place: "53.1%", "12.3 weeks".
+    pub fn format(self, v: f64) -> String {
+        match self.unit() {
+            Unit::Percent => format!("{v:.1}%"),
+            Unit::Weeks => format!("{v:.1} weeks"),
+            Unit::Count | Unit::Deliverable => format!("{v:.1}"),
         }
     }
 }
@@ -40,11 +77,13 @@ impl Measure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Basis {
-    /// Cases counted in the month their clock stopped (plan issued, advice returned): the
-    /// published reading ("plans finalised in the month").
+    /// Cases counted in the month their clock stopped (plan issued, advice returned, first
+    /// appointment): the published reading ("plans finalised in the month").
     #[default]
     Completed,
-    /// Cases counted in the month their clock started (request received, advice requested).
+    /// Cases counted in the month their clock started (request received, advice requested,
+    /// referral made). For waits this reads recent months short: long waits from them are
+    /// not over yet, so only the short ones are counted (censoring).
     Started,
 }
 
@@ -143,6 +182,9 @@ pub struct KpiSettings {
     pub basis: Basis,
     /// Only cases whose clock started on or after this date (e.g. 2020-01-01 for KPI 1/2a).
     pub started_from: Option<NaiveDate>,
+    /// For `average_wait_weeks`: the provider extract's `service` it averages, as written there
+    /// (e.g. "Paediatric Dietetics").
+    pub service: Option<String>,
     pub baseline: Baseline,
     pub amber_tolerance: Option<f64>,
     #[serde(default = "yes")]

@@ -12,7 +12,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::{Catalogue, KpiSettings, Month, Target, Unit, resolve, versions};
+use super::{
+    Catalogue, FEWEST_FOR_AN_AVERAGE, KpiSettings, Measure, Month, Target, resolve, versions,
+};
 
 /// How `kpi show` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,6 +43,8 @@ pub struct Recorded {
     pub kpi_id: String,
     pub period: Month,
     pub value: Option<f64>,
+    /// Cases (referrals, for an average wait) the value is over, as stored.
+    pub denominator: Option<i64>,
     /// As stored: GREEN, AMBER, RED, NO DATA, NO TARGET.
     pub rag: String,
     pub run_id: i64,
@@ -139,12 +143,20 @@ fn view(
     owners: &BTreeMap<String, String>,
     results: &[Recorded],
 ) -> KpiView {
+    // An average over so few referrals would be a child's own wait, or near it: not shown.
+    let hidden = |r: &Recorded| {
+        k.measure == Some(Measure::AverageWaitWeeks)
+            && r.denominator
+                .is_some_and(|d| d < FEWEST_FOR_AN_AVERAGE as i64)
+    };
     let actual = |r: &Recorded| Actual {
         period: r.period.to_string(),
-        value: r.value,
-        value_text: r
-            .value
-            .map_or_else(|| "no data".to_string(), |v| Unit::Percent.format(v)),
+        value: r.value.filter(|_| !hidden(r)),
+        value_text: match r.value {
+            Some(_) if hidden(r) => "not shown: <5 referrals".to_string(),
+            Some(v) => k.unit.format(v),
+            None => "no data".to_string(),
+        },
         rag: r.rag.clone(),
     };
     let mine: Vec<&Recorded> = results.iter().filter(|r| r.kpi_id == id).collect();
@@ -346,6 +358,7 @@ mod tests {
                 kpi_id: "1/2a".into(),
                 period: "2020-04".parse().expect("month"),
                 value: Some(63.6),
+                denominator: Some(11),
                 rag: "GREEN".into(),
                 run_id: 1,
             },
@@ -353,11 +366,37 @@ mod tests {
                 kpi_id: "1/2a".into(),
                 period: "2020-05".parse().expect("month"),
                 value: None,
+                denominator: None,
                 rag: "NO DATA".into(),
                 run_id: 2,
             },
         ];
         show(&c, &owners, &results, only, format).expect("shows")
+    }
+
+    #[test]
+    fn an_average_wait_over_fewer_than_5_referrals_is_not_shown() {
+        let c = crate::kpi::catalogue::builtin().expect("catalogue");
+        let latest = |denominator: i64| {
+            let results = vec![Recorded {
+                kpi_id: "5/1".into(),
+                period: "2021-07".parse().expect("month"),
+                value: Some(9.0),
+                denominator: Some(denominator),
+                rag: "RED".into(),
+                run_id: 1,
+            }];
+            let json =
+                show(&c, &BTreeMap::new(), &results, Some("5/1"), Format::Json).expect("shows");
+            let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+            v[0]["latest"].clone()
+        };
+        let few = latest(4);
+        assert_eq!(few["value"], serde_json::Value::Null);
+        assert_eq!(few["value_text"], "not shown: <5 referrals");
+        let enough = latest(5);
+        assert_eq!(enough["value"], 9.0);
+        assert_eq!(enough["value_text"], "9 weeks");
     }
 
     #[test]

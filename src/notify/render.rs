@@ -2,7 +2,9 @@
 //!
 //! What goes in (DOMAIN 7): per KPI the period, value, target in force, previous value, RAG,
 //! direction of travel, baseline, and the extract the figures came from. What stays out
-//! (DOMAIN 8): case ids, dates about a child, free text; every count under 5 shows as "<5".
+//! (DOMAIN 8): case ids, dates about a child, free text; every count under 5 shows as "<5",
+//! and an average wait over fewer than 5 referrals is not shown at all (over one referral it
+//! would be that child's wait).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,7 +12,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 
 use super::{Digest, SourceNote};
-use crate::kpi::{Basis, Catalogue, Measure};
+use crate::kpi::{Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Measure, direction_of_travel};
 use crate::kpi::{Evaluation, Rag};
 
 /// Counts below this are shown as "<5" (small-cell suppression).
@@ -87,6 +89,17 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
         "Counts under {SMALL_COUNT} are shown as \"<5\". This report carries aggregate figures only: \
          no case ids, names or dates about a child."
     );
+    if digest
+        .items
+        .iter()
+        .any(|e| e.measure == Measure::AverageWaitWeeks)
+    {
+        let _ = writeln!(
+            b,
+            "An average wait over fewer than {FEWEST_FOR_AN_AVERAGE} referrals is not shown: it would \
+             describe individual children."
+        );
+    }
     let _ = writeln!(
         b,
         "Sent by sendwatch (job {}, run {}) because these KPIs are RED or have no data for the period.",
@@ -100,6 +113,7 @@ fn words(measure: Measure) -> (&'static str, &'static str) {
     match measure {
         Measure::EhcpWithin20Weeks => ("new EHC plans", "within 20 weeks"),
         Measure::HealthAdviceWithin6Weeks => ("health advice requests", "within 6 weeks"),
+        Measure::AverageWaitWeeks => ("referrals", "seen"),
     }
 }
 
@@ -117,11 +131,49 @@ fn basis_phrase(measure: Measure, basis: Basis) -> &'static str {
         (Measure::HealthAdviceWithin6Weeks, Basis::Started) => {
             "advice counted in the month it was requested"
         }
+        (Measure::AverageWaitWeeks, Basis::Completed) => {
+            "referrals counted in the month of their first appointment"
+        }
+        (Measure::AverageWaitWeeks, Basis::Started) => {
+            "referrals counted in the month they were made; recent months read short, as their \
+             long waits are not over yet"
+        }
     }
 }
 
 fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "no data".to_string(), crate::kpi::fmt_pct)
+}
+
+/// A value as the mail may show it: "no data", the figure, or for an average over fewer than
+/// [`SMALL_COUNT`] referrals nothing (it would be a child's own wait, or close to it).
+fn shown(measure: Measure, c: Option<Count>) -> String {
+    match c {
+        Some(c)
+            if measure == Measure::AverageWaitWeeks && c.denominator < FEWEST_FOR_AN_AVERAGE =>
+        {
+            "not shown: <5 referrals".to_string()
+        }
+        Some(c) => measure
+            .value(c.numerator, c.denominator)
+            .map_or_else(|| "no data".to_string(), |v| measure.format(v)),
+        None => "no data".to_string(),
+    }
+}
+
+/// The direction of travel, with the previous value written as [`shown`] writes it.
+fn direction(e: &Evaluation) -> String {
+    if e.measure != Measure::AverageWaitWeeks {
+        return e.direction.clone();
+    }
+    let previous = shown(e.measure, e.previous);
+    direction_of_travel(
+        e.value(),
+        e.previous_value(),
+        e.milestone.as_ref().map(|m| m.target),
+        e.better,
+        &|_| previous.clone(),
+    )
 }
 
 fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
@@ -134,13 +186,38 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
         basis_phrase(e.measure, e.basis)
     );
     match e.current {
+        Some(c)
+            if e.measure == Measure::AverageWaitWeeks && c.denominator < FEWEST_FOR_AN_AVERAGE =>
+        {
+            let _ = writeln!(
+                b,
+                "  Value:            not shown: an average over <5 {noun} {within} in {}",
+                e.period.label()
+            );
+        }
+        Some(c) if e.measure == Measure::AverageWaitWeeks => {
+            let _ = writeln!(
+                b,
+                "  Value:            {} (average over {} {noun} {within} in {})",
+                shown(e.measure, e.current),
+                suppress(c.denominator),
+                e.period.label()
+            );
+        }
         Some(c) => {
             let _ = writeln!(
                 b,
                 "  Value:            {} ({} of {} {noun} {within})",
-                pct(c.percent()),
+                pct(e.value()),
                 suppress(c.numerator),
                 suppress(c.denominator)
+            );
+        }
+        None if e.measure == Measure::AverageWaitWeeks => {
+            let _ = writeln!(
+                b,
+                "  Value:            NO DATA: no {noun} {within} in {}",
+                e.period.label()
             );
         }
         None => {
@@ -161,7 +238,7 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
             let _ = writeln!(
                 b,
                 "  Target in force:  {} (milestone from {}{label})",
-                pct(Some(m.target)),
+                e.measure.format(m.target),
                 m.from.label()
             );
             if let Some(t) = &e.in_force {
@@ -184,18 +261,28 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
     let _ = writeln!(
         b,
         "  Previous value:   {} ({})",
-        pct(e.previous_value()),
+        shown(e.measure, e.previous),
         e.period.prev().label()
     );
     let _ = writeln!(b, "  RAG:              {}", e.rag);
     let _ = writeln!(b, "  Baseline:         {}", e.baseline);
-    let _ = writeln!(b, "  Direction:        {}", e.direction);
-    let _ = writeln!(
-        b,
-        "  Still open and past the limit on {}: {}",
-        e.as_of,
-        suppress(e.overdue_open)
-    );
+    let _ = writeln!(b, "  Direction:        {}", direction(e));
+    if e.measure == Measure::AverageWaitWeeks {
+        let _ = writeln!(
+            b,
+            "  Still waiting on {}: {}, of whom past 18 weeks: {}",
+            e.as_of,
+            suppress(e.waiting),
+            suppress(e.overdue_open)
+        );
+    } else {
+        let _ = writeln!(
+            b,
+            "  Still open and past the limit on {}: {}",
+            e.as_of,
+            suppress(e.overdue_open)
+        );
+    }
     let source = ctx
         .kpis
         .get(&e.kpi_id)
@@ -257,5 +344,7 @@ mod tests {
         assert_eq!(suppress(4), "<5");
         assert_eq!(suppress(5), "5");
         assert_eq!(suppress(123), "123");
+        // The averages' rule hides no fewer than the counts' rule does.
+        assert_eq!(FEWEST_FOR_AN_AVERAGE, SMALL_COUNT);
     }
 }

@@ -46,14 +46,15 @@ impl Store {
     /// The latest stored result of every KPI for every period (the last run's), in KPI and
     /// period order.
     pub async fn latest_results(&self) -> Result<Vec<Recorded>, StoreError> {
-        const SQL: &str = "SELECT r.kpi_id, r.period, r.value, r.rag, r.run_id FROM kpi_results r \
+        const SQL: &str = "SELECT r.kpi_id, r.period, r.value, r.denominator, r.rag, r.run_id \
+            FROM kpi_results r \
             WHERE r.id = (SELECT MAX(l.id) FROM kpi_results l \
                           WHERE l.kpi_id = r.kpi_id AND l.period = r.period) \
             ORDER BY r.kpi_id, r.period";
-        let rows: Vec<(String, String, Option<f64>, String, i64)> =
-            on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        type Row = (String, String, Option<f64>, Option<i64>, String, i64);
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
         rows.into_iter()
-            .map(|(kpi_id, period, value, rag, run_id)| {
+            .map(|(kpi_id, period, value, denominator, rag, run_id)| {
                 let period = period.parse().map_err(|_| {
                     StoreError::Corrupt(format!("kpi_results period `{period}` is not YYYY-MM"))
                 })?;
@@ -61,6 +62,7 @@ impl Store {
                     kpi_id,
                     period,
                     value,
+                    denominator,
                     rag,
                     run_id,
                 })

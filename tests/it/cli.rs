@@ -27,11 +27,9 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
     // examples/tracker.csv and writes data/. Here the same binary runs in a copy of that layout.
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("examples")).expect("mkdir");
-    std::fs::copy(
-        repo("examples/tracker.csv"),
-        dir.path().join("examples/tracker.csv"),
-    )
-    .expect("copy");
+    for file in ["examples/tracker.csv", "examples/provider.csv"] {
+        std::fs::copy(repo(file), dir.path().join(file)).expect("copy");
+    }
     let out = sendwatch(dir.path())
         .arg("run-now")
         .output()
@@ -46,9 +44,26 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
     let mails = folder_mail(&dir.path().join("data/outbox"));
     assert_eq!(
         mails.len(),
-        2,
-        "one report per sub-group with a slipped KPI"
+        3,
+        "one report per sub-group with a slipped KPI (performance, health, joint performance)"
     );
+    let waits: Vec<&Mail> = mails
+        .iter()
+        .filter(|m| m.body.contains("KPI 5/4"))
+        .collect();
+    assert_eq!(waits.len(), 1);
+    for want in [
+        "KPI 5/1: Average waiting time for Paediatric Dietetics (weeks)",
+        "Value:            NO DATA: no referrals seen in July 2021",
+        "Value:            31.3 weeks (average over 7 referrals seen in July 2021)",
+        "Target in force:  18.0 weeks (milestone from June 2021",
+    ] {
+        assert!(
+            waits[0].body.contains(want),
+            "`{want}` not in {}",
+            waits[0].body
+        );
+    }
     let perf: Vec<&Mail> = mails
         .iter()
         .filter(|m| m.body.contains("KPI 1/2a"))
@@ -154,7 +169,7 @@ async fn no_secret_appears_in_the_log() {
     std::fs::write(
         &cfg,
         format!(
-            "[store]\nurl = \"sqlite://{db}\"\n\n[sources.tracker]\nkind = \"tracker\"\nurl = \"{url}\"\nusername = \"feed\"\npassword_file = \"{pw}\"\n\n[delivery]\nmode = \"smtp\"\n\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"mailer\"\n",
+            "[store]\nurl = \"sqlite://{db}\"\n\n[sources.tracker]\nkind = \"tracker\"\nurl = \"{url}\"\nusername = \"feed\"\npassword_file = \"{pw}\"\n\n[delivery]\nmode = \"smtp\"\n\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"mailer\"\n\n[jobs.monthly-exceptions]\nsources = [\"tracker\"]\n",
             db = dir.path().join("sw.db").display(),
             url = http.url("/tracker.csv"),
             pw = pw_file.display(),

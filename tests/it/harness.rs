@@ -46,7 +46,8 @@ pub fn fixture_meta(fault: &str) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(p).expect("meta file")).expect("meta json")
 }
 
-/// Write a config override into `dir` and return its path. `extra` is appended verbatim.
+/// Write a config override into `dir` and return its path. `extra` is appended verbatim, and
+/// the example job reads the tracker only unless `extra` gives its `sources`.
 pub fn write_config(
     dir: &Path,
     store_url: &str,
@@ -68,6 +69,17 @@ pub fn write_config(
             }
             s
         }
+    };
+    // The example job also reads the example provider extract; tests that do not say
+    // otherwise run it on the tracker alone (its `sources` given in `extra` win).
+    const JOB: &str = "[jobs.monthly-exceptions]\n";
+    const TRACKER_ONLY: &str = "sources = [\"tracker\"]\n";
+    let extra = if extra.contains(&format!("{JOB}sources")) {
+        extra.to_string()
+    } else if extra.contains(JOB) {
+        extra.replace(JOB, &format!("{JOB}{TRACKER_ONLY}"))
+    } else {
+        format!("{extra}\n{JOB}{TRACKER_ONLY}")
     };
     let text = format!(
         "[general]\ndata_dir = {data:?}\n\n[store]\nurl = {store_url:?}\n\n[sources.tracker]\nkind = \"tracker\"\nurl = {source_url:?}\ntimeout_secs = 2\n\n{delivery}\n{extra}\n",

@@ -24,7 +24,12 @@ fn issues(c: &Catalogue) -> Vec<String> {
         ]
         .into_iter()
         .collect(),
-        sources: [("tracker", kinds.get("tracker"))].into_iter().collect(),
+        sources: [
+            ("tracker", kinds.get("tracker")),
+            ("provider", kinds.get("provider")),
+        ]
+        .into_iter()
+        .collect(),
     };
     let mut out = Vec::new();
     c.check(&known, &mut |key, msg| out.push(format!("{key}: {msg}")));
@@ -47,7 +52,12 @@ fn the_shipped_catalogue_has_all_26_kpis_and_is_sound() {
     assert_eq!(c.keys().map(String::as_str).collect::<Vec<_>>(), want);
     assert_eq!(issues(&c), Vec::<String>::new());
     let computed: Vec<&str> = c.computed().map(|k| k.id).collect();
-    assert_eq!(computed, ["1/2", "1/2a", "1/5"]);
+    assert_eq!(computed, ["1/2", "1/2a", "1/5", "5/1", "5/2", "5/3", "5/4"]);
+    assert_eq!(c["5/1"].service.as_deref(), Some("Paediatric Dietetics"));
+    assert_eq!(
+        c["5/4"].service.as_deref(),
+        Some("Speech and Language Therapy")
+    );
     assert_eq!(c["1/2"].started_from, NaiveDate::from_ymd_opt(2019, 6, 1));
     assert_eq!(c["1/2a"].started_from, NaiveDate::from_ymd_opt(2020, 1, 1));
     for (id, k) in c.iter() {
@@ -192,4 +202,24 @@ fn a_source_without_the_tracker_columns_is_refused_for_a_tracker_measure() {
         out[0].starts_with("kpis.\"1/2a\".source: measure"),
         "{out:?}"
     );
+}
+
+#[test]
+fn a_wait_measure_needs_provider_columns_a_service_and_weeks() {
+    let mut c = builtin().expect("parses");
+    let k = c.get_mut("5/1").expect("5/1");
+    k.source = Some("tracker".into());
+    k.service = None;
+    c.get_mut("5/2").expect("5/2").unit = Unit::Percent;
+    c.get_mut("1/5").expect("1/5").service = Some("Occupational Therapy".into());
+    let text = issues(&c).join("\n");
+    for want in [
+        "kpis.\"5/1\".source: measure average_wait_weeks needs a provider extract; the kind of `tracker` has no column `service`",
+        "kpis.\"5/1\".service: measure average_wait_weeks needs the service",
+        "kpis.\"5/2\".unit: measure average_wait_weeks computes weeks, not percent",
+        "kpis.\"1/5\".service: service goes with measure average_wait_weeks only",
+    ] {
+        assert!(text.contains(want), "`{want}` not in:\n{text}");
+    }
+    assert_eq!(issues(&c).len(), 4, "{text}");
 }
