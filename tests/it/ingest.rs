@@ -827,30 +827,6 @@ fn run_measured(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, u64) {
 
 #[test]
 fn peak_memory_stays_bounded_on_huge_hostile_files() {
-    // A spawned child starts with this process's peak RSS as its own (see run_measured), and
-    // that peak depends on which tests happened to run here first. So the measuring runs in a
-    // fresh copy of this test binary that runs this test alone.
-    const FRESH: &str = "SENDWATCH_TEST_FRESH_PROCESS";
-    if std::env::var_os(FRESH).is_none() {
-        let exe = std::env::current_exe().expect("test binary");
-        let out = std::process::Command::new(exe)
-            .args([
-                "--exact",
-                "ingest::peak_memory_stays_bounded_on_huge_hostile_files",
-                "--test-threads=1",
-                "--nocapture",
-            ])
-            .env(FRESH, "1")
-            .output()
-            .expect("run the test alone");
-        assert!(
-            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return;
-    }
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("m.db");
     let cfg = crate::harness::folder_config(
