@@ -153,3 +153,18 @@ impl<R: std::io::Read> std::io::Read for Counting<R> {
         Ok(n)
     }
 }
+
+/// Every record a reader gives, as (line, fields as text): for the readers' tests.
+#[cfg(test)]
+pub(crate) fn text_rows(r: &mut dyn RecordReader) -> Result<Vec<(u64, Vec<String>)>, ReadError> {
+    let mut rec = Record::default();
+    let mut out = Vec::new();
+    while r.read(&mut rec)? {
+        let cells = rec
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
+        out.push((rec.line, cells));
+    }
+    Ok(out)
+}

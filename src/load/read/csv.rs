@@ -129,18 +129,7 @@ mod tests {
     use super::*;
 
     fn all(text: &[u8], max: usize) -> Result<Vec<(u64, Vec<String>)>, ReadError> {
-        let mut r = CsvReader::new(text, max);
-        let mut rec = Record::default();
-        let mut out = Vec::new();
-        while r.read(&mut rec)? {
-            out.push((
-                rec.line,
-                rec.iter()
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
-                    .collect(),
-            ));
-        }
-        Ok(out)
+        super::super::text_rows(&mut CsvReader::new(text, max))
     }
 
     #[test]

@@ -6,18 +6,7 @@ use super::*;
 type Rows = Vec<(u64, Vec<String>)>;
 
 fn all(text: &[u8], max: usize) -> Result<Rows, ReadError> {
-    let mut r = JsonReader::new(text, max);
-    let mut rec = Record::default();
-    let mut out = Vec::new();
-    while r.read(&mut rec)? {
-        out.push((
-            rec.line,
-            rec.iter()
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .collect(),
-        ));
-    }
-    Ok(out)
+    crate::load::read::text_rows(&mut JsonReader::new(text, max))
 }
 
 fn row(line: u64, cells: &[&str]) -> (u64, Vec<String>) {
