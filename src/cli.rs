@@ -12,10 +12,16 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 
 use crate::config::{ConfigError, Settings, Sources, override_file, redact_url};
-use crate::job::{App, RunOptions, RunReport, SourceOutcome};
+use crate::job::{App, RunOptions};
 use crate::kpi::Month;
 use crate::schedule::Entry;
 use crate::store::{RunStatus, Store};
+
+mod kpi;
+mod load;
+mod report;
+
+pub use kpi::KpiCommand;
 
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_CONFIG: u8 = 78;
@@ -90,19 +96,6 @@ pub enum BenchCommand {
 pub enum LoadCommand {
     /// Swap in a load the shrink guard held, as the source's current data.
     Approve { load_id: i64 },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum KpiCommand {
-    /// Print the board's KPI table: baseline, each milestone with its target and the stored
-    /// value and RAG for its month, owner.
-    Show {
-        /// One KPI id (e.g. 1/2a); all of them if not given.
-        kpi: Option<String>,
-        /// table, csv (one row per milestone) or json.
-        #[arg(long, default_value = "table")]
-        format: crate::kpi::show::Format,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,27 +182,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Kpi {
-            command: KpiCommand::Show { kpi, format },
-        } => {
-            let store = Store::connect(&settings.store)
-                .await
-                .context("connecting to the database")?;
-            store.migrate().await.context("migrating")?;
-            let results = store.latest_results().await;
-            store.close().await;
-            let results = results.context("reading stored KPI results")?;
-            let owners = settings
-                .sub_groups
-                .iter()
-                .map(|(key, g)| (key.clone(), g.name.clone()))
-                .collect();
-            let text =
-                crate::kpi::show::show(&settings.kpis, &owners, &results, kpi.as_deref(), format)
-                    .map_err(anyhow::Error::from)?;
-            print!("{text}");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Kpi { command } => kpi::run(&settings, command).await,
         Command::Load {
             action: Some(LoadCommand::Approve { load_id }),
             ..
@@ -234,7 +207,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 return Err(anyhow::anyhow!("load needs FILE and --source NAME").into());
             };
             let app = App::build(settings).await.context("starting")?;
-            let code = load_by_hand(&app, &source, &file, dry_run).await?;
+            let code = load::load_by_hand(&app, &source, &file, dry_run).await?;
             app.store.close().await;
             Ok(code)
         }
@@ -267,7 +240,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                     .run_job(&name, opts)
                     .await
                     .with_context(|| format!("job `{name}`"))?;
-                print_report(&report);
+                report::print_report(&report);
                 failed |= report.status == RunStatus::Failed;
             }
             app.store.close().await;
@@ -325,164 +298,4 @@ fn check_config(s: &Settings) {
             None => println!("  job {name}: `{}` never fires", job.cron),
         }
     }
-}
-
-async fn load_by_hand(
-    app: &App,
-    source: &str,
-    file: &std::path::Path,
-    dry_run: bool,
-) -> Result<ExitCode, Failure> {
-    use std::io::IsTerminal;
-    use std::sync::atomic::Ordering;
-    let progress = crate::job::ingest::Progress::default();
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let total = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-        let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {binary_bytes}/{binary_total_bytes} {msg} ({elapsed})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        let (b, p) = (bar.clone(), progress.clone());
-        let ticker = tokio::spawn(async move {
-            loop {
-                b.set_position(p.bytes.load(Ordering::Relaxed));
-                b.set_message(format!("{} rows", p.rows.load(Ordering::Relaxed)));
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        });
-        (bar, ticker)
-    });
-    let result = app
-        .load_by_hand(source, file, dry_run, Some(progress))
-        .await;
-    if let Some((bar, ticker)) = bar {
-        ticker.abort();
-        bar.finish_and_clear();
-    }
-    let (run_id, outcome) = result.with_context(|| format!("loading {}", file.display()))?;
-    use crate::job::ingest::Ingested;
-    let ok = match outcome {
-        Ingested::Loaded {
-            load_id,
-            rows,
-            set_aside,
-            as_of,
-        } => {
-            println!(
-                "run {run_id}: source {source}: loaded (load {load_id}, {rows} rows{}, data as of {})",
-                aside(set_aside),
-                as_of.map_or("-".to_string(), |d| d.to_string())
-            );
-            true
-        }
-        Ingested::Checked {
-            rows,
-            set_aside,
-            as_of,
-        } => {
-            println!(
-                "run {run_id}: source {source}: dry run, valid ({rows} rows{}, data as of {}); nothing stored",
-                aside(set_aside),
-                as_of.map_or("-".to_string(), |d| d.to_string())
-            );
-            true
-        }
-        Ingested::Held {
-            load_id,
-            rows,
-            reason,
-        } => {
-            println!(
-                "run {run_id}: source {source}: HELD as load {load_id} ({rows} rows), not swapped in: {reason}\n  to accept it: sendwatch load approve {load_id}"
-            );
-            false
-        }
-        Ingested::Rejected { error } => {
-            println!("run {run_id}: source {source}: REJECTED, last good load kept: {error}");
-            false
-        }
-    };
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_FAILED)
-    })
-}
-
-fn aside(n: u64) -> String {
-    if n == 0 {
-        String::new()
-    } else {
-        format!(", {n} set aside")
-    }
-}
-
-fn print_report(r: &RunReport) {
-    let status = match r.status {
-        RunStatus::Ok => "ok",
-        RunStatus::Failed => "FAILED",
-        RunStatus::Running => "running",
-    };
-    println!("run {} of job {}: {status}", r.run_id, r.job);
-    for (name, o) in &r.sources {
-        match o {
-            SourceOutcome::Loaded {
-                load_id,
-                rows,
-                set_aside,
-                as_of,
-            } => {
-                println!(
-                    "  source {name}: loaded (load {load_id}, {rows} rows{}, data as of {})",
-                    aside(*set_aside),
-                    as_of.map_or("-".to_string(), |d| d.to_string())
-                )
-            }
-            SourceOutcome::Held { load_id, reason } => {
-                println!(
-                    "  source {name}: HELD as load {load_id}, last good load kept: {reason}; approve with `sendwatch load approve {load_id}`"
-                )
-            }
-            SourceOutcome::Unchanged { why } => {
-                println!("  source {name}: unchanged ({why})")
-            }
-            SourceOutcome::FetchFailed { error } => {
-                println!("  source {name}: FETCH FAILED, last good load kept: {error}")
-            }
-            SourceOutcome::Rejected { error } => {
-                println!("  source {name}: REJECTED, last good load kept: {error}")
-            }
-        }
-    }
-    for e in &r.evaluations {
-        let fmt = |v: f64| e.measure.format(v);
-        // As the mail: no average wait over fewer than 5 referrals (a child's own wait).
-        let few = e.measure == crate::kpi::Measure::AverageWaitWeeks
-            && e.current
-                .is_some_and(|c| c.denominator < crate::kpi::FEWEST_FOR_AN_AVERAGE);
-        let value = match e.value() {
-            Some(_) if few => "<5 seen".to_string(),
-            Some(v) => fmt(v),
-            None => "no data".to_string(),
-        };
-        let target = e
-            .milestone
-            .as_ref()
-            .map_or_else(|| "none".to_string(), |m| fmt(m.target));
-        println!(
-            "  KPI {:<5} {:<15} value {:>10}  target {:>10}  {}",
-            e.kpi_id,
-            e.period.label(),
-            value,
-            target,
-            e.rag
-        );
-    }
-    println!(
-        "  exception reports: {} queued, {} delivered, {} failed, {} pending; via {}",
-        r.queued, r.delivery.sent, r.delivery.failed, r.delivery.still_pending, r.delivered_via
-    );
 }

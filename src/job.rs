@@ -5,20 +5,25 @@
 //! A source that fails to fetch or validate is recorded and reported; the KPIs then read the
 //! last good load, and the run ends as failed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tracing::Instrument;
 
+mod compute;
 pub mod ingest;
+mod outcome;
+
+pub use outcome::SourceOutcome;
+use outcome::{data_issues, outcome_word, source_outcome};
 
 use crate::config::Settings;
-use crate::kpi::{Evaluation, Fold, Month, MonthlyCounts, evaluate, report_period};
+use crate::kpi::{Evaluation, Month};
 use crate::notify::{self, DeliverySummary, SourceNote, Transport};
 use crate::source;
-use crate::store::{LoadMeta, LoadRecord, RunStatus, Store, StoreError, Trigger};
-use ingest::{Extract, Ingested};
+use crate::store::{LoadMeta, RunStatus, Store, StoreError, Trigger};
+use ingest::Extract;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -52,33 +57,6 @@ impl RunOptions {
             period: None,
         }
     }
-}
-
-/// What became of one source in a run.
-#[derive(Debug, Clone)]
-pub enum SourceOutcome {
-    Loaded {
-        load_id: i64,
-        rows: u64,
-        /// Rows set aside under the quarantine policy.
-        set_aside: u64,
-        as_of: Option<NaiveDate>,
-    },
-    /// Written but not swapped in (the shrink guard); `sendwatch load approve` swaps it.
-    Held {
-        load_id: i64,
-        reason: String,
-    },
-    /// Nothing new to load (HTTP 304 or the same bytes as the current load).
-    Unchanged {
-        why: String,
-    },
-    FetchFailed {
-        error: String,
-    },
-    Rejected {
-        error: String,
-    },
 }
 
 #[derive(Debug, Clone)]
@@ -394,170 +372,5 @@ impl App {
         let result = ingest::ingest_file(&self.store, s, kind, data_dir, extract).await;
         spooled.discard();
         Ok(source_outcome(name, result?))
-    }
-
-    async fn evaluate(
-        &self,
-        run_id: i64,
-        job: &crate::schedule::JobSettings,
-        notes: &BTreeMap<String, SourceNote>,
-        period: Option<Month>,
-        today: NaiveDate,
-    ) -> Result<Vec<Evaluation>, StoreError> {
-        let kpis = self.settings.job_kpis(job);
-        // One scan of each source's current load feeds every KPI that reads it (one scan per
-        // set of columns, should a source feed measures of more than one kind).
-        type Folds = Vec<(usize, Fold)>;
-        let mut by_source: BTreeMap<(&str, &'static [&'static str]), Folds> = BTreeMap::new();
-        let mut loads: HashMap<&str, Option<LoadRecord>> = HashMap::new();
-        for (i, c) in kpis.iter().enumerate() {
-            if !loads.contains_key(c.source) {
-                let load = match notes.get(c.source).and_then(|n| n.load.clone()) {
-                    Some(l) => Some(l),
-                    None => self.store.current_load(c.source).await?,
-                };
-                loads.insert(c.source, load);
-            }
-            let as_of = loads[c.source]
-                .as_ref()
-                .and_then(|l| l.data_as_of)
-                .unwrap_or(today);
-            let fold = Fold::new(c.measure, c.kpi, as_of);
-            by_source
-                .entry((c.source, fold.columns()))
-                .or_default()
-                .push((i, fold));
-        }
-        let mut counts: HashMap<usize, MonthlyCounts> = HashMap::new();
-        for ((src, columns), mut folds) in by_source {
-            let kind = self
-                .settings
-                .sources
-                .get(src)
-                .and_then(|s| self.settings.kinds.get(&s.kind));
-            if let (Some(load), Some(kind)) = (&loads[src], kind) {
-                self.store
-                    .scan(load, kind, columns, |batch| {
-                        for (_, row) in batch.rows() {
-                            folds.iter_mut().for_each(|(_, f)| f.add_row(batch, row));
-                        }
-                    })
-                    .await?;
-            }
-            counts.extend(folds.into_iter().map(|(i, f)| (i, f.into_counts())));
-        }
-        let mut out = Vec::new();
-        for (i, c) in kpis.iter().enumerate() {
-            let load = loads.get(c.source).and_then(Option::as_ref);
-            let as_of = load.and_then(|l| l.data_as_of).unwrap_or(today);
-            let period = period.unwrap_or_else(|| report_period(as_of));
-            let empty = MonthlyCounts::default();
-            let e = evaluate(
-                c.id,
-                c.kpi,
-                c.measure,
-                self.settings.rag.amber_tolerance,
-                counts.get(&i).unwrap_or(&empty),
-                as_of,
-                period,
-            );
-            self.store
-                .save_evaluation(run_id, &e, load.map(|l| l.id))
-                .await?;
-            out.push(e);
-        }
-        Ok(out)
-    }
-}
-
-/// What a source's owner should hear after this run's ingest: a refused, held or
-/// over-quarantined extract, and staleness (from when the current data arrived). Pure.
-fn data_issues(
-    s: &crate::config::SourceSettings,
-    outcome: &SourceOutcome,
-    current: Option<&LoadRecord>,
-    now: DateTime<Utc>,
-) -> Vec<notify::DataIssue> {
-    let mut issues = Vec::new();
-    match outcome {
-        SourceOutcome::Held { load_id, reason } => issues.push(notify::DataIssue::Held {
-            load_id: *load_id,
-            reason: reason.clone(),
-        }),
-        SourceOutcome::Rejected { error } => issues.push(notify::DataIssue::Rejected {
-            error: error.clone(),
-        }),
-        SourceOutcome::Loaded {
-            load_id,
-            rows,
-            set_aside,
-            ..
-        } if *set_aside > 0
-            && *set_aside as f64 > s.load.max_bad_share * (*rows + *set_aside) as f64 =>
-        {
-            issues.push(notify::DataIssue::Quarantined {
-                load_id: *load_id,
-                rows: *rows,
-                set_aside: *set_aside,
-                limit: s.load.max_bad_share,
-            })
-        }
-        _ => {}
-    }
-    if let Some(cadence) = s.cadence {
-        let last_new = current.map(|l| l.fetched_at);
-        if let Some(stale) =
-            crate::source::freshness::stale(cadence, s.deadline_days, last_new, now)
-        {
-            issues.push(notify::DataIssue::Stale {
-                stale,
-                cadence,
-                deadline_days: s.deadline_days,
-            });
-        }
-    }
-    issues
-}
-
-/// Log an ingest's outcome and turn it into the run's record of the source.
-fn source_outcome(name: &str, r: Ingested) -> SourceOutcome {
-    match r {
-        Ingested::Loaded {
-            load_id,
-            rows,
-            set_aside,
-            as_of,
-        } => {
-            tracing::info!(source = name, load_id, rows, set_aside, "Loaded.");
-            SourceOutcome::Loaded {
-                load_id,
-                rows,
-                set_aside,
-                as_of,
-            }
-        }
-        Ingested::Held {
-            load_id, reason, ..
-        } => {
-            tracing::warn!(source = name, load_id, %reason, "Extract held, not swapped in; approve it with `sendwatch load approve`.");
-            SourceOutcome::Held { load_id, reason }
-        }
-        Ingested::Rejected { error } => {
-            tracing::error!(source = name, error = %error, "Extract rejected; the last good load stays in place.");
-            SourceOutcome::Rejected { error }
-        }
-        Ingested::Checked { .. } => SourceOutcome::Unchanged {
-            why: "dry run".into(),
-        },
-    }
-}
-
-fn outcome_word(o: &SourceOutcome) -> &'static str {
-    match o {
-        SourceOutcome::Loaded { .. } => "loaded",
-        SourceOutcome::Held { .. } => "held",
-        SourceOutcome::Unchanged { .. } => "unchanged",
-        SourceOutcome::FetchFailed { .. } => "fetch failed",
-        SourceOutcome::Rejected { .. } => "rejected",
     }
 }

@@ -1,0 +1,102 @@
+//! `sendwatch load FILE --source NAME`: one extract by hand, with a progress bar on a
+//! terminal, and what became of it.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::{EXIT_FAILED, Failure};
+use crate::job::App;
+
+pub(super) async fn load_by_hand(
+    app: &App,
+    source: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> Result<ExitCode, Failure> {
+    use std::io::IsTerminal;
+    use std::sync::atomic::Ordering;
+    let progress = crate::job::ingest::Progress::default();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let total = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {binary_bytes}/{binary_total_bytes} {msg} ({elapsed})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let (b, p) = (bar.clone(), progress.clone());
+        let ticker = tokio::spawn(async move {
+            loop {
+                b.set_position(p.bytes.load(Ordering::Relaxed));
+                b.set_message(format!("{} rows", p.rows.load(Ordering::Relaxed)));
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        });
+        (bar, ticker)
+    });
+    let result = app
+        .load_by_hand(source, file, dry_run, Some(progress))
+        .await;
+    if let Some((bar, ticker)) = bar {
+        ticker.abort();
+        bar.finish_and_clear();
+    }
+    let (run_id, outcome) = result.with_context(|| format!("loading {}", file.display()))?;
+    use crate::job::ingest::Ingested;
+    let ok = match outcome {
+        Ingested::Loaded {
+            load_id,
+            rows,
+            set_aside,
+            as_of,
+        } => {
+            println!(
+                "run {run_id}: source {source}: loaded (load {load_id}, {rows} rows{}, data as of {})",
+                aside(set_aside),
+                as_of.map_or("-".to_string(), |d| d.to_string())
+            );
+            true
+        }
+        Ingested::Checked {
+            rows,
+            set_aside,
+            as_of,
+        } => {
+            println!(
+                "run {run_id}: source {source}: dry run, valid ({rows} rows{}, data as of {}); nothing stored",
+                aside(set_aside),
+                as_of.map_or("-".to_string(), |d| d.to_string())
+            );
+            true
+        }
+        Ingested::Held {
+            load_id,
+            rows,
+            reason,
+        } => {
+            println!(
+                "run {run_id}: source {source}: HELD as load {load_id} ({rows} rows), not swapped in: {reason}\n  to accept it: sendwatch load approve {load_id}"
+            );
+            false
+        }
+        Ingested::Rejected { error } => {
+            println!("run {run_id}: source {source}: REJECTED, last good load kept: {error}");
+            false
+        }
+    };
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
+pub(super) fn aside(n: u64) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} set aside")
+    }
+}

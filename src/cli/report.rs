@@ -1,0 +1,73 @@
+//! What `run-now` prints of a run: each source's outcome, each KPI's value and rating, and
+//! the delivery.
+
+use super::load::aside;
+use crate::job::{RunReport, SourceOutcome};
+use crate::store::RunStatus;
+
+pub(super) fn print_report(r: &RunReport) {
+    let status = match r.status {
+        RunStatus::Ok => "ok",
+        RunStatus::Failed => "FAILED",
+        RunStatus::Running => "running",
+    };
+    println!("run {} of job {}: {status}", r.run_id, r.job);
+    for (name, o) in &r.sources {
+        match o {
+            SourceOutcome::Loaded {
+                load_id,
+                rows,
+                set_aside,
+                as_of,
+            } => {
+                println!(
+                    "  source {name}: loaded (load {load_id}, {rows} rows{}, data as of {})",
+                    aside(*set_aside),
+                    as_of.map_or("-".to_string(), |d| d.to_string())
+                )
+            }
+            SourceOutcome::Held { load_id, reason } => {
+                println!(
+                    "  source {name}: HELD as load {load_id}, last good load kept: {reason}; approve with `sendwatch load approve {load_id}`"
+                )
+            }
+            SourceOutcome::Unchanged { why } => {
+                println!("  source {name}: unchanged ({why})")
+            }
+            SourceOutcome::FetchFailed { error } => {
+                println!("  source {name}: FETCH FAILED, last good load kept: {error}")
+            }
+            SourceOutcome::Rejected { error } => {
+                println!("  source {name}: REJECTED, last good load kept: {error}")
+            }
+        }
+    }
+    for e in &r.evaluations {
+        let fmt = |v: f64| e.measure.format(v);
+        // As the mail: no average wait over fewer than 5 referrals (a child's own wait).
+        let few = e.measure == crate::kpi::Measure::AverageWaitWeeks
+            && e.current
+                .is_some_and(|c| c.denominator < crate::kpi::FEWEST_FOR_AN_AVERAGE);
+        let value = match e.value() {
+            Some(_) if few => "<5 seen".to_string(),
+            Some(v) => fmt(v),
+            None => "no data".to_string(),
+        };
+        let target = e
+            .milestone
+            .as_ref()
+            .map_or_else(|| "none".to_string(), |m| fmt(m.target));
+        println!(
+            "  KPI {:<5} {:<15} value {:>10}  target {:>10}  {}",
+            e.kpi_id,
+            e.period.label(),
+            value,
+            target,
+            e.rag
+        );
+    }
+    println!(
+        "  exception reports: {} queued, {} delivered, {} failed, {} pending; via {}",
+        r.queued, r.delivery.sent, r.delivery.failed, r.delivery.still_pending, r.delivered_via
+    );
+}

@@ -1,0 +1,126 @@
+//! What became of each source in a run, and what its owner should hear of it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::ingest::Ingested;
+use crate::notify;
+use crate::store::LoadRecord;
+
+/// What became of one source in a run.
+#[derive(Debug, Clone)]
+pub enum SourceOutcome {
+    Loaded {
+        load_id: i64,
+        rows: u64,
+        /// Rows set aside under the quarantine policy.
+        set_aside: u64,
+        as_of: Option<NaiveDate>,
+    },
+    /// Written but not swapped in (the shrink guard); `sendwatch load approve` swaps it.
+    Held {
+        load_id: i64,
+        reason: String,
+    },
+    /// Nothing new to load (HTTP 304 or the same bytes as the current load).
+    Unchanged {
+        why: String,
+    },
+    FetchFailed {
+        error: String,
+    },
+    Rejected {
+        error: String,
+    },
+}
+
+/// What a source's owner should hear after this run's ingest: a refused, held or
+/// over-quarantined extract, and staleness (from when the current data arrived). Pure.
+pub(super) fn data_issues(
+    s: &crate::config::SourceSettings,
+    outcome: &SourceOutcome,
+    current: Option<&LoadRecord>,
+    now: DateTime<Utc>,
+) -> Vec<notify::DataIssue> {
+    let mut issues = Vec::new();
+    match outcome {
+        SourceOutcome::Held { load_id, reason } => issues.push(notify::DataIssue::Held {
+            load_id: *load_id,
+            reason: reason.clone(),
+        }),
+        SourceOutcome::Rejected { error } => issues.push(notify::DataIssue::Rejected {
+            error: error.clone(),
+        }),
+        SourceOutcome::Loaded {
+            load_id,
+            rows,
+            set_aside,
+            ..
+        } if *set_aside > 0
+            && *set_aside as f64 > s.load.max_bad_share * (*rows + *set_aside) as f64 =>
+        {
+            issues.push(notify::DataIssue::Quarantined {
+                load_id: *load_id,
+                rows: *rows,
+                set_aside: *set_aside,
+                limit: s.load.max_bad_share,
+            })
+        }
+        _ => {}
+    }
+    if let Some(cadence) = s.cadence {
+        let last_new = current.map(|l| l.fetched_at);
+        if let Some(stale) =
+            crate::source::freshness::stale(cadence, s.deadline_days, last_new, now)
+        {
+            issues.push(notify::DataIssue::Stale {
+                stale,
+                cadence,
+                deadline_days: s.deadline_days,
+            });
+        }
+    }
+    issues
+}
+
+/// Log an ingest's outcome and turn it into the run's record of the source.
+pub(super) fn source_outcome(name: &str, r: Ingested) -> SourceOutcome {
+    match r {
+        Ingested::Loaded {
+            load_id,
+            rows,
+            set_aside,
+            as_of,
+        } => {
+            tracing::info!(source = name, load_id, rows, set_aside, "Loaded.");
+            SourceOutcome::Loaded {
+                load_id,
+                rows,
+                set_aside,
+                as_of,
+            }
+        }
+        Ingested::Held {
+            load_id, reason, ..
+        } => {
+            tracing::warn!(source = name, load_id, %reason, "Extract held, not swapped in; approve it with `sendwatch load approve`.");
+            SourceOutcome::Held { load_id, reason }
+        }
+        Ingested::Rejected { error } => {
+            tracing::error!(source = name, error = %error, "Extract rejected; the last good load stays in place.");
+            SourceOutcome::Rejected { error }
+        }
+        Ingested::Checked { .. } => SourceOutcome::Unchanged {
+            why: "dry run".into(),
+        },
+    }
+}
+
+pub(super) fn outcome_word(o: &SourceOutcome) -> &'static str {
+    match o {
+        SourceOutcome::Loaded { .. } => "loaded",
+        SourceOutcome::Held { .. } => "held",
+        SourceOutcome::Unchanged { .. } => "unchanged",
+        SourceOutcome::FetchFailed { .. } => "fetch failed",
+        SourceOutcome::Rejected { .. } => "rejected",
+    }
+}
