@@ -9,6 +9,7 @@ pub mod catalogue;
 mod evaluate;
 mod measure;
 mod month;
+mod period;
 mod rate;
 mod settings;
 pub mod show;
@@ -22,6 +23,7 @@ pub use measure::{
     monthly_counts,
 };
 pub use month::{Month, MonthError};
+pub use period::{Period, PeriodError, PeriodKind};
 pub use rate::{Milestone, Rag, direction_of_travel, fmt_pct, rate};
 pub use settings::{
     Baseline, Basis, Better, Frequency, KpiSettings, Measure, MilestoneSettings, NationalValue,
