@@ -1,4 +1,4 @@
-//! `sendwatch bench load`: a benchmark, not a timed test. It times, round by round, this very
+//! `sendwatch bench load`: a benchmark, not a timed test (`bench kpi` is in [`kpi`]). It times, round by round, this very
 //! binary's validated `load FILE --source tracker` as a child process (a fresh database each
 //! round) beside the plain bulk loaders (`sqlite3 .import`, `psql \copy`) into a typed table
 //! with the same key, and prints min and median wall times, the speed-ups and sendwatch's
@@ -11,8 +11,12 @@
 //! The bench needs no configuration of the user's.
 
 mod child;
+mod kpi;
+mod kpi_table;
 mod pg;
 mod report;
+
+pub use kpi::{Backend, KpiArgs, kpi};
 
 use std::fmt::Write as _;
 use std::io::{BufRead as _, Read as _};
@@ -80,18 +84,14 @@ impl Drop for Scratch {
 }
 
 pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos();
-    let scratch =
-        std::env::temp_dir().join(format!("sendwatch-bench-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let scratch = scratch_dir()?;
     let _cleanup = Scratch(scratch.clone());
 
     let file = match (&args.file, &args.generator) {
         (Some(f), _) => std::fs::canonicalize(f).with_context(|| format!("{}", f.display()))?,
-        (None, Some(generator)) => generate(generator, args.rows, args.seed, &scratch).await?,
+        (None, Some(generator)) => {
+            generate(generator, "tracker", args.rows, args.seed, &scratch).await?
+        }
         (None, None) => bail!("give --file FILE or --generator PATH"),
     };
     let columns = header(&file)?;
@@ -221,6 +221,18 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A fresh scratch folder for one bench (see [`Scratch`]).
+fn scratch_dir() -> anyhow::Result<PathBuf> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let scratch =
+        std::env::temp_dir().join(format!("sendwatch-bench-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    Ok(scratch)
+}
+
 /// The 1-minute load average (Linux), e.g. "0.42".
 fn load_average() -> Option<String> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
@@ -234,10 +246,17 @@ fn skipped_or_empty<T>(r: &Result<T, String>) -> Timings {
     }
 }
 
-/// Runs the generator and returns the extract it wrote.
-async fn generate(generator: &Path, rows: u64, seed: u64, out: &Path) -> anyhow::Result<PathBuf> {
+/// Runs the generator for one `kind` (tracker, reviews, provider) and returns the extract it
+/// wrote.
+async fn generate(
+    generator: &Path,
+    kind: &str,
+    rows: u64,
+    seed: u64,
+    out: &Path,
+) -> anyhow::Result<PathBuf> {
     eprintln!(
-        "bench: generating {} tracker rows (seed {seed})",
+        "bench: generating {} {kind} rows (seed {seed})",
         fmt_count(rows)
     );
     let mut cmd = Command::new("python3");
@@ -245,12 +264,13 @@ async fn generate(generator: &Path, rows: u64, seed: u64, out: &Path) -> anyhow:
         .args(["--rows", &rows.to_string(), "--seed", &seed.to_string()])
         .arg("--out")
         .arg(out)
-        .args(["--kind", "tracker", "--quiet"]);
+        .args(["--kind", kind, "--quiet"]);
     let scratch = out.to_path_buf();
-    tokio::task::spawn_blocking(move || run_timed(cmd, None, &scratch, "generator"))
+    let tag = format!("generator-{kind}");
+    tokio::task::spawn_blocking(move || run_timed(cmd, None, &scratch, &tag))
         .await?
         .context("running the generator")?;
-    Ok(out.join("tracker.csv"))
+    Ok(out.join(format!("{kind}.csv")))
 }
 
 /// The header's column names, which must be plain identifiers (they go into SQL).

@@ -118,11 +118,11 @@ fn ratio_cell(ours: &[Duration], peer: &Timings, peer_name: &str, target: f64) -
     format!("{r:.2}x {how} {peer_name} (target >= {target:.1}x: {verdict})")
 }
 
-fn ratio(peer: Duration, ours: Duration) -> f64 {
+pub fn ratio(peer: Duration, ours: Duration) -> f64 {
     peer.as_secs_f64() / ours.as_secs_f64().max(f64::MIN_POSITIVE)
 }
 
-fn time_row(out: &mut String, label: &str, t: &Timings, ratio: &str) {
+pub fn time_row(out: &mut String, label: &str, t: &Timings, ratio: &str) {
     match t {
         Timings::Ran(xs) => {
             let (Some(lo), Some(mid)) = (min(xs), median(xs)) else {

@@ -218,7 +218,7 @@ pub(super) fn scan(
         total += 1;
         if batch.lines.len() >= rows {
             each(&batch);
-            batch = Batch::new(types.len(), rows);
+            super::loads::reuse(&mut batch);
         }
     }
     if !batch.lines.is_empty() {
