@@ -79,22 +79,30 @@ impl App {
                 .or_default()
                 .push((i, fold));
         }
+        // The sources' scans run side by side (see `Store::fold`).
+        let loads_ref = &loads;
+        let scans = by_source
+            .into_iter()
+            .map(|((src, columns), folds)| async move {
+                let kind = self
+                    .settings
+                    .sources
+                    .get(src)
+                    .and_then(|s| self.settings.kinds.get(&s.kind));
+                let (at, mut folds): (Vec<usize>, Vec<Fold>) = folds.into_iter().unzip();
+                if let (Some(load), Some(kind)) = (&loads_ref[src], kind) {
+                    folds = self
+                        .store
+                        .fold(load, kind, columns, folds, |f, batch| {
+                            Fold::add_batch(f, batch)
+                        })
+                        .await?;
+                }
+                Ok::<_, StoreError>(at.into_iter().zip(folds.into_iter().map(Fold::into_counts)))
+            });
         let mut counts: HashMap<usize, MonthlyCounts> = HashMap::new();
-        for ((src, columns), folds) in by_source {
-            let kind = self
-                .settings
-                .sources
-                .get(src)
-                .and_then(|s| self.settings.kinds.get(&s.kind));
-            let (at, mut folds): (Vec<usize>, Vec<Fold>) = folds.into_iter().unzip();
-            if let (Some(load), Some(kind)) = (&loads[src], kind) {
-                self.store
-                    .scan(load, kind, columns, |batch| {
-                        Fold::add_batch(&mut folds, batch)
-                    })
-                    .await?;
-            }
-            counts.extend(at.into_iter().zip(folds.into_iter().map(Fold::into_counts)));
+        for done in futures_util::future::try_join_all(scans).await? {
+            counts.extend(done);
         }
         Ok((loads, counts))
     }

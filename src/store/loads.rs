@@ -172,26 +172,7 @@ impl Store {
         columns: &[&str],
         mut each: impl FnMut(&Batch),
     ) -> Result<u64, StoreError> {
-        let table = match &load.row_table {
-            Some(t) if *t == row_table(load.id) => t.clone(),
-            _ => {
-                return Err(StoreError::NotFound(format!(
-                    "load {} has no rows stored (outcome `{}`)",
-                    load.id, load.outcome
-                )));
-            }
-        };
-        let mut types = Vec::with_capacity(columns.len());
-        for c in columns {
-            let pos = kind.position(c).ok_or_else(|| {
-                StoreError::Corrupt(format!("the kind of load {} has no column `{c}`", load.id))
-            })?;
-            types.push(kind.columns[pos].ty);
-        }
-        let list: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-        // No ORDER BY: `line` has no index, so sorting a million rows would cost more than
-        // reading them, and no fold depends on the order.
-        let sql = format!("SELECT line, {} FROM {table}", list.join(", "));
+        let (sql, types) = scan_query(load, kind, columns)?;
         let mut batch = Batch::new(columns.len(), SCAN_ROWS);
         let mut total = 0u64;
         macro_rules! drain {
@@ -216,8 +197,7 @@ impl Store {
             Store::Sqlite(p) => {
                 // The raw handle, as for the bulk insert: sqlx decodes each cell through its
                 // worker thread, which costs seconds at a million rows.
-                let sql = std::ffi::CString::new(sql)
-                    .map_err(|_| StoreError::Bulk("a column name holds a NUL byte".into()))?;
+                let sql = sqlite_sql(sql)?;
                 let mut conn = p.acquire().await?;
                 let mut handle = conn.lock_handle().await?;
                 return super::bulk_sqlite::scan(
@@ -236,6 +216,75 @@ impl Store {
         }
         Ok(total)
     }
+
+    /// [`Store::scan`] into `state`, which comes back fed with every batch. On SQLite the
+    /// read runs on a blocking thread of its own, so that folds of several loads run side by
+    /// side (a core each) and none holds up the runtime's other tasks meanwhile.
+    pub async fn fold<S: Send + 'static>(
+        &self,
+        load: &LoadRecord,
+        kind: &KindDef,
+        columns: &[&str],
+        mut state: S,
+        each: impl Fn(&mut S, &Batch) + Send + 'static,
+    ) -> Result<S, StoreError> {
+        let Store::Sqlite(p) = self else {
+            self.scan(load, kind, columns, |b| each(&mut state, b))
+                .await?;
+            return Ok(state);
+        };
+        let (sql, types) = scan_query(load, kind, columns)?;
+        let sql = sqlite_sql(sql)?;
+        let mut conn = p.acquire().await?;
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            // Not on a runtime thread: waiting here for the connection's lock blocks no task.
+            let mut handle = runtime.block_on(conn.lock_handle())?;
+            super::bulk_sqlite::scan(handle.as_raw_handle(), &sql, &types, SCAN_ROWS, &mut |b| {
+                each(&mut state, b)
+            })
+            .map_err(StoreError::Bulk)?;
+            Ok(state)
+        })
+        .await
+        .map_err(|e| StoreError::Bulk(format!("the scan's thread stopped: {e}")))?
+    }
+}
+
+/// The query that reads `columns` of a load's rows, and their types.
+fn scan_query(
+    load: &LoadRecord,
+    kind: &KindDef,
+    columns: &[&str],
+) -> Result<(String, Vec<ColType>), StoreError> {
+    let table = match &load.row_table {
+        Some(t) if *t == row_table(load.id) => t.clone(),
+        _ => {
+            return Err(StoreError::NotFound(format!(
+                "load {} has no rows stored (outcome `{}`)",
+                load.id, load.outcome
+            )));
+        }
+    };
+    let mut types = Vec::with_capacity(columns.len());
+    for c in columns {
+        let pos = kind.position(c).ok_or_else(|| {
+            StoreError::Corrupt(format!("the kind of load {} has no column `{c}`", load.id))
+        })?;
+        types.push(kind.columns[pos].ty);
+    }
+    let list: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+    // No ORDER BY: `line` has no index, so sorting a million rows would cost more than reading
+    // them, and no fold depends on the order.
+    Ok((
+        format!("SELECT line, {} FROM {table}", list.join(", ")),
+        types,
+    ))
+}
+
+fn sqlite_sql(sql: String) -> Result<std::ffi::CString, StoreError> {
+    std::ffi::CString::new(sql)
+        .map_err(|_| StoreError::Bulk("a column name holds a NUL byte".into()))
 }
 
 /// Empty a scanned batch for the next rows, keeping its buffers.

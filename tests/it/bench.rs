@@ -1,4 +1,5 @@
-//! `sendwatch bench load` through the binary: the table comes out with its rows and ratios.
+//! `sendwatch bench load` and `bench kpi` through the binary: the tables come out with their
+//! rows and ratios, and `bench kpi`'s counts agree with its SQL peers.
 //! It asserts no timing: on a 60-row file start-up dominates, and the machine is shared.
 
 use std::process::Command;
@@ -73,6 +74,11 @@ fn bench_load_prints_the_table_with_ratios_or_says_what_was_skipped() {
 
 /// `1.23x faster than PEER (target ...` or `0.45x the speed of PEER (target ...`.
 fn is_ratio(line: &str, peer: &str) -> bool {
+    is_ratio_of(line, peer) && line.contains("(target >= ")
+}
+
+/// A number, then `x faster than` or `x the speed of`, then `peer`.
+fn is_ratio_of(line: &str, peer: &str) -> bool {
     let Some(at) = line
         .find("x faster than ")
         .or_else(|| line.find("x the speed of "))
@@ -80,5 +86,119 @@ fn is_ratio(line: &str, peer: &str) -> bool {
         return false;
     };
     let number = line[..at].rsplit(' ').next().unwrap_or("");
-    number.parse::<f64>().is_ok() && line[at..].contains(peer) && line.contains("(target >= ")
+    number.parse::<f64>().is_ok() && line[at..].contains(peer)
+}
+
+/// A stand-in for gen_extracts.py (which lives outside this repository), with its command
+/// line: `--rows N` rows of the repository's example extract of `--kind`, cycled, each with a
+/// key of its own.
+const STAND_IN_GENERATOR: &str = r#"
+import argparse, csv, os
+p = argparse.ArgumentParser()
+for a in ("--rows", "--seed", "--out", "--kind"):
+    p.add_argument(a, required=True)
+p.add_argument("--quiet", action="store_true")
+a = p.parse_args()
+with open(os.path.join(os.environ["EXAMPLES"], a.kind + ".csv"), newline="") as f:
+    header, *rows = list(csv.reader(f))
+os.makedirs(a.out, exist_ok=True)
+with open(os.path.join(a.out, a.kind + ".csv"), "w", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(header)
+    for i in range(int(a.rows)):
+        row = list(rows[i % len(rows)])
+        row[0] = "%s%07d" % (row[0][0], i + 1)
+        w.writerow(row)
+"#;
+
+#[test]
+fn bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let generator = dir.path().join("gen_extracts.py");
+    std::fs::write(&generator, STAND_IN_GENERATOR).expect("write the stand-in");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sendwatch"));
+    c.current_dir(dir.path()).env_clear();
+    for key in ["PATH", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(key) {
+            c.env(key, v);
+        }
+    }
+    c.env("EXAMPLES", repo("examples"))
+        .args([
+            "bench",
+            "kpi",
+            "--rows",
+            "2000",
+            "--runs",
+            "1",
+            "--generator",
+        ])
+        .arg(&generator);
+    let postgres = std::env::var("TEST_DATABASE_URL").ok();
+    if let Some(url) = &postgres {
+        c.arg("--postgres").arg(url);
+    }
+    let out = c.output().expect("run binary");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let printed = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    assert!(!printed.contains("MISMATCH"), "{printed}");
+    let row = |label: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {label} |")))
+            .unwrap_or_else(|| panic!("no `{label}` row in:\n{stdout}"))
+            .to_string()
+    };
+    assert!(
+        stdout.contains(
+            "| all computed KPIs on tracker (2,000 rows), provider (2,000 rows) | min | median | ratio |"
+        ),
+        "{stdout}"
+    );
+
+    let ours = row("sendwatch KPI step, 7 KPIs (SQLite)");
+    assert!(ours.contains("target < 500 ms: "), "{ours}");
+    if stdout.contains("SQLite peer skipped") {
+        assert!(ours.contains("no ratio"), "{ours}");
+    } else {
+        assert!(is_kpi_ratio(&ours, "sqlite3"), "{ours}\n{stdout}");
+        assert!(row("sqlite3: KPI 1/2a by month, one query").contains(" ms |"));
+        assert!(agree_line(&stdout, "SQLite", "sqlite3"), "{stdout}");
+    }
+
+    let pg = row("sendwatch KPI step, 7 KPIs (PostgreSQL)");
+    match &postgres {
+        None => {
+            assert!(pg.contains("skipped"), "{pg}");
+            assert!(
+                stdout.contains("PostgreSQL skipped: no --postgres URL"),
+                "{stdout}"
+            );
+        }
+        Some(_) if stdout.contains("PostgreSQL peer skipped") => {
+            assert!(pg.contains("no ratio"), "{pg}");
+        }
+        Some(_) => {
+            assert!(is_kpi_ratio(&pg, "psql"), "{pg}");
+            assert!(agree_line(&stdout, "PostgreSQL", "psql"), "{stdout}");
+        }
+    }
+}
+
+/// `1.23x faster than PEER counting 1/2a alone` or `0.45x the speed of PEER ...`.
+fn is_kpi_ratio(line: &str, peer: &str) -> bool {
+    is_ratio_of(line, peer) && line.contains(&format!("{peer} counting 1/2a alone"))
+}
+
+/// `KPI 1/2a counts agree (BACKEND): sendwatch and PEER, N months, M plans counted`, with at
+/// least one month.
+fn agree_line(stdout: &str, backend: &str, peer: &str) -> bool {
+    let head = format!("KPI 1/2a counts agree ({backend}): sendwatch and {peer}, ");
+    stdout.lines().any(|l| {
+        l.strip_prefix(&head)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|months| months > 0)
+    })
 }
