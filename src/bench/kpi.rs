@@ -17,7 +17,7 @@ use anyhow::{Context as _, bail};
 use chrono::Utc;
 use sqlx::Connection as _;
 
-use super::child::{locate, run_timed};
+use super::child::{Ran, locate, own_cpu, run_timed};
 use super::kpi_table::{BackendRun, Counted, KpiReport, compare, parse_counts};
 use super::pg::{admin_connection, create_database, drop_database, drop_stale_databases};
 use super::report::{Timings, fmt_duration};
@@ -294,22 +294,23 @@ async fn rounds(
         }
     }
     let peer = peer.map(|p| (p.command(&table, &plan.peer, &plan.scratch), p.label()));
-    let mut ours = vec![];
-    let mut theirs = vec![];
+    let (mut ours, mut ours_cpu, mut theirs, mut theirs_cpu) = (vec![], vec![], vec![], vec![]);
     let mut counted = None;
     for k in 1..=runs {
-        let wall = kpi_step(app, &plan.job, plan.kpis).await?;
+        let (wall, cpu) = kpi_step(app, &plan.job, plan.kpis).await?;
         let mut line = format!(
             "bench: run {k}/{runs}: {name} KPI step {}",
             fmt_duration(wall)
         );
         ours.push(wall);
+        ours_cpu.push(cpu);
         if let Ok((cmd, label)) = &peer {
-            let (wall, counts) = peer_round(cmd, &plan.scratch, &format!("peer-{name}-{k}"))
+            let (ran, counts) = peer_round(cmd, &plan.scratch, &format!("peer-{name}-{k}"))
                 .await
                 .with_context(|| label.clone())?;
-            line.push_str(&format!(", {label} {}", fmt_duration(wall)));
-            theirs.push(wall);
+            line.push_str(&format!(", {label} {}", fmt_duration(ran.wall)));
+            theirs.push(ran.wall);
+            theirs_cpu.push(ran.cpu);
             if counted.as_ref().is_some_and(|c| *c != counts) {
                 bail!("{label} counted differently from one run to the next");
             }
@@ -327,6 +328,8 @@ async fn rounds(
     Ok(BackendRun {
         skipped: None,
         ours,
+        ours_cpu,
+        theirs_cpu,
         theirs: match &peer {
             Ok(_) => Timings::Ran(theirs),
             Err(why) => Timings::Skipped(why.clone()),
@@ -368,8 +371,13 @@ async fn bench_app(plan: &Plan, url: &str, name: &str) -> anyhow::Result<App> {
         .with_context(|| format!("opening a fresh {name} database"))
 }
 
-/// One timed KPI step, in a run of its own (a run records each KPI once).
-async fn kpi_step(app: &App, job: &JobSettings, kpis: usize) -> anyhow::Result<Duration> {
+/// One timed KPI step, in a run of its own (a run records each KPI once): wall time, and this
+/// process's CPU time over it (all threads: the scans run on threads of their own).
+async fn kpi_step(
+    app: &App,
+    job: &JobSettings,
+    kpis: usize,
+) -> anyhow::Result<(Duration, Duration)> {
     let run_id = app
         .store
         .start_run(JOB, Trigger::Manual, None, Utc::now())
@@ -377,12 +385,14 @@ async fn kpi_step(app: &App, job: &JobSettings, kpis: usize) -> anyhow::Result<D
     let today = Utc::now()
         .with_timezone(&app.settings.time_zone())
         .date_naive();
+    let cpu = own_cpu();
     let started = Instant::now();
     let evaluations = app
         .evaluate(run_id, job, &BTreeMap::new(), None, today)
         .await
         .context("the KPI step")?;
     let wall = started.elapsed();
+    let cpu = own_cpu().saturating_sub(cpu);
     app.store
         .finish_run(run_id, RunStatus::Ok, "bench kpi", Utc::now())
         .await?;
@@ -392,7 +402,7 @@ async fn kpi_step(app: &App, job: &JobSettings, kpis: usize) -> anyhow::Result<D
             evaluations.len()
         );
     }
-    Ok(wall)
+    Ok((wall, cpu))
 }
 
 /// KPI 1/2a's monthly counts from the run's own fold (the code `App::evaluate` calls).
@@ -482,11 +492,7 @@ impl SqlPeer {
 }
 
 /// One timed run of the peer's query, start to exit, and the counts it printed.
-async fn peer_round(
-    cmd: &Command,
-    scratch: &Path,
-    tag: &str,
-) -> anyhow::Result<(Duration, Counted)> {
+async fn peer_round(cmd: &Command, scratch: &Path, tag: &str) -> anyhow::Result<(Ran, Counted)> {
     let mut again = Command::new(cmd.get_program());
     again.args(cmd.get_args());
     if let Some(dir) = cmd.get_current_dir() {
@@ -494,5 +500,6 @@ async fn peer_round(
     }
     let (scratch, tag) = (scratch.to_path_buf(), tag.to_string());
     let ran = tokio::task::spawn_blocking(move || run_timed(again, None, &scratch, &tag)).await??;
-    Ok((ran.wall, parse_counts(&ran.stdout)?))
+    let counts = parse_counts(&ran.stdout)?;
+    Ok((ran, counts))
 }

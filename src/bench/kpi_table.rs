@@ -1,12 +1,13 @@
-//! `bench kpi`'s table and verdicts: min and median of the KPI step and of the peer's query per
-//! backend, the ratio, the KPI step against its target, and whether the peer's KPI 1/2a counts
-//! agree with the fold's month by month.
+//! `bench kpi`'s table and verdicts: min and median wall time of the KPI step and of the peer's
+//! query per backend, their median CPU time (which other work on the machine does not inflate),
+//! the ratio, the KPI step against its target, and whether the peer's KPI 1/2a counts agree
+//! with the fold's month by month.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::report::{Timings, fmt_count, fmt_duration, median, ratio, time_row};
+use super::report::{Timings, fmt_count, fmt_duration, median, min, ratio};
 use crate::kpi::Month;
 use crate::notify::suppress;
 
@@ -30,8 +31,12 @@ pub struct Check {
 #[derive(Debug, Clone)]
 pub struct BackendRun {
     pub skipped: Option<String>,
+    /// Wall and CPU time of each KPI step.
     pub ours: Vec<Duration>,
+    pub ours_cpu: Vec<Duration>,
+    /// Wall and CPU time of each run of the peer's process.
     pub theirs: Timings,
+    pub theirs_cpu: Vec<Duration>,
     pub peer_name: String,
     pub check: Option<Check>,
 }
@@ -41,7 +46,9 @@ impl BackendRun {
         BackendRun {
             skipped: Some(why.to_string()),
             ours: vec![],
+            ours_cpu: vec![],
             theirs: Timings::Skipped(why.to_string()),
+            theirs_cpu: vec![],
             peer_name: String::new(),
             check: None,
         }
@@ -133,6 +140,27 @@ fn ratio_cell(run: &BackendRun, kpi: &str, target: bool) -> String {
     cell
 }
 
+/// One row: min and median wall time, median CPU time, and `ratio`; or why it was skipped.
+fn time_row(out: &mut String, label: &str, t: &Timings, cpu: &[Duration], ratio: &str) {
+    match t {
+        Timings::Ran(xs) => {
+            let (Some(lo), Some(mid)) = (min(xs), median(xs)) else {
+                return;
+            };
+            let cpu = median(cpu).map_or_else(String::new, fmt_duration);
+            let _ = writeln!(
+                out,
+                "| {label} | {} | {} | {cpu} | {ratio} |",
+                fmt_duration(lo),
+                fmt_duration(mid)
+            );
+        }
+        Timings::Skipped(why) => {
+            let _ = writeln!(out, "| {label} | skipped | skipped | | {why} |");
+        }
+    }
+}
+
 impl KpiReport {
     /// The Markdown table.
     pub fn table(&self) -> String {
@@ -144,10 +172,10 @@ impl KpiReport {
             .collect();
         let _ = writeln!(
             out,
-            "| all computed KPIs on {} | min | median | ratio |",
+            "| all computed KPIs on {} | min | median | CPU (median) | ratio |",
             sources.join(", ")
         );
-        out.push_str("|---|---|---|---|\n");
+        out.push_str("|---|---|---|---|---|\n");
         for (backend, peer, run, target) in [
             ("SQLite", "sqlite3", &self.sqlite, true),
             ("PostgreSQL", "psql", &self.postgres, false),
@@ -159,14 +187,14 @@ impl KpiReport {
             let peer_label = format!("{peer}: KPI {} by month, one query", self.peer_kpi);
             if let Some(why) = &run.skipped {
                 let skipped = Timings::Skipped(why.clone());
-                time_row(&mut out, &ours_label, &skipped, "");
-                time_row(&mut out, &peer_label, &skipped, "");
+                time_row(&mut out, &ours_label, &skipped, &[], "");
+                time_row(&mut out, &peer_label, &skipped, &[], "");
                 continue;
             }
             let ours = Timings::Ran(run.ours.clone());
             let cell = ratio_cell(run, self.peer_kpi, target);
-            time_row(&mut out, &ours_label, &ours, &cell);
-            time_row(&mut out, &peer_label, &run.theirs, "");
+            time_row(&mut out, &ours_label, &ours, &run.ours_cpu, &cell);
+            time_row(&mut out, &peer_label, &run.theirs, &run.theirs_cpu, "");
         }
         out
     }
@@ -274,7 +302,9 @@ mod tests {
             sqlite: Some(BackendRun {
                 skipped: None,
                 ours: ms(&[180, 200, 220]),
+                ours_cpu: ms(&[300, 310, 320]),
                 theirs: Timings::Ran(ms(&[390, 400, 410])),
+                theirs_cpu: ms(&[380, 390, 400]),
                 peer_name: "sqlite3".into(),
                 check: Some(check.clone()),
             }),
@@ -283,20 +313,20 @@ mod tests {
         let t = r.table();
         assert!(
             t.starts_with(
-                "| all computed KPIs on tracker (1,000,000 rows), provider (2,000 rows) | min |"
+                "| all computed KPIs on tracker (1,000,000 rows), provider (2,000 rows) | min | median | CPU (median) | ratio |"
             ),
             "{t}"
         );
         assert!(
-            t.contains("| sendwatch KPI step, 7 KPIs (SQLite) | 180 ms | 200 ms | 2.00x faster than sqlite3 counting 1/2a alone; target < 500 ms: met |"),
+            t.contains("| sendwatch KPI step, 7 KPIs (SQLite) | 180 ms | 200 ms | 310 ms | 2.00x faster than sqlite3 counting 1/2a alone; target < 500 ms: met |"),
             "{t}"
         );
         assert!(
-            t.contains("| sqlite3: KPI 1/2a by month, one query | 390 ms | 400 ms |"),
+            t.contains("| sqlite3: KPI 1/2a by month, one query | 390 ms | 400 ms | 390 ms |  |"),
             "{t}"
         );
         assert!(
-            t.contains("| sendwatch KPI step, 7 KPIs (PostgreSQL) | skipped | skipped | no --postgres URL |"),
+            t.contains("| sendwatch KPI step, 7 KPIs (PostgreSQL) | skipped | skipped | | no --postgres URL |"),
             "{t}"
         );
         let (lines, agree) = r.verdicts();

@@ -122,7 +122,7 @@ pub fn ratio(peer: Duration, ours: Duration) -> f64 {
     peer.as_secs_f64() / ours.as_secs_f64().max(f64::MIN_POSITIVE)
 }
 
-pub fn time_row(out: &mut String, label: &str, t: &Timings, ratio: &str) {
+fn time_row(out: &mut String, label: &str, t: &Timings, ratio: &str) {
     match t {
         Timings::Ran(xs) => {
             let (Some(lo), Some(mid)) = (min(xs), median(xs)) else {

@@ -152,7 +152,7 @@ fn bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree() {
     };
     assert!(
         stdout.contains(
-            "| all computed KPIs on tracker (2,000 rows), provider (2,000 rows) | min | median | ratio |"
+            "| all computed KPIs on tracker (2,000 rows), provider (2,000 rows) | min | median | CPU (median) | ratio |"
         ),
         "{stdout}"
     );
