@@ -211,6 +211,13 @@ impl KpiReport {
                 lines.push(format!("{backend} skipped: {why}"));
                 continue;
             }
+            if backend == "PostgreSQL" {
+                lines.push(
+                    "PostgreSQL CPU times are the clients' own (sendwatch reading the rows, psql \
+                     printing the result); the server's work is counted in neither"
+                        .into(),
+                );
+            }
             if let Timings::Skipped(why) = &run.theirs {
                 lines.push(format!("{backend} peer skipped: {why}"));
             }
