@@ -6,6 +6,7 @@
 //! no I/O, reads no clock, so every figure can be recomputed by hand from the extract.
 
 pub mod catalogue;
+mod disclose;
 mod evaluate;
 mod measure;
 mod month;
@@ -17,6 +18,7 @@ mod target;
 mod wait;
 
 pub use catalogue::{Catalogue, Computed};
+pub use disclose::{SMALL_COUNT, suppress};
 pub use evaluate::{Evaluation, evaluate, report_period};
 pub use measure::{
     Count, Counter, Fold, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS, TrackerCase,

@@ -1,7 +1,7 @@
 //! sendwatch: watches a local area's SEND improvement plan.
 //!
 //! The pipeline: [`source`] (fetch) → [`load`] (parse, validate) → [`store`] (swap in) →
-//! [`kpi`] (compute, rate) → [`notify`] (group, render, deliver). [`job`] runs it once;
+//! [`kpi`] (compute, rate) → [`risk`] (triggers) → [`notify`] (group, render, deliver). [`job`] runs it once;
 //! [`schedule`] and [`daemon`] run it on cron; [`cli`] is the command line; [`config`] says
 //! what to do; [`bench`] times `load` against the databases' own bulk loaders.
 
@@ -13,6 +13,7 @@ pub mod job;
 pub mod kpi;
 pub mod load;
 pub mod notify;
+pub mod risk;
 pub mod schedule;
 pub mod secret;
 pub mod source;

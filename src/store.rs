@@ -3,7 +3,8 @@
 //! One enum, two pools, the same SQL text on both (`$1` placeholders, `RETURNING` and
 //! `ON CONFLICT` work on each driver). Migrations live in `migrations/{sqlite,postgres}` and are
 //! embedded at build time. Each table family has its own file: runs, loads (every fetch and
-//! the rows of current loads), the bulk load and swap, kpi results, and the outbox.
+//! the rows of current loads), the bulk load and swap, kpi results, the risk log's history,
+//! and the outbox.
 
 use std::str::FromStr;
 
@@ -37,6 +38,7 @@ mod feed;
 mod kpis;
 mod loads;
 mod outbox;
+mod risks;
 mod runs;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};

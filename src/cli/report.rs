@@ -1,5 +1,5 @@
-//! What `run-now` prints of a run: each source's outcome, each KPI's value and rating, and
-//! the delivery.
+//! What `run-now` prints of a run: each source's outcome, each KPI's value and rating, each
+//! change of a risk's score, and the delivery.
 
 use super::load::aside;
 use crate::job::{RunReport, SourceOutcome};
@@ -64,6 +64,16 @@ pub(super) fn print_report(r: &RunReport) {
             value,
             target,
             e.rag
+        );
+    }
+    for c in &r.risks {
+        println!(
+            "  risk {:<4} {} {} -> {}: {}",
+            c.risk_id,
+            c.kind.as_str().to_uppercase(),
+            c.from.text(),
+            c.to.text(),
+            c.triggers.join("; ")
         );
     }
     println!(

@@ -1,9 +1,11 @@
-//! Grouping: one digest per sub-group, holding only the KPIs that slipped (Red or no data).
+//! Grouping: one digest per sub-group, holding the KPIs that slipped (Red or no data) and the
+//! risk changes it hears of: those of the risks it owns, and as the log's holder all of them.
 
 use std::collections::BTreeMap;
 
 use super::SubGroup;
 use crate::kpi::Evaluation;
+use crate::risk::RiskChange;
 use crate::store::LoadRecord;
 
 /// Where a source's figures came from, and whether this run's fetch of it failed.
@@ -16,33 +18,46 @@ pub struct SourceNote {
     pub latest_error: Option<String>,
 }
 
-/// One email's worth: a sub-group, its owners, and its slipped KPIs.
+/// One email's worth: a sub-group, its owners, its slipped KPIs and its risk changes (either
+/// may be empty, not both).
 #[derive(Debug, Clone)]
 pub struct Digest<'a> {
     pub sub_group: String,
     pub sub_group_name: String,
     pub recipients: Vec<String>,
     pub items: Vec<&'a Evaluation>,
+    pub risks: Vec<&'a RiskChange>,
 }
 
-/// Group the exceptions among `evaluations` by owning sub-group, in sub-group key order.
+/// Group the exceptions among `evaluations` by owning sub-group, and each risk change to its
+/// owner and to `holder` (the log's holder), in sub-group key order.
 pub fn group_exceptions<'a>(
     sub_groups: &BTreeMap<String, SubGroup>,
     evaluations: &'a [Evaluation],
+    risks: &'a [RiskChange],
+    holder: &str,
 ) -> Vec<Digest<'a>> {
-    let mut by_owner: BTreeMap<&str, Vec<&Evaluation>> = BTreeMap::new();
+    type Items<'a> = (Vec<&'a Evaluation>, Vec<&'a RiskChange>);
+    let mut by_group: BTreeMap<&str, Items<'a>> = BTreeMap::new();
     for e in evaluations.iter().filter(|e| e.rag.is_exception()) {
-        by_owner.entry(e.owner.as_str()).or_default().push(e);
+        by_group.entry(e.owner.as_str()).or_default().0.push(e);
     }
-    by_owner
+    for c in risks {
+        by_group.entry(c.owner.as_str()).or_default().1.push(c);
+        if c.owner != holder {
+            by_group.entry(holder).or_default().1.push(c);
+        }
+    }
+    by_group
         .into_iter()
-        .filter_map(|(key, items)| {
+        .filter_map(|(key, (items, risks))| {
             let group = sub_groups.get(key)?;
             Some(Digest {
                 sub_group: key.to_string(),
                 sub_group_name: group.name.clone(),
                 recipients: group.owners.clone(),
                 items,
+                risks,
             })
         })
         .collect()

@@ -1,7 +1,8 @@
 //! Render: a digest becomes a subject and a plain-text body. Pure.
 //!
 //! What goes in (DOMAIN 7): per KPI the period, value, target in force, previous value, RAG,
-//! direction of travel, baseline, and the extract the figures came from. What stays out
+//! direction of travel, baseline, and the extract the figures came from; then each change of
+//! a risk's score ([`super::risk`]). What stays out
 //! (DOMAIN 8): case ids, dates about a child, free text; every count under 5 shows as "<5",
 //! and an average wait over fewer than 5 referrals is not shown at all (over one referral it
 //! would be that child's wait).
@@ -11,21 +12,12 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::{Digest, SourceNote};
+use super::{Digest, SourceNote, SubGroup};
 use crate::kpi::{Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Measure, direction_of_travel};
 use crate::kpi::{Evaluation, Rag};
 
-/// Counts below this are shown as "<5" (small-cell suppression).
-pub const SMALL_COUNT: u64 = 5;
-
-/// A count as it may appear in an email.
-pub fn suppress(n: u64) -> String {
-    if n < SMALL_COUNT {
-        "<5".to_string()
-    } else {
-        n.to_string()
-    }
-}
+/// Small-cell suppression (counts under 5 shown as "<5"), shared with the stages before.
+pub use crate::kpi::{SMALL_COUNT, suppress};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -40,6 +32,9 @@ pub struct Context<'a> {
     pub job: &'a str,
     pub run_id: i64,
     pub kpis: &'a Catalogue,
+    pub risks: &'a crate::risk::Register,
+    /// For the names of the sub-groups that own the risks.
+    pub sub_groups: &'a BTreeMap<String, SubGroup>,
     pub sources: &'a BTreeMap<String, SourceNote>,
 }
 
@@ -50,14 +45,25 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
         p.dedup();
         p.into_iter().map(|m| m.label()).collect()
     };
-    let n = digest.items.len();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let (n, r) = (digest.items.len(), digest.risks.len());
+    let mut what = Vec::new();
+    if n > 0 {
+        what.push(format!("{n} KPI{} slipped", plural(n)));
+    }
+    if r > 0 {
+        what.push(format!("{r} risk{} changed", plural(r)));
+    }
+    let when = if periods.is_empty() {
+        "risk log".to_string()
+    } else {
+        periods.join(", ")
+    };
     let subject = format!(
-        "{} {} SEND exception report, {}: {} KPI{} slipped ({})",
+        "{} {} SEND exception report, {when}: {} ({})",
         ctx.subject_prefix,
         ctx.area,
-        periods.join(", "),
-        n,
-        if n == 1 { "" } else { "s" },
+        what.join(", "),
         digest.sub_group_name
     )
     .trim()
@@ -65,22 +71,32 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
 
     let mut b = String::new();
     let _ = writeln!(b, "Exception report for the {}", digest.sub_group_name);
-    let _ = writeln!(
-        b,
-        "{} SEND improvement plan, period {}",
-        ctx.area,
-        periods.join(", ")
-    );
-    let _ = writeln!(b);
-    let _ = writeln!(
-        b,
-        "{} KPI{} owned by this sub-group missed the milestone target in force or could not be reported:",
-        n,
-        if n == 1 { "" } else { "s" }
-    );
+    if periods.is_empty() {
+        let _ = writeln!(b, "{} SEND improvement plan, risk log", ctx.area);
+    } else {
+        let _ = writeln!(
+            b,
+            "{} SEND improvement plan, period {}",
+            ctx.area,
+            periods.join(", ")
+        );
+    }
+    if n > 0 {
+        let _ = writeln!(b);
+        let _ = writeln!(
+            b,
+            "{} KPI{} owned by this sub-group missed the milestone target in force or could not be reported:",
+            n,
+            plural(n)
+        );
+    }
     for e in &digest.items {
         let _ = writeln!(b);
         item(&mut b, e, ctx);
+    }
+    if r > 0 {
+        let holder = digest.risks.iter().any(|c| c.owner != digest.sub_group);
+        super::risk::section(&mut b, &digest.risks, holder, ctx);
     }
     let _ = writeln!(b);
     let _ = writeln!(b, "--");
@@ -100,9 +116,16 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
              describe individual children."
         );
     }
+    let why = match (n > 0, r > 0) {
+        (true, false) => "these KPIs are RED or have no data for the period",
+        (false, _) => "the score of a risk it hears of changed",
+        (true, true) => {
+            "these KPIs are RED or have no data for the period, and the score of a risk it hears of changed"
+        }
+    };
     let _ = writeln!(
         b,
-        "Sent by sendwatch (job {}, run {}) because these KPIs are RED or have no data for the period.",
+        "Sent by sendwatch (job {}, run {}) because {why}.",
         ctx.job, ctx.run_id
     );
     Rendered { subject, body: b }

@@ -14,8 +14,9 @@ impl Store {
         load_id: Option<i64>,
     ) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO kpi_results \
-            (run_id, kpi_id, period, numerator, denominator, value, previous_value, target, rag, load_id) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+            (run_id, kpi_id, period, numerator, denominator, value, previous_value, target, rag, load_id, \
+             overdue_open) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
         let num = eval.current.map(|c| c.numerator as i64);
         let den = eval.current.map(|c| c.denominator as i64);
         on_pool!(self, p => sqlx::query(SQL)
@@ -29,6 +30,7 @@ impl Store {
             .bind(eval.milestone.as_ref().map(|m| m.target))
             .bind(eval.rag.as_str())
             .bind(load_id)
+            .bind(eval.overdue_open as i64)
             .execute(p).await?.rows_affected());
         Ok(())
     }

@@ -19,4 +19,5 @@ mod hand_checked_waits;
 mod ingest;
 mod kpi_show;
 mod pipeline;
+mod risks;
 mod store;
