@@ -115,6 +115,15 @@ fn check_config_names_the_key_at_fault() {
                 "kpis.\"3/3\".source",
             ],
         ),
+        (
+            "bad_risks.toml",
+            vec![
+                "risks.R2.owner: no sub-group named `nobody`",
+                "risks.R2.likelihood: must be 1 to 5",
+                "risks.R2.triggers[0].kpi: no KPI named `9/9`",
+                "risk_log.bands[2].from: bands must be in score order",
+            ],
+        ),
     ];
     let dir = tempfile::tempdir().expect("tempdir");
     for (file, keys) in cases {
