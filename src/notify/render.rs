@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 
 use super::{Digest, SourceNote};
 use crate::kpi::{Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Measure, direction_of_travel};
-use crate::kpi::{Evaluation, Rag};
+use crate::kpi::{Evaluation, Period, PeriodKind, Rag};
 
 /// Counts below this are shown as "<5" (small-cell suppression).
 pub const SMALL_COUNT: u64 = 5;
@@ -114,30 +114,86 @@ fn words(measure: Measure) -> (&'static str, &'static str) {
         Measure::EhcpWithin20Weeks => ("new EHC plans", "within 20 weeks"),
         Measure::HealthAdviceWithin6Weeks => ("health advice requests", "within 6 weeks"),
         Measure::AverageWaitWeeks => ("referrals", "seen"),
+        Measure::TransitionReviewsByDeadline => (
+            "transition reviews due in the academic year",
+            "completed by their cohort's deadline",
+        ),
+        Measure::OtherReviewsCompleted => ("other reviews due in the academic year", "completed"),
     }
 }
 
-fn basis_phrase(measure: Measure, basis: Basis) -> &'static str {
-    match (measure, basis) {
+fn basis_phrase(e: &Evaluation) -> String {
+    let year = || Period::containing(PeriodKind::AcademicYear, e.period).label();
+    match (e.measure, e.basis) {
         (Measure::EhcpWithin20Weeks, Basis::Completed) => {
-            "plans counted in the month the final plan was issued"
+            "plans counted in the month the final plan was issued".into()
         }
         (Measure::EhcpWithin20Weeks, Basis::Started) => {
-            "requests counted in the month they were received"
+            "requests counted in the month they were received".into()
         }
         (Measure::HealthAdviceWithin6Weeks, Basis::Completed) => {
-            "advice counted in the month it was returned"
+            "advice counted in the month it was returned".into()
         }
         (Measure::HealthAdviceWithin6Weeks, Basis::Started) => {
-            "advice counted in the month it was requested"
+            "advice counted in the month it was requested".into()
         }
         (Measure::AverageWaitWeeks, Basis::Completed) => {
-            "referrals counted in the month of their first appointment"
+            "referrals counted in the month of their first appointment".into()
         }
         (Measure::AverageWaitWeeks, Basis::Started) => {
             "referrals counted in the month they were made; recent months read short, as their \
              long waits are not over yet"
+                .into()
         }
+        (Measure::TransitionReviewsByDeadline, _) => format!(
+            "cumulative over {}: the cohorts' reviews due in it, completed by the month's end and \
+             by the cohort's deadline",
+            year()
+        ),
+        (Measure::OtherReviewsCompleted, _) => format!(
+            "cumulative over {}: reviews due in it, completed by the month's end",
+            year()
+        ),
+    }
+}
+
+/// The same in a few words for a one-line summary (`run-now`): "backlog 12", "advice
+/// outstanding <5", "reviews overdue 30"; waits say nothing there.
+pub fn beside(e: &Evaluation) -> Option<String> {
+    let what = match e.measure {
+        Measure::EhcpWithin20Weeks => "backlog",
+        Measure::HealthAdviceWithin6Weeks => "advice outstanding",
+        Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => "reviews overdue",
+        Measure::AverageWaitWeeks => return None,
+    };
+    Some(format!("{what} {}", suppress(e.overdue_open)))
+}
+
+/// What stays open beside the KPI at the data's as-of date: the assessment backlog, advice
+/// outstanding, reviews overdue (waits say theirs apart).
+fn still_open(e: &Evaluation) -> String {
+    let n = suppress(e.overdue_open);
+    match e.measure {
+        Measure::EhcpWithin20Weeks => {
+            format!("Backlog on {}: {n} open requests past 20 weeks", e.as_of)
+        }
+        Measure::HealthAdviceWithin6Weeks => format!(
+            "Advice outstanding on {}: {n} requests past 6 weeks",
+            e.as_of
+        ),
+        Measure::TransitionReviewsByDeadline => format!(
+            "Reviews overdue on {}: {n} not completed, past their due date or cohort deadline",
+            e.as_of
+        ),
+        Measure::OtherReviewsCompleted => format!(
+            "Reviews overdue on {}: {n} not completed, past their due date",
+            e.as_of
+        ),
+        Measure::AverageWaitWeeks => format!(
+            "Still waiting on {}: {}, of whom past 18 weeks: {n}",
+            e.as_of,
+            suppress(e.waiting)
+        ),
     }
 }
 
@@ -183,7 +239,7 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
         b,
         "  Period:           {} ({})",
         e.period.label(),
-        basis_phrase(e.measure, e.basis)
+        basis_phrase(e)
     );
     match e.current {
         Some(c)
@@ -267,22 +323,7 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
     let _ = writeln!(b, "  RAG:              {}", e.rag);
     let _ = writeln!(b, "  Baseline:         {}", e.baseline);
     let _ = writeln!(b, "  Direction:        {}", direction(e));
-    if e.measure == Measure::AverageWaitWeeks {
-        let _ = writeln!(
-            b,
-            "  Still waiting on {}: {}, of whom past 18 weeks: {}",
-            e.as_of,
-            suppress(e.waiting),
-            suppress(e.overdue_open)
-        );
-    } else {
-        let _ = writeln!(
-            b,
-            "  Still open and past the limit on {}: {}",
-            e.as_of,
-            suppress(e.overdue_open)
-        );
-    }
+    let _ = writeln!(b, "  {}", still_open(e));
     let source = ctx
         .kpis
         .get(&e.kpi_id)
