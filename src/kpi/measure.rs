@@ -103,7 +103,7 @@ impl Count {
 ///
 /// For a flow (tracker measures, waits) a month holds what happened in it, and a longer
 /// period's figure is the sum of its months. For a cumulative measure (the reviews,
-/// [`Measure::is_cumulative`]) a month holds the figure at its end, cumulated over the
+/// [`Measure::aggregation`] is `Last`) a month holds the figure at its end, cumulated over the
 /// academic year, and a period's figure is its last month's.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MonthlyCounts {

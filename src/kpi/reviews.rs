@@ -17,7 +17,7 @@
 //!   its first month; one done after the deadline never counts.
 //!
 //! So each month holds the figure at its end, and a period's figure is its last month's, not a
-//! sum of months ([`super::Measure::is_cumulative`]). A new academic year starts again from its
+//! sum of months ([`super::Aggregation::Last`]). A new academic year starts again from its
 //! own cohort (the "reset"). Months after the data's as-of month are not given.
 //!
 //! 1/3a (`other_reviews_completed`) counts the reviews with no `transition_cohort`: children
@@ -112,7 +112,11 @@ pub fn check(key: &str, k: &KpiSettings, bad: &mut dyn FnMut(String, String)) {
             );
         }
     }
-    if k.measure.is_some_and(Measure::is_cumulative) && k.started_from.is_some() {
+    let reviews = matches!(
+        k.measure,
+        Some(Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted)
+    );
+    if reviews && k.started_from.is_some() {
         bad(
             format!("{key}.started_from"),
             "a reviews measure counts the academic year its reviews fall due in; \

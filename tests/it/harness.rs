@@ -284,14 +284,14 @@ pub fn evaluation(r: &RunReport, id: &str) -> Evaluation {
         .clone()
 }
 
-/// What a run stored for one KPI: (period, rag, value).
-pub async fn stored(app: &App, run_id: i64, id: &str) -> (String, String, Option<f64>) {
+/// What a run stored for one KPI and period (`2021-07`): (rag, value).
+pub async fn stored(app: &App, run_id: i64, id: &str, period: &str) -> (String, Option<f64>) {
     let rows = app.store.run_results(run_id).await.expect("results");
     let row = rows
         .into_iter()
-        .find(|r| r.0 == id)
-        .unwrap_or_else(|| panic!("KPI {id} not stored"));
-    (row.1, row.2, row.3)
+        .find(|r| r.0 == id && r.1 == period)
+        .unwrap_or_else(|| panic!("KPI {id} not stored for {period}"));
+    (row.2, row.3)
 }
 
 /// Every line of `want` is in `body`.
