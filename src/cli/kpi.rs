@@ -16,6 +16,11 @@ pub enum KpiCommand {
     Show {
         /// One KPI id (e.g. 1/2a); all of them if not given.
         kpi: Option<String>,
+        /// Show each KPI's value for this period (YYYY-MM, YYYY-Qn, AYyyyy/yy, FYyyyy/yy,
+        /// YYYY; a KPI reported over longer periods shows the one holding its last month)
+        /// instead of the latest.
+        #[arg(long)]
+        period: Option<crate::kpi::Period>,
         /// table, csv (one row per milestone) or json.
         #[arg(long, default_value = "table")]
         format: crate::kpi::show::Format,
@@ -24,7 +29,11 @@ pub enum KpiCommand {
 
 pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<ExitCode, Failure> {
     match command {
-        KpiCommand::Show { kpi, format } => {
+        KpiCommand::Show {
+            kpi,
+            period,
+            format,
+        } => {
             let store = Store::connect(&settings.store)
                 .await
                 .context("connecting to the database")?;
@@ -37,9 +46,15 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
                 .iter()
                 .map(|(key, g)| (key.clone(), g.name.clone()))
                 .collect();
-            let text =
-                crate::kpi::show::show(&settings.kpis, &owners, &results, kpi.as_deref(), format)
-                    .map_err(anyhow::Error::from)?;
+            let text = crate::kpi::show::show(
+                &settings.kpis,
+                &owners,
+                &results,
+                kpi.as_deref(),
+                period,
+                format,
+            )
+            .map_err(anyhow::Error::from)?;
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         }

@@ -13,8 +13,11 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 
 use super::{Digest, SourceNote, SubGroup};
-use crate::kpi::{Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Measure, direction_of_travel};
-use crate::kpi::{Evaluation, Rag};
+use crate::kpi::{Aggregation, Evaluation, Period, PeriodKind, Rag};
+use crate::kpi::{
+    Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Figure, Measure, Target, Travel,
+    direction_of_travel, period_noun,
+};
 
 /// Small-cell suppression (counts under 5 shown as "<5"), shared with the stages before.
 pub use crate::kpi::{SMALL_COUNT, suppress};
@@ -105,11 +108,7 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
         "Counts under {SMALL_COUNT} are shown as \"<5\". This report carries aggregate figures only: \
          no case ids, names or dates about a child."
     );
-    if digest
-        .items
-        .iter()
-        .any(|e| e.measure == Measure::AverageWaitWeeks)
-    {
+    if digest.items.iter().any(|e| is_wait(e)) {
         let _ = writeln!(
             b,
             "An average wait over fewer than {FEWEST_FOR_AN_AVERAGE} referrals is not shown: it would \
@@ -131,72 +130,159 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
     Rendered { subject, body: b }
 }
 
+fn is_wait(e: &Evaluation) -> bool {
+    e.measure == Some(Measure::AverageWaitWeeks)
+}
+
 /// Nouns for what a measure counts.
-fn words(measure: Measure) -> (&'static str, &'static str) {
+fn words(measure: Option<Measure>) -> (&'static str, &'static str) {
     match measure {
-        Measure::EhcpWithin20Weeks => ("new EHC plans", "within 20 weeks"),
-        Measure::HealthAdviceWithin6Weeks => ("health advice requests", "within 6 weeks"),
-        Measure::AverageWaitWeeks => ("referrals", "seen"),
+        Some(Measure::EhcpWithin20Weeks) => ("new EHC plans", "within 20 weeks"),
+        Some(Measure::HealthAdviceWithin6Weeks) => ("health advice requests", "within 6 weeks"),
+        Some(Measure::AverageWaitWeeks) => ("referrals", "seen"),
+        Some(Measure::TransitionReviewsByDeadline) => (
+            "transition reviews due in the academic year",
+            "completed by their cohort's deadline",
+        ),
+        Some(Measure::OtherReviewsCompleted) => {
+            ("other reviews due in the academic year", "completed")
+        }
+        None => ("", "as entered"),
     }
 }
 
-fn basis_phrase(measure: Measure, basis: Basis) -> &'static str {
-    match (measure, basis) {
+fn basis_phrase(e: &Evaluation) -> String {
+    let Some(measure) = e.measure else {
+        return "a value entered by hand".into();
+    };
+    // The reviews KPIs' academic year: the one holding the period's last month, whose figure
+    // the period's is.
+    let year = || Period::containing(PeriodKind::AcademicYear, e.period.last_month()).label();
+    match (measure, e.basis) {
         (Measure::EhcpWithin20Weeks, Basis::Completed) => {
-            "plans counted in the month the final plan was issued"
+            "plans counted in the month the final plan was issued".into()
         }
         (Measure::EhcpWithin20Weeks, Basis::Started) => {
-            "requests counted in the month they were received"
+            "requests counted in the month they were received".into()
         }
         (Measure::HealthAdviceWithin6Weeks, Basis::Completed) => {
-            "advice counted in the month it was returned"
+            "advice counted in the month it was returned".into()
         }
         (Measure::HealthAdviceWithin6Weeks, Basis::Started) => {
-            "advice counted in the month it was requested"
+            "advice counted in the month it was requested".into()
         }
         (Measure::AverageWaitWeeks, Basis::Completed) => {
-            "referrals counted in the month of their first appointment"
+            "referrals counted in the month of their first appointment".into()
         }
         (Measure::AverageWaitWeeks, Basis::Started) => {
             "referrals counted in the month they were made; recent months read short, as their \
              long waits are not over yet"
+                .into()
         }
+        (Measure::TransitionReviewsByDeadline, _) => format!(
+            "cumulative over {}: the cohorts' reviews due in it, completed by the period's end \
+             and by the cohort's deadline",
+            year()
+        ),
+        (Measure::OtherReviewsCompleted, _) => format!(
+            "cumulative over {}: reviews due in it, completed by the period's end",
+            year()
+        ),
     }
 }
 
-fn pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "no data".to_string(), crate::kpi::fmt_pct)
+/// The same in a few words for a one-line summary (`run-now`): "backlog 12", "advice
+/// outstanding <5", "reviews overdue 30"; waits and values entered by hand say nothing there.
+pub fn beside(e: &Evaluation) -> Option<String> {
+    let what = match e.measure? {
+        Measure::EhcpWithin20Weeks => "backlog",
+        Measure::HealthAdviceWithin6Weeks => "advice outstanding",
+        Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => "reviews overdue",
+        Measure::AverageWaitWeeks => return None,
+    };
+    Some(format!("{what} {}", suppress(e.overdue_open)))
 }
 
-/// A value as the mail may show it: "no data", the figure, or for an average over fewer than
-/// [`SMALL_COUNT`] referrals nothing (it would be a child's own wait, or close to it).
-fn shown(measure: Measure, c: Option<Count>) -> String {
-    match c {
-        Some(c)
-            if measure == Measure::AverageWaitWeeks && c.denominator < FEWEST_FOR_AN_AVERAGE =>
-        {
-            "not shown: <5 referrals".to_string()
+/// What stays open beside the KPI at the data's as-of date: the assessment backlog, advice
+/// outstanding, reviews overdue, referrals still waiting; nothing for a value entered by hand.
+fn still_open(e: &Evaluation) -> Option<String> {
+    let n = suppress(e.overdue_open);
+    Some(match e.measure? {
+        Measure::EhcpWithin20Weeks => {
+            format!("Backlog on {}: {n} open requests past 20 weeks", e.as_of)
         }
-        Some(c) => measure
-            .value(c.numerator, c.denominator)
-            .map_or_else(|| "no data".to_string(), |v| measure.format(v)),
+        Measure::HealthAdviceWithin6Weeks => {
+            format!(
+                "Advice outstanding on {}: {n} requests past 6 weeks",
+                e.as_of
+            )
+        }
+        Measure::TransitionReviewsByDeadline => format!(
+            "Reviews overdue on {}: {n} not completed, past their due date or cohort deadline",
+            e.as_of
+        ),
+        Measure::OtherReviewsCompleted => format!(
+            "Reviews overdue on {}: {n} not completed, past their due date",
+            e.as_of
+        ),
+        Measure::AverageWaitWeeks => format!(
+            "Still waiting on {}: {}, of whom past 18 weeks: {n}",
+            e.as_of,
+            suppress(e.waiting)
+        ),
+    })
+}
+
+/// A figure as the mail may show it: "no data", the value, or for an average over fewer than
+/// [`SMALL_COUNT`] referrals nothing (it would be a child's own wait, or close to it).
+fn shown(e: &Evaluation, f: Option<Figure>) -> String {
+    match f {
+        Some(f) if is_wait(e) && f.count.is_some_and(few) => "not shown: <5 referrals".to_string(),
+        Some(f) => e.format(f.value),
         None => "no data".to_string(),
     }
 }
 
+fn few(c: Count) -> bool {
+    c.denominator < FEWEST_FOR_AN_AVERAGE
+}
+
 /// The direction of travel, with the previous value written as [`shown`] writes it.
 fn direction(e: &Evaluation) -> String {
-    if e.measure != Measure::AverageWaitWeeks {
+    if !is_wait(e) || !e.previous_count().is_some_and(few) {
         return e.direction.clone();
     }
-    let previous = shown(e.measure, e.previous);
-    direction_of_travel(
-        e.value(),
-        e.previous_value(),
-        e.milestone.as_ref().map(|m| m.target),
-        e.better,
-        &|_| previous.clone(),
-    )
+    let previous = shown(e, e.previous);
+    direction_of_travel(&Travel {
+        value: e.value(),
+        previous: e.previous_value(),
+        previous_text: &previous,
+        target: e.milestone.as_ref().map(|m| (m.target, m.from)),
+        baseline: None,
+        baseline_pending: false,
+        better: e.better,
+        period_noun: period_noun(e.period.kind()),
+    })
+}
+
+/// "Value: 53.1% (26 of 49 new EHC plans within 20 weeks)", or the figure alone when it was
+/// entered without its counts.
+fn value_with_counts(e: &Evaluation, f: Figure, noun: &str, within: &str) -> String {
+    match f.count {
+        Some(c) if is_wait(e) => format!(
+            "{} (average over {} {noun} {within} in {})",
+            shown(e, Some(f)),
+            suppress(c.denominator),
+            e.period.label()
+        ),
+        Some(c) => format!(
+            "{} ({} of {} {noun} {within})",
+            e.format(f.value),
+            suppress(c.numerator),
+            suppress(c.denominator)
+        ),
+        None => e.format(f.value),
+    }
 }
 
 fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
@@ -206,40 +292,34 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
         b,
         "  Period:           {} ({})",
         e.period.label(),
-        basis_phrase(e.measure, e.basis)
+        basis_phrase(e)
     );
     match e.current {
-        Some(c)
-            if e.measure == Measure::AverageWaitWeeks && c.denominator < FEWEST_FOR_AN_AVERAGE =>
-        {
+        Some(f) if is_wait(e) && f.count.is_some_and(few) => {
             let _ = writeln!(
                 b,
                 "  Value:            not shown: an average over <5 {noun} {within} in {}",
                 e.period.label()
             );
         }
-        Some(c) if e.measure == Measure::AverageWaitWeeks => {
+        Some(f) => {
             let _ = writeln!(
                 b,
-                "  Value:            {} (average over {} {noun} {within} in {})",
-                shown(e.measure, e.current),
-                suppress(c.denominator),
-                e.period.label()
+                "  Value:            {}",
+                value_with_counts(e, f, noun, within)
             );
         }
-        Some(c) => {
-            let _ = writeln!(
-                b,
-                "  Value:            {} ({} of {} {noun} {within})",
-                pct(e.value()),
-                suppress(c.numerator),
-                suppress(c.denominator)
-            );
-        }
-        None if e.measure == Measure::AverageWaitWeeks => {
+        None if is_wait(e) => {
             let _ = writeln!(
                 b,
                 "  Value:            NO DATA: no {noun} {within} in {}",
+                e.period.label()
+            );
+        }
+        None if e.measure.is_none() => {
+            let _ = writeln!(
+                b,
+                "  Value:            NO DATA: no value has been entered for {}",
                 e.period.label()
             );
         }
@@ -251,6 +331,16 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
             );
         }
     }
+    // The value only: its counts less the period's would give the earlier months' counts,
+    // small ones among them.
+    // Not for a cumulative KPI (the reviews): its period's figure is already the year's to date.
+    if let Some(f) = e.year_to_date
+        && !e.period.kind().is_year()
+        && e.measure
+            .is_none_or(|m| m.aggregation() == Aggregation::Sum)
+    {
+        let _ = writeln!(b, "  Year to date:     {}", shown(e, Some(f)));
+    }
     match &e.milestone {
         Some(m) => {
             let label = m
@@ -261,7 +351,7 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
             let _ = writeln!(
                 b,
                 "  Target in force:  {} (milestone from {}{label})",
-                e.measure.format(m.target),
+                e.format(m.target),
                 m.from.label()
             );
             if let Some(t) = &e.in_force {
@@ -277,34 +367,35 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
                 }
             }
         }
-        None => {
-            let _ = writeln!(b, "  Target in force:  none yet");
-        }
+        None => match e.in_force.as_ref().map(|t| &t.target) {
+            Some(Target::EstablishBaseline { by }) => {
+                let by = by.map(|d| format!(" by {d}")).unwrap_or_default();
+                let late = if e.rag == Rag::BaselineOverdue {
+                    ", and that date has passed"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    b,
+                    "  Target in force:  none: the baseline is to be established{by}{late}"
+                );
+            }
+            _ => {
+                let _ = writeln!(b, "  Target in force:  none yet");
+            }
+        },
     }
     let _ = writeln!(
         b,
         "  Previous value:   {} ({})",
-        shown(e.measure, e.previous),
+        shown(e, e.previous),
         e.period.prev().label()
     );
     let _ = writeln!(b, "  RAG:              {}", e.rag);
     let _ = writeln!(b, "  Baseline:         {}", e.baseline);
     let _ = writeln!(b, "  Direction:        {}", direction(e));
-    if e.measure == Measure::AverageWaitWeeks {
-        let _ = writeln!(
-            b,
-            "  Still waiting on {}: {}, of whom past 18 weeks: {}",
-            e.as_of,
-            suppress(e.waiting),
-            suppress(e.overdue_open)
-        );
-    } else {
-        let _ = writeln!(
-            b,
-            "  Still open and past the limit on {}: {}",
-            e.as_of,
-            suppress(e.overdue_open)
-        );
+    if let Some(open) = still_open(e) {
+        let _ = writeln!(b, "  {open}");
     }
     let source = ctx
         .kpis

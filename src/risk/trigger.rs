@@ -289,6 +289,9 @@ fn overdue_noun(k: Option<&KpiSettings>) -> &'static str {
         Some(Measure::HealthAdviceWithin6Weeks) => {
             "health advice requests outstanding past 6 weeks"
         }
+        Some(Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted) => {
+            "reviews overdue"
+        }
         Some(Measure::AverageWaitWeeks) => "referrals waiting over 18 weeks",
         None => "cases still open past the limit",
     }

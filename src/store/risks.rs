@@ -10,8 +10,6 @@ use super::{Store, StoreError};
 use crate::kpi::{Period, Rag};
 use crate::risk::{ChangeKind, KpiRecord, Level, RiskChange, RiskEvent, Scored};
 
-const RAGS: [Rag; 5] = [Rag::Green, Rag::Amber, Rag::Red, Rag::NoData, Rag::NoTarget];
-
 type KpiRow = (
     String,
     String,
@@ -38,10 +36,9 @@ impl Store {
                     let period: Period = period.parse().map_err(|_| {
                         StoreError::Corrupt(format!("kpi_results period `{period}`"))
                     })?;
-                    let rag = RAGS
-                        .into_iter()
-                        .find(|r| r.as_str() == rag)
-                        .ok_or_else(|| StoreError::Corrupt(format!("kpi_results rag `{rag}`")))?;
+                    let rag: Rag = rag
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt(format!("kpi_results rag `{rag}`")))?;
                     Ok(KpiRecord {
                         kpi_id,
                         period,
