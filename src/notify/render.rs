@@ -119,7 +119,8 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
         (true, false) => "these KPIs are RED or have no data for the period",
         (false, _) => "the score of a risk it hears of changed",
         (true, true) => {
-            "these KPIs are RED or have no data for the period, and the score of a risk it hears of changed"
+            "these KPIs are RED or have no data for the period, and the score of a risk it \
+             hears of changed"
         }
     };
     let _ = writeln!(

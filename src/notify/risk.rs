@@ -146,11 +146,13 @@ mod tests {
         for want in [
             "Risk log: 2 changes of a risk's score (as holder of the log, this sub-group hears of",
             "Risk R2: Timely completion of EHCP reviews (KPI 1/3, 1/3a)",
-            "  Change:           RAISED from 16 (very high) to 20 (very high)\n                    likelihood 4 -> 5, impact 4 -> 4",
+            "  Change:           RAISED from 16 (very high) to 20 (very high)\n                    \
+             likelihood 4 -> 5, impact 4 -> 4",
             "  Owner:            Performance Sub Group",
             "  Why:              KPI 1/3a was RED for 2 periods running: June 2021, July 2021",
             "  Mitigation:       Remedial actions agreed by SENDCIB",
-            "  Change:           CLEARED: back to the register's 16 (very high), from 20 (very high)",
+            "  Change:           CLEARED: back to the register's 16 (very high), from 20 \
+             (very high)",
             "  Was raised by:    KPI 1/3a RED for 2 periods running",
             "  Cleared because:  KPI 1/3a was GREEN in August 2021 (96.0%)",
         ] {

@@ -418,7 +418,8 @@ mod tests {
         assert!(t.contains("13 risks, 1 raised"), "{t}");
         assert!(
             t.contains(
-                "  Now:        likelihood 5, impact 4, score 20 (very high), RAISED since 2021-08-02 07:00 UTC"
+                "  Now:        likelihood 5, impact 4, score 20 (very high), RAISED since \
+                 2021-08-02 07:00 UTC"
             ),
             "{t}"
         );

@@ -9,7 +9,10 @@ use crate::source::freshness::Cadence;
 const REGISTER: &str = r#"
 [risk_log]
 holder = "governance"
-bands = [{ name = "low", from = 1 }, { name = "medium", from = 5 }, { name = "high", from = 10 }, { name = "very high", from = 16 }]
+bands = [
+  { name = "low", from = 1 }, { name = "medium", from = 5 },
+  { name = "high", from = 10 }, { name = "very high", from = 16 },
+]
 
 [risks.R2]
 title = "Reviews"

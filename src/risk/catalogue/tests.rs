@@ -115,7 +115,9 @@ fn each_problem_is_named_by_its_key() {
     let got = issues(&reg, &log);
     assert!(
         got.iter()
-            .any(|g| g.starts_with("risks.R2.triggers[0]: raises nothing: the score would stay 16")),
+            .any(|g| g.starts_with(
+                "risks.R2.triggers[0]: raises nothing: the score would stay 16"
+            )),
         "{got:#?}"
     );
 }
