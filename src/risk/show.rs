@@ -234,8 +234,9 @@ fn table(views: &[RiskView], log: &RiskLogSettings) -> String {
                 v.current.text(),
                 v.since.as_deref().unwrap_or("-")
             );
-            for (t, r) in v.raised_by.iter().zip(&v.reasons) {
-                let _ = writeln!(b, "    by {t}: {r}");
+            for (i, r) in v.reasons.iter().enumerate() {
+                let label = if i == 0 { "Why:" } else { "" };
+                let _ = writeln!(b, "  {label:<11} {r}");
             }
         } else {
             let cleared = v
@@ -273,8 +274,13 @@ fn history_table(changes: &[EventView]) -> String {
             e.to.score,
             e.to.band
         );
-        for (t, r) in e.triggers.iter().zip(&e.reasons) {
-            let _ = writeln!(b, "    {t}: {r}");
+        let why = if e.change == "cleared" {
+            "cleared because"
+        } else {
+            "why"
+        };
+        for r in &e.reasons {
+            let _ = writeln!(b, "    {why}: {r}");
         }
     }
     b
@@ -423,7 +429,7 @@ mod tests {
             ),
             "{t}"
         );
-        assert!(t.contains("    by KPI 1/3a RED for 2 periods running: KPI 1/3a was RED"));
+        assert!(t.contains("  Why:        KPI 1/3a was RED for 2 periods running: June 2021"));
         assert!(t.contains("  Owner:      Performance Sub Group"), "{t}");
         assert!(t.contains("bands: low 1-4, medium 5-9, high 10-15, very high 16-25"));
         assert!(!t.contains("History"));

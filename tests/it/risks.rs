@@ -136,7 +136,7 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
             "{name}: {r10_block}"
         );
         assert!(
-            r10_block.contains("by KPI 1/5 RED for 2 periods running: KPI 1/5 was RED"),
+            r10_block.contains("  Why:        KPI 1/5 was RED for 2 periods running: April 2021"),
             "{r10_block}"
         );
 
