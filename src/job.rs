@@ -106,6 +106,15 @@ impl App {
         ingest::prune_spool(data, Utc::now());
         let store = Store::connect(&settings.store).await?;
         store.migrate().await?;
+        // Target versions recorded with `kpi retarget` join the catalogue's own.
+        let mut settings = settings;
+        let stored = store.retargets().await?;
+        for kpi in crate::kpi::manual::retarget::merge(&mut settings.kpis, &stored) {
+            tracing::warn!(
+                kpi = kpi.as_str(),
+                "A recorded target version is for a KPI the catalogue no longer has; left out."
+            );
+        }
         let transport = Transport::build(&settings.delivery)?;
         let fetcher = source::Fetcher::new(&settings.sources)?;
         Ok(App {

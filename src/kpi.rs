@@ -7,6 +7,7 @@
 
 pub mod catalogue;
 mod evaluate;
+pub mod manual;
 mod measure;
 mod month;
 mod period;
@@ -26,8 +27,8 @@ pub use month::{Month, MonthError};
 pub use period::{Period, PeriodError, PeriodKind};
 pub use rate::{Milestone, Rag, direction_of_travel, fmt_pct, rate};
 pub use settings::{
-    Baseline, Basis, Better, Frequency, KpiSettings, Measure, MilestoneSettings, NationalValue,
-    RagSettings, Retarget, TargetKind, Unit,
+    Baseline, Basis, Better, Frequency, KpiDefaults, KpiSettings, Measure, MilestoneSettings,
+    NationalValue, RagSettings, Retarget, TargetKind, Unit,
 };
 pub use target::{
     Target, TargetInForce, Version, baseline_in_force, resolve, target_in_force, version_in_force,
