@@ -13,7 +13,6 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{ConfigError, Settings, Sources, override_file, redact_url};
 use crate::job::{App, RunOptions};
-use crate::kpi::Month;
 use crate::schedule::Entry;
 use crate::store::{RunStatus, Store};
 
@@ -47,9 +46,10 @@ pub enum Command {
     /// Run a job once now (every enabled job if none is named) and print a summary.
     RunNow {
         job: Option<String>,
-        /// Report on this month (YYYY-MM) instead of the last complete month of the data.
+        /// Report on the periods complete by the end of this one (YYYY-MM, YYYY-Qn, AYyyyy/yy,
+        /// FYyyyy/yy or YYYY) instead of those complete by the data's as-of date.
         #[arg(long)]
-        period: Option<Month>,
+        period: Option<crate::kpi::Period>,
     },
     /// Validate the configuration and print each job's next fire time.
     CheckConfig,

@@ -19,7 +19,7 @@ pub use outcome::SourceOutcome;
 use outcome::{data_issues, outcome_word, source_outcome};
 
 use crate::config::Settings;
-use crate::kpi::{Evaluation, Month};
+use crate::kpi::{Evaluation, Period};
 use crate::notify::{self, DeliverySummary, SourceNote, Transport};
 use crate::source;
 use crate::store::{LoadMeta, RunStatus, Store, StoreError, Trigger};
@@ -46,7 +46,7 @@ pub struct RunOptions {
     /// The cron instant a scheduled run is for.
     pub scheduled_at: Option<DateTime<Utc>>,
     /// Report on this month instead of the last complete month of the data.
-    pub period: Option<Month>,
+    pub period: Option<Period>,
 }
 
 impl RunOptions {

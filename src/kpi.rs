@@ -18,17 +18,20 @@ mod target;
 mod wait;
 
 pub use catalogue::{Catalogue, Computed};
-pub use evaluate::{Evaluation, evaluate, report_period};
+pub use evaluate::{
+    Evaluation, Figure, Figures, evaluate, evaluate_figures, period_count, period_noun,
+    report_period,
+};
 pub use measure::{
     Count, Counter, Fold, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS, TrackerCase,
     monthly_counts,
 };
 pub use month::{Month, MonthError};
 pub use period::{Period, PeriodError, PeriodKind};
-pub use rate::{Milestone, Rag, direction_of_travel, fmt_pct, rate};
+pub use rate::{Milestone, Rag, Travel, direction_of_travel, fmt_pct, rate};
 pub use settings::{
-    Baseline, Basis, Better, Frequency, KpiDefaults, KpiSettings, Measure, MilestoneSettings,
-    NationalValue, RagSettings, Retarget, TargetKind, Unit,
+    Aggregation, Baseline, Basis, Better, Frequency, KpiDefaults, KpiSettings, Measure,
+    MilestoneSettings, NationalValue, RagSettings, Retarget, TargetKind, Unit,
 };
 pub use target::{
     Target, TargetInForce, Version, baseline_in_force, resolve, target_in_force, version_in_force,

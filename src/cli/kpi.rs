@@ -27,6 +27,11 @@ pub enum KpiCommand {
     Show {
         /// One KPI id (e.g. 1/2a); all of them if not given.
         kpi: Option<String>,
+        /// Show each KPI's value for this period (YYYY-MM, YYYY-Qn, AYyyyy/yy, FYyyyy/yy,
+        /// YYYY; a KPI reported over longer periods shows the one holding its last month)
+        /// instead of the latest.
+        #[arg(long)]
+        period: Option<crate::kpi::Period>,
         /// table, csv (one row per milestone) or json.
         #[arg(long, default_value = "table")]
         format: crate::kpi::show::Format,
@@ -106,7 +111,11 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
     let now = Utc::now();
     let today = now.with_timezone(&settings.time_zone()).date_naive();
     match command {
-        KpiCommand::Show { kpi, format } => {
+        KpiCommand::Show {
+            kpi,
+            period,
+            format,
+        } => {
             let store = open(settings).await?;
             let read = async {
                 Ok::<_, crate::store::StoreError>((
@@ -131,6 +140,7 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
                 &results,
                 &entered,
                 kpi.as_deref(),
+                period,
                 format,
             )
             .map_err(anyhow::Error::from)?;

@@ -43,10 +43,10 @@ pub(super) fn print_report(r: &RunReport) {
         }
     }
     for e in &r.evaluations {
-        let fmt = |v: f64| e.measure.format(v);
+        let fmt = |v: f64| e.format(v);
         // As the mail: no average wait over fewer than 5 referrals (a child's own wait).
-        let few = e.measure == crate::kpi::Measure::AverageWaitWeeks
-            && e.current
+        let few = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks)
+            && e.count()
                 .is_some_and(|c| c.denominator < crate::kpi::FEWEST_FOR_AN_AVERAGE);
         let value = match e.value() {
             Some(_) if few => "<5 seen".to_string(),

@@ -7,13 +7,12 @@
 //! and today's date; reads no clock and no file. [`import`] reads a meeting's values from a
 //! CSV; [`retarget`] reads a recovery plan's new schedule from the command line.
 //!
-//! Which periods a value is for (decided here, from `frequency`, unless the KPI's `period`
-//! key says otherwise): monthly, a month; quarterly and termly (no term periods: the quarter
-//! is the nearest), a quarter, or a month within it; biannually, a quarter or a month, due
-//! once per half-year (January-June, July-December); annually, an academic year (September
-//! to August, the year schools and the plan's services run by; KS2 results and the parent
-//! survey fall in it). A KPI reported by financial or calendar year says so with `period =
-//! "financial_year"` or `"calendar_year"`.
+//! Which periods a value is for: the KPI's period kind ([`KpiSettings::period_kind`]: its
+//! `period` key, else by `frequency`: monthly, a month; quarterly, termly and biannually, a
+//! quarter; annually, an academic year), and also a month within it where that is a quarter
+//! (a quarterly KPI is often reported by the month it was measured in). A biannual KPI falls
+//! due once per half-year (January-June, July-December), not every quarter. A KPI reported by
+//! financial or calendar year says so with `period = "financial_year"` or `"calendar_year"`.
 
 pub mod import;
 pub mod retarget;
@@ -21,7 +20,8 @@ pub mod retarget;
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 
 use super::{
-    Catalogue, Frequency, KpiSettings, Month, Period, PeriodKind, Target, Unit, target_in_force,
+    Catalogue, Count, Figure, Figures, Frequency, KpiSettings, Month, Period, PeriodKind, Target,
+    Unit, target_in_force,
 };
 
 /// Longest note, in characters: a line or two of context for the board, not a report.
@@ -315,26 +315,16 @@ pub fn agrees(v: f64, exact: f64) -> bool {
     (v - exact).abs() <= 0.5 * 10f64.powi(-decimals(v)) + 1e-9
 }
 
-/// The kind of period a manual KPI's values are for and fall due in: its `period` key, else
-/// by its frequency (see the module's header).
-pub fn period_kind(kpi: &KpiSettings) -> PeriodKind {
-    kpi.period.unwrap_or(match kpi.frequency {
-        Frequency::Monthly => PeriodKind::Month,
-        Frequency::Quarterly | Frequency::Termly | Frequency::Biannually => PeriodKind::Quarter,
-        Frequency::Annually => PeriodKind::AcademicYear,
-    })
-}
-
 /// May a value of this KPI be entered for a period of `kind`? Its own kind, and a month
 /// within it where its kind is a quarter (a quarterly KPI is often reported by the month it
 /// was measured in).
 pub fn accepts(kpi: &KpiSettings, kind: PeriodKind) -> bool {
-    let own = period_kind(kpi);
+    let own = kpi.period_kind();
     kind == own || (own == PeriodKind::Quarter && kind == PeriodKind::Month)
 }
 
 fn kinds_words(kpi: &KpiSettings) -> &'static str {
-    match period_kind(kpi) {
+    match kpi.period_kind() {
         PeriodKind::Month => "a month (YYYY-MM)",
         PeriodKind::Quarter => "a quarter (YYYY-Qn) or a month (YYYY-MM)",
         PeriodKind::AcademicYear => "an academic year (AYyyyy/yy)",
@@ -385,7 +375,7 @@ impl Due {
 
 /// The due period of `kpi` holding month `m`.
 pub fn due_containing(kpi: &KpiSettings, m: Month) -> Due {
-    let kind = period_kind(kpi);
+    let kind = kpi.period_kind();
     let p = Period::containing(kind, m);
     if kpi.frequency == Frequency::Biannually && kind == PeriodKind::Quarter {
         // Half-years January-June and July-December, due with their second quarter.
@@ -404,6 +394,82 @@ pub fn due_containing(kpi: &KpiSettings, m: Month) -> Due {
             first: p.first_month(),
         }
     }
+}
+
+/// The due period before `d`.
+pub fn previous_due(kpi: &KpiSettings, d: Due) -> Due {
+    due_containing(kpi, d.first.prev())
+}
+
+/// The due period a run rates `kpi` for: the latest that has ended and whose value is due
+/// (`days` after it ended) or already entered. With `upto` (`run-now --period`), the latest
+/// ended by then.
+pub fn report_due(
+    kpi: &KpiSettings,
+    id: &str,
+    days: u32,
+    entered: &[Entered],
+    today: NaiveDate,
+    upto: Option<Month>,
+) -> Due {
+    if let Some(m) = upto {
+        let d = due_containing(kpi, m);
+        return if d.last() > m {
+            previous_due(kpi, d)
+        } else {
+            d
+        };
+    }
+    let mut d = due_containing(kpi, Month::of(today));
+    if d.last().last_day() >= today {
+        d = previous_due(kpi, d);
+    }
+    // Bounded: `days` is at most a few hundred, a few periods back.
+    for _ in 0..1200 {
+        if d.due_by(days) < today || covering(entered, id, d).is_some() {
+            break;
+        }
+        d = previous_due(kpi, d);
+    }
+    d
+}
+
+/// The value in force for `d`: the entry for the latest period inside it (a quarter's own
+/// value before one of its months'), the latest entered of those.
+pub fn covering<'a>(entered: &'a [Entered], id: &str, d: Due) -> Option<&'a Entered> {
+    entered
+        .iter()
+        .filter(|e| e.value.kpi_id == id && d.covers(e.value.period))
+        .max_by_key(|e| (e.value.period.last_month(), e.value.period.kind(), e.id))
+}
+
+/// The figure of an entry: its value, with its counts where both were entered.
+pub fn figure(e: &Entered) -> Figure {
+    Figure {
+        value: e.value.value,
+        count: match (e.value.numerator, e.value.denominator) {
+            (Some(numerator), Some(denominator)) => Some(Count {
+                numerator,
+                denominator,
+            }),
+            _ => None,
+        },
+    }
+}
+
+/// The figures of `d` and the period before it, from the values entered (no year to date:
+/// values entered are not counts that add up), and the entry the current one came from.
+pub fn figures(kpi: &KpiSettings, id: &str, entered: &[Entered], d: Due) -> (Figures, Option<i64>) {
+    let current = covering(entered, id, d);
+    let previous = covering(entered, id, previous_due(kpi, d));
+    (
+        Figures {
+            current: current.map(figure),
+            previous: previous.map(figure),
+            year_to_date: None,
+        },
+        current.map(|e| e.id),
+    )
 }
 
 /// The periods of `kpi` whose values were due before `today` (`days` after each ended), in

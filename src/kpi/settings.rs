@@ -91,12 +91,27 @@ impl Measure {
 
     /// A value as reports print it, one decimal place: "53.1%", "12.3 weeks".
     pub fn format(self, v: f64) -> String {
-        match self.unit() {
-            Unit::Percent => format!("{v:.1}%"),
-            Unit::Weeks => format!("{v:.1} weeks"),
-            Unit::Count | Unit::Deliverable => format!("{v:.1}"),
+        self.unit().format_one_place(v)
+    }
+
+    /// How a period longer than a month gets its figure from the monthly counts.
+    pub fn aggregation(self) -> Aggregation {
+        match self {
+            Measure::EhcpWithin20Weeks
+            | Measure::HealthAdviceWithin6Weeks
+            | Measure::AverageWaitWeeks => Aggregation::Sum,
         }
     }
+}
+
+/// How a period's counts come from its months'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregation {
+    /// Flows: each case is counted in one month, so a quarter is the sum of its months.
+    Sum,
+    /// Running totals (a cohort counted cumulatively over its year): a period's figure is its
+    /// last month's.
+    Last,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -141,6 +156,18 @@ pub enum Frequency {
 }
 
 impl Frequency {
+    /// The period a KPI of this frequency is reported over, unless it says (`period`).
+    /// Terms and half-years do not line up with the periods the board's data uses; their
+    /// KPIs are read per quarter, the nearest finer period. A yearly KPI is read per academic
+    /// year: the yearly KPIs are school results, surveys of the school year and audits.
+    pub fn period_kind(self) -> PeriodKind {
+        match self {
+            Frequency::Monthly => PeriodKind::Month,
+            Frequency::Quarterly | Frequency::Termly | Frequency::Biannually => PeriodKind::Quarter,
+            Frequency::Annually => PeriodKind::AcademicYear,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Frequency::Monthly => "monthly",
@@ -164,6 +191,15 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// A value as reports print it, one decimal place: "53.1%", "12.3 weeks", "4.0".
+    pub fn format_one_place(self, v: f64) -> String {
+        match self {
+            Unit::Percent => format!("{v:.1}%"),
+            Unit::Weeks => format!("{v:.1} weeks"),
+            Unit::Count | Unit::Deliverable => format!("{v:.1}"),
+        }
+    }
+
     /// A value as the board's tables print it: "53.1%", "8 weeks", "2".
     pub fn format(self, v: f64) -> String {
         let plain = || {
@@ -212,6 +248,12 @@ pub struct KpiSettings {
     pub service: Option<String>,
     pub baseline: Baseline,
     pub amber_tolerance: Option<f64>,
+    /// The period the KPI is evaluated and reported over; by default from its `frequency`
+    /// ([`Frequency::period_kind`]).
+    pub period: Option<PeriodKind>,
+    /// The year its year-to-date figure runs over (default: the financial year, April to
+    /// March, as the council's performance reports run).
+    pub year: Option<PeriodKind>,
     #[serde(default = "yes")]
     pub enabled: bool,
     /// The schedule as first printed, in date order.
@@ -223,9 +265,6 @@ pub struct KpiSettings {
     /// Later target versions (recovery plans), in effective order.
     #[serde(default)]
     pub retargets: Vec<Retarget>,
-    /// Manual KPIs: the kind of period a value is entered for and falls due in (default by
-    /// `frequency`, see [`super::manual::period_kind`]).
-    pub period: Option<PeriodKind>,
     /// Manual KPIs: days after a period ends by which its value is due (default
     /// `[kpi_defaults] overdue_days`).
     pub overdue_days: Option<u32>,
@@ -233,6 +272,16 @@ pub struct KpiSettings {
 
 fn yes() -> bool {
     true
+}
+
+impl KpiSettings {
+    pub fn period_kind(&self) -> PeriodKind {
+        self.period.unwrap_or(self.frequency.period_kind())
+    }
+
+    pub fn ytd_year(&self) -> PeriodKind {
+        self.year.unwrap_or(PeriodKind::FinancialYear)
+    }
 }
 
 /// A baseline as the plan states it, with the figure and its month where there is one, or the

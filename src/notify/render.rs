@@ -12,7 +12,10 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 
 use super::{Digest, SourceNote};
-use crate::kpi::{Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Measure, direction_of_travel};
+use crate::kpi::{
+    Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Figure, Measure, Target, Travel,
+    direction_of_travel, period_noun,
+};
 use crate::kpi::{Evaluation, Rag};
 
 /// Counts below this are shown as "<5" (small-cell suppression).
@@ -89,11 +92,7 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
         "Counts under {SMALL_COUNT} are shown as \"<5\". This report carries aggregate figures only: \
          no case ids, names or dates about a child."
     );
-    if digest
-        .items
-        .iter()
-        .any(|e| e.measure == Measure::AverageWaitWeeks)
-    {
+    if digest.items.iter().any(|e| is_wait(e)) {
         let _ = writeln!(
             b,
             "An average wait over fewer than {FEWEST_FOR_AN_AVERAGE} referrals is not shown: it would \
@@ -108,16 +107,24 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
     Rendered { subject, body: b }
 }
 
+fn is_wait(e: &Evaluation) -> bool {
+    e.measure == Some(Measure::AverageWaitWeeks)
+}
+
 /// Nouns for what a measure counts.
-fn words(measure: Measure) -> (&'static str, &'static str) {
+fn words(measure: Option<Measure>) -> (&'static str, &'static str) {
     match measure {
-        Measure::EhcpWithin20Weeks => ("new EHC plans", "within 20 weeks"),
-        Measure::HealthAdviceWithin6Weeks => ("health advice requests", "within 6 weeks"),
-        Measure::AverageWaitWeeks => ("referrals", "seen"),
+        Some(Measure::EhcpWithin20Weeks) => ("new EHC plans", "within 20 weeks"),
+        Some(Measure::HealthAdviceWithin6Weeks) => ("health advice requests", "within 6 weeks"),
+        Some(Measure::AverageWaitWeeks) => ("referrals", "seen"),
+        None => ("", "as entered"),
     }
 }
 
-fn basis_phrase(measure: Measure, basis: Basis) -> &'static str {
+fn basis_phrase(measure: Option<Measure>, basis: Basis) -> &'static str {
+    let Some(measure) = measure else {
+        return "a value entered by hand";
+    };
     match (measure, basis) {
         (Measure::EhcpWithin20Weeks, Basis::Completed) => {
             "plans counted in the month the final plan was issued"
@@ -141,39 +148,56 @@ fn basis_phrase(measure: Measure, basis: Basis) -> &'static str {
     }
 }
 
-fn pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "no data".to_string(), crate::kpi::fmt_pct)
-}
-
-/// A value as the mail may show it: "no data", the figure, or for an average over fewer than
+/// A figure as the mail may show it: "no data", the value, or for an average over fewer than
 /// [`SMALL_COUNT`] referrals nothing (it would be a child's own wait, or close to it).
-fn shown(measure: Measure, c: Option<Count>) -> String {
-    match c {
-        Some(c)
-            if measure == Measure::AverageWaitWeeks && c.denominator < FEWEST_FOR_AN_AVERAGE =>
-        {
-            "not shown: <5 referrals".to_string()
-        }
-        Some(c) => measure
-            .value(c.numerator, c.denominator)
-            .map_or_else(|| "no data".to_string(), |v| measure.format(v)),
+fn shown(e: &Evaluation, f: Option<Figure>) -> String {
+    match f {
+        Some(f) if is_wait(e) && f.count.is_some_and(few) => "not shown: <5 referrals".to_string(),
+        Some(f) => e.format(f.value),
         None => "no data".to_string(),
     }
 }
 
+fn few(c: Count) -> bool {
+    c.denominator < FEWEST_FOR_AN_AVERAGE
+}
+
 /// The direction of travel, with the previous value written as [`shown`] writes it.
 fn direction(e: &Evaluation) -> String {
-    if e.measure != Measure::AverageWaitWeeks {
+    if !is_wait(e) || !e.previous_count().is_some_and(few) {
         return e.direction.clone();
     }
-    let previous = shown(e.measure, e.previous);
-    direction_of_travel(
-        e.value(),
-        e.previous_value(),
-        e.milestone.as_ref().map(|m| m.target),
-        e.better,
-        &|_| previous.clone(),
-    )
+    let previous = shown(e, e.previous);
+    direction_of_travel(&Travel {
+        value: e.value(),
+        previous: e.previous_value(),
+        previous_text: &previous,
+        target: e.milestone.as_ref().map(|m| (m.target, m.from)),
+        baseline: None,
+        baseline_pending: false,
+        better: e.better,
+        period_noun: period_noun(e.period.kind()),
+    })
+}
+
+/// "Value: 53.1% (26 of 49 new EHC plans within 20 weeks)", or the figure alone when it was
+/// entered without its counts.
+fn value_with_counts(e: &Evaluation, f: Figure, noun: &str, within: &str) -> String {
+    match f.count {
+        Some(c) if is_wait(e) => format!(
+            "{} (average over {} {noun} {within} in {})",
+            shown(e, Some(f)),
+            suppress(c.denominator),
+            e.period.label()
+        ),
+        Some(c) => format!(
+            "{} ({} of {} {noun} {within})",
+            e.format(f.value),
+            suppress(c.numerator),
+            suppress(c.denominator)
+        ),
+        None => e.format(f.value),
+    }
 }
 
 fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
@@ -186,37 +210,31 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
         basis_phrase(e.measure, e.basis)
     );
     match e.current {
-        Some(c)
-            if e.measure == Measure::AverageWaitWeeks && c.denominator < FEWEST_FOR_AN_AVERAGE =>
-        {
+        Some(f) if is_wait(e) && f.count.is_some_and(few) => {
             let _ = writeln!(
                 b,
                 "  Value:            not shown: an average over <5 {noun} {within} in {}",
                 e.period.label()
             );
         }
-        Some(c) if e.measure == Measure::AverageWaitWeeks => {
+        Some(f) => {
             let _ = writeln!(
                 b,
-                "  Value:            {} (average over {} {noun} {within} in {})",
-                shown(e.measure, e.current),
-                suppress(c.denominator),
-                e.period.label()
+                "  Value:            {}",
+                value_with_counts(e, f, noun, within)
             );
         }
-        Some(c) => {
-            let _ = writeln!(
-                b,
-                "  Value:            {} ({} of {} {noun} {within})",
-                pct(e.value()),
-                suppress(c.numerator),
-                suppress(c.denominator)
-            );
-        }
-        None if e.measure == Measure::AverageWaitWeeks => {
+        None if is_wait(e) => {
             let _ = writeln!(
                 b,
                 "  Value:            NO DATA: no {noun} {within} in {}",
+                e.period.label()
+            );
+        }
+        None if e.measure.is_none() => {
+            let _ = writeln!(
+                b,
+                "  Value:            NO DATA: no value has been entered for {}",
                 e.period.label()
             );
         }
@@ -228,6 +246,13 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
             );
         }
     }
+    // The value only: its counts less the period's would give the earlier months' counts,
+    // small ones among them.
+    if let Some(f) = e.year_to_date
+        && !e.period.kind().is_year()
+    {
+        let _ = writeln!(b, "  Year to date:     {}", shown(e, Some(f)));
+    }
     match &e.milestone {
         Some(m) => {
             let label = m
@@ -238,7 +263,7 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
             let _ = writeln!(
                 b,
                 "  Target in force:  {} (milestone from {}{label})",
-                e.measure.format(m.target),
+                e.format(m.target),
                 m.from.label()
             );
             if let Some(t) = &e.in_force {
@@ -254,20 +279,36 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
                 }
             }
         }
-        None => {
-            let _ = writeln!(b, "  Target in force:  none yet");
-        }
+        None => match e.in_force.as_ref().map(|t| &t.target) {
+            Some(Target::EstablishBaseline { by }) => {
+                let by = by.map(|d| format!(" by {d}")).unwrap_or_default();
+                let late = if e.rag == Rag::BaselineOverdue {
+                    ", and that date has passed"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    b,
+                    "  Target in force:  none: the baseline is to be established{by}{late}"
+                );
+            }
+            _ => {
+                let _ = writeln!(b, "  Target in force:  none yet");
+            }
+        },
     }
     let _ = writeln!(
         b,
         "  Previous value:   {} ({})",
-        shown(e.measure, e.previous),
+        shown(e, e.previous),
         e.period.prev().label()
     );
     let _ = writeln!(b, "  RAG:              {}", e.rag);
     let _ = writeln!(b, "  Baseline:         {}", e.baseline);
     let _ = writeln!(b, "  Direction:        {}", direction(e));
-    if e.measure == Measure::AverageWaitWeeks {
+    if e.measure.is_none() {
+        // Entered by hand: no open cases to count.
+    } else if is_wait(e) {
         let _ = writeln!(
             b,
             "  Still waiting on {}: {}, of whom past 18 weeks: {}",

@@ -56,14 +56,20 @@ async fn kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_
             .run_job("monthly-exceptions", june())
             .await
             .expect("run");
-        // The latest result per KPI and period: the second run's, once each.
+        // The latest result per KPI and period: the second run's, once each, for June 2021
+        // and the eleven months before it.
         let latest = app.store.latest_results().await.expect("latest results");
-        let ids: Vec<&str> = latest.iter().map(|r| r.kpi_id.as_str()).collect();
-        assert_eq!(ids, ["1/2", "1/2a", "1/5"], "{}", backend.name);
+        let june: Vec<&str> = latest
+            .iter()
+            .filter(|r| r.period.to_string() == "2021-06")
+            .map(|r| r.kpi_id.as_str())
+            .collect();
+        assert_eq!(june, ["1/2", "1/2a", "1/5"], "{}", backend.name);
+        assert_eq!(latest.len(), 3 * 12, "{}", backend.name);
         assert!(
-            latest.iter().all(|r| r.run_id == report.run_id
-                && r.run_id != first.run_id
-                && r.period.to_string() == "2021-06"),
+            latest
+                .iter()
+                .all(|r| r.run_id == report.run_id && r.run_id != first.run_id),
             "{latest:?}"
         );
         app.store.close().await;
@@ -131,6 +137,32 @@ async fn kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_
             .find(|m| m["from"] == "2021-06")
             .expect("Jun-21");
         assert_eq!(jun["actual"]["rag"], k12a.rag.as_str(), "{}", backend.name);
+
+        // --period: a month KPI shows the last month of the quarter asked for, with the
+        // direction as rated; the Oct-20 milestone's actual comes from the run's history.
+        let (ok, json, err) = kpi_show(
+            dir.path(),
+            &cfg,
+            &["1/2a", "--period", "2021-Q1", "--format", "json"],
+        );
+        assert!(ok, "{err}");
+        let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        let latest = &parsed[0]["latest"];
+        assert_eq!(latest["period"], "2021-03", "{json}");
+        assert_eq!(latest["period_label"], "March 2021");
+        assert!(
+            latest["direction"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("Performance has ")),
+            "{json}"
+        );
+        let oct = parsed[0]["milestones"]
+            .as_array()
+            .expect("milestones")
+            .iter()
+            .find(|m| m["from"] == "2020-10")
+            .expect("Oct-20");
+        assert_eq!(oct["actual"]["period"], "2020-10", "{json}");
 
         let (ok, one, _) = kpi_show(dir.path(), &cfg, &["1/5"]);
         assert!(

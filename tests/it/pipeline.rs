@@ -167,8 +167,14 @@ async fn fetch_load_evaluate_and_mail_on_both_backends() {
         // period ended in April 2020, so not mailed) beside the two slipped ones.
         let rags: Vec<(&str, &str, &str)> = results
             .iter()
+            .filter(|(_, period, _, _)| period == "2021-07")
             .map(|(id, period, rag, _)| (id.as_str(), period.as_str(), rag.as_str()))
             .collect();
+        // The months before the report period are recorded too: the history the risk
+        // triggers and the board's table read (twelve months of 1/2a, June 2021 among them).
+        let history = results.iter().filter(|r| r.0 == "1/2a").count();
+        assert_eq!(history, 12, "{results:?}");
+        assert!(results.iter().any(|r| r.0 == "1/2a" && r.1 == "2021-06"));
         assert_eq!(
             rags,
             [
