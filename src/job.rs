@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 mod compute;
 pub mod ingest;
+mod manual;
 mod outcome;
 
 pub use outcome::SourceOutcome;
@@ -182,6 +183,7 @@ impl App {
         let evaluations = self
             .evaluate(run_id, job_settings, &notes, opts.period, today)
             .await?;
+        let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
 
         let ctx = notify::render::Context {
             area: &settings.general.area,
@@ -190,8 +192,9 @@ impl App {
             run_id,
             kpis: &settings.kpis,
             sources: &notes,
+            entered: &entered,
         };
-        let digests = notify::group_exceptions(&settings.sub_groups, &evaluations);
+        let digests = notify::group_exceptions(&settings.sub_groups, &evaluations, &overdue);
         let mut queued = digests.len();
         for d in &digests {
             let r = notify::render(d, &ctx);

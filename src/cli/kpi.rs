@@ -186,12 +186,11 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
             .await;
             store.close().await;
             let (before, ids) = saved.context("storing the value")?;
-            let unit = settings.kpis.get(&v.kpi_id).map(|k| k.unit);
             println!(
                 "KPI {} {}: {} entered by {} at {} (entry {})",
                 v.kpi_id,
                 v.period.label(),
-                unit.map_or(v.value.to_string(), |u| u.format(v.value)),
+                in_unit(settings, &v.kpi_id, v.value),
                 v.by,
                 stamp(now),
                 ids.first().copied().unwrap_or_default()
@@ -225,12 +224,11 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
                 ids.last().copied().unwrap_or_default()
             );
             for v in &values {
-                let unit = settings.kpis.get(&v.kpi_id).map(|k| k.unit);
                 println!(
                     "  KPI {} {}: {} by {}",
                     v.kpi_id,
                     v.period.label(),
-                    unit.map_or(v.value.to_string(), |u| u.format(v.value)),
+                    in_unit(settings, &v.kpi_id, v.value),
                     v.by
                 );
             }
@@ -310,6 +308,14 @@ async fn open(settings: &Settings) -> Result<Store, Failure> {
     Ok(store)
 }
 
+/// A value in its KPI's unit: "34.0%", "8 weeks", "2".
+fn in_unit(settings: &Settings, kpi: &str, v: f64) -> String {
+    settings
+        .kpis
+        .get(kpi)
+        .map_or(v.to_string(), |k| k.unit.format(v))
+}
+
 fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -356,7 +362,6 @@ fn history(settings: &Settings, all: &[Entered]) -> String {
         b.push_str("no values entered by hand\n");
     }
     for ((kpi, _), entries) in by_period {
-        let unit = settings.kpis.get(kpi).map(|k| k.unit);
         let Some(first) = entries.first() else {
             continue;
         };
@@ -377,7 +382,7 @@ fn history(settings: &Settings, all: &[Entered]) -> String {
                 b,
                 "  entry {}: {}{counts} by {} at {} via {}{}",
                 e.id,
-                unit.map_or(v.value.to_string(), |u| u.format(v.value)),
+                in_unit(settings, kpi, v.value),
                 v.by,
                 stamp(e.entered_at),
                 e.via,

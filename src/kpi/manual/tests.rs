@@ -265,3 +265,61 @@ fn overdue_names_the_latest_missing_period_counts_the_rest_and_skips_computed_kp
     // Before its first milestone a KPI is not due at all.
     assert!(overdue(&c, 30, &[], d("2019-12-31")).is_empty());
 }
+
+#[test]
+fn a_run_rates_the_latest_period_due_or_already_entered() {
+    let c = builtin().expect("catalogue");
+    let k = &c["3/3"];
+    let report = |today: &str, entered: &[Entered], upto: Option<&str>| {
+        let upto = upto.map(|m| m.parse::<Month>().expect("month"));
+        report_due(k, "3/3", 30, entered, d(today), upto)
+            .period
+            .to_string()
+    };
+    assert_eq!(report("2020-08-01", &[], None), "2020-Q2");
+    assert_eq!(report("2020-07-15", &[], None), "2020-Q1", "Q2 not due yet");
+    assert_eq!(
+        report("2020-07-15", &[entered("3/3", "2020-06")], None),
+        "2020-Q2",
+        "but already entered"
+    );
+    assert_eq!(report("2020-08-01", &[], Some("2020-05")), "2020-Q1");
+    assert_eq!(report("2020-08-01", &[], Some("2020-06")), "2020-Q2");
+}
+
+#[test]
+fn a_periods_value_is_its_own_before_a_months_and_the_latest_month_before_an_earlier() {
+    let c = builtin().expect("catalogue");
+    let k = &c["3/3"];
+    let with_id = |id: i64, period: &str, value: f64| {
+        let mut e = entered("3/3", period);
+        e.id = id;
+        e.value.value = value;
+        e
+    };
+    let q2 = due_containing(k, "2020-05".parse().expect("month"));
+    let all = [
+        with_id(1, "2020-Q2", 40.0),
+        with_id(2, "2020-05", 30.0),
+        with_id(3, "2020-04", 20.0),
+        with_id(4, "2020-Q1", 10.0),
+    ];
+    assert_eq!(covering(&all, "3/3", q2).map(|e| e.id), Some(1));
+    assert_eq!(covering(&all[1..], "3/3", q2).map(|e| e.id), Some(2));
+    let (f, entry) = figures(k, "3/3", &all, q2);
+    assert_eq!(entry, Some(1));
+    assert_eq!(f.current.map(|x| x.value), Some(40.0));
+    assert_eq!(f.previous.map(|x| x.value), Some(10.0), "Q1's");
+    assert_eq!(f.current.and_then(|x| x.count), None, "no counts entered");
+    assert!(f.year_to_date.is_none());
+    let mut counted = with_id(5, "2020-Q3", 50.0);
+    counted.value.numerator = Some(5);
+    counted.value.denominator = Some(10);
+    assert_eq!(
+        figure(&counted).count,
+        Some(Count {
+            numerator: 5,
+            denominator: 10
+        })
+    );
+}
