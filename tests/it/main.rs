@@ -19,5 +19,6 @@ mod hand_checked_reviews;
 mod hand_checked_waits;
 mod ingest;
 mod kpi_show;
+mod manual;
 mod pipeline;
 mod store;
