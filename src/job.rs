@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 mod compute;
 pub mod ingest;
+mod manual;
 mod outcome;
 mod risks;
 
@@ -111,6 +112,15 @@ impl App {
         ingest::prune_spool(data, Utc::now());
         let store = Store::connect(&settings.store).await?;
         store.migrate().await?;
+        // Target versions recorded with `kpi retarget` join the catalogue's own.
+        let mut settings = settings;
+        let stored = store.retargets().await?;
+        for kpi in crate::kpi::manual::retarget::merge(&mut settings.kpis, &stored) {
+            tracing::warn!(
+                kpi = kpi.as_str(),
+                "A recorded target version is for a KPI the catalogue no longer has; left out."
+            );
+        }
         let transport = Transport::build(&settings.delivery)?;
         let fetcher = source::Fetcher::new(&settings.sources)?;
         Ok(App {
@@ -178,6 +188,7 @@ impl App {
         let evaluations = self
             .evaluate(run_id, job_settings, &notes, opts.period, today)
             .await?;
+        let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
         let risks = self.assess_risks(run_id, &notes).await?;
 
         let ctx = notify::render::Context {
@@ -189,10 +200,12 @@ impl App {
             risks: &settings.risks,
             sub_groups: &settings.sub_groups,
             sources: &notes,
+            entered: &entered,
         };
         let digests = notify::group_exceptions(
             &settings.sub_groups,
             &evaluations,
+            &overdue,
             &risks,
             &settings.risk_log.holder,
         );

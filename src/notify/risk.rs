@@ -126,6 +126,7 @@ mod tests {
             risks: &register,
             sub_groups: &sub_groups,
             sources: &sources,
+            entered: &[],
         };
         let raised = RiskChange {
             risk_id: "R2".into(),

@@ -16,10 +16,9 @@ const IDS: [&str; 26] = [
 
 const OCT_20: &str = "Oct-20: 50% or national average whichever is the higher";
 
-/// `sendwatch kpi show ARGS` in `dir` with `cfg`; (success, stdout, stderr).
+/// `kpi show ARGS` from the binary; (success, stdout, stderr).
 fn kpi_show(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, String) {
-    let args: Vec<&str> = ["kpi", "show"].iter().chain(args).copied().collect();
-    binary(dir, cfg, &args)
+    binary(dir, cfg, &[], &[&["kpi", "show"], args].concat())
 }
 
 #[tokio::test]

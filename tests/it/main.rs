@@ -19,6 +19,7 @@ mod hand_checked_reviews;
 mod hand_checked_waits;
 mod ingest;
 mod kpi_show;
+mod manual;
 mod pipeline;
 mod risks;
 mod store;

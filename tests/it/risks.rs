@@ -124,7 +124,7 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
         assert!(mail_to(&app, &again, "governance").await.is_none());
 
         // The register now, from the binary: R10 raised, since the May run.
-        let (ok, table, err) = binary(dir.path(), &cfg, &["risks"]);
+        let (ok, table, err) = binary(dir.path(), &cfg, &[], &["risks"]);
         assert!(ok, "{name}: {err}");
         let r10_block: String = table
             .split("\n\n")
@@ -183,7 +183,7 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
             "{name}"
         );
 
-        let (ok, history, err) = binary(dir.path(), &cfg, &["risks", "--history"]);
+        let (ok, history, err) = binary(dir.path(), &cfg, &[], &["risks", "--history"]);
         assert!(ok, "{err}");
         assert!(
             history.contains(&format!(
@@ -199,10 +199,15 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
             )),
             "{history}"
         );
-        let (ok, csv, err) = binary(dir.path(), &cfg, &["risks", "--history", "--format", "csv"]);
+        let (ok, csv, err) = binary(
+            dir.path(),
+            &cfg,
+            &[],
+            &["risks", "--history", "--format", "csv"],
+        );
         assert!(ok, "{err}");
         assert_eq!(csv.lines().count(), 3, "{csv}");
-        let (ok, json, err) = binary(dir.path(), &cfg, &["risks", "--format", "json"]);
+        let (ok, json, err) = binary(dir.path(), &cfg, &[], &["risks", "--format", "json"]);
         assert!(ok, "{err}");
         let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
         let risks = v.as_array().expect("an array of risks");
