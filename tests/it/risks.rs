@@ -17,7 +17,7 @@ use sendwatch::job::{App, RunOptions, RunReport};
 use sendwatch::risk::ChangeKind;
 use sendwatch::store::OutboxRow;
 
-use crate::harness::{app, binary, folder_config, folder_mail, outbox, repo};
+use crate::harness::{app, assert_lines, binary, folder_config, folder_mail, outbox, repo};
 use crate::ingest::age_current_load;
 use crate::support::backends;
 
@@ -87,7 +87,7 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
             "{}",
             health.subject
         );
-        for want in [
+        let want = [
             "KPI 1/5: ",
             "Risk R10: Slipping health actions (Action 3, KPI 1/6, 3/x)",
             "Change: RAISED from 9 (medium) to 12 (high) likelihood 3 -> 4, impact 3 -> 3",
@@ -96,13 +96,8 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
             "Why: KPI 1/5 was RED for 2 periods running: April 2021 40.0% against 95.0%, May \
              2021 40.0% against 95.0%",
             "Mitigation: Recovery plan; pilot of the revised health advice process",
-        ] {
-            assert!(
-                flat(&health.body_text).contains(want),
-                "{name}: `{want}` not in\n{}",
-                health.body_text
-            );
-        }
+        ];
+        assert_lines(&flat(&health.body_text), &want, name);
         // The log's holder hears of it too, in a report with no KPI of its own.
         let gov = mail_to(&app, &may, "governance")
             .await
@@ -156,17 +151,12 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
             "{}",
             health.subject
         );
-        for want in [
+        let want = [
             "Change: CLEARED: back to the register's 9 (medium), from 12 (high)",
             "Was raised by: KPI 1/5 RED for 2 periods running",
             "Cleared because: KPI 1/5 was GREEN in June 2021 (100.0%)",
-        ] {
-            assert!(
-                flat(&health.body_text).contains(want),
-                "{name}: `{want}` not in\n{}",
-                health.body_text
-            );
-        }
+        ];
+        assert_lines(&flat(&health.body_text), &want, name);
         assert!(mail_to(&app, &june, "governance").await.is_some());
 
         let events = app.store.risk_events().await.expect("risk events");
