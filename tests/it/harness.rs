@@ -115,6 +115,24 @@ pub fn settings(config: &Path) -> Settings {
     .expect("test config is valid")
 }
 
+/// Run the binary in `dir` with `cfg` laid over the built-in configuration and nothing from
+/// the caller's environment; (success, stdout, stderr).
+pub fn sendwatch_output(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
+        .current_dir(dir)
+        .env_clear()
+        .arg("--config")
+        .arg(cfg)
+        .args(args)
+        .output()
+        .expect("run the binary");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub async fn app(config: &Path) -> App {
     App::build(settings(config)).await.expect("app builds")
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use sendwatch::job::RunOptions;
 use sendwatch::kpi::{Unit, catalogue};
 
-use crate::harness::{app, folder_config, repo};
+use crate::harness::{app, folder_config, repo, sendwatch_output};
 use crate::support::backends;
 
 const IDS: [&str; 26] = [
@@ -16,23 +16,9 @@ const IDS: [&str; 26] = [
 
 const OCT_20: &str = "Oct-20: 50% or national average whichever is the higher";
 
-/// Run the binary in `dir` with `cfg` laid over the built-in configuration; (success, stdout,
-/// stderr).
+/// `sendwatch kpi show ARGS` in `dir` with `cfg`; (success, stdout, stderr).
 fn kpi_show(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
-        .current_dir(dir)
-        .env_clear()
-        .arg("--config")
-        .arg(cfg)
-        .args(["kpi", "show"])
-        .args(args)
-        .output()
-        .expect("run the binary");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    sendwatch_output(dir, cfg, &[&["kpi", "show"], args].concat())
 }
 
 #[tokio::test]

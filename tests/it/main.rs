@@ -18,5 +18,6 @@ mod hand_checked;
 mod hand_checked_waits;
 mod ingest;
 mod kpi_show;
+mod ledger;
 mod pipeline;
 mod store;
