@@ -129,7 +129,8 @@ async fn tick(app: &App, state: &Arc<Mutex<State>>) {
         .collect();
     for (job, due) in due {
         let app = app.clone();
-        st.tasks.spawn(async move { run_due(&app, &job, &due).await });
+        st.tasks
+            .spawn(async move { run_due(&app, &job, &due).await });
     }
     // Reap finished tasks so the set does not grow.
     while st.tasks.try_join_next().is_some() {}
@@ -144,13 +145,23 @@ async fn run_due(app: &App, job: &str, due: &[DateTime<Utc>]) {
         let note = "overtaken: the tick came after a later fire time (a busy or suspended machine), which ran instead";
         if let Err(e) = app
             .store
-            .insert_skipped(job, Trigger::Schedule, at, note, crate::ledger::runner(), Utc::now())
+            .insert_skipped(
+                job,
+                Trigger::Schedule,
+                at,
+                note,
+                crate::ledger::runner(),
+                Utc::now(),
+            )
             .await
         {
             tracing::error!(job, error = %e, "Could not record a skipped instant.");
         }
     }
-    match app.run_scheduled(job, newest, Trigger::Schedule, None).await {
+    match app
+        .run_scheduled(job, newest, Trigger::Schedule, None)
+        .await
+    {
         Ok(Scheduled::Ran(r)) => {
             tracing::info!(job, run_id = r.run_id, status = r.status.as_str(), due = %newest, "Scheduled run done.")
         }

@@ -16,8 +16,8 @@ mod outcome;
 mod supervise;
 
 pub use outcome::SourceOutcome;
-pub use supervise::Scheduled;
 use outcome::{data_issues, outcome_word, source_outcome};
+pub use supervise::Scheduled;
 
 use crate::config::Settings;
 use crate::kpi::{Evaluation, Period};

@@ -73,7 +73,10 @@ impl AdminSettings {
         if let Some(e) = &self.email
             && e.parse::<lettre::message::Mailbox>().is_err()
         {
-            bad("admin.email".into(), format!("`{e}` is not an email address"));
+            bad(
+                "admin.email".into(),
+                format!("`{e}` is not an email address"),
+            );
         }
     }
 }
@@ -122,7 +125,9 @@ impl Lease {
                         );
                         return;
                     }
-                    Err(e) => tracing::warn!(run_id, error = %e, "Could not renew the run's lease."),
+                    Err(e) => {
+                        tracing::warn!(run_id, error = %e, "Could not renew the run's lease.")
+                    }
                 }
             }
         });
@@ -201,8 +206,10 @@ pub async fn sweep(
         let why = format!(
             "its process ({}) stopped renewing its lease, last held until {}: it was killed or lost its database",
             run.runner.as_deref().unwrap_or("an earlier version"),
-            run.lease_until
-                .map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            run.lease_until.map_or_else(
+                || "-".into(),
+                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+            )
         );
         if abandon(store, tell, &run, &why, now, true).await? {
             out.push(run.id);

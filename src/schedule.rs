@@ -112,7 +112,13 @@ impl Entry {
             return Vec::new();
         };
         // Fire times are whole seconds: (first - 1 s, now] starts at `first`.
-        let due = missed(&self.cron, tz, first - chrono::TimeDelta::seconds(1), now, MAX_DUE);
+        let due = missed(
+            &self.cron,
+            tz,
+            first - chrono::TimeDelta::seconds(1),
+            now,
+            MAX_DUE,
+        );
         self.next_due = next_fire(&self.cron, tz, now);
         due.listed
     }

@@ -51,12 +51,16 @@ pub(super) async fn run(
 
 /// `2027-03-29 07:00:05 BST`.
 pub(super) fn local(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string()
+    t.with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M:%S %Z")
+        .to_string()
 }
 
 /// How long a run took (or has been going, if `end` is none), e.g. `3.2 s`, `4 min 05 s`.
 pub(super) fn took(start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> String {
-    let ms = (end.unwrap_or_else(Utc::now) - start).num_milliseconds().max(0);
+    let ms = (end.unwrap_or_else(Utc::now) - start)
+        .num_milliseconds()
+        .max(0);
     if ms < 60_000 {
         format!("{:.1} s", ms as f64 / 1000.0)
     } else if ms < 3_600_000 {
@@ -70,7 +74,16 @@ fn table(rows: &[RunRecord], tz: Tz) -> String {
     if rows.is_empty() {
         return "no runs in the ledger\n".into();
     }
-    let head = ["RUN", "JOB", "TRIGGER", "STATE", "SCHEDULED", "STARTED", "TOOK", "RUNNER"];
+    let head = [
+        "RUN",
+        "JOB",
+        "TRIGGER",
+        "STATE",
+        "SCHEDULED",
+        "STARTED",
+        "TOOK",
+        "RUNNER",
+    ];
     let cells: Vec<[String; 8]> = rows
         .iter()
         .map(|r| {
@@ -143,11 +156,17 @@ mod tests {
 
     #[test]
     fn durations_read_naturally() {
-        let t = Utc.with_ymd_and_hms(2027, 3, 28, 6, 0, 0).single().expect("t");
+        let t = Utc
+            .with_ymd_and_hms(2027, 3, 28, 6, 0, 0)
+            .single()
+            .expect("t");
         let d = |ms| Some(t + chrono::TimeDelta::milliseconds(ms));
         assert_eq!(took(t, d(3_240)), "3.2 s");
         assert_eq!(took(t, d(245_000)), "4 min 05 s");
         assert_eq!(took(t, d(3_900_000)), "1 h 05 min");
-        assert_eq!(local(t, chrono_tz::Europe::London), "2027-03-28 07:00:00 BST");
+        assert_eq!(
+            local(t, chrono_tz::Europe::London),
+            "2027-03-28 07:00:00 BST"
+        );
     }
 }

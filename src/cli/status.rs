@@ -50,7 +50,9 @@ async fn status(s: &Settings, store: &Store) -> Result<String, crate::store::Sto
                 let _ = writeln!(o, "    last run:  none");
             }
         }
-        let next = Entry::new(name, &job.cron, tz, now).ok().and_then(|e| e.next_due);
+        let next = Entry::new(name, &job.cron, tz, now)
+            .ok()
+            .and_then(|e| e.next_due);
         let _ = match next.filter(|_| job.enabled) {
             Some(n) => writeln!(
                 o,
@@ -68,7 +70,9 @@ async fn status(s: &Settings, store: &Store) -> Result<String, crate::store::Sto
     }
     for r in &running {
         let lease = match r.lease_until {
-            Some(l) if l < now => format!(", lease passed at {} (its process is gone)", local(l, tz)),
+            Some(l) if l < now => {
+                format!(", lease passed at {} (its process is gone)", local(l, tz))
+            }
             Some(l) => format!(", lease until {}", local(l, tz)),
             None => String::new(),
         };

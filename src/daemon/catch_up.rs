@@ -50,14 +50,24 @@ pub async fn catch_up_job(
         return Ok(report); // validated with the configuration
     };
     let tz = app.settings.time_zone();
-    let plan = plan(settings.catch_up, &missed(&cron, tz, since, now, MAX_LISTED));
+    let plan = plan(
+        settings.catch_up,
+        &missed(&cron, tz, since, now, MAX_LISTED),
+    );
     let newest_run = plan.run.last().copied();
     for (i, (at, why)) in plan.skip.iter().enumerate() {
         let earlier = (i == 0).then_some((plan.earlier, plan.earlier_at_least));
         let note = skip_note(*why, newest_run, tz, earlier);
         let id = app
             .store
-            .insert_skipped(job, Trigger::CatchUp, *at, &note, crate::ledger::runner(), Utc::now())
+            .insert_skipped(
+                job,
+                Trigger::CatchUp,
+                *at,
+                &note,
+                crate::ledger::runner(),
+                Utc::now(),
+            )
             .await?;
         match id {
             Some(id) => report.skipped.push(id),
@@ -69,7 +79,10 @@ pub async fn catch_up_job(
             break;
         }
         let note = run_note(at, tz);
-        match app.run_scheduled(job, at, Trigger::CatchUp, Some(&note)).await {
+        match app
+            .run_scheduled(job, at, Trigger::CatchUp, Some(&note))
+            .await
+        {
             Ok(Scheduled::Ran(r)) => {
                 tracing::info!(job, run_id = r.run_id, status = r.status.as_str(), %note, "Catch-up run done.");
                 report.ran.push(r.run_id);

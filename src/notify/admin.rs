@@ -67,7 +67,10 @@ mod tests {
 
     #[test]
     fn names_the_run_and_why() {
-        let t = Utc.with_ymd_and_hms(2027, 3, 28, 6, 0, 0).single().expect("t");
+        let t = Utc
+            .with_ymd_and_hms(2027, 3, 28, 6, 0, 0)
+            .single()
+            .expect("t");
         let r = render_admin_notice(&AdminNotice {
             area: "Sefton",
             subject_prefix: "[sendwatch]",
@@ -84,9 +87,22 @@ mod tests {
             r.subject,
             "[sendwatch] Sefton sendwatch: run 12 of job monthly-exceptions abandoned"
         );
-        assert!(r.body.contains("Why:        past its working timeout of 3600 s"), "{}", r.body);
-        assert!(r.body.contains("Scheduled:  2027-03-28 06:00:00 UTC"), "{}", r.body);
-        assert!(r.body.contains("Abandoned:  2027-03-28 07:01:00 UTC"), "{}", r.body);
+        assert!(
+            r.body
+                .contains("Why:        past its working timeout of 3600 s"),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body.contains("Scheduled:  2027-03-28 06:00:00 UTC"),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body.contains("Abandoned:  2027-03-28 07:01:00 UTC"),
+            "{}",
+            r.body
+        );
         assert!(r.body.contains("Ran on:     host:42"), "{}", r.body);
     }
 }

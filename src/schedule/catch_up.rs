@@ -57,7 +57,13 @@ pub struct Missed {
 }
 
 /// The fire times of `cron` (read in `tz`) in `(since, now]`, at most `keep` of the newest.
-pub fn missed(cron: &Cron, tz: Tz, since: DateTime<Utc>, now: DateTime<Utc>, keep: usize) -> Missed {
+pub fn missed(
+    cron: &Cron,
+    tz: Tz,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    keep: usize,
+) -> Missed {
     let mut out = Missed::default();
     if keep == 0 || now <= since {
         return out;
@@ -150,7 +156,11 @@ pub fn plan(policy: CatchUp, missed: &Missed) -> Plan {
 /// A fire time as the ledger's notes say it: `07:00 GMT on 2027-03-27` (seconds if any).
 pub fn local(at: DateTime<Utc>, tz: Tz) -> String {
     let t = at.with_timezone(&tz);
-    let clock = if t.timestamp() % 60 == 0 { "%H:%M %Z" } else { "%H:%M:%S %Z" };
+    let clock = if t.timestamp() % 60 == 0 {
+        "%H:%M %Z"
+    } else {
+        "%H:%M:%S %Z"
+    };
     format!("{} on {}", t.format(clock), t.format("%Y-%m-%d"))
 }
 
@@ -161,7 +171,12 @@ pub fn run_note(at: DateTime<Utc>, tz: Tz) -> String {
 
 /// The note of a missed fire time not run. `ran` is the newest missed time that runs, if any;
 /// `earlier` is said on the oldest skipped row only.
-pub fn skip_note(why: SkipWhy, ran: Option<DateTime<Utc>>, tz: Tz, earlier: Option<(usize, bool)>) -> String {
+pub fn skip_note(
+    why: SkipWhy,
+    ran: Option<DateTime<Utc>>,
+    tz: Tz,
+    earlier: Option<(usize, bool)>,
+) -> String {
     let mut note = match (why, ran) {
         (SkipWhy::Policy, _) => "missed while down; catch_up = \"skip\"".to_string(),
         (SkipWhy::Superseded, Some(r)) => format!(
@@ -198,7 +213,9 @@ mod tests {
     }
 
     fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("utc")
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+            .single()
+            .expect("utc")
     }
 
     /// Every fire time in (since, now], walked forward one by one: the reference.
@@ -214,7 +231,13 @@ mod tests {
     }
 
     fn missed_of(pattern: &str, since: DateTime<Utc>, now: DateTime<Utc>, keep: usize) -> Missed {
-        missed(&parse_cron(pattern).expect("cron"), London, since, now, keep)
+        missed(
+            &parse_cron(pattern).expect("cron"),
+            London,
+            since,
+            now,
+            keep,
+        )
     }
 
     fn hm(t: &DateTime<Utc>) -> (u32, u32) {
@@ -225,11 +248,20 @@ mod tests {
     #[test]
     fn daily_0700_down_across_the_spring_change() {
         // Last ran Friday 26 March 07:00 GMT; back on Monday 29 March at 08:00 BST.
-        let m = missed_of("0 7 * * *", london(2027, 3, 26, 7, 0), london(2027, 3, 29, 8, 0), MAX_LISTED);
+        let m = missed_of(
+            "0 7 * * *",
+            london(2027, 3, 26, 7, 0),
+            london(2027, 3, 29, 8, 0),
+            MAX_LISTED,
+        );
         assert_eq!(m.listed.len(), 3, "{m:?}");
         assert!(m.listed.iter().all(|t| hm(t) == (7, 0)), "{m:?}");
         assert_eq!(m.listed[0], utc(2027, 3, 27, 7, 0));
-        assert_eq!(m.listed[1], utc(2027, 3, 28, 6, 0), "07:00 BST is 06:00 UTC");
+        assert_eq!(
+            m.listed[1],
+            utc(2027, 3, 28, 6, 0),
+            "07:00 BST is 06:00 UTC"
+        );
         assert_eq!(m.earlier, 0);
         let p = plan(CatchUp::Latest, &m);
         assert_eq!(p.run, vec![utc(2027, 3, 29, 6, 0)]);
@@ -245,16 +277,39 @@ mod tests {
     #[test]
     fn daily_0130_in_the_gap_and_the_repeated_hour_is_missed_once() {
         // 28 March 2027: 01:30 does not exist; the daemon fires at 02:00 BST.
-        let m = missed_of("30 1 * * *", london(2027, 3, 27, 1, 30), london(2027, 3, 29, 12, 0), MAX_LISTED);
-        assert_eq!(m.listed.iter().map(hm).collect::<Vec<_>>(), vec![(2, 0), (1, 30)]);
+        let m = missed_of(
+            "30 1 * * *",
+            london(2027, 3, 27, 1, 30),
+            london(2027, 3, 29, 12, 0),
+            MAX_LISTED,
+        );
+        assert_eq!(
+            m.listed.iter().map(hm).collect::<Vec<_>>(),
+            vec![(2, 0), (1, 30)]
+        );
         // 31 October 2027: 01:30 happens twice; only the first (00:30 UTC) fires.
-        let m = missed_of("30 1 * * *", london(2027, 10, 30, 1, 30), london(2027, 10, 31, 3, 0), MAX_LISTED);
+        let m = missed_of(
+            "30 1 * * *",
+            london(2027, 10, 30, 1, 30),
+            london(2027, 10, 31, 3, 0),
+            MAX_LISTED,
+        );
         assert_eq!(m.listed, vec![utc(2027, 10, 31, 0, 30)]);
         // Down from just after the first 01:30 until after the second: nothing was missed.
-        let m = missed_of("30 1 * * *", utc(2027, 10, 31, 0, 30), utc(2027, 10, 31, 1, 45), MAX_LISTED);
+        let m = missed_of(
+            "30 1 * * *",
+            utc(2027, 10, 31, 0, 30),
+            utc(2027, 10, 31, 1, 45),
+            MAX_LISTED,
+        );
         assert_eq!(m, Missed::default());
         // Only the newest one listed, from just after the second 01:30: still the first.
-        let m = missed_of("30 1 * * *", london(2027, 10, 30, 1, 30), utc(2027, 10, 31, 1, 31), 1);
+        let m = missed_of(
+            "30 1 * * *",
+            london(2027, 10, 30, 1, 30),
+            utc(2027, 10, 31, 1, 31),
+            1,
+        );
         assert_eq!(m.listed, vec![utc(2027, 10, 31, 0, 30)]);
         assert_eq!(m.earlier, 0);
     }
@@ -266,13 +321,23 @@ mod tests {
             (utc(2027, 10, 30, 22, 0), utc(2027, 10, 31, 3, 0)),
             (utc(2027, 10, 31, 0, 40), utc(2027, 10, 31, 1, 40)),
         ];
-        for pattern in ["*/30 * * * *", "15 * * * *", "30 1 * * *", "0 2 * * *", "*/20 1 * * *"] {
+        for pattern in [
+            "*/30 * * * *",
+            "15 * * * *",
+            "30 1 * * *",
+            "0 2 * * *",
+            "*/20 1 * * *",
+        ] {
             for (since, now) in windows {
                 let all = walk(pattern, since, now);
                 for keep in [1, 3, MAX_LISTED] {
                     let m = missed_of(pattern, since, now, keep);
                     let from = all.len().saturating_sub(keep);
-                    assert_eq!(m.listed, all[from..], "{pattern} {since}..{now} keep {keep}");
+                    assert_eq!(
+                        m.listed,
+                        all[from..],
+                        "{pattern} {since}..{now} keep {keep}"
+                    );
                     assert_eq!(m.earlier, from, "{pattern} {since}..{now} keep {keep}");
                 }
             }
@@ -287,21 +352,31 @@ mod tests {
         assert_eq!(*m.listed.last().expect("newest"), now);
         assert_eq!((m.earlier, m.earlier_at_least), (COUNT_CAP, true));
         let m = missed_of("* * * * *", now - TimeDelta::hours(3), now, MAX_LISTED);
-        assert_eq!((m.listed.len(), m.earlier, m.earlier_at_least), (MAX_LISTED, 80, false));
+        assert_eq!(
+            (m.listed.len(), m.earlier, m.earlier_at_least),
+            (MAX_LISTED, 80, false)
+        );
     }
 
     #[test]
     fn nothing_missed_when_now_is_not_past_since() {
         let t = utc(2027, 3, 28, 6, 0);
         assert_eq!(missed_of("0 7 * * *", t, t, MAX_LISTED), Missed::default());
-        assert_eq!(missed_of("0 7 * * *", t, t - TimeDelta::days(3), MAX_LISTED), Missed::default());
+        assert_eq!(
+            missed_of("0 7 * * *", t, t - TimeDelta::days(3), MAX_LISTED),
+            Missed::default()
+        );
     }
 
     #[test]
     fn each_policy_plans_its_runs_and_skips() {
         let base = utc(2027, 3, 1, 7, 0);
         let listed: Vec<_> = (0..30).map(|d| base + TimeDelta::days(d)).collect();
-        let m = Missed { listed: listed.clone(), earlier: 5, earlier_at_least: false };
+        let m = Missed {
+            listed: listed.clone(),
+            earlier: 5,
+            earlier_at_least: false,
+        };
         let skip = plan(CatchUp::Skip, &m);
         assert!(skip.run.is_empty());
         assert_eq!(skip.skip.len(), 30);
@@ -311,7 +386,10 @@ mod tests {
         assert_eq!(latest.skip.len(), 29);
         let all = plan(CatchUp::All, &m);
         assert_eq!(all.run, listed[6..]);
-        assert_eq!(all.skip.iter().map(|s| s.0).collect::<Vec<_>>(), listed[..6]);
+        assert_eq!(
+            all.skip.iter().map(|s| s.0).collect::<Vec<_>>(),
+            listed[..6]
+        );
         assert!(all.skip.iter().all(|(_, w)| *w == SkipWhy::OverCap));
         assert_eq!(all.earlier, 5);
         let none = plan(CatchUp::All, &Missed::default());
@@ -325,9 +403,17 @@ mod tests {
             "catch-up of 07:00 BST on 2027-03-29 missed while down"
         );
         assert_eq!(
-            skip_note(SkipWhy::Superseded, Some(utc(2027, 3, 29, 6, 0)), London, Some((3, false))),
+            skip_note(
+                SkipWhy::Superseded,
+                Some(utc(2027, 3, 29, 6, 0)),
+                London,
+                Some((3, false))
+            ),
             "missed while down; catch_up = \"latest\" ran only the newest missed time, 07:00 BST on 2027-03-29; 3 earlier missed fire times are not listed"
         );
-        assert_eq!(local(utc(2027, 1, 5, 7, 0) + TimeDelta::seconds(5), London), "07:00:05 GMT on 2027-01-05");
+        assert_eq!(
+            local(utc(2027, 1, 5, 7, 0) + TimeDelta::seconds(5), London),
+            "07:00:05 GMT on 2027-01-05"
+        );
     }
 }

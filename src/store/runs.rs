@@ -210,8 +210,7 @@ impl Store {
     /// Push a running run's lease to `until`. False if the run is no longer running (it was
     /// abandoned meanwhile).
     pub async fn renew_lease(&self, id: i64, until: DateTime<Utc>) -> Result<bool, StoreError> {
-        const SQL: &str =
-            "UPDATE runs SET lease_until = $1 WHERE id = $2 AND status = 'running'";
+        const SQL: &str = "UPDATE runs SET lease_until = $1 WHERE id = $2 AND status = 'running'";
         let n = on_pool!(self, p => sqlx::query(SQL).bind(until).bind(id).execute(p).await?.rows_affected());
         Ok(n == 1)
     }
@@ -236,8 +235,11 @@ impl Store {
 
     /// Runs still marked running whose lease ran out before `now`: their process is gone.
     pub async fn expired_runs(&self, now: DateTime<Utc>) -> Result<Vec<RunRecord>, StoreError> {
-        let sql = format!("{RUN_COLUMNS} WHERE status = 'running' AND lease_until < $1 ORDER BY id");
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(p).await?))
+        let sql =
+            format!("{RUN_COLUMNS} WHERE status = 'running' AND lease_until < $1 ORDER BY id");
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(p).await?),
+        )
     }
 
     /// Mark a running run abandoned, with why. With `if_expired`, only while its lease is
@@ -265,7 +267,9 @@ impl Store {
 
     pub async fn run(&self, id: i64) -> Result<RunRecord, StoreError> {
         let sql = format!("{RUN_COLUMNS} WHERE id = $1");
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(p).await?))
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(p).await?),
+        )
     }
 
     /// The newest run's id, if any.

@@ -31,7 +31,9 @@ impl Store {
         let sql = format!(
             "{RUN_COLUMNS} WHERE job = $1 AND status <> 'skipped' ORDER BY id DESC LIMIT 1"
         );
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(job).fetch_optional(p).await?))
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(job).fetch_optional(p).await?),
+        )
     }
 
     /// Runs marked running, oldest first (a run whose lease has passed is awaiting the sweep).
@@ -47,8 +49,10 @@ impl Store {
             AND scheduled_at IS NOT NULL ORDER BY scheduled_at DESC LIMIT 1";
         const MANUAL: &str = "SELECT started_at FROM runs WHERE job = $1 \
             AND scheduled_at IS NULL ORDER BY id DESC LIMIT 1";
-        let scheduled: Option<DateTime<Utc>> = on_pool!(self, p => sqlx::query_scalar(SCHEDULED).bind(job).fetch_optional(p).await?);
-        let manual: Option<DateTime<Utc>> = on_pool!(self, p => sqlx::query_scalar(MANUAL).bind(job).fetch_optional(p).await?);
+        let scheduled: Option<DateTime<Utc>> =
+            on_pool!(self, p => sqlx::query_scalar(SCHEDULED).bind(job).fetch_optional(p).await?);
+        let manual: Option<DateTime<Utc>> =
+            on_pool!(self, p => sqlx::query_scalar(MANUAL).bind(job).fetch_optional(p).await?);
         Ok(scheduled.max(manual))
     }
 }

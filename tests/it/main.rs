@@ -19,5 +19,6 @@ mod hand_checked_waits;
 mod ingest;
 mod kpi_show;
 mod ledger;
+mod ledger_daemons;
 mod pipeline;
 mod store;
