@@ -16,5 +16,5 @@ pub use admin::{AdminNotice, render_admin_notice};
 pub use data::{DataIssue, DataNotice, render_data_notice};
 pub use deliver::{DeliveryError, DeliverySummary, Transport, deliver_pending};
 pub use group::{Digest, SourceNote, group_exceptions};
-pub use render::{Rendered, render, suppress};
+pub use render::{Rendered, beside, render, suppress};
 pub use settings::{DeliveryMode, DeliverySettings, SmtpSettings, SmtpTls, SubGroup};

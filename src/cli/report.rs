@@ -1,5 +1,5 @@
-//! What `run-now` prints of a run: each source's outcome, each KPI's value and rating, and
-//! the delivery.
+//! What `run-now` prints of a run: each source's outcome, each KPI's value and rating (with
+//! the backlog, advice outstanding or reviews overdue beside it), and the delivery.
 
 use super::load::aside;
 use crate::job::{RunReport, SourceOutcome};
@@ -59,14 +59,17 @@ pub(super) fn print_report(r: &RunReport) {
             .milestone
             .as_ref()
             .map_or_else(|| "none".to_string(), |m| fmt(m.target));
-        println!(
-            "  KPI {:<5} {:<15} value {:>10}  target {:>10}  {}",
+        // Beside it, as the mail says (counts under 5 as "<5"): the backlog, advice outstanding.
+        let beside = crate::notify::beside(e).map_or_else(String::new, |b| format!("  {b}"));
+        let line = format!(
+            "  KPI {:<5} {:<15} value {:>10}  target {:>10}  {:<9}{beside}",
             e.kpi_id,
             e.period.label(),
             value,
             target,
-            e.rag
+            e.rag.as_str(),
         );
+        println!("{}", line.trim_end());
     }
     println!(
         "  exception reports: {} queued, {} delivered, {} failed, {} pending; via {}",

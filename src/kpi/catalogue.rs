@@ -105,7 +105,12 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
                 if let Some(col) = super::Fold::missing_column(m, kind) {
                     let what = match m {
                         Measure::AverageWaitWeeks => "a provider extract",
-                        _ => "a tracker extract",
+                        Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {
+                            "a reviews extract"
+                        }
+                        Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => {
+                            "a tracker extract"
+                        }
                     };
                     bad(
                         format!("{key}.source"),
@@ -136,6 +141,7 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
         ),
         (_, None) => {}
     }
+    super::reviews::check(key, k, bad);
     if let Some(m) = k.measure
         && m.unit() != k.unit
     {

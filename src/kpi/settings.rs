@@ -32,6 +32,15 @@ pub enum Measure {
     /// the referrals counted; the value is their quotient.
     #[serde(rename = "average_wait_weeks")]
     AverageWaitWeeks,
+    /// % of the transition cohorts' reviews (KPI 1/3: Yr 6, Yr 9, Yr 11; the KPI's `cohorts`)
+    /// due in the academic year that were completed by the month's end and by their cohort's
+    /// deadline; cumulative over the academic year (see [`super::reviews`]).
+    #[serde(rename = "transition_reviews_by_deadline")]
+    TransitionReviewsByDeadline,
+    /// % of all other reviews (no transition cohort) due in the academic year that were
+    /// completed by the month's end (KPI 1/3a); cumulative over the academic year.
+    #[serde(rename = "other_reviews_completed")]
+    OtherReviewsCompleted,
 }
 
 impl Measure {
@@ -41,13 +50,18 @@ impl Measure {
             Measure::EhcpWithin20Weeks => "ehcp_within_20_weeks",
             Measure::HealthAdviceWithin6Weeks => "health_advice_within_6_weeks",
             Measure::AverageWaitWeeks => "average_wait_weeks",
+            Measure::TransitionReviewsByDeadline => "transition_reviews_by_deadline",
+            Measure::OtherReviewsCompleted => "other_reviews_completed",
         }
     }
 
     /// The unit of the value the measure computes (the KPI's `unit` must agree).
     pub fn unit(self) -> Unit {
         match self {
-            Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => Unit::Percent,
+            Measure::EhcpWithin20Weeks
+            | Measure::HealthAdviceWithin6Weeks
+            | Measure::TransitionReviewsByDeadline
+            | Measure::OtherReviewsCompleted => Unit::Percent,
             Measure::AverageWaitWeeks => Unit::Weeks,
         }
     }
@@ -77,6 +91,10 @@ impl Measure {
             Measure::EhcpWithin20Weeks
             | Measure::HealthAdviceWithin6Weeks
             | Measure::AverageWaitWeeks => Aggregation::Sum,
+            // Each month holds the academic year's figure at its end ([`super::reviews`]).
+            Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {
+                Aggregation::Last
+            }
         }
     }
 }
@@ -223,6 +241,10 @@ pub struct KpiSettings {
     /// For `average_wait_weeks`: the provider extract's `service` it averages, as written there
     /// (e.g. "Paediatric Dietetics").
     pub service: Option<String>,
+    /// For `transition_reviews_by_deadline`: the reviews extract's `transition_cohort`s it
+    /// counts, each with its deadline in the academic year.
+    #[serde(default)]
+    pub cohorts: Vec<Cohort>,
     pub baseline: Baseline,
     pub amber_tolerance: Option<f64>,
     /// The period the KPI is evaluated and reported over; by default from its `frequency`
@@ -255,6 +277,37 @@ impl KpiSettings {
 
     pub fn ytd_year(&self) -> PeriodKind {
         self.year.unwrap_or(PeriodKind::FinancialYear)
+    }
+}
+
+/// A transition cohort and the day of the academic year by which its reviews are due done:
+/// `{ cohort = "Yr 6", deadline = "02-15" }` (15 February).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cohort {
+    /// As the reviews extract writes its `transition_cohort` ("Yr 6").
+    pub cohort: String,
+    /// `MM-DD`: in the academic year's autumn for September to December, else in the spring
+    /// or summer after (so "08-31" is the academic year's last day).
+    pub deadline: String,
+}
+
+impl Cohort {
+    /// (month, day) of the deadline, if it is `MM-DD` and a day every year has (not 02-29).
+    pub fn month_day(&self) -> Option<(u32, u32)> {
+        let (m, d) = self.deadline.split_once('-')?;
+        let ok = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+        if !ok(m) || !ok(d) {
+            return None;
+        }
+        let (m, d) = (m.parse().ok()?, d.parse().ok()?);
+        NaiveDate::from_ymd_opt(2001, m, d).map(|_| (m, d))
+    }
+
+    /// The deadline in the academic year that starts in September of `start_year`.
+    pub fn deadline_in(&self, start_year: i32) -> Option<NaiveDate> {
+        let (m, d) = self.month_day()?;
+        NaiveDate::from_ymd_opt(if m >= 9 { start_year } else { start_year + 1 }, m, d)
     }
 }
 

@@ -12,11 +12,11 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 
 use super::{Digest, SourceNote};
+use crate::kpi::{Aggregation, Evaluation, Period, PeriodKind, Rag};
 use crate::kpi::{
     Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Figure, Measure, Target, Travel,
     direction_of_travel, period_noun,
 };
-use crate::kpi::{Evaluation, Rag};
 
 /// Counts below this are shown as "<5" (small-cell suppression).
 pub const SMALL_COUNT: u64 = 5;
@@ -117,35 +117,97 @@ fn words(measure: Option<Measure>) -> (&'static str, &'static str) {
         Some(Measure::EhcpWithin20Weeks) => ("new EHC plans", "within 20 weeks"),
         Some(Measure::HealthAdviceWithin6Weeks) => ("health advice requests", "within 6 weeks"),
         Some(Measure::AverageWaitWeeks) => ("referrals", "seen"),
+        Some(Measure::TransitionReviewsByDeadline) => (
+            "transition reviews due in the academic year",
+            "completed by their cohort's deadline",
+        ),
+        Some(Measure::OtherReviewsCompleted) => {
+            ("other reviews due in the academic year", "completed")
+        }
         None => ("", "as entered"),
     }
 }
 
-fn basis_phrase(measure: Option<Measure>, basis: Basis) -> &'static str {
-    let Some(measure) = measure else {
-        return "a value entered by hand";
+fn basis_phrase(e: &Evaluation) -> String {
+    let Some(measure) = e.measure else {
+        return "a value entered by hand".into();
     };
-    match (measure, basis) {
+    // The reviews KPIs' academic year: the one holding the period's last month, whose figure
+    // the period's is.
+    let year = || Period::containing(PeriodKind::AcademicYear, e.period.last_month()).label();
+    match (measure, e.basis) {
         (Measure::EhcpWithin20Weeks, Basis::Completed) => {
-            "plans counted in the month the final plan was issued"
+            "plans counted in the month the final plan was issued".into()
         }
         (Measure::EhcpWithin20Weeks, Basis::Started) => {
-            "requests counted in the month they were received"
+            "requests counted in the month they were received".into()
         }
         (Measure::HealthAdviceWithin6Weeks, Basis::Completed) => {
-            "advice counted in the month it was returned"
+            "advice counted in the month it was returned".into()
         }
         (Measure::HealthAdviceWithin6Weeks, Basis::Started) => {
-            "advice counted in the month it was requested"
+            "advice counted in the month it was requested".into()
         }
         (Measure::AverageWaitWeeks, Basis::Completed) => {
-            "referrals counted in the month of their first appointment"
+            "referrals counted in the month of their first appointment".into()
         }
         (Measure::AverageWaitWeeks, Basis::Started) => {
             "referrals counted in the month they were made; recent months read short, as their \
              long waits are not over yet"
+                .into()
         }
+        (Measure::TransitionReviewsByDeadline, _) => format!(
+            "cumulative over {}: the cohorts' reviews due in it, completed by the period's end \
+             and by the cohort's deadline",
+            year()
+        ),
+        (Measure::OtherReviewsCompleted, _) => format!(
+            "cumulative over {}: reviews due in it, completed by the period's end",
+            year()
+        ),
     }
+}
+
+/// The same in a few words for a one-line summary (`run-now`): "backlog 12", "advice
+/// outstanding <5", "reviews overdue 30"; waits and values entered by hand say nothing there.
+pub fn beside(e: &Evaluation) -> Option<String> {
+    let what = match e.measure? {
+        Measure::EhcpWithin20Weeks => "backlog",
+        Measure::HealthAdviceWithin6Weeks => "advice outstanding",
+        Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => "reviews overdue",
+        Measure::AverageWaitWeeks => return None,
+    };
+    Some(format!("{what} {}", suppress(e.overdue_open)))
+}
+
+/// What stays open beside the KPI at the data's as-of date: the assessment backlog, advice
+/// outstanding, reviews overdue, referrals still waiting; nothing for a value entered by hand.
+fn still_open(e: &Evaluation) -> Option<String> {
+    let n = suppress(e.overdue_open);
+    Some(match e.measure? {
+        Measure::EhcpWithin20Weeks => {
+            format!("Backlog on {}: {n} open requests past 20 weeks", e.as_of)
+        }
+        Measure::HealthAdviceWithin6Weeks => {
+            format!(
+                "Advice outstanding on {}: {n} requests past 6 weeks",
+                e.as_of
+            )
+        }
+        Measure::TransitionReviewsByDeadline => format!(
+            "Reviews overdue on {}: {n} not completed, past their due date or cohort deadline",
+            e.as_of
+        ),
+        Measure::OtherReviewsCompleted => format!(
+            "Reviews overdue on {}: {n} not completed, past their due date",
+            e.as_of
+        ),
+        Measure::AverageWaitWeeks => format!(
+            "Still waiting on {}: {}, of whom past 18 weeks: {n}",
+            e.as_of,
+            suppress(e.waiting)
+        ),
+    })
 }
 
 /// A figure as the mail may show it: "no data", the value, or for an average over fewer than
@@ -207,7 +269,7 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
         b,
         "  Period:           {} ({})",
         e.period.label(),
-        basis_phrase(e.measure, e.basis)
+        basis_phrase(e)
     );
     match e.current {
         Some(f) if is_wait(e) && f.count.is_some_and(few) => {
@@ -248,8 +310,11 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
     }
     // The value only: its counts less the period's would give the earlier months' counts,
     // small ones among them.
+    // Not for a cumulative KPI (the reviews): its period's figure is already the year's to date.
     if let Some(f) = e.year_to_date
         && !e.period.kind().is_year()
+        && e.measure
+            .is_none_or(|m| m.aggregation() == Aggregation::Sum)
     {
         let _ = writeln!(b, "  Year to date:     {}", shown(e, Some(f)));
     }
@@ -306,23 +371,8 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
     let _ = writeln!(b, "  RAG:              {}", e.rag);
     let _ = writeln!(b, "  Baseline:         {}", e.baseline);
     let _ = writeln!(b, "  Direction:        {}", direction(e));
-    if e.measure.is_none() {
-        // Entered by hand: no open cases to count.
-    } else if is_wait(e) {
-        let _ = writeln!(
-            b,
-            "  Still waiting on {}: {}, of whom past 18 weeks: {}",
-            e.as_of,
-            suppress(e.waiting),
-            suppress(e.overdue_open)
-        );
-    } else {
-        let _ = writeln!(
-            b,
-            "  Still open and past the limit on {}: {}",
-            e.as_of,
-            suppress(e.overdue_open)
-        );
+    if let Some(open) = still_open(e) {
+        let _ = writeln!(b, "  {open}");
     }
     let source = ctx
         .kpis

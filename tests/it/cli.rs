@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::harness::{Mail, folder_mail, repo};
+use crate::harness::{Mail, assert_lines, folder_mail, repo};
 use crate::support::{HttpServer, Response, SmtpOptions, SmtpSink};
 
 fn sendwatch(cwd: &Path) -> Command {
@@ -27,7 +27,11 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
     // examples/tracker.csv and writes data/. Here the same binary runs in a copy of that layout.
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("examples")).expect("mkdir");
-    for file in ["examples/tracker.csv", "examples/provider.csv"] {
+    for file in [
+        "examples/tracker.csv",
+        "examples/reviews.csv",
+        "examples/provider.csv",
+    ] {
         std::fs::copy(repo(file), dir.path().join(file)).expect("copy");
     }
     let out = sendwatch(dir.path())
@@ -40,6 +44,19 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
         printed.contains("KPI 1/2a") && printed.contains("RED"),
         "{printed}"
     );
+    // The backlog beside 1/2a, advice outstanding beside 1/5, and the reviews KPIs.
+    let line = |id: &str| {
+        printed
+            .lines()
+            .find(|l| l.starts_with(&format!("  KPI {id:<5} ")))
+            .unwrap_or_else(|| panic!("no line for KPI {id} in {printed}"))
+    };
+    assert!(line("1/2a").contains("  backlog "), "{printed}");
+    assert!(line("1/5").contains("  advice outstanding "), "{printed}");
+    for id in ["1/3", "1/3a"] {
+        assert!(line(id).contains("July 2021"), "{printed}");
+        assert!(line(id).contains("  reviews overdue "), "{printed}");
+    }
     assert!(printed.contains("via folder data/outbox"), "{printed}");
     let mails = folder_mail(&dir.path().join("data/outbox"));
     assert_eq!(
@@ -52,28 +69,25 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
         .filter(|m| m.body.contains("KPI 5/4"))
         .collect();
     assert_eq!(waits.len(), 1);
-    for want in [
+    let want = [
         "KPI 5/1: Average waiting time for Paediatric Dietetics (weeks)",
         "Value:            NO DATA: no referrals seen in July 2021",
         "Value:            31.3 weeks (average over 7 referrals seen in July 2021)",
         "Target in force:  18.0 weeks (milestone from June 2021",
-    ] {
-        assert!(
-            waits[0].body.contains(want),
-            "`{want}` not in {}",
-            waits[0].body
-        );
-    }
+    ];
+    assert_lines(&waits[0].body, &want, "joint performance");
     let perf: Vec<&Mail> = mails
         .iter()
         .filter(|m| m.body.contains("KPI 1/2a"))
         .collect();
     assert_eq!(perf.len(), 1);
-    assert!(
-        perf[0].body.contains("RAG:              RED"),
-        "{}",
-        perf[0].body
-    );
+    let want = [
+        "RAG:              RED",
+        "Backlog on 2021-07-31: ",
+        "KPI 1/3: % of EHCP reviews completed for Yr 6, Yr 9 and Yr 11",
+        "Period:           July 2021 (cumulative over academic year 2020/21",
+    ];
+    assert_lines(&perf[0].body, &want, "performance");
     assert!(dir.path().join("data/sendwatch.db").is_file());
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use sendwatch::config::{Settings, Sources};
 use sendwatch::job::{App, RunOptions, RunReport};
-use sendwatch::kpi::{TRACKER_COLUMNS, TrackerCase};
+use sendwatch::kpi::{Evaluation, TRACKER_COLUMNS, TrackerCase};
 use sendwatch::load::{
     Batch, KindDef, LoadError, LoadSettings, ParseSummary, Value, builtin_kinds, parse_bytes,
 };
@@ -92,12 +92,17 @@ pub fn write_config(
 
 /// A config writing mail as `.eml` files into `dir/outbox`, with nothing extra.
 pub fn folder_config(dir: &Path, store_url: &str, source_url: &str) -> PathBuf {
+    folder_config_with(dir, store_url, source_url, "")
+}
+
+/// [`folder_config`] plus `extra` (see [`write_config`]).
+pub fn folder_config_with(dir: &Path, store_url: &str, source_url: &str, extra: &str) -> PathBuf {
     write_config(
         dir,
         store_url,
         source_url,
         Delivery::Folder(&outbox(dir)),
-        "",
+        extra,
     )
 }
 
@@ -288,6 +293,32 @@ impl GoodLoad {
     }
 }
 
+/// One KPI's evaluation in a run.
+pub fn evaluation(r: &RunReport, id: &str) -> Evaluation {
+    r.evaluations
+        .iter()
+        .find(|e| e.kpi_id == id)
+        .unwrap_or_else(|| panic!("KPI {id} not evaluated"))
+        .clone()
+}
+
+/// What a run stored for one KPI and period (`2021-07`): (rag, value).
+pub async fn stored(app: &App, run_id: i64, id: &str, period: &str) -> (String, Option<f64>) {
+    let rows = app.store.run_results(run_id).await.expect("results");
+    let row = rows
+        .into_iter()
+        .find(|r| r.0 == id && r.1 == period)
+        .unwrap_or_else(|| panic!("KPI {id} not stored for {period}"));
+    (row.2, row.3)
+}
+
+/// Every line of `want` is in `body`.
+pub fn assert_lines(body: &str, want: &[&str], what: &str) {
+    for w in want {
+        assert!(body.contains(w), "{what}: `{w}` not in:\n{body}");
+    }
+}
+
 /// (kpi, period, value, rag) of a run.
 pub fn figures(r: &RunReport) -> Vec<(String, String, Option<f64>, String)> {
     r.evaluations
@@ -371,23 +402,39 @@ pub fn text_rows(batches: &[Batch]) -> Vec<TextRow> {
     rows
 }
 
-/// A tracker extract as the KPIs see it: its cases and its as-of date.
-pub fn tracker_cases(bytes: &[u8]) -> (Vec<TrackerCase>, NaiveDate) {
-    let k = kind("tracker");
+/// Parse an extract of a shipped kind and hand each row's `columns` (in that order) to `f`, as
+/// a store scan would: the KPI folds' view of a file. Returns its as-of date and its rows.
+pub fn scan_bytes(
+    bytes: &[u8],
+    kind_name: &str,
+    columns: &[&str],
+    mut f: impl FnMut(&Batch, &[Value]),
+) -> (NaiveDate, usize) {
+    let k = kind(kind_name);
     let (summary, batches) =
-        parse_bytes(bytes, "t", &k, &LoadSettings::default(), today()).expect("valid tracker");
-    let at: Vec<usize> = TRACKER_COLUMNS
+        parse_bytes(bytes, "t", &k, &LoadSettings::default(), today()).expect("a valid extract");
+    let at: Vec<usize> = columns
         .iter()
-        .map(|c| k.position(c).expect("tracker column"))
+        .map(|c| k.position(c).expect("a column of the kind"))
         .collect();
-    let mut cases = Vec::new();
+    let mut rows = 0;
     for b in &batches {
         for (_, values) in b.rows() {
             let picked: Vec<Value> = at.iter().map(|i| values[*i]).collect();
-            cases.push(TrackerCase::from_row(b, &picked).expect("request date"));
+            f(b, &picked);
+            rows += 1;
         }
     }
-    (cases, summary.as_of.expect("as-of"))
+    (summary.as_of.expect("as-of"), rows)
+}
+
+/// A tracker extract as the KPIs see it: its cases and its as-of date.
+pub fn tracker_cases(bytes: &[u8]) -> (Vec<TrackerCase>, NaiveDate) {
+    let mut cases = Vec::new();
+    let (as_of, _) = scan_bytes(bytes, "tracker", &TRACKER_COLUMNS, |b, row| {
+        cases.push(TrackerCase::from_row(b, row).expect("request date"));
+    });
+    (cases, as_of)
 }
 
 /// A tracker of `copies` × the example's rows, with ids made unique by `tag`.

@@ -15,6 +15,7 @@ mod fetch;
 mod formats;
 mod fuzz;
 mod hand_checked;
+mod hand_checked_reviews;
 mod hand_checked_waits;
 mod ingest;
 mod kpi_show;
