@@ -10,8 +10,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::daemon::{signal, spawn, wait_for_line};
 use crate::harness::{app, current, folder_mail, outbox, repo, sendwatch_output};
-use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll};
-use crate::support::{HttpServer, Response, backends, pg_database};
+use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll, stalled_source};
+use crate::support::{Response, backends, pg_database};
 
 #[tokio::test]
 async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_digest_once() {
@@ -101,15 +101,10 @@ async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_dige
 
 #[tokio::test]
 async fn a_daemon_killed_mid_run_leaves_it_abandoned_and_the_administrator_told() {
-    let tracker = std::fs::read(repo("examples/tracker.csv")).expect("tracker");
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let srv = HttpServer::start().await;
         // The source stalls: the run is under way, fetching, when the daemon is killed.
-        srv.set(
-            "/tracker.csv",
-            Response::ok(tracker.clone()).with_delay(Duration::from_secs(60)),
-        );
+        let (srv, tracker) = stalled_source().await;
         let cfg = ledger_config(
             dir.path(),
             &backend.url,
