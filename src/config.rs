@@ -16,7 +16,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use crate::kpi::catalogue::Known;
-use crate::kpi::{Catalogue, Computed, RagSettings};
+use crate::kpi::{Catalogue, Computed, KpiDefaults, RagSettings};
 use crate::ledger::{AdminSettings, LedgerSettings};
 use crate::load::KindDef;
 use crate::notify::{DeliveryMode, DeliverySettings, SmtpTls, SubGroup};
@@ -63,6 +63,9 @@ pub struct Settings {
     pub store: StoreSettings,
     pub delivery: DeliverySettings,
     pub rag: RagSettings,
+    /// What a KPI gets when it does not say otherwise (`[kpi_defaults]`).
+    #[serde(default)]
+    pub kpi_defaults: KpiDefaults,
     /// Extract kinds: the shipped ones from `config/kinds.toml`, plus any the deployment adds.
     #[serde(default)]
     pub kinds: BTreeMap<String, KindDef>,

@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 mod compute;
 pub mod ingest;
+mod manual;
 mod outcome;
 mod supervise;
 
@@ -109,6 +110,15 @@ impl App {
         ingest::prune_spool(data, Utc::now());
         let store = Store::connect(&settings.store).await?;
         store.migrate().await?;
+        // Target versions recorded with `kpi retarget` join the catalogue's own.
+        let mut settings = settings;
+        let stored = store.retargets().await?;
+        for kpi in crate::kpi::manual::retarget::merge(&mut settings.kpis, &stored) {
+            tracing::warn!(
+                kpi = kpi.as_str(),
+                "A recorded target version is for a KPI the catalogue no longer has; left out."
+            );
+        }
         let transport = Transport::build(&settings.delivery)?;
         let fetcher = source::Fetcher::new(&settings.sources)?;
         Ok(App {
@@ -183,6 +193,7 @@ impl App {
         let evaluations = self
             .evaluate(run_id, job_settings, &notes, opts.period, today)
             .await?;
+        let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
 
         let ctx = notify::render::Context {
             area: &settings.general.area,
@@ -191,8 +202,9 @@ impl App {
             run_id,
             kpis: &settings.kpis,
             sources: &notes,
+            entered: &entered,
         };
-        let digests = notify::group_exceptions(&settings.sub_groups, &evaluations);
+        let digests = notify::group_exceptions(&settings.sub_groups, &evaluations, &overdue);
         let mut queued = digests.len();
         for d in &digests {
             let r = notify::render(d, &ctx);

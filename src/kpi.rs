@@ -8,6 +8,7 @@
 
 pub mod catalogue;
 mod evaluate;
+pub mod manual;
 mod measure;
 mod month;
 mod period;
@@ -32,7 +33,7 @@ pub use period::{Period, PeriodError, PeriodKind};
 pub use rate::{Milestone, Rag, Travel, direction_of_travel, fmt_pct, rate};
 pub use reviews::{REVIEW_COLUMNS, Review, ReviewCounter, monthly_reviews};
 pub use settings::{
-    Aggregation, Baseline, Basis, Better, Cohort, Frequency, KpiSettings, Measure,
+    Aggregation, Baseline, Basis, Better, Cohort, Frequency, KpiDefaults, KpiSettings, Measure,
     MilestoneSettings, NationalValue, RagSettings, Retarget, TargetKind, Unit,
 };
 pub use target::{

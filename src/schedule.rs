@@ -29,6 +29,10 @@ pub struct JobSettings {
     pub sources: Vec<String>,
     /// KPIs to evaluate; default: every enabled KPI fed by one of the job's sources.
     pub kpis: Option<Vec<String>>,
+    /// Also rate the KPIs no extract carries from the values entered by hand, and tell their
+    /// owners of values overdue. With several jobs, leave it on for one.
+    #[serde(default = "yes")]
+    pub manual_kpis: bool,
     #[serde(default = "yes")]
     pub enabled: bool,
     /// A run still working after this long is stopped and marked abandoned.

@@ -3,7 +3,8 @@
 //! One enum, two pools, the same SQL text on both (`$1` placeholders, `RETURNING` and
 //! `ON CONFLICT` work on each driver). Migrations live in `migrations/{sqlite,postgres}` and are
 //! embedded at build time. Each table family has its own file: runs, loads (every fetch and
-//! the rows of current loads), the bulk load and swap, kpi results, and the outbox.
+//! the rows of current loads), the bulk load and swap, kpi results, the outbox, and what
+//! people enter by hand (manual KPI values, target versions).
 //! `runs` is the run ledger: claims, leases, skipped instants.
 
 use std::str::FromStr;
@@ -37,7 +38,9 @@ mod bulk_sqlite;
 mod feed;
 mod kpis;
 mod loads;
+mod manual;
 mod outbox;
+mod retargets;
 mod runs;
 mod runs_read;
 

@@ -10,7 +10,7 @@ use super::App;
 use crate::kpi::{Evaluation, Fold, MonthlyCounts, Period, Rag, evaluate, report_period};
 
 /// Periods each run records per KPI: the report period and those before it.
-const HISTORY_PERIODS: usize = 12;
+pub(super) const HISTORY_PERIODS: usize = 12;
 use crate::notify::SourceNote;
 use crate::store::{LoadRecord, StoreError};
 
@@ -100,6 +100,8 @@ impl App {
                 }
             }
         }
+        // The KPIs no extract carries, from the values entered by hand.
+        out.extend(self.evaluate_manual(run_id, job, period, today).await?);
         Ok(out)
     }
 }

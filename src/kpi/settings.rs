@@ -7,7 +7,7 @@
 //! by [`super::target`]. Must not: read files or know a particular KPI.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::PeriodKind;
 
@@ -16,6 +16,29 @@ use super::PeriodKind;
 pub struct RagSettings {
     /// Percentage points below (or above, for lower-is-better) target still rated Amber.
     pub amber_tolerance: f64,
+}
+
+/// `[kpi_defaults]`: what a KPI that does not say otherwise gets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiDefaults {
+    /// Days after a period ends by which a manual KPI's value is to be entered; after that
+    /// the missing value is an exception to the owner (per KPI: `overdue_days`).
+    #[serde(default = "default_overdue_days")]
+    pub overdue_days: u32,
+}
+
+impl Default for KpiDefaults {
+    fn default() -> KpiDefaults {
+        KpiDefaults {
+            overdue_days: default_overdue_days(),
+        }
+    }
+}
+
+/// A month: the board meets monthly, and a value a month late has missed one meeting.
+fn default_overdue_days() -> u32 {
+    30
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -264,6 +287,9 @@ pub struct KpiSettings {
     /// Later target versions (recovery plans), in effective order.
     #[serde(default)]
     pub retargets: Vec<Retarget>,
+    /// Manual KPIs: days after a period ends by which its value is due (default
+    /// `[kpi_defaults] overdue_days`).
+    pub overdue_days: Option<u32>,
 }
 
 fn yes() -> bool {
@@ -335,6 +361,25 @@ struct BaselineTable {
     establish_by: Option<NaiveDate>,
 }
 
+/// Written as the table form, so a stored retarget reads back through [`Deserialize`].
+impl Serialize for Baseline {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("text", &self.text)?;
+        if let Some(v) = self.value {
+            m.serialize_entry("value", &v)?;
+        }
+        if let Some(d) = &self.date {
+            m.serialize_entry("date", d)?;
+        }
+        if let Some(d) = self.establish_by {
+            m.serialize_entry("establish_by", &d)?;
+        }
+        m.end()
+    }
+}
+
 impl<'de> Deserialize<'de> for Baseline {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Baseline, D::Error> {
         struct V;
@@ -368,25 +413,33 @@ impl<'de> Deserialize<'de> for Baseline {
 /// kind: `target` (fixed; with `or_national`, "N or the national average whichever is
 /// higher"), `national_average`, `baseline_plus` (with `relative`), `establish_baseline` or
 /// `not_applicable`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneSettings {
     /// First month (`YYYY-MM`) this target is in force; it stays in force until the next.
     pub from: String,
     /// The milestone as printed in the plan, e.g. "Oct-20: 50% or national average ...".
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "no")]
     pub or_national: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "no")]
     pub national_average: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_plus: Option<f64>,
     /// With `baseline_plus`: a relative increase (baseline x (1 + N/100)) or points (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub relative: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "no")]
     pub establish_baseline: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "no")]
     pub not_applicable: bool,
+}
+
+fn no(b: &bool) -> bool {
+    !*b
 }
 
 /// What a milestone asks for, read from its fields.
@@ -461,7 +514,7 @@ pub struct NationalValue {
 
 /// A target version: from `effective` on, `milestones` (and `baseline`, if given) replace the
 /// schedule before it, which stays in force for earlier periods.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Retarget {
     /// First month (`YYYY-MM`) of the new version.

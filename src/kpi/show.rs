@@ -4,7 +4,9 @@
 //!
 //! Owns: `sendwatch kpi show` as text, CSV or JSON. Pure: takes the catalogue and the stored
 //! results, returns a string. Values only: no counts appear (a count under 5 would have to
-//! be suppressed), so nothing here can single out a child.
+//! be suppressed), so nothing here can single out a child. A manual KPI also lists the values
+//! entered by hand that are in force, with who entered them, when, and the board's note (the
+//! one place a note is shown).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,6 +14,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::manual::Entered;
 use super::{
     Catalogue, FEWEST_FOR_AN_AVERAGE, KpiSettings, Measure, Month, Period, Target, resolve,
     versions,
@@ -79,6 +82,24 @@ pub struct KpiView {
     /// The period asked for (`--period`), else the latest one a run stored a value for.
     pub latest: Option<Actual>,
     pub milestones: Vec<MilestoneView>,
+    /// Manual KPIs: the values entered by hand in force, by period.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub entered: Vec<EnteredView>,
+}
+
+/// A value entered by hand, as `kpi show` lists it: no counts, the note in full.
+#[derive(Debug, Serialize)]
+pub struct EnteredView {
+    /// As written: `2020-Q2`, `AY2019/20`.
+    pub period: String,
+    pub period_label: String,
+    pub value: f64,
+    pub value_text: String,
+    pub by: String,
+    /// RFC 3339, UTC.
+    pub entered_at: String,
+    pub note: Option<String>,
+    pub entry: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -128,6 +149,19 @@ pub fn show(
     period: Option<Period>,
     format: Format,
 ) -> Result<String, ShowError> {
+    show_entered(catalogue, owners, results, &[], only, period, format)
+}
+
+/// [`show`], listing under each manual KPI the values entered by hand in `entered`.
+pub fn show_entered(
+    catalogue: &Catalogue,
+    owners: &BTreeMap<String, String>,
+    results: &[Recorded],
+    entered: &[Entered],
+    only: Option<&str>,
+    period: Option<Period>,
+    format: Format,
+) -> Result<String, ShowError> {
     if let Some(id) = only
         && !catalogue.contains_key(id)
     {
@@ -136,7 +170,24 @@ pub fn show(
     let views: Vec<KpiView> = catalogue
         .iter()
         .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
-        .map(|(id, k)| view(id, k, owners, results, period))
+        .map(|(id, k)| {
+            let mut v = view(id, k, owners, results, period);
+            v.entered = entered
+                .iter()
+                .filter(|e| e.value.kpi_id == *id)
+                .map(|e| EnteredView {
+                    period: e.value.period.to_string(),
+                    period_label: e.value.period.label(),
+                    value: e.value.value,
+                    value_text: k.unit.format(e.value.value),
+                    by: e.value.by.clone(),
+                    entered_at: e.entered_at.to_rfc3339(),
+                    note: e.value.note.clone(),
+                    entry: e.id,
+                })
+                .collect();
+            v
+        })
         .collect();
     Ok(match format {
         Format::Table => table(&views),
@@ -231,6 +282,7 @@ fn view(
             None => mine.iter().max_by_key(|r| r.period).map(|r| actual(r)),
         },
         milestones,
+        entered: Vec::new(),
     }
 }
 
@@ -287,6 +339,20 @@ fn table(views: &[KpiView]) -> String {
             );
             if let Some(note) = &m.note {
                 let _ = writeln!(b, "      ({note})");
+            }
+        }
+        if !v.entered.is_empty() {
+            let _ = writeln!(b, "  Entered by hand (the value in force for each period):");
+        }
+        for e in &v.entered {
+            let day = e.entered_at.get(..10).unwrap_or(&e.entered_at);
+            let _ = writeln!(
+                b,
+                "    {:<24} {:<12} by {} on {day} (entry {})",
+                e.period_label, e.value_text, e.by, e.entry
+            );
+            if let Some(note) = &e.note {
+                let _ = writeln!(b, "      note: {note}");
             }
         }
     }

@@ -1,9 +1,11 @@
-//! Grouping: one digest per sub-group, holding only the KPIs that slipped (Red or no data).
+//! Grouping: one digest per sub-group, holding only the KPIs that slipped (Red or no data),
+//! and the KPIs entered by hand whose values are overdue.
 
 use std::collections::BTreeMap;
 
 use super::SubGroup;
 use crate::kpi::Evaluation;
+use crate::kpi::manual::Overdue;
 use crate::store::LoadRecord;
 
 /// Where a source's figures came from, and whether this run's fetch of it failed.
@@ -23,26 +25,44 @@ pub struct Digest<'a> {
     pub sub_group_name: String,
     pub recipients: Vec<String>,
     pub items: Vec<&'a Evaluation>,
+    /// Manual KPIs with no value entered for a period past its due date.
+    pub overdue: Vec<&'a Overdue>,
 }
 
-/// Group the exceptions among `evaluations` by owning sub-group, in sub-group key order.
+/// Group the exceptions among `evaluations`, and the `overdue` manual values, by owning
+/// sub-group, in sub-group key order. A manual KPI that is overdue is said once: as overdue,
+/// not also as NO DATA.
 pub fn group_exceptions<'a>(
     sub_groups: &BTreeMap<String, SubGroup>,
     evaluations: &'a [Evaluation],
+    overdue: &'a [Overdue],
 ) -> Vec<Digest<'a>> {
-    let mut by_owner: BTreeMap<&str, Vec<&Evaluation>> = BTreeMap::new();
-    for e in evaluations.iter().filter(|e| e.rag.is_exception()) {
-        by_owner.entry(e.owner.as_str()).or_default().push(e);
+    type Items<'a> = (Vec<&'a Evaluation>, Vec<&'a Overdue>);
+    let mut by_owner: BTreeMap<&str, Items<'a>> = BTreeMap::new();
+    let said_overdue = |e: &Evaluation| {
+        e.measure.is_none()
+            && e.rag == crate::kpi::Rag::NoData
+            && overdue.iter().any(|o| o.kpi_id == e.kpi_id)
+    };
+    for e in evaluations
+        .iter()
+        .filter(|e| e.rag.is_exception() && !said_overdue(e))
+    {
+        by_owner.entry(e.owner.as_str()).or_default().0.push(e);
+    }
+    for o in overdue {
+        by_owner.entry(o.owner.as_str()).or_default().1.push(o);
     }
     by_owner
         .into_iter()
-        .filter_map(|(key, items)| {
+        .filter_map(|(key, (items, overdue))| {
             let group = sub_groups.get(key)?;
             Some(Digest {
                 sub_group: key.to_string(),
                 sub_group_name: group.name.clone(),
                 recipients: group.owners.clone(),
                 items,
+                overdue,
             })
         })
         .collect()

@@ -1,7 +1,8 @@
 //! Render: a digest becomes a subject and a plain-text body. Pure.
 //!
 //! What goes in (DOMAIN 7): per KPI the period, value, target in force, previous value, RAG,
-//! direction of travel, baseline, and the extract the figures came from. What stays out
+//! direction of travel, baseline, and the extract (or the entry by hand) the figures came
+//! from; per manual KPI overdue, the period with no value and its due date. What stays out
 //! (DOMAIN 8): case ids, dates about a child, free text; every count under 5 shows as "<5",
 //! and an average wait over fewer than 5 referrals is not shown at all (over one referral it
 //! would be that child's wait).
@@ -12,6 +13,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 
 use super::{Digest, SourceNote};
+use crate::kpi::manual::{self, Entered, Overdue};
 use crate::kpi::{Aggregation, Evaluation, Period, PeriodKind, Rag};
 use crate::kpi::{
     Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Figure, Measure, Target, Travel,
@@ -44,6 +46,8 @@ pub struct Context<'a> {
     pub run_id: i64,
     pub kpis: &'a Catalogue,
     pub sources: &'a BTreeMap<String, SourceNote>,
+    /// The values entered by hand in force (for a manual KPI's provenance).
+    pub entered: &'a [Entered],
 }
 
 pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
@@ -54,13 +58,25 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
         p.into_iter().map(|m| m.label()).collect()
     };
     let n = digest.items.len();
+    let late = digest.overdue.len();
+    let plural = |k: usize| if k == 1 { "" } else { "s" };
+    let mut what = Vec::new();
+    if n > 0 || late == 0 {
+        what.push(format!("{n} KPI{} slipped", plural(n)));
+    }
+    if late > 0 {
+        what.push(format!("{late} value{} overdue", plural(late)));
+    }
+    let when = if periods.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", periods.join(", "))
+    };
     let subject = format!(
-        "{} {} SEND exception report, {}: {} KPI{} slipped ({})",
+        "{} {} SEND exception report{when}: {} ({})",
         ctx.subject_prefix,
         ctx.area,
-        periods.join(", "),
-        n,
-        if n == 1 { "" } else { "s" },
+        what.join(", "),
         digest.sub_group_name
     )
     .trim()
@@ -68,22 +84,41 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
 
     let mut b = String::new();
     let _ = writeln!(b, "Exception report for the {}", digest.sub_group_name);
-    let _ = writeln!(
-        b,
-        "{} SEND improvement plan, period {}",
-        ctx.area,
-        periods.join(", ")
-    );
-    let _ = writeln!(b);
-    let _ = writeln!(
-        b,
-        "{} KPI{} owned by this sub-group missed the milestone target in force or could not be reported:",
-        n,
-        if n == 1 { "" } else { "s" }
-    );
+    if periods.is_empty() {
+        let _ = writeln!(b, "{} SEND improvement plan", ctx.area);
+    } else {
+        let _ = writeln!(
+            b,
+            "{} SEND improvement plan, period {}",
+            ctx.area,
+            periods.join(", ")
+        );
+    }
+    if n > 0 {
+        let _ = writeln!(b);
+        let _ = writeln!(
+            b,
+            "{} KPI{} owned by this sub-group missed the milestone target in force or could not be reported:",
+            n,
+            plural(n)
+        );
+    }
     for e in &digest.items {
         let _ = writeln!(b);
         item(&mut b, e, ctx);
+    }
+    if late > 0 {
+        let _ = writeln!(b);
+        let _ = writeln!(
+            b,
+            "{late} KPI{} owned by this sub-group, entered by hand, {} no value for a period past its due date:",
+            plural(late),
+            if late == 1 { "has" } else { "have" }
+        );
+    }
+    for o in &digest.overdue {
+        let _ = writeln!(b);
+        overdue_item(&mut b, o);
     }
     let _ = writeln!(b);
     let _ = writeln!(b, "--");
@@ -104,7 +139,65 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
         "Sent by sendwatch (job {}, run {}) because these KPIs are RED or have no data for the period.",
         ctx.job, ctx.run_id
     );
+    if late > 0 {
+        let _ = writeln!(
+            b,
+            "A KPI entered by hand is overdue when no value has been entered for a period past its \
+             due date; enter one with `sendwatch kpi set` or `sendwatch kpi import`."
+        );
+    }
     Rendered { subject, body: b }
+}
+
+/// A manual KPI overdue: the period with no value, when it was due, and how to enter it.
+fn overdue_item(b: &mut String, o: &Overdue) {
+    let _ = writeln!(b, "KPI {}: {}", o.kpi_id, o.title);
+    let _ = writeln!(
+        b,
+        "  Overdue:          no value entered for {}, due by {}",
+        o.due.label(),
+        o.due_by
+    );
+    if o.earlier > 0 {
+        let _ = writeln!(
+            b,
+            "                    (nor for {} earlier period{})",
+            o.earlier,
+            if o.earlier == 1 { "" } else { "s" }
+        );
+    }
+    let _ = writeln!(
+        b,
+        "  To enter it:      sendwatch kpi set {} --period {} --value VALUE",
+        o.kpi_id, o.due.period
+    );
+}
+
+/// Where a manual KPI's figure came from: the entry, who made it and when (never its note).
+fn entered_by_hand(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
+    let entry = ctx.kpis.get(&e.kpi_id).and_then(|k| {
+        let due = manual::due_containing(k, e.period.last_month());
+        manual::covering(ctx.entered, &e.kpi_id, due)
+    });
+    match entry {
+        Some(x) => {
+            let _ = writeln!(
+                b,
+                "  Source:           entered by hand by {} on {} (entry {}, for {})",
+                x.value.by,
+                x.entered_at.format("%Y-%m-%d"),
+                x.id,
+                x.value.period.label()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                b,
+                "  Source:           entered by hand: no value for {}",
+                e.period.label()
+            );
+        }
+    }
 }
 
 fn is_wait(e: &Evaluation) -> bool {
@@ -252,11 +345,13 @@ fn value_with_counts(e: &Evaluation, f: Figure, noun: &str, within: &str) -> Str
             suppress(c.denominator),
             e.period.label()
         ),
+        // A value entered by hand has no noun: "(<5 of 10 as entered)".
         Some(c) => format!(
-            "{} ({} of {} {noun} {within})",
+            "{} ({} of {} {})",
             e.format(f.value),
             suppress(c.numerator),
-            suppress(c.denominator)
+            suppress(c.denominator),
+            [noun, within].join(" ").trim()
         ),
         None => e.format(f.value),
     }
@@ -374,6 +469,10 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
     if let Some(open) = still_open(e) {
         let _ = writeln!(b, "  {open}");
     }
+    if e.measure.is_none() {
+        entered_by_hand(b, e, ctx);
+        return;
+    }
     let source = ctx
         .kpis
         .get(&e.kpi_id)
@@ -437,5 +536,58 @@ mod tests {
         assert_eq!(suppress(123), "123");
         // The averages' rule hides no fewer than the counts' rule does.
         assert_eq!(FEWEST_FOR_AN_AVERAGE, SMALL_COUNT);
+    }
+
+    #[test]
+    fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
+        use crate::kpi::{Figures, Period, evaluate_figures};
+        let c = crate::kpi::catalogue::builtin().expect("catalogue");
+        let today = "2020-08-01".parse::<NaiveDate>().expect("date");
+        let overdue = manual::overdue(&c, 30, &[], today);
+        let q2: Period = "2020-Q2".parse().expect("period");
+        let e = evaluate_figures("3/3", &c["3/3"], 5.0, Figures::default(), today, q2);
+        assert_eq!(e.rag, Rag::NoData);
+        let groups = BTreeMap::from([(
+            "dco_task_finish".to_string(),
+            super::super::SubGroup {
+                name: "DCO group".into(),
+                owners: vec!["dco@example.org".into()],
+            },
+        )]);
+        let evaluations = [e];
+        let digests = super::super::group_exceptions(&groups, &evaluations, &overdue);
+        assert_eq!(digests.len(), 1, "only the sub-groups configured");
+        let d = &digests[0];
+        assert!(
+            d.items.is_empty(),
+            "3/3 is said as overdue, not also as NO DATA"
+        );
+        let ids: Vec<&str> = d.overdue.iter().map(|o| o.kpi_id.as_str()).collect();
+        assert_eq!(ids, ["3/1", "3/3", "3/4", "3/5"]);
+        let sources = BTreeMap::new();
+        let ctx = Context {
+            area: "Sefton",
+            subject_prefix: "[sendwatch]",
+            job: "monthly",
+            run_id: 3,
+            kpis: &c,
+            sources: &sources,
+            entered: &[],
+        };
+        let r = render(d, &ctx);
+        assert_eq!(
+            r.subject,
+            "[sendwatch] Sefton SEND exception report: 4 values overdue (DCO group)"
+        );
+        assert!(
+            r.body.contains(
+                "KPI 3/3: % of staff having completed training\n  Overdue:          no value \
+                 entered for Apr-Jun 2020, due by 2020-07-30\n                    (nor for 2 \
+                 earlier periods)\n  To enter it:      sendwatch kpi set 3/3 --period 2020-Q2"
+            ),
+            "{}",
+            r.body
+        );
+        assert!(!r.body.contains("missed the milestone"), "{}", r.body);
     }
 }

@@ -61,8 +61,22 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
     let mails = folder_mail(&dir.path().join("data/outbox"));
     assert_eq!(
         mails.len(),
-        3,
-        "one report per sub-group with a slipped KPI (performance, health, joint performance)"
+        5,
+        "one report per sub-group with a slipped KPI (performance, health, joint performance) \
+         or a value entered by hand overdue (co-production, the DCO's task and finish group)"
+    );
+    // No survey value has been entered: the co-production sub-group hears that they are due.
+    let surveys: Vec<&Mail> = mails
+        .iter()
+        .filter(|m| m.body.contains("KPI 4/1"))
+        .collect();
+    assert_eq!(surveys.len(), 1);
+    assert!(
+        surveys[0]
+            .body
+            .contains("Overdue:          no value entered for academic year"),
+        "{}",
+        surveys[0].body
     );
     let waits: Vec<&Mail> = mails
         .iter()
@@ -183,7 +197,7 @@ async fn no_secret_appears_in_the_log() {
     std::fs::write(
         &cfg,
         format!(
-            "[store]\nurl = \"sqlite://{db}\"\n\n[sources.tracker]\nkind = \"tracker\"\nurl = \"{url}\"\nusername = \"feed\"\npassword_file = \"{pw}\"\n\n[delivery]\nmode = \"smtp\"\n\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"mailer\"\n\n[jobs.monthly-exceptions]\nsources = [\"tracker\"]\n",
+            "[store]\nurl = \"sqlite://{db}\"\n\n[sources.tracker]\nkind = \"tracker\"\nurl = \"{url}\"\nusername = \"feed\"\npassword_file = \"{pw}\"\n\n[delivery]\nmode = \"smtp\"\n\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"mailer\"\n\n[jobs.monthly-exceptions]\nsources = [\"tracker\"]\nmanual_kpis = false\n",
             db = dir.path().join("sw.db").display(),
             url = http.url("/tracker.csv"),
             pw = pw_file.display(),

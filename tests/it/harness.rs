@@ -70,17 +70,21 @@ pub fn write_config(
             s
         }
     };
-    // The example job also reads the example provider extract; tests that do not say
-    // otherwise run it on the tracker alone (its `sources` given in `extra` win).
+    // The example job also reads the example provider extract and rates the KPIs entered by
+    // hand; tests that do not say otherwise run it on the tracker alone (its `sources` given
+    // in `extra` win) and leave the manual KPIs out (unless `extra` gives `manual_kpis`).
     const JOB: &str = "[jobs.monthly-exceptions]\n";
     const TRACKER_ONLY: &str = "sources = [\"tracker\"]\n";
-    let extra = if extra.contains(&format!("{JOB}sources")) {
+    let mut extra = if extra.contains(&format!("{JOB}sources")) {
         extra.to_string()
     } else if extra.contains(JOB) {
         extra.replace(JOB, &format!("{JOB}{TRACKER_ONLY}"))
     } else {
         format!("{extra}\n{JOB}{TRACKER_ONLY}")
     };
+    if !extra.contains("manual_kpis") {
+        extra = extra.replace(JOB, &format!("{JOB}manual_kpis = false\n"));
+    }
     let text = format!(
         "[general]\ndata_dir = {data:?}\n\n[store]\nurl = {store_url:?}\n\n[sources.tracker]\nkind = \"tracker\"\nurl = {source_url:?}\ntimeout_secs = 2\n\n{delivery}\n{extra}\n",
         data = dir.join("data").display().to_string()
@@ -120,12 +124,22 @@ pub fn settings(config: &Path) -> Settings {
     .expect("test config is valid")
 }
 
-/// Run the binary in `dir` with `cfg` laid over the built-in configuration and nothing from
-/// the caller's environment; (success, stdout, stderr).
-pub fn sendwatch_output(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, String) {
+pub async fn app(config: &Path) -> App {
+    App::build(settings(config)).await.expect("app builds")
+}
+
+/// Run the binary in `dir` with `cfg` laid over the built-in configuration and only `env` in
+/// its environment; (success, stdout, stderr).
+pub fn binary(
+    dir: &Path,
+    cfg: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (bool, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
         .current_dir(dir)
         .env_clear()
+        .envs(env.iter().copied())
         .arg("--config")
         .arg(cfg)
         .args(args)
@@ -136,10 +150,6 @@ pub fn sendwatch_output(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String,
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-pub async fn app(config: &Path) -> App {
-    App::build(settings(config)).await.expect("app builds")
 }
 
 /// Decode a quoted-printable body (soft line breaks and =XX escapes), as a mail client would.

@@ -6,7 +6,7 @@ use std::path::Path;
 use sendwatch::job::RunOptions;
 use sendwatch::kpi::{Unit, catalogue};
 
-use crate::harness::{app, folder_config, repo, sendwatch_output};
+use crate::harness::{app, binary, folder_config, repo};
 use crate::support::backends;
 
 const IDS: [&str; 26] = [
@@ -16,9 +16,9 @@ const IDS: [&str; 26] = [
 
 const OCT_20: &str = "Oct-20: 50% or national average whichever is the higher";
 
-/// `sendwatch kpi show ARGS` in `dir` with `cfg`; (success, stdout, stderr).
+/// `kpi show ARGS` from the binary; (success, stdout, stderr).
 fn kpi_show(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, String) {
-    sendwatch_output(dir, cfg, &[&["kpi", "show"], args].concat())
+    binary(dir, cfg, &[], &[&["kpi", "show"], args].concat())
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use sendwatch::job::{App, JobError, RunOptions, Scheduled};
 use sendwatch::store::{Claim, NewClaim, RunRecord, Store, Trigger};
 
 use crate::harness::{
-    Delivery, GoodLoad, app, folder_mail, outbox, repo, sendwatch_output, settings, write_config,
+    Delivery, GoodLoad, app, binary, folder_mail, outbox, repo, settings, write_config,
 };
 use crate::support::{HttpServer, Response, backends};
 
@@ -358,7 +358,7 @@ async fn runs_and_status_from_the_binary() {
             .await
             .expect("skipped row");
 
-        let (ok, table, err) = sendwatch_output(dir.path(), &cfg, &["runs"]);
+        let (ok, table, err) = binary(dir.path(), &cfg, &[], &["runs"]);
         assert!(ok, "{}: {err}", backend.name);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 4, "{table}");
@@ -379,9 +379,10 @@ async fn runs_and_status_from_the_binary() {
             "{table}"
         );
 
-        let (ok, json, err) = sendwatch_output(
+        let (ok, json, err) = binary(
             dir.path(),
             &cfg,
+            &[],
             &["runs", JOB, "--limit", "2", "--format", "json"],
         );
         assert!(ok, "{err}");
@@ -393,7 +394,7 @@ async fn runs_and_status_from_the_binary() {
         assert_eq!(rows[1]["state"], "ok");
         assert!(rows[1]["seconds"].as_f64().is_some());
 
-        let (ok, status, err) = sendwatch_output(dir.path(), &cfg, &["status"]);
+        let (ok, status, err) = binary(dir.path(), &cfg, &[], &["status"]);
         assert!(ok, "{err}");
         let last = ledger(&app)
             .await

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::daemon::{signal, spawn, wait_for_line};
-use crate::harness::{app, current, folder_mail, outbox, repo, sendwatch_output};
+use crate::harness::{app, binary, current, folder_mail, outbox, repo};
 use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll, stalled_source};
 use crate::support::{Response, backends, pg_database};
 
@@ -30,7 +30,7 @@ async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_dige
         assert!(ready, "{log:#?}");
     }
     // A run by hand while both daemons run: it works, and takes no scheduled instant.
-    let (ok, out, err) = sendwatch_output(dir.path(), &cfg, &["run-now", JOB]);
+    let (ok, out, err) = binary(dir.path(), &cfg, &[], &["run-now", JOB]);
     assert!(ok, "{out}{err}");
 
     // About 40 s of fire times: wait until eight instants are settled.

@@ -21,5 +21,6 @@ mod ingest;
 mod kpi_show;
 mod ledger;
 mod ledger_daemons;
+mod manual;
 mod pipeline;
 mod store;
