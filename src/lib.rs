@@ -2,7 +2,8 @@
 //!
 //! The pipeline: [`source`] (fetch) → [`load`] (parse, validate) → [`store`] (swap in) →
 //! [`kpi`] (compute, rate) → [`notify`] (group, render, deliver). [`job`] runs it once;
-//! [`schedule`] and [`daemon`] run it on cron; [`cli`] is the command line; [`config`] says
+//! [`schedule`] and [`daemon`] run it on cron; [`ledger`] keeps
+//! the `runs` table true (claims, leases, abandoned runs); [`cli`] is the command line; [`config`] says
 //! what to do; [`bench`] times `load` against the databases' own bulk loaders.
 
 pub mod bench;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod daemon;
 pub mod job;
 pub mod kpi;
+pub mod ledger;
 pub mod load;
 pub mod notify;
 pub mod schedule;

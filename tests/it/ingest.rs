@@ -650,18 +650,8 @@ async fn a_304_and_a_fifo_source_leave_the_current_load_and_are_recorded() {
 
 /// Run the binary in `dir` with `--config cfg` and `args`: (success, stdout).
 fn sendwatch(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
-        .current_dir(dir)
-        .env_clear()
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .output()
-        .expect("run sendwatch");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let (ok, out, _) = crate::harness::binary(dir, cfg, &[], args);
+    (ok, out)
 }
 
 #[tokio::test]
