@@ -1,5 +1,6 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
-//! `check-config`, `kpi show [KPI]`, `risks`, `db migrate`, `bench load`.
+//! `check-config`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
+//! `bench load`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -20,6 +21,8 @@ mod kpi;
 mod load;
 mod report;
 mod risks;
+mod runs;
+mod status;
 
 pub use kpi::KpiCommand;
 
@@ -70,6 +73,18 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The run ledger, newest first: runs and skipped fire times, who ran them, the notes.
+    Runs {
+        /// One job's rows only.
+        job: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long, value_enum, default_value_t = runs::Format::Table)]
+        format: runs::Format,
+    },
+    /// Each job's last run and next fire time, runs under way, the outbox, each source's load.
+    Status,
     /// The KPI catalogue with the latest stored values.
     Kpi {
         #[command(subcommand)]
@@ -188,6 +203,10 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Kpi { command } => kpi::run(&settings, command).await,
         Command::Risks(args) => risks::run(&settings, args).await,
+        Command::Runs { job, limit, format } => {
+            runs::run(&settings, job.as_deref(), limit, format).await
+        }
+        Command::Status => status::run(&settings).await,
         Command::Load {
             action: Some(LoadCommand::Approve { load_id }),
             ..

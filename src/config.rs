@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::kpi::catalogue::Known;
 use crate::kpi::{Catalogue, Computed, KpiDefaults, RagSettings};
+use crate::ledger::{AdminSettings, LedgerSettings};
 use crate::load::KindDef;
 use crate::notify::{DeliveryMode, DeliverySettings, SmtpTls, SubGroup};
 use crate::risk::{Register, RiskLogSettings};
@@ -83,6 +84,10 @@ pub struct Settings {
     pub risks: Register,
     #[serde(default)]
     pub jobs: BTreeMap<String, JobSettings>,
+    #[serde(default)]
+    pub ledger: LedgerSettings,
+    #[serde(default)]
+    pub admin: AdminSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -315,6 +320,9 @@ impl Settings {
             if j.sources.is_empty() {
                 bad(format!("{key}.sources"), "needs at least one source".into());
             }
+            if j.timeout_secs == 0 {
+                bad(format!("{key}.timeout_secs"), "must be at least 1".into());
+            }
             for s in &j.sources {
                 if !self.sources.contains_key(s) {
                     bad(format!("{key}.sources"), format!("no source named `{s}`"));
@@ -331,6 +339,9 @@ impl Settings {
                 }
             }
         }
+
+        self.ledger.check(&mut bad);
+        self.admin.check(&mut bad);
 
         issues.extend(issues_kind);
         if issues.is_empty() {

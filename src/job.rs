@@ -10,16 +10,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tracing::Instrument;
 
 mod compute;
 pub mod ingest;
 mod manual;
 mod outcome;
 mod risks;
+mod supervise;
 
 pub use outcome::SourceOutcome;
 use outcome::{data_issues, outcome_word, source_outcome};
+pub use supervise::Scheduled;
 
 use crate::config::Settings;
 use crate::kpi::{Evaluation, Period};
@@ -41,6 +42,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] notify::DeliveryError),
+    #[error("run {run_id} was stopped past its working timeout of {secs} s and marked abandoned")]
+    TimedOut { run_id: i64, secs: u64 },
 }
 
 /// How a run was asked for.
@@ -131,22 +134,29 @@ impl App {
         })
     }
 
-    /// Run `job` once, now.
+    /// Run `job` once, now, as a manual run in the ledger (no claim key: it never collides
+    /// with a scheduled instant). Scheduled runs go through [`App::run_scheduled`].
     pub async fn run_job(&self, job: &str, opts: RunOptions) -> Result<RunReport, JobError> {
-        let settings = &self.settings;
-        let job_settings = settings
-            .jobs
-            .get(job)
-            .ok_or_else(|| JobError::UnknownJob(job.to_string()))?;
+        let job_settings = self.job_settings(job)?;
         let started = Utc::now();
         let run_id = self
             .store
-            .start_run(job, opts.trigger, opts.scheduled_at, started)
+            .start_manual(
+                job,
+                crate::ledger::runner(),
+                started,
+                started + self.settings.ledger.lease(),
+            )
             .await?;
-        let span = tracing::info_span!("run", job, run_id);
-        self.run_steps(job, job_settings, run_id, started, opts)
-            .instrument(span)
+        self.run_claimed(job, job_settings, run_id, started, opts)
             .await
+    }
+
+    fn job_settings(&self, job: &str) -> Result<&crate::schedule::JobSettings, JobError> {
+        self.settings
+            .jobs
+            .get(job)
+            .ok_or_else(|| JobError::UnknownJob(job.to_string()))
     }
 
     async fn run_steps(

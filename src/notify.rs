@@ -2,9 +2,10 @@
 //! sub-group, queue it in the outbox, and deliver it.
 //!
 //! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`render`] (digest
-//! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`deliver`] (SMTP or `.eml` files, errors classified as
+//! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
 //! permanent or worth retrying). The outbox itself lives in [`crate::store`].
 
+pub mod admin;
 pub mod data;
 pub mod deliver;
 pub mod group;
@@ -12,6 +13,7 @@ pub mod render;
 mod risk;
 mod settings;
 
+pub use admin::{AdminNotice, render_admin_notice};
 pub use data::{DataIssue, DataNotice, render_data_notice};
 pub use deliver::{DeliveryError, DeliverySummary, Transport, deliver_pending};
 pub use group::{Digest, SourceNote, group_exceptions};

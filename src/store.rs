@@ -5,6 +5,7 @@
 //! embedded at build time. Each table family has its own file: runs, loads (every fetch and
 //! the rows of current loads), the bulk load and swap, kpi results, the outbox, what people
 //! enter by hand (manual KPI values, target versions), and the risk log's history.
+//! `runs` is the run ledger: claims, leases, skipped instants.
 
 use std::str::FromStr;
 
@@ -42,12 +43,13 @@ mod outbox;
 mod retargets;
 mod risks;
 mod runs;
+mod runs_read;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};
 pub use loads::LoadRecord;
 pub use outbox::{OutboxRow, OutboxStatus};
-pub use runs::{RunRecord, RunStatus, Trigger};
+pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Trigger, claim_key};
 
 /// `[store]`: which database, and how many connections.
 #[derive(Debug, Clone, Deserialize)]

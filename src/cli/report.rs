@@ -11,6 +11,8 @@ pub(super) fn print_report(r: &RunReport) {
         RunStatus::Ok => "ok",
         RunStatus::Failed => "FAILED",
         RunStatus::Running => "running",
+        RunStatus::Abandoned => "ABANDONED",
+        RunStatus::Skipped => "skipped",
     };
     println!("run {} of job {}: {status}", r.run_id, r.job);
     for (name, o) in &r.sources {

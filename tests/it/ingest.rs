@@ -650,8 +650,8 @@ async fn a_304_and_a_fifo_source_leave_the_current_load_and_are_recorded() {
 
 /// Run the binary in `dir` with `--config cfg` and `args`: (success, stdout).
 fn sendwatch(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String) {
-    let (ok, stdout, _) = crate::harness::binary(dir, cfg, &[], args);
-    (ok, stdout)
+    let (ok, out, _) = crate::harness::binary(dir, cfg, &[], args);
+    (ok, out)
 }
 
 #[tokio::test]

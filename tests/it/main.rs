@@ -19,6 +19,8 @@ mod hand_checked_reviews;
 mod hand_checked_waits;
 mod ingest;
 mod kpi_show;
+mod ledger;
+mod ledger_daemons;
 mod manual;
 mod pipeline;
 mod risks;
