@@ -23,4 +23,5 @@ mod ledger;
 mod ledger_daemons;
 mod manual;
 mod pipeline;
+mod risks;
 mod store;
