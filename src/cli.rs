@@ -1,5 +1,6 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
-//! `check-config`, `kpi show [KPI]`, `db migrate`, `bench load`, `bench kpi`.
+//! `check-config`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
+//! `bench load`, `bench kpi`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -13,13 +14,15 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{ConfigError, Settings, Sources, override_file, redact_url};
 use crate::job::{App, RunOptions};
-use crate::kpi::Month;
 use crate::schedule::Entry;
 use crate::store::{RunStatus, Store};
 
 mod kpi;
 mod load;
 mod report;
+mod risks;
+mod runs;
+mod status;
 
 pub use kpi::KpiCommand;
 
@@ -47,9 +50,10 @@ pub enum Command {
     /// Run a job once now (every enabled job if none is named) and print a summary.
     RunNow {
         job: Option<String>,
-        /// Report on this month (YYYY-MM) instead of the last complete month of the data.
+        /// Report on the periods complete by the end of this one (YYYY-MM, YYYY-Qn, AYyyyy/yy,
+        /// FYyyyy/yy or YYYY) instead of those complete by the data's as-of date.
         #[arg(long)]
-        period: Option<Month>,
+        period: Option<crate::kpi::Period>,
     },
     /// Validate the configuration and print each job's next fire time.
     CheckConfig,
@@ -69,11 +73,26 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The run ledger, newest first: runs and skipped fire times, who ran them, the notes.
+    Runs {
+        /// One job's rows only.
+        job: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long, value_enum, default_value_t = runs::Format::Table)]
+        format: runs::Format,
+    },
+    /// Each job's last run and next fire time, runs under way, the outbox, each source's load.
+    Status,
     /// The KPI catalogue with the latest stored values.
     Kpi {
         #[command(subcommand)]
         command: KpiCommand,
     },
+    /// The risk register: each risk's likelihood, impact, score and band now, what raised it
+    /// and since when; `--history` adds every change.
+    Risks(risks::RisksArgs),
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -185,6 +204,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Kpi { command } => kpi::run(&settings, command).await,
+        Command::Risks(args) => risks::run(&settings, args).await,
+        Command::Runs { job, limit, format } => {
+            runs::run(&settings, job.as_deref(), limit, format).await
+        }
+        Command::Status => status::run(&settings).await,
         Command::Load {
             action: Some(LoadCommand::Approve { load_id }),
             ..
@@ -283,6 +307,16 @@ fn check_config(s: &Settings) {
         let computed = if k.measure.is_some() { "" } else { " (manual)" };
         let state = if k.enabled { "" } else { " (disabled)" };
         println!("  KPI {id}: {} -> {}{computed}{state}", k.title, k.owner);
+    }
+    for (id, r) in s.risks.ordered() {
+        println!(
+            "  risk {id}: {} -> {} (score {}, {} trigger{})",
+            r.title,
+            r.owner,
+            r.level().score(),
+            r.triggers.len(),
+            if r.triggers.len() == 1 { "" } else { "s" }
+        );
     }
     for (name, job) in &s.jobs {
         match Entry::new(name, &job.cron, tz, now)

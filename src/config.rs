@@ -1,8 +1,8 @@
 //! Settings: what sendwatch is told to do, where it is told from, and whether it makes sense.
 //!
-//! Layers, later wins, the first three compiled in: the shipped extract kinds
-//! (`config/kinds.toml`) → the KPI catalogue (`config/kpis.toml`) → the example
-//! (`config/sendwatch.toml`) → the file given with `--config` (or `$SENDWATCH_CONFIG`) →
+//! Layers, later wins, the first four compiled in: the shipped extract kinds
+//! (`config/kinds.toml`) → the KPI catalogue (`config/kpis.toml`) → the risk register
+//! (`config/risks.toml`) → the example (`config/sendwatch.toml`) → the file given with `--config` (or `$SENDWATCH_CONFIG`) →
 //! `SENDWATCH__SECTION__KEY` environment variables. [`Settings::validate`] is pure: it checks every key and names the one at fault;
 //! [`Settings::resolve_secrets`] then reads `*_file` secrets and systemd credentials.
 //!
@@ -16,9 +16,11 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use crate::kpi::catalogue::Known;
-use crate::kpi::{Catalogue, Computed, RagSettings};
+use crate::kpi::{Catalogue, Computed, KpiDefaults, RagSettings};
+use crate::ledger::{AdminSettings, LedgerSettings};
 use crate::load::KindDef;
 use crate::notify::{DeliveryMode, DeliverySettings, SmtpTls, SubGroup};
+use crate::risk::{Register, RiskLogSettings};
 use crate::schedule::JobSettings;
 pub use crate::secret::redact_url;
 use crate::secret::{self, SecretSpec};
@@ -27,8 +29,8 @@ pub use crate::source::SourceSettings;
 use crate::store::StoreSettings;
 
 /// The complete, commented example for the Sefton plan; laid over the shipped extract kinds
-/// ([`crate::load::kind::BUILTIN`]) and KPI catalogue ([`crate::kpi::catalogue::BUILTIN`]),
-/// and under everything else.
+/// ([`crate::load::kind::BUILTIN`]), KPI catalogue ([`crate::kpi::catalogue::BUILTIN`]) and
+/// risk register ([`crate::risk::catalogue::BUILTIN`]), and under everything else.
 pub const EXAMPLE: &str = include_str!("../config/sendwatch.toml");
 
 /// Environment variable naming the override file when `--config` is not given.
@@ -62,6 +64,9 @@ pub struct Settings {
     pub store: StoreSettings,
     pub delivery: DeliverySettings,
     pub rag: RagSettings,
+    /// What a KPI gets when it does not say otherwise (`[kpi_defaults]`).
+    #[serde(default)]
+    pub kpi_defaults: KpiDefaults,
     /// Extract kinds: the shipped ones from `config/kinds.toml`, plus any the deployment adds.
     #[serde(default)]
     pub kinds: BTreeMap<String, KindDef>,
@@ -72,8 +77,17 @@ pub struct Settings {
     /// The KPI catalogue: the shipped one from `config/kpis.toml`, as the deployment amends it.
     #[serde(default)]
     pub kpis: Catalogue,
+    /// The risk log's holder and score bands (`config/risks.toml`).
+    pub risk_log: RiskLogSettings,
+    /// The risk register: the shipped one from `config/risks.toml`, as the deployment amends it.
+    #[serde(default)]
+    pub risks: Register,
     #[serde(default)]
     pub jobs: BTreeMap<String, JobSettings>,
+    #[serde(default)]
+    pub ledger: LedgerSettings,
+    #[serde(default)]
+    pub admin: AdminSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +132,10 @@ impl Settings {
             .add_source(File::from_str(crate::load::kind::BUILTIN, FileFormat::Toml))
             .add_source(File::from_str(
                 crate::kpi::catalogue::BUILTIN,
+                FileFormat::Toml,
+            ))
+            .add_source(File::from_str(
+                crate::risk::catalogue::BUILTIN,
                 FileFormat::Toml,
             ))
             .add_source(File::from_str(EXAMPLE, FileFormat::Toml));
@@ -273,6 +291,21 @@ impl Settings {
         };
         self.kpis.check(&known, &mut bad);
 
+        let known_to_risks = crate::risk::catalogue::Known {
+            sub_groups: self.sub_groups.keys().map(String::as_str).collect(),
+            kpis: self
+                .kpis
+                .iter()
+                .map(|(id, k)| (id.as_str(), k.measure.is_some()))
+                .collect(),
+            sources: self
+                .sources
+                .iter()
+                .map(|(name, s)| (name.as_str(), s.cadence.is_some()))
+                .collect(),
+        };
+        self.risks.check(&self.risk_log, &known_to_risks, &mut bad);
+
         for (name, j) in &self.jobs {
             let key = format!("jobs.{name}");
             if !valid_name(name) {
@@ -286,6 +319,9 @@ impl Settings {
             }
             if j.sources.is_empty() {
                 bad(format!("{key}.sources"), "needs at least one source".into());
+            }
+            if j.timeout_secs == 0 {
+                bad(format!("{key}.timeout_secs"), "must be at least 1".into());
             }
             for s in &j.sources {
                 if !self.sources.contains_key(s) {
@@ -303,6 +339,9 @@ impl Settings {
                 }
             }
         }
+
+        self.ledger.check(&mut bad);
+        self.admin.check(&mut bad);
 
         issues.extend(issues_kind);
         if issues.is_empty() {

@@ -1,7 +1,8 @@
 //! Job: one run of the pipeline, the same whether cron or an operator started it.
 //!
 //! fetch each source → validate and swap in → compute and rate the job's KPIs on the loaded
-//! data → queue one exception report per sub-group → deliver → record the run's outcome.
+//! data → assess the risk log's triggers → queue one exception report per sub-group (slipped
+//! KPIs and risk changes) → deliver → record the run's outcome.
 //! A source that fails to fetch or validate is recorded and reported; the KPIs then read the
 //! last good load, and the run ends as failed.
 
@@ -9,18 +10,22 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tracing::Instrument;
 
 mod compute;
 pub mod ingest;
+mod manual;
 mod outcome;
+mod risks;
+mod supervise;
 
 pub use outcome::SourceOutcome;
 use outcome::{data_issues, outcome_word, source_outcome};
+pub use supervise::Scheduled;
 
 use crate::config::Settings;
-use crate::kpi::{Evaluation, Month};
+use crate::kpi::{Evaluation, Period};
 use crate::notify::{self, DeliverySummary, SourceNote, Transport};
+use crate::risk::RiskChange;
 use crate::source;
 use crate::store::{LoadMeta, RunStatus, Store, StoreError, Trigger};
 use ingest::Extract;
@@ -37,6 +42,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] notify::DeliveryError),
+    #[error("run {run_id} was stopped past its working timeout of {secs} s and marked abandoned")]
+    TimedOut { run_id: i64, secs: u64 },
 }
 
 /// How a run was asked for.
@@ -46,7 +53,7 @@ pub struct RunOptions {
     /// The cron instant a scheduled run is for.
     pub scheduled_at: Option<DateTime<Utc>>,
     /// Report on this month instead of the last complete month of the data.
-    pub period: Option<Month>,
+    pub period: Option<Period>,
 }
 
 impl RunOptions {
@@ -66,6 +73,8 @@ pub struct RunReport {
     pub status: RunStatus,
     pub sources: Vec<(String, SourceOutcome)>,
     pub evaluations: Vec<Evaluation>,
+    /// Changes of a risk's score this run.
+    pub risks: Vec<RiskChange>,
     pub queued: usize,
     pub delivery: DeliverySummary,
     pub delivered_via: String,
@@ -106,6 +115,15 @@ impl App {
         ingest::prune_spool(data, Utc::now());
         let store = Store::connect(&settings.store).await?;
         store.migrate().await?;
+        // Target versions recorded with `kpi retarget` join the catalogue's own.
+        let mut settings = settings;
+        let stored = store.retargets().await?;
+        for kpi in crate::kpi::manual::retarget::merge(&mut settings.kpis, &stored) {
+            tracing::warn!(
+                kpi = kpi.as_str(),
+                "A recorded target version is for a KPI the catalogue no longer has; left out."
+            );
+        }
         let transport = Transport::build(&settings.delivery)?;
         let fetcher = source::Fetcher::new(&settings.sources)?;
         Ok(App {
@@ -116,22 +134,29 @@ impl App {
         })
     }
 
-    /// Run `job` once, now.
+    /// Run `job` once, now, as a manual run in the ledger (no claim key: it never collides
+    /// with a scheduled instant). Scheduled runs go through [`App::run_scheduled`].
     pub async fn run_job(&self, job: &str, opts: RunOptions) -> Result<RunReport, JobError> {
-        let settings = &self.settings;
-        let job_settings = settings
-            .jobs
-            .get(job)
-            .ok_or_else(|| JobError::UnknownJob(job.to_string()))?;
+        let job_settings = self.job_settings(job)?;
         let started = Utc::now();
         let run_id = self
             .store
-            .start_run(job, opts.trigger, opts.scheduled_at, started)
+            .start_manual(
+                job,
+                crate::ledger::runner(),
+                started,
+                started + self.settings.ledger.lease(),
+            )
             .await?;
-        let span = tracing::info_span!("run", job, run_id);
-        self.run_steps(job, job_settings, run_id, started, opts)
-            .instrument(span)
+        self.run_claimed(job, job_settings, run_id, started, opts)
             .await
+    }
+
+    fn job_settings(&self, job: &str) -> Result<&crate::schedule::JobSettings, JobError> {
+        self.settings
+            .jobs
+            .get(job)
+            .ok_or_else(|| JobError::UnknownJob(job.to_string()))
     }
 
     async fn run_steps(
@@ -173,6 +198,8 @@ impl App {
         let evaluations = self
             .evaluate(run_id, job_settings, &notes, opts.period, today)
             .await?;
+        let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
+        let risks = self.assess_risks(run_id, &notes).await?;
 
         let ctx = notify::render::Context {
             area: &settings.general.area,
@@ -180,9 +207,18 @@ impl App {
             job,
             run_id,
             kpis: &settings.kpis,
+            risks: &settings.risks,
+            sub_groups: &settings.sub_groups,
             sources: &notes,
+            entered: &entered,
         };
-        let digests = notify::group_exceptions(&settings.sub_groups, &evaluations);
+        let digests = notify::group_exceptions(
+            &settings.sub_groups,
+            &evaluations,
+            &overdue,
+            &risks,
+            &settings.risk_log.holder,
+        );
         let mut queued = digests.len();
         for d in &digests {
             let r = notify::render(d, &ctx);
@@ -253,7 +289,7 @@ impl App {
             RunStatus::Failed
         };
         let summary = format!(
-            "sources: {}; KPIs: {}; reports queued {}, sent {}, failed {}, pending {}",
+            "sources: {}; KPIs: {}; risks: {}; reports queued {}, sent {}, failed {}, pending {}",
             outcomes
                 .iter()
                 .map(|(n, o)| format!("{n} {}", outcome_word(o)))
@@ -264,6 +300,15 @@ impl App {
                 .map(|e| format!("{} {}", e.kpi_id, e.rag))
                 .collect::<Vec<_>>()
                 .join(", "),
+            if risks.is_empty() {
+                "no change".to_string()
+            } else {
+                risks
+                    .iter()
+                    .map(|c| format!("{} {}", c.risk_id, c.kind.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
             queued,
             delivery.sent,
             delivery.failed,
@@ -279,6 +324,7 @@ impl App {
             status,
             sources: outcomes,
             evaluations,
+            risks,
             queued,
             delivery,
             delivered_via: self.transport.describe(),

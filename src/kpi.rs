@@ -1,33 +1,42 @@
 //! KPIs: the plan's catalogue (`config/kpis.toml`), monthly values computed from the loaded
-//! tracker and provider extracts, the target in force under each KPI's target versions, and a
-//! RAG rating with direction-of-travel wording; the board's KPI table (`kpi show`).
+//! tracker, reviews and provider extracts, the target in force under each KPI's target
+//! versions, and a RAG rating with direction-of-travel wording; the board's KPI table (`kpi
+//! show`).
 //!
 //! Owns: the arithmetic behind every figure an email quotes. Pure: takes cases and dates, does
 //! no I/O, reads no clock, so every figure can be recomputed by hand from the extract.
 
 pub mod catalogue;
+mod disclose;
 mod evaluate;
+pub mod manual;
 mod measure;
 mod month;
 mod period;
 mod rate;
+mod reviews;
 mod settings;
 pub mod show;
 mod target;
 mod wait;
 
 pub use catalogue::{Catalogue, Computed};
-pub use evaluate::{Evaluation, evaluate, report_period};
+pub use disclose::{SMALL_COUNT, suppress};
+pub use evaluate::{
+    Evaluation, Figure, Figures, evaluate, evaluate_figures, period_count, period_noun,
+    report_period,
+};
 pub use measure::{
     Count, Counter, EHCP_LIMIT_DAYS, Fold, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS,
     TrackerCase, monthly_counts,
 };
 pub use month::{Month, MonthError};
 pub use period::{Period, PeriodError, PeriodKind};
-pub use rate::{Milestone, Rag, direction_of_travel, fmt_pct, rate};
+pub use rate::{Milestone, Rag, Travel, direction_of_travel, fmt_pct, rate};
+pub use reviews::{REVIEW_COLUMNS, Review, ReviewCounter, monthly_reviews};
 pub use settings::{
-    Baseline, Basis, Better, Frequency, KpiSettings, Measure, MilestoneSettings, NationalValue,
-    RagSettings, Retarget, TargetKind, Unit,
+    Aggregation, Baseline, Basis, Better, Cohort, Frequency, KpiDefaults, KpiSettings, Measure,
+    MilestoneSettings, NationalValue, RagSettings, Retarget, TargetKind, Unit,
 };
 pub use target::{
     Target, TargetInForce, Version, baseline_in_force, resolve, target_in_force, version_in_force,

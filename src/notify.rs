@@ -1,18 +1,21 @@
-//! Notify: turn slipped KPIs into one exception report per sub-group, queue it in the
-//! outbox, and deliver it.
+//! Notify: turn slipped KPIs and changes of a risk's score into one exception report per
+//! sub-group, queue it in the outbox, and deliver it.
 //!
 //! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`render`] (digest
-//! to subject and text, no I/O), [`data`] (news about a source for its data owner), [`deliver`] (SMTP or `.eml` files, errors classified as
+//! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
 //! permanent or worth retrying). The outbox itself lives in [`crate::store`].
 
+pub mod admin;
 pub mod data;
 pub mod deliver;
 pub mod group;
 pub mod render;
+mod risk;
 mod settings;
 
+pub use admin::{AdminNotice, render_admin_notice};
 pub use data::{DataIssue, DataNotice, render_data_notice};
 pub use deliver::{DeliveryError, DeliverySummary, Transport, deliver_pending};
 pub use group::{Digest, SourceNote, group_exceptions};
-pub use render::{Rendered, render, suppress};
+pub use render::{Rendered, beside, render, suppress};
 pub use settings::{DeliveryMode, DeliverySettings, SmtpSettings, SmtpTls, SubGroup};

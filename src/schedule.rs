@@ -3,10 +3,11 @@
 //! Cron expressions are read in the configured zone (Europe/London) with croner and
 //! chrono-tz. tokio-cron-scheduler keeps a job's UTC offset from the day it was created, so
 //! after a clock change its zoned jobs fire an hour out; the daemon therefore uses it only as
-//! a UTC minute tick and asks [`next_fire`] which jobs are due.
+//! a UTC tick each second and asks [`next_fire`] which jobs are due.
 //!
 //! On the spring-forward day a time in the missing hour (01:30) fires once, at 02:00 BST;
 //! on the fall-back day a time in the repeated hour fires once, at its first occurrence.
+//! [`catch_up`] works out the fire times missed while no daemon ran and what to do with them.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -14,41 +15,68 @@ use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use serde::Deserialize;
 
+pub mod catch_up;
+
+pub use catch_up::{CatchUp, Missed, Plan, SkipWhy, missed, plan};
+
 /// One `[jobs.NAME]` table: when a job runs and what it reads.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSettings {
-    /// Five-field cron expression, read in `general.time_zone`.
+    /// Five-field cron expression, read in `general.time_zone` (six fields, seconds first,
+    /// are accepted for tests at seconds scale).
     pub cron: String,
     pub sources: Vec<String>,
     /// KPIs to evaluate; default: every enabled KPI fed by one of the job's sources.
     pub kpis: Option<Vec<String>>,
+    /// Also rate the KPIs no extract carries from the values entered by hand, and tell their
+    /// owners of values overdue. With several jobs, leave it on for one.
+    #[serde(default = "yes")]
+    pub manual_kpis: bool,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// A run still working after this long is stopped and marked abandoned.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    /// What a daemon does at start with fire times missed while none ran.
+    #[serde(default)]
+    pub catch_up: CatchUp,
 }
 
 fn yes() -> bool {
     true
 }
 
+fn default_timeout() -> u64 {
+    3600
+}
+
 #[derive(Debug, thiserror::Error)]
-#[error("`{pattern}` is not a valid five-field cron expression: {reason}")]
+#[error("`{pattern}` is not a valid cron expression: {reason}")]
 pub struct CronError {
     pattern: String,
     reason: String,
 }
 
-/// Parse a five-field cron expression (minute hour day-of-month month day-of-week).
+/// Parse a five-field cron expression (minute hour day-of-month month day-of-week), or a
+/// six-field one with seconds first.
 pub fn parse_cron(pattern: &str) -> Result<Cron, CronError> {
     let err = |reason: String| CronError {
         pattern: pattern.to_string(),
         reason,
     };
-    if pattern.split_whitespace().count() != 5 {
-        return Err(err("expected 5 fields".into()));
-    }
+    let seconds = match pattern.split_whitespace().count() {
+        5 => Seconds::Disallowed,
+        6 => Seconds::Required,
+        _ => {
+            return Err(err(
+                "expected 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first"
+                    .into(),
+            ));
+        }
+    };
     CronParser::builder()
-        .seconds(Seconds::Disallowed)
+        .seconds(seconds)
         .build()
         .parse(pattern)
         .map_err(|e| err(e.to_string()))
@@ -80,14 +108,28 @@ impl Entry {
         })
     }
 
-    /// If due at `now`, the instant it was due for; the entry then moves to its next time.
-    /// Several missed instants (a suspended machine) collapse into one run.
-    pub fn take_due(&mut self, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let due = self.next_due.filter(|d| *d <= now)?;
+    /// The instants due at `now`, oldest first (more than one when a tick came late: a busy
+    /// or suspended machine), at most [`MAX_DUE`] of the newest; the entry then moves to its
+    /// next time after `now`.
+    pub fn take_due(&mut self, tz: Tz, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let Some(first) = self.next_due.filter(|d| *d <= now) else {
+            return Vec::new();
+        };
+        // Fire times are whole seconds: (first - 1 s, now] starts at `first`.
+        let due = missed(
+            &self.cron,
+            tz,
+            first - chrono::TimeDelta::seconds(1),
+            now,
+            MAX_DUE,
+        );
         self.next_due = next_fire(&self.cron, tz, now);
-        Some(due)
+        due.listed
     }
 }
+
+/// The most instants one tick hands over; a tick later than that keeps the newest.
+pub const MAX_DUE: usize = 24;
 
 #[cfg(test)]
 mod tests {
@@ -172,17 +214,53 @@ mod tests {
             .single()
             .expect("now");
         let mut e = Entry::new("j", "30 1 * * *", tz, now).expect("entry");
-        assert!(e.take_due(tz, now).is_none());
+        assert!(e.take_due(tz, now).is_empty());
         let due = e.next_due.expect("due");
-        assert_eq!(e.take_due(tz, due), Some(due));
-        assert_eq!(e.take_due(tz, due), None, "fired twice");
+        assert_eq!(e.take_due(tz, due), vec![due]);
+        assert!(e.take_due(tz, due).is_empty(), "fired twice");
         assert!(e.next_due.expect("next") > due);
+    }
+
+    #[test]
+    fn a_late_tick_hands_over_each_instant_it_passed_once() {
+        let tz = London;
+        let start = Utc
+            .with_ymd_and_hms(2027, 3, 28, 0, 0, 0)
+            .single()
+            .expect("now");
+        let mut e = Entry::new("j", "*/5 * * * * *", tz, start).expect("entry");
+        let late = start + chrono::TimeDelta::seconds(17);
+        let due = e.take_due(tz, late);
+        let secs: Vec<i64> = due.iter().map(|d| (*d - start).num_seconds()).collect();
+        assert_eq!(secs, vec![5, 10, 15]);
+        assert_eq!(e.next_due, Some(start + chrono::TimeDelta::seconds(20)));
+        // A day asleep hands over only the newest MAX_DUE, and the next is after `now`.
+        let asleep = late + chrono::TimeDelta::days(1);
+        let due = e.take_due(tz, asleep);
+        assert_eq!(due.len(), MAX_DUE);
+        assert!(due.windows(2).all(|w| w[0] < w[1]));
+        assert!(e.next_due.expect("next") > asleep);
+        assert!(*due.last().expect("newest") > asleep - chrono::TimeDelta::seconds(5));
+    }
+
+    #[test]
+    fn six_fields_put_seconds_first() {
+        let cron = parse_cron("*/5 * * * * *").expect("six fields");
+        let t = Utc
+            .with_ymd_and_hms(2027, 10, 31, 1, 0, 2)
+            .single()
+            .expect("t");
+        assert_eq!(
+            next_fire(&cron, London, t),
+            Some(t + chrono::TimeDelta::seconds(3))
+        );
     }
 
     #[test]
     fn rejects_bad_patterns() {
         assert!(parse_cron("0 7 * *").is_err());
-        assert!(parse_cron("0 0 7 * * *").is_err());
+        assert!(parse_cron("0 0 7 * * * *").is_err());
         assert!(parse_cron("61 7 * * *").is_err());
+        assert!(parse_cron("61 0 7 * * *").is_err());
     }
 }

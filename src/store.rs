@@ -3,7 +3,9 @@
 //! One enum, two pools, the same SQL text on both (`$1` placeholders, `RETURNING` and
 //! `ON CONFLICT` work on each driver). Migrations live in `migrations/{sqlite,postgres}` and are
 //! embedded at build time. Each table family has its own file: runs, loads (every fetch and
-//! the rows of current loads), the bulk load and swap, kpi results, and the outbox.
+//! the rows of current loads), the bulk load and swap, kpi results, the outbox, what people
+//! enter by hand (manual KPI values, target versions), and the risk log's history.
+//! `runs` is the run ledger: claims, leases, skipped instants.
 
 use std::str::FromStr;
 
@@ -36,14 +38,18 @@ mod bulk_sqlite;
 mod feed;
 mod kpis;
 mod loads;
+mod manual;
 mod outbox;
+mod retargets;
+mod risks;
 mod runs;
+mod runs_read;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};
 pub use loads::LoadRecord;
 pub use outbox::{OutboxRow, OutboxStatus};
-pub use runs::{RunRecord, RunStatus, Trigger};
+pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Trigger, claim_key};
 
 /// `[store]`: which database, and how many connections.
 #[derive(Debug, Clone, Deserialize)]

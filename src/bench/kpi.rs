@@ -209,7 +209,11 @@ async fn plan(base: &Settings, args: &KpiArgs, scratch: &Path) -> anyhow::Result
             cron: "0 7 2 * *".into(),
             sources,
             kpis: Some(computed.iter().map(|c| c.id.to_string()).collect()),
+            // The computed KPIs only: the bench enters no values by hand.
+            manual_kpis: false,
             enabled: true,
+            timeout_secs: 3600,
+            catch_up: crate::schedule::CatchUp::default(),
         },
         kpis: computed.len(),
         peer: PeerKpi {

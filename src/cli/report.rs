@@ -1,5 +1,6 @@
-//! What `run-now` prints of a run: each source's outcome, each KPI's value and rating, and
-//! the delivery.
+//! What `run-now` prints of a run: each source's outcome, each KPI's value and rating (with
+//! the backlog, advice outstanding or reviews overdue beside it), each change of a risk's
+//! score, and the delivery.
 
 use super::load::aside;
 use crate::job::{RunReport, SourceOutcome};
@@ -10,6 +11,8 @@ pub(super) fn print_report(r: &RunReport) {
         RunStatus::Ok => "ok",
         RunStatus::Failed => "FAILED",
         RunStatus::Running => "running",
+        RunStatus::Abandoned => "ABANDONED",
+        RunStatus::Skipped => "skipped",
     };
     println!("run {} of job {}: {status}", r.run_id, r.job);
     for (name, o) in &r.sources {
@@ -43,10 +46,10 @@ pub(super) fn print_report(r: &RunReport) {
         }
     }
     for e in &r.evaluations {
-        let fmt = |v: f64| e.measure.format(v);
+        let fmt = |v: f64| e.format(v);
         // As the mail: no average wait over fewer than 5 referrals (a child's own wait).
-        let few = e.measure == crate::kpi::Measure::AverageWaitWeeks
-            && e.current
+        let few = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks)
+            && e.count()
                 .is_some_and(|c| c.denominator < crate::kpi::FEWEST_FOR_AN_AVERAGE);
         let value = match e.value() {
             Some(_) if few => "<5 seen".to_string(),
@@ -57,13 +60,26 @@ pub(super) fn print_report(r: &RunReport) {
             .milestone
             .as_ref()
             .map_or_else(|| "none".to_string(), |m| fmt(m.target));
-        println!(
-            "  KPI {:<5} {:<15} value {:>10}  target {:>10}  {}",
+        // Beside it, as the mail says (counts under 5 as "<5"): the backlog, advice outstanding.
+        let beside = crate::notify::beside(e).map_or_else(String::new, |b| format!("  {b}"));
+        let line = format!(
+            "  KPI {:<5} {:<21} value {:>10}  target {:>10}  {:<16}{beside}",
             e.kpi_id,
             e.period.label(),
             value,
             target,
-            e.rag
+            e.rag.as_str(),
+        );
+        println!("{}", line.trim_end());
+    }
+    for c in &r.risks {
+        println!(
+            "  risk {:<4} {} {} -> {}: {}",
+            c.risk_id,
+            c.kind.as_str().to_uppercase(),
+            c.from.text(),
+            c.to.text(),
+            c.triggers.join("; ")
         );
     }
     println!(

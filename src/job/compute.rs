@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 
 use super::App;
-use crate::kpi::{Computed, Evaluation, Fold, Month, MonthlyCounts, evaluate, report_period};
+use crate::kpi::{Computed, Evaluation, Fold, MonthlyCounts, Period, Rag, evaluate, report_period};
+
+/// Periods each run records per KPI: the report period and those before it.
+pub(super) const HISTORY_PERIODS: usize = 12;
 use crate::notify::SourceNote;
 use crate::store::{LoadRecord, StoreError};
 
@@ -21,31 +24,48 @@ impl App {
         run_id: i64,
         job: &crate::schedule::JobSettings,
         notes: &BTreeMap<String, SourceNote>,
-        period: Option<Month>,
+        period: Option<Period>,
         today: NaiveDate,
     ) -> Result<Vec<Evaluation>, StoreError> {
         let kpis = self.settings.job_kpis(job);
         let (loads, counts) = self.fold_kpis(&kpis, notes, today).await?;
         let mut out = Vec::new();
+        let empty = MonthlyCounts::default();
         for (i, c) in kpis.iter().enumerate() {
             let load = loads.get(c.source).and_then(Option::as_ref);
             let as_of = load.and_then(|l| l.data_as_of).unwrap_or(today);
-            let period = period.unwrap_or_else(|| report_period(as_of));
-            let empty = MonthlyCounts::default();
-            let e = evaluate(
-                c.id,
-                c.kpi,
-                c.measure,
-                self.settings.rag.amber_tolerance,
-                counts.get(&i).unwrap_or(&empty),
-                as_of,
-                period,
-            );
-            self.store
-                .save_evaluation(run_id, &e, load.map(|l| l.id))
-                .await?;
-            out.push(e);
+            let kind = c.kpi.period_kind();
+            let report = report_period(kind, period.map_or(as_of, |p| p.last_month().last_day()));
+            let counts = counts.get(&i).unwrap_or(&empty);
+            // The periods before the report period too, oldest first: the history the risk
+            // triggers and the board's table read, recomputed from the current load.
+            let window = std::iter::successors(Some(report), |p| Some(p.prev()))
+                .take(HISTORY_PERIODS)
+                .collect::<Vec<_>>();
+            for p in window.into_iter().rev() {
+                let e = evaluate(
+                    c.id,
+                    c.kpi,
+                    c.measure,
+                    self.settings.rag.amber_tolerance,
+                    counts,
+                    as_of,
+                    p,
+                );
+                let report_one = p == report;
+                if !report_one && e.rag == Rag::NotYetDue && e.current.is_none() {
+                    continue;
+                }
+                self.store
+                    .save_evaluation(run_id, &e, load.map(|l| l.id))
+                    .await?;
+                if report_one {
+                    out.push(e);
+                }
+            }
         }
+        // The KPIs no extract carries, from the values entered by hand.
+        out.extend(self.evaluate_manual(run_id, job, period, today).await?);
         Ok(out)
     }
 

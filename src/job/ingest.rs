@@ -287,10 +287,13 @@ impl super::App {
         let sha256 = sha256_file(path).map_err(|e| super::JobError::File(e.to_string()))?;
         let now = Utc::now();
         let job = format!("load:{source}");
+        let lease = &self.settings.ledger;
         let run_id = self
             .store
-            .start_run(&job, crate::store::Trigger::Manual, None, now)
+            .start_manual(&job, crate::ledger::runner(), now, now + lease.lease())
             .await?;
+        // Renewed while the load works, so that a killed `load` is abandoned, not left running.
+        let _lease = crate::ledger::Lease::keep(self.store.clone(), run_id, lease);
         let label = path.display().to_string();
         let extract = Extract {
             path,

@@ -10,7 +10,9 @@ use std::ops::{Deref, DerefMut};
 
 use serde::Deserialize;
 
-use super::{Baseline, KpiSettings, Measure, MilestoneSettings, Month, TargetKind, Unit};
+use super::{
+    Baseline, KpiSettings, Measure, MilestoneSettings, Month, PeriodKind, TargetKind, Unit,
+};
 use crate::load::KindDef;
 
 /// The shipped catalogue; laid under every configuration by [`crate::config`].
@@ -103,7 +105,12 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
                 if let Some(col) = super::Fold::missing_column(m, kind) {
                     let what = match m {
                         Measure::AverageWaitWeeks => "a provider extract",
-                        _ => "a tracker extract",
+                        Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {
+                            "a reviews extract"
+                        }
+                        Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => {
+                            "a tracker extract"
+                        }
                     };
                     bad(
                         format!("{key}.source"),
@@ -134,6 +141,7 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
         ),
         (_, None) => {}
     }
+    super::reviews::check(key, k, bad);
     if let Some(m) = k.measure
         && m.unit() != k.unit
     {
@@ -153,6 +161,17 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
         bad(
             format!("{key}.amber_tolerance"),
             "must be between 0 and 100".into(),
+        );
+    }
+    if let Some(y) = k.year
+        && !matches!(
+            y,
+            PeriodKind::AcademicYear | PeriodKind::FinancialYear | PeriodKind::CalendarYear
+        )
+    {
+        bad(
+            format!("{key}.year"),
+            "must be academic_year, financial_year or calendar_year".into(),
         );
     }
     check_baseline(&format!("{key}.baseline"), &k.baseline, bad);

@@ -1,17 +1,28 @@
-//! One computed KPI, one period: value, previous value, target in force, rating and wording.
+//! One KPI, one period: value, previous value, year to date, target in force, rating and
+//! wording.
 //!
-//! Owns: putting a KPI's counts beside its target in force ([`super::target_in_force`]).
-//! A period whose milestone gives no figure (before the first milestone, "NA", "establish
-//! baseline", a national average not entered) is NO TARGET, whatever the data: not an
-//! exception, so nothing is mailed for it.
+//! Owns: putting a KPI's figures beside its target in force ([`super::target_in_force`], read
+//! at the period's last month) and the rating states that are not a colour: before the first
+//! milestone or the cohort's start is NOT YET DUE; a milestone without a figure ("NA", a
+//! baseline still to be established, a national average not entered) is NO TARGET, or
+//! BASELINE OVERDUE once the date for the baseline has passed. Only RED, NO DATA and BASELINE
+//! OVERDUE are exceptions, so nothing is mailed for the others.
 
 use chrono::NaiveDate;
 
-use super::{Basis, Better, KpiSettings, Measure};
+use super::{Aggregation, Basis, Better, KpiSettings, Measure, PeriodKind, Target, Unit};
 use super::{
-    Count, Milestone, Month, MonthlyCounts, Rag, TargetInForce, baseline_in_force,
+    Count, Milestone, Month, MonthlyCounts, Period, Rag, TargetInForce, Travel, baseline_in_force,
     direction_of_travel, rate, target_in_force,
 };
+
+/// A period's figure: the value, and the numerator and denominator behind it where there
+/// are (every computed KPI; a manual one when they were entered).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figure {
+    pub value: f64,
+    pub count: Option<Count>,
+}
 
 /// Everything an exception report says about one KPI.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,14 +31,18 @@ pub struct Evaluation {
     pub title: String,
     /// Key of the owning sub-group.
     pub owner: String,
-    pub measure: Measure,
+    /// What computed it; `None` for a value entered by hand.
+    pub measure: Option<Measure>,
+    pub unit: Unit,
     pub basis: Basis,
     pub better: Better,
     /// The baseline in force for the period, as printed.
     pub baseline: String,
-    pub period: Month,
-    pub current: Option<Count>,
-    pub previous: Option<Count>,
+    pub period: Period,
+    pub current: Option<Figure>,
+    pub previous: Option<Figure>,
+    /// From the start of the KPI's year (`year`) to the end of the period.
+    pub year_to_date: Option<Figure>,
     /// The figure in force and its milestone, when the milestone in force gives a figure.
     pub milestone: Option<Milestone>,
     /// The milestone in force whatever its kind, with its version and how it resolved.
@@ -39,30 +54,65 @@ pub struct Evaluation {
     pub overdue_open: u64,
     /// Referrals still waiting at `as_of` (average waits only; 0 for the tracker measures).
     pub waiting: u64,
-    /// Last date the extract has events for.
+    /// Last date the data has events for (a computed KPI), or the day of the run.
     pub as_of: NaiveDate,
 }
 
 impl Evaluation {
-    /// The period's value: a percentage, or an average in weeks ([`Measure::value`]).
+    /// The period's value: a percentage, an average in weeks, a figure entered.
     pub fn value(&self) -> Option<f64> {
-        self.current
-            .and_then(|c| self.measure.value(c.numerator, c.denominator))
+        self.current.map(|f| f.value)
     }
     pub fn previous_value(&self) -> Option<f64> {
-        self.previous
-            .and_then(|c| self.measure.value(c.numerator, c.denominator))
+        self.previous.map(|f| f.value)
+    }
+    pub fn count(&self) -> Option<Count> {
+        self.current.and_then(|f| f.count)
+    }
+    pub fn previous_count(&self) -> Option<Count> {
+        self.previous.and_then(|f| f.count)
+    }
+    /// A value of this KPI as reports print it, one decimal place.
+    pub fn format(&self, v: f64) -> String {
+        self.unit.format_one_place(v)
     }
 }
 
-/// The period a run reports on: the last calendar month complete by `as_of`.
-pub fn report_period(as_of: NaiveDate) -> Month {
-    let m = Month::of(as_of);
-    if as_of == m.last_day() { m } else { m.prev() }
+/// The period a KPI of `kind` reports on: the last one complete by `as_of`.
+pub fn report_period(kind: PeriodKind, as_of: NaiveDate) -> Period {
+    let p = Period::containing(kind, Month::of(as_of));
+    if as_of == p.last_month().last_day() {
+        p
+    } else {
+        p.prev()
+    }
 }
 
-/// Evaluate one KPI, computed by `measure`, for `period` from its monthly counts (see
-/// [`super::Counter`]).
+/// The counts of `period` from the monthly counts: summed over its months, or its last
+/// month's (a running total). `None` when nothing was counted.
+pub fn period_count(
+    counts: &MonthlyCounts,
+    months: impl Iterator<Item = Month>,
+    aggregation: Aggregation,
+) -> Option<Count> {
+    let c = match aggregation {
+        Aggregation::Sum => {
+            months
+                .filter_map(|m| counts.by_month.get(&m))
+                .fold(Count::default(), |a, c| Count {
+                    numerator: a.numerator + c.numerator,
+                    denominator: a.denominator + c.denominator,
+                })
+        }
+        Aggregation::Last => months
+            .filter_map(|m| counts.by_month.get(&m).copied())
+            .last()
+            .unwrap_or_default(),
+    };
+    (c.denominator > 0).then_some(c)
+}
+
+/// Evaluate one computed KPI for `period` from its monthly counts (see [`super::Counter`]).
 pub fn evaluate(
     id: &str,
     kpi: &KpiSettings,
@@ -70,19 +120,61 @@ pub fn evaluate(
     default_tolerance: f64,
     counts: &MonthlyCounts,
     as_of: NaiveDate,
-    period: Month,
+    period: Period,
 ) -> Evaluation {
-    let current = counts
-        .by_month
-        .get(&period)
-        .copied()
-        .filter(|c| c.denominator > 0);
-    let previous = counts
-        .by_month
-        .get(&period.prev())
-        .copied()
-        .filter(|c| c.denominator > 0);
-    let in_force = target_in_force(kpi, period);
+    let agg = measure.aggregation();
+    let figure = |c: Option<Count>| {
+        let c = c?;
+        Some(Figure {
+            value: measure.value(c.numerator, c.denominator)?,
+            count: Some(c),
+        })
+    };
+    let current = figure(period_count(counts, period.months(), agg));
+    let previous = figure(period_count(counts, period.prev().months(), agg));
+    let ytd = figure(period_count(
+        counts,
+        period.year_to_date(kpi.ytd_year()),
+        agg,
+    ));
+    let mut e = evaluate_figures(
+        id,
+        kpi,
+        default_tolerance,
+        Figures {
+            current,
+            previous,
+            year_to_date: ytd,
+        },
+        as_of,
+        period,
+    );
+    e.measure = Some(measure);
+    e.overdue_open = counts.overdue_open;
+    e.waiting = counts.waiting;
+    e
+}
+
+/// A period's figures, however they were arrived at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Figures {
+    pub current: Option<Figure>,
+    pub previous: Option<Figure>,
+    pub year_to_date: Option<Figure>,
+}
+
+/// Evaluate one KPI for `period` from its figures (computed or entered by hand).
+pub fn evaluate_figures(
+    id: &str,
+    kpi: &KpiSettings,
+    default_tolerance: f64,
+    figures: Figures,
+    as_of: NaiveDate,
+    period: Period,
+) -> Evaluation {
+    let last = period.last_month();
+    let started = kpi.started_from.is_none_or(|from| Month::of(from) <= last);
+    let in_force = target_in_force(kpi, last).filter(|_| started);
     let target = in_force.as_ref().and_then(TargetInForce::value);
     let milestone = in_force.as_ref().and_then(|t| {
         Some(Milestone {
@@ -91,32 +183,69 @@ pub fn evaluate(
             label: t.label.clone(),
         })
     });
-    let of = |c: Option<Count>| c.and_then(|c| measure.value(c.numerator, c.denominator));
-    let value = of(current);
+    let baseline = baseline_in_force(kpi, last);
+    let value = figures.current.map(|f| f.value);
+    let pending_by = in_force.as_ref().and_then(|t| match t.target {
+        Target::EstablishBaseline { by } => Some(by),
+        _ => None,
+    });
     let tolerance = kpi.amber_tolerance.unwrap_or(default_tolerance);
+    let rag = match (&in_force, pending_by) {
+        (None, _) => Rag::NotYetDue,
+        // The baseline was due before the period ended and is still not there.
+        (Some(_), Some(Some(by))) if by < last.last_day() => Rag::BaselineOverdue,
+        (Some(_), Some(_)) => Rag::NoTarget,
+        (Some(_), None) => match target {
+            Some(_) => rate(value, target, kpi.better, tolerance),
+            None => Rag::NoTarget,
+        },
+    };
+    let previous_text = figures
+        .previous
+        .map(|f| kpi.unit.format_one_place(f.value))
+        .unwrap_or_default();
+    let direction = match rag {
+        Rag::NotYetDue => "Not yet due: no milestone is in force for the period.".to_string(),
+        _ => direction_of_travel(&Travel {
+            value,
+            previous: figures.previous.map(|f| f.value),
+            previous_text: &previous_text,
+            target: milestone.as_ref().map(|m| (m.target, m.from)),
+            baseline: baseline.value,
+            baseline_pending: pending_by.is_some(),
+            better: kpi.better,
+            period_noun: period_noun(period.kind()),
+        }),
+    };
     Evaluation {
         kpi_id: id.to_string(),
         title: kpi.title.clone(),
         owner: kpi.owner.clone(),
-        measure,
+        measure: None,
+        unit: kpi.unit,
         basis: kpi.basis,
         better: kpi.better,
-        baseline: baseline_in_force(kpi, period).text.clone(),
+        baseline: baseline.text.clone(),
         period,
-        current,
-        previous,
-        rag: match target {
-            Some(_) => rate(value, target, kpi.better, tolerance),
-            None => Rag::NoTarget,
-        },
-        direction: direction_of_travel(value, of(previous), target, kpi.better, &|v| {
-            measure.format(v)
-        }),
+        current: figures.current,
+        previous: figures.previous,
+        year_to_date: figures.year_to_date,
+        rag,
+        direction,
         milestone,
         in_force,
-        overdue_open: counts.overdue_open,
-        waiting: counts.waiting,
+        overdue_open: 0,
+        waiting: 0,
         as_of,
+    }
+}
+
+/// "First month performance ...", "First quarter ...".
+pub fn period_noun(kind: PeriodKind) -> &'static str {
+    match kind {
+        PeriodKind::Month => "month",
+        PeriodKind::Quarter => "quarter",
+        _ => "year",
     }
 }
 
@@ -125,34 +254,39 @@ mod tests {
     use super::*;
     use crate::kpi::Target;
 
+    fn m(s: &str) -> Month {
+        s.parse().expect("month")
+    }
+    fn p(s: &str) -> Period {
+        s.parse().expect("period")
+    }
+    fn count(numerator: u64, denominator: u64) -> Count {
+        Count {
+            numerator,
+            denominator,
+        }
+    }
+    fn counts(months: &[(&str, u64, u64)]) -> MonthlyCounts {
+        let mut c = MonthlyCounts::default();
+        for (month, n, d) in months {
+            c.by_month.insert(m(month), count(*n, *d));
+        }
+        c
+    }
+
     #[test]
-    fn a_period_without_a_target_figure_is_no_target_even_without_data() {
+    fn before_the_first_milestone_or_the_cohort_is_not_yet_due_and_na_is_no_target() {
         let c = crate::kpi::catalogue::builtin().expect("catalogue");
-        let m = |s: &str| s.parse::<Month>().expect("month");
-        let mut counts = MonthlyCounts::default();
-        let c40 = Count {
-            numerator: 4,
-            denominator: 10,
-        };
-        counts.by_month.insert(m("2020-02"), c40);
-        counts.by_month.insert(m("2020-05"), c40);
+        let counts = counts(&[("2020-02", 4, 10), ("2020-05", 4, 10)]);
         let as_of = NaiveDate::from_ymd_opt(2020, 7, 10).expect("date");
-        let e = |p: &str| {
+        let e = |period: &str| {
             let m = Measure::EhcpWithin20Weeks;
-            evaluate(
-                "1/2a",
-                &c["1/2a"],
-                m,
-                5.0,
-                &counts,
-                as_of,
-                p.parse().expect("p"),
-            )
+            evaluate("1/2a", &c["1/2a"], m, 5.0, &counts, as_of, p(period))
         };
-        // Before the first milestone, and no data: unrated, so not mailed as NO DATA.
-        let nov = e("2019-09");
-        assert_eq!((nov.rag, nov.in_force.is_none()), (Rag::NoTarget, true));
-        assert!(!nov.rag.is_exception());
+        // 1/2a counts requests from 1 Jan 2020: 2019 is before its cohort, whatever the data.
+        let sep = e("2019-09");
+        assert_eq!((sep.rag, sep.in_force.is_none()), (Rag::NotYetDue, true));
+        assert!(!sep.rag.is_exception());
         // "NA" in force: a value, no target.
         let feb = e("2020-02");
         assert_eq!(feb.rag, Rag::NoTarget);
@@ -170,19 +304,79 @@ mod tests {
     }
 
     #[test]
+    fn a_baseline_past_its_date_is_overdue_and_an_exception() {
+        let c = crate::kpi::catalogue::builtin().expect("catalogue");
+        let as_of = NaiveDate::from_ymd_opt(2020, 1, 10).expect("date");
+        // KPI 1/6: "Establish baseline by 31st October 2019", a manual KPI.
+        let e = |period: &str| {
+            evaluate_figures("1/6", &c["1/6"], 5.0, Figures::default(), as_of, p(period))
+        };
+        let oct = e("2019-10");
+        assert_eq!(oct.rag, Rag::NoTarget);
+        assert_eq!(
+            oct.direction,
+            "Performance is not measured as the baseline is still to be established."
+        );
+        let q4 = e("2019-Q4");
+        assert_eq!(q4.rag, Rag::BaselineOverdue);
+        assert!(q4.rag.is_exception());
+        assert_eq!(e("2019-Q3").rag, Rag::NotYetDue);
+    }
+
+    #[test]
+    fn a_quarter_sums_its_months_and_year_to_date_runs_from_the_kpis_year() {
+        let c = crate::kpi::catalogue::builtin().expect("catalogue");
+        let as_of = NaiveDate::from_ymd_opt(2020, 12, 31).expect("date");
+        let counts = counts(&[
+            ("2020-04", 1, 4),
+            ("2020-07", 3, 4),
+            ("2020-08", 2, 4),
+            ("2020-09", 1, 2),
+        ]);
+        let mut kpi = c["1/5"].clone();
+        kpi.period = Some(PeriodKind::Quarter);
+        let m = Measure::HealthAdviceWithin6Weeks;
+        let q3 = evaluate("1/5", &kpi, m, 5.0, &counts, as_of, p("2020-Q3"));
+        assert_eq!(q3.count(), Some(count(6, 10)));
+        assert_eq!(q3.value(), Some(60.0));
+        assert_eq!(q3.previous_count(), Some(count(1, 4)));
+        // Financial year by default: April to September.
+        assert_eq!(q3.year_to_date.and_then(|f| f.count), Some(count(7, 14)));
+        kpi.year = Some(PeriodKind::CalendarYear);
+        let q3 = evaluate("1/5", &kpi, m, 5.0, &counts, as_of, p("2020-Q3"));
+        assert_eq!(q3.year_to_date.and_then(|f| f.count), Some(count(7, 14)));
+        kpi.year = Some(PeriodKind::AcademicYear);
+        let q3 = evaluate("1/5", &kpi, m, 5.0, &counts, as_of, p("2020-Q3"));
+        // The academic year 2020/21 starts in September.
+        assert_eq!(q3.year_to_date.and_then(|f| f.count), Some(count(1, 2)));
+    }
+
+    #[test]
+    fn a_running_total_takes_its_periods_last_month() {
+        let counts = counts(&[("2020-01", 2, 10), ("2020-02", 5, 10), ("2020-04", 7, 10)]);
+        let q1 = p("2020-Q1");
+        assert_eq!(
+            period_count(&counts, q1.months(), Aggregation::Last),
+            Some(count(5, 10))
+        );
+        assert_eq!(
+            period_count(&counts, q1.months(), Aggregation::Sum),
+            Some(count(7, 20))
+        );
+        assert_eq!(
+            period_count(&counts, p("2020-Q3").months(), Aggregation::Last),
+            None
+        );
+    }
+
+    #[test]
     fn a_wait_above_its_target_is_red_and_at_or_under_it_green() {
         let c = crate::kpi::catalogue::builtin().expect("catalogue");
         let as_of = NaiveDate::from_ymd_opt(2021, 7, 31).expect("date");
-        let july: Month = "2021-07".parse().expect("month");
         let rated = |numerator: u64, denominator: u64| {
-            let mut counts = MonthlyCounts::default();
-            let weeks = Count {
-                numerator,
-                denominator,
-            };
-            counts.by_month.insert(july, weeks);
+            let counts = counts(&[("2021-07", numerator, denominator)]);
             let m = Measure::AverageWaitWeeks;
-            let e = evaluate("5/1", &c["5/1"], m, 5.0, &counts, as_of, july);
+            let e = evaluate("5/1", &c["5/1"], m, 5.0, &counts, as_of, p("2021-07"));
             (e.value(), e.rag)
         };
         // KPI 5/1: 7 weeks in force from Jun-21, amber within 1 week, lower is better.
@@ -194,10 +388,18 @@ mod tests {
     }
 
     #[test]
-    fn period_is_the_last_complete_month() {
+    fn the_report_period_is_the_last_complete_one_of_the_kpis_kind() {
         let d = |s: &str| s.parse::<NaiveDate>().expect("date");
-        assert_eq!(report_period(d("2021-07-30")).to_string(), "2021-06");
-        assert_eq!(report_period(d("2021-07-31")).to_string(), "2021-07");
-        assert_eq!(report_period(d("2021-01-01")).to_string(), "2020-12");
+        let month = |s| report_period(PeriodKind::Month, d(s)).to_string();
+        assert_eq!(month("2021-07-30"), "2021-06");
+        assert_eq!(month("2021-07-31"), "2021-07");
+        assert_eq!(month("2021-01-01"), "2020-12");
+        let quarter = |s| report_period(PeriodKind::Quarter, d(s)).to_string();
+        assert_eq!(quarter("2021-07-30"), "2021-Q2");
+        assert_eq!(quarter("2021-06-30"), "2021-Q2");
+        assert_eq!(quarter("2021-06-29"), "2021-Q1");
+        let ay = |s| report_period(PeriodKind::AcademicYear, d(s)).to_string();
+        assert_eq!(ay("2021-08-31"), "AY2020/21");
+        assert_eq!(ay("2021-08-30"), "AY2019/20");
     }
 }

@@ -3,14 +3,23 @@
 //! KPI 1/2 and 1/2a: on time = final plan − request ≤ 140 days (20 weeks).
 //! KPI 1/5: on time = advice returned − advice requested ≤ 42 days (6 weeks); only returned
 //! advice is counted, as the plan defines it (DOMAIN 2.3); advice still out is reported apart.
-//! KPI 5/1-5/4 (average waits) are folded by [`super::wait`]; [`Fold`] runs either kind over a
-//! scanned row.
+//! KPI 5/1-5/4 (average waits) are folded by [`super::wait`], KPI 1/3 and 1/3a (reviews) by
+//! [`super::reviews`]; [`Fold`] runs any of the three kinds over a scanned row.
+//!
+//! Beside 1/2 and 1/2a, `overdue_open` is the assessment backlog: requests still open
+//! ([`OPEN_STATUSES`]; withdrawn, refused and not-issuing cases are closed) and more than 140
+//! days old at the data's as-of date. It counts every open request, whatever its request date:
+//! the board's backlog ("147 cases ... reduced to 8", 004:1270) is every late case still
+//! open, and those are the oldest, so `started_from` would hide them. Beside 1/5 it is the
+//! advice outstanding: requested more than 42 days ago, not returned, for a case still open
+//! (advice never returned for a case since closed is no longer awaited).
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
 use super::Month;
+use super::reviews::{REVIEW_COLUMNS, Review, ReviewCounter};
 use super::wait::{PROVIDER_COLUMNS, Referral, WaitCounter};
 use super::{Basis, KpiSettings, Measure};
 use crate::load::{Batch, KindDef, Value};
@@ -91,6 +100,11 @@ impl Count {
 }
 
 /// Counts per month, plus the cases still open past the limit at the data's as-of date.
+///
+/// For a flow (tracker measures, waits) a month holds what happened in it, and a longer
+/// period's figure is the sum of its months. For a cumulative measure (the reviews,
+/// [`Measure::aggregation`] is `Last`) a month holds the figure at its end, cumulated over the
+/// academic year, and a period's figure is its last month's.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MonthlyCounts {
     pub by_month: BTreeMap<Month, Count>,
@@ -104,8 +118,10 @@ pub struct MonthlyCounts {
 struct Clock {
     start: NaiveDate,
     stop: Option<NaiveDate>,
-    /// Still running (not closed without stopping the clock).
+    /// Still running (not closed without stopping the clock): once past the limit, known late.
     open: bool,
+    /// Still awaited: open, and its case too (counted in `overdue_open` once past the limit).
+    awaited: bool,
 }
 
 fn clock(measure: Measure, c: &TrackerCase) -> Option<Clock> {
@@ -114,14 +130,18 @@ fn clock(measure: Measure, c: &TrackerCase) -> Option<Clock> {
             start: c.request_received,
             stop: c.final_plan_issued,
             open: c.final_plan_issued.is_none() && c.open,
+            awaited: c.final_plan_issued.is_none() && c.open,
         }),
         Measure::HealthAdviceWithin6Weeks => c.health_advice_requested.map(|start| Clock {
             start,
             stop: c.health_advice_returned,
             open: c.health_advice_returned.is_none(),
+            awaited: c.health_advice_returned.is_none() && c.open,
         }),
         // Not a tracker measure: a [`Counter`] for it counts nothing.
-        Measure::AverageWaitWeeks => None,
+        Measure::AverageWaitWeeks
+        | Measure::TransitionReviewsByDeadline
+        | Measure::OtherReviewsCompleted => None,
     }
 }
 
@@ -130,6 +150,8 @@ fn limit_days(measure: Measure) -> i64 {
         Measure::EhcpWithin20Weeks => EHCP_LIMIT_DAYS,
         Measure::HealthAdviceWithin6Weeks => HEALTH_ADVICE_LIMIT_DAYS,
         Measure::AverageWaitWeeks => super::wait::WAIT_LIMIT_DAYS,
+        // Reviews have their own deadlines ([`super::reviews`]); a `Counter` never asks.
+        Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => 0,
     }
 }
 
@@ -169,12 +191,14 @@ impl Counter {
         let Some(clock) = clock(self.measure, case) else {
             return;
         };
+        let past_limit = (self.as_of - clock.start).num_days() > limit;
+        let overdue_now = clock.open && past_limit;
+        // The backlog counts every open case, before the cohort filter (see the module doc).
+        if clock.awaited && past_limit {
+            self.counts.overdue_open += 1;
+        }
         if self.started_from.is_some_and(|from| clock.start < from) {
             return;
-        }
-        let overdue_now = clock.open && (self.as_of - clock.start).num_days() > limit;
-        if overdue_now {
-            self.counts.overdue_open += 1;
         }
         let (month, on_time) = match (self.basis, clock.stop) {
             (Basis::Completed, Some(stop)) => {
@@ -196,11 +220,13 @@ impl Counter {
     }
 }
 
-/// One KPI's fold over a scan of its source: a tracker [`Counter`] or a [`WaitCounter`].
+/// One KPI's fold over a scan of its source: a tracker [`Counter`], a [`WaitCounter`] or a
+/// [`ReviewCounter`].
 #[derive(Debug, Clone)]
 pub enum Fold {
     Tracker(Counter),
     Wait(WaitCounter),
+    Reviews(ReviewCounter),
 }
 
 impl Fold {
@@ -211,7 +237,12 @@ impl Fold {
                 kpi.basis,
                 as_of,
             )),
-            _ => Fold::Tracker(Counter::new(measure, kpi.basis, kpi.started_from, as_of)),
+            Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {
+                Fold::Reviews(ReviewCounter::new(measure, &kpi.cohorts, as_of))
+            }
+            Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => {
+                Fold::Tracker(Counter::new(measure, kpi.basis, kpi.started_from, as_of))
+            }
         }
     }
 
@@ -221,6 +252,7 @@ impl Fold {
         match self {
             Fold::Tracker(_) => &TRACKER_COLUMNS,
             Fold::Wait(_) => &PROVIDER_COLUMNS,
+            Fold::Reviews(_) => &REVIEW_COLUMNS,
         }
     }
 
@@ -228,7 +260,12 @@ impl Fold {
     pub fn missing_column(measure: Measure, kind: &KindDef) -> Option<&'static str> {
         match measure {
             Measure::AverageWaitWeeks => Referral::missing_column(kind),
-            _ => TrackerCase::missing_column(kind),
+            Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {
+                Review::missing_column(kind)
+            }
+            Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => {
+                TrackerCase::missing_column(kind)
+            }
         }
     }
 
@@ -238,6 +275,7 @@ impl Fold {
         for (_, row) in batch.rows() {
             let mut case = None;
             let mut referral = None;
+            let mut review = None;
             for f in folds.iter_mut() {
                 match f {
                     Fold::Tracker(c) => {
@@ -254,6 +292,12 @@ impl Fold {
                             c.add(r);
                         }
                     }
+                    Fold::Reviews(c) => {
+                        if let Some(r) = review.get_or_insert_with(|| Review::from_row(batch, row))
+                        {
+                            c.add(r);
+                        }
+                    }
                 }
             }
         }
@@ -263,6 +307,7 @@ impl Fold {
         match self {
             Fold::Tracker(c) => c.counts,
             Fold::Wait(c) => c.counts,
+            Fold::Reviews(c) => c.counts(),
         }
     }
 }

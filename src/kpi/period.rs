@@ -35,6 +35,13 @@ impl PeriodKind {
         }
     }
 
+    pub fn is_year(self) -> bool {
+        matches!(
+            self,
+            PeriodKind::AcademicYear | PeriodKind::FinancialYear | PeriodKind::CalendarYear
+        )
+    }
+
     /// The month a year of this kind starts in (1 for months and quarters: the calendar
     /// year).
     pub fn year_start_month(self) -> u32 {

@@ -1,7 +1,10 @@
-//! Ratings: Red/Amber/Green against a target figure, and the direction of travel.
+//! Ratings: Red/Amber/Green against a target figure, the states that are not a colour, and
+//! the direction of travel in the board's own sentences.
 //!
-//! Owns: [`rate`] and the board's wording. Which target is in force for a period is
-//! [`super::target`]'s question; a period with no figure to meet is reported unrated.
+//! Owns: [`rate`], [`Rag`] and the board's wording. Which target is in force for a period is
+//! [`super::target`]'s question; which state a period is in is [`super::evaluate`]'s.
+
+use std::cmp::Ordering::{self, Equal, Greater, Less};
 
 use super::Better;
 use super::Month;
@@ -19,16 +22,32 @@ pub enum Rag {
     Green,
     Amber,
     Red,
-    /// Nothing to compute from in the period. Its own state: never 0, never green.
+    /// A figure to meet, and nothing to compute from in the period. Never 0, never green.
     NoData,
-    /// A value, but no milestone in force yet.
+    /// The milestone in force gives no figure to meet ("NA", a baseline still to be
+    /// established and not yet due, a national average not entered).
     NoTarget,
+    /// The milestone asks for a baseline to be established, and its date has passed.
+    BaselineOverdue,
+    /// Before the KPI's first milestone or before its cohort starts: nothing is expected yet.
+    NotYetDue,
 }
 
+const RATINGS: [Rag; 7] = [
+    Rag::Green,
+    Rag::Amber,
+    Rag::Red,
+    Rag::NoData,
+    Rag::NoTarget,
+    Rag::BaselineOverdue,
+    Rag::NotYetDue,
+];
+
 impl Rag {
-    /// Slipped: what an exception report is about.
+    /// Slipped: what an exception report is about (DOMAIN 7: worse than the milestone, not
+    /// reportable, or a baseline past its due date).
     pub fn is_exception(self) -> bool {
-        matches!(self, Rag::Red | Rag::NoData)
+        matches!(self, Rag::Red | Rag::NoData | Rag::BaselineOverdue)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -38,7 +57,19 @@ impl Rag {
             Rag::Red => "RED",
             Rag::NoData => "NO DATA",
             Rag::NoTarget => "NO TARGET",
+            Rag::BaselineOverdue => "BASELINE OVERDUE",
+            Rag::NotYetDue => "NOT YET DUE",
         }
+    }
+}
+
+impl std::str::FromStr for Rag {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Rag, String> {
+        RATINGS
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a rating"))
     }
 }
 
@@ -74,62 +105,100 @@ pub fn rate(value: Option<f64>, target: Option<f64>, better: Better, tolerance: 
     }
 }
 
-/// The board's direction-of-travel sentence (DOMAIN 3.2), from the value, the previous
-/// period's value and the target in force, the previous value written with `fmt`. Compared
-/// at the one decimal place shown.
-pub fn direction_of_travel(
-    value: Option<f64>,
-    previous: Option<f64>,
-    target: Option<f64>,
-    better: Better,
-    fmt: &dyn Fn(f64) -> String,
-) -> String {
-    let Some(v) = value else {
-        return "Performance cannot be reported for this period: no data.".into();
+/// What a direction-of-travel sentence is made from.
+#[derive(Debug, Clone)]
+pub struct Travel<'a> {
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    /// The previous value as the output may show it ("40.0%", "not shown: <5 referrals").
+    pub previous_text: &'a str,
+    /// The figure in force and its milestone's first month.
+    pub target: Option<(f64, Month)>,
+    /// The baseline's figure, when it has one.
+    pub baseline: Option<f64>,
+    /// The milestone in force asks for the baseline to be established.
+    pub baseline_pending: bool,
+    pub better: Better,
+    /// "month", "quarter", "year": for "First month performance ...".
+    pub period_noun: &'a str,
+}
+
+/// The board's direction-of-travel sentence (DOMAIN 3.2, in the seeds' own sentences): the
+/// change on the previous period (improved / maintained / deteriorated, with the previous
+/// value written out) and the position against target, and against the baseline too when it
+/// has a figure on the same side. Compared at the one decimal place shown.
+pub fn direction_of_travel(t: &Travel<'_>) -> String {
+    if t.baseline_pending {
+        return "Performance is not measured as the baseline is still to be established.".into();
+    }
+    let Some(v) = t.value else {
+        return "Unable to report for this period: no data.".into();
     };
     let round = |x: f64| (x * 10.0).round() / 10.0;
-    let sign = |d: f64| match better {
-        Better::Higher => d,
-        Better::Lower => -d,
+    // Greater: better, in the KPI's own direction.
+    let side = |a: f64, b: f64| -> Ordering {
+        let d = round(a) - round(b);
+        let d = match t.better {
+            Better::Higher => d,
+            Better::Lower => -d,
+        };
+        d.partial_cmp(&0.0).unwrap_or(Equal)
     };
-    let travel = match previous {
-        None => "Performance has no previous period to compare with".to_string(),
-        Some(p) => {
-            let d = sign(round(v) - round(p));
-            if d > 0.0 {
-                format!(
-                    "Performance has improved on the previous period (@ {})",
-                    fmt(p)
-                )
-            } else if d < 0.0 {
-                format!(
-                    "Performance has deteriorated on the previous period (@ {})",
-                    fmt(p)
-                )
-            } else {
-                "Performance has been maintained, consistent with the previous period".to_string()
-            }
-        }
+    let Some((target, from)) = t.target else {
+        return match t.previous {
+            None => format!(
+                "First {} reported; no milestone target is in force for the period.",
+                t.period_noun
+            ),
+            Some(p) => format!(
+                "{}; no milestone target is in force for the period.",
+                travel(side(v, p), t.previous_text)
+            ),
+        };
     };
-    let against = match target {
-        None => "no milestone target is in force yet".to_string(),
-        Some(t) => {
-            let d = sign(round(v) - round(t));
-            // For a wait (lower is better) "above target" would read as worse: say better.
-            let (better_word, worse_word) = match better {
-                Better::Higher => ("is above target", "remains below target"),
-                Better::Lower => ("is better than target", "remains worse than target"),
-            };
-            if d > 0.0 {
-                better_word.to_string()
-            } else if d < 0.0 {
-                worse_word.to_string()
-            } else {
-                "is in line with target".to_string()
-            }
-        }
+    let position = side(v, target);
+    let object = match t.baseline {
+        Some(b) if side(v, b) == position => "baseline & target",
+        _ => "target",
     };
-    format!("{travel}, and {against}.")
+    let (above, below) = match t.better {
+        Better::Higher => ("above", "below"),
+        Better::Lower => ("better than", "worse than"),
+    };
+    let Some(p) = t.previous else {
+        let how = match position {
+            Greater => "ahead of",
+            Equal => "in line with",
+            Less => "behind",
+        };
+        return format!(
+            "First {} performance is {how} the {} {object}.",
+            t.period_noun,
+            from.label()
+        );
+    };
+    let change = side(v, p);
+    let against = match (change, position) {
+        (Greater, Greater) => format!("and is {above} {object}"),
+        (Greater | Less, Equal) => format!("and is now in line with {object}"),
+        (Greater, Less) => format!("but remains {below} {object}"),
+        (Equal, Greater) => format!("and remains {above} {object}"),
+        (Equal, Equal) => format!("and remains at {object}"),
+        (Equal, Less) => format!("and remains {below} {object}"),
+        (Less, Greater) => format!("but remains {above} {object}"),
+        (Less, Less) => format!("and is {below} {object}"),
+    };
+    format!("{}, {against}.", travel(change, t.previous_text))
+}
+
+fn travel(change: Ordering, previous: &str) -> String {
+    match change {
+        Greater => format!("Performance has improved on the previous period (@ {previous})"),
+        Equal => format!(
+            "Performance has been maintained, consistent with the previous period (@ {previous})"
+        ),
+        Less => format!("Performance has deteriorated on the previous period (@ {previous})"),
+    }
 }
 
 /// A percentage as the reports print it: one decimal place.
@@ -161,24 +230,110 @@ mod tests {
         assert!(Rag::NoData.is_exception());
     }
 
+    fn dot(value: f64, previous: Option<f64>, target: f64, better: Better) -> String {
+        let prev = previous.map(|p| format!("{p:.1}")).unwrap_or_default();
+        direction_of_travel(&Travel {
+            value: Some(value),
+            previous,
+            previous_text: &prev,
+            target: Some((target, "2020-04".parse().expect("month"))),
+            baseline: None,
+            baseline_pending: false,
+            better,
+            period_noun: "month",
+        })
+    }
+
     #[test]
-    fn direction_wording() {
+    fn direction_wording_follows_the_seeds() {
+        let h = Better::Higher;
         assert_eq!(
-            direction_of_travel(Some(43.6), Some(40.0), Some(15.0), Better::Higher, &fmt_pct),
-            "Performance has improved on the previous period (@ 40.0%), and is above target."
+            dot(43.6, Some(40.0), 15.0, h),
+            "Performance has improved on the previous period (@ 40.0), and is above target."
         );
         assert_eq!(
-            direction_of_travel(Some(20.0), Some(30.0), Some(50.0), Better::Higher, &fmt_pct),
-            "Performance has deteriorated on the previous period (@ 30.0%), and remains below target."
-        );
-        let weeks = |v: f64| format!("{v:.1} weeks");
-        assert_eq!(
-            direction_of_travel(Some(9.5), Some(8.0), Some(8.0), Better::Lower, &weeks),
-            "Performance has deteriorated on the previous period (@ 8.0 weeks), and remains worse than target."
+            dot(12.0, Some(10.0), 15.0, h),
+            "Performance has improved on the previous period (@ 10.0), but remains below target."
         );
         assert_eq!(
-            direction_of_travel(Some(7.0), Some(8.0), Some(8.0), Better::Lower, &weeks),
-            "Performance has improved on the previous period (@ 8.0 weeks), and is better than target."
+            dot(15.0, Some(10.0), 15.0, h),
+            "Performance has improved on the previous period (@ 10.0), and is now in line with target."
         );
+        assert_eq!(
+            dot(15.0, Some(15.0), 15.0, h),
+            "Performance has been maintained, consistent with the previous period (@ 15.0), and remains at target."
+        );
+        assert_eq!(
+            dot(20.0, Some(30.0), 50.0, h),
+            "Performance has deteriorated on the previous period (@ 30.0), and is below target."
+        );
+        assert_eq!(
+            dot(60.0, Some(70.0), 50.0, h),
+            "Performance has deteriorated on the previous period (@ 70.0), but remains above target."
+        );
+        // "First month performance is ahead of April 2020 target" (004:1401).
+        assert_eq!(
+            dot(20.0, None, 15.0, h),
+            "First month performance is ahead of the April 2020 target."
+        );
+        // Compared at the one place shown: 14.96 is 15.0.
+        assert!(dot(14.96, Some(15.0), 15.0, h).contains("maintained"));
+    }
+
+    #[test]
+    fn lower_is_better_reads_the_other_way() {
+        let l = Better::Lower;
+        assert_eq!(
+            dot(9.5, Some(8.0), 8.0, l),
+            "Performance has deteriorated on the previous period (@ 8.0), and is worse than target."
+        );
+        assert_eq!(
+            dot(7.0, Some(8.0), 8.0, l),
+            "Performance has improved on the previous period (@ 8.0), and is better than target."
+        );
+        assert_eq!(
+            dot(9.0, None, 8.0, l),
+            "First month performance is behind the April 2020 target."
+        );
+    }
+
+    #[test]
+    fn baseline_and_target_together_and_the_special_states() {
+        let t = |baseline: Option<f64>, pending: bool, value: Option<f64>| {
+            direction_of_travel(&Travel {
+                value,
+                previous: Some(10.0),
+                previous_text: "10.0%",
+                target: (!pending).then(|| (15.0, "2020-04".parse().expect("month"))),
+                baseline,
+                baseline_pending: pending,
+                better: Better::Higher,
+                period_noun: "quarter",
+            })
+        };
+        assert_eq!(
+            t(Some(13.0), false, Some(12.0)),
+            "Performance has improved on the previous period (@ 10.0%), but remains below baseline & target."
+        );
+        // Above the baseline, below target: only the target is named.
+        assert!(t(Some(5.0), false, Some(12.0)).ends_with("but remains below target."));
+        assert_eq!(
+            t(None, true, Some(12.0)),
+            "Performance is not measured as the baseline is still to be established."
+        );
+        assert_eq!(
+            t(None, false, None),
+            "Unable to report for this period: no data."
+        );
+    }
+
+    #[test]
+    fn every_rating_reads_back_from_its_name() {
+        for r in RATINGS {
+            assert_eq!(r.as_str().parse::<Rag>(), Ok(r));
+        }
+        assert!(Rag::BaselineOverdue.is_exception());
+        assert!(!Rag::NotYetDue.is_exception());
+        assert!(!Rag::NoTarget.is_exception());
     }
 }

@@ -7,13 +7,38 @@
 //! by [`super::target`]. Must not: read files or know a particular KPI.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::PeriodKind;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RagSettings {
     /// Percentage points below (or above, for lower-is-better) target still rated Amber.
     pub amber_tolerance: f64,
+}
+
+/// `[kpi_defaults]`: what a KPI that does not say otherwise gets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiDefaults {
+    /// Days after a period ends by which a manual KPI's value is to be entered; after that
+    /// the missing value is an exception to the owner (per KPI: `overdue_days`).
+    #[serde(default = "default_overdue_days")]
+    pub overdue_days: u32,
+}
+
+impl Default for KpiDefaults {
+    fn default() -> KpiDefaults {
+        KpiDefaults {
+            overdue_days: default_overdue_days(),
+        }
+    }
+}
+
+/// A month: the board meets monthly, and a value a month late has missed one meeting.
+fn default_overdue_days() -> u32 {
+    30
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -30,6 +55,15 @@ pub enum Measure {
     /// the referrals counted; the value is their quotient.
     #[serde(rename = "average_wait_weeks")]
     AverageWaitWeeks,
+    /// % of the transition cohorts' reviews (KPI 1/3: Yr 6, Yr 9, Yr 11; the KPI's `cohorts`)
+    /// due in the academic year that were completed by the month's end and by their cohort's
+    /// deadline; cumulative over the academic year (see [`super::reviews`]).
+    #[serde(rename = "transition_reviews_by_deadline")]
+    TransitionReviewsByDeadline,
+    /// % of all other reviews (no transition cohort) due in the academic year that were
+    /// completed by the month's end (KPI 1/3a); cumulative over the academic year.
+    #[serde(rename = "other_reviews_completed")]
+    OtherReviewsCompleted,
 }
 
 impl Measure {
@@ -39,13 +73,18 @@ impl Measure {
             Measure::EhcpWithin20Weeks => "ehcp_within_20_weeks",
             Measure::HealthAdviceWithin6Weeks => "health_advice_within_6_weeks",
             Measure::AverageWaitWeeks => "average_wait_weeks",
+            Measure::TransitionReviewsByDeadline => "transition_reviews_by_deadline",
+            Measure::OtherReviewsCompleted => "other_reviews_completed",
         }
     }
 
     /// The unit of the value the measure computes (the KPI's `unit` must agree).
     pub fn unit(self) -> Unit {
         match self {
-            Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => Unit::Percent,
+            Measure::EhcpWithin20Weeks
+            | Measure::HealthAdviceWithin6Weeks
+            | Measure::TransitionReviewsByDeadline
+            | Measure::OtherReviewsCompleted => Unit::Percent,
             Measure::AverageWaitWeeks => Unit::Weeks,
         }
     }
@@ -66,12 +105,31 @@ impl Measure {
 
     /// A value as reports print it, one decimal place: "53.1%", "12.3 weeks".
     pub fn format(self, v: f64) -> String {
-        match self.unit() {
-            Unit::Percent => format!("{v:.1}%"),
-            Unit::Weeks => format!("{v:.1} weeks"),
-            Unit::Count | Unit::Deliverable => format!("{v:.1}"),
+        self.unit().format_one_place(v)
+    }
+
+    /// How a period longer than a month gets its figure from the monthly counts.
+    pub fn aggregation(self) -> Aggregation {
+        match self {
+            Measure::EhcpWithin20Weeks
+            | Measure::HealthAdviceWithin6Weeks
+            | Measure::AverageWaitWeeks => Aggregation::Sum,
+            // Each month holds the academic year's figure at its end ([`super::reviews`]).
+            Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {
+                Aggregation::Last
+            }
         }
     }
+}
+
+/// How a period's counts come from its months'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregation {
+    /// Flows: each case is counted in one month, so a quarter is the sum of its months.
+    Sum,
+    /// Running totals (a cohort counted cumulatively over its year): a period's figure is its
+    /// last month's.
+    Last,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -116,6 +174,18 @@ pub enum Frequency {
 }
 
 impl Frequency {
+    /// The period a KPI of this frequency is reported over, unless it says (`period`).
+    /// Terms and half-years do not line up with the periods the board's data uses; their
+    /// KPIs are read per quarter, the nearest finer period. A yearly KPI is read per academic
+    /// year: the yearly KPIs are school results, surveys of the school year and audits.
+    pub fn period_kind(self) -> PeriodKind {
+        match self {
+            Frequency::Monthly => PeriodKind::Month,
+            Frequency::Quarterly | Frequency::Termly | Frequency::Biannually => PeriodKind::Quarter,
+            Frequency::Annually => PeriodKind::AcademicYear,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Frequency::Monthly => "monthly",
@@ -139,6 +209,15 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// A value as reports print it, one decimal place: "53.1%", "12.3 weeks", "4.0".
+    pub fn format_one_place(self, v: f64) -> String {
+        match self {
+            Unit::Percent => format!("{v:.1}%"),
+            Unit::Weeks => format!("{v:.1} weeks"),
+            Unit::Count | Unit::Deliverable => format!("{v:.1}"),
+        }
+    }
+
     /// A value as the board's tables print it: "53.1%", "8 weeks", "2".
     pub fn format(self, v: f64) -> String {
         let plain = || {
@@ -185,8 +264,18 @@ pub struct KpiSettings {
     /// For `average_wait_weeks`: the provider extract's `service` it averages, as written there
     /// (e.g. "Paediatric Dietetics").
     pub service: Option<String>,
+    /// For `transition_reviews_by_deadline`: the reviews extract's `transition_cohort`s it
+    /// counts, each with its deadline in the academic year.
+    #[serde(default)]
+    pub cohorts: Vec<Cohort>,
     pub baseline: Baseline,
     pub amber_tolerance: Option<f64>,
+    /// The period the KPI is evaluated and reported over; by default from its `frequency`
+    /// ([`Frequency::period_kind`]).
+    pub period: Option<PeriodKind>,
+    /// The year its year-to-date figure runs over (default: the financial year, April to
+    /// March, as the council's performance reports run).
+    pub year: Option<PeriodKind>,
     #[serde(default = "yes")]
     pub enabled: bool,
     /// The schedule as first printed, in date order.
@@ -198,10 +287,54 @@ pub struct KpiSettings {
     /// Later target versions (recovery plans), in effective order.
     #[serde(default)]
     pub retargets: Vec<Retarget>,
+    /// Manual KPIs: days after a period ends by which its value is due (default
+    /// `[kpi_defaults] overdue_days`).
+    pub overdue_days: Option<u32>,
 }
 
 fn yes() -> bool {
     true
+}
+
+impl KpiSettings {
+    pub fn period_kind(&self) -> PeriodKind {
+        self.period.unwrap_or(self.frequency.period_kind())
+    }
+
+    pub fn ytd_year(&self) -> PeriodKind {
+        self.year.unwrap_or(PeriodKind::FinancialYear)
+    }
+}
+
+/// A transition cohort and the day of the academic year by which its reviews are due done:
+/// `{ cohort = "Yr 6", deadline = "02-15" }` (15 February).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cohort {
+    /// As the reviews extract writes its `transition_cohort` ("Yr 6").
+    pub cohort: String,
+    /// `MM-DD`: in the academic year's autumn for September to December, else in the spring
+    /// or summer after (so "08-31" is the academic year's last day).
+    pub deadline: String,
+}
+
+impl Cohort {
+    /// (month, day) of the deadline, if it is `MM-DD` and a day every year has (not 02-29).
+    pub fn month_day(&self) -> Option<(u32, u32)> {
+        let (m, d) = self.deadline.split_once('-')?;
+        let ok = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+        if !ok(m) || !ok(d) {
+            return None;
+        }
+        let (m, d) = (m.parse().ok()?, d.parse().ok()?);
+        NaiveDate::from_ymd_opt(2001, m, d).map(|_| (m, d))
+    }
+
+    /// The deadline in the academic year that starts in September of `start_year`.
+    pub fn deadline_in(&self, start_year: i32) -> Option<NaiveDate> {
+        let (m, d) = self.month_day()?;
+        NaiveDate::from_ymd_opt(if m >= 9 { start_year } else { start_year + 1 }, m, d)
+    }
 }
 
 /// A baseline as the plan states it, with the figure and its month where there is one, or the
@@ -226,6 +359,25 @@ struct BaselineTable {
     value: Option<f64>,
     date: Option<String>,
     establish_by: Option<NaiveDate>,
+}
+
+/// Written as the table form, so a stored retarget reads back through [`Deserialize`].
+impl Serialize for Baseline {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("text", &self.text)?;
+        if let Some(v) = self.value {
+            m.serialize_entry("value", &v)?;
+        }
+        if let Some(d) = &self.date {
+            m.serialize_entry("date", d)?;
+        }
+        if let Some(d) = self.establish_by {
+            m.serialize_entry("establish_by", &d)?;
+        }
+        m.end()
+    }
 }
 
 impl<'de> Deserialize<'de> for Baseline {
@@ -261,25 +413,33 @@ impl<'de> Deserialize<'de> for Baseline {
 /// kind: `target` (fixed; with `or_national`, "N or the national average whichever is
 /// higher"), `national_average`, `baseline_plus` (with `relative`), `establish_baseline` or
 /// `not_applicable`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneSettings {
     /// First month (`YYYY-MM`) this target is in force; it stays in force until the next.
     pub from: String,
     /// The milestone as printed in the plan, e.g. "Oct-20: 50% or national average ...".
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "no")]
     pub or_national: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "no")]
     pub national_average: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_plus: Option<f64>,
     /// With `baseline_plus`: a relative increase (baseline x (1 + N/100)) or points (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub relative: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "no")]
     pub establish_baseline: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "no")]
     pub not_applicable: bool,
+}
+
+fn no(b: &bool) -> bool {
+    !*b
 }
 
 /// What a milestone asks for, read from its fields.
@@ -354,7 +514,7 @@ pub struct NationalValue {
 
 /// A target version: from `effective` on, `milestones` (and `baseline`, if given) replace the
 /// schedule before it, which stays in force for earlier periods.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Retarget {
     /// First month (`YYYY-MM`) of the new version.

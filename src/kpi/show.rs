@@ -4,7 +4,9 @@
 //!
 //! Owns: `sendwatch kpi show` as text, CSV or JSON. Pure: takes the catalogue and the stored
 //! results, returns a string. Values only: no counts appear (a count under 5 would have to
-//! be suppressed), so nothing here can single out a child.
+//! be suppressed), so nothing here can single out a child. A manual KPI also lists the values
+//! entered by hand that are in force, with who entered them, when, and the board's note (the
+//! one place a note is shown).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,8 +14,10 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::manual::Entered;
 use super::{
-    Catalogue, FEWEST_FOR_AN_AVERAGE, KpiSettings, Measure, Month, Target, resolve, versions,
+    Catalogue, FEWEST_FOR_AN_AVERAGE, KpiSettings, Measure, Month, Period, Target, resolve,
+    versions,
 };
 
 /// How `kpi show` prints.
@@ -41,12 +45,14 @@ impl FromStr for Format {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recorded {
     pub kpi_id: String,
-    pub period: Month,
+    pub period: Period,
     pub value: Option<f64>,
     /// Cases (referrals, for an average wait) the value is over, as stored.
     pub denominator: Option<i64>,
-    /// As stored: GREEN, AMBER, RED, NO DATA, NO TARGET.
+    /// As stored: GREEN, AMBER, RED, NO DATA, NO TARGET, BASELINE OVERDUE, NOT YET DUE.
     pub rag: String,
+    /// The direction-of-travel sentence as rated.
+    pub direction: Option<String>,
     pub run_id: i64,
 }
 
@@ -73,9 +79,27 @@ pub struct KpiView {
     /// Computed from an extract (else entered by hand).
     pub computed: bool,
     pub baseline: BaselineView,
-    /// The latest period a run stored a value for.
+    /// The period asked for (`--period`), else the latest one a run stored a value for.
     pub latest: Option<Actual>,
     pub milestones: Vec<MilestoneView>,
+    /// Manual KPIs: the values entered by hand in force, by period.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub entered: Vec<EnteredView>,
+}
+
+/// A value entered by hand, as `kpi show` lists it: no counts, the note in full.
+#[derive(Debug, Serialize)]
+pub struct EnteredView {
+    /// As written: `2020-Q2`, `AY2019/20`.
+    pub period: String,
+    pub period_label: String,
+    pub value: f64,
+    pub value_text: String,
+    pub by: String,
+    /// RFC 3339, UTC.
+    pub entered_at: String,
+    pub note: Option<String>,
+    pub entry: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,26 +122,44 @@ pub struct MilestoneView {
     /// The target in words: "15.0%", "not applicable", "establish baseline by 2019-10-31".
     pub target_text: String,
     pub note: Option<String>,
-    /// The stored value and RAG for the milestone's month.
+    /// The stored value and RAG for the KPI's period holding the milestone's month.
     pub actual: Option<Actual>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Actual {
-    /// `YYYY-MM`.
+    /// As stored: `2021-05`, `2021-Q2`, `AY2020/21`, `FY2020/21`, `2021`.
     pub period: String,
+    /// As a board paper writes it: "May 2021", "Apr-Jun 2021".
+    pub period_label: String,
     pub value: Option<f64>,
     pub value_text: String,
     pub rag: String,
+    pub direction: Option<String>,
 }
 
-/// Print the catalogue (or the one KPI `only`) with the stored results. `owners` maps a
-/// sub-group key to its name.
+/// Print the catalogue (or the one KPI `only`) with the stored results, each KPI's latest or
+/// (with `period`) the one of its period kind that holds `period`'s last month. `owners`
+/// maps a sub-group key to its name.
 pub fn show(
     catalogue: &Catalogue,
     owners: &BTreeMap<String, String>,
     results: &[Recorded],
     only: Option<&str>,
+    period: Option<Period>,
+    format: Format,
+) -> Result<String, ShowError> {
+    show_entered(catalogue, owners, results, &[], only, period, format)
+}
+
+/// [`show`], listing under each manual KPI the values entered by hand in `entered`.
+pub fn show_entered(
+    catalogue: &Catalogue,
+    owners: &BTreeMap<String, String>,
+    results: &[Recorded],
+    entered: &[Entered],
+    only: Option<&str>,
+    period: Option<Period>,
     format: Format,
 ) -> Result<String, ShowError> {
     if let Some(id) = only
@@ -128,7 +170,24 @@ pub fn show(
     let views: Vec<KpiView> = catalogue
         .iter()
         .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
-        .map(|(id, k)| view(id, k, owners, results))
+        .map(|(id, k)| {
+            let mut v = view(id, k, owners, results, period);
+            v.entered = entered
+                .iter()
+                .filter(|e| e.value.kpi_id == *id)
+                .map(|e| EnteredView {
+                    period: e.value.period.to_string(),
+                    period_label: e.value.period.label(),
+                    value: e.value.value,
+                    value_text: k.unit.format(e.value.value),
+                    by: e.value.by.clone(),
+                    entered_at: e.entered_at.to_rfc3339(),
+                    note: e.value.note.clone(),
+                    entry: e.id,
+                })
+                .collect();
+            v
+        })
         .collect();
     Ok(match format {
         Format::Table => table(&views),
@@ -142,6 +201,7 @@ fn view(
     k: &KpiSettings,
     owners: &BTreeMap<String, String>,
     results: &[Recorded],
+    period: Option<Period>,
 ) -> KpiView {
     // An average over so few referrals would be a child's own wait, or near it: not shown.
     let hidden = |r: &Recorded| {
@@ -151,6 +211,8 @@ fn view(
     };
     let actual = |r: &Recorded| Actual {
         period: r.period.to_string(),
+        period_label: r.period.label(),
+        direction: r.direction.clone(),
         value: r.value.filter(|_| !hidden(r)),
         value_text: match r.value {
             Some(_) if hidden(r) => "not shown: <5 referrals".to_string(),
@@ -189,7 +251,10 @@ fn view(
                 target,
                 target_text,
                 note: resolved.and_then(|t| t.note),
-                actual: mine.iter().find(|r| r.period == from).map(|r| actual(r)),
+                actual: mine
+                    .iter()
+                    .find(|r| r.period == Period::containing(k.period_kind(), from))
+                    .map(|r| actual(r)),
             });
         }
     }
@@ -209,8 +274,15 @@ fn view(
             date: k.baseline.date.clone(),
             establish_by: k.baseline.establish_by.map(|d| d.to_string()),
         },
-        latest: mine.iter().max_by_key(|r| r.period).map(|r| actual(r)),
+        latest: match period {
+            Some(p) => {
+                let wanted = Period::containing(k.period_kind(), p.last_month());
+                mine.iter().find(|r| r.period == wanted).map(|r| actual(r))
+            }
+            None => mine.iter().max_by_key(|r| r.period).map(|r| actual(r)),
+        },
         milestones,
+        entered: Vec::new(),
     }
 }
 
@@ -237,11 +309,14 @@ fn table(views: &[KpiView]) -> String {
         );
         let _ = writeln!(b, "  Baseline: {}", v.baseline.text);
         if let Some(a) = &v.latest {
-            let period = a
-                .period
-                .parse::<Month>()
-                .map_or(a.period.clone(), Month::label);
-            let _ = writeln!(b, "  Latest:   {period}: {} {}", a.value_text, a.rag);
+            let _ = writeln!(
+                b,
+                "  Latest:   {}: {} {}",
+                a.period_label, a.value_text, a.rag
+            );
+            if let Some(d) = &a.direction {
+                let _ = writeln!(b, "  Direction: {d}");
+            }
         }
         if v.milestones.is_empty() {
             let _ = writeln!(b, "  Milestones: none printed");
@@ -264,6 +339,20 @@ fn table(views: &[KpiView]) -> String {
             );
             if let Some(note) = &m.note {
                 let _ = writeln!(b, "      ({note})");
+            }
+        }
+        if !v.entered.is_empty() {
+            let _ = writeln!(b, "  Entered by hand (the value in force for each period):");
+        }
+        for e in &v.entered {
+            let day = e.entered_at.get(..10).unwrap_or(&e.entered_at);
+            let _ = writeln!(
+                b,
+                "    {:<24} {:<12} by {} on {day} (entry {})",
+                e.period_label, e.value_text, e.by, e.entry
+            );
+            if let Some(note) = &e.note {
+                let _ = writeln!(b, "      note: {note}");
             }
         }
     }
@@ -330,7 +419,8 @@ fn csv(views: &[KpiView]) -> String {
     b
 }
 
-fn line(b: &mut String, fields: impl Iterator<Item = String>) {
+/// One CSV record, quoting fields that need it.
+pub(crate) fn line(b: &mut String, fields: impl Iterator<Item = String>) {
     let quoted: Vec<String> = fields
         .map(|f| {
             if f.contains([',', '"', '\n', '\r']) {
@@ -360,6 +450,7 @@ mod tests {
                 value: Some(63.6),
                 denominator: Some(11),
                 rag: "GREEN".into(),
+                direction: None,
                 run_id: 1,
             },
             Recorded {
@@ -368,10 +459,11 @@ mod tests {
                 value: None,
                 denominator: None,
                 rag: "NO DATA".into(),
+                direction: None,
                 run_id: 2,
             },
         ];
-        show(&c, &owners, &results, only, format).expect("shows")
+        show(&c, &owners, &results, only, None, format).expect("shows")
     }
 
     #[test]
@@ -384,10 +476,18 @@ mod tests {
                 value: Some(9.0),
                 denominator: Some(denominator),
                 rag: "RED".into(),
+                direction: None,
                 run_id: 1,
             }];
-            let json =
-                show(&c, &BTreeMap::new(), &results, Some("5/1"), Format::Json).expect("shows");
+            let json = show(
+                &c,
+                &BTreeMap::new(),
+                &results,
+                Some("5/1"),
+                None,
+                Format::Json,
+            )
+            .expect("shows");
             let v: serde_json::Value = serde_json::from_str(&json).expect("json");
             v[0]["latest"].clone()
         };
@@ -455,7 +555,7 @@ mod tests {
         let all = v.as_array().expect("array");
         assert_eq!(all.len(), 26);
         let c = crate::kpi::catalogue::builtin().expect("catalogue");
-        let err = show(&c, &BTreeMap::new(), &[], Some("9/9"), Format::Json).unwrap_err();
+        let err = show(&c, &BTreeMap::new(), &[], Some("9/9"), None, Format::Json).unwrap_err();
         assert_eq!(err.to_string(), "no KPI named `9/9` in the catalogue");
         assert_eq!("csv".parse::<Format>(), Ok(Format::Csv));
         assert!("xml".parse::<Format>().is_err());

@@ -19,6 +19,9 @@ use crate::store::{OutboxRow, Store, StoreError};
 
 /// Attempts per email within one run for errors that may pass.
 const ATTEMPTS: u32 = 3;
+/// How long one delivery pass holds an email it is sending (longer than its attempts take);
+/// a process that dies holding it frees it when this passes.
+const CLAIM: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -172,6 +175,10 @@ pub async fn deliver_pending(
         .map_err(|e| DeliveryError::Setup(format!("delivery.from: {e}")))?;
     let mut summary = DeliverySummary::default();
     for row in store.pending_mail().await? {
+        let t = now();
+        if !store.claim_mail(row.id, t, t + CLAIM).await? {
+            continue; // another process is delivering it, or has
+        }
         let msg = match message(&row, &from) {
             Ok(m) => m,
             Err(e) => {
@@ -205,6 +212,10 @@ pub async fn deliver_pending(
                         break;
                     }
                     tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
+                    let t = now();
+                    if !store.claim_mail(row.id, t, t + CLAIM).await? {
+                        break; // another process took it over meanwhile
+                    }
                 }
                 Err(other) => return Err(other),
             }

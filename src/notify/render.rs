@@ -1,7 +1,9 @@
 //! Render: a digest becomes a subject and a plain-text body. Pure.
 //!
 //! What goes in (DOMAIN 7): per KPI the period, value, target in force, previous value, RAG,
-//! direction of travel, baseline, and the extract the figures came from. What stays out
+//! direction of travel, baseline, and the extract (or the entry by hand) the figures came
+//! from; per manual KPI overdue, the period with no value and its due date; then each change
+//! of a risk's score ([`super::risk`]). What stays out
 //! (DOMAIN 8): case ids, dates about a child, free text; every count under 5 shows as "<5",
 //! and an average wait over fewer than 5 referrals is not shown at all (over one referral it
 //! would be that child's wait).
@@ -11,21 +13,16 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::{Digest, SourceNote};
-use crate::kpi::{Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Measure, direction_of_travel};
-use crate::kpi::{Evaluation, Rag};
+use super::{Digest, SourceNote, SubGroup};
+use crate::kpi::manual::{self, Entered, Overdue};
+use crate::kpi::{Aggregation, Evaluation, Period, PeriodKind, Rag};
+use crate::kpi::{
+    Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Figure, Measure, Target, Travel,
+    direction_of_travel, period_noun,
+};
 
-/// Counts below this are shown as "<5" (small-cell suppression).
-pub const SMALL_COUNT: u64 = 5;
-
-/// A count as it may appear in an email.
-pub fn suppress(n: u64) -> String {
-    if n < SMALL_COUNT {
-        "<5".to_string()
-    } else {
-        n.to_string()
-    }
-}
+/// Small-cell suppression (counts under 5 shown as "<5"), shared with the stages before.
+pub use crate::kpi::{SMALL_COUNT, suppress};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -40,7 +37,12 @@ pub struct Context<'a> {
     pub job: &'a str,
     pub run_id: i64,
     pub kpis: &'a Catalogue,
+    pub risks: &'a crate::risk::Register,
+    /// For the names of the sub-groups that own the risks.
+    pub sub_groups: &'a BTreeMap<String, SubGroup>,
     pub sources: &'a BTreeMap<String, SourceNote>,
+    /// The values entered by hand in force (for a manual KPI's provenance).
+    pub entered: &'a [Entered],
 }
 
 pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
@@ -51,13 +53,33 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
         p.into_iter().map(|m| m.label()).collect()
     };
     let n = digest.items.len();
+    let late = digest.overdue.len();
+    let r = digest.risks.len();
+    let plural = |k: usize| if k == 1 { "" } else { "s" };
+    let mut what = Vec::new();
+    if n > 0 || (late == 0 && r == 0) {
+        what.push(format!("{n} KPI{} slipped", plural(n)));
+    }
+    if late > 0 {
+        what.push(format!("{late} value{} overdue", plural(late)));
+    }
+    if r > 0 {
+        what.push(format!("{r} risk{} changed", plural(r)));
+    }
+    // A report of risk changes alone is about the risk log, not a period.
+    let only_risks = n == 0 && late == 0 && r > 0;
+    let when = if !periods.is_empty() {
+        format!(", {}", periods.join(", "))
+    } else if only_risks {
+        ", risk log".to_string()
+    } else {
+        String::new()
+    };
     let subject = format!(
-        "{} {} SEND exception report, {}: {} KPI{} slipped ({})",
+        "{} {} SEND exception report{when}: {} ({})",
         ctx.subject_prefix,
         ctx.area,
-        periods.join(", "),
-        n,
-        if n == 1 { "" } else { "s" },
+        what.join(", "),
         digest.sub_group_name
     )
     .trim()
@@ -65,22 +87,46 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
 
     let mut b = String::new();
     let _ = writeln!(b, "Exception report for the {}", digest.sub_group_name);
-    let _ = writeln!(
-        b,
-        "{} SEND improvement plan, period {}",
-        ctx.area,
-        periods.join(", ")
-    );
-    let _ = writeln!(b);
-    let _ = writeln!(
-        b,
-        "{} KPI{} owned by this sub-group missed the milestone target in force or could not be reported:",
-        n,
-        if n == 1 { "" } else { "s" }
-    );
+    if periods.is_empty() {
+        let log = if only_risks { ", risk log" } else { "" };
+        let _ = writeln!(b, "{} SEND improvement plan{log}", ctx.area);
+    } else {
+        let _ = writeln!(
+            b,
+            "{} SEND improvement plan, period {}",
+            ctx.area,
+            periods.join(", ")
+        );
+    }
+    if n > 0 {
+        let _ = writeln!(b);
+        let _ = writeln!(
+            b,
+            "{} KPI{} owned by this sub-group missed the milestone target in force or could not be reported:",
+            n,
+            plural(n)
+        );
+    }
     for e in &digest.items {
         let _ = writeln!(b);
         item(&mut b, e, ctx);
+    }
+    if late > 0 {
+        let _ = writeln!(b);
+        let _ = writeln!(
+            b,
+            "{late} KPI{} owned by this sub-group, entered by hand, {} no value for a period past its due date:",
+            plural(late),
+            if late == 1 { "has" } else { "have" }
+        );
+    }
+    for o in &digest.overdue {
+        let _ = writeln!(b);
+        overdue_item(&mut b, o);
+    }
+    if r > 0 {
+        let holder = digest.risks.iter().any(|c| c.owner != digest.sub_group);
+        super::risk::section(&mut b, &digest.risks, holder, ctx);
     }
     let _ = writeln!(b);
     let _ = writeln!(b, "--");
@@ -89,91 +135,242 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
         "Counts under {SMALL_COUNT} are shown as \"<5\". This report carries aggregate figures only: \
          no case ids, names or dates about a child."
     );
-    if digest
-        .items
-        .iter()
-        .any(|e| e.measure == Measure::AverageWaitWeeks)
-    {
+    if digest.items.iter().any(|e| is_wait(e)) {
         let _ = writeln!(
             b,
             "An average wait over fewer than {FEWEST_FOR_AN_AVERAGE} referrals is not shown: it would \
              describe individual children."
         );
     }
+    let mut why = Vec::new();
+    if n > 0 || r == 0 {
+        why.push("these KPIs are RED or have no data for the period");
+    }
+    if r > 0 {
+        why.push("the score of a risk it hears of changed");
+    }
+    let why = why.join(", and ");
     let _ = writeln!(
         b,
-        "Sent by sendwatch (job {}, run {}) because these KPIs are RED or have no data for the period.",
+        "Sent by sendwatch (job {}, run {}) because {why}.",
         ctx.job, ctx.run_id
     );
+    if late > 0 {
+        let _ = writeln!(
+            b,
+            "A KPI entered by hand is overdue when no value has been entered for a period past its \
+             due date; enter one with `sendwatch kpi set` or `sendwatch kpi import`."
+        );
+    }
     Rendered { subject, body: b }
 }
 
-/// Nouns for what a measure counts.
-fn words(measure: Measure) -> (&'static str, &'static str) {
-    match measure {
-        Measure::EhcpWithin20Weeks => ("new EHC plans", "within 20 weeks"),
-        Measure::HealthAdviceWithin6Weeks => ("health advice requests", "within 6 weeks"),
-        Measure::AverageWaitWeeks => ("referrals", "seen"),
+/// A manual KPI overdue: the period with no value, when it was due, and how to enter it.
+fn overdue_item(b: &mut String, o: &Overdue) {
+    let _ = writeln!(b, "KPI {}: {}", o.kpi_id, o.title);
+    let _ = writeln!(
+        b,
+        "  Overdue:          no value entered for {}, due by {}",
+        o.due.label(),
+        o.due_by
+    );
+    if o.earlier > 0 {
+        let _ = writeln!(
+            b,
+            "                    (nor for {} earlier period{})",
+            o.earlier,
+            if o.earlier == 1 { "" } else { "s" }
+        );
+    }
+    let _ = writeln!(
+        b,
+        "  To enter it:      sendwatch kpi set {} --period {} --value VALUE",
+        o.kpi_id, o.due.period
+    );
+}
+
+/// Where a manual KPI's figure came from: the entry, who made it and when (never its note).
+fn entered_by_hand(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
+    let entry = ctx.kpis.get(&e.kpi_id).and_then(|k| {
+        let due = manual::due_containing(k, e.period.last_month());
+        manual::covering(ctx.entered, &e.kpi_id, due)
+    });
+    match entry {
+        Some(x) => {
+            let _ = writeln!(
+                b,
+                "  Source:           entered by hand by {} on {} (entry {}, for {})",
+                x.value.by,
+                x.entered_at.format("%Y-%m-%d"),
+                x.id,
+                x.value.period.label()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                b,
+                "  Source:           entered by hand: no value for {}",
+                e.period.label()
+            );
+        }
     }
 }
 
-fn basis_phrase(measure: Measure, basis: Basis) -> &'static str {
-    match (measure, basis) {
+fn is_wait(e: &Evaluation) -> bool {
+    e.measure == Some(Measure::AverageWaitWeeks)
+}
+
+/// Nouns for what a measure counts.
+fn words(measure: Option<Measure>) -> (&'static str, &'static str) {
+    match measure {
+        Some(Measure::EhcpWithin20Weeks) => ("new EHC plans", "within 20 weeks"),
+        Some(Measure::HealthAdviceWithin6Weeks) => ("health advice requests", "within 6 weeks"),
+        Some(Measure::AverageWaitWeeks) => ("referrals", "seen"),
+        Some(Measure::TransitionReviewsByDeadline) => (
+            "transition reviews due in the academic year",
+            "completed by their cohort's deadline",
+        ),
+        Some(Measure::OtherReviewsCompleted) => {
+            ("other reviews due in the academic year", "completed")
+        }
+        None => ("", "as entered"),
+    }
+}
+
+fn basis_phrase(e: &Evaluation) -> String {
+    let Some(measure) = e.measure else {
+        return "a value entered by hand".into();
+    };
+    // The reviews KPIs' academic year: the one holding the period's last month, whose figure
+    // the period's is.
+    let year = || Period::containing(PeriodKind::AcademicYear, e.period.last_month()).label();
+    match (measure, e.basis) {
         (Measure::EhcpWithin20Weeks, Basis::Completed) => {
-            "plans counted in the month the final plan was issued"
+            "plans counted in the month the final plan was issued".into()
         }
         (Measure::EhcpWithin20Weeks, Basis::Started) => {
-            "requests counted in the month they were received"
+            "requests counted in the month they were received".into()
         }
         (Measure::HealthAdviceWithin6Weeks, Basis::Completed) => {
-            "advice counted in the month it was returned"
+            "advice counted in the month it was returned".into()
         }
         (Measure::HealthAdviceWithin6Weeks, Basis::Started) => {
-            "advice counted in the month it was requested"
+            "advice counted in the month it was requested".into()
         }
         (Measure::AverageWaitWeeks, Basis::Completed) => {
-            "referrals counted in the month of their first appointment"
+            "referrals counted in the month of their first appointment".into()
         }
         (Measure::AverageWaitWeeks, Basis::Started) => {
             "referrals counted in the month they were made; recent months read short, as their \
              long waits are not over yet"
+                .into()
         }
+        (Measure::TransitionReviewsByDeadline, _) => format!(
+            "cumulative over {}: the cohorts' reviews due in it, completed by the period's end \
+             and by the cohort's deadline",
+            year()
+        ),
+        (Measure::OtherReviewsCompleted, _) => format!(
+            "cumulative over {}: reviews due in it, completed by the period's end",
+            year()
+        ),
     }
 }
 
-fn pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "no data".to_string(), crate::kpi::fmt_pct)
+/// The same in a few words for a one-line summary (`run-now`): "backlog 12", "advice
+/// outstanding <5", "reviews overdue 30"; waits and values entered by hand say nothing there.
+pub fn beside(e: &Evaluation) -> Option<String> {
+    let what = match e.measure? {
+        Measure::EhcpWithin20Weeks => "backlog",
+        Measure::HealthAdviceWithin6Weeks => "advice outstanding",
+        Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => "reviews overdue",
+        Measure::AverageWaitWeeks => return None,
+    };
+    Some(format!("{what} {}", suppress(e.overdue_open)))
 }
 
-/// A value as the mail may show it: "no data", the figure, or for an average over fewer than
-/// [`SMALL_COUNT`] referrals nothing (it would be a child's own wait, or close to it).
-fn shown(measure: Measure, c: Option<Count>) -> String {
-    match c {
-        Some(c)
-            if measure == Measure::AverageWaitWeeks && c.denominator < FEWEST_FOR_AN_AVERAGE =>
-        {
-            "not shown: <5 referrals".to_string()
+/// What stays open beside the KPI at the data's as-of date: the assessment backlog, advice
+/// outstanding, reviews overdue, referrals still waiting; nothing for a value entered by hand.
+fn still_open(e: &Evaluation) -> Option<String> {
+    let n = suppress(e.overdue_open);
+    Some(match e.measure? {
+        Measure::EhcpWithin20Weeks => {
+            format!("Backlog on {}: {n} open requests past 20 weeks", e.as_of)
         }
-        Some(c) => measure
-            .value(c.numerator, c.denominator)
-            .map_or_else(|| "no data".to_string(), |v| measure.format(v)),
+        Measure::HealthAdviceWithin6Weeks => {
+            format!(
+                "Advice outstanding on {}: {n} requests past 6 weeks",
+                e.as_of
+            )
+        }
+        Measure::TransitionReviewsByDeadline => format!(
+            "Reviews overdue on {}: {n} not completed, past their due date or cohort deadline",
+            e.as_of
+        ),
+        Measure::OtherReviewsCompleted => format!(
+            "Reviews overdue on {}: {n} not completed, past their due date",
+            e.as_of
+        ),
+        Measure::AverageWaitWeeks => format!(
+            "Still waiting on {}: {}, of whom past 18 weeks: {n}",
+            e.as_of,
+            suppress(e.waiting)
+        ),
+    })
+}
+
+/// A figure as the mail may show it: "no data", the value, or for an average over fewer than
+/// [`SMALL_COUNT`] referrals nothing (it would be a child's own wait, or close to it).
+fn shown(e: &Evaluation, f: Option<Figure>) -> String {
+    match f {
+        Some(f) if is_wait(e) && f.count.is_some_and(few) => "not shown: <5 referrals".to_string(),
+        Some(f) => e.format(f.value),
         None => "no data".to_string(),
     }
 }
 
+fn few(c: Count) -> bool {
+    c.denominator < FEWEST_FOR_AN_AVERAGE
+}
+
 /// The direction of travel, with the previous value written as [`shown`] writes it.
 fn direction(e: &Evaluation) -> String {
-    if e.measure != Measure::AverageWaitWeeks {
+    if !is_wait(e) || !e.previous_count().is_some_and(few) {
         return e.direction.clone();
     }
-    let previous = shown(e.measure, e.previous);
-    direction_of_travel(
-        e.value(),
-        e.previous_value(),
-        e.milestone.as_ref().map(|m| m.target),
-        e.better,
-        &|_| previous.clone(),
-    )
+    let previous = shown(e, e.previous);
+    direction_of_travel(&Travel {
+        value: e.value(),
+        previous: e.previous_value(),
+        previous_text: &previous,
+        target: e.milestone.as_ref().map(|m| (m.target, m.from)),
+        baseline: None,
+        baseline_pending: false,
+        better: e.better,
+        period_noun: period_noun(e.period.kind()),
+    })
+}
+
+/// "Value: 53.1% (26 of 49 new EHC plans within 20 weeks)", or the figure alone when it was
+/// entered without its counts.
+fn value_with_counts(e: &Evaluation, f: Figure, noun: &str, within: &str) -> String {
+    match f.count {
+        Some(c) if is_wait(e) => format!(
+            "{} (average over {} {noun} {within} in {})",
+            shown(e, Some(f)),
+            suppress(c.denominator),
+            e.period.label()
+        ),
+        // A value entered by hand has no noun: "(<5 of 10 as entered)".
+        Some(c) => format!(
+            "{} ({} of {} {})",
+            e.format(f.value),
+            suppress(c.numerator),
+            suppress(c.denominator),
+            [noun, within].join(" ").trim()
+        ),
+        None => e.format(f.value),
+    }
 }
 
 fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
@@ -183,40 +380,34 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
         b,
         "  Period:           {} ({})",
         e.period.label(),
-        basis_phrase(e.measure, e.basis)
+        basis_phrase(e)
     );
     match e.current {
-        Some(c)
-            if e.measure == Measure::AverageWaitWeeks && c.denominator < FEWEST_FOR_AN_AVERAGE =>
-        {
+        Some(f) if is_wait(e) && f.count.is_some_and(few) => {
             let _ = writeln!(
                 b,
                 "  Value:            not shown: an average over <5 {noun} {within} in {}",
                 e.period.label()
             );
         }
-        Some(c) if e.measure == Measure::AverageWaitWeeks => {
+        Some(f) => {
             let _ = writeln!(
                 b,
-                "  Value:            {} (average over {} {noun} {within} in {})",
-                shown(e.measure, e.current),
-                suppress(c.denominator),
-                e.period.label()
+                "  Value:            {}",
+                value_with_counts(e, f, noun, within)
             );
         }
-        Some(c) => {
-            let _ = writeln!(
-                b,
-                "  Value:            {} ({} of {} {noun} {within})",
-                pct(e.value()),
-                suppress(c.numerator),
-                suppress(c.denominator)
-            );
-        }
-        None if e.measure == Measure::AverageWaitWeeks => {
+        None if is_wait(e) => {
             let _ = writeln!(
                 b,
                 "  Value:            NO DATA: no {noun} {within} in {}",
+                e.period.label()
+            );
+        }
+        None if e.measure.is_none() => {
+            let _ = writeln!(
+                b,
+                "  Value:            NO DATA: no value has been entered for {}",
                 e.period.label()
             );
         }
@@ -228,6 +419,16 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
             );
         }
     }
+    // The value only: its counts less the period's would give the earlier months' counts,
+    // small ones among them.
+    // Not for a cumulative KPI (the reviews): its period's figure is already the year's to date.
+    if let Some(f) = e.year_to_date
+        && !e.period.kind().is_year()
+        && e.measure
+            .is_none_or(|m| m.aggregation() == Aggregation::Sum)
+    {
+        let _ = writeln!(b, "  Year to date:     {}", shown(e, Some(f)));
+    }
     match &e.milestone {
         Some(m) => {
             let label = m
@@ -238,7 +439,7 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
             let _ = writeln!(
                 b,
                 "  Target in force:  {} (milestone from {}{label})",
-                e.measure.format(m.target),
+                e.format(m.target),
                 m.from.label()
             );
             if let Some(t) = &e.in_force {
@@ -254,34 +455,39 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
                 }
             }
         }
-        None => {
-            let _ = writeln!(b, "  Target in force:  none yet");
-        }
+        None => match e.in_force.as_ref().map(|t| &t.target) {
+            Some(Target::EstablishBaseline { by }) => {
+                let by = by.map(|d| format!(" by {d}")).unwrap_or_default();
+                let late = if e.rag == Rag::BaselineOverdue {
+                    ", and that date has passed"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    b,
+                    "  Target in force:  none: the baseline is to be established{by}{late}"
+                );
+            }
+            _ => {
+                let _ = writeln!(b, "  Target in force:  none yet");
+            }
+        },
     }
     let _ = writeln!(
         b,
         "  Previous value:   {} ({})",
-        shown(e.measure, e.previous),
+        shown(e, e.previous),
         e.period.prev().label()
     );
     let _ = writeln!(b, "  RAG:              {}", e.rag);
     let _ = writeln!(b, "  Baseline:         {}", e.baseline);
     let _ = writeln!(b, "  Direction:        {}", direction(e));
-    if e.measure == Measure::AverageWaitWeeks {
-        let _ = writeln!(
-            b,
-            "  Still waiting on {}: {}, of whom past 18 weeks: {}",
-            e.as_of,
-            suppress(e.waiting),
-            suppress(e.overdue_open)
-        );
-    } else {
-        let _ = writeln!(
-            b,
-            "  Still open and past the limit on {}: {}",
-            e.as_of,
-            suppress(e.overdue_open)
-        );
+    if let Some(open) = still_open(e) {
+        let _ = writeln!(b, "  {open}");
+    }
+    if e.measure.is_none() {
+        entered_by_hand(b, e, ctx);
+        return;
     }
     let source = ctx
         .kpis
@@ -346,5 +552,61 @@ mod tests {
         assert_eq!(suppress(123), "123");
         // The averages' rule hides no fewer than the counts' rule does.
         assert_eq!(FEWEST_FOR_AN_AVERAGE, SMALL_COUNT);
+    }
+
+    #[test]
+    fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
+        use crate::kpi::{Figures, Period, evaluate_figures};
+        let c = crate::kpi::catalogue::builtin().expect("catalogue");
+        let today = "2020-08-01".parse::<NaiveDate>().expect("date");
+        let overdue = manual::overdue(&c, 30, &[], today);
+        let q2: Period = "2020-Q2".parse().expect("period");
+        let e = evaluate_figures("3/3", &c["3/3"], 5.0, Figures::default(), today, q2);
+        assert_eq!(e.rag, Rag::NoData);
+        let groups = BTreeMap::from([(
+            "dco_task_finish".to_string(),
+            super::super::SubGroup {
+                name: "DCO group".into(),
+                owners: vec!["dco@example.org".into()],
+            },
+        )]);
+        let evaluations = [e];
+        let digests =
+            super::super::group_exceptions(&groups, &evaluations, &overdue, &[], "governance");
+        assert_eq!(digests.len(), 1, "only the sub-groups configured");
+        let d = &digests[0];
+        assert!(
+            d.items.is_empty(),
+            "3/3 is said as overdue, not also as NO DATA"
+        );
+        let ids: Vec<&str> = d.overdue.iter().map(|o| o.kpi_id.as_str()).collect();
+        assert_eq!(ids, ["3/1", "3/3", "3/4", "3/5"]);
+        let sources = BTreeMap::new();
+        let ctx = Context {
+            area: "Sefton",
+            subject_prefix: "[sendwatch]",
+            job: "monthly",
+            run_id: 3,
+            kpis: &c,
+            risks: &crate::risk::Register::default(),
+            sub_groups: &groups,
+            sources: &sources,
+            entered: &[],
+        };
+        let r = render(d, &ctx);
+        assert_eq!(
+            r.subject,
+            "[sendwatch] Sefton SEND exception report: 4 values overdue (DCO group)"
+        );
+        assert!(
+            r.body.contains(
+                "KPI 3/3: % of staff having completed training\n  Overdue:          no value \
+                 entered for Apr-Jun 2020, due by 2020-07-30\n                    (nor for 2 \
+                 earlier periods)\n  To enter it:      sendwatch kpi set 3/3 --period 2020-Q2"
+            ),
+            "{}",
+            r.body
+        );
+        assert!(!r.body.contains("missed the milestone"), "{}", r.body);
     }
 }

@@ -89,6 +89,26 @@ impl Store {
         )
     }
 
+    /// Take a pending email for one delivery pass until `until`. False if it is no longer
+    /// pending, or another process holds it: two daemons delivering at once send it once.
+    pub async fn claim_mail(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND status = 'pending' \
+                           AND (claimed_until IS NULL OR claimed_until < $3)";
+        let n = on_pool!(self, p => sqlx::query(SQL).bind(until).bind(id).bind(now).execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// How many emails wait for delivery.
+    pub async fn pending_mail_count(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT count(*) FROM outbox WHERE status = 'pending'";
+        Ok(on_pool!(self, p => sqlx::query_scalar(SQL).fetch_one(p).await?))
+    }
+
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
                            last_error = NULL WHERE id = $2";
@@ -103,8 +123,8 @@ impl Store {
         error: &str,
         permanent: bool,
     ) -> Result<(), StoreError> {
-        const SQL: &str =
-            "UPDATE outbox SET status = $1, last_error = $2, attempts = attempts + 1 WHERE id = $3";
+        const SQL: &str = "UPDATE outbox SET status = $1, last_error = $2, attempts = attempts + 1, \
+                           claimed_until = NULL WHERE id = $3";
         let status = if permanent {
             OutboxStatus::Failed
         } else {

@@ -1,6 +1,12 @@
-//! The run ledger: one row per job run, how it was triggered, how it ended.
+//! The run ledger: one row per job run (and per scheduled instant), how it was triggered,
+//! who ran it, its lease and how it ended.
+//!
+//! A scheduled instant is claimed by inserting its row with a unique claim key
+//! (`INSERT ... ON CONFLICT DO NOTHING RETURNING id`, the same text on SQLite and PostgreSQL):
+//! the process whose insert returns a row runs it, any other does not. Reading the ledger for
+//! `runs` and `status` is in [`super::runs_read`].
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{Store, StoreError};
 
@@ -8,6 +14,8 @@ use super::{Store, StoreError};
 pub enum Trigger {
     Schedule,
     Manual,
+    /// A fire time missed while no daemon ran, run at the next start.
+    CatchUp,
 }
 
 impl Trigger {
@@ -15,6 +23,7 @@ impl Trigger {
         match self {
             Trigger::Schedule => "schedule",
             Trigger::Manual => "manual",
+            Trigger::CatchUp => "catch_up",
         }
     }
 }
@@ -24,6 +33,11 @@ pub enum RunStatus {
     Running,
     Ok,
     Failed,
+    /// Its process died (lease expired) or it passed its working timeout.
+    Abandoned,
+    /// Never started: the job was still running, or the instant was missed and the job's
+    /// catch-up policy did not run it.
+    Skipped,
 }
 
 impl RunStatus {
@@ -32,6 +46,8 @@ impl RunStatus {
             RunStatus::Running => "running",
             RunStatus::Ok => "ok",
             RunStatus::Failed => "failed",
+            RunStatus::Abandoned => "abandoned",
+            RunStatus::Skipped => "skipped",
         }
     }
 }
@@ -46,9 +62,50 @@ pub struct RunRecord {
     pub finished_at: Option<DateTime<Utc>>,
     pub status: String,
     pub summary: Option<String>,
+    pub runner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub note: Option<String>,
 }
 
+pub(super) const RUN_COLUMNS: &str = "SELECT id, job, trigger, scheduled_at, started_at, finished_at, status, \
+    summary, runner, lease_until, note FROM runs";
+
+/// The claim key of a scheduled instant: `JOB@2027-03-28T06:00:00Z`.
+pub fn claim_key(job: &str, at: DateTime<Utc>) -> String {
+    format!("{job}@{}", at.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// A scheduled instant to claim.
+#[derive(Debug, Clone, Copy)]
+pub struct NewClaim<'a> {
+    pub job: &'a str,
+    pub trigger: Trigger,
+    pub at: DateTime<Utc>,
+    /// Said in the ledger when it runs (a catch-up says which fire time it makes up).
+    pub note: Option<&'a str>,
+    /// host:pid of this process.
+    pub runner: &'a str,
+    pub now: DateTime<Utc>,
+    pub lease_until: DateTime<Utc>,
+}
+
+/// What claiming an instant came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This process holds the instant: run it.
+    Run(i64),
+    /// The job was still running: the instant is recorded as skipped, with the reason.
+    Skipped { id: i64, note: String },
+    /// Another process claimed (or skipped) this instant first.
+    Taken,
+}
+
+const INSERT: &str = "INSERT INTO runs (job, trigger, scheduled_at, started_at, finished_at, status, \
+    claim_key, runner, lease_until, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+    ON CONFLICT (claim_key) DO NOTHING RETURNING id";
+
 impl Store {
+    /// A run outside the ledger's leases (`load FILE` by hand, tests): no key, no lease.
     pub async fn start_run(
         &self,
         job: &str,
@@ -66,6 +123,96 @@ impl Store {
             .fetch_one(p)
             .await?);
         Ok(id)
+    }
+
+    /// A manual run: no claim key (it never collides with a scheduled instant), with a lease.
+    pub async fn start_manual(
+        &self,
+        job: &str,
+        runner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        const SQL: &str = "INSERT INTO runs (job, trigger, started_at, status, runner, lease_until) \
+                           VALUES ($1, 'manual', $2, 'running', $3, $4) RETURNING id";
+        Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
+            .bind(job)
+            .bind(now)
+            .bind(runner)
+            .bind(lease_until)
+            .fetch_one(p)
+            .await?))
+    }
+
+    /// Claim a scheduled instant. If a run of the job still holds a live lease the instant is
+    /// recorded as skipped instead. Either row carries the instant's claim key, so whichever
+    /// process inserts first decides, and every other process gets [`Claim::Taken`].
+    pub async fn claim_run(&self, c: &NewClaim<'_>) -> Result<Claim, StoreError> {
+        const BUSY: &str = "SELECT id FROM runs WHERE job = $1 AND status = 'running' \
+                            AND lease_until >= $2 ORDER BY id LIMIT 1";
+        let busy: Option<i64> = on_pool!(self, p => sqlx::query_scalar(BUSY)
+            .bind(c.job)
+            .bind(c.now)
+            .fetch_optional(p)
+            .await?);
+        let key = claim_key(c.job, c.at);
+        let inserted: Option<i64> = match busy {
+            None => on_pool!(self, p => sqlx::query_scalar(INSERT)
+                .bind(c.job)
+                .bind(c.trigger.as_str())
+                .bind(c.at)
+                .bind(c.now)
+                .bind(None::<DateTime<Utc>>)
+                .bind(RunStatus::Running.as_str())
+                .bind(&key)
+                .bind(c.runner)
+                .bind(c.lease_until)
+                .bind(c.note)
+                .fetch_optional(p)
+                .await?),
+            Some(other) => {
+                let note = format!("the job was still running (run {other})");
+                let id = self
+                    .insert_skipped(c.job, c.trigger, c.at, &note, c.runner, c.now)
+                    .await?;
+                return Ok(id.map_or(Claim::Taken, |id| Claim::Skipped { id, note }));
+            }
+        };
+        Ok(inserted.map_or(Claim::Taken, Claim::Run))
+    }
+
+    /// Record a scheduled instant as skipped, with why. `None` if it already has a row.
+    pub async fn insert_skipped(
+        &self,
+        job: &str,
+        trigger: Trigger,
+        at: DateTime<Utc>,
+        note: &str,
+        runner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let key = claim_key(job, at);
+        Ok(on_pool!(self, p => sqlx::query_scalar(INSERT)
+            .bind(job)
+            .bind(trigger.as_str())
+            .bind(at)
+            .bind(now)
+            .bind(Some(now))
+            .bind(RunStatus::Skipped.as_str())
+            .bind(&key)
+            .bind(runner)
+            .bind(None::<DateTime<Utc>>)
+            .bind(note)
+            .fetch_optional(p)
+            .await?))
+    }
+
+    /// Push a running run's lease to `until`. False if the run is no longer running (it was
+    /// abandoned meanwhile).
+    pub async fn renew_lease(&self, id: i64, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE runs SET lease_until = $1 WHERE id = $2 AND status = 'running'";
+        let n = on_pool!(self, p => sqlx::query(SQL).bind(until).bind(id).execute(p).await?.rows_affected());
+        Ok(n == 1)
     }
 
     pub async fn finish_run(
@@ -86,10 +233,43 @@ impl Store {
         Ok(())
     }
 
+    /// Runs still marked running whose lease ran out before `now`: their process is gone.
+    pub async fn expired_runs(&self, now: DateTime<Utc>) -> Result<Vec<RunRecord>, StoreError> {
+        let sql =
+            format!("{RUN_COLUMNS} WHERE status = 'running' AND lease_until < $1 ORDER BY id");
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(p).await?),
+        )
+    }
+
+    /// Mark a running run abandoned, with why. With `if_expired`, only while its lease is
+    /// still past (a sweep must not take a run whose owner just renewed it). True if this
+    /// call changed it, so that only one process tells the administrator.
+    pub async fn abandon_run(
+        &self,
+        id: i64,
+        note: &str,
+        now: DateTime<Utc>,
+        if_expired: bool,
+    ) -> Result<bool, StoreError> {
+        const ANY: &str = "UPDATE runs SET status = 'abandoned', finished_at = $1, note = $2 \
+                           WHERE id = $3 AND status = 'running'";
+        const EXPIRED: &str = "UPDATE runs SET status = 'abandoned', finished_at = $1, note = $2 \
+                               WHERE id = $3 AND status = 'running' AND lease_until < $1";
+        let sql = if if_expired { EXPIRED } else { ANY };
+        let n = on_pool!(self, p => sqlx::query(sql)
+            .bind(now)
+            .bind(note)
+            .bind(id)
+            .execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
     pub async fn run(&self, id: i64) -> Result<RunRecord, StoreError> {
-        const SQL: &str = "SELECT id, job, trigger, scheduled_at, started_at, finished_at, status, summary \
-                           FROM runs WHERE id = $1";
-        Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(id).fetch_one(p).await?))
+        let sql = format!("{RUN_COLUMNS} WHERE id = $1");
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(p).await?),
+        )
     }
 
     /// The newest run's id, if any.

@@ -4,6 +4,8 @@
 
 use std::process::Command;
 
+use sendwatch::config::{Settings, Sources};
+
 use crate::harness::repo;
 
 #[test]
@@ -150,14 +152,24 @@ fn bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree() {
             .unwrap_or_else(|| panic!("no `{label}` row in:\n{stdout}"))
             .to_string()
     };
-    assert!(
-        stdout.contains(
-            "| all computed KPIs on tracker (2,000 rows), provider (2,000 rows) | min | median | CPU (median) | ratio |"
-        ),
-        "{stdout}"
+    // Every computed KPI of the built-in catalogue, over each source they read.
+    let base = Settings::load_unchecked(&Sources::default()).expect("built-in configuration");
+    let computed: Vec<_> = base.kpis.computed().collect();
+    let mut sources: Vec<String> = vec![];
+    for c in &computed {
+        let read = format!("{} (2,000 rows)", c.source);
+        if !sources.contains(&read) {
+            sources.push(read);
+        }
+    }
+    let header = format!(
+        "| all computed KPIs on {} | min | median | CPU (median) | ratio |",
+        sources.join(", ")
     );
+    assert!(stdout.contains(&header), "{header}\n{stdout}");
+    let step = |backend: &str| format!("sendwatch KPI step, {} KPIs ({backend})", computed.len());
 
-    let ours = row("sendwatch KPI step, 7 KPIs (SQLite)");
+    let ours = row(&step("SQLite"));
     assert!(ours.contains("target < 500 ms: "), "{ours}");
     if stdout.contains("SQLite peer skipped") {
         assert!(ours.contains("no ratio"), "{ours}");
@@ -167,7 +179,7 @@ fn bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree() {
         assert!(agree_line(&stdout, "SQLite", "sqlite3"), "{stdout}");
     }
 
-    let pg = row("sendwatch KPI step, 7 KPIs (PostgreSQL)");
+    let pg = row(&step("PostgreSQL"));
     match &postgres {
         None => {
             assert!(pg.contains("skipped"), "{pg}");

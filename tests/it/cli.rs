@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::harness::{Mail, folder_mail, repo};
+use crate::harness::{Mail, assert_lines, folder_mail, repo};
 use crate::support::{HttpServer, Response, SmtpOptions, SmtpSink};
 
 fn sendwatch(cwd: &Path) -> Command {
@@ -27,7 +27,11 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
     // examples/tracker.csv and writes data/. Here the same binary runs in a copy of that layout.
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("examples")).expect("mkdir");
-    for file in ["examples/tracker.csv", "examples/provider.csv"] {
+    for file in [
+        "examples/tracker.csv",
+        "examples/reviews.csv",
+        "examples/provider.csv",
+    ] {
         std::fs::copy(repo(file), dir.path().join(file)).expect("copy");
     }
     let out = sendwatch(dir.path())
@@ -40,40 +44,81 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
         printed.contains("KPI 1/2a") && printed.contains("RED"),
         "{printed}"
     );
+    // The backlog beside 1/2a, advice outstanding beside 1/5, and the reviews KPIs.
+    let line = |id: &str| {
+        printed
+            .lines()
+            .find(|l| l.starts_with(&format!("  KPI {id:<5} ")))
+            .unwrap_or_else(|| panic!("no line for KPI {id} in {printed}"))
+    };
+    assert!(line("1/2a").contains("  backlog "), "{printed}");
+    assert!(line("1/5").contains("  advice outstanding "), "{printed}");
+    for id in ["1/3", "1/3a"] {
+        assert!(line(id).contains("July 2021"), "{printed}");
+        assert!(line(id).contains("  reviews overdue "), "{printed}");
+    }
     assert!(printed.contains("via folder data/outbox"), "{printed}");
     let mails = folder_mail(&dir.path().join("data/outbox"));
     assert_eq!(
         mails.len(),
-        3,
-        "one report per sub-group with a slipped KPI (performance, health, joint performance)"
+        6,
+        "one report per sub-group with a slipped KPI (performance, health, joint performance) \
+         or a value entered by hand overdue (co-production, the DCO's task and finish group), \
+         and one to the risk log's holder (governance)"
+    );
+    // No survey value has been entered: the co-production sub-group hears that they are due.
+    let surveys: Vec<&Mail> = mails
+        .iter()
+        .filter(|m| m.body.contains("KPI 4/1: "))
+        .collect();
+    assert_eq!(surveys.len(), 1);
+    assert!(
+        surveys[0]
+            .body
+            .contains("Overdue:          no value entered for academic year"),
+        "{}",
+        surveys[0].body
+    );
+    // SALT's 31.3 weeks is over the 18-week standard (and 1/5 RED two months running): R10 is
+    // raised, to its owner (health, beside its KPI 1/5) and to the log's holder, whose report
+    // has no KPI in it.
+    let r10 = "Risk R10: Slipping health actions";
+    let gov: Vec<&Mail> = mails
+        .iter()
+        .filter(|m| m.header("To").as_deref() == Some("governance@example.org"))
+        .collect();
+    assert_eq!(gov.len(), 1);
+    assert!(gov[0].body.contains(r10), "{}", gov[0].body);
+    assert!(!gov[0].body.contains("KPI 1/5: "), "{}", gov[0].body);
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.body.contains("KPI 1/5") && m.body.contains(r10))
     );
     let waits: Vec<&Mail> = mails
         .iter()
-        .filter(|m| m.body.contains("KPI 5/4"))
+        .filter(|m| m.body.contains("KPI 5/4: "))
         .collect();
     assert_eq!(waits.len(), 1);
-    for want in [
+    let want = [
         "KPI 5/1: Average waiting time for Paediatric Dietetics (weeks)",
         "Value:            NO DATA: no referrals seen in July 2021",
         "Value:            31.3 weeks (average over 7 referrals seen in July 2021)",
         "Target in force:  18.0 weeks (milestone from June 2021",
-    ] {
-        assert!(
-            waits[0].body.contains(want),
-            "`{want}` not in {}",
-            waits[0].body
-        );
-    }
+    ];
+    assert_lines(&waits[0].body, &want, "joint performance");
     let perf: Vec<&Mail> = mails
         .iter()
-        .filter(|m| m.body.contains("KPI 1/2a"))
+        .filter(|m| m.body.contains("KPI 1/2a: "))
         .collect();
     assert_eq!(perf.len(), 1);
-    assert!(
-        perf[0].body.contains("RAG:              RED"),
-        "{}",
-        perf[0].body
-    );
+    let want = [
+        "RAG:              RED",
+        "Backlog on 2021-07-31: ",
+        "KPI 1/3: % of EHCP reviews completed for Yr 6, Yr 9 and Yr 11",
+        "Period:           July 2021 (cumulative over academic year 2020/21",
+    ];
+    assert_lines(&perf[0].body, &want, "performance");
     assert!(dir.path().join("data/sendwatch.db").is_file());
 }
 
@@ -97,6 +142,15 @@ fn check_config_names_the_key_at_fault() {
                 "kpis.\"1/4\".milestones[2]: give one target kind, not target and not_applicable",
                 "kpis.\"1/6\".retargets[0].effective: 2019-01 is before the first milestone",
                 "kpis.\"3/3\".source",
+            ],
+        ),
+        (
+            "bad_risks.toml",
+            vec![
+                "risks.R2.owner: no sub-group named `nobody`",
+                "risks.R2.likelihood: must be 1 to 5",
+                "risks.R2.triggers[0].kpi: no KPI named `9/9`",
+                "risk_log.bands[2].from: bands must be in score order",
             ],
         ),
     ];
@@ -169,7 +223,7 @@ async fn no_secret_appears_in_the_log() {
     std::fs::write(
         &cfg,
         format!(
-            "[store]\nurl = \"sqlite://{db}\"\n\n[sources.tracker]\nkind = \"tracker\"\nurl = \"{url}\"\nusername = \"feed\"\npassword_file = \"{pw}\"\n\n[delivery]\nmode = \"smtp\"\n\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"mailer\"\n\n[jobs.monthly-exceptions]\nsources = [\"tracker\"]\n",
+            "[store]\nurl = \"sqlite://{db}\"\n\n[sources.tracker]\nkind = \"tracker\"\nurl = \"{url}\"\nusername = \"feed\"\npassword_file = \"{pw}\"\n\n[delivery]\nmode = \"smtp\"\n\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"mailer\"\n\n[jobs.monthly-exceptions]\nsources = [\"tracker\"]\nmanual_kpis = false\n",
             db = dir.path().join("sw.db").display(),
             url = http.url("/tracker.csv"),
             pw = pw_file.display(),
@@ -201,8 +255,9 @@ async fn no_secret_appears_in_the_log() {
     }
     // Both secrets were really used: the feed answered and the SMTP server authenticated us.
     assert!(http.hits("/tracker.csv") >= 1);
-    let mails = sink.wait_for(2).await;
-    assert_eq!(mails.len(), 2);
+    // Performance, health, and the risk log's holder.
+    let mails = sink.wait_for(3).await;
+    assert_eq!(mails.len(), 3);
     assert!(
         mails
             .iter()

@@ -15,7 +15,7 @@ use crate::harness::{
 };
 use crate::support::backends;
 
-fn spawn(cwd: &Path, config: &Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+pub fn spawn(cwd: &Path, config: &Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sendwatch"))
         .current_dir(cwd)
         .env_clear()
@@ -40,7 +40,7 @@ fn spawn(cwd: &Path, config: &Path, args: &[&str]) -> (Child, mpsc::Receiver<Str
 }
 
 /// Read log lines until one contains `needle`; everything read so far is returned either way.
-fn wait_for_line(
+pub fn wait_for_line(
     rx: &mpsc::Receiver<String>,
     needle: &str,
     limit: Duration,
@@ -62,7 +62,7 @@ fn wait_for_line(
     (false, seen)
 }
 
-fn signal(child: &Child, sig: &str) {
+pub fn signal(child: &Child, sig: &str) {
     let ok = Command::new("kill")
         .arg(format!("-{sig}"))
         .arg(child.id().to_string())
@@ -90,7 +90,8 @@ fn the_daemon_runs_its_job_on_schedule_and_stops_on_sigterm() {
     assert!(ready, "{log:#?}");
     let (ran, log) = wait_for_line(&rx, "Scheduled run done.", Duration::from_secs(150));
     assert!(ran, "no scheduled run: {log:#?}");
-    assert_eq!(folder_mail(&outbox).len(), 2);
+    // Performance and health (their KPIs), and the risk log's holder (R10, R12 raised).
+    assert_eq!(folder_mail(&outbox).len(), 3);
 
     signal(&child, "TERM");
     let (stopped, log) = wait_for_line(&rx, "Stopped.", Duration::from_secs(60));

@@ -1,31 +1,48 @@
-//! KPI 1/2a and 1/5 on a 20-case fixture whose answers were worked out by hand.
+//! KPIs 1/2, 1/2a and 1/5 on a 27-case fixture whose answers were worked out by hand.
 //!
 //! `tests/fixtures/hand_checked/tracker.csv`, latest date 2020-07-10, so the report period is
-//! June 2020. Day counts below are final − request (1/2a) and returned − requested (1/5).
+//! June 2020. Day counts below are final − request (1/2, 1/2a) and returned − requested (1/5).
 //!
 //! KPI 1/2a, plans finalised in the month, requests from 2020-01-01:
 //!   June 2020: H01 140 (on time: the limit itself), H02 141 (late by one day), H03 120,
-//!              H04 130, H05 170, H07 150 -> 3 of 6 = 50.0%.  H06 (requested 2019-12-20)
-//!              is outside the cohort.
+//!              H04 130, H05 170, H07 150 -> 3 of 6 = 50.0%.  H06 (requested 2019-12-20),
+//!              H21 and H22 (2019) are outside the cohort.
 //!   May 2020:  H08 135, H09 141, H11 128 -> 2 of 3 = 66.7%.  H10 (2019-12-01) is outside.
-//!   Open and past 140 days on 2020-07-10: H17 only (167 days). H14, H15 (awaiting a
-//!   decision), H16 (refused), H19 (withdrawn), H18 (131 days), H20 are not.
 //!   Milestone in force for June 2020: Apr-20, 15% -> GREEN.
+//! KPI 1/2, the same for requests from 2019-06-01:
+//!   June 2020: 1/2a's six, plus H06 180 and H22 377 (requested 2019-06-01, the first day) ->
+//!              3 of 8 = 37.5%. H21 (requested 2019-05-31, a day before) is outside.
+//!   May 2020:  1/2a's three plus H10 170 -> 2 of 4 = 50.0%.
+//!   Milestone in force: Apr-20, "NA new statutory reporting period" -> NO TARGET.
+//! The assessment backlog beside both: requests still open (awaiting a decision, assessment in
+//!   progress, draft plan issued) and more than 140 days old on 2020-07-10: H17 (167 days),
+//!   H23 (283 days, requested in 2019: the backlog is every open request, whatever its
+//!   cohort) and H25 (141 days, still awaiting a decision) -> 3. Not H26 (draft issued, 140
+//!   days: the limit itself), H18 (131), H14 and H15 (awaiting a decision, 70 and 51 days),
+//!   H20 (39); nor the closed cases past 140 days: H16 (not agreed to assess), H19
+//!   (withdrawn), H24 (not issuing a plan).
 //! KPI 1/5, advice counted in the month returned:
 //!   June 2020: H01 42 (on time: the limit), H02 43, H03 45, H04 35, H18 61 -> 2 of 5 = 40.0%.
 //!   May 2020:  H05 56, H07 34, H11 42 -> 2 of 3 = 66.7%.
-//!   Outstanding past 42 days: H17 (requested 2020-03-01, 131 days); H20 (18 days) is not.
+//!   Advice outstanding past 42 days: H17 (requested 2020-03-01, 131 days, case open) -> 1.
+//!   Not H20 (18 days), nor H27 (never returned, 160 days, but its plan was issued in April:
+//!   the case is closed, the advice no longer awaited).
 //!   Milestone in force: Apr-20, 85% -> RED.
 //! Counted by request month instead (basis "started"), January 2020 for 1/2a: H01, H08,
-//!   H11, H12 on time; H02, H05, H07, H09 late; H17 still open at 167 days, known late
-//!   -> 4 of 9.
+//!   H11, H12, H27 on time; H02, H05, H07, H09 late; H17 still open at 167 days, known late
+//!   -> 5 of 10 (H24, closed without a plan, is not counted). For 1/2: December 2019 H10,
+//!   H06 late -> 0 of 2; October 2019 H23 open and late -> 0 of 1; June 2019 H22 -> 0 of 1.
+//!   For 1/5, February 2020: H27's advice (requested 2020-02-01, never returned) -> 0 of 1.
 
 use chrono::NaiveDate;
 
 use sendwatch::job::RunOptions;
 use sendwatch::kpi::{Basis, Count, Measure, Month, Rag, monthly_counts};
 
-use crate::harness::{app, folder_config, folder_mail, outbox, repo, tracker_cases};
+use crate::harness::{
+    apart_from_the_risk_log, app, evaluation, folder_config, folder_mail, outbox, repo,
+    tracker_cases,
+};
 use crate::support::backends;
 
 fn c(numerator: u64, denominator: u64) -> Option<Count> {
@@ -49,34 +66,41 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
             .expect("run");
 
         let june: Month = "2020-06".parse().expect("month");
-        let e = |id: &str| {
-            report
-                .evaluations
-                .iter()
-                .find(|e| e.kpi_id == id)
-                .expect("evaluated")
-                .clone()
-        };
+        let e = |id: &str| evaluation(&report, id);
         let k12a = e("1/2a");
-        assert_eq!(k12a.period, june, "{}", backend.name);
-        assert_eq!(k12a.current, c(3, 6), "{}", backend.name);
+        assert_eq!(k12a.period, june.into(), "{}", backend.name);
+        assert_eq!(k12a.count(), c(3, 6), "{}", backend.name);
         assert_eq!(k12a.value(), Some(50.0));
-        assert_eq!(k12a.previous, c(2, 3));
-        assert_eq!(k12a.overdue_open, 1);
+        assert_eq!(k12a.previous_count(), c(2, 3));
+        assert_eq!(k12a.overdue_open, 3, "{}: the backlog", backend.name);
         assert_eq!(k12a.milestone.as_ref().map(|m| m.target), Some(15.0));
         assert_eq!(k12a.rag, Rag::Green);
 
+        let k12 = e("1/2");
+        assert!(k12.title.starts_with("From 01.06.19, % of EHCPs commenced"));
+        assert_eq!(k12.period, june.into());
+        assert_eq!(k12.count(), c(3, 8), "{}", backend.name);
+        assert_eq!(k12.value(), Some(37.5));
+        assert_eq!(k12.previous_count(), c(2, 4), "{}", backend.name);
+        assert_eq!(k12.overdue_open, 3, "{}: the same backlog", backend.name);
+        assert_eq!(k12.rag, Rag::NoTarget);
+
         let k15 = e("1/5");
-        assert_eq!(k15.period, june);
-        assert_eq!(k15.current, c(2, 5), "{}", backend.name);
+        assert_eq!(k15.period, june.into());
+        assert_eq!(k15.count(), c(2, 5), "{}", backend.name);
         assert_eq!(k15.value(), Some(40.0));
-        assert_eq!(k15.previous, c(2, 3));
+        assert_eq!(k15.previous_count(), c(2, 3));
         assert_eq!(k15.overdue_open, 1);
         assert_eq!(k15.milestone.as_ref().map(|m| m.target), Some(85.0));
         assert_eq!(k15.rag, Rag::Red);
 
         // Only the slipped KPI is reported, to its owner, with small counts suppressed.
-        let mails = folder_mail(&outbox);
+        // 1/5 RED in May and June 2020 (66.7% and 40.0% against 85%) raises R10 (slipping
+        // health actions): the risk log's holder hears of it in a report of its own.
+        let (mails, holder) = apart_from_the_risk_log(folder_mail(&outbox));
+        let raised: Vec<&str> = report.risks.iter().map(|c| c.risk_id.as_str()).collect();
+        assert_eq!(raised, ["R10"], "{}", backend.name);
+        assert_eq!(holder.len(), 1, "{}", backend.name);
         assert_eq!(mails.len(), 1, "{}", backend.name);
         let m = &mails[0];
         assert_eq!(
@@ -97,11 +121,11 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
         );
         assert!(
             m.body
-                .contains("Still open and past the limit on 2020-07-10: <5"),
+                .contains("Advice outstanding on 2020-07-10: <5 requests past 6 weeks"),
             "{}",
             m.body
         );
-        assert!(!m.body.contains("KPI 1/2a"));
+        assert!(!m.body.contains("KPI 1/2"));
         assert!(
             !m.body.contains("H17") && !m.body.contains("2020-03-01"),
             "no case ids or case dates"
@@ -114,36 +138,36 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
 fn counting_by_request_month_adds_open_cases_already_late() {
     let bytes = std::fs::read(repo("tests/fixtures/hand_checked/tracker.csv")).expect("fixture");
     let (cases, as_of) = tracker_cases(&bytes);
-    assert_eq!(cases.len(), 20);
+    assert_eq!(cases.len(), 27);
     assert_eq!(as_of, NaiveDate::from_ymd_opt(2020, 7, 10).expect("date"));
-    let from = NaiveDate::from_ymd_opt(2020, 1, 1);
-    let counts = monthly_counts(
+    let count = |measure, basis, from: Option<(i32, u32, u32)>| {
+        let from = from.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d));
+        monthly_counts(measure, basis, from, &cases, as_of)
+    };
+    let (ehcp, advice) = (
         Measure::EhcpWithin20Weeks,
-        Basis::Started,
-        from,
-        &cases,
-        as_of,
+        Measure::HealthAdviceWithin6Weeks,
     );
-    let jan: Month = "2020-01".parse().expect("month");
-    assert_eq!(
-        counts.by_month.get(&jan),
-        Some(&Count {
-            numerator: 4,
-            denominator: 9
-        })
-    );
-    let done = monthly_counts(
-        Measure::EhcpWithin20Weeks,
-        Basis::Completed,
-        from,
-        &cases,
-        as_of,
-    );
-    assert_eq!(
-        done.by_month.get(&"2020-06".parse().expect("month")),
-        Some(&Count {
-            numerator: 3,
-            denominator: 6
-        })
-    );
+    let counts = count(ehcp, Basis::Started, Some((2020, 1, 1)));
+    let m = |s: &str| s.parse::<Month>().expect("month");
+    assert_eq!(counts.by_month.get(&m("2020-01")).copied(), c(5, 10));
+    assert_eq!(counts.overdue_open, 3);
+    // 1/2 by request month: its 2019 requests, and the open one already late.
+    let k12 = count(ehcp, Basis::Started, Some((2019, 6, 1)));
+    let months: Vec<(String, Count)> = k12
+        .by_month
+        .range(..m("2020-01"))
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    let want = [("2019-06", 0, 1), ("2019-10", 0, 1), ("2019-12", 0, 2)]
+        .map(|(k, n, d)| (k.to_string(), c(n, d).expect("count")));
+    assert_eq!(months, want);
+    assert_eq!(k12.by_month.get(&m("2020-01")).copied(), c(5, 10));
+    // 1/5 by request month: H27's advice, never returned, is known late (0 of 1 in February
+    // 2020) though, its case closed, it is not outstanding.
+    let advice = count(advice, Basis::Started, None);
+    assert_eq!(advice.by_month.get(&m("2020-02")).copied(), c(0, 1));
+    assert_eq!(advice.overdue_open, 1);
+    let done = count(ehcp, Basis::Completed, Some((2020, 1, 1)));
+    assert_eq!(done.by_month.get(&m("2020-06")).copied(), c(3, 6));
 }

@@ -22,14 +22,15 @@
 
 use chrono::NaiveDate;
 
+use crate::harness::{
+    apart_from_the_risk_log, app, assert_lines, evaluation, folder_config_with, folder_mail,
+    outbox, repo, scan_bytes, stored,
+};
+use crate::support::backends;
 use sendwatch::job::RunOptions;
 use sendwatch::kpi::{
     Basis, Count, Month, MonthlyCounts, PROVIDER_COLUMNS, Rag, Referral, WaitCounter,
 };
-use sendwatch::load::{LoadSettings, Value, parse_bytes};
-
-use crate::harness::{Delivery, app, folder_mail, kind, outbox, repo, today, write_config};
-use crate::support::backends;
 
 fn c(numerator: u64, denominator: u64) -> Option<Count> {
     Some(Count {
@@ -40,7 +41,9 @@ fn c(numerator: u64, denominator: u64) -> Option<Count> {
 
 #[tokio::test]
 async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
-    let tracker = repo("tests/fixtures/hand_checked/tracker.csv");
+    let tracker = repo("tests/fixtures/hand_checked/tracker.csv")
+        .display()
+        .to_string();
     let provider = repo("tests/fixtures/hand_checked/provider.csv");
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -50,44 +53,31 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
              [jobs.monthly-exceptions]\nsources = [\"tracker\", \"provider\"]\n",
             provider.display().to_string()
         );
-        let cfg = write_config(
-            dir.path(),
-            &backend.url,
-            &tracker.display().to_string(),
-            Delivery::Folder(&outbox),
-            &extra,
-        );
+        let cfg = folder_config_with(dir.path(), &backend.url, &tracker, &extra);
         let app = app(&cfg).await;
         let report = app
             .run_job("monthly-exceptions", RunOptions::manual())
             .await
             .expect("run");
         let name = backend.name;
-        let e = |id: &str| {
-            report
-                .evaluations
-                .iter()
-                .find(|e| e.kpi_id == id)
-                .expect("evaluated")
-                .clone()
-        };
+        let e = |id: &str| evaluation(&report, id);
         let july: Month = "2021-07".parse().expect("month");
         let as_of = NaiveDate::from_ymd_opt(2021, 7, 31).expect("date");
 
         let diet = e("5/1");
-        assert_eq!((diet.period, diet.as_of), (july, as_of), "{name}");
-        assert_eq!(diet.current, c(45, 5), "{name}");
+        assert_eq!((diet.period, diet.as_of), (july.into(), as_of), "{name}");
+        assert_eq!(diet.count(), c(45, 5), "{name}");
         assert_eq!(diet.value(), Some(9.0));
-        assert_eq!(diet.previous, c(24, 3), "{name}");
+        assert_eq!(diet.previous_count(), c(24, 3), "{name}");
         assert_eq!(diet.previous_value(), Some(8.0));
         assert_eq!((diet.waiting, diet.overdue_open), (2, 1), "{name}");
         assert_eq!(diet.milestone.as_ref().map(|m| m.target), Some(7.0));
         assert_eq!(diet.rag, Rag::Red);
 
         let ot = e("5/2");
-        assert_eq!(ot.current, c(24, 2), "{name}");
+        assert_eq!(ot.count(), c(24, 2), "{name}");
         assert_eq!(ot.value(), Some(12.0));
-        assert_eq!(ot.previous, c(75, 6), "{name}");
+        assert_eq!(ot.previous_count(), c(75, 6), "{name}");
         assert_eq!(ot.previous_value(), Some(12.5));
         assert_eq!((ot.waiting, ot.overdue_open), (1, 0), "{name}");
         assert_eq!(ot.rag, Rag::Red);
@@ -96,7 +86,7 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
             let k = e(id);
             assert_eq!(
                 (k.period, k.current, k.rag),
-                (july, None, Rag::NoData),
+                (july.into(), None, Rag::NoData),
                 "{id}"
             );
         }
@@ -104,14 +94,17 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
         assert_eq!(e("1/5").period.to_string(), "2020-06");
 
         // What was stored: numerator = total weeks, denominator = referrals, value = quotient.
-        let stored = app.store.run_results(report.run_id).await.expect("results");
-        let row = stored.iter().find(|r| r.0 == "5/1").expect("5/1 stored");
         assert_eq!(
-            (row.1.as_str(), row.2.as_str(), row.3),
-            ("2021-07", "RED", Some(9.0))
+            stored(&app, report.run_id, "5/1", "2021-07").await,
+            ("RED".into(), Some(9.0))
         );
 
-        let mails = folder_mail(&outbox);
+        // 1/5 RED two months running raises R10 (slipping health actions): the risk log's
+        // holder hears of it in a report of its own.
+        let (mails, holder) = apart_from_the_risk_log(folder_mail(&outbox));
+        let raised: Vec<&str> = report.risks.iter().map(|c| c.risk_id.as_str()).collect();
+        assert_eq!(raised, ["R10"], "{}", name);
+        assert_eq!(holder.len(), 1, "{}", name);
         assert_eq!(mails.len(), 2, "{name}: health (1/5) and joint performance");
         let m = mails
             .iter()
@@ -121,7 +114,7 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
             m.header("To").as_deref(),
             Some("joint-performance@example.org")
         );
-        for want in [
+        let want = [
             "Period:           July 2021 (referrals counted in the month of their first appointment)",
             "Value:            9.0 weeks (average over 5 referrals seen in July 2021)",
             "Target in force:  7.0 weeks (milestone from June 2021",
@@ -132,13 +125,8 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
             "KPI 5/3: Average waiting time for Paediatric Physiotherapy (weeks)",
             "Value:            NO DATA: no referrals seen in July 2021",
             "An average wait over fewer than 5 referrals is not shown",
-        ] {
-            assert!(
-                m.body.contains(want),
-                "{name}: `{want}` not in:\n{}",
-                m.body
-            );
-        }
+        ];
+        assert_lines(&m.body, &want, name);
         // No average over fewer than 5 referrals (a child's own wait, or near it), no ids.
         for never in [" 12.0 weeks", " 8.0 weeks", "P09", "2021-03-01"] {
             assert!(!m.body.contains(never), "{name}: `{never}` in:\n{}", m.body);
@@ -150,25 +138,12 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
 /// Fold the fixture's referrals as a scan would, for one service and basis.
 fn fold(service: &str, basis: Basis) -> MonthlyCounts {
     let bytes = std::fs::read(repo("tests/fixtures/hand_checked/provider.csv")).expect("fixture");
-    let k = kind("provider");
-    let (summary, batches) =
-        parse_bytes(&bytes, "p", &k, &LoadSettings::default(), today()).expect("valid");
-    let as_of = summary.as_of.expect("as-of");
-    assert_eq!(as_of, NaiveDate::from_ymd_opt(2021, 7, 31).expect("date"));
-    let at: Vec<usize> = PROVIDER_COLUMNS
-        .iter()
-        .map(|c| k.position(c).expect("provider column"))
-        .collect();
+    let as_of = NaiveDate::from_ymd_opt(2021, 7, 31).expect("date");
     let mut counter = WaitCounter::new(service, basis, as_of);
-    let mut rows = 0;
-    for b in &batches {
-        for (_, values) in b.rows() {
-            let picked: Vec<Value> = at.iter().map(|i| values[*i]).collect();
-            counter.add(&Referral::from_row(b, &picked).expect("a referral"));
-            rows += 1;
-        }
-    }
-    assert_eq!(rows, 21);
+    let (read_as_of, rows) = scan_bytes(&bytes, "provider", &PROVIDER_COLUMNS, |b, row| {
+        counter.add(&Referral::from_row(b, row).expect("a referral"));
+    });
+    assert_eq!((read_as_of, rows), (as_of, 21));
     counter.counts
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use sendwatch::config::{Settings, Sources};
 use sendwatch::job::{App, RunOptions, RunReport};
-use sendwatch::kpi::{TRACKER_COLUMNS, TrackerCase};
+use sendwatch::kpi::{Evaluation, TRACKER_COLUMNS, TrackerCase};
 use sendwatch::load::{
     Batch, KindDef, LoadError, LoadSettings, ParseSummary, Value, builtin_kinds, parse_bytes,
 };
@@ -70,17 +70,21 @@ pub fn write_config(
             s
         }
     };
-    // The example job also reads the example provider extract; tests that do not say
-    // otherwise run it on the tracker alone (its `sources` given in `extra` win).
+    // The example job also reads the example provider extract and rates the KPIs entered by
+    // hand; tests that do not say otherwise run it on the tracker alone (its `sources` given
+    // in `extra` win) and leave the manual KPIs out (unless `extra` gives `manual_kpis`).
     const JOB: &str = "[jobs.monthly-exceptions]\n";
     const TRACKER_ONLY: &str = "sources = [\"tracker\"]\n";
-    let extra = if extra.contains(&format!("{JOB}sources")) {
+    let mut extra = if extra.contains(&format!("{JOB}sources")) {
         extra.to_string()
     } else if extra.contains(JOB) {
         extra.replace(JOB, &format!("{JOB}{TRACKER_ONLY}"))
     } else {
         format!("{extra}\n{JOB}{TRACKER_ONLY}")
     };
+    if !extra.contains("manual_kpis") {
+        extra = extra.replace(JOB, &format!("{JOB}manual_kpis = false\n"));
+    }
     let text = format!(
         "[general]\ndata_dir = {data:?}\n\n[store]\nurl = {store_url:?}\n\n[sources.tracker]\nkind = \"tracker\"\nurl = {source_url:?}\ntimeout_secs = 2\n\n{delivery}\n{extra}\n",
         data = dir.join("data").display().to_string()
@@ -92,12 +96,17 @@ pub fn write_config(
 
 /// A config writing mail as `.eml` files into `dir/outbox`, with nothing extra.
 pub fn folder_config(dir: &Path, store_url: &str, source_url: &str) -> PathBuf {
+    folder_config_with(dir, store_url, source_url, "")
+}
+
+/// [`folder_config`] plus `extra` (see [`write_config`]).
+pub fn folder_config_with(dir: &Path, store_url: &str, source_url: &str, extra: &str) -> PathBuf {
     write_config(
         dir,
         store_url,
         source_url,
         Delivery::Folder(&outbox(dir)),
-        "",
+        extra,
     )
 }
 
@@ -117,6 +126,40 @@ pub fn settings(config: &Path) -> Settings {
 
 pub async fn app(config: &Path) -> App {
     App::build(settings(config)).await.expect("app builds")
+}
+
+/// Run the binary in `dir` with `cfg` laid over the built-in configuration and only `env` in
+/// its environment; (success, stdout, stderr).
+pub fn binary(
+    dir: &Path,
+    cfg: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .arg("--config")
+        .arg(cfg)
+        .args(args)
+        .output()
+        .expect("run the binary");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Where the example configuration sends the risk log's changes (its holder, governance).
+pub const RISK_LOG_HOLDER: &str = "governance@example.org";
+
+/// Mails apart from the report to the risk log's holder: (the others, the holder's).
+pub fn apart_from_the_risk_log(mails: Vec<Mail>) -> (Vec<Mail>, Vec<Mail>) {
+    mails
+        .into_iter()
+        .partition(|m| m.header("To").as_deref() != Some(RISK_LOG_HOLDER))
 }
 
 /// Decode a quoted-printable body (soft line breaks and =XX escapes), as a mail client would.
@@ -270,6 +313,32 @@ impl GoodLoad {
     }
 }
 
+/// One KPI's evaluation in a run.
+pub fn evaluation(r: &RunReport, id: &str) -> Evaluation {
+    r.evaluations
+        .iter()
+        .find(|e| e.kpi_id == id)
+        .unwrap_or_else(|| panic!("KPI {id} not evaluated"))
+        .clone()
+}
+
+/// What a run stored for one KPI and period (`2021-07`): (rag, value).
+pub async fn stored(app: &App, run_id: i64, id: &str, period: &str) -> (String, Option<f64>) {
+    let rows = app.store.run_results(run_id).await.expect("results");
+    let row = rows
+        .into_iter()
+        .find(|r| r.0 == id && r.1 == period)
+        .unwrap_or_else(|| panic!("KPI {id} not stored for {period}"));
+    (row.2, row.3)
+}
+
+/// Every line of `want` is in `body`.
+pub fn assert_lines(body: &str, want: &[&str], what: &str) {
+    for w in want {
+        assert!(body.contains(w), "{what}: `{w}` not in:\n{body}");
+    }
+}
+
 /// (kpi, period, value, rag) of a run.
 pub fn figures(r: &RunReport) -> Vec<(String, String, Option<f64>, String)> {
     r.evaluations
@@ -353,23 +422,39 @@ pub fn text_rows(batches: &[Batch]) -> Vec<TextRow> {
     rows
 }
 
-/// A tracker extract as the KPIs see it: its cases and its as-of date.
-pub fn tracker_cases(bytes: &[u8]) -> (Vec<TrackerCase>, NaiveDate) {
-    let k = kind("tracker");
+/// Parse an extract of a shipped kind and hand each row's `columns` (in that order) to `f`, as
+/// a store scan would: the KPI folds' view of a file. Returns its as-of date and its rows.
+pub fn scan_bytes(
+    bytes: &[u8],
+    kind_name: &str,
+    columns: &[&str],
+    mut f: impl FnMut(&Batch, &[Value]),
+) -> (NaiveDate, usize) {
+    let k = kind(kind_name);
     let (summary, batches) =
-        parse_bytes(bytes, "t", &k, &LoadSettings::default(), today()).expect("valid tracker");
-    let at: Vec<usize> = TRACKER_COLUMNS
+        parse_bytes(bytes, "t", &k, &LoadSettings::default(), today()).expect("a valid extract");
+    let at: Vec<usize> = columns
         .iter()
-        .map(|c| k.position(c).expect("tracker column"))
+        .map(|c| k.position(c).expect("a column of the kind"))
         .collect();
-    let mut cases = Vec::new();
+    let mut rows = 0;
     for b in &batches {
         for (_, values) in b.rows() {
             let picked: Vec<Value> = at.iter().map(|i| values[*i]).collect();
-            cases.push(TrackerCase::from_row(b, &picked).expect("request date"));
+            f(b, &picked);
+            rows += 1;
         }
     }
-    (cases, summary.as_of.expect("as-of"))
+    (summary.as_of.expect("as-of"), rows)
+}
+
+/// A tracker extract as the KPIs see it: its cases and its as-of date.
+pub fn tracker_cases(bytes: &[u8]) -> (Vec<TrackerCase>, NaiveDate) {
+    let mut cases = Vec::new();
+    let (as_of, _) = scan_bytes(bytes, "tracker", &TRACKER_COLUMNS, |b, row| {
+        cases.push(TrackerCase::from_row(b, row).expect("request date"));
+    });
+    (cases, as_of)
 }
 
 /// A tracker of `copies` × the example's rows, with ids made unique by `tag`.

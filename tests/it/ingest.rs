@@ -499,7 +499,7 @@ async fn a_halved_or_older_tracker_is_held_and_load_approve_swaps_it_in() {
 }
 
 /// Pretend the current load of `source` arrived `days` ago.
-async fn age_current_load(app: &App, source: &str, days: i64) {
+pub(crate) async fn age_current_load(app: &App, source: &str, days: i64) {
     let at = chrono::Utc::now() - chrono::Duration::days(days);
     const SQL: &str = "UPDATE loads SET fetched_at = $1 \
         WHERE id = (SELECT load_id FROM extract_current WHERE source = $2)";
@@ -650,18 +650,8 @@ async fn a_304_and_a_fifo_source_leave_the_current_load_and_are_recorded() {
 
 /// Run the binary in `dir` with `--config cfg` and `args`: (success, stdout).
 fn sendwatch(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
-        .current_dir(dir)
-        .env_clear()
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .output()
-        .expect("run sendwatch");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let (ok, out, _) = crate::harness::binary(dir, cfg, &[], args);
+    (ok, out)
 }
 
 #[tokio::test]

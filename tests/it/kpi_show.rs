@@ -6,7 +6,7 @@ use std::path::Path;
 use sendwatch::job::RunOptions;
 use sendwatch::kpi::{Unit, catalogue};
 
-use crate::harness::{app, folder_config, repo};
+use crate::harness::{app, binary, folder_config, repo};
 use crate::support::backends;
 
 const IDS: [&str; 26] = [
@@ -16,23 +16,9 @@ const IDS: [&str; 26] = [
 
 const OCT_20: &str = "Oct-20: 50% or national average whichever is the higher";
 
-/// Run the binary in `dir` with `cfg` laid over the built-in configuration; (success, stdout,
-/// stderr).
+/// `kpi show ARGS` from the binary; (success, stdout, stderr).
 fn kpi_show(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
-        .current_dir(dir)
-        .env_clear()
-        .arg("--config")
-        .arg(cfg)
-        .args(["kpi", "show"])
-        .args(args)
-        .output()
-        .expect("run the binary");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    binary(dir, cfg, &[], &[&["kpi", "show"], args].concat())
 }
 
 #[tokio::test]
@@ -56,14 +42,20 @@ async fn kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_
             .run_job("monthly-exceptions", june())
             .await
             .expect("run");
-        // The latest result per KPI and period: the second run's, once each.
+        // The latest result per KPI and period: the second run's, once each, for June 2021
+        // and the eleven months before it.
         let latest = app.store.latest_results().await.expect("latest results");
-        let ids: Vec<&str> = latest.iter().map(|r| r.kpi_id.as_str()).collect();
-        assert_eq!(ids, ["1/2", "1/2a", "1/5"], "{}", backend.name);
+        let june: Vec<&str> = latest
+            .iter()
+            .filter(|r| r.period.to_string() == "2021-06")
+            .map(|r| r.kpi_id.as_str())
+            .collect();
+        assert_eq!(june, ["1/2", "1/2a", "1/5"], "{}", backend.name);
+        assert_eq!(latest.len(), 3 * 12, "{}", backend.name);
         assert!(
-            latest.iter().all(|r| r.run_id == report.run_id
-                && r.run_id != first.run_id
-                && r.period.to_string() == "2021-06"),
+            latest
+                .iter()
+                .all(|r| r.run_id == report.run_id && r.run_id != first.run_id),
             "{latest:?}"
         );
         app.store.close().await;
@@ -131,6 +123,32 @@ async fn kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_
             .find(|m| m["from"] == "2021-06")
             .expect("Jun-21");
         assert_eq!(jun["actual"]["rag"], k12a.rag.as_str(), "{}", backend.name);
+
+        // --period: a month KPI shows the last month of the quarter asked for, with the
+        // direction as rated; the Oct-20 milestone's actual comes from the run's history.
+        let (ok, json, err) = kpi_show(
+            dir.path(),
+            &cfg,
+            &["1/2a", "--period", "2021-Q1", "--format", "json"],
+        );
+        assert!(ok, "{err}");
+        let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        let latest = &parsed[0]["latest"];
+        assert_eq!(latest["period"], "2021-03", "{json}");
+        assert_eq!(latest["period_label"], "March 2021");
+        assert!(
+            latest["direction"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("Performance has ")),
+            "{json}"
+        );
+        let oct = parsed[0]["milestones"]
+            .as_array()
+            .expect("milestones")
+            .iter()
+            .find(|m| m["from"] == "2020-10")
+            .expect("Oct-20");
+        assert_eq!(oct["actual"]["period"], "2020-10", "{json}");
 
         let (ok, one, _) = kpi_show(dir.path(), &cfg, &["1/5"]);
         assert!(

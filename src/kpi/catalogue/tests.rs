@@ -26,6 +26,7 @@ fn issues(c: &Catalogue) -> Vec<String> {
         .collect(),
         sources: [
             ("tracker", kinds.get("tracker")),
+            ("reviews", kinds.get("reviews")),
             ("provider", kinds.get("provider")),
         ]
         .into_iter()
@@ -52,7 +53,28 @@ fn the_shipped_catalogue_has_all_26_kpis_and_is_sound() {
     assert_eq!(c.keys().map(String::as_str).collect::<Vec<_>>(), want);
     assert_eq!(issues(&c), Vec::<String>::new());
     let computed: Vec<&str> = c.computed().map(|k| k.id).collect();
-    assert_eq!(computed, ["1/2", "1/2a", "1/5", "5/1", "5/2", "5/3", "5/4"]);
+    assert_eq!(
+        computed,
+        [
+            "1/2", "1/2a", "1/3", "1/3a", "1/5", "5/1", "5/2", "5/3", "5/4"
+        ]
+    );
+    let cohorts: Vec<(&str, Option<NaiveDate>)> = c["1/3"]
+        .cohorts
+        .iter()
+        .map(|k| (k.cohort.as_str(), k.deadline_in(2019)))
+        .collect();
+    let day = |m, d| NaiveDate::from_ymd_opt(2020, m, d);
+    assert_eq!(
+        cohorts,
+        [
+            ("Yr 6", day(2, 15)),
+            ("Yr 9", day(8, 31)),
+            ("Yr 11", day(3, 31))
+        ],
+        "the seeds' deadlines for the 2019/20 cohorts (004:1406-1408)"
+    );
+    assert!(c["1/3a"].cohorts.is_empty());
     assert_eq!(c["5/1"].service.as_deref(), Some("Paediatric Dietetics"));
     assert_eq!(
         c["5/4"].service.as_deref(),
@@ -190,6 +212,7 @@ fn a_source_without_the_tracker_columns_is_refused_for_a_tracker_measure() {
             .collect(),
         sources: [
             ("tracker", kinds.get("tracker")),
+            ("reviews", kinds.get("reviews")),
             ("provider", kinds.get("provider")),
         ]
         .into_iter()
@@ -222,4 +245,44 @@ fn a_wait_measure_needs_provider_columns_a_service_and_weeks() {
         assert!(text.contains(want), "`{want}` not in:\n{text}");
     }
     assert_eq!(issues(&c).len(), 4, "{text}");
+}
+
+#[test]
+fn a_reviews_measure_needs_reviews_columns_and_cohorts_with_days_of_the_year() {
+    use crate::kpi::Cohort;
+    let mut c = builtin().expect("parses");
+    let cohort = |name: &str, deadline: &str| Cohort {
+        cohort: name.into(),
+        deadline: deadline.into(),
+    };
+    c.get_mut("1/3").expect("1/3").cohorts = vec![
+        cohort("Yr 6", "15-02"),
+        cohort("Yr 6", "02-15"),
+        cohort(" ", "02-29"),
+    ];
+    let k = c.get_mut("1/3a").expect("1/3a");
+    k.source = Some("tracker".into());
+    k.cohorts = vec![cohort("Yr 9", "08-31")];
+    k.started_from = NaiveDate::from_ymd_opt(2020, 1, 1);
+    let text = issues(&c).join("\n");
+    for want in [
+        "kpis.\"1/3\".cohorts[0].deadline: not a day of the year as MM-DD",
+        "kpis.\"1/3\".cohorts[1].cohort: `Yr 6` is given twice",
+        "kpis.\"1/3\".cohorts[2].cohort: must not be empty",
+        "kpis.\"1/3\".cohorts[2].deadline: not a day of the year",
+        "kpis.\"1/3a\".source: measure other_reviews_completed needs a reviews extract; the kind of `tracker` has no column `transition_cohort`",
+        "kpis.\"1/3a\".cohorts: cohorts go with measure transition_reviews_by_deadline only",
+        "kpis.\"1/3a\".started_from: a reviews measure counts the academic year",
+    ] {
+        assert!(text.contains(want), "`{want}` not in:\n{text}");
+    }
+    assert_eq!(issues(&c).len(), 7, "{text}");
+    c.get_mut("1/3").expect("1/3").cohorts.clear();
+    let text = issues(&c).join("\n");
+    assert!(
+        text.contains(
+            "kpis.\"1/3\".cohorts: measure transition_reviews_by_deadline needs its cohorts"
+        ),
+        "{text}"
+    );
 }

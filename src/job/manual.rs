@@ -1,0 +1,86 @@
+//! The manual KPIs' part of a run: each enabled KPI no extract carries is rated for its latest
+//! due period from the values entered by hand, the same way as a computed one, and recorded
+//! with the entry it came from; a value past its due date is an exception for the owner.
+//!
+//! A job does this unless it says `manual_kpis = false` (a deployment with several jobs keeps
+//! it to one, so owners hear once).
+
+use chrono::NaiveDate;
+
+use super::App;
+use super::compute::HISTORY_PERIODS;
+use crate::kpi::manual::{self, Entered, Overdue};
+use crate::kpi::{Evaluation, Period, Rag, evaluate_figures};
+use crate::schedule::JobSettings;
+use crate::store::StoreError;
+
+impl App {
+    /// Rate and record every enabled manual KPI for its report period (and the periods before
+    /// it, as a computed KPI's history is recorded); the report period's evaluations.
+    pub(super) async fn evaluate_manual(
+        &self,
+        run_id: i64,
+        job: &JobSettings,
+        period: Option<Period>,
+        today: NaiveDate,
+    ) -> Result<Vec<Evaluation>, StoreError> {
+        if !job.manual_kpis {
+            return Ok(Vec::new());
+        }
+        let entered = self.store.manual_values().await?;
+        let settings = &self.settings;
+        let mut out = Vec::new();
+        for (id, k) in settings.kpis.iter() {
+            if !k.enabled || k.measure.is_some() {
+                continue;
+            }
+            let days = k.overdue_days.unwrap_or(settings.kpi_defaults.overdue_days);
+            let upto = period.map(Period::last_month);
+            let report = manual::report_due(k, id, days, &entered, today, upto);
+            let window = std::iter::successors(Some(report), |d| Some(manual::previous_due(k, *d)))
+                .take(HISTORY_PERIODS)
+                .collect::<Vec<_>>();
+            for d in window.into_iter().rev() {
+                let (figures, entry) = manual::figures(k, id, &entered, d);
+                let e = evaluate_figures(
+                    id,
+                    k,
+                    settings.rag.amber_tolerance,
+                    figures,
+                    today,
+                    d.period,
+                );
+                let report_one = d == report;
+                if !report_one && e.rag == Rag::NotYetDue && e.current.is_none() {
+                    continue;
+                }
+                self.store.save_evaluation(run_id, &e, None).await?;
+                if let Some(entry) = entry {
+                    self.store
+                        .link_manual_value(run_id, id, d.period, entry)
+                        .await?;
+                }
+                if report_one {
+                    out.push(e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The values entered by hand in force, and the manual KPIs whose values are overdue
+    /// (none when the job leaves manual KPIs to another).
+    pub(super) async fn manual_inputs(
+        &self,
+        job: &JobSettings,
+        today: NaiveDate,
+    ) -> Result<(Vec<Entered>, Vec<Overdue>), StoreError> {
+        if !job.manual_kpis {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let entered = self.store.manual_values().await?;
+        let days = self.settings.kpi_defaults.overdue_days;
+        let overdue = manual::overdue(&self.settings.kpis, days, &entered, today);
+        Ok((entered, overdue))
+    }
+}

@@ -1,0 +1,160 @@
+//! A run under the ledger: claimed (scheduled) or started (manual), its lease renewed while it
+//! works, stopped past its working timeout, and its end written down whatever happens.
+//!
+//! Owns: the calls from a run to [`crate::ledger`]. The steps themselves are in `job.rs`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tracing::Instrument;
+
+use super::{App, JobError, RunOptions, RunReport};
+use crate::ledger::{self, Lease, Tell};
+use crate::notify;
+use crate::schedule::JobSettings;
+use crate::store::{Claim, NewClaim, RunStatus, Trigger};
+
+/// What became of a scheduled instant.
+#[derive(Debug)]
+pub enum Scheduled {
+    /// This process claimed it and ran it.
+    Ran(Box<RunReport>),
+    /// The job was still running: recorded as skipped.
+    Skipped { run_id: i64, note: String },
+    /// Another process claimed it first.
+    Taken,
+}
+
+impl App {
+    /// Claim the scheduled instant `at` of `job` and, if this process holds it, run it.
+    /// `note` is said in the ledger (a catch-up says which fire time it makes up).
+    pub async fn run_scheduled(
+        &self,
+        job: &str,
+        at: DateTime<Utc>,
+        trigger: Trigger,
+        note: Option<&str>,
+    ) -> Result<Scheduled, JobError> {
+        let job_settings = self.job_settings(job)?;
+        let now = Utc::now();
+        let claim = NewClaim {
+            job,
+            trigger,
+            at,
+            note,
+            runner: ledger::runner(),
+            now,
+            lease_until: now + self.settings.ledger.lease(),
+        };
+        match self.store.claim_run(&claim).await? {
+            Claim::Run(run_id) => {
+                let opts = RunOptions {
+                    trigger,
+                    scheduled_at: Some(at),
+                    period: None,
+                };
+                let report = self
+                    .run_claimed(job, job_settings, run_id, now, opts)
+                    .await?;
+                Ok(Scheduled::Ran(Box::new(report)))
+            }
+            Claim::Skipped { id, note } => Ok(Scheduled::Skipped { run_id: id, note }),
+            Claim::Taken => Ok(Scheduled::Taken),
+        }
+    }
+
+    /// Run the steps of a run this process holds: renew its lease meanwhile, stop it past
+    /// the job's working timeout (abandoned, the administrator told), and mark it failed if
+    /// a step could not complete.
+    pub(super) async fn run_claimed(
+        &self,
+        job: &str,
+        job_settings: &JobSettings,
+        run_id: i64,
+        started: DateTime<Utc>,
+        opts: RunOptions,
+    ) -> Result<RunReport, JobError> {
+        let span = tracing::info_span!("run", job, run_id);
+        let lease = Lease::keep(self.store.clone(), run_id, &self.settings.ledger);
+        let limit = Duration::from_secs(job_settings.timeout_secs);
+        let outcome = tokio::time::timeout(
+            limit,
+            self.run_steps(job, job_settings, run_id, started, opts)
+                .instrument(span.clone()),
+        )
+        .await;
+        drop(lease);
+        match outcome {
+            Ok(Ok(report)) => Ok(report),
+            Ok(Err(e)) => {
+                tracing::error!(job, run_id, error = %e, "The run could not complete.");
+                let summary = format!("could not complete: {}", e.kind());
+                if let Err(e) = self
+                    .store
+                    .finish_run(run_id, RunStatus::Failed, &summary, Utc::now())
+                    .await
+                {
+                    tracing::error!(run_id, error = %e, "Could not record the failed run.");
+                }
+                Err(e)
+            }
+            Err(_elapsed) => {
+                let secs = job_settings.timeout_secs;
+                let why = format!(
+                    "stopped past its working timeout of {secs} s (jobs.{job}.timeout_secs)"
+                );
+                let run = self.store.run(run_id).await?;
+                ledger::abandon(&self.store, self.tell(), &run, &why, Utc::now(), false).await?;
+                self.deliver_notices().await;
+                Err(JobError::TimedOut { run_id, secs })
+            }
+        }
+    }
+
+    /// Abandon the runs whose lease has passed (their process died), telling the
+    /// administrator; their ids.
+    pub async fn sweep_abandoned(&self, now: DateTime<Utc>) -> Result<Vec<i64>, JobError> {
+        let swept = ledger::sweep(&self.store, self.tell(), now).await?;
+        if !swept.is_empty() {
+            self.deliver_notices().await;
+        }
+        Ok(swept)
+    }
+
+    fn tell(&self) -> Tell<'_> {
+        Tell {
+            admin: &self.settings.admin,
+            area: &self.settings.general.area,
+            subject_prefix: &self.settings.delivery.subject_prefix,
+        }
+    }
+
+    /// Deliver what is pending now (the administrator's notice among it); what fails stays
+    /// pending for the next run.
+    async fn deliver_notices(&self) {
+        if let Err(e) = notify::deliver_pending(
+            &self.store,
+            &self.transport,
+            &self.settings.delivery,
+            Utc::now,
+        )
+        .await
+        {
+            tracing::warn!(error = %e, "Could not deliver the administrator's notice now; it stays in the outbox.");
+        }
+    }
+}
+
+impl JobError {
+    /// What went wrong, in words safe for the ledger's summary column (the detail is logged).
+    pub fn kind(&self) -> String {
+        match self {
+            JobError::UnknownJob(_) | JobError::UnknownSource(_) | JobError::TimedOut { .. } => {
+                self.to_string()
+            }
+            JobError::File(_) => "a file could not be read (see the log)".into(),
+            JobError::Store(_) => "a database error (see the log)".into(),
+            JobError::Delivery(_) => "a delivery error (see the log)".into(),
+        }
+    }
+}

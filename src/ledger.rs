@@ -1,0 +1,219 @@
+//! Ledger: what a process does around a run so that the `runs` table stays true.
+//!
+//! A run holds a lease in its row and renews it while it works ([`Lease`]); a run whose
+//! lease has passed was left by a process that died, and a sweep ([`sweep`]) marks it
+//! abandoned. An abandoned run, swept or past its working timeout, is told to the
+//! administrator by one short email through the outbox (job, run id, instants, why: no
+//! figures, nothing about a child). The claims themselves are rows: see
+//! [`crate::store::Store::claim_run`].
+//!
+//! Owns: `[ledger]` (the lease) and `[admin]` (who is told) settings, this process's runner
+//! name. Must not: run jobs (that is [`crate::job`]) or deliver (the caller does).
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+
+use crate::notify::{AdminNotice, render_admin_notice};
+use crate::store::{RunRecord, Store, StoreError};
+
+/// `[ledger]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerSettings {
+    /// How long a run's claim holds without renewal; renewed every third of it. A killed
+    /// run is abandoned this long after its last renewal at most (plus a sweep).
+    #[serde(default = "default_lease")]
+    pub lease_secs: u64,
+}
+
+fn default_lease() -> u64 {
+    60
+}
+
+impl Default for LedgerSettings {
+    fn default() -> LedgerSettings {
+        LedgerSettings {
+            lease_secs: default_lease(),
+        }
+    }
+}
+
+impl LedgerSettings {
+    pub fn lease(&self) -> TimeDelta {
+        TimeDelta::seconds(i64::try_from(self.lease_secs).unwrap_or(i64::MAX / 1000))
+    }
+
+    /// How often a lease is renewed, and a daemon sweeps for expired ones.
+    pub fn renew_every(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.lease_secs.saturating_mul(1000) / 3)
+    }
+
+    pub fn check(&self, bad: &mut impl FnMut(String, String)) {
+        if self.lease_secs < 3 {
+            bad(
+                "ledger.lease_secs".into(),
+                "must be at least 3 (it is renewed every third of it)".into(),
+            );
+        }
+    }
+}
+
+/// `[admin]`: who hears of runs gone wrong.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    /// The administrator's address; unset, abandoned runs are only logged.
+    pub email: Option<String>,
+}
+
+impl AdminSettings {
+    pub fn check(&self, bad: &mut impl FnMut(String, String)) {
+        if let Some(e) = &self.email
+            && e.parse::<lettre::message::Mailbox>().is_err()
+        {
+            bad(
+                "admin.email".into(),
+                format!("`{e}` is not an email address"),
+            );
+        }
+    }
+}
+
+/// This process in the ledger: `host:pid`.
+pub fn runner() -> &'static str {
+    static RUNNER: OnceLock<String> = OnceLock::new();
+    RUNNER.get_or_init(|| format!("{}:{}", hostname(), std::process::id()))
+}
+
+/// The machine's name (from uname: the service's sandbox hides `/proc/sys`).
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it or
+    // fails, and the name is read only up to the first NUL.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let name = buf.split(|b| *b == 0).next().unwrap_or_default();
+    match std::str::from_utf8(name) {
+        Ok(h) if rc == 0 && !h.is_empty() => h.to_string(),
+        _ => "localhost".into(),
+    }
+}
+
+/// A running run's lease, renewed by a small task until this is dropped.
+#[derive(Debug)]
+pub struct Lease {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Lease {
+    pub fn keep(store: Store, run_id: i64, settings: &LedgerSettings) -> Lease {
+        let every = settings.renew_every();
+        let lease = settings.lease();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await; // the first tick is at once; the claim set the lease
+            loop {
+                tick.tick().await;
+                match store.renew_lease(run_id, Utc::now() + lease).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(
+                            run_id,
+                            "The run is no longer marked running (abandoned by a sweep?); its lease is no longer renewed."
+                        );
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(run_id, error = %e, "Could not renew the run's lease.")
+                    }
+                }
+            }
+        });
+        Lease { task }
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Who is told of an abandoned run, and how its mail is headed.
+#[derive(Debug, Clone, Copy)]
+pub struct Tell<'a> {
+    pub admin: &'a AdminSettings,
+    pub area: &'a str,
+    pub subject_prefix: &'a str,
+}
+
+/// Mark `run` abandoned (with `if_expired`, only if its lease is still past) and queue the
+/// administrator's email. True if this call abandoned it.
+pub async fn abandon(
+    store: &Store,
+    tell: Tell<'_>,
+    run: &RunRecord,
+    why: &str,
+    now: DateTime<Utc>,
+    if_expired: bool,
+) -> Result<bool, StoreError> {
+    if !store.abandon_run(run.id, why, now, if_expired).await? {
+        return Ok(false);
+    }
+    tracing::warn!(job = %run.job, run_id = run.id, %why, "Run abandoned.");
+    let Some(email) = &tell.admin.email else {
+        tracing::warn!(
+            run_id = run.id,
+            "No administrator to tell of the abandoned run; set admin.email."
+        );
+        return Ok(true);
+    };
+    let r = render_admin_notice(&AdminNotice {
+        area: tell.area,
+        subject_prefix: tell.subject_prefix,
+        job: &run.job,
+        run_id: run.id,
+        trigger: &run.trigger,
+        scheduled_at: run.scheduled_at,
+        started_at: run.started_at,
+        abandoned_at: now,
+        runner: run.runner.as_deref(),
+        why,
+    });
+    store
+        .enqueue_mail(
+            run.id,
+            "admin",
+            std::slice::from_ref(email),
+            &r.subject,
+            &r.body,
+            now,
+        )
+        .await?;
+    Ok(true)
+}
+
+/// Abandon every run whose lease has passed; their ids.
+pub async fn sweep(
+    store: &Store,
+    tell: Tell<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let mut out = Vec::new();
+    for run in store.expired_runs(now).await? {
+        let why = format!(
+            "its process ({}) stopped renewing its lease, last held until {}: it was killed or lost its database",
+            run.runner.as_deref().unwrap_or("an earlier version"),
+            run.lease_until.map_or_else(
+                || "-".into(),
+                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+            )
+        );
+        if abandon(store, tell, &run, &why, now, true).await? {
+            out.push(run.id);
+        }
+    }
+    Ok(out)
+}

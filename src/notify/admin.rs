@@ -1,0 +1,108 @@
+//! Administrator notices: a run was abandoned. Pure.
+//!
+//! Says the job, the run, its instants and why, and where to look; never a figure, a load's
+//! content or anything about a child.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use super::render::Rendered;
+
+/// One abandoned run, as the administrator hears of it.
+#[derive(Debug, Clone)]
+pub struct AdminNotice<'a> {
+    pub area: &'a str,
+    pub subject_prefix: &'a str,
+    pub job: &'a str,
+    pub run_id: i64,
+    pub trigger: &'a str,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub started_at: DateTime<Utc>,
+    pub abandoned_at: DateTime<Utc>,
+    /// host:pid of the process that ran it.
+    pub runner: Option<&'a str>,
+    pub why: &'a str,
+}
+
+fn at(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+pub fn render_admin_notice(n: &AdminNotice<'_>) -> Rendered {
+    let subject = format!(
+        "{} {} sendwatch: run {} of job {} abandoned",
+        n.subject_prefix, n.area, n.run_id, n.job
+    )
+    .trim()
+    .to_string();
+    let mut b = String::new();
+    let _ = writeln!(b, "Run {} of job {} was abandoned.", n.run_id, n.job);
+    let _ = writeln!(b);
+    let _ = writeln!(b, "Why:        {}", n.why);
+    let _ = writeln!(b, "Trigger:    {}", n.trigger);
+    if let Some(s) = n.scheduled_at {
+        let _ = writeln!(b, "Scheduled:  {}", at(s));
+    }
+    let _ = writeln!(b, "Started:    {}", at(n.started_at));
+    let _ = writeln!(b, "Abandoned:  {}", at(n.abandoned_at));
+    if let Some(r) = n.runner {
+        let _ = writeln!(b, "Ran on:     {r}");
+    }
+    let _ = writeln!(b);
+    let _ = writeln!(
+        b,
+        "Its loads and reports may be incomplete; the last good load stays current and the job's \
+         next run starts afresh. `sendwatch runs {}` shows the job's ledger, and the service's \
+         log says more.",
+        n.job
+    );
+    Rendered { subject, body: b }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn names_the_run_and_why() {
+        let t = Utc
+            .with_ymd_and_hms(2027, 3, 28, 6, 0, 0)
+            .single()
+            .expect("t");
+        let r = render_admin_notice(&AdminNotice {
+            area: "Sefton",
+            subject_prefix: "[sendwatch]",
+            job: "monthly-exceptions",
+            run_id: 12,
+            trigger: "schedule",
+            scheduled_at: Some(t),
+            started_at: t,
+            abandoned_at: t + chrono::TimeDelta::minutes(61),
+            runner: Some("host:42"),
+            why: "past its working timeout of 3600 s",
+        });
+        assert_eq!(
+            r.subject,
+            "[sendwatch] Sefton sendwatch: run 12 of job monthly-exceptions abandoned"
+        );
+        assert!(
+            r.body
+                .contains("Why:        past its working timeout of 3600 s"),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body.contains("Scheduled:  2027-03-28 06:00:00 UTC"),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body.contains("Abandoned:  2027-03-28 07:01:00 UTC"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("Ran on:     host:42"), "{}", r.body);
+    }
+}

@@ -1,0 +1,135 @@
+//! Values entered by hand for the KPIs no extract carries: every entry, who made it and when.
+//! The latest entry for a KPI and period is in force; the earlier ones stay as its history.
+
+use chrono::{DateTime, Utc};
+
+use super::{Store, StoreError};
+use crate::kpi::manual::{Entered, ManualValue};
+
+/// (id, kpi_id, period, value, numerator, denominator, note, entered_by, entered_at, via)
+type Row = (
+    i64,
+    String,
+    String,
+    f64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    String,
+    DateTime<Utc>,
+    String,
+);
+
+/// The query for [`Row`]s, with `$rest` after the table name.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, kpi_id, period, value, numerator, denominator, note, entered_by, \
+             entered_at, via FROM kpi_manual_values",
+            $rest
+        )
+    };
+}
+
+impl Store {
+    /// Store checked values, all or none (one transaction), entered at `now` by way of `via`
+    /// ("set" or "import"); their ids in order.
+    pub async fn save_manual_values(
+        &self,
+        values: &[ManualValue],
+        now: DateTime<Utc>,
+        via: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        const SQL: &str = "INSERT INTO kpi_manual_values \
+            (kpi_id, period, value, numerator, denominator, note, entered_by, entered_at, via) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+        let count = |n: Option<u64>| n.and_then(|n| i64::try_from(n).ok());
+        let mut ids = Vec::with_capacity(values.len());
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for v in values {
+                let id: i64 = sqlx::query_scalar(SQL)
+                    .bind(&v.kpi_id)
+                    .bind(v.period.to_string())
+                    .bind(v.value)
+                    .bind(count(v.numerator))
+                    .bind(count(v.denominator))
+                    .bind(v.note.as_deref())
+                    .bind(&v.by)
+                    .bind(now)
+                    .bind(via)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+        });
+        Ok(ids)
+    }
+
+    /// Name the entry a run's result for a manual KPI and period came from.
+    pub async fn link_manual_value(
+        &self,
+        run_id: i64,
+        kpi_id: &str,
+        period: crate::kpi::Period,
+        entry: i64,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE kpi_results SET manual_value_id = $1 \
+                           WHERE run_id = $2 AND kpi_id = $3 AND period = $4";
+        on_pool!(self, p => sqlx::query(SQL)
+            .bind(entry)
+            .bind(run_id)
+            .bind(kpi_id)
+            .bind(period.to_string())
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// Every entry, superseded ones too, by KPI, period and entry order (`only`: one KPI).
+    pub async fn manual_history(&self, only: Option<&str>) -> Result<Vec<Entered>, StoreError> {
+        const ALL: &str = select!(" ORDER BY kpi_id, period, id");
+        const ONE: &str = select!(" WHERE kpi_id = $1 ORDER BY period, id");
+        let rows: Vec<Row> = match only {
+            None => on_pool!(self, p => sqlx::query_as(ALL).fetch_all(p).await?),
+            Some(k) => on_pool!(self, p => sqlx::query_as(ONE).bind(k).fetch_all(p).await?),
+        };
+        rows.into_iter().map(entered).collect()
+    }
+
+    /// The entry in force for every KPI and period: the latest.
+    pub async fn manual_values(&self) -> Result<Vec<Entered>, StoreError> {
+        const SQL: &str = select!(
+            " v WHERE v.id = (SELECT MAX(l.id) FROM kpi_manual_values l \
+              WHERE l.kpi_id = v.kpi_id AND l.period = v.period) ORDER BY v.kpi_id, v.period"
+        );
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        rows.into_iter().map(entered).collect()
+    }
+}
+
+fn entered(r: Row) -> Result<Entered, StoreError> {
+    let (id, kpi_id, period, value, numerator, denominator, note, by, entered_at, via) = r;
+    let period = period.parse().map_err(|_| {
+        StoreError::Corrupt(format!(
+            "kpi_manual_values {id}: the period is not a period"
+        ))
+    })?;
+    let count = |n: Option<i64>| n.and_then(|n| u64::try_from(n).ok());
+    Ok(Entered {
+        id,
+        value: ManualValue {
+            kpi_id,
+            period,
+            value,
+            numerator: count(numerator),
+            denominator: count(denominator),
+            note,
+            by,
+        },
+        entered_at,
+        via,
+    })
+}

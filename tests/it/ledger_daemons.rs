@@ -1,0 +1,191 @@
+//! The run ledger with real daemons: two `sendwatch daemon` processes on one PostgreSQL run
+//! each instant once and deliver each digest once; a daemon killed with SIGKILL mid-run
+//! leaves the run to be abandoned by the next one, which tells the administrator. Each test
+//! waits for a state with a bounded poll, then asserts on the ledger and the mail.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::daemon::{signal, spawn, wait_for_line};
+use crate::harness::{app, binary, current, folder_mail, outbox, repo};
+use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll, stalled_source};
+use crate::support::{Response, backends, pg_database};
+
+#[tokio::test]
+async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_digest_once() {
+    let Some(db) = pg_database().await else {
+        return; // said on stderr; under CI=true pg_database fails the test instead
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tracker = repo("examples/tracker.csv").display().to_string();
+    let cfg = ledger_config(dir.path(), &db, &tracker, "cron = \"*/5 * * * * *\"\n", 6);
+    let app = app(&cfg).await;
+    let daemons: Vec<_> = (0..2)
+        .map(|_| spawn(dir.path(), &cfg, &["daemon"]))
+        .collect();
+    for (_, rx) in &daemons {
+        let (ready, log) = wait_for_line(rx, "Daemon ready.", Duration::from_secs(60));
+        assert!(ready, "{log:#?}");
+    }
+    // A run by hand while both daemons run: it works, and takes no scheduled instant.
+    let (ok, out, err) = binary(dir.path(), &cfg, &[], &["run-now", JOB]);
+    assert!(ok, "{out}{err}");
+
+    // About 40 s of fire times: wait until eight instants are settled.
+    let settled = poll(Duration::from_secs(120), || async {
+        let rows = ledger(&app).await;
+        let done = rows
+            .iter()
+            .filter(|r| r.scheduled_at.is_some() && r.status != "running")
+            .count();
+        (done >= 8).then_some(rows)
+    })
+    .await;
+    for (child, rx) in &daemons {
+        signal(child, "TERM");
+        let (stopped, log) = wait_for_line(rx, "Stopped.", Duration::from_secs(60));
+        assert!(stopped, "{log:#?}");
+    }
+    for (mut child, _) in daemons {
+        assert!(child.wait().expect("wait").success());
+    }
+    assert!(settled.is_some(), "fewer than eight instants settled");
+
+    let rows = ledger(&app).await;
+    let mut instants: Vec<DateTime<Utc>> = rows.iter().filter_map(|r| r.scheduled_at).collect();
+    instants.sort();
+    for pair in instants.windows(2) {
+        assert_eq!(
+            pair[1] - pair[0],
+            TimeDelta::seconds(5),
+            "an instant is missing or in the ledger twice: {rows:#?}"
+        );
+    }
+    for r in &rows {
+        assert!(
+            ["ok", "skipped"].contains(&r.status.as_str()),
+            "run {} ended {}: {r:?}",
+            r.id,
+            r.status
+        );
+    }
+    let manual: Vec<_> = rows.iter().filter(|r| r.trigger == "manual").collect();
+    assert_eq!(manual.len(), 1);
+    assert_eq!(manual[0].status, "ok");
+
+    // Each digest delivered once: one .eml per outbox row of each run, no Message-ID twice.
+    let mail = folder_mail(&outbox(dir.path()));
+    let mut per_run: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut ids = BTreeSet::new();
+    for m in &mail {
+        let id = m.header("Message-ID").expect("Message-ID");
+        assert!(ids.insert(id.clone()), "{id} delivered twice");
+        let run: i64 = id
+            .trim_start_matches("<sendwatch.")
+            .split('.')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("run id in the Message-ID");
+        *per_run.entry(run).or_default() += 1;
+    }
+    for r in rows.iter().filter(|r| r.status == "ok") {
+        let queued = app.store.run_mail(r.id).await.expect("outbox");
+        assert!(!queued.is_empty(), "run {} queued no digest", r.id);
+        assert!(queued.iter().all(|m| m.status == "sent"), "{queued:?}");
+        assert_eq!(per_run.get(&r.id), Some(&queued.len()), "run {}", r.id);
+    }
+    app.store.close().await;
+}
+
+#[tokio::test]
+async fn a_daemon_killed_mid_run_leaves_it_abandoned_and_the_administrator_told() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // The source stalls: the run is under way, fetching, when the daemon is killed.
+        let (srv, tracker) = stalled_source().await;
+        let cfg = ledger_config(
+            dir.path(),
+            &backend.url,
+            &srv.url("/tracker.csv"),
+            "cron = \"*/5 * * * * *\"\n",
+            3,
+        );
+        let app = app(&cfg).await;
+        let (mut first, _log) = spawn(dir.path(), &cfg, &["daemon"]);
+        let fetching = poll(Duration::from_secs(60), || async {
+            (srv.hits("/tracker.csv") > 0).then_some(())
+        })
+        .await;
+        assert!(
+            fetching.is_some(),
+            "{}: the daemon never fetched",
+            backend.name
+        );
+        signal(&first, "KILL");
+        let _ = first.wait();
+        let killed = ledger(&app)
+            .await
+            .into_iter()
+            .find(|r| r.status == "running")
+            .expect("the killed run is still marked running");
+        assert_eq!(
+            killed.runner,
+            Some(format!("{}:{}", hostname(), first.id()))
+        );
+
+        srv.set("/tracker.csv", Response::ok(tracker.clone()));
+        let (mut second, rx) = spawn(dir.path(), &cfg, &["daemon"]);
+        let settled = poll(Duration::from_secs(90), || async {
+            let rows = ledger(&app).await;
+            let abandoned = rows
+                .iter()
+                .any(|r| r.id == killed.id && r.status == "abandoned");
+            let later_ok = rows.iter().any(|r| r.id > killed.id && r.status == "ok");
+            (abandoned && later_ok).then_some(rows)
+        })
+        .await;
+        signal(&second, "TERM");
+        let (stopped, log) = wait_for_line(&rx, "Stopped.", Duration::from_secs(60));
+        assert!(stopped, "{log:#?}");
+        assert!(second.wait().expect("wait").success());
+        let rows = settled.unwrap_or_else(|| panic!("{}: not settled: {log:#?}", backend.name));
+
+        let run = rows.iter().find(|r| r.id == killed.id).expect("killed run");
+        let note = run.note.as_deref().unwrap_or_default();
+        assert!(note.contains("stopped renewing its lease"), "{note}");
+        let told = app.store.run_mail(killed.id).await.expect("outbox");
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!(
+            (told[0].sub_group.as_str(), told[0].recipients.as_str()),
+            ("admin", ADMIN)
+        );
+        assert!(
+            told[0]
+                .subject
+                .contains(&format!("run {} of job {JOB} abandoned", killed.id))
+        );
+        assert!(told[0].body_text.contains(note), "{}", told[0].body_text);
+        assert!(!told[0].body_text.contains("C0"), "a case id in the notice");
+        // The next run is right: it loaded the whole extract.
+        let next = rows
+            .iter()
+            .filter(|r| r.id > killed.id && r.status == "ok")
+            .min_by_key(|r| r.id)
+            .expect("a later ok run");
+        let summary = next.summary.as_deref().unwrap_or_default();
+        assert!(summary.contains("tracker loaded"), "{summary}");
+        let lines = tracker.iter().filter(|b| **b == b'\n').count() - 1;
+        assert_eq!(current(&app).await.1, lines);
+        app.store.close().await;
+    }
+}
+
+/// This machine's name as the ledger writes it (`host:pid`).
+fn hostname() -> &'static str {
+    sendwatch::ledger::runner()
+        .rsplit_once(':')
+        .expect("host:pid")
+        .0
+}

@@ -1,0 +1,373 @@
+//! What people enter into the KPI table, through the real binary, on SQLite and PostgreSQL:
+//! `kpi set` and `kpi import` record who and when, a later entry supersedes an earlier one
+//! and both are kept, a refused import stores nothing, a computed KPI takes no value by hand,
+//! `kpi retarget` keeps the old schedule for earlier periods, and a run rates the values
+//! entered and tells an owner of a value overdue (never mailing a note).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Days, Utc};
+use sendwatch::job::RunOptions;
+use sendwatch::kpi::Period;
+
+use crate::harness::{Delivery, Mail, app, binary, folder_mail, outbox, repo, write_config};
+use crate::support::backends;
+
+/// A config for `store_url` whose job also rates the manual KPIs.
+fn config(dir: &Path, store_url: &str) -> PathBuf {
+    let tracker = repo("examples/tracker.csv").display().to_string();
+    write_config(
+        dir,
+        store_url,
+        &tracker,
+        Delivery::Folder(&outbox(dir)),
+        "[jobs.monthly-exceptions]\nmanual_kpis = true\n",
+    )
+}
+
+/// The binary with the words of `line` (a "quoted phrase" is one word), as user `ann`.
+fn run(dir: &Path, cfg: &Path, line: &str) -> (bool, String, String) {
+    let mut words = Vec::new();
+    for (i, part) in line.split('"').enumerate() {
+        if i % 2 == 1 {
+            words.push(part);
+        } else {
+            words.extend(part.split_whitespace());
+        }
+    }
+    binary(dir, cfg, &[("USER", "ann")], &words)
+}
+
+const HEAD: &str = "kpi,period,value,numerator,denominator,note,by\n";
+
+#[tokio::test]
+async fn set_and_import_record_who_and_when_and_a_later_entry_supersedes_an_earlier_one() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = config(dir.path(), &backend.url);
+        let name = backend.name;
+        let before = Utc::now();
+        let (ok, out, err) = run(
+            dir.path(),
+            &cfg,
+            r#"kpi set 3/3 --period 2020-Q2 --value 34 --numerator 34 --denominator 100
+               --note "34 trained by June""#,
+        );
+        assert!(ok, "{name}: {err}");
+        assert!(
+            out.starts_with("KPI 3/3 Apr-Jun 2020: 34.0% entered by ann at "),
+            "{name}: the login name by default: {out}"
+        );
+        let (ok, out, err) = run(
+            dir.path(),
+            &cfg,
+            r#"kpi set 3/3 --period 2020-Q2 --value 40 --by "Bob Jones""#,
+        );
+        assert!(ok, "{name}: {err}");
+        assert!(
+            out.contains("it supersedes entry 1 (by ann at "),
+            "{name}: {out}"
+        );
+        let csv = dir.path().join("meeting.csv");
+        std::fs::write(
+            &csv,
+            format!("{HEAD}4/1,AY2019/20,41.5,,,survey of Dec 2019,\n3/4,2020-05,20,2,10,,Dee\n"),
+        )
+        .expect("write csv");
+        let (ok, out, err) = run(
+            dir.path(),
+            &cfg,
+            &format!("kpi import {} --by Cy", csv.display()),
+        );
+        assert!(ok, "{name}: {err}");
+        assert!(out.contains(": 2 values stored at "), "{name}: {out}");
+        let after = Utc::now();
+
+        let app = app(&cfg).await;
+        let all = app.store.manual_history(None).await.expect("history");
+        let who: Vec<(&str, String, &str, &str)> = all
+            .iter()
+            .map(|e| {
+                (
+                    e.value.kpi_id.as_str(),
+                    e.value.period.to_string(),
+                    e.value.by.as_str(),
+                    e.via.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            who,
+            [
+                ("3/3", "2020-Q2".to_string(), "ann", "set"),
+                ("3/3", "2020-Q2".to_string(), "Bob Jones", "set"),
+                ("3/4", "2020-05".to_string(), "Dee", "import"),
+                ("4/1", "AY2019/20".to_string(), "Cy", "import"),
+            ],
+            "{name}"
+        );
+        assert!(
+            all.iter()
+                .all(|e| before <= e.entered_at && e.entered_at <= after),
+            "{name}: entered when the command ran: {all:?}"
+        );
+        assert_eq!(
+            (all[0].value.numerator, all[0].value.denominator),
+            (Some(34), Some(100))
+        );
+        let in_force = app.store.manual_values().await.expect("values");
+        assert_eq!(in_force.len(), 3, "{name}");
+        assert_eq!(in_force[0].value.value, 40.0, "{name}: the later entry");
+        app.store.close().await;
+
+        let (ok, out, err) = run(dir.path(), &cfg, "kpi values 3/3");
+        assert!(ok, "{err}");
+        assert!(
+            out.contains("entry 2: 40.0% by Bob Jones at ") && out.contains("via set, in force"),
+            "{name}: {out}"
+        );
+        assert!(
+            out.contains("entry 1: 34.0% (34 of 100) by ann at ")
+                && out.contains("via set, superseded")
+                && out.contains("note: 34 trained by June"),
+            "{name}: the history stays: {out}"
+        );
+        let (ok, out, err) = run(dir.path(), &cfg, "kpi show 4/1");
+        assert!(ok, "{err}");
+        assert!(
+            out.contains("academic year 2019/20")
+                && out.contains("41.5%        by Cy on ")
+                && out.contains("note: survey of Dec 2019"),
+            "{name}: {out}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_import_stores_nothing_and_a_computed_kpi_takes_no_value_by_hand() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = config(dir.path(), &backend.url);
+        let name = backend.name;
+        let csv = dir.path().join("meeting.csv");
+        std::fs::write(
+            &csv,
+            format!("{HEAD}3/3,2020-Q2,34,,,,\n3/4,2020-Q2,120,,,,\n4/1,2020-Q1,40,,,,\n"),
+        )
+        .expect("write csv");
+        let (ok, out, err) = run(dir.path(), &cfg, &format!("kpi import {}", csv.display()));
+        assert!(!ok, "{name}: {out}");
+        for want in [
+            "import refused, nothing stored (2 problems)",
+            "line 3, column 3 (value): a percentage is between 0 and 100",
+            "line 4, column 2 (period): this KPI's values are entered for an academic year",
+        ] {
+            assert!(err.contains(want), "{name}: `{want}` not in {err}");
+        }
+        let (ok, _, err) = run(dir.path(), &cfg, "kpi set 1/2a --period 2020-05 --value 40");
+        assert!(!ok);
+        assert!(
+            err.contains("kpi set 1/2a: refused, nothing stored")
+                && err.contains("computed by each run from the `tracker` extract"),
+            "{name}: {err}"
+        );
+        let app = app(&cfg).await;
+        let all = app.store.manual_history(None).await.expect("history");
+        assert!(all.is_empty(), "{name}: nothing stored: {all:?}");
+        app.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_retarget_keeps_the_old_schedule_for_earlier_periods_and_a_run_rates_by_it() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = config(dir.path(), &backend.url);
+        let name = backend.name;
+        let (ok, out, err) = run(
+            dir.path(),
+            &cfg,
+            r#"kpi retarget 3/3 --effective 2020-04 --reason "SENDCIB agreed recovery plan"
+               --milestone "2020-06=60:Jun-20: 60% (recovery plan)" --milestone 2020-10=baseline+10
+               --baseline "60% (Mar-20)" --baseline-value 60 --baseline-date 2020-03"#,
+        );
+        assert!(ok, "{name}: {err}");
+        assert!(
+            out.contains("KPI 3/3: targets reset from April 2020 (2 milestones), recorded by ann"),
+            "{out}"
+        );
+        let (ok, _, err) = run(
+            dir.path(),
+            &cfg,
+            "kpi retarget 3/3 --effective 2020-04 --reason x --milestone 2020-06=national",
+        );
+        assert!(
+            !ok && err.contains("--milestone #1: national_average needs"),
+            "{err}"
+        );
+
+        let (ok, table, err) = run(dir.path(), &cfg, "kpi show 3/3");
+        assert!(ok, "{err}");
+        let jun20: Vec<&str> = table.lines().filter(|l| l.contains("Jun-20:")).collect();
+        assert_eq!(jun20.len(), 2, "{name}: both versions: {table}");
+        assert!(
+            jun20[0].contains("Jun-20: 75%") && jun20[0].contains("target 75.0%"),
+            "{table}"
+        );
+        assert!(
+            table.contains("Targets reset from 2020-04: SENDCIB agreed recovery plan"),
+            "{table}"
+        );
+        assert!(jun20[1].contains("target 60.0%"), "{table}");
+        assert!(table.contains("(baseline 60.0% plus 10 points)"), "{table}");
+
+        // A run rates each period by the version in force at its end.
+        let csv = dir.path().join("meeting.csv");
+        std::fs::write(
+            &csv,
+            format!("{HEAD}3/3,2020-Q1,52,,,,\n3/3,2020-Q2,58,,,,\n"),
+        )
+        .expect("write csv");
+        let (ok, _, err) = run(dir.path(), &cfg, &format!("kpi import {}", csv.display()));
+        assert!(ok, "{err}");
+        let app = app(&cfg).await;
+        let report = app
+            .run_job(
+                "monthly-exceptions",
+                RunOptions {
+                    period: Some("2020-06".parse().expect("period")),
+                    ..RunOptions::manual()
+                },
+            )
+            .await
+            .expect("run");
+        let results = app.store.run_results(report.run_id).await.expect("results");
+        let k33: Vec<(String, String, Option<f64>)> = results
+            .into_iter()
+            .filter(|r| r.0 == "3/3")
+            .map(|(_, period, rag, value)| (period, rag, value))
+            .collect();
+        assert_eq!(
+            k33,
+            [
+                ("2019-Q4".to_string(), "NO DATA".to_string(), None),
+                // As printed: 50% from Dec-19.
+                ("2020-Q1".to_string(), "GREEN".to_string(), Some(52.0)),
+                // Reset: 60% from Jun-20 (75% as printed would make it RED).
+                ("2020-Q2".to_string(), "AMBER".to_string(), Some(58.0)),
+            ],
+            "{name}"
+        );
+        app.store.close().await;
+    }
+}
+
+/// The calendar quarters from 2019-Q4 whose values are past due (30 days after they end) on
+/// `today`, worked out by hand.
+fn quarters_due(today: chrono::NaiveDate) -> Vec<Period> {
+    let mut q: Period = "2019-Q4".parse().expect("quarter");
+    let mut out = Vec::new();
+    while q
+        .last_month()
+        .last_day()
+        .checked_add_days(Days::new(30))
+        .is_some_and(|due| due < today)
+    {
+        out.push(q);
+        q = q.next();
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_overdue_manual_kpi_is_an_exception_to_its_owner_and_a_note_is_never_mailed() {
+    const NOTE: &str = "NOTE-CANARY-7312 see the minutes";
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = config(dir.path(), &backend.url);
+        let name = backend.name;
+        let today = Utc::now()
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive();
+        let due = quarters_due(today);
+        let latest = *due.last().expect("quarters due");
+        // 3/5: every quarter entered, on target. 3/4: only the latest, far off target. 3/3:
+        // nothing.
+        let mut csv = HEAD.to_string();
+        for q in &due {
+            csv.push_str(&format!("3/5,{q},96,,,,\n"));
+        }
+        csv.push_str(&format!("3/4,{latest},10,1,10,{NOTE},\n"));
+        let file = dir.path().join("meeting.csv");
+        std::fs::write(&file, csv).expect("write csv");
+        let (ok, _, err) = run(dir.path(), &cfg, &format!("kpi import {}", file.display()));
+        assert!(ok, "{name}: {err}");
+
+        let app = app(&cfg).await;
+        let report = app
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        app.store.close().await;
+        let rated = |id: &str| {
+            report
+                .evaluations
+                .iter()
+                .find(|e| e.kpi_id == id)
+                .map(|e| (e.period, e.rag.to_string()))
+        };
+        assert_eq!(rated("3/5"), Some((latest, "GREEN".to_string())), "{name}");
+        assert_eq!(rated("3/4"), Some((latest, "RED".to_string())), "{name}");
+
+        let mails = folder_mail(&outbox(dir.path()));
+        let dco: Vec<&Mail> = mails
+            .iter()
+            .filter(|m| {
+                m.header("Subject")
+                    .is_some_and(|s| s.contains("(Task and Finish Group led by the DCO)"))
+            })
+            .collect();
+        assert_eq!(dco.len(), 1, "{name}: one report to the DCO's group");
+        let body = &dco[0].body;
+        let overdue = |id: &str, q: Period| {
+            format!(
+                "KPI {id}: {}\n  Overdue:          no value entered for {}, due by {}",
+                match id {
+                    "3/3" => "% of staff having completed training",
+                    _ => "% of staff having completed refresher training",
+                },
+                q.label(),
+                q.last_month().last_day() + Days::new(30)
+            )
+        };
+        assert!(body.contains(&overdue("3/3", latest)), "{name}: {body}");
+        // 3/4's latest value is in, but RED; the quarter before it is missing.
+        assert!(
+            body.contains(&overdue("3/4", latest.prev())),
+            "{name}: {body}"
+        );
+        assert!(
+            body.contains("KPI 3/4: % of staff having completed refresher training\n  Period:")
+                && body.contains("RAG:              RED")
+                && body.contains("Source:           entered by hand by ann on "),
+            "{name}: {body}"
+        );
+        assert!(
+            !body.contains("KPI 3/5"),
+            "{name}: on target and up to date: {body}"
+        );
+        let subject = dco[0].header("Subject").unwrap_or_default();
+        assert!(
+            subject.contains("1 KPI slipped, 3 values overdue"),
+            "{name}: {subject}"
+        );
+        for m in &mails {
+            assert!(!m.body.contains("NOTE-CANARY"), "{name}: a note was mailed");
+        }
+        let (ok, shown, _) = run(dir.path(), &cfg, "kpi show 3/4");
+        assert!(
+            ok && shown.contains(NOTE),
+            "{name}: the note is the board's table's: {shown}"
+        );
+    }
+}
