@@ -16,6 +16,7 @@ use tokio::sync::mpsc::Receiver;
 
 use super::StoreError;
 use super::feed::{Feed, SetAside};
+use super::scan::{Texts, reuse};
 use crate::load::{Batch, ColType, KindDef, LoadError, ParseSummary, Value};
 
 /// `2020-01-05` as `20200105`.
@@ -179,29 +180,6 @@ impl Dates {
     }
 }
 
-/// The distinct texts one column has put in the batch so far, up to a few: a status or a
-/// service repeats row after row, and is then neither checked nor copied again.
-#[derive(Default)]
-struct Texts(Vec<(u32, u32)>);
-
-impl Texts {
-    const KEEP: usize = 8;
-
-    fn push(&mut self, batch: &mut Batch, bytes: &[u8]) -> Result<Value, String> {
-        for &(a, b) in &self.0 {
-            if &batch.text.as_bytes()[a as usize..b as usize] == bytes {
-                return Ok(Value::Text(a, b));
-            }
-        }
-        let s = std::str::from_utf8(bytes).map_err(|_| "a stored text is not UTF-8")?;
-        let v = batch.push_text(s);
-        if let (Value::Text(a, b), true) = (v, self.0.len() < Self::KEEP) {
-            self.0.push((a, b));
-        }
-        Ok(v)
-    }
-}
-
 /// Read `sql`'s rows (first column `line`, then one per `types`) into batches of `rows`,
 /// handing each to `each`. The caller holds the connection's lock for the whole read.
 pub(super) fn scan(
@@ -289,8 +267,8 @@ pub(super) fn scan(
         total += 1;
         if batch.lines.len() >= rows {
             each(&batch);
-            super::loads::reuse(&mut batch);
-            texts.iter_mut().for_each(|t| t.0.clear());
+            reuse(&mut batch);
+            texts.iter_mut().for_each(Texts::clear);
         }
     }
     if !batch.lines.is_empty() {
@@ -393,26 +371,5 @@ mod tests {
                 "3: Date(2020-01-05) Int(7) Flag(true) Dec(2.5) Some(\"a\")",
             ]
         );
-    }
-
-    #[test]
-    fn a_repeated_text_points_at_its_first_copy() {
-        let mut batch = Batch::new(1, 4);
-        let mut texts = Texts::default();
-        let a = texts.push(&mut batch, b"Final plan issued").expect("utf-8");
-        let b = texts.push(&mut batch, b"Withdrawn").expect("utf-8");
-        let c = texts.push(&mut batch, b"Final plan issued").expect("utf-8");
-        assert_eq!(a, c);
-        assert_ne!(a, b);
-        assert_eq!(batch.str(&c), Some("Final plan issued"));
-        assert_eq!(batch.text, "Final plan issuedWithdrawn");
-        assert!(texts.push(&mut batch, b"\xff").is_err());
-        // Past the few it keeps, a text is still right, only copied again.
-        for i in 0..20 {
-            let v = texts
-                .push(&mut batch, format!("s{i}").as_bytes())
-                .expect("utf-8");
-            assert_eq!(batch.str(&v), Some(format!("s{i}").as_str()));
-        }
     }
 }
