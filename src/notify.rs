@@ -16,6 +16,8 @@ mod settings;
 pub use admin::{AdminNotice, render_admin_notice};
 pub use data::{DataIssue, DataNotice, render_data_notice};
 pub use deliver::{DeliveryError, DeliverySummary, Transport, deliver_pending};
-pub use group::{Digest, SourceNote, group_exceptions};
-pub use render::{Rendered, beside, render, suppress};
-pub use settings::{DeliveryMode, DeliverySettings, SmtpSettings, SmtpTls, SubGroup};
+pub use group::{Digest, RecipientDigest, SourceNote, by_recipient, group_exceptions};
+pub use render::{Rendered, beside, render, render_for, suppress};
+pub use settings::{
+    DeliveryMode, DeliverySettings, NotifySettings, SmtpSettings, SmtpTls, SubGroup,
+};
