@@ -203,6 +203,7 @@ impl RecipientDigest<'_> {
         crate::store::DigestKey {
             digest: format!("{:x}", h.finalize()),
             topic,
+            items: lines,
         }
     }
 }

@@ -62,6 +62,8 @@ pub struct DigestKey {
     pub digest: String,
     /// Recipient and period: a newer digest with the same topic supersedes an undelivered one.
     pub topic: String,
+    /// Each item as "sub-group|kind|id|period|state", sorted.
+    pub items: Vec<String>,
 }
 
 /// Whether a digest went into the outbox.
@@ -74,8 +76,9 @@ pub enum Queued {
 }
 
 impl Store {
-    /// Queue a digest unless the same one was queued within `repeat` before `now`. The unique
-    /// `idem_key` (digest and repeat window) keeps two runs at once from both queueing it.
+    /// Queue a digest to `recipient` unless every item in it went to them within `repeat`
+    /// before `now` (no news). The unique `idem_key` (digest and repeat window) keeps two
+    /// runs at once from both queueing it.
     #[allow(clippy::too_many_arguments)]
     pub async fn enqueue_digest(
         &self,
@@ -88,18 +91,19 @@ impl Store {
         repeat: chrono::TimeDelta,
         now: DateTime<Utc>,
     ) -> Result<Queued, StoreError> {
-        const SEEN: &str = "SELECT count(*) FROM outbox WHERE digest = $1 AND created_at > $2 \
-                            AND status <> 'superseded'";
+        const SEEN: &str = "SELECT items FROM outbox WHERE recipients = $1 AND created_at > $2 \
+                            AND status <> 'superseded' AND items IS NOT NULL";
         let since = now - repeat;
-        let seen: i64 = on_pool!(self, p => sqlx::query_scalar(SEEN).bind(&key.digest).bind(since).fetch_one(p).await?);
-        if seen > 0 {
+        let seen: Vec<String> = on_pool!(self, p => sqlx::query_scalar(SEEN).bind(recipient).bind(since).fetch_all(p).await?);
+        let told: std::collections::BTreeSet<&str> = seen.iter().flat_map(|s| s.lines()).collect();
+        if key.items.iter().all(|i| told.contains(i.as_str())) {
             return Ok(Queued::Repeat);
         }
         let window = now.timestamp() / repeat.num_seconds().max(1);
         let idem_key = format!("{}:{window}", key.digest);
         const SQL: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, status, created_at, \
-                           digest, idem_key, topic) \
-                           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9) \
+                           digest, idem_key, topic, items) \
+                           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10) \
                            ON CONFLICT (idem_key) DO NOTHING RETURNING id";
         let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(run_id)
@@ -111,6 +115,7 @@ impl Store {
             .bind(&key.digest)
             .bind(&idem_key)
             .bind(&key.topic)
+            .bind(key.items.join("\n"))
             .fetch_optional(p)
             .await?);
         let Some(id) = id else {
