@@ -275,6 +275,18 @@ pub fn pct(num: u64, den: u64) -> String {
     format!("{:.1}%", num as f64 * 100.0 / den as f64)
 }
 
+/// A value with its counts as the emails print it, "53.1% (26 of 49", written apart from
+/// the crate's disclosure rule: the percentage and both counts only when neither count nor
+/// their difference is under 5.
+pub fn share(num: u64, den: u64) -> String {
+    if num >= 5 && den >= 5 && den - num >= 5 {
+        format!("{} ({num} of {den}", pct(num, den))
+    } else {
+        let n = if num < 5 { "<5" } else { "all but <5" };
+        format!("not shown: <5 in a count ({n} of {}", count(den))
+    }
+}
+
 /// A count as the emails print it.
 pub fn count(n: u64) -> String {
     if n < 5 { "<5".into() } else { n.to_string() }
