@@ -84,10 +84,7 @@ async fn a_refused_recipient_fails_that_report_only() {
                 .map(|o| o.attempts),
             Some(1)
         );
-        assert_eq!(
-            (r2.queued, r2.delivery.sent, r2.delivery.failed),
-            (0, 0, 0)
-        );
+        assert_eq!((r2.queued, r2.delivery.sent, r2.delivery.failed), (0, 0, 0));
         assert_eq!(sink.messages().len(), before + 3);
         app.store.close().await;
     }

@@ -132,7 +132,13 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
         ];
         assert_lines(&m.body, &want, name);
         // No average over fewer than 5 referrals (a child's own wait, or near it), no ids.
-        for never in [" 12.0 weeks", " 8.0 weeks", "P09", "2021-03-01", "2021-07-31"] {
+        for never in [
+            " 12.0 weeks",
+            " 8.0 weeks",
+            "P09",
+            "2021-03-01",
+            "2021-07-31",
+        ] {
             assert!(!m.body.contains(never), "{name}: `{never}` in:\n{}", m.body);
         }
         app.store.close().await;

@@ -127,9 +127,10 @@ async fn fetch_load_evaluate_and_mail_on_both_backends() {
             Some((shown, _)) if !shown.starts_with("not shown") => pct(ehcp_prev.0, ehcp_prev.1),
             _ => "not shown: <5 in a count".to_string(),
         };
-        assert!(perf.body.contains(&format!(
-            "Previous value:   {previous} (June 2021)"
-        )));
+        assert!(
+            perf.body
+                .contains(&format!("Previous value:   {previous} (June 2021)"))
+        );
         assert!(perf.body.contains("RAG:              RED"));
         assert!(perf.body.contains(&url), "names the extract's URL");
         assert!(perf.body.contains(&sha), "carries the extract's sha256");
