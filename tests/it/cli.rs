@@ -62,9 +62,10 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
     assert_eq!(
         mails.len(),
         6,
-        "one report per sub-group with a slipped KPI (performance, health, joint performance) \
-         or a value entered by hand overdue (co-production, the DCO's task and finish group), \
-         and one to the risk log's holder (governance)"
+        "one digest per recipient: performance's, joint performance's and health's first \
+         owner (a slipped KPI), co-production's (a value entered by hand overdue), the DCO's \
+         (health's slipped KPI and the task and finish group's overdue values in one), and \
+         the risk log's holder (governance)"
     );
     // No survey value has been entered: the co-production sub-group hears that they are due.
     let surveys: Vec<&Mail> = mails
