@@ -214,3 +214,69 @@ fn a_period_past_the_data_is_not_mailed_without_force() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_queued_twice() {
+    use sendwatch::store::{DigestKey, Queued};
+    let extract = repo("examples/tracker.csv").display().to_string();
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = folder_config(dir.path(), &backend.url, &extract);
+        let app = app(&cfg).await;
+        let now = chrono::Utc::now();
+        let run = app
+            .store
+            .start_manual(
+                "monthly-exceptions",
+                "test",
+                now,
+                now + chrono::TimeDelta::hours(1),
+            )
+            .await
+            .expect("run");
+        let key = |digest: &str, items: &[&str]| DigestKey {
+            digest: digest.into(),
+            topic: "bob@example.org|2021-07".into(),
+            items: items.iter().map(|s| s.to_string()).collect(),
+        };
+        let week = chrono::TimeDelta::hours(24 * 7);
+        let queue = |k: DigestKey, at| {
+            let store = app.store.clone();
+            async move {
+                store
+                    .enqueue_digest(run, "health", "bob@example.org", "s", "b", &k, week, at)
+                    .await
+                    .expect("queue")
+            }
+        };
+        let no_data = key("d1", &["health|kpi|1/5|2021-07|NO DATA"]);
+        let Queued::Yes { id: first, .. } = queue(no_data.clone(), now).await else {
+            panic!("{}: the first digest is queued", backend.name);
+        };
+        // The same news again: not queued.
+        assert_eq!(
+            queue(no_data, now).await,
+            Queued::Repeat,
+            "{}",
+            backend.name
+        );
+        // Worse news for the same person and period, before the first went: it replaces it.
+        let red = key("d2", &["health|kpi|1/5|2021-07|RED"]);
+        let Queued::Yes { superseded, .. } = queue(red, now).await else {
+            panic!("{}: a change is queued", backend.name);
+        };
+        assert_eq!(superseded, 1, "{}", backend.name);
+        let rows = app.store.run_mail(run).await.expect("outbox");
+        let status: Vec<(i64, &str)> = rows.iter().map(|r| (r.id, r.status.as_str())).collect();
+        assert_eq!(status[0], (first, "superseded"), "{}", backend.name);
+        assert_eq!(status[1].1, "pending", "{}", backend.name);
+        let pending = app.store.pending_mail().await.expect("pending");
+        assert_eq!(
+            pending.len(),
+            1,
+            "{}: only the newer one goes",
+            backend.name
+        );
+        app.store.close().await;
+    }
+}
