@@ -347,7 +347,13 @@ impl App {
         for d in notify::by_recipient(digests) {
             let r = notify::render_for(&d, ctx);
             let sub_groups: Vec<&str> = d.groups.iter().map(|g| g.sub_group.as_str()).collect();
-            let key = d.key();
+            let key = d.key(|e| {
+                ctx.kpis
+                    .get(&e.kpi_id)
+                    .and_then(|k| k.source.as_deref())
+                    .and_then(|s| ctx.sources.get(s))
+                    .is_some_and(|n| n.latest_error.is_some())
+            });
             match self
                 .store
                 .enqueue_digest(

@@ -158,14 +158,21 @@ impl RecipientDigest<'_> {
     }
 
     /// What marks it in the outbox: a hash of the recipient, sub-groups, period and each
-    /// item's (kind, id, period, state); and its topic, recipient and period.
-    pub fn key(&self) -> crate::store::DigestKey {
+    /// item's (kind, id, period, state); and its topic, recipient and period. A KPI whose
+    /// source failed this run (`from_last_good`: its figures are the last good load's) is in
+    /// a state of its own, so the warning is news.
+    pub fn key(&self, from_last_good: impl Fn(&Evaluation) -> bool) -> crate::store::DigestKey {
         use sha2::{Digest as _, Sha256};
         let mut lines = Vec::new();
         for g in &self.groups {
             for e in &g.items {
+                let last_good = if from_last_good(e) {
+                    " (last good load)"
+                } else {
+                    ""
+                };
                 lines.push(format!(
-                    "{}|kpi|{}|{}|{}",
+                    "{}|kpi|{}|{}|{}{last_good}",
                     g.sub_group,
                     e.kpi_id,
                     e.period,
