@@ -1,8 +1,9 @@
 //! Job: one run of the pipeline, the same whether cron or an operator started it.
 //!
 //! fetch each source → validate and swap in → compute and rate the job's KPIs on the loaded
-//! data → assess the risk log's triggers → queue one exception report per sub-group (slipped
-//! KPIs and risk changes) → deliver → record the run's outcome.
+//! data → assess the risk log's triggers → queue one digest per recipient (slipped KPIs and
+//! risk changes of every sub-group they are an owner of; not again when it is no news) →
+//! deliver → record the run's outcome.
 //! A source that fails to fetch or validate is recorded and reported; the KPIs then read the
 //! last good load, and the run ends as failed.
 

@@ -1,7 +1,8 @@
-//! Grouping: one digest per sub-group ([`group_exceptions`]), then one per recipient
-//! ([`by_recipient`]) holding every sub-group they hear for, holding the KPIs that slipped (Red or no data), the
-//! KPIs entered by hand whose values are overdue, and the risk changes it hears of: those of
-//! the risks it owns, and as the log's holder all of them.
+//! Grouping: one digest per sub-group ([`group_exceptions`]) holding the KPIs that slipped
+//! (Red or no data), the KPIs entered by hand whose values are overdue, and the risk changes
+//! it hears of (those of the risks it owns, and as the log's holder all of them); then one per
+//! recipient ([`by_recipient`]) holding every sub-group they are an owner of, worst first,
+//! with the key that keeps it from being queued twice ([`RecipientDigest::key`]).
 
 use std::collections::BTreeMap;
 
