@@ -7,6 +7,7 @@
 //! permanent or worth retrying). The outbox itself lives in [`crate::store`].
 
 pub mod admin;
+mod context;
 pub mod data;
 pub mod deliver;
 pub mod group;

@@ -8,14 +8,13 @@
 //! and an average wait over fewer than 5 referrals is not shown at all (over one referral it
 //! would be that child's wait).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{Digest, RecipientDigest, SourceNote, SubGroup};
+use super::{Digest, RecipientDigest, SourceNote};
 use crate::disclose;
-use crate::kpi::manual::{self, Entered, Overdue};
+use crate::kpi::manual::{self, Overdue};
 use crate::kpi::{Aggregation, Evaluation, Period, PeriodKind, Rag};
-use crate::kpi::{Basis, Catalogue, Figure, Measure, Target};
+use crate::kpi::{Basis, Figure, Measure, Target};
 
 /// Small-cell suppression (counts under 5 shown as "<5"), shared with the stages before.
 pub use crate::disclose::suppress;
@@ -27,20 +26,7 @@ pub struct Rendered {
     pub body: String,
 }
 
-/// Everything besides the digest that the text needs.
-pub struct Context<'a> {
-    pub area: &'a str,
-    pub subject_prefix: &'a str,
-    pub job: &'a str,
-    pub run_id: i64,
-    pub kpis: &'a Catalogue,
-    pub risks: &'a crate::risk::Register,
-    /// For the names of the sub-groups that own the risks.
-    pub sub_groups: &'a BTreeMap<String, SubGroup>,
-    pub sources: &'a BTreeMap<String, SourceNote>,
-    /// The values entered by hand in force (for a manual KPI's provenance).
-    pub entered: &'a [Entered],
-}
+pub use super::context::Context;
 
 /// The periods of a set of digests' KPI items, as labels in order.
 fn periods(groups: &[&Digest<'_>]) -> Vec<String> {

@@ -1,6 +1,8 @@
 //! Render's unit tests: suppression and an overdue manual value.
 
 use super::*;
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 
 #[test]
