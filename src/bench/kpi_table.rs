@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::report::{Timings, fmt_count, fmt_duration, median, min, ratio};
+use crate::disclose::{share_counts, suppress};
 use crate::kpi::Month;
-use crate::notify::suppress;
 
 /// Every computed KPI on the SQLite store, 1M tracker rows, must take less than this (median).
 pub const KPI_TARGET: Duration = Duration::from_millis(500);
@@ -23,7 +23,7 @@ pub struct Check {
     pub peer: String,
     pub months: usize,
     pub counted: u64,
-    /// One line per month that differs (counts 1-4 shown as "<5").
+    /// One line per month that differs (its shares written as the disclosure rules allow).
     pub differences: Vec<String>,
 }
 
@@ -90,7 +90,10 @@ pub fn compare(peer: &str, ours: &Counted, theirs: &Counted) -> Check {
     let show = |c: Option<&(u64, u64)>| {
         c.map_or_else(
             || "nothing".to_string(),
-            |(a, b)| format!("{} of {}", suppress(*a), suppress(*b)),
+            |(a, b)| {
+                let (a, b) = share_counts(*a, *b);
+                format!("{a} of {b}")
+            },
         )
     };
     let mut months: Vec<&Month> = ours.keys().chain(theirs.keys()).collect();
@@ -112,6 +115,15 @@ pub fn compare(peer: &str, ours: &Counted, theirs: &Counted) -> Check {
         months: months.len(),
         counted: ours.values().map(|(_, n)| n).sum(),
         differences,
+    }
+}
+
+/// A count as the disclosure rules allow, with thousands separators.
+fn shown_count(n: u64) -> String {
+    if crate::disclose::count_shown(n) {
+        fmt_count(n)
+    } else {
+        suppress(n)
     }
 }
 
@@ -230,7 +242,7 @@ impl KpiReport {
                     self.peer_kpi,
                     c.peer,
                     c.months,
-                    fmt_count(c.counted)
+                    shown_count(c.counted)
                 ));
             } else {
                 agree = false;
@@ -289,7 +301,7 @@ mod tests {
             [
                 "2020-03: sendwatch 893 of 900, sqlite3 893 of 901",
                 "2020-04: sendwatch <5 of <5, sqlite3 nothing",
-                "2020-05: sendwatch nothing, sqlite3 7 of 8",
+                "2020-05: sendwatch nothing, sqlite3 all but <5 of 8",
             ]
         );
     }
