@@ -50,7 +50,14 @@ pub struct LoadArgs {
     /// Rounds per contender; min and median are over these.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: u32,
-    /// A PostgreSQL URL whose user may CREATE DATABASE; each round gets a fresh database
+    #[command(flatten)]
+    pub peers: PeerArgs,
+}
+
+/// Where the peers are: both benches' PostgreSQL server, `sqlite3` and `psql`.
+#[derive(Debug, clap::Args)]
+pub struct PeerArgs {
+    /// A PostgreSQL URL whose user may CREATE DATABASE; the bench makes fresh databases
     /// beside it. Without one the PostgreSQL rows are skipped.
     #[arg(long, env = "TEST_DATABASE_URL", hide_env_values = true)]
     pub postgres: Option<String>,
@@ -103,9 +110,10 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         file,
         scratch,
         columns,
-        sqlite3: locate(args.sqlite3.as_deref(), "sqlite3"),
-        psql: locate(args.psql.as_deref(), "psql"),
+        sqlite3: locate(args.peers.sqlite3.as_deref(), "sqlite3"),
+        psql: locate(args.peers.psql.as_deref(), "psql"),
         postgres: args
+            .peers
             .postgres
             .clone()
             .ok_or_else(|| "no --postgres URL (nor TEST_DATABASE_URL)".to_string()),
@@ -194,19 +202,7 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{line}");
     }
 
-    println!(
-        "sendwatch bench load: {} round(s), {} CPU(s){}{}\n",
-        args.rounds,
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-        busy.map_or_else(String::new, |l| format!(
-            ", load average {l} before the rounds"
-        )),
-        if cfg!(debug_assertions) {
-            ", debug build"
-        } else {
-            ""
-        }
-    );
+    print_heading("load", args.rounds, "round", busy.as_deref());
     print!("{}", rep.table());
     println!();
     for (what, t) in [
@@ -231,6 +227,23 @@ fn scratch_dir() -> anyhow::Result<PathBuf> {
         std::env::temp_dir().join(format!("sendwatch-bench-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
     Ok(scratch)
+}
+
+/// `sendwatch bench NAME: 5 round(s), 2 CPU(s), load average 0.42 before the rounds`: what
+/// the table's times were measured under.
+fn print_heading(bench: &str, count: u32, unit: &str, busy: Option<&str>) {
+    println!(
+        "sendwatch bench {bench}: {count} {unit}(s), {} CPU(s){}{}\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        busy.map_or_else(String::new, |l| format!(
+            ", load average {l} before the {unit}s"
+        )),
+        if cfg!(debug_assertions) {
+            ", debug build"
+        } else {
+            ""
+        }
+    );
 }
 
 /// The 1-minute load average (Linux), e.g. "0.42".

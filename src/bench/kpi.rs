@@ -21,7 +21,7 @@ use super::child::{Ran, locate, own_cpu, run_timed};
 use super::kpi_table::{BackendRun, Counted, KpiReport, compare, parse_counts};
 use super::pg::{admin_connection, create_database, drop_database, drop_stale_databases};
 use super::report::{Timings, fmt_duration};
-use super::{Scratch, generate, load_average, scratch_dir, toml_str};
+use super::{PeerArgs, Scratch, generate, load_average, print_heading, scratch_dir, toml_str};
 use crate::config::{Settings, Sources};
 use crate::job::App;
 use crate::job::ingest::Ingested;
@@ -61,16 +61,8 @@ pub struct KpiArgs {
     /// there is no URL or no server).
     #[arg(long, value_enum, default_value_t = Backend::Both)]
     pub backend: Backend,
-    /// A PostgreSQL URL whose user may CREATE DATABASE; the bench gets a fresh database beside
-    /// it.
-    #[arg(long, env = "TEST_DATABASE_URL", hide_env_values = true)]
-    pub postgres: Option<String>,
-    /// The sqlite3 CLI (default: `sqlite3` on PATH).
-    #[arg(long)]
-    pub sqlite3: Option<PathBuf>,
-    /// The psql CLI (default: `psql` on PATH).
-    #[arg(long)]
-    pub psql: Option<PathBuf>,
+    #[command(flatten)]
+    pub peers: PeerArgs,
 }
 
 /// KPI 1/2a as the peers count it: the catalogue's own definition, which must still be the
@@ -103,8 +95,8 @@ pub async fn kpi(args: KpiArgs) -> anyhow::Result<ExitCode> {
     if cfg!(debug_assertions) {
         eprintln!("bench: note: a debug build; build with --release for representative times");
     }
-    let sqlite3 = locate(args.sqlite3.as_deref(), "sqlite3");
-    let psql = locate(args.psql.as_deref(), "psql");
+    let sqlite3 = locate(args.peers.sqlite3.as_deref(), "sqlite3");
+    let psql = locate(args.peers.psql.as_deref(), "psql");
     let postgres = postgres_admin(&args).await?;
 
     let mut rep = KpiReport {
@@ -141,19 +133,7 @@ pub async fn kpi(args: KpiArgs) -> anyhow::Result<ExitCode> {
         });
     }
 
-    println!(
-        "sendwatch bench kpi: {} run(s), {} CPU(s){}{}\n",
-        args.runs,
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-        busy.map_or_else(String::new, |l| format!(
-            ", load average {l} before the runs"
-        )),
-        if cfg!(debug_assertions) {
-            ", debug build"
-        } else {
-            ""
-        }
-    );
+    print_heading("kpi", args.runs, "run", busy.as_deref());
     print!("{}", rep.table());
     println!();
     let (notes, agree) = rep.verdicts();
@@ -229,7 +209,7 @@ async fn postgres_admin(args: &KpiArgs) -> anyhow::Result<Result<String, String>
     if args.backend == Backend::Sqlite {
         return Ok(Err("--backend sqlite".into()));
     }
-    let Some(admin) = &args.postgres else {
+    let Some(admin) = &args.peers.postgres else {
         if args.backend == Backend::Postgres {
             bail!("--backend postgres needs --postgres URL (or TEST_DATABASE_URL)");
         }
@@ -263,87 +243,81 @@ async fn backend_rounds(
     sources: &mut Vec<(String, u64)>,
 ) -> anyhow::Result<BackendRun> {
     let app = bench_app(plan, url, name).await?;
-    let result = rounds(&app, plan, name, peer, runs, sources).await;
+    // The app's pool is closed however the runs end.
+    let result: anyhow::Result<BackendRun> = async {
+        let app = &app;
+        let mut table = String::new();
+        for (src, file) in &plan.files {
+            let started = Instant::now();
+            let (_, outcome) = app
+                .load_by_hand(src, file, false, None)
+                .await
+                .with_context(|| format!("loading the generated {src} into {name}"))?;
+            let Ingested::Loaded { load_id, rows, .. } = outcome else {
+                bail!("the generated {src} was not loaded into {name}: {outcome:?}");
+            };
+            eprintln!(
+                "bench: {name}: loaded {src} ({rows} rows) in {}",
+                fmt_duration(started.elapsed())
+            );
+            if *src == plan.peer.source {
+                table = crate::store::row_table(load_id);
+            }
+            if !sources.iter().any(|(s, _)| s == src) {
+                sources.push((src.clone(), rows));
+            }
+        }
+        let peer = peer.map(|p| (p.command(&table, &plan.peer, &plan.scratch), p.label()));
+        let (mut ours, mut ours_cpu, mut theirs, mut theirs_cpu) = (vec![], vec![], vec![], vec![]);
+        let mut counted = None;
+        for k in 1..=runs {
+            let (wall, cpu) = kpi_step(app, &plan.job, plan.kpis).await?;
+            let mut line = format!(
+                "bench: run {k}/{runs}: {name} KPI step {}",
+                fmt_duration(wall)
+            );
+            ours.push(wall);
+            ours_cpu.push(cpu);
+            if let Ok((cmd, label)) = &peer {
+                let (ran, counts) = peer_round(cmd, &plan.scratch, &format!("peer-{name}-{k}"))
+                    .await
+                    .with_context(|| label.clone())?;
+                line.push_str(&format!(", {label} {}", fmt_duration(ran.wall)));
+                theirs.push(ran.wall);
+                theirs_cpu.push(ran.cpu);
+                if counted.as_ref().is_some_and(|c| *c != counts) {
+                    bail!("{label} counted differently from one run to the next");
+                }
+                counted = Some(counts);
+            }
+            eprintln!("{line}");
+        }
+        let check = match (&peer, counted) {
+            (Ok((_, label)), Some(peer_counts)) => {
+                let ours = fold_peer_kpi(app, &plan.job).await?;
+                Some(compare(label, &ours, &peer_counts))
+            }
+            _ => None,
+        };
+        Ok(BackendRun {
+            skipped: None,
+            ours,
+            ours_cpu,
+            theirs_cpu,
+            theirs: match &peer {
+                Ok(_) => Timings::Ran(theirs),
+                Err(why) => Timings::Skipped(why.clone()),
+            },
+            peer_name: match &peer {
+                Ok((_, label)) => label.clone(),
+                Err(_) => String::new(),
+            },
+            check,
+        })
+    }
+    .await;
     app.store.close().await;
     result
-}
-
-async fn rounds(
-    app: &App,
-    plan: &Plan,
-    name: &str,
-    peer: Result<SqlPeer, String>,
-    runs: u32,
-    sources: &mut Vec<(String, u64)>,
-) -> anyhow::Result<BackendRun> {
-    let mut table = String::new();
-    for (src, file) in &plan.files {
-        let started = Instant::now();
-        let (_, outcome) = app
-            .load_by_hand(src, file, false, None)
-            .await
-            .with_context(|| format!("loading the generated {src} into {name}"))?;
-        let Ingested::Loaded { load_id, rows, .. } = outcome else {
-            bail!("the generated {src} was not loaded into {name}: {outcome:?}");
-        };
-        eprintln!(
-            "bench: {name}: loaded {src} ({rows} rows) in {}",
-            fmt_duration(started.elapsed())
-        );
-        if *src == plan.peer.source {
-            table = crate::store::row_table(load_id);
-        }
-        if !sources.iter().any(|(s, _)| s == src) {
-            sources.push((src.clone(), rows));
-        }
-    }
-    let peer = peer.map(|p| (p.command(&table, &plan.peer, &plan.scratch), p.label()));
-    let (mut ours, mut ours_cpu, mut theirs, mut theirs_cpu) = (vec![], vec![], vec![], vec![]);
-    let mut counted = None;
-    for k in 1..=runs {
-        let (wall, cpu) = kpi_step(app, &plan.job, plan.kpis).await?;
-        let mut line = format!(
-            "bench: run {k}/{runs}: {name} KPI step {}",
-            fmt_duration(wall)
-        );
-        ours.push(wall);
-        ours_cpu.push(cpu);
-        if let Ok((cmd, label)) = &peer {
-            let (ran, counts) = peer_round(cmd, &plan.scratch, &format!("peer-{name}-{k}"))
-                .await
-                .with_context(|| label.clone())?;
-            line.push_str(&format!(", {label} {}", fmt_duration(ran.wall)));
-            theirs.push(ran.wall);
-            theirs_cpu.push(ran.cpu);
-            if counted.as_ref().is_some_and(|c| *c != counts) {
-                bail!("{label} counted differently from one run to the next");
-            }
-            counted = Some(counts);
-        }
-        eprintln!("{line}");
-    }
-    let check = match (&peer, counted) {
-        (Ok((_, label)), Some(peer_counts)) => {
-            let ours = fold_peer_kpi(app, &plan.job).await?;
-            Some(compare(label, &ours, &peer_counts))
-        }
-        _ => None,
-    };
-    Ok(BackendRun {
-        skipped: None,
-        ours,
-        ours_cpu,
-        theirs_cpu,
-        theirs: match &peer {
-            Ok(_) => Timings::Ran(theirs),
-            Err(why) => Timings::Skipped(why.clone()),
-        },
-        peer_name: match &peer {
-            Ok((_, label)) => label.clone(),
-            Err(_) => String::new(),
-        },
-        check,
-    })
 }
 
 /// Settings for a fresh database at `url` with the generated extracts as sources, and the app

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::report::{Timings, fmt_count, fmt_duration, median, min, ratio};
+use super::report::{Timings, fmt_count, fmt_duration, median, ratio, time_row};
 use crate::disclose::{share_counts, suppress};
 use crate::kpi::Month;
 
@@ -152,27 +152,6 @@ fn ratio_cell(run: &BackendRun, kpi: &str, target: bool) -> String {
     cell
 }
 
-/// One row: min and median wall time, median CPU time, and `ratio`; or why it was skipped.
-fn time_row(out: &mut String, label: &str, t: &Timings, cpu: &[Duration], ratio: &str) {
-    match t {
-        Timings::Ran(xs) => {
-            let (Some(lo), Some(mid)) = (min(xs), median(xs)) else {
-                return;
-            };
-            let cpu = median(cpu).map_or_else(String::new, fmt_duration);
-            let _ = writeln!(
-                out,
-                "| {label} | {} | {} | {cpu} | {ratio} |",
-                fmt_duration(lo),
-                fmt_duration(mid)
-            );
-        }
-        Timings::Skipped(why) => {
-            let _ = writeln!(out, "| {label} | skipped | skipped | | {why} |");
-        }
-    }
-}
-
 impl KpiReport {
     /// The Markdown table.
     pub fn table(&self) -> String {
@@ -199,14 +178,20 @@ impl KpiReport {
             let peer_label = format!("{peer}: KPI {} by month, one query", self.peer_kpi);
             if let Some(why) = &run.skipped {
                 let skipped = Timings::Skipped(why.clone());
-                time_row(&mut out, &ours_label, &skipped, &[], "");
-                time_row(&mut out, &peer_label, &skipped, &[], "");
+                time_row(&mut out, &ours_label, &skipped, Some(&[]), "");
+                time_row(&mut out, &peer_label, &skipped, Some(&[]), "");
                 continue;
             }
             let ours = Timings::Ran(run.ours.clone());
             let cell = ratio_cell(run, self.peer_kpi, target);
-            time_row(&mut out, &ours_label, &ours, &run.ours_cpu, &cell);
-            time_row(&mut out, &peer_label, &run.theirs, &run.theirs_cpu, "");
+            time_row(&mut out, &ours_label, &ours, Some(&run.ours_cpu), &cell);
+            time_row(
+                &mut out,
+                &peer_label,
+                &run.theirs,
+                Some(&run.theirs_cpu),
+                "",
+            );
         }
         out
     }
@@ -260,20 +245,16 @@ impl KpiReport {
     }
 }
 
-/// Counts for tests: `("2020-05", on time, counted)`.
-#[cfg(test)]
-fn counted(rows: &[(&str, u64, u64)]) -> Counted {
-    rows.iter()
-        .map(|(m, a, b)| (m.parse().expect("month"), (*a, *b)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::report::ms;
     use super::*;
 
-    fn ms(xs: &[u64]) -> Vec<Duration> {
-        xs.iter().map(|&x| Duration::from_millis(x)).collect()
+    /// `("2020-05", on time, counted)` per month.
+    fn counted(rows: &[(&str, u64, u64)]) -> Counted {
+        rows.iter()
+            .map(|(m, a, b)| (m.parse().expect("month"), (*a, *b)))
+            .collect()
     }
 
     #[test]
@@ -341,7 +322,7 @@ mod tests {
             "{t}"
         );
         assert!(
-            t.contains("| sqlite3: KPI 1/2a by month, one query | 390 ms | 400 ms | 390 ms |  |"),
+            t.contains("| sqlite3: KPI 1/2a by month, one query | 390 ms | 400 ms | 390 ms | |"),
             "{t}"
         );
         assert!(

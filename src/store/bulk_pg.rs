@@ -294,6 +294,7 @@ impl CopyReader {
 
 #[cfg(test)]
 mod tests {
+    use super::super::scan::shown;
     use super::*;
 
     fn sample() -> (Vec<ColType>, Batch) {
@@ -327,22 +328,6 @@ mod tests {
         b.lines.push(9);
         b.values.extend([Value::Null; 6]);
         (types, b)
-    }
-
-    /// The rows as text, to compare batches whatever their text arenas hold.
-    fn shown(b: &Batch) -> Vec<String> {
-        b.rows()
-            .map(|(line, row)| {
-                let cells: Vec<String> = row
-                    .iter()
-                    .map(|v| match v {
-                        Value::Text(..) => format!("{:?}", b.str(v)),
-                        v => format!("{v:?}"),
-                    })
-                    .collect();
-                format!("{line}: {}", cells.join(" "))
-            })
-            .collect()
     }
 
     /// What the server sends: the format the bulk load writes, ended.

@@ -348,18 +348,7 @@ mod tests {
             c"SELECT line, d, n, f, x, s FROM t ORDER BY line",
             &types,
             2,
-            &mut |b: &Batch| {
-                for (line, row) in b.rows() {
-                    let shown: Vec<String> = row
-                        .iter()
-                        .map(|v| match v {
-                            Value::Text(..) => format!("{:?}", b.str(v)),
-                            v => format!("{v:?}"),
-                        })
-                        .collect();
-                    rows.push(format!("{line}: {}", shown.join(" ")));
-                }
-            },
+            &mut |b: &Batch| rows.extend(super::super::scan::shown(b)),
         )
         .expect("scan");
         assert_eq!(total, 3);

@@ -41,6 +41,24 @@ impl Texts {
     }
 }
 
+/// A batch's rows as text (`line: cell cell ...`), to compare scans whatever their text
+/// arenas hold.
+#[cfg(test)]
+pub(super) fn shown(b: &Batch) -> Vec<String> {
+    b.rows()
+        .map(|(line, row)| {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|v| match v {
+                    Value::Text(..) => format!("{:?}", b.str(v)),
+                    v => format!("{v:?}"),
+                })
+                .collect();
+            format!("{line}: {}", cells.join(" "))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,8 @@
 //! rows and ratios, and `bench kpi`'s counts agree with its SQL peers.
 //! It asserts no timing: on a 60-row file start-up dominates, and the machine is shared.
 
+use std::ffi::OsStr;
+use std::path::Path;
 use std::process::Command;
 
 use sendwatch::config::{Settings, Sources};
@@ -11,35 +13,14 @@ use crate::harness::repo;
 #[test]
 fn bench_load_prints_the_table_with_ratios_or_says_what_was_skipped() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sendwatch"));
-    // Only PATH (to find the peers) and TMPDIR from the caller; PostgreSQL only if CI gives it.
-    c.current_dir(dir.path()).env_clear();
-    for key in ["PATH", "TMPDIR"] {
-        if let Some(v) = std::env::var_os(key) {
-            c.env(key, v);
-        }
-    }
-    c.args(["bench", "load", "--rounds", "1", "--file"])
-        .arg(repo("tests/fixtures/extracts/tracker.csv"));
-    let postgres = std::env::var("TEST_DATABASE_URL").ok();
-    if let Some(url) = &postgres {
-        c.arg("--postgres").arg(url);
-    }
-    let out = c.output().expect("run binary");
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let tracker = repo("tests/fixtures/extracts/tracker.csv");
+    let args = ["bench", "load", "--rounds", "1", "--file"].map(OsStr::new);
+    let (postgres, stdout) = bench(
+        dir.path(),
+        &[&args[..], &[tracker.as_os_str()]].concat(),
+        &[],
     );
-    assert!(out.status.success(), "{printed}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let row = |label: &str| {
-        stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("| {label} |")))
-            .unwrap_or_else(|| panic!("no `{label}` row in:\n{stdout}"))
-            .to_string()
-    };
+    let row = |label: &str| row(&stdout, label);
     assert!(
         stdout.contains("| load of tracker.csv (60 rows, ") && stdout.contains("|---|---|---|---|"),
         "{stdout}"
@@ -72,6 +53,39 @@ fn bench_load_prints_the_table_with_ratios_or_says_what_was_skipped() {
         assert!(pg.contains("skipped"), "{pg}");
         assert!(stdout.contains("PostgreSQL rows skipped"), "{stdout}");
     }
+}
+
+/// Runs `sendwatch ARGS` in `dir` with only PATH (to find the peers), TMPDIR and `env` from
+/// the caller, and `--postgres` only if CI gives a server; it must succeed, and say no
+/// MISMATCH. Returns the server's URL, if any, and what it printed on stdout.
+fn bench(dir: &Path, args: &[&OsStr], env: &[(&str, &OsStr)]) -> (Option<String>, String) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sendwatch"));
+    c.current_dir(dir).env_clear();
+    for key in ["PATH", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(key) {
+            c.env(key, v);
+        }
+    }
+    c.envs(env.iter().copied()).args(args);
+    let postgres = std::env::var("TEST_DATABASE_URL").ok();
+    if let Some(url) = &postgres {
+        c.arg("--postgres").arg(url);
+    }
+    let out = c.output().expect("run binary");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let printed = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    assert!(!printed.contains("MISMATCH"), "{printed}");
+    (postgres, stdout)
+}
+
+/// The table row whose first cell is `label`.
+fn row(stdout: &str, label: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("| {label} |")))
+        .unwrap_or_else(|| panic!("no `{label}` row in:\n{stdout}"))
+        .to_string()
 }
 
 /// `1.23x faster than PEER (target ...` or `0.45x the speed of PEER (target ...`.
@@ -118,40 +132,23 @@ fn bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree() {
     let dir = tempfile::tempdir().expect("tempdir");
     let generator = dir.path().join("gen_extracts.py");
     std::fs::write(&generator, STAND_IN_GENERATOR).expect("write the stand-in");
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sendwatch"));
-    c.current_dir(dir.path()).env_clear();
-    for key in ["PATH", "TMPDIR"] {
-        if let Some(v) = std::env::var_os(key) {
-            c.env(key, v);
-        }
-    }
-    c.env("EXAMPLES", repo("examples"))
-        .args([
-            "bench",
-            "kpi",
-            "--rows",
-            "2000",
-            "--runs",
-            "1",
-            "--generator",
-        ])
-        .arg(&generator);
-    let postgres = std::env::var("TEST_DATABASE_URL").ok();
-    if let Some(url) = &postgres {
-        c.arg("--postgres").arg(url);
-    }
-    let out = c.output().expect("run binary");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let printed = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{printed}");
-    assert!(!printed.contains("MISMATCH"), "{printed}");
-    let row = |label: &str| {
-        stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("| {label} |")))
-            .unwrap_or_else(|| panic!("no `{label}` row in:\n{stdout}"))
-            .to_string()
-    };
+    let args = [
+        "bench",
+        "kpi",
+        "--rows",
+        "2000",
+        "--runs",
+        "1",
+        "--generator",
+    ]
+    .map(OsStr::new);
+    let examples = repo("examples");
+    let (postgres, stdout) = bench(
+        dir.path(),
+        &[&args[..], &[generator.as_os_str()]].concat(),
+        &[("EXAMPLES", examples.as_os_str())],
+    );
+    let row = |label: &str| row(&stdout, label);
     // Every computed KPI of the built-in catalogue, over each source they read.
     let base = Settings::load_unchecked(&Sources::default()).expect("built-in configuration");
     let computed: Vec<_> = base.kpis.computed().collect();
