@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use crate::daemon::DaemonSettings;
 use crate::kpi::catalogue::Known;
 use crate::kpi::{Catalogue, Computed, KpiDefaults, RagSettings};
 use crate::ledger::{AdminSettings, LedgerSettings};
@@ -23,9 +24,11 @@ use crate::notify::{DeliveryMode, DeliverySettings, SmtpTls, SubGroup};
 use crate::schedule::JobSettings;
 pub use crate::secret::redact_url;
 use crate::secret::{self, SecretSpec};
+use crate::serve::HttpSettings;
 /// Re-exported: the settings of one source now live with the code that fetches it.
 pub use crate::source::SourceSettings;
 use crate::store::StoreSettings;
+use crate::telemetry::LogSettings;
 
 /// The complete, commented example for the Sefton plan; laid over the shipped extract kinds
 /// ([`crate::load::kind::BUILTIN`]) and KPI catalogue ([`crate::kpi::catalogue::BUILTIN`]),
@@ -82,6 +85,15 @@ pub struct Settings {
     pub ledger: LedgerSettings,
     #[serde(default)]
     pub admin: AdminSettings,
+    /// `[http]`: the daemon's `/healthz` and `/metrics`.
+    #[serde(default)]
+    pub http: HttpSettings,
+    /// `[daemon]`: how the daemon stops.
+    #[serde(default)]
+    pub daemon: DaemonSettings,
+    /// `[log]`: the log format.
+    #[serde(default)]
+    pub log: LogSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -298,6 +310,9 @@ impl Settings {
             if j.timeout_secs == 0 {
                 bad(format!("{key}.timeout_secs"), "must be at least 1".into());
             }
+            if j.dead_man_hours == Some(0) {
+                bad(format!("{key}.dead_man_hours"), "must be at least 1".into());
+            }
             for s in &j.sources {
                 if !self.sources.contains_key(s) {
                     bad(format!("{key}.sources"), format!("no source named `{s}`"));
@@ -317,6 +332,8 @@ impl Settings {
 
         self.ledger.check(&mut bad);
         self.admin.check(&mut bad);
+        self.http.check(&mut bad);
+        self.daemon.check(&mut bad);
 
         issues.extend(issues_kind);
         if issues.is_empty() {
