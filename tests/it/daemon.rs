@@ -16,10 +16,21 @@ use crate::harness::{
 use crate::support::backends;
 
 pub fn spawn(cwd: &Path, config: &Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    spawn_env(cwd, config, &[], args)
+}
+
+/// [`spawn`] with `env` besides `SENDWATCH_LOG=info` in the child's environment.
+pub fn spawn_env(
+    cwd: &Path,
+    config: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sendwatch"))
         .current_dir(cwd)
         .env_clear()
         .env("SENDWATCH_LOG", "info")
+        .envs(env.iter().copied())
         .arg("--config")
         .arg(config)
         .args(args)

@@ -85,6 +85,11 @@ pub fn write_config(
     if !extra.contains("manual_kpis") {
         extra = extra.replace(JOB, &format!("{JOB}manual_kpis = false\n"));
     }
+    // Daemons in tests serve no HTTP unless the test asks (`[http]` in `extra`): several run
+    // at once, and the default port is one.
+    if !extra.contains("[http]") {
+        extra.push_str("\n[http]\nlisten = \"\"\n");
+    }
     let text = format!(
         "[general]\ndata_dir = {data:?}\n\n[store]\nurl = {store_url:?}\n\n[sources.tracker]\nkind = \"tracker\"\nurl = {source_url:?}\ntimeout_secs = 2\n\n{delivery}\n{extra}\n",
         data = dir.join("data").display().to_string()

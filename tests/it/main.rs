@@ -22,5 +22,6 @@ mod kpi_show;
 mod ledger;
 mod ledger_daemons;
 mod manual;
+mod ops;
 mod pipeline;
 mod store;
