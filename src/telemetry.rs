@@ -79,8 +79,13 @@ pub fn init(format: LogFormat) {
             )
             .try_init(),
         LogFormat::Journald => match tracing_journald::layer() {
+            // No `F_` prefix: our field names (job, source, run_id, error) clash with no
+            // journal field, and `SOURCE=tracker` is what an operator would type.
             Ok(j) => registry
-                .with(j.with_syslog_identifier("sendwatch".into()))
+                .with(
+                    j.with_syslog_identifier("sendwatch".into())
+                        .with_field_prefix(None),
+                )
                 .try_init(),
             Err(e) => {
                 // No journal socket (not under systemd): say so once, and log as text.
