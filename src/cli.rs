@@ -1,5 +1,6 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
-//! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `db migrate`, `bench load`.
+//! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
+//! `bench load`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -20,6 +21,7 @@ mod connect;
 mod kpi;
 mod load;
 mod report;
+mod risks;
 mod runs;
 mod status;
 
@@ -93,6 +95,9 @@ pub enum Command {
         #[command(subcommand)]
         command: KpiCommand,
     },
+    /// The risk register: each risk's likelihood, impact, score and band now, what raised it
+    /// and since when; `--history` adds every change.
+    Risks(risks::RisksArgs),
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -206,6 +211,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Kpi { command } => kpi::run(&settings, command).await,
+        Command::Risks(args) => risks::run(&settings, args).await,
         Command::Runs { job, limit, format } => {
             runs::run(&settings, job.as_deref(), limit, format).await
         }
@@ -312,6 +318,16 @@ fn check_config(s: &Settings) {
         let computed = if k.measure.is_some() { "" } else { " (manual)" };
         let state = if k.enabled { "" } else { " (disabled)" };
         println!("  KPI {id}: {} -> {}{computed}{state}", k.title, k.owner);
+    }
+    for (id, r) in s.risks.ordered() {
+        println!(
+            "  risk {id}: {} -> {} (score {}, {} trigger{})",
+            r.title,
+            r.owner,
+            r.level().score(),
+            r.triggers.len(),
+            if r.triggers.len() == 1 { "" } else { "s" }
+        );
     }
     for (name, job) in &s.jobs {
         match Entry::new(name, &job.cron, tz, now)

@@ -1,8 +1,8 @@
 //! Settings: what sendwatch is told to do, where it is told from, and whether it makes sense.
 //!
-//! Layers, later wins, the first three compiled in: the shipped extract kinds
-//! (`config/kinds.toml`) → the KPI catalogue (`config/kpis.toml`) → the example
-//! (`config/sendwatch.toml`) → the file given with `--config` (or `$SENDWATCH_CONFIG`) →
+//! Layers, later wins, the first four compiled in: the shipped extract kinds
+//! (`config/kinds.toml`) → the KPI catalogue (`config/kpis.toml`) → the risk register
+//! (`config/risks.toml`) → the example (`config/sendwatch.toml`) → the file given with `--config` (or `$SENDWATCH_CONFIG`) →
 //! `SENDWATCH__SECTION__KEY` environment variables. [`Settings::validate`] is pure: it checks every key and names the one at fault;
 //! [`Settings::resolve_secrets`] then reads `*_file` secrets and systemd credentials.
 //!
@@ -21,6 +21,7 @@ use crate::kpi::{Catalogue, Computed, KpiDefaults, RagSettings};
 use crate::ledger::{AdminSettings, LedgerSettings};
 use crate::load::KindDef;
 use crate::notify::{DeliveryMode, DeliverySettings, SmtpTls, SubGroup};
+use crate::risk::{Register, RiskLogSettings};
 use crate::schedule::JobSettings;
 pub use crate::secret::redact_url;
 use crate::secret::{self, SecretSpec};
@@ -31,8 +32,8 @@ use crate::store::StoreSettings;
 use crate::telemetry::LogSettings;
 
 /// The complete, commented example for the Sefton plan; laid over the shipped extract kinds
-/// ([`crate::load::kind::BUILTIN`]) and KPI catalogue ([`crate::kpi::catalogue::BUILTIN`]),
-/// and under everything else.
+/// ([`crate::load::kind::BUILTIN`]), KPI catalogue ([`crate::kpi::catalogue::BUILTIN`]) and
+/// risk register ([`crate::risk::catalogue::BUILTIN`]), and under everything else.
 pub const EXAMPLE: &str = include_str!("../config/sendwatch.toml");
 
 /// Environment variable naming the override file when `--config` is not given.
@@ -79,6 +80,11 @@ pub struct Settings {
     /// The KPI catalogue: the shipped one from `config/kpis.toml`, as the deployment amends it.
     #[serde(default)]
     pub kpis: Catalogue,
+    /// The risk log's holder and score bands (`config/risks.toml`).
+    pub risk_log: RiskLogSettings,
+    /// The risk register: the shipped one from `config/risks.toml`, as the deployment amends it.
+    #[serde(default)]
+    pub risks: Register,
     #[serde(default)]
     pub jobs: BTreeMap<String, JobSettings>,
     #[serde(default)]
@@ -138,6 +144,10 @@ impl Settings {
             .add_source(File::from_str(crate::load::kind::BUILTIN, FileFormat::Toml))
             .add_source(File::from_str(
                 crate::kpi::catalogue::BUILTIN,
+                FileFormat::Toml,
+            ))
+            .add_source(File::from_str(
+                crate::risk::catalogue::BUILTIN,
                 FileFormat::Toml,
             ))
             .add_source(File::from_str(EXAMPLE, FileFormat::Toml));
@@ -292,6 +302,21 @@ impl Settings {
                 .collect(),
         };
         self.kpis.check(&known, &mut bad);
+
+        let known_to_risks = crate::risk::catalogue::Known {
+            sub_groups: self.sub_groups.keys().map(String::as_str).collect(),
+            kpis: self
+                .kpis
+                .iter()
+                .map(|(id, k)| (id.as_str(), k.measure.is_some()))
+                .collect(),
+            sources: self
+                .sources
+                .iter()
+                .map(|(name, s)| (name.as_str(), s.cadence.is_some()))
+                .collect(),
+        };
+        self.risks.check(&self.risk_log, &known_to_risks, &mut bad);
 
         for (name, j) in &self.jobs {
             let key = format!("jobs.{name}");

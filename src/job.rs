@@ -1,7 +1,8 @@
 //! Job: one run of the pipeline, the same whether cron or an operator started it.
 //!
 //! fetch each source → validate and swap in → compute and rate the job's KPIs on the loaded
-//! data → queue one exception report per sub-group → deliver → record the run's outcome.
+//! data → assess the risk log's triggers → queue one exception report per sub-group (slipped
+//! KPIs and risk changes) → deliver → record the run's outcome.
 //! A source that fails to fetch or validate is recorded and reported; the KPIs then read the
 //! last good load, and the run ends as failed.
 
@@ -14,6 +15,7 @@ mod compute;
 pub mod ingest;
 mod manual;
 mod outcome;
+mod risks;
 mod supervise;
 
 pub use outcome::SourceOutcome;
@@ -23,6 +25,7 @@ pub use supervise::Scheduled;
 use crate::config::Settings;
 use crate::kpi::{Evaluation, Period};
 use crate::notify::{self, DeliverySummary, SourceNote, Transport};
+use crate::risk::RiskChange;
 use crate::source;
 use crate::store::{LoadMeta, RunStatus, Store, StoreError, Trigger};
 use crate::telemetry::metrics as m;
@@ -71,6 +74,8 @@ pub struct RunReport {
     pub status: RunStatus,
     pub sources: Vec<(String, SourceOutcome)>,
     pub evaluations: Vec<Evaluation>,
+    /// Changes of a risk's score this run.
+    pub risks: Vec<RiskChange>,
     pub queued: usize,
     pub delivery: DeliverySummary,
     pub delivered_via: String,
@@ -218,6 +223,7 @@ impl App {
             let n = evaluations.iter().filter(|e| e.rag == rag).count();
             metrics::gauge!(m::KPIS, "job" => job.to_string(), "rag" => rag.as_str()).set(n as f64);
         }
+        let risks = self.assess_risks(run_id, &notes).await?;
 
         let ctx = notify::render::Context {
             area: &settings.general.area,
@@ -225,10 +231,18 @@ impl App {
             job,
             run_id,
             kpis: &settings.kpis,
+            risks: &settings.risks,
+            sub_groups: &settings.sub_groups,
             sources: &notes,
             entered: &entered,
         };
-        let digests = notify::group_exceptions(&settings.sub_groups, &evaluations, &overdue);
+        let digests = notify::group_exceptions(
+            &settings.sub_groups,
+            &evaluations,
+            &overdue,
+            &risks,
+            &settings.risk_log.holder,
+        );
         let mut queued = digests.len();
         for d in &digests {
             let r = notify::render(d, &ctx);
@@ -299,7 +313,7 @@ impl App {
             RunStatus::Failed
         };
         let summary = format!(
-            "sources: {}; KPIs: {}; reports queued {}, sent {}, failed {}, pending {}",
+            "sources: {}; KPIs: {}; risks: {}; reports queued {}, sent {}, failed {}, pending {}",
             outcomes
                 .iter()
                 .map(|(n, o)| format!("{n} {}", outcome_word(o)))
@@ -310,6 +324,15 @@ impl App {
                 .map(|e| format!("{} {}", e.kpi_id, e.rag))
                 .collect::<Vec<_>>()
                 .join(", "),
+            if risks.is_empty() {
+                "no change".to_string()
+            } else {
+                risks
+                    .iter()
+                    .map(|c| format!("{} {}", c.risk_id, c.kind.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
             queued,
             delivery.sent,
             delivery.failed,
@@ -325,6 +348,7 @@ impl App {
             status,
             sources: outcomes,
             evaluations,
+            risks,
             queued,
             delivery,
             delivered_via: self.transport.describe(),

@@ -7,6 +7,7 @@
 //! no I/O, reads no clock, so every figure can be recomputed by hand from the extract.
 
 pub mod catalogue;
+mod disclose;
 mod evaluate;
 pub mod manual;
 mod measure;
@@ -20,6 +21,7 @@ mod target;
 mod wait;
 
 pub use catalogue::{Catalogue, Computed};
+pub use disclose::{SMALL_COUNT, suppress};
 pub use evaluate::{
     Evaluation, Figure, Figures, evaluate, evaluate_figures, period_count, period_noun,
     report_period,

@@ -1,8 +1,8 @@
-//! Notify: turn slipped KPIs into one exception report per sub-group, queue it in the
-//! outbox, and deliver it.
+//! Notify: turn slipped KPIs and changes of a risk's score into one exception report per
+//! sub-group, queue it in the outbox, and deliver it.
 //!
 //! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`render`] (digest
-//! to subject and text, no I/O), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
+//! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
 //! permanent or worth retrying). The outbox itself lives in [`crate::store`].
 
 pub mod admin;
@@ -11,6 +11,7 @@ pub mod deliver;
 pub mod group;
 mod probe;
 pub mod render;
+mod risk;
 mod settings;
 
 pub use admin::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};

@@ -3,8 +3,8 @@
 //! One enum, two pools, the same SQL text on both (`$1` placeholders, `RETURNING` and
 //! `ON CONFLICT` work on each driver). Migrations live in `migrations/{sqlite,postgres}` and are
 //! embedded at build time. Each table family has its own file: runs, loads (every fetch and
-//! the rows of current loads), the bulk load and swap, kpi results, the outbox, and what
-//! people enter by hand (manual KPI values, target versions).
+//! the rows of current loads), the bulk load and swap, kpi results, the outbox, what people
+//! enter by hand (manual KPI values, target versions), and the risk log's history.
 //! `runs` is the run ledger: claims, leases, skipped instants.
 
 use std::str::FromStr;
@@ -42,6 +42,7 @@ mod loads;
 mod manual;
 mod outbox;
 mod retargets;
+mod risks;
 mod runs;
 mod runs_read;
 

@@ -1,5 +1,6 @@
 //! What `run-now` prints of a run: each source's outcome, each KPI's value and rating (with
-//! the backlog, advice outstanding or reviews overdue beside it), and the delivery.
+//! the backlog, advice outstanding or reviews overdue beside it), each change of a risk's
+//! score, and the delivery.
 
 use super::load::aside;
 use crate::job::{RunReport, SourceOutcome};
@@ -70,6 +71,16 @@ pub(super) fn print_report(r: &RunReport) {
             e.rag.as_str(),
         );
         println!("{}", line.trim_end());
+    }
+    for c in &r.risks {
+        println!(
+            "  risk {:<4} {} {} -> {}: {}",
+            c.risk_id,
+            c.kind.as_str().to_uppercase(),
+            c.from.text(),
+            c.to.text(),
+            c.triggers.join("; ")
+        );
     }
     println!(
         "  exception reports: {} queued, {} delivered, {} failed, {} pending; via {}",

@@ -419,7 +419,8 @@ fn csv(views: &[KpiView]) -> String {
     b
 }
 
-fn line(b: &mut String, fields: impl Iterator<Item = String>) {
+/// One CSV record, quoting fields that need it.
+pub(crate) fn line(b: &mut String, fields: impl Iterator<Item = String>) {
     let quoted: Vec<String> = fields
         .map(|f| {
             if f.contains([',', '"', '\n', '\r']) {

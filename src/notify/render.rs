@@ -2,7 +2,8 @@
 //!
 //! What goes in (DOMAIN 7): per KPI the period, value, target in force, previous value, RAG,
 //! direction of travel, baseline, and the extract (or the entry by hand) the figures came
-//! from; per manual KPI overdue, the period with no value and its due date. What stays out
+//! from; per manual KPI overdue, the period with no value and its due date; then each change
+//! of a risk's score ([`super::risk`]). What stays out
 //! (DOMAIN 8): case ids, dates about a child, free text; every count under 5 shows as "<5",
 //! and an average wait over fewer than 5 referrals is not shown at all (over one referral it
 //! would be that child's wait).
@@ -12,7 +13,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::{Digest, SourceNote};
+use super::{Digest, SourceNote, SubGroup};
 use crate::kpi::manual::{self, Entered, Overdue};
 use crate::kpi::{Aggregation, Evaluation, Period, PeriodKind, Rag};
 use crate::kpi::{
@@ -20,17 +21,8 @@ use crate::kpi::{
     direction_of_travel, period_noun,
 };
 
-/// Counts below this are shown as "<5" (small-cell suppression).
-pub const SMALL_COUNT: u64 = 5;
-
-/// A count as it may appear in an email.
-pub fn suppress(n: u64) -> String {
-    if n < SMALL_COUNT {
-        "<5".to_string()
-    } else {
-        n.to_string()
-    }
-}
+/// Small-cell suppression (counts under 5 shown as "<5"), shared with the stages before.
+pub use crate::kpi::{SMALL_COUNT, suppress};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -45,6 +37,9 @@ pub struct Context<'a> {
     pub job: &'a str,
     pub run_id: i64,
     pub kpis: &'a Catalogue,
+    pub risks: &'a crate::risk::Register,
+    /// For the names of the sub-groups that own the risks.
+    pub sub_groups: &'a BTreeMap<String, SubGroup>,
     pub sources: &'a BTreeMap<String, SourceNote>,
     /// The values entered by hand in force (for a manual KPI's provenance).
     pub entered: &'a [Entered],
@@ -59,18 +54,26 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
     };
     let n = digest.items.len();
     let late = digest.overdue.len();
+    let r = digest.risks.len();
     let plural = |k: usize| if k == 1 { "" } else { "s" };
     let mut what = Vec::new();
-    if n > 0 || late == 0 {
+    if n > 0 || (late == 0 && r == 0) {
         what.push(format!("{n} KPI{} slipped", plural(n)));
     }
     if late > 0 {
         what.push(format!("{late} value{} overdue", plural(late)));
     }
-    let when = if periods.is_empty() {
-        String::new()
-    } else {
+    if r > 0 {
+        what.push(format!("{r} risk{} changed", plural(r)));
+    }
+    // A report of risk changes alone is about the risk log, not a period.
+    let only_risks = n == 0 && late == 0 && r > 0;
+    let when = if !periods.is_empty() {
         format!(", {}", periods.join(", "))
+    } else if only_risks {
+        ", risk log".to_string()
+    } else {
+        String::new()
     };
     let subject = format!(
         "{} {} SEND exception report{when}: {} ({})",
@@ -85,7 +88,8 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
     let mut b = String::new();
     let _ = writeln!(b, "Exception report for the {}", digest.sub_group_name);
     if periods.is_empty() {
-        let _ = writeln!(b, "{} SEND improvement plan", ctx.area);
+        let log = if only_risks { ", risk log" } else { "" };
+        let _ = writeln!(b, "{} SEND improvement plan{log}", ctx.area);
     } else {
         let _ = writeln!(
             b,
@@ -120,6 +124,10 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
         let _ = writeln!(b);
         overdue_item(&mut b, o);
     }
+    if r > 0 {
+        let holder = digest.risks.iter().any(|c| c.owner != digest.sub_group);
+        super::risk::section(&mut b, &digest.risks, holder, ctx);
+    }
     let _ = writeln!(b);
     let _ = writeln!(b, "--");
     let _ = writeln!(
@@ -134,9 +142,17 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
              describe individual children."
         );
     }
+    let mut why = Vec::new();
+    if n > 0 || r == 0 {
+        why.push("these KPIs are RED or have no data for the period");
+    }
+    if r > 0 {
+        why.push("the score of a risk it hears of changed");
+    }
+    let why = why.join(", and ");
     let _ = writeln!(
         b,
-        "Sent by sendwatch (job {}, run {}) because these KPIs are RED or have no data for the period.",
+        "Sent by sendwatch (job {}, run {}) because {why}.",
         ctx.job, ctx.run_id
     );
     if late > 0 {
@@ -555,7 +571,8 @@ mod tests {
             },
         )]);
         let evaluations = [e];
-        let digests = super::super::group_exceptions(&groups, &evaluations, &overdue);
+        let digests =
+            super::super::group_exceptions(&groups, &evaluations, &overdue, &[], "governance");
         assert_eq!(digests.len(), 1, "only the sub-groups configured");
         let d = &digests[0];
         assert!(
@@ -571,6 +588,8 @@ mod tests {
             job: "monthly",
             run_id: 3,
             kpis: &c,
+            risks: &crate::risk::Register::default(),
+            sub_groups: &groups,
             sources: &sources,
             entered: &[],
         };

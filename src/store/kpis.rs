@@ -15,8 +15,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO kpi_results \
             (run_id, kpi_id, period, numerator, denominator, value, previous_value, target, rag, \
-             load_id, ytd_numerator, ytd_denominator, ytd_value, direction) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+             load_id, ytd_numerator, ytd_denominator, ytd_value, direction, overdue_open) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
         let num = eval.count().map(|c| c.numerator as i64);
         let den = eval.count().map(|c| c.denominator as i64);
         let ytd = eval.year_to_date.and_then(|f| f.count);
@@ -35,6 +35,7 @@ impl Store {
             .bind(ytd.map(|c| c.denominator as i64))
             .bind(eval.year_to_date.map(|f| f.value))
             .bind(&eval.direction)
+            .bind(eval.overdue_open as i64)
             .execute(p).await?.rows_affected());
         Ok(())
     }

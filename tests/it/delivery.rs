@@ -35,15 +35,33 @@ async fn a_refused_recipient_fails_that_report_only() {
             .await
             .expect("run");
         assert_eq!(r.status, RunStatus::Failed);
+        // Performance's report and the risk log holder's (1/5 RED two months running raises
+        // R10) go; health's is refused.
         assert_eq!(
             (r.delivery.sent, r.delivery.failed, r.delivery.still_pending),
-            (1, 1, 0)
+            (2, 1, 0)
         );
-        let got = sink.wait_for(before + 1).await;
-        assert_eq!(got.len(), before + 1);
+        let got = sink.wait_for(before + 2).await;
+        assert_eq!(got.len(), before + 2);
+        let mut to: Vec<&str> = got[before..]
+            .iter()
+            .map(|m| m.rcpt_tos.join(","))
+            .map(|t| {
+                if t.starts_with("pm-ap") {
+                    "performance"
+                } else {
+                    "governance"
+                }
+            })
+            .collect();
+        to.sort();
+        assert_eq!(to, ["governance", "performance"], "{:?}", &got[before..]);
         assert_eq!(
-            got[before].rcpt_tos,
-            vec!["pm-ap-subgroup@example.org".to_string()]
+            got[before..]
+                .iter()
+                .filter(|m| m.rcpt_tos == vec!["governance@example.org".to_string()])
+                .count(),
+            1
         );
         let outbox = app.store.run_mail(r.run_id).await.expect("outbox");
         let health = outbox
@@ -112,12 +130,13 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
             .await
             .expect("run");
         assert_eq!(r.status, RunStatus::Failed);
+        // Performance, health, and the risk log's holder (R10 and R12 raised).
         assert_eq!(
             (r.delivery.sent, r.delivery.failed, r.delivery.still_pending),
-            (0, 0, 2)
+            (0, 0, 3)
         );
         let pending = app.store.pending_mail().await.expect("outbox");
-        assert_eq!(pending.len(), 2);
+        assert_eq!(pending.len(), 3);
         assert!(
             pending
                 .iter()
@@ -144,8 +163,9 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
             .await
             .expect("run");
         assert_eq!(r2.status, RunStatus::Ok);
-        assert_eq!(r2.delivery.sent, 4);
-        let got = good.wait_for(before + 4).await;
+        // Its own two reports (the risks hold: no change to report) and the first run's three.
+        assert_eq!(r2.delivery.sent, 5);
+        let got = good.wait_for(before + 5).await;
         let ids: Vec<String> = got[before..]
             .iter()
             .filter_map(|m| Mail::parse(&m.data).header("Message-ID"))
@@ -153,7 +173,7 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
         let first_run = format!("sendwatch.{}.", r.run_id);
         assert_eq!(
             ids.iter().filter(|id| id.contains(&first_run)).count(),
-            2,
+            3,
             "{ids:?}"
         );
         assert!(app.store.pending_mail().await.expect("outbox").is_empty());

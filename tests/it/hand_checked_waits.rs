@@ -23,8 +23,8 @@
 use chrono::NaiveDate;
 
 use crate::harness::{
-    app, assert_lines, evaluation, folder_config_with, folder_mail, outbox, repo, scan_bytes,
-    stored,
+    apart_from_the_risk_log, app, assert_lines, evaluation, folder_config_with, folder_mail,
+    outbox, repo, scan_bytes, stored,
 };
 use crate::support::backends;
 use sendwatch::job::RunOptions;
@@ -99,7 +99,12 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
             ("RED".into(), Some(9.0))
         );
 
-        let mails = folder_mail(&outbox);
+        // 1/5 RED two months running raises R10 (slipping health actions): the risk log's
+        // holder hears of it in a report of its own.
+        let (mails, holder) = apart_from_the_risk_log(folder_mail(&outbox));
+        let raised: Vec<&str> = report.risks.iter().map(|c| c.risk_id.as_str()).collect();
+        assert_eq!(raised, ["R10"], "{}", name);
+        assert_eq!(holder.len(), 1, "{}", name);
         assert_eq!(mails.len(), 2, "{name}: health (1/5) and joint performance");
         let m = mails
             .iter()

@@ -157,6 +157,16 @@ pub fn binary(
     )
 }
 
+/// Where the example configuration sends the risk log's changes (its holder, governance).
+pub const RISK_LOG_HOLDER: &str = "governance@example.org";
+
+/// Mails apart from the report to the risk log's holder: (the others, the holder's).
+pub fn apart_from_the_risk_log(mails: Vec<Mail>) -> (Vec<Mail>, Vec<Mail>) {
+    mails
+        .into_iter()
+        .partition(|m| m.header("To").as_deref() != Some(RISK_LOG_HOLDER))
+}
+
 /// Decode a quoted-printable body (soft line breaks and =XX escapes), as a mail client would.
 pub fn decode_qp(text: &str) -> String {
     let joined = text.replace("=\r\n", "").replace("=\n", "");

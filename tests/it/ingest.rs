@@ -499,7 +499,7 @@ async fn a_halved_or_older_tracker_is_held_and_load_approve_swaps_it_in() {
 }
 
 /// Pretend the current load of `source` arrived `days` ago.
-async fn age_current_load(app: &App, source: &str, days: i64) {
+pub(crate) async fn age_current_load(app: &App, source: &str, days: i64) {
     let at = chrono::Utc::now() - chrono::Duration::days(days);
     const SQL: &str = "UPDATE loads SET fetched_at = $1 \
         WHERE id = (SELECT load_id FROM extract_current WHERE source = $2)";

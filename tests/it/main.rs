@@ -24,4 +24,5 @@ mod ledger_daemons;
 mod manual;
 mod ops;
 mod pipeline;
+mod risks;
 mod store;

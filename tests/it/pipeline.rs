@@ -76,9 +76,19 @@ async fn fetch_load_evaluate_and_mail_on_both_backends() {
             .await
             .expect("run");
         assert_eq!(report.status, RunStatus::Ok, "{}: {report:?}", backend.name);
-        let all = sink.wait_for(before + 2).await;
+        // One report per sub-group with a slipped KPI (performance, health), and one to the
+        // risk log's holder: 1/2a RED three months running raises R12, 1/5 two months R10.
+        let all = sink.wait_for(before + 3).await;
         let mails = &all[before..];
-        assert_eq!(mails.len(), 2, "{}: one report per sub-group", backend.name);
+        assert_eq!(mails.len(), 3, "{}: one report per sub-group", backend.name);
+        let holder = mails
+            .iter()
+            .find(|m| m.rcpt_tos == vec!["governance@example.org".to_string()])
+            .map(|m| Mail::parse(&m.data))
+            .expect("report to the risk log's holder");
+        for r in ["Risk R10: ", "Risk R12: "] {
+            assert!(holder.body.contains(r), "{r} not in\n{}", holder.body);
+        }
         for m in mails {
             assert_eq!(m.auth_password.as_deref(), Some("mail-pass-e2e"));
             assert_eq!(m.mail_from, "sendwatch@example.org");

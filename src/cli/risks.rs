@@ -1,0 +1,47 @@
+//! `sendwatch risks`: the risk register with each risk's level now, from the recorded changes.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::Failure;
+use crate::config::Settings;
+use crate::store::Store;
+
+#[derive(Debug, Args)]
+pub struct RisksArgs {
+    /// table, csv or json.
+    #[arg(long, default_value = "table")]
+    pub format: crate::kpi::show::Format,
+    /// Also list every change of a risk's score, oldest first (CSV: the changes alone).
+    #[arg(long)]
+    pub history: bool,
+}
+
+pub(super) async fn run(settings: &Settings, args: RisksArgs) -> Result<ExitCode, Failure> {
+    let store = Store::connect(&settings.store)
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("migrating")?;
+    let events = store.risk_events().await;
+    store.close().await;
+    let events = events.context("reading the risk log's history")?;
+    let owners = settings
+        .sub_groups
+        .iter()
+        .map(|(key, g)| (key.clone(), g.name.clone()))
+        .collect();
+    let text = crate::risk::show::show(
+        &settings.risks,
+        &settings.risk_log,
+        &settings.kpis,
+        &owners,
+        &events,
+        args.history,
+        args.format,
+    )
+    .map_err(anyhow::Error::from)?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,60 @@
+//! The risk step of a run, after the KPI step: read the KPI history and each source's
+//! freshness from the store, assess the register ([`crate::risk::assess`]), and record the
+//! changes with the run, in one transaction.
+//!
+//! The history is read back from the store after the KPI step, so it does not matter which run
+//! computed which period: a trigger reads the latest result of each period.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+
+use super::App;
+use crate::notify::SourceNote;
+use crate::risk::{self, History, Inputs, RiskChange, SourceFreshness};
+use crate::store::StoreError;
+
+impl App {
+    pub(super) async fn assess_risks(
+        &self,
+        run_id: i64,
+        notes: &BTreeMap<String, SourceNote>,
+    ) -> Result<Vec<RiskChange>, StoreError> {
+        let settings = &self.settings;
+        let history = History::new(self.store.kpi_history().await?);
+        let mut sources = Vec::new();
+        for (name, s) in &settings.sources {
+            let Some(cadence) = s.cadence else { continue };
+            // This run's sources were just read; any other is asked for.
+            let load = match notes.get(name) {
+                Some(n) => n.load.clone(),
+                None => self.store.current_load(name).await?,
+            };
+            sources.push(SourceFreshness {
+                source: name.clone(),
+                cadence,
+                deadline_days: s.deadline_days,
+                last_new: load.map(|l| l.fetched_at),
+            });
+        }
+        let current = risk::current_states(&self.store.risk_events().await?);
+        let inputs = Inputs {
+            kpis: &settings.kpis,
+            history: &history,
+            sources: &sources,
+            now: Utc::now(),
+        };
+        let changes = risk::assess(&settings.risks, &settings.risk_log, &current, &inputs);
+        self.store.record_risk_changes(run_id, &changes).await?;
+        for c in &changes {
+            tracing::info!(
+                risk = c.risk_id.as_str(),
+                change = c.kind.as_str(),
+                from = c.from.level.score(),
+                to = c.to.level.score(),
+                "Risk score changed."
+            );
+        }
+        Ok(changes)
+    }
+}

@@ -1,0 +1,122 @@
+//! KPI history as the triggers read it: the latest stored result of each KPI for each period,
+//! whichever run computed it.
+//!
+//! Owns: [`KpiRecord`] and [`History`]: a KPI's latest period, and walking back from it one
+//! period at a time. Pure: the store reads the rows ([`crate::store`]), this only orders them.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+use crate::kpi::{Period, Rag};
+
+/// One KPI's latest stored result for one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiRecord {
+    pub kpi_id: String,
+    pub period: Period,
+    pub value: Option<f64>,
+    /// The target the period was rated against, when it had a figure.
+    pub target: Option<f64>,
+    /// Cases (referrals, for an average wait) the value is over.
+    pub denominator: Option<i64>,
+    pub rag: Rag,
+    /// Cases still open past the KPI's limit at the data's as-of date (computed KPIs; none for
+    /// results stored before it was recorded).
+    pub overdue_open: Option<i64>,
+    pub run_id: i64,
+}
+
+/// Every KPI's stored results by period.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    by_kpi: BTreeMap<String, BTreeMap<Period, KpiRecord>>,
+}
+
+impl History {
+    /// From stored records; a later record for the same KPI and period replaces an earlier.
+    pub fn new(records: impl IntoIterator<Item = KpiRecord>) -> History {
+        let mut by_kpi: BTreeMap<String, BTreeMap<Period, KpiRecord>> = BTreeMap::new();
+        for r in records {
+            by_kpi
+                .entry(r.kpi_id.clone())
+                .or_default()
+                .insert(r.period, r);
+        }
+        History { by_kpi }
+    }
+
+    /// The KPI's latest result: the period ending last (a month before the quarter that ends
+    /// with it: the shorter period is the more recent reading).
+    pub fn latest(&self, kpi: &str) -> Option<&KpiRecord> {
+        self.by_kpi
+            .get(kpi)?
+            .values()
+            .max_by_key(|r| (r.period.last_month(), Reverse(r.period.len_months())))
+    }
+
+    pub fn get(&self, kpi: &str, period: Period) -> Option<&KpiRecord> {
+        self.by_kpi.get(kpi)?.get(&period)
+    }
+
+    /// The KPI's latest `n` periods of the latest one's kind, latest first; `None` for a
+    /// period with no stored result.
+    pub fn last_n(&self, kpi: &str, n: u32) -> Vec<(Period, Option<&KpiRecord>)> {
+        let Some(latest) = self.latest(kpi) else {
+            return Vec::new();
+        };
+        std::iter::successors(Some(latest.period), |p| Some(p.prev()))
+            .take(n as usize)
+            .map(|p| (p, self.get(kpi, p)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risk::testing::rec;
+
+    #[test]
+    fn the_latest_period_and_the_ones_before_it() {
+        let h = History::new([
+            rec("1/2a", "2021-05", Rag::Red, Some(50.0)),
+            rec("1/2a", "2021-07", Rag::Red, Some(51.0)),
+            rec("1/2a", "2021-Q2", Rag::Amber, Some(70.0)),
+            rec("1/5", "2021-06", Rag::Green, Some(99.0)),
+        ]);
+        assert_eq!(
+            h.latest("1/2a").map(|r| r.period.to_string()).as_deref(),
+            Some("2021-07")
+        );
+        let last: Vec<(String, bool)> = h
+            .last_n("1/2a", 3)
+            .into_iter()
+            .map(|(p, r)| (p.to_string(), r.is_some()))
+            .collect();
+        assert_eq!(
+            last,
+            [
+                ("2021-07".to_string(), true),
+                ("2021-06".to_string(), false),
+                ("2021-05".to_string(), true)
+            ]
+        );
+        assert!(h.last_n("9/9", 2).is_empty());
+    }
+
+    #[test]
+    fn a_month_ending_with_a_quarter_is_the_later_reading_and_a_rerun_replaces_a_result() {
+        let mut again = rec("1/3", "2021-06", Rag::Green, Some(96.0));
+        again.run_id = 2;
+        let h = History::new([
+            rec("1/3", "2021-Q2", Rag::Red, Some(10.0)),
+            rec("1/3", "2021-06", Rag::Red, Some(10.0)),
+            again,
+        ]);
+        let latest = h.latest("1/3").expect("latest");
+        assert_eq!(
+            (latest.period.to_string(), latest.rag, latest.run_id),
+            ("2021-06".to_string(), Rag::Green, 2)
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! Test helpers for the risk stage: stored KPI results and inputs built by hand.
+
+use chrono::{DateTime, Utc};
+
+use super::{History, Inputs, KpiRecord, SourceFreshness};
+use crate::kpi::{Catalogue, Rag};
+
+/// A stored result with a target of 75 over 40 cases.
+pub fn rec(kpi: &str, period: &str, rag: Rag, value: Option<f64>) -> KpiRecord {
+    KpiRecord {
+        kpi_id: kpi.into(),
+        period: period.parse().expect("period"),
+        value,
+        target: Some(75.0),
+        denominator: value.map(|_| 40),
+        rag,
+        overdue_open: None,
+        run_id: 1,
+    }
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("instant")
+}
+
+pub fn catalogue() -> Catalogue {
+    crate::kpi::catalogue::builtin().expect("kpi catalogue")
+}
+
+pub fn inputs<'a>(
+    kpis: &'a Catalogue,
+    history: &'a History,
+    sources: &'a [SourceFreshness],
+) -> Inputs<'a> {
+    Inputs {
+        kpis,
+        history,
+        sources,
+        now: at("2021-08-02T07:00:00Z"),
+    }
+}

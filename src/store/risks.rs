@@ -1,0 +1,157 @@
+//! The risk log's history (`risk_events`), and the KPI history the risk triggers read.
+//!
+//! Every change of a risk's score is one row, written with the run that made it; a risk's
+//! state now is its last row ([`crate::risk::current_states`]). The KPI history is the latest
+//! stored result of each KPI for each period, whichever run stored it.
+
+use chrono::{DateTime, Utc};
+
+use super::{Store, StoreError};
+use crate::kpi::{Period, Rag};
+use crate::risk::{ChangeKind, KpiRecord, Level, RiskChange, RiskEvent, Scored};
+
+type KpiRow = (
+    String,
+    String,
+    Option<f64>,
+    Option<f64>,
+    Option<i64>,
+    String,
+    Option<i64>,
+    i64,
+);
+
+impl Store {
+    /// The latest stored result of every KPI for every period, in KPI and period order.
+    pub async fn kpi_history(&self) -> Result<Vec<KpiRecord>, StoreError> {
+        const SQL: &str = "SELECT k.kpi_id, k.period, k.value, k.target, k.denominator, k.rag, \
+            k.overdue_open, k.run_id FROM kpi_results k \
+            JOIN (SELECT kpi_id, period, MAX(id) AS id FROM kpi_results GROUP BY kpi_id, period) m \
+              ON m.id = k.id \
+            ORDER BY k.kpi_id, k.period";
+        let rows: Vec<KpiRow> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        rows.into_iter()
+            .map(
+                |(kpi_id, period, value, target, denominator, rag, overdue_open, run_id)| {
+                    let period: Period = period.parse().map_err(|_| {
+                        StoreError::Corrupt(format!("kpi_results period `{period}`"))
+                    })?;
+                    let rag: Rag = rag
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt(format!("kpi_results rag `{rag}`")))?;
+                    Ok(KpiRecord {
+                        kpi_id,
+                        period,
+                        value,
+                        target,
+                        denominator,
+                        rag,
+                        overdue_open,
+                        run_id,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// Record a run's risk changes, all or none.
+    pub async fn record_risk_changes(
+        &self,
+        run_id: i64,
+        changes: &[RiskChange],
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO risk_events (run_id, risk_id, at, change, owner, \
+            prev_likelihood, prev_impact, prev_score, prev_band, likelihood, impact, score, band, \
+            triggers, reason) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+        if changes.is_empty() {
+            return Ok(());
+        }
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for c in changes {
+                let (f, t) = (c.from.level, c.to.level);
+                sqlx::query(SQL)
+                    .bind(run_id)
+                    .bind(&c.risk_id)
+                    .bind(c.at)
+                    .bind(c.kind.as_str())
+                    .bind(&c.owner)
+                    .bind(i32::from(f.likelihood))
+                    .bind(i32::from(f.impact))
+                    .bind(i32::from(f.score()))
+                    .bind(&c.from.band)
+                    .bind(i32::from(t.likelihood))
+                    .bind(i32::from(t.impact))
+                    .bind(i32::from(t.score()))
+                    .bind(&c.to.band)
+                    .bind(c.triggers.join("\n"))
+                    .bind(c.reasons.join("\n"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Every recorded risk change, oldest first.
+    pub async fn risk_events(&self) -> Result<Vec<RiskEvent>, StoreError> {
+        const SQL: &str = "SELECT id, run_id, risk_id, at, change, owner, \
+            prev_likelihood, prev_impact, prev_band, likelihood, impact, band, triggers, reason \
+            FROM risk_events ORDER BY id";
+        let rows: Vec<EventRow> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        rows.into_iter().map(event).collect()
+    }
+}
+
+/// A `risk_events` row as read: id, run, risk, at, change, owner, the level before
+/// (likelihood, impact, band) and after, triggers, reason.
+type EventRow = (
+    i64,
+    i64,
+    String,
+    DateTime<Utc>,
+    String,
+    String,
+    i32,
+    i32,
+    String,
+    i32,
+    i32,
+    String,
+    String,
+    String,
+);
+
+fn event(r: EventRow) -> Result<RiskEvent, StoreError> {
+    let (id, run_id, risk_id, at, change, owner) = (r.0, r.1, r.2, r.3, r.4, r.5);
+    let (from, to, triggers, reason) = ((r.6, r.7, r.8), (r.9, r.10, r.11), r.12, r.13);
+    let kind = ChangeKind::parse(&change)
+        .ok_or_else(|| StoreError::Corrupt(format!("risk_events change `{change}`")))?;
+    let scored = |(l, i, band): (i32, i32, String)| Scored {
+        level: Level::new(i64::from(l), i64::from(i)),
+        band,
+    };
+    let lines = |s: String| -> Vec<String> {
+        if s.is_empty() {
+            Vec::new()
+        } else {
+            s.lines().map(str::to_string).collect()
+        }
+    };
+    Ok(RiskEvent {
+        id,
+        run_id,
+        change: RiskChange {
+            risk_id,
+            owner,
+            kind,
+            from: scored(from),
+            to: scored(to),
+            triggers: lines(triggers),
+            reasons: lines(reason),
+            at,
+        },
+    })
+}

@@ -1,0 +1,284 @@
+//! The risk log end to end, on SQLite and PostgreSQL: a KPI RED two periods running raises its
+//! risk and the run's exception report to the risk's owner (and to the log's holder) says so;
+//! a period back on target clears it, recorded; a stale source raises its risk; `sendwatch
+//! risks` (the binary) prints the register and its history.
+//!
+//! `tests/fixtures/risks/tracker.csv`: 20 cases, 5 with health advice returned in each of
+//! March-June 2021 (KPI 1/5, on time within 42 days), every plan finalised within 20 weeks
+//! in the same month (KPI 1/2a 100% throughout, so no other risk moves):
+//!   March 2021: 5 of 5 on time (39 days each)          100.0%  GREEN (target 95%)
+//!   April 2021: 2 of 5 (K0008-K0010 took 58 days)       40.0%  RED
+//!   May 2021:   2 of 5 (K0013-K0015 took 60 days)       40.0%  RED
+//!   June 2021:  5 of 5 (41 days each)                  100.0%  GREEN
+//! R10 (slipping health actions, owner `health`) has "KPI 1/5 RED for 2 periods running",
+//! raising its likelihood 3 -> 4: score 9 (medium) -> 12 (high).
+
+use sendwatch::job::{App, RunOptions, RunReport};
+use sendwatch::risk::ChangeKind;
+use sendwatch::store::OutboxRow;
+
+use crate::harness::{app, assert_lines, binary, folder_config, folder_mail, outbox, repo};
+use crate::ingest::age_current_load;
+use crate::support::backends;
+
+async fn run(app: &App, period: Option<&str>) -> RunReport {
+    let opts = RunOptions {
+        period: period.map(|p| p.parse().expect("month")),
+        ..RunOptions::manual()
+    };
+    app.run_job("monthly-exceptions", opts).await.expect("run")
+}
+
+/// The run's mail to one sub-group, if any.
+async fn mail_to(app: &App, r: &RunReport, sub_group: &str) -> Option<OutboxRow> {
+    let mails = app.store.run_mail(r.run_id).await.expect("outbox");
+    mails.into_iter().find(|m| m.sub_group == sub_group)
+}
+
+/// A body with its wrapped lines joined and runs of spaces made one, to read as sentences.
+fn flat(body: &str) -> String {
+    body.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn r10(r: &RunReport) -> Option<ChangeKind> {
+    r.risks.iter().find(|c| c.risk_id == "R10").map(|c| c.kind)
+}
+
+#[tokio::test]
+async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_it_clears() {
+    let extract = repo("tests/fixtures/risks/tracker.csv");
+    for backend in backends().await {
+        let name = backend.name;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = folder_config(dir.path(), &backend.url, &extract.display().to_string());
+        let app = app(&cfg).await;
+
+        // March GREEN, then April RED once: nothing moves.
+        for month in ["2021-03", "2021-04"] {
+            let r = run(&app, Some(month)).await;
+            assert_eq!(r10(&r), None, "{name} {month}: {:?}", r.risks);
+        }
+        let april = app.store.last_run_id().await.expect("runs").expect("a run");
+        assert!(
+            app.store
+                .run_mail(april)
+                .await
+                .expect("outbox")
+                .iter()
+                .all(|m| !m.body_text.contains("Risk R10")),
+            "{name}"
+        );
+
+        // May RED too: raised, and the report to the risk's owner says so.
+        let may = run(&app, Some("2021-05")).await;
+        assert_eq!(
+            r10(&may),
+            Some(ChangeKind::Raised),
+            "{name}: {:?}",
+            may.risks
+        );
+        let health = mail_to(&app, &may, "health").await.expect("mail to health");
+        assert_eq!(
+            health.recipients,
+            "health-performance@example.org,dco@example.org"
+        );
+        assert!(
+            health.subject.contains("1 KPI slipped, 1 risk changed"),
+            "{}",
+            health.subject
+        );
+        let want = [
+            "KPI 1/5: ",
+            "Risk R10: Slipping health actions (Action 3, KPI 1/6, 3/x)",
+            "Change: RAISED from 9 (medium) to 12 (high) likelihood 3 -> 4, impact 3 -> 3",
+            "Owner: SEND Health Performance Improvement Group; contact: Designated Clinical \
+             Officer (DCO)",
+            "Why: KPI 1/5 was RED for 2 periods running: April 2021 40.0% against 95.0%, May \
+             2021 40.0% against 95.0%",
+            "Mitigation: Recovery plan; pilot of the revised health advice process",
+        ];
+        assert_lines(&flat(&health.body_text), &want, name);
+        // The log's holder hears of it too, in a report with no KPI of its own.
+        let gov = mail_to(&app, &may, "governance")
+            .await
+            .expect("mail to governance");
+        assert!(
+            gov.subject.contains("risk log: 1 risk changed"),
+            "{}",
+            gov.subject
+        );
+        assert!(
+            gov.body_text
+                .contains("RAISED from 9 (medium) to 12 (high)")
+        );
+        assert!(!gov.body_text.contains("KPI 1/5: "), "{}", gov.body_text);
+
+        // May again: the risk holds, nothing recorded, no risk mail.
+        let again = run(&app, Some("2021-05")).await;
+        assert!(again.risks.is_empty(), "{name}: {:?}", again.risks);
+        assert!(mail_to(&app, &again, "governance").await.is_none());
+
+        // The register now, from the binary: R10 raised, since the May run.
+        let (ok, table, err) = binary(dir.path(), &cfg, &[], &["risks"]);
+        assert!(ok, "{name}: {err}");
+        let r10_block: String = table
+            .split("\n\n")
+            .find(|b| b.starts_with("R10  "))
+            .expect("R10 in the table")
+            .to_string();
+        assert!(
+            r10_block.contains("likelihood 4, impact 3, score 12 (high), RAISED since"),
+            "{name}: {r10_block}"
+        );
+        assert!(
+            r10_block.contains("  Why:        KPI 1/5 was RED for 2 periods running: April 2021"),
+            "{r10_block}"
+        );
+
+        // June back on target: cleared, recorded, and both hear what cleared it.
+        let june = run(&app, Some("2021-06")).await;
+        assert_eq!(
+            r10(&june),
+            Some(ChangeKind::Cleared),
+            "{name}: {:?}",
+            june.risks
+        );
+        let health = mail_to(&app, &june, "health")
+            .await
+            .expect("mail to health");
+        assert!(
+            health.subject.contains("risk log: 1 risk changed"),
+            "{}",
+            health.subject
+        );
+        let want = [
+            "Change: CLEARED: back to the register's 9 (medium), from 12 (high)",
+            "Was raised by: KPI 1/5 RED for 2 periods running",
+            "Cleared because: KPI 1/5 was GREEN in June 2021 (100.0%)",
+        ];
+        assert_lines(&flat(&health.body_text), &want, name);
+        assert!(mail_to(&app, &june, "governance").await.is_some());
+
+        let events = app.store.risk_events().await.expect("risk events");
+        let kinds: Vec<(&str, ChangeKind, i64)> = events
+            .iter()
+            .map(|e| (e.change.risk_id.as_str(), e.change.kind, e.run_id))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("R10", ChangeKind::Raised, may.run_id),
+                ("R10", ChangeKind::Cleared, june.run_id)
+            ],
+            "{name}"
+        );
+
+        let (ok, history, err) = binary(dir.path(), &cfg, &[], &["risks", "--history"]);
+        assert!(ok, "{err}");
+        assert!(
+            history.contains(&format!(
+                "run {}  R10  RAISED: 9 (medium) -> 12 (high)",
+                may.run_id
+            )),
+            "{name}: {history}"
+        );
+        assert!(
+            history.contains(&format!(
+                "run {}  R10  CLEARED: 12 (high) -> 9 (medium)",
+                june.run_id
+            )),
+            "{history}"
+        );
+        let (ok, csv, err) = binary(
+            dir.path(),
+            &cfg,
+            &[],
+            &["risks", "--history", "--format", "csv"],
+        );
+        assert!(ok, "{err}");
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+        let (ok, json, err) = binary(dir.path(), &cfg, &[], &["risks", "--format", "json"]);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        let risks = v.as_array().expect("an array of risks");
+        assert_eq!(risks.len(), 13);
+        let r = risks.iter().find(|r| r["id"] == "R10").expect("R10");
+        assert_eq!(
+            (r["raised"].as_bool(), r["current"]["score"].as_u64()),
+            (Some(false), Some(9))
+        );
+
+        // Aggregates only: no case id in any mail delivered, nor in what the binary printed.
+        for m in folder_mail(&outbox(dir.path())) {
+            assert!(!m.body.contains("K00"), "{name}: a case id in\n{}", m.body);
+        }
+        for out in [&table, &history, &csv, &json] {
+            assert!(!out.contains("K00"));
+        }
+        app.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_stale_source_raises_its_risk_until_new_data_arrives() {
+    for backend in backends().await {
+        let name = backend.name;
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A copy of the example tracker, so that new bytes can arrive later.
+        let file = dir.path().join("tracker.csv");
+        let text = std::fs::read_to_string(repo("examples/tracker.csv")).expect("example");
+        std::fs::write(&file, &text).expect("copy");
+        let cfg = folder_config(dir.path(), &backend.url, &file.display().to_string());
+        let app = app(&cfg).await;
+        let r11 = |r: &RunReport| r.risks.iter().find(|c| c.risk_id == "R11").cloned();
+
+        let fresh = run(&app, None).await;
+        assert!(r11(&fresh).is_none(), "{name}: {:?}", fresh.risks);
+
+        // The current data is 45 days old: past a month plus 10 days' grace.
+        age_current_load(&app, "tracker", 45).await;
+        let stale = run(&app, None).await;
+        let c = r11(&stale).expect("R11 raised");
+        assert_eq!(c.kind, ChangeKind::Raised);
+        assert_eq!(c.triggers, ["source `tracker` stale past its deadline"]);
+        assert!(
+            c.reasons[0].starts_with("source `tracker` has brought no new data since ")
+                && c.reasons[0].ends_with("(monthly, plus 10 days' grace)"),
+            "{:?}",
+            c.reasons
+        );
+        assert_eq!(
+            (c.from.text(), c.to.text()),
+            ("9 (medium)".into(), "12 (high)".into())
+        );
+        // R11 is the holder's own: one report to governance carries it.
+        let gov = mail_to(&app, &stale, "governance")
+            .await
+            .expect("governance");
+        assert!(
+            gov.body_text.contains("Risk R11: Data and tracking gaps"),
+            "{}",
+            gov.body_text
+        );
+        assert!(
+            flat(&gov.body_text).contains("Why: source `tracker` has brought no new data"),
+            "{}",
+            gov.body_text
+        );
+
+        // A new extract (the same rows, CRLF line ends: new bytes) arrives: cleared.
+        std::fs::write(&file, text.replace('\n', "\r\n")).expect("rewrite");
+        let back = run(&app, None).await;
+        let c = r11(&back).expect("R11 cleared");
+        assert_eq!(c.kind, ChangeKind::Cleared, "{name}");
+        assert!(
+            c.reasons[0].starts_with("source `tracker` is up to date"),
+            "{:?}",
+            c.reasons
+        );
+        for m in folder_mail(&outbox(dir.path())) {
+            assert!(!m.body.contains("C000"), "{name}: a case id in\n{}", m.body);
+        }
+        app.store.close().await;
+    }
+}
