@@ -167,7 +167,7 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
         app: app.clone(),
         entries,
         tasks,
-        next_sweep: now,
+        next_sweep: now + app.settings.ledger.lease() / 3,
         notifier,
     }));
 

@@ -141,6 +141,17 @@ pub fn binary(
     env: &[(&str, &str)],
     args: &[&str],
 ) -> (bool, String, String) {
+    let (code, out, err) = binary_status(dir, cfg, env, args);
+    (code == Some(0), out, err)
+}
+
+/// [`binary`] with the exit code (`None` if a signal ended it).
+pub fn binary_status(
+    dir: &Path,
+    cfg: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (Option<i32>, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
         .current_dir(dir)
         .env_clear()
@@ -151,7 +162,7 @@ pub fn binary(
         .output()
         .expect("run the binary");
     (
-        out.status.success(),
+        out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )

@@ -17,7 +17,7 @@ use sendwatch::job::{App, RunOptions};
 use sendwatch::store::{RunRecord, RunStatus, Trigger};
 
 use crate::daemon::{signal, spawn, spawn_env, wait_for_line};
-use crate::harness::{Delivery, app, repo, write_config};
+use crate::harness::{Delivery, app, binary_status, repo, write_config};
 use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll, stalled_source};
 use crate::support::{
     HttpServer, Response, SmtpOptions, SmtpSink, backends, pg_database, refused_url,
@@ -489,20 +489,8 @@ async fn a_job_past_its_dead_man_deadline_tells_the_administrator_once_per_lapse
 /// `check-config --connect` from the repository (where the example's other sources are):
 /// (exit code, stdout and stderr).
 fn check_connect(cfg: &Path) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sendwatch"))
-        .current_dir(repo(""))
-        .env_clear()
-        .arg("--config")
-        .arg(cfg)
-        .args(["check-config", "--connect"])
-        .output()
-        .expect("run check-config");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+    let (code, out, err) = binary_status(&repo(""), cfg, &[], &["check-config", "--connect"]);
+    (code, format!("{out}{err}"))
 }
 
 fn line_of<'a>(text: &'a str, what: &str) -> &'a str {
