@@ -311,7 +311,7 @@ async fn tick(state: &Arc<Mutex<State>>, health: &Health) {
     let State {
         notifier, entries, ..
     } = &mut *st;
-    notifier.tick(entries, tz, now);
+    notifier.tick(entries, tz);
 }
 
 /// Claim and run the newest due instant; older ones a late tick passed are recorded skipped.

@@ -276,3 +276,41 @@ async fn metrics_text(State(st): State<ServeState>) -> impl IntoResponse {
         handle.render(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(listen: &str, allow_remote: bool) -> Vec<String> {
+        let s = HttpSettings {
+            listen: listen.into(),
+            allow_remote,
+        };
+        let mut out = Vec::new();
+        s.check(&mut |k, m| out.push(format!("{k}: {m}")));
+        out
+    }
+
+    #[test]
+    fn loopback_only_unless_allowed_and_empty_is_off() {
+        assert!(problems("127.0.0.1:9187", false).is_empty());
+        assert!(problems("[::1]:9187", false).is_empty());
+        assert!(problems("", false).is_empty());
+        assert_eq!(
+            HttpSettings {
+                listen: "".into(),
+                allow_remote: false
+            }
+            .addr(),
+            None
+        );
+        let p = problems("0.0.0.0:9187", false);
+        assert!(
+            p.len() == 1 && p[0].starts_with("http.listen: `0.0.0.0:9187` is not a loopback"),
+            "{p:?}"
+        );
+        assert!(problems("0.0.0.0:9187", true).is_empty());
+        let p = problems("localhost:9187", false);
+        assert!(p.len() == 1 && p[0].contains("is not IP:PORT"), "{p:?}");
+    }
+}

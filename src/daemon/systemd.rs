@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sd_notify::NotifyState;
 
@@ -124,7 +123,7 @@ impl Notifier {
 
     /// Called from each tick: the tick itself is the heartbeat, so a stuck scheduler
     /// stops feeding the watchdog and systemd restarts the service.
-    pub fn tick(&mut self, entries: &[Entry], tz: Tz, _now: DateTime<Utc>) {
+    pub fn tick(&mut self, entries: &[Entry], tz: Tz) {
         let line = status_line(&self.running.names(), entries, tz);
         if line != self.last_status {
             notify(&[NotifyState::Status(&line)]);
@@ -142,7 +141,7 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     #[test]
     fn status_says_what_runs_or_what_is_next() {

@@ -604,3 +604,79 @@ async fn check_config_connect_fails_plainly_on_refused_ports_and_passes_on_real_
     );
     assert!(sink.messages().is_empty(), "the probe sent mail");
 }
+
+/// `/healthz` in-process over real HTTP: 503 while starting, 200 when ready and ticking, 503
+/// once the tick is older than 30 s, and 503 while stopping; `problems` says which.
+#[tokio::test]
+async fn healthz_says_503_while_starting_stale_or_stopping() {
+    use std::sync::Arc;
+
+    use sendwatch::serve::{Health, ServeState, serve};
+
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tracker = repo("examples/tracker.csv").display().to_string();
+        let cfg = ledger_config(dir.path(), &backend.url, &tracker, "", 60);
+        let app = app(&cfg).await;
+        let health = Arc::new(Health::default());
+        let (_tx, settings) = tokio::sync::watch::channel(app.settings.clone());
+        let state = ServeState {
+            store: app.store.clone(),
+            settings,
+            health: health.clone(),
+            metrics: None,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/healthz", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let problems = |body: &str| -> Vec<String> {
+            let v: serde_json::Value = serde_json::from_str(body).expect("JSON");
+            v["problems"]
+                .as_array()
+                .expect("problems")
+                .iter()
+                .map(|p| p.as_str().unwrap_or_default().to_string())
+                .collect()
+        };
+
+        let (code, body) = get(&url).await;
+        assert_eq!(
+            (code, problems(&body)),
+            (503, vec!["starting".to_string()]),
+            "{body}"
+        );
+        health.tick(Utc::now());
+        health.set_ready();
+        let (code, body) = get(&url).await;
+        assert_eq!(code, 200, "{}: {body}", backend.name);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&body).expect("JSON")["jobs"][0]["last_run"],
+            serde_json::Value::Null,
+            "no run yet: {body}"
+        );
+        health.tick(Utc::now() - TimeDelta::seconds(31));
+        let (code, body) = get(&url).await;
+        assert_eq!(code, 503, "{body}");
+        assert!(problems(&body)[0].contains("has not ticked"), "{body}");
+        health.tick(Utc::now());
+        health.set_stopping();
+        let (code, body) = get(&url).await;
+        assert_eq!(
+            (code, problems(&body)),
+            (503, vec!["stopping".to_string()]),
+            "{body}"
+        );
+        // Metrics off in this process (no recorder): said, not an empty 200.
+        let (code, body) = get(&url.replace("healthz", "metrics")).await;
+        assert_eq!(code, 503, "{body}");
+
+        let _ = stop.send(());
+        server.await.expect("join").expect("served");
+        app.store.close().await;
+    }
+}
