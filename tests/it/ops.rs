@@ -680,3 +680,67 @@ async fn healthz_says_503_while_starting_stale_or_stopping() {
         app.store.close().await;
     }
 }
+
+/// SIGTERM with no grace while a run swaps in a large extract: the run is cancelled in the
+/// middle of its transaction, which rolls back: the previous load stays current and no
+/// half-written table is left; the run is abandoned and the daemon exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_in_the_middle_of_a_load_rolls_it_back() {
+    let big = crate::harness::big_tracker(300, "").into_bytes();
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tracker = repo("examples/tracker.csv").display().to_string();
+        let cfg = ops_config(dir.path(), &backend.url, &tracker, "", None, 0);
+        let app = app(&cfg).await;
+        let good = crate::harness::GoodLoad::run(&app).await;
+        let tables = crate::ingest::row_tables(&app).await;
+
+        let big_path = dir.path().join("big.csv");
+        std::fs::write(&big_path, &big).expect("write big extract");
+        let cron = "cron = \"*/3 * * * * *\"\n";
+        let cfg = ops_config(
+            dir.path(),
+            &backend.url,
+            &big_path.display().to_string(),
+            cron,
+            None,
+            0,
+        );
+        let (mut child, rx) = spawn(dir.path(), &cfg, &["daemon"]);
+        // Logged as the transaction that swaps in 162,000 rows begins.
+        let (swapping, log) = wait_for_line(&rx, "swapping in", Duration::from_secs(120));
+        assert!(swapping, "{}: {log:#?}", backend.name);
+        signal(&child, "TERM");
+        let (stopped, log) = wait_for_line(&rx, "Stopped.", Duration::from_secs(60));
+        assert!(stopped, "{}: {log:#?}", backend.name);
+        assert_eq!(child.wait().expect("wait").code(), Some(0));
+
+        assert_eq!(
+            crate::harness::current(&app).await,
+            (good.load_id, good.rows),
+            "{}: a cancelled load became current",
+            backend.name
+        );
+        assert_eq!(
+            crate::ingest::row_tables(&app).await,
+            tables,
+            "{}: a table was left",
+            backend.name
+        );
+        let rows = ledger(&app).await;
+        let cancelled: Vec<_> = rows
+            .iter()
+            .filter(|r| r.trigger == "schedule" && r.status != "skipped")
+            .collect();
+        assert_eq!(cancelled.len(), 1, "{rows:#?}");
+        assert_eq!(cancelled[0].status, "abandoned", "{rows:#?}");
+        assert!(
+            cancelled[0]
+                .note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("stopped by SIGTERM")),
+            "{rows:#?}"
+        );
+        app.store.close().await;
+    }
+}
