@@ -307,6 +307,10 @@ fn check_config(s: &Settings) {
             s.delivery.smtp.host, s.delivery.smtp.port, s.delivery.smtp.tls
         ),
     }
+    match s.http.addr() {
+        Some(a) => println!("  http:     the daemon serves /healthz and /metrics on {a}"),
+        None => println!("  http:     off"),
+    }
     for (name, src) in &s.sources {
         println!(
             "  source {name}: {} from {}",
