@@ -63,7 +63,7 @@ pub(super) fn print_report(r: &RunReport) {
         // Beside it, as the mail says (counts under 5 as "<5"): the backlog, advice outstanding.
         let beside = crate::notify::beside(e).map_or_else(String::new, |b| format!("  {b}"));
         let line = format!(
-            "  KPI {:<5} {:<15} value {:>10}  target {:>10}  {:<9}{beside}",
+            "  KPI {:<5} {:<21} value {:>10}  target {:>10}  {:<16}{beside}",
             e.kpi_id,
             e.period.label(),
             value,
