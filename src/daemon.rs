@@ -223,7 +223,7 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
     if !drain(&mut tasks, Duration::from_secs(grace)).await {
         let why = format!(
             "stopped by {signal_name}: still running when the daemon's stop grace period of \
-             {grace} s (daemon.stop_grace_secs) ended; cancelled, its load rolled back"
+             {grace} s (daemon.stop_grace_secs) ended; cancelled (a load under way rolled back)"
         );
         match app.abandon_own_runs(&why, Utc::now()).await {
             Ok(ids) => tracing::warn!(runs = ?ids, "Runs cancelled at stop and marked abandoned."),
@@ -231,11 +231,13 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
         }
     }
     let _ = http_stop.send(true);
-    if let Some(h) = http {
-        match h.await {
-            Ok(Err(e)) => tracing::warn!(error = %e, "The HTTP server ended with an error."),
-            Err(e) => tracing::warn!(error = %e, "The HTTP server task failed."),
-            Ok(Ok(())) => {}
+    if let Some(mut h) = http {
+        // A scrape still waiting on the database must not hold the stop up for long.
+        match tokio::time::timeout(Duration::from_secs(5), &mut h).await {
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "The HTTP server ended with an error."),
+            Ok(Err(e)) => tracing::warn!(error = %e, "The HTTP server task failed."),
+            Ok(Ok(Ok(()))) => {}
+            Err(_) => h.abort(),
         }
     }
     app.store.close().await;
