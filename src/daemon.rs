@@ -240,7 +240,17 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
             Err(_) => h.abort(),
         }
     }
-    app.store.close().await;
+    // A connection a cancelled run held (a COPY cut off mid-stream) may never come back to
+    // the pool; closing must not wait for it. The server rolls its transaction back when
+    // the process exits and the connection drops.
+    if tokio::time::timeout(Duration::from_secs(5), app.store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "A database connection was still busy after 5 s; leaving it to close at exit."
+        );
+    }
     tracing::info!("Stopped.");
     Ok(())
 }
