@@ -55,6 +55,9 @@ pub enum Command {
         /// FYyyyy/yy or YYYY) instead of those complete by the data's as-of date.
         #[arg(long)]
         period: Option<crate::kpi::Period>,
+        /// Mail a `--period` that starts after the loaded data ends (refused without it).
+        #[arg(long, requires = "period")]
+        force: bool,
     },
     /// Validate the configuration and print each job's next fire time.
     CheckConfig {
@@ -253,7 +256,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             crate::daemon::run(app, sources).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::RunNow { job, period } => {
+        Command::RunNow { job, period, force } => {
             let jobs: Vec<String> = match job {
                 Some(j) => vec![j],
                 None => settings
@@ -271,6 +274,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             for name in jobs {
                 let opts = RunOptions {
                     period,
+                    force,
                     ..RunOptions::manual()
                 };
                 let report = app

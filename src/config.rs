@@ -100,6 +100,12 @@ pub struct Settings {
     /// `[log]`: the log format.
     #[serde(default)]
     pub log: LogSettings,
+    /// Small-cell suppression for every output (`[disclosure]`).
+    #[serde(default)]
+    pub disclosure: crate::disclose::DisclosureSettings,
+    /// Who hears of what again, and when (`[notify]`).
+    #[serde(default)]
+    pub notify: crate::notify::NotifySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,6 +140,7 @@ impl Settings {
         let mut settings = Self::load_unchecked(sources)?;
         settings.validate()?;
         settings.resolve_secrets()?;
+        crate::disclose::apply(&settings.disclosure);
         Ok(settings)
     }
 
@@ -197,6 +204,22 @@ impl Settings {
             &self.store.password,
             &self.store.password_file,
         );
+
+        if self.disclosure.threshold < crate::disclose::DEFAULT_THRESHOLD {
+            bad(
+                "disclosure.threshold".into(),
+                format!(
+                    "must be at least {} (counts under it could single out a child)",
+                    crate::disclose::DEFAULT_THRESHOLD
+                ),
+            );
+        }
+        if self.notify.repeat_interval_hours == 0 {
+            bad(
+                "notify.repeat_interval_hours".into(),
+                "must be at least 1".into(),
+            );
+        }
 
         let d = &self.delivery;
         if d.from.parse::<lettre::message::Mailbox>().is_err() {

@@ -1,8 +1,9 @@
 //! Job: one run of the pipeline, the same whether cron or an operator started it.
 //!
 //! fetch each source → validate and swap in → compute and rate the job's KPIs on the loaded
-//! data → assess the risk log's triggers → queue one exception report per sub-group (slipped
-//! KPIs and risk changes) → deliver → record the run's outcome.
+//! data → assess the risk log's triggers → queue one digest per recipient (slipped KPIs and
+//! risk changes of every sub-group they are an owner of; not again when it is no news) →
+//! deliver → record the run's outcome.
 //! A source that fails to fetch or validate is recorded and reported; the KPIs then read the
 //! last good load, and the run ends as failed.
 
@@ -45,6 +46,10 @@ pub enum JobError {
     Delivery(#[from] notify::DeliveryError),
     #[error("run {run_id} was stopped past its working timeout of {secs} s and marked abandoned")]
     TimedOut { run_id: i64, secs: u64 },
+    #[error(
+        "period {period} is outside the loaded data ({loaded}); nothing mailed (pass --force to report on it all the same)"
+    )]
+    PeriodOutsideData { period: String, loaded: String },
 }
 
 /// How a run was asked for.
@@ -55,6 +60,9 @@ pub struct RunOptions {
     pub scheduled_at: Option<DateTime<Utc>>,
     /// Report on this month instead of the last complete month of the data.
     pub period: Option<Period>,
+    /// Report on `period` even when it starts after the loaded data ends (it would read NO
+    /// DATA for every KPI).
+    pub force: bool,
 }
 
 impl RunOptions {
@@ -63,6 +71,7 @@ impl RunOptions {
             trigger: Trigger::Manual,
             scheduled_at: None,
             period: None,
+            force: false,
         }
     }
 }
@@ -215,6 +224,11 @@ impl App {
             outcomes.push((name.clone(), outcome));
         }
 
+        if let Some(p) = opts.period
+            && !opts.force
+        {
+            outside_data(p, &notes)?;
+        }
         let evaluations = self
             .evaluate(run_id, job_settings, &notes, opts.period, today)
             .await?;
@@ -243,21 +257,9 @@ impl App {
             &risks,
             &settings.risk_log.holder,
         );
-        let mut queued = digests.len();
-        for d in &digests {
-            let r = notify::render(d, &ctx);
-            self.store
-                .enqueue_mail(
-                    run_id,
-                    &d.sub_group,
-                    &d.recipients,
-                    &r.subject,
-                    &r.body,
-                    Utc::now(),
-                )
-                .await?;
-        }
+        let queued = self.queue_digests(run_id, &digests, &ctx).await?;
         drop(digests);
+        let mut queued = queued;
         for (name, outcome) in &outcomes {
             let Some(s) = settings.sources.get(name) else {
                 continue;
@@ -355,6 +357,60 @@ impl App {
         })
     }
 
+    /// Queue one digest per recipient (every sub-group they hear for), unless the same news
+    /// went to them within the repeat interval; a newer digest supersedes an undelivered
+    /// older one for the same period. Returns how many were queued.
+    async fn queue_digests(
+        &self,
+        run_id: i64,
+        digests: &[notify::Digest<'_>],
+        ctx: &notify::render::Context<'_>,
+    ) -> Result<usize, JobError> {
+        let hours = i64::try_from(self.settings.notify.repeat_interval_hours).unwrap_or(i64::MAX);
+        let repeat = chrono::TimeDelta::try_hours(hours).unwrap_or(chrono::TimeDelta::MAX);
+        let mut queued = 0;
+        for d in notify::by_recipient(digests) {
+            let r = notify::render_for(&d, ctx);
+            let sub_groups: Vec<&str> = d.groups.iter().map(|g| g.sub_group.as_str()).collect();
+            let key = d.key(|e| {
+                ctx.kpis
+                    .get(&e.kpi_id)
+                    .and_then(|k| k.source.as_deref())
+                    .and_then(|s| ctx.sources.get(s))
+                    .is_some_and(|n| n.latest_error.is_some())
+            });
+            match self
+                .store
+                .enqueue_digest(
+                    run_id,
+                    &sub_groups.join(","),
+                    &d.recipient,
+                    &r.subject,
+                    &r.body,
+                    &key,
+                    repeat,
+                    Utc::now(),
+                )
+                .await?
+            {
+                crate::store::Queued::Yes { id, superseded } => {
+                    queued += 1;
+                    if superseded > 0 {
+                        tracing::info!(
+                            outbox_id = id,
+                            superseded,
+                            "An undelivered older digest was superseded."
+                        );
+                    }
+                }
+                crate::store::Queued::Repeat => {
+                    tracing::info!(sub_groups = %sub_groups.join(","), "The same digest went out within the repeat interval; not queued again.");
+                }
+            }
+        }
+        Ok(queued)
+    }
+
     /// Fetch, validate and swap in one source. Failures are recorded, not returned.
     async fn ingest(
         &self,
@@ -442,5 +498,25 @@ impl App {
         let result = ingest::ingest_file(&self.store, s, kind, data_dir, extract).await;
         spooled.discard();
         Ok(source_outcome(name, result?))
+    }
+}
+
+/// Refuse a period that starts after every source's loaded data ends (or with no data loaded):
+/// its report would say NO DATA for every KPI, to everyone.
+fn outside_data(period: Period, notes: &BTreeMap<String, SourceNote>) -> Result<(), JobError> {
+    let latest = notes
+        .values()
+        .filter_map(|n| n.load.as_ref()?.data_as_of)
+        .max();
+    match latest {
+        Some(d) if period.first_month() <= crate::kpi::Month::of(d) => Ok(()),
+        Some(d) => Err(JobError::PeriodOutsideData {
+            period: period.to_string(),
+            loaded: format!("its data ends in {}", crate::kpi::Month::of(d).label()),
+        }),
+        None => Err(JobError::PeriodOutsideData {
+            period: period.to_string(),
+            loaded: "no extract is loaded".into(),
+        }),
     }
 }

@@ -21,7 +21,7 @@ mod target;
 mod wait;
 
 pub use catalogue::{Catalogue, Computed};
-pub use disclose::{SMALL_COUNT, suppress};
+pub use disclose::suppress;
 pub use evaluate::{
     Evaluation, Figure, Figures, evaluate, evaluate_figures, period_count, period_noun,
     report_period,

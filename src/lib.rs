@@ -11,6 +11,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod disclose;
 pub mod job;
 pub mod kpi;
 pub mod ledger;

@@ -1,11 +1,13 @@
-//! Notify: turn slipped KPIs and changes of a risk's score into one exception report per
-//! sub-group, queue it in the outbox, and deliver it.
+//! Notify: turn slipped KPIs and changes of a risk's score into one digest per recipient
+//! (every sub-group they are an owner of), queue it in the outbox unless it is no news, and
+//! deliver it.
 //!
 //! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`render`] (digest
 //! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
 //! permanent or worth retrying). The outbox itself lives in [`crate::store`].
 
 pub mod admin;
+mod context;
 pub mod data;
 pub mod deliver;
 pub mod group;
@@ -17,7 +19,9 @@ mod settings;
 pub use admin::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
 pub use data::{DataIssue, DataNotice, render_data_notice};
 pub use deliver::{DeliveryError, DeliverySummary, Transport, deliver_pending};
-pub use group::{Digest, SourceNote, group_exceptions};
+pub use group::{Digest, RecipientDigest, SourceNote, by_recipient, group_exceptions};
 pub use probe::probe_smtp;
-pub use render::{Rendered, beside, render, suppress};
-pub use settings::{DeliveryMode, DeliverySettings, SmtpSettings, SmtpTls, SubGroup};
+pub use render::{Rendered, beside, render, render_for, suppress};
+pub use settings::{
+    DeliveryMode, DeliverySettings, NotifySettings, SmtpSettings, SmtpTls, SubGroup,
+};

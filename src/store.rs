@@ -49,7 +49,7 @@ mod runs_read;
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};
 pub use loads::LoadRecord;
-pub use outbox::{OutboxRow, OutboxStatus};
+pub use outbox::{DigestKey, OutboxRow, OutboxStatus, Queued};
 pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Trigger, claim_key};
 
 /// `[store]`: which database, and how many connections.

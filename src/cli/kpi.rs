@@ -17,7 +17,6 @@ use super::Failure;
 use crate::config::Settings;
 use crate::kpi::manual::{self, Draft, Entered, Field, import, retarget};
 use crate::kpi::{Baseline, MilestoneSettings, Month, Retarget};
-use crate::notify::suppress;
 use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
@@ -375,7 +374,10 @@ fn history(settings: &Settings, all: &[Entered]) -> String {
         for e in entries.iter().rev() {
             let v = &e.value;
             let counts = match (v.numerator, v.denominator) {
-                (Some(n), Some(d)) => format!(" ({} of {})", suppress(n), suppress(d)),
+                (Some(n), Some(d)) => {
+                    let (n, d) = crate::disclose::share_counts(n, d);
+                    format!(" ({n} of {d})")
+                }
                 _ => String::new(),
             };
             let _ = writeln!(

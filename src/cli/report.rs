@@ -2,7 +2,6 @@
 //! the backlog, advice outstanding or reviews overdue beside it), each change of a risk's
 //! score, and the delivery.
 
-use super::load::aside;
 use crate::job::{RunReport, SourceOutcome};
 use crate::store::RunStatus;
 
@@ -23,10 +22,16 @@ pub(super) fn print_report(r: &RunReport) {
                 set_aside,
                 as_of,
             } => {
+                // No "data as of": the extract's latest event date can be one child's.
+                let _ = as_of;
                 println!(
-                    "  source {name}: loaded (load {load_id}, {rows} rows{}, data as of {})",
-                    aside(*set_aside),
-                    as_of.map_or("-".to_string(), |d| d.to_string())
+                    "  source {name}: loaded (load {load_id}, {} rows{})",
+                    crate::disclose::suppress(*rows),
+                    if *set_aside == 0 {
+                        String::new()
+                    } else {
+                        format!(", {} set aside", crate::disclose::suppress(*set_aside))
+                    },
                 )
             }
             SourceOutcome::Held { load_id, reason } => {
@@ -47,13 +52,12 @@ pub(super) fn print_report(r: &RunReport) {
     }
     for e in &r.evaluations {
         let fmt = |v: f64| e.format(v);
-        // As the mail: no average wait over fewer than 5 referrals (a child's own wait).
-        let few = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks)
-            && e.count()
-                .is_some_and(|c| c.denominator < crate::kpi::FEWEST_FOR_AN_AVERAGE);
-        let value = match e.value() {
-            Some(_) if few => "<5 seen".to_string(),
-            Some(v) => fmt(v),
+        // As the mail: nothing disclosure control hides (an average over few referrals, a
+        // share with a small part).
+        let average = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks);
+        let value = match e.current {
+            Some(f) if !f.disclosable(average) => crate::disclose::NOT_SHOWN.to_string(),
+            Some(f) => fmt(f.value),
             None => "no data".to_string(),
         };
         let target = e

@@ -53,6 +53,7 @@ impl App {
                     trigger,
                     scheduled_at: Some(at),
                     period: None,
+                    force: false,
                 };
                 let report = self
                     .run_claimed(job, job_settings, run_id, now, opts)
@@ -199,9 +200,10 @@ impl JobError {
     /// What went wrong, in words safe for the ledger's summary column (the detail is logged).
     pub fn kind(&self) -> String {
         match self {
-            JobError::UnknownJob(_) | JobError::UnknownSource(_) | JobError::TimedOut { .. } => {
-                self.to_string()
-            }
+            JobError::UnknownJob(_)
+            | JobError::UnknownSource(_)
+            | JobError::TimedOut { .. }
+            | JobError::PeriodOutsideData { .. } => self.to_string(),
             JobError::File(_) => "a file could not be read (see the log)".into(),
             JobError::Store(_) => "a database error (see the log)".into(),
             JobError::Delivery(_) => "a delivery error (see the log)".into(),

@@ -24,6 +24,29 @@ pub struct Figure {
     pub count: Option<Count>,
 }
 
+impl Figure {
+    /// Whether disclosure control lets the figure be shown: an average over enough
+    /// referrals, a share with no small part ([`crate::disclose`]). A value entered without
+    /// its counts has nothing to hide.
+    pub fn disclosable(&self, average: bool) -> bool {
+        match self.count {
+            None => true,
+            Some(c) if average => crate::disclose::average_shown(c.denominator),
+            Some(c) => crate::disclose::share_shown(c.numerator, c.denominator),
+        }
+    }
+
+    /// What stands in for the figure when it may not be shown.
+    pub fn hidden_text(average: bool) -> String {
+        let why = if average { "referrals" } else { "in a count" };
+        format!(
+            "{}: {} {why}",
+            crate::disclose::NOT_SHOWN,
+            crate::disclose::hidden()
+        )
+    }
+}
+
 /// Everything an exception report says about one KPI.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
@@ -200,9 +223,16 @@ pub fn evaluate_figures(
             None => Rag::NoTarget,
         },
     };
+    let average = kpi.measure == Some(Measure::AverageWaitWeeks);
     let previous_text = figures
         .previous
-        .map(|f| kpi.unit.format_one_place(f.value))
+        .map(|f| {
+            if f.disclosable(average) {
+                kpi.unit.format_one_place(f.value)
+            } else {
+                Figure::hidden_text(average)
+            }
+        })
         .unwrap_or_default();
     let direction = match rag {
         Rag::NotYetDue => "Not yet due: no milestone is in force for the period.".to_string(),

@@ -15,10 +15,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::manual::Entered;
-use super::{
-    Catalogue, FEWEST_FOR_AN_AVERAGE, KpiSettings, Measure, Month, Period, Target, resolve,
-    versions,
-};
+use super::{Catalogue, KpiSettings, Measure, Month, Period, Target, resolve, versions};
 
 /// How `kpi show` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,6 +44,8 @@ pub struct Recorded {
     pub kpi_id: String,
     pub period: Period,
     pub value: Option<f64>,
+    /// Of [`Recorded::denominator`], those counted in (none for an average), as stored.
+    pub numerator: Option<i64>,
     /// Cases (referrals, for an average wait) the value is over, as stored.
     pub denominator: Option<i64>,
     /// As stored: GREEN, AMBER, RED, NO DATA, NO TARGET, BASELINE OVERDUE, NOT YET DUE.
@@ -204,18 +203,15 @@ fn view(
     period: Option<Period>,
 ) -> KpiView {
     // An average over so few referrals would be a child's own wait, or near it: not shown.
-    let hidden = |r: &Recorded| {
-        k.measure == Some(Measure::AverageWaitWeeks)
-            && r.denominator
-                .is_some_and(|d| d < FEWEST_FOR_AN_AVERAGE as i64)
-    };
+    let average = k.measure == Some(Measure::AverageWaitWeeks);
+    let hidden = |r: &Recorded| !crate::disclose::stored_shown(average, r.numerator, r.denominator);
     let actual = |r: &Recorded| Actual {
         period: r.period.to_string(),
         period_label: r.period.label(),
         direction: r.direction.clone(),
         value: r.value.filter(|_| !hidden(r)),
         value_text: match r.value {
-            Some(_) if hidden(r) => "not shown: <5 referrals".to_string(),
+            Some(_) if hidden(r) => crate::kpi::Figure::hidden_text(average),
             Some(v) => k.unit.format(v),
             None => "no data".to_string(),
         },
@@ -448,7 +444,8 @@ mod tests {
                 kpi_id: "1/2a".into(),
                 period: "2020-04".parse().expect("month"),
                 value: Some(63.6),
-                denominator: Some(11),
+                numerator: Some(28),
+                denominator: Some(44),
                 rag: "GREEN".into(),
                 direction: None,
                 run_id: 1,
@@ -457,6 +454,7 @@ mod tests {
                 kpi_id: "1/2a".into(),
                 period: "2020-05".parse().expect("month"),
                 value: None,
+                numerator: None,
                 denominator: None,
                 rag: "NO DATA".into(),
                 direction: None,
@@ -474,6 +472,7 @@ mod tests {
                 kpi_id: "5/1".into(),
                 period: "2021-07".parse().expect("month"),
                 value: Some(9.0),
+                numerator: None,
                 denominator: Some(denominator),
                 rag: "RED".into(),
                 direction: None,

@@ -57,7 +57,8 @@ impl Transport {
     pub fn build(d: &DeliverySettings) -> Result<Transport, DeliveryError> {
         match d.mode {
             DeliveryMode::Folder => {
-                std::fs::create_dir_all(&d.folder).map_err(|e| {
+                // Only the service user may read the reports: the folder 0700, each file 0600.
+                private_folder(&d.folder).map_err(|e| {
                     DeliveryError::Setup(format!("cannot create {}: {e}", d.folder.display()))
                 })?;
                 Ok(Transport::Folder {
@@ -110,15 +111,14 @@ impl Transport {
 
     async fn send(&self, msg: Message) -> Result<(), DeliveryError> {
         match self {
-            Transport::Folder { inner, .. } => {
-                inner
-                    .send(msg)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| DeliveryError::Send {
-                        message: format!("cannot write the .eml file: {e}"),
-                        permanent: false,
-                    })
+            Transport::Folder { inner, dir } => {
+                let failed = |e: String| DeliveryError::Send {
+                    message: format!("cannot write the .eml file: {e}"),
+                    permanent: false,
+                };
+                let id = inner.send(msg).await.map_err(|e| failed(e.to_string()))?;
+                // Written under the umask inside a 0700 folder; narrowed to 0600 at once.
+                private_file(&dir.join(format!("{id}.eml"))).map_err(|e| failed(e.to_string()))
             }
             Transport::Smtp { inner, .. } => {
                 inner
@@ -132,6 +132,27 @@ impl Transport {
             }
         }
     }
+}
+
+fn private_folder(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// What a delivery pass did.

@@ -1,6 +1,8 @@
-//! Grouping: one digest per sub-group, holding the KPIs that slipped (Red or no data), the
-//! KPIs entered by hand whose values are overdue, and the risk changes it hears of: those of
-//! the risks it owns, and as the log's holder all of them.
+//! Grouping: one digest per sub-group ([`group_exceptions`]) holding the KPIs that slipped
+//! (Red or no data), the KPIs entered by hand whose values are overdue, and the risk changes
+//! it hears of (those of the risks it owns, and as the log's holder all of them); then one per
+//! recipient ([`by_recipient`]) holding every sub-group they are an owner of, worst first,
+//! with the key that keeps it from being queued twice ([`RecipientDigest::key`]).
 
 use std::collections::BTreeMap;
 
@@ -80,4 +82,136 @@ pub fn group_exceptions<'a>(
             })
         })
         .collect()
+}
+
+/// One person's digest for a run: every sub-group they hear for, worst first.
+#[derive(Debug, Clone)]
+pub struct RecipientDigest<'a> {
+    pub recipient: String,
+    pub groups: Vec<Digest<'a>>,
+}
+
+/// How bad a KPI item is, for ordering (0 worst).
+fn kpi_rank(rag: crate::kpi::Rag) -> u8 {
+    match rag {
+        crate::kpi::Rag::Red => 0,
+        crate::kpi::Rag::NoData => 1,
+        crate::kpi::Rag::BaselineOverdue => 2,
+        _ => 4,
+    }
+}
+
+/// How bad a digest's worst item is (an overdue value or a risk change ranks after a
+/// baseline overdue).
+fn rank(d: &Digest<'_>) -> u8 {
+    let kpi = d.items.iter().map(|e| kpi_rank(e.rag)).min();
+    let late = (!d.overdue.is_empty()).then_some(3);
+    let risk = (!d.risks.is_empty()).then_some(3);
+    [kpi, late, risk].into_iter().flatten().min().unwrap_or(5)
+}
+
+/// Regroup the sub-groups' digests by recipient: one digest per address (compared without
+/// regard to case), its sub-groups worst first, then by key.
+pub fn by_recipient<'a>(digests: &[Digest<'a>]) -> Vec<RecipientDigest<'a>> {
+    let mut by: BTreeMap<String, RecipientDigest<'a>> = BTreeMap::new();
+    for d in digests {
+        for r in &d.recipients {
+            let entry =
+                by.entry(r.trim().to_ascii_lowercase())
+                    .or_insert_with(|| RecipientDigest {
+                        recipient: r.trim().to_string(),
+                        groups: Vec::new(),
+                    });
+            let mut mine = d.clone();
+            mine.recipients = vec![entry.recipient.clone()];
+            entry.groups.push(mine);
+        }
+    }
+    let mut out: Vec<_> = by.into_values().collect();
+    for r in &mut out {
+        r.groups
+            .sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.sub_group.cmp(&b.sub_group)));
+        for g in &mut r.groups {
+            g.items.sort_by_key(|e| kpi_rank(e.rag));
+        }
+    }
+    out
+}
+
+impl RecipientDigest<'_> {
+    /// The periods its KPI items are for, in order ("risk log" when it has none).
+    pub fn periods(&self) -> String {
+        let mut p: Vec<_> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.items.iter().map(|e| e.period))
+            .collect();
+        p.sort();
+        p.dedup();
+        if p.is_empty() {
+            "risk log".into()
+        } else {
+            p.iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+    }
+
+    /// What marks it in the outbox: a hash of the recipient, sub-groups, period and each
+    /// item's (kind, id, period, state); and its topic, recipient and period. A KPI whose
+    /// source failed this run (`from_last_good`: its figures are the last good load's) is in
+    /// a state of its own, so the warning is news.
+    pub fn key(&self, from_last_good: impl Fn(&Evaluation) -> bool) -> crate::store::DigestKey {
+        use sha2::{Digest as _, Sha256};
+        let mut lines = Vec::new();
+        for g in &self.groups {
+            for e in &g.items {
+                let last_good = if from_last_good(e) {
+                    " (last good load)"
+                } else {
+                    ""
+                };
+                lines.push(format!(
+                    "{}|kpi|{}|{}|{}{last_good}",
+                    g.sub_group,
+                    e.kpi_id,
+                    e.period,
+                    e.rag.as_str()
+                ));
+            }
+            for o in &g.overdue {
+                lines.push(format!(
+                    "{}|overdue|{}|{}|overdue",
+                    g.sub_group,
+                    o.kpi_id,
+                    o.due.label()
+                ));
+            }
+            for c in &g.risks {
+                lines.push(format!(
+                    "{}|risk|{}|{}|{} {}",
+                    g.sub_group,
+                    c.risk_id,
+                    c.at.to_rfc3339(),
+                    c.kind.as_str(),
+                    c.to.text()
+                ));
+            }
+        }
+        lines.sort();
+        let recipient = self.recipient.to_ascii_lowercase();
+        let topic = format!("{recipient}|{}", self.periods());
+        let mut h = Sha256::new();
+        h.update(topic.as_bytes());
+        for l in &lines {
+            h.update(b"\n");
+            h.update(l.as_bytes());
+        }
+        crate::store::DigestKey {
+            digest: format!("{:x}", h.finalize()),
+            topic,
+            items: lines,
+        }
+    }
 }

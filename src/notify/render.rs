@@ -8,21 +8,17 @@
 //! and an average wait over fewer than 5 referrals is not shown at all (over one referral it
 //! would be that child's wait).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::NaiveDate;
-
-use super::{Digest, SourceNote, SubGroup};
-use crate::kpi::manual::{self, Entered, Overdue};
+use super::{Digest, RecipientDigest, SourceNote};
+use crate::disclose;
+use crate::kpi::manual::{self, Overdue};
 use crate::kpi::{Aggregation, Evaluation, Period, PeriodKind, Rag};
-use crate::kpi::{
-    Basis, Catalogue, Count, FEWEST_FOR_AN_AVERAGE, Figure, Measure, Target, Travel,
-    direction_of_travel, period_noun,
-};
+use crate::kpi::{Basis, Figure, Measure, Target};
 
 /// Small-cell suppression (counts under 5 shown as "<5"), shared with the stages before.
-pub use crate::kpi::{SMALL_COUNT, suppress};
+pub use crate::disclose::suppress;
+use crate::disclose::suppress_i64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -30,32 +26,28 @@ pub struct Rendered {
     pub body: String,
 }
 
-/// Everything besides the digest that the text needs.
-pub struct Context<'a> {
-    pub area: &'a str,
-    pub subject_prefix: &'a str,
-    pub job: &'a str,
-    pub run_id: i64,
-    pub kpis: &'a Catalogue,
-    pub risks: &'a crate::risk::Register,
-    /// For the names of the sub-groups that own the risks.
-    pub sub_groups: &'a BTreeMap<String, SubGroup>,
-    pub sources: &'a BTreeMap<String, SourceNote>,
-    /// The values entered by hand in force (for a manual KPI's provenance).
-    pub entered: &'a [Entered],
+pub use super::context::Context;
+
+/// The periods of a set of digests' KPI items, as labels in order.
+fn periods(groups: &[&Digest<'_>]) -> Vec<String> {
+    let mut p: Vec<_> = groups
+        .iter()
+        .flat_map(|d| d.items.iter().map(|e| e.period))
+        .collect();
+    p.sort();
+    p.dedup();
+    p.into_iter().map(|m| m.label()).collect()
 }
 
-pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
-    let periods: Vec<String> = {
-        let mut p: Vec<_> = digest.items.iter().map(|e| e.period).collect();
-        p.sort();
-        p.dedup();
-        p.into_iter().map(|m| m.label()).collect()
-    };
-    let n = digest.items.len();
-    let late = digest.overdue.len();
-    let r = digest.risks.len();
-    let plural = |k: usize| if k == 1 { "" } else { "s" };
+fn plural(k: usize) -> &'static str {
+    if k == 1 { "" } else { "s" }
+}
+
+/// The subject over `groups`, naming them as `names`.
+fn subject(groups: &[&Digest<'_>], names: &str, ctx: &Context<'_>) -> String {
+    let n: usize = groups.iter().map(|d| d.items.len()).sum();
+    let late: usize = groups.iter().map(|d| d.overdue.len()).sum();
+    let r: usize = groups.iter().map(|d| d.risks.len()).sum();
     let mut what = Vec::new();
     if n > 0 || (late == 0 && r == 0) {
         what.push(format!("{n} KPI{} slipped", plural(n)));
@@ -66,28 +58,33 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
     if r > 0 {
         what.push(format!("{r} risk{} changed", plural(r)));
     }
+    let periods = periods(groups);
     // A report of risk changes alone is about the risk log, not a period.
-    let only_risks = n == 0 && late == 0 && r > 0;
     let when = if !periods.is_empty() {
         format!(", {}", periods.join(", "))
-    } else if only_risks {
+    } else if n == 0 && late == 0 && r > 0 {
         ", risk log".to_string()
     } else {
         String::new()
     };
-    let subject = format!(
-        "{} {} SEND exception report{when}: {} ({})",
+    format!(
+        "{} {} SEND exception report{when}: {} ({names})",
         ctx.subject_prefix,
         ctx.area,
         what.join(", "),
-        digest.sub_group_name
     )
     .trim()
-    .to_string();
+    .to_string()
+}
 
-    let mut b = String::new();
-    let _ = writeln!(b, "Exception report for the {}", digest.sub_group_name);
+/// "Lancashire SEND improvement plan, period Jul 2021" (or ", risk log").
+fn plan_line(b: &mut String, groups: &[&Digest<'_>], ctx: &Context<'_>) {
+    let periods = periods(groups);
     if periods.is_empty() {
+        let only_risks = groups
+            .iter()
+            .all(|d| d.items.is_empty() && d.overdue.is_empty())
+            && groups.iter().any(|d| !d.risks.is_empty());
         let log = if only_risks { ", risk log" } else { "" };
         let _ = writeln!(b, "{} SEND improvement plan{log}", ctx.area);
     } else {
@@ -98,6 +95,55 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
             periods.join(", ")
         );
     }
+}
+
+/// One sub-group's report: its own email, or the part of a recipient's digest for it.
+pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
+    let groups = [digest];
+    let mut b = String::new();
+    let _ = writeln!(b, "Exception report for the {}", digest.sub_group_name);
+    plan_line(&mut b, &groups, ctx);
+    section(&mut b, digest, ctx);
+    footer(&mut b, &groups, ctx);
+    Rendered {
+        subject: subject(&groups, &digest.sub_group_name, ctx),
+        body: b,
+    }
+}
+
+/// One person's digest: a single sub-group's report as [`render`] writes it, or for several
+/// a section each, worst first, under one header and one footer.
+pub fn render_for(digest: &RecipientDigest<'_>, ctx: &Context<'_>) -> Rendered {
+    let groups: Vec<&Digest<'_>> = digest.groups.iter().collect();
+    if let [one] = groups.as_slice() {
+        return render(one, ctx);
+    }
+    let names: Vec<&str> = groups.iter().map(|d| d.sub_group_name.as_str()).collect();
+    let mut b = String::new();
+    let _ = writeln!(
+        b,
+        "Exception reports for {} sub-groups, the worst first: {}",
+        groups.len(),
+        names.join("; ")
+    );
+    plan_line(&mut b, &groups, ctx);
+    for d in &groups {
+        let _ = writeln!(b);
+        let _ = writeln!(b, "== {} ==", d.sub_group_name);
+        section(&mut b, d, ctx);
+    }
+    footer(&mut b, &groups, ctx);
+    Rendered {
+        subject: subject(&groups, &format!("{} sub-groups", groups.len()), ctx),
+        body: b,
+    }
+}
+
+/// A sub-group's items: slipped KPIs, overdue values, risk changes.
+fn section(b: &mut String, digest: &Digest<'_>, ctx: &Context<'_>) {
+    let n = digest.items.len();
+    let late = digest.overdue.len();
+    let r = digest.risks.len();
     if n > 0 {
         let _ = writeln!(b);
         let _ = writeln!(
@@ -109,7 +155,7 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
     }
     for e in &digest.items {
         let _ = writeln!(b);
-        item(&mut b, e, ctx);
+        item(b, e, ctx);
     }
     if late > 0 {
         let _ = writeln!(b);
@@ -122,24 +168,34 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
     }
     for o in &digest.overdue {
         let _ = writeln!(b);
-        overdue_item(&mut b, o);
+        overdue_item(b, o);
     }
     if r > 0 {
         let holder = digest.risks.iter().any(|c| c.owner != digest.sub_group);
-        super::risk::section(&mut b, &digest.risks, holder, ctx);
+        super::risk::section(b, &digest.risks, holder, ctx);
     }
+}
+
+/// What the figures may not show, and why the email was sent.
+fn footer(b: &mut String, groups: &[&Digest<'_>], ctx: &Context<'_>) {
+    let n: usize = groups.iter().map(|d| d.items.len()).sum();
+    let late: usize = groups.iter().map(|d| d.overdue.len()).sum();
+    let r: usize = groups.iter().map(|d| d.risks.len()).sum();
     let _ = writeln!(b);
     let _ = writeln!(b, "--");
     let _ = writeln!(
         b,
-        "Counts under {SMALL_COUNT} are shown as \"<5\". This report carries aggregate figures only: \
-         no case ids, names or dates about a child."
+        "Counts under {t} are shown as \"<{t}\", and a percentage is shown only when neither of its \
+         counts nor their difference is under {t}. This report carries aggregate figures only: \
+         no case ids, names or dates about a child; dates are the extract's or the period's.",
+        t = disclose::threshold()
     );
-    if digest.items.iter().any(|e| is_wait(e)) {
+    if groups.iter().any(|d| d.items.iter().any(|e| is_wait(e))) {
         let _ = writeln!(
             b,
-            "An average wait over fewer than {FEWEST_FOR_AN_AVERAGE} referrals is not shown: it would \
-             describe individual children."
+            "An average wait over fewer than {} referrals is not shown: it would \
+             describe individual children.",
+            disclose::threshold()
         );
     }
     let mut why = Vec::new();
@@ -162,7 +218,6 @@ pub fn render(digest: &Digest<'_>, ctx: &Context<'_>) -> Rendered {
              due date; enter one with `sendwatch kpi set` or `sendwatch kpi import`."
         );
     }
-    Rendered { subject, body: b }
 }
 
 /// A manual KPI overdue: the period with no value, when it was due, and how to enter it.
@@ -289,66 +344,40 @@ pub fn beside(e: &Evaluation) -> Option<String> {
     Some(format!("{what} {}", suppress(e.overdue_open)))
 }
 
-/// What stays open beside the KPI at the data's as-of date: the assessment backlog, advice
+/// What stays open beside the KPI in the extract (no date: the extract's latest event date
+/// could be one child's; its fetch date is in the provenance below): the assessment backlog, advice
 /// outstanding, reviews overdue, referrals still waiting; nothing for a value entered by hand.
 fn still_open(e: &Evaluation) -> Option<String> {
     let n = suppress(e.overdue_open);
     Some(match e.measure? {
         Measure::EhcpWithin20Weeks => {
-            format!("Backlog on {}: {n} open requests past 20 weeks", e.as_of)
+            format!("Backlog in the extract: {n} open requests past 20 weeks")
         }
         Measure::HealthAdviceWithin6Weeks => {
-            format!(
-                "Advice outstanding on {}: {n} requests past 6 weeks",
-                e.as_of
-            )
+            format!("Advice outstanding in the extract: {n} requests past 6 weeks")
         }
         Measure::TransitionReviewsByDeadline => format!(
-            "Reviews overdue on {}: {n} not completed, past their due date or cohort deadline",
-            e.as_of
+            "Reviews overdue in the extract: {n} not completed, past their due date or cohort deadline"
         ),
-        Measure::OtherReviewsCompleted => format!(
-            "Reviews overdue on {}: {n} not completed, past their due date",
-            e.as_of
-        ),
-        Measure::AverageWaitWeeks => format!(
-            "Still waiting on {}: {}, of whom past 18 weeks: {n}",
-            e.as_of,
-            suppress(e.waiting)
-        ),
+        Measure::OtherReviewsCompleted => {
+            format!("Reviews overdue in the extract: {n} not completed, past their due date")
+        }
+        // "of whom" is a part of a whole: shown only when the rest is not small either.
+        Measure::AverageWaitWeeks => {
+            let (past, waiting) = disclose::share_counts(e.overdue_open, e.waiting);
+            format!("Still waiting in the extract: {waiting}, of whom past 18 weeks: {past}")
+        }
     })
 }
 
-/// A figure as the mail may show it: "no data", the value, or for an average over fewer than
-/// [`SMALL_COUNT`] referrals nothing (it would be a child's own wait, or close to it).
+/// A figure as the mail may show it: "no data", the value, or nothing when disclosure control
+/// hides it (an average over fewer than the threshold, a share with a small part).
 fn shown(e: &Evaluation, f: Option<Figure>) -> String {
     match f {
-        Some(f) if is_wait(e) && f.count.is_some_and(few) => "not shown: <5 referrals".to_string(),
+        Some(f) if !f.disclosable(is_wait(e)) => Figure::hidden_text(is_wait(e)),
         Some(f) => e.format(f.value),
         None => "no data".to_string(),
     }
-}
-
-fn few(c: Count) -> bool {
-    c.denominator < FEWEST_FOR_AN_AVERAGE
-}
-
-/// The direction of travel, with the previous value written as [`shown`] writes it.
-fn direction(e: &Evaluation) -> String {
-    if !is_wait(e) || !e.previous_count().is_some_and(few) {
-        return e.direction.clone();
-    }
-    let previous = shown(e, e.previous);
-    direction_of_travel(&Travel {
-        value: e.value(),
-        previous: e.previous_value(),
-        previous_text: &previous,
-        target: e.milestone.as_ref().map(|m| (m.target, m.from)),
-        baseline: None,
-        baseline_pending: false,
-        better: e.better,
-        period_noun: period_noun(e.period.kind()),
-    })
 }
 
 /// "Value: 53.1% (26 of 49 new EHC plans within 20 weeks)", or the figure alone when it was
@@ -362,13 +391,14 @@ fn value_with_counts(e: &Evaluation, f: Figure, noun: &str, within: &str) -> Str
             e.period.label()
         ),
         // A value entered by hand has no noun: "(<5 of 10 as entered)".
-        Some(c) => format!(
-            "{} ({} of {} {})",
-            e.format(f.value),
-            suppress(c.numerator),
-            suppress(c.denominator),
-            [noun, within].join(" ").trim()
-        ),
+        Some(c) => {
+            let (n, d) = disclose::share_counts(c.numerator, c.denominator);
+            format!(
+                "{} ({n} of {d} {})",
+                shown(e, Some(f)),
+                [noun, within].join(" ").trim()
+            )
+        }
         None => e.format(f.value),
     }
 }
@@ -383,10 +413,11 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
         basis_phrase(e)
     );
     match e.current {
-        Some(f) if is_wait(e) && f.count.is_some_and(few) => {
+        Some(f) if is_wait(e) && !f.disclosable(true) => {
             let _ = writeln!(
                 b,
-                "  Value:            not shown: an average over <5 {noun} {within} in {}",
+                "  Value:            not shown: an average over {} {noun} {within} in {}",
+                disclose::hidden(),
                 e.period.label()
             );
         }
@@ -481,7 +512,7 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
     );
     let _ = writeln!(b, "  RAG:              {}", e.rag);
     let _ = writeln!(b, "  Baseline:         {}", e.baseline);
-    let _ = writeln!(b, "  Direction:        {}", direction(e));
+    let _ = writeln!(b, "  Direction:        {}", e.direction);
     if let Some(open) = still_open(e) {
         let _ = writeln!(b, "  {open}");
     }
@@ -494,13 +525,13 @@ fn item(b: &mut String, e: &Evaluation, ctx: &Context<'_>) {
         .get(&e.kpi_id)
         .and_then(|k| k.source.as_deref())
         .unwrap_or("?");
-    provenance(b, source, ctx.sources.get(source), e.as_of);
+    provenance(b, source, ctx.sources.get(source));
     if e.rag == Rag::NoData && ctx.sources.get(source).is_some_and(|s| s.load.is_none()) {
         let _ = writeln!(b, "  No extract of this source has ever been accepted.");
     }
 }
 
-fn provenance(b: &mut String, source: &str, note: Option<&SourceNote>, as_of: NaiveDate) {
+fn provenance(b: &mut String, source: &str, note: Option<&SourceNote>) {
     let Some(note) = note else {
         let _ = writeln!(b, "  Source:           {source}");
         return;
@@ -512,15 +543,14 @@ fn provenance(b: &mut String, source: &str, note: Option<&SourceNote>, as_of: Na
             .unwrap_or_default();
         let _ = writeln!(
             b,
-            "  Source:           extract `{}`, load {}: {}\n                    fetched {} UTC, {}{} bytes, {} rows, data as of {}\n                    sha256 {}",
+            "  Source:           extract `{}`, load {}: {}\n                    fetched {} UTC, {}{} bytes, {} rows\n                    sha256 {}",
             source,
             l.id,
             l.url,
             l.fetched_at.format("%Y-%m-%d %H:%M"),
             status,
             l.bytes.unwrap_or(0),
-            l.rows_loaded.unwrap_or(0),
-            l.data_as_of.unwrap_or(as_of),
+            suppress_i64(l.rows_loaded.unwrap_or(0)),
             l.sha256.as_deref().unwrap_or("-"),
         );
     } else {
@@ -541,72 +571,4 @@ fn first_line(s: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn small_counts_are_suppressed() {
-        assert_eq!(suppress(0), "<5");
-        assert_eq!(suppress(4), "<5");
-        assert_eq!(suppress(5), "5");
-        assert_eq!(suppress(123), "123");
-        // The averages' rule hides no fewer than the counts' rule does.
-        assert_eq!(FEWEST_FOR_AN_AVERAGE, SMALL_COUNT);
-    }
-
-    #[test]
-    fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
-        use crate::kpi::{Figures, Period, evaluate_figures};
-        let c = crate::kpi::catalogue::builtin().expect("catalogue");
-        let today = "2020-08-01".parse::<NaiveDate>().expect("date");
-        let overdue = manual::overdue(&c, 30, &[], today);
-        let q2: Period = "2020-Q2".parse().expect("period");
-        let e = evaluate_figures("3/3", &c["3/3"], 5.0, Figures::default(), today, q2);
-        assert_eq!(e.rag, Rag::NoData);
-        let groups = BTreeMap::from([(
-            "dco_task_finish".to_string(),
-            super::super::SubGroup {
-                name: "DCO group".into(),
-                owners: vec!["dco@example.org".into()],
-            },
-        )]);
-        let evaluations = [e];
-        let digests =
-            super::super::group_exceptions(&groups, &evaluations, &overdue, &[], "governance");
-        assert_eq!(digests.len(), 1, "only the sub-groups configured");
-        let d = &digests[0];
-        assert!(
-            d.items.is_empty(),
-            "3/3 is said as overdue, not also as NO DATA"
-        );
-        let ids: Vec<&str> = d.overdue.iter().map(|o| o.kpi_id.as_str()).collect();
-        assert_eq!(ids, ["3/1", "3/3", "3/4", "3/5"]);
-        let sources = BTreeMap::new();
-        let ctx = Context {
-            area: "Sefton",
-            subject_prefix: "[sendwatch]",
-            job: "monthly",
-            run_id: 3,
-            kpis: &c,
-            risks: &crate::risk::Register::default(),
-            sub_groups: &groups,
-            sources: &sources,
-            entered: &[],
-        };
-        let r = render(d, &ctx);
-        assert_eq!(
-            r.subject,
-            "[sendwatch] Sefton SEND exception report: 4 values overdue (DCO group)"
-        );
-        assert!(
-            r.body.contains(
-                "KPI 3/3: % of staff having completed training\n  Overdue:          no value \
-                 entered for Apr-Jun 2020, due by 2020-07-30\n                    (nor for 2 \
-                 earlier periods)\n  To enter it:      sendwatch kpi set 3/3 --period 2020-Q2"
-            ),
-            "{}",
-            r.body
-        );
-        assert!(!r.body.contains("missed the milestone"), "{}", r.body);
-    }
-}
+mod tests;

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::render::Context;
+use super::context::Context;
 use crate::risk::{ChangeKind, RiskChange};
 
 /// Continuation lines line up under the values, as in the KPI items.

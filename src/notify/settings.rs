@@ -72,3 +72,25 @@ pub struct SubGroup {
     /// Email addresses of the owners who receive its exception reports.
     pub owners: Vec<String>,
 }
+
+/// `[notify]`: repetition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// The same news (item, period, state) is not sent to the same person again within this
+    /// many hours; a change is sent at once. Default a week.
+    #[serde(default = "default_repeat_interval_hours")]
+    pub repeat_interval_hours: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            repeat_interval_hours: default_repeat_interval_hours(),
+        }
+    }
+}
+
+fn default_repeat_interval_hours() -> u64 {
+    24 * 7
+}

@@ -17,6 +17,8 @@ pub struct KpiRecord {
     pub value: Option<f64>,
     /// The target the period was rated against, when it had a figure.
     pub target: Option<f64>,
+    /// Of those, the cases counted in (none for an average).
+    pub numerator: Option<i64>,
     /// Cases (referrals, for an average wait) the value is over.
     pub denominator: Option<i64>,
     pub rag: Rag,

@@ -12,6 +12,7 @@ pub fn rec(kpi: &str, period: &str, rag: Rag, value: Option<f64>) -> KpiRecord {
         period: period.parse().expect("period"),
         value,
         target: Some(75.0),
+        numerator: value.map(|_| 20),
         denominator: value.map(|_| 40),
         rag,
         overdue_open: None,

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::history::{History, KpiRecord};
 use super::{Bound, Condition, Figure};
-use crate::kpi::{Catalogue, FEWEST_FOR_AN_AVERAGE, KpiSettings, Measure, Rag, suppress};
+use crate::disclose::suppress_i64;
+use crate::kpi::{Catalogue, KpiSettings, Measure, Rag};
 use crate::source::freshness::{Cadence, stale};
 
 /// When a source's current data arrived, and how often new data is due.
@@ -188,7 +189,7 @@ fn figure_past(
                 fired,
                 format!(
                     "KPI {kpi}: {} {noun} (latest result, {period}), {}",
-                    suppress(n.max(0) as u64),
+                    suppress_i64(n),
                     side(fired)
                 ),
             )
@@ -239,19 +240,21 @@ fn stale_source(inputs: &Inputs<'_>, source: &str) -> (bool, String) {
     }
 }
 
-/// An average over fewer than 5 referrals: not to be written (it would be a child's wait).
+/// A figure disclosure control hides: an average over few referrals, a share with a small
+/// part ([`crate::disclose`]).
 fn hidden(r: &KpiRecord, k: Option<&KpiSettings>) -> bool {
-    let average = k.is_some_and(|k| k.measure == Some(Measure::AverageWaitWeeks));
-    average
-        && r.denominator
-            .is_some_and(|d| d < FEWEST_FOR_AN_AVERAGE as i64)
+    !crate::disclose::stored_shown(average(k), r.numerator, r.denominator)
+}
+
+fn average(k: Option<&KpiSettings>) -> bool {
+    k.is_some_and(|k| k.measure == Some(Measure::AverageWaitWeeks))
 }
 
 /// A stored value as a reason may write it.
 fn shown(r: &KpiRecord, k: Option<&KpiSettings>) -> String {
     match r.value {
         None => "no data".to_string(),
-        Some(_) if hidden(r, k) => "not shown: <5 referrals".to_string(),
+        Some(_) if hidden(r, k) => crate::kpi::Figure::hidden_text(average(k)),
         Some(v) => fmt_value(k, v),
     }
 }

@@ -53,7 +53,7 @@ impl Store {
     /// The latest stored result of every KPI for every period (the last run's), in KPI and
     /// period order.
     pub async fn latest_results(&self) -> Result<Vec<Recorded>, StoreError> {
-        const SQL: &str = "SELECT r.kpi_id, r.period, r.value, r.denominator, r.rag, r.direction, r.run_id \
+        const SQL: &str = "SELECT r.kpi_id, r.period, r.value, r.numerator, r.denominator, r.rag, r.direction, r.run_id \
             FROM kpi_results r \
             WHERE r.id = (SELECT MAX(l.id) FROM kpi_results l \
                           WHERE l.kpi_id = r.kpi_id AND l.period = r.period) \
@@ -63,6 +63,7 @@ impl Store {
             String,
             Option<f64>,
             Option<i64>,
+            Option<i64>,
             String,
             Option<String>,
             i64,
@@ -70,7 +71,7 @@ impl Store {
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
         rows.into_iter()
             .map(
-                |(kpi_id, period, value, denominator, rag, direction, run_id)| {
+                |(kpi_id, period, value, numerator, denominator, rag, direction, run_id)| {
                     let period = period.parse().map_err(|_| {
                         StoreError::Corrupt(format!(
                             "kpi_results period `{period}` is not a period"
@@ -80,6 +81,7 @@ impl Store {
                         kpi_id,
                         period,
                         value,
+                        numerator,
                         denominator,
                         rag,
                         direction,

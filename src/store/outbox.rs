@@ -12,6 +12,8 @@ pub enum OutboxStatus {
     Sent,
     /// Refused for good (e.g. 5xx from the server); kept for the record.
     Failed,
+    /// Replaced, undelivered, by a newer digest for the same recipient and period; never sent.
+    Superseded,
 }
 
 impl OutboxStatus {
@@ -20,6 +22,7 @@ impl OutboxStatus {
             OutboxStatus::Pending => "pending",
             OutboxStatus::Sent => "sent",
             OutboxStatus::Failed => "failed",
+            OutboxStatus::Superseded => "superseded",
         }
     }
 }
@@ -52,7 +55,85 @@ impl OutboxRow {
 const COLUMNS: &str = "SELECT id, run_id, sub_group, recipients, subject, body_text, status, attempts, \
                        last_error, created_at, sent_at FROM outbox";
 
+/// What marks a digest for the outbox (see migration 0008).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestKey {
+    /// A hash of the recipient, sub-groups, period and items.
+    pub digest: String,
+    /// Recipient and period: a newer digest with the same topic supersedes an undelivered one.
+    pub topic: String,
+    /// Each item as "sub-group|kind|id|period|state", sorted.
+    pub items: Vec<String>,
+}
+
+/// Whether a digest went into the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queued {
+    /// Queued as this row; `superseded` older undelivered rows were marked superseded.
+    Yes { id: i64, superseded: u64 },
+    /// The same digest was queued (or sent) to the same person within the repeat interval.
+    Repeat,
+}
+
 impl Store {
+    /// Queue a digest to `recipient` unless every item in it went to them within `repeat`
+    /// before `now` (no news). The unique `idem_key` (digest and repeat window) keeps two
+    /// runs at once from both queueing it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn enqueue_digest(
+        &self,
+        run_id: i64,
+        sub_group: &str,
+        recipient: &str,
+        subject: &str,
+        body_text: &str,
+        key: &DigestKey,
+        repeat: chrono::TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<Queued, StoreError> {
+        const SEEN: &str = "SELECT items FROM outbox WHERE recipients = $1 AND created_at > $2 \
+                            AND status <> 'superseded' AND items IS NOT NULL";
+        let since = now - repeat;
+        let seen: Vec<String> = on_pool!(self, p => sqlx::query_scalar(SEEN).bind(recipient).bind(since).fetch_all(p).await?);
+        let told: std::collections::BTreeSet<&str> = seen.iter().flat_map(|s| s.lines()).collect();
+        if key.items.iter().all(|i| told.contains(i.as_str())) {
+            return Ok(Queued::Repeat);
+        }
+        let window = now.timestamp() / repeat.num_seconds().max(1);
+        let idem_key = format!("{}:{window}", key.digest);
+        const SQL: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, status, created_at, \
+                           digest, idem_key, topic, items) \
+                           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10) \
+                           ON CONFLICT (idem_key) DO NOTHING RETURNING id";
+        let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(SQL)
+            .bind(run_id)
+            .bind(sub_group)
+            .bind(recipient)
+            .bind(subject)
+            .bind(body_text)
+            .bind(now)
+            .bind(&key.digest)
+            .bind(&idem_key)
+            .bind(&key.topic)
+            .bind(key.items.join("\n"))
+            .fetch_optional(p)
+            .await?);
+        let Some(id) = id else {
+            return Ok(Queued::Repeat);
+        };
+        // Not one being sent right now (claimed): that one goes, and this one after it.
+        const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded' WHERE topic = $1 AND id < $2 \
+                                 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $3)";
+        let superseded = on_pool!(self, p => sqlx::query(SUPERSEDE)
+            .bind(&key.topic)
+            .bind(id)
+            .bind(now)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(Queued::Yes { id, superseded })
+    }
+
     pub async fn enqueue_mail(
         &self,
         run_id: i64,

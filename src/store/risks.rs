@@ -16,6 +16,7 @@ type KpiRow = (
     Option<f64>,
     Option<f64>,
     Option<i64>,
+    Option<i64>,
     String,
     Option<i64>,
     i64,
@@ -24,7 +25,7 @@ type KpiRow = (
 impl Store {
     /// The latest stored result of every KPI for every period, in KPI and period order.
     pub async fn kpi_history(&self) -> Result<Vec<KpiRecord>, StoreError> {
-        const SQL: &str = "SELECT k.kpi_id, k.period, k.value, k.target, k.denominator, k.rag, \
+        const SQL: &str = "SELECT k.kpi_id, k.period, k.value, k.target, k.numerator, k.denominator, k.rag, \
             k.overdue_open, k.run_id FROM kpi_results k \
             JOIN (SELECT kpi_id, period, MAX(id) AS id FROM kpi_results GROUP BY kpi_id, period) m \
               ON m.id = k.id \
@@ -32,7 +33,17 @@ impl Store {
         let rows: Vec<KpiRow> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
         rows.into_iter()
             .map(
-                |(kpi_id, period, value, target, denominator, rag, overdue_open, run_id)| {
+                |(
+                    kpi_id,
+                    period,
+                    value,
+                    target,
+                    numerator,
+                    denominator,
+                    rag,
+                    overdue_open,
+                    run_id,
+                )| {
                     let period: Period = period.parse().map_err(|_| {
                         StoreError::Corrupt(format!("kpi_results period `{period}`"))
                     })?;
@@ -44,6 +55,7 @@ impl Store {
                         period,
                         value,
                         target,
+                        numerator,
                         denominator,
                         rag,
                         overdue_open,

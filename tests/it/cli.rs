@@ -62,9 +62,10 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
     assert_eq!(
         mails.len(),
         6,
-        "one report per sub-group with a slipped KPI (performance, health, joint performance) \
-         or a value entered by hand overdue (co-production, the DCO's task and finish group), \
-         and one to the risk log's holder (governance)"
+        "one digest per recipient: performance's, joint performance's and health's first \
+         owner (a slipped KPI), co-production's (a value entered by hand overdue), the DCO's \
+         (health's slipped KPI and the task and finish group's overdue values in one), and \
+         the risk log's holder (governance)"
     );
     // No survey value has been entered: the co-production sub-group hears that they are due.
     let surveys: Vec<&Mail> = mails
@@ -114,7 +115,7 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
     assert_eq!(perf.len(), 1);
     let want = [
         "RAG:              RED",
-        "Backlog on 2021-07-31: ",
+        "Backlog in the extract: ",
         "KPI 1/3: % of EHCP reviews completed for Yr 6, Yr 9 and Yr 11",
         "Period:           July 2021 (cumulative over academic year 2020/21",
     ];
@@ -255,9 +256,9 @@ async fn no_secret_appears_in_the_log() {
     }
     // Both secrets were really used: the feed answered and the SMTP server authenticated us.
     assert!(http.hits("/tracker.csv") >= 1);
-    // Performance, health, and the risk log's holder.
-    let mails = sink.wait_for(3).await;
-    assert_eq!(mails.len(), 3);
+    // Performance, health's two owners, and the risk log's holder.
+    let mails = sink.wait_for(4).await;
+    assert_eq!(mails.len(), 4);
     assert!(
         mails
             .iter()

@@ -101,8 +101,9 @@ fn the_daemon_runs_its_job_on_schedule_and_stops_on_sigterm() {
     assert!(ready, "{log:#?}");
     let (ran, log) = wait_for_line(&rx, "Scheduled run done.", Duration::from_secs(150));
     assert!(ran, "no scheduled run: {log:#?}");
-    // Performance and health (their KPIs), and the risk log's holder (R10, R12 raised).
-    assert_eq!(folder_mail(&outbox).len(), 3);
+    // Performance and health's two owners (their KPIs), and the risk log's holder (R10, R12
+    // raised): one digest per recipient.
+    assert_eq!(folder_mail(&outbox).len(), 4);
 
     signal(&child, "TERM");
     let (stopped, log) = wait_for_line(&rx, "Stopped.", Duration::from_secs(60));

@@ -1,5 +1,6 @@
-//! SMTP refusals: a permanent refusal is recorded and not retried; a temporary one leaves the
-//! report in the outbox, and a later run delivers it. Nothing is lost, nothing sent twice.
+//! SMTP refusals: a permanent refusal is recorded for that recipient's digest and not retried,
+//! the others get theirs; a temporary one leaves the digests in the outbox, and a later run
+//! delivers them. Nothing is lost, nothing sent twice.
 
 use sendwatch::job::RunOptions;
 use sendwatch::store::RunStatus;
@@ -35,51 +36,42 @@ async fn a_refused_recipient_fails_that_report_only() {
             .await
             .expect("run");
         assert_eq!(r.status, RunStatus::Failed);
-        // Performance's report and the risk log holder's (1/5 RED two months running raises
-        // R10) go; health's is refused.
+        // One digest per recipient: performance's, the two health owners' (dco is refused) and
+        // the risk log holder's (1/5 RED two months running raises R10). The refusal fails
+        // dco's alone.
         assert_eq!(
             (r.delivery.sent, r.delivery.failed, r.delivery.still_pending),
-            (2, 1, 0)
+            (3, 1, 0)
         );
-        let got = sink.wait_for(before + 2).await;
-        assert_eq!(got.len(), before + 2);
-        let mut to: Vec<&str> = got[before..]
-            .iter()
-            .map(|m| m.rcpt_tos.join(","))
-            .map(|t| {
-                if t.starts_with("pm-ap") {
-                    "performance"
-                } else {
-                    "governance"
-                }
-            })
-            .collect();
+        let got = sink.wait_for(before + 3).await;
+        assert_eq!(got.len(), before + 3);
+        let mut to: Vec<String> = got[before..].iter().map(|m| m.rcpt_tos.join(",")).collect();
         to.sort();
-        assert_eq!(to, ["governance", "performance"], "{:?}", &got[before..]);
         assert_eq!(
-            got[before..]
-                .iter()
-                .filter(|m| m.rcpt_tos == vec!["governance@example.org".to_string()])
-                .count(),
-            1
+            to,
+            [
+                "governance@example.org",
+                "health-performance@example.org",
+                "pm-ap-subgroup@example.org"
+            ],
+            "{:?}",
+            &got[before..]
         );
         let outbox = app.store.run_mail(r.run_id).await.expect("outbox");
-        let health = outbox
+        let dco = outbox
             .iter()
-            .find(|o| o.sub_group == "health")
-            .expect("health report");
-        assert_eq!(health.status, "failed");
+            .find(|o| o.recipients == "dco@example.org")
+            .expect("dco's digest");
+        assert_eq!(dco.status, "failed");
         assert!(
-            health
-                .last_error
-                .as_deref()
-                .is_some_and(|e| e.contains("550")),
+            dco.last_error.as_deref().is_some_and(|e| e.contains("550")),
             "{:?}",
-            health.last_error
+            dco.last_error
         );
         assert_eq!(app.store.run(r.run_id).await.expect("run").status, "failed");
 
-        // A permanent failure is not retried by the next run.
+        // A permanent failure is not retried by the next run, and with the data unchanged
+        // nothing is queued again: nothing is sent, nothing fails.
         let r2 = app
             .run_job("monthly-exceptions", RunOptions::manual())
             .await
@@ -88,14 +80,12 @@ async fn a_refused_recipient_fails_that_report_only() {
         assert_eq!(
             earlier
                 .iter()
-                .find(|o| o.sub_group == "health")
+                .find(|o| o.recipients == "dco@example.org")
                 .map(|o| o.attempts),
             Some(1)
         );
-        assert_eq!(
-            r2.delivery.failed, 1,
-            "only the new run's health report fails"
-        );
+        assert_eq!((r2.queued, r2.delivery.sent, r2.delivery.failed), (0, 0, 0));
+        assert_eq!(sink.messages().len(), before + 3);
         app.store.close().await;
     }
 }
@@ -130,13 +120,13 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
             .await
             .expect("run");
         assert_eq!(r.status, RunStatus::Failed);
-        // Performance, health, and the risk log's holder (R10 and R12 raised).
+        // Performance, the two health owners, and the risk log's holder (R10 and R12 raised).
         assert_eq!(
             (r.delivery.sent, r.delivery.failed, r.delivery.still_pending),
-            (0, 0, 3)
+            (0, 0, 4)
         );
         let pending = app.store.pending_mail().await.expect("outbox");
-        assert_eq!(pending.len(), 3);
+        assert_eq!(pending.len(), 4);
         assert!(
             pending
                 .iter()
@@ -163,9 +153,11 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
             .await
             .expect("run");
         assert_eq!(r2.status, RunStatus::Ok);
-        // Its own two reports (the risks hold: no change to report) and the first run's three.
-        assert_eq!(r2.delivery.sent, 5);
-        let got = good.wait_for(before + 5).await;
+        // The first run's four, once each. Its own would say the same to the same people (the
+        // risks hold: no change to report), so it queues none: the old and the new report do
+        // not both go.
+        assert_eq!((r2.queued, r2.delivery.sent), (0, 4));
+        let got = good.wait_for(before + 4).await;
         let ids: Vec<String> = got[before..]
             .iter()
             .filter_map(|m| Mail::parse(&m.data).header("Message-ID"))
@@ -173,7 +165,7 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
         let first_run = format!("sendwatch.{}.", r.run_id);
         assert_eq!(
             ids.iter().filter(|id| id.contains(&first_run)).count(),
-            3,
+            4,
             "{ids:?}"
         );
         assert!(app.store.pending_mail().await.expect("outbox").is_empty());
@@ -181,7 +173,7 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
             .run_job("monthly-exceptions", RunOptions::manual())
             .await
             .expect("run");
-        assert_eq!(r3.delivery.sent, 2, "earlier reports are not sent again");
+        assert_eq!(r3.delivery.sent, 0, "the same news is not sent again");
         app.store.close().await;
     }
 }

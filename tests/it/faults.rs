@@ -193,9 +193,10 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
             (loads[0].outcome.as_str(), loads[0].http_status),
             ("fetch_failed", Some(500))
         );
-        // The reports still go out, saying the figures are from the last good load.
+        // The reports still go out, saying the figures are from the last good load (news:
+        // the same KPIs, now from an older load): to performance and health's two owners.
         let mails = folder_mail(&outbox);
-        assert_eq!(mails.len(), before + 2);
+        assert_eq!(mails.len(), before + 3);
         assert!(
             mails
                 .iter()
@@ -206,7 +207,7 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
                 .iter()
                 .filter(|m| m.body.contains("WARNING") && m.body.contains("HTTP 500"))
                 .count(),
-            2
+            3
         );
 
         // A timeout: the server answers after the source's 2 s limit.

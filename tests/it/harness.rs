@@ -243,7 +243,12 @@ pub fn folder_mail(dir: &Path) -> Vec<Mail> {
     files.sort();
     files
         .iter()
-        .map(|p| Mail::parse(&std::fs::read_to_string(p).expect("read eml")))
+        .map(|p| {
+            let raw = std::fs::read_to_string(p).expect("read eml");
+            // Every message the suite receives is scanned (DOMAIN 8).
+            crate::support::assert_nothing_disclosive(&raw, &p.display().to_string());
+            Mail::parse(&raw)
+        })
         .collect()
 }
 
@@ -284,6 +289,18 @@ pub fn oracle(
 /// A percentage as the emails print it.
 pub fn pct(num: u64, den: u64) -> String {
     format!("{:.1}%", num as f64 * 100.0 / den as f64)
+}
+
+/// A value with its counts as the emails print it, "53.1% (26 of 49", written apart from
+/// the crate's disclosure rule: the percentage and both counts only when neither count nor
+/// their difference is under 5.
+pub fn share(num: u64, den: u64) -> String {
+    if num >= 5 && den >= 5 && den - num >= 5 {
+        format!("{} ({num} of {den}", pct(num, den))
+    } else {
+        let n = if num < 5 { "<5" } else { "all but <5" };
+        format!("not shown: <5 in a count ({n} of {}", count(den))
+    }
 }
 
 /// A count as the emails print it.

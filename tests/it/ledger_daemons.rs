@@ -90,12 +90,20 @@ async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_dige
             .expect("run id in the Message-ID");
         *per_run.entry(run).or_default() += 1;
     }
+    // The first run queues the digests; later ones, with the data unchanged, have no news.
+    let mut any = false;
     for r in rows.iter().filter(|r| r.status == "ok") {
         let queued = app.store.run_mail(r.id).await.expect("outbox");
-        assert!(!queued.is_empty(), "run {} queued no digest", r.id);
+        any |= !queued.is_empty();
         assert!(queued.iter().all(|m| m.status == "sent"), "{queued:?}");
-        assert_eq!(per_run.get(&r.id), Some(&queued.len()), "run {}", r.id);
+        assert_eq!(
+            per_run.get(&r.id).copied().unwrap_or(0),
+            queued.len(),
+            "run {}",
+            r.id
+        );
     }
+    assert!(any, "no run queued a digest");
     app.store.close().await;
 }
 

@@ -10,6 +10,7 @@ mod cli;
 mod daemon;
 mod delivery;
 mod deploy;
+mod digest;
 mod faults;
 mod fetch;
 mod formats;

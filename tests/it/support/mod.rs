@@ -6,10 +6,12 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod db;
+pub mod disclosure;
 pub mod http;
 pub mod smtp;
 
 pub use db::{Backend, backends, pg_database, sqlite_backend};
+pub use disclosure::assert_nothing_disclosive;
 pub use http::{BodyMode, HttpServer, Response, refused_url};
 pub use smtp::{ReceivedMail, SmtpOptions, SmtpSink};
 

@@ -174,10 +174,13 @@ impl SmtpSink {
                 std::fs::File::open(&eml)
                     .and_then(|mut f| f.read_to_end(&mut data))
                     .unwrap_or_else(|e| panic!("{}: {e}", eml.display()));
+                let data = String::from_utf8_lossy(&data).into_owned();
+                // Every message the suite receives is scanned (DOMAIN 8).
+                super::assert_nothing_disclosive(&data, &format!("message {seq} to the SMTP sink"));
                 ReceivedMail {
                     mail_from: meta.mail_from,
                     rcpt_tos: meta.rcpt_tos,
-                    data: String::from_utf8_lossy(&data).into_owned(),
+                    data,
                     auth_login: meta.auth_login,
                     auth_password: meta.auth_password,
                 }

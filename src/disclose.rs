@@ -1,0 +1,154 @@
+//! Disclosure control: how a count, a share, an average or a date may appear in any output
+//! (mail, `run-now`, `kpi show`, `sendwatch risks`, risk reasons). DOMAIN 8.
+//!
+//! Owns: the threshold (`[disclosure] threshold`, default 5) and the rules. Sits below `kpi`,
+//! `risk` and `notify` (it imports none of them) so each can use it with no cycle.
+//!
+//! The rules:
+//! - a count under the threshold (0 included) shows as "<5";
+//! - a share "n of d" (and its percentage) is shown in full only when n, d and d - n are all
+//!   at least the threshold: with any of the three hidden, the other two would give it back
+//!   (so "0.0% (<5 of 26)" is not written; the percentage says "not shown");
+//! - a difference or a total is shown only when every count it is made of is;
+//! - an average over fewer than the threshold is not shown (it would be a child's own figure);
+//! - a date shown is the extract's fetch date or the period's end, never a row's event date
+//!   (callers pass those; nothing here formats a row's date).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Deserialize;
+
+/// The threshold unless configured otherwise.
+pub const DEFAULT_THRESHOLD: u64 = 5;
+
+/// Process-wide: set once from the settings at start-up ([`apply`]), read by every output.
+/// A global rather than a parameter so that no figure can be written without it.
+static THRESHOLD: AtomicU64 = AtomicU64::new(DEFAULT_THRESHOLD);
+
+/// `[disclosure]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureSettings {
+    #[serde(default = "default_threshold")]
+    pub threshold: u64,
+}
+
+impl Default for DisclosureSettings {
+    fn default() -> Self {
+        DisclosureSettings {
+            threshold: DEFAULT_THRESHOLD,
+        }
+    }
+}
+
+fn default_threshold() -> u64 {
+    DEFAULT_THRESHOLD
+}
+
+/// Make `s` the rules every output follows from now on. A threshold under the default is
+/// refused by the settings' check; here it is raised to the default all the same.
+pub fn apply(s: &DisclosureSettings) {
+    THRESHOLD.store(s.threshold.max(DEFAULT_THRESHOLD), Ordering::Relaxed);
+}
+
+/// Counts below this are hidden.
+pub fn threshold() -> u64 {
+    THRESHOLD.load(Ordering::Relaxed)
+}
+
+/// How a hidden count is written: "<5".
+pub fn hidden() -> String {
+    format!("<{}", threshold())
+}
+
+/// Whether a count may be shown as it is.
+pub fn count_shown(n: u64) -> bool {
+    n >= threshold()
+}
+
+/// A count as it may appear in an output.
+pub fn suppress(n: u64) -> String {
+    if count_shown(n) {
+        n.to_string()
+    } else {
+        hidden()
+    }
+}
+
+/// The same for a signed count from the database (a negative one is an error: hidden too).
+pub fn suppress_i64(n: i64) -> String {
+    u64::try_from(n).map_or_else(|_| hidden(), suppress)
+}
+
+/// Whether the share `numerator` of `denominator` (and its percentage) may be shown in full.
+pub fn share_shown(numerator: u64, denominator: u64) -> bool {
+    numerator <= denominator
+        && count_shown(numerator)
+        && count_shown(denominator)
+        && count_shown(denominator - numerator)
+}
+
+/// The share's counts as they may be written: both, or the numerator hidden ("<5", or "all
+/// but <5" when it is the rest that is small) beside the denominator as [`suppress`] writes it.
+pub fn share_counts(numerator: u64, denominator: u64) -> (String, String) {
+    if share_shown(numerator, denominator) {
+        return (numerator.to_string(), denominator.to_string());
+    }
+    let n = if !count_shown(numerator) || numerator > denominator {
+        hidden()
+    } else {
+        format!("all but {}", hidden())
+    };
+    (n, suppress(denominator))
+}
+
+/// Whether an average over `n` may be shown.
+pub fn average_shown(n: u64) -> bool {
+    count_shown(n)
+}
+
+/// Whether a difference or total of these counts may be shown.
+pub fn combination_shown(counts: &[u64]) -> bool {
+    counts.iter().all(|&c| count_shown(c))
+}
+
+/// Whether a stored figure may be shown: over `denominator` cases, of which `numerator`
+/// (absent for an average, or for a value stored without its counts).
+pub fn stored_shown(average: bool, numerator: Option<i64>, denominator: Option<i64>) -> bool {
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    match (average, numerator, denominator) {
+        (true, _, Some(d)) => average_shown(count(d)),
+        (false, Some(n), Some(d)) => share_shown(count(n), count(d)),
+        _ => true,
+    }
+}
+
+/// What a hidden figure says in its place.
+pub const NOT_SHOWN: &str = "not shown";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_under_the_threshold_are_hidden() {
+        assert_eq!(suppress(0), "<5");
+        assert_eq!(suppress(4), "<5");
+        assert_eq!(suppress(5), "5");
+        assert_eq!(suppress(123), "123");
+        assert_eq!(suppress_i64(-1), "<5");
+    }
+
+    #[test]
+    fn a_share_is_shown_only_when_no_part_of_it_is_small() {
+        assert!(share_shown(26, 49));
+        assert!(!share_shown(0, 26), "0.0% of 26 gives the hidden 0 away");
+        assert!(!share_shown(24, 26), "24 of 26 gives the hidden 2 away");
+        assert!(!share_shown(26, 26), "100% says that none were late");
+        assert_eq!(share_counts(0, 26), ("<5".into(), "26".into()));
+        assert_eq!(share_counts(24, 26), ("all but <5".into(), "26".into()));
+        assert_eq!(share_counts(2, 3), ("<5".into(), "<5".into()));
+        assert!(!combination_shown(&[10, 3]));
+        assert!(combination_shown(&[10, 30]));
+    }
+}

@@ -1,0 +1,24 @@
+//! What rendering needs besides a digest: the area, the run, the catalogues and the
+//! provenance of the figures. Shared by the KPI text ([`super::render`]) and its risk section
+//! ([`super::risk`]), so neither imports the other's internals.
+
+use std::collections::BTreeMap;
+
+use super::{SourceNote, SubGroup};
+use crate::kpi::Catalogue;
+use crate::kpi::manual::Entered;
+
+/// Everything besides the digest that the text needs.
+pub struct Context<'a> {
+    pub area: &'a str,
+    pub subject_prefix: &'a str,
+    pub job: &'a str,
+    pub run_id: i64,
+    pub kpis: &'a Catalogue,
+    pub risks: &'a crate::risk::Register,
+    /// For the names of the sub-groups that own the risks.
+    pub sub_groups: &'a BTreeMap<String, SubGroup>,
+    pub sources: &'a BTreeMap<String, SourceNote>,
+    /// The values entered by hand in force (for a manual KPI's provenance).
+    pub entered: &'a [Entered],
+}
