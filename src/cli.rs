@@ -1,5 +1,5 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
-//! `check-config`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
+//! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
 //! `bench load`, `bench kpi`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
@@ -17,6 +17,7 @@ use crate::job::{App, RunOptions};
 use crate::schedule::Entry;
 use crate::store::{RunStatus, Store};
 
+mod connect;
 mod kpi;
 mod load;
 mod report;
@@ -59,7 +60,11 @@ pub enum Command {
         force: bool,
     },
     /// Validate the configuration and print each job's next fire time.
-    CheckConfig,
+    CheckConfig {
+        /// Also try the database, the SMTP server (EHLO only) and each source.
+        #[arg(long)]
+        connect: bool,
+    },
     /// Load an extract file by hand through the same checks as a run (`load FILE --source
     /// NAME [--dry-run]`), or approve a held load (`load approve LOAD_ID`).
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -141,7 +146,6 @@ impl From<anyhow::Error> for Failure {
 }
 
 pub fn main(cli: Cli) -> ExitCode {
-    crate::telemetry::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -180,16 +184,21 @@ fn load_settings(cli: &Cli) -> Result<Settings, Failure> {
 async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     // The bench reads no configuration of the user's: it runs before the settings load.
     if let Command::Bench { command } = cli.command {
+        crate::telemetry::init(crate::telemetry::LogFormat::Auto);
         return Ok(match command {
             BenchCommand::Load(args) => crate::bench::load(args).await?,
             BenchCommand::Kpi(args) => crate::bench::kpi(args).await?,
         });
     }
     let settings = load_settings(&cli)?;
+    crate::telemetry::init(settings.log.format);
     match cli.command {
         Command::Bench { .. } => unreachable!("bench runs before the settings load"),
-        Command::CheckConfig => {
+        Command::CheckConfig { connect } => {
             check_config(&settings);
+            if connect && !connect::check(&settings).await {
+                return Ok(ExitCode::from(EXIT_CONFIG));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Db {
@@ -242,7 +251,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Daemon => {
             let app = App::build(settings).await.context("starting")?;
-            crate::daemon::run(app).await?;
+            let sources = Sources {
+                file: override_file(cli.config.as_deref()),
+                env: true,
+            };
+            crate::daemon::run(app, sources).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::RunNow { job, period, force } => {
@@ -299,6 +312,10 @@ fn check_config(s: &Settings) {
             "  delivery: SMTP {}:{} ({:?})",
             s.delivery.smtp.host, s.delivery.smtp.port, s.delivery.smtp.tls
         ),
+    }
+    match s.http.addr() {
+        Some(a) => println!("  http:     the daemon serves /healthz and /metrics on {a}"),
+        None => println!("  http:     off"),
     }
     for (name, src) in &s.sources {
         println!(

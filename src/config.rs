@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use crate::daemon::DaemonSettings;
 use crate::kpi::catalogue::Known;
 use crate::kpi::{Catalogue, Computed, KpiDefaults, RagSettings};
 use crate::ledger::{AdminSettings, LedgerSettings};
@@ -24,9 +25,11 @@ use crate::risk::{Register, RiskLogSettings};
 use crate::schedule::JobSettings;
 pub use crate::secret::redact_url;
 use crate::secret::{self, SecretSpec};
+use crate::serve::HttpSettings;
 /// Re-exported: the settings of one source now live with the code that fetches it.
 pub use crate::source::SourceSettings;
 use crate::store::StoreSettings;
+use crate::telemetry::LogSettings;
 
 /// The complete, commented example for the Sefton plan; laid over the shipped extract kinds
 /// ([`crate::load::kind::BUILTIN`]), KPI catalogue ([`crate::kpi::catalogue::BUILTIN`]) and
@@ -88,6 +91,15 @@ pub struct Settings {
     pub ledger: LedgerSettings,
     #[serde(default)]
     pub admin: AdminSettings,
+    /// `[http]`: the daemon's `/healthz` and `/metrics`.
+    #[serde(default)]
+    pub http: HttpSettings,
+    /// `[daemon]`: how the daemon stops.
+    #[serde(default)]
+    pub daemon: DaemonSettings,
+    /// `[log]`: the log format.
+    #[serde(default)]
+    pub log: LogSettings,
     /// Small-cell suppression for every output (`[disclosure]`).
     #[serde(default)]
     pub disclosure: crate::disclose::DisclosureSettings,
@@ -346,6 +358,9 @@ impl Settings {
             if j.timeout_secs == 0 {
                 bad(format!("{key}.timeout_secs"), "must be at least 1".into());
             }
+            if j.dead_man_hours == Some(0) {
+                bad(format!("{key}.dead_man_hours"), "must be at least 1".into());
+            }
             for s in &j.sources {
                 if !self.sources.contains_key(s) {
                     bad(format!("{key}.sources"), format!("no source named `{s}`"));
@@ -365,6 +380,8 @@ impl Settings {
 
         self.ledger.check(&mut bad);
         self.admin.check(&mut bad);
+        self.http.check(&mut bad);
+        self.daemon.check(&mut bad);
 
         issues.extend(issues_kind);
         if issues.is_empty() {

@@ -6,40 +6,107 @@
 //! ledger before it runs ([`crate::job::App::run_scheduled`]): another daemon on the same
 //! database that claimed it first runs it, and a job still running records the instant as
 //! skipped. At start, and every third of a lease after, runs left `running` by a dead process
-//! are abandoned; at start each job's missed fire times are caught up ([`catch_up`]).
-//! SIGTERM or SIGINT stops the tick and further catch-up runs, lets running jobs finish, and
-//! exits 0. systemd is told READY and STOPPING.
+//! are abandoned and the dead-man deadlines checked; at start each job's missed fire times
+//! are caught up ([`catch_up`]).
+//!
+//! Signals: SIGTERM or SIGINT stops the tick and further catch-up runs at once, gives running
+//! jobs `[daemon] stop_grace_secs` to finish, then cancels them (their futures are dropped, so
+//! a load's transaction rolls back) and marks their ledger rows abandoned, "stopped by
+//! SIGTERM"; then exits 0. SIGHUP reloads the configuration ([`reload`]). systemd hears
+//! READY, STATUS=, RELOADING, STOPPING and the watchdog ([`systemd`]). `[http]` serves
+//! `/healthz` and `/metrics` ([`crate::serve`]).
 //!
 //! [`schedule::Entry`]: crate::schedule::Entry
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use tokio::sync::Mutex;
+use serde::Deserialize;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::{Mutex, watch};
 use tokio::task::JoinSet;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 mod catch_up;
+mod reload;
+mod systemd;
 
 pub use catch_up::{CatchUpReport, catch_up_job};
 
+use crate::config::{Settings, Sources};
 use crate::job::{App, Scheduled};
 use crate::schedule::Entry;
+use crate::serve::{self, Health, ServeState};
 use crate::store::Trigger;
+use crate::telemetry::metrics as m;
+
+/// `[daemon]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonSettings {
+    /// After SIGTERM, how long running jobs may take to finish before they are cancelled and
+    /// marked abandoned. Keep it under the unit's `TimeoutStopSec=` (60).
+    #[serde(default = "default_grace")]
+    pub stop_grace_secs: u64,
+}
+
+fn default_grace() -> u64 {
+    45
+}
+
+impl Default for DaemonSettings {
+    fn default() -> DaemonSettings {
+        DaemonSettings {
+            stop_grace_secs: default_grace(),
+        }
+    }
+}
+
+impl DaemonSettings {
+    pub fn check(&self, bad: &mut impl FnMut(String, String)) {
+        if self.stop_grace_secs > 3600 {
+            bad(
+                "daemon.stop_grace_secs".into(),
+                "must be at most 3600 (and under the unit's TimeoutStopSec=)".into(),
+            );
+        }
+    }
+}
 
 struct State {
+    /// The App in force: a reload replaces it; runs under way keep the one they began with.
+    app: App,
     entries: Vec<Entry>,
     tasks: JoinSet<()>,
     next_sweep: DateTime<Utc>,
+    notifier: systemd::Notifier,
 }
 
-pub async fn run(app: App) -> anyhow::Result<()> {
-    let tz = app.settings.time_zone();
-    let now = Utc::now();
-    let mut entries = Vec::new();
-    for (name, job) in app.settings.jobs.iter().filter(|(_, j)| j.enabled) {
+/// The signals the daemon answers, installed before anything else so that none is missed.
+struct Signals {
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+            hup: signal(SignalKind::hangup()).context("installing the SIGHUP handler")?,
+        })
+    }
+}
+
+/// Schedule entries for the enabled jobs of `settings`.
+fn entries(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<Vec<Entry>> {
+    let tz = settings.time_zone();
+    let mut out = Vec::new();
+    for (name, job) in settings.jobs.iter().filter(|(_, j)| j.enabled) {
         let entry =
             Entry::new(name, &job.cron, tz, now).with_context(|| format!("jobs.{name}.cron"))?;
         tracing::info!(
@@ -47,16 +114,48 @@ pub async fn run(app: App) -> anyhow::Result<()> {
             next_local = %entry.next_due.map(|t| t.with_timezone(&tz).to_string()).unwrap_or_default(),
             "Scheduled."
         );
-        entries.push(entry);
+        out.push(entry);
     }
+    Ok(out)
+}
 
+/// Run the daemon. `sources` are where the configuration came from, read again on SIGHUP.
+pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
+    let mut signals = Signals::install()?;
+    let health = Arc::new(Health::default());
+    let (settings_tx, settings_rx) = watch::channel(app.settings.clone());
+    // HTTP first: an address in use stops the start before systemd hears READY.
+    let listener = serve::bind(&app.settings.http)
+        .await
+        .with_context(|| format!("listening on http.listen = {:?}", app.settings.http.listen))?;
+    let (http_stop, http_stopped) = watch::channel(false);
+    let http = listener.map(|l| {
+        let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        tracing::info!(%addr, "Serving /healthz and /metrics.");
+        let state = ServeState {
+            store: app.store.clone(),
+            settings: settings_rx,
+            health: health.clone(),
+            metrics: m::install(),
+        };
+        let mut stopped = http_stopped;
+        tokio::spawn(serve::serve(l, state, async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }))
+    });
+
+    let now = Utc::now();
+    let entries = entries(&app.settings, now)?;
     // Before catching up: a run a killed process left must not stand in the ledger as running.
     sweep(&app, now).await;
     let stopping = Arc::new(AtomicBool::new(false));
+    let notifier = systemd::Notifier::new();
     let mut tasks = JoinSet::new();
     for entry in &entries {
         let (app, job, stop) = (app.clone(), entry.job.clone(), stopping.clone());
+        let running = notifier.running.start(&job);
         tasks.spawn(async move {
+            let _running = running;
             match catch_up_job(&app, &job, now, &stop).await {
                 Ok(r) if r.is_empty() => {}
                 Ok(r) => tracing::info!(job = %job, ran = ?r.ran, skipped = ?r.skipped, taken = r.taken, "Caught up."),
@@ -65,41 +164,116 @@ pub async fn run(app: App) -> anyhow::Result<()> {
         });
     }
     let state = Arc::new(Mutex::new(State {
+        app: app.clone(),
         entries,
         tasks,
         next_sweep: now + app.settings.ledger.lease() / 3,
+        notifier,
     }));
 
     let mut sched = JobScheduler::new()
         .await
         .context("starting the scheduler")?;
-    let tick_state = state.clone();
-    let tick_app = app.clone();
+    let (tick_state, tick_health, tick_stop) = (state.clone(), health.clone(), stopping.clone());
     sched
         .add(
             Job::new_async("*/1 * * * * *", move |_id, _lock| {
-                let state = tick_state.clone();
-                let app = tick_app.clone();
-                Box::pin(async move { tick(&app, &state).await })
+                let (state, health, stop) =
+                    (tick_state.clone(), tick_health.clone(), tick_stop.clone());
+                Box::pin(async move {
+                    if !stop.load(Ordering::SeqCst) {
+                        tick(&state, &health).await
+                    }
+                })
             })
             .context("creating the tick")?,
         )
         .await
         .context("adding the tick")?;
     sched.start().await.context("starting the scheduler")?;
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    health.tick(Utc::now());
+    health.set_ready();
+    systemd::ready();
     tracing::info!("Daemon ready.");
 
-    wait_for_signal().await?;
+    let signal_name = loop {
+        tokio::select! {
+            _ = signals.term.recv() => break "SIGTERM",
+            _ = signals.int.recv() => break "SIGINT",
+            _ = signals.hup.recv() => {
+                tracing::info!("SIGHUP received: reloading the configuration.");
+                reload::reload(&state, &sources, &settings_tx).await;
+            }
+        }
+    };
     stopping.store(true, Ordering::SeqCst);
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
-    tracing::info!("Stopping: no new runs; waiting for running jobs to finish.");
+    health.set_stopping();
+    let grace = state.lock().await.app.settings.daemon.stop_grace_secs;
+    systemd::stopping(&format!(
+        "stopping ({signal_name}): no new runs; waiting up to {grace} s for running jobs"
+    ));
+    tracing::info!(
+        signal = signal_name,
+        grace_secs = grace,
+        "{signal_name} received. Stopping: no new runs; running jobs have the grace period to finish."
+    );
     sched.shutdown().await.context("stopping the scheduler")?;
     let mut tasks = std::mem::take(&mut state.lock().await.tasks);
-    while tasks.join_next().await.is_some() {}
-    app.store.close().await;
+    let app = state.lock().await.app.clone();
+    if !drain(&mut tasks, Duration::from_secs(grace)).await {
+        let why = format!(
+            "stopped by {signal_name}: still running when the daemon's stop grace period of \
+             {grace} s (daemon.stop_grace_secs) ended; cancelled (a load under way rolled back)"
+        );
+        match app.abandon_own_runs(&why, Utc::now()).await {
+            Ok(ids) => tracing::warn!(runs = ?ids, "Runs cancelled at stop and marked abandoned."),
+            Err(e) => tracing::error!(error = %e, "Could not mark the cancelled runs abandoned."),
+        }
+    }
+    let _ = http_stop.send(true);
+    if let Some(mut h) = http {
+        // A scrape still waiting on the database must not hold the stop up for long.
+        match tokio::time::timeout(Duration::from_secs(5), &mut h).await {
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "The HTTP server ended with an error."),
+            Ok(Err(e)) => tracing::warn!(error = %e, "The HTTP server task failed."),
+            Ok(Ok(Ok(()))) => {}
+            Err(_) => h.abort(),
+        }
+    }
+    // A connection a cancelled run held (a COPY cut off mid-stream) may never come back to
+    // the pool; closing must not wait for it. The server rolls its transaction back when
+    // the process exits and the connection drops.
+    if tokio::time::timeout(Duration::from_secs(5), app.store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "A database connection was still busy after 5 s; leaving it to close at exit."
+        );
+    }
     tracing::info!("Stopped.");
     Ok(())
+}
+
+/// Wait for the tasks to finish within `grace`; past it, cancel what is left (dropping their
+/// futures). True if all finished by themselves.
+async fn drain(tasks: &mut JoinSet<()>, grace: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + grace;
+    loop {
+        match tokio::time::timeout_at(deadline, tasks.join_next()).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return true,
+            Err(_elapsed) => {
+                tracing::warn!(
+                    left = tasks.len(),
+                    "The stop grace period is over: cancelling the runs still going."
+                );
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                return false;
+            }
+        }
+    }
 }
 
 async fn sweep(app: &App, now: DateTime<Utc>) {
@@ -110,12 +284,21 @@ async fn sweep(app: &App, now: DateTime<Utc>) {
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "Could not sweep for abandoned runs."),
     }
+    match app.check_dead_man(now).await {
+        Ok(told) if !told.is_empty() => {
+            tracing::warn!(jobs = ?told, "No successful run within the dead-man deadline: the administrator is told.")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "Could not check the dead-man deadlines."),
+    }
 }
 
-async fn tick(app: &App, state: &Arc<Mutex<State>>) {
-    let tz = app.settings.time_zone();
+async fn tick(state: &Arc<Mutex<State>>, health: &Health) {
     let now = Utc::now();
+    health.tick(now);
     let mut st = state.lock().await;
+    let app = st.app.clone();
+    let tz = app.settings.time_zone();
     if now >= st.next_sweep {
         st.next_sweep = now + app.settings.ledger.lease() / 3;
         let app = app.clone();
@@ -129,11 +312,18 @@ async fn tick(app: &App, state: &Arc<Mutex<State>>) {
         .collect();
     for (job, due) in due {
         let app = app.clone();
-        st.tasks
-            .spawn(async move { run_due(&app, &job, &due).await });
+        let running = st.notifier.running.start(&job);
+        st.tasks.spawn(async move {
+            let _running = running;
+            run_due(&app, &job, &due).await
+        });
     }
     // Reap finished tasks so the set does not grow.
     while st.tasks.try_join_next().is_some() {}
+    let State {
+        notifier, entries, ..
+    } = &mut *st;
+    notifier.tick(entries, tz);
 }
 
 /// Claim and run the newest due instant; older ones a late tick passed are recorded skipped.
@@ -143,7 +333,7 @@ async fn run_due(app: &App, job: &str, due: &[DateTime<Utc>]) {
     };
     for &at in older {
         let note = "overtaken: the tick came after a later fire time (a busy or suspended machine), which ran instead";
-        if let Err(e) = app
+        match app
             .store
             .insert_skipped(
                 job,
@@ -155,7 +345,12 @@ async fn run_due(app: &App, job: &str, due: &[DateTime<Utc>]) {
             )
             .await
         {
-            tracing::error!(job, error = %e, "Could not record a skipped instant.");
+            Ok(Some(_)) => {
+                metrics::counter!(m::RUNS, "job" => job.to_string(), "outcome" => "skipped")
+                    .increment(1)
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(job, error = %e, "Could not record a skipped instant."),
         }
     }
     match app
@@ -173,15 +368,4 @@ async fn run_due(app: &App, job: &str, due: &[DateTime<Utc>]) {
         }
         Err(e) => tracing::error!(job, error = %e, "Scheduled run could not complete."),
     }
-}
-
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received."),
-        _ = int.recv() => tracing::info!("SIGINT received."),
-    }
-    Ok(())
 }

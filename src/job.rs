@@ -29,6 +29,7 @@ use crate::notify::{self, DeliverySummary, SourceNote, Transport};
 use crate::risk::RiskChange;
 use crate::source;
 use crate::store::{LoadMeta, RunStatus, Store, StoreError, Trigger};
+use crate::telemetry::metrics as m;
 use ingest::Extract;
 
 #[derive(Debug, thiserror::Error)]
@@ -124,8 +125,22 @@ impl App {
         ingest::prune_spool(data, Utc::now());
         let store = Store::connect(&settings.store).await?;
         store.migrate().await?;
+        App::assemble(settings, store).await
+    }
+
+    /// The same store with new settings (a reload): delivery and fetchers built anew, the
+    /// stored target versions merged again. The store's own settings are not re-read.
+    pub async fn reconfigure(&self, settings: Settings) -> Result<App, BuildError> {
+        let data = &settings.general.data_dir;
+        ingest::private_dir(data).map_err(|source| BuildError::DataDir {
+            path: data.display().to_string(),
+            source,
+        })?;
+        App::assemble(settings, self.store.clone()).await
+    }
+
+    async fn assemble(mut settings: Settings, store: Store) -> Result<App, BuildError> {
         // Target versions recorded with `kpi retarget` join the catalogue's own.
-        let mut settings = settings;
         let stored = store.retargets().await?;
         for kpi in crate::kpi::manual::retarget::merge(&mut settings.kpis, &stored) {
             tracing::warn!(
@@ -184,6 +199,11 @@ impl App {
         let mut notes: BTreeMap<String, SourceNote> = BTreeMap::new();
         for name in &job_settings.sources {
             let outcome = self.ingest(run_id, name, today).await?;
+            let word = outcome_word(&outcome).replace(' ', "_");
+            metrics::counter!(m::LOADS, "source" => name.clone(), "outcome" => word).increment(1);
+            if let SourceOutcome::Loaded { rows, .. } = &outcome {
+                metrics::counter!(m::ROWS_LOADED, "source" => name.clone()).increment(*rows);
+            }
             let latest_error = match &outcome {
                 SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. } => None,
                 SourceOutcome::FetchFailed { error } | SourceOutcome::Rejected { error } => {
@@ -213,6 +233,10 @@ impl App {
             .evaluate(run_id, job_settings, &notes, opts.period, today)
             .await?;
         let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
+        for rag in crate::kpi::Rag::all() {
+            let n = evaluations.iter().filter(|e| e.rag == rag).count();
+            metrics::gauge!(m::KPIS, "job" => job.to_string(), "rag" => rag.as_str()).set(n as f64);
+        }
         let risks = self.assess_risks(run_id, &notes).await?;
 
         let ctx = notify::render::Context {

@@ -7,6 +7,9 @@
 //! figures, nothing about a child). The claims themselves are rows: see
 //! [`crate::store::Store::claim_run`].
 //!
+//! A job with `dead_man_hours` that has had no successful run for that long is told to the
+//! administrator the same way, once per lapse ([`dead_man`]).
+//!
 //! Owns: `[ledger]` (the lease) and `[admin]` (who is told) settings, this process's runner
 //! name. Must not: run jobs (that is [`crate::job`]) or deliver (the caller does).
 
@@ -15,8 +18,9 @@ use std::sync::OnceLock;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 
-use crate::notify::{AdminNotice, render_admin_notice};
+use crate::notify::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
 use crate::store::{RunRecord, Store, StoreError};
+use crate::telemetry::metrics as m;
 
 /// `[ledger]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -163,6 +167,8 @@ pub async fn abandon(
         return Ok(false);
     }
     tracing::warn!(job = %run.job, run_id = run.id, %why, "Run abandoned.");
+    metrics::counter!(m::RUNS, "job" => run.job.clone(), "outcome" => "abandoned").increment(1);
+    metrics::counter!(m::ABANDONED, "job" => run.job.clone()).increment(1);
     let Some(email) = &tell.admin.email else {
         tracing::warn!(
             run_id = run.id,
@@ -216,4 +222,93 @@ pub async fn sweep(
         }
     }
     Ok(out)
+}
+
+/// When a job's current lapse began, if it has lasted `hours`: since its newest successful
+/// run ended, else since its first ledger row. Pure.
+pub fn lapse_since(
+    last_ok: Option<DateTime<Utc>>,
+    first_row: DateTime<Utc>,
+    hours: u64,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let since = last_ok.unwrap_or(first_row);
+    let limit = TimeDelta::hours(i64::try_from(hours).unwrap_or(i64::MAX / 3_600_000));
+    (now - since >= limit).then_some(since)
+}
+
+/// Check `job`'s dead-man deadline; if it has lapsed and this lapse was not told yet, queue
+/// the administrator's notice. True if queued now. A job with no ledger row yet (it has
+/// never fired) is not checked.
+pub async fn dead_man(
+    store: &Store,
+    tell: Tell<'_>,
+    job: &str,
+    hours: u64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Some((first, last)) = store.first_and_last_row_of(job).await? else {
+        return Ok(false);
+    };
+    let ok = store.last_ok_of(job).await?;
+    let ok_at = ok.as_ref().map(|r| r.finished_at.unwrap_or(r.started_at));
+    let Some(since) = lapse_since(ok_at, first.started_at, hours, now) else {
+        return Ok(false);
+    };
+    if !store.claim_dead_man(job, since, last.id, now).await? {
+        return Ok(false);
+    }
+    tracing::warn!(job, hours, since = %since, "No successful run within the dead-man deadline.");
+    metrics::counter!(m::DEAD_MAN, "job" => job.to_string()).increment(1);
+    let Some(email) = &tell.admin.email else {
+        tracing::warn!(
+            job,
+            "No administrator to tell of the missed dead-man deadline; set admin.email."
+        );
+        return Ok(true);
+    };
+    let r = render_dead_man_notice(&DeadManNotice {
+        area: tell.area,
+        subject_prefix: tell.subject_prefix,
+        job,
+        hours,
+        last_ok: ok.as_ref().zip(ok_at).map(|(r, at)| (r.id, at)),
+        since,
+        last_row: (last.id, &last.status),
+        now,
+    });
+    store
+        .enqueue_mail(
+            last.id,
+            "admin",
+            std::slice::from_ref(email),
+            &r.subject,
+            &r.body,
+            now,
+        )
+        .await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_lapse_runs_from_the_last_success_else_the_first_row() {
+        let t = Utc
+            .with_ymd_and_hms(2027, 3, 28, 0, 0, 0)
+            .single()
+            .expect("t");
+        let h = TimeDelta::hours;
+        // A success 25 h ago against 26 h: not yet; at 26 h: lapsed since the success.
+        assert_eq!(lapse_since(Some(t), t - h(100), 26, t + h(25)), None);
+        assert_eq!(lapse_since(Some(t), t - h(100), 26, t + h(26)), Some(t));
+        // Never a success: from the first row.
+        assert_eq!(lapse_since(None, t, 26, t + h(27)), Some(t));
+        assert_eq!(lapse_since(None, t, 26, t + h(1)), None);
+        // A huge setting does not overflow.
+        assert_eq!(lapse_since(None, t, u64::MAX, t + h(1)), None);
+    }
 }

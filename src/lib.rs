@@ -4,7 +4,8 @@
 //! [`kpi`] (compute, rate) → [`risk`] (triggers) → [`notify`] (group, render, deliver).
 //! [`job`] runs it once; [`schedule`] and [`daemon`] run it on cron; [`ledger`] keeps the
 //! `runs` table true (claims, leases, abandoned runs); [`cli`] is the command line; [`config`] says
-//! what to do; [`bench`] times `load` against the databases' own bulk loaders.
+//! what to do; [`serve`] answers `/healthz` and `/metrics`; [`bench`] times `load` against the
+//! databases' own bulk loaders.
 
 pub mod bench;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod notify;
 pub mod risk;
 pub mod schedule;
 pub mod secret;
+pub mod serve;
 pub mod source;
 pub mod store;
 pub mod telemetry;

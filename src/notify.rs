@@ -3,7 +3,7 @@
 //! deliver it.
 //!
 //! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`render`] (digest
-//! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
+//! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
 //! permanent or worth retrying). The outbox itself lives in [`crate::store`].
 
 pub mod admin;
@@ -11,14 +11,16 @@ mod context;
 pub mod data;
 pub mod deliver;
 pub mod group;
+mod probe;
 pub mod render;
 mod risk;
 mod settings;
 
-pub use admin::{AdminNotice, render_admin_notice};
+pub use admin::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
 pub use data::{DataIssue, DataNotice, render_data_notice};
 pub use deliver::{DeliveryError, DeliverySummary, Transport, deliver_pending};
 pub use group::{Digest, RecipientDigest, SourceNote, by_recipient, group_exceptions};
+pub use probe::probe_smtp;
 pub use render::{Rendered, beside, render, render_for, suppress};
 pub use settings::{
     DeliveryMode, DeliverySettings, NotifySettings, SmtpSettings, SmtpTls, SubGroup,

@@ -41,6 +41,9 @@ pub struct JobSettings {
     /// What a daemon does at start with fire times missed while none ran.
     #[serde(default)]
     pub catch_up: CatchUp,
+    /// No successful run for this many hours tells the administrator (once per lapse).
+    #[serde(default)]
+    pub dead_man_hours: Option<u64>,
 }
 
 fn yes() -> bool {

@@ -35,6 +35,7 @@ macro_rules! on_pool {
 mod bulk;
 mod bulk_pg;
 mod bulk_sqlite;
+mod dead_man;
 mod feed;
 mod kpis;
 mod loads;
@@ -186,6 +187,12 @@ impl Store {
             Store::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
             Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
+        Ok(())
+    }
+
+    /// One round trip (`SELECT 1`): the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _: i32 = on_pool!(self, p => sqlx::query_scalar("SELECT 1").fetch_one(p).await?);
         Ok(())
     }
 

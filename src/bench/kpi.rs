@@ -77,8 +77,9 @@ struct Plan {
     scratch: PathBuf,
     /// (source, its generated file, rows loaded), in the order the catalogue names them.
     files: Vec<(String, PathBuf)>,
-    job: JobSettings,
-    kpis: usize,
+    /// The computed KPIs, in the catalogue's order, and the sources they read.
+    kpis: Vec<String>,
+    sources: Vec<String>,
     peer: PeerKpi,
 }
 
@@ -100,7 +101,7 @@ pub async fn kpi(args: KpiArgs) -> anyhow::Result<ExitCode> {
     let postgres = postgres_admin(&args).await?;
 
     let mut rep = KpiReport {
-        kpis: plan.kpis,
+        kpis: plan.kpis.len(),
         peer_kpi: PEER_KPI,
         sources: vec![],
         sqlite: None,
@@ -185,17 +186,8 @@ async fn plan(base: &Settings, args: &KpiArgs, scratch: &Path) -> anyhow::Result
     Ok(Plan {
         scratch: scratch.to_path_buf(),
         files,
-        job: JobSettings {
-            cron: "0 7 2 * *".into(),
-            sources,
-            kpis: Some(computed.iter().map(|c| c.id.to_string()).collect()),
-            // The computed KPIs only: the bench enters no values by hand.
-            manual_kpis: false,
-            enabled: true,
-            timeout_secs: 3600,
-            catch_up: crate::schedule::CatchUp::default(),
-        },
-        kpis: computed.len(),
+        kpis: computed.iter().map(|c| c.id.to_string()).collect(),
+        sources,
         peer: PeerKpi {
             started_from: peer.kpi.started_from,
             source: peer.source.to_string(),
@@ -246,6 +238,11 @@ async fn backend_rounds(
     // The app's pool is closed however the runs end.
     let result: anyhow::Result<BackendRun> = async {
         let app = &app;
+        let job = app
+            .settings
+            .jobs
+            .get(JOB)
+            .context("the bench's job is not in its configuration")?;
         let mut table = String::new();
         for (src, file) in &plan.files {
             let started = Instant::now();
@@ -271,7 +268,7 @@ async fn backend_rounds(
         let (mut ours, mut ours_cpu, mut theirs, mut theirs_cpu) = (vec![], vec![], vec![], vec![]);
         let mut counted = None;
         for k in 1..=runs {
-            let (wall, cpu) = kpi_step(app, &plan.job, plan.kpis).await?;
+            let (wall, cpu) = kpi_step(app, job, plan.kpis.len()).await?;
             let mut line = format!(
                 "bench: run {k}/{runs}: {name} KPI step {}",
                 fmt_duration(wall)
@@ -294,7 +291,7 @@ async fn backend_rounds(
         }
         let check = match (&peer, counted) {
             (Ok((_, label)), Some(peer_counts)) => {
-                let ours = fold_peer_kpi(app, &plan.job).await?;
+                let ours = fold_peer_kpi(app, job).await?;
                 Some(compare(label, &ours, &peer_counts))
             }
             _ => None,
@@ -337,6 +334,19 @@ async fn bench_app(plan: &Plan, url: &str, name: &str) -> anyhow::Result<App> {
             toml_str(&file.to_string_lossy())
         ));
     }
+    // The job whose KPI step is timed: every computed KPI (none entered by hand), all else
+    // as a configured job has it.
+    let list = |xs: &[String]| {
+        xs.iter()
+            .map(|x| toml_str(x))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    toml.push_str(&format!(
+        "\n[jobs.{JOB}]\ncron = \"0 7 2 * *\"\nsources = [{}]\nkpis = [{}]\nmanual_kpis = false\n",
+        list(&plan.sources),
+        list(&plan.kpis)
+    ));
     let config = plan.scratch.join(format!("{name}.toml"));
     std::fs::write(&config, toml).context("writing the bench's configuration")?;
     let settings = Settings::load(&Sources {

@@ -14,6 +14,7 @@ use crate::job::{App, JobError, Scheduled};
 use crate::schedule::catch_up::{MAX_LISTED, run_note, skip_note};
 use crate::schedule::{missed, parse_cron, plan};
 use crate::store::Trigger;
+use crate::telemetry::metrics as m;
 
 /// What a catch-up did: ledger ids of the runs it made and of the instants it skipped.
 #[derive(Debug, Clone, Default)]
@@ -70,7 +71,11 @@ pub async fn catch_up_job(
             )
             .await?;
         match id {
-            Some(id) => report.skipped.push(id),
+            Some(id) => {
+                metrics::counter!(m::RUNS, "job" => job.to_string(), "outcome" => "skipped")
+                    .increment(1);
+                report.skipped.push(id)
+            }
             None => report.taken += 1,
         }
     }

@@ -13,6 +13,7 @@ use crate::ledger::{self, Lease, Tell};
 use crate::notify;
 use crate::schedule::JobSettings;
 use crate::store::{Claim, NewClaim, RunStatus, Trigger};
+use crate::telemetry::metrics as m;
 
 /// What became of a scheduled instant.
 #[derive(Debug)]
@@ -59,7 +60,11 @@ impl App {
                     .await?;
                 Ok(Scheduled::Ran(Box::new(report)))
             }
-            Claim::Skipped { id, note } => Ok(Scheduled::Skipped { run_id: id, note }),
+            Claim::Skipped { id, note } => {
+                metrics::counter!(m::RUNS, "job" => job.to_string(), "outcome" => "skipped")
+                    .increment(1);
+                Ok(Scheduled::Skipped { run_id: id, note })
+            }
             Claim::Taken => Ok(Scheduled::Taken),
         }
     }
@@ -85,9 +90,18 @@ impl App {
         )
         .await;
         drop(lease);
+        let took = (Utc::now() - started).as_seconds_f64().max(0.0);
+        let ended = |outcome: &'static str| {
+            metrics::counter!(m::RUNS, "job" => job.to_string(), "outcome" => outcome).increment(1);
+            metrics::histogram!(m::RUN_SECONDS, "job" => job.to_string()).record(took);
+        };
         match outcome {
-            Ok(Ok(report)) => Ok(report),
+            Ok(Ok(report)) => {
+                ended(report.status.as_str());
+                Ok(report)
+            }
             Ok(Err(e)) => {
+                ended(RunStatus::Failed.as_str());
                 tracing::error!(job, run_id, error = %e, "The run could not complete.");
                 let summary = format!("could not complete: {}", e.kind());
                 if let Err(e) = self
@@ -120,6 +134,42 @@ impl App {
             self.deliver_notices().await;
         }
         Ok(swept)
+    }
+
+    /// Mark this process's runs still marked running abandoned, with why (a stop cancelled
+    /// them), telling the administrator; their ids.
+    pub async fn abandon_own_runs(
+        &self,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, JobError> {
+        let mut ids = Vec::new();
+        for run in self.store.running_runs().await? {
+            if run.runner.as_deref() == Some(ledger::runner())
+                && ledger::abandon(&self.store, self.tell(), &run, why, now, false).await?
+            {
+                ids.push(run.id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Tell the administrator of each enabled job with `dead_man_hours` that has had no
+    /// successful run for that long, once per lapse; the jobs told now.
+    pub async fn check_dead_man(&self, now: DateTime<Utc>) -> Result<Vec<String>, JobError> {
+        let mut told = Vec::new();
+        for (name, job) in self.settings.jobs.iter().filter(|(_, j)| j.enabled) {
+            let Some(hours) = job.dead_man_hours else {
+                continue;
+            };
+            if ledger::dead_man(&self.store, self.tell(), name, hours, now).await? {
+                told.push(name.clone());
+            }
+        }
+        if !told.is_empty() {
+            self.deliver_notices().await;
+        }
+        Ok(told)
     }
 
     fn tell(&self) -> Tell<'_> {

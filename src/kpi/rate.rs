@@ -44,6 +44,11 @@ const RATINGS: [Rag; 7] = [
 ];
 
 impl Rag {
+    /// Every rating, in the order above.
+    pub fn all() -> [Rag; 7] {
+        RATINGS
+    }
+
     /// Slipped: what an exception report is about (DOMAIN 7: worse than the milestone, not
     /// reportable, or a baseline past its due date).
     pub fn is_exception(self) -> bool {

@@ -1,4 +1,4 @@
-//! Administrator notices: a run was abandoned. Pure.
+//! Administrator notices: a run was abandoned; a job passed its dead-man deadline. Pure.
 //!
 //! Says the job, the run, its instants and why, and where to look; never a figure, a load's
 //! content or anything about a child.
@@ -60,6 +60,65 @@ pub fn render_admin_notice(n: &AdminNotice<'_>) -> Rendered {
     Rendered { subject, body: b }
 }
 
+/// A job with no successful run within its `dead_man_hours`.
+#[derive(Debug, Clone)]
+pub struct DeadManNotice<'a> {
+    pub area: &'a str,
+    pub subject_prefix: &'a str,
+    pub job: &'a str,
+    pub hours: u64,
+    /// The newest successful run (id, when it ended), if there was one.
+    pub last_ok: Option<(i64, DateTime<Utc>)>,
+    /// Since when the job has had no success: its last good run's end, else its first row.
+    pub since: DateTime<Utc>,
+    /// The job's newest ledger row (id, state).
+    pub last_row: (i64, &'a str),
+    pub now: DateTime<Utc>,
+}
+
+pub fn render_dead_man_notice(n: &DeadManNotice<'_>) -> Rendered {
+    let subject = format!(
+        "{} {} sendwatch: job {} has had no successful run for {} hours",
+        n.subject_prefix, n.area, n.job, n.hours
+    )
+    .trim()
+    .to_string();
+    let mut b = String::new();
+    let _ = writeln!(
+        b,
+        "Job {} has had no successful run within its dead-man deadline of {} hours (jobs.{}.dead_man_hours).",
+        n.job, n.hours, n.job
+    );
+    let _ = writeln!(b);
+    match n.last_ok {
+        Some((id, at)) => {
+            let _ = writeln!(b, "Last success: run {id}, ended {}", at_utc(at));
+        }
+        None => {
+            let _ = writeln!(
+                b,
+                "Last success: none since the job's first ledger row, {}",
+                at_utc(n.since)
+            );
+        }
+    }
+    let _ = writeln!(b, "Newest row:   run {} ({})", n.last_row.0, n.last_row.1);
+    let _ = writeln!(b, "Checked:      {}", at_utc(n.now));
+    let _ = writeln!(b);
+    let _ = writeln!(
+        b,
+        "This is said once until the job succeeds again. `sendwatch runs {}` shows why its runs \
+         failed or were skipped, `sendwatch status` whether the daemon is scheduling it, and the \
+         service's log says more.",
+        n.job
+    );
+    Rendered { subject, body: b }
+}
+
+fn at_utc(t: DateTime<Utc>) -> String {
+    at(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +163,39 @@ mod tests {
             r.body
         );
         assert!(r.body.contains("Ran on:     host:42"), "{}", r.body);
+    }
+
+    #[test]
+    fn a_dead_man_notice_names_the_job_the_deadline_and_the_last_success() {
+        let t = Utc
+            .with_ymd_and_hms(2027, 3, 28, 6, 0, 0)
+            .single()
+            .expect("t");
+        let r = render_dead_man_notice(&DeadManNotice {
+            area: "Sefton",
+            subject_prefix: "[sendwatch]",
+            job: "daily",
+            hours: 26,
+            last_ok: Some((7, t)),
+            since: t,
+            last_row: (9, "failed"),
+            now: t + chrono::TimeDelta::hours(27),
+        });
+        assert_eq!(
+            r.subject,
+            "[sendwatch] Sefton sendwatch: job daily has had no successful run for 26 hours"
+        );
+        assert!(r.body.contains("jobs.daily.dead_man_hours"), "{}", r.body);
+        assert!(
+            r.body
+                .contains("Last success: run 7, ended 2027-03-28 06:00:00 UTC"),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body.contains("Newest row:   run 9 (failed)"),
+            "{}",
+            r.body
+        );
     }
 }

@@ -16,6 +16,7 @@ use secrecy::ExposeSecret;
 
 use super::{DeliveryMode, DeliverySettings, SmtpTls};
 use crate::store::{OutboxRow, Store, StoreError};
+use crate::telemetry::metrics as m;
 
 /// Attempts per email within one run for errors that may pass.
 const ATTEMPTS: u32 = 3;
@@ -204,6 +205,7 @@ pub async fn deliver_pending(
             Ok(m) => m,
             Err(e) => {
                 store.mark_attempt_failed(row.id, &e, true).await?;
+                metrics::counter!(m::EMAILS_FAILED).increment(1);
                 summary.failed += 1;
                 continue;
             }
@@ -214,6 +216,7 @@ pub async fn deliver_pending(
             match transport.send(msg.clone()).await {
                 Ok(()) => {
                     store.mark_sent(row.id, now()).await?;
+                    metrics::counter!(m::EMAILS_SENT).increment(1);
                     tracing::info!(outbox_id = row.id, sub_group = %row.sub_group, via = %transport.describe(), "Report delivered.");
                     summary.sent += 1;
                     break;
@@ -226,6 +229,7 @@ pub async fn deliver_pending(
                         .await?;
                     if last {
                         if permanent {
+                            metrics::counter!(m::EMAILS_FAILED).increment(1);
                             summary.failed += 1;
                         } else {
                             summary.still_pending += 1;

@@ -65,7 +65,7 @@ pub(super) async fn fetch(
 }
 
 /// What kind of file this is, for "not a regular file (…)".
-fn kind(meta: &Metadata) -> Option<&'static str> {
+pub(super) fn kind(meta: &Metadata) -> Option<&'static str> {
     let t = meta.file_type();
     if t.is_file() {
         None

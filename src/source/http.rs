@@ -60,8 +60,8 @@ pub(super) struct Attempts<'a> {
 }
 
 /// One attempt that did not bring the extract back.
-struct AttemptFailed {
-    failure: FetchFailure,
+pub(super) struct AttemptFailed {
+    pub(super) failure: FetchFailure,
     retry: bool,
     /// The server's `Retry-After`, when it gave one.
     after: Option<Duration>,
@@ -183,7 +183,7 @@ fn header_string(resp: &reqwest::Response, name: reqwest::header::HeaderName) ->
 }
 
 /// Classify an error from sending the request (before any status).
-fn send_failed(e: reqwest::Error) -> AttemptFailed {
+pub(super) fn send_failed(e: reqwest::Error) -> AttemptFailed {
     let e = e.without_url();
     if e.is_connect() {
         AttemptFailed::transient(FetchFailure::Connect(root_cause(&e)))
@@ -195,6 +195,23 @@ fn send_failed(e: reqwest::Error) -> AttemptFailed {
     }
 }
 
+/// The source's credentials on a request: basic auth, else a bearer token.
+pub(super) fn authorize(
+    req: reqwest::RequestBuilder,
+    s: &SourceSettings,
+) -> reqwest::RequestBuilder {
+    if let Some(user) = &s.username {
+        req.basic_auth(
+            user,
+            s.password.as_ref().map(|p| p.expose_secret().to_string()),
+        )
+    } else if let Some(token) = &s.bearer_token {
+        req.bearer_auth(token.expose_secret())
+    } else {
+        req
+    }
+}
+
 /// One request: status, then the body into a new spool file.
 async fn once(
     client: &reqwest::Client,
@@ -203,15 +220,7 @@ async fn once(
     attempt: u32,
 ) -> Result<Got, AttemptFailed> {
     let s = ctx.settings;
-    let mut req = client.get(url);
-    if let Some(user) = &s.username {
-        req = req.basic_auth(
-            user,
-            s.password.as_ref().map(|p| p.expose_secret().to_string()),
-        );
-    } else if let Some(token) = &s.bearer_token {
-        req = req.bearer_auth(token.expose_secret());
-    }
+    let mut req = authorize(client.get(url), s);
     let conditional = ctx.prev.etag.is_some() || ctx.prev.last_modified.is_some();
     if let Some(etag) = &ctx.prev.etag {
         req = req.header(IF_NONE_MATCH, etag);

@@ -12,6 +12,7 @@
 
 mod file;
 mod http;
+mod probe;
 mod settings;
 mod spool;
 

@@ -36,6 +36,27 @@ impl Store {
         )
     }
 
+    /// A job's newest successful run.
+    pub async fn last_ok_of(&self, job: &str) -> Result<Option<RunRecord>, StoreError> {
+        let sql =
+            format!("{RUN_COLUMNS} WHERE job = $1 AND status = 'ok' ORDER BY id DESC LIMIT 1");
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(job).fetch_optional(p).await?),
+        )
+    }
+
+    /// A job's first and newest ledger rows (runs and skipped instants alike).
+    pub async fn first_and_last_row_of(
+        &self,
+        job: &str,
+    ) -> Result<Option<(RunRecord, RunRecord)>, StoreError> {
+        let first = format!("{RUN_COLUMNS} WHERE job = $1 ORDER BY id LIMIT 1");
+        let last = format!("{RUN_COLUMNS} WHERE job = $1 ORDER BY id DESC LIMIT 1");
+        let first: Option<RunRecord> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(first)).bind(job).fetch_optional(p).await?);
+        let last: Option<RunRecord> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(last)).bind(job).fetch_optional(p).await?);
+        Ok(first.zip(last))
+    }
+
     /// Runs marked running, oldest first (a run whose lease has passed is awaiting the sweep).
     pub async fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
         let sql = format!("{RUN_COLUMNS} WHERE status = 'running' ORDER BY id");

@@ -16,10 +16,21 @@ use crate::harness::{
 use crate::support::backends;
 
 pub fn spawn(cwd: &Path, config: &Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    spawn_env(cwd, config, &[], args)
+}
+
+/// [`spawn`] with `env` besides `SENDWATCH_LOG=info` in the child's environment.
+pub fn spawn_env(
+    cwd: &Path,
+    config: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sendwatch"))
         .current_dir(cwd)
         .env_clear()
         .env("SENDWATCH_LOG", "info")
+        .envs(env.iter().copied())
         .arg("--config")
         .arg(config)
         .args(args)
@@ -138,4 +149,75 @@ async fn a_kill_in_the_middle_of_a_load_keeps_the_previous_load() {
         assert_eq!(figures(&again), figures(&good.report));
         app.store.close().await;
     }
+}
+
+/// What the daemon says to systemd, read from a notify socket of our own: READY after the
+/// schedules are up, a STATUS= line naming the next fire time, WATCHDOG=1 from the tick when
+/// `WATCHDOG_USEC` is set, RELOADING and READY around a SIGHUP, STOPPING at SIGTERM.
+#[test]
+fn the_daemon_tells_systemd_ready_status_watchdog_reload_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).expect("bind the notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .expect("timeout");
+    let db = format!("sqlite://{}", dir.path().join("sw.db").display());
+    let extract = repo("examples/tracker.csv").display().to_string();
+    let cfg = write_config(
+        dir.path(),
+        &db,
+        &extract,
+        Delivery::Folder(&outbox(dir.path())),
+        "[jobs.monthly-exceptions]\ncron = \"0 7 2 * *\"\n",
+    );
+    let socket_env = socket_path.display().to_string();
+    // Half a second: the watchdog is fed every quarter second at most, by the tick (1 s).
+    let env = [
+        ("NOTIFY_SOCKET", socket_env.as_str()),
+        ("WATCHDOG_USEC", "500000"),
+    ];
+    let (mut child, rx) = spawn_env(dir.path(), &cfg, &env, &["daemon"]);
+    let mut said: Vec<String> = Vec::new();
+    let mut read_until = |want: &dyn Fn(&[String]) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut buf = [0u8; 4096];
+        while !want(&said) && std::time::Instant::now() < deadline {
+            if let Ok(n) = socket.recv(&mut buf) {
+                said.extend(
+                    String::from_utf8_lossy(&buf[..n])
+                        .lines()
+                        .map(str::to_string),
+                );
+            }
+        }
+        want(&said)
+    };
+    let has = |lines: &[String], f: &dyn Fn(&str) -> bool| lines.iter().any(|l| f(l));
+    let started = read_until(&|l| {
+        has(l, &|x| x == "READY=1")
+            && has(l, &|x| {
+                x.starts_with("STATUS=idle; next: job monthly-exceptions at ")
+            })
+            && l.iter().filter(|x| *x == "WATCHDOG=1").count() >= 2
+    });
+    assert!(started, "{said:#?}");
+
+    signal(&child, "HUP");
+    let reloaded = read_until(&|l| {
+        let at = l.iter().position(|x| x == "RELOADING=1");
+        at.is_some_and(|i| {
+            l[i..].iter().any(|x| x.starts_with("MONOTONIC_USEC="))
+                && l[i..].iter().any(|x| x == "READY=1")
+        })
+    });
+    assert!(reloaded, "{said:#?}");
+
+    signal(&child, "TERM");
+    let stopping = read_until(&|l| has(l, &|x| x == "STOPPING=1"));
+    assert!(stopping, "{said:#?}");
+    let (stopped, log) = wait_for_line(&rx, "Stopped.", Duration::from_secs(60));
+    assert!(stopped, "{log:#?}");
+    assert!(child.wait().expect("wait").success());
 }

@@ -99,8 +99,8 @@ fn network_dropin() -> String {
     on.join("\n") + "\n"
 }
 
-/// A scratch root with the distribution's units, the sendwatch binary at the path the unit
-/// names, deploy/sendwatch.service in /etc/systemd/system, and the network drop-in if asked.
+/// A scratch root with the distribution's units, the sendwatch binary and `/bin/kill` at the
+/// paths the unit names, deploy/sendwatch.service in /etc/systemd/system, and the network drop-in if asked.
 fn scratch_root(with_dropin: bool) -> tempfile::TempDir {
     let root = tempfile::tempdir().expect("tempdir");
     let lib = root.path().join("usr/lib/systemd");
@@ -124,6 +124,13 @@ fn scratch_root(with_dropin: bool) -> tempfile::TempDir {
     // A hard link when the temp dir is on the same file system (the debug binary is big).
     if std::fs::hard_link(exe, bin.join("sendwatch")).is_err() {
         std::fs::copy(exe, bin.join("sendwatch")).expect("copy the sendwatch binary");
+    }
+
+    // ExecReload= names /bin/kill: the host's, where `verify` looks for it.
+    let host_kill = Path::new("/bin/kill");
+    if host_kill.is_file() {
+        std::fs::create_dir_all(root.path().join("bin")).expect("mkdir bin");
+        std::fs::copy(host_kill, root.path().join("bin/kill")).expect("copy /bin/kill");
     }
 
     let units = root.path().join("etc/systemd/system");

@@ -85,6 +85,11 @@ pub fn write_config(
     if !extra.contains("manual_kpis") {
         extra = extra.replace(JOB, &format!("{JOB}manual_kpis = false\n"));
     }
+    // Daemons in tests serve no HTTP unless the test asks (`[http]` in `extra`): several run
+    // at once, and the default port is one.
+    if !extra.contains("[http]") {
+        extra.push_str("\n[http]\nlisten = \"\"\n");
+    }
     let text = format!(
         "[general]\ndata_dir = {data:?}\n\n[store]\nurl = {store_url:?}\n\n[sources.tracker]\nkind = \"tracker\"\nurl = {source_url:?}\ntimeout_secs = 2\n\n{delivery}\n{extra}\n",
         data = dir.join("data").display().to_string()
@@ -136,6 +141,17 @@ pub fn binary(
     env: &[(&str, &str)],
     args: &[&str],
 ) -> (bool, String, String) {
+    let (code, out, err) = binary_status(dir, cfg, env, args);
+    (code == Some(0), out, err)
+}
+
+/// [`binary`] with the exit code (`None` if a signal ended it).
+pub fn binary_status(
+    dir: &Path,
+    cfg: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (Option<i32>, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
         .current_dir(dir)
         .env_clear()
@@ -146,7 +162,7 @@ pub fn binary(
         .output()
         .expect("run the binary");
     (
-        out.status.success(),
+        out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )

@@ -853,7 +853,8 @@ fn peak_memory_stays_bounded_on_huge_hostile_files() {
     }
 }
 
-async fn row_tables(app: &App) -> Vec<String> {
+/// The `rows_<load id>` tables in the database (one per current or held load).
+pub async fn row_tables(app: &App) -> Vec<String> {
     match &app.store {
         sendwatch::store::Store::Sqlite(p) => sqlx::query_scalar(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rows_%' ORDER BY name",

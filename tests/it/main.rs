@@ -23,6 +23,7 @@ mod kpi_show;
 mod ledger;
 mod ledger_daemons;
 mod manual;
+mod ops;
 mod pipeline;
 mod risks;
 mod store;

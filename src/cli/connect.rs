@@ -1,0 +1,54 @@
+//! `check-config --connect`: beyond the configuration's own checks, try what it points at:
+//! the database (connect and `SELECT 1`), the SMTP server (connect and EHLO, with its
+//! timeout) and each source (HEAD or a one-byte GET; a file: there and a regular file).
+//! One line each, plainly; false if any failed (the command then exits 78).
+
+use crate::config::{Settings, redact_url};
+use crate::notify::{DeliveryMode, probe_smtp};
+use crate::source::Fetcher;
+use crate::store::Store;
+
+pub(super) async fn check(s: &Settings) -> bool {
+    println!("connections:");
+    let mut all_ok = true;
+    let mut say = |what: &str, r: Result<String, String>| match r {
+        Ok(m) => println!("  {what}: ok, {m}"),
+        Err(e) => {
+            all_ok = false;
+            println!("  {what}: FAILED: {e}");
+        }
+    };
+
+    let db = match Store::connect(&s.store).await {
+        Ok(store) => {
+            let r = store
+                .ping()
+                .await
+                .map(|()| format!("{} answered", store.backend()))
+                .map_err(|e| e.to_string());
+            store.close().await;
+            r
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    say("database", db);
+
+    match s.delivery.mode {
+        DeliveryMode::Smtp => say("smtp", probe_smtp(&s.delivery.smtp).await),
+        DeliveryMode::Folder => println!(
+            "  smtp: not used (delivery.mode = \"folder\", {})",
+            s.delivery.folder.display()
+        ),
+    }
+
+    match Fetcher::new(&s.sources) {
+        Err(e) => say("sources", Err(e.to_string())),
+        Ok(fetcher) => {
+            for (name, src) in &s.sources {
+                let r = fetcher.probe(name, src).await.map_err(|e| e.to_string());
+                say(&format!("source {name} ({})", redact_url(&src.url)), r);
+            }
+        }
+    }
+    all_ok
+}

@@ -1,0 +1,316 @@
+//! HTTP on loopback for the daemon: `/healthz` and `/metrics`.
+//!
+//! `/healthz` answers 200 while the daemon is up (migrated, schedules set, not stopping),
+//! its scheduler ticked within [`TICK_STALE`] and the database answers, else 503; its JSON
+//! body gives each job's last run, its state and age. `/metrics` is the Prometheus text
+//! format: the counters the pipeline records (see [`crate::telemetry::metrics`]) and the
+//! gauges read from the database at each scrape (outbox depth, stale sources, last success).
+//!
+//! Owns: `[http]` and the two handlers. The handlers read state; they never write the
+//! database or start anything. Must not: run jobs.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use chrono::{DateTime, TimeDelta, Utc};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::store::{RunRecord, Store, StoreError};
+use crate::telemetry::metrics as m;
+
+/// A scheduler that has not ticked (once a second) for this long is not healthy.
+pub const TICK_STALE: TimeDelta = TimeDelta::seconds(30);
+
+/// `[http]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// `IP:PORT` the daemon listens on; `""` turns HTTP off.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Allow an address other than loopback (the endpoints have no authentication).
+    #[serde(default)]
+    pub allow_remote: bool,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:9187".into()
+}
+
+impl Default for HttpSettings {
+    fn default() -> HttpSettings {
+        HttpSettings {
+            listen: default_listen(),
+            allow_remote: false,
+        }
+    }
+}
+
+impl HttpSettings {
+    /// The address to listen on; `None` when HTTP is off (or the address is invalid, which
+    /// [`HttpSettings::check`] reports).
+    pub fn addr(&self) -> Option<SocketAddr> {
+        let l = self.listen.trim();
+        if l.is_empty() { None } else { l.parse().ok() }
+    }
+
+    pub fn check(&self, bad: &mut impl FnMut(String, String)) {
+        let l = self.listen.trim();
+        if l.is_empty() {
+            return;
+        }
+        match l.parse::<SocketAddr>() {
+            Err(_) => bad(
+                "http.listen".into(),
+                format!("`{l}` is not IP:PORT (e.g. 127.0.0.1:9187; \"\" turns HTTP off)"),
+            ),
+            Ok(a) if !a.ip().is_loopback() && !self.allow_remote => bad(
+                "http.listen".into(),
+                format!(
+                    "`{l}` is not a loopback address; the endpoints have no authentication \
+                     (set http.allow_remote = true to allow it)"
+                ),
+            ),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// What the daemon tells the HTTP side about itself.
+#[derive(Debug, Default)]
+pub struct Health {
+    ready: AtomicBool,
+    stopping: AtomicBool,
+    /// Unix milliseconds of the newest tick; 0 before the first.
+    last_tick_ms: AtomicI64,
+}
+
+impl Health {
+    /// Migrations done and schedules set.
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::SeqCst);
+    }
+
+    pub fn set_stopping(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    pub fn tick(&self, now: DateTime<Utc>) {
+        self.last_tick_ms
+            .store(now.timestamp_millis(), Ordering::SeqCst);
+        metrics::gauge!(m::LAST_TICK).set(now.timestamp_millis() as f64 / 1000.0);
+    }
+
+    fn tick_age(&self, now: DateTime<Utc>) -> Option<TimeDelta> {
+        match self.last_tick_ms.load(Ordering::SeqCst) {
+            0 => None,
+            ms => Some(now - DateTime::from_timestamp_millis(ms).unwrap_or(now)),
+        }
+    }
+}
+
+/// What the handlers read.
+#[derive(Clone)]
+pub struct ServeState {
+    pub store: Store,
+    /// The settings in force (a reload replaces them).
+    pub settings: watch::Receiver<Arc<Settings>>,
+    pub health: Arc<Health>,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// Bind `[http] listen`; `None` when HTTP is off.
+pub async fn bind(settings: &HttpSettings) -> std::io::Result<Option<tokio::net::TcpListener>> {
+    match settings.addr() {
+        None => Ok(None),
+        Some(addr) => tokio::net::TcpListener::bind(addr).await.map(Some),
+    }
+}
+
+/// Serve until `stop` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: ServeState,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .with_state(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
+}
+
+fn run_json(r: &RunRecord, now: DateTime<Utc>) -> Value {
+    let since = r.finished_at.unwrap_or(r.started_at);
+    json!({
+        "id": r.id,
+        "state": r.status,
+        "trigger": r.trigger,
+        "scheduled_at": r.scheduled_at,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        "age_secs": (now - since).num_seconds(),
+    })
+}
+
+async fn jobs_json(s: &Settings, store: &Store, now: DateTime<Utc>) -> Result<Value, StoreError> {
+    let mut jobs = Vec::new();
+    for (name, job) in &s.jobs {
+        let last = store.last_run_of(name).await?;
+        let ok = store.last_ok_of(name).await?;
+        jobs.push(json!({
+            "job": name,
+            "enabled": job.enabled,
+            "last_run": last.as_ref().map(|r| run_json(r, now)),
+            "last_ok": ok.as_ref().map(|r| run_json(r, now)),
+        }));
+    }
+    Ok(Value::Array(jobs))
+}
+
+async fn healthz(State(st): State<ServeState>) -> impl IntoResponse {
+    let now = Utc::now();
+    let settings = st.settings.borrow().clone();
+    let ready = st.health.ready.load(Ordering::SeqCst);
+    let stopping = st.health.stopping.load(Ordering::SeqCst);
+    let tick_age = st.health.tick_age(now);
+    let ticking = tick_age.is_some_and(|a| a <= TICK_STALE);
+    let (jobs, database) = match jobs_json(&settings, &st.store, now).await {
+        Ok(j) => (j, "ok".to_string()),
+        Err(e) => (Value::Array(Vec::new()), e.to_string()),
+    };
+    let healthy = ready && !stopping && ticking && database == "ok";
+    let mut problems = Vec::new();
+    if !ready {
+        problems.push("starting".to_string());
+    }
+    if stopping {
+        problems.push("stopping".to_string());
+    }
+    if ready && !ticking {
+        problems.push(format!(
+            "the scheduler has not ticked for more than {} s",
+            TICK_STALE.num_seconds()
+        ));
+    }
+    if database != "ok" {
+        problems.push(format!("database: {database}"));
+    }
+    let body = json!({
+        "status": if healthy { "ok" } else { "unavailable" },
+        "problems": problems,
+        "ready": ready,
+        "stopping": stopping,
+        "last_tick_age_secs": tick_age.map(|a| a.num_milliseconds() as f64 / 1000.0),
+        "database": database,
+        "jobs": jobs,
+    });
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string() + "\n",
+    )
+}
+
+/// The gauges read at each scrape: outbox depth, stale sources, each job's last success.
+async fn refresh_gauges(s: &Settings, store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
+    metrics::gauge!(m::OUTBOX_PENDING).set(store.pending_mail_count().await? as f64);
+    let mut stale = 0u32;
+    for (name, src) in &s.sources {
+        let Some(cadence) = src.cadence else {
+            continue;
+        };
+        let last_new = store.current_load(name).await?.map(|l| l.fetched_at);
+        let is_stale =
+            crate::source::freshness::stale(cadence, src.deadline_days, last_new, now).is_some();
+        stale += u32::from(is_stale);
+        metrics::gauge!(m::SOURCE_STALE, "source" => name.clone())
+            .set(f64::from(u8::from(is_stale)));
+    }
+    metrics::gauge!(m::STALE_SOURCES).set(f64::from(stale));
+    for name in s.jobs.keys() {
+        if let Some(r) = store.last_ok_of(name).await? {
+            let at = r.finished_at.unwrap_or(r.started_at);
+            metrics::gauge!(m::LAST_SUCCESS, "job" => name.clone())
+                .set(at.timestamp_millis() as f64 / 1000.0);
+        }
+    }
+    Ok(())
+}
+
+async fn metrics_text(State(st): State<ServeState>) -> impl IntoResponse {
+    const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+    let Some(handle) = &st.metrics else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, TEXT)],
+            "# metrics are off: the recorder could not be installed\n".to_string(),
+        );
+    };
+    let settings = st.settings.borrow().clone();
+    if let Err(e) = refresh_gauges(&settings, &st.store, Utc::now()).await {
+        // The counters are still worth having; the database gauges keep their last values.
+        tracing::warn!(error = %e, "Could not read the database for /metrics.");
+    }
+    handle.run_upkeep();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, TEXT)],
+        handle.render(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(listen: &str, allow_remote: bool) -> Vec<String> {
+        let s = HttpSettings {
+            listen: listen.into(),
+            allow_remote,
+        };
+        let mut out = Vec::new();
+        s.check(&mut |k, m| out.push(format!("{k}: {m}")));
+        out
+    }
+
+    #[test]
+    fn loopback_only_unless_allowed_and_empty_is_off() {
+        assert!(problems("127.0.0.1:9187", false).is_empty());
+        assert!(problems("[::1]:9187", false).is_empty());
+        assert!(problems("", false).is_empty());
+        assert_eq!(
+            HttpSettings {
+                listen: "".into(),
+                allow_remote: false
+            }
+            .addr(),
+            None
+        );
+        let p = problems("0.0.0.0:9187", false);
+        assert!(
+            p.len() == 1 && p[0].starts_with("http.listen: `0.0.0.0:9187` is not a loopback"),
+            "{p:?}"
+        );
+        assert!(problems("0.0.0.0:9187", true).is_empty());
+        let p = problems("localhost:9187", false);
+        assert!(p.len() == 1 && p[0].contains("is not IP:PORT"), "{p:?}");
+    }
+}
