@@ -1,4 +1,4 @@
-//! `sendwatch bench load`: a benchmark, not a timed test. It times, round by round, this very
+//! `sendwatch bench load`: a benchmark, not a timed test (`bench kpi` is in [`kpi`]). It times, round by round, this very
 //! binary's validated `load FILE --source tracker` as a child process (a fresh database each
 //! round) beside the plain bulk loaders (`sqlite3 .import`, `psql \copy`) into a typed table
 //! with the same key, and prints min and median wall times, the speed-ups and sendwatch's
@@ -11,8 +11,12 @@
 //! The bench needs no configuration of the user's.
 
 mod child;
+mod kpi;
+mod kpi_table;
 mod pg;
 mod report;
+
+pub use kpi::{Backend, KpiArgs, kpi};
 
 use std::fmt::Write as _;
 use std::io::{BufRead as _, Read as _};
@@ -46,7 +50,14 @@ pub struct LoadArgs {
     /// Rounds per contender; min and median are over these.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: u32,
-    /// A PostgreSQL URL whose user may CREATE DATABASE; each round gets a fresh database
+    #[command(flatten)]
+    pub peers: PeerArgs,
+}
+
+/// Where the peers are: both benches' PostgreSQL server, `sqlite3` and `psql`.
+#[derive(Debug, clap::Args)]
+pub struct PeerArgs {
+    /// A PostgreSQL URL whose user may CREATE DATABASE; the bench makes fresh databases
     /// beside it. Without one the PostgreSQL rows are skipped.
     #[arg(long, env = "TEST_DATABASE_URL", hide_env_values = true)]
     pub postgres: Option<String>,
@@ -80,18 +91,14 @@ impl Drop for Scratch {
 }
 
 pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos();
-    let scratch =
-        std::env::temp_dir().join(format!("sendwatch-bench-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let scratch = scratch_dir()?;
     let _cleanup = Scratch(scratch.clone());
 
     let file = match (&args.file, &args.generator) {
         (Some(f), _) => std::fs::canonicalize(f).with_context(|| format!("{}", f.display()))?,
-        (None, Some(generator)) => generate(generator, args.rows, args.seed, &scratch).await?,
+        (None, Some(generator)) => {
+            generate(generator, "tracker", args.rows, args.seed, &scratch).await?
+        }
         (None, None) => bail!("give --file FILE or --generator PATH"),
     };
     let columns = header(&file)?;
@@ -103,9 +110,10 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         file,
         scratch,
         columns,
-        sqlite3: locate(args.sqlite3.as_deref(), "sqlite3"),
-        psql: locate(args.psql.as_deref(), "psql"),
+        sqlite3: locate(args.peers.sqlite3.as_deref(), "sqlite3"),
+        psql: locate(args.peers.psql.as_deref(), "psql"),
         postgres: args
+            .peers
             .postgres
             .clone()
             .ok_or_else(|| "no --postgres URL (nor TEST_DATABASE_URL)".to_string()),
@@ -194,19 +202,7 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{line}");
     }
 
-    println!(
-        "sendwatch bench load: {} round(s), {} CPU(s){}{}\n",
-        args.rounds,
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-        busy.map_or_else(String::new, |l| format!(
-            ", load average {l} before the rounds"
-        )),
-        if cfg!(debug_assertions) {
-            ", debug build"
-        } else {
-            ""
-        }
-    );
+    print_heading("load", args.rounds, "round", busy.as_deref());
     print!("{}", rep.table());
     println!();
     for (what, t) in [
@@ -219,6 +215,35 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A fresh scratch folder for one bench (see [`Scratch`]).
+fn scratch_dir() -> anyhow::Result<PathBuf> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let scratch =
+        std::env::temp_dir().join(format!("sendwatch-bench-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    Ok(scratch)
+}
+
+/// `sendwatch bench NAME: 5 round(s), 2 CPU(s), load average 0.42 before the rounds`: what
+/// the table's times were measured under.
+fn print_heading(bench: &str, count: u32, unit: &str, busy: Option<&str>) {
+    println!(
+        "sendwatch bench {bench}: {count} {unit}(s), {} CPU(s){}{}\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        busy.map_or_else(String::new, |l| format!(
+            ", load average {l} before the {unit}s"
+        )),
+        if cfg!(debug_assertions) {
+            ", debug build"
+        } else {
+            ""
+        }
+    );
 }
 
 /// The 1-minute load average (Linux), e.g. "0.42".
@@ -234,10 +259,17 @@ fn skipped_or_empty<T>(r: &Result<T, String>) -> Timings {
     }
 }
 
-/// Runs the generator and returns the extract it wrote.
-async fn generate(generator: &Path, rows: u64, seed: u64, out: &Path) -> anyhow::Result<PathBuf> {
+/// Runs the generator for one `kind` (tracker, reviews, provider) and returns the extract it
+/// wrote.
+async fn generate(
+    generator: &Path,
+    kind: &str,
+    rows: u64,
+    seed: u64,
+    out: &Path,
+) -> anyhow::Result<PathBuf> {
     eprintln!(
-        "bench: generating {} tracker rows (seed {seed})",
+        "bench: generating {} {kind} rows (seed {seed})",
         fmt_count(rows)
     );
     let mut cmd = Command::new("python3");
@@ -245,12 +277,13 @@ async fn generate(generator: &Path, rows: u64, seed: u64, out: &Path) -> anyhow:
         .args(["--rows", &rows.to_string(), "--seed", &seed.to_string()])
         .arg("--out")
         .arg(out)
-        .args(["--kind", "tracker", "--quiet"]);
+        .args(["--kind", kind, "--quiet"]);
     let scratch = out.to_path_buf();
-    tokio::task::spawn_blocking(move || run_timed(cmd, None, &scratch, "generator"))
+    let tag = format!("generator-{kind}");
+    tokio::task::spawn_blocking(move || run_timed(cmd, None, &scratch, &tag))
         .await?
         .context("running the generator")?;
-    Ok(out.join("tracker.csv"))
+    Ok(out.join(format!("{kind}.csv")))
 }
 
 /// The header's column names, which must be plain identifiers (they go into SQL).

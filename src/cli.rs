@@ -1,6 +1,6 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
 //! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
-//! `bench load`.
+//! `bench load`, `bench kpi`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -117,6 +117,8 @@ pub enum Command {
 pub enum BenchCommand {
     /// Time `load` into SQLite and PostgreSQL beside `sqlite3 .import` and `psql \copy`.
     Load(crate::bench::LoadArgs),
+    /// Time the KPI step of a run beside KPI 1/2a counted by one query in `sqlite3` and `psql`.
+    Kpi(crate::bench::KpiArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,12 +183,12 @@ fn load_settings(cli: &Cli) -> Result<Settings, Failure> {
 
 async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     // The bench reads no configuration of the user's: it runs before the settings load.
-    if let Command::Bench {
-        command: BenchCommand::Load(args),
-    } = cli.command
-    {
+    if let Command::Bench { command } = cli.command {
         crate::telemetry::init(crate::telemetry::LogFormat::Auto);
-        return Ok(crate::bench::load(args).await?);
+        return Ok(match command {
+            BenchCommand::Load(args) => crate::bench::load(args).await?,
+            BenchCommand::Kpi(args) => crate::bench::kpi(args).await?,
+        });
     }
     let settings = load_settings(&cli)?;
     crate::telemetry::init(settings.log.format);

@@ -27,8 +27,8 @@ pub use evaluate::{
     report_period,
 };
 pub use measure::{
-    Count, Counter, Fold, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS, TrackerCase,
-    monthly_counts,
+    Count, Counter, EHCP_LIMIT_DAYS, Fold, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS,
+    TrackerCase, monthly_counts,
 };
 pub use month::{Month, MonthError};
 pub use period::{Period, PeriodError, PeriodKind};

@@ -45,6 +45,7 @@ mod retargets;
 mod risks;
 mod runs;
 mod runs_read;
+mod scan;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};

@@ -1,6 +1,6 @@
 //! Timed child processes for the bench: wall time from spawn to reap, and the child's own peak
-//! RSS from `wait4` (exact per process, unlike `RUSAGE_CHILDREN`, which sums every child
-//! reaped so far).
+//! RSS and CPU time from `wait4` (exact per process, unlike `RUSAGE_CHILDREN`, which sums every
+//! child reaped so far).
 //!
 //! A child's stdout and stderr go to files, not pipes, so a chatty child can never block on a
 //! full pipe while we wait for it, and its stdin comes from a file (the `sqlite3` commands).
@@ -22,6 +22,8 @@ pub struct Ran {
     pub wall: Duration,
     /// The child's peak resident set size, in KiB (`ru_maxrss` on Linux).
     pub max_rss_kib: u64,
+    /// The child's CPU time, user and system.
+    pub cpu: Duration,
     pub stdout: String,
     pub stderr: String,
 }
@@ -45,7 +47,7 @@ pub fn run_timed(
     };
     let start = Instant::now();
     let child = cmd.spawn().with_context(|| format!("starting {shown}"))?;
-    let (status, max_rss_kib) =
+    let (status, max_rss_kib, cpu) =
         wait4(child.id()).with_context(|| format!("waiting for {shown}"))?;
     let wall = start.elapsed();
     // The child is reaped; dropping the handle neither waits nor kills.
@@ -62,13 +64,14 @@ pub fn run_timed(
     Ok(Ran {
         wall,
         max_rss_kib,
+        cpu,
         stdout,
         stderr,
     })
 }
 
-/// Reaps exactly `pid` and returns its exit status and peak RSS (KiB).
-fn wait4(pid: u32) -> io::Result<(ExitStatus, u64)> {
+/// Reaps exactly `pid` and returns its exit status, peak RSS (KiB) and CPU time.
+fn wait4(pid: u32) -> io::Result<(ExitStatus, u64, Duration)> {
     let pid = libc::pid_t::try_from(pid)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "pid out of range"))?;
     let mut status: libc::c_int = 0;
@@ -87,7 +90,28 @@ fn wait4(pid: u32) -> io::Result<(ExitStatus, u64)> {
         }
     }
     let rss = u64::try_from(usage.ru_maxrss).unwrap_or(0);
-    Ok((ExitStatus::from_raw(status), rss))
+    Ok((ExitStatus::from_raw(status), rss, cpu_time(&usage)))
+}
+
+/// User plus system time of a `rusage`.
+pub fn cpu_time(usage: &libc::rusage) -> Duration {
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// This process's CPU time so far, all threads.
+pub fn own_cpu() -> Duration {
+    // SAFETY: rusage is plain old data; all-zero bytes is a valid value of it, and getrusage
+    // writes only into the live local it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; RUSAGE_SELF is always valid, so the call cannot fail.
+    unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+    }
+    cpu_time(&usage)
 }
 
 fn read_lossy(path: &Path) -> String {

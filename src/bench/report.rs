@@ -118,16 +118,24 @@ fn ratio_cell(ours: &[Duration], peer: &Timings, peer_name: &str, target: f64) -
     format!("{r:.2}x {how} {peer_name} (target >= {target:.1}x: {verdict})")
 }
 
-fn ratio(peer: Duration, ours: Duration) -> f64 {
+pub fn ratio(peer: Duration, ours: Duration) -> f64 {
     peer.as_secs_f64() / ours.as_secs_f64().max(f64::MIN_POSITIVE)
 }
 
-fn time_row(out: &mut String, label: &str, t: &Timings, ratio: &str) {
+/// One row: min and median, `cpu`'s median when the table has that column, and `ratio`; or
+/// why the contender was skipped.
+pub fn time_row(out: &mut String, label: &str, t: &Timings, cpu: Option<&[Duration]>, ratio: &str) {
+    let cpu_cell = |text: String| match cpu {
+        None => String::new(),
+        Some(_) if text.is_empty() => " |".to_string(),
+        Some(_) => format!(" {text} |"),
+    };
     match t {
         Timings::Ran(xs) => {
             let (Some(lo), Some(mid)) = (min(xs), median(xs)) else {
                 return;
             };
+            let cpu = cpu_cell(cpu.and_then(median).map_or_else(String::new, fmt_duration));
             let ratio = if ratio.is_empty() {
                 String::new()
             } else {
@@ -135,13 +143,14 @@ fn time_row(out: &mut String, label: &str, t: &Timings, ratio: &str) {
             };
             let _ = writeln!(
                 out,
-                "| {label} | {} | {} |{ratio} |",
+                "| {label} | {} | {} |{cpu}{ratio} |",
                 fmt_duration(lo),
                 fmt_duration(mid)
             );
         }
         Timings::Skipped(why) => {
-            let _ = writeln!(out, "| {label} | skipped | skipped | {why} |");
+            let cpu = cpu_cell(String::new());
+            let _ = writeln!(out, "| {label} | skipped | skipped |{cpu} {why} |");
         }
     }
 }
@@ -182,12 +191,14 @@ impl Report {
             &mut out,
             "sendwatch -> SQLite (validated)",
             &sw_sqlite,
+            None,
             &ratio_cell(&self.sw_sqlite, &self.sqlite3, "sqlite3", SQLITE_TARGET),
         );
         time_row(
             &mut out,
             "sqlite3 .import (typed table, PRIMARY KEY)",
             &self.sqlite3,
+            None,
             "",
         );
         let pg_ratio = match &self.sw_pg {
@@ -198,12 +209,14 @@ impl Report {
             &mut out,
             "sendwatch -> PostgreSQL (validated)",
             &self.sw_pg,
+            None,
             &pg_ratio,
         );
         time_row(
             &mut out,
             "psql \\copy (typed table, PRIMARY KEY)",
             &self.psql,
+            None,
             "",
         );
         rss_row(
@@ -220,13 +233,15 @@ impl Report {
     }
 }
 
+/// Durations in milliseconds, for tests.
+#[cfg(test)]
+pub fn ms(xs: &[u64]) -> Vec<Duration> {
+    xs.iter().map(|&x| Duration::from_millis(x)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ms(xs: &[u64]) -> Vec<Duration> {
-        xs.iter().map(|&x| Duration::from_millis(x)).collect()
-    }
 
     #[test]
     fn median_of_odd_and_even_counts() {

@@ -7,15 +7,19 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 
 use super::App;
-use crate::kpi::{Evaluation, Fold, MonthlyCounts, Period, Rag, evaluate, report_period};
+use crate::kpi::{Computed, Evaluation, Fold, MonthlyCounts, Period, Rag, evaluate, report_period};
 
 /// Periods each run records per KPI: the report period and those before it.
 pub(super) const HISTORY_PERIODS: usize = 12;
 use crate::notify::SourceNote;
 use crate::store::{LoadRecord, StoreError};
 
+/// Each source's current load (`None`: none was ever accepted), by source name.
+pub(crate) type Loads<'a> = HashMap<&'a str, Option<LoadRecord>>;
+
 impl App {
-    pub(super) async fn evaluate(
+    /// The KPI step: fold, rate and record the job's KPIs (`sendwatch bench kpi` times this).
+    pub(crate) async fn evaluate(
         &self,
         run_id: i64,
         job: &crate::schedule::JobSettings,
@@ -24,47 +28,7 @@ impl App {
         today: NaiveDate,
     ) -> Result<Vec<Evaluation>, StoreError> {
         let kpis = self.settings.job_kpis(job);
-        // One scan of each source's current load feeds every KPI that reads it (one scan per
-        // set of columns, should a source feed measures of more than one kind).
-        type Folds = Vec<(usize, Fold)>;
-        let mut by_source: BTreeMap<(&str, &'static [&'static str]), Folds> = BTreeMap::new();
-        let mut loads: HashMap<&str, Option<LoadRecord>> = HashMap::new();
-        for (i, c) in kpis.iter().enumerate() {
-            if !loads.contains_key(c.source) {
-                let load = match notes.get(c.source).and_then(|n| n.load.clone()) {
-                    Some(l) => Some(l),
-                    None => self.store.current_load(c.source).await?,
-                };
-                loads.insert(c.source, load);
-            }
-            let as_of = loads[c.source]
-                .as_ref()
-                .and_then(|l| l.data_as_of)
-                .unwrap_or(today);
-            let fold = Fold::new(c.measure, c.kpi, as_of);
-            by_source
-                .entry((c.source, fold.columns()))
-                .or_default()
-                .push((i, fold));
-        }
-        let mut counts: HashMap<usize, MonthlyCounts> = HashMap::new();
-        for ((src, columns), mut folds) in by_source {
-            let kind = self
-                .settings
-                .sources
-                .get(src)
-                .and_then(|s| self.settings.kinds.get(&s.kind));
-            if let (Some(load), Some(kind)) = (&loads[src], kind) {
-                self.store
-                    .scan(load, kind, columns, |batch| {
-                        for (_, row) in batch.rows() {
-                            folds.iter_mut().for_each(|(_, f)| f.add_row(batch, row));
-                        }
-                    })
-                    .await?;
-            }
-            counts.extend(folds.into_iter().map(|(i, f)| (i, f.into_counts())));
-        }
+        let (loads, counts) = self.fold_kpis(&kpis, notes, today).await?;
         let mut out = Vec::new();
         let empty = MonthlyCounts::default();
         for (i, c) in kpis.iter().enumerate() {
@@ -103,5 +67,63 @@ impl App {
         // The KPIs no extract carries, from the values entered by hand.
         out.extend(self.evaluate_manual(run_id, job, period, today).await?);
         Ok(out)
+    }
+
+    /// The monthly counts of each of `kpis` (by index), from the loads they read: one scan of
+    /// each source's current load feeds every KPI that reads it (one scan per set of columns,
+    /// should a source feed measures of more than one kind).
+    pub(crate) async fn fold_kpis<'a>(
+        &self,
+        kpis: &[Computed<'a>],
+        notes: &BTreeMap<String, SourceNote>,
+        today: NaiveDate,
+    ) -> Result<(Loads<'a>, HashMap<usize, MonthlyCounts>), StoreError> {
+        type Folds = Vec<(usize, Fold)>;
+        let mut by_source: BTreeMap<(&str, &'static [&'static str]), Folds> = BTreeMap::new();
+        let mut loads: Loads<'a> = HashMap::new();
+        for (i, c) in kpis.iter().enumerate() {
+            if !loads.contains_key(c.source) {
+                let load = match notes.get(c.source).and_then(|n| n.load.clone()) {
+                    Some(l) => Some(l),
+                    None => self.store.current_load(c.source).await?,
+                };
+                loads.insert(c.source, load);
+            }
+            let as_of = loads[c.source]
+                .as_ref()
+                .and_then(|l| l.data_as_of)
+                .unwrap_or(today);
+            let fold = Fold::new(c.measure, c.kpi, as_of);
+            by_source
+                .entry((c.source, fold.columns()))
+                .or_default()
+                .push((i, fold));
+        }
+        // The sources' scans run side by side (see `Store::fold`).
+        let loads_ref = &loads;
+        let scans = by_source
+            .into_iter()
+            .map(|((src, columns), folds)| async move {
+                let kind = self
+                    .settings
+                    .sources
+                    .get(src)
+                    .and_then(|s| self.settings.kinds.get(&s.kind));
+                let (at, mut folds): (Vec<usize>, Vec<Fold>) = folds.into_iter().unzip();
+                if let (Some(load), Some(kind)) = (&loads_ref[src], kind) {
+                    folds = self
+                        .store
+                        .fold(load, kind, columns, folds, |f, batch| {
+                            Fold::add_batch(f, batch)
+                        })
+                        .await?;
+                }
+                Ok::<_, StoreError>(at.into_iter().zip(folds.into_iter().map(Fold::into_counts)))
+            });
+        let mut counts: HashMap<usize, MonthlyCounts> = HashMap::new();
+        for done in futures_util::future::try_join_all(scans).await? {
+            counts.extend(done);
+        }
+        Ok((loads, counts))
     }
 }

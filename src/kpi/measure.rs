@@ -246,7 +246,7 @@ impl Fold {
         }
     }
 
-    /// The columns [`Fold::add_row`] expects, in order; folds with the same columns can share
+    /// The columns [`Fold::add_batch`] expects, in order; folds with the same columns can share
     /// one scan.
     pub fn columns(&self) -> &'static [&'static str] {
         match self {
@@ -269,22 +269,35 @@ impl Fold {
         }
     }
 
-    /// Add one scanned row of [`Fold::columns`].
-    pub fn add_row(&mut self, batch: &Batch, row: &[Value]) {
-        match self {
-            Fold::Tracker(c) => {
-                if let Some(case) = TrackerCase::from_row(batch, row) {
-                    c.add(&case);
-                }
-            }
-            Fold::Wait(c) => {
-                if let Some(r) = Referral::from_row(batch, row) {
-                    c.add(&r);
-                }
-            }
-            Fold::Reviews(c) => {
-                if let Some(r) = Review::from_row(batch, row) {
-                    c.add(&r);
+    /// Add every row of a scanned batch to `folds`, which share one [`Fold::columns`]: each
+    /// row is read once, however many folds count it.
+    pub fn add_batch(folds: &mut [Fold], batch: &Batch) {
+        for (_, row) in batch.rows() {
+            let mut case = None;
+            let mut referral = None;
+            let mut review = None;
+            for f in folds.iter_mut() {
+                match f {
+                    Fold::Tracker(c) => {
+                        if let Some(case) =
+                            case.get_or_insert_with(|| TrackerCase::from_row(batch, row))
+                        {
+                            c.add(case);
+                        }
+                    }
+                    Fold::Wait(c) => {
+                        if let Some(r) =
+                            referral.get_or_insert_with(|| Referral::from_row(batch, row))
+                        {
+                            c.add(r);
+                        }
+                    }
+                    Fold::Reviews(c) => {
+                        if let Some(r) = review.get_or_insert_with(|| Review::from_row(batch, row))
+                        {
+                            c.add(r);
+                        }
+                    }
                 }
             }
         }

@@ -9,23 +9,24 @@
 use std::ffi::{CStr, CString, c_int};
 use std::ptr::{self, NonNull};
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use libsqlite3_sys as ffi;
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 use tokio::sync::mpsc::Receiver;
 
 use super::StoreError;
 use super::feed::{Feed, SetAside};
-use crate::load::{Batch, KindDef, LoadError, ParseSummary, Value};
+use super::scan::{Texts, reuse};
+use crate::load::{Batch, ColType, KindDef, LoadError, ParseSummary, Value};
 
 /// `2020-01-05` as `20200105`.
-pub fn date_number(d: chrono::NaiveDate) -> i64 {
+pub fn date_number(d: NaiveDate) -> i64 {
     i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
 }
 
 /// The inverse of [`date_number`].
-pub fn number_date(n: i64) -> Option<chrono::NaiveDate> {
-    chrono::NaiveDate::from_ymd_opt(
+pub fn number_date(n: i64) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(
         (n / 10_000) as i32,
         (n / 100 % 100) as u32,
         (n % 100) as u32,
@@ -152,16 +153,42 @@ fn insert(db: NonNull<ffi::sqlite3>, sql: &CStr, batch: &Batch) -> Result<(), St
     Ok(())
 }
 
+/// Dates one column of a scan has met, by their `yyyymmdd` number: a column holds a few
+/// hundred distinct dates in a batch of thousands of rows, and building a date checks the
+/// calendar each time. Small enough to stay in the CPU's nearest cache.
+struct Dates(Box<[Option<(i64, NaiveDate)>]>);
+
+impl Dates {
+    /// A power of two: dates fewer than this many days apart never share a slot.
+    const SLOTS: usize = 256;
+
+    fn new() -> Dates {
+        Dates(vec![None; Self::SLOTS].into_boxed_slice())
+    }
+
+    fn get(&mut self, n: i64) -> Option<NaiveDate> {
+        let day = (n / 10_000) * 372 + (n / 100 % 100) * 31 + n % 100;
+        let slot = &mut self.0[(day as usize) & (Self::SLOTS - 1)];
+        match *slot {
+            Some((k, d)) if k == n => Some(d),
+            _ => {
+                let d = number_date(n)?;
+                *slot = Some((n, d));
+                Some(d)
+            }
+        }
+    }
+}
+
 /// Read `sql`'s rows (first column `line`, then one per `types`) into batches of `rows`,
 /// handing each to `each`. The caller holds the connection's lock for the whole read.
 pub(super) fn scan(
     db: NonNull<ffi::sqlite3>,
     sql: &CStr,
-    types: &[crate::load::ColType],
+    types: &[ColType],
     rows: usize,
     each: &mut dyn FnMut(&Batch),
 ) -> Result<u64, String> {
-    use crate::load::ColType;
     let db = db.as_ptr();
     let mut raw = ptr::null_mut();
     // SAFETY: as in `insert`: a live, locked connection and a NUL-terminated statement.
@@ -171,10 +198,21 @@ pub(super) fn scan(
     }
     let stmt = Statement(raw);
     let mut batch = Batch::new(types.len(), rows);
+    let mut dates: Vec<Dates> = types
+        .iter()
+        .map(|t| {
+            if *t == ColType::Date {
+                Dates::new()
+            } else {
+                Dates(Box::new([]))
+            }
+        })
+        .collect();
+    let mut texts: Vec<Texts> = types.iter().map(|_| Texts::default()).collect();
     let mut total = 0u64;
     loop {
         // SAFETY: `stmt.0` is live; column indexes are below the statement's column count
-        // (line plus one per type); a text pointer is copied before the next step.
+        // (line plus one per type); a text pointer is read before the next step.
         unsafe {
             match ffi::sqlite3_step(stmt.0) {
                 ffi::SQLITE_ROW => {}
@@ -186,30 +224,41 @@ pub(super) fn scan(
                 .push(ffi::sqlite3_column_int64(stmt.0, 0) as u64);
             for (i, ty) in types.iter().enumerate() {
                 let at = (i + 1) as c_int;
-                let v = if ffi::sqlite3_column_type(stmt.0, at) == ffi::SQLITE_NULL {
-                    Value::Null
-                } else {
-                    match ty {
-                        ColType::Text | ColType::Enum | ColType::Month => {
-                            let p = ffi::sqlite3_column_text(stmt.0, at);
-                            let n = ffi::sqlite3_column_bytes(stmt.0, at);
-                            if p.is_null() || n < 0 {
-                                Value::Null
-                            } else {
-                                let bytes = std::slice::from_raw_parts(p, n as usize);
-                                match std::str::from_utf8(bytes) {
-                                    Ok(s) => batch.push_text(s),
-                                    Err(_) => return Err("a stored text is not UTF-8".into()),
-                                }
+                // A NULL reads as 0 (or a null pointer): only then is its type asked.
+                let null = || ffi::sqlite3_column_type(stmt.0, at) == ffi::SQLITE_NULL;
+                let v = match ty {
+                    ColType::Text | ColType::Enum | ColType::Month => {
+                        let p = ffi::sqlite3_column_text(stmt.0, at);
+                        let n = ffi::sqlite3_column_bytes(stmt.0, at);
+                        if p.is_null() || n < 0 {
+                            Value::Null
+                        } else {
+                            let bytes = std::slice::from_raw_parts(p, n as usize);
+                            texts[i].push(&mut batch, bytes)?
+                        }
+                    }
+                    ColType::Integer | ColType::Flag | ColType::Date => {
+                        let n = ffi::sqlite3_column_int64(stmt.0, at);
+                        if n == 0 && null() {
+                            Value::Null
+                        } else if *ty == ColType::Integer {
+                            Value::Int(n)
+                        } else if *ty == ColType::Flag {
+                            Value::Flag(n != 0)
+                        } else {
+                            match dates[i].get(n) {
+                                Some(d) => Value::Date(d),
+                                None => return Err("a stored date is not yyyymmdd".into()),
                             }
                         }
-                        ColType::Integer => Value::Int(ffi::sqlite3_column_int64(stmt.0, at)),
-                        ColType::Decimal => Value::Dec(ffi::sqlite3_column_double(stmt.0, at)),
-                        ColType::Flag => Value::Flag(ffi::sqlite3_column_int64(stmt.0, at) != 0),
-                        ColType::Date => match number_date(ffi::sqlite3_column_int64(stmt.0, at)) {
-                            Some(d) => Value::Date(d),
-                            None => return Err("a stored date is not yyyymmdd".into()),
-                        },
+                    }
+                    ColType::Decimal => {
+                        let x = ffi::sqlite3_column_double(stmt.0, at);
+                        if x == 0.0 && null() {
+                            Value::Null
+                        } else {
+                            Value::Dec(x)
+                        }
                     }
                 };
                 batch.values.push(v);
@@ -218,7 +267,8 @@ pub(super) fn scan(
         total += 1;
         if batch.lines.len() >= rows {
             each(&batch);
-            batch = Batch::new(types.len(), rows);
+            reuse(&mut batch);
+            texts.iter_mut().for_each(Texts::clear);
         }
     }
     if !batch.lines.is_empty() {
@@ -237,5 +287,78 @@ mod tests {
         assert_eq!(date_number(d), 20_200_105);
         assert_eq!(number_date(20_200_105), Some(d));
         assert_eq!(number_date(20_200_230), None);
+    }
+
+    #[test]
+    fn remembered_dates_are_the_dates_asked_for() {
+        let mut dates = Dates::new();
+        let start = NaiveDate::from_ymd_opt(2015, 1, 1).expect("date");
+        // Twenty years, twice over: every slot is reused, and no date is taken for another.
+        for _ in 0..2 {
+            let mut d = start;
+            while d.year() < 2035 {
+                assert_eq!(dates.get(date_number(d)), Some(d));
+                d = d.succ_opt().expect("next day");
+            }
+        }
+        assert_eq!(dates.get(20_200_230), None);
+        assert_eq!(dates.get(-1), None);
+        assert_eq!(dates.get(0), None);
+    }
+
+    /// An in-memory database, closed on drop.
+    struct Memory(*mut ffi::sqlite3);
+
+    impl Drop for Memory {
+        fn drop(&mut self) {
+            // SAFETY: opened by sqlite3_open below, closed once.
+            unsafe {
+                ffi::sqlite3_close(self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_scan_tells_null_from_zero_and_empty() {
+        let mut db = ptr::null_mut();
+        // SAFETY: a NUL-terminated name and an out pointer to a live local.
+        let rc = unsafe { ffi::sqlite3_open(c":memory:".as_ptr(), &mut db) };
+        let db = Memory(db);
+        assert_eq!(rc, ffi::SQLITE_OK);
+        let setup =
+            c"CREATE TABLE t (line INTEGER, d INTEGER, n INTEGER, f INTEGER, x REAL, s TEXT);
+            INSERT INTO t VALUES (1, 20200105, 0, 0, 0.0, '');
+            INSERT INTO t VALUES (2, NULL, NULL, NULL, NULL, NULL);
+            INSERT INTO t VALUES (3, 20200105, 7, 1, 2.5, 'a');";
+        // SAFETY: a live connection and NUL-terminated SQL, no callback.
+        let rc = unsafe {
+            ffi::sqlite3_exec(db.0, setup.as_ptr(), None, ptr::null_mut(), ptr::null_mut())
+        };
+        assert_eq!(rc, ffi::SQLITE_OK);
+        let types = [
+            ColType::Date,
+            ColType::Integer,
+            ColType::Flag,
+            ColType::Decimal,
+            ColType::Text,
+        ];
+        let mut rows = vec![];
+        let total = scan(
+            NonNull::new(db.0).expect("open"),
+            c"SELECT line, d, n, f, x, s FROM t ORDER BY line",
+            &types,
+            2,
+            &mut |b: &Batch| rows.extend(super::super::scan::shown(b)),
+        )
+        .expect("scan");
+        assert_eq!(total, 3);
+        assert_eq!(
+            rows,
+            [
+                "1: Date(2020-01-05) Int(0) Flag(false) Dec(0.0) Some(\"\")",
+                "2: Null Null Null Null Null",
+                "3: Date(2020-01-05) Int(7) Flag(true) Dec(2.5) Some(\"a\")",
+            ]
+        );
     }
 }

@@ -7,11 +7,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
-use sqlx::Row;
+use sqlx::postgres::PgPoolCopyExt as _;
 
 use super::bulk::{LoadMeta, row_table};
+use super::scan::SCAN_ROWS;
 use super::{Store, StoreError};
-use crate::load::{Batch, ColType, KindDef, Value};
+use crate::load::{Batch, ColType, KindDef};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LoadRecord {
@@ -39,9 +40,6 @@ pub struct LoadRecord {
 const LOAD_COLUMNS: &str = "l.id, l.run_id, l.source, l.kind, l.url, l.fetched_at, l.http_status, \
     l.bytes, l.sha256, l.etag, l.last_modified, l.rows_loaded, l.rows_set_aside, l.data_as_of, \
     l.outcome, l.error, l.held_reason, l.kept_file, l.row_table";
-
-/// Rows per batch a scan hands over.
-const SCAN_ROWS: usize = 8192;
 
 impl Store {
     /// Record a fetch that brought nothing back.
@@ -172,97 +170,101 @@ impl Store {
         columns: &[&str],
         mut each: impl FnMut(&Batch),
     ) -> Result<u64, StoreError> {
-        let table = match &load.row_table {
-            Some(t) if *t == row_table(load.id) => t.clone(),
-            _ => {
-                return Err(StoreError::NotFound(format!(
-                    "load {} has no rows stored (outcome `{}`)",
-                    load.id, load.outcome
-                )));
-            }
-        };
-        let mut types = Vec::with_capacity(columns.len());
-        for c in columns {
-            let pos = kind.position(c).ok_or_else(|| {
-                StoreError::Corrupt(format!("the kind of load {} has no column `{c}`", load.id))
-            })?;
-            types.push(kind.columns[pos].ty);
-        }
-        let list: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-        let sql = format!(
-            "SELECT line, {} FROM {table} ORDER BY line",
-            list.join(", ")
-        );
-        let mut batch = Batch::new(columns.len(), SCAN_ROWS);
-        let mut total = 0u64;
-        macro_rules! drain {
-            ($pool:expr, $decode:expr) => {{
-                let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch($pool);
-                while let Some(row) = rows.try_next().await? {
-                    let line: i64 = row.try_get(0)?;
-                    for (i, ty) in types.iter().enumerate() {
-                        let v = $decode(&row, i + 1, *ty, &mut batch)?;
-                        batch.values.push(v);
-                    }
-                    batch.lines.push(line as u64);
-                    total += 1;
-                    if batch.lines.len() >= SCAN_ROWS {
-                        each(&batch);
-                        batch = Batch::new(columns.len(), SCAN_ROWS);
-                    }
-                }
-            }};
-        }
+        let (table, types) = scan_table(load, kind, columns)?;
         match self {
             Store::Sqlite(p) => {
                 // The raw handle, as for the bulk insert: sqlx decodes each cell through its
                 // worker thread, which costs seconds at a million rows.
-                let sql = std::ffi::CString::new(sql)
-                    .map_err(|_| StoreError::Bulk("a column name holds a NUL byte".into()))?;
+                let sql = sqlite_sql(&table, columns)?;
                 let mut conn = p.acquire().await?;
                 let mut handle = conn.lock_handle().await?;
-                return super::bulk_sqlite::scan(
-                    handle.as_raw_handle(),
-                    &sql,
-                    &types,
-                    SCAN_ROWS,
-                    &mut each,
-                )
-                .map_err(StoreError::Bulk);
+                super::bulk_sqlite::scan(handle.as_raw_handle(), &sql, &types, SCAN_ROWS, &mut each)
+                    .map_err(StoreError::Bulk)
             }
-            Store::Postgres(p) => drain!(p, decode_pg),
+            Store::Postgres(p) => {
+                let sql = super::bulk_pg::copy_out_sql(&table, columns, &types);
+                let mut chunks = p.copy_out_raw(&sql).await?;
+                let mut reader = super::bulk_pg::CopyReader::new(&types);
+                let mut batch = Batch::new(columns.len(), SCAN_ROWS);
+                let mut total = 0u64;
+                while let Some(chunk) = chunks.try_next().await? {
+                    total += reader
+                        .feed(&chunk, &mut batch, SCAN_ROWS, &mut each)
+                        .map_err(StoreError::Corrupt)?;
+                }
+                reader.finish().map_err(StoreError::Corrupt)?;
+                if !batch.lines.is_empty() {
+                    each(&batch);
+                }
+                Ok(total)
+            }
         }
-        if !batch.lines.is_empty() {
-            each(&batch);
-        }
-        Ok(total)
+    }
+
+    /// [`Store::scan`] into `state`, which comes back fed with every batch. On SQLite the
+    /// read runs on a blocking thread of its own, so that folds of several loads run side by
+    /// side (a core each) and none holds up the runtime's other tasks meanwhile.
+    pub async fn fold<S: Send + 'static>(
+        &self,
+        load: &LoadRecord,
+        kind: &KindDef,
+        columns: &[&str],
+        mut state: S,
+        each: impl Fn(&mut S, &Batch) + Send + 'static,
+    ) -> Result<S, StoreError> {
+        let Store::Sqlite(p) = self else {
+            // PostgreSQL's server does the reading; this task only decodes what it sends.
+            self.scan(load, kind, columns, |b| each(&mut state, b))
+                .await?;
+            return Ok(state);
+        };
+        let (table, types) = scan_table(load, kind, columns)?;
+        let sql = sqlite_sql(&table, columns)?;
+        let mut conn = p.acquire().await?;
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            // Not on a runtime thread: waiting here for the connection's lock blocks no task.
+            let mut handle = runtime.block_on(conn.lock_handle())?;
+            super::bulk_sqlite::scan(handle.as_raw_handle(), &sql, &types, SCAN_ROWS, &mut |b| {
+                each(&mut state, b)
+            })
+            .map_err(StoreError::Bulk)?;
+            Ok(state)
+        })
+        .await
+        .map_err(|e| StoreError::Bulk(format!("the scan's thread stopped: {e}")))?
     }
 }
 
-fn decode_pg(
-    row: &sqlx::postgres::PgRow,
-    i: usize,
-    ty: ColType,
-    batch: &mut Batch,
-) -> Result<Value, StoreError> {
-    Ok(match ty {
-        ColType::Text | ColType::Enum | ColType::Month => {
-            match row.try_get::<Option<&str>, _>(i)? {
-                Some(s) => batch.push_text(s),
-                None => Value::Null,
-            }
+/// The table that holds a load's rows, and the types of `columns` in it.
+fn scan_table(
+    load: &LoadRecord,
+    kind: &KindDef,
+    columns: &[&str],
+) -> Result<(String, Vec<ColType>), StoreError> {
+    let table = match &load.row_table {
+        Some(t) if *t == row_table(load.id) => t.clone(),
+        _ => {
+            return Err(StoreError::NotFound(format!(
+                "load {} has no rows stored (outcome `{}`)",
+                load.id, load.outcome
+            )));
         }
-        ColType::Integer => row
-            .try_get::<Option<i64>, _>(i)?
-            .map_or(Value::Null, Value::Int),
-        ColType::Decimal => row
-            .try_get::<Option<f64>, _>(i)?
-            .map_or(Value::Null, Value::Dec),
-        ColType::Flag => row
-            .try_get::<Option<bool>, _>(i)?
-            .map_or(Value::Null, Value::Flag),
-        ColType::Date => row
-            .try_get::<Option<NaiveDate>, _>(i)?
-            .map_or(Value::Null, Value::Date),
-    })
+    };
+    let mut types = Vec::with_capacity(columns.len());
+    for c in columns {
+        let pos = kind.position(c).ok_or_else(|| {
+            StoreError::Corrupt(format!("the kind of load {} has no column `{c}`", load.id))
+        })?;
+        types.push(kind.columns[pos].ty);
+    }
+    Ok((table, types))
+}
+
+/// SQLite's query for [`Store::scan`]. No ORDER BY: `line` has no index, so sorting a
+/// million rows would cost more than reading them, and no fold depends on the order.
+fn sqlite_sql(table: &str, columns: &[&str]) -> Result<std::ffi::CString, StoreError> {
+    let list: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+    std::ffi::CString::new(format!("SELECT line, {} FROM {table}", list.join(", ")))
+        .map_err(|_| StoreError::Bulk("a column name holds a NUL byte".into()))
 }

@@ -1,42 +1,26 @@
-//! `sendwatch bench load` through the binary: the table comes out with its rows and ratios.
+//! `sendwatch bench load` and `bench kpi` through the binary: the tables come out with their
+//! rows and ratios, and `bench kpi`'s counts agree with its SQL peers.
 //! It asserts no timing: on a 60-row file start-up dominates, and the machine is shared.
 
+use std::ffi::OsStr;
+use std::path::Path;
 use std::process::Command;
+
+use sendwatch::config::{Settings, Sources};
 
 use crate::harness::repo;
 
 #[test]
 fn bench_load_prints_the_table_with_ratios_or_says_what_was_skipped() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sendwatch"));
-    // Only PATH (to find the peers) and TMPDIR from the caller; PostgreSQL only if CI gives it.
-    c.current_dir(dir.path()).env_clear();
-    for key in ["PATH", "TMPDIR"] {
-        if let Some(v) = std::env::var_os(key) {
-            c.env(key, v);
-        }
-    }
-    c.args(["bench", "load", "--rounds", "1", "--file"])
-        .arg(repo("tests/fixtures/extracts/tracker.csv"));
-    let postgres = std::env::var("TEST_DATABASE_URL").ok();
-    if let Some(url) = &postgres {
-        c.arg("--postgres").arg(url);
-    }
-    let out = c.output().expect("run binary");
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let tracker = repo("tests/fixtures/extracts/tracker.csv");
+    let args = ["bench", "load", "--rounds", "1", "--file"].map(OsStr::new);
+    let (postgres, stdout) = bench(
+        dir.path(),
+        &[&args[..], &[tracker.as_os_str()]].concat(),
+        &[],
     );
-    assert!(out.status.success(), "{printed}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let row = |label: &str| {
-        stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("| {label} |")))
-            .unwrap_or_else(|| panic!("no `{label}` row in:\n{stdout}"))
-            .to_string()
-    };
+    let row = |label: &str| row(&stdout, label);
     assert!(
         stdout.contains("| load of tracker.csv (60 rows, ") && stdout.contains("|---|---|---|---|"),
         "{stdout}"
@@ -71,8 +55,46 @@ fn bench_load_prints_the_table_with_ratios_or_says_what_was_skipped() {
     }
 }
 
+/// Runs `sendwatch ARGS` in `dir` with only PATH (to find the peers), TMPDIR and `env` from
+/// the caller, and `--postgres` only if CI gives a server; it must succeed, and say no
+/// MISMATCH. Returns the server's URL, if any, and what it printed on stdout.
+fn bench(dir: &Path, args: &[&OsStr], env: &[(&str, &OsStr)]) -> (Option<String>, String) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sendwatch"));
+    c.current_dir(dir).env_clear();
+    for key in ["PATH", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(key) {
+            c.env(key, v);
+        }
+    }
+    c.envs(env.iter().copied()).args(args);
+    let postgres = std::env::var("TEST_DATABASE_URL").ok();
+    if let Some(url) = &postgres {
+        c.arg("--postgres").arg(url);
+    }
+    let out = c.output().expect("run binary");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let printed = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    assert!(!printed.contains("MISMATCH"), "{printed}");
+    (postgres, stdout)
+}
+
+/// The table row whose first cell is `label`.
+fn row(stdout: &str, label: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("| {label} |")))
+        .unwrap_or_else(|| panic!("no `{label}` row in:\n{stdout}"))
+        .to_string()
+}
+
 /// `1.23x faster than PEER (target ...` or `0.45x the speed of PEER (target ...`.
 fn is_ratio(line: &str, peer: &str) -> bool {
+    is_ratio_of(line, peer) && line.contains("(target >= ")
+}
+
+/// A number, then `x faster than` or `x the speed of`, then `peer`.
+fn is_ratio_of(line: &str, peer: &str) -> bool {
     let Some(at) = line
         .find("x faster than ")
         .or_else(|| line.find("x the speed of "))
@@ -80,5 +102,112 @@ fn is_ratio(line: &str, peer: &str) -> bool {
         return false;
     };
     let number = line[..at].rsplit(' ').next().unwrap_or("");
-    number.parse::<f64>().is_ok() && line[at..].contains(peer) && line.contains("(target >= ")
+    number.parse::<f64>().is_ok() && line[at..].contains(peer)
+}
+
+/// A stand-in for gen_extracts.py (which lives outside this repository), with its command
+/// line: `--rows N` rows of the repository's example extract of `--kind`, cycled, each with a
+/// key of its own.
+const STAND_IN_GENERATOR: &str = r#"
+import argparse, csv, os
+p = argparse.ArgumentParser()
+for a in ("--rows", "--seed", "--out", "--kind"):
+    p.add_argument(a, required=True)
+p.add_argument("--quiet", action="store_true")
+a = p.parse_args()
+with open(os.path.join(os.environ["EXAMPLES"], a.kind + ".csv"), newline="") as f:
+    header, *rows = list(csv.reader(f))
+os.makedirs(a.out, exist_ok=True)
+with open(os.path.join(a.out, a.kind + ".csv"), "w", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(header)
+    for i in range(int(a.rows)):
+        row = list(rows[i % len(rows)])
+        row[0] = "%s%07d" % (row[0][0], i + 1)
+        w.writerow(row)
+"#;
+
+#[test]
+fn bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let generator = dir.path().join("gen_extracts.py");
+    std::fs::write(&generator, STAND_IN_GENERATOR).expect("write the stand-in");
+    let args = [
+        "bench",
+        "kpi",
+        "--rows",
+        "2000",
+        "--runs",
+        "1",
+        "--generator",
+    ]
+    .map(OsStr::new);
+    let examples = repo("examples");
+    let (postgres, stdout) = bench(
+        dir.path(),
+        &[&args[..], &[generator.as_os_str()]].concat(),
+        &[("EXAMPLES", examples.as_os_str())],
+    );
+    let row = |label: &str| row(&stdout, label);
+    // Every computed KPI of the built-in catalogue, over each source they read.
+    let base = Settings::load_unchecked(&Sources::default()).expect("built-in configuration");
+    let computed: Vec<_> = base.kpis.computed().collect();
+    let mut sources: Vec<String> = vec![];
+    for c in &computed {
+        let read = format!("{} (2,000 rows)", c.source);
+        if !sources.contains(&read) {
+            sources.push(read);
+        }
+    }
+    let header = format!(
+        "| all computed KPIs on {} | min | median | CPU (median) | ratio |",
+        sources.join(", ")
+    );
+    assert!(stdout.contains(&header), "{header}\n{stdout}");
+    let step = |backend: &str| format!("sendwatch KPI step, {} KPIs ({backend})", computed.len());
+
+    let ours = row(&step("SQLite"));
+    assert!(ours.contains("target < 500 ms: "), "{ours}");
+    if stdout.contains("SQLite peer skipped") {
+        assert!(ours.contains("no ratio"), "{ours}");
+    } else {
+        assert!(is_kpi_ratio(&ours, "sqlite3"), "{ours}\n{stdout}");
+        assert!(row("sqlite3: KPI 1/2a by month, one query").contains(" ms |"));
+        assert!(agree_line(&stdout, "SQLite", "sqlite3"), "{stdout}");
+    }
+
+    let pg = row(&step("PostgreSQL"));
+    match &postgres {
+        None => {
+            assert!(pg.contains("skipped"), "{pg}");
+            assert!(
+                stdout.contains("PostgreSQL skipped: no --postgres URL"),
+                "{stdout}"
+            );
+        }
+        Some(_) if stdout.contains("PostgreSQL peer skipped") => {
+            assert!(pg.contains("no ratio"), "{pg}");
+        }
+        Some(_) => {
+            assert!(is_kpi_ratio(&pg, "psql"), "{pg}");
+            assert!(agree_line(&stdout, "PostgreSQL", "psql"), "{stdout}");
+        }
+    }
+}
+
+/// `1.23x faster than PEER counting 1/2a alone` or `0.45x the speed of PEER ...`.
+fn is_kpi_ratio(line: &str, peer: &str) -> bool {
+    is_ratio_of(line, peer) && line.contains(&format!("{peer} counting 1/2a alone"))
+}
+
+/// `KPI 1/2a counts agree (BACKEND): sendwatch and PEER, N months, M plans counted`, with at
+/// least one month.
+fn agree_line(stdout: &str, backend: &str, peer: &str) -> bool {
+    let head = format!("KPI 1/2a counts agree ({backend}): sendwatch and {peer}, ");
+    stdout.lines().any(|l| {
+        l.strip_prefix(&head)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|months| months > 0)
+    })
 }
