@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use crate::daemon::DaemonSettings;
+use crate::daemon::settings::DaemonSettings;
 use crate::kpi::catalogue::Known;
 use crate::kpi::{Catalogue, Computed, KpiDefaults, RagSettings};
 use crate::ledger::{AdminSettings, LedgerSettings};
@@ -25,7 +25,7 @@ use crate::risk::{Register, RiskLogSettings};
 use crate::schedule::JobSettings;
 pub use crate::secret::redact_url;
 use crate::secret::{self, SecretSpec};
-use crate::serve::HttpSettings;
+use crate::serve::settings::HttpSettings;
 /// Re-exported: the settings of one source now live with the code that fetches it.
 pub use crate::source::SourceSettings;
 use crate::store::StoreSettings;

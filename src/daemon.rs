@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinSet;
@@ -32,6 +31,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 
 mod catch_up;
 mod reload;
+pub mod settings;
 mod systemd;
 
 pub use catch_up::{CatchUpReport, catch_up_job};
@@ -42,39 +42,6 @@ use crate::schedule::Entry;
 use crate::serve::{self, Health, ServeState};
 use crate::store::Trigger;
 use crate::telemetry::metrics as m;
-
-/// `[daemon]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DaemonSettings {
-    /// After SIGTERM, how long running jobs may take to finish before they are cancelled and
-    /// marked abandoned. Keep it under the unit's `TimeoutStopSec=` (60).
-    #[serde(default = "default_grace")]
-    pub stop_grace_secs: u64,
-}
-
-fn default_grace() -> u64 {
-    45
-}
-
-impl Default for DaemonSettings {
-    fn default() -> DaemonSettings {
-        DaemonSettings {
-            stop_grace_secs: default_grace(),
-        }
-    }
-}
-
-impl DaemonSettings {
-    pub fn check(&self, bad: &mut impl FnMut(String, String)) {
-        if self.stop_grace_secs > 3600 {
-            bad(
-                "daemon.stop_grace_secs".into(),
-                "must be at most 3600 (and under the unit's TimeoutStopSec=)".into(),
-            );
-        }
-    }
-}
 
 struct State {
     /// The App in force: a reload replaces it; runs under way keep the one they began with.

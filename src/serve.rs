@@ -9,7 +9,6 @@
 //! Owns: `[http]` and the two handlers. The handlers read state; they never write the
 //! database or start anything. Must not: run jobs.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
@@ -20,7 +19,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::{DateTime, TimeDelta, Utc};
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -28,63 +26,11 @@ use crate::config::Settings;
 use crate::store::{RunRecord, Store, StoreError};
 use crate::telemetry::metrics as m;
 
+pub mod settings;
+use settings::HttpSettings;
+
 /// A scheduler that has not ticked (once a second) for this long is not healthy.
 pub const TICK_STALE: TimeDelta = TimeDelta::seconds(30);
-
-/// `[http]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpSettings {
-    /// `IP:PORT` the daemon listens on; `""` turns HTTP off.
-    #[serde(default = "default_listen")]
-    pub listen: String,
-    /// Allow an address other than loopback (the endpoints have no authentication).
-    #[serde(default)]
-    pub allow_remote: bool,
-}
-
-fn default_listen() -> String {
-    "127.0.0.1:9187".into()
-}
-
-impl Default for HttpSettings {
-    fn default() -> HttpSettings {
-        HttpSettings {
-            listen: default_listen(),
-            allow_remote: false,
-        }
-    }
-}
-
-impl HttpSettings {
-    /// The address to listen on; `None` when HTTP is off (or the address is invalid, which
-    /// [`HttpSettings::check`] reports).
-    pub fn addr(&self) -> Option<SocketAddr> {
-        let l = self.listen.trim();
-        if l.is_empty() { None } else { l.parse().ok() }
-    }
-
-    pub fn check(&self, bad: &mut impl FnMut(String, String)) {
-        let l = self.listen.trim();
-        if l.is_empty() {
-            return;
-        }
-        match l.parse::<SocketAddr>() {
-            Err(_) => bad(
-                "http.listen".into(),
-                format!("`{l}` is not IP:PORT (e.g. 127.0.0.1:9187; \"\" turns HTTP off)"),
-            ),
-            Ok(a) if !a.ip().is_loopback() && !self.allow_remote => bad(
-                "http.listen".into(),
-                format!(
-                    "`{l}` is not a loopback address; the endpoints have no authentication \
-                     (set http.allow_remote = true to allow it)"
-                ),
-            ),
-            Ok(_) => {}
-        }
-    }
-}
 
 /// What the daemon tells the HTTP side about itself.
 #[derive(Debug, Default)]
