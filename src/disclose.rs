@@ -112,6 +112,12 @@ pub fn combination_shown(counts: &[u64]) -> bool {
     counts.iter().all(|&c| count_shown(c))
 }
 
+/// How far an extract's data runs, as output may say it: the month of its latest event date
+/// ("July 2021"), never the day, which can be one child's event.
+pub fn data_month(latest_event: Option<chrono::NaiveDate>) -> String {
+    latest_event.map_or_else(|| "-".to_string(), |d| d.format("%B %Y").to_string())
+}
+
 /// Whether a stored figure may be shown: over `denominator` cases, of which `numerator`
 /// (absent for an average, or for a value stored without its counts).
 pub fn stored_shown(average: bool, numerator: Option<i64>, denominator: Option<i64>) -> bool {
@@ -129,6 +135,13 @@ pub const NOT_SHOWN: &str = "not shown";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_extracts_reach_is_said_by_its_month_never_its_day() {
+        let d = chrono::NaiveDate::from_ymd_opt(2021, 7, 13);
+        assert_eq!(data_month(d), "July 2021");
+        assert_eq!(data_month(None), "-");
+    }
 
     #[test]
     fn counts_under_the_threshold_are_hidden() {

@@ -53,9 +53,9 @@ pub(super) async fn load_by_hand(
             as_of,
         } => {
             println!(
-                "run {run_id}: source {source}: loaded (load {load_id}, {rows} rows{}, data as of {})",
+                "run {run_id}: source {source}: loaded (load {load_id}, {rows} rows{}, data to {})",
                 aside(set_aside),
-                as_of.map_or("-".to_string(), |d| d.to_string())
+                crate::disclose::data_month(as_of)
             );
             true
         }
@@ -65,9 +65,9 @@ pub(super) async fn load_by_hand(
             as_of,
         } => {
             println!(
-                "run {run_id}: source {source}: dry run, valid ({rows} rows{}, data as of {}); nothing stored",
+                "run {run_id}: source {source}: dry run, valid ({rows} rows{}, data to {}); nothing stored",
                 aside(set_aside),
-                as_of.map_or("-".to_string(), |d| d.to_string())
+                crate::disclose::data_month(as_of)
             );
             true
         }

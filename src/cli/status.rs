@@ -94,10 +94,10 @@ async fn status(s: &Settings, store: &Store) -> Result<String, crate::store::Sto
         let _ = match store.current_load(name).await? {
             Some(l) => writeln!(
                 o,
-                "  {name}: load {} current, {} rows, data as of {}, fetched {}",
+                "  {name}: load {} current, {} rows, data to {}, fetched {}",
                 l.id,
                 l.rows_loaded.map_or_else(|| "-".into(), |n| n.to_string()),
-                l.data_as_of.map_or_else(|| "-".into(), |d| d.to_string()),
+                crate::disclose::data_month(l.data_as_of),
                 local(l.fetched_at, tz)
             ),
             None => writeln!(o, "  {name}: no load yet"),

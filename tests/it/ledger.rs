@@ -409,7 +409,7 @@ async fn runs_and_status_from_the_binary() {
             "running now:\n  none".to_string(),
             "outbox: 0 email(s) pending delivery".to_string(),
             format!(
-                "  tracker: load {} current, 540 rows, data as of 2021-07-31",
+                "  tracker: load {} current, 540 rows, data to July 2021",
                 good.load_id
             ),
             "  provider: no load yet".to_string(),
