@@ -91,19 +91,19 @@ pub fn render_dead_man_notice(n: &DeadManNotice<'_>) -> Rendered {
     );
     let _ = writeln!(b);
     match n.last_ok {
-        Some((id, at)) => {
-            let _ = writeln!(b, "Last success: run {id}, ended {}", at_utc(at));
+        Some((id, ended)) => {
+            let _ = writeln!(b, "Last success: run {id}, ended {}", at(ended));
         }
         None => {
             let _ = writeln!(
                 b,
                 "Last success: none since the job's first ledger row, {}",
-                at_utc(n.since)
+                at(n.since)
             );
         }
     }
     let _ = writeln!(b, "Newest row:   run {} ({})", n.last_row.0, n.last_row.1);
-    let _ = writeln!(b, "Checked:      {}", at_utc(n.now));
+    let _ = writeln!(b, "Checked:      {}", at(n.now));
     let _ = writeln!(b);
     let _ = writeln!(
         b,
@@ -113,10 +113,6 @@ pub fn render_dead_man_notice(n: &DeadManNotice<'_>) -> Rendered {
         n.job
     );
     Rendered { subject, body: b }
-}
-
-fn at_utc(t: DateTime<Utc>) -> String {
-    at(t)
 }
 
 #[cfg(test)]
