@@ -249,6 +249,7 @@ impl App {
             sub_groups: &settings.sub_groups,
             sources: &notes,
             entered: &entered,
+            commentary: &[],
         };
         let digests = notify::group_exceptions(
             &settings.sub_groups,

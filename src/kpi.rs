@@ -7,6 +7,7 @@
 //! no I/O, reads no clock, so every figure can be recomputed by hand from the extract.
 
 pub mod catalogue;
+pub mod commentary;
 mod disclose;
 mod evaluate;
 pub mod manual;

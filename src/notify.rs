@@ -19,7 +19,9 @@ mod settings;
 pub use admin::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
 pub use data::{DataIssue, DataNotice, render_data_notice};
 pub use deliver::{DeliveryError, DeliverySummary, Transport, deliver_pending};
-pub use group::{Digest, RecipientDigest, SourceNote, by_recipient, group_exceptions};
+pub use group::{
+    ActionNote, Digest, RecipientDigest, Silenced, SourceNote, by_recipient, group_exceptions,
+};
 pub use probe::probe_smtp;
 pub use render::{Rendered, beside, render, render_for, suppress};
 pub use settings::{

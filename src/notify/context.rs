@@ -21,4 +21,7 @@ pub struct Context<'a> {
     pub sources: &'a BTreeMap<String, SourceNote>,
     /// The values entered by hand in force (for a manual KPI's provenance).
     pub entered: &'a [Entered],
+    /// Owners' commentary on exceptions (reason, recovery, revised date, next update), the
+    /// latest per KPI and period.
+    pub commentary: &'a [crate::kpi::commentary::Commentary],
 }

@@ -33,6 +33,43 @@ pub struct Digest<'a> {
     /// Manual KPIs with no value entered for a period past its due date.
     pub overdue: Vec<&'a Overdue>,
     pub risks: Vec<&'a RiskChange>,
+    /// KPIs out of exception since the digest that told of them (back to green, or no longer
+    /// red), where the route asks for resolved notices.
+    pub resolved: Vec<&'a Evaluation>,
+    /// Actions of the action log that slipped or want an update (issue 11).
+    pub actions: Vec<&'a ActionNote>,
+    /// Items a silence holds back: listed at the digest's foot, never dropped silently.
+    pub silenced: Vec<Silenced>,
+}
+
+/// An action of the action log that its owner hears of (built by the action stage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionNote {
+    /// The plan's reference, e.g. "1.2.1".
+    pub reference: String,
+    pub title: String,
+    /// Key of the owning sub-group.
+    pub owner: String,
+    /// The named contact, as the plan gives it.
+    pub contact: String,
+    pub due: chrono::NaiveDate,
+    /// The latest progress status, in the seeds' words.
+    pub status: String,
+    /// Why it is news: "overdue", "not on track" or "update due".
+    pub why: String,
+    /// The board meeting an update is wanted for, when `why` is "update due".
+    pub meeting: Option<chrono::NaiveDate>,
+}
+
+/// An item held back by a silence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Silenced {
+    /// What the item was, as a reader would name it ("KPI 3/3 NO DATA", "risk R10 raised").
+    pub item: String,
+    pub silence_id: i64,
+    pub until: chrono::DateTime<chrono::Utc>,
+    pub comment: String,
+    pub author: String,
 }
 
 /// Group the exceptions among `evaluations`, the `overdue` manual values, and the risk
@@ -79,6 +116,9 @@ pub fn group_exceptions<'a>(
                 items,
                 overdue,
                 risks,
+                resolved: Vec::new(),
+                actions: Vec::new(),
+                silenced: Vec::new(),
             })
         })
         .collect()

@@ -127,6 +127,7 @@ mod tests {
             sub_groups: &sub_groups,
             sources: &sources,
             entered: &[],
+            commentary: &[],
         };
         let raised = RiskChange {
             risk_id: "R2".into(),

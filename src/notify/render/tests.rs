@@ -51,6 +51,7 @@ fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
         sub_groups: &groups,
         sources: &sources,
         entered: &[],
+        commentary: &[],
     };
     let r = render(d, &ctx);
     assert_eq!(
