@@ -1,5 +1,5 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
-//! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
+//! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `silence add|list|expire`, `db migrate`,
 //! `bench load`, `bench kpi`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
@@ -23,6 +23,7 @@ mod load;
 mod report;
 mod risks;
 mod runs;
+mod silence;
 mod status;
 
 pub use kpi::KpiCommand;
@@ -101,6 +102,13 @@ pub enum Command {
     /// The risk register: each risk's likelihood, impact, score and band now, what raised it
     /// and since when; `--history` adds every change.
     Risks(risks::RisksArgs),
+    /// Hold back matching items from the reports until a date: `silence add --match kpi=3/3
+    /// --until 2027-06-30 --comment TEXT --author NAME`, `silence list [--all]`, `silence
+    /// expire ID`.
+    Silence {
+        #[command(subcommand)]
+        command: silence::SilenceCommand,
+    },
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -217,6 +225,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Kpi { command } => kpi::run(&settings, command).await,
         Command::Risks(args) => risks::run(&settings, args).await,
+        Command::Silence { command } => silence::run(&settings, command).await,
         Command::Runs { job, limit, format } => {
             runs::run(&settings, job.as_deref(), limit, format).await
         }

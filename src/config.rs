@@ -307,14 +307,11 @@ impl Settings {
                 bad(format!("{key}.owners"), "needs at least one address".into());
             }
             for (i, o) in g.owners.iter().enumerate() {
-                if o.parse::<lettre::message::Mailbox>().is_err() {
-                    bad(
-                        format!("{key}.owners[{i}]"),
-                        format!("`{o}` is not an email address"),
-                    );
-                }
+                check_address(&mut bad, format!("{key}.owners[{i}]"), o);
             }
         }
+
+        self.check_routes(&mut bad);
 
         let known = Known {
             sub_groups: self.sub_groups.keys().map(String::as_str).collect(),
@@ -434,6 +431,59 @@ impl Settings {
         }
     }
 
+    /// `[[notify.routes]]` and `[notify.recipients]`: matchers parse, named sub-groups and
+    /// lists exist, each route names somebody, every address parses as delivery parses it.
+    fn check_routes(&self, bad: &mut impl FnMut(String, String)) {
+        let n = &self.notify;
+        for (name, list) in &n.recipients {
+            let key = format!("notify.recipients.{name}");
+            if list.is_empty() {
+                bad(key.clone(), "needs at least one address".into());
+            }
+            for (i, a) in list.iter().enumerate() {
+                check_address(bad, format!("{key}[{i}]"), a);
+            }
+        }
+        for (i, r) in n.routes.iter().enumerate() {
+            let key = format!("notify.routes[{i}]");
+            if let Err((j, e)) = crate::notify::route::parse_matchers(&r.matchers) {
+                bad(format!("{key}.match[{j}]"), e.to_string());
+            }
+            if r.names_nobody() {
+                bad(
+                    key.clone(),
+                    "names no recipient (owners, sub_groups, to, lists, source_owner or admin)"
+                        .into(),
+                );
+            }
+            for g in &r.sub_groups {
+                if !self.sub_groups.contains_key(g) {
+                    bad(
+                        format!("{key}.sub_groups"),
+                        format!("no sub-group named `{g}`"),
+                    );
+                }
+            }
+            for l in &r.lists {
+                if !n.recipients.contains_key(l) {
+                    bad(
+                        format!("{key}.lists"),
+                        format!("no list named `{l}` in [notify.recipients]"),
+                    );
+                }
+            }
+            for (j, a) in r.to.iter().enumerate() {
+                check_address(bad, format!("{key}.to[{j}]"), a);
+            }
+            if r.admin && self.admin.email.is_none() {
+                bad(
+                    format!("{key}.admin"),
+                    "no administrator: set admin.email".into(),
+                );
+            }
+        }
+    }
+
     pub fn time_zone(&self) -> chrono_tz::Tz {
         self.general
             .time_zone
@@ -451,6 +501,14 @@ impl Settings {
                 None => c.kpi.enabled && job.sources.iter().any(|s| s == c.source),
             })
             .collect()
+    }
+}
+
+/// An address as delivery reads it (lettre's `Mailbox`, as notify/deliver.rs `message()`), so
+/// `"Smith, John" <john@example.org>` passes here and is delivered.
+pub fn check_address(bad: &mut impl FnMut(String, String), key: String, address: &str) {
+    if address.parse::<lettre::message::Mailbox>().is_err() {
+        bad(key, format!("`{address}` is not an email address"));
     }
 }
 

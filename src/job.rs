@@ -13,6 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 mod compute;
+mod digests;
 pub mod ingest;
 mod manual;
 mod outcome;
@@ -20,7 +21,7 @@ mod risks;
 mod supervise;
 
 pub use outcome::SourceOutcome;
-use outcome::{data_issues, outcome_word, source_outcome};
+use outcome::{outcome_word, source_outcome};
 pub use supervise::Scheduled;
 
 use crate::config::Settings;
@@ -251,55 +252,12 @@ impl App {
             entered: &entered,
             commentary: &[],
         };
-        let digests = notify::group_exceptions(
-            &settings.sub_groups,
-            &evaluations,
-            &overdue,
-            &risks,
-            &settings.risk_log.holder,
-        );
-        let queued = self.queue_digests(run_id, &digests, &ctx).await?;
-        drop(digests);
-        let mut queued = queued;
-        for (name, outcome) in &outcomes {
-            let Some(s) = settings.sources.get(name) else {
-                continue;
-            };
-            let current = notes.get(name).and_then(|n| n.load.as_ref());
-            let issues = data_issues(s, outcome, current, Utc::now());
-            if issues.is_empty() {
-                continue;
-            }
-            let Some(owner) = &s.owner else {
-                tracing::warn!(
-                    source = name.as_str(),
-                    "The source has data issues and no owner to tell; set sources.NAME.owner."
-                );
-                continue;
-            };
-            let notice = notify::DataNotice {
-                area: &settings.general.area,
-                subject_prefix: &settings.delivery.subject_prefix,
-                job,
-                run_id,
-                source: name,
-                kind_title: settings.kinds.get(&s.kind).map_or("", |k| k.title.as_str()),
-                owner_name: &owner.name,
-                issues,
-            };
-            let r = notify::render_data_notice(&notice);
-            self.store
-                .enqueue_mail(
-                    run_id,
-                    &format!("source:{name}"),
-                    std::slice::from_ref(&owner.email),
-                    &r.subject,
-                    &r.body,
-                    Utc::now(),
-                )
+        let queued = self
+            .queue_digests(run_id, &evaluations, &overdue, &risks, &ctx)
+            .await?
+            + self
+                .queue_data_notices(run_id, job, &outcomes, &notes)
                 .await?;
-            queued += 1;
-        }
         let delivery =
             notify::deliver_pending(&self.store, &self.transport, &settings.delivery, Utc::now)
                 .await?;
@@ -356,60 +314,6 @@ impl App {
             delivery,
             delivered_via: self.transport.describe(),
         })
-    }
-
-    /// Queue one digest per recipient (every sub-group they hear for), unless the same news
-    /// went to them within the repeat interval; a newer digest supersedes an undelivered
-    /// older one for the same period. Returns how many were queued.
-    async fn queue_digests(
-        &self,
-        run_id: i64,
-        digests: &[notify::Digest<'_>],
-        ctx: &notify::render::Context<'_>,
-    ) -> Result<usize, JobError> {
-        let hours = i64::try_from(self.settings.notify.repeat_interval_hours).unwrap_or(i64::MAX);
-        let repeat = chrono::TimeDelta::try_hours(hours).unwrap_or(chrono::TimeDelta::MAX);
-        let mut queued = 0;
-        for d in notify::by_recipient(digests) {
-            let r = notify::render_for(&d, ctx);
-            let sub_groups: Vec<&str> = d.groups.iter().map(|g| g.sub_group.as_str()).collect();
-            let key = d.key(|e| {
-                ctx.kpis
-                    .get(&e.kpi_id)
-                    .and_then(|k| k.source.as_deref())
-                    .and_then(|s| ctx.sources.get(s))
-                    .is_some_and(|n| n.latest_error.is_some())
-            });
-            match self
-                .store
-                .enqueue_digest(
-                    run_id,
-                    &sub_groups.join(","),
-                    &d.recipient,
-                    &r.subject,
-                    &r.body,
-                    &key,
-                    repeat,
-                    Utc::now(),
-                )
-                .await?
-            {
-                crate::store::Queued::Yes { id, superseded } => {
-                    queued += 1;
-                    if superseded > 0 {
-                        tracing::info!(
-                            outbox_id = id,
-                            superseded,
-                            "An undelivered older digest was superseded."
-                        );
-                    }
-                }
-                crate::store::Queued::Repeat => {
-                    tracing::info!(sub_groups = %sub_groups.join(","), "The same digest went out within the repeat interval; not queued again.");
-                }
-            }
-        }
-        Ok(queued)
     }
 
     /// Fetch, validate and swap in one source. Failures are recorded, not returned.

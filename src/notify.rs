@@ -2,7 +2,7 @@
 //! (every sub-group they are an owner of), queue it in the outbox unless it is no news, and
 //! deliver it.
 //!
-//! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`render`] (digest
+//! Stages, one file each: [`item`] (news as labelled items), [`route`] (who hears of which item), [`silence`] (items held back), [`group`] (one digest per recipient), [`render`] (digest
 //! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
 //! permanent or worth retrying). The outbox itself lives in [`crate::store`].
 
@@ -11,10 +11,13 @@ mod context;
 pub mod data;
 pub mod deliver;
 pub mod group;
+pub mod item;
 mod probe;
 pub mod render;
 mod risk;
+pub mod route;
 mod settings;
+pub mod silence;
 
 pub use admin::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
 pub use data::{DataIssue, DataNotice, render_data_notice};
@@ -25,5 +28,5 @@ pub use group::{
 pub use probe::probe_smtp;
 pub use render::{Rendered, beside, render, render_for, suppress};
 pub use settings::{
-    DeliveryMode, DeliverySettings, NotifySettings, SmtpSettings, SmtpTls, SubGroup,
+    DeliveryMode, DeliverySettings, NotifySettings, RouteSettings, SmtpSettings, SmtpTls, SubGroup,
 };

@@ -48,9 +48,13 @@ fn subject(groups: &[&Digest<'_>], names: &str, ctx: &Context<'_>) -> String {
     let n: usize = groups.iter().map(|d| d.items.len()).sum();
     let late: usize = groups.iter().map(|d| d.overdue.len()).sum();
     let r: usize = groups.iter().map(|d| d.risks.len()).sum();
+    let back: usize = groups.iter().map(|d| d.resolved.len()).sum();
     let mut what = Vec::new();
-    if n > 0 || (late == 0 && r == 0) {
+    if n > 0 || (late == 0 && r == 0 && back == 0) {
         what.push(format!("{n} KPI{} slipped", plural(n)));
+    }
+    if back > 0 {
+        what.push(format!("{back} back on track"));
     }
     if late > 0 {
         what.push(format!("{late} value{} overdue", plural(late)));
@@ -173,6 +177,31 @@ fn section(b: &mut String, digest: &Digest<'_>, ctx: &Context<'_>) {
     if r > 0 {
         let holder = digest.risks.iter().any(|c| c.owner != digest.sub_group);
         super::risk::section(b, &digest.risks, holder, ctx);
+    }
+    // Resolved and silenced items (the routes' part; the templates lay them out in full).
+    if !digest.resolved.is_empty() {
+        let _ = writeln!(b);
+        let _ = writeln!(b, "Back on track since the last report:");
+        for e in &digest.resolved {
+            let _ = writeln!(b);
+            let _ = writeln!(b, "KPI {}: {}", e.kpi_id, e.title);
+            let _ = writeln!(b, "  Now:       {} in {}", e.rag, e.period.label());
+        }
+    }
+    if !digest.silenced.is_empty() {
+        let _ = writeln!(b);
+        let _ = writeln!(b, "Silenced (held back from this report, not dropped):");
+        for s in &digest.silenced {
+            let _ = writeln!(
+                b,
+                "  {}: silence {} until {} by {}: {}",
+                s.item,
+                s.silence_id,
+                s.until.format("%Y-%m-%d"),
+                s.author,
+                s.comment
+            );
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-//! Notify settings: how mail leaves (`[delivery]`) and who hears of which KPI
-//! (`[sub_groups]`, the routes).
+//! Notify settings: how mail leaves (`[delivery]`) and who hears of what (`[sub_groups]`,
+//! `[[notify.routes]]`, `[notify.recipients]`).
 //!
 //! Owns: the settings types. Checked by [`crate::config`].
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use secrecy::SecretString;
@@ -73,7 +74,7 @@ pub struct SubGroup {
     pub owners: Vec<String>,
 }
 
-/// `[notify]`: repetition.
+/// `[notify]`: repetition and routing.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifySettings {
@@ -81,16 +82,70 @@ pub struct NotifySettings {
     /// many hours; a change is sent at once. Default a week.
     #[serde(default = "default_repeat_interval_hours")]
     pub repeat_interval_hours: u64,
+    /// Who hears of what, tried in order (see [`super::route`]); an item none matches goes to
+    /// the administrator.
+    #[serde(default)]
+    pub routes: Vec<RouteSettings>,
+    /// Named lists of addresses for people outside the sub-groups (council, CCG, providers,
+    /// parent forum), used by a route's `lists`.
+    #[serde(default)]
+    pub recipients: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for NotifySettings {
     fn default() -> Self {
         NotifySettings {
             repeat_interval_hours: default_repeat_interval_hours(),
+            routes: Vec::new(),
+            recipients: BTreeMap::new(),
         }
     }
 }
 
 fn default_repeat_interval_hours() -> u64 {
     24 * 7
+}
+
+/// One `[[notify.routes]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSettings {
+    /// Matchers, all of which must hold: `kpi=3/3`, `sub_group!=health`, `kind=~breach|no_data`.
+    #[serde(default, rename = "match")]
+    pub matchers: Vec<String>,
+    /// The owners of the item's sub-group.
+    #[serde(default)]
+    pub owners: bool,
+    /// The owners of these sub-groups, the item filed under each one's section.
+    #[serde(default)]
+    pub sub_groups: Vec<String>,
+    /// Addresses.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// Names of `[notify.recipients]` lists.
+    #[serde(default)]
+    pub lists: Vec<String>,
+    /// The data owner of the item's source.
+    #[serde(default)]
+    pub source_owner: bool,
+    /// The administrator (`[admin] email`).
+    #[serde(default)]
+    pub admin: bool,
+    /// Go on to the next routes after this one matched (default false: the first match wins).
+    #[serde(default, rename = "continue")]
+    pub continue_: bool,
+    /// Tell these recipients when a KPI they heard of is out of exception (default true).
+    pub send_resolved: Option<bool>,
+}
+
+impl RouteSettings {
+    /// True when it names nobody.
+    pub fn names_nobody(&self) -> bool {
+        !self.owners
+            && self.sub_groups.is_empty()
+            && self.to.is_empty()
+            && self.lists.is_empty()
+            && !self.source_owner
+            && !self.admin
+    }
 }

@@ -43,9 +43,17 @@ pub struct OutboxRow {
 }
 
 impl OutboxRow {
+    /// The row's recipients: one a line (a digest has one). Never split on commas, which an
+    /// address's display name may hold (`"Smith, John" <john@example.org>`); a row written
+    /// before, comma-joined, is split only when the whole is not one address.
     pub fn recipient_list(&self) -> Vec<&str> {
-        self.recipients
-            .split(',')
+        let r = self.recipients.trim();
+        let sep = if r.contains('\n') || r.parse::<lettre::message::Mailbox>().is_ok() {
+            '\n'
+        } else {
+            ','
+        };
+        r.split(sep)
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect()
@@ -134,6 +142,24 @@ impl Store {
         Ok(Queued::Yes { id, superseded })
     }
 
+    /// Each recipient's (lower-cased) last digest, queued or sent (not superseded or failed):
+    /// its item lines, what they were last told.
+    pub async fn last_digest_items(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>, StoreError> {
+        const SQL: &str = "SELECT recipients, items FROM outbox WHERE id IN (SELECT max(id) FROM outbox \
+                           WHERE items IS NOT NULL AND status IN ('sent', 'pending') GROUP BY lower(recipients))";
+        let rows: Vec<(String, String)> =
+            on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(r, items)| {
+                let lines = items.lines().map(str::to_string).collect();
+                (r.trim().to_ascii_lowercase(), lines)
+            })
+            .collect())
+    }
+
     pub async fn enqueue_mail(
         &self,
         run_id: i64,
@@ -148,7 +174,7 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(run_id)
             .bind(sub_group)
-            .bind(recipients.join(","))
+            .bind(recipients.join("\n"))
             .bind(subject)
             .bind(body_text)
             .bind(now)
