@@ -652,6 +652,46 @@ mod tests {
     }
 
     #[test]
+    fn addresses_are_read_as_delivery_reads_them_and_routes_are_checked_by_key() {
+        let mut s = example();
+        s.sub_groups
+            .get_mut("health")
+            .expect("health")
+            .owners
+            .push("\"Smith, John\" <john@example.org>".into());
+        s.validate()
+            .expect("a quoted display name with a comma is an address");
+        s.notify
+            .recipients
+            .insert("ccg".into(), vec!["Smith, John <john@example.org>".into()]);
+        s.notify.routes.push(crate::notify::RouteSettings {
+            matchers: vec!["kpi=~(".into()],
+            lists: vec!["ccg".into(), "council".into()],
+            sub_groups: vec!["nobody".into()],
+            ..Default::default()
+        });
+        s.notify
+            .routes
+            .push(crate::notify::RouteSettings::default());
+        let err = s.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("notify.recipients.ccg[0]: `Smith, John <john@example.org>`"),
+            "{err}"
+        );
+        let n = s.notify.routes.len();
+        assert!(
+            err.contains(&format!("notify.routes[{}].match[0]", n - 2)),
+            "{err}"
+        );
+        assert!(err.contains("no list named `council`"), "{err}");
+        assert!(err.contains("no sub-group named `nobody`"), "{err}");
+        assert!(
+            err.contains(&format!("notify.routes[{}]: names no recipient", n - 1)),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn loopback_hosts() {
         assert!(is_loopback_host("localhost"));
         assert!(is_loopback_host("127.0.0.1"));

@@ -407,3 +407,6 @@ impl RecipientDigest<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -233,7 +233,14 @@ impl Item {
     pub fn describe(&self) -> String {
         match (&self.kpi, &self.risk, &self.source) {
             (Some(k), _, _) => format!("KPI {k} {} ({})", self.state, self.period),
-            (None, Some(r), _) => format!("risk {r} {}", self.kind.as_str().replace('_', " ")),
+            (None, Some(r), _) => {
+                let how = if self.kind == ItemKind::RiskRaised {
+                    "raised"
+                } else {
+                    "lowered"
+                };
+                format!("risk {r} {how} to {}", self.state)
+            }
             (None, None, Some(s)) => format!("source {s}: {}", self.state),
             _ => format!("{} {}", self.kind.as_str().replace('_', " "), self.state),
         }

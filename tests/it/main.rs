@@ -26,4 +26,5 @@ mod manual;
 mod ops;
 mod pipeline;
 mod risks;
+mod routes;
 mod store;
