@@ -65,6 +65,7 @@ impl App {
                 evaluations,
                 overdue,
                 risks,
+                actions: &[],
                 sources: &sources,
                 silences: &silences,
                 last_told: &last_told,

@@ -137,6 +137,8 @@ pub struct RouteInputs<'a> {
     pub evaluations: &'a [Evaluation],
     pub overdue: &'a [Overdue],
     pub risks: &'a [RiskChange],
+    /// Actions of the action log to tell of (the action stage's).
+    pub actions: &'a [ActionNote],
     /// The source each computed KPI reads (KPI id to source name).
     pub sources: &'a BTreeMap<String, String>,
     /// Silences (those not active at `now` are ignored).
@@ -213,6 +215,12 @@ pub fn route_digests<'a>(router: &Router<'_>, inp: &RouteInputs<'a>) -> Vec<Dige
         let item = Item::of_risk(c);
         for t in router.route(&item) {
             file(&t, &item, &mut |d| d.risks.push(c));
+        }
+    }
+    for a in inp.actions {
+        let item = Item::of_action(a);
+        for t in router.route(&item) {
+            file(&t, &item, &mut |d| d.actions.push(a));
         }
     }
     for (who, lines) in inp.last_told {
@@ -378,6 +386,12 @@ impl RecipientDigest<'_> {
                     e.kpi_id,
                     e.period,
                     e.rag.as_str()
+                ));
+            }
+            for a in &g.actions {
+                lines.push(format!(
+                    "{}|action|{}|{}|{}",
+                    g.sub_group, a.reference, a.due, a.why
                 ));
             }
             for c in &g.risks {

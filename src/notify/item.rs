@@ -207,6 +207,15 @@ impl Item {
         }
     }
 
+    /// An action of the action log that slipped or wants an update.
+    pub fn of_action(a: &super::ActionNote) -> Item {
+        Item {
+            action: Some(a.reference.clone()),
+            state: a.why.clone(),
+            ..Item::new(ItemKind::ActionSlipped, &a.owner, Severity::Warning)
+        }
+    }
+
     /// News about a source's data (`stale` or a data-quality issue).
     pub fn of_source(source: &str, stale: bool, state: &str) -> Item {
         let kind = if stale {
@@ -242,6 +251,11 @@ impl Item {
                 format!("risk {r} {how} to {}", self.state)
             }
             (None, None, Some(s)) => format!("source {s}: {}", self.state),
+            _ if self.action.is_some() => format!(
+                "action {} {}",
+                self.action.as_deref().unwrap_or(""),
+                self.state
+            ),
             _ => format!("{} {}", self.kind.as_str().replace('_', " "), self.state),
         }
     }

@@ -241,3 +241,34 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(recipients: &str) -> OutboxRow {
+        OutboxRow {
+            id: 1,
+            run_id: 1,
+            sub_group: "health".into(),
+            recipients: recipients.into(),
+            subject: String::new(),
+            body_text: String::new(),
+            status: "pending".into(),
+            attempts: 0,
+            last_error: None,
+            created_at: Utc::now(),
+            sent_at: None,
+        }
+    }
+
+    #[test]
+    fn a_display_name_with_a_comma_is_one_recipient() {
+        let r = row("\"Smith, John\" <john@example.org>");
+        assert_eq!(r.recipient_list(), ["\"Smith, John\" <john@example.org>"]);
+        let r = row("a@example.org\n\"Smith, John\" <john@example.org>");
+        assert_eq!(r.recipient_list().len(), 2);
+        // Rows written before, comma-joined.
+        assert_eq!(row("a@example.org,b@example.org").recipient_list().len(), 2);
+    }
+}

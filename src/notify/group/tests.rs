@@ -66,6 +66,7 @@ fn inputs<'a>(
         evaluations,
         overdue: &[],
         risks: &[],
+        actions: &[],
         sources: empty,
         silences,
         last_told,
