@@ -214,13 +214,6 @@ impl Settings {
                 ),
             );
         }
-        if self.notify.repeat_interval_hours == 0 {
-            bad(
-                "notify.repeat_interval_hours".into(),
-                "must be at least 1".into(),
-            );
-        }
-
         let d = &self.delivery;
         if d.from.parse::<lettre::message::Mailbox>().is_err() {
             bad(
@@ -307,11 +300,12 @@ impl Settings {
                 bad(format!("{key}.owners"), "needs at least one address".into());
             }
             for (i, o) in g.owners.iter().enumerate() {
-                check_address(&mut bad, format!("{key}.owners[{i}]"), o);
+                crate::notify::check_address(&mut bad, format!("{key}.owners[{i}]"), o);
             }
         }
 
-        self.check_routes(&mut bad);
+        self.notify
+            .check(&self.sub_groups, self.admin.email.is_some(), &mut bad);
 
         let known = Known {
             sub_groups: self.sub_groups.keys().map(String::as_str).collect(),
@@ -431,59 +425,6 @@ impl Settings {
         }
     }
 
-    /// `[[notify.routes]]` and `[notify.recipients]`: matchers parse, named sub-groups and
-    /// lists exist, each route names somebody, every address parses as delivery parses it.
-    fn check_routes(&self, bad: &mut impl FnMut(String, String)) {
-        let n = &self.notify;
-        for (name, list) in &n.recipients {
-            let key = format!("notify.recipients.{name}");
-            if list.is_empty() {
-                bad(key.clone(), "needs at least one address".into());
-            }
-            for (i, a) in list.iter().enumerate() {
-                check_address(bad, format!("{key}[{i}]"), a);
-            }
-        }
-        for (i, r) in n.routes.iter().enumerate() {
-            let key = format!("notify.routes[{i}]");
-            if let Err((j, e)) = crate::notify::route::parse_matchers(&r.matchers) {
-                bad(format!("{key}.match[{j}]"), e.to_string());
-            }
-            if r.names_nobody() {
-                bad(
-                    key.clone(),
-                    "names no recipient (owners, sub_groups, to, lists, source_owner or admin)"
-                        .into(),
-                );
-            }
-            for g in &r.sub_groups {
-                if !self.sub_groups.contains_key(g) {
-                    bad(
-                        format!("{key}.sub_groups"),
-                        format!("no sub-group named `{g}`"),
-                    );
-                }
-            }
-            for l in &r.lists {
-                if !n.recipients.contains_key(l) {
-                    bad(
-                        format!("{key}.lists"),
-                        format!("no list named `{l}` in [notify.recipients]"),
-                    );
-                }
-            }
-            for (j, a) in r.to.iter().enumerate() {
-                check_address(bad, format!("{key}.to[{j}]"), a);
-            }
-            if r.admin && self.admin.email.is_none() {
-                bad(
-                    format!("{key}.admin"),
-                    "no administrator: set admin.email".into(),
-                );
-            }
-        }
-    }
-
     pub fn time_zone(&self) -> chrono_tz::Tz {
         self.general
             .time_zone
@@ -501,14 +442,6 @@ impl Settings {
                 None => c.kpi.enabled && job.sources.iter().any(|s| s == c.source),
             })
             .collect()
-    }
-}
-
-/// An address as delivery reads it (lettre's `Mailbox`, as notify/deliver.rs `message()`), so
-/// `"Smith, John" <john@example.org>` passes here and is delivered.
-pub fn check_address(bad: &mut impl FnMut(String, String), key: String, address: &str) {
-    if address.parse::<lettre::message::Mailbox>().is_err() {
-        bad(key, format!("`{address}` is not an email address"));
     }
 }
 
@@ -649,46 +582,6 @@ mod tests {
         let dbg = format!("{s:?}");
         assert!(!dbg.contains("hunter2-very-secret"));
         assert!(!dbg.contains("pg-pass-123"));
-    }
-
-    #[test]
-    fn addresses_are_read_as_delivery_reads_them_and_routes_are_checked_by_key() {
-        let mut s = example();
-        s.sub_groups
-            .get_mut("health")
-            .expect("health")
-            .owners
-            .push("\"Smith, John\" <john@example.org>".into());
-        s.validate()
-            .expect("a quoted display name with a comma is an address");
-        s.notify
-            .recipients
-            .insert("ccg".into(), vec!["Smith, John <john@example.org>".into()]);
-        s.notify.routes.push(crate::notify::RouteSettings {
-            matchers: vec!["kpi=~(".into()],
-            lists: vec!["ccg".into(), "council".into()],
-            sub_groups: vec!["nobody".into()],
-            ..Default::default()
-        });
-        s.notify
-            .routes
-            .push(crate::notify::RouteSettings::default());
-        let err = s.validate().unwrap_err().to_string();
-        assert!(
-            err.contains("notify.recipients.ccg[0]: `Smith, John <john@example.org>`"),
-            "{err}"
-        );
-        let n = s.notify.routes.len();
-        assert!(
-            err.contains(&format!("notify.routes[{}].match[0]", n - 2)),
-            "{err}"
-        );
-        assert!(err.contains("no list named `council`"), "{err}");
-        assert!(err.contains("no sub-group named `nobody`"), "{err}");
-        assert!(
-            err.contains(&format!("notify.routes[{}]: names no recipient", n - 1)),
-            "{err}"
-        );
     }
 
     #[test]

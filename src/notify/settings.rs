@@ -1,7 +1,8 @@
 //! Notify settings: how mail leaves (`[delivery]`) and who hears of what (`[sub_groups]`,
 //! `[[notify.routes]]`, `[notify.recipients]`).
 //!
-//! Owns: the settings types. Checked by [`crate::config`].
+//! Owns: the settings types, and the checks of `[notify]` and of an address (run by
+//! [`crate::config`]'s validation).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -147,5 +148,115 @@ impl RouteSettings {
             && self.lists.is_empty()
             && !self.source_owner
             && !self.admin
+    }
+}
+
+/// An address as delivery reads it (lettre's `Mailbox`, as notify/deliver.rs `message()`), so
+/// `"Smith, John" <john@example.org>` passes here and is delivered.
+pub fn check_address(bad: &mut impl FnMut(String, String), key: String, address: &str) {
+    if address.parse::<lettre::message::Mailbox>().is_err() {
+        bad(key, format!("`{address}` is not an email address"));
+    }
+}
+
+impl NotifySettings {
+    /// `[[notify.routes]]` and `[notify.recipients]`: matchers parse, named sub-groups and
+    /// lists exist, each route names somebody, every address parses as delivery parses it.
+    pub fn check(
+        &self,
+        sub_groups: &BTreeMap<String, SubGroup>,
+        has_admin: bool,
+        bad: &mut impl FnMut(String, String),
+    ) {
+        if self.repeat_interval_hours == 0 {
+            bad(
+                "notify.repeat_interval_hours".into(),
+                "must be at least 1".into(),
+            );
+        }
+        for (name, list) in &self.recipients {
+            let key = format!("notify.recipients.{name}");
+            if list.is_empty() {
+                bad(key.clone(), "needs at least one address".into());
+            }
+            for (i, a) in list.iter().enumerate() {
+                check_address(bad, format!("{key}[{i}]"), a);
+            }
+        }
+        for (i, r) in self.routes.iter().enumerate() {
+            let key = format!("notify.routes[{i}]");
+            if let Err((j, e)) = super::route::parse_matchers(&r.matchers) {
+                bad(format!("{key}.match[{j}]"), e.to_string());
+            }
+            if r.names_nobody() {
+                bad(
+                    key.clone(),
+                    "names no recipient (owners, sub_groups, to, lists, source_owner or admin)"
+                        .into(),
+                );
+            }
+            for g in &r.sub_groups {
+                if !sub_groups.contains_key(g) {
+                    bad(
+                        format!("{key}.sub_groups"),
+                        format!("no sub-group named `{g}`"),
+                    );
+                }
+            }
+            for l in &r.lists {
+                if !self.recipients.contains_key(l) {
+                    bad(
+                        format!("{key}.lists"),
+                        format!("no list named `{l}` in [notify.recipients]"),
+                    );
+                }
+            }
+            for (j, a) in r.to.iter().enumerate() {
+                check_address(bad, format!("{key}.to[{j}]"), a);
+            }
+            if r.admin && !has_admin {
+                bad(
+                    format!("{key}.admin"),
+                    "no administrator: set admin.email".into(),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_read_as_delivery_reads_them_and_routes_are_checked_by_key() {
+        let mut issues = Vec::new();
+        let mut bad = |k: String, m: String| issues.push(format!("{k}: {m}"));
+        check_address(&mut bad, "x".into(), "\"Smith, John\" <john@example.org>");
+        let groups = BTreeMap::new();
+        let mut n = NotifySettings::default();
+        n.recipients
+            .insert("ccg".into(), vec!["Smith, John <john@example.org>".into()]);
+        n.routes.push(RouteSettings {
+            matchers: vec!["kpi=1/5".into(), "kpi=~(".into()],
+            lists: vec!["ccg".into(), "council".into()],
+            sub_groups: vec!["nobody".into()],
+            admin: true,
+            ..RouteSettings::default()
+        });
+        n.routes.push(RouteSettings::default());
+        n.check(&groups, false, &mut bad);
+        let want = [
+            "notify.recipients.ccg[0]: `Smith, John <john@example.org>` is not an email address",
+            "notify.routes[0].match[1]: `(` is not a usable regular expression",
+            "notify.routes[0].sub_groups: no sub-group named `nobody`",
+            "notify.routes[0].lists: no list named `council`",
+            "notify.routes[0].admin: no administrator",
+            "notify.routes[1]: names no recipient",
+        ];
+        assert_eq!(issues.len(), want.len(), "{issues:#?}");
+        for (got, want) in issues.iter().zip(want) {
+            assert!(got.starts_with(want), "{got} / {want}");
+        }
     }
 }
