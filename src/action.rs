@@ -11,6 +11,7 @@ pub mod assess;
 pub mod catalogue;
 pub mod import;
 mod settings;
+pub mod show;
 pub mod update;
 
 pub use assess::{Slip, State, Why, assess, current};

@@ -330,7 +330,8 @@ pub fn accepts(kpi: &KpiSettings, kind: PeriodKind) -> bool {
     kind == own || (own == PeriodKind::Quarter && kind == PeriodKind::Month)
 }
 
-fn kinds_words(kpi: &KpiSettings) -> &'static str {
+/// The periods a KPI takes values for, in words with their syntax.
+pub fn kinds_words(kpi: &KpiSettings) -> &'static str {
     match kpi.period_kind() {
         PeriodKind::Month => "a month (YYYY-MM)",
         PeriodKind::Quarter => "a quarter (YYYY-Qn) or a month (YYYY-MM)",
