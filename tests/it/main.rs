@@ -5,6 +5,7 @@ mod support;
 
 mod harness;
 
+mod actions;
 mod bench;
 mod cli;
 mod daemon;
