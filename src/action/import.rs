@@ -6,15 +6,13 @@
 //! [`super::update::check`]. Every problem names the line, the column and the rule, never the
 //! cell. Pure: takes the bytes.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 
 use super::Actions;
 use super::update::{Draft, MAX_TEXT, Update, check};
 use crate::kpi::manual::MAX_BY;
 use crate::load::form::{self, FormError, column as col};
-use crate::load::{ColType, KindDef, Problems};
+use crate::load::{ColType, KindDef};
 
 /// The columns, in the order the header is expected to give them (any order is read).
 pub const COLUMNS: [&str; 6] = [
@@ -52,49 +50,20 @@ pub fn read(
     today: NaiveDate,
 ) -> Result<Vec<Update>, FormError> {
     let filled = form::read(bytes, file, &kind(), today)?;
-    let mut problems = Problems::default();
-    form::set_aside(&filled, &mut problems);
-    let mut updates = Vec::new();
-    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
-    for b in &filled.batches {
-        for (line, cells) in b.rows() {
-            let text = |i: usize| b.str(&cells[i]).map(str::to_string);
-            let draft = Draft {
-                reference: text(0).unwrap_or_default(),
-                status: text(1).unwrap_or_default(),
-                note: text(2).unwrap_or_default(),
-                evidence: text(3),
-                next_steps: text(4),
-                author: text(5)
-                    .or_else(|| default_author.map(str::to_string))
-                    .unwrap_or_default(),
-            };
-            match check(actions, &draft) {
-                Ok(u) => match seen.get(&u.reference) {
-                    Some(first) => problems.push(
-                        line,
-                        Some((filled.pos("reference"), "reference")),
-                        format!("repeats the action of line {first}"),
-                    ),
-                    None => {
-                        seen.insert(u.reference.clone(), line);
-                        updates.push(u);
-                    }
-                },
-                Err(refused) => {
-                    for r in refused {
-                        let name = r.field.as_str();
-                        problems.push(line, Some((filled.pos(name), name)), r.message);
-                    }
-                }
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(updates)
-    } else {
-        Err(FormError::invalid(file, problems))
-    }
+    form::check_rows(file, &filled, ("reference", "the action"), |b, cells| {
+        let text = |i: usize| b.str(&cells[i]).map(str::to_string);
+        let draft = Draft {
+            reference: text(0).unwrap_or_default(),
+            status: text(1).unwrap_or_default(),
+            note: text(2).unwrap_or_default(),
+            evidence: text(3),
+            next_steps: text(4),
+            author: text(5)
+                .or_else(|| default_author.map(str::to_string))
+                .unwrap_or_default(),
+        };
+        check(actions, &draft).map(|u| (u.reference.clone(), u))
+    })
 }
 
 #[cfg(test)]

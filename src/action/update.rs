@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Actions, Status};
 use crate::kpi::manual::{check_name, text_faults};
+use crate::load::form::{Input, Refusal};
 
 /// Longest note, evidence or next steps, in characters: the seeds' progress cells run to a
 /// long paragraph (004:1503 is about 1,500 characters), not to a report.
@@ -46,69 +47,32 @@ pub struct Recorded {
     pub entered_at: DateTime<Utc>,
 }
 
-/// Which input a refusal is about: the import's column, a flag of `action set`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Reference,
-    Status,
-    Note,
-    Evidence,
-    NextSteps,
-    Author,
-}
-
-impl Field {
-    /// The import's column name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Reference => "reference",
-            Field::Status => "status",
-            Field::Note => "note",
-            Field::Evidence => "evidence",
-            Field::NextSteps => "next_steps",
-            Field::Author => "author",
-        }
-    }
-
-    /// The flag of `action set`.
-    pub fn flag(self) -> &'static str {
-        match self {
-            Field::Reference => "REFERENCE",
-            Field::Status => "--status",
-            Field::Note => "--note",
-            Field::Evidence => "--evidence",
-            Field::NextSteps => "--next-steps",
-            Field::Author => "--author (or the login name)",
-        }
-    }
-}
-
-/// Why one input was refused. The message never repeats what was typed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {message}", field.as_str())]
-pub struct Refusal {
-    pub field: Field,
-    pub message: String,
-}
+/// Each input: (the import's column, `action set`'s flag).
+pub const REFERENCE: Input = ("reference", "REFERENCE");
+pub const STATUS: Input = ("status", "--status");
+pub const NOTE: Input = ("note", "--note");
+pub const EVIDENCE: Input = ("evidence", "--evidence");
+pub const NEXT_STEPS: Input = ("next_steps", "--next-steps");
+pub const AUTHOR: Input = ("author", "--author (or the login name)");
 
 /// Check an update against the log.
 pub fn check(actions: &Actions, d: &Draft) -> Result<Update, Vec<Refusal>> {
     let mut bad = Vec::new();
-    let mut refuse = |field: Field, message: String| bad.push(Refusal { field, message });
+    let mut refuse = |input: Input, message: String| bad.push(Refusal::new(input, message));
     let reference = d.reference.trim();
     if !actions.contains_key(reference) {
         refuse(
-            Field::Reference,
+            REFERENCE,
             "no action with this reference in the log (`sendwatch action list`)".into(),
         );
     }
     let status = d.status.parse::<Status>();
     if let Err(e) = &status {
-        refuse(Field::Status, e.clone());
+        refuse(STATUS, e.clone());
     }
     let note = d.note.trim();
     if note.is_empty() {
-        refuse(Field::Note, "say what progress was made".into());
+        refuse(NOTE, "say what progress was made".into());
     }
     let optional = |s: &Option<String>| {
         s.as_deref()
@@ -119,9 +83,9 @@ pub fn check(actions: &Actions, d: &Draft) -> Result<Update, Vec<Refusal>> {
     let evidence = optional(&d.evidence);
     let next_steps = optional(&d.next_steps);
     for (field, text) in [
-        (Field::Note, Some(note)),
-        (Field::Evidence, evidence.as_deref()),
-        (Field::NextSteps, next_steps.as_deref()),
+        (NOTE, Some(note)),
+        (EVIDENCE, evidence.as_deref()),
+        (NEXT_STEPS, next_steps.as_deref()),
     ] {
         for m in text_faults(text.unwrap_or(""), MAX_TEXT) {
             refuse(field, m);
@@ -129,7 +93,7 @@ pub fn check(actions: &Actions, d: &Draft) -> Result<Update, Vec<Refusal>> {
     }
     let author = d.author.trim();
     if let Err(m) = check_name(author) {
-        refuse(Field::Author, m);
+        refuse(AUTHOR, m);
     }
     match status {
         Ok(status) if bad.is_empty() => Ok(Update {
@@ -181,16 +145,10 @@ mod tests {
             author: " ".into(),
         };
         let bad = check(&actions(), &d).expect_err("refused");
-        let fields: Vec<Field> = bad.iter().map(|r| r.field).collect();
+        let fields: Vec<&str> = bad.iter().map(|r| r.column).collect();
         assert_eq!(
             fields,
-            [
-                Field::Reference,
-                Field::Status,
-                Field::Note,
-                Field::Evidence,
-                Field::Author
-            ]
+            ["reference", "status", "note", "evidence", "author"]
         );
         let text = format!("{bad:?}");
         assert!(!text.contains("9.9.9") && !text.contains("green"), "{text}");

@@ -16,6 +16,7 @@ use super::kpi::{login_name, open, read_bounded, stamp};
 use crate::action::show::{self, Filter};
 use crate::action::{Draft, Status, current, import, update};
 use crate::config::Settings;
+use crate::load::form;
 
 #[derive(Debug, Subcommand)]
 pub enum ActionCommand {
@@ -107,16 +108,8 @@ pub(super) async fn run(settings: &Settings, command: ActionCommand) -> Result<E
                 next_steps,
                 author: author.or_else(login_name).unwrap_or_default(),
             };
-            let u = update::check(actions, &draft).map_err(|refused| {
-                let lines: Vec<String> = refused
-                    .iter()
-                    .map(|r| format!("  {}: {}", r.field.flag(), r.message))
-                    .collect();
-                anyhow!(
-                    "action set {reference}: refused, nothing stored:\n{}",
-                    lines.join("\n")
-                )
-            })?;
+            let u = update::check(actions, &draft)
+                .map_err(|r| anyhow!(form::refused(&format!("action set {reference}"), &r)))?;
             let store = open(settings).await?;
             let saved = store
                 .save_action_updates(std::slice::from_ref(&u), now)

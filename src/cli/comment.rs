@@ -16,6 +16,7 @@ use super::Failure;
 use super::kpi::{login_name, open, read_bounded, stamp};
 use crate::config::Settings;
 use crate::kpi::commentary::{self, Commentary, Draft, import};
+use crate::load::form;
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -103,16 +104,8 @@ pub(super) async fn run(settings: &Settings, args: CommentArgs) -> Result<ExitCo
                 next_update: args.next_update,
                 author: args.author.or_else(login_name).unwrap_or_default(),
             };
-            let c = commentary::check(&settings.kpis, &draft, today, now).map_err(|refused| {
-                let lines: Vec<String> = refused
-                    .iter()
-                    .map(|r| format!("  {}: {}", r.field.flag(), r.message))
-                    .collect();
-                anyhow!(
-                    "comment {kpi}: refused, nothing stored:\n{}",
-                    lines.join("\n")
-                )
-            })?;
+            let c = commentary::check(&settings.kpis, &draft, today, now)
+                .map_err(|r| anyhow!(form::refused(&format!("comment {kpi}"), &r)))?;
             vec![c]
         }
     };

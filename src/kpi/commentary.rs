@@ -15,6 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::manual::{accepts, check_name, kinds_words, text_faults};
 use super::{Catalogue, Month, Period};
+use crate::load::form::{Input, Refusal};
 
 /// Longest reason or recovery actions, in characters: a paragraph for the board.
 pub const MAX_TEXT: usize = 2000;
@@ -49,51 +50,14 @@ pub struct Draft {
     pub author: String,
 }
 
-/// Which input a refusal is about: the import's column; the flag of `comment`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Kpi,
-    Period,
-    Reason,
-    Actions,
-    RevisedDate,
-    NextUpdate,
-    Author,
-}
-
-impl Field {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Kpi => "kpi",
-            Field::Period => "period",
-            Field::Reason => "reason",
-            Field::Actions => "actions",
-            Field::RevisedDate => "revised_date",
-            Field::NextUpdate => "next_update",
-            Field::Author => "author",
-        }
-    }
-
-    pub fn flag(self) -> &'static str {
-        match self {
-            Field::Kpi => "KPI",
-            Field::Period => "--period",
-            Field::Reason => "--reason",
-            Field::Actions => "--actions",
-            Field::RevisedDate => "--revised-date",
-            Field::NextUpdate => "--next-update",
-            Field::Author => "--author (or the login name)",
-        }
-    }
-}
-
-/// Why one input was refused. The message never repeats what was typed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {message}", field.as_str())]
-pub struct Refusal {
-    pub field: Field,
-    pub message: String,
-}
+/// Each input: (the import's column, `comment`'s flag).
+pub const KPI: Input = ("kpi", "KPI");
+pub const PERIOD: Input = ("period", "--period");
+pub const REASON: Input = ("reason", "--reason");
+pub const ACTIONS: Input = ("actions", "--actions");
+pub const REVISED_DATE: Input = ("revised_date", "--revised-date");
+pub const NEXT_UPDATE: Input = ("next_update", "--next-update");
+pub const AUTHOR: Input = ("author", "--author (or the login name)");
 
 /// Check an entry against the catalogue; `today` bounds the period, `now` is when it is
 /// entered.
@@ -104,19 +68,19 @@ pub fn check(
     now: DateTime<Utc>,
 ) -> Result<Commentary, Vec<Refusal>> {
     let mut bad = Vec::new();
-    let mut refuse = |field: Field, message: String| bad.push(Refusal { field, message });
+    let mut refuse = |input: Input, message: String| bad.push(Refusal::new(input, message));
     let kpi = catalogue.get(d.kpi.trim());
     if kpi.is_none() {
-        refuse(Field::Kpi, "no KPI with this id in the catalogue".into());
+        refuse(KPI, "no KPI with this id in the catalogue".into());
     }
     let period = d.period.trim().parse::<Period>().ok();
     match (period, kpi) {
         (None, _) => refuse(
-            Field::Period,
+            PERIOD,
             "not a period: write YYYY-MM, YYYY-Qn, AYyyyy/yy, FYyyyy/yy or YYYY".into(),
         ),
         (Some(p), Some(k)) if !accepts(k, p.kind()) => refuse(
-            Field::Period,
+            PERIOD,
             format!(
                 "this KPI is reported for {} ({})",
                 kinds_words(k),
@@ -124,11 +88,11 @@ pub fn check(
             ),
         ),
         (Some(p), _) if p.first_month() > Month::of(today) => {
-            refuse(Field::Period, "the period has not begun yet".into())
+            refuse(PERIOD, "the period has not begun yet".into())
         }
         _ => {}
     }
-    for (field, text) in [(Field::Reason, &d.reason), (Field::Actions, &d.actions)] {
+    for (field, text) in [(REASON, &d.reason), (ACTIONS, &d.actions)] {
         let text = text.trim();
         if text.is_empty() {
             refuse(field, "must not be empty".into());
@@ -137,19 +101,19 @@ pub fn check(
             refuse(field, m);
         }
     }
-    let mut date = |field: Field, s: &Option<String>| {
+    let mut date = |input: Input, s: &Option<String>| {
         let s = s.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
         let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         if d.is_none() {
-            refuse(field, "not a date: write YYYY-MM-DD".into());
+            refuse(input, "not a date: write YYYY-MM-DD".into());
         }
         d
     };
-    let revised_date = date(Field::RevisedDate, &d.revised_date);
-    let next_update = date(Field::NextUpdate, &d.next_update);
+    let revised_date = date(REVISED_DATE, &d.revised_date);
+    let next_update = date(NEXT_UPDATE, &d.next_update);
     let author = d.author.trim();
     if let Err(m) = check_name(author) {
-        refuse(Field::Author, m);
+        refuse(AUTHOR, m);
     }
     match period {
         Some(period) if bad.is_empty() => Ok(Commentary {

@@ -165,7 +165,7 @@ pub fn read(
 }
 
 /// The cells' own problems (set aside by the loader under quarantine) into `problems`.
-pub fn set_aside(filled: &Filled, problems: &mut Problems) {
+fn set_aside(filled: &Filled, problems: &mut Problems) {
     for b in &filled.batches {
         b.set_aside.iter().for_each(|p| problems.add(p.clone()));
     }
@@ -222,4 +222,80 @@ fn header(
         }
     }
     problems.is_empty().then_some(at)
+}
+
+/// One input refused: the form's column, the command's flag for it, and the rule broken (never
+/// what was typed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{column}: {message}")]
+pub struct Refusal {
+    pub column: &'static str,
+    pub flag: &'static str,
+    pub message: String,
+}
+
+/// An input of a form and of the command that takes one entry: (its column, its flag).
+pub type Input = (&'static str, &'static str);
+
+impl Refusal {
+    pub fn new(input: Input, message: impl Into<String>) -> Refusal {
+        Refusal {
+            column: input.0,
+            flag: input.1,
+            message: message.into(),
+        }
+    }
+}
+
+/// The refusals of a command's inputs, one a line under `what` ("action set 1.2.1"), each
+/// named by its flag.
+pub fn refused(what: &str, refusals: &[Refusal]) -> String {
+    let mut s = format!("{what}: refused, nothing stored:");
+    for r in refusals {
+        let _ = write!(s, "\n  {}: {}", r.flag, r.message);
+    }
+    s
+}
+
+/// Check every row of a form read: `check` turns a row's cells into its entry and the key it
+/// may appear under once, or refuses it. A repeated key is named at `key_column` with the line
+/// it first came on ("repeats `what` of line 2"). All the entries, or every problem (the
+/// cells' own too).
+pub fn check_rows<T>(
+    file: &str,
+    filled: &Filled,
+    (key_column, what): (&str, &str),
+    mut check: impl FnMut(&Batch, &[super::Value]) -> Result<(String, T), Vec<Refusal>>,
+) -> Result<Vec<T>, FormError> {
+    let mut problems = Problems::default();
+    set_aside(filled, &mut problems);
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    for b in &filled.batches {
+        for (line, cells) in b.rows() {
+            match check(b, cells) {
+                Ok((key, entry)) => match seen.get(&key) {
+                    Some(first) => problems.push(
+                        line,
+                        Some((filled.pos(key_column), key_column)),
+                        format!("repeats {what} of line {first}"),
+                    ),
+                    None => {
+                        seen.insert(key, line);
+                        out.push(entry);
+                    }
+                },
+                Err(refused) => {
+                    for r in refused {
+                        problems.push(line, Some((filled.pos(r.column), r.column)), r.message);
+                    }
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(FormError::invalid(file, problems))
+    }
 }

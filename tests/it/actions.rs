@@ -4,6 +4,8 @@
 //! history`); a refused import stores nothing and names line, column and rule; `comment`,
 //! `comment import` and `comment list` keep owners' commentary, the latest in force.
 
+use std::path::Path;
+
 use chrono::Utc;
 use sendwatch::action::Status;
 
@@ -12,6 +14,13 @@ use crate::manual::{config, run};
 use crate::support::backends;
 
 const HEAD: &str = "reference,status,note,evidence,next_steps,author\n";
+
+/// Write `text` to a CSV in `dir` and run `command FILE rest` on it.
+fn import(dir: &Path, cfg: &Path, command: &str, text: &str, rest: &str) -> (bool, String, String) {
+    let csv = dir.join("meeting.csv");
+    std::fs::write(&csv, text).expect("write csv");
+    run(dir, cfg, &format!("{command} {} {rest}", csv.display()))
+}
 
 #[tokio::test]
 async fn action_list_shows_the_shipped_log_with_owners_and_contacts() {
@@ -78,19 +87,15 @@ async fn set_and_import_record_who_and_when_and_history_keeps_every_update() {
             out.starts_with("action 1.3: on-track recorded by ann at "),
             "{name}: the login name by default: {out}"
         );
-        let csv = dir.path().join("meeting.csv");
-        std::fs::write(
-            &csv,
-            format!(
+        let (ok, out, err) = import(
+            dir.path(),
+            &cfg,
+            "action import",
+            &format!(
                 "{HEAD}1.3,not-on-track,Y11 reviews behind,,\"prioritise Y11, then Y9\",Dee\n\
                  4.3,bau,funded from the core budget,,,\n"
             ),
-        )
-        .expect("write csv");
-        let (ok, out, err) = run(
-            dir.path(),
-            &cfg,
-            &format!(r#"action import {} --author "Cy Lee""#, csv.display()),
+            r#"--author "Cy Lee""#,
         );
         assert!(ok, "{name}: {err}");
         assert!(out.contains(": 2 updates recorded at "), "{name}: {out}");
@@ -157,16 +162,12 @@ async fn a_refused_update_or_import_stores_nothing_and_names_line_column_and_rul
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = config(dir.path(), &backend.url);
         let name = backend.name;
-        let csv = dir.path().join("meeting.csv");
-        std::fs::write(
-            &csv,
-            format!("{HEAD}1.2.1,on-track,fine,,,\n1.9.9,on-track,fine,,,\n5.3,amber,fine,,,\n"),
-        )
-        .expect("write csv");
-        let (ok, out, err) = run(
+        let (ok, out, err) = import(
             dir.path(),
             &cfg,
-            &format!("action import {}", csv.display()),
+            "action import",
+            &format!("{HEAD}1.2.1,on-track,fine,,,\n1.9.9,on-track,fine,,,\n5.3,amber,fine,,,\n"),
+            "",
         );
         assert!(!ok, "{name}: {out}");
         for want in [
@@ -215,18 +216,14 @@ async fn comment_set_import_and_list_keep_every_entry_and_the_latest_is_in_force
             out.starts_with("KPI 3/3 Oct-Dec 2019: commentary entered by ann at "),
             "{name}: {out}"
         );
-        let csv = dir.path().join("comments.csv");
-        std::fs::write(
-            &csv,
+        let (ok, out, err) = import(
+            dir.path(),
+            &cfg,
+            "comment import",
             "kpi,period,reason,actions,revised_date,next_update,author\n\
              3/3,2019-Q4,fewer trainers than planned,\"75% by June 2020, recovery plan\",2020-06-30,,Bob\n\
              1/3a,2019-12,no tracker for other reviews,recovery plan agreed January 2020,,2020-02-11,\n",
-        )
-        .expect("write csv");
-        let (ok, out, err) = run(
-            dir.path(),
-            &cfg,
-            &format!("comment import {} --author Cy", csv.display()),
+            "--author Cy",
         );
         assert!(ok, "{name}: {err}");
         assert!(

@@ -5,15 +5,13 @@
 //! row by [`super::check`]; every problem names the line, the column and the rule, never the
 //! cell. Pure: takes the bytes.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Commentary, Draft, MAX_TEXT, check};
 use crate::kpi::Catalogue;
 use crate::kpi::manual::MAX_BY;
 use crate::load::form::{self, FormError, column as col};
-use crate::load::{ColType, KindDef, Problems};
+use crate::load::{ColType, KindDef};
 
 /// The columns, in the order the header is expected to give them (any order is read).
 pub const COLUMNS: [&str; 7] = [
@@ -54,53 +52,21 @@ pub fn read(
     now: DateTime<Utc>,
 ) -> Result<Vec<Commentary>, FormError> {
     let filled = form::read(bytes, file, &kind(), today)?;
-    let mut problems = Problems::default();
-    form::set_aside(&filled, &mut problems);
-    let mut out = Vec::new();
-    let mut seen: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for b in &filled.batches {
-        for (line, cells) in b.rows() {
-            let text = |i: usize| b.str(&cells[i]).map(str::to_string);
-            let draft = Draft {
-                kpi: text(0).unwrap_or_default(),
-                period: text(1).unwrap_or_default(),
-                reason: text(2).unwrap_or_default(),
-                actions: text(3).unwrap_or_default(),
-                revised_date: text(4),
-                next_update: text(5),
-                author: text(6)
-                    .or_else(|| default_author.map(str::to_string))
-                    .unwrap_or_default(),
-            };
-            match check(catalogue, &draft, today, now) {
-                Ok(c) => {
-                    let key = (c.kpi_id.clone(), c.period.to_string());
-                    match seen.get(&key) {
-                        Some(first) => problems.push(
-                            line,
-                            Some((filled.pos("kpi"), "kpi")),
-                            format!("repeats the KPI and period of line {first}"),
-                        ),
-                        None => {
-                            seen.insert(key, line);
-                            out.push(c);
-                        }
-                    }
-                }
-                Err(refused) => {
-                    for r in refused {
-                        let name = r.field.as_str();
-                        problems.push(line, Some((filled.pos(name), name)), r.message);
-                    }
-                }
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(FormError::invalid(file, problems))
-    }
+    form::check_rows(file, &filled, ("kpi", "the KPI and period"), |b, cells| {
+        let text = |i: usize| b.str(&cells[i]).map(str::to_string);
+        let draft = Draft {
+            kpi: text(0).unwrap_or_default(),
+            period: text(1).unwrap_or_default(),
+            reason: text(2).unwrap_or_default(),
+            actions: text(3).unwrap_or_default(),
+            revised_date: text(4),
+            next_update: text(5),
+            author: text(6)
+                .or_else(|| default_author.map(str::to_string))
+                .unwrap_or_default(),
+        };
+        check(catalogue, &draft, today, now).map(|c| (format!("{} {}", c.kpi_id, c.period), c))
+    })
 }
 
 #[cfg(test)]

@@ -6,14 +6,12 @@
 //! own checks), then each row by [`super::check`]. Every problem names the line, the column
 //! and the rule, never the cell. Pure: takes the bytes.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 
 use super::{Draft, ManualValue, check};
 use crate::kpi::Catalogue;
 use crate::load::form::{self, column as col};
-use crate::load::{ColType, KindDef, Problems, Value};
+use crate::load::{ColType, KindDef, Value};
 
 /// The refusal of an import: the forms' own.
 pub use crate::load::form::FormError as ImportError;
@@ -58,66 +56,42 @@ pub fn read(
     today: NaiveDate,
 ) -> Result<Vec<ManualValue>, ImportError> {
     let filled = form::read(bytes, file, &kind(), today)?;
-    let mut problems = Problems::default();
-    form::set_aside(&filled, &mut problems);
-    let mut values = Vec::new();
-    let mut seen: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for b in &filled.batches {
-        for (line, cells) in b.rows() {
-            let text = |i: usize| b.str(&cells[i]).map(str::to_string);
-            let int = |i: usize| match cells[i] {
-                Value::Int(n) => Some(n),
-                _ => None,
-            };
-            let draft = Draft {
-                kpi: text(0).unwrap_or_default(),
-                period: text(1).unwrap_or_default(),
-                value: match cells[2] {
-                    Value::Dec(x) => x,
-                    _ => f64::NAN,
-                },
-                numerator: int(3),
-                denominator: int(4),
-                note: text(5),
-                by: text(6)
-                    .or_else(|| default_by.map(str::to_string))
-                    .unwrap_or_default(),
-            };
-            let pos = |name: &str| filled.pos(name);
-            match check(catalogue, &draft, today) {
-                Ok(v) => {
-                    let key = (v.kpi_id.clone(), v.period.to_string());
-                    match seen.get(&key) {
-                        Some(first) => problems.push(
-                            line,
-                            Some((pos("kpi"), "kpi")),
-                            format!("repeats the KPI and period of line {first}"),
-                        ),
-                        None => {
-                            seen.insert(key, line);
-                            values.push(v);
-                        }
-                    }
-                }
-                Err(refused) => {
-                    for r in refused {
-                        let name = r.field.as_str();
-                        let message = if name == "by" && default_by.is_none() {
-                            format!("{}; the login name is not known, so give --by", r.message)
-                        } else {
-                            r.message
-                        };
-                        problems.push(line, Some((pos(name), name)), message);
-                    }
-                }
-            }
+    form::check_rows(file, &filled, ("kpi", "the KPI and period"), |b, cells| {
+        let text = |i: usize| b.str(&cells[i]).map(str::to_string);
+        let int = |i: usize| match cells[i] {
+            Value::Int(n) => Some(n),
+            _ => None,
+        };
+        let draft = Draft {
+            kpi: text(0).unwrap_or_default(),
+            period: text(1).unwrap_or_default(),
+            value: match cells[2] {
+                Value::Dec(x) => x,
+                _ => f64::NAN,
+            },
+            numerator: int(3),
+            denominator: int(4),
+            note: text(5),
+            by: text(6)
+                .or_else(|| default_by.map(str::to_string))
+                .unwrap_or_default(),
+        };
+        match check(catalogue, &draft, today) {
+            Ok(v) => Ok((format!("{} {}", v.kpi_id, v.period), v)),
+            Err(refused) => Err(refused
+                .into_iter()
+                .map(|r| {
+                    let name = r.field.as_str();
+                    let message = if name == "by" && default_by.is_none() {
+                        format!("{}; the login name is not known, so give --by", r.message)
+                    } else {
+                        r.message
+                    };
+                    form::Refusal::new((name, name), message)
+                })
+                .collect()),
         }
-    }
-    if problems.is_empty() {
-        Ok(values)
-    } else {
-        Err(ImportError::invalid(file, problems))
-    }
+    })
 }
 
 #[cfg(test)]
