@@ -122,8 +122,9 @@ pub fn assess(
 }
 
 /// The next meeting, if it is at most `ask_days_before` away and the latest update (none
-/// counts as never) will be more than `update_days` old on its day.
-fn update_wanted(
+/// counts as never) will be more than `update_days` old on its day. Closed actions are the
+/// caller's to leave out.
+pub fn update_wanted(
     log: &ActionLogSettings,
     last: Option<DateTime<Utc>>,
     today: NaiveDate,

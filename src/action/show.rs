@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
-use super::{State, Status};
+use super::assess::update_wanted;
+use super::{ActionLogSettings, State, Status};
 use crate::kpi::show::{Format, line};
 
 /// Which actions `action list` prints.
@@ -38,7 +39,7 @@ fn last_update(s: &State<'_>) -> String {
     })
 }
 
-const HEADER: [&str; 9] = [
+const HEADER: [&str; 10] = [
     "reference",
     "title",
     "owner",
@@ -48,17 +49,32 @@ const HEADER: [&str; 9] = [
     "last_update",
     "last_author",
     "overdue",
+    "update_wanted_for",
 ];
 
+/// The meeting an update of `s` is wanted for now, if one is (never for a closed action).
+fn wanted(s: &State<'_>, log: &ActionLogSettings, today: NaiveDate) -> Option<NaiveDate> {
+    if s.status.is_closed() {
+        return None;
+    }
+    update_wanted(log, s.last.map(|u| u.entered_at), today)
+}
+
 /// The log, filtered, in the form asked for.
-pub fn list(states: &[State<'_>], filter: &Filter, today: NaiveDate, format: Format) -> String {
+pub fn list(
+    states: &[State<'_>],
+    log: &ActionLogSettings,
+    filter: &Filter,
+    today: NaiveDate,
+    format: Format,
+) -> String {
     let shown: Vec<&State<'_>> = states
         .iter()
         .filter(|s| filter.owner.as_ref().is_none_or(|o| s.action.owner == *o))
         .filter(|s| filter.status.is_none_or(|st| s.status == st))
         .collect();
     match format {
-        Format::Table => table(&shown, today),
+        Format::Table => table(&shown, log, today),
         Format::Csv => {
             let mut b = String::new();
             line(&mut b, HEADER.iter().map(|s| s.to_string()));
@@ -77,6 +93,9 @@ pub fn list(states: &[State<'_>], filter: &Filter, today: NaiveDate, format: For
                             .unwrap_or_default(),
                         s.last.map(|u| u.update.author.clone()).unwrap_or_default(),
                         is_overdue(s, today).to_string(),
+                        wanted(s, log, today)
+                            .map(|m| m.to_string())
+                            .unwrap_or_default(),
                     ]
                     .into_iter(),
                 );
@@ -98,6 +117,7 @@ pub fn list(states: &[State<'_>], filter: &Filter, today: NaiveDate, format: For
                         "last_update": s.last.map(|u| u.entered_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
                         "last_author": s.last.map(|u| u.update.author.as_str()),
                         "overdue": is_overdue(s, today),
+                        "update_wanted_for": wanted(s, log, today).map(|m| m.to_string()),
                     })
                 })
                 .collect();
@@ -106,7 +126,7 @@ pub fn list(states: &[State<'_>], filter: &Filter, today: NaiveDate, format: For
     }
 }
 
-fn table(shown: &[&State<'_>], today: NaiveDate) -> String {
+fn table(shown: &[&State<'_>], log: &ActionLogSettings, today: NaiveDate) -> String {
     let mut b = String::new();
     if shown.is_empty() {
         b.push_str("no actions\n");
@@ -125,6 +145,9 @@ fn table(shown: &[&State<'_>], today: NaiveDate) -> String {
         );
         let _ = writeln!(b, "    status {}: {}", s.status.as_str(), s.status.label());
         let _ = writeln!(b, "    last update: {}", last_update(s));
+        if let Some(m) = wanted(s, log, today) {
+            let _ = writeln!(b, "    update wanted for the meeting of {m}");
+        }
     }
     let mut counts = String::new();
     for st in Status::ALL {

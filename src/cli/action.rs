@@ -88,7 +88,13 @@ pub(super) async fn run(settings: &Settings, command: ActionCommand) -> Result<E
             let states = current(actions, &updates);
             print!(
                 "{}",
-                show::list(&states, &Filter { owner, status }, today, format)
+                show::list(
+                    &states,
+                    &settings.action_log,
+                    &Filter { owner, status },
+                    today,
+                    format
+                )
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -133,6 +133,30 @@ async fn set_and_import_record_who_and_when_and_history_keeps_every_update() {
             Some("prioritise Y11, then Y9")
         );
 
+        // A board meeting in three days: every open action without a recent update is asked
+        // for one; 1.3, just updated, and 4.3, now business as usual, are not.
+        let meeting = (Utc::now() + chrono::Days::new(3)).date_naive();
+        let mut text = std::fs::read_to_string(&cfg).expect("read config");
+        text.push_str(&format!("\n[action_log]\nmeetings = [{meeting}]\n"));
+        std::fs::write(&cfg, text).expect("write config");
+        let (ok, out, err) = run(dir.path(), &cfg, "action list --format json");
+        assert!(ok, "{name}: {err}");
+        let list: Vec<serde_json::Value> = serde_json::from_str(&out).expect("json");
+        let asked: Vec<&str> = list
+            .iter()
+            .filter(|a| a["update_wanted_for"] == serde_json::json!(meeting.to_string()))
+            .filter_map(|a| a["reference"].as_str())
+            .collect();
+        assert_eq!(
+            asked.len(),
+            12,
+            "{name}: 15 less 1.3, 4.3 and the completed 2.1: {out}"
+        );
+        assert!(
+            !asked.contains(&"1.3") && !asked.contains(&"4.3"),
+            "{name}: {asked:?}"
+        );
+
         let (ok, out, err) = run(dir.path(), &cfg, "action history 1.3");
         assert!(ok, "{name}: {err}");
         let dee = out.find("not-on-track by Dee at ").expect("Dee's update");
