@@ -352,6 +352,23 @@ fn check_config(s: &Settings) {
             if r.triggers.len() == 1 { "" } else { "s" }
         );
     }
+    for (reference, a) in s.actions.ordered() {
+        println!(
+            "  action {reference}: {} -> {} (due {}, {})",
+            a.title, a.owner, a.due, a.status
+        );
+    }
+    let log = &s.action_log;
+    match log.next_meeting(now.with_timezone(&tz).date_naive()) {
+        Some(m) => println!(
+            "  board:    next meeting {m}; an action without an update in the {} days before a \
+             meeting is asked for one {} days ahead",
+            log.update_days, log.ask_days_before
+        ),
+        None => println!(
+            "  board:    no meeting ahead in [action_log] meetings: no update is asked for"
+        ),
+    }
     for (name, job) in &s.jobs {
         match Entry::new(name, &job.cron, tz, now)
             .ok()

@@ -61,6 +61,16 @@ async fn action_list_shows_the_shipped_log_with_owners_and_contacts() {
             .filter_map(|l| l.split(',').next())
             .collect();
         assert_eq!(refs, ["1.6.1", "2.1", "5.4"], "{name}: {out}");
+        let (ok, out, err) = run(dir.path(), &cfg, "check-config");
+        assert!(ok, "{name}: {err}");
+        assert!(
+            out.contains(
+                "  action 1.3: Put processes in place to prioritise and resource annual \
+                 reviews so that EHC plans are reviewed within statutory timescales -> performance \
+                 (due 2020-07-31, not-on-track)"
+            ),
+            "{name}: {out}"
+        );
         let (ok, _, err) = run(dir.path(), &cfg, "action list --owner nobody");
         assert!(
             !ok && err.contains("no sub-group named `nobody`"),
