@@ -150,7 +150,8 @@ impl Store {
     }
 
     /// The commentary in force for each KPI on any of `periods` (the digest's and the pack's
-    /// periods): the latest entry per KPI and period, by KPI and period.
+    /// periods): the latest entry per KPI and period, by KPI and period. Read whole and picked
+    /// in memory: the table holds a few entries per KPI a month.
     pub async fn commentary_for(&self, periods: &[Period]) -> Result<Vec<Commentary>, StoreError> {
         let all = self.commentary_history(None).await?;
         Ok(commentary::latest(&all)
