@@ -5,18 +5,20 @@
 //! Chromium when one is present.
 //!
 //! Stages, one file each: [`view`] (the pack as data, every figure through disclosure
-//! control; pure), [`chart`] (a KPI's trend as inline SVG; pure), [`html`] (the template),
+//! control; pure), [`history`] (one KPI's page in the live view; pure), [`chart`] (a KPI's trend as inline SVG; pure), [`html`] (the template),
 //! [`pdf`] (Chromium, bounded in time). An output stage beside `notify`: it reads what `kpi`,
 //! `risk` and the store hold and writes nothing back.
 
 pub mod chart;
+pub mod history;
 pub mod html;
 pub mod pdf;
 pub mod view;
 
 use std::str::FromStr;
 
-pub use html::{PackError, render_html};
+pub use history::{KpiHistory, kpi_history};
+pub use html::{PackError, render_html, render_page};
 pub use view::{Inputs, Pack, build};
 
 /// Who the pack is for (DOMAIN 1.4): the monthly board, the two-monthly report to the DfE and

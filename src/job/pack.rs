@@ -46,46 +46,71 @@ pub struct Written {
     pub exceptions: usize,
 }
 
-/// Read everything a pack shows and build it.
-pub async fn read_pack(
-    store: &Store,
-    settings: &Settings,
-    audience: Audience,
-    period: Option<Period>,
-    now: DateTime<Utc>,
-) -> Result<pack::Pack, StoreError> {
-    let results = store.latest_results().await?;
-    let entered = store.manual_values().await?;
-    let stored = store.retargets().await?;
-    let events = store.risk_events().await?;
-    let mut loads = Vec::new();
-    for name in settings.sources.keys() {
-        if let Some(l) = store.current_load(name).await? {
-            loads.push(l);
+/// Everything a pack or a board page is made from, as read from the store.
+pub struct Gathered {
+    pub kpis: crate::kpi::Catalogue,
+    pub owners: std::collections::BTreeMap<String, String>,
+    pub results: Vec<crate::kpi::show::Recorded>,
+    pub entered: Vec<crate::kpi::manual::Entered>,
+    pub events: Vec<crate::risk::RiskEvent>,
+    pub loads: Vec<crate::store::LoadRecord>,
+}
+
+impl Gathered {
+    /// Read it: the stored results, values entered by hand, retargets (merged into the
+    /// catalogue), the risk log's history and each source's load in force.
+    pub async fn read(store: &Store, settings: &Settings) -> Result<Gathered, StoreError> {
+        let results = store.latest_results().await?;
+        let entered = store.manual_values().await?;
+        let stored = store.retargets().await?;
+        let events = store.risk_events().await?;
+        let mut loads = Vec::new();
+        for name in settings.sources.keys() {
+            if let Some(l) = store.current_load(name).await? {
+                loads.push(l);
+            }
+        }
+        let mut kpis = settings.kpis.clone();
+        retarget::merge(&mut kpis, &stored);
+        let owners = settings
+            .sub_groups
+            .iter()
+            .map(|(key, g)| (key.clone(), g.name.clone()))
+            .collect();
+        Ok(Gathered {
+            kpis,
+            owners,
+            results,
+            entered,
+            events,
+            loads,
+        })
+    }
+
+    /// The pack's inputs over what was read.
+    pub fn inputs<'a>(
+        &'a self,
+        settings: &'a Settings,
+        audience: Audience,
+        period: Option<Period>,
+        now: DateTime<Utc>,
+    ) -> pack::Inputs<'a> {
+        pack::Inputs {
+            area: &settings.general.area,
+            audience,
+            period,
+            now,
+            kpis: &self.kpis,
+            owners: &self.owners,
+            results: &self.results,
+            entered: &self.entered,
+            risks: &settings.risks,
+            risk_log: &settings.risk_log,
+            risk_events: &self.events,
+            commentary: &[],
+            loads: &self.loads,
         }
     }
-    let mut kpis = settings.kpis.clone();
-    retarget::merge(&mut kpis, &stored);
-    let owners = settings
-        .sub_groups
-        .iter()
-        .map(|(key, g)| (key.clone(), g.name.clone()))
-        .collect();
-    Ok(pack::build(&pack::Inputs {
-        area: &settings.general.area,
-        audience,
-        period,
-        now,
-        kpis: &kpis,
-        owners: &owners,
-        results: &results,
-        entered: &entered,
-        risks: &settings.risks,
-        risk_log: &settings.risk_log,
-        risk_events: &events,
-        commentary: &[],
-        loads: &loads,
-    }))
 }
 
 /// The file name for a pack: area, audience and period, safe on any file system.
@@ -129,7 +154,8 @@ pub async fn write_pack(
     now: DateTime<Utc>,
 ) -> Result<Written, PackJobError> {
     let (audience, period, out, pdf) = (req.audience, req.period, req.out, req.pdf);
-    let built = read_pack(store, settings, audience, period, now).await?;
+    let gathered = Gathered::read(store, settings).await?;
+    let built = pack::build(&gathered.inputs(settings, audience, period, now));
     let html = pack::render_html(&built, req.templates_dir)?;
     let stem = file_stem(&settings.general.area, audience, period);
     let html_path = out.join(format!("{stem}.html"));

@@ -60,8 +60,6 @@ pub struct Pack {
     /// Changes of a risk's score, newest first (at most 20).
     pub risk_changes: Vec<EventView>,
     pub provenance: Vec<SourceView>,
-    /// How a suppressed count shows ("<5").
-    pub hidden: String,
 }
 
 /// Which sections the audience gets.
@@ -249,7 +247,6 @@ pub fn build(i: &Inputs<'_>) -> Pack {
                 run_id: l.run_id,
             })
             .collect(),
-        hidden: crate::disclose::hidden(),
     }
 }
 
@@ -258,21 +255,29 @@ fn commentary(all: &[Commentary], kpi: &str, period: Period) -> Option<Commentar
     all.iter()
         .filter(|c| c.kpi_id == kpi && c.period == period)
         .max_by_key(|c| c.entered_at)
-        .map(|c| CommentaryView {
-            reason: c.reason.clone(),
-            actions: c.actions.clone(),
-            revised_date: c.revised_date.map(|d| d.to_string()),
-            next_update: c.next_update.map(|d| d.to_string()),
-            author: c.author.clone(),
-            entered: stamp(c.entered_at),
-        })
+        .map(commentary_view)
 }
 
-/// The KPI's last [`TREND_PERIODS`] stored periods up to `upto` (its latest), against the
-/// target in force for each; values disclosure would hide are left out of the drawing.
+pub(super) fn commentary_view(c: &Commentary) -> CommentaryView {
+    CommentaryView {
+        reason: c.reason.clone(),
+        actions: c.actions.clone(),
+        revised_date: c.revised_date.map(|d| d.to_string()),
+        next_update: c.next_update.map(|d| d.to_string()),
+        author: c.author.clone(),
+        entered: stamp(c.entered_at),
+    }
+}
+
+/// The KPI's last [`TREND_PERIODS`] stored periods up to `upto` (its latest).
 fn chart(i: &Inputs<'_>, id: &str, upto: Option<&str>) -> Option<String> {
+    trend(i, id, upto?.parse().ok()?, TREND_PERIODS)
+}
+
+/// The KPI's last `n` stored periods of `upto`'s kind up to `upto`, against the target in
+/// force for each; values disclosure would hide are left out of the drawing.
+pub(super) fn trend(i: &Inputs<'_>, id: &str, upto: Period, n: usize) -> Option<String> {
     let k = i.kpis.get(id)?;
-    let upto: Period = upto?.parse().ok()?;
     let average = k.measure == Some(Measure::AverageWaitWeeks);
     let mut mine: Vec<&Recorded> = i
         .results
@@ -280,7 +285,7 @@ fn chart(i: &Inputs<'_>, id: &str, upto: Option<&str>) -> Option<String> {
         .filter(|r| r.kpi_id == id && r.period.kind() == upto.kind() && r.period <= upto)
         .collect();
     mine.sort_by_key(|r| r.period);
-    let start = mine.len().saturating_sub(TREND_PERIODS);
+    let start = mine.len().saturating_sub(n);
     let points: Vec<Point> = mine[start..]
         .iter()
         .map(|r| Point {

@@ -6,6 +6,7 @@ mod support;
 mod harness;
 
 mod bench;
+mod board;
 mod cli;
 mod daemon;
 mod delivery;
