@@ -84,13 +84,12 @@ impl HttpSettings {
         if l.is_empty() {
             return;
         }
-        match l.parse::<SocketAddr>() {
-            Err(_) => bad(
+        // An address other than loopback needs the token: checked once it is read.
+        if l.parse::<SocketAddr>().is_err() {
+            bad(
                 "http.listen".into(),
                 format!("`{l}` is not IP:PORT (e.g. 127.0.0.1:9187; \"\" turns HTTP off)"),
-            ),
-            // An address other than loopback needs the token: checked once it is read.
-            Ok(_) => {}
+            );
         }
     }
 }
