@@ -10,6 +10,7 @@ use crate::harness::{binary_status, repo};
 use crate::ledger::ledger_config;
 use crate::ops::free_port;
 use crate::support::chromium::{artefact, chromium, dom_and_requests, screenshot};
+use crate::support::html::{rows, text_of};
 use crate::support::{assert_nothing_disclosive, backends};
 
 const TOKEN: &str = "board-view-token-0123456789abcdef";
@@ -22,32 +23,6 @@ async fn get(url: &str, token: Option<&str>) -> (u16, String) {
     let r = req.send().await.expect("GET");
     let code = r.status().as_u16();
     (code, r.text().await.expect("body"))
-}
-
-/// Rows of a table by their class attribute.
-fn rows(html: &str, class: &str) -> usize {
-    html.matches(&format!("<tr class=\"{class}\"")).count()
-}
-
-/// What a reader sees of a page, one element's text a line.
-fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push('\n');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&#x2f;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

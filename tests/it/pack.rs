@@ -9,6 +9,7 @@ use sendwatch::job::RunOptions;
 
 use crate::harness::{app, binary, folder_config_with, repo};
 use crate::support::chromium::{artefact, chromium, dom_and_requests, screenshot};
+use crate::support::html::{decode, text_of};
 use crate::support::{assert_nothing_disclosive, backends};
 
 const IDS: [&str; 26] = [
@@ -42,35 +43,6 @@ fn report(dir: &Path, cfg: &Path, out: &Path, args: &[&str]) -> (String, Vec<Pat
         .collect();
     files.sort();
     (stdout, files)
-}
-
-/// The page's text without its tags (what a reader sees), for the disclosure scan.
-fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                // Each element's text on its own line, as a reader sees cells apart.
-                in_tag = false;
-                out.push('\n');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    decode(&out)
-}
-
-/// The entities minijinja's HTML escaping writes, undone.
-fn decode(s: &str) -> String {
-    s.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 /// Rows of the KPI table, by KPI id, in order.

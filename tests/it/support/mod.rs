@@ -8,6 +8,7 @@
 pub mod chromium;
 pub mod db;
 pub mod disclosure;
+pub mod html;
 pub mod http;
 pub mod smtp;
 
