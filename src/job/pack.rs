@@ -72,11 +72,7 @@ impl Gathered {
         }
         let mut kpis = settings.kpis.clone();
         retarget::merge(&mut kpis, &stored);
-        let owners = settings
-            .sub_groups
-            .iter()
-            .map(|(key, g)| (key.clone(), g.name.clone()))
-            .collect();
+        let owners = crate::notify::sub_group_names(&settings.sub_groups);
         Ok(Gathered {
             kpis,
             owners,
