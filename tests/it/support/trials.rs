@@ -367,7 +367,7 @@ fn to_trial(u: Unit, ci: bool) -> Trial {
             let why = if ci {
                 "CI=true: .ci/run installs and starts what the tests need"
             } else {
-                "run with --include-ignored"
+                "asked to run all the same with --ignored or --include-ignored"
             };
             return Err(format!("{} ({why})", missing.join("; ")).into());
         }
