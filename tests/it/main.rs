@@ -10,7 +10,8 @@
 //! - `trial!(name).each_backend()`: two trials, `module::name::sqlite` and `::postgres`;
 //!   the body does `for backend in backends().await { ... }` and gets that one backend.
 //! - `trial!(name).postgres()`: PostgreSQL only; the body calls `pg_database().await`.
-//! - `.smtp()` (the body calls `SmtpSink::start`), `.chromium()` (`support::chromium()`),
+//! - `.smtp()` (the body calls `SmtpSink::start`), `.chromium()` (`support::screenshot()`
+//!   or `support::chromium()`),
 //!   `.systemd_analyze()`, `.root()`; `.multi_thread(2)` for
 //!   `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]`. They combine.
 //!

@@ -16,7 +16,7 @@ pub use db::{Backend, backends, pg_database, sqlite_backend};
 pub use disclosure::assert_nothing_disclosive;
 pub use http::{BodyMode, HttpServer, Response, refused_url};
 pub use smtp::{ReceivedMail, SmtpOptions, SmtpSink};
-pub use tools::chromium;
+pub use tools::{chromium, screenshot};
 
 /// The helpers' own tests.
 pub fn tests() -> Vec<trials::Spec> {
@@ -321,6 +321,23 @@ mod selftest {
         }
     }
 
+    fn chromium_screenshots_a_page_at_its_window_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let html = dir.path().join("page.html");
+        let png = dir.path().join("page.png");
+        std::fs::write(
+            &html,
+            "<html><body><h1>Digest</h1><p>1/2a RED</p></body></html>",
+        )
+        .expect("write page");
+        super::tools::screenshot(&html, &png, 400, 200);
+        let bytes = std::fs::read(&png).expect("read png");
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+        // IHDR: width and height, big-endian, at bytes 16..24.
+        let size = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        assert_eq!((size(16), size(20)), (400, 200));
+    }
+
     /// With `harness = false` a `#[test]` or `#[tokio::test]` fn is compiled out without a
     /// word, and a file without its `mod` line is not compiled at all: both would be tests
     /// that never run. (A fn left out of its module's tests() is dead code, a build error.)
@@ -380,6 +397,7 @@ mod selftest {
             trial!(smtp_sink_refuses_data).smtp(),
             trial!(smtp_sink_requires_and_records_auth).smtp(),
             trial!(backends_are_fresh_and_usable).each_backend(),
+            trial!(chromium_screenshots_a_page_at_its_window_size).chromium(),
             trial!(every_test_is_registered),
         ]
     }

@@ -1,8 +1,8 @@
 //! Programs outside the test binary that some tests run (systemd's offline tools, Chromium),
 //! and the harness's probes for them: each asks the program for its version, bounded in time.
 
-use std::io::Read;
-use std::path::PathBuf;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,18 +25,60 @@ pub fn chromium() -> PathBuf {
     chromium_path()
 }
 
+/// How long one screenshot may take.
+const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Writes a PNG of the page `html` (a file) as headless Chromium draws it in a
+/// `width` x `height` window (CSS pixels, scale 1), for a test registered with `.chromium()`;
+/// look at it with an image viewer, or check its pixels. Panics saying why it failed.
+pub fn screenshot(html: &Path, png: &Path, width: u32, height: u32) {
+    let chromium = chromium();
+    let profile = tempfile::tempdir().expect("tempdir for Chromium's profile");
+    let html = std::path::absolute(html).expect("absolute path of the page");
+    let result = run_bounded(
+        Command::new(&chromium)
+            // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start; the
+            // page is the test's own file.
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--force-device-scale-factor=1",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(format!("--window-size={width},{height}"))
+            .arg(format!("file://{}", html.display())),
+        SCREENSHOT_TIMEOUT,
+    );
+    match result {
+        Ok(_) if png.is_file() => {}
+        Ok(printed) => panic!("Chromium wrote no {}:\n{printed}", png.display()),
+        Err(why) => panic!("screenshot of {}: {why}", html.display()),
+    }
+}
+
 /// Runs `cmd` to its end or `limit` (then kills it); `Ok` holds what it printed on stdout
 /// and stderr if it exited 0, `Err` says why not.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<String, String> {
     let shown = format!("{:?}", cmd.get_program());
+    // Output to a file, not a pipe: a chatty program cannot block on a full pipe while we
+    // poll for its end.
+    let mut printed_to = tempfile::tempfile().map_err(|e| format!("temp file: {e}"))?;
+    let stdout = printed_to
+        .try_clone()
+        .map_err(|e| format!("temp file: {e}"))?;
+    let stderr = printed_to
+        .try_clone()
+        .map_err(|e| format!("temp file: {e}"))?;
     let mut child = cmd
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
         .spawn()
         .map_err(|e| format!("cannot run {shown}: {e}"))?;
     let deadline = Instant::now() + limit;
-    // A version line fits in the pipe, so polling cannot deadlock on a full pipe.
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -52,12 +94,8 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<String, String>
         }
     };
     let mut printed = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut printed);
-    }
-    if let Some(mut err) = child.stderr.take() {
-        let _ = err.read_to_string(&mut printed);
-    }
+    let _ = printed_to.seek(SeekFrom::Start(0));
+    let _ = printed_to.read_to_string(&mut printed);
     if status.success() {
         Ok(printed)
     } else {
