@@ -11,9 +11,11 @@
 //!   the body does `for backend in backends().await { ... }` and gets that one backend.
 //! - `trial!(name).postgres()`: PostgreSQL only; the body calls `pg_database().await`.
 //! - `.smtp()` (the body calls `SmtpSink::start`), `.chromium()` (`support::screenshot()`
-//!   or `support::chromium()`),
-//!   `.systemd_analyze()`, `.root()`; `.multi_thread(2)` for
+//!   or `support::chromium()`), `.systemd_analyze()`, `.root()`; `.multi_thread(2)` for
 //!   `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]`. They combine.
+//!
+//! `SmtpSink::start` returns the sink and `pg_database()` the URL (no `Option`): in a trial
+//! they run only where the server is, so `let Some(x) = ... else { return; }` goes.
 //!
 //! A new file gets `mod file;` below and `file::tests()` in `main`. A fn left out of
 //! tests() is dead code, which fails the build (`deny` below); a helper that finds a server
