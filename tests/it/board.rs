@@ -9,8 +9,9 @@ use crate::daemon::{signal, spawn, wait_for_line};
 use crate::harness::{binary_status, repo};
 use crate::ledger::ledger_config;
 use crate::ops::free_port;
-use crate::support::chromium::{artefact, chromium, dom_and_requests, screenshot};
 use crate::support::html::{rows, text_of};
+use crate::support::trials::{Spec, trial};
+use crate::support::{artefact, dom_and_requests, screenshot_url};
 use crate::support::{assert_nothing_disclosive, backends};
 
 const TOKEN: &str = "board-view-token-0123456789abcdef";
@@ -25,7 +26,6 @@ async fn get(url: &str, token: Option<&str>) -> (u16, String) {
     (code, r.text().await.expect("body"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_serves_the_board_a_kpi_history_and_the_ledger_behind_its_token() {
     let tracker = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
@@ -83,33 +83,27 @@ async fn the_daemon_serves_the_board_a_kpi_history_and_the_ledger_behind_its_tok
 
         // In a browser (the token as the Basic password in the URL): the board's table and a
         // KPI's history render, nothing else is fetched, and screenshots are saved.
-        if let Some(browser) = chromium() {
-            let authed = format!("http://board:{TOKEN}@127.0.0.1:{port}");
-            let (dom, requests) = dom_and_requests(&browser, dir.path(), &format!("{authed}/"));
-            assert_eq!(rows(&dom, "kpi"), 26, "{name}: the rendered board");
-            assert!(
-                requests.iter().all(|u| u.starts_with(&base)),
-                "{name}: the board asked elsewhere: {requests:?}"
-            );
-            let (dom, _) = dom_and_requests(&browser, dir.path(), &format!("{authed}/kpi/1/2a"));
-            assert_eq!(rows(&dom, "period"), 12, "{name}: the rendered history");
-            screenshot(
-                &browser,
-                dir.path(),
-                &format!("{authed}/"),
-                &artefact(&format!("board-{name}.png")),
-                1400,
-                2000,
-            );
-            screenshot(
-                &browser,
-                dir.path(),
-                &format!("{authed}/kpi/1/2a"),
-                &artefact(&format!("board-kpi-{name}.png")),
-                1000,
-                1400,
-            );
-        }
+        let authed = format!("http://board:{TOKEN}@127.0.0.1:{port}");
+        let (dom, requests) = dom_and_requests(&format!("{authed}/"));
+        assert_eq!(rows(&dom, "kpi"), 26, "{name}: the rendered board");
+        assert!(
+            requests.iter().all(|u| u.starts_with(&base)),
+            "{name}: the board asked elsewhere: {requests:?}"
+        );
+        let (dom, _) = dom_and_requests(&format!("{authed}/kpi/1/2a"));
+        assert_eq!(rows(&dom, "period"), 12, "{name}: the rendered history");
+        screenshot_url(
+            &format!("{authed}/"),
+            &artefact(&format!("board-{name}.png")),
+            1400,
+            2000,
+        );
+        screenshot_url(
+            &format!("{authed}/kpi/1/2a"),
+            &artefact(&format!("board-kpi-{name}.png")),
+            1000,
+            1400,
+        );
 
         signal(&child, "TERM");
         let status = child.wait().expect("daemon exits");
@@ -117,7 +111,6 @@ async fn the_daemon_serves_the_board_a_kpi_history_and_the_ledger_behind_its_tok
     }
 }
 
-#[test]
 fn check_config_refuses_an_open_address_other_than_loopback() {
     let dir = tempfile::tempdir().expect("tempdir");
     let tracker = repo("examples/tracker.csv").display().to_string();
@@ -155,4 +148,14 @@ fn check_config_refuses_an_open_address_other_than_loopback() {
     let (code, _, err) = binary_status(dir.path(), &guarded, &[], &["check-config"]);
     assert_eq!(code, Some(78), "{err}");
     assert!(err.contains("http.token: must be at least 32"), "{err}");
+}
+
+pub fn tests() -> Vec<Spec> {
+    vec![
+        trial!(the_daemon_serves_the_board_a_kpi_history_and_the_ledger_behind_its_token)
+            .each_backend()
+            .chromium()
+            .multi_thread(2),
+        trial!(check_config_refuses_an_open_address_other_than_loopback),
+    ]
 }

@@ -58,6 +58,7 @@ fn main() -> std::process::ExitCode {
         [
             support::tests(),
             bench::tests(),
+            board::tests(),
             cli::tests(),
             daemon::tests(),
             delivery::tests(),
@@ -76,6 +77,7 @@ fn main() -> std::process::ExitCode {
             ledger_daemons::tests(),
             manual::tests(),
             ops::tests(),
+            pack::tests(),
             pipeline::tests(),
             risks::tests(),
             store::tests(),

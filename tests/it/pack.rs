@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use sendwatch::job::RunOptions;
 
 use crate::harness::{app, binary, folder_config_with, repo};
-use crate::support::chromium::{artefact, chromium, dom_and_requests, screenshot};
 use crate::support::html::{decode, text_of};
+use crate::support::trials::{Spec, trial};
+use crate::support::{artefact, dom_and_requests, screenshot};
 use crate::support::{assert_nothing_disclosive, backends};
 
 const IDS: [&str; 26] = [
@@ -55,7 +56,6 @@ fn kpi_rows(html: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
 async fn report_writes_one_self_contained_pack_with_all_26_kpis_on_both_backends() {
     for backend in backends().await {
         let name = backend.name;
@@ -146,18 +146,15 @@ async fn report_writes_one_self_contained_pack_with_all_26_kpis_on_both_backends
 
         // In a browser: the table holds all 26 KPIs, the page asks for nothing, and a person
         // gets a screenshot and the PDF sendwatch prints.
-        let Some(browser) = chromium() else {
-            continue;
-        };
         let url = format!("file://{}", html_path.display());
-        let (dom, requests) = dom_and_requests(&browser, dir.path(), &url);
+        let (dom, requests) = dom_and_requests(&url);
         assert_eq!(kpi_rows(&dom), IDS, "{name}: the rendered table");
         assert!(
             requests.is_empty(),
             "{name}: the pack asked for {requests:?}"
         );
         let png = artefact(&format!("pack-{name}.png"));
-        screenshot(&browser, dir.path(), &url, &png, 1400, 2400);
+        screenshot(html_path, &png, 1400, 2400);
         let out_pdf = dir.path().join("with-pdf");
         let (stdout, files) = report(dir.path(), &cfg, &out_pdf, &["--pdf", "always"]);
         let pdf = files
@@ -178,15 +175,19 @@ async fn report_writes_one_self_contained_pack_with_all_26_kpis_on_both_backends
 }
 
 /// The request check would see one: a page that asks for an image on loopback.
-#[test]
 fn the_request_check_sees_a_page_that_fetches() {
-    let Some(browser) = chromium() else {
-        return;
-    };
     let dir = tempfile::tempdir().expect("tempdir");
     let page = dir.path().join("fetches.html");
     std::fs::write(&page, "<img src=\"http://127.0.0.1:9/x.png\">").expect("page");
-    let (_, requests) =
-        dom_and_requests(&browser, dir.path(), &format!("file://{}", page.display()));
+    let (_, requests) = dom_and_requests(&format!("file://{}", page.display()));
     assert_eq!(requests, ["http://127.0.0.1:9/x.png"]);
+}
+
+pub fn tests() -> Vec<Spec> {
+    vec![
+        trial!(report_writes_one_self_contained_pack_with_all_26_kpis_on_both_backends)
+            .each_backend()
+            .chromium(),
+        trial!(the_request_check_sees_a_page_that_fetches).chromium(),
+    ]
 }

@@ -5,7 +5,6 @@
 // Not every test uses every helper.
 #![allow(dead_code, unused_imports)]
 
-pub mod chromium;
 pub mod db;
 pub mod disclosure;
 pub mod html;
@@ -18,7 +17,7 @@ pub use db::{Backend, backends, pg_database, sqlite_backend};
 pub use disclosure::assert_nothing_disclosive;
 pub use http::{BodyMode, HttpServer, Response, refused_url};
 pub use smtp::{ReceivedMail, SmtpOptions, SmtpSink};
-pub use tools::{chromium, screenshot};
+pub use tools::{artefact, chromium, dom_and_requests, screenshot, screenshot_url};
 
 /// The helpers' own tests.
 pub fn tests() -> Vec<trials::Spec> {
