@@ -29,6 +29,7 @@ mod support;
 mod harness;
 
 mod bench;
+mod board;
 mod cli;
 mod daemon;
 mod delivery;
@@ -47,6 +48,7 @@ mod ledger;
 mod ledger_daemons;
 mod manual;
 mod ops;
+mod pack;
 mod pipeline;
 mod risks;
 mod store;
@@ -56,6 +58,7 @@ fn main() -> std::process::ExitCode {
         [
             support::tests(),
             bench::tests(),
+            board::tests(),
             cli::tests(),
             daemon::tests(),
             delivery::tests(),
@@ -74,6 +77,7 @@ fn main() -> std::process::ExitCode {
             ledger_daemons::tests(),
             manual::tests(),
             ops::tests(),
+            pack::tests(),
             pipeline::tests(),
             risks::tests(),
             store::tests(),

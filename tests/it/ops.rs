@@ -24,7 +24,7 @@ use crate::support::{
 };
 
 /// A port on 127.0.0.1 free a moment ago.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     l.local_addr().expect("local_addr").port()
 }

@@ -7,6 +7,7 @@
 
 pub mod db;
 pub mod disclosure;
+pub mod html;
 pub mod http;
 pub mod smtp;
 pub mod tools;
@@ -16,7 +17,7 @@ pub use db::{Backend, backends, pg_database, sqlite_backend};
 pub use disclosure::assert_nothing_disclosive;
 pub use http::{BodyMode, HttpServer, Response, refused_url};
 pub use smtp::{ReceivedMail, SmtpOptions, SmtpSink};
-pub use tools::{chromium, screenshot};
+pub use tools::{artefact, chromium, dom_and_requests, screenshot, screenshot_url};
 
 /// The helpers' own tests.
 pub fn tests() -> Vec<trials::Spec> {

@@ -28,35 +28,102 @@ pub fn chromium() -> PathBuf {
 /// How long one screenshot may take.
 const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Headless Chromium with a fresh profile in `profile`, kept to loopback: its own background
+/// traffic (updates, sync, safe browsing) switched off and every host name but loopback left
+/// unresolved, so a test never reaches past this machine.
+pub fn headless(profile: &Path) -> Command {
+    let mut cmd = Command::new(chromium());
+    // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start; the pages
+    // are the tests' own.
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--disable-domain-reliability",
+        "--disable-client-side-phishing-detection",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}
+
 /// Writes a PNG of the page `html` (a file) as headless Chromium draws it in a
 /// `width` x `height` window (CSS pixels, scale 1), for a test registered with `.chromium()`;
 /// look at it with an image viewer, or check its pixels. Panics saying why it failed.
 pub fn screenshot(html: &Path, png: &Path, width: u32, height: u32) {
-    let chromium = chromium();
-    let profile = tempfile::tempdir().expect("tempdir for Chromium's profile");
     let html = std::path::absolute(html).expect("absolute path of the page");
+    screenshot_url(&format!("file://{}", html.display()), png, width, height);
+}
+
+/// [`screenshot`] of a URL (a page the daemon serves on loopback).
+pub fn screenshot_url(url: &str, png: &Path, width: u32, height: u32) {
+    let profile = tempfile::tempdir().expect("tempdir for Chromium's profile");
+    let _ = std::fs::remove_file(png);
     let result = run_bounded(
-        Command::new(&chromium)
-            // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start; the
-            // page is the test's own file.
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                "--force-device-scale-factor=1",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
+        headless(profile.path())
             .arg(format!("--screenshot={}", png.display()))
             .arg(format!("--window-size={width},{height}"))
-            .arg(format!("file://{}", html.display())),
+            .arg(url),
         SCREENSHOT_TIMEOUT,
     );
     match result {
         Ok(_) if png.is_file() => {}
         Ok(printed) => panic!("Chromium wrote no {}:\n{printed}", png.display()),
-        Err(why) => panic!("screenshot of {}: {why}", html.display()),
+        Err(why) => panic!("screenshot of {url}: {why}"),
     }
+}
+
+/// Where a test leaves what a person should look at: `target/screenshots/NAME`.
+pub fn artefact(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).expect("target/screenshots");
+    dir.join(name)
+}
+
+/// The DOM of `url` after it rendered, and every URL the page itself asked for, from
+/// Chromium's net log (requests Chromium makes for its own sake have no origin behind them;
+/// a page's have one, a file:// page's being "null").
+pub fn dom_and_requests(url: &str) -> (String, Vec<String>) {
+    let scratch = tempfile::tempdir().expect("tempdir for Chromium");
+    let log = scratch.path().join("netlog.json");
+    let dom = run_bounded(
+        headless(&scratch.path().join("profile"))
+            .arg("--dump-dom")
+            .arg(format!("--log-net-log={}", log.display()))
+            .arg(url),
+        SCREENSHOT_TIMEOUT,
+    )
+    .unwrap_or_else(|why| panic!("the DOM of {url}: {why}"));
+    let text = std::fs::read_to_string(&log).expect("Chromium wrote its net log");
+    // Chromium may stop without closing the JSON; the events are enough.
+    let text = if text.trim_end().ends_with('}') {
+        text
+    } else {
+        format!("{}]}}", text.trim_end().trim_end_matches(','))
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).expect("net log JSON");
+    let mut urls: Vec<String> = Vec::new();
+    for e in v["events"].as_array().into_iter().flatten() {
+        let p = &e["params"];
+        let (Some(u), Some(initiator)) = (p["url"].as_str(), p["initiator"].as_str()) else {
+            continue;
+        };
+        if initiator != "not an origin" && !urls.iter().any(|x| x == u) {
+            urls.push(u.to_string());
+        }
+    }
+    (dom, urls)
 }
 
 /// Runs `cmd` to its end or `limit` (then kills it); `Ok` holds what it printed on stdout
