@@ -22,7 +22,6 @@ fn import(dir: &Path, cfg: &Path, command: &str, text: &str, rest: &str) -> (boo
     run(dir, cfg, &format!("{command} {} {rest}", csv.display()))
 }
 
-#[tokio::test]
 async fn action_list_shows_the_shipped_log_with_owners_and_contacts() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -79,7 +78,6 @@ async fn action_list_shows_the_shipped_log_with_owners_and_contacts() {
     }
 }
 
-#[tokio::test]
 async fn set_and_import_record_who_and_when_and_history_keeps_every_update() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -190,7 +188,6 @@ async fn set_and_import_record_who_and_when_and_history_keeps_every_update() {
     }
 }
 
-#[tokio::test]
 async fn a_refused_update_or_import_stores_nothing_and_names_line_column_and_rule() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -232,7 +229,6 @@ async fn a_refused_update_or_import_stores_nothing_and_names_line_column_and_rul
     }
 }
 
-#[tokio::test]
 async fn comment_set_import_and_list_keep_every_entry_and_the_latest_is_in_force() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -304,4 +300,16 @@ async fn comment_set_import_and_list_keep_every_entry_and_the_latest_is_in_force
             "{name}: {err}"
         );
     }
+}
+
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(action_list_shows_the_shipped_log_with_owners_and_contacts).each_backend(),
+        trial!(set_and_import_record_who_and_when_and_history_keeps_every_update).each_backend(),
+        trial!(a_refused_update_or_import_stores_nothing_and_names_line_column_and_rule)
+            .each_backend(),
+        trial!(comment_set_import_and_list_keep_every_entry_and_the_latest_is_in_force)
+            .each_backend(),
+    ]
 }
