@@ -6,6 +6,7 @@
 //! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
 //! permanent or worth retrying). The outbox itself lives in [`crate::store`].
 
+mod action_note;
 pub mod admin;
 mod context;
 pub mod data;
@@ -29,5 +30,5 @@ pub use probe::probe_smtp;
 pub use render::{Rendered, beside, render, render_for, suppress};
 pub use settings::{
     DeliveryMode, DeliverySettings, NotifySettings, RouteSettings, SmtpSettings, SmtpTls, SubGroup,
-    check_address,
+    check_address, sub_group_names,
 };

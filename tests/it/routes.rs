@@ -53,11 +53,8 @@ fn smtp(sink: &SmtpSink) -> Delivery<'static> {
     }
 }
 
-#[tokio::test]
 async fn each_recipient_gets_one_digest_with_exactly_the_items_routed_to_them() {
-    let Some(sink) = SmtpSink::start(SmtpOptions::default()) else {
-        return;
-    };
+    let sink = SmtpSink::start(SmtpOptions::default());
     let extract = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
         let name = backend.name;
@@ -116,7 +113,6 @@ async fn each_recipient_gets_one_digest_with_exactly_the_items_routed_to_them() 
     }
 }
 
-#[test]
 fn a_bad_address_in_a_route_or_list_fails_check_config_naming_the_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     let backend = crate::support::sqlite_backend();
@@ -146,11 +142,8 @@ fn a_bad_address_in_a_route_or_list_fails_check_config_naming_the_key() {
 
 /// `tests/fixtures/risks/tracker.csv`: KPI 1/5 GREEN in March 2021, RED in April and May,
 /// GREEN in June (see tests/it/risks.rs).
-#[tokio::test]
 async fn unchanged_data_sends_nothing_again_and_a_kpi_back_on_target_is_said_once() {
-    let Some(sink) = SmtpSink::start(SmtpOptions::default()) else {
-        return;
-    };
+    let sink = SmtpSink::start(SmtpOptions::default());
     let extract = repo("tests/fixtures/risks/tracker.csv")
         .display()
         .to_string();
@@ -201,11 +194,8 @@ async fn unchanged_data_sends_nothing_again_and_a_kpi_back_on_target_is_said_onc
     }
 }
 
-#[tokio::test]
 async fn a_silence_holds_items_back_lists_them_at_the_foot_and_ends() {
-    let Some(sink) = SmtpSink::start(SmtpOptions::default()) else {
-        return;
-    };
+    let sink = SmtpSink::start(SmtpOptions::default());
     let extract = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
         let name = backend.name;
@@ -323,4 +313,20 @@ async fn a_silence_holds_items_back_lists_them_at_the_foot_and_ends() {
         assert!(!got["john@example.org"].body.contains("Silenced"), "{name}");
         app.store.close().await;
     }
+}
+
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(each_recipient_gets_one_digest_with_exactly_the_items_routed_to_them)
+            .each_backend()
+            .smtp(),
+        trial!(a_bad_address_in_a_route_or_list_fails_check_config_naming_the_key),
+        trial!(unchanged_data_sends_nothing_again_and_a_kpi_back_on_target_is_said_once)
+            .each_backend()
+            .smtp(),
+        trial!(a_silence_holds_items_back_lists_them_at_the_foot_and_ends)
+            .each_backend()
+            .smtp(),
+    ]
 }
