@@ -20,6 +20,7 @@ use crate::store::{RunStatus, Store};
 mod connect;
 mod kpi;
 mod load;
+mod preview;
 mod report;
 mod risks;
 mod runs;
@@ -58,6 +59,17 @@ pub enum Command {
         /// Mail a `--period` that starts after the loaded data ends (refused without it).
         #[arg(long, requires = "period")]
         force: bool,
+    },
+    /// Show what a run of a job (every enabled job if none is named) would mail, to whom, from
+    /// the data already loaded: nothing is fetched, recorded, queued or sent.
+    Preview {
+        job: Option<String>,
+        /// As `run-now --period`.
+        #[arg(long)]
+        period: Option<crate::kpi::Period>,
+        /// Write each email as .eml, .html and .txt into this folder (0700; files 0600).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Validate the configuration and print each job's next fire time.
     CheckConfig {
@@ -257,6 +269,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             };
             crate::daemon::run(app, sources).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Preview { job, period, out } => {
+            preview::run(settings, job, period, out.as_deref()).await
         }
         Command::RunNow { job, period, force } => {
             let jobs: Vec<String> = match job {

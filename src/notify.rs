@@ -14,6 +14,7 @@ mod context;
 pub mod data;
 pub mod deliver;
 pub mod group;
+mod mime;
 mod probe;
 pub mod render;
 mod risk;

@@ -82,9 +82,9 @@ pub fn draw(points: &[Point]) -> Option<Vec<u8>> {
     encode(&rgb).ok()
 }
 
-fn plot<'a>(points: &[Point], rgb: &'a mut [u8]) -> Result<(), Box<dyn std::error::Error + 'a>> {
-    let root = BitMapBackend::with_buffer(rgb, (WIDTH, HEIGHT)).into_drawing_area();
-    root.fill(&WHITE)?;
+/// The vertical scale a chart of `points` is drawn on, bottom to top (the gridlines divide it
+/// in four), for the caption beside it.
+pub fn scale(points: &[Point]) -> (f64, f64) {
     let ys: Vec<f64> = points
         .iter()
         .flat_map(|p| [p.value, p.target])
@@ -92,8 +92,17 @@ fn plot<'a>(points: &[Point], rgb: &'a mut [u8]) -> Result<(), Box<dyn std::erro
         .collect();
     let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() || !hi.is_finite() {
+        return (0.0, 1.0);
+    }
     let pad = ((hi - lo) * 0.15).max(1.0);
-    let (lo, hi) = ((lo - pad).max(0.0), hi + pad);
+    ((lo - pad).max(0.0), hi + pad)
+}
+
+fn plot<'a>(points: &[Point], rgb: &'a mut [u8]) -> Result<(), Box<dyn std::error::Error + 'a>> {
+    let root = BitMapBackend::with_buffer(rgb, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (lo, hi) = scale(points);
     let n = points.len().max(2) as f64 - 1.0;
     let mut chart = ChartBuilder::on(&root)
         .margin(14)

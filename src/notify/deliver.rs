@@ -15,7 +15,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use secrecy::ExposeSecret;
 
 use super::{DeliveryMode, DeliverySettings, SmtpTls};
-use crate::store::{OutboxRow, Store, StoreError};
+use crate::store::{HtmlPart, OutboxRow, Store, StoreError};
 use crate::telemetry::metrics as m;
 
 /// Attempts per email within one run for errors that may pass.
@@ -163,9 +163,11 @@ pub struct DeliverySummary {
     pub still_pending: usize,
 }
 
-/// Build the message for an outbox row. The Message-ID is derived from the row, so a message
-/// re-sent after a crash carries the same id and mail clients can tell it is the same.
-fn message(row: &OutboxRow, from: &Mailbox) -> Result<Message, String> {
+/// Build the message for an outbox row: its text alone, or with `html` (the row's HTML part
+/// and inline images, [`Store::outbox_html`]) text first, then the HTML ([`super::mime`]).
+/// The Message-ID is derived from the row, so a message re-sent after a crash carries the
+/// same id and mail clients can tell it is the same.
+pub(crate) fn message(row: &OutboxRow, html: Option<&HtmlPart>, from: &Mailbox) -> Result<Message, String> {
     let domain = from.email.domain().to_string();
     let mut b = Message::builder()
         .from(from.clone())
@@ -174,14 +176,21 @@ fn message(row: &OutboxRow, from: &Mailbox) -> Result<Message, String> {
         .message_id(Some(format!(
             "<sendwatch.{}.{}@{domain}>",
             row.run_id, row.id
-        )))
-        .header(ContentType::TEXT_PLAIN);
+        )));
     for r in row.recipient_list() {
         b = b.to(r
             .parse::<Mailbox>()
             .map_err(|e| format!("recipient: {e}"))?);
     }
-    b.body(row.body_text.clone()).map_err(|e| e.to_string())
+    match html {
+        Some(h) => b
+            .multipart(super::mime::alternative(row.body_text.clone(), h)?)
+            .map_err(|e| e.to_string()),
+        None => b
+            .header(ContentType::TEXT_PLAIN)
+            .body(row.body_text.clone())
+            .map_err(|e| e.to_string()),
+    }
 }
 
 /// Deliver every pending outbox row (this run's and any left by an earlier run).
@@ -201,7 +210,8 @@ pub async fn deliver_pending(
         if !store.claim_mail(row.id, t, t + CLAIM).await? {
             continue; // another process is delivering it, or has
         }
-        let msg = match message(&row, &from) {
+        let html = store.outbox_html(row.id).await?;
+        let msg = match message(&row, html.as_ref(), &from) {
             Ok(m) => m,
             Err(e) => {
                 store.mark_attempt_failed(row.id, &e, true).await?;

@@ -60,13 +60,9 @@ pub struct Rendered {
     pub body: String,
 }
 
-/// An inline image of the HTML part.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Image {
-    /// Its Content-ID, without angle brackets.
-    pub cid: String,
-    pub png: Vec<u8>,
-}
+/// An inline image of the HTML part: its Content-ID (no angle brackets) and bytes, as the
+/// outbox keeps it.
+pub use crate::store::StoredImage as Image;
 
 /// One email, rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +71,16 @@ pub struct Mail {
     pub text: String,
     pub html: String,
     pub images: Vec<Image>,
+}
+
+impl Mail {
+    /// The HTML part and its images, as the outbox keeps them.
+    pub fn html_part(&self) -> crate::store::HtmlPart {
+        crate::store::HtmlPart {
+            html: self.html.clone(),
+            images: self.images.clone(),
+        }
+    }
 }
 
 /// The loaded templates.
@@ -190,7 +196,13 @@ pub fn render_mail(
         let series = super::chart::series(e, target, history);
         if let Some(png) = super::chart::draw(&series) {
             let cid = format!("chart{}.{}@sendwatch", images.len() + 1, ctx.run_id);
-            cids.insert(e.kpi_id.clone(), cid.clone());
+            cids.insert(
+                e.kpi_id.clone(),
+                view::ChartRef {
+                    cid: cid.clone(),
+                    points: series,
+                },
+            );
             images.push(Image { cid, png });
         }
     }

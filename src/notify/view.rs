@@ -19,7 +19,9 @@ use crate::kpi::{Evaluation, Rag};
 
 mod kpi;
 
-pub use kpi::{COMMENTARY_DAYS, CommentaryView, Fact, KpiView, next_milestone, rag_colour};
+pub use kpi::{
+    COMMENTARY_DAYS, ChartRef, CommentaryView, Fact, KpiView, TrendRow, next_milestone, rag_colour,
+};
 pub use super::risk::RiskView;
 
 /// One recipient's email.
@@ -117,13 +119,13 @@ fn plural(k: usize) -> &'static str {
     if k == 1 { "" } else { "s" }
 }
 
-/// The view of `digest`; `charts` gives the content id of a KPI's trend chart (by KPI id),
-/// when the mail carries one.
+/// The view of `digest`; `charts` gives a KPI's trend chart in the mail (its content id and
+/// points), when the mail carries one.
 pub fn build(
     digest: &RecipientDigest<'_>,
     ctx: &Context<'_>,
     now: DateTime<Utc>,
-    charts: &dyn Fn(&Evaluation) -> Option<String>,
+    charts: &dyn Fn(&Evaluation) -> Option<ChartRef>,
 ) -> DigestView {
     let groups: Vec<&Digest<'_>> = digest.groups.iter().collect();
     let names = match groups.as_slice() {
@@ -222,7 +224,7 @@ fn group(
     d: &Digest<'_>,
     ctx: &Context<'_>,
     now: DateTime<Utc>,
-    charts: &dyn Fn(&Evaluation) -> Option<String>,
+    charts: &dyn Fn(&Evaluation) -> Option<ChartRef>,
 ) -> GroupView {
     let n = d.items.len();
     let late = d.overdue.len();

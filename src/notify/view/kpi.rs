@@ -58,6 +58,24 @@ pub struct KpiView {
     /// The content id of its trend chart, when the mail has one.
     pub chart_cid: Option<String>,
     pub chart_caption: Option<String>,
+    /// The chart's figures in words (the chart itself has no text), oldest first.
+    pub trend: Vec<TrendRow>,
+}
+
+/// One period of a trend chart, as the table beside it says it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendRow {
+    pub period: String,
+    /// The figure, or "not shown" where disclosure control hides it.
+    pub value: String,
+    pub target: String,
+}
+
+/// A KPI's chart in the mail: its content id and the points it shows.
+#[derive(Debug, Clone)]
+pub struct ChartRef {
+    pub cid: String,
+    pub points: Vec<crate::notify::chart::Point>,
 }
 
 /// A label and its value, for the collapsed provenance footer.
@@ -85,7 +103,7 @@ pub(super) fn build(
     e: &Evaluation,
     ctx: &Context<'_>,
     now: DateTime<Utc>,
-    chart_cid: Option<String>,
+    chart: Option<ChartRef>,
 ) -> KpiView {
     let kpi = ctx.kpis.get(&e.kpi_id);
     let (noun, within) = words(e.measure);
@@ -112,14 +130,30 @@ pub(super) fn build(
     } else {
         extract_facts(source_name, note, now, e.rag)
     };
-    let chart_caption = chart_cid.as_ref().map(|_| {
+    let chart_caption = chart.as_ref().map(|c| {
+        let (lo, hi) = crate::notify::chart::scale(&c.points);
         format!(
-            "KPI {}: the last {} periods to {} (line) against the milestone target (dashed); \
-             a period whose figure is not shown is left out.",
+            "KPI {}: {} periods to {} (line) against the milestone target (dashed), on a scale \
+             from {} (bottom) to {} (top); a period whose figure may not be shown is a gap.",
             e.kpi_id,
-            crate::notify::chart::PERIODS,
-            e.period.label()
+            c.points.len(),
+            e.period.label(),
+            e.format(lo),
+            e.format(hi)
         )
+    });
+    let trend = chart.as_ref().map_or_else(Vec::new, |c| {
+        c.points
+            .iter()
+            .map(|p| TrendRow {
+                // "2021-07": twelve of them fit across the chart.
+                period: p.period.to_string(),
+                value: p
+                    .value
+                    .map_or_else(|| disclose::NOT_SHOWN.to_string(), |v| e.format(v)),
+                target: p.target.map_or_else(|| "-".to_string(), |v| e.format(v)),
+            })
+            .collect()
     });
     KpiView {
         id: e.kpi_id.clone(),
@@ -147,8 +181,9 @@ pub(super) fn build(
         provenance,
         warning,
         commentary: commentary(e, ctx.commentary, now),
-        chart_cid,
+        chart_cid: chart.map(|c| c.cid),
         chart_caption,
+        trend,
     }
 }
 
