@@ -23,8 +23,8 @@ mod supervise;
 
 pub use digests::Planned;
 pub use outcome::SourceOutcome;
-pub use preview::Preview;
 use outcome::{data_issues, outcome_word, source_outcome};
+pub use preview::Preview;
 pub use supervise::Scheduled;
 
 use crate::config::Settings;

@@ -110,7 +110,10 @@ fn plot<'a>(points: &[Point], rgb: &'a mut [u8]) -> Result<(), Box<dyn std::erro
     let grid = RGBColor(225, 225, 225);
     for i in 0..=4 {
         let y = lo + (hi - lo) * f64::from(i) / 4.0;
-        chart.draw_series(LineSeries::new([(-0.3, y), (n + 0.3, y)], grid.stroke_width(1)))?;
+        chart.draw_series(LineSeries::new(
+            [(-0.3, y), (n + 0.3, y)],
+            grid.stroke_width(1),
+        ))?;
     }
     // The target: a step from each period's to the next, dashed; a gap where none applied.
     let red = RGBColor(192, 0, 0);
@@ -118,12 +121,7 @@ fn plot<'a>(points: &[Point], rgb: &'a mut [u8]) -> Result<(), Box<dyn std::erro
         if let (Some(a), Some(b)) = (w[0].target, w[1].target) {
             let x = i as f64;
             let steps = [(x, a), (x + 1.0, a), (x + 1.0, b)];
-            chart.draw_series(DashedLineSeries::new(
-                steps,
-                6,
-                4,
-                red.stroke_width(2),
-            ))?;
+            chart.draw_series(DashedLineSeries::new(steps, 6, 4, red.stroke_width(2)))?;
         }
     }
     if let Some((i, Some(t))) = points.iter().enumerate().last().map(|(i, p)| (i, p.target)) {
@@ -145,12 +143,10 @@ fn plot<'a>(points: &[Point], rgb: &'a mut [u8]) -> Result<(), Box<dyn std::erro
             ))?;
         }
     }
-    chart.draw_series(
-        points
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| p.value.map(|v| Circle::new((i as f64, v), 4, blue.filled()))),
-    )?;
+    chart.draw_series(points.iter().enumerate().filter_map(|(i, p)| {
+        p.value
+            .map(|v| Circle::new((i as f64, v), 4, blue.filled()))
+    }))?;
     root.present()?;
     Ok(())
 }
@@ -184,7 +180,11 @@ mod tests {
         let points: Vec<Point> = (1..=12)
             .map(|m| {
                 let v = (m != 5).then_some(40.0 + f64::from(m));
-                p(&format!("2021-{m:02}"), v, Some(if m < 6 { 60.0 } else { 75.0 }))
+                p(
+                    &format!("2021-{m:02}"),
+                    v,
+                    Some(if m < 6 { 60.0 } else { 75.0 }),
+                )
             })
             .collect();
         let png = draw(&points).expect("a chart");
@@ -197,7 +197,13 @@ mod tests {
 
     #[test]
     fn nothing_to_draw_without_two_figures_that_may_be_shown() {
-        assert!(draw(&[p("2021-01", Some(3.0), Some(5.0)), p("2021-02", None, Some(5.0))]).is_none());
+        assert!(
+            draw(&[
+                p("2021-01", Some(3.0), Some(5.0)),
+                p("2021-02", None, Some(5.0))
+            ])
+            .is_none()
+        );
         assert!(draw(&[]).is_none());
     }
 
@@ -207,7 +213,14 @@ mod tests {
         let c = crate::kpi::catalogue::builtin().expect("catalogue");
         let _: &Catalogue = &c;
         let jul: Period = "2021-07".parse().expect("period");
-        let e = evaluate_figures("1/2a", &c["1/2a"], 5.0, Figures::default(), jul.last_month().last_day(), jul);
+        let e = evaluate_figures(
+            "1/2a",
+            &c["1/2a"],
+            5.0,
+            Figures::default(),
+            jul.last_month().last_day(),
+            jul,
+        );
         let mut history = Vec::new();
         let mut period = jul;
         for i in 0..20 {

@@ -167,7 +167,11 @@ pub struct DeliverySummary {
 /// and inline images, [`Store::outbox_html`]) text first, then the HTML ([`super::mime`]).
 /// The Message-ID is derived from the row, so a message re-sent after a crash carries the
 /// same id and mail clients can tell it is the same.
-pub(crate) fn message(row: &OutboxRow, html: Option<&HtmlPart>, from: &Mailbox) -> Result<Message, String> {
+pub(crate) fn message(
+    row: &OutboxRow,
+    html: Option<&HtmlPart>,
+    from: &Mailbox,
+) -> Result<Message, String> {
     let domain = from.email.domain().to_string();
     let mut b = Message::builder()
         .from(from.clone())

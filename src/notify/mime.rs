@@ -13,9 +13,8 @@ pub fn alternative(text: String, html: &HtmlPart) -> Result<MultiPart, String> {
     let png = ContentType::parse("image/png").map_err(|e| e.to_string())?;
     let mut related = MultiPart::related().singlepart(SinglePart::html(html.html.clone()));
     for img in &html.images {
-        related = related.singlepart(
-            Attachment::new_inline(img.cid.clone()).body(img.png.clone(), png.clone()),
-        );
+        related = related
+            .singlepart(Attachment::new_inline(img.cid.clone()).body(img.png.clone(), png.clone()));
     }
     Ok(MultiPart::alternative()
         .singlepart(SinglePart::plain(text))
@@ -47,8 +46,13 @@ mod tests {
         let plain = raw.find("text/plain").expect("text part");
         let related = raw.find("multipart/related").expect("related");
         let html = raw.find("text/html").expect("html part");
-        let img = raw.find("Content-ID: <chart1.3@sendwatch>").expect("image by cid");
-        assert!(alt < plain && plain < related && related < html && html < img, "{raw}");
+        let img = raw
+            .find("Content-ID: <chart1.3@sendwatch>")
+            .expect("image by cid");
+        assert!(
+            alt < plain && plain < related && related < html && html < img,
+            "{raw}"
+        );
         assert!(raw.contains("Content-Disposition: inline"), "{raw}");
     }
 }

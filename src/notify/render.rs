@@ -206,7 +206,9 @@ pub fn render_mail(
             images.push(Image { cid, png });
         }
     }
-    let v = view::build(digest, ctx, now, &|e: &Evaluation| cids.get(&e.kpi_id).cloned());
+    let v = view::build(digest, ctx, now, &|e: &Evaluation| {
+        cids.get(&e.kpi_id).cloned()
+    });
     let subject = templates
         .render("subject.txt.j2", &v)?
         .split_whitespace()

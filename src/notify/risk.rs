@@ -69,7 +69,9 @@ impl RiskView {
         let cleared = c.kind == ChangeKind::Cleared;
         RiskView {
             id: c.risk_id.clone(),
-            title: risk.map_or("(no longer in the register)", |r| r.title.as_str()).to_string(),
+            title: risk
+                .map_or("(no longer in the register)", |r| r.title.as_str())
+                .to_string(),
             kind,
             change,
             levels: format!(
@@ -80,9 +82,21 @@ impl RiskView {
                 c.to.level.impact
             ),
             owner: format!("{owner}{contact}"),
-            why: if cleared { Vec::new() } else { c.reasons.clone() },
-            raised_by: if cleared { c.triggers.clone() } else { Vec::new() },
-            cleared_because: if cleared { c.reasons.clone() } else { Vec::new() },
+            why: if cleared {
+                Vec::new()
+            } else {
+                c.reasons.clone()
+            },
+            raised_by: if cleared {
+                c.triggers.clone()
+            } else {
+                Vec::new()
+            },
+            cleared_because: if cleared {
+                c.reasons.clone()
+            } else {
+                Vec::new()
+            },
             mitigation: risk.map(|r| r.mitigation.clone()),
         }
     }

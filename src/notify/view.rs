@@ -19,10 +19,10 @@ use crate::kpi::{Evaluation, Rag};
 
 mod kpi;
 
+pub use super::risk::RiskView;
 pub use kpi::{
     COMMENTARY_DAYS, ChartRef, CommentaryView, Fact, KpiView, TrendRow, next_milestone, rag_colour,
 };
-pub use super::risk::RiskView;
 
 /// One recipient's email.
 #[derive(Debug, Clone, Serialize)]
@@ -211,10 +211,7 @@ pub fn build(
         red: red.to_string(),
         names,
         subject,
-        groups: groups
-            .iter()
-            .map(|d| group(d, ctx, now, charts))
-            .collect(),
+        groups: groups.iter().map(|d| group(d, ctx, now, charts)).collect(),
         made_at: now.format("%Y-%m-%d %H:%M UTC").to_string(),
         footer: footer(&groups, ctx, n, r, late),
     }
@@ -328,16 +325,24 @@ fn silenced(s: &Silenced) -> SilencedView {
 }
 
 /// What the figures may not show, and why the email was sent.
-fn footer(groups: &[&Digest<'_>], ctx: &Context<'_>, n: usize, r: usize, late: usize) -> Vec<String> {
+fn footer(
+    groups: &[&Digest<'_>],
+    ctx: &Context<'_>,
+    n: usize,
+    r: usize,
+    late: usize,
+) -> Vec<String> {
     let t = disclose::threshold();
     let mut out = vec![format!(
         "Counts under {t} are shown as \"<{t}\", and a percentage is shown only when neither of its \
          counts nor their difference is under {t}. This report carries aggregate figures only: \
          no case ids, names or dates about a child; dates are the extract's or the period's."
     )];
-    let waits = groups
-        .iter()
-        .any(|d| d.items.iter().any(|e| e.measure == Some(crate::kpi::Measure::AverageWaitWeeks)));
+    let waits = groups.iter().any(|d| {
+        d.items
+            .iter()
+            .any(|e| e.measure == Some(crate::kpi::Measure::AverageWaitWeeks))
+    });
     if waits {
         out.push(format!(
             "An average wait over fewer than {t} referrals is not shown: it would describe \

@@ -213,7 +213,10 @@ impl Mail {
         let unix = raw.replace("\r\n", "\n");
         let (headers, body) = unix.split_once("\n\n").unwrap_or((&unix, ""));
         let headers = headers.replace("\n ", " ").replace("\n\t", " ");
-        if headers.to_ascii_lowercase().contains("content-type: multipart/") {
+        if headers
+            .to_ascii_lowercase()
+            .contains("content-type: multipart/")
+        {
             return Mail::parse_multipart(raw, headers);
         }
         let body = if headers

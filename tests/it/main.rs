@@ -25,5 +25,6 @@ mod ledger_daemons;
 mod manual;
 mod ops;
 mod pipeline;
+mod render;
 mod risks;
 mod store;

@@ -212,7 +212,9 @@ fn every_section_is_in_both_parts_with_figures_as_disclosure_allows() {
     ] {
         assert!(m.html.contains(want), "`{want}` not in\n{}", m.html);
     }
-    assert!(!m.html.contains("<script") && !m.html.contains("http://") && !m.html.contains("https://"));
+    assert!(
+        !m.html.contains("<script") && !m.html.contains("http://") && !m.html.contains("https://")
+    );
     assert!(!m.html.contains("30.0%"));
     assert!(m.images.is_empty(), "no history, no chart");
 }
@@ -223,20 +225,21 @@ fn a_chart_is_referenced_by_its_content_id() {
     let evals = evaluations(&c);
     let groups = sub_groups();
     let sources = BTreeMap::new();
-    let history: Vec<crate::risk::KpiRecord> = std::iter::successors(Some(evals[0].period.prev()), |p| Some(p.prev()))
-        .take(11)
-        .map(|period| crate::risk::KpiRecord {
-            kpi_id: "1/2a".into(),
-            period,
-            value: Some(50.0),
-            target: Some(75.0),
-            numerator: Some(25),
-            denominator: Some(50),
-            rag: Rag::Red,
-            overdue_open: None,
-            run_id: 1,
-        })
-        .collect();
+    let history: Vec<crate::risk::KpiRecord> =
+        std::iter::successors(Some(evals[0].period.prev()), |p| Some(p.prev()))
+            .take(11)
+            .map(|period| crate::risk::KpiRecord {
+                kpi_id: "1/2a".into(),
+                period,
+                value: Some(50.0),
+                target: Some(75.0),
+                numerator: Some(25),
+                denominator: Some(50),
+                rag: Rag::Red,
+                overdue_open: None,
+                run_id: 1,
+            })
+            .collect();
     let d = Digest {
         sub_group: "performance".into(),
         sub_group_name: "P".into(),
@@ -264,7 +267,14 @@ fn a_chart_is_referenced_by_its_content_id() {
         recipient: "p@example.org".into(),
         groups: vec![d],
     };
-    let m = render_mail(&rd, &ctx, &Templates::builtin(), &history, chrono::Utc::now()).expect("renders");
+    let m = render_mail(
+        &rd,
+        &ctx,
+        &Templates::builtin(),
+        &history,
+        chrono::Utc::now(),
+    )
+    .expect("renders");
     assert_eq!(m.images.len(), 1);
     let cid = &m.images[0].cid;
     assert!(m.html.contains(&format!("src=\"cid:{cid}\"")), "{}", m.html);
@@ -274,7 +284,11 @@ fn a_chart_is_referenced_by_its_content_id() {
 #[test]
 fn a_councils_template_replaces_the_built_in_one_of_its_name() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("subject.txt.j2"), "{{ area }}: {{ red }} red\n").expect("write");
+    std::fs::write(
+        dir.path().join("subject.txt.j2"),
+        "{{ area }}: {{ red }} red\n",
+    )
+    .expect("write");
     let t = Templates::load(Some(dir.path())).expect("loads");
     let v = super::view::build(
         &RecipientDigest {
@@ -296,7 +310,10 @@ fn a_councils_template_replaces_the_built_in_one_of_its_name() {
         chrono::Utc::now(),
         &|_| None,
     );
-    assert_eq!(t.render("subject.txt.j2", &v).expect("renders"), "Sefton: 0 red\n");
+    assert_eq!(
+        t.render("subject.txt.j2", &v).expect("renders"),
+        "Sefton: 0 red\n"
+    );
     std::fs::write(dir.path().join("digest.html.j2"), "{% if %}").expect("write");
     let e = Templates::load(Some(dir.path())).expect_err("a broken template is refused");
     assert!(e.to_string().contains("digest.html.j2"), "{e}");

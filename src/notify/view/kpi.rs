@@ -467,7 +467,9 @@ fn extract_facts(source: &str, note: Option<&SourceNote>, now: DateTime<Utc>, ra
         if rag == Rag::NoData {
             lines.push("No extract of this source has ever been accepted.".into());
         }
-        let warning = note.and_then(|n| n.latest_error.as_deref()).map(|e| warn(source, e));
+        let warning = note
+            .and_then(|n| n.latest_error.as_deref())
+            .map(|e| warn(source, e));
         return (
             name,
             "no extract loaded".into(),
@@ -507,7 +509,10 @@ fn extract_facts(source: &str, note: Option<&SourceNote>, now: DateTime<Utc>, ra
         fact("Load", l.id.to_string()),
         fact("Loaded by run", l.run_id.to_string()),
         fact("Fetched from", l.url.clone()),
-        fact("Fetched at", format!("{} UTC", l.fetched_at.format("%Y-%m-%d %H:%M"))),
+        fact(
+            "Fetched at",
+            format!("{} UTC", l.fetched_at.format("%Y-%m-%d %H:%M")),
+        ),
         fact("Rows", rows),
         fact("sha256", sha),
     ];
