@@ -207,6 +207,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Bench { .. } => unreachable!("bench runs before the settings load"),
         Command::CheckConfig { connect } => {
+            if let Err(e) = crate::notify::Templates::load(settings.notify.templates_dir.as_deref())
+            {
+                eprintln!("sendwatch: [notify] templates_dir: {e}");
+                return Ok(ExitCode::from(EXIT_CONFIG));
+            }
             check_config(&settings);
             if connect && !connect::check(&settings).await {
                 return Ok(ExitCode::from(EXIT_CONFIG));

@@ -124,7 +124,8 @@ fn plot<'a>(points: &[Point], rgb: &'a mut [u8]) -> Result<(), Box<dyn std::erro
             chart.draw_series(DashedLineSeries::new(steps, 6, 4, red.stroke_width(2)))?;
         }
     }
-    if let Some((i, Some(t))) = points.iter().enumerate().last().map(|(i, p)| (i, p.target)) {
+    if let Some(t) = points.last().and_then(|p| p.target) {
+        let i = points.len() - 1;
         let x = i as f64;
         chart.draw_series(DashedLineSeries::new(
             [(x, t), (x + 0.3, t)],

@@ -313,3 +313,27 @@ async fn the_html_digest_renders_in_headless_chromium() {
     assert!(png.len() > 30_000, "{} bytes: blank?", png.len());
     eprintln!("the HTML digest as Chromium draws it: {}", shot.display());
 }
+
+#[test]
+fn a_councils_template_that_does_not_parse_fails_check_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).expect("folder");
+    std::fs::write(templates.join("digest.html.j2"), "{% for %}").expect("template");
+    let backend = crate::support::sqlite_backend();
+    let cfg = crate::harness::folder_config_with(
+        dir.path(),
+        &backend.url,
+        &repo("examples/tracker.csv").display().to_string(),
+        &format!(
+            "[notify]\ntemplates_dir = {:?}\n",
+            templates.display().to_string()
+        ),
+    );
+    let (code, out, err) = crate::harness::binary_status(dir.path(), &cfg, &[], &["check-config"]);
+    assert_eq!(code, Some(78), "{out}\n{err}");
+    assert!(
+        err.contains("templates_dir") && err.contains("digest.html.j2"),
+        "{err}"
+    );
+}
