@@ -279,18 +279,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             preview::run(settings, job, period, out.as_deref()).await
         }
         Command::RunNow { job, period, force } => {
-            let jobs: Vec<String> = match job {
-                Some(j) => vec![j],
-                None => settings
-                    .jobs
-                    .iter()
-                    .filter(|(_, j)| j.enabled)
-                    .map(|(n, _)| n.clone())
-                    .collect(),
-            };
-            if jobs.is_empty() {
-                return Err(anyhow::anyhow!("no enabled jobs in the configuration").into());
-            }
+            let jobs = job_names(&settings, job)?;
             let app = App::build(settings).await.context("starting")?;
             let mut failed = false;
             for name in jobs {
@@ -314,6 +303,23 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             })
         }
     }
+}
+
+/// The job named, or every enabled job when none is (`run-now`, `preview`).
+fn job_names(settings: &Settings, job: Option<String>) -> Result<Vec<String>, Failure> {
+    let jobs: Vec<String> = match job {
+        Some(j) => vec![j],
+        None => settings
+            .jobs
+            .iter()
+            .filter(|(_, j)| j.enabled)
+            .map(|(n, _)| n.clone())
+            .collect(),
+    };
+    if jobs.is_empty() {
+        return Err(anyhow::anyhow!("no enabled jobs in the configuration").into());
+    }
+    Ok(jobs)
 }
 
 fn check_config(s: &Settings) {

@@ -18,18 +18,7 @@ pub(super) async fn run(
     period: Option<Period>,
     out: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
-    let jobs: Vec<String> = match job {
-        Some(j) => vec![j],
-        None => settings
-            .jobs
-            .iter()
-            .filter(|(_, j)| j.enabled)
-            .map(|(n, _)| n.clone())
-            .collect(),
-    };
-    if jobs.is_empty() {
-        return Err(anyhow::anyhow!("no enabled jobs in the configuration").into());
-    }
+    let jobs = super::job_names(&settings, job)?;
     let app = App::build(settings).await.context("starting")?;
     for name in jobs {
         let p = app

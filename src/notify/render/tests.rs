@@ -318,3 +318,31 @@ fn a_councils_template_replaces_the_built_in_one_of_its_name() {
     let e = Templates::load(Some(dir.path())).expect_err("a broken template is refused");
     assert!(e.to_string().contains("digest.html.j2"), "{e}");
 }
+
+#[test]
+fn the_next_milestone_is_the_first_after_the_period() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let may: Period = "2020-05".parse().expect("period");
+    let e = crate::kpi::evaluate_figures(
+        "1/3a",
+        &c["1/3a"],
+        5.0,
+        crate::kpi::Figures::default(),
+        may.last_month().last_day(),
+        may,
+    );
+    assert_eq!(
+        super::super::view::next_milestone(&c["1/3a"], &e).as_deref(),
+        Some("60.0% from July 2020 (\"Jul-20: 60%\")")
+    );
+    let later: Period = "2022-01".parse().expect("period");
+    let e = crate::kpi::evaluate_figures(
+        "1/3a",
+        &c["1/3a"],
+        5.0,
+        crate::kpi::Figures::default(),
+        later.last_month().last_day(),
+        later,
+    );
+    assert_eq!(super::super::view::next_milestone(&c["1/3a"], &e), None);
+}
