@@ -17,6 +17,7 @@ mod digests;
 pub mod ingest;
 mod manual;
 mod outcome;
+pub mod pack;
 mod preview;
 mod risks;
 mod supervise;

@@ -34,4 +34,5 @@ pub use render::{
 };
 pub use settings::{
     DeliveryMode, DeliverySettings, NotifySettings, SmtpSettings, SmtpTls, SubGroup,
+    sub_group_names,
 };

@@ -12,11 +12,11 @@ use sendwatch::store::RunStatus;
 
 use crate::harness::write_config;
 use crate::harness::{Delivery, Mail, app, binary, folder_config, folder_mail, outbox, repo};
+use crate::support::trials::{Spec, trial};
 use crate::support::{SmtpOptions, SmtpSink, assert_nothing_disclosive, backends};
 
 const JOB: &str = "monthly-exceptions";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
-const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The text a reader sees in an HTML part: tags out, entities decoded.
 fn html_text(html: &str) -> String {
@@ -67,11 +67,8 @@ fn check_digest(m: &Mail, what: &str) {
     }
 }
 
-#[tokio::test]
 async fn a_digest_carries_text_html_and_its_charts_through_smtp_on_both_backends() {
-    let Some(sink) = SmtpSink::start(SmtpOptions::default()) else {
-        return;
-    };
+    let sink = SmtpSink::start(SmtpOptions::default());
     let tracker = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -163,7 +160,6 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777
 }
 
-#[tokio::test]
 async fn preview_writes_each_email_and_sends_and_records_nothing() {
     let tracker = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
@@ -243,24 +239,7 @@ async fn preview_writes_each_email_and_sends_and_records_nothing() {
     }
 }
 
-/// Whether headless Chromium can be used: missing is a skip on a laptop, a failure in CI.
-fn chromium() -> bool {
-    if Path::new(CHROMIUM).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{CHROMIUM} is missing (apt-get install chromium fonts-dejavu-core)"
-    );
-    eprintln!("skipped: {CHROMIUM} is missing");
-    false
-}
-
-#[tokio::test]
 async fn the_html_digest_renders_in_headless_chromium() {
-    if !chromium() {
-        return;
-    }
     let tracker = repo("examples/tracker.csv").display().to_string();
     let backend = crate::support::sqlite_backend();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -274,33 +253,16 @@ async fn the_html_digest_renders_in_headless_chromium() {
     app.store.close().await;
     // The page as a mail client shows it: the cid: images as files beside it.
     let mut html = mail.html.clone().expect("an HTML part");
-    let page_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("render-digest");
-    std::fs::create_dir_all(&page_dir).expect("page folder");
+    let page_dir = tempfile::tempdir().expect("page folder");
     for (i, (cid, png)) in mail.images.iter().enumerate() {
         let name = format!("chart{i}.png");
-        std::fs::write(page_dir.join(&name), png).expect("chart");
+        std::fs::write(page_dir.path().join(&name), png).expect("chart");
         html = html.replace(&format!("cid:{cid}"), &name);
     }
-    let page = page_dir.join("digest.html");
+    let page = page_dir.path().join("digest.html");
     std::fs::write(&page, html).expect("page");
-    let shot = page_dir.join("digest.png");
-    let _ = std::fs::remove_file(&shot);
-    let out = std::process::Command::new(CHROMIUM)
-        .args([
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",
-            &format!("--screenshot={}", shot.display()),
-            "--window-size=1000,1400",
-        ])
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "chromium: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let shot = crate::support::artefact("render-digest.png");
+    crate::support::screenshot(&page, &shot, 1000, 1400);
     let png = std::fs::read(&shot).expect("the screenshot");
     assert!(png.starts_with(PNG));
     let info = png::Decoder::new(std::io::Cursor::new(&png))
@@ -312,9 +274,14 @@ async fn the_html_digest_renders_in_headless_chromium() {
     // A blank page compresses to a few kB; the digest with its charts is far more.
     assert!(png.len() > 30_000, "{} bytes: blank?", png.len());
     eprintln!("the HTML digest as Chromium draws it: {}", shot.display());
+    // Nothing but the page and its charts (files beside it) is asked for.
+    let (_, requests) = crate::support::dom_and_requests(&format!("file://{}", page.display()));
+    assert!(
+        requests.iter().all(|r| r.starts_with("file://")),
+        "the digest asks for {requests:?}"
+    );
 }
 
-#[test]
 fn a_councils_template_that_does_not_parse_fails_check_config() {
     let dir = tempfile::tempdir().expect("tempdir");
     let templates = dir.path().join("templates");
@@ -336,4 +303,15 @@ fn a_councils_template_that_does_not_parse_fails_check_config() {
         err.contains("templates_dir") && err.contains("digest.html.j2"),
         "{err}"
     );
+}
+
+pub fn tests() -> Vec<Spec> {
+    vec![
+        trial!(a_digest_carries_text_html_and_its_charts_through_smtp_on_both_backends)
+            .each_backend()
+            .smtp(),
+        trial!(preview_writes_each_email_and_sends_and_records_nothing).each_backend(),
+        trial!(the_html_digest_renders_in_headless_chromium).chromium(),
+        trial!(a_councils_template_that_does_not_parse_fails_check_config),
+    ]
 }
