@@ -13,7 +13,7 @@
 use plotters::prelude::*;
 
 use crate::disclose;
-use crate::kpi::{Evaluation, KpiSettings, Measure, Period};
+use crate::kpi::{Evaluation, Measure, Period};
 use crate::risk::KpiRecord;
 
 /// How many periods a chart shows, the report period last.
@@ -33,7 +33,7 @@ pub struct Point {
 
 /// The chart's points for `e`: the stored results of the same KPI for the periods of its kind
 /// up to `e`'s (the latest stored result of each), the report period itself from `e`.
-pub fn series(e: &Evaluation, _kpi: Option<&KpiSettings>, history: &[KpiRecord]) -> Vec<Point> {
+pub fn series(e: &Evaluation, history: &[KpiRecord]) -> Vec<Point> {
     let average = e.measure == Some(Measure::AverageWaitWeeks);
     let mut points: Vec<Point> = history
         .iter()
@@ -240,7 +240,7 @@ mod tests {
                 run_id: 1,
             });
         }
-        let s = series(&e, None, &history);
+        let s = series(&e, &history);
         assert_eq!(s.len(), PERIODS);
         assert_eq!(s.last().map(|p| p.period), Some(jul));
         let hidden: Vec<_> = s.iter().filter(|p| p.value == Some(7.5)).collect();

@@ -192,8 +192,7 @@ pub fn render_mail(
         if cids.contains_key(&e.kpi_id) {
             continue;
         }
-        let target = ctx.kpis.get(&e.kpi_id);
-        let series = super::chart::series(e, target, history);
+        let series = super::chart::series(e, history);
         if let Some(png) = super::chart::draw(&series) {
             let cid = format!("chart{}.{}@sendwatch", images.len() + 1, ctx.run_id);
             cids.insert(
