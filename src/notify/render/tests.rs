@@ -85,9 +85,21 @@ fn sub_groups() -> BTreeMap<String, SubGroup> {
     )])
 }
 
+/// KPI `id` of the built-in catalogue for `period`, with no figures.
+fn unfigured(c: &crate::kpi::Catalogue, id: &str, period: &str) -> Evaluation {
+    let p: Period = period.parse().expect("period");
+    crate::kpi::evaluate_figures(
+        id,
+        &c[id],
+        5.0,
+        crate::kpi::Figures::default(),
+        p.last_month().last_day(),
+        p,
+    )
+}
+
 /// 1/2a RED for July 2021 at 26 of 49, June 20 of 45; 1/5 hidden (3 of 10).
 fn evaluations(c: &crate::kpi::Catalogue) -> Vec<Evaluation> {
-    let jul: Period = "2021-07".parse().expect("period");
     let fig = |n: u64, d: u64| Figure {
         value: 100.0 * n as f64 / d as f64,
         count: Some(Count {
@@ -95,14 +107,7 @@ fn evaluations(c: &crate::kpi::Catalogue) -> Vec<Evaluation> {
             denominator: d,
         }),
     };
-    let mut a = crate::kpi::evaluate_figures(
-        "1/2a",
-        &c["1/2a"],
-        5.0,
-        crate::kpi::Figures::default(),
-        jul.last_month().last_day(),
-        jul,
-    );
+    let mut a = unfigured(c, "1/2a", "2021-07");
     a.measure = Some(crate::kpi::Measure::EhcpWithin20Weeks);
     a.current = Some(fig(26, 49));
     a.previous = Some(fig(20, 45));
@@ -322,27 +327,11 @@ fn a_councils_template_replaces_the_built_in_one_of_its_name() {
 #[test]
 fn the_next_milestone_is_the_first_after_the_period() {
     let c = crate::kpi::catalogue::builtin().expect("catalogue");
-    let may: Period = "2020-05".parse().expect("period");
-    let e = crate::kpi::evaluate_figures(
-        "1/3a",
-        &c["1/3a"],
-        5.0,
-        crate::kpi::Figures::default(),
-        may.last_month().last_day(),
-        may,
-    );
+    let e = unfigured(&c, "1/3a", "2020-05");
     assert_eq!(
         super::super::view::next_milestone(&c["1/3a"], &e).as_deref(),
         Some("60.0% from July 2020 (\"Jul-20: 60%\")")
     );
-    let later: Period = "2022-01".parse().expect("period");
-    let e = crate::kpi::evaluate_figures(
-        "1/3a",
-        &c["1/3a"],
-        5.0,
-        crate::kpi::Figures::default(),
-        later.last_month().last_day(),
-        later,
-    );
+    let e = unfigured(&c, "1/3a", "2022-01");
     assert_eq!(super::super::view::next_milestone(&c["1/3a"], &e), None);
 }
