@@ -8,6 +8,7 @@
 //! as a PNG), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
 //! permanent or worth retrying). The outbox itself lives in [`crate::store`].
 
+mod action_note;
 pub mod admin;
 pub mod chart;
 mod context;
