@@ -255,6 +255,7 @@ impl App {
         let risks = self.assess_risks(run_id, &notes).await?;
 
         let history = self.store.kpi_history().await?;
+        let commentary = self.commentary(&evaluations).await?;
         let planned = self.plan_digests(&digests::Found {
             job,
             run_id,
@@ -264,6 +265,7 @@ impl App {
             risks: &risks,
             notes: &notes,
             history: &history,
+            commentary: &commentary,
             now: Utc::now(),
         })?;
         let queued = self.queue_digests(run_id, &planned).await?;

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{App, JobError};
 use crate::kpi::Evaluation;
+use crate::kpi::commentary::Commentary;
 use crate::kpi::manual::{Entered, Overdue};
 use crate::notify::{self, Mail, SourceNote};
 use crate::risk::{KpiRecord, RiskChange};
@@ -26,6 +27,8 @@ pub(crate) struct Found<'a> {
     pub notes: &'a BTreeMap<String, SourceNote>,
     /// The KPI history the trend charts read (the latest stored result of each period).
     pub history: &'a [KpiRecord],
+    /// The owners' commentary in force on the evaluations' periods ([`App::commentary`]).
+    pub commentary: &'a [Commentary],
     pub now: DateTime<Utc>,
 }
 
@@ -45,6 +48,18 @@ pub struct Planned {
 }
 
 impl App {
+    /// The owners' commentary in force on the periods of `evaluations` (the reason, recovery
+    /// actions, revised date and next update each exception is shown with).
+    pub(crate) async fn commentary(
+        &self,
+        evaluations: &[Evaluation],
+    ) -> Result<Vec<Commentary>, crate::store::StoreError> {
+        let mut periods: Vec<_> = evaluations.iter().map(|e| e.period).collect();
+        periods.sort();
+        periods.dedup();
+        self.store.commentary_for(&periods).await
+    }
+
     /// Every recipient's digest for what the run found, rendered with the configured
     /// templates.
     pub(crate) fn plan_digests(&self, f: &Found<'_>) -> Result<Vec<Planned>, JobError> {
@@ -59,7 +74,7 @@ impl App {
             sub_groups: &settings.sub_groups,
             sources: f.notes,
             entered: f.entered,
-            commentary: &[],
+            commentary: f.commentary,
         };
         let digests = notify::group_exceptions(
             &settings.sub_groups,

@@ -51,6 +51,7 @@ impl App {
         let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
         let history = digests::overlay(self.store.kpi_history().await?, &window);
         let risks = self.risk_changes(history.clone(), &notes).await?;
+        let commentary = self.commentary(&evaluations).await?;
         let planned = self.plan_digests(&Found {
             job,
             run_id: 0,
@@ -60,6 +61,7 @@ impl App {
             risks: &risks,
             notes: &notes,
             history: &history,
+            commentary: &commentary,
             now,
         })?;
         Ok(Preview {

@@ -174,6 +174,30 @@ async fn preview_writes_each_email_and_sends_and_records_nothing() {
         let pending = app.store.pending_mail_count().await.expect("outbox");
         let run_mail = app.store.run_mail(report.run_id).await.expect("mail").len();
 
+        // The owner's answer to the exception, entered as the board would: the digest shows it.
+        let (ok, stdout, stderr) = binary(
+            dir.path(),
+            &cfg,
+            &[],
+            &[
+                "comment",
+                "1/2a",
+                "--period",
+                "2021-07",
+                "--reason",
+                "Two caseworkers on long-term leave",
+                "--actions",
+                "Agency cover agreed until October",
+                "--revised-date",
+                "2021-12-31",
+                "--next-update",
+                "2021-09-15",
+                "--author",
+                "Head of SEND",
+            ],
+        );
+        assert!(ok, "{}: {stdout}\n{stderr}", backend.name);
+
         let out = dir.path().join("preview");
         let (ok, stdout, stderr) = binary(
             dir.path(),
@@ -234,7 +258,19 @@ async fn preview_writes_each_email_and_sends_and_records_nothing() {
         let eml = std::fs::read_to_string(out.join(format!("{stem}.eml"))).expect("eml");
         check_digest(&Mail::parse(&eml), &format!("{}: preview", backend.name));
         let txt = std::fs::read_to_string(out.join(format!("{stem}.txt"))).expect("txt");
-        assert!(txt.contains("KPI 1/2a: "), "{txt}");
+        for want in [
+            "KPI 1/2a: ",
+            "  Reason:           Two caseworkers on long-term leave",
+            "  Recovery actions: Agency cover agreed until October",
+            "  Revised date:     2021-12-31",
+            "  Next update:      2021-09-15",
+        ] {
+            assert!(
+                txt.contains(want),
+                "{}: `{want}` not in\n{txt}",
+                backend.name
+            );
+        }
         app.store.close().await;
     }
 }
