@@ -24,6 +24,7 @@ mod ledger;
 mod ledger_daemons;
 mod manual;
 mod ops;
+mod outbox;
 mod pipeline;
 mod risks;
 mod store;
