@@ -298,3 +298,50 @@ async fn no_answer_after_data_sends_at_most_one_more_copy_with_the_same_message_
         app.store.close().await;
     }
 }
+
+#[tokio::test]
+async fn the_daemon_retries_mail_put_off_between_runs() {
+    let Some(good) = SmtpSink::start(SmtpOptions::default()) else {
+        return;
+    };
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let down = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let app_down = app(&smtp(dir.path(), &backend.url, down)).await;
+        let r = app_down
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        assert_eq!(r.delivery.still_pending, DIGESTS.len(), "{}", backend.name);
+        app_down.store.close().await;
+
+        // No job will run (disabled): only the daemon's own delivery pass can send them.
+        let extract = repo("examples/tracker.csv").display().to_string();
+        let cfg = write_config(
+            dir.path(),
+            &backend.url,
+            &extract,
+            Delivery::Smtp {
+                port: good.port(),
+                auth: None,
+            },
+            &format!("{QUICK_RETRY}\n[jobs.monthly-exceptions]\nenabled = false\n"),
+        );
+        let before = good.messages().len();
+        let (mut child, rx) = spawn(dir.path(), &cfg, &["daemon"]);
+        let (ready, log) =
+            crate::daemon::wait_for_line(&rx, "Daemon ready.", Duration::from_secs(60));
+        assert!(ready, "{log:#?}");
+        let got = good.wait_for(before + DIGESTS.len()).await.split_off(before);
+        crate::daemon::signal(&child, "TERM");
+        let status = child.wait().expect("wait");
+        assert!(status.success(), "{status:?}");
+        assert_eq!(copies(&got), once_each(), "{}: {got:?}", backend.name);
+        let app = app(&cfg).await;
+        assert!(app.store.pending_mail().await.expect("outbox").is_empty());
+        app.store.close().await;
+    }
+}
