@@ -335,13 +335,70 @@ async fn the_daemon_retries_mail_put_off_between_runs() {
         let (ready, log) =
             crate::daemon::wait_for_line(&rx, "Daemon ready.", Duration::from_secs(60));
         assert!(ready, "{log:#?}");
-        let got = good.wait_for(before + DIGESTS.len()).await.split_off(before);
+        let got = good
+            .wait_for(before + DIGESTS.len())
+            .await
+            .split_off(before);
         crate::daemon::signal(&child, "TERM");
         let status = child.wait().expect("wait");
         assert!(status.success(), "{status:?}");
         assert_eq!(copies(&got), once_each(), "{}: {got:?}", backend.name);
         let app = app(&cfg).await;
         assert!(app.store.pending_mail().await.expect("outbox").is_empty());
+        app.store.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn passes_claiming_at_once_never_hold_the_same_row() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let extract = repo("examples/tracker.csv").display().to_string();
+        let cfg = crate::harness::folder_config(dir.path(), &backend.url, &extract);
+        let app = app(&cfg).await;
+        let now = chrono::Utc::now();
+        let lease = chrono::TimeDelta::minutes(5);
+        let run = app
+            .store
+            .start_manual("claims", "test:1", now, now + lease)
+            .await
+            .expect("run");
+        const ROWS: usize = 40;
+        for i in 0..ROWS {
+            app.store
+                .enqueue_mail(run, "g", &[format!("r{i}@example.org")], "s", "b", now)
+                .await
+                .expect("queue");
+        }
+        // Eight passes at once, each claiming until none is left (and never releasing).
+        let passes: Vec<_> = (0..8)
+            .map(|p| {
+                let store = app.store.clone();
+                tokio::spawn(async move {
+                    let mut got = Vec::new();
+                    let who = format!("pass{p}");
+                    loop {
+                        let t = chrono::Utc::now();
+                        match store
+                            .claim_due_mail(&who, t, t, t + lease)
+                            .await
+                            .expect("claim")
+                        {
+                            Some(row) => got.push(row.id),
+                            None => return got,
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for p in passes {
+            all.extend(p.await.expect("join"));
+        }
+        all.sort_unstable();
+        let n = all.len();
+        all.dedup();
+        assert_eq!((n, all.len()), (ROWS, ROWS), "{}", backend.name);
         app.store.close().await;
     }
 }
