@@ -65,6 +65,19 @@ async fn deliver_until_settled(app: &App) {
     }
 }
 
+/// Nothing more goes: another pass and another run (unchanged data) send nothing, and the
+/// sink still holds `held` messages. Closes the app.
+async fn nothing_more(app: App, sink: &SmtpSink, held: usize) {
+    let d = app.deliver_due().await.expect("pass");
+    let r = app
+        .run_job("monthly-exceptions", RunOptions::manual())
+        .await
+        .expect("run");
+    assert_eq!((d.sent, r.queued, r.delivery.sent), (0, 0, 0));
+    assert_eq!(sink.messages().len(), held);
+    app.store.close().await;
+}
+
 /// How many copies each recipient got, the administrator's notices aside.
 fn copies(got: &[ReceivedMail]) -> BTreeMap<String, usize> {
     let mut n = BTreeMap::new();
@@ -79,14 +92,38 @@ fn once_each() -> BTreeMap<String, usize> {
 }
 
 fn smtp(dir: &Path, url: &str, port: u16) -> std::path::PathBuf {
+    smtp_with(dir, url, port, QUICK_RETRY)
+}
+
+fn smtp_with(dir: &Path, url: &str, port: u16, extra: &str) -> std::path::PathBuf {
     let extract = repo("examples/tracker.csv").display().to_string();
     write_config(
         dir,
         url,
         &extract,
         Delivery::Smtp { port, auth: None },
-        QUICK_RETRY,
+        extra,
     )
+}
+
+/// Run the job while the server is down (a port nothing listens on: connections refused):
+/// every digest stays pending. The app is returned for more passes.
+async fn run_while_down(dir: &Path, url: &str) -> App {
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let app = app(&smtp(dir, url, down)).await;
+    let r = app
+        .run_job("monthly-exceptions", RunOptions::manual())
+        .await
+        .expect("run");
+    assert_eq!(
+        (r.delivery.sent, r.delivery.still_pending),
+        (0, DIGESTS.len()),
+        "{url}"
+    );
+    app
 }
 
 #[tokio::test]
@@ -165,16 +202,7 @@ async fn a_process_killed_inside_delivery_loses_nothing_and_sends_nothing_twice(
         deliver_until_settled(&app).await;
         let got = good.messages().split_off(before);
         assert_eq!(copies(&got), once_each(), "{}: {got:?}", backend.name);
-        // Nothing more goes: another pass and another run send nothing.
-        let d = app.deliver_due().await.expect("pass");
-        assert_eq!(d.sent, 0);
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
-        assert_eq!((r.queued, r.delivery.sent), (0, 0));
-        assert_eq!(good.messages().len(), before + got.len());
-        app.store.close().await;
+        nothing_more(app, &good, before + got.len()).await;
     }
 }
 
@@ -185,22 +213,7 @@ async fn smtp_down_then_up_delivers_everything_once() {
     };
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
-        // A port nothing listens on: connections are refused.
-        let down = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let app_down = app(&smtp(dir.path(), &backend.url, down)).await;
-        let r = app_down
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
-        assert_eq!(
-            (r.delivery.sent, r.delivery.still_pending),
-            (0, DIGESTS.len()),
-            "{}",
-            backend.name
-        );
+        let app_down = run_while_down(dir.path(), &backend.url).await;
         // Still down for the next pass: one more attempt each, put off further.
         wait_until_due(&app_down).await;
         let d = app_down.deliver_due().await.expect("pass");
@@ -224,13 +237,7 @@ async fn smtp_down_then_up_delivers_everything_once() {
             admin_notices(&got).is_empty(),
             "nothing was given up: {got:?}"
         );
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
-        assert_eq!((r.queued, r.delivery.sent), (0, 0), "{}", backend.name);
-        assert_eq!(good.messages().len(), before + got.len());
-        app.store.close().await;
+        nothing_more(app, &good, before + got.len()).await;
     }
 }
 
@@ -306,28 +313,17 @@ async fn the_daemon_retries_mail_put_off_between_runs() {
     };
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let down = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let app_down = app(&smtp(dir.path(), &backend.url, down)).await;
-        let r = app_down
-            .run_job("monthly-exceptions", RunOptions::manual())
+        run_while_down(dir.path(), &backend.url)
             .await
-            .expect("run");
-        assert_eq!(r.delivery.still_pending, DIGESTS.len(), "{}", backend.name);
-        app_down.store.close().await;
+            .store
+            .close()
+            .await;
 
         // No job will run (disabled): only the daemon's own delivery pass can send them.
-        let extract = repo("examples/tracker.csv").display().to_string();
-        let cfg = write_config(
+        let cfg = smtp_with(
             dir.path(),
             &backend.url,
-            &extract,
-            Delivery::Smtp {
-                port: good.port(),
-                auth: None,
-            },
+            good.port(),
             &format!("{QUICK_RETRY}\n[jobs.monthly-exceptions]\nenabled = false\n"),
         );
         let before = good.messages().len();
