@@ -224,7 +224,7 @@ pub async fn deliver_pending(
             break;
         };
         let outcome = match message(&row, &from) {
-            Ok(msg) => attempt(store, transport, &row, &who, pass.lease, msg, &now).await?,
+            Ok(msg) => attempt(store, transport, &row, &who, pass.lease, msg, &now).await,
             Err(e) => Err(Failure::NotSent {
                 message: format!("cannot build the message: {e}"),
                 permanent: true,
@@ -252,17 +252,20 @@ async fn attempt(
     lease: TimeDelta,
     msg: Message,
     now: &impl Fn() -> DateTime<Utc>,
-) -> Result<Result<(), Failure>, DeliveryError> {
+) -> Result<(), Failure> {
     let every = (lease / 3).to_std().unwrap_or(Duration::from_secs(1));
     let send = transport.send(msg);
     tokio::pin!(send);
     let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {
-            r = &mut send => return Ok(r),
+            r = &mut send => return r,
             _ = renew.tick() => {
-                if !store.renew_mail_claim(row.id, who, now() + lease).await? {
-                    tracing::warn!(outbox_id = row.id, "The claim on an email being sent has lapsed; another pass may send it too.");
+                // Never give up a send half-way for this: the session goes on either way.
+                match store.renew_mail_claim(row.id, who, now() + lease).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(outbox_id = row.id, "The claim on an email being sent has lapsed; another pass may send it too."),
+                    Err(e) => tracing::warn!(outbox_id = row.id, error = %e, "Could not renew the claim on an email being sent."),
                 }
             }
         }

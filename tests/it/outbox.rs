@@ -252,7 +252,8 @@ async fn no_answer_after_data_sends_at_most_one_more_copy_with_the_same_message_
     };
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let app = app(&smtp(dir.path(), &backend.url, sink.port())).await;
+        let cfg = smtp(dir.path(), &backend.url, sink.port());
+        let app = app(&cfg).await;
         let before = sink.messages().len();
         let r = app
             .run_job("monthly-exceptions", RunOptions::manual())
@@ -303,6 +304,12 @@ async fn no_answer_after_data_sends_at_most_one_more_copy_with_the_same_message_
             told[0]
         );
         app.store.close().await;
+        let (code, status, err) = binary_status(dir.path(), &cfg, &[], &["status"]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(
+            status.contains("outbox: 0 email(s) pending delivery (0 waiting to be tried again), 0 failed, 1 ambiguous"),
+            "{status}"
+        );
     }
 }
 
