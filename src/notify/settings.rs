@@ -143,3 +143,34 @@ impl Default for NotifySettings {
 fn default_repeat_interval_hours() -> u64 {
     24 * 7
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(r: &RetrySettings) -> Vec<String> {
+        let mut out = Vec::new();
+        r.check(&mut |k, _| out.push(k));
+        out
+    }
+
+    #[test]
+    fn retry_settings_need_a_wait_a_cap_above_it_and_room_for_the_one_retry() {
+        assert!(problems(&RetrySettings::default()).is_empty());
+        let bad = RetrySettings {
+            first_secs: 0,
+            max_secs: 0,
+            attempts: 1,
+        };
+        assert_eq!(
+            problems(&bad),
+            ["delivery.retry.first_secs", "delivery.retry.attempts"]
+        );
+        let upside_down = RetrySettings {
+            first_secs: 600,
+            max_secs: 60,
+            attempts: 3,
+        };
+        assert_eq!(problems(&upside_down), ["delivery.retry.max_secs"]);
+    }
+}
