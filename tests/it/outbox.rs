@@ -87,6 +87,16 @@ fn copies(got: &[ReceivedMail]) -> BTreeMap<String, usize> {
     n
 }
 
+/// `to` got two copies of one message: the same Message-ID on both.
+fn assert_two_copies_one_id(got: &[ReceivedMail], to: &str) {
+    let ids: Vec<String> = got
+        .iter()
+        .filter(|m| m.rcpt_tos == [to])
+        .filter_map(|m| Mail::parse(&m.data).header("Message-ID"))
+        .collect();
+    assert!(ids.len() == 2 && ids[0] == ids[1], "{ids:?}");
+}
+
 fn once_each() -> BTreeMap<String, usize> {
     DIGESTS.iter().map(|r| (r.to_string(), 1)).collect()
 }
@@ -281,12 +291,7 @@ async fn no_answer_after_data_sends_at_most_one_more_copy_with_the_same_message_
         let mut want = once_each();
         want.insert(DROPPED.into(), 2);
         assert_eq!(copies(&got), want, "{}: {got:?}", backend.name);
-        let ids: Vec<String> = got
-            .iter()
-            .filter(|m| m.rcpt_tos == [DROPPED])
-            .filter_map(|m| Mail::parse(&m.data).header("Message-ID"))
-            .collect();
-        assert!(ids.len() == 2 && ids[0] == ids[1], "{ids:?}");
+        assert_two_copies_one_id(&got, DROPPED);
         let row = app
             .store
             .run_mail(r.run_id)
@@ -403,5 +408,40 @@ async fn passes_claiming_at_once_never_hold_the_same_row() {
         all.dedup();
         assert_eq!((n, all.len()), (ROWS, ROWS), "{}", backend.name);
         app.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_no_answer_that_is_answered_is_sent_with_the_same_message_id() {
+    const DROPPED: &str = "dco@example.org";
+    for backend in backends().await {
+        // Drops the first message to DROPPED only: a fresh sink for each backend.
+        let Some(sink) = SmtpSink::start(SmtpOptions {
+            drop_after_data: vec![DROPPED.into()],
+            drop_after_data_times: 1,
+            ..Default::default()
+        }) else {
+            return;
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let app = app(&smtp(dir.path(), &backend.url, sink.port())).await;
+        let r = app
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        deliver_until_settled(&app).await;
+        let got = sink.messages();
+        let mut want = once_each();
+        want.insert(DROPPED.into(), 2);
+        assert_eq!(copies(&got), want, "{}: {got:?}", backend.name);
+        assert_two_copies_one_id(&got, DROPPED);
+        let rows = app.store.run_mail(r.run_id).await.expect("outbox");
+        assert!(
+            rows.iter()
+                .all(|o| o.status == "sent" && (o.recipients != DROPPED || o.attempts == 2)),
+            "{rows:?}"
+        );
+        assert!(admin_notices(&got).is_empty(), "nothing was given up");
+        nothing_more(app, &sink, got.len()).await;
     }
 }
