@@ -12,3 +12,6 @@ ALTER TABLE outbox ADD COLUMN ambiguous_at TIMESTAMPTZ;
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE outbox ADD COLUMN told_at TIMESTAMPTZ;
 CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+-- Failures from before this migration are history, not news: the administrator is not told
+-- of them all at once on the first delivery pass after the upgrade.
+UPDATE outbox SET told_at = created_at WHERE status = 'failed';
