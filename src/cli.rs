@@ -20,6 +20,7 @@ use crate::store::{RunStatus, Store};
 mod connect;
 mod kpi;
 mod load;
+mod pack;
 mod report;
 mod risks;
 mod runs;
@@ -101,6 +102,10 @@ pub enum Command {
     /// The risk register: each risk's likelihood, impact, score and band now, what raised it
     /// and since when; `--history` adds every change.
     Risks(risks::RisksArgs),
+    /// The board pack: one self-contained HTML file laid out like the plan's appendices (KPI
+    /// table with milestones and trends, exceptions and recovery plans, risk log, provenance),
+    /// and a PDF of it when Chromium is installed.
+    Report(pack::ReportArgs),
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -217,6 +222,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Kpi { command } => kpi::run(&settings, command).await,
         Command::Risks(args) => risks::run(&settings, args).await,
+        Command::Report(args) => pack::run(&settings, args).await,
         Command::Runs { job, limit, format } => {
             runs::run(&settings, job.as_deref(), limit, format).await
         }

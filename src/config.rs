@@ -414,6 +414,12 @@ impl Settings {
             value: &mut self.delivery.smtp.password,
             file: &self.delivery.smtp.password_file,
         });
+        resolve(SecretSpec {
+            key: "http.token",
+            credential: "http_token".into(),
+            value: &mut self.http.token,
+            file: &self.http.token_file,
+        });
         for (name, s) in self.sources.iter_mut() {
             resolve(SecretSpec {
                 key: "sources.*.password",
@@ -427,6 +433,9 @@ impl Settings {
                 value: &mut s.bearer_token,
                 file: &s.bearer_token_file,
             });
+        }
+        if let Some((key, message)) = self.http.check_resolved() {
+            issues.push(Issue { key, message });
         }
         if issues.is_empty() {
             Ok(())

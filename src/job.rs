@@ -16,6 +16,7 @@ mod compute;
 pub mod ingest;
 mod manual;
 mod outcome;
+pub mod pack;
 mod risks;
 mod supervise;
 

@@ -17,6 +17,7 @@ pub mod kpi;
 pub mod ledger;
 pub mod load;
 pub mod notify;
+pub mod pack;
 pub mod risk;
 pub mod schedule;
 pub mod secret;

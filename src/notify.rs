@@ -29,4 +29,5 @@ pub use probe::probe_smtp;
 pub use render::{Rendered, beside, render, render_for, suppress};
 pub use settings::{
     DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, SmtpSettings, SmtpTls, SubGroup,
+    sub_group_names,
 };

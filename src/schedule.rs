@@ -138,26 +138,37 @@ pub const MAX_DUE: usize = 24;
 mod tests {
     use super::*;
     use chrono::{NaiveDate, TimeZone, Timelike};
+    use chrono_tz::America::New_York;
     use chrono_tz::Europe::London;
 
-    /// Every fire from local midnight of `from` to local midnight of `to`, in local time.
+    /// Every fire from local midnight of `from` to local midnight of `to`, in London time.
     fn fires(pattern: &str, from: (i32, u32, u32), to: (i32, u32, u32)) -> Vec<DateTime<Tz>> {
+        fires_in(London, pattern, from, to)
+    }
+
+    /// Every fire from local midnight of `from` to local midnight of `to` in `tz`, in `tz`.
+    fn fires_in(
+        tz: Tz,
+        pattern: &str,
+        from: (i32, u32, u32),
+        to: (i32, u32, u32),
+    ) -> Vec<DateTime<Tz>> {
         let cron = parse_cron(pattern).expect("cron");
-        let start = London
+        let start = tz
             .with_ymd_and_hms(from.0, from.1, from.2, 0, 0, 0)
             .single()
             .expect("start");
-        let end = London
+        let end = tz
             .with_ymd_and_hms(to.0, to.1, to.2, 0, 0, 0)
             .single()
             .expect("end");
         let mut out = Vec::new();
         let mut t = start.with_timezone(&Utc);
-        while let Some(next) = next_fire(&cron, London, t) {
+        while let Some(next) = next_fire(&cron, tz, t) {
             if next >= end.with_timezone(&Utc) {
                 break;
             }
-            out.push(next.with_timezone(&London));
+            out.push(next.with_timezone(&tz));
             t = next;
         }
         out
@@ -186,6 +197,10 @@ mod tests {
         let spring = fires("0 7 * * *", (2027, 3, 27), (2027, 3, 29));
         assert_eq!(spring[0].with_timezone(&Utc).hour(), 7);
         assert_eq!(spring[1].with_timezone(&Utc).hour(), 6);
+        // And back on 31 October: 06:00 UTC (BST) on the 30th, 07:00 UTC (GMT) on the 31st.
+        let autumn = fires("0 7 * * *", (2027, 10, 30), (2027, 11, 1));
+        assert_eq!(autumn[0].with_timezone(&Utc).hour(), 6);
+        assert_eq!(autumn[1].with_timezone(&Utc).hour(), 7);
     }
 
     #[test]
@@ -207,6 +222,46 @@ mod tests {
         for t in &autumn {
             assert_eq!((t.hour(), t.minute()), (1, 30), "{t}");
         }
+        // The first 01:30 of the two (BST, 00:30 UTC), not the second (GMT, 01:30 UTC).
+        let sunday = autumn
+            .iter()
+            .find(|t| t.date_naive() == NaiveDate::from_ymd_opt(2027, 10, 31).expect("d"))
+            .expect("31 October fires");
+        assert_eq!(sunday.with_timezone(&Utc).hour(), 0, "{sunday}");
+    }
+
+    /// `general.time_zone` set elsewhere: New York changes its clocks on 14 March and
+    /// 7 November 2027, not with London on 28 March and 31 October.
+    #[test]
+    fn a_job_in_another_zone_follows_that_zones_clock_changes_not_londons() {
+        // Across London's changes New York keeps EDT: 07:00 local is 11:00 UTC every day.
+        for (from, to) in [
+            ((2027, 3, 25), (2027, 4, 1)),
+            ((2027, 10, 28), (2027, 11, 4)),
+        ] {
+            let f = fires_in(New_York, "0 7 * * *", from, to);
+            one_per_day(&f, 7);
+            for t in &f {
+                assert_eq!((t.hour(), t.minute()), (7, 0), "{t}");
+                assert_eq!(t.with_timezone(&Utc).hour(), 11, "{t}");
+            }
+        }
+        // Across its own: 07:00 local stays, the UTC hour moves (12 EST, 11 EDT, 12 EST).
+        let spring = fires_in(New_York, "0 7 * * *", (2027, 3, 13), (2027, 3, 15));
+        let autumn = fires_in(New_York, "0 7 * * *", (2027, 11, 6), (2027, 11, 8));
+        let utc_hours = |f: &[DateTime<Tz>]| -> Vec<u32> {
+            f.iter().map(|t| t.with_timezone(&Utc).hour()).collect()
+        };
+        assert_eq!(utc_hours(&spring), vec![12, 11]);
+        assert_eq!(utc_hours(&autumn), vec![11, 12]);
+        // 02:30 does not exist on 14 March 2027 there (02:00 EST jumps to 03:00 EDT): it
+        // fires once, at 03:00; on 7 November 01:30 happens twice and fires once.
+        let gap = fires_in(New_York, "30 2 * * *", (2027, 3, 14), (2027, 3, 15));
+        assert_eq!(gap.len(), 1, "{gap:?}");
+        assert_eq!((gap[0].hour(), gap[0].minute()), (3, 0), "{gap:?}");
+        let twice = fires_in(New_York, "30 1 * * *", (2027, 11, 7), (2027, 11, 8));
+        assert_eq!(twice.len(), 1, "{twice:?}");
+        assert_eq!((twice[0].hour(), twice[0].minute()), (1, 30), "{twice:?}");
     }
 
     #[test]

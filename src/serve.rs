@@ -1,4 +1,6 @@
-//! HTTP on loopback for the daemon: `/healthz` and `/metrics`.
+//! HTTP for the daemon (loopback by default): `/healthz`, `/metrics`, and the live board view
+//! ([`board`]: `/`, `/kpi/ID`, `/runs`), all behind the token of `[http]` when one is set
+//! ([`auth`]; required on any other address).
 //!
 //! `/healthz` answers 200 while the daemon is up (migrated, schedules set, not stopping),
 //! its scheduler ticked within [`TICK_STALE`] and the database answers, else 503; its JSON
@@ -6,8 +8,8 @@
 //! format: the counters the pipeline records (see [`crate::telemetry::metrics`]) and the
 //! gauges read from the database at each scrape (outbox depth, stale sources, last success).
 //!
-//! Owns: `[http]` and the two handlers. The handlers read state; they never write the
-//! database or start anything. Must not: run jobs.
+//! Owns: `[http]`, the router and the two operational handlers. The handlers read state;
+//! they never write the database or start anything. Must not: run jobs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -26,6 +28,8 @@ use crate::config::Settings;
 use crate::store::{RunRecord, Store, StoreError};
 use crate::telemetry::metrics as m;
 
+mod auth;
+mod board;
 pub mod settings;
 use settings::HttpSettings;
 
@@ -92,6 +96,11 @@ pub async fn serve(
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
+        .merge(board::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
         .with_state(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(stop)
@@ -230,36 +239,45 @@ async fn metrics_text(State(st): State<ServeState>) -> impl IntoResponse {
 mod tests {
     use super::*;
 
-    fn problems(listen: &str, allow_remote: bool) -> Vec<String> {
+    fn problems(listen: &str, token: Option<&str>) -> Vec<String> {
         let s = HttpSettings {
             listen: listen.into(),
-            allow_remote,
+            token: token.map(|t| secrecy::SecretString::from(t.to_string())),
+            token_file: None,
         };
         let mut out = Vec::new();
         s.check(&mut |k, m| out.push(format!("{k}: {m}")));
+        out.extend(s.check_resolved().map(|(k, m)| format!("{k}: {m}")));
         out
     }
 
     #[test]
-    fn loopback_only_unless_allowed_and_empty_is_off() {
-        assert!(problems("127.0.0.1:9187", false).is_empty());
-        assert!(problems("[::1]:9187", false).is_empty());
-        assert!(problems("", false).is_empty());
+    fn loopback_only_unless_a_token_guards_it_and_empty_is_off() {
+        let token = "0123456789abcdef0123456789abcdef";
+        assert!(problems("127.0.0.1:9187", None).is_empty());
+        assert!(problems("[::1]:9187", None).is_empty());
+        assert!(problems("", None).is_empty());
         assert_eq!(
             HttpSettings {
                 listen: "".into(),
-                allow_remote: false
+                token: None,
+                token_file: None,
             }
             .addr(),
             None
         );
-        let p = problems("0.0.0.0:9187", false);
+        let p = problems("0.0.0.0:9187", None);
         assert!(
             p.len() == 1 && p[0].starts_with("http.listen: `0.0.0.0:9187` is not a loopback"),
             "{p:?}"
         );
-        assert!(problems("0.0.0.0:9187", true).is_empty());
-        let p = problems("localhost:9187", false);
+        assert!(problems("0.0.0.0:9187", Some(token)).is_empty());
+        let p = problems("0.0.0.0:9187", Some("short"));
+        assert!(
+            p.len() == 1 && p[0].starts_with("http.token: must be at least 32"),
+            "{p:?}"
+        );
+        let p = problems("localhost:9187", None);
         assert!(p.len() == 1 && p[0].contains("is not IP:PORT"), "{p:?}");
     }
 }

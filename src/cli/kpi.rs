@@ -128,11 +128,7 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
             let (results, entered, stored) = read.context("reading stored KPI results")?;
             let mut kpis = settings.kpis.clone();
             retarget::merge(&mut kpis, &stored);
-            let owners = settings
-                .sub_groups
-                .iter()
-                .map(|(key, g)| (key.clone(), g.name.clone()))
-                .collect();
+            let owners = crate::notify::sub_group_names(&settings.sub_groups);
             let text = crate::kpi::show::show_entered(
                 &kpis,
                 &owners,

@@ -27,11 +27,7 @@ pub(super) async fn run(settings: &Settings, args: RisksArgs) -> Result<ExitCode
     let events = store.risk_events().await;
     store.close().await;
     let events = events.context("reading the risk log's history")?;
-    let owners = settings
-        .sub_groups
-        .iter()
-        .map(|(key, g)| (key.clone(), g.name.clone()))
-        .collect();
+    let owners = crate::notify::sub_group_names(&settings.sub_groups);
     let text = crate::risk::show::show(
         &settings.risks,
         &settings.risk_log,

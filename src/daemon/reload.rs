@@ -90,7 +90,7 @@ fn needs_restart(old: &Settings, new: &Settings) -> Vec<&'static str> {
     {
         out.push("store");
     }
-    if old.http.listen != new.http.listen || old.http.allow_remote != new.http.allow_remote {
+    if old.http.listen != new.http.listen {
         out.push("http");
     }
     if old.log.format != new.log.format {

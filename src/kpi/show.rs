@@ -166,7 +166,25 @@ pub fn show_entered(
     {
         return Err(ShowError::UnknownKpi(id.to_string()));
     }
-    let views: Vec<KpiView> = catalogue
+    let views = views(catalogue, owners, results, entered, only, period);
+    Ok(match format {
+        Format::Table => table(&views),
+        Format::Csv => csv(&views),
+        Format::Json => serde_json::to_string_pretty(&views)? + "\n",
+    })
+}
+
+/// Each KPI of the catalogue (or the one `only`) as the table shows it, in catalogue order;
+/// shared by `kpi show` and the board pack.
+pub fn views(
+    catalogue: &Catalogue,
+    owners: &BTreeMap<String, String>,
+    results: &[Recorded],
+    entered: &[Entered],
+    only: Option<&str>,
+    period: Option<Period>,
+) -> Vec<KpiView> {
+    catalogue
         .iter()
         .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
         .map(|(id, k)| {
@@ -187,12 +205,7 @@ pub fn show_entered(
                 .collect();
             v
         })
-        .collect();
-    Ok(match format {
-        Format::Table => table(&views),
-        Format::Csv => csv(&views),
-        Format::Json => serde_json::to_string_pretty(&views)? + "\n",
-    })
+        .collect()
 }
 
 fn view(

@@ -123,7 +123,7 @@ impl Transport {
     }
 }
 
-fn private_folder(dir: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn private_folder(dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     #[cfg(unix)]
     {
@@ -133,7 +133,7 @@ fn private_folder(dir: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn private_file(path: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

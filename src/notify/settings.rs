@@ -122,6 +122,16 @@ pub struct SubGroup {
     pub owners: Vec<String>,
 }
 
+/// Each sub-group's key and the name the board uses, for the tables that name owners.
+pub fn sub_group_names(
+    groups: &std::collections::BTreeMap<String, SubGroup>,
+) -> std::collections::BTreeMap<String, String> {
+    groups
+        .iter()
+        .map(|(key, g)| (key.clone(), g.name.clone()))
+        .collect()
+}
+
 /// `[notify]`: repetition.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

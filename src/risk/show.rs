@@ -104,12 +104,7 @@ pub fn show(
     history: bool,
     format: Format,
 ) -> Result<String, ShowError> {
-    let states = current_states(events);
-    let views: Vec<RiskView> = register
-        .ordered()
-        .into_iter()
-        .map(|(id, r)| view(id, r, log, kpis, owners, states.get(id)))
-        .collect();
+    let views = views(register, log, kpis, owners, events);
     let changes: Vec<EventView> = if history {
         events.iter().map(event_view).collect()
     } else {
@@ -134,6 +129,28 @@ pub fn show(
         }
         Format::Json => serde_json::to_string_pretty(&views)? + "\n",
     })
+}
+
+/// Each risk of the register, as it stands after `events`, in the register's order; shared by
+/// `sendwatch risks` and the board pack.
+pub fn views(
+    register: &Register,
+    log: &RiskLogSettings,
+    kpis: &Catalogue,
+    owners: &BTreeMap<String, String>,
+    events: &[RiskEvent],
+) -> Vec<RiskView> {
+    let states = current_states(events);
+    register
+        .ordered()
+        .into_iter()
+        .map(|(id, r)| view(id, r, log, kpis, owners, states.get(id)))
+        .collect()
+}
+
+/// One change as `--history` lists it.
+pub fn event_views(events: &[RiskEvent]) -> Vec<EventView> {
+    events.iter().map(event_view).collect()
 }
 
 fn view(

@@ -10,7 +10,6 @@ use sendwatch::config::{Settings, Sources};
 
 use crate::harness::repo;
 
-#[test]
 fn bench_load_prints_the_table_with_ratios_or_says_what_was_skipped() {
     let dir = tempfile::tempdir().expect("tempdir");
     let tracker = repo("tests/fixtures/extracts/tracker.csv");
@@ -56,8 +55,8 @@ fn bench_load_prints_the_table_with_ratios_or_says_what_was_skipped() {
 }
 
 /// Runs `sendwatch ARGS` in `dir` with only PATH (to find the peers), TMPDIR and `env` from
-/// the caller, and `--postgres` only if CI gives a server; it must succeed, and say no
-/// MISMATCH. Returns the server's URL, if any, and what it printed on stdout.
+/// the caller, and `--postgres` only if the harness's probe reached a server; it must succeed,
+/// and say no MISMATCH. Returns the server's URL, if any, and what it printed on stdout.
 fn bench(dir: &Path, args: &[&OsStr], env: &[(&str, &OsStr)]) -> (Option<String>, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sendwatch"));
     c.current_dir(dir).env_clear();
@@ -67,7 +66,7 @@ fn bench(dir: &Path, args: &[&OsStr], env: &[(&str, &OsStr)]) -> (Option<String>
         }
     }
     c.envs(env.iter().copied()).args(args);
-    let postgres = std::env::var("TEST_DATABASE_URL").ok();
+    let postgres = crate::support::db::reachable_admin_url();
     if let Some(url) = &postgres {
         c.arg("--postgres").arg(url);
     }
@@ -127,7 +126,6 @@ with open(os.path.join(a.out, a.kind + ".csv"), "w", newline="") as f:
         w.writerow(row)
 "#;
 
-#[test]
 fn bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree() {
     let dir = tempfile::tempdir().expect("tempdir");
     let generator = dir.path().join("gen_extracts.py");
@@ -210,4 +208,13 @@ fn agree_line(stdout: &str, backend: &str, peer: &str) -> bool {
             .and_then(|n| n.parse::<u32>().ok())
             .is_some_and(|months| months > 0)
     })
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(bench_load_prints_the_table_with_ratios_or_says_what_was_skipped),
+        trial!(bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree),
+    ]
 }

@@ -82,7 +82,6 @@ pub fn signal(child: &Child, sig: &str) {
     assert!(ok.success());
 }
 
-#[test]
 fn the_daemon_runs_its_job_on_schedule_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
     let outbox = outbox(dir.path());
@@ -112,7 +111,6 @@ fn the_daemon_runs_its_job_on_schedule_and_stops_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
-#[tokio::test]
 async fn a_kill_in_the_middle_of_a_load_keeps_the_previous_load() {
     let big = crate::harness::big_tracker(300, "").into_bytes();
     for backend in backends().await {
@@ -154,7 +152,6 @@ async fn a_kill_in_the_middle_of_a_load_keeps_the_previous_load() {
 /// What the daemon says to systemd, read from a notify socket of our own: READY after the
 /// schedules are up, a STATUS= line naming the next fire time, WATCHDOG=1 from the tick when
 /// `WATCHDOG_USEC` is set, RELOADING and READY around a SIGHUP, STOPPING at SIGTERM.
-#[test]
 fn the_daemon_tells_systemd_ready_status_watchdog_reload_and_stopping() {
     use std::os::unix::net::UnixDatagram;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -220,4 +217,14 @@ fn the_daemon_tells_systemd_ready_status_watchdog_reload_and_stopping() {
     let (stopped, log) = wait_for_line(&rx, "Stopped.", Duration::from_secs(60));
     assert!(stopped, "{log:#?}");
     assert!(child.wait().expect("wait").success());
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(the_daemon_runs_its_job_on_schedule_and_stops_on_sigterm),
+        trial!(a_kill_in_the_middle_of_a_load_keeps_the_previous_load).each_backend(),
+        trial!(the_daemon_tells_systemd_ready_status_watchdog_reload_and_stopping),
+    ]
 }

@@ -9,14 +9,11 @@ use sendwatch::store::RunStatus;
 use crate::harness::{Delivery, Mail, app, repo, write_config};
 use crate::support::{SmtpOptions, SmtpSink, backends};
 
-#[tokio::test]
 async fn a_refused_recipient_fails_that_report_only() {
-    let Some(sink) = SmtpSink::start(SmtpOptions {
+    let sink = SmtpSink::start(SmtpOptions {
         refuse_rcpt: vec!["dco@example.org".into()],
         ..Default::default()
-    }) else {
-        return;
-    };
+    });
     let extract = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -98,17 +95,12 @@ async fn a_refused_recipient_fails_that_report_only() {
     }
 }
 
-#[tokio::test]
 async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_them() {
-    let Some(busy) = SmtpSink::start(SmtpOptions {
+    let busy = SmtpSink::start(SmtpOptions {
         refuse_data: Some(451),
         ..Default::default()
-    }) else {
-        return;
-    };
-    let Some(good) = SmtpSink::start(SmtpOptions::default()) else {
-        return;
-    };
+    });
+    let good = SmtpSink::start(SmtpOptions::default());
     let extract = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -186,4 +178,17 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
         assert_eq!(r3.delivery.sent, 0, "the same news is not sent again");
         app.store.close().await;
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(a_refused_recipient_fails_that_report_only)
+            .each_backend()
+            .smtp(),
+        trial!(a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_them)
+            .each_backend()
+            .smtp(),
+    ]
 }

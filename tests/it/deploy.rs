@@ -5,12 +5,13 @@
 //! These run systemd's own tools (Debian's `systemd` package), offline: nothing is
 //! installed or started. Each runs against a scratch root holding the distribution's units
 //! and ours, so a sendwatch installed on the machine (and its drop-ins) cannot change the
-//! result. Without the tools the tests say they are skipped; under `CI=true` they fail.
+//! result. Without the tools the tests are listed as ignored; under `CI=true` they fail.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::harness::repo;
+use crate::support::trials::{Need, require};
 
 /// `--threshold` counts tenths and fails above it: 14 is "under 1.5".
 const THRESHOLD: &str = "14";
@@ -18,10 +19,6 @@ const LIMIT: f64 = 1.5;
 /// The systemd whose output deploy/README.md shows (Debian 12's). Other versions weigh
 /// the checks differently, so there only the limit is checked.
 const README_SYSTEMD: &str = "systemd 252 ";
-
-fn ci() -> bool {
-    std::env::var("CI").as_deref() == Ok("true")
-}
 
 fn text(o: &Output) -> String {
     format!(
@@ -43,27 +40,24 @@ fn tool(name: &str) -> Command {
     c
 }
 
-/// The first line of `systemd-analyze --version`, or `None` when the tools are missing:
-/// the test is skipped on a laptop and fails under `CI=true`.
-fn systemd_version() -> Option<String> {
-    let why = match tool("systemd-analyze").arg("--version").output() {
-        Ok(o) if o.status.success() => {
-            return Some(
-                String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            );
-        }
-        Ok(o) => format!("`systemd-analyze --version` failed: {}", text(&o)),
-        Err(e) => format!("systemd-analyze cannot be run: {e}"),
-    };
-    if ci() {
-        panic!("{why} (CI=true: .ci/run installs Debian's systemd package, which has it)");
-    }
-    eprintln!("skipped: {why}; install systemd's tools (Debian: apt-get install systemd)");
-    None
+/// The first line of `systemd-analyze --version`, for a test registered with
+/// `.systemd_analyze()` (the harness checked the tool answers).
+fn systemd_version() -> String {
+    require(Need::SystemdAnalyze);
+    let o = tool("systemd-analyze")
+        .arg("--version")
+        .output()
+        .expect("run systemd-analyze --version");
+    assert!(
+        o.status.success(),
+        "systemd-analyze --version: {}",
+        text(&o)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The distribution's unit directory: `verify` loads the units ours depends on from it.
@@ -203,11 +197,8 @@ fn readme_scores() -> Vec<(String, Score)> {
         .collect()
 }
 
-#[test]
 fn unit_passes_systemd_analyze_verify_alone_and_with_the_network_dropin() {
-    if systemd_version().is_none() {
-        return;
-    }
+    systemd_version();
     for with_dropin in [false, true] {
         let root = scratch_root(with_dropin);
         let out = tool("systemd-analyze")
@@ -227,11 +218,8 @@ fn unit_passes_systemd_analyze_verify_alone_and_with_the_network_dropin() {
     }
 }
 
-#[test]
 fn unit_exposure_is_under_1_5_and_deploy_readme_shows_it() {
-    let Some(version) = systemd_version() else {
-        return;
-    };
+    let version = systemd_version();
     let mut measured = Vec::new();
     for with_dropin in [false, true] {
         let root = scratch_root(with_dropin);
@@ -271,22 +259,11 @@ fn unit_exposure_is_under_1_5_and_deploy_readme_shows_it() {
     }
 }
 
-#[test]
 fn sysusers_and_tmpfiles_set_up_the_service_user_and_config_folders() {
     use std::os::unix::fs::MetadataExt;
 
-    if systemd_version().is_none() {
-        return;
-    }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        let why = "systemd-tmpfiles must run as root to give /etc/sendwatch to group sendwatch";
-        if ci() {
-            panic!("{why} (CI=true: .ci/run runs as root)");
-        }
-        eprintln!("skipped: {why}");
-        return;
-    }
+    systemd_version();
+    // Registered with .root(): systemd-tmpfiles gives /etc/sendwatch to group sendwatch.
     let root = tempfile::tempdir().expect("tempdir");
     let r = root.path();
     for (dir, file) in [
@@ -363,4 +340,17 @@ fn sysusers_and_tmpfiles_set_up_the_service_user_and_config_folders() {
             "/{path}: mode, owner, group"
         );
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(unit_passes_systemd_analyze_verify_alone_and_with_the_network_dropin)
+            .systemd_analyze(),
+        trial!(unit_exposure_is_under_1_5_and_deploy_readme_shows_it).systemd_analyze(),
+        trial!(sysusers_and_tmpfiles_set_up_the_service_user_and_config_folders)
+            .systemd_analyze()
+            .root(),
+    ]
 }

@@ -29,11 +29,8 @@ fn by_recipient(sink: &SmtpSink, before: usize) -> BTreeMap<String, Mail> {
     out
 }
 
-#[tokio::test]
 async fn three_recipients_in_two_sub_groups_get_one_digest_each_and_nothing_twice() {
-    let Some(sink) = SmtpSink::start(SmtpOptions::default()) else {
-        return;
-    };
+    let sink = SmtpSink::start(SmtpOptions::default());
     let extract = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -111,14 +108,11 @@ async fn three_recipients_in_two_sub_groups_get_one_digest_each_and_nothing_twic
     }
 }
 
-#[tokio::test]
 async fn a_550_for_one_recipient_leaves_the_others_theirs() {
-    let Some(sink) = SmtpSink::start(SmtpOptions {
+    let sink = SmtpSink::start(SmtpOptions {
         refuse_rcpt: vec!["carol@example.org".into()],
         ..Default::default()
-    }) else {
-        return;
-    };
+    });
     let extract = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -185,7 +179,6 @@ async fn a_550_for_one_recipient_leaves_the_others_theirs() {
     }
 }
 
-#[test]
 fn a_period_past_the_data_is_not_mailed_without_force() {
     let dir = tempfile::tempdir().expect("tempdir");
     let extract = repo("examples/tracker.csv").display().to_string();
@@ -222,7 +215,6 @@ fn a_period_past_the_data_is_not_mailed_without_force() {
     }
 }
 
-#[tokio::test]
 async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_queued_twice() {
     use sendwatch::store::{DigestKey, Queued};
     let extract = repo("examples/tracker.csv").display().to_string();
@@ -286,4 +278,20 @@ async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_
         );
         app.store.close().await;
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(three_recipients_in_two_sub_groups_get_one_digest_each_and_nothing_twice)
+            .each_backend()
+            .smtp(),
+        trial!(a_550_for_one_recipient_leaves_the_others_theirs)
+            .each_backend()
+            .smtp(),
+        trial!(a_period_past_the_data_is_not_mailed_without_force),
+        trial!(a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_queued_twice)
+            .each_backend(),
+    ]
 }

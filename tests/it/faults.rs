@@ -86,7 +86,6 @@ async fn assert_last_good_kept(app: &App, good: &GoodLoad, after: &RunReport) {
     assert_eq!(after.status, RunStatus::Failed);
 }
 
-#[tokio::test]
 async fn every_generator_fault_is_rejected_by_line_and_column_and_the_last_good_load_stays() {
     let http = HttpServer::start().await;
     let good_csv = std::fs::read(repo("examples/tracker.csv")).expect("example");
@@ -136,7 +135,6 @@ async fn every_generator_fault_is_rejected_by_line_and_column_and_the_last_good_
     }
 }
 
-#[test]
 fn bom_and_crlf_are_accepted_and_a_huge_field_is_not() {
     let settings = LoadSettings::default();
     let read = |fault: &str| std::fs::read(fixture(fault)).expect("fixture");
@@ -157,7 +155,6 @@ fn bom_and_crlf_are_accepted_and_a_huge_field_is_not() {
     );
 }
 
-#[tokio::test]
 async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing() {
     let http = HttpServer::start().await;
     let good_csv = std::fs::read(repo("examples/tracker.csv")).expect("example");
@@ -247,4 +244,16 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
         );
         app.store.close().await;
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(every_generator_fault_is_rejected_by_line_and_column_and_the_last_good_load_stays)
+            .each_backend(),
+        trial!(bom_and_crlf_are_accepted_and_a_huge_field_is_not),
+        trial!(http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing)
+            .each_backend(),
+    ]
 }

@@ -109,7 +109,6 @@ fn assert_content(s: &Spooled, want: &[u8]) {
     assert_eq!(s.sha256, sha256_hex(want));
 }
 
-#[tokio::test]
 async fn http_404_fails_at_once_without_a_retry() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -130,7 +129,6 @@ async fn http_404_fails_at_once_without_a_retry() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn http_500_then_200_is_retried_and_the_second_answer_kept() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -152,7 +150,6 @@ async fn http_500_then_200_is_retried_and_the_second_answer_kept() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn http_500_every_time_fails_after_all_retries_with_the_status() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -165,7 +162,6 @@ async fn http_500_every_time_fails_after_all_retries_with_the_status() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn http_429_with_retry_after_is_retried() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -188,7 +184,6 @@ async fn http_429_with_retry_after_is_retried() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn a_retry_after_longer_than_the_time_left_is_not_waited_for() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -212,7 +207,6 @@ async fn a_retry_after_longer_than_the_time_left_is_not_waited_for() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn a_body_that_never_finishes_ends_at_the_total_timeout() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -234,7 +228,6 @@ async fn a_body_that_never_finishes_ends_at_the_total_timeout() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn a_body_over_max_bytes_with_an_honest_content_length_is_too_large() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -252,7 +245,6 @@ async fn a_body_over_max_bytes_with_an_honest_content_length_is_too_large() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn a_chunked_body_over_max_bytes_is_too_large_counted_on_bytes_read() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -273,7 +265,6 @@ async fn a_chunked_body_over_max_bytes_is_too_large_counted_on_bytes_read() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn a_big_chunked_body_under_the_cap_is_spooled_whole() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -293,7 +284,6 @@ async fn a_big_chunked_body_under_the_cap_is_spooled_whole() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn a_connection_dropped_mid_body_is_retried_and_a_whole_answer_kept() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -317,7 +307,6 @@ async fn a_connection_dropped_mid_body_is_retried_and_a_whole_answer_kept() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn a_connection_always_dropped_mid_body_fails_and_leaves_no_partial_spool() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -335,7 +324,6 @@ async fn a_connection_always_dropped_mid_body_fails_and_leaves_no_partial_spool(
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn an_etag_makes_the_next_fetch_conditional_and_304_is_not_modified() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -368,7 +356,6 @@ async fn an_etag_makes_the_next_fetch_conditional_and_304_is_not_modified() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn the_same_bytes_again_without_an_etag_are_same_content() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -407,7 +394,6 @@ async fn the_same_bytes_again_without_an_etag_are_same_content() {
     third.discard();
 }
 
-#[tokio::test]
 async fn a_fifo_is_refused_without_waiting_for_a_writer() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let fifo = tmp.path().join("extract.csv");
@@ -433,7 +419,6 @@ async fn a_fifo_is_refused_without_waiting_for_a_writer() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn dev_zero_is_refused_as_not_a_regular_file() {
     let spool = Spool::new();
     let s = source(
@@ -451,7 +436,6 @@ async fn dev_zero_is_refused_as_not_a_regular_file() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn a_regular_file_over_max_bytes_is_too_large_and_one_under_is_read() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let path = tmp.path().join("extract.csv");
@@ -484,7 +468,6 @@ async fn a_regular_file_over_max_bytes_is_too_large_and_one_under_is_read() {
     spool.assert_empty();
 }
 
-#[tokio::test]
 async fn a_token_in_the_query_string_is_never_shown() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -508,7 +491,6 @@ async fn a_token_in_the_query_string_is_never_shown() {
     ok.discard();
 }
 
-#[tokio::test]
 async fn spool_files_are_0600_in_a_0700_folder_and_outlive_the_fetch() {
     let srv = HttpServer::start().await;
     let spool = Spool::new();
@@ -530,4 +512,29 @@ async fn spool_files_are_0600_in_a_0700_folder_and_outlive_the_fetch() {
     );
     s.discard();
     spool.assert_empty();
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(http_404_fails_at_once_without_a_retry),
+        trial!(http_500_then_200_is_retried_and_the_second_answer_kept),
+        trial!(http_500_every_time_fails_after_all_retries_with_the_status),
+        trial!(http_429_with_retry_after_is_retried),
+        trial!(a_retry_after_longer_than_the_time_left_is_not_waited_for),
+        trial!(a_body_that_never_finishes_ends_at_the_total_timeout),
+        trial!(a_body_over_max_bytes_with_an_honest_content_length_is_too_large),
+        trial!(a_chunked_body_over_max_bytes_is_too_large_counted_on_bytes_read),
+        trial!(a_big_chunked_body_under_the_cap_is_spooled_whole),
+        trial!(a_connection_dropped_mid_body_is_retried_and_a_whole_answer_kept),
+        trial!(a_connection_always_dropped_mid_body_fails_and_leaves_no_partial_spool),
+        trial!(an_etag_makes_the_next_fetch_conditional_and_304_is_not_modified),
+        trial!(the_same_bytes_again_without_an_etag_are_same_content),
+        trial!(a_fifo_is_refused_without_waiting_for_a_writer),
+        trial!(dev_zero_is_refused_as_not_a_regular_file),
+        trial!(a_regular_file_over_max_bytes_is_too_large_and_one_under_is_read),
+        trial!(a_token_in_the_query_string_is_never_shown),
+        trial!(spool_files_are_0600_in_a_0700_folder_and_outlive_the_fetch),
+    ]
 }

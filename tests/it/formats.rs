@@ -217,7 +217,6 @@ fn lines(rows: &[TextRow]) -> Vec<u64> {
     rows.iter().map(|(l, _)| *l).collect()
 }
 
-#[test]
 fn every_format_loads_the_same_typed_rows_as_the_original_csv() {
     let t = Table::load();
     let original = std::fs::read(fixture("none")).expect("fixture");
@@ -277,7 +276,6 @@ fn every_format_loads_the_same_typed_rows_as_the_original_csv() {
     }
 }
 
-#[test]
 fn a_json_item_over_max_record_bytes_is_refused_without_its_value() {
     let t = Table::load();
     let mut items = json_items(&t);
@@ -310,4 +308,13 @@ fn a_json_item_over_max_record_bytes_is_refused_without_its_value() {
             assert!(text.len() < 1024, "{name}: {} bytes", text.len());
         }
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(every_format_loads_the_same_typed_rows_as_the_original_csv),
+        trial!(a_json_item_over_max_record_bytes_is_refused_without_its_value),
+    ]
 }

@@ -90,32 +90,26 @@ const TOKEN: &str = "[a-zA-Z]{0,8}[0-9][a-zA-Z0-9]{7,24}";
 proptest! {
     #![proptest_config(config())]
 
-    #[test]
     fn csv_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         check(&bytes, Format::Csv, None)?;
     }
 
-    #[test]
     fn csv_spliced_bytes(at in any::<usize>(), junk in proptest::collection::vec(any::<u8>(), 1..64)) {
         check(&splice(&tracker_csv(), at, &junk), Format::Csv, None)?;
     }
 
-    #[test]
     fn csv_spliced_token_never_shows(at in any::<usize>(), token in TOKEN) {
         check(&splice(&tracker_csv(), at, token.as_bytes()), Format::Csv, Some(&token))?;
     }
 
-    #[test]
     fn json_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         check(&bytes, Format::Json, None)?;
     }
 
-    #[test]
     fn json_arbitrary_text_that_looks_like_json(text in r#"[\[\]{}",:a-c0-9 \n\\]{0,256}"#) {
         check(text.as_bytes(), Format::Json, None)?;
     }
 
-    #[test]
     fn json_spliced_bytes(
         array in any::<bool>(),
         at in any::<usize>(),
@@ -124,14 +118,12 @@ proptest! {
         check(&splice(&tracker_json(array), at, &junk), Format::Json, None)?;
     }
 
-    #[test]
     fn json_spliced_token_never_shows(array in any::<bool>(), at in any::<usize>(), token in TOKEN) {
         let bytes = splice(&tracker_json(array), at, token.as_bytes());
         check(&bytes, Format::Json, Some(&token))?;
     }
 }
 
-#[test]
 fn the_unspliced_inputs_load() {
     for (bytes, format) in [
         (tracker_csv(), Format::Csv),
@@ -141,4 +133,19 @@ fn the_unspliced_inputs_load() {
         let got = parse_bytes(&bytes, "f", &kind("tracker"), &settings(format), today());
         assert_eq!(got.expect("loads").0.rows, 60, "{format:?}");
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(csv_arbitrary_bytes),
+        trial!(csv_spliced_bytes),
+        trial!(csv_spliced_token_never_shows),
+        trial!(json_arbitrary_bytes),
+        trial!(json_arbitrary_text_that_looks_like_json),
+        trial!(json_spliced_bytes),
+        trial!(json_spliced_token_never_shows),
+        trial!(the_unspliced_inputs_load),
+    ]
 }

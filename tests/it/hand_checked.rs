@@ -52,7 +52,6 @@ fn c(numerator: u64, denominator: u64) -> Option<Count> {
     })
 }
 
-#[tokio::test]
 async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
     let extract = repo("tests/fixtures/hand_checked/tracker.csv");
     for backend in backends().await {
@@ -140,7 +139,6 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
     }
 }
 
-#[test]
 fn counting_by_request_month_adds_open_cases_already_late() {
     let bytes = std::fs::read(repo("tests/fixtures/hand_checked/tracker.csv")).expect("fixture");
     let (cases, as_of) = tracker_cases(&bytes);
@@ -176,4 +174,13 @@ fn counting_by_request_month_adds_open_cases_already_late() {
     assert_eq!(advice.overdue_open, 1);
     let done = count(ehcp, Basis::Completed, Some((2020, 1, 1)));
     assert_eq!(done.by_month.get(&m("2020-06")).copied(), c(3, 6));
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(kpi_values_equal_the_hand_checked_computation_on_both_backends).each_backend(),
+        trial!(counting_by_request_month_adds_open_cases_already_late),
+    ]
 }

@@ -68,7 +68,6 @@ async fn run(app: &App, period: Option<&str>) -> RunReport {
         .expect("run")
 }
 
-#[tokio::test]
 async fn review_kpis_equal_the_hand_checked_computation_on_both_backends() {
     let tracker = repo("tests/fixtures/hand_checked/tracker.csv")
         .display()
@@ -195,7 +194,6 @@ fn series(counts: &MonthlyCounts, from: &str, to: &str) -> Vec<(u64, u64)> {
         .collect()
 }
 
-#[test]
 fn each_month_holds_the_academic_year_to_its_end_and_september_starts_again() {
     let t = fold("1/3");
     // 2019/20: Sep-Jan 0 of 2, Feb-Aug 1 of 2; 2020/21 from September; nothing after April.
@@ -232,4 +230,13 @@ fn each_month_holds_the_academic_year_to_its_end_and_september_starts_again() {
         Measure::OtherReviewsCompleted.format(4.0 * 100.0 / 7.0),
         "57.1%"
     );
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(review_kpis_equal_the_hand_checked_computation_on_both_backends).each_backend(),
+        trial!(each_month_holds_the_academic_year_to_its_end_and_september_starts_again),
+    ]
 }

@@ -39,7 +39,6 @@ fn c(numerator: u64, denominator: u64) -> Option<Count> {
     })
 }
 
-#[tokio::test]
 async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
     let tracker = repo("tests/fixtures/hand_checked/tracker.csv")
         .display()
@@ -157,7 +156,6 @@ fn fold(service: &str, basis: Basis) -> MonthlyCounts {
     counter.counts
 }
 
-#[test]
 fn counting_by_referral_month_moves_waits_to_where_they_started() {
     let m = |s: &str| s.parse::<Month>().expect("month");
     let started = fold("Paediatric Dietetics", Basis::Started);
@@ -178,4 +176,13 @@ fn counting_by_referral_month_moves_waits_to_where_they_started() {
         fold("Paediatric Physiotherapy", Basis::Completed),
         MonthlyCounts::default()
     );
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(wait_kpis_equal_the_hand_checked_computation_on_both_backends).each_backend(),
+        trial!(counting_by_referral_month_moves_waits_to_where_they_started),
+    ]
 }

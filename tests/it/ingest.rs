@@ -172,7 +172,6 @@ fn expected_error(kind: &str, fault: &str) -> String {
     }
 }
 
-#[tokio::test]
 async fn every_generator_fault_on_every_kind_under_both_policies() {
     let http = HttpServer::start().await;
     for backend in backends().await {
@@ -254,7 +253,6 @@ async fn every_generator_fault_on_every_kind_under_both_policies() {
 }
 
 /// Errors about hostile files: small, and holding no cell.
-#[tokio::test]
 async fn a_headerless_file_a_huge_header_and_nul_bytes_give_small_errors_without_cells() {
     let dir = tempfile::tempdir().expect("tempdir");
     let clean = std::fs::read_to_string(extract("tracker", "none")).expect("clean");
@@ -362,7 +360,6 @@ fn mode(path: &Path) -> u32 {
         & 0o777
 }
 
-#[tokio::test]
 async fn a_halved_or_older_tracker_is_held_and_load_approve_swaps_it_in() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -523,7 +520,6 @@ pub(crate) async fn age_current_load(app: &App, source: &str, days: i64) {
     }
 }
 
-#[tokio::test]
 async fn a_stale_source_tells_its_owner_and_no_kpi_rating_moves() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -586,7 +582,6 @@ async fn a_stale_source_tells_its_owner_and_no_kpi_rating_moves() {
     }
 }
 
-#[tokio::test]
 async fn a_304_and_a_fifo_source_leave_the_current_load_and_are_recorded() {
     let http = HttpServer::start().await;
     let example = std::fs::read(repo("examples/tracker.csv")).expect("example");
@@ -654,7 +649,6 @@ fn sendwatch(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String) {
     (ok, out)
 }
 
-#[tokio::test]
 async fn load_file_by_hand_dry_run_stores_nothing_and_a_real_load_swaps_in() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -695,7 +689,6 @@ async fn load_file_by_hand_dry_run_stores_nothing_and_a_real_load_swaps_in() {
     }
 }
 
-#[tokio::test]
 async fn the_owner_hears_of_a_refused_a_held_and_an_over_quarantined_extract() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -815,7 +808,6 @@ fn run_measured(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, u64) {
     (code == 0, stdout, kb * 1024)
 }
 
-#[test]
 fn peak_memory_stays_bounded_on_huge_hostile_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("m.db");
@@ -872,7 +864,6 @@ pub async fn row_tables(app: &App) -> Vec<String> {
     }
 }
 
-#[tokio::test]
 async fn two_loads_at_once_both_finish_one_is_current_and_no_table_is_left_over() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -926,4 +917,21 @@ async fn two_loads_at_once_both_finish_one_is_current_and_no_table_is_left_over(
         );
         app.store.close().await;
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(every_generator_fault_on_every_kind_under_both_policies).each_backend(),
+        trial!(a_headerless_file_a_huge_header_and_nul_bytes_give_small_errors_without_cells),
+        trial!(a_halved_or_older_tracker_is_held_and_load_approve_swaps_it_in).each_backend(),
+        trial!(a_stale_source_tells_its_owner_and_no_kpi_rating_moves).each_backend(),
+        trial!(a_304_and_a_fifo_source_leave_the_current_load_and_are_recorded).each_backend(),
+        trial!(load_file_by_hand_dry_run_stores_nothing_and_a_real_load_swaps_in).each_backend(),
+        trial!(the_owner_hears_of_a_refused_a_held_and_an_over_quarantined_extract).each_backend(),
+        trial!(peak_memory_stays_bounded_on_huge_hostile_files),
+        trial!(two_loads_at_once_both_finish_one_is_current_and_no_table_is_left_over)
+            .each_backend(),
+    ]
 }

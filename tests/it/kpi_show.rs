@@ -21,7 +21,6 @@ fn kpi_show(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, String) {
     binary(dir, cfg, &[], &[&["kpi", "show"], args].concat())
 }
 
-#[tokio::test]
 async fn kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_backends() {
     let extract = repo("examples/tracker.csv");
     let shipped = catalogue::builtin().expect("catalogue");
@@ -160,4 +159,13 @@ async fn kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_
         // Aggregates only: the table carries no count and no case.
         assert!(!table.contains("C000"), "no case id");
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_backends)
+            .each_backend(),
+    ]
 }

@@ -75,7 +75,6 @@ where
     }
 }
 
-#[tokio::test]
 async fn an_instant_claimed_twice_runs_once_and_a_busy_job_skips_its_tick() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -183,7 +182,6 @@ async fn an_instant_claimed_twice_runs_once_and_a_busy_job_skips_its_tick() {
     }
 }
 
-#[tokio::test]
 async fn a_run_past_its_working_timeout_is_abandoned_and_the_next_one_is_right() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -233,7 +231,6 @@ async fn a_run_past_its_working_timeout_is_abandoned_and_the_next_one_is_right()
     }
 }
 
-#[tokio::test]
 async fn downtime_over_two_fire_times_is_one_catch_up_run_and_one_skipped_row() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -301,7 +298,6 @@ async fn downtime_over_two_fire_times_is_one_catch_up_run_and_one_skipped_row() 
     }
 }
 
-#[tokio::test]
 async fn catch_up_skip_records_every_missed_time_and_runs_none() {
     let dir = tempfile::tempdir().expect("tempdir");
     let backend = crate::support::sqlite_backend();
@@ -334,7 +330,6 @@ async fn catch_up_skip_records_every_missed_time_and_runs_none() {
     app.store.close().await;
 }
 
-#[tokio::test]
 async fn runs_and_status_from_the_binary() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -418,4 +413,17 @@ async fn runs_and_status_from_the_binary() {
         }
         app.store.close().await;
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(an_instant_claimed_twice_runs_once_and_a_busy_job_skips_its_tick).each_backend(),
+        trial!(a_run_past_its_working_timeout_is_abandoned_and_the_next_one_is_right)
+            .each_backend(),
+        trial!(downtime_over_two_fire_times_is_one_catch_up_run_and_one_skipped_row).each_backend(),
+        trial!(catch_up_skip_records_every_missed_time_and_runs_none),
+        trial!(runs_and_status_from_the_binary).each_backend(),
+    ]
 }

@@ -13,11 +13,8 @@ use crate::harness::{app, binary, current, folder_mail, outbox, repo};
 use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll, stalled_source};
 use crate::support::{Response, backends, pg_database};
 
-#[tokio::test]
 async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_digest_once() {
-    let Some(db) = pg_database().await else {
-        return; // said on stderr; under CI=true pg_database fails the test instead
-    };
+    let db = pg_database().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let tracker = repo("examples/tracker.csv").display().to_string();
     let cfg = ledger_config(dir.path(), &db, &tracker, "cron = \"*/5 * * * * *\"\n", 6);
@@ -107,7 +104,6 @@ async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_dige
     app.store.close().await;
 }
 
-#[tokio::test]
 async fn a_daemon_killed_mid_run_leaves_it_abandoned_and_the_administrator_told() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -196,4 +192,15 @@ fn hostname() -> &'static str {
         .rsplit_once(':')
         .expect("host:pid")
         .0
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_digest_once)
+            .postgres(),
+        trial!(a_daemon_killed_mid_run_leaves_it_abandoned_and_the_administrator_told)
+            .each_backend(),
+    ]
 }

@@ -1,11 +1,35 @@
 //! Integration tests: the real pipeline against real parts (SQLite and PostgreSQL, an HTTP
 //! server and an SMTP server on loopback), and the real binary for the command line.
+//!
+//! One binary with its own harness (libtest-mimic, support/trials.rs), so that a test whose
+//! server is missing is listed as ignored, saying why, instead of passing; under `CI=true`
+//! it fails. To add a test: write a plain `fn` or `async fn` with no attribute (no
+//! `#[test]`/`#[tokio::test]`), and list it in its module's `pub fn tests() -> Vec<Spec>`:
+//!
+//! - `trial!(name)`: needs nothing; an async fn gets a current-thread runtime.
+//! - `trial!(name).each_backend()`: two trials, `module::name::sqlite` and `::postgres`;
+//!   the body does `for backend in backends().await { ... }` and gets that one backend.
+//! - `trial!(name).postgres()`: PostgreSQL only; the body calls `pg_database().await`.
+//! - `.smtp()` (the body calls `SmtpSink::start`), `.chromium()` (`support::screenshot()`
+//!   or `support::chromium()`), `.systemd_analyze()`, `.root()`; `.multi_thread(2)` for
+//!   `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]`. They combine.
+//!
+//! `SmtpSink::start` returns the sink and `pg_database()` the URL (no `Option`): in a trial
+//! they run only where the server is, so `let Some(x) = ... else { return; }` goes.
+//!
+//! A new file gets `mod file;` below and `file::tests()` in `main`. A fn left out of
+//! tests() is dead code, which fails the build (`deny` below); a helper that finds a server
+//! the test did not register panics saying what to add.
+
+// A test fn nobody registered is dead code: fail the build rather than skip the test.
+#![deny(dead_code)]
 
 mod support;
 
 mod harness;
 
 mod bench;
+mod board;
 mod cli;
 mod daemon;
 mod delivery;
@@ -25,6 +49,43 @@ mod ledger_daemons;
 mod manual;
 mod ops;
 mod outbox;
+mod pack;
 mod pipeline;
 mod risks;
 mod store;
+
+fn main() -> std::process::ExitCode {
+    support::trials::run(
+        [
+            support::tests(),
+            bench::tests(),
+            board::tests(),
+            cli::tests(),
+            daemon::tests(),
+            delivery::tests(),
+            deploy::tests(),
+            digest::tests(),
+            faults::tests(),
+            fetch::tests(),
+            formats::tests(),
+            fuzz::tests(),
+            hand_checked::tests(),
+            hand_checked_reviews::tests(),
+            hand_checked_waits::tests(),
+            ingest::tests(),
+            kpi_show::tests(),
+            ledger::tests(),
+            ledger_daemons::tests(),
+            manual::tests(),
+            ops::tests(),
+            outbox::tests(),
+            pack::tests(),
+            pipeline::tests(),
+            risks::tests(),
+            store::tests(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+    )
+}

@@ -40,7 +40,6 @@ fn run(dir: &Path, cfg: &Path, line: &str) -> (bool, String, String) {
 
 const HEAD: &str = "kpi,period,value,numerator,denominator,note,by\n";
 
-#[tokio::test]
 async fn set_and_import_record_who_and_when_and_a_later_entry_supersedes_an_earlier_one() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -143,7 +142,6 @@ async fn set_and_import_record_who_and_when_and_a_later_entry_supersedes_an_earl
     }
 }
 
-#[tokio::test]
 async fn a_refused_import_stores_nothing_and_a_computed_kpi_takes_no_value_by_hand() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -178,7 +176,6 @@ async fn a_refused_import_stores_nothing_and_a_computed_kpi_takes_no_value_by_ha
     }
 }
 
-#[tokio::test]
 async fn a_retarget_keeps_the_old_schedule_for_earlier_periods_and_a_run_rates_by_it() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -279,7 +276,6 @@ fn quarters_due(today: chrono::NaiveDate) -> Vec<Period> {
     out
 }
 
-#[tokio::test]
 async fn an_overdue_manual_kpi_is_an_exception_to_its_owner_and_a_note_is_never_mailed() {
     const NOTE: &str = "NOTE-CANARY-7312 see the minutes";
     for backend in backends().await {
@@ -372,4 +368,19 @@ async fn an_overdue_manual_kpi_is_an_exception_to_its_owner_and_a_note_is_never_
             "{name}: the note is the board's table's: {shown}"
         );
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(set_and_import_record_who_and_when_and_a_later_entry_supersedes_an_earlier_one)
+            .each_backend(),
+        trial!(a_refused_import_stores_nothing_and_a_computed_kpi_takes_no_value_by_hand)
+            .each_backend(),
+        trial!(a_retarget_keeps_the_old_schedule_for_earlier_periods_and_a_run_rates_by_it)
+            .each_backend(),
+        trial!(an_overdue_manual_kpi_is_an_exception_to_its_owner_and_a_note_is_never_mailed)
+            .each_backend(),
+    ]
 }

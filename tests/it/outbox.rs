@@ -136,11 +136,8 @@ async fn run_while_down(dir: &Path, url: &str) -> App {
     app
 }
 
-#[tokio::test]
 async fn two_run_now_processes_at_once_send_each_digest_once() {
-    let Some(sink) = SmtpSink::start(SmtpOptions::default()) else {
-        return;
-    };
+    let sink = SmtpSink::start(SmtpOptions::default());
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = smtp(dir.path(), &backend.url, sink.port());
@@ -169,17 +166,12 @@ async fn two_run_now_processes_at_once_send_each_digest_once() {
     }
 }
 
-#[tokio::test]
 async fn a_process_killed_inside_delivery_loses_nothing_and_sends_nothing_twice() {
-    let Some(stall) = SmtpSink::start(SmtpOptions {
+    let stall = SmtpSink::start(SmtpOptions {
         stall: true,
         ..Default::default()
-    }) else {
-        return;
-    };
-    let Some(good) = SmtpSink::start(SmtpOptions::default()) else {
-        return;
-    };
+    });
+    let good = SmtpSink::start(SmtpOptions::default());
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = smtp(dir.path(), &backend.url, stall.port());
@@ -217,11 +209,8 @@ async fn a_process_killed_inside_delivery_loses_nothing_and_sends_nothing_twice(
     }
 }
 
-#[tokio::test]
 async fn smtp_down_then_up_delivers_everything_once() {
-    let Some(good) = SmtpSink::start(SmtpOptions::default()) else {
-        return;
-    };
+    let good = SmtpSink::start(SmtpOptions::default());
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
         let app_down = run_while_down(dir.path(), &backend.url).await;
@@ -252,15 +241,12 @@ async fn smtp_down_then_up_delivers_everything_once() {
     }
 }
 
-#[tokio::test]
 async fn no_answer_after_data_sends_at_most_one_more_copy_with_the_same_message_id() {
     const DROPPED: &str = "dco@example.org";
-    let Some(sink) = SmtpSink::start(SmtpOptions {
+    let sink = SmtpSink::start(SmtpOptions {
         drop_after_data: vec![DROPPED.into()],
         ..Default::default()
-    }) else {
-        return;
-    };
+    });
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = smtp(dir.path(), &backend.url, sink.port());
@@ -319,11 +305,8 @@ async fn no_answer_after_data_sends_at_most_one_more_copy_with_the_same_message_
     }
 }
 
-#[tokio::test]
 async fn the_daemon_retries_mail_put_off_between_runs() {
-    let Some(good) = SmtpSink::start(SmtpOptions::default()) else {
-        return;
-    };
+    let good = SmtpSink::start(SmtpOptions::default());
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
         run_while_down(dir.path(), &backend.url)
@@ -358,7 +341,6 @@ async fn the_daemon_retries_mail_put_off_between_runs() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn passes_claiming_at_once_never_hold_the_same_row() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -412,18 +394,15 @@ async fn passes_claiming_at_once_never_hold_the_same_row() {
     }
 }
 
-#[tokio::test]
 async fn a_retry_after_no_answer_that_is_answered_is_sent_with_the_same_message_id() {
     const DROPPED: &str = "dco@example.org";
     for backend in backends().await {
         // Drops the first message to DROPPED only: a fresh sink for each backend.
-        let Some(sink) = SmtpSink::start(SmtpOptions {
+        let sink = SmtpSink::start(SmtpOptions {
             drop_after_data: vec![DROPPED.into()],
             drop_after_data_times: 1,
             ..Default::default()
-        }) else {
-            return;
-        };
+        });
         let dir = tempfile::tempdir().expect("tempdir");
         let app = app(&smtp(dir.path(), &backend.url, sink.port())).await;
         let r = app
@@ -445,4 +424,31 @@ async fn a_retry_after_no_answer_that_is_answered_is_sent_with_the_same_message_
         assert!(admin_notices(&got).is_empty(), "nothing was given up");
         nothing_more(app, &sink, got.len()).await;
     }
+}
+
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(two_run_now_processes_at_once_send_each_digest_once)
+            .each_backend()
+            .smtp(),
+        trial!(a_process_killed_inside_delivery_loses_nothing_and_sends_nothing_twice)
+            .each_backend()
+            .smtp(),
+        trial!(smtp_down_then_up_delivers_everything_once)
+            .each_backend()
+            .smtp(),
+        trial!(no_answer_after_data_sends_at_most_one_more_copy_with_the_same_message_id)
+            .each_backend()
+            .smtp(),
+        trial!(the_daemon_retries_mail_put_off_between_runs)
+            .each_backend()
+            .smtp(),
+        trial!(passes_claiming_at_once_never_hold_the_same_row)
+            .each_backend()
+            .multi_thread(4),
+        trial!(a_retry_after_no_answer_that_is_answered_is_sent_with_the_same_message_id)
+            .each_backend()
+            .smtp(),
+    ]
 }

@@ -9,14 +9,11 @@ use sendwatch::store::RunStatus;
 use crate::harness::{Delivery, Mail, app, oracle, pct, repo, share, write_config};
 use crate::support::{HttpServer, Response, SmtpOptions, SmtpSink, backends};
 
-#[tokio::test]
 async fn fetch_load_evaluate_and_mail_on_both_backends() {
-    let Some(sink) = SmtpSink::start(SmtpOptions {
+    let sink = SmtpSink::start(SmtpOptions {
         auth: Some(("sendwatch".into(), "mail-pass-e2e".into())),
         ..Default::default()
-    }) else {
-        return;
-    };
+    });
     let csv_path = repo("examples/tracker.csv");
     let csv = std::fs::read(&csv_path).expect("example extract");
     let sha: String = Sha256::digest(&csv)
@@ -197,4 +194,14 @@ async fn fetch_load_evaluate_and_mail_on_both_backends() {
         );
         app.store.close().await;
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(fetch_load_evaluate_and_mail_on_both_backends)
+            .each_backend()
+            .smtp(),
+    ]
 }

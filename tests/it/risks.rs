@@ -50,7 +50,6 @@ fn r10(r: &RunReport) -> Option<ChangeKind> {
     r.risks.iter().find(|c| c.risk_id == "R10").map(|c| c.kind)
 }
 
-#[tokio::test]
 async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_it_clears() {
     let extract = repo("tests/fixtures/risks/tracker.csv");
     for backend in backends().await {
@@ -222,7 +221,6 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
     }
 }
 
-#[tokio::test]
 async fn a_stale_source_raises_its_risk_until_new_data_arrives() {
     for backend in backends().await {
         let name = backend.name;
@@ -284,4 +282,14 @@ async fn a_stale_source_raises_its_risk_until_new_data_arrives() {
         }
         app.store.close().await;
     }
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_it_clears)
+            .each_backend(),
+        trial!(a_stale_source_raises_its_risk_until_new_data_arrives).each_backend(),
+    ]
 }

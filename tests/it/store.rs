@@ -20,7 +20,6 @@ fn migrate(store_url: &str) -> (Option<i32>, String) {
     )
 }
 
-#[tokio::test]
 async fn a_refused_connection_and_a_wrong_password_are_said_once_and_plainly() {
     // A port where nothing listens, from the HTTP helper's refused URL.
     let port = refused_url()
@@ -36,10 +35,7 @@ async fn a_refused_connection_and_a_wrong_password_are_said_once_and_plainly() {
         "{err}"
     );
 
-    let Some(url) = pg_database().await else {
-        eprintln!("SKIPPED: no PostgreSQL for the wrong-password half");
-        return;
-    };
+    let url = pg_database().await;
     let mut wrong = reqwest::Url::parse(&url).expect("url");
     wrong
         .set_password(Some("not-the-password"))
@@ -54,12 +50,8 @@ async fn a_refused_connection_and_a_wrong_password_are_said_once_and_plainly() {
     assert!(!err.contains("not-the-password"), "{err}");
 }
 
-#[tokio::test]
 async fn a_postgresql_statement_past_its_timeout_is_cancelled() {
-    let Some(url) = pg_database().await else {
-        eprintln!("SKIPPED: no PostgreSQL");
-        return;
-    };
+    let url = pg_database().await;
     let settings = sendwatch::store::StoreSettings {
         url: secrecy::SecretString::from(url),
         password: None,
@@ -80,4 +72,13 @@ async fn a_postgresql_statement_past_its_timeout_is_cancelled() {
         .expect_err("cancelled");
     assert!(err.to_string().contains("statement timeout"), "{err}");
     store.close().await;
+}
+
+/// This module's tests, for the harness: tests/it/main.rs says how to register one.
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(a_refused_connection_and_a_wrong_password_are_said_once_and_plainly).postgres(),
+        trial!(a_postgresql_statement_past_its_timeout_is_cancelled).postgres(),
+    ]
 }

@@ -2,11 +2,13 @@
 //! PostgreSQL database per test on the server named by TEST_DATABASE_URL.
 
 use std::path::Path;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+use super::tools::PROBE_TIMEOUT;
+use super::trials::{self, BackendKind, Need, Spec, trial};
 
 const DEFAULT_ADMIN_URL: &str = "postgres://sendwatch:sendwatch@127.0.0.1:5432/postgres";
 const DB_PREFIX: &str = "sendwatch_test_";
@@ -21,17 +23,22 @@ pub struct Backend {
     _dir: Option<tempfile::TempDir>,
 }
 
-/// SQLite always; PostgreSQL too when a server is reachable.
+/// The running trial's backend, as a list of one so that a test's body reads
+/// `for backend in backends().await { ... }`: a test registered with `.each_backend()` runs
+/// as two trials, `::sqlite` and `::postgres` (see tests/it/main.rs).
 pub async fn backends() -> Vec<Backend> {
-    let mut out = vec![sqlite_backend()];
-    if let Some(url) = pg_database().await {
-        out.push(Backend {
+    match trials::backend() {
+        Some(BackendKind::Sqlite) => vec![sqlite_backend()],
+        Some(BackendKind::Postgres) => vec![Backend {
             name: "postgres",
-            url,
+            url: pg_database().await,
             _dir: None,
-        });
+        }],
+        None => panic!(
+            "backends() gives a per-backend trial its backend: register this test with \
+             .each_backend() in its module's tests()"
+        ),
     }
-    out
 }
 
 /// `sqlite://<tempdir>/sendwatch.db`; the file does not exist yet (the app creates it).
@@ -45,36 +52,59 @@ pub fn sqlite_backend() -> Backend {
     }
 }
 
-/// Creates an empty database and returns its URL (same credentials and host
-/// as the admin URL). `None` when the server is unreachable, unless `CI=true`,
-/// where that panics: CI installs PostgreSQL, so a miss there is a failure.
-pub async fn pg_database() -> Option<String> {
-    // After one failure, later calls in this process skip at once instead of
-    // each waiting on the same dead server.
-    static FAILED: OnceLock<String> = OnceLock::new();
-    let ci = std::env::var("CI").as_deref() == Ok("true");
-    if let Some(msg) = FAILED.get() {
-        if ci {
-            panic!("{msg} (CI=true: .ci/run should have started PostgreSQL)");
-        }
-        return None;
-    }
-    let admin = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.into());
-    match create_database(&admin).await {
-        Ok(url) => Some(url),
-        Err(e) => {
-            let msg = format!(
-                "PostgreSQL test database unavailable via {}: {e}",
-                redact(&admin)
-            );
-            let _ = FAILED.set(msg.clone());
-            if ci {
-                panic!("{msg} (CI=true: .ci/run should have started PostgreSQL)");
+/// The server the tests use: TEST_DATABASE_URL, else the role .ci/run creates on 5432.
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.into())
+}
+
+/// The admin URL if the server answered the harness's probe: for a test that uses
+/// PostgreSQL where there is one and says so where there is not (the benchmark).
+pub fn reachable_admin_url() -> Option<String> {
+    Need::Postgres.probe().ok().map(|()| admin_url())
+}
+
+/// Creates an empty database and returns its URL (same credentials and host as the admin
+/// URL), for a trial registered with `.postgres()` or `.each_backend()`. The harness
+/// probed the server first, so a failure here is the test's.
+pub async fn pg_database() -> String {
+    trials::require(Need::Postgres);
+    let admin = admin_url();
+    create_database(&admin).await.unwrap_or_else(|e| {
+        panic!(
+            "creating a PostgreSQL test database via {}: {e}",
+            redact(&admin)
+        )
+    })
+}
+
+/// The harness's probe: one connection to the admin URL, bounded. `Err` says where and why.
+pub fn probe() -> Result<(), String> {
+    let admin = admin_url();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime for the PostgreSQL probe: {e}"))?;
+    runtime.block_on(async {
+        match tokio::time::timeout(PROBE_TIMEOUT, PgConnection::connect(&admin)).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                Ok(())
             }
-            eprintln!("skipping PostgreSQL backend: {msg}");
-            None
+            Ok(Err(e)) => Err(format!("PostgreSQL unreachable at {}: {e}", where_(&admin))),
+            Err(_) => Err(format!(
+                "PostgreSQL unreachable at {}: no answer within {PROBE_TIMEOUT:?}",
+                where_(&admin)
+            )),
         }
-    }
+    })
+}
+
+/// `host:port` of a URL (what an unreachable server is called in messages).
+fn where_(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{host} (TEST_DATABASE_URL={})", redact(url))
 }
 
 async fn create_database(admin: &str) -> Result<String, sqlx::Error> {
@@ -183,7 +213,13 @@ fn redact(url: &str) -> String {
     }
 }
 
-#[test]
+// Registered in tests() below; `deny` overrides support's allow, so a fn left out fails the build.
+#[deny(dead_code)]
+pub fn tests() -> Vec<Spec> {
+    vec![trial!(with_database_replaces_only_the_path)]
+}
+
+#[deny(dead_code)]
 fn with_database_replaces_only_the_path() {
     assert_eq!(
         with_database("postgres://u:p@127.0.0.1:5432/postgres", "x"),

@@ -126,7 +126,13 @@ pub fn assert_nothing_disclosive(raw: &str, what: &str) {
     }
 }
 
-#[test]
+// Registered in tests() below; `deny` overrides support's allow, so a fn left out fails the build.
+#[deny(dead_code)]
+pub fn tests() -> Vec<super::trials::Spec> {
+    vec![super::trials::trial!(the_scan_catches_what_it_should)]
+}
+
+#[deny(dead_code)]
 fn the_scan_catches_what_it_should() {
     let ok = "Subject: x\n\nValue: 53.1% (26 of 49 new EHC plans)\nBacklog in the extract: <5 open\nrisk R10 raised\n";
     assert_nothing_disclosive(ok, "ok");

@@ -7,14 +7,33 @@
 
 pub mod db;
 pub mod disclosure;
+pub mod html;
 pub mod http;
 pub mod smtp;
+pub mod tools;
+pub mod trials;
 
 pub use db::{Backend, backends, pg_database, sqlite_backend};
 pub use disclosure::assert_nothing_disclosive;
 pub use http::{BodyMode, HttpServer, Response, refused_url};
 pub use smtp::{ReceivedMail, SmtpOptions, SmtpSink};
+pub use tools::{artefact, chromium, dom_and_requests, screenshot, screenshot_url};
 
+/// The helpers' own tests.
+pub fn tests() -> Vec<trials::Spec> {
+    [
+        selftest::tests(),
+        db::tests(),
+        disclosure::tests(),
+        http::tests(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+// `deny` overrides the allow above: a test fn left out of tests() fails the build.
+#[deny(dead_code)]
 mod selftest {
     use std::str::FromStr;
     use std::time::Duration;
@@ -31,7 +50,6 @@ mod selftest {
         reqwest::Client::builder().build().expect("reqwest client")
     }
 
-    #[tokio::test]
     async fn http_answers_set_status_and_404() {
         let srv = HttpServer::start().await;
         srv.set("/tracker.csv", Response::ok("a,b\n1,2\n"));
@@ -54,7 +72,6 @@ mod selftest {
         assert!(srv.url("x.csv").starts_with("http://127.0.0.1:"));
     }
 
-    #[tokio::test]
     async fn http_requires_basic_auth() {
         let srv = HttpServer::start().await;
         srv.set("/f", Response::ok("secret"));
@@ -80,7 +97,6 @@ mod selftest {
         assert_eq!(srv.hits("/f"), 3);
     }
 
-    #[tokio::test]
     async fn http_delay_trips_client_timeout_and_refused_url_refuses() {
         let srv = HttpServer::start().await;
         srv.set(
@@ -120,11 +136,8 @@ mod selftest {
         b.build()
     }
 
-    #[tokio::test]
     async fn smtp_sink_receives_lettre_message() {
-        let Some(sink) = SmtpSink::start(SmtpOptions::default()) else {
-            return;
-        };
+        let sink = SmtpSink::start(SmtpOptions::default());
         transport(sink.port(), None)
             .send(message(&["a@example.test", "b@example.test"]))
             .await
@@ -162,15 +175,12 @@ mod selftest {
         }
     }
 
-    #[tokio::test]
     async fn smtp_sink_refuses_listed_rcpt() {
         let opts = SmtpOptions {
             refuse_rcpt: vec!["gone@example.test".into()],
             ..Default::default()
         };
-        let Some(sink) = SmtpSink::start(opts) else {
-            return;
-        };
+        let sink = SmtpSink::start(opts);
         let mut r = BufReader::new(
             TcpStream::connect(("127.0.0.1", sink.port()))
                 .await
@@ -204,16 +214,13 @@ mod selftest {
         assert_eq!(msgs[0].data, "Subject: raw\r\n\r\nbody\r\n");
     }
 
-    #[tokio::test]
     async fn smtp_sink_refuses_data() {
         for (code, permanent) in [(554, true), (451, false)] {
             let opts = SmtpOptions {
                 refuse_data: Some(code),
                 ..Default::default()
             };
-            let Some(sink) = SmtpSink::start(opts) else {
-                return;
-            };
+            let sink = SmtpSink::start(opts);
             let err = transport(sink.port(), None)
                 .send(message(&["a@example.test"]))
                 .await
@@ -229,15 +236,12 @@ mod selftest {
         }
     }
 
-    #[tokio::test]
     async fn smtp_sink_requires_and_records_auth() {
         let opts = SmtpOptions {
             auth: Some(("mailer".into(), "s3cret".into())),
             ..Default::default()
         };
-        let Some(sink) = SmtpSink::start(opts) else {
-            return;
-        };
+        let sink = SmtpSink::start(opts);
 
         let err = transport(sink.port(), None)
             .send(message(&["a@example.test"]))
@@ -268,15 +272,16 @@ mod selftest {
         assert_eq!(msgs[0].auth_password.as_deref(), Some("s3cret"));
     }
 
-    #[tokio::test]
     async fn backends_are_fresh_and_usable() {
         let all = backends().await;
-        assert_eq!(all[0].name, "sqlite");
-        let path = all[0].url.strip_prefix("sqlite://").unwrap();
-        assert!(
-            !std::path::Path::new(path).exists(),
-            "SQLite file must not exist yet"
-        );
+        assert_eq!(all.len(), 1, "one backend per trial");
+        if let Some(path) = all[0].url.strip_prefix("sqlite://") {
+            assert_eq!(all[0].name, "sqlite");
+            assert!(
+                !std::path::Path::new(path).exists(),
+                "SQLite file must not exist yet"
+            );
+        }
 
         for b in &all {
             match b.name {
@@ -312,8 +317,89 @@ mod selftest {
             }
         }
         // Each call gives a new database.
-        if let (Some(a), Some(b)) = (pg_database().await, pg_database().await) {
-            assert_ne!(a, b);
+        if all[0].name == "postgres" {
+            assert_ne!(pg_database().await, pg_database().await);
         }
+    }
+
+    fn chromium_screenshots_a_page_at_its_window_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let html = dir.path().join("page.html");
+        let png = dir.path().join("page.png");
+        std::fs::write(
+            &html,
+            "<html><body><h1>Digest</h1><p>1/2a RED</p></body></html>",
+        )
+        .expect("write page");
+        super::tools::screenshot(&html, &png, 400, 200);
+        let bytes = std::fs::read(&png).expect("read png");
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+        // IHDR: width and height, big-endian, at bytes 16..24.
+        let size = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        assert_eq!((size(16), size(20)), (400, 200));
+    }
+
+    /// With `harness = false` a `#[test]` or `#[tokio::test]` fn is compiled out without a
+    /// word, and a file without its `mod` line is not compiled at all: both would be tests
+    /// that never run. (A fn left out of its module's tests() is dead code, a build error.)
+    fn every_test_is_registered() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+        let mut problems = Vec::new();
+        let mut dirs = vec![root.clone()];
+        while let Some(dir) = dirs.pop() {
+            let parent = if dir == root { "main.rs" } else { "mod.rs" };
+            let parent_text = std::fs::read_to_string(dir.join(parent)).unwrap_or_default();
+            for entry in std::fs::read_dir(&dir).expect("read tests/it") {
+                let path = entry.expect("dir entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let (Some(stem), Some("rs")) = (
+                    path.file_stem().and_then(|s| s.to_str()),
+                    path.extension().and_then(|s| s.to_str()),
+                ) else {
+                    continue;
+                };
+                let shown = path.strip_prefix(&root).unwrap_or(&path).display();
+                if stem != "main"
+                    && stem != "mod"
+                    && !parent_text.lines().any(|l| {
+                        let l = l.trim_start().trim_start_matches("pub ");
+                        l == format!("mod {stem};")
+                    })
+                {
+                    problems.push(format!("tests/it/{shown}: no `mod {stem};` in {parent}"));
+                }
+                let text = std::fs::read_to_string(&path).expect("read a test file");
+                for (n, line) in text.lines().enumerate() {
+                    let l = line.trim_start();
+                    if l.starts_with("#[test]") || l.starts_with("#[tokio::test") {
+                        problems.push(format!(
+                            "tests/it/{shown}:{}: `{l}`: drop the attribute and list the fn in \
+                             the module's tests() (see tests/it/main.rs)",
+                            n + 1
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    pub fn tests() -> Vec<trials::Spec> {
+        use trials::trial;
+        vec![
+            trial!(http_answers_set_status_and_404),
+            trial!(http_requires_basic_auth),
+            trial!(http_delay_trips_client_timeout_and_refused_url_refuses),
+            trial!(smtp_sink_receives_lettre_message).smtp(),
+            trial!(smtp_sink_refuses_listed_rcpt).smtp(),
+            trial!(smtp_sink_refuses_data).smtp(),
+            trial!(smtp_sink_requires_and_records_auth).smtp(),
+            trial!(backends_are_fresh_and_usable).each_backend(),
+            trial!(chromium_screenshots_a_page_at_its_window_size).chromium(),
+            trial!(every_test_is_registered),
+        ]
     }
 }

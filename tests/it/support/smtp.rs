@@ -7,10 +7,12 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Debian's python: the pyenv `python3` on PATH cannot import aiosmtpd.
+use super::tools::{PROBE_TIMEOUT, run_bounded};
+use super::trials::{Need, require};
+
+/// Debian's python: the pyenv `python3` on PATH cannot import aiosmtpd. `TEST_PYTHON` names
+/// another (or a missing one, to see the SMTP tests ignored).
 const PYTHON: &str = "/usr/bin/python3";
-/// Exit status of smtp_sink.py when aiosmtpd cannot be imported.
-const EXIT_NO_AIOSMTPD: i32 = 3;
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 const WAIT_FOR_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -59,19 +61,39 @@ pub struct SmtpSink {
     _dir: tempfile::TempDir,
 }
 
+fn python() -> PathBuf {
+    std::env::var_os("TEST_PYTHON").map_or_else(|| PathBuf::from(PYTHON), PathBuf::from)
+}
+
+/// The harness's probe: the python imports aiosmtpd, bounded. `Err` says why not.
+pub fn probe() -> Result<(), String> {
+    let python = python();
+    run_bounded(
+        Command::new(&python).args(["-c", "import aiosmtpd"]),
+        PROBE_TIMEOUT,
+    )
+    .map(drop)
+    .map_err(|e| {
+        format!(
+            "SMTP sink unavailable: {} cannot import aiosmtpd (Debian: apt-get install \
+             python3-aiosmtpd): {e}",
+            python.display()
+        )
+    })
+}
+
 impl SmtpSink {
-    /// Starts a sink. `None` (after saying why on stderr) when Debian's
-    /// python3 or aiosmtpd is missing; under `CI=true` that panics instead.
-    pub fn start(opts: SmtpOptions) -> Option<SmtpSink> {
-        if !Path::new(PYTHON).exists() {
-            return unavailable(&format!("{PYTHON} not found"));
-        }
+    /// Starts a sink, for a test registered with `.smtp()` (the harness checked that the
+    /// python imports aiosmtpd, so a failure here is the test's).
+    pub fn start(opts: SmtpOptions) -> SmtpSink {
+        require(Need::Smtp);
+        let python = python();
         let dir = tempfile::tempdir().expect("tempdir for SMTP sink");
         let mail_dir = dir.path().join("mail");
         let stderr_path = dir.path().join("sink.stderr");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
 
-        let mut cmd = Command::new(PYTHON);
+        let mut cmd = Command::new(&python);
         cmd.arg(&script).arg("--out").arg(&mail_dir);
         for addr in &opts.refuse_rcpt {
             cmd.arg("--refuse-rcpt").arg(addr);
@@ -103,10 +125,11 @@ impl SmtpSink {
 
         let mut child = match cmd.spawn() {
             Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return unavailable(&format!("cannot run {PYTHON}: {e}"));
-            }
-            Err(e) => panic!("spawning SMTP sink {}: {e}", script.display()),
+            Err(e) => panic!(
+                "spawning SMTP sink {} under {}: {e}",
+                script.display(),
+                python.display()
+            ),
         };
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -129,9 +152,6 @@ impl SmtpSink {
                 // Stdout closed without a PORT line: the sink exited.
                 let status = child.wait().expect("wait for SMTP sink");
                 let stderr = read_stderr();
-                if status.code() == Some(EXIT_NO_AIOSMTPD) {
-                    return unavailable(stderr.trim());
-                }
                 panic!("SMTP sink exited before listening ({status}):\n{stderr}");
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -153,13 +173,13 @@ impl SmtpSink {
                 panic!("SMTP sink's first line was {line:?}, not `PORT <n>`")
             });
 
-        Some(SmtpSink {
+        SmtpSink {
             child,
             _stdin: stdin,
             port,
             mail_dir,
             _dir: dir,
-        })
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -234,12 +254,4 @@ impl Drop for SmtpSink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn unavailable(reason: &str) -> Option<SmtpSink> {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("SMTP sink unavailable under CI=true (install python3-aiosmtpd): {reason}");
-    }
-    eprintln!("skipping SMTP part: SMTP sink unavailable: {reason}");
-    None
 }

@@ -1,0 +1,304 @@
+//! The board pack as data: every section the seeds' appendices carry, built from what the
+//! store holds, with every figure already a string that has been through disclosure control.
+//! The template ([`super::html`]) only lays it out, so no template can print a raw count.
+//!
+//! Owns: [`Inputs`] (what the pack is made from) and [`build`]. Pure: takes `now` and the
+//! stored records; reads no clock, file or database.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Audience;
+use super::chart::{Point, trend_svg};
+use crate::kpi::commentary::Commentary;
+use crate::kpi::manual::Entered;
+use crate::kpi::show::{KpiView, Recorded, views};
+use crate::kpi::{Catalogue, Measure, Period, target_in_force};
+use crate::risk::show::{EventView, RiskView};
+use crate::risk::{Register, RiskEvent, RiskLogSettings};
+use crate::store::LoadRecord;
+
+/// How many periods a trend chart covers.
+pub const TREND_PERIODS: usize = 12;
+
+/// Everything the pack is made from.
+pub struct Inputs<'a> {
+    pub area: &'a str,
+    pub audience: Audience,
+    /// The period asked for; else each KPI's latest stored period.
+    pub period: Option<Period>,
+    pub now: DateTime<Utc>,
+    pub kpis: &'a Catalogue,
+    /// Sub-group key to name.
+    pub owners: &'a BTreeMap<String, String>,
+    pub results: &'a [Recorded],
+    pub entered: &'a [Entered],
+    pub risks: &'a Register,
+    pub risk_log: &'a RiskLogSettings,
+    pub risk_events: &'a [RiskEvent],
+    pub commentary: &'a [Commentary],
+    /// The load in force for each source.
+    pub loads: &'a [LoadRecord],
+}
+
+#[derive(Debug, Serialize)]
+pub struct Pack {
+    pub area: String,
+    pub audience: &'static str,
+    pub audience_title: &'static str,
+    /// "May 2021", or "latest stored" when no period was asked for.
+    pub period: String,
+    /// "2026-11-23 07:00 UTC".
+    pub generated: String,
+    pub sections: Sections,
+    pub rag_counts: Vec<RagCount>,
+    pub kpis: Vec<KpiRow>,
+    pub exceptions: Vec<Exception>,
+    pub risks: Vec<RiskView>,
+    /// Changes of a risk's score, newest first (at most 20).
+    pub risk_changes: Vec<EventView>,
+    pub provenance: Vec<SourceView>,
+}
+
+/// Which sections the audience gets.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Sections {
+    pub kpi_table: bool,
+    pub milestones: bool,
+    pub exceptions: bool,
+    pub risks: bool,
+    pub risk_changes: bool,
+    pub provenance: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RagCount {
+    pub rag: String,
+    pub class: &'static str,
+    pub count: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KpiRow {
+    #[serde(flatten)]
+    pub kpi: KpiView,
+    /// CSS class for the RAG cell.
+    pub class: &'static str,
+    /// The trend as inline SVG (already safe markup), when there is a value to draw.
+    pub chart: Option<String>,
+}
+
+/// A KPI in exception for its period, with the owner's commentary if there is one.
+#[derive(Debug, Serialize)]
+pub struct Exception {
+    pub id: String,
+    pub title: String,
+    pub owner: String,
+    pub period: String,
+    pub value: String,
+    pub rag: String,
+    pub class: &'static str,
+    pub target: String,
+    pub direction: Option<String>,
+    pub commentary: Option<CommentaryView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommentaryView {
+    pub reason: String,
+    pub actions: String,
+    pub revised_date: Option<String>,
+    pub next_update: Option<String>,
+    pub author: String,
+    pub entered: String,
+}
+
+/// Where the figures came from: the load in force per source.
+#[derive(Debug, Serialize)]
+pub struct SourceView {
+    pub source: String,
+    pub kind: Option<String>,
+    /// With credentials in the query string masked.
+    pub url: String,
+    pub fetched: String,
+    pub sha256: Option<String>,
+    /// Rows loaded, through disclosure control.
+    pub rows: String,
+    pub load_id: i64,
+    pub run_id: i64,
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// CSS class for a stored RAG word.
+pub fn rag_class(rag: &str) -> &'static str {
+    match rag {
+        "GREEN" => "green",
+        "AMBER" => "amber",
+        "RED" => "red",
+        "NO DATA" | "BASELINE OVERDUE" => "nodata",
+        _ => "none",
+    }
+}
+
+fn is_exception(rag: &str) -> bool {
+    matches!(rag, "RED" | "NO DATA" | "BASELINE OVERDUE")
+}
+
+/// Build the pack.
+pub fn build(i: &Inputs<'_>) -> Pack {
+    let sections = i.audience.sections();
+    let kpi_views = views(i.kpis, i.owners, i.results, i.entered, None, i.period);
+    let mut rows = Vec::new();
+    let mut exceptions = Vec::new();
+    for v in kpi_views {
+        let Some(k) = i.kpis.get(&v.id) else {
+            continue;
+        };
+        let rag = v.latest.as_ref().map_or("NO DATA", |a| a.rag.as_str());
+        let chart = chart(i, &v.id, v.latest.as_ref().map(|a| a.period.as_str()));
+        if is_exception(rag) {
+            let period = v
+                .latest
+                .as_ref()
+                .and_then(|a| a.period.parse::<Period>().ok());
+            let target = period
+                .and_then(|p| target_in_force(k, p.last_month()))
+                .and_then(|t| t.value())
+                .map_or_else(|| "no figure in force".to_string(), |t| k.unit.format(t));
+            exceptions.push(Exception {
+                id: v.id.clone(),
+                title: v.title.clone(),
+                owner: v.owner_name.clone().unwrap_or_else(|| v.owner.clone()),
+                period: v.latest.as_ref().map_or_else(
+                    || "no period stored".to_string(),
+                    |a| a.period_label.clone(),
+                ),
+                value: v
+                    .latest
+                    .as_ref()
+                    .map_or_else(|| "no data".to_string(), |a| a.value_text.clone()),
+                rag: rag.to_string(),
+                class: rag_class(rag),
+                target,
+                direction: v.latest.as_ref().and_then(|a| a.direction.clone()),
+                commentary: period.and_then(|p| commentary(i.commentary, &v.id, p)),
+            });
+        }
+        rows.push(KpiRow {
+            class: rag_class(rag),
+            chart,
+            kpi: v,
+        });
+    }
+    let mut counts: BTreeMap<(u8, &'static str, String), usize> = BTreeMap::new();
+    for r in &rows {
+        let rag = r
+            .kpi
+            .latest
+            .as_ref()
+            .map_or_else(|| "NO DATA".to_string(), |a| a.rag.clone());
+        let order = match rag.as_str() {
+            "RED" => 0,
+            "AMBER" => 1,
+            "GREEN" => 2,
+            "NO DATA" => 3,
+            _ => 4,
+        };
+        *counts.entry((order, rag_class(&rag), rag)).or_default() += 1;
+    }
+    let mut changes = crate::risk::show::event_views(i.risk_events);
+    changes.reverse();
+    changes.truncate(20);
+    Pack {
+        area: i.area.to_string(),
+        audience: i.audience.as_str(),
+        audience_title: i.audience.title(),
+        period: i
+            .period
+            .map_or_else(|| "latest stored".to_string(), |p| p.label()),
+        generated: stamp(i.now),
+        sections,
+        rag_counts: counts
+            .into_iter()
+            .map(|((_, class, rag), count)| RagCount { rag, class, count })
+            .collect(),
+        kpis: rows,
+        exceptions,
+        risks: crate::risk::show::views(i.risks, i.risk_log, i.kpis, i.owners, i.risk_events),
+        risk_changes: changes,
+        provenance: i
+            .loads
+            .iter()
+            .map(|l| SourceView {
+                source: l.source.clone(),
+                kind: l.kind.clone(),
+                url: crate::secret::redact_url(&l.url),
+                fetched: stamp(l.fetched_at),
+                sha256: l.sha256.clone(),
+                rows: l
+                    .rows_loaded
+                    .map_or_else(|| "-".to_string(), crate::disclose::suppress_i64),
+                load_id: l.id,
+                run_id: l.run_id,
+            })
+            .collect(),
+    }
+}
+
+/// The latest commentary on `kpi` for `period`.
+fn commentary(all: &[Commentary], kpi: &str, period: Period) -> Option<CommentaryView> {
+    all.iter()
+        .filter(|c| c.kpi_id == kpi && c.period == period)
+        .max_by_key(|c| c.entered_at)
+        .map(commentary_view)
+}
+
+pub(super) fn commentary_view(c: &Commentary) -> CommentaryView {
+    CommentaryView {
+        reason: c.reason.clone(),
+        actions: c.actions.clone(),
+        revised_date: c.revised_date.map(|d| d.to_string()),
+        next_update: c.next_update.map(|d| d.to_string()),
+        author: c.author.clone(),
+        entered: stamp(c.entered_at),
+    }
+}
+
+/// The KPI's last [`TREND_PERIODS`] stored periods up to `upto` (its latest).
+fn chart(i: &Inputs<'_>, id: &str, upto: Option<&str>) -> Option<String> {
+    trend(i, id, upto?.parse().ok()?, TREND_PERIODS)
+}
+
+/// The KPI's last `n` stored periods of `upto`'s kind up to `upto`, against the target in
+/// force for each; values disclosure would hide are left out of the drawing.
+pub(super) fn trend(i: &Inputs<'_>, id: &str, upto: Period, n: usize) -> Option<String> {
+    let k = i.kpis.get(id)?;
+    let average = k.measure == Some(Measure::AverageWaitWeeks);
+    let mut mine: Vec<&Recorded> = i
+        .results
+        .iter()
+        .filter(|r| r.kpi_id == id && r.period.kind() == upto.kind() && r.period <= upto)
+        .collect();
+    mine.sort_by_key(|r| r.period);
+    let start = mine.len().saturating_sub(n);
+    let points: Vec<Point> = mine[start..]
+        .iter()
+        .map(|r| Point {
+            label: r.period.label(),
+            value: r
+                .value
+                .filter(|_| crate::disclose::stored_shown(average, r.numerator, r.denominator)),
+            target: target_in_force(k, r.period.last_month()).and_then(|t| t.value()),
+        })
+        .collect();
+    trend_svg(
+        &points,
+        &format!("KPI {id}: values against the target"),
+        |v| k.unit.format(v),
+    )
+}
