@@ -1,6 +1,6 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
 //! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
-//! `bench load`, `bench kpi`.
+//! `bench load`, `bench kpi`, `action list|set|history|import`, `comment KPI ...|import|list`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -17,6 +17,8 @@ use crate::job::{App, RunOptions};
 use crate::schedule::Entry;
 use crate::store::{RunStatus, Store};
 
+mod action;
+mod comment;
 mod connect;
 mod kpi;
 mod load;
@@ -99,6 +101,15 @@ pub enum Command {
         #[command(subcommand)]
         command: KpiCommand,
     },
+    /// The action log: `list`, `set` (a meeting's update), `history`, `import` (a meeting's CSV).
+    Action {
+        #[command(subcommand)]
+        command: action::ActionCommand,
+    },
+    /// An owner's commentary and recovery plan for a KPI's exception (`comment KPI --period P
+    /// --reason ... --actions ...`), a meeting's from a CSV (`comment import`), or the record
+    /// (`comment list`).
+    Comment(comment::CommentArgs),
     /// The risk register: each risk's likelihood, impact, score and band now, what raised it
     /// and since when; `--history` adds every change.
     Risks(risks::RisksArgs),
@@ -222,6 +233,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Kpi { command } => kpi::run(&settings, command).await,
         Command::Risks(args) => risks::run(&settings, args).await,
+        Command::Action { command } => action::run(&settings, command).await,
+        Command::Comment(args) => comment::run(&settings, args).await,
         Command::Report(args) => pack::run(&settings, args).await,
         Command::Runs { job, limit, format } => {
             runs::run(&settings, job.as_deref(), limit, format).await
@@ -344,6 +357,23 @@ fn check_config(s: &Settings) {
             r.triggers.len(),
             if r.triggers.len() == 1 { "" } else { "s" }
         );
+    }
+    for (reference, a) in s.actions.ordered() {
+        println!(
+            "  action {reference}: {} -> {} (due {}, {})",
+            a.title, a.owner, a.due, a.status
+        );
+    }
+    let log = &s.action_log;
+    match log.next_meeting(now.with_timezone(&tz).date_naive()) {
+        Some(m) => println!(
+            "  board:    next meeting {m}; an action without an update in the {} days before a \
+             meeting is asked for one {} days ahead",
+            log.update_days, log.ask_days_before
+        ),
+        None => println!(
+            "  board:    no meeting ahead in [action_log] meetings: no update is asked for"
+        ),
     }
     for (name, job) in &s.jobs {
         match Entry::new(name, &job.cron, tz, now)

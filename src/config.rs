@@ -1,8 +1,9 @@
 //! Settings: what sendwatch is told to do, where it is told from, and whether it makes sense.
 //!
-//! Layers, later wins, the first four compiled in: the shipped extract kinds
+//! Layers, later wins, the first five compiled in: the shipped extract kinds
 //! (`config/kinds.toml`) → the KPI catalogue (`config/kpis.toml`) → the risk register
-//! (`config/risks.toml`) → the example (`config/sendwatch.toml`) → the file given with `--config` (or `$SENDWATCH_CONFIG`) →
+//! (`config/risks.toml`) → the action log (`config/actions.toml`) → the example
+//! (`config/sendwatch.toml`) → the file given with `--config` (or `$SENDWATCH_CONFIG`) →
 //! `SENDWATCH__SECTION__KEY` environment variables. [`Settings::validate`] is pure: it checks every key and names the one at fault;
 //! [`Settings::resolve_secrets`] then reads `*_file` secrets and systemd credentials.
 //!
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use crate::action::{ActionLogSettings, Actions};
 use crate::daemon::settings::DaemonSettings;
 use crate::kpi::catalogue::Known;
 use crate::kpi::{Catalogue, Computed, KpiDefaults, RagSettings};
@@ -32,9 +34,18 @@ use crate::store::StoreSettings;
 use crate::telemetry::LogSettings;
 
 /// The complete, commented example for the Sefton plan; laid over the shipped extract kinds
-/// ([`crate::load::kind::BUILTIN`]), KPI catalogue ([`crate::kpi::catalogue::BUILTIN`]) and
-/// risk register ([`crate::risk::catalogue::BUILTIN`]), and under everything else.
+/// ([`crate::load::kind::BUILTIN`]), KPI catalogue ([`crate::kpi::catalogue::BUILTIN`]), risk
+/// register ([`crate::risk::catalogue::BUILTIN`]) and action log, and under everything else.
 pub const EXAMPLE: &str = include_str!("../config/sendwatch.toml");
+
+/// The compiled-in layers, in order.
+const BUILTIN_LAYERS: [&str; 5] = [
+    crate::load::kind::BUILTIN,
+    crate::kpi::catalogue::BUILTIN,
+    crate::risk::catalogue::BUILTIN,
+    crate::action::catalogue::BUILTIN,
+    EXAMPLE,
+];
 
 /// Environment variable naming the override file when `--config` is not given.
 pub const CONFIG_ENV: &str = "SENDWATCH_CONFIG";
@@ -85,6 +96,12 @@ pub struct Settings {
     /// The risk register: the shipped one from `config/risks.toml`, as the deployment amends it.
     #[serde(default)]
     pub risks: Register,
+    /// The board's meetings and the update rule (`[action_log]`, `config/actions.toml`).
+    #[serde(default)]
+    pub action_log: ActionLogSettings,
+    /// The action log: the shipped one from `config/actions.toml`, as the deployment amends it.
+    #[serde(default)]
+    pub actions: Actions,
     #[serde(default)]
     pub jobs: BTreeMap<String, JobSettings>,
     #[serde(default)]
@@ -147,17 +164,10 @@ impl Settings {
     /// Layer and deserialize only.
     pub fn load_unchecked(sources: &Sources) -> Result<Settings, ConfigError> {
         use config::{Config, Environment, File, FileFormat};
-        let mut builder = Config::builder()
-            .add_source(File::from_str(crate::load::kind::BUILTIN, FileFormat::Toml))
-            .add_source(File::from_str(
-                crate::kpi::catalogue::BUILTIN,
-                FileFormat::Toml,
-            ))
-            .add_source(File::from_str(
-                crate::risk::catalogue::BUILTIN,
-                FileFormat::Toml,
-            ))
-            .add_source(File::from_str(EXAMPLE, FileFormat::Toml));
+        let mut builder = Config::builder();
+        for layer in BUILTIN_LAYERS {
+            builder = builder.add_source(File::from_str(layer, FileFormat::Toml));
+        }
         if let Some(path) = &sources.file {
             builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
         }
@@ -341,6 +351,8 @@ impl Settings {
                 .collect(),
         };
         self.risks.check(&self.risk_log, &known_to_risks, &mut bad);
+        let groups = self.sub_groups.keys().map(String::as_str).collect();
+        self.actions.check(&self.action_log, &groups, &mut bad);
 
         for (name, j) in &self.jobs {
             let key = format!("jobs.{name}");

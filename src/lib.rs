@@ -1,12 +1,14 @@
 //! sendwatch: watches a local area's SEND improvement plan.
 //!
 //! The pipeline: [`source`] (fetch) → [`load`] (parse, validate) → [`store`] (swap in) →
-//! [`kpi`] (compute, rate) → [`risk`] (triggers) → [`notify`] (group, render, deliver).
+//! [`kpi`] (compute, rate) → [`risk`] (triggers) → [`action`] (the action log: slipped
+//! actions, updates wanted) → [`notify`] (group, render, deliver).
 //! [`job`] runs it once; [`schedule`] and [`daemon`] run it on cron; [`ledger`] keeps the
 //! `runs` table true (claims, leases, abandoned runs); [`cli`] is the command line; [`config`] says
 //! what to do; [`serve`] answers `/healthz` and `/metrics`; [`bench`] times `load` against the
 //! databases' own bulk loaders.
 
+pub mod action;
 pub mod bench;
 pub mod cli;
 pub mod config;

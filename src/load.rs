@@ -9,6 +9,7 @@
 
 pub mod batch;
 pub mod cell;
+pub mod form;
 pub mod guard;
 pub mod kind;
 pub mod parse;

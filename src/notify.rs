@@ -6,6 +6,7 @@
 //! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, each row claimed, errors classified as
 //! permanent, worth retrying later, or ambiguous). The outbox itself lives in [`crate::store`].
 
+mod action_note;
 pub mod admin;
 mod context;
 pub mod data;

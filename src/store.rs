@@ -32,6 +32,7 @@ macro_rules! on_pool {
     };
 }
 
+mod actions;
 mod bulk;
 mod bulk_pg;
 mod bulk_sqlite;

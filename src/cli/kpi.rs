@@ -295,7 +295,7 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
     }
 }
 
-async fn open(settings: &Settings) -> Result<Store, Failure> {
+pub(super) async fn open(settings: &Settings) -> Result<Store, Failure> {
     let store = Store::connect(&settings.store)
         .await
         .context("connecting to the database")?;
@@ -311,7 +311,7 @@ fn in_unit(settings: &Settings, kpi: &str, v: f64) -> String {
         .map_or(v.to_string(), |k| k.unit.format(v))
 }
 
-fn stamp(t: DateTime<Utc>) -> String {
+pub(super) fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -329,7 +329,7 @@ fn flag(f: Field) -> &'static str {
 }
 
 /// An import file, refused if it is not a regular file or is larger than an import may be.
-fn read_bounded(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+pub(super) fn read_bounded(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     use std::io::Read as _;
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
@@ -399,7 +399,7 @@ fn history(settings: &Settings, all: &[Entered]) -> String {
 }
 
 /// Who is at the keyboard: `$USER`, `$LOGNAME`, else the name of the process's user id.
-fn login_name() -> Option<String> {
+pub(super) fn login_name() -> Option<String> {
     ["USER", "LOGNAME"]
         .iter()
         .filter_map(|v| std::env::var(v).ok())

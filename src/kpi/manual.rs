@@ -217,17 +217,24 @@ fn computed(k: &KpiSettings) -> String {
 }
 
 fn text_rule(bad: &mut Vec<Refusal>, field: Field, s: &str, max: usize) {
+    for message in text_faults(s, max) {
+        refuse(bad, field, message);
+    }
+}
+
+/// What is wrong with a line of text someone typed: longer than `max` characters, or holding
+/// a line break or control character. Shared by every entry of free text (action updates and
+/// commentary too). The messages never repeat the text.
+pub fn text_faults(s: &str, max: usize) -> Vec<String> {
+    let mut faults = Vec::new();
     let n = s.chars().count();
     if n > max {
-        refuse(
-            bad,
-            field,
-            format!("{n} characters long; at most {max} allowed"),
-        );
+        faults.push(format!("{n} characters long; at most {max} allowed"));
     }
     if s.chars().any(char::is_control) {
-        refuse(bad, field, "contains a line break or control character");
+        faults.push("contains a line break or control character".into());
     }
+    faults
 }
 
 fn check_value(unit: Unit, d: &Draft, bad: &mut Vec<Refusal>) {
@@ -323,7 +330,8 @@ pub fn accepts(kpi: &KpiSettings, kind: PeriodKind) -> bool {
     kind == own || (own == PeriodKind::Quarter && kind == PeriodKind::Month)
 }
 
-fn kinds_words(kpi: &KpiSettings) -> &'static str {
+/// The periods a KPI takes values for, in words with their syntax.
+pub fn kinds_words(kpi: &KpiSettings) -> &'static str {
     match kpi.period_kind() {
         PeriodKind::Month => "a month (YYYY-MM)",
         PeriodKind::Quarter => "a quarter (YYYY-Qn) or a month (YYYY-MM)",

@@ -28,6 +28,7 @@ mod support;
 
 mod harness;
 
+mod actions;
 mod bench;
 mod board;
 mod cli;
@@ -58,6 +59,7 @@ fn main() -> std::process::ExitCode {
     support::trials::run(
         [
             support::tests(),
+            actions::tests(),
             bench::tests(),
             board::tests(),
             cli::tests(),

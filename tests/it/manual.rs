@@ -14,7 +14,7 @@ use crate::harness::{Delivery, Mail, app, binary, folder_mail, outbox, repo, wri
 use crate::support::backends;
 
 /// A config for `store_url` whose job also rates the manual KPIs.
-fn config(dir: &Path, store_url: &str) -> PathBuf {
+pub(crate) fn config(dir: &Path, store_url: &str) -> PathBuf {
     let tracker = repo("examples/tracker.csv").display().to_string();
     write_config(
         dir,
@@ -26,7 +26,7 @@ fn config(dir: &Path, store_url: &str) -> PathBuf {
 }
 
 /// The binary with the words of `line` (a "quoted phrase" is one word), as user `ann`.
-fn run(dir: &Path, cfg: &Path, line: &str) -> (bool, String, String) {
+pub(crate) fn run(dir: &Path, cfg: &Path, line: &str) -> (bool, String, String) {
     let mut words = Vec::new();
     for (i, part) in line.split('"').enumerate() {
         if i % 2 == 1 {

@@ -1,22 +1,21 @@
 //! `kpi import FILE.csv`: a meeting's worth of manual values in one CSV, accepted whole or
 //! refused whole.
 //!
-//! Owns: the import's columns and the checks on its rows. The file is read by the extract
-//! loader's own CSV reader and cell checks ([`crate::load`]: UTF-8, a bounded record, text
-//! without control characters, numbers as numbers), then each row by [`super::check`]. Every
-//! problem names the line, the column and the rule, never the cell. Pure: takes the bytes.
-
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+//! Owns: the import's columns and the checks on its rows. The file is read as a form
+//! ([`crate::load::form`]: bounded, the header checked, every cell by the extract loader's
+//! own checks), then each row by [`super::check`]. Every problem names the line, the column
+//! and the rule, never the cell. Pure: takes the bytes.
 
 use chrono::NaiveDate;
 
 use super::{Draft, ManualValue, check};
 use crate::kpi::Catalogue;
-use crate::load::{
-    ColType, ColumnDef, KindDef, LoadError, LoadSettings, Policy, Problem, Problems, Record,
-    RecordReader, Value, parse_bytes, read::csv::CsvReader, shown_header,
-};
+use crate::load::form::{self, column as col};
+use crate::load::{ColType, KindDef, Value};
+
+/// The refusal of an import: the forms' own.
+pub use crate::load::form::FormError as ImportError;
+pub use crate::load::form::{MAX_BYTES, MAX_ROWS};
 
 /// The columns, in the order the header is expected to give them (any order is read).
 pub const COLUMNS: [&str; 7] = [
@@ -29,68 +28,8 @@ pub const COLUMNS: [&str; 7] = [
     "by",
 ];
 
-/// Largest file: a meeting's worth of values is a few kilobytes.
-pub const MAX_BYTES: usize = 1024 * 1024;
-/// Most rows: 26 KPIs over several years of periods fit many times over.
-pub const MAX_ROWS: usize = 5000;
-/// Longest line.
-const MAX_RECORD: usize = 16 * 1024;
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ImportError {
-    #[error("{file}: the file is empty (no header row); its columns are {}", COLUMNS.join(","))]
-    Empty { file: String },
-    #[error(
-        "{file}: import refused, nothing stored: the file is larger than {MAX_BYTES} bytes or has \
-         more than {MAX_ROWS} rows; an import is a meeting's values, so split it"
-    )]
-    TooBig { file: String },
-    #[error("{file}: {}", render(.problems, *.total))]
-    Invalid {
-        file: String,
-        problems: Vec<Problem>,
-        total: usize,
-    },
-}
-
-impl ImportError {
-    /// The problems found (none for an empty or oversized file).
-    pub fn problems(&self) -> &[Problem] {
-        match self {
-            ImportError::Invalid { problems, .. } => problems,
-            _ => &[],
-        }
-    }
-}
-
-fn render(problems: &[Problem], total: usize) -> String {
-    let mut s = format!(
-        "import refused, nothing stored ({total} problem{})",
-        if total == 1 { "" } else { "s" }
-    );
-    for p in problems {
-        let _ = write!(s, "\n  {p}");
-    }
-    if total > problems.len() {
-        let _ = write!(s, "\n  ... and {} more", total - problems.len());
-    }
-    s
-}
-
 /// The import as an extract kind, so the loader's reader and cell checks read it.
 fn kind() -> KindDef {
-    let col = |name: &str, ty: ColType, required: bool, max_len: Option<usize>| ColumnDef {
-        name: name.to_string(),
-        ty,
-        required,
-        max_len,
-        values: None,
-        min: None,
-        max: None,
-        earliest: None,
-        future: false,
-        event: false,
-    };
     KindDef {
         title: "manual KPI values".into(),
         key: vec!["kpi".into(), "period".into()],
@@ -116,163 +55,43 @@ pub fn read(
     default_by: Option<&str>,
     today: NaiveDate,
 ) -> Result<Vec<ManualValue>, ImportError> {
-    let invalid = |p: Problems| {
-        let LoadError::Invalid {
-            problems, total, ..
-        } = p.into_error(file)
-        else {
-            unreachable!("into_error gives Invalid")
+    let filled = form::read(bytes, file, &kind(), today)?;
+    form::check_rows(file, &filled, ("kpi", "the KPI and period"), |b, cells| {
+        let text = |i: usize| b.str(&cells[i]).map(str::to_string);
+        let int = |i: usize| match cells[i] {
+            Value::Int(n) => Some(n),
+            _ => None,
         };
-        ImportError::Invalid {
-            file: file.to_string(),
-            problems,
-            total,
+        let draft = Draft {
+            kpi: text(0).unwrap_or_default(),
+            period: text(1).unwrap_or_default(),
+            value: match cells[2] {
+                Value::Dec(x) => x,
+                _ => f64::NAN,
+            },
+            numerator: int(3),
+            denominator: int(4),
+            note: text(5),
+            by: text(6)
+                .or_else(|| default_by.map(str::to_string))
+                .unwrap_or_default(),
+        };
+        match check(catalogue, &draft, today) {
+            Ok(v) => Ok((format!("{} {}", v.kpi_id, v.period), v)),
+            Err(refused) => Err(refused
+                .into_iter()
+                .map(|r| {
+                    let name = r.field.as_str();
+                    let message = if name == "by" && default_by.is_none() {
+                        format!("{}; the login name is not known, so give --by", r.message)
+                    } else {
+                        r.message
+                    };
+                    form::Refusal::new((name, name), message)
+                })
+                .collect()),
         }
-    };
-    if bytes.len() > MAX_BYTES {
-        return Err(ImportError::TooBig { file: file.into() });
-    }
-    let mut problems = Problems::default();
-    // Our own header check first: the loader's words are about extracts and their sources.
-    let at = match header(bytes, &mut problems) {
-        Some(at) => at,
-        None if problems.is_empty() => return Err(ImportError::Empty { file: file.into() }),
-        None => return Err(invalid(problems)),
-    };
-    let settings = LoadSettings {
-        policy: Policy::Quarantine,
-        max_record_bytes: MAX_RECORD,
-        ..LoadSettings::default()
-    };
-    let batches = match parse_bytes(bytes, file, &kind(), &settings, today) {
-        Ok((_, batches)) => batches,
-        Err(LoadError::Empty { .. }) => return Err(ImportError::Empty { file: file.into() }),
-        Err(LoadError::Invalid {
-            problems: found,
-            total,
-            ..
-        }) => {
-            return Err(ImportError::Invalid {
-                file: file.into(),
-                problems: found,
-                total,
-            });
-        }
-    };
-    let rows: usize = batches.iter().map(|b| b.len() + b.set_aside.len()).sum();
-    if rows > MAX_ROWS {
-        return Err(ImportError::TooBig { file: file.into() });
-    }
-    let mut values = Vec::new();
-    let mut seen: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for b in &batches {
-        b.set_aside.iter().for_each(|p| problems.add(p.clone()));
-        for (line, cells) in b.rows() {
-            let text = |i: usize| b.str(&cells[i]).map(str::to_string);
-            let int = |i: usize| match cells[i] {
-                Value::Int(n) => Some(n),
-                _ => None,
-            };
-            let draft = Draft {
-                kpi: text(0).unwrap_or_default(),
-                period: text(1).unwrap_or_default(),
-                value: match cells[2] {
-                    Value::Dec(x) => x,
-                    _ => f64::NAN,
-                },
-                numerator: int(3),
-                denominator: int(4),
-                note: text(5),
-                by: text(6)
-                    .or_else(|| default_by.map(str::to_string))
-                    .unwrap_or_default(),
-            };
-            let pos = |name: &str| at.get(name).copied().unwrap_or(0);
-            match check(catalogue, &draft, today) {
-                Ok(v) => {
-                    let key = (v.kpi_id.clone(), v.period.to_string());
-                    match seen.get(&key) {
-                        Some(first) => problems.push(
-                            line,
-                            Some((pos("kpi"), "kpi")),
-                            format!("repeats the KPI and period of line {first}"),
-                        ),
-                        None => {
-                            seen.insert(key, line);
-                            values.push(v);
-                        }
-                    }
-                }
-                Err(refused) => {
-                    for r in refused {
-                        let name = r.field.as_str();
-                        let message = if name == "by" && default_by.is_none() {
-                            format!("{}; the login name is not known, so give --by", r.message)
-                        } else {
-                            r.message
-                        };
-                        problems.push(line, Some((pos(name), name)), message);
-                    }
-                }
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(values)
-    } else {
-        Err(invalid(problems))
-    }
-}
-
-/// Where each column is (1-based), or `None` with the header's problems (none: no header).
-fn header(bytes: &[u8], problems: &mut Problems) -> Option<BTreeMap<&'static str, usize>> {
-    let mut reader = CsvReader::new(bytes, MAX_RECORD);
-    let mut rec = Record::default();
-    match reader.read(&mut rec) {
-        Ok(true) => {}
-        Ok(false) => return None,
-        Err(e) => {
-            problems.push(e.line, None, e.message);
-            return None;
-        }
-    }
-    let mut at = BTreeMap::new();
-    for (i, raw) in rec.iter().enumerate() {
-        let name = std::str::from_utf8(raw).map(str::trim).unwrap_or("");
-        let name = name.strip_prefix('\u{feff}').unwrap_or(name);
-        match COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(name)) {
-            Some(c) => {
-                if let Some(first) = at.insert(*c, i + 1) {
-                    problems.push(
-                        1,
-                        Some((i + 1, c)),
-                        format!("column repeats column {first}"),
-                    );
-                }
-            }
-            None => {
-                let shown = shown_header(raw).unwrap_or_else(|| "unnamed".into());
-                problems.push(
-                    1,
-                    Some((i + 1, &shown)),
-                    format!("unexpected column; the columns are {}", COLUMNS.join(",")),
-                );
-            }
-        }
-    }
-    for c in COLUMNS {
-        if !at.contains_key(c) {
-            problems.push(
-                1,
-                None,
-                format!(
-                    "missing column `{c}`; the header is {} (blank cells are fine)",
-                    COLUMNS.join(",")
-                ),
-            );
-        }
-    }
-    problems.is_empty().then_some(at)
+    })
 }
 
 #[cfg(test)]
