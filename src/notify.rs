@@ -3,8 +3,8 @@
 //! deliver it.
 //!
 //! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`render`] (digest
-//! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
-//! permanent or worth retrying). The outbox itself lives in [`crate::store`].
+//! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, each row claimed, errors classified as
+//! permanent, worth retrying later, or ambiguous). The outbox itself lives in [`crate::store`].
 
 mod action_note;
 pub mod admin;
@@ -17,15 +17,18 @@ pub mod render;
 mod risk;
 mod settings;
 
-pub use admin::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
+pub use admin::{
+    AdminNotice, DeadManNotice, DeliveryNotice, render_admin_notice, render_dead_man_notice,
+    render_delivery_notice,
+};
 pub use data::{DataIssue, DataNotice, render_data_notice};
-pub use deliver::{DeliveryError, DeliverySummary, Transport, deliver_pending};
+pub use deliver::{DeliveryError, DeliverySummary, Pass, Transport, deliver_pending};
 pub use group::{
     ActionNote, Digest, RecipientDigest, Silenced, SourceNote, by_recipient, group_exceptions,
 };
 pub use probe::probe_smtp;
 pub use render::{Rendered, beside, render, render_for, suppress};
 pub use settings::{
-    DeliveryMode, DeliverySettings, NotifySettings, SmtpSettings, SmtpTls, SubGroup,
+    DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, SmtpSettings, SmtpTls, SubGroup,
     sub_group_names,
 };

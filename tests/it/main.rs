@@ -49,6 +49,7 @@ mod ledger;
 mod ledger_daemons;
 mod manual;
 mod ops;
+mod outbox;
 mod pack;
 mod pipeline;
 mod risks;
@@ -79,6 +80,7 @@ fn main() -> std::process::ExitCode {
             ledger_daemons::tests(),
             manual::tests(),
             ops::tests(),
+            outbox::tests(),
             pack::tests(),
             pipeline::tests(),
             risks::tests(),
