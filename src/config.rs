@@ -265,6 +265,7 @@ impl Settings {
                 );
             }
         }
+        d.retry.check(&mut bad);
         secret::check_pair(
             &mut bad,
             "delivery.smtp.password",

@@ -309,9 +309,7 @@ impl App {
                 .await?;
             queued += 1;
         }
-        let delivery =
-            notify::deliver_pending(&self.store, &self.transport, &settings.delivery, Utc::now)
-                .await?;
+        let delivery = self.deliver_due().await?;
 
         let sources_ok = outcomes.iter().all(|(_, o)| {
             matches!(
@@ -319,7 +317,11 @@ impl App {
                 SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. }
             )
         });
-        let status = if sources_ok && delivery.failed == 0 && delivery.still_pending == 0 {
+        let status = if sources_ok
+            && delivery.failed == 0
+            && delivery.ambiguous == 0
+            && delivery.still_pending == 0
+        {
             RunStatus::Ok
         } else {
             RunStatus::Failed
@@ -349,7 +351,11 @@ impl App {
             delivery.sent,
             delivery.failed,
             delivery.still_pending
-        );
+        ) + &if delivery.ambiguous > 0 {
+            format!(", ambiguous {}", delivery.ambiguous)
+        } else {
+            String::new()
+        };
         self.store
             .finish_run(run_id, status, &summary, Utc::now())
             .await?;

@@ -5,8 +5,10 @@
 //! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`view`] (the digest
 //! as strings already through disclosure control; its risk section in `risk`), [`render`]
 //! (view to subject, text and HTML through the templates), [`chart`] (a slipping KPI's trend
-//! as a PNG), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, errors classified as
-//! permanent or worth retrying). The outbox itself lives in [`crate::store`].
+//! as a PNG), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run
+//! or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files,
+//! each row claimed, errors classified as permanent, worth retrying later, or ambiguous; its
+//! MIME shape in `mime`). The outbox itself lives in [`crate::store`].
 
 mod action_note;
 pub mod admin;
@@ -22,9 +24,12 @@ mod risk;
 mod settings;
 pub mod view;
 
-pub use admin::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
+pub use admin::{
+    AdminNotice, DeadManNotice, DeliveryNotice, render_admin_notice, render_dead_man_notice,
+    render_delivery_notice,
+};
 pub use data::{DataIssue, DataNotice, render_data_notice};
-pub use deliver::{DeliveryError, DeliverySummary, Transport, deliver_pending};
+pub use deliver::{DeliveryError, DeliverySummary, Pass, Transport, deliver_pending};
 pub use group::{
     ActionNote, Digest, RecipientDigest, Silenced, SourceNote, by_recipient, group_exceptions,
 };
@@ -34,6 +39,6 @@ pub use render::{
     suppress,
 };
 pub use settings::{
-    DeliveryMode, DeliverySettings, NotifySettings, SmtpSettings, SmtpTls, SubGroup,
+    DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, SmtpSettings, SmtpTls, SubGroup,
     sub_group_names,
 };

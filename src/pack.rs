@@ -5,10 +5,11 @@
 //! Chromium when one is present.
 //!
 //! Stages, one file each: [`view`] (the pack as data, every figure through disclosure
-//! control; pure), [`history`] (one KPI's page in the live view; pure), [`chart`] (a KPI's trend as inline SVG; pure), [`html`] (the template),
+//! control; pure), [`actions`] (the action log's rows and rating counts; pure), [`history`] (one KPI's page in the live view; pure), [`chart`] (a KPI's trend as inline SVG; pure), [`html`] (the template),
 //! [`pdf`] (Chromium, bounded in time). An output stage beside `notify`: it reads what `kpi`,
 //! `risk` and the store hold and writes nothing back.
 
+pub mod actions;
 pub mod chart;
 pub mod history;
 pub mod html;
@@ -59,6 +60,7 @@ impl Audience {
             exceptions: true,
             risks: true,
             risk_changes: board,
+            actions: true,
             provenance: self != Audience::Scrutiny,
         }
     }

@@ -37,6 +37,7 @@ mod bulk;
 mod bulk_pg;
 mod bulk_sqlite;
 mod dead_man;
+mod delivery;
 mod feed;
 mod kpis;
 mod loads;
@@ -51,6 +52,7 @@ mod scan;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};
+pub use delivery::{FailedMail, OutboxCounts};
 pub use loads::LoadRecord;
 pub use outbox::{DigestKey, OutboxRow, OutboxStatus, Queued};
 pub use outbox_html::{HtmlPart, StoredImage};

@@ -1,9 +1,9 @@
 //! Making a board pack from what the store holds: read the results, the values entered by
-//! hand, the retargets, the risk log's history and the loads in force; build and render the
-//! pack; write the HTML (and a PDF when Chromium is there) into a folder.
+//! hand, the retargets, the risk log's history, the commentary, the action log's updates and
+//! the loads in force; build and render the pack; write the HTML (and a PDF when Chromium is
+//! there) into a folder.
 //!
-//! Owns: the reads and the files. Shared by `sendwatch report` and, later, the scheduled
-//! packs and the live view.
+//! Owns: the reads and the files. Shared by `sendwatch report` and the live board view.
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +54,8 @@ pub struct Gathered {
     pub entered: Vec<crate::kpi::manual::Entered>,
     pub events: Vec<crate::risk::RiskEvent>,
     pub loads: Vec<crate::store::LoadRecord>,
+    pub commentary: Vec<crate::kpi::commentary::Commentary>,
+    pub action_updates: Vec<crate::action::Recorded>,
 }
 
 impl Gathered {
@@ -64,6 +66,9 @@ impl Gathered {
         let entered = store.manual_values().await?;
         let stored = store.retargets().await?;
         let events = store.risk_events().await?;
+        // Every entry: the pack takes the latest per KPI and period, the KPI page lists them.
+        let commentary = store.commentary_history(None).await?;
+        let action_updates = store.action_updates(None).await?;
         let mut loads = Vec::new();
         for name in settings.sources.keys() {
             if let Some(l) = store.current_load(name).await? {
@@ -80,6 +85,8 @@ impl Gathered {
             entered,
             events,
             loads,
+            commentary,
+            action_updates,
         })
     }
 
@@ -103,8 +110,11 @@ impl Gathered {
             risks: &settings.risks,
             risk_log: &settings.risk_log,
             risk_events: &self.events,
-            commentary: &[],
+            commentary: &self.commentary,
             loads: &self.loads,
+            actions: &settings.actions,
+            action_updates: &self.action_updates,
+            today: now.with_timezone(&settings.time_zone()).date_naive(),
         }
     }
 }

@@ -99,6 +99,8 @@ impl App {
                 last_error: None,
                 created_at: Utc::now(),
                 sent_at: None,
+                next_attempt_at: None,
+                ambiguous_at: None,
             };
             let eml = crate::notify::deliver::message(&row, Some(&p.mail.html_part()), &from)
                 .map_err(|e| JobError::File(format!("{}: {e}", p.recipient)))?

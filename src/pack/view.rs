@@ -41,6 +41,10 @@ pub struct Inputs<'a> {
     pub commentary: &'a [Commentary],
     /// The load in force for each source.
     pub loads: &'a [LoadRecord],
+    pub actions: &'a crate::action::Actions,
+    pub action_updates: &'a [crate::action::Recorded],
+    /// The day in the plan's time zone, for overdue actions.
+    pub today: chrono::NaiveDate,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,6 +64,8 @@ pub struct Pack {
     /// Changes of a risk's score, newest first (at most 20).
     pub risk_changes: Vec<EventView>,
     pub provenance: Vec<SourceView>,
+    pub actions: Vec<super::actions::ActionRow>,
+    pub action_counts: Vec<super::actions::RatingCount>,
 }
 
 /// Which sections the audience gets.
@@ -70,6 +76,7 @@ pub struct Sections {
     pub exceptions: bool,
     pub risks: bool,
     pub risk_changes: bool,
+    pub actions: bool,
     pub provenance: bool,
 }
 
@@ -211,6 +218,8 @@ pub fn build(i: &Inputs<'_>) -> Pack {
         };
         *counts.entry((order, rag_class(&rag), rag)).or_default() += 1;
     }
+    let (actions, action_counts) =
+        super::actions::action_rows(i.actions, i.action_updates, i.owners, i.today);
     let mut changes = crate::risk::show::event_views(i.risk_events);
     changes.reverse();
     changes.truncate(20);
@@ -231,6 +240,8 @@ pub fn build(i: &Inputs<'_>) -> Pack {
         exceptions,
         risks: crate::risk::show::views(i.risks, i.risk_log, i.kpis, i.owners, i.risk_events),
         risk_changes: changes,
+        actions,
+        action_counts,
         provenance: i
             .loads
             .iter()

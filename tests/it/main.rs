@@ -49,6 +49,7 @@ mod ledger;
 mod ledger_daemons;
 mod manual;
 mod ops;
+mod outbox;
 mod pack;
 mod pipeline;
 mod render;
@@ -80,6 +81,7 @@ fn main() -> std::process::ExitCode {
             ledger_daemons::tests(),
             manual::tests(),
             ops::tests(),
+            outbox::tests(),
             pack::tests(),
             pipeline::tests(),
             render::tests(),

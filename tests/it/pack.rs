@@ -76,6 +76,36 @@ async fn report_writes_one_self_contained_pack_with_all_26_kpis_on_both_backends
             .collect();
         assert!(!red.is_empty(), "{name}: the example data has RED KPIs");
 
+        // The owner of the first RED KPI answers with an exception report; the pack shows it.
+        let first_red = run
+            .evaluations
+            .iter()
+            .find(|e| e.rag == sendwatch::kpi::Rag::Red)
+            .expect("a RED KPI");
+        let period = first_red.period.to_string();
+        let (ok, out, err) = binary(
+            dir.path(),
+            &cfg,
+            &[],
+            &[
+                "comment",
+                &first_red.kpi_id,
+                "--period",
+                &period,
+                "--reason",
+                "Staff vacancies in the assessment team",
+                "--actions",
+                "Two agency officers from March",
+                "--revised-date",
+                "2021-09-30",
+                "--next-update",
+                "2021-08-12",
+                "--author",
+                "Head of SEND",
+            ],
+        );
+        assert!(ok, "{name}: comment: {out}\n{err}");
+
         let out = dir.path().join("pack");
         let (stdout, files) = report(dir.path(), &cfg, &out, &["--pdf", "never"]);
         assert!(stdout.contains("26 KPIs"), "{name}: {stdout}");
@@ -122,7 +152,38 @@ async fn report_writes_one_self_contained_pack_with_all_26_kpis_on_both_backends
                 "{name}: KPI {id} is RED but not among the exceptions"
             );
         }
-        assert!(html.contains("requested from the owner"), "{name}");
+        let commented = html
+            .split(&format!(
+                "<div class=\"exception\" data-kpi=\"{}\">",
+                first_red.kpi_id
+            ))
+            .nth(1)
+            .and_then(|rest| rest.split("</div>").next())
+            .expect("the commented exception");
+        for said in [
+            "Staff vacancies in the assessment team",
+            "Two agency officers from March",
+            "2021-09-30",
+            "2021-08-12",
+            "Head of SEND",
+        ] {
+            assert!(
+                commented.contains(said),
+                "{name}: `{said}` not in {commented}"
+            );
+        }
+        // The others still ask for theirs.
+        assert!(
+            red.len() < 2 || html.contains("requested from the owner"),
+            "{name}"
+        );
+        // The action log: every shipped action once, with the count at each rating.
+        let shipped = sendwatch::action::catalogue::builtin()
+            .expect("action log")
+            .0;
+        let actions = html.matches("<tr class=\"action\" data-action=").count();
+        assert_eq!(actions, shipped.0.len(), "{name}: every action once");
+        assert!(html.contains("id=\"action-summary\"") && html.contains("Action completed: "));
         assert!(
             html.matches("<svg").count() >= red.len(),
             "{name}: trend charts"

@@ -171,7 +171,7 @@ async fn preview_writes_each_email_and_sends_and_records_nothing() {
         let sent = folder_mail(&outbox(dir.path())).len();
         let runs = app.store.last_run_id().await.expect("runs");
         let history = app.store.kpi_history().await.expect("history");
-        let pending = app.store.pending_mail_count().await.expect("outbox");
+        let pending = app.store.pending_mail().await.expect("outbox").len();
         let run_mail = app.store.run_mail(report.run_id).await.expect("mail").len();
 
         // The owner's answer to the exception, entered as the board would: the digest shows it.
@@ -231,7 +231,7 @@ async fn preview_writes_each_email_and_sends_and_records_nothing() {
             backend.name
         );
         assert_eq!(
-            app.store.pending_mail_count().await.expect("outbox"),
+            app.store.pending_mail().await.expect("outbox").len(),
             pending
         );
         assert_eq!(
