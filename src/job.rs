@@ -13,15 +13,19 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 mod compute;
+mod digests;
 pub mod ingest;
 mod manual;
 mod outcome;
 pub mod pack;
+mod preview;
 mod risks;
 mod supervise;
 
+pub use digests::Planned;
 pub use outcome::SourceOutcome;
 use outcome::{data_issues, outcome_word, source_outcome};
+pub use preview::Preview;
 pub use supervise::Scheduled;
 
 use crate::config::Settings;
@@ -45,6 +49,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] notify::DeliveryError),
+    #[error(transparent)]
+    Render(#[from] notify::RenderError),
     #[error("run {run_id} was stopped past its working timeout of {secs} s and marked abandoned")]
     TimedOut { run_id: i64, secs: u64 },
     #[error(
@@ -98,6 +104,8 @@ pub struct App {
     pub store: Store,
     fetcher: source::Fetcher,
     transport: Transport,
+    /// The digest templates (built in, or a council's from `[notify] templates_dir`).
+    templates: Arc<notify::Templates>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +116,8 @@ pub enum BuildError {
     Delivery(#[from] notify::DeliveryError),
     #[error(transparent)]
     Fetch(#[from] source::FetchError),
+    #[error(transparent)]
+    Templates(#[from] notify::RenderError),
     #[error("cannot make the data folder {path} (mode 0700): {source}")]
     DataDir {
         path: String,
@@ -151,11 +161,15 @@ impl App {
         }
         let transport = Transport::build(&settings.delivery)?;
         let fetcher = source::Fetcher::new(&settings.sources)?;
+        let templates = Arc::new(notify::Templates::load(
+            settings.notify.templates_dir.as_deref(),
+        )?);
         Ok(App {
             settings: Arc::new(settings),
             store,
             fetcher,
             transport,
+            templates,
         })
     }
 
@@ -240,27 +254,21 @@ impl App {
         }
         let risks = self.assess_risks(run_id, &notes).await?;
 
-        let ctx = notify::render::Context {
-            area: &settings.general.area,
-            subject_prefix: &settings.delivery.subject_prefix,
+        let history = self.store.kpi_history().await?;
+        let commentary = self.commentary(&evaluations).await?;
+        let planned = self.plan_digests(&digests::Found {
             job,
             run_id,
-            kpis: &settings.kpis,
-            risks: &settings.risks,
-            sub_groups: &settings.sub_groups,
-            sources: &notes,
+            evaluations: &evaluations,
+            overdue: &overdue,
             entered: &entered,
-            commentary: &[],
-        };
-        let digests = notify::group_exceptions(
-            &settings.sub_groups,
-            &evaluations,
-            &overdue,
-            &risks,
-            &settings.risk_log.holder,
-        );
-        let queued = self.queue_digests(run_id, &digests, &ctx).await?;
-        drop(digests);
+            risks: &risks,
+            notes: &notes,
+            history: &history,
+            commentary: &commentary,
+            now: Utc::now(),
+        })?;
+        let queued = self.queue_digests(run_id, &planned).await?;
         let mut queued = queued;
         for (name, outcome) in &outcomes {
             let Some(s) = settings.sources.get(name) else {
@@ -368,34 +376,23 @@ impl App {
     /// Queue one digest per recipient (every sub-group they hear for), unless the same news
     /// went to them within the repeat interval; a newer digest supersedes an undelivered
     /// older one for the same period. Returns how many were queued.
-    async fn queue_digests(
-        &self,
-        run_id: i64,
-        digests: &[notify::Digest<'_>],
-        ctx: &notify::render::Context<'_>,
-    ) -> Result<usize, JobError> {
+    async fn queue_digests(&self, run_id: i64, planned: &[Planned]) -> Result<usize, JobError> {
         let hours = i64::try_from(self.settings.notify.repeat_interval_hours).unwrap_or(i64::MAX);
         let repeat = chrono::TimeDelta::try_hours(hours).unwrap_or(chrono::TimeDelta::MAX);
         let mut queued = 0;
-        for d in notify::by_recipient(digests) {
-            let r = notify::render_for(&d, ctx);
-            let sub_groups: Vec<&str> = d.groups.iter().map(|g| g.sub_group.as_str()).collect();
-            let key = d.key(|e| {
-                ctx.kpis
-                    .get(&e.kpi_id)
-                    .and_then(|k| k.source.as_deref())
-                    .and_then(|s| ctx.sources.get(s))
-                    .is_some_and(|n| n.latest_error.is_some())
-            });
+        for p in planned {
+            let html = p.mail.html_part();
+            let sub_groups = p.sub_groups.join(",");
             match self
                 .store
                 .enqueue_digest(
                     run_id,
-                    &sub_groups.join(","),
-                    &d.recipient,
-                    &r.subject,
-                    &r.body,
-                    &key,
+                    &sub_groups,
+                    &p.recipient,
+                    &p.mail.subject,
+                    &p.mail.text,
+                    Some(&html),
+                    &p.key,
                     repeat,
                     Utc::now(),
                 )
@@ -412,7 +409,7 @@ impl App {
                     }
                 }
                 crate::store::Queued::Repeat => {
-                    tracing::info!(sub_groups = %sub_groups.join(","), "The same digest went out within the repeat interval; not queued again.");
+                    tracing::info!(sub_groups = %sub_groups, "The same digest went out within the repeat interval; not queued again.");
                 }
             }
         }

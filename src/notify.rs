@@ -2,20 +2,27 @@
 //! (every sub-group they are an owner of), queue it in the outbox unless it is no news, and
 //! deliver it.
 //!
-//! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`render`] (digest
-//! to subject and text, no I/O; its risk section in `risk`), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files, each row claimed, errors classified as
-//! permanent, worth retrying later, or ambiguous). The outbox itself lives in [`crate::store`].
+//! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`view`] (the digest
+//! as strings already through disclosure control; its risk section in `risk`), [`render`]
+//! (view to subject, text and HTML through the templates), [`chart`] (a slipping KPI's trend
+//! as a PNG), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run
+//! or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files,
+//! each row claimed, errors classified as permanent, worth retrying later, or ambiguous; its
+//! MIME shape in `mime`). The outbox itself lives in [`crate::store`].
 
 mod action_note;
 pub mod admin;
+pub mod chart;
 mod context;
 pub mod data;
 pub mod deliver;
 pub mod group;
+mod mime;
 mod probe;
 pub mod render;
 mod risk;
 mod settings;
+pub mod view;
 
 pub use admin::{
     AdminNotice, DeadManNotice, DeliveryNotice, render_admin_notice, render_dead_man_notice,
@@ -27,7 +34,10 @@ pub use group::{
     ActionNote, Digest, RecipientDigest, Silenced, SourceNote, by_recipient, group_exceptions,
 };
 pub use probe::probe_smtp;
-pub use render::{Rendered, beside, render, render_for, suppress};
+pub use render::{
+    Image, Mail, RenderError, Rendered, Templates, beside, render, render_for, render_mail,
+    suppress,
+};
 pub use settings::{
     DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, SmtpSettings, SmtpTls, SubGroup,
     sub_group_names,

@@ -214,6 +214,7 @@ impl JobError {
             JobError::File(_) => "a file could not be read (see the log)".into(),
             JobError::Store(_) => "a database error (see the log)".into(),
             JobError::Delivery(_) => "a delivery error (see the log)".into(),
+            JobError::Render(_) => "a digest template failed (see the log)".into(),
         }
     }
 }

@@ -25,7 +25,7 @@ use secrecy::ExposeSecret;
 pub use smtp::Failure;
 
 use super::{DeliveryMode, DeliverySettings};
-use crate::store::{OutboxRow, OutboxStatus, Store, StoreError};
+use crate::store::{HtmlPart, OutboxRow, OutboxStatus, Store, StoreError};
 use crate::telemetry::metrics as m;
 
 /// The sub-group of the administrator's notices: a notice that fails is not told of again.
@@ -169,9 +169,15 @@ pub struct Pass<'a> {
     pub runner: &'a str,
 }
 
-/// Build the message for an outbox row. The Message-ID is derived from the row, so a message
-/// re-sent after a crash carries the same id and mail clients can tell it is the same.
-fn message(row: &OutboxRow, from: &Mailbox) -> Result<Message, String> {
+/// Build the message for an outbox row: its text alone, or with `html` (the row's HTML part
+/// and inline images, [`Store::outbox_html`]) text first, then the HTML ([`super::mime`]).
+/// The Message-ID is derived from the row, so a message re-sent after a crash carries the
+/// same id and mail clients can tell it is the same.
+pub(crate) fn message(
+    row: &OutboxRow,
+    html: Option<&HtmlPart>,
+    from: &Mailbox,
+) -> Result<Message, String> {
     let domain = from.email.domain().to_string();
     let mut b = Message::builder()
         .from(from.clone())
@@ -180,14 +186,21 @@ fn message(row: &OutboxRow, from: &Mailbox) -> Result<Message, String> {
         .message_id(Some(format!(
             "<sendwatch.{}.{}@{domain}>",
             row.run_id, row.id
-        )))
-        .header(ContentType::TEXT_PLAIN);
+        )));
     for r in row.recipient_list() {
         b = b.to(r
             .parse::<Mailbox>()
             .map_err(|e| format!("recipient: {e}"))?);
     }
-    b.body(row.body_text.clone()).map_err(|e| e.to_string())
+    match html {
+        Some(h) => b
+            .multipart(super::mime::alternative(row.body_text.clone(), h)?)
+            .map_err(|e| e.to_string()),
+        None => b
+            .header(ContentType::TEXT_PLAIN)
+            .body(row.body_text.clone())
+            .map_err(|e| e.to_string()),
+    }
 }
 
 /// Deliver the outbox rows that are due: this run's, and any an earlier pass put off or a
@@ -223,7 +236,8 @@ pub async fn deliver_pending(
             }
             break;
         };
-        let outcome = match message(&row, &from) {
+        let html = store.outbox_html(row.id).await?;
+        let outcome = match message(&row, html.as_ref(), &from) {
             Ok(msg) => attempt(store, transport, &row, &who, pass.lease, msg, &now).await,
             Err(e) => Err(Failure::NotSent {
                 message: format!("cannot build the message: {e}"),

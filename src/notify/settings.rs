@@ -140,12 +140,17 @@ pub struct NotifySettings {
     /// many hours; a change is sent at once. Default a week.
     #[serde(default = "default_repeat_interval_hours")]
     pub repeat_interval_hours: u64,
+    /// A folder of the council's own digest templates (`digest.txt.j2`, `digest.html.j2`,
+    /// `subject.txt.j2`); each file there replaces the built-in one of its name.
+    #[serde(default)]
+    pub templates_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for NotifySettings {
     fn default() -> Self {
         NotifySettings {
             repeat_interval_hours: default_repeat_interval_hours(),
+            templates_dir: None,
         }
     }
 }

@@ -95,6 +95,7 @@ impl Store {
         recipient: &str,
         subject: &str,
         body_text: &str,
+        html: Option<&super::HtmlPart>,
         key: &DigestKey,
         repeat: chrono::TimeDelta,
         now: DateTime<Utc>,
@@ -110,22 +111,40 @@ impl Store {
         let window = now.timestamp() / repeat.num_seconds().max(1);
         let idem_key = format!("{}:{window}", key.digest);
         const SQL: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, status, created_at, \
-                           digest, idem_key, topic, items) \
-                           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10) \
+                           digest, idem_key, topic, items, body_html) \
+                           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11) \
                            ON CONFLICT (idem_key) DO NOTHING RETURNING id";
-        let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(SQL)
-            .bind(run_id)
-            .bind(sub_group)
-            .bind(recipient)
-            .bind(subject)
-            .bind(body_text)
-            .bind(now)
-            .bind(&key.digest)
-            .bind(&idem_key)
-            .bind(&key.topic)
-            .bind(key.items.join("\n"))
-            .fetch_optional(p)
-            .await?);
+        const IMAGE: &str = "INSERT INTO outbox_images (outbox_id, cid, png) VALUES ($1, $2, $3)";
+        // The row and its images in one transaction: a digest is never queued half-built.
+        let id: Option<i64> = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar(SQL)
+                .bind(run_id)
+                .bind(sub_group)
+                .bind(recipient)
+                .bind(subject)
+                .bind(body_text)
+                .bind(now)
+                .bind(&key.digest)
+                .bind(&idem_key)
+                .bind(&key.topic)
+                .bind(key.items.join("\n"))
+                .bind(html.map(|h| h.html.as_str()))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(id) = id {
+                for img in html.map_or(&[][..], |h| &h.images) {
+                    sqlx::query(IMAGE)
+                        .bind(id)
+                        .bind(&img.cid)
+                        .bind(&img.png)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            id
+        });
         let Some(id) = id else {
             return Ok(Queued::Repeat);
         };

@@ -243,7 +243,17 @@ async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_
             let store = app.store.clone();
             async move {
                 store
-                    .enqueue_digest(run, "health", "bob@example.org", "s", "b", &k, week, at)
+                    .enqueue_digest(
+                        run,
+                        "health",
+                        "bob@example.org",
+                        "s",
+                        "b",
+                        None,
+                        &k,
+                        week,
+                        at,
+                    )
                     .await
                     .expect("queue")
             }

@@ -52,6 +52,7 @@ mod ops;
 mod outbox;
 mod pack;
 mod pipeline;
+mod render;
 mod risks;
 mod store;
 
@@ -83,6 +84,7 @@ fn main() -> std::process::ExitCode {
             outbox::tests(),
             pack::tests(),
             pipeline::tests(),
+            render::tests(),
             risks::tests(),
             store::tests(),
         ]

@@ -1,0 +1,144 @@
+//! The digests of a run, shared by a run (which queues them) and `sendwatch preview` (which
+//! shows or writes them and records nothing): group the exceptions by sub-group, regroup them
+//! into one digest per recipient, render each (text, HTML, trend charts) and key it for the
+//! outbox.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{App, JobError};
+use crate::kpi::Evaluation;
+use crate::kpi::commentary::Commentary;
+use crate::kpi::manual::{Entered, Overdue};
+use crate::notify::{self, Mail, SourceNote};
+use crate::risk::{KpiRecord, RiskChange};
+use crate::store::DigestKey;
+
+/// What a run found, from which the digests are made.
+pub(crate) struct Found<'a> {
+    pub job: &'a str,
+    /// The run the digests belong to (0 for a preview, which has none).
+    pub run_id: i64,
+    pub evaluations: &'a [Evaluation],
+    pub overdue: &'a [Overdue],
+    pub entered: &'a [Entered],
+    pub risks: &'a [RiskChange],
+    pub notes: &'a BTreeMap<String, SourceNote>,
+    /// The KPI history the trend charts read (the latest stored result of each period).
+    pub history: &'a [KpiRecord],
+    /// The owners' commentary in force on the evaluations' periods ([`App::commentary`]).
+    pub commentary: &'a [Commentary],
+    pub now: DateTime<Utc>,
+}
+
+/// One recipient's digest, rendered.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub recipient: String,
+    /// The sub-groups it holds, by key and by name, worst first.
+    pub sub_groups: Vec<String>,
+    pub sub_group_names: Vec<String>,
+    /// Its periods as the outbox names them ("2021-07", "risk log").
+    pub periods: String,
+    /// How many items it tells of (KPIs, overdue values, risk changes, actions, resolved).
+    pub items: usize,
+    pub key: DigestKey,
+    pub mail: Mail,
+}
+
+impl App {
+    /// The owners' commentary in force on the periods of `evaluations` (the reason, recovery
+    /// actions, revised date and next update each exception is shown with).
+    pub(crate) async fn commentary(
+        &self,
+        evaluations: &[Evaluation],
+    ) -> Result<Vec<Commentary>, crate::store::StoreError> {
+        let mut periods: Vec<_> = evaluations.iter().map(|e| e.period).collect();
+        periods.sort();
+        periods.dedup();
+        self.store.commentary_for(&periods).await
+    }
+
+    /// Every recipient's digest for what the run found, rendered with the configured
+    /// templates.
+    pub(crate) fn plan_digests(&self, f: &Found<'_>) -> Result<Vec<Planned>, JobError> {
+        let settings = &self.settings;
+        let ctx = notify::render::Context {
+            area: &settings.general.area,
+            subject_prefix: &settings.delivery.subject_prefix,
+            job: f.job,
+            run_id: f.run_id,
+            kpis: &settings.kpis,
+            risks: &settings.risks,
+            sub_groups: &settings.sub_groups,
+            sources: f.notes,
+            entered: f.entered,
+            commentary: f.commentary,
+        };
+        let digests = notify::group_exceptions(
+            &settings.sub_groups,
+            f.evaluations,
+            f.overdue,
+            f.risks,
+            &settings.risk_log.holder,
+        );
+        let mut out = Vec::new();
+        for d in notify::by_recipient(&digests) {
+            let mail = notify::render_mail(&d, &ctx, &self.templates, f.history, f.now)?;
+            let key = d.key(|e| {
+                ctx.kpis
+                    .get(&e.kpi_id)
+                    .and_then(|k| k.source.as_deref())
+                    .and_then(|s| ctx.sources.get(s))
+                    .is_some_and(|n| n.latest_error.is_some())
+            });
+            out.push(Planned {
+                recipient: d.recipient.clone(),
+                sub_groups: d.groups.iter().map(|g| g.sub_group.clone()).collect(),
+                sub_group_names: d.groups.iter().map(|g| g.sub_group_name.clone()).collect(),
+                periods: d.periods(),
+                items: d
+                    .groups
+                    .iter()
+                    .map(|g| {
+                        g.items.len()
+                            + g.overdue.len()
+                            + g.risks.len()
+                            + g.actions.len()
+                            + g.resolved.len()
+                    })
+                    .sum(),
+                key,
+                mail,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The stored history with `fresh` evaluations (a preview's, not stored) in place of the
+/// stored results of the same KPI and period.
+pub(crate) fn overlay(stored: Vec<KpiRecord>, fresh: &[Evaluation]) -> Vec<KpiRecord> {
+    let mut by: BTreeMap<(String, crate::kpi::Period), KpiRecord> = stored
+        .into_iter()
+        .map(|r| ((r.kpi_id.clone(), r.period), r))
+        .collect();
+    for e in fresh {
+        by.insert(
+            (e.kpi_id.clone(), e.period),
+            KpiRecord {
+                kpi_id: e.kpi_id.clone(),
+                period: e.period,
+                value: e.value(),
+                target: e.milestone.as_ref().map(|m| m.target),
+                numerator: e.count().map(|c| c.numerator as i64),
+                denominator: e.count().map(|c| c.denominator as i64),
+                rag: e.rag,
+                overdue_open: Some(e.overdue_open as i64),
+                run_id: 0,
+            },
+        );
+    }
+    by.into_values().collect()
+}
