@@ -148,9 +148,11 @@ impl Store {
         let Some(id) = id else {
             return Ok(Queued::Repeat);
         };
-        // Not one being sent right now (claimed): that one goes, and this one after it.
+        // Not one being sent right now (claimed): that one goes, and this one after it. Nor one
+        // whose send was ambiguous: it may have arrived, and "superseded" would say it did not.
         const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded' WHERE topic = $1 AND id < $2 \
-                                 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $3)";
+                                 AND status = 'pending' AND ambiguous_at IS NULL \
+                                 AND (claimed_until IS NULL OR claimed_until < $3)";
         let superseded = on_pool!(self, p => sqlx::query(SUPERSEDE)
             .bind(&key.topic)
             .bind(id)
