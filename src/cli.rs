@@ -24,6 +24,7 @@ mod connect;
 mod kpi;
 mod load;
 mod pack;
+mod preview;
 mod report;
 mod risks;
 mod runs;
@@ -63,6 +64,17 @@ pub enum Command {
         /// Mail a `--period` that starts after the loaded data ends (refused without it).
         #[arg(long, requires = "period")]
         force: bool,
+    },
+    /// Show what a run of a job (every enabled job if none is named) would mail, to whom, from
+    /// the data already loaded: nothing is fetched, recorded, queued or sent.
+    Preview {
+        job: Option<String>,
+        /// As `run-now --period`.
+        #[arg(long)]
+        period: Option<crate::kpi::Period>,
+        /// Write each email as .eml, .html and .txt into this folder (0700; files 0600).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Validate the configuration and print each job's next fire time.
     CheckConfig {
@@ -220,6 +232,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Bench { .. } => unreachable!("bench runs before the settings load"),
         Command::CheckConfig { connect } => {
+            if let Err(e) = crate::notify::Templates::load(settings.notify.templates_dir.as_deref())
+            {
+                eprintln!("sendwatch: [notify] templates_dir: {e}");
+                return Ok(ExitCode::from(EXIT_CONFIG));
+            }
             check_config(&settings);
             if connect && !connect::check(&settings).await {
                 return Ok(ExitCode::from(EXIT_CONFIG));
@@ -287,19 +304,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             crate::daemon::run(app, sources).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Preview { job, period, out } => {
+            preview::run(settings, job, period, out.as_deref()).await
+        }
         Command::RunNow { job, period, force } => {
-            let jobs: Vec<String> = match job {
-                Some(j) => vec![j],
-                None => settings
-                    .jobs
-                    .iter()
-                    .filter(|(_, j)| j.enabled)
-                    .map(|(n, _)| n.clone())
-                    .collect(),
-            };
-            if jobs.is_empty() {
-                return Err(anyhow::anyhow!("no enabled jobs in the configuration").into());
-            }
+            let jobs = job_names(&settings, job)?;
             let app = App::build(settings).await.context("starting")?;
             let mut failed = false;
             for name in jobs {
@@ -323,6 +332,23 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             })
         }
     }
+}
+
+/// The job named, or every enabled job when none is (`run-now`, `preview`).
+fn job_names(settings: &Settings, job: Option<String>) -> Result<Vec<String>, Failure> {
+    let jobs: Vec<String> = match job {
+        Some(j) => vec![j],
+        None => settings
+            .jobs
+            .iter()
+            .filter(|(_, j)| j.enabled)
+            .map(|(n, _)| n.clone())
+            .collect(),
+    };
+    if jobs.is_empty() {
+        return Err(anyhow::anyhow!("no enabled jobs in the configuration").into());
+    }
+    Ok(jobs)
 }
 
 fn check_config(s: &Settings) {

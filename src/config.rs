@@ -258,6 +258,7 @@ impl Settings {
                 );
             }
         }
+        d.retry.check(&mut bad);
         secret::check_pair(
             &mut bad,
             "delivery.smtp.password",

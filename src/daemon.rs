@@ -7,7 +7,9 @@
 //! database that claimed it first runs it, and a job still running records the instant as
 //! skipped. At start, and every third of a lease after, runs left `running` by a dead process
 //! are abandoned and the dead-man deadlines checked; at start each job's missed fire times
-//! are caught up ([`catch_up`]).
+//! are caught up ([`catch_up`]). Between runs, a delivery pass over the outbox's due rows runs
+//! on the tick, one at a time, every `[delivery.retry] first_secs` (at most a minute), so
+//! mail put off after a failure is retried without waiting for a job's next run.
 //!
 //! Signals: SIGTERM or SIGINT stops the tick and further catch-up runs at once, gives running
 //! jobs `[daemon] stop_grace_secs` to finish, then cancels them (their futures are dropped, so
@@ -49,6 +51,9 @@ struct State {
     entries: Vec<Entry>,
     tasks: JoinSet<()>,
     next_sweep: DateTime<Utc>,
+    next_delivery: DateTime<Utc>,
+    /// A delivery pass is under way: the tick starts no second one.
+    delivering: Arc<AtomicBool>,
     notifier: systemd::Notifier,
 }
 
@@ -135,6 +140,8 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
         entries,
         tasks,
         next_sweep: now + app.settings.ledger.lease() / 3,
+        next_delivery: now + delivery_every(&app),
+        delivering: Arc::new(AtomicBool::new(false)),
         notifier,
     }));
 
@@ -271,6 +278,28 @@ async fn tick(state: &Arc<Mutex<State>>, health: &Health) {
         let app = app.clone();
         st.tasks.spawn(async move { sweep(&app, now).await });
     }
+    if now >= st.next_delivery {
+        st.next_delivery = now + delivery_every(&app);
+        if !st.delivering.swap(true, Ordering::SeqCst) {
+            let (app, delivering) = (app.clone(), st.delivering.clone());
+            st.tasks.spawn(async move {
+                match app.deliver_due().await {
+                    Ok(d) if d != Default::default() => {
+                        tracing::info!(
+                            sent = d.sent,
+                            failed = d.failed,
+                            pending = d.still_pending,
+                            ambiguous = d.ambiguous,
+                            "Delivery pass done."
+                        )
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "The delivery pass could not complete."),
+                }
+                delivering.store(false, Ordering::SeqCst);
+            });
+        }
+    }
     let due: Vec<_> = st
         .entries
         .iter_mut()
@@ -291,6 +320,12 @@ async fn tick(state: &Arc<Mutex<State>>, health: &Health) {
         notifier, entries, ..
     } = &mut *st;
     notifier.tick(entries, tz);
+}
+
+/// How often the tick starts a delivery pass.
+fn delivery_every(app: &App) -> chrono::TimeDelta {
+    let secs = app.settings.delivery.retry.first_secs.clamp(1, 60);
+    chrono::TimeDelta::seconds(i64::try_from(secs).unwrap_or(60))
 }
 
 /// Claim and run the newest due instant; older ones a late tick passed are recorded skipped.

@@ -18,11 +18,15 @@ pub mod ingest;
 mod manual;
 mod outcome;
 pub mod pack;
+mod preview;
 mod risks;
+mod routing;
 mod supervise;
 
+pub use digests::Planned;
 pub use outcome::SourceOutcome;
 use outcome::{outcome_word, source_outcome};
+pub use preview::Preview;
 pub use supervise::Scheduled;
 
 use crate::config::Settings;
@@ -46,6 +50,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] notify::DeliveryError),
+    #[error(transparent)]
+    Render(#[from] notify::RenderError),
     #[error("run {run_id} was stopped past its working timeout of {secs} s and marked abandoned")]
     TimedOut { run_id: i64, secs: u64 },
     #[error(
@@ -99,6 +105,8 @@ pub struct App {
     pub store: Store,
     fetcher: source::Fetcher,
     transport: Transport,
+    /// The digest templates (built in, or a council's from `[notify] templates_dir`).
+    templates: Arc<notify::Templates>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +117,8 @@ pub enum BuildError {
     Delivery(#[from] notify::DeliveryError),
     #[error(transparent)]
     Fetch(#[from] source::FetchError),
+    #[error(transparent)]
+    Templates(#[from] notify::RenderError),
     #[error("cannot make the data folder {path} (mode 0700): {source}")]
     DataDir {
         path: String,
@@ -152,11 +162,15 @@ impl App {
         }
         let transport = Transport::build(&settings.delivery)?;
         let fetcher = source::Fetcher::new(&settings.sources)?;
+        let templates = Arc::new(notify::Templates::load(
+            settings.notify.templates_dir.as_deref(),
+        )?);
         Ok(App {
             settings: Arc::new(settings),
             store,
             fetcher,
             transport,
+            templates,
         })
     }
 
@@ -241,27 +255,30 @@ impl App {
         }
         let risks = self.assess_risks(run_id, &notes).await?;
 
-        let ctx = notify::render::Context {
-            area: &settings.general.area,
-            subject_prefix: &settings.delivery.subject_prefix,
+        let history = self.store.kpi_history().await?;
+        let commentary = self.commentary(&evaluations).await?;
+        let silences = self.store.silences(Utc::now(), false).await?;
+        let last_told = self.store.last_digest_items().await?;
+        let planned = self.plan_digests(&digests::Found {
             job,
             run_id,
-            kpis: &settings.kpis,
-            risks: &settings.risks,
-            sub_groups: &settings.sub_groups,
-            sources: &notes,
+            evaluations: &evaluations,
+            overdue: &overdue,
             entered: &entered,
-            commentary: &[],
-        };
-        let queued = self
-            .queue_digests(run_id, &evaluations, &overdue, &risks, &ctx)
-            .await?
+            risks: &risks,
+            notes: &notes,
+            history: &history,
+            commentary: &commentary,
+            silences: &silences,
+            last_told: &last_told,
+            now: Utc::now(),
+        })?;
+        let queued = self.queue_digests(run_id, &planned).await?;
+        let queued = queued
             + self
                 .queue_data_notices(run_id, job, &outcomes, &notes)
                 .await?;
-        let delivery =
-            notify::deliver_pending(&self.store, &self.transport, &settings.delivery, Utc::now)
-                .await?;
+        let delivery = self.deliver_due().await?;
 
         let sources_ok = outcomes.iter().all(|(_, o)| {
             matches!(
@@ -269,7 +286,11 @@ impl App {
                 SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. }
             )
         });
-        let status = if sources_ok && delivery.failed == 0 && delivery.still_pending == 0 {
+        let status = if sources_ok
+            && delivery.failed == 0
+            && delivery.ambiguous == 0
+            && delivery.still_pending == 0
+        {
             RunStatus::Ok
         } else {
             RunStatus::Failed
@@ -299,7 +320,11 @@ impl App {
             delivery.sent,
             delivery.failed,
             delivery.still_pending
-        );
+        ) + &if delivery.ambiguous > 0 {
+            format!(", ambiguous {}", delivery.ambiguous)
+        } else {
+            String::new()
+        };
         self.store
             .finish_run(run_id, status, &summary, Utc::now())
             .await?;
@@ -315,6 +340,49 @@ impl App {
             delivery,
             delivered_via: self.transport.describe(),
         })
+    }
+
+    /// Queue one digest per recipient (every sub-group they hear for), unless the same news
+    /// went to them within the repeat interval; a newer digest supersedes an undelivered
+    /// older one for the same period. Returns how many were queued.
+    async fn queue_digests(&self, run_id: i64, planned: &[Planned]) -> Result<usize, JobError> {
+        let hours = i64::try_from(self.settings.notify.repeat_interval_hours).unwrap_or(i64::MAX);
+        let repeat = chrono::TimeDelta::try_hours(hours).unwrap_or(chrono::TimeDelta::MAX);
+        let mut queued = 0;
+        for p in planned {
+            let html = p.mail.html_part();
+            let sub_groups = p.sub_groups.join(",");
+            match self
+                .store
+                .enqueue_digest(
+                    run_id,
+                    &sub_groups,
+                    &p.recipient,
+                    &p.mail.subject,
+                    &p.mail.text,
+                    Some(&html),
+                    &p.key,
+                    repeat,
+                    Utc::now(),
+                )
+                .await?
+            {
+                crate::store::Queued::Yes { id, superseded } => {
+                    queued += 1;
+                    if superseded > 0 {
+                        tracing::info!(
+                            outbox_id = id,
+                            superseded,
+                            "An undelivered older digest was superseded."
+                        );
+                    }
+                }
+                crate::store::Queued::Repeat => {
+                    tracing::info!(sub_groups = %sub_groups, "The same digest went out within the repeat interval; not queued again.");
+                }
+            }
+        }
+        Ok(queued)
     }
 
     /// Fetch, validate and swap in one source. Failures are recorded, not returned.

@@ -186,7 +186,10 @@ async fn healthz(State(st): State<ServeState>) -> impl IntoResponse {
 
 /// The gauges read at each scrape: outbox depth, stale sources, each job's last success.
 async fn refresh_gauges(s: &Settings, store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
-    metrics::gauge!(m::OUTBOX_PENDING).set(store.pending_mail_count().await? as f64);
+    let outbox = store.outbox_counts().await?;
+    metrics::gauge!(m::OUTBOX_PENDING).set(outbox.pending as f64);
+    metrics::gauge!(m::OUTBOX_GIVEN_UP, "status" => "failed").set(outbox.failed as f64);
+    metrics::gauge!(m::OUTBOX_GIVEN_UP, "status" => "ambiguous").set(outbox.ambiguous as f64);
     let mut stale = 0u32;
     for (name, src) in &s.sources {
         let Some(cadence) = src.cadence else {

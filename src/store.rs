@@ -37,11 +37,13 @@ mod bulk;
 mod bulk_pg;
 mod bulk_sqlite;
 mod dead_man;
+mod delivery;
 mod feed;
 mod kpis;
 mod loads;
 mod manual;
 mod outbox;
+mod outbox_html;
 mod retargets;
 mod risks;
 mod runs;
@@ -51,8 +53,10 @@ mod silences;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};
+pub use delivery::{FailedMail, OutboxCounts};
 pub use loads::LoadRecord;
 pub use outbox::{DigestKey, OutboxRow, OutboxStatus, Queued};
+pub use outbox_html::{HtmlPart, StoredImage};
 pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Trigger, claim_key};
 
 /// `[store]`: which database, and how many connections.

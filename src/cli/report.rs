@@ -86,8 +86,13 @@ pub(super) fn print_report(r: &RunReport) {
             c.triggers.join("; ")
         );
     }
+    let ambiguous = if r.delivery.ambiguous > 0 {
+        format!(", {} ambiguous (may have arrived)", r.delivery.ambiguous)
+    } else {
+        String::new()
+    };
     println!(
-        "  exception reports: {} queued, {} delivered, {} failed, {} pending; via {}",
+        "  exception reports: {} queued, {} delivered, {} failed, {} pending{ambiguous}; via {}",
         r.queued, r.delivery.sent, r.delivery.failed, r.delivery.still_pending, r.delivered_via
     );
 }

@@ -87,8 +87,12 @@ async fn status(s: &Settings, store: &Store) -> Result<String, crate::store::Sto
             r.runner.as_deref().unwrap_or("-")
         );
     }
-    let pending = store.pending_mail_count().await?;
-    let _ = writeln!(o, "\noutbox: {pending} email(s) pending delivery");
+    let c = store.outbox_counts().await?;
+    let _ = writeln!(
+        o,
+        "\noutbox: {} email(s) pending delivery ({} waiting to be tried again), {} failed, {} ambiguous (may have arrived)",
+        c.pending, c.retrying, c.failed, c.ambiguous
+    );
     let _ = writeln!(o, "\nsources:");
     for name in s.sources.keys() {
         let _ = match store.current_load(name).await? {

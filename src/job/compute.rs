@@ -27,6 +27,21 @@ impl App {
         period: Option<Period>,
         today: NaiveDate,
     ) -> Result<Vec<Evaluation>, StoreError> {
+        self.evaluate_into(Some(run_id), job, notes, period, today, &mut Vec::new())
+            .await
+    }
+
+    /// The same, recording the results with `run_id` when there is one (a preview has none and
+    /// records nothing); every period evaluated (the history) also goes into `window`.
+    pub(crate) async fn evaluate_into(
+        &self,
+        run_id: Option<i64>,
+        job: &crate::schedule::JobSettings,
+        notes: &BTreeMap<String, SourceNote>,
+        period: Option<Period>,
+        today: NaiveDate,
+        window_out: &mut Vec<Evaluation>,
+    ) -> Result<Vec<Evaluation>, StoreError> {
         let kpis = self.settings.job_kpis(job);
         let (loads, counts) = self.fold_kpis(&kpis, notes, today).await?;
         let mut out = Vec::new();
@@ -56,16 +71,22 @@ impl App {
                 if !report_one && e.rag == Rag::NotYetDue && e.current.is_none() {
                     continue;
                 }
-                self.store
-                    .save_evaluation(run_id, &e, load.map(|l| l.id))
-                    .await?;
-                if report_one {
-                    out.push(e);
+                if let Some(run_id) = run_id {
+                    self.store
+                        .save_evaluation(run_id, &e, load.map(|l| l.id))
+                        .await?;
                 }
+                if report_one {
+                    out.push(e.clone());
+                }
+                window_out.push(e);
             }
         }
         // The KPIs no extract carries, from the values entered by hand.
-        out.extend(self.evaluate_manual(run_id, job, period, today).await?);
+        out.extend(
+            self.evaluate_manual(run_id, job, period, today, window_out)
+                .await?,
+        );
         Ok(out)
     }
 

@@ -19,10 +19,11 @@ impl App {
     /// it, as a computed KPI's history is recorded); the report period's evaluations.
     pub(super) async fn evaluate_manual(
         &self,
-        run_id: i64,
+        run_id: Option<i64>,
         job: &JobSettings,
         period: Option<Period>,
         today: NaiveDate,
+        window_out: &mut Vec<Evaluation>,
     ) -> Result<Vec<Evaluation>, StoreError> {
         if !job.manual_kpis {
             return Ok(Vec::new());
@@ -54,15 +55,18 @@ impl App {
                 if !report_one && e.rag == Rag::NotYetDue && e.current.is_none() {
                     continue;
                 }
-                self.store.save_evaluation(run_id, &e, None).await?;
-                if let Some(entry) = entry {
-                    self.store
-                        .link_manual_value(run_id, id, d.period, entry)
-                        .await?;
+                if let Some(run_id) = run_id {
+                    self.store.save_evaluation(run_id, &e, None).await?;
+                    if let Some(entry) = entry {
+                        self.store
+                            .link_manual_value(run_id, id, d.period, entry)
+                            .await?;
+                    }
                 }
                 if report_one {
-                    out.push(e);
+                    out.push(e.clone());
                 }
+                window_out.push(e);
             }
         }
         Ok(out)

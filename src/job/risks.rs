@@ -20,8 +20,30 @@ impl App {
         run_id: i64,
         notes: &BTreeMap<String, SourceNote>,
     ) -> Result<Vec<RiskChange>, StoreError> {
+        let history = self.store.kpi_history().await?;
+        let changes = self.risk_changes(history, notes).await?;
+        self.store.record_risk_changes(run_id, &changes).await?;
+        for c in &changes {
+            tracing::info!(
+                risk = c.risk_id.as_str(),
+                change = c.kind.as_str(),
+                from = c.from.level.score(),
+                to = c.to.level.score(),
+                "Risk score changed."
+            );
+        }
+        Ok(changes)
+    }
+
+    /// The changes of the register's scores that `history` implies, not recorded (a preview
+    /// passes the stored history with its own evaluations in place).
+    pub(super) async fn risk_changes(
+        &self,
+        history: Vec<crate::risk::KpiRecord>,
+        notes: &BTreeMap<String, SourceNote>,
+    ) -> Result<Vec<RiskChange>, StoreError> {
         let settings = &self.settings;
-        let history = History::new(self.store.kpi_history().await?);
+        let history = History::new(history);
         let mut sources = Vec::new();
         for (name, s) in &settings.sources {
             let Some(cadence) = s.cadence else { continue };
@@ -44,17 +66,11 @@ impl App {
             sources: &sources,
             now: Utc::now(),
         };
-        let changes = risk::assess(&settings.risks, &settings.risk_log, &current, &inputs);
-        self.store.record_risk_changes(run_id, &changes).await?;
-        for c in &changes {
-            tracing::info!(
-                risk = c.risk_id.as_str(),
-                change = c.kind.as_str(),
-                from = c.from.level.score(),
-                to = c.to.level.score(),
-                "Risk score changed."
-            );
-        }
-        Ok(changes)
+        Ok(risk::assess(
+            &settings.risks,
+            &settings.risk_log,
+            &current,
+            &inputs,
+        ))
     }
 }

@@ -182,17 +182,24 @@ impl App {
         }
     }
 
-    /// Deliver what is pending now (the administrator's notice among it); what fails stays
-    /// pending for the next run.
+    /// One delivery pass over the outbox rows that are due (see [`notify::deliver_pending`]):
+    /// a run's own reports, and what earlier passes put off. The daemon runs one on its tick
+    /// too, so that mail put off is retried between runs.
+    pub async fn deliver_due(&self) -> Result<notify::DeliverySummary, notify::DeliveryError> {
+        let s = &self.settings;
+        let pass = notify::Pass {
+            lease: s.ledger.lease(),
+            admin: s.admin.email.as_deref(),
+            area: &s.general.area,
+            runner: ledger::runner(),
+        };
+        notify::deliver_pending(&self.store, &self.transport, &s.delivery, &pass, Utc::now).await
+    }
+
+    /// Deliver what is due now (the administrator's notice among it); what fails stays
+    /// pending for a later pass.
     async fn deliver_notices(&self) {
-        if let Err(e) = notify::deliver_pending(
-            &self.store,
-            &self.transport,
-            &self.settings.delivery,
-            Utc::now,
-        )
-        .await
-        {
+        if let Err(e) = self.deliver_due().await {
             tracing::warn!(error = %e, "Could not deliver the administrator's notice now; it stays in the outbox.");
         }
     }
@@ -209,6 +216,7 @@ impl JobError {
             JobError::File(_) => "a file could not be read (see the log)".into(),
             JobError::Store(_) => "a database error (see the log)".into(),
             JobError::Delivery(_) => "a delivery error (see the log)".into(),
+            JobError::Render(_) => "a digest template failed (see the log)".into(),
         }
     }
 }

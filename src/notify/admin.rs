@@ -1,4 +1,5 @@
-//! Administrator notices: a run was abandoned; a job passed its dead-man deadline. Pure.
+//! Administrator notices: a run was abandoned; a job passed its dead-man deadline; emails
+//! were given up. Pure.
 //!
 //! Says the job, the run, its instants and why, and where to look; never a figure, a load's
 //! content or anything about a child.
@@ -8,6 +9,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::render::Rendered;
+use crate::store::FailedMail;
 
 /// One abandoned run, as the administrator hears of it.
 #[derive(Debug, Clone)]
@@ -115,6 +117,61 @@ pub fn render_dead_man_notice(n: &DeadManNotice<'_>) -> Rendered {
     Rendered { subject, body: b }
 }
 
+/// Emails the outbox gave up: refused for good, out of attempts, or ambiguous.
+#[derive(Debug, Clone)]
+pub struct DeliveryNotice<'a> {
+    pub area: &'a str,
+    pub subject_prefix: &'a str,
+    pub failed: &'a [FailedMail],
+    pub now: DateTime<Utc>,
+}
+
+/// Says each email's outbox id, run, sub-group, recipient and the server's last answer: what
+/// the administrator needs to mend an address or a server, and nothing from the report itself.
+pub fn render_delivery_notice(n: &DeliveryNotice<'_>) -> Rendered {
+    let subject = format!(
+        "{} {} sendwatch: {} email(s) could not be delivered",
+        n.subject_prefix,
+        n.area,
+        n.failed.len()
+    )
+    .trim()
+    .to_string();
+    let mut b = String::new();
+    let _ = writeln!(
+        b,
+        "These emails in the outbox were given up ({}):",
+        at(n.now)
+    );
+    for f in n.failed {
+        let _ = writeln!(b);
+        let _ = writeln!(b, "Email {} (run {}), to {}", f.id, f.run_id, f.recipients);
+        let _ = writeln!(b, "  Sub-group:  {}", f.sub_group);
+        let why = if f.status == "ambiguous" {
+            "ambiguous: the server gave no answer after the message was sent, and again on its \
+             one retry; it may have arrived (at most twice, with the same Message-ID)"
+        } else {
+            "failed: not delivered"
+        };
+        let _ = writeln!(b, "  Outcome:    {why}");
+        let _ = writeln!(b, "  Attempts:   {}", f.attempts);
+        let _ = writeln!(
+            b,
+            "  Last error: {}",
+            f.last_error.as_deref().unwrap_or("-")
+        );
+    }
+    let _ = writeln!(b);
+    let _ = writeln!(
+        b,
+        "A refused address needs mending in the configuration (the sub-group's owner or route); \
+         a server that kept failing, in [delivery.smtp]. The emails are not sent again by \
+         themselves: the next run queues a new digest when there is news. `sendwatch status` \
+         shows the outbox, and the service's log says more."
+    );
+    Rendered { subject, body: b }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +216,40 @@ mod tests {
             r.body
         );
         assert!(r.body.contains("Ran on:     host:42"), "{}", r.body);
+    }
+
+    #[test]
+    fn a_delivery_notice_names_each_email_and_its_outcome() {
+        let t = Utc
+            .with_ymd_and_hms(2027, 3, 28, 6, 0, 0)
+            .single()
+            .expect("t");
+        let failed = [FailedMail {
+            id: 31,
+            run_id: 4,
+            sub_group: "health".into(),
+            recipients: "dco@example.org".into(),
+            status: "failed".into(),
+            attempts: 1,
+            last_error: Some("SMTP RCPT TO: permanent error (550): mailbox unavailable".into()),
+        }];
+        let r = render_delivery_notice(&DeliveryNotice {
+            area: "Sefton",
+            subject_prefix: "[sendwatch]",
+            failed: &failed,
+            now: t,
+        });
+        assert_eq!(
+            r.subject,
+            "[sendwatch] Sefton sendwatch: 1 email(s) could not be delivered"
+        );
+        for want in [
+            "Email 31 (run 4), to dco@example.org",
+            "  Outcome:    failed: not delivered",
+            "  Last error: SMTP RCPT TO: permanent error (550): mailbox unavailable",
+        ] {
+            assert!(r.body.contains(want), "{want} not in {}", r.body);
+        }
     }
 
     #[test]

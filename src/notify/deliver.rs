@@ -1,35 +1,44 @@
-//! Delivery: outbox rows to SMTP (lettre) or to `.eml` files in a folder.
+//! Delivery: outbox rows to SMTP or to `.eml` files in a folder, each row claimed first.
 //!
-//! An SMTP answer in the 5xx range is permanent: the row is marked failed and not retried.
-//! Anything else (connection refused, timeout, 4xx) leaves it pending for another attempt,
-//! now with a short backoff, and by the next run after that.
+//! A pass claims due rows one at a time (see [`crate::store::Store::claim_due_mail`]) and
+//! makes one attempt at each: two passes, in two processes or on two hosts, never send the
+//! same row. What becomes of a failed attempt is [`retry::next`]'s to say: a 5xx gives the row
+//! up as failed; a 4xx or no connection leaves it pending for a later pass after a growing,
+//! jittered wait (`[delivery.retry]`), up to a number of attempts; no answer after the content
+//! was sent ([`smtp::Failure::Ambiguous`]) gets one later retry with the same Message-ID and
+//! no more. Rows given up are told to the administrator, once each, in one notice through the
+//! outbox.
+
+mod retry;
+mod smtp;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use super::{DeliveryMode, DeliverySettings, SmtpTls};
-use crate::store::{OutboxRow, Store, StoreError};
+pub use smtp::Failure;
+
+use super::{DeliveryMode, DeliverySettings};
+use crate::store::{HtmlPart, OutboxRow, OutboxStatus, Store, StoreError};
 use crate::telemetry::metrics as m;
 
-/// Attempts per email within one run for errors that may pass.
-const ATTEMPTS: u32 = 3;
-/// How long one delivery pass holds an email it is sending (longer than its attempts take);
-/// a process that dies holding it frees it when this passes.
-const CLAIM: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+/// The sub-group of the administrator's notices: a notice that fails is not told of again.
+pub const ADMIN_GROUP: &str = "admin";
+/// The most rows one pass attempts: a pass ends, and the next carries on.
+const PASS_ROWS: usize = 1000;
+/// An error column holds this much of the server's answer at most.
+const ERROR_CHARS: usize = 400;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("cannot set up delivery: {0}")]
     Setup(String),
-    #[error("{message}")]
-    Send { message: String, permanent: bool },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -43,7 +52,7 @@ pub enum Transport {
     },
     Smtp {
         describe: String,
-        inner: AsyncSmtpTransport<Tokio1Executor>,
+        client: smtp::SmtpClient,
     },
 }
 
@@ -68,35 +77,23 @@ impl Transport {
             }
             DeliveryMode::Smtp => {
                 let s = &d.smtp;
-                let setup = |e: lettre::transport::smtp::Error| DeliveryError::Setup(e.to_string());
-                let mut b = match s.tls {
-                    SmtpTls::Starttls => {
-                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
-                            .map_err(setup)?
-                    }
-                    SmtpTls::Tls => {
-                        let params = TlsParameters::new(s.host.clone()).map_err(setup)?;
-                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
-                            .tls(Tls::Wrapper(params))
-                    }
-                    // Validation allows this only for loopback hosts.
-                    SmtpTls::None => {
-                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
-                    }
-                };
-                b = b
-                    .port(s.port)
-                    .timeout(Some(Duration::from_secs(s.timeout_secs)));
-                if let (Some(user), Some(pw)) = (&s.username, &s.password) {
-                    b = b.credentials(Credentials::new(
+                let credentials = match (&s.username, &s.password) {
+                    (Some(user), Some(pw)) => Some(Credentials::new(
                         user.clone(),
                         pw.expose_secret().to_string(),
-                    ));
-                }
+                    )),
+                    _ => None,
+                };
                 let describe = format!("SMTP {}:{} ({:?})", s.host, s.port, s.tls).to_lowercase();
                 Ok(Transport::Smtp {
                     describe,
-                    inner: b.build(),
+                    client: smtp::SmtpClient {
+                        host: s.host.clone(),
+                        port: s.port,
+                        tls: s.tls,
+                        timeout: Duration::from_secs(s.timeout_secs.max(1)),
+                        credentials,
+                    },
                 })
             }
         }
@@ -109,27 +106,19 @@ impl Transport {
         }
     }
 
-    async fn send(&self, msg: Message) -> Result<(), DeliveryError> {
+    async fn send(&self, msg: Message) -> Result<(), Failure> {
         match self {
             Transport::Folder { inner, dir } => {
-                let failed = |e: String| DeliveryError::Send {
+                let failed = |e: String| Failure::NotSent {
                     message: format!("cannot write the .eml file: {e}"),
                     permanent: false,
+                    of_content: false,
                 };
                 let id = inner.send(msg).await.map_err(|e| failed(e.to_string()))?;
                 // Written under the umask inside a 0700 folder; narrowed to 0600 at once.
                 private_file(&dir.join(format!("{id}.eml"))).map_err(|e| failed(e.to_string()))
             }
-            Transport::Smtp { inner, .. } => {
-                inner
-                    .send(msg)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| DeliveryError::Send {
-                        permanent: e.is_permanent(),
-                        message: format!("SMTP: {e}"),
-                    })
-            }
+            Transport::Smtp { client, .. } => client.send(msg.envelope(), &msg.formatted()).await,
         }
     }
 }
@@ -159,13 +148,36 @@ pub(crate) fn private_file(path: &std::path::Path) -> std::io::Result<()> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliverySummary {
     pub sent: usize,
+    /// Given up as failed in this pass (refused for good, or out of attempts).
     pub failed: usize,
+    /// Attempted in this pass and left pending for a later one.
     pub still_pending: usize,
+    /// Given up as ambiguous in this pass: it may have arrived.
+    pub ambiguous: usize,
 }
 
-/// Build the message for an outbox row. The Message-ID is derived from the row, so a message
-/// re-sent after a crash carries the same id and mail clients can tell it is the same.
-fn message(row: &OutboxRow, from: &Mailbox) -> Result<Message, String> {
+/// What a delivery pass needs beyond `[delivery]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Pass<'a> {
+    /// How long a claim holds without renewal (`[ledger] lease_secs`); renewed every third
+    /// of it while a row is being sent.
+    pub lease: TimeDelta,
+    /// Told of rows given up; unset, they are only logged.
+    pub admin: Option<&'a str>,
+    pub area: &'a str,
+    /// This process (host:pid), part of the name a pass's claims carry.
+    pub runner: &'a str,
+}
+
+/// Build the message for an outbox row: its text alone, or with `html` (the row's HTML part
+/// and inline images, [`Store::outbox_html`]) text first, then the HTML ([`super::mime`]).
+/// The Message-ID is derived from the row, so a message re-sent after a crash carries the
+/// same id and mail clients can tell it is the same.
+pub(crate) fn message(
+    row: &OutboxRow,
+    html: Option<&HtmlPart>,
+    from: &Mailbox,
+) -> Result<Message, String> {
     let domain = from.email.domain().to_string();
     let mut b = Message::builder()
         .from(from.clone())
@@ -174,77 +186,196 @@ fn message(row: &OutboxRow, from: &Mailbox) -> Result<Message, String> {
         .message_id(Some(format!(
             "<sendwatch.{}.{}@{domain}>",
             row.run_id, row.id
-        )))
-        .header(ContentType::TEXT_PLAIN);
+        )));
     for r in row.recipient_list() {
         b = b.to(r
             .parse::<Mailbox>()
             .map_err(|e| format!("recipient: {e}"))?);
     }
-    b.body(row.body_text.clone()).map_err(|e| e.to_string())
+    match html {
+        Some(h) => b
+            .multipart(super::mime::alternative(row.body_text.clone(), h)?)
+            .map_err(|e| e.to_string()),
+        None => b
+            .header(ContentType::TEXT_PLAIN)
+            .body(row.body_text.clone())
+            .map_err(|e| e.to_string()),
+    }
 }
 
-/// Deliver every pending outbox row (this run's and any left by an earlier run).
+/// Deliver the outbox rows that are due: this run's, and any an earlier pass put off or a
+/// dead process left claimed. One attempt per row per pass.
 pub async fn deliver_pending(
     store: &Store,
     transport: &Transport,
     settings: &DeliverySettings,
+    pass: &Pass<'_>,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<DeliverySummary, DeliveryError> {
     let from: Mailbox = settings
         .from
         .parse()
         .map_err(|e| DeliveryError::Setup(format!("delivery.from: {e}")))?;
+    let who = pass_name(pass.runner);
+    let started = now();
     let mut summary = DeliverySummary::default();
-    for row in store.pending_mail().await? {
+    let mut told = false;
+    for _ in 0..PASS_ROWS {
         let t = now();
-        if !store.claim_mail(row.id, t, t + CLAIM).await? {
-            continue; // another process is delivering it, or has
-        }
-        let msg = match message(&row, &from) {
-            Ok(m) => m,
-            Err(e) => {
-                store.mark_attempt_failed(row.id, &e, true).await?;
-                metrics::counter!(m::EMAILS_FAILED).increment(1);
-                summary.failed += 1;
-                continue;
+        let Some(row) = store
+            .claim_due_mail(&who, t, started, t + pass.lease)
+            .await?
+        else {
+            // Rows given up (in this pass or one that died before telling) go to the
+            // administrator in one notice, itself delivered by this pass.
+            if !told {
+                told = true;
+                if tell_admin(store, settings, pass, now()).await? > 0 {
+                    continue;
+                }
             }
+            break;
         };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match transport.send(msg.clone()).await {
-                Ok(()) => {
-                    store.mark_sent(row.id, now()).await?;
-                    metrics::counter!(m::EMAILS_SENT).increment(1);
-                    tracing::info!(outbox_id = row.id, sub_group = %row.sub_group, via = %transport.describe(), "Report delivered.");
-                    summary.sent += 1;
-                    break;
+        let html = store.outbox_html(row.id).await?;
+        let outcome = match message(&row, html.as_ref(), &from) {
+            Ok(msg) => attempt(store, transport, &row, &who, pass.lease, msg, &now).await,
+            Err(e) => Err(Failure::NotSent {
+                message: format!("cannot build the message: {e}"),
+                permanent: true,
+                of_content: false,
+            }),
+        };
+        record(store, settings, &row, &who, outcome, &mut summary, now()).await?;
+    }
+    Ok(summary)
+}
+
+/// A name for this pass, unique among passes in all processes at once.
+fn pass_name(runner: &str) -> String {
+    static PASSES: AtomicU64 = AtomicU64::new(0);
+    let n = PASSES.fetch_add(1, Ordering::Relaxed);
+    format!("{runner}#{n}")
+}
+
+/// Send `msg`, renewing the row's claim every third of the lease while the server works.
+async fn attempt(
+    store: &Store,
+    transport: &Transport,
+    row: &OutboxRow,
+    who: &str,
+    lease: TimeDelta,
+    msg: Message,
+    now: &impl Fn() -> DateTime<Utc>,
+) -> Result<(), Failure> {
+    let every = (lease / 3).to_std().unwrap_or(Duration::from_secs(1));
+    let send = transport.send(msg);
+    tokio::pin!(send);
+    let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            r = &mut send => return r,
+            _ = renew.tick() => {
+                // Never give up a send half-way for this: the session goes on either way.
+                match store.renew_mail_claim(row.id, who, now() + lease).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(outbox_id = row.id, "The claim on an email being sent has lapsed; another pass may send it too."),
+                    Err(e) => tracing::warn!(outbox_id = row.id, error = %e, "Could not renew the claim on an email being sent."),
                 }
-                Err(DeliveryError::Send { message, permanent }) => {
-                    let last = permanent || attempt >= ATTEMPTS;
-                    tracing::warn!(outbox_id = row.id, sub_group = %row.sub_group, attempt, permanent, error = %message, "Delivery failed.");
-                    store
-                        .mark_attempt_failed(row.id, &message, permanent)
-                        .await?;
-                    if last {
-                        if permanent {
-                            metrics::counter!(m::EMAILS_FAILED).increment(1);
-                            summary.failed += 1;
-                        } else {
-                            summary.still_pending += 1;
-                        }
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
-                    let t = now();
-                    if !store.claim_mail(row.id, t, t + CLAIM).await? {
-                        break; // another process took it over meanwhile
-                    }
-                }
-                Err(other) => return Err(other),
             }
         }
     }
-    Ok(summary)
+}
+
+/// Record what one attempt came to.
+async fn record(
+    store: &Store,
+    settings: &DeliverySettings,
+    row: &OutboxRow,
+    who: &str,
+    outcome: Result<(), Failure>,
+    summary: &mut DeliverySummary,
+    t: DateTime<Utc>,
+) -> Result<(), DeliveryError> {
+    let failure = match outcome {
+        Ok(()) => {
+            store.mark_sent(row.id, who, t).await?;
+            metrics::counter!(m::EMAILS_SENT).increment(1);
+            tracing::info!(outbox_id = row.id, sub_group = %row.sub_group, retry = row.attempts > 0, "Email delivered.");
+            summary.sent += 1;
+            return Ok(());
+        }
+        Err(f) => f,
+    };
+    let (message, ambiguous_now) = match &failure {
+        Failure::NotSent { message, .. } => (message, false),
+        Failure::Ambiguous { message } => (message, true),
+    };
+    let error: String = message.chars().take(ERROR_CHARS).collect();
+    let attempts = u32::try_from(row.attempts).unwrap_or(0).saturating_add(1);
+    let seed =
+        (row.id as u64).rotate_left(32) ^ u64::from(attempts) ^ t.timestamp_subsec_nanos() as u64;
+    let next = retry::next(
+        &failure,
+        attempts,
+        row.ambiguous_at.is_some(),
+        &settings.retry,
+        seed,
+    );
+    match next {
+        retry::Next::Retry { after, ambiguous } => {
+            tracing::warn!(outbox_id = row.id, sub_group = %row.sub_group, attempts, ambiguous, retry_in_secs = after.num_seconds(), error = %error, "Delivery failed; tried again later.");
+            store
+                .mark_retry(row.id, who, &error, t + after, ambiguous.then_some(t))
+                .await?;
+            if ambiguous {
+                metrics::counter!(m::EMAILS_AMBIGUOUS).increment(1);
+            }
+            summary.still_pending += 1;
+        }
+        retry::Next::GiveUp(status) => {
+            tracing::error!(outbox_id = row.id, sub_group = %row.sub_group, attempts, status = status.as_str(), error = %error, "Delivery given up.");
+            store.mark_given_up(row.id, who, status, &error).await?;
+            if ambiguous_now && status == OutboxStatus::Ambiguous {
+                metrics::counter!(m::EMAILS_AMBIGUOUS).increment(1);
+            }
+            if status == OutboxStatus::Ambiguous {
+                summary.ambiguous += 1;
+            } else {
+                metrics::counter!(m::EMAILS_FAILED).increment(1);
+                summary.failed += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Queue one notice to the administrator of the rows given up and not yet told; how many.
+async fn tell_admin(
+    store: &Store,
+    settings: &DeliverySettings,
+    pass: &Pass<'_>,
+    t: DateTime<Utc>,
+) -> Result<usize, DeliveryError> {
+    let Some(admin) = pass.admin else {
+        return Ok(0);
+    };
+    let n = store
+        .tell_failed_mail(
+            |rows| {
+                let r = super::admin::render_delivery_notice(&super::admin::DeliveryNotice {
+                    area: pass.area,
+                    subject_prefix: &settings.subject_prefix,
+                    failed: rows,
+                    now: t,
+                });
+                (admin.to_string(), r.subject, r.body)
+            },
+            ADMIN_GROUP,
+            t,
+        )
+        .await?;
+    if n > 0 {
+        tracing::warn!(emails = n, "Emails given up: the administrator is told.");
+    }
+    Ok(n)
 }

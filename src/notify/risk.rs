@@ -1,101 +1,105 @@
-//! The risk section of an exception report: each change of a risk's score the sub-group hears
-//! of, with the old and new score and band, why (or what cleared it), and the mitigation.
-//! Pure.
+//! The risk section of an exception report as the templates see it: each change of a risk's
+//! score the sub-group hears of, with the old and new score and band, why (or what cleared
+//! it), and the mitigation. Pure.
 //!
 //! The reasons come from [`crate::risk`], written with counts under 5 as "<5" and no average
 //! over fewer than 5 referrals; the rest (titles, mitigations, owners) is configuration.
 
-use std::fmt::Write as _;
+use serde::Serialize;
 
 use super::context::Context;
 use crate::risk::{ChangeKind, RiskChange};
 
-/// Continuation lines line up under the values, as in the KPI items.
-const INDENT: usize = 20;
-const WIDTH: usize = 96;
+/// One change of a risk's score as the templates see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskView {
+    pub id: String,
+    pub title: String,
+    /// "raised", "changed" or "cleared".
+    pub kind: &'static str,
+    /// "RAISED from 16 (very high) to 20 (very high)".
+    pub change: String,
+    /// "likelihood 4 -> 5, impact 4 -> 4".
+    pub levels: String,
+    pub owner: String,
+    /// Why it was raised or changed.
+    pub why: Vec<String>,
+    /// For a cleared risk: what had raised it, and what cleared it.
+    pub raised_by: Vec<String>,
+    pub cleared_because: Vec<String>,
+    pub mitigation: Option<String>,
+}
 
-pub(super) fn section(b: &mut String, changes: &[&RiskChange], holder: bool, ctx: &Context<'_>) {
-    let n = changes.len();
+/// "Risk log: 2 changes of a risk's score (as holder of the log, ...):".
+pub(super) fn intro(n: usize, holder: bool) -> String {
     let whose = if holder {
         "as holder of the log, this sub-group hears of all risks"
     } else {
         "of risks this sub-group owns"
     };
-    let _ = writeln!(b);
-    let _ = writeln!(
-        b,
+    format!(
         "Risk log: {n} change{} of a risk's score ({whose}):",
         if n == 1 { "" } else { "s" }
-    );
-    for c in changes {
-        let _ = writeln!(b);
-        item(b, c, ctx);
-    }
+    )
 }
 
-fn item(b: &mut String, c: &RiskChange, ctx: &Context<'_>) {
-    let risk = ctx.risks.get(&c.risk_id);
-    let title = risk.map_or("(no longer in the register)", |r| r.title.as_str());
-    let _ = writeln!(b, "Risk {}: {title}", c.risk_id);
-    let (from, to) = (c.from.text(), c.to.text());
-    let change = match c.kind {
-        ChangeKind::Raised => format!("RAISED from {from} to {to}"),
-        ChangeKind::Changed => format!("CHANGED while raised, from {from} to {to}"),
-        ChangeKind::Cleared => format!("CLEARED: back to the register's {to}, from {from}"),
-    };
-    field(b, "Change:", &change);
-    field(
-        b,
-        "",
-        &format!(
-            "likelihood {} -> {}, impact {} -> {}",
-            c.from.level.likelihood, c.to.level.likelihood, c.from.level.impact, c.to.level.impact
-        ),
-    );
-    let owner = ctx
-        .sub_groups
-        .get(&c.owner)
-        .map_or(c.owner.as_str(), |g| g.name.as_str());
-    let contact = risk
-        .and_then(|r| r.contact.as_ref())
-        .map(|c| format!("; contact: {}", c.name))
-        .unwrap_or_default();
-    field(b, "Owner:", &format!("{owner}{contact}"));
-    match c.kind {
-        ChangeKind::Cleared => {
-            lines(b, "Was raised by:", &c.triggers);
-            lines(b, "Cleared because:", &c.reasons);
+impl RiskView {
+    pub(super) fn build(c: &RiskChange, ctx: &Context<'_>) -> RiskView {
+        let risk = ctx.risks.get(&c.risk_id);
+        let (from, to) = (c.from.text(), c.to.text());
+        let (kind, change) = match c.kind {
+            ChangeKind::Raised => ("raised", format!("RAISED from {from} to {to}")),
+            ChangeKind::Changed => (
+                "changed",
+                format!("CHANGED while raised, from {from} to {to}"),
+            ),
+            ChangeKind::Cleared => (
+                "cleared",
+                format!("CLEARED: back to the register's {to}, from {from}"),
+            ),
+        };
+        let owner = ctx
+            .sub_groups
+            .get(&c.owner)
+            .map_or(c.owner.as_str(), |g| g.name.as_str());
+        let contact = risk
+            .and_then(|r| r.contact.as_ref())
+            .map(|c| format!("; contact: {}", c.name))
+            .unwrap_or_default();
+        let cleared = c.kind == ChangeKind::Cleared;
+        RiskView {
+            id: c.risk_id.clone(),
+            title: risk
+                .map_or("(no longer in the register)", |r| r.title.as_str())
+                .to_string(),
+            kind,
+            change,
+            levels: format!(
+                "likelihood {} -> {}, impact {} -> {}",
+                c.from.level.likelihood,
+                c.to.level.likelihood,
+                c.from.level.impact,
+                c.to.level.impact
+            ),
+            owner: format!("{owner}{contact}"),
+            why: if cleared {
+                Vec::new()
+            } else {
+                c.reasons.clone()
+            },
+            raised_by: if cleared {
+                c.triggers.clone()
+            } else {
+                Vec::new()
+            },
+            cleared_because: if cleared {
+                c.reasons.clone()
+            } else {
+                Vec::new()
+            },
+            mitigation: risk.map(|r| r.mitigation.clone()),
         }
-        _ => lines(b, "Why:", &c.reasons),
     }
-    if let Some(r) = risk {
-        field(b, "Mitigation:", &r.mitigation);
-    }
-}
-
-fn lines(b: &mut String, label: &str, items: &[String]) {
-    for (i, l) in items.iter().enumerate() {
-        field(b, if i == 0 { label } else { "" }, l);
-    }
-}
-
-/// "  Label:            text", the text wrapped at [`WIDTH`] under itself.
-fn field(b: &mut String, label: &str, text: &str) {
-    let mut line = format!("  {label:<width$}", width = INDENT - 2);
-    let mut first = true;
-    for word in text.split_whitespace() {
-        if !first && line.len() + 1 + word.len() > WIDTH {
-            let _ = writeln!(b, "{}", line.trim_end());
-            line = " ".repeat(INDENT);
-            first = true;
-        }
-        if !first {
-            line.push(' ');
-        }
-        line.push_str(word);
-        first = false;
-    }
-    let _ = writeln!(b, "{}", line.trim_end());
 }
 
 #[cfg(test)]
@@ -143,8 +147,18 @@ mod tests {
         cleared.kind = ChangeKind::Cleared;
         std::mem::swap(&mut cleared.from, &mut cleared.to);
         cleared.reasons = vec!["KPI 1/3a was GREEN in August 2021 (96.0%)".into()];
-        let mut b = String::new();
-        section(&mut b, &[&raised, &cleared], true, &ctx);
+        let digest = crate::notify::Digest {
+            sub_group: "governance".into(),
+            sub_group_name: "System Leadership and Governance Sub Group".into(),
+            recipients: vec!["g@example.org".into()],
+            items: Vec::new(),
+            overdue: Vec::new(),
+            risks: vec![&raised, &cleared],
+            resolved: Vec::new(),
+            actions: Vec::new(),
+            silenced: Vec::new(),
+        };
+        let b = crate::notify::render(&digest, &ctx).body;
         for want in [
             "Risk log: 2 changes of a risk's score (as holder of the log, this sub-group hears of",
             "Risk R2: Timely completion of EHCP reviews (KPI 1/3, 1/3a)",
@@ -160,6 +174,7 @@ mod tests {
         ] {
             assert!(b.contains(want), "`{want}` not in\n{b}");
         }
-        assert!(b.lines().all(|l| l.len() <= WIDTH), "{b}");
+        let section = b.split("\n--\n").next().unwrap_or_default();
+        assert!(section.lines().all(|l| l.len() <= 96), "{b}");
     }
 }

@@ -28,6 +28,55 @@ pub struct DeliverySettings {
     #[serde(default = "default_subject_prefix")]
     pub subject_prefix: String,
     pub smtp: SmtpSettings,
+    #[serde(default)]
+    pub retry: RetrySettings,
+}
+
+/// `[delivery.retry]`: how a row that failed for a reason that may pass (a 4xx, no
+/// connection, no answer) is tried again by later delivery passes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetrySettings {
+    /// The wait after the first failed attempt; doubled after each further one (with
+    /// jitter: between half and all of it).
+    pub first_secs: u64,
+    /// The longest wait.
+    pub max_secs: u64,
+    /// Attempts in all before the row is given up as failed and the administrator told.
+    pub attempts: u32,
+}
+
+impl Default for RetrySettings {
+    fn default() -> RetrySettings {
+        RetrySettings {
+            first_secs: 60,
+            max_secs: 6 * 3600,
+            attempts: 8,
+        }
+    }
+}
+
+impl RetrySettings {
+    pub fn check(&self, bad: &mut impl FnMut(String, String)) {
+        if self.first_secs == 0 {
+            bad(
+                "delivery.retry.first_secs".into(),
+                "must be at least 1 (a delivery pass never retries a row at once)".into(),
+            );
+        }
+        if self.max_secs < self.first_secs {
+            bad(
+                "delivery.retry.max_secs".into(),
+                "must be at least first_secs".into(),
+            );
+        }
+        if self.attempts < 2 {
+            bad(
+                "delivery.retry.attempts".into(),
+                "must be at least 2 (an ambiguous attempt has one retry)".into(),
+            );
+        }
+    }
 }
 
 fn default_subject_prefix() -> String {
@@ -101,6 +150,10 @@ pub struct NotifySettings {
     /// parent forum), used by a route's `lists`.
     #[serde(default)]
     pub recipients: BTreeMap<String, Vec<String>>,
+    /// A folder of the council's own digest templates (`digest.txt.j2`, `digest.html.j2`,
+    /// `subject.txt.j2`); each file there replaces the built-in one of its name.
+    #[serde(default)]
+    pub templates_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for NotifySettings {
@@ -109,6 +162,7 @@ impl Default for NotifySettings {
             repeat_interval_hours: default_repeat_interval_hours(),
             routes: Vec::new(),
             recipients: BTreeMap::new(),
+            templates_dir: None,
         }
     }
 }
@@ -268,5 +322,31 @@ mod tests {
         for (got, want) in issues.iter().zip(want) {
             assert!(got.starts_with(want), "{got} / {want}");
         }
+    }
+
+    fn problems(r: &RetrySettings) -> Vec<String> {
+        let mut out = Vec::new();
+        r.check(&mut |k, _| out.push(k));
+        out
+    }
+
+    #[test]
+    fn retry_settings_need_a_wait_a_cap_above_it_and_room_for_the_one_retry() {
+        assert!(problems(&RetrySettings::default()).is_empty());
+        let bad = RetrySettings {
+            first_secs: 0,
+            max_secs: 0,
+            attempts: 1,
+        };
+        assert_eq!(
+            problems(&bad),
+            ["delivery.retry.first_secs", "delivery.retry.attempts"]
+        );
+        let upside_down = RetrySettings {
+            first_secs: 600,
+            max_secs: 60,
+            attempts: 3,
+        };
+        assert_eq!(problems(&upside_down), ["delivery.retry.max_secs"]);
     }
 }

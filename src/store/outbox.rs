@@ -7,13 +7,16 @@ use super::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboxStatus {
-    /// Not yet delivered; tried again by the next run.
+    /// Not yet delivered; tried by the next delivery pass once `next_attempt_at` has come.
     Pending,
     Sent,
     /// Refused for good (e.g. 5xx from the server); kept for the record.
     Failed,
     /// Replaced, undelivered, by a newer digest for the same recipient and period; never sent.
     Superseded,
+    /// Given up after an attempt with no answer after the message was sent and its one later
+    /// retry: it may have arrived (once or twice, with the same Message-ID).
+    Ambiguous,
 }
 
 impl OutboxStatus {
@@ -23,6 +26,7 @@ impl OutboxStatus {
             OutboxStatus::Sent => "sent",
             OutboxStatus::Failed => "failed",
             OutboxStatus::Superseded => "superseded",
+            OutboxStatus::Ambiguous => "ambiguous",
         }
     }
 }
@@ -40,6 +44,10 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// A row waiting after a failure that may pass is not tried before this.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Set when an attempt ended with no answer after the message was sent.
+    pub ambiguous_at: Option<DateTime<Utc>>,
 }
 
 impl OutboxRow {
@@ -60,8 +68,8 @@ impl OutboxRow {
     }
 }
 
-const COLUMNS: &str = "SELECT id, run_id, sub_group, recipients, subject, body_text, status, attempts, \
-                       last_error, created_at, sent_at FROM outbox";
+pub(super) const COLUMNS: &str = "SELECT id, run_id, sub_group, recipients, subject, body_text, status, attempts, \
+                       last_error, created_at, sent_at, next_attempt_at, ambiguous_at FROM outbox";
 
 /// What marks a digest for the outbox (see migration 0008).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +103,7 @@ impl Store {
         recipient: &str,
         subject: &str,
         body_text: &str,
+        html: Option<&super::HtmlPart>,
         key: &DigestKey,
         repeat: chrono::TimeDelta,
         now: DateTime<Utc>,
@@ -110,28 +119,48 @@ impl Store {
         let window = now.timestamp() / repeat.num_seconds().max(1);
         let idem_key = format!("{}:{window}", key.digest);
         const SQL: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, status, created_at, \
-                           digest, idem_key, topic, items) \
-                           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10) \
+                           digest, idem_key, topic, items, body_html) \
+                           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11) \
                            ON CONFLICT (idem_key) DO NOTHING RETURNING id";
-        let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(SQL)
-            .bind(run_id)
-            .bind(sub_group)
-            .bind(recipient)
-            .bind(subject)
-            .bind(body_text)
-            .bind(now)
-            .bind(&key.digest)
-            .bind(&idem_key)
-            .bind(&key.topic)
-            .bind(key.items.join("\n"))
-            .fetch_optional(p)
-            .await?);
+        const IMAGE: &str = "INSERT INTO outbox_images (outbox_id, cid, png) VALUES ($1, $2, $3)";
+        // The row and its images in one transaction: a digest is never queued half-built.
+        let id: Option<i64> = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar(SQL)
+                .bind(run_id)
+                .bind(sub_group)
+                .bind(recipient)
+                .bind(subject)
+                .bind(body_text)
+                .bind(now)
+                .bind(&key.digest)
+                .bind(&idem_key)
+                .bind(&key.topic)
+                .bind(key.items.join("\n"))
+                .bind(html.map(|h| h.html.as_str()))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(id) = id {
+                for img in html.map_or(&[][..], |h| &h.images) {
+                    sqlx::query(IMAGE)
+                        .bind(id)
+                        .bind(&img.cid)
+                        .bind(&img.png)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            id
+        });
         let Some(id) = id else {
             return Ok(Queued::Repeat);
         };
-        // Not one being sent right now (claimed): that one goes, and this one after it.
+        // Not one being sent right now (claimed): that one goes, and this one after it. Nor one
+        // whose send was ambiguous: it may have arrived, and "superseded" would say it did not.
         const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded' WHERE topic = $1 AND id < $2 \
-                                 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $3)";
+                                 AND status = 'pending' AND ambiguous_at IS NULL \
+                                 AND (claimed_until IS NULL OR claimed_until < $3)";
         let superseded = on_pool!(self, p => sqlx::query(SUPERSEDE)
             .bind(&key.topic)
             .bind(id)
@@ -194,51 +223,6 @@ impl Store {
         Ok(
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_all(p).await?),
         )
-    }
-
-    /// Take a pending email for one delivery pass until `until`. False if it is no longer
-    /// pending, or another process holds it: two daemons delivering at once send it once.
-    pub async fn claim_mail(
-        &self,
-        id: i64,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        const SQL: &str = "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND status = 'pending' \
-                           AND (claimed_until IS NULL OR claimed_until < $3)";
-        let n = on_pool!(self, p => sqlx::query(SQL).bind(until).bind(id).bind(now).execute(p).await?.rows_affected());
-        Ok(n == 1)
-    }
-
-    /// How many emails wait for delivery.
-    pub async fn pending_mail_count(&self) -> Result<i64, StoreError> {
-        const SQL: &str = "SELECT count(*) FROM outbox WHERE status = 'pending'";
-        Ok(on_pool!(self, p => sqlx::query_scalar(SQL).fetch_one(p).await?))
-    }
-
-    pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        const SQL: &str = "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
-                           last_error = NULL WHERE id = $2";
-        on_pool!(self, p => sqlx::query(SQL).bind(now).bind(id).execute(p).await?.rows_affected());
-        Ok(())
-    }
-
-    /// Record a failed attempt: still pending if it may succeed later, failed if not.
-    pub async fn mark_attempt_failed(
-        &self,
-        id: i64,
-        error: &str,
-        permanent: bool,
-    ) -> Result<(), StoreError> {
-        const SQL: &str = "UPDATE outbox SET status = $1, last_error = $2, attempts = attempts + 1, \
-                           claimed_until = NULL WHERE id = $3";
-        let status = if permanent {
-            OutboxStatus::Failed
-        } else {
-            OutboxStatus::Pending
-        };
-        on_pool!(self, p => sqlx::query(SQL).bind(status.as_str()).bind(error).bind(id).execute(p).await?.rows_affected());
-        Ok(())
     }
 }
 

@@ -26,8 +26,12 @@ pub const KPIS: &str = "sendwatch_kpis";
 pub const EMAILS_SENT: &str = "sendwatch_emails_sent_total";
 /// Emails refused for good (a 5xx or a message that cannot be built).
 pub const EMAILS_FAILED: &str = "sendwatch_emails_failed_total";
+/// Attempts that ended with no answer after the message was sent (it may have arrived).
+pub const EMAILS_AMBIGUOUS: &str = "sendwatch_emails_ambiguous_total";
 /// Emails in the outbox waiting for delivery (read from the database at each scrape).
 pub const OUTBOX_PENDING: &str = "sendwatch_outbox_pending";
+/// Emails in the outbox given up, by `status` (failed, ambiguous), at each scrape.
+pub const OUTBOX_GIVEN_UP: &str = "sendwatch_outbox_given_up";
 /// 1 for a source whose data is stale by its cadence, else 0, by `source` (at each scrape).
 pub const SOURCE_STALE: &str = "sendwatch_source_stale";
 /// Sources whose data is stale (at each scrape).
@@ -75,7 +79,15 @@ fn describe() {
     describe_gauge!(KPIS, "KPIs by rating in each job's latest run.");
     describe_counter!(EMAILS_SENT, "Emails delivered.");
     describe_counter!(EMAILS_FAILED, "Emails refused for good.");
+    describe_counter!(
+        EMAILS_AMBIGUOUS,
+        "Attempts with no answer after the message was sent."
+    );
     describe_gauge!(OUTBOX_PENDING, "Emails in the outbox waiting for delivery.");
+    describe_gauge!(
+        OUTBOX_GIVEN_UP,
+        "Emails in the outbox given up, by status (failed, ambiguous)."
+    );
     describe_gauge!(
         SOURCE_STALE,
         "1 if the source's data is stale by its cadence."

@@ -128,13 +128,14 @@ async fn a_550_for_one_recipient_leaves_the_others_theirs() {
             .await
             .expect("run");
         assert_eq!(r.status, RunStatus::Failed);
+        // The three others, and the administrator's notice of carol's.
         assert_eq!(
             (r.delivery.sent, r.delivery.failed),
-            (3, 1),
+            (4, 1),
             "{}",
             backend.name
         );
-        sink.wait_for(before + 3).await;
+        sink.wait_for(before + 4).await;
         let got = by_recipient(&sink, before);
         let to: Vec<&str> = got.keys().map(String::as_str).collect();
         assert_eq!(
@@ -142,8 +143,14 @@ async fn a_550_for_one_recipient_leaves_the_others_theirs() {
             [
                 "alice@example.org",
                 "bob@example.org",
-                "governance@example.org"
+                "governance@example.org",
+                crate::outbox::ADMIN
             ]
+        );
+        assert!(
+            got[crate::outbox::ADMIN].body.contains("carol@example.org"),
+            "{}",
+            got[crate::outbox::ADMIN].body
         );
         // bob hears of health all the same.
         assert!(got["bob@example.org"].body.contains("KPI 1/5: "));
@@ -236,7 +243,17 @@ async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_
             let store = app.store.clone();
             async move {
                 store
-                    .enqueue_digest(run, "health", "bob@example.org", "s", "b", &k, week, at)
+                    .enqueue_digest(
+                        run,
+                        "health",
+                        "bob@example.org",
+                        "s",
+                        "b",
+                        None,
+                        &k,
+                        week,
+                        at,
+                    )
                     .await
                     .expect("queue")
             }

@@ -199,17 +199,26 @@ pub fn decode_qp(text: &str) -> String {
     String::from_utf8_lossy(&out).replace("\r\n", "\n")
 }
 
-/// A message's headers (unfolded) and decoded body.
+/// A message's headers (unfolded) and decoded body: for a digest with an HTML part, `body` is
+/// its text part, beside the HTML and the inline images by Content-ID.
 pub struct Mail {
     pub headers: String,
     pub body: String,
+    pub html: Option<String>,
+    pub images: Vec<(String, Vec<u8>)>,
 }
 
 impl Mail {
     pub fn parse(raw: &str) -> Mail {
-        let raw = raw.replace("\r\n", "\n");
-        let (headers, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+        let unix = raw.replace("\r\n", "\n");
+        let (headers, body) = unix.split_once("\n\n").unwrap_or((&unix, ""));
         let headers = headers.replace("\n ", " ").replace("\n\t", " ");
+        if headers
+            .to_ascii_lowercase()
+            .contains("content-type: multipart/")
+        {
+            return Mail::parse_multipart(raw, headers);
+        }
         let body = if headers
             .to_ascii_lowercase()
             .contains("content-transfer-encoding: quoted-printable")
@@ -218,7 +227,39 @@ impl Mail {
         } else {
             body.to_string()
         };
-        Mail { headers, body }
+        Mail {
+            headers,
+            body,
+            html: None,
+            images: Vec::new(),
+        }
+    }
+
+    fn parse_multipart(raw: &str, headers: String) -> Mail {
+        use mail_parser::{MimeHeaders, PartType};
+        let m = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .expect("a MIME message");
+        let mut mail = Mail {
+            headers,
+            body: String::new(),
+            html: None,
+            images: Vec::new(),
+        };
+        for part in &m.parts {
+            match &part.body {
+                PartType::Text(t) if mail.body.is_empty() => {
+                    mail.body = t.replace("\r\n", "\n");
+                }
+                PartType::Html(h) => mail.html = Some(h.replace("\r\n", "\n")),
+                PartType::Binary(b) | PartType::InlineBinary(b) => {
+                    let cid = part.content_id().unwrap_or_default().to_string();
+                    mail.images.push((cid, b.to_vec()));
+                }
+                _ => {}
+            }
+        }
+        mail
     }
 
     pub fn header(&self, name: &str) -> Option<String> {

@@ -49,8 +49,10 @@ mod ledger;
 mod ledger_daemons;
 mod manual;
 mod ops;
+mod outbox;
 mod pack;
 mod pipeline;
+mod render;
 mod risks;
 mod routes;
 mod store;
@@ -80,8 +82,10 @@ fn main() -> std::process::ExitCode {
             ledger_daemons::tests(),
             manual::tests(),
             ops::tests(),
+            outbox::tests(),
             pack::tests(),
             pipeline::tests(),
+            render::tests(),
             risks::tests(),
             routes::tests(),
             store::tests(),

@@ -85,7 +85,9 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
         let health = mail_to(&app, &may, "health").await.expect("mail to health");
         assert_eq!(health.recipients, "health-performance@example.org");
         assert!(
-            health.subject.contains("1 KPI slipped, 1 risk changed"),
+            health
+                .subject
+                .contains("1 KPI slipped (1 red), 1 risk changed"),
             "{}",
             health.subject
         );
@@ -150,7 +152,7 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
             .expect("mail to health");
         // With a resolved notice: 1/5, RED in May's report, is back on target.
         assert!(
-            health.subject.contains("1 back on track, 1 risk changed"),
+            health.subject.contains("1 risk changed, 1 back on track"),
             "{}",
             health.subject
         );

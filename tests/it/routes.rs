@@ -282,7 +282,12 @@ async fn a_silence_holds_items_back_lists_them_at_the_foot_and_ends() {
             "{name}"
         );
         // The holder's report lists the health risk at its foot, with the silence.
-        let gov = &got["governance@example.org"].body;
+        // Wrapped lines joined, to read as sentences.
+        let gov = &got["governance@example.org"]
+            .body
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         assert!(
             gov.contains("Silenced (held back from this report, not dropped):"),
             "{gov}"

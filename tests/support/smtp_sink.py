@@ -32,6 +32,13 @@ def parse_args():
                    help="answer RCPT for ADDR with 550 (repeatable)")
     p.add_argument("--refuse-data", type=int, metavar="CODE",
                    help="answer the end of DATA with this code (e.g. 554, 451)")
+    p.add_argument("--stall", action="store_true",
+                   help="accept connections and never greet (a server that hangs)")
+    p.add_argument("--drop-after-data", action="append", default=[], metavar="ADDR",
+                   help="for mail to ADDR: store the message, then close the connection "
+                        "without the 250 (repeatable)")
+    p.add_argument("--drop-after-data-times", type=int, default=0, metavar="N",
+                   help="drop only the first N such messages (0: every one)")
     p.add_argument("--auth-user")
     p.add_argument("--auth-password")
     a = p.parse_args()
@@ -59,6 +66,9 @@ class Handler:
         self.out = args.out
         self.refuse_rcpt = {a.lower() for a in args.refuse_rcpt}
         self.refuse_data = args.refuse_data
+        self.drop_after_data = {a.lower() for a in args.drop_after_data}
+        self.drop_times = args.drop_after_data_times
+        self.dropped = 0
         self.seq = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -88,7 +98,17 @@ class Handler:
         # The .json goes last: its presence means the .eml is complete.
         write_atomic(os.path.join(self.out, f"{seq}.json"),
                      json.dumps(meta).encode("utf-8"))
+        if self.should_drop(envelope):
+            # Stored (as a real server may have queued it), then gone before the 250.
+            self.dropped += 1
+            server.transport.abort()
+            return "421 4.4.2 (never seen: the connection is already closed)"
         return "250 2.0.0 OK queued"
+
+    def should_drop(self, envelope):
+        if not any(a.lower() in self.drop_after_data for a in envelope.rcpt_tos):
+            return False
+        return self.drop_times == 0 or self.dropped < self.drop_times
 
 
 class Creds:
@@ -129,8 +149,19 @@ async def main():
             authenticator=make_authenticator(args.auth_user, args.auth_password),
         )
 
+    stalled = []
+
+    class Stall(asyncio.Protocol):
+        """Takes the connection and says nothing: the client waits for a greeting."""
+
+        def connection_made(self, transport):
+            stalled.append(transport)
+            # Seen by the test: a client is now waiting inside its delivery.
+            write_atomic(os.path.join(args.out, f"stalled.{len(stalled)}"), b"")
+
+    factory = (Stall if args.stall else lambda: SMTP(handler, loop=loop, **smtp_kwargs))
     server = await loop.create_server(
-        lambda: SMTP(handler, loop=loop, **smtp_kwargs),
+        factory,
         host="127.0.0.1",
         port=0,
     )

@@ -1,9 +1,14 @@
-//! Render's unit tests: suppression and an overdue manual value.
+//! Render's unit tests: suppression, an overdue manual value, every section of a digest in
+//! both parts, and a council's own template.
 
 use super::*;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+
+use crate::kpi::commentary::Commentary;
+use crate::kpi::{Count, Figure, Period, Rag, manual};
+use crate::notify::{ActionNote, Silenced, SubGroup};
 
 #[test]
 fn small_counts_are_suppressed() {
@@ -68,4 +73,265 @@ fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
         r.body
     );
     assert!(!r.body.contains("missed the milestone"), "{}", r.body);
+}
+
+fn sub_groups() -> BTreeMap<String, SubGroup> {
+    BTreeMap::from([(
+        "performance".to_string(),
+        SubGroup {
+            name: "Performance & <Provision> Sub Group".into(),
+            owners: vec!["p@example.org".into()],
+        },
+    )])
+}
+
+/// KPI `id` of the built-in catalogue for `period`, with no figures.
+fn unfigured(c: &crate::kpi::Catalogue, id: &str, period: &str) -> Evaluation {
+    let p: Period = period.parse().expect("period");
+    crate::kpi::evaluate_figures(
+        id,
+        &c[id],
+        5.0,
+        crate::kpi::Figures::default(),
+        p.last_month().last_day(),
+        p,
+    )
+}
+
+/// 1/2a RED for July 2021 at 26 of 49, June 20 of 45; 1/5 hidden (3 of 10).
+fn evaluations(c: &crate::kpi::Catalogue) -> Vec<Evaluation> {
+    let fig = |n: u64, d: u64| Figure {
+        value: 100.0 * n as f64 / d as f64,
+        count: Some(Count {
+            numerator: n,
+            denominator: d,
+        }),
+    };
+    let mut a = unfigured(c, "1/2a", "2021-07");
+    a.measure = Some(crate::kpi::Measure::EhcpWithin20Weeks);
+    a.current = Some(fig(26, 49));
+    a.previous = Some(fig(20, 45));
+    a.rag = Rag::Red;
+    a.owner = "performance".into();
+    let mut b = a.clone();
+    b.kpi_id = "1/5".into();
+    b.title = "A KPI with a small count".into();
+    b.current = Some(fig(3, 10));
+    b.previous = None;
+    let mut g = a.clone();
+    g.kpi_id = "1/3".into();
+    g.rag = Rag::Green;
+    vec![a, b, g]
+}
+
+#[test]
+fn every_section_is_in_both_parts_with_figures_as_disclosure_allows() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let evals = evaluations(&c);
+    let groups = sub_groups();
+    let sources = BTreeMap::new();
+    let now: chrono::DateTime<chrono::Utc> = "2021-08-02T07:00:00Z".parse().expect("instant");
+    let commentary = [Commentary {
+        kpi_id: "1/2a".into(),
+        period: evals[0].period,
+        reason: "Staff <absence> in the team".into(),
+        actions: "Agency staff until October".into(),
+        revised_date: NaiveDate::from_ymd_opt(2021, 12, 31),
+        next_update: NaiveDate::from_ymd_opt(2021, 9, 15),
+        author: "Head of SEND".into(),
+        entered_at: now,
+    }];
+    let action = ActionNote {
+        reference: "1.2.1".into(),
+        title: "Recruit to the SEND team".into(),
+        owner: "performance".into(),
+        contact: "Head of SEND".into(),
+        due: NaiveDate::from_ymd_opt(2021, 6, 30).expect("date"),
+        status: "Not on track".into(),
+        why: "overdue".into(),
+        meeting: None,
+    };
+    let silenced = Silenced {
+        item: "KPI 3/3 NO DATA".into(),
+        silence_id: 7,
+        until: "2021-09-30T00:00:00Z".parse().expect("instant"),
+        comment: "Survey moved to autumn".into(),
+        author: "ann".into(),
+    };
+    let d = Digest {
+        sub_group: "performance".into(),
+        sub_group_name: groups["performance"].name.clone(),
+        recipients: vec!["p@example.org".into()],
+        items: vec![&evals[0], &evals[1]],
+        overdue: Vec::new(),
+        risks: Vec::new(),
+        resolved: vec![&evals[2]],
+        actions: vec![&action],
+        silenced: vec![silenced],
+    };
+    let ctx = Context {
+        area: "Sefton",
+        subject_prefix: "[sendwatch]",
+        job: "monthly",
+        run_id: 9,
+        kpis: &c,
+        risks: &crate::risk::Register::default(),
+        sub_groups: &groups,
+        sources: &sources,
+        entered: &[],
+        commentary: &commentary,
+    };
+    let rd = RecipientDigest {
+        recipient: "p@example.org".into(),
+        groups: vec![d],
+    };
+    let history = [];
+    let m = render_mail(&rd, &ctx, &Templates::builtin(), &history, now).expect("renders");
+    assert_eq!(
+        m.subject,
+        "[sendwatch] Sefton SEND exception report, July 2021: 2 KPIs slipped (2 red), 1 action \
+         slipped, 1 back on track (Performance & <Provision> Sub Group)"
+    );
+    for want in [
+        "Value:            53.1% (26 of 49 new EHC plans within 20 weeks)",
+        "Change:           up 8.6 points on June 2021",
+        "Value:            not shown: <5 in a count (<5 of 10 new EHC plans within 20 weeks)",
+        "Reason:           Staff <absence> in the team",
+        "Revised date:     2021-12-31",
+        "Exception report: requested from the owner, wanted by 2021-08-16",
+        "Action 1.2.1: Recruit to the SEND team",
+        "Back on track since the last report:",
+        "KPI 1/3: ",
+        "Silenced:         KPI 3/3 NO DATA: silence 7 until 2021-09-30 by ann: Survey moved to",
+    ] {
+        assert!(m.text.contains(want), "`{want}` not in\n{}", m.text);
+    }
+    assert!(!m.text.contains("30.0%"), "the hidden share: {}", m.text);
+    for want in [
+        "Performance &amp; &lt;Provision&gt; Sub Group",
+        "Staff &lt;absence&gt; in the team",
+        "&lt;5 of 10",
+        "<details><summary>Where these figures come from</summary>",
+        "Back on track</strong>",
+        "KPI 3&#x2f;3 NO DATA (silence 7)",
+    ] {
+        assert!(m.html.contains(want), "`{want}` not in\n{}", m.html);
+    }
+    assert!(
+        !m.html.contains("<script") && !m.html.contains("http://") && !m.html.contains("https://")
+    );
+    assert!(!m.html.contains("30.0%"));
+    assert!(m.images.is_empty(), "no history, no chart");
+}
+
+#[test]
+fn a_chart_is_referenced_by_its_content_id() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let evals = evaluations(&c);
+    let groups = sub_groups();
+    let sources = BTreeMap::new();
+    let history: Vec<crate::risk::KpiRecord> =
+        std::iter::successors(Some(evals[0].period.prev()), |p| Some(p.prev()))
+            .take(11)
+            .map(|period| crate::risk::KpiRecord {
+                kpi_id: "1/2a".into(),
+                period,
+                value: Some(50.0),
+                target: Some(75.0),
+                numerator: Some(25),
+                denominator: Some(50),
+                rag: Rag::Red,
+                overdue_open: None,
+                run_id: 1,
+            })
+            .collect();
+    let d = Digest {
+        sub_group: "performance".into(),
+        sub_group_name: "P".into(),
+        recipients: vec!["p@example.org".into()],
+        items: vec![&evals[0]],
+        overdue: Vec::new(),
+        risks: Vec::new(),
+        resolved: Vec::new(),
+        actions: Vec::new(),
+        silenced: Vec::new(),
+    };
+    let ctx = Context {
+        area: "Sefton",
+        subject_prefix: "",
+        job: "monthly",
+        run_id: 9,
+        kpis: &c,
+        risks: &crate::risk::Register::default(),
+        sub_groups: &groups,
+        sources: &sources,
+        entered: &[],
+        commentary: &[],
+    };
+    let rd = RecipientDigest {
+        recipient: "p@example.org".into(),
+        groups: vec![d],
+    };
+    let m = render_mail(
+        &rd,
+        &ctx,
+        &Templates::builtin(),
+        &history,
+        chrono::Utc::now(),
+    )
+    .expect("renders");
+    assert_eq!(m.images.len(), 1);
+    let cid = &m.images[0].cid;
+    assert!(m.html.contains(&format!("src=\"cid:{cid}\"")), "{}", m.html);
+    assert_eq!(&m.images[0].png[..4], b"\x89PNG");
+}
+
+#[test]
+fn a_councils_template_replaces_the_built_in_one_of_its_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("subject.txt.j2"),
+        "{{ area }}: {{ red }} red\n",
+    )
+    .expect("write");
+    let t = Templates::load(Some(dir.path())).expect("loads");
+    let v = super::view::build(
+        &RecipientDigest {
+            recipient: "x@example.org".into(),
+            groups: Vec::new(),
+        },
+        &Context {
+            area: "Sefton",
+            subject_prefix: "",
+            job: "j",
+            run_id: 1,
+            kpis: &crate::kpi::Catalogue::default(),
+            risks: &crate::risk::Register::default(),
+            sub_groups: &BTreeMap::new(),
+            sources: &BTreeMap::new(),
+            entered: &[],
+            commentary: &[],
+        },
+        chrono::Utc::now(),
+        &|_| None,
+    );
+    assert_eq!(
+        t.render("subject.txt.j2", &v).expect("renders"),
+        "Sefton: 0 red\n"
+    );
+    std::fs::write(dir.path().join("digest.html.j2"), "{% if %}").expect("write");
+    let e = Templates::load(Some(dir.path())).expect_err("a broken template is refused");
+    assert!(e.to_string().contains("digest.html.j2"), "{e}");
+}
+
+#[test]
+fn the_next_milestone_is_the_first_after_the_period() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let e = unfigured(&c, "1/3a", "2020-05");
+    assert_eq!(
+        super::super::view::next_milestone(&c["1/3a"], &e).as_deref(),
+        Some("60.0% from July 2020 (\"Jul-20: 60%\")")
+    );
+    let e = unfigured(&c, "1/3a", "2022-01");
+    assert_eq!(super::super::view::next_milestone(&c["1/3a"], &e), None);
 }

@@ -24,6 +24,12 @@ pub struct SmtpOptions {
     pub refuse_data: Option<u16>,
     /// Advertise and require AUTH PLAIN/LOGIN (plaintext) with these credentials.
     pub auth: Option<(String, String)>,
+    /// Take connections and never greet: a client hangs inside its delivery.
+    pub stall: bool,
+    /// Mail to these addresses is stored, then the connection closed before the 250.
+    pub drop_after_data: Vec<String>,
+    /// Drop only the first this many of those (0: every one).
+    pub drop_after_data_times: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,6 +100,16 @@ impl SmtpSink {
         }
         if let Some(code) = opts.refuse_data {
             cmd.arg("--refuse-data").arg(code.to_string());
+        }
+        if opts.stall {
+            cmd.arg("--stall");
+        }
+        for addr in &opts.drop_after_data {
+            cmd.arg("--drop-after-data").arg(addr);
+        }
+        if opts.drop_after_data_times > 0 {
+            cmd.arg("--drop-after-data-times")
+                .arg(opts.drop_after_data_times.to_string());
         }
         if let Some((user, pass)) = &opts.auth {
             cmd.arg("--auth-user")
@@ -206,6 +222,15 @@ impl SmtpSink {
                 }
             })
             .collect()
+    }
+
+    /// Connections a `stall` sink took (and holds) so far.
+    pub fn stalled_connections(&self) -> usize {
+        std::fs::read_dir(&self.mail_dir).map_or(0, |d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().starts_with("stalled."))
+                .count()
+        })
     }
 
     /// Polls until at least `n` messages arrived or 20 s passed, then returns

@@ -1,0 +1,187 @@
+//! `sendwatch preview`: what a run of a job would mail, and to whom, from the data already
+//! loaded: no fetch, no run in the ledger, nothing recorded, queued or sent. The KPIs are
+//! evaluated as a run would (not stored), the risk register assessed against the stored
+//! history with those evaluations in place (not recorded), and every digest rendered as a
+//! run renders it ([`super::digests`]).
+//!
+//! With `--out DIR` each email is written as `.eml`, `.html` and `.txt`, named by recipient,
+//! period and sub-groups: the folder 0700, each file 0600 (they carry the same figures as the
+//! mail, for the service user only).
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+
+use super::digests::{self, Found, Planned};
+use super::{App, JobError};
+use crate::kpi::{Evaluation, Period};
+use crate::notify::SourceNote;
+
+/// What a run would mail.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub job: String,
+    pub evaluations: Vec<Evaluation>,
+    pub planned: Vec<Planned>,
+}
+
+impl App {
+    /// Evaluate `job` on the loaded data and render its digests, recording nothing.
+    pub async fn preview(&self, job: &str, period: Option<Period>) -> Result<Preview, JobError> {
+        let job_settings = self.job_settings(job)?;
+        let now = Utc::now();
+        let today = now.with_timezone(&self.settings.time_zone()).date_naive();
+        let mut notes = BTreeMap::new();
+        for name in &job_settings.sources {
+            notes.insert(
+                name.clone(),
+                SourceNote {
+                    source: name.clone(),
+                    load: self.store.current_load(name).await?,
+                    latest_error: None,
+                },
+            );
+        }
+        let mut window = Vec::new();
+        let evaluations = self
+            .evaluate_into(None, job_settings, &notes, period, today, &mut window)
+            .await?;
+        let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
+        let history = digests::overlay(self.store.kpi_history().await?, &window);
+        let risks = self.risk_changes(history.clone(), &notes).await?;
+        let commentary = self.commentary(&evaluations).await?;
+        let silences = self.store.silences(now, false).await?;
+        let last_told = self.store.last_digest_items().await?;
+        let planned = self.plan_digests(&Found {
+            job,
+            run_id: 0,
+            evaluations: &evaluations,
+            overdue: &overdue,
+            entered: &entered,
+            risks: &risks,
+            notes: &notes,
+            history: &history,
+            commentary: &commentary,
+            silences: &silences,
+            last_told: &last_told,
+            now,
+        })?;
+        Ok(Preview {
+            job: job.to_string(),
+            evaluations,
+            planned,
+        })
+    }
+
+    /// Write each email of `preview` into `dir` as `.eml` (as it would be sent), `.html` and
+    /// `.txt`; the paths written.
+    pub fn write_preview(&self, preview: &Preview, dir: &Path) -> Result<Vec<PathBuf>, JobError> {
+        let failed = |p: &Path, e: &dyn std::fmt::Display| {
+            JobError::File(format!("cannot write {}: {e}", p.display()))
+        };
+        super::ingest::private_dir(dir).map_err(|e| failed(dir, &e))?;
+        let from: lettre::message::Mailbox = self
+            .settings
+            .delivery
+            .from
+            .parse()
+            .map_err(|e| JobError::File(format!("delivery.from: {e}")))?;
+        let mut written = Vec::new();
+        for p in &preview.planned {
+            let stem = file_stem(&p.recipient, &p.periods, &p.sub_groups);
+            let row = crate::store::OutboxRow {
+                id: 0,
+                run_id: 0,
+                sub_group: p.sub_groups.join(","),
+                recipients: p.recipient.clone(),
+                subject: p.mail.subject.clone(),
+                body_text: p.mail.text.clone(),
+                status: "preview".into(),
+                attempts: 0,
+                last_error: None,
+                created_at: Utc::now(),
+                sent_at: None,
+                next_attempt_at: None,
+                ambiguous_at: None,
+            };
+            let eml = crate::notify::deliver::message(&row, Some(&p.mail.html_part()), &from)
+                .map_err(|e| JobError::File(format!("{}: {e}", p.recipient)))?
+                .formatted();
+            for (ext, bytes) in [
+                ("eml", eml.as_slice()),
+                ("html", p.mail.html.as_bytes()),
+                ("txt", p.mail.text.as_bytes()),
+            ] {
+                let path = dir.join(format!("{stem}.{ext}"));
+                private_write(&path, bytes).map_err(|e| failed(&path, &e))?;
+                written.push(path);
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// "p_at_example.org--2021-07--performance": letters, digits, `.`, `_` and `-` only, so no
+/// name can leave the folder or surprise a shell.
+pub fn file_stem(recipient: &str, periods: &str, sub_groups: &[String]) -> String {
+    let safe = |s: &str| -> String {
+        let s = s.to_ascii_lowercase().replace('@', "_at_");
+        let mut out: String = s
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        while out.starts_with('.') {
+            out.remove(0);
+        }
+        out.chars().take(80).collect()
+    };
+    format!(
+        "{}--{}--{}",
+        safe(recipient),
+        safe(periods),
+        safe(&sub_groups.join("+"))
+    )
+}
+
+/// Write `bytes` to `path`, readable by the owner only (an existing file is narrowed first).
+fn private_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.exists() {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_name_says_who_when_and_which_sub_groups_and_stays_in_its_folder() {
+        assert_eq!(
+            file_stem(
+                "Bob.Smith@Example.org",
+                "2021-07,2021-Q2",
+                &["performance".into(), "health".into()]
+            ),
+            "bob.smith_at_example.org--2021-07_2021-q2--performance_health"
+        );
+        let odd = file_stem("../../etc/passwd", "risk log", &["a/b".into()]);
+        assert!(!odd.contains('/') && !odd.starts_with('.'), "{odd}");
+    }
+}

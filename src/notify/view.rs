@@ -1,0 +1,373 @@
+//! The digest as the templates see it: plain serialisable structs built from a
+//! [`RecipientDigest`] and the render [`Context`]. Every figure in them is already a string
+//! written through [`crate::disclose`], so no template, however a council restyles it, can
+//! print a raw count, a share with a small part, or an event date (DOMAIN 8). Pure: the
+//! report's time comes in as an argument.
+//!
+//! Owns: what each section says (slipped KPIs in [`kpi`], overdue values, risk changes, KPIs
+//! back on track, slipped actions, silenced items) and the subject's parts. Must not: lay
+//! anything out (that is the templates', `config/templates/`).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::context::Context;
+use super::{ActionNote, Digest, RecipientDigest, Silenced};
+use crate::disclose;
+use crate::kpi::manual::Overdue;
+use crate::kpi::{Evaluation, Rag};
+
+mod kpi;
+
+pub use super::risk::RiskView;
+pub use kpi::{
+    COMMENTARY_DAYS, ChartRef, CommentaryView, Fact, KpiView, TrendRow, next_milestone, rag_colour,
+};
+
+/// One recipient's email.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestView {
+    pub area: String,
+    pub subject_prefix: String,
+    pub job: String,
+    pub run_id: String,
+    /// "Exception report for the X Sub Group", or for several sub-groups.
+    pub heading: String,
+    /// "Sefton SEND improvement plan, period July 2021".
+    pub plan_line: String,
+    /// The periods of its KPI items ("July 2021"), or "risk log".
+    pub periods: String,
+    /// What it holds, for the subject: "3 KPIs slipped (2 red), 1 value overdue".
+    pub summary: String,
+    /// How many KPI items are RED.
+    pub red: String,
+    /// The sub-group's name, or "N sub-groups".
+    pub names: String,
+    /// The subject as the built-in template writes it (a council's may write its own).
+    pub subject: String,
+    pub groups: Vec<GroupView>,
+    /// When the report was made (the run's time, UTC, to the minute).
+    pub made_at: String,
+    pub footer: Vec<String>,
+}
+
+/// One sub-group's part.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    pub key: String,
+    pub name: String,
+    pub kpis_intro: Option<String>,
+    pub kpis: Vec<KpiView>,
+    pub overdue_intro: Option<String>,
+    pub overdue: Vec<OverdueView>,
+    pub risks_intro: Option<String>,
+    pub risks: Vec<RiskView>,
+    pub resolved: Vec<ResolvedView>,
+    pub actions: Vec<ActionView>,
+    pub silenced: Vec<SilencedView>,
+}
+
+/// A manual KPI with no value for a period past its due date.
+#[derive(Debug, Clone, Serialize)]
+pub struct OverdueView {
+    pub id: String,
+    pub title: String,
+    pub period: String,
+    pub due_by: String,
+    /// "(nor for 2 earlier periods)".
+    pub earlier: Option<String>,
+    pub how: String,
+}
+
+/// A KPI back on track since the digest that told of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedView {
+    pub id: String,
+    pub title: String,
+    pub period: String,
+    pub rag: String,
+    pub rag_colour: &'static str,
+    pub rag_text_colour: &'static str,
+    pub value: String,
+    pub target: String,
+    pub direction: String,
+}
+
+/// An action of the action log that slipped or wants an update.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionView {
+    pub reference: String,
+    pub title: String,
+    pub contact: String,
+    pub due: String,
+    pub status: String,
+    pub why: String,
+    pub meeting: Option<String>,
+}
+
+/// An item a silence holds back.
+#[derive(Debug, Clone, Serialize)]
+pub struct SilencedView {
+    pub item: String,
+    pub silence: String,
+    pub until: String,
+    pub comment: String,
+    pub author: String,
+}
+
+fn plural(k: usize) -> &'static str {
+    if k == 1 { "" } else { "s" }
+}
+
+/// The view of `digest`; `charts` gives a KPI's trend chart in the mail (its content id and
+/// points), when the mail carries one.
+pub fn build(
+    digest: &RecipientDigest<'_>,
+    ctx: &Context<'_>,
+    now: DateTime<Utc>,
+    charts: &dyn Fn(&Evaluation) -> Option<ChartRef>,
+) -> DigestView {
+    let groups: Vec<&Digest<'_>> = digest.groups.iter().collect();
+    let names = match groups.as_slice() {
+        [one] => one.sub_group_name.clone(),
+        many => format!("{} sub-groups", many.len()),
+    };
+    let heading = match groups.as_slice() {
+        [one] => format!("Exception report for the {}", one.sub_group_name),
+        many => format!(
+            "Exception reports for {} sub-groups, the worst first: {}",
+            many.len(),
+            many.iter()
+                .map(|d| d.sub_group_name.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    let count = |f: &dyn Fn(&Digest<'_>) -> usize| groups.iter().map(|d| f(d)).sum::<usize>();
+    let n = count(&|d| d.items.len());
+    let red = count(&|d| d.items.iter().filter(|e| e.rag == Rag::Red).count());
+    let late = count(&|d| d.overdue.len());
+    let r = count(&|d| d.risks.len());
+    let back = count(&|d| d.resolved.len());
+    let acts = count(&|d| d.actions.len());
+    let mut what = Vec::new();
+    if n > 0 || (late == 0 && r == 0 && back == 0 && acts == 0) {
+        what.push(format!("{n} KPI{} slipped ({red} red)", plural(n)));
+    }
+    if late > 0 {
+        what.push(format!("{late} value{} overdue", plural(late)));
+    }
+    if r > 0 {
+        what.push(format!("{r} risk{} changed", plural(r)));
+    }
+    if acts > 0 {
+        what.push(format!("{acts} action{} slipped", plural(acts)));
+    }
+    if back > 0 {
+        what.push(format!("{back} back on track"));
+    }
+    let mut periods: Vec<_> = groups
+        .iter()
+        .flat_map(|d| d.items.iter().chain(d.resolved.iter()).map(|e| e.period))
+        .collect();
+    periods.sort();
+    periods.dedup();
+    let periods: Vec<String> = periods.into_iter().map(|p| p.label()).collect();
+    let only_risks = n == 0 && late == 0 && back == 0 && r > 0;
+    let (when, plan_line) = if !periods.is_empty() {
+        let p = periods.join(", ");
+        (
+            format!(", {p}"),
+            format!("{} SEND improvement plan, period {p}", ctx.area),
+        )
+    } else if only_risks {
+        (
+            ", risk log".to_string(),
+            format!("{} SEND improvement plan, risk log", ctx.area),
+        )
+    } else {
+        (String::new(), format!("{} SEND improvement plan", ctx.area))
+    };
+    let summary = what.join(", ");
+    let subject = format!(
+        "{} {} SEND exception report{when}: {summary} ({names})",
+        ctx.subject_prefix, ctx.area
+    )
+    .trim()
+    .to_string();
+    DigestView {
+        area: ctx.area.to_string(),
+        subject_prefix: ctx.subject_prefix.to_string(),
+        job: ctx.job.to_string(),
+        run_id: ctx.run_id.to_string(),
+        heading,
+        plan_line,
+        periods: if periods.is_empty() {
+            "risk log".into()
+        } else {
+            periods.join(", ")
+        },
+        summary,
+        red: red.to_string(),
+        names,
+        subject,
+        groups: groups.iter().map(|d| group(d, ctx, now, charts)).collect(),
+        made_at: now.format("%Y-%m-%d %H:%M UTC").to_string(),
+        footer: footer(&groups, ctx, n, r, late),
+    }
+}
+
+fn group(
+    d: &Digest<'_>,
+    ctx: &Context<'_>,
+    now: DateTime<Utc>,
+    charts: &dyn Fn(&Evaluation) -> Option<ChartRef>,
+) -> GroupView {
+    let n = d.items.len();
+    let late = d.overdue.len();
+    let holder = d.risks.iter().any(|c| c.owner != d.sub_group);
+    GroupView {
+        key: d.sub_group.clone(),
+        name: d.sub_group_name.clone(),
+        kpis_intro: (n > 0).then(|| {
+            format!(
+                "{n} KPI{} owned by this sub-group missed the milestone target in force or could \
+                 not be reported:",
+                plural(n)
+            )
+        }),
+        kpis: d
+            .items
+            .iter()
+            .map(|e| kpi::build(e, ctx, now, charts(e)))
+            .collect(),
+        overdue_intro: (late > 0).then(|| {
+            format!(
+                "{late} KPI{} owned by this sub-group, entered by hand, {} no value for a period \
+                 past its due date:",
+                plural(late),
+                if late == 1 { "has" } else { "have" }
+            )
+        }),
+        overdue: d.overdue.iter().map(|o| overdue(o)).collect(),
+        risks_intro: (!d.risks.is_empty()).then(|| super::risk::intro(d.risks.len(), holder)),
+        risks: d.risks.iter().map(|c| RiskView::build(c, ctx)).collect(),
+        resolved: d.resolved.iter().map(|e| resolved(e)).collect(),
+        actions: d.actions.iter().map(|a| action(a)).collect(),
+        silenced: d.silenced.iter().map(silenced).collect(),
+    }
+}
+
+fn overdue(o: &Overdue) -> OverdueView {
+    OverdueView {
+        id: o.kpi_id.clone(),
+        title: o.title.clone(),
+        period: o.due.label(),
+        due_by: o.due_by.to_string(),
+        earlier: (o.earlier > 0).then(|| {
+            format!(
+                "(nor for {} earlier period{})",
+                o.earlier,
+                plural(o.earlier)
+            )
+        }),
+        how: format!(
+            "sendwatch kpi set {} --period {} --value VALUE",
+            o.kpi_id, o.due.period
+        ),
+    }
+}
+
+fn resolved(e: &Evaluation) -> ResolvedView {
+    let average = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks);
+    let value = match e.current {
+        Some(f) if !f.disclosable(average) => crate::kpi::Figure::hidden_text(average),
+        Some(f) => e.format(f.value),
+        None => "no data".into(),
+    };
+    let (bg, fg) = rag_colour(e.rag);
+    ResolvedView {
+        id: e.kpi_id.clone(),
+        title: e.title.clone(),
+        period: e.period.label(),
+        rag: e.rag.to_string(),
+        rag_colour: bg,
+        rag_text_colour: fg,
+        value,
+        target: e
+            .milestone
+            .as_ref()
+            .map_or_else(|| "none".into(), |m| e.format(m.target)),
+        direction: e.direction.clone(),
+    }
+}
+
+fn action(a: &ActionNote) -> ActionView {
+    ActionView {
+        reference: a.reference.clone(),
+        title: a.title.clone(),
+        contact: a.contact.clone(),
+        due: a.due.to_string(),
+        status: a.status.clone(),
+        why: a.why.clone(),
+        meeting: a.meeting.map(|m| m.to_string()),
+    }
+}
+
+fn silenced(s: &Silenced) -> SilencedView {
+    SilencedView {
+        item: s.item.clone(),
+        silence: s.silence_id.to_string(),
+        until: s.until.format("%Y-%m-%d").to_string(),
+        comment: s.comment.clone(),
+        author: s.author.clone(),
+    }
+}
+
+/// What the figures may not show, and why the email was sent.
+fn footer(
+    groups: &[&Digest<'_>],
+    ctx: &Context<'_>,
+    n: usize,
+    r: usize,
+    late: usize,
+) -> Vec<String> {
+    let t = disclose::threshold();
+    let mut out = vec![format!(
+        "Counts under {t} are shown as \"<{t}\", and a percentage is shown only when neither of its \
+         counts nor their difference is under {t}. This report carries aggregate figures only: \
+         no case ids, names or dates about a child; dates are the extract's or the period's."
+    )];
+    let waits = groups.iter().any(|d| {
+        d.items
+            .iter()
+            .any(|e| e.measure == Some(crate::kpi::Measure::AverageWaitWeeks))
+    });
+    if waits {
+        out.push(format!(
+            "An average wait over fewer than {t} referrals is not shown: it would describe \
+             individual children."
+        ));
+    }
+    let mut why = Vec::new();
+    if n > 0 || r == 0 {
+        why.push("these KPIs are RED or have no data for the period");
+    }
+    if r > 0 {
+        why.push("the score of a risk it hears of changed");
+    }
+    out.push(format!(
+        "Sent by sendwatch (job {}, run {}) because {}.",
+        ctx.job,
+        ctx.run_id,
+        why.join(", and ")
+    ));
+    if late > 0 {
+        out.push(
+            "A KPI entered by hand is overdue when no value has been entered for a period past its \
+             due date; enter one with `sendwatch kpi set` or `sendwatch kpi import`."
+                .into(),
+        );
+    }
+    out
+}

@@ -1,0 +1,564 @@
+//! A KPI item of the digest as the templates see it: every figure already a string written
+//! through [`crate::disclose`] (counts under the threshold "<5", shares with a small part and
+//! averages over few referrals "not shown", no event dates). Pure.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Context;
+use crate::disclose;
+use crate::kpi::commentary::Commentary;
+use crate::kpi::manual;
+use crate::kpi::{Aggregation, Basis, Evaluation, Figure, KpiSettings, Measure, Month, Period};
+use crate::kpi::{PeriodKind, Rag, Target, Unit, target_in_force, versions};
+use crate::notify::SourceNote;
+
+/// Days an owner is given to answer for a slipped KPI when no commentary is on record.
+pub const COMMENTARY_DAYS: i64 = 14;
+
+/// One slipped KPI.
+#[derive(Debug, Clone, Serialize)]
+pub struct KpiView {
+    pub id: String,
+    pub title: String,
+    pub period: String,
+    /// How the figure is counted ("plans counted in the month the final plan was issued").
+    pub basis: String,
+    pub rag: String,
+    /// The RAG colour (background, text) for the HTML.
+    pub rag_colour: &'static str,
+    pub rag_text_colour: &'static str,
+    /// The value alone ("53.1%", "NO DATA", "not shown: <5 in a count").
+    pub value: String,
+    /// The value with its counts, as the text part writes it.
+    pub value_line: String,
+    /// "26 of 49 new EHC plans within 20 weeks", or "average over 7 referrals seen in July 2021".
+    pub counts: Option<String>,
+    pub year_to_date: Option<String>,
+    pub target: String,
+    pub target_notes: Vec<String>,
+    /// The next milestone after the period: "75.0% from April 2022 (\"Apr-22: 75%\")".
+    pub next_milestone: Option<String>,
+    /// "42.0% (June 2021)".
+    pub previous: String,
+    /// "up 3.2 points on June 2021", when both figures may be shown.
+    pub change: Option<String>,
+    pub baseline: String,
+    pub direction: String,
+    pub still_open: Option<String>,
+    /// "extract `tracker`" or "entered by hand".
+    pub source: String,
+    /// How old the figures' data is: "fetched 2021-08-02 07:00 UTC (3 days before this report); data to July 2021".
+    pub freshness: String,
+    /// The text part's source lines (provenance, as before).
+    pub source_lines: Vec<String>,
+    pub provenance: Vec<Fact>,
+    pub warning: Option<String>,
+    pub commentary: CommentaryView,
+    /// The content id of its trend chart, when the mail has one.
+    pub chart_cid: Option<String>,
+    pub chart_caption: Option<String>,
+    /// The chart's figures in words (the chart itself has no text), oldest first.
+    pub trend: Vec<TrendRow>,
+}
+
+/// One period of a trend chart, as the table beside it says it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendRow {
+    pub period: String,
+    /// The figure, or "not shown" where disclosure control hides it.
+    pub value: String,
+    pub target: String,
+}
+
+/// A KPI's chart in the mail: its content id and the points it shows.
+#[derive(Debug, Clone)]
+pub struct ChartRef {
+    pub cid: String,
+    pub points: Vec<crate::notify::chart::Point>,
+}
+
+/// A label and its value, for the collapsed provenance footer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
+/// The request the seeds' exception reports answered (DOMAIN 7).
+#[derive(Debug, Clone, Serialize)]
+pub struct CommentaryView {
+    /// Whether the owner has supplied it.
+    pub supplied: bool,
+    pub reason: String,
+    pub actions: String,
+    pub revised_date: String,
+    pub next_update: String,
+    pub author: String,
+    /// "requested from the owner, wanted by 2021-08-16" when none is on record.
+    pub requested: String,
+}
+
+pub(super) fn build(
+    e: &Evaluation,
+    ctx: &Context<'_>,
+    now: DateTime<Utc>,
+    chart: Option<ChartRef>,
+) -> KpiView {
+    let kpi = ctx.kpis.get(&e.kpi_id);
+    let (noun, within) = words(e.measure);
+    let value = match e.current {
+        Some(_) => shown(e, e.current),
+        None => "NO DATA".to_string(),
+    };
+    let counts = e.current.and_then(|f| counts(e, f, noun, within));
+    let (target, target_notes) = target(e);
+    let source_name = kpi.and_then(|k| k.source.as_deref()).unwrap_or("?");
+    let note = ctx.sources.get(source_name);
+    let (source, freshness, source_lines, provenance, warning) = if e.measure.is_none() {
+        let line = entered_by_hand(e, ctx);
+        (
+            "entered by hand".to_string(),
+            "a value entered by hand".to_string(),
+            vec![line.clone()],
+            vec![Fact {
+                label: "Source".into(),
+                value: line,
+            }],
+            None,
+        )
+    } else {
+        extract_facts(source_name, note, now, e.rag)
+    };
+    let chart_caption = chart.as_ref().map(|c| {
+        let (lo, hi) = crate::notify::chart::scale(&c.points);
+        format!(
+            "KPI {}: {} periods to {} (line) against the milestone target (dashed), on a scale \
+             from {} (bottom) to {} (top); a period whose figure may not be shown is a gap.",
+            e.kpi_id,
+            c.points.len(),
+            e.period.label(),
+            e.format(lo),
+            e.format(hi)
+        )
+    });
+    let trend = chart.as_ref().map_or_else(Vec::new, |c| {
+        c.points
+            .iter()
+            .map(|p| TrendRow {
+                // "2021-07": twelve of them fit across the chart.
+                period: p.period.to_string(),
+                value: p
+                    .value
+                    .map_or_else(|| disclose::NOT_SHOWN.to_string(), |v| e.format(v)),
+                target: p.target.map_or_else(|| "-".to_string(), |v| e.format(v)),
+            })
+            .collect()
+    });
+    KpiView {
+        id: e.kpi_id.clone(),
+        title: e.title.clone(),
+        period: e.period.label(),
+        basis: basis_phrase(e),
+        rag: e.rag.to_string(),
+        rag_colour: rag_colour(e.rag).0,
+        rag_text_colour: rag_colour(e.rag).1,
+        value_line: value_line(e, noun, within),
+        value,
+        counts,
+        year_to_date: year_to_date(e),
+        target,
+        target_notes,
+        next_milestone: kpi.and_then(|k| next_milestone(k, e)),
+        previous: format!("{} ({})", shown(e, e.previous), e.period.prev().label()),
+        change: change(e),
+        baseline: e.baseline.clone(),
+        direction: e.direction.clone(),
+        still_open: still_open(e),
+        source,
+        freshness,
+        source_lines,
+        provenance,
+        warning,
+        commentary: commentary(e, ctx.commentary, now),
+        chart_cid: chart.map(|c| c.cid),
+        chart_caption,
+        trend,
+    }
+}
+
+/// Background and text colour of a RAG badge.
+pub fn rag_colour(rag: Rag) -> (&'static str, &'static str) {
+    match rag {
+        Rag::Red | Rag::BaselineOverdue => ("#c00000", "#ffffff"),
+        Rag::Amber => ("#ffc000", "#000000"),
+        Rag::Green => ("#00b050", "#ffffff"),
+        Rag::NoData => ("#404040", "#ffffff"),
+        Rag::NoTarget | Rag::NotYetDue => ("#d9d9d9", "#000000"),
+    }
+}
+
+fn is_wait(e: &Evaluation) -> bool {
+    e.measure == Some(Measure::AverageWaitWeeks)
+}
+
+/// Nouns for what a measure counts.
+fn words(measure: Option<Measure>) -> (&'static str, &'static str) {
+    match measure {
+        Some(Measure::EhcpWithin20Weeks) => ("new EHC plans", "within 20 weeks"),
+        Some(Measure::HealthAdviceWithin6Weeks) => ("health advice requests", "within 6 weeks"),
+        Some(Measure::AverageWaitWeeks) => ("referrals", "seen"),
+        Some(Measure::TransitionReviewsByDeadline) => (
+            "transition reviews due in the academic year",
+            "completed by their cohort's deadline",
+        ),
+        Some(Measure::OtherReviewsCompleted) => {
+            ("other reviews due in the academic year", "completed")
+        }
+        None => ("", "as entered"),
+    }
+}
+
+fn basis_phrase(e: &Evaluation) -> String {
+    let Some(measure) = e.measure else {
+        return "a value entered by hand".into();
+    };
+    // The reviews KPIs' academic year: the one holding the period's last month, whose figure
+    // the period's is.
+    let year = || Period::containing(PeriodKind::AcademicYear, e.period.last_month()).label();
+    match (measure, e.basis) {
+        (Measure::EhcpWithin20Weeks, Basis::Completed) => {
+            "plans counted in the month the final plan was issued".into()
+        }
+        (Measure::EhcpWithin20Weeks, Basis::Started) => {
+            "requests counted in the month they were received".into()
+        }
+        (Measure::HealthAdviceWithin6Weeks, Basis::Completed) => {
+            "advice counted in the month it was returned".into()
+        }
+        (Measure::HealthAdviceWithin6Weeks, Basis::Started) => {
+            "advice counted in the month it was requested".into()
+        }
+        (Measure::AverageWaitWeeks, Basis::Completed) => {
+            "referrals counted in the month of their first appointment".into()
+        }
+        (Measure::AverageWaitWeeks, Basis::Started) => {
+            "referrals counted in the month they were made; recent months read short, as their \
+             long waits are not over yet"
+                .into()
+        }
+        (Measure::TransitionReviewsByDeadline, _) => format!(
+            "cumulative over {}: the cohorts' reviews due in it, completed by the period's end \
+             and by the cohort's deadline",
+            year()
+        ),
+        (Measure::OtherReviewsCompleted, _) => format!(
+            "cumulative over {}: reviews due in it, completed by the period's end",
+            year()
+        ),
+    }
+}
+
+/// What stays open beside the KPI in the extract (no date: the extract's latest event date
+/// could be one child's; its fetch date is in the provenance): the assessment backlog, advice
+/// outstanding, reviews overdue, referrals still waiting; nothing for a value entered by hand.
+fn still_open(e: &Evaluation) -> Option<String> {
+    let n = disclose::suppress(e.overdue_open);
+    Some(match e.measure? {
+        Measure::EhcpWithin20Weeks => {
+            format!("Backlog in the extract: {n} open requests past 20 weeks")
+        }
+        Measure::HealthAdviceWithin6Weeks => {
+            format!("Advice outstanding in the extract: {n} requests past 6 weeks")
+        }
+        Measure::TransitionReviewsByDeadline => format!(
+            "Reviews overdue in the extract: {n} not completed, past their due date or cohort deadline"
+        ),
+        Measure::OtherReviewsCompleted => {
+            format!("Reviews overdue in the extract: {n} not completed, past their due date")
+        }
+        // "of whom" is a part of a whole: shown only when the rest is not small either.
+        Measure::AverageWaitWeeks => {
+            let (past, waiting) = disclose::share_counts(e.overdue_open, e.waiting);
+            format!("Still waiting in the extract: {waiting}, of whom past 18 weeks: {past}")
+        }
+    })
+}
+
+/// A figure as the mail may show it: "no data", the value, or the words that stand in for it
+/// when disclosure control hides it.
+fn shown(e: &Evaluation, f: Option<Figure>) -> String {
+    match f {
+        Some(f) if !f.disclosable(is_wait(e)) => Figure::hidden_text(is_wait(e)),
+        Some(f) => e.format(f.value),
+        None => "no data".to_string(),
+    }
+}
+
+/// The counts behind a figure, as they may be written.
+fn counts(e: &Evaluation, f: Figure, noun: &str, within: &str) -> Option<String> {
+    let c = f.count?;
+    Some(if is_wait(e) {
+        format!(
+            "average over {} {noun} {within} in {}",
+            disclose::suppress(c.denominator),
+            e.period.label()
+        )
+    } else {
+        let (n, d) = disclose::share_counts(c.numerator, c.denominator);
+        // A value entered by hand has no noun: "<5 of 10 as entered".
+        format!("{n} of {d} {}", [noun, within].join(" ").trim())
+    })
+}
+
+/// The text part's value line: "53.1% (26 of 49 new EHC plans within 20 weeks)", or why
+/// there is none.
+fn value_line(e: &Evaluation, noun: &str, within: &str) -> String {
+    match e.current {
+        Some(f) if is_wait(e) && !f.disclosable(true) => format!(
+            "not shown: an average over {} {noun} {within} in {}",
+            disclose::hidden(),
+            e.period.label()
+        ),
+        Some(f) => match counts(e, f, noun, within) {
+            Some(c) => format!("{} ({c})", shown(e, Some(f))),
+            None => e.format(f.value),
+        },
+        None if is_wait(e) => format!("NO DATA: no {noun} {within} in {}", e.period.label()),
+        None if e.measure.is_none() => format!(
+            "NO DATA: no value has been entered for {}",
+            e.period.label()
+        ),
+        None => format!("NO DATA: no {noun} to count for {}", e.period.label()),
+    }
+}
+
+/// The value only: its counts less the period's would give the earlier months' counts, small
+/// ones among them. Not for a cumulative KPI (its period's figure is already the year's).
+fn year_to_date(e: &Evaluation) -> Option<String> {
+    let f = e.year_to_date?;
+    let summed = e
+        .measure
+        .is_none_or(|m| m.aggregation() == Aggregation::Sum);
+    (!e.period.kind().is_year() && summed).then(|| shown(e, Some(f)))
+}
+
+/// The target in force and the notes under it (a retarget's reason, how it was worked out).
+fn target(e: &Evaluation) -> (String, Vec<String>) {
+    let mut notes = Vec::new();
+    let line = match &e.milestone {
+        Some(m) => {
+            let label = m
+                .label
+                .as_deref()
+                .map(|l| format!(", \"{l}\""))
+                .unwrap_or_default();
+            if let Some(t) = &e.in_force {
+                if let (Some(from), Some(reason)) = (t.effective, &t.reason) {
+                    notes.push(format!(
+                        "under the targets reset from {}: {reason}",
+                        from.label()
+                    ));
+                }
+                if let Some(note) = &t.note {
+                    notes.push(note.clone());
+                }
+            }
+            format!(
+                "{} (milestone from {}{label})",
+                e.format(m.target),
+                m.from.label()
+            )
+        }
+        None => match e.in_force.as_ref().map(|t| &t.target) {
+            Some(Target::EstablishBaseline { by }) => {
+                let by = by.map(|d| format!(" by {d}")).unwrap_or_default();
+                let late = if e.rag == Rag::BaselineOverdue {
+                    ", and that date has passed"
+                } else {
+                    ""
+                };
+                format!("none: the baseline is to be established{by}{late}")
+            }
+            _ => "none yet".to_string(),
+        },
+    };
+    (line, notes)
+}
+
+/// The first milestone after the period: a new figure from a later month, under whichever
+/// version of the targets will be in force then.
+pub fn next_milestone(k: &KpiSettings, e: &Evaluation) -> Option<String> {
+    let after = e.period.last_month();
+    let mut months: Vec<Month> = versions(k)
+        .iter()
+        .flat_map(|v| v.milestones.iter())
+        .filter_map(|m| m.from.parse::<Month>().ok())
+        .filter(|m| *m > after)
+        .collect();
+    months.sort();
+    months.dedup();
+    months.into_iter().find_map(|m| {
+        let t = target_in_force(k, m)?;
+        (t.from == m).then(|| {
+            let what = match t.target {
+                Target::Value(v) => e.format(v),
+                Target::EstablishBaseline { .. } => "baseline to be established".into(),
+                Target::NotApplicable => "no target (NA)".into(),
+                Target::Unknown => "the national average (not yet entered)".into(),
+            };
+            let label = t.label.map(|l| format!(" (\"{l}\")")).unwrap_or_default();
+            format!("{what} from {}{label}", m.label())
+        })
+    })
+}
+
+/// The change on the previous period, when both figures may be shown.
+fn change(e: &Evaluation) -> Option<String> {
+    let (now, before) = (e.current?, e.previous?);
+    if !now.disclosable(is_wait(e)) || !before.disclosable(is_wait(e)) {
+        return None;
+    }
+    let d = now.value - before.value;
+    let unit = match e.unit {
+        Unit::Percent => "points",
+        Unit::Weeks => "weeks",
+        Unit::Count | Unit::Deliverable => "",
+    };
+    let prev = e.period.prev().label();
+    if d.abs() < 0.05 {
+        return Some(format!("no change on {prev}"));
+    }
+    let way = if d > 0.0 { "up" } else { "down" };
+    let amount = format!("{:.1} {unit}", d.abs());
+    Some(format!("{way} {} on {prev}", amount.trim_end()))
+}
+
+/// Where a manual KPI's figure came from: the entry, who made it and when (never its note).
+fn entered_by_hand(e: &Evaluation, ctx: &Context<'_>) -> String {
+    let entry = ctx.kpis.get(&e.kpi_id).and_then(|k| {
+        let due = manual::due_containing(k, e.period.last_month());
+        manual::covering(ctx.entered, &e.kpi_id, due)
+    });
+    match entry {
+        Some(x) => format!(
+            "entered by hand by {} on {} (entry {}, for {})",
+            x.value.by,
+            x.entered_at.format("%Y-%m-%d"),
+            x.id,
+            x.value.period.label()
+        ),
+        None => format!("entered by hand: no value for {}", e.period.label()),
+    }
+}
+
+type Facts = (String, String, Vec<String>, Vec<Fact>, Option<String>);
+
+/// A computed KPI's source: the load, its fetch time and digest; the only dates are the
+/// extract's fetch time and the month its data runs to.
+fn extract_facts(source: &str, note: Option<&SourceNote>, now: DateTime<Utc>, rag: Rag) -> Facts {
+    let name = format!("extract `{source}`");
+    let fact = |label: &str, value: String| Fact {
+        label: label.into(),
+        value,
+    };
+    let Some(l) = note.and_then(|n| n.load.as_ref()) else {
+        let mut lines = vec![format!("{name}: none loaded")];
+        if rag == Rag::NoData {
+            lines.push("No extract of this source has ever been accepted.".into());
+        }
+        let warning = note
+            .and_then(|n| n.latest_error.as_deref())
+            .map(|e| warn(source, e));
+        return (
+            name,
+            "no extract loaded".into(),
+            lines,
+            vec![fact("Source", format!("{source}: none loaded"))],
+            warning,
+        );
+    };
+    let days = (now - l.fetched_at).num_days().max(0);
+    let age = match days {
+        0 => "today".to_string(),
+        1 => "1 day before this report".to_string(),
+        n => format!("{n} days before this report"),
+    };
+    let freshness = format!(
+        "fetched {} UTC ({age}); data to {}",
+        l.fetched_at.format("%Y-%m-%d %H:%M"),
+        disclose::data_month(l.data_as_of)
+    );
+    let status = l
+        .http_status
+        .map(|s| format!("HTTP {s}, "))
+        .unwrap_or_default();
+    let rows = disclose::suppress_i64(l.rows_loaded.unwrap_or(0));
+    let sha = l.sha256.clone().unwrap_or_else(|| "-".into());
+    let lines = vec![
+        format!("{name}, load {}: {}", l.id, l.url),
+        format!(
+            "fetched {} UTC, {status}{} bytes, {rows} rows",
+            l.fetched_at.format("%Y-%m-%d %H:%M"),
+            l.bytes.unwrap_or(0)
+        ),
+        format!("sha256 {sha}"),
+    ];
+    let facts = vec![
+        fact("Source", source.to_string()),
+        fact("Load", l.id.to_string()),
+        fact("Loaded by run", l.run_id.to_string()),
+        fact("Fetched from", l.url.clone()),
+        fact(
+            "Fetched at",
+            format!("{} UTC", l.fetched_at.format("%Y-%m-%d %H:%M")),
+        ),
+        fact("Rows", rows),
+        fact("sha256", sha),
+    ];
+    let warning = note
+        .and_then(|n| n.latest_error.as_deref())
+        .map(|e| warn(source, e));
+    (name, freshness, lines, facts, warning)
+}
+
+fn warn(source: &str, err: &str) -> String {
+    format!(
+        "this run's fetch of `{source}` failed, so these figures come from the last good load \
+         above. The error: {}",
+        err.lines().next().unwrap_or(err)
+    )
+}
+
+/// The owner's commentary for the KPI and period, the latest entered; else the request for it.
+fn commentary(e: &Evaluation, all: &[Commentary], now: DateTime<Utc>) -> CommentaryView {
+    let date = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "-".into(), |d| d.to_string());
+    let found = all
+        .iter()
+        .filter(|c| c.kpi_id == e.kpi_id && c.period == e.period)
+        .max_by_key(|c| c.entered_at);
+    let wanted = (now + chrono::TimeDelta::days(COMMENTARY_DAYS)).date_naive();
+    match found {
+        Some(c) => CommentaryView {
+            supplied: true,
+            reason: c.reason.clone(),
+            actions: c.actions.clone(),
+            revised_date: date(c.revised_date),
+            next_update: date(c.next_update),
+            author: format!("{}, {}", c.author, c.entered_at.format("%Y-%m-%d")),
+            requested: String::new(),
+        },
+        None => CommentaryView {
+            supplied: false,
+            reason: String::new(),
+            actions: String::new(),
+            revised_date: String::new(),
+            next_update: String::new(),
+            author: String::new(),
+            requested: format!(
+                "requested from the owner, wanted by {wanted}: the reason, the recovery \
+                 actions, a revised date and when the next update will be"
+            ),
+        },
+    }
+}

@@ -1,0 +1,242 @@
+//! The outbox's delivery bookkeeping: claiming a due row for one delivery pass, renewing
+//! that claim while the pass sends, recording the outcome, and handing the administrator the
+//! rows that failed (each once).
+//!
+//! A claim is a lease (`claimed_until`) held by one pass (`claimed_by`). It is taken in a
+//! transaction that finds the row and sets the claim: `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+//! so two processes never pick the same row and neither waits for the other; an immediate
+//! transaction on SQLite, which takes the write lock before reading. A pass killed while it
+//! holds a claim frees the row when the lease passes, and another pass takes it then.
+
+use chrono::{DateTime, Utc};
+
+use super::outbox::{COLUMNS, OutboxStatus};
+use super::{OutboxRow, Store, StoreError};
+
+/// Which due rows a pass may claim: pending, not claimed by a live lease, and due by the
+/// instant the pass began (a row the pass itself put off is later than that: no tight loop).
+const DUE: &str = "status = 'pending' AND (claimed_until IS NULL OR claimed_until < $1) \
+                   AND (next_attempt_at IS NULL OR next_attempt_at <= $2)";
+
+/// A row that failed for good or ended ambiguous, for the administrator's notice.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FailedMail {
+    pub id: i64,
+    pub run_id: i64,
+    pub sub_group: String,
+    pub recipients: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+/// How the outbox stands, for `status` and `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    /// Pending and put off after a failed attempt (a subset of `pending`).
+    pub retrying: i64,
+    pub failed: i64,
+    pub ambiguous: i64,
+}
+
+impl Store {
+    /// Claim the oldest row due by `due_by` for the pass `who` until `until`; None when no
+    /// row is free. Two passes at once (other processes, other hosts) never get the same row.
+    pub async fn claim_due_mail(
+        &self,
+        who: &str,
+        now: DateTime<Utc>,
+        due_by: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<OutboxRow>, StoreError> {
+        const SET: &str = "UPDATE outbox SET claimed_until = $1, claimed_by = $2 WHERE id = $3";
+        let pick = format!("SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT 1");
+        let read = format!("{COLUMNS} WHERE id = $1");
+        macro_rules! claim {
+            ($tx:expr, $pick:expr) => {{
+                let mut tx = $tx;
+                let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe($pick))
+                    .bind(now)
+                    .bind(due_by)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(id) = id else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                sqlx::query(SET)
+                    .bind(until)
+                    .bind(who)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let row: OutboxRow = sqlx::query_as(sqlx::AssertSqlSafe(read))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(row))
+            }};
+        }
+        match self {
+            // The write lock first: no other writer reads the row free between our read and
+            // our write.
+            Store::Sqlite(p) => claim!(p.begin_with("BEGIN IMMEDIATE").await?, pick),
+            Store::Postgres(p) => {
+                claim!(p.begin().await?, format!("{pick} FOR UPDATE SKIP LOCKED"))
+            }
+        }
+    }
+
+    /// Extend `who`'s claim on row `id`; false if the pass no longer holds it.
+    pub async fn renew_mail_claim(
+        &self,
+        id: i64,
+        who: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 \
+                           AND status = 'pending'";
+        let n = on_pool!(self, p => sqlx::query(SQL).bind(until).bind(id).bind(who).execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Delivered: the claim ends with the row.
+    pub async fn mark_sent(
+        &self,
+        id: i64,
+        who: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
+                           last_error = NULL, next_attempt_at = NULL, claimed_until = NULL \
+                           WHERE id = $2 AND claimed_by = $3";
+        on_pool!(self, p => sqlx::query(SQL).bind(now).bind(id).bind(who).execute(p).await?.rows_affected());
+        Ok(())
+    }
+
+    /// A failed attempt that may pass: still pending, not tried before `next_at`. `ambiguous`
+    /// marks an attempt with no answer after the message was sent (the first such is kept).
+    pub async fn mark_retry(
+        &self,
+        id: i64,
+        who: &str,
+        error: &str,
+        next_at: DateTime<Utc>,
+        ambiguous: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE outbox SET last_error = $1, attempts = attempts + 1, \
+                           next_attempt_at = $2, ambiguous_at = COALESCE(ambiguous_at, $3), \
+                           claimed_until = NULL WHERE id = $4 AND claimed_by = $5";
+        on_pool!(self, p => sqlx::query(SQL)
+            .bind(error)
+            .bind(next_at)
+            .bind(ambiguous)
+            .bind(id)
+            .bind(who)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// Given up: `failed` (refused for good, or out of attempts) or `ambiguous`.
+    pub async fn mark_given_up(
+        &self,
+        id: i64,
+        who: &str,
+        status: OutboxStatus,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE outbox SET status = $1, last_error = $2, attempts = attempts + 1, \
+                           next_attempt_at = NULL, claimed_until = NULL \
+                           WHERE id = $3 AND claimed_by = $4";
+        on_pool!(self, p => sqlx::query(SQL)
+            .bind(status.as_str())
+            .bind(error)
+            .bind(id)
+            .bind(who)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// Rows given up and not yet told to the administrator (their own notices, sub-group
+    /// `admin_group`, aside), marked told in the same transaction that queues the notice
+    /// `notice` makes of them (recipients, subject, body): each row is told once, by one
+    /// process, and a crash tells it later rather than never. How many rows were told.
+    pub async fn tell_failed_mail(
+        &self,
+        notice: impl FnOnce(&[FailedMail]) -> (String, String, String),
+        admin_group: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        const PICK: &str = "SELECT id, run_id, sub_group, recipients, status, attempts, last_error \
+                            FROM outbox WHERE status IN ('failed', 'ambiguous') AND told_at IS NULL \
+                            AND sub_group <> $1 ORDER BY id";
+        const TOLD: &str = "UPDATE outbox SET told_at = $1 WHERE id = $2";
+        const QUEUE: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, status, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, 'pending', $6)";
+        macro_rules! tell {
+            ($tx:expr, $pick:expr) => {{
+                let mut tx = $tx;
+                let rows: Vec<FailedMail> = sqlx::query_as(sqlx::AssertSqlSafe($pick))
+                    .bind(admin_group)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                // The notice names the newest run among them (every row belongs to one).
+                let Some(run_id) = rows.iter().map(|r| r.run_id).max() else {
+                    tx.rollback().await?;
+                    return Ok(0);
+                };
+                for r in &rows {
+                    sqlx::query(TOLD)
+                        .bind(now)
+                        .bind(r.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let (to, subject, body) = notice(&rows);
+                sqlx::query(QUEUE)
+                    .bind(run_id)
+                    .bind(admin_group)
+                    .bind(to)
+                    .bind(subject)
+                    .bind(body)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(rows.len())
+            }};
+        }
+        match self {
+            Store::Sqlite(p) => tell!(p.begin_with("BEGIN IMMEDIATE").await?, PICK.to_string()),
+            Store::Postgres(p) => tell!(p.begin().await?, format!("{PICK} FOR UPDATE SKIP LOCKED")),
+        }
+    }
+
+    /// How the outbox stands.
+    pub async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        const SQL: &str = "SELECT status, count(*), \
+                           sum(CASE WHEN next_attempt_at IS NULL THEN 0 ELSE 1 END) \
+                           FROM outbox GROUP BY status";
+        let rows: Vec<(String, i64, Option<i64>)> =
+            on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        let mut c = OutboxCounts::default();
+        for (status, n, later) in rows {
+            match status.as_str() {
+                "pending" => {
+                    c.pending = n;
+                    c.retrying = later.unwrap_or(0);
+                }
+                "failed" => c.failed = n,
+                "ambiguous" => c.ambiguous = n,
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+}
