@@ -243,6 +243,8 @@ mod tests {
             last_error: None,
             created_at: Utc::now(),
             sent_at: None,
+            next_attempt_at: None,
+            ambiguous_at: None,
         }
     }
 
