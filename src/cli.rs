@@ -1,6 +1,7 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
 //! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
-//! `bench load`, `bench kpi`, `action list|set|history|import`, `comment KPI ...|import|list`.
+//! `bench load`, `bench kpi`, `action list|set|history|import`, `comment KPI ...|import|list`,
+//! `silence add|list|expire`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -27,6 +28,7 @@ mod preview;
 mod report;
 mod risks;
 mod runs;
+mod silence;
 mod status;
 
 pub use kpi::KpiCommand;
@@ -125,6 +127,13 @@ pub enum Command {
     /// The risk register: each risk's likelihood, impact, score and band now, what raised it
     /// and since when; `--history` adds every change.
     Risks(risks::RisksArgs),
+    /// Hold back matching items from the reports until a date: `silence add --match kpi=3/3
+    /// --until 2027-06-30 --comment TEXT --author NAME`, `silence list [--all]`, `silence
+    /// expire ID`.
+    Silence {
+        #[command(subcommand)]
+        command: silence::SilenceCommand,
+    },
     /// The board pack: one self-contained HTML file laid out like the plan's appendices (KPI
     /// table with milestones and trends, exceptions and recovery plans, risk log, provenance),
     /// and a PDF of it when Chromium is installed.
@@ -250,6 +259,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Kpi { command } => kpi::run(&settings, command).await,
         Command::Risks(args) => risks::run(&settings, args).await,
+        Command::Silence { command } => silence::run(&settings, command).await,
         Command::Action { command } => action::run(&settings, command).await,
         Command::Comment(args) => comment::run(&settings, args).await,
         Command::Report(args) => pack::run(&settings, args).await,

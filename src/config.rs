@@ -224,13 +224,6 @@ impl Settings {
                 ),
             );
         }
-        if self.notify.repeat_interval_hours == 0 {
-            bad(
-                "notify.repeat_interval_hours".into(),
-                "must be at least 1".into(),
-            );
-        }
-
         let d = &self.delivery;
         if d.from.parse::<lettre::message::Mailbox>().is_err() {
             bad(
@@ -318,14 +311,12 @@ impl Settings {
                 bad(format!("{key}.owners"), "needs at least one address".into());
             }
             for (i, o) in g.owners.iter().enumerate() {
-                if o.parse::<lettre::message::Mailbox>().is_err() {
-                    bad(
-                        format!("{key}.owners[{i}]"),
-                        format!("`{o}` is not an email address"),
-                    );
-                }
+                crate::notify::check_address(&mut bad, format!("{key}.owners[{i}]"), o);
             }
         }
+
+        self.notify
+            .check(&self.sub_groups, self.admin.email.is_some(), &mut bad);
 
         let known = Known {
             sub_groups: self.sub_groups.keys().map(String::as_str).collect(),

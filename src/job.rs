@@ -20,11 +20,12 @@ mod outcome;
 pub mod pack;
 mod preview;
 mod risks;
+mod routing;
 mod supervise;
 
 pub use digests::Planned;
 pub use outcome::SourceOutcome;
-use outcome::{data_issues, outcome_word, source_outcome};
+use outcome::{outcome_word, source_outcome};
 pub use preview::Preview;
 pub use supervise::Scheduled;
 
@@ -256,6 +257,8 @@ impl App {
 
         let history = self.store.kpi_history().await?;
         let commentary = self.commentary(&evaluations).await?;
+        let silences = self.store.silences(Utc::now(), false).await?;
+        let last_told = self.store.last_digest_items().await?;
         let planned = self.plan_digests(&digests::Found {
             job,
             run_id,
@@ -266,49 +269,15 @@ impl App {
             notes: &notes,
             history: &history,
             commentary: &commentary,
+            silences: &silences,
+            last_told: &last_told,
             now: Utc::now(),
         })?;
         let queued = self.queue_digests(run_id, &planned).await?;
-        let mut queued = queued;
-        for (name, outcome) in &outcomes {
-            let Some(s) = settings.sources.get(name) else {
-                continue;
-            };
-            let current = notes.get(name).and_then(|n| n.load.as_ref());
-            let issues = data_issues(s, outcome, current, Utc::now());
-            if issues.is_empty() {
-                continue;
-            }
-            let Some(owner) = &s.owner else {
-                tracing::warn!(
-                    source = name.as_str(),
-                    "The source has data issues and no owner to tell; set sources.NAME.owner."
-                );
-                continue;
-            };
-            let notice = notify::DataNotice {
-                area: &settings.general.area,
-                subject_prefix: &settings.delivery.subject_prefix,
-                job,
-                run_id,
-                source: name,
-                kind_title: settings.kinds.get(&s.kind).map_or("", |k| k.title.as_str()),
-                owner_name: &owner.name,
-                issues,
-            };
-            let r = notify::render_data_notice(&notice);
-            self.store
-                .enqueue_mail(
-                    run_id,
-                    &format!("source:{name}"),
-                    std::slice::from_ref(&owner.email),
-                    &r.subject,
-                    &r.body,
-                    Utc::now(),
-                )
+        let queued = queued
+            + self
+                .queue_data_notices(run_id, job, &outcomes, &notes)
                 .await?;
-            queued += 1;
-        }
         let delivery = self.deliver_due().await?;
 
         let sources_ok = outcomes.iter().all(|(_, o)| {

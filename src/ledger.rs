@@ -149,8 +149,31 @@ impl Drop for Lease {
 #[derive(Debug, Clone, Copy)]
 pub struct Tell<'a> {
     pub admin: &'a AdminSettings,
+    /// The routes: a `run_failed` item goes where they say (by default, no route matches it
+    /// and it goes to the administrator).
+    pub notify: &'a crate::notify::NotifySettings,
+    pub sub_groups: &'a std::collections::BTreeMap<String, crate::notify::SubGroup>,
     pub area: &'a str,
     pub subject_prefix: &'a str,
+}
+
+impl Tell<'_> {
+    /// Who hears that `job` failed (abandoned, or past its dead-man deadline).
+    fn recipients(&self, job: &str) -> Vec<String> {
+        let router = crate::notify::route::Router::new(
+            &self.notify.routes,
+            self.sub_groups,
+            &self.notify.recipients,
+            std::collections::BTreeMap::new(),
+            self.admin.email.as_deref(),
+        );
+        let item = crate::notify::item::Item::run_failed(job);
+        router
+            .route(&item)
+            .into_iter()
+            .map(|t| t.recipient)
+            .collect()
+    }
 }
 
 /// Mark `run` abandoned (with `if_expired`, only if its lease is still past) and queue the
@@ -169,13 +192,14 @@ pub async fn abandon(
     tracing::warn!(job = %run.job, run_id = run.id, %why, "Run abandoned.");
     metrics::counter!(m::RUNS, "job" => run.job.clone(), "outcome" => "abandoned").increment(1);
     metrics::counter!(m::ABANDONED, "job" => run.job.clone()).increment(1);
-    let Some(email) = &tell.admin.email else {
+    let to = tell.recipients(&run.job);
+    if to.is_empty() {
         tracing::warn!(
             run_id = run.id,
             "No administrator to tell of the abandoned run; set admin.email."
         );
         return Ok(true);
-    };
+    }
     let r = render_admin_notice(&AdminNotice {
         area: tell.area,
         subject_prefix: tell.subject_prefix,
@@ -188,16 +212,18 @@ pub async fn abandon(
         runner: run.runner.as_deref(),
         why,
     });
-    store
-        .enqueue_mail(
-            run.id,
-            "admin",
-            std::slice::from_ref(email),
-            &r.subject,
-            &r.body,
-            now,
-        )
-        .await?;
+    for email in &to {
+        store
+            .enqueue_mail(
+                run.id,
+                "admin",
+                std::slice::from_ref(email),
+                &r.subject,
+                &r.body,
+                now,
+            )
+            .await?;
+    }
     Ok(true)
 }
 
@@ -260,13 +286,14 @@ pub async fn dead_man(
     }
     tracing::warn!(job, hours, since = %since, "No successful run within the dead-man deadline.");
     metrics::counter!(m::DEAD_MAN, "job" => job.to_string()).increment(1);
-    let Some(email) = &tell.admin.email else {
+    let to = tell.recipients(job);
+    if to.is_empty() {
         tracing::warn!(
             job,
             "No administrator to tell of the missed dead-man deadline; set admin.email."
         );
         return Ok(true);
-    };
+    }
     let r = render_dead_man_notice(&DeadManNotice {
         area: tell.area,
         subject_prefix: tell.subject_prefix,
@@ -277,16 +304,18 @@ pub async fn dead_man(
         last_row: (last.id, &last.status),
         now,
     });
-    store
-        .enqueue_mail(
-            last.id,
-            "admin",
-            std::slice::from_ref(email),
-            &r.subject,
-            &r.body,
-            now,
-        )
-        .await?;
+    for email in &to {
+        store
+            .enqueue_mail(
+                last.id,
+                "admin",
+                std::slice::from_ref(email),
+                &r.subject,
+                &r.body,
+                now,
+            )
+            .await?;
+    }
     Ok(true)
 }
 

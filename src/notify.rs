@@ -2,7 +2,7 @@
 //! (every sub-group they are an owner of), queue it in the outbox unless it is no news, and
 //! deliver it.
 //!
-//! Stages, one file each: [`group`] (which sub-group hears of which KPI), [`view`] (the digest
+//! Stages, one file each: [`item`] (news as labelled items), [`route`] (who hears of which item), [`silence`] (items held back), [`group`] (one digest per recipient), [`view`] (the digest
 //! as strings already through disclosure control; its risk section in `risk`), [`render`]
 //! (view to subject, text and HTML through the templates), [`chart`] (a slipping KPI's trend
 //! as a PNG), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run
@@ -17,11 +17,14 @@ mod context;
 pub mod data;
 pub mod deliver;
 pub mod group;
+pub mod item;
 mod mime;
 mod probe;
 pub mod render;
 mod risk;
+pub mod route;
 mod settings;
+pub mod silence;
 pub mod view;
 
 pub use admin::{
@@ -39,6 +42,6 @@ pub use render::{
     suppress,
 };
 pub use settings::{
-    DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, SmtpSettings, SmtpTls, SubGroup,
-    sub_group_names,
+    DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, RouteSettings, SmtpSettings,
+    SmtpTls, SubGroup, check_address, sub_group_names,
 };

@@ -49,6 +49,7 @@ mod risks;
 mod runs;
 mod runs_read;
 mod scan;
+mod silences;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};

@@ -1,6 +1,6 @@
 //! The digests of a run, shared by a run (which queues them) and `sendwatch preview` (which
-//! shows or writes them and records nothing): group the exceptions by sub-group, regroup them
-//! into one digest per recipient, render each (text, HTML, trend charts) and key it for the
+//! shows or writes them and records nothing): route the items (`[[notify.routes]]`, silences,
+//! resolved notices; see `routing.rs`), regroup them into one digest per recipient, render each (text, HTML, trend charts) and key it for the
 //! outbox.
 
 use std::collections::BTreeMap;
@@ -29,6 +29,10 @@ pub(crate) struct Found<'a> {
     pub history: &'a [KpiRecord],
     /// The owners' commentary in force on the evaluations' periods ([`App::commentary`]).
     pub commentary: &'a [Commentary],
+    /// Silences as stored (those not active at `now` are ignored).
+    pub silences: &'a [crate::notify::silence::Silence],
+    /// Each recipient's last digest's item lines (for resolved notices).
+    pub last_told: &'a BTreeMap<String, Vec<String>>,
     pub now: DateTime<Utc>,
 }
 
@@ -76,15 +80,39 @@ impl App {
             entered: f.entered,
             commentary: f.commentary,
         };
-        let digests = notify::group_exceptions(
-            &settings.sub_groups,
-            f.evaluations,
-            f.overdue,
-            f.risks,
-            &settings.risk_log.holder,
+        let sources: BTreeMap<String, String> = f
+            .evaluations
+            .iter()
+            .filter_map(|e| {
+                let s = settings.kpis.get(&e.kpi_id)?.source.clone()?;
+                Some((e.kpi_id.clone(), s))
+            })
+            .collect();
+        let router = self.router();
+        let digests = notify::group::route_digests(
+            &router,
+            &notify::group::RouteInputs {
+                evaluations: f.evaluations,
+                overdue: f.overdue,
+                risks: f.risks,
+                actions: &[],
+                sources: &sources,
+                silences: f.silences,
+                last_told: f.last_told,
+                now: f.now,
+            },
         );
         let mut out = Vec::new();
         for d in notify::by_recipient(&digests) {
+            // A digest of silenced items alone is not sent (they are listed in the others').
+            if d.only_silenced() {
+                let n: usize = d.groups.iter().map(|g| g.silenced.len()).sum();
+                tracing::info!(
+                    silenced = n,
+                    "Every item of a digest is silenced; not sent."
+                );
+                continue;
+            }
             let mail = notify::render_mail(&d, &ctx, &self.templates, f.history, f.now)?;
             let key = d.key(|e| {
                 ctx.kpis

@@ -52,6 +52,8 @@ impl App {
         let history = digests::overlay(self.store.kpi_history().await?, &window);
         let risks = self.risk_changes(history.clone(), &notes).await?;
         let commentary = self.commentary(&evaluations).await?;
+        let silences = self.store.silences(now, false).await?;
+        let last_told = self.store.last_digest_items().await?;
         let planned = self.plan_digests(&Found {
             job,
             run_id: 0,
@@ -62,6 +64,8 @@ impl App {
             notes: &notes,
             history: &history,
             commentary: &commentary,
+            silences: &silences,
+            last_told: &last_told,
             now,
         })?;
         Ok(Preview {

@@ -175,6 +175,8 @@ impl App {
     fn tell(&self) -> Tell<'_> {
         Tell {
             admin: &self.settings.admin,
+            notify: &self.settings.notify,
+            sub_groups: &self.settings.sub_groups,
             area: &self.settings.general.area,
             subject_prefix: &self.settings.delivery.subject_prefix,
         }

@@ -3,10 +3,18 @@
 //! it hears of (those of the risks it owns, and as the log's holder all of them); then one per
 //! recipient ([`by_recipient`]) holding every sub-group they are an owner of, worst first,
 //! with the key that keeps it from being queued twice ([`RecipientDigest::key`]).
+//! [`route_digests`] does the same through the routes (`[[notify.routes]]`): each item to
+//! whom its route says, silenced items listed apart, and resolved notices for KPIs out of
+//! exception since the last digest a person had.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use super::SubGroup;
+use super::item::{Item, ItemKind};
+use super::route::{Router, Target};
+use super::silence::{Silence, silencing};
 use crate::kpi::Evaluation;
 use crate::kpi::manual::Overdue;
 use crate::risk::RiskChange;
@@ -124,6 +132,137 @@ pub fn group_exceptions<'a>(
         .collect()
 }
 
+/// What a run's digests are built from, besides the routes.
+pub struct RouteInputs<'a> {
+    pub evaluations: &'a [Evaluation],
+    pub overdue: &'a [Overdue],
+    pub risks: &'a [RiskChange],
+    /// Actions of the action log to tell of (the action stage's).
+    pub actions: &'a [ActionNote],
+    /// The source each computed KPI reads (KPI id to source name).
+    pub sources: &'a BTreeMap<String, String>,
+    /// Silences (those not active at `now` are ignored).
+    pub silences: &'a [Silence],
+    /// Each recipient's (lower-cased) last digest's item lines, as [`RecipientDigest::key`]
+    /// wrote them: what they were last told.
+    pub last_told: &'a BTreeMap<String, Vec<String>>,
+    pub now: DateTime<Utc>,
+}
+
+/// Where a recipient's section is kept while routing: (address lower-cased, section).
+type Slot = (String, String);
+
+/// Route every item to its recipients and file it in their sections: one [`Digest`] per
+/// (recipient, sub-group section), each with the one recipient, for [`by_recipient`]. An item
+/// an active silence matches is listed in the section's `silenced` instead of carried. A KPI
+/// that was in exception in the last digest a recipient had, and is not now, is a resolved
+/// notice for them when the route that tells them of it has `send_resolved`.
+pub fn route_digests<'a>(router: &Router<'_>, inp: &RouteInputs<'a>) -> Vec<Digest<'a>> {
+    let mut slots: BTreeMap<Slot, Digest<'a>> = BTreeMap::new();
+    let source = |e: &Evaluation| inp.sources.get(&e.kpi_id).map(String::as_str);
+    let mut file = |t: &Target, item: &Item, put: &mut dyn FnMut(&mut Digest<'a>)| {
+        let slot = (t.recipient.to_ascii_lowercase(), t.section.clone());
+        let d = slots.entry(slot).or_insert_with(|| Digest {
+            sub_group: t.section.clone(),
+            sub_group_name: router
+                .sub_groups
+                .get(&t.section)
+                .map_or_else(|| t.section.clone(), |g| g.name.clone()),
+            recipients: vec![t.recipient.clone()],
+            items: Vec::new(),
+            overdue: Vec::new(),
+            risks: Vec::new(),
+            resolved: Vec::new(),
+            actions: Vec::new(),
+            silenced: Vec::new(),
+        });
+        match silencing(inp.silences, item, inp.now) {
+            Some(s) => {
+                let what = item.describe();
+                if !d.silenced.iter().any(|x| x.item == what) {
+                    d.silenced.push(Silenced {
+                        item: what,
+                        silence_id: s.id,
+                        until: s.ends_at,
+                        comment: s.comment.clone(),
+                        author: s.author.clone(),
+                    });
+                }
+            }
+            None => put(d),
+        }
+    };
+    let said_overdue = |e: &Evaluation| {
+        e.measure.is_none()
+            && e.rag == crate::kpi::Rag::NoData
+            && inp.overdue.iter().any(|o| o.kpi_id == e.kpi_id)
+    };
+    for e in inp.evaluations.iter().filter(|e| !said_overdue(e)) {
+        let Some(item) = Item::of_evaluation(e, source(e)) else {
+            continue;
+        };
+        for t in router.route(&item) {
+            file(&t, &item, &mut |d| d.items.push(e));
+        }
+    }
+    for o in inp.overdue {
+        let item = Item::of_overdue(o);
+        for t in router.route(&item) {
+            file(&t, &item, &mut |d| d.overdue.push(o));
+        }
+    }
+    for c in inp.risks {
+        let item = Item::of_risk(c);
+        for t in router.route(&item) {
+            file(&t, &item, &mut |d| d.risks.push(c));
+        }
+    }
+    for a in inp.actions {
+        let item = Item::of_action(a);
+        for t in router.route(&item) {
+            file(&t, &item, &mut |d| d.actions.push(a));
+        }
+    }
+    for (who, lines) in inp.last_told {
+        for (id, was) in lines.iter().filter_map(|l| told_exception(l)) {
+            let Some(e) = inp
+                .evaluations
+                .iter()
+                .find(|e| e.kpi_id == id && !e.rag.is_exception())
+            else {
+                continue;
+            };
+            let item = Item::of_kpi(e, was, source(e));
+            for t in router
+                .route(&item)
+                .iter()
+                .filter(|t| t.send_resolved && t.recipient.to_ascii_lowercase() == *who)
+            {
+                file(t, &item, &mut |d| {
+                    if !d.resolved.iter().any(|r| r.kpi_id == e.kpi_id) {
+                        d.resolved.push(e)
+                    }
+                });
+            }
+        }
+    }
+    slots.into_values().collect()
+}
+
+/// A KPI line of a digest's items ("sub-group|kpi|id|period|state") whose state was an
+/// exception: the KPI and the kind of news it was.
+fn told_exception(line: &str) -> Option<(&str, ItemKind)> {
+    let f: Vec<&str> = line.split('|').collect();
+    let [_, "kpi", id, _, state] = f.as_slice() else {
+        return None;
+    };
+    let state = state.trim_end_matches(" (last good load)");
+    let rag = crate::kpi::Rag::all()
+        .into_iter()
+        .find(|r| r.as_str() == state)?;
+    Some((id, ItemKind::of_rag(rag)?))
+}
+
 /// One person's digest for a run: every sub-group they hear for, worst first.
 #[derive(Debug, Clone)]
 pub struct RecipientDigest<'a> {
@@ -179,12 +318,24 @@ pub fn by_recipient<'a>(digests: &[Digest<'a>]) -> Vec<RecipientDigest<'a>> {
 }
 
 impl RecipientDigest<'_> {
-    /// The periods its KPI items are for, in order ("risk log" when it has none).
+    /// True when it carries nothing but silenced items: it is not sent.
+    pub fn only_silenced(&self) -> bool {
+        self.groups.iter().all(|g| {
+            g.items.is_empty()
+                && g.overdue.is_empty()
+                && g.risks.is_empty()
+                && g.resolved.is_empty()
+                && g.actions.is_empty()
+        })
+    }
+
+    /// The periods its KPI items (and resolved KPIs) are for, in order ("risk log" when it
+    /// has none).
     pub fn periods(&self) -> String {
         let mut p: Vec<_> = self
             .groups
             .iter()
-            .flat_map(|g| g.items.iter().map(|e| e.period))
+            .flat_map(|g| g.items.iter().chain(g.resolved.iter()).map(|e| e.period))
             .collect();
         p.sort();
         p.dedup();
@@ -228,6 +379,21 @@ impl RecipientDigest<'_> {
                     o.due.label()
                 ));
             }
+            for e in &g.resolved {
+                lines.push(format!(
+                    "{}|resolved|{}|{}|{}",
+                    g.sub_group,
+                    e.kpi_id,
+                    e.period,
+                    e.rag.as_str()
+                ));
+            }
+            for a in &g.actions {
+                lines.push(format!(
+                    "{}|action|{}|{}|{}",
+                    g.sub_group, a.reference, a.due, a.why
+                ));
+            }
             for c in &g.risks {
                 lines.push(format!(
                     "{}|risk|{}|{}|{} {}",
@@ -255,3 +421,6 @@ impl RecipientDigest<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

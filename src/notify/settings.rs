@@ -1,8 +1,10 @@
-//! Notify settings: how mail leaves (`[delivery]`) and who hears of which KPI
-//! (`[sub_groups]`, the routes).
+//! Notify settings: how mail leaves (`[delivery]`) and who hears of what (`[sub_groups]`,
+//! `[[notify.routes]]`, `[notify.recipients]`).
 //!
-//! Owns: the settings types. Checked by [`crate::config`].
+//! Owns: the settings types, and the checks of `[notify]` and of an address (run by
+//! [`crate::config`]'s validation).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use secrecy::SecretString;
@@ -132,7 +134,7 @@ pub fn sub_group_names(
         .collect()
 }
 
-/// `[notify]`: repetition.
+/// `[notify]`: repetition and routing.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifySettings {
@@ -140,6 +142,14 @@ pub struct NotifySettings {
     /// many hours; a change is sent at once. Default a week.
     #[serde(default = "default_repeat_interval_hours")]
     pub repeat_interval_hours: u64,
+    /// Who hears of what, tried in order (see [`super::route`]); an item none matches goes to
+    /// the administrator.
+    #[serde(default)]
+    pub routes: Vec<RouteSettings>,
+    /// Named lists of addresses for people outside the sub-groups (council, CCG, providers,
+    /// parent forum), used by a route's `lists`.
+    #[serde(default)]
+    pub recipients: BTreeMap<String, Vec<String>>,
     /// A folder of the council's own digest templates (`digest.txt.j2`, `digest.html.j2`,
     /// `subject.txt.j2`); each file there replaces the built-in one of its name.
     #[serde(default)]
@@ -150,6 +160,8 @@ impl Default for NotifySettings {
     fn default() -> Self {
         NotifySettings {
             repeat_interval_hours: default_repeat_interval_hours(),
+            routes: Vec::new(),
+            recipients: BTreeMap::new(),
             templates_dir: None,
         }
     }
@@ -159,9 +171,158 @@ fn default_repeat_interval_hours() -> u64 {
     24 * 7
 }
 
+/// One `[[notify.routes]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSettings {
+    /// Matchers, all of which must hold: `kpi=3/3`, `sub_group!=health`, `kind=~breach|no_data`.
+    #[serde(default, rename = "match")]
+    pub matchers: Vec<String>,
+    /// The owners of the item's sub-group.
+    #[serde(default)]
+    pub owners: bool,
+    /// The owners of these sub-groups, the item filed under each one's section.
+    #[serde(default)]
+    pub sub_groups: Vec<String>,
+    /// Addresses.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// Names of `[notify.recipients]` lists.
+    #[serde(default)]
+    pub lists: Vec<String>,
+    /// The data owner of the item's source.
+    #[serde(default)]
+    pub source_owner: bool,
+    /// The administrator (`[admin] email`).
+    #[serde(default)]
+    pub admin: bool,
+    /// Go on to the next routes after this one matched (default false: the first match wins).
+    #[serde(default, rename = "continue")]
+    pub continue_: bool,
+    /// Tell these recipients when a KPI they heard of is out of exception (default true).
+    pub send_resolved: Option<bool>,
+}
+
+impl RouteSettings {
+    /// True when it names nobody.
+    pub fn names_nobody(&self) -> bool {
+        !self.owners
+            && self.sub_groups.is_empty()
+            && self.to.is_empty()
+            && self.lists.is_empty()
+            && !self.source_owner
+            && !self.admin
+    }
+}
+
+/// An address as delivery reads it (lettre's `Mailbox`, as notify/deliver.rs `message()`), so
+/// `"Smith, John" <john@example.org>` passes here and is delivered.
+pub fn check_address(bad: &mut impl FnMut(String, String), key: String, address: &str) {
+    if address.parse::<lettre::message::Mailbox>().is_err() {
+        bad(key, format!("`{address}` is not an email address"));
+    }
+}
+
+impl NotifySettings {
+    /// `[[notify.routes]]` and `[notify.recipients]`: matchers parse, named sub-groups and
+    /// lists exist, each route names somebody, every address parses as delivery parses it.
+    pub fn check(
+        &self,
+        sub_groups: &BTreeMap<String, SubGroup>,
+        has_admin: bool,
+        bad: &mut impl FnMut(String, String),
+    ) {
+        if self.repeat_interval_hours == 0 {
+            bad(
+                "notify.repeat_interval_hours".into(),
+                "must be at least 1".into(),
+            );
+        }
+        for (name, list) in &self.recipients {
+            let key = format!("notify.recipients.{name}");
+            if list.is_empty() {
+                bad(key.clone(), "needs at least one address".into());
+            }
+            for (i, a) in list.iter().enumerate() {
+                check_address(bad, format!("{key}[{i}]"), a);
+            }
+        }
+        for (i, r) in self.routes.iter().enumerate() {
+            let key = format!("notify.routes[{i}]");
+            if let Err((j, e)) = super::route::parse_matchers(&r.matchers) {
+                bad(format!("{key}.match[{j}]"), e.to_string());
+            }
+            if r.names_nobody() {
+                bad(
+                    key.clone(),
+                    "names no recipient (owners, sub_groups, to, lists, source_owner or admin)"
+                        .into(),
+                );
+            }
+            for g in &r.sub_groups {
+                if !sub_groups.contains_key(g) {
+                    bad(
+                        format!("{key}.sub_groups"),
+                        format!("no sub-group named `{g}`"),
+                    );
+                }
+            }
+            for l in &r.lists {
+                if !self.recipients.contains_key(l) {
+                    bad(
+                        format!("{key}.lists"),
+                        format!("no list named `{l}` in [notify.recipients]"),
+                    );
+                }
+            }
+            for (j, a) in r.to.iter().enumerate() {
+                check_address(bad, format!("{key}.to[{j}]"), a);
+            }
+            if r.admin && !has_admin {
+                bad(
+                    format!("{key}.admin"),
+                    "no administrator: set admin.email".into(),
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_read_as_delivery_reads_them_and_routes_are_checked_by_key() {
+        let mut issues = Vec::new();
+        let mut bad = |k: String, m: String| issues.push(format!("{k}: {m}"));
+        check_address(&mut bad, "x".into(), "\"Smith, John\" <john@example.org>");
+        let groups = BTreeMap::new();
+        let mut n = NotifySettings::default();
+        n.recipients
+            .insert("ccg".into(), vec!["Smith, John <john@example.org>".into()]);
+        n.routes.push(RouteSettings {
+            matchers: vec!["kpi=1/5".into(), "kpi=~(".into()],
+            lists: vec!["ccg".into(), "council".into()],
+            sub_groups: vec!["nobody".into()],
+            admin: true,
+            ..RouteSettings::default()
+        });
+        n.routes.push(RouteSettings::default());
+        n.check(&groups, false, &mut bad);
+        let want = [
+            "notify.recipients.ccg[0]: `Smith, John <john@example.org>` is not an email address",
+            "notify.routes[0].match[1]: `(` is not a usable regular expression",
+            "notify.routes[0].sub_groups: no sub-group named `nobody`",
+            "notify.routes[0].lists: no list named `council`",
+            "notify.routes[0].admin: no administrator",
+            "notify.routes[1]: names no recipient",
+        ];
+        assert_eq!(issues.len(), want.len(), "{issues:#?}");
+        for (got, want) in issues.iter().zip(want) {
+            assert!(got.starts_with(want), "{got} / {want}");
+        }
+    }
 
     fn problems(r: &RetrySettings) -> Vec<String> {
         let mut out = Vec::new();

@@ -51,9 +51,17 @@ pub struct OutboxRow {
 }
 
 impl OutboxRow {
+    /// The row's recipients: one a line (a digest has one). Never split on commas, which an
+    /// address's display name may hold (`"Smith, John" <john@example.org>`); a row written
+    /// before, comma-joined, is split only when the whole is not one address.
     pub fn recipient_list(&self) -> Vec<&str> {
-        self.recipients
-            .split(',')
+        let r = self.recipients.trim();
+        let sep = if r.contains('\n') || r.parse::<lettre::message::Mailbox>().is_ok() {
+            '\n'
+        } else {
+            ','
+        };
+        r.split(sep)
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect()
@@ -163,6 +171,24 @@ impl Store {
         Ok(Queued::Yes { id, superseded })
     }
 
+    /// Each recipient's (lower-cased) last digest, queued or sent (not superseded or failed):
+    /// its item lines, what they were last told.
+    pub async fn last_digest_items(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>, StoreError> {
+        const SQL: &str = "SELECT recipients, items FROM outbox WHERE id IN (SELECT max(id) FROM outbox \
+                           WHERE items IS NOT NULL AND status IN ('sent', 'pending') GROUP BY lower(recipients))";
+        let rows: Vec<(String, String)> =
+            on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(r, items)| {
+                let lines = items.lines().map(str::to_string).collect();
+                (r.trim().to_ascii_lowercase(), lines)
+            })
+            .collect())
+    }
+
     pub async fn enqueue_mail(
         &self,
         run_id: i64,
@@ -177,7 +203,7 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(run_id)
             .bind(sub_group)
-            .bind(recipients.join(","))
+            .bind(recipients.join("\n"))
             .bind(subject)
             .bind(body_text)
             .bind(now)
@@ -197,5 +223,38 @@ impl Store {
         Ok(
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_all(p).await?),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(recipients: &str) -> OutboxRow {
+        OutboxRow {
+            id: 1,
+            run_id: 1,
+            sub_group: "health".into(),
+            recipients: recipients.into(),
+            subject: String::new(),
+            body_text: String::new(),
+            status: "pending".into(),
+            attempts: 0,
+            last_error: None,
+            created_at: Utc::now(),
+            sent_at: None,
+            next_attempt_at: None,
+            ambiguous_at: None,
+        }
+    }
+
+    #[test]
+    fn a_display_name_with_a_comma_is_one_recipient() {
+        let r = row("\"Smith, John\" <john@example.org>");
+        assert_eq!(r.recipient_list(), ["\"Smith, John\" <john@example.org>"]);
+        let r = row("a@example.org\n\"Smith, John\" <john@example.org>");
+        assert_eq!(r.recipient_list().len(), 2);
+        // Rows written before, comma-joined.
+        assert_eq!(row("a@example.org,b@example.org").recipient_list().len(), 2);
     }
 }

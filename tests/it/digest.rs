@@ -17,7 +17,7 @@ const THREE: &str = "[sub_groups.performance]\nowners = [\"alice@example.org\", 
                      [sub_groups.health]\nowners = [\"bob@example.org\", \"carol@example.org\"]\n";
 
 /// The messages after `before`, parsed, by recipient (each must have exactly one).
-fn by_recipient(sink: &SmtpSink, before: usize) -> BTreeMap<String, Mail> {
+pub fn by_recipient(sink: &SmtpSink, before: usize) -> BTreeMap<String, Mail> {
     let mut out = BTreeMap::new();
     for m in &sink.messages()[before..] {
         let to = m.rcpt_tos.join(",");

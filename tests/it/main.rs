@@ -54,6 +54,7 @@ mod pack;
 mod pipeline;
 mod render;
 mod risks;
+mod routes;
 mod store;
 
 fn main() -> std::process::ExitCode {
@@ -86,6 +87,7 @@ fn main() -> std::process::ExitCode {
             pipeline::tests(),
             render::tests(),
             risks::tests(),
+            routes::tests(),
             store::tests(),
         ]
         .into_iter()

@@ -150,8 +150,9 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
         let health = mail_to(&app, &june, "health")
             .await
             .expect("mail to health");
+        // With a resolved notice: 1/5, RED in May's report, is back on target.
         assert!(
-            health.subject.contains("risk log: 1 risk changed"),
+            health.subject.contains("1 risk changed, 1 back on track"),
             "{}",
             health.subject
         );

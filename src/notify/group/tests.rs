@@ -1,0 +1,194 @@
+//! Routing into digests: each recipient their items, silences listed at the foot, resolved
+//! notices where the route asks and only for what the person was told. Pure, `now` given.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::*;
+use crate::kpi::{Figure, Figures, Period, evaluate_figures};
+use crate::notify::RouteSettings;
+use crate::notify::silence::Silence;
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().expect(s)
+}
+
+fn kpi(id: &str, value: f64) -> Evaluation {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let p: Period = "2021-07".parse().expect("period");
+    let today: NaiveDate = "2021-08-02".parse().expect("date");
+    let figures = Figures {
+        current: Some(Figure { value, count: None }),
+        ..Figures::default()
+    };
+    evaluate_figures(id, &c[id], 5.0, figures, today, p)
+}
+
+fn groups() -> BTreeMap<String, SubGroup> {
+    let g = |name: &str, owners: &[&str]| SubGroup {
+        name: name.into(),
+        owners: owners.iter().map(|s| s.to_string()).collect(),
+    };
+    BTreeMap::from([
+        ("health".into(), g("Health", &["h@x.org"])),
+        (
+            "performance".into(),
+            g("Performance", &["p@x.org", "h@x.org"]),
+        ),
+    ])
+}
+
+fn routes() -> Vec<RouteSettings> {
+    vec![
+        RouteSettings {
+            matchers: vec!["kpi=1/5".into()],
+            to: vec!["ccg@x.org".into()],
+            continue_: true,
+            send_resolved: Some(false),
+            ..RouteSettings::default()
+        },
+        RouteSettings {
+            matchers: vec!["kpi=~.+".into()],
+            owners: true,
+            ..RouteSettings::default()
+        },
+    ]
+}
+
+fn inputs<'a>(
+    evaluations: &'a [Evaluation],
+    silences: &'a [Silence],
+    last_told: &'a BTreeMap<String, Vec<String>>,
+    empty: &'a BTreeMap<String, String>,
+) -> RouteInputs<'a> {
+    RouteInputs {
+        evaluations,
+        overdue: &[],
+        risks: &[],
+        actions: &[],
+        sources: empty,
+        silences,
+        last_told,
+        now: t("2021-08-02T07:00:00Z"),
+    }
+}
+
+fn kpis_of(r: &RecipientDigest<'_>) -> Vec<String> {
+    r.groups
+        .iter()
+        .flat_map(|g| {
+            g.items
+                .iter()
+                .map(move |e| format!("{}:{}", g.sub_group, e.kpi_id))
+        })
+        .collect()
+}
+
+#[test]
+fn each_recipient_gets_the_items_routed_to_them_in_one_digest() {
+    let (groups, routes, lists) = (groups(), routes(), BTreeMap::new());
+    let router = Router::new(&routes, &groups, &lists, BTreeMap::new(), None);
+    let evaluations = [kpi("1/5", 40.0), kpi("1/2a", 40.0)];
+    let (told, empty) = (BTreeMap::new(), BTreeMap::new());
+    let digests = route_digests(&router, &inputs(&evaluations, &[], &told, &empty));
+    let by = by_recipient(&digests);
+    let who: Vec<(&str, Vec<String>)> = by
+        .iter()
+        .map(|r| (r.recipient.as_str(), kpis_of(r)))
+        .collect();
+    assert_eq!(
+        who,
+        [
+            ("ccg@x.org", vec!["health:1/5".to_string()]),
+            (
+                "h@x.org",
+                vec!["health:1/5".to_string(), "performance:1/2a".to_string()]
+            ),
+            ("p@x.org", vec!["performance:1/2a".to_string()]),
+        ]
+    );
+}
+
+#[test]
+fn a_silenced_item_is_listed_not_carried_and_a_digest_of_silenced_items_is_not_sent() {
+    let (groups, routes, lists) = (groups(), routes(), BTreeMap::new());
+    let router = Router::new(&routes, &groups, &lists, BTreeMap::new(), None);
+    let evaluations = [kpi("1/5", 40.0), kpi("1/2a", 40.0)];
+    let silences = [Silence {
+        id: 7,
+        matchers: vec!["kpi=1/5".into()],
+        starts_at: t("2021-08-01T00:00:00Z"),
+        ends_at: t("2021-09-01T00:00:00Z"),
+        comment: "recovery plan agreed".into(),
+        author: "pm".into(),
+        created_at: t("2021-08-01T00:00:00Z"),
+        expired_at: None,
+    }];
+    let (told, empty) = (BTreeMap::new(), BTreeMap::new());
+    let digests = route_digests(&router, &inputs(&evaluations, &silences, &told, &empty));
+    let by = by_recipient(&digests);
+    let ccg = by.iter().find(|r| r.recipient == "ccg@x.org").expect("ccg");
+    assert!(ccg.only_silenced(), "the CCG hears of 1/5 alone, silenced");
+    let h = by.iter().find(|r| r.recipient == "h@x.org").expect("h");
+    assert!(!h.only_silenced());
+    assert_eq!(kpis_of(h), ["performance:1/2a"]);
+    let health = h
+        .groups
+        .iter()
+        .find(|g| g.sub_group == "health")
+        .expect("health");
+    assert_eq!(health.silenced.len(), 1);
+    assert_eq!(health.silenced[0].silence_id, 7);
+    assert_eq!(health.silenced[0].item, "KPI 1/5 RED (2021-07)");
+    // Silenced items are not in the key: a silence alone is no news.
+    assert!(h.key(|_| false).items.iter().all(|l| !l.contains("1/5")));
+
+    // Past its end it no longer applies.
+    let mut later = inputs(&evaluations, &silences, &told, &empty);
+    later.now = t("2021-09-01T00:00:00Z");
+    let by = by_recipient(&route_digests(&router, &later));
+    assert!(by.iter().all(|r| !r.only_silenced()));
+}
+
+#[test]
+fn a_kpi_out_of_exception_is_resolved_for_those_told_of_it_whose_route_asks() {
+    let (groups, routes, lists) = (groups(), routes(), BTreeMap::new());
+    let router = Router::new(&routes, &groups, &lists, BTreeMap::new(), None);
+    let evaluations = [kpi("1/5", 100.0)];
+    assert_eq!(evaluations[0].rag, crate::kpi::Rag::Green);
+    let told = BTreeMap::from([
+        (
+            "h@x.org".to_string(),
+            vec!["health|kpi|1/5|2021-06|RED".to_string()],
+        ),
+        (
+            "ccg@x.org".to_string(),
+            vec!["health|kpi|1/5|2021-06|RED".to_string()],
+        ),
+        // Told it was back already: not again.
+        (
+            "p@x.org".to_string(),
+            vec!["health|resolved|1/5|2021-07|GREEN".to_string()],
+        ),
+    ]);
+    let empty = BTreeMap::new();
+    let by = by_recipient(&route_digests(
+        &router,
+        &inputs(&evaluations, &[], &told, &empty),
+    ));
+    let who: Vec<&str> = by.iter().map(|r| r.recipient.as_str()).collect();
+    assert_eq!(
+        who,
+        ["h@x.org"],
+        "the CCG's route has send_resolved = false"
+    );
+    let h = &by[0];
+    assert_eq!(h.groups[0].resolved.len(), 1);
+    assert!(h.groups[0].items.is_empty());
+    assert_eq!(
+        h.key(|_| false).items,
+        ["health|resolved|1/5|2021-07|GREEN"]
+    );
+    assert_eq!(h.periods(), "2021-07");
+}
