@@ -249,6 +249,7 @@ impl App {
             .evaluate(run_id, job_settings, &notes, opts.period, today)
             .await?;
         let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
+        let actions = self.action_news(job_settings, today).await?;
         for rag in crate::kpi::Rag::all() {
             let n = evaluations.iter().filter(|e| e.rag == rag).count();
             metrics::gauge!(m::KPIS, "job" => job.to_string(), "rag" => rag.as_str()).set(n as f64);
@@ -266,6 +267,7 @@ impl App {
             overdue: &overdue,
             entered: &entered,
             risks: &risks,
+            actions: &actions,
             notes: &notes,
             history: &history,
             commentary: &commentary,

@@ -24,6 +24,8 @@ pub(crate) struct Found<'a> {
     pub overdue: &'a [Overdue],
     pub entered: &'a [Entered],
     pub risks: &'a [RiskChange],
+    /// The action log's slipped actions and updates wanted ([`App::action_news`]).
+    pub actions: &'a [notify::ActionNote],
     pub notes: &'a BTreeMap<String, SourceNote>,
     /// The KPI history the trend charts read (the latest stored result of each period).
     pub history: &'a [KpiRecord],
@@ -95,7 +97,7 @@ impl App {
                 evaluations: f.evaluations,
                 overdue: f.overdue,
                 risks: f.risks,
-                actions: &[],
+                actions: f.actions,
                 sources: &sources,
                 silences: f.silences,
                 last_told: f.last_told,

@@ -87,4 +87,25 @@ impl App {
         let overdue = manual::overdue(&self.settings.kpis, days, &entered, today);
         Ok((entered, overdue))
     }
+
+    /// The action log's news for its owners today: overdue, not on track, or an update wanted
+    /// before the next board meeting. Told by the jobs that rate the manual KPIs (the plan's
+    /// upkeep, said once with several jobs).
+    pub(super) async fn action_news(
+        &self,
+        job: &JobSettings,
+        today: NaiveDate,
+    ) -> Result<Vec<crate::notify::ActionNote>, StoreError> {
+        if !job.manual_kpis {
+            return Ok(Vec::new());
+        }
+        let updates = self.store.action_updates(None).await?;
+        let s = &self.settings;
+        Ok(
+            crate::action::assess(&s.actions, &s.action_log, &updates, today)
+                .iter()
+                .map(crate::notify::ActionNote::from)
+                .collect(),
+        )
+    }
 }

@@ -49,6 +49,7 @@ impl App {
             .evaluate_into(None, job_settings, &notes, period, today, &mut window)
             .await?;
         let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
+        let actions = self.action_news(job_settings, today).await?;
         let history = digests::overlay(self.store.kpi_history().await?, &window);
         let risks = self.risk_changes(history.clone(), &notes).await?;
         let commentary = self.commentary(&evaluations).await?;
@@ -61,6 +62,7 @@ impl App {
             overdue: &overdue,
             entered: &entered,
             risks: &risks,
+            actions: &actions,
             notes: &notes,
             history: &history,
             commentary: &commentary,

@@ -28,6 +28,7 @@ mod support;
 
 mod harness;
 
+mod action_mail;
 mod actions;
 mod bench;
 mod board;
@@ -61,6 +62,7 @@ fn main() -> std::process::ExitCode {
     support::trials::run(
         [
             support::tests(),
+            action_mail::tests(),
             actions::tests(),
             bench::tests(),
             board::tests(),

@@ -109,6 +109,38 @@ async fn each_recipient_gets_one_digest_with_exactly_the_items_routed_to_them() 
             got["ccg@example.org"].body
         );
         assert!(kpis("governance@example.org").is_empty(), "{name}");
+        // Each digest with KPIs has its HTML part naming the same KPIs, and a trend chart per
+        // KPI as an inline PNG the HTML refers to by cid.
+        for (to, ids) in [
+            ("alice@example.org", ["1/2a"]),
+            ("john@example.org", ["1/5"]),
+            ("ccg@example.org", ["1/5"]),
+        ] {
+            let mail = &got[to];
+            let html = mail
+                .html
+                .as_deref()
+                .unwrap_or_else(|| panic!("{name}: {to} has no HTML part"));
+            let html = crate::support::html::decode(html);
+            for id in ids {
+                assert!(html.contains(&format!("KPI {id}")), "{name}: {to}: {html}");
+            }
+            assert_eq!(
+                mail.images.len(),
+                ids.len(),
+                "{name}: {to}: one chart per KPI"
+            );
+            for (cid, png) in &mail.images {
+                assert!(
+                    png.starts_with(b"\x89PNG\r\n\x1a\n"),
+                    "{name}: {to}: {cid} is a PNG"
+                );
+                assert!(
+                    html.contains(&format!("cid:{cid}")),
+                    "{name}: {to}: {cid} not in the HTML"
+                );
+            }
+        }
         app.store.close().await;
     }
 }
