@@ -60,11 +60,23 @@ fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
     let mails = folder_mail(&dir.path().join("data/outbox"));
     assert_eq!(
         mails.len(),
-        6,
+        7,
         "one digest per recipient: performance's, joint performance's and health's first \
          owner (a slipped KPI), co-production's (a value entered by hand overdue), the DCO's \
-         (health's slipped KPI and the task and finish group's overdue values in one), and \
-         the risk log's holder (governance)"
+         (health's slipped KPI and the task and finish group's overdue values in one), the \
+         risk log's holder (governance), and joint commissioning's (its actions overdue)"
+    );
+    // The plan's actions were due 2019-2021: each owner hears of theirs, joint commissioning
+    // of nothing else.
+    let joint: Vec<&Mail> = mails
+        .iter()
+        .filter(|m| m.header("To").as_deref() == Some("joint-commissioning@example.org"))
+        .collect();
+    assert_eq!(joint.len(), 1);
+    assert!(
+        joint[0].body.contains("Action 5.1: ") && joint[0].body.contains("Action 5.2: "),
+        "{}",
+        joint[0].body
     );
     // No survey value has been entered: the co-production sub-group hears that they are due.
     let surveys: Vec<&Mail> = mails
