@@ -18,6 +18,7 @@ pub mod data;
 pub mod deliver;
 pub mod group;
 pub mod item;
+pub mod matcher;
 mod mime;
 mod probe;
 pub mod render;

@@ -249,7 +249,7 @@ impl NotifySettings {
         }
         for (i, r) in self.routes.iter().enumerate() {
             let key = format!("notify.routes[{i}]");
-            if let Err((j, e)) = super::route::parse_matchers(&r.matchers) {
+            if let Err((j, e)) = super::matcher::parse_matchers(&r.matchers) {
                 bad(format!("{key}.match[{j}]"), e.to_string());
             }
             if r.names_nobody() {

@@ -9,7 +9,7 @@
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 
 use super::item::Item;
-use super::route::{Matcher, all_match, parse_matchers};
+use super::matcher::{Matcher, all_match, parse_matchers};
 
 /// One silence as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
