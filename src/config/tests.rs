@@ -1,0 +1,126 @@
+//! The configuration's checks: layering, validation, secrets.
+
+use super::*;
+use secrecy::SecretString;
+
+fn example() -> Settings {
+    Settings::load_unchecked(&Sources::default()).expect("example parses")
+}
+
+#[test]
+fn the_example_is_valid() {
+    example().validate().expect("example validates");
+}
+
+#[test]
+fn plain_smtp_to_a_remote_host_is_rejected_with_its_key() {
+    let mut s = example();
+    s.delivery.mode = DeliveryMode::Smtp;
+    s.delivery.smtp.host = "smtp.example.org".into();
+    s.delivery.smtp.tls = SmtpTls::None;
+    let err = s.validate().unwrap_err().to_string();
+    assert!(err.contains("delivery.smtp.tls"), "{err}");
+    s.delivery.smtp.host = "127.0.0.1".into();
+    s.validate().expect("loopback plain SMTP is allowed");
+}
+
+#[test]
+fn unknown_owner_and_bad_milestone_are_named() {
+    let mut s = example();
+    let k = s.kpis.get_mut("1/5").expect("1/5 in example");
+    k.owner = "nobody".into();
+    k.milestones[0].from = "2019-13".into();
+    let err = s.validate().unwrap_err().to_string();
+    assert!(err.contains("kpis.\"1/5\".owner"), "{err}");
+    assert!(err.contains("kpis.\"1/5\".milestones[0].from"), "{err}");
+}
+
+#[test]
+fn an_override_file_replaces_a_milestone_list_whole_and_keeps_other_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("override.toml");
+    std::fs::write(
+        &path,
+        "[kpis.\"1/5\"]\nmilestones = [{ from = \"2020-01\", target = 50.0 }]\n\n[sub_groups.health]\nowners = [\"a@example.net\"]\n",
+    )
+    .expect("write");
+    let s = Settings::load(&Sources {
+        file: Some(path),
+        env: false,
+    })
+    .expect("loads");
+    let k = &s.kpis["1/5"];
+    assert_eq!(k.milestones.len(), 1, "{:?}", k.milestones);
+    assert_eq!(k.milestones[0].target, Some(50.0));
+    assert_eq!(k.owner, "health", "untouched keys keep the example's value");
+    assert_eq!(
+        s.sub_groups["health"].owners,
+        vec!["a@example.net".to_string()]
+    );
+    assert_eq!(
+        s.sub_groups["health"].name,
+        "SEND Health Performance Improvement Group"
+    );
+}
+
+#[test]
+fn the_catalogue_is_a_layer_a_deployment_amends_key_by_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("override.toml");
+    std::fs::write(
+        &path,
+        "[kpis.\"4/1\"]\nbaseline = \"agreed 11 Feb 2020\"\n\n[kpis.\"1/4\"]\nbaseline = { text = \"50% (Jan-20)\", value = 50.0, date = \"2020-01\", establish_by = 2020-01-31 }\n",
+    )
+    .expect("write");
+    let s = Settings::load_unchecked(&Sources {
+        file: Some(path),
+        env: false,
+    })
+    .expect("loads");
+    assert_eq!(s.kpis.len(), 26, "the whole catalogue is there");
+    let k = &s.kpis["4/1"];
+    assert_eq!(
+        k.baseline.text, "agreed 11 Feb 2020",
+        "a string replaces the table"
+    );
+    assert_eq!(k.baseline.value, None);
+    assert_eq!(
+        k.owner, "coproduction",
+        "untouched keys keep the catalogue's value"
+    );
+    // A table is merged key by key: the catalogue's establish_by stays beside the value,
+    // and check-config says so.
+    let err = s.validate().unwrap_err().to_string();
+    assert!(err.contains("kpis.\"1/4\".baseline: give a value"), "{err}");
+}
+
+#[test]
+fn a_job_may_not_list_a_manual_kpi() {
+    let mut s = example();
+    if let Some(j) = s.jobs.get_mut("monthly-exceptions") {
+        j.kpis = Some(vec!["1/2a".into(), "4/1".into()]);
+    }
+    let err = s.validate().unwrap_err().to_string();
+    assert!(err.contains("jobs.monthly-exceptions.kpis"), "{err}");
+    assert!(err.contains("KPI `4/1` has no measure"), "{err}");
+    assert!(!err.contains("`1/2a`"), "{err}");
+}
+
+#[test]
+fn secrets_do_not_show_in_debug() {
+    let mut s = example();
+    s.delivery.smtp.password = Some(SecretString::from("hunter2-very-secret"));
+    s.store.url = SecretString::from("postgres://u:pg-pass-123@localhost/db");
+    let dbg = format!("{s:?}");
+    assert!(!dbg.contains("hunter2-very-secret"));
+    assert!(!dbg.contains("pg-pass-123"));
+}
+
+#[test]
+fn loopback_hosts() {
+    assert!(is_loopback_host("localhost"));
+    assert!(is_loopback_host("127.0.0.1"));
+    assert!(is_loopback_host("[::1]"));
+    assert!(!is_loopback_host("mail.example.org"));
+    assert!(!is_loopback_host("10.0.0.1"));
+}
