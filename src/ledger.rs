@@ -212,18 +212,7 @@ pub async fn abandon(
         runner: run.runner.as_deref(),
         why,
     });
-    for email in &to {
-        store
-            .enqueue_mail(
-                run.id,
-                "admin",
-                std::slice::from_ref(email),
-                &r.subject,
-                &r.body,
-                now,
-            )
-            .await?;
-    }
+    queue_for_admin(store, run.id, &to, &r, now).await?;
     Ok(true)
 }
 
@@ -304,10 +293,22 @@ pub async fn dead_man(
         last_row: (last.id, &last.status),
         now,
     });
-    for email in &to {
+    queue_for_admin(store, last.id, &to, &r, now).await?;
+    Ok(true)
+}
+
+/// One outbox row per address the routes gave for an administrator's notice.
+async fn queue_for_admin(
+    store: &Store,
+    run_id: i64,
+    to: &[String],
+    r: &crate::notify::Rendered,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for email in to {
         store
             .enqueue_mail(
-                last.id,
+                run_id,
                 "admin",
                 std::slice::from_ref(email),
                 &r.subject,
@@ -316,7 +317,7 @@ pub async fn dead_man(
             )
             .await?;
     }
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]
