@@ -356,8 +356,13 @@ impl Settings {
             if let Err(e) = crate::schedule::parse_cron(&j.cron) {
                 bad(format!("{key}.cron"), e.to_string());
             }
-            if j.sources.is_empty() {
-                bad(format!("{key}.sources"), "needs at least one source".into());
+            // A pack job reads what the runs stored; it needs no source of its own.
+            match &j.pack {
+                Some(p) => p.check(&format!("{key}.pack"), &self.sub_groups, &mut bad),
+                None if j.sources.is_empty() => {
+                    bad(format!("{key}.sources"), "needs at least one source".into())
+                }
+                None => {}
             }
             if j.timeout_secs == 0 {
                 bad(format!("{key}.timeout_secs"), "must be at least 1".into());

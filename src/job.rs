@@ -18,6 +18,7 @@ pub mod ingest;
 mod manual;
 mod outcome;
 pub mod pack;
+mod pack_mail;
 mod preview;
 mod risks;
 mod routing;
@@ -52,6 +53,8 @@ pub enum JobError {
     Delivery(#[from] notify::DeliveryError),
     #[error(transparent)]
     Render(#[from] notify::RenderError),
+    #[error("board pack: {0}")]
+    Pack(String),
     #[error("run {run_id} was stopped past its working timeout of {secs} s and marked abandoned")]
     TimedOut { run_id: i64, secs: u64 },
     #[error(
@@ -209,6 +212,9 @@ impl App {
     ) -> Result<RunReport, JobError> {
         let settings = &self.settings;
         tracing::info!(trigger = opts.trigger.as_str(), "Run started.");
+        if let Some(p) = &job_settings.pack {
+            return self.run_pack(job, p, run_id, started).await;
+        }
 
         let today = started.with_timezone(&settings.time_zone()).date_naive();
         let mut outcomes = Vec::new();

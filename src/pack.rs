@@ -24,7 +24,8 @@ pub use view::{Inputs, Pack, build};
 
 /// Who the pack is for (DOMAIN 1.4): the monthly board, the two-monthly report to the DfE and
 /// NHS England, the quarterly report to Overview and Scrutiny.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Audience {
     #[default]
     Board,
@@ -75,5 +76,113 @@ impl FromStr for Audience {
             "scrutiny" => Ok(Audience::Scrutiny),
             _ => Err(format!("`{s}`: expected board, dfe or scrutiny")),
         }
+    }
+}
+
+/// `pack = { ... }` on a job: the job makes the pack and mails it, instead of exception
+/// reports. Its `cron` says when (e.g. every two months for the DfE, quarterly for
+/// scrutiny); `days_before_meeting` narrows a daily job to the day that many days before a
+/// board meeting (`[action_log] meetings`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackJobSettings {
+    #[serde(default)]
+    pub audience: Audience,
+    /// Who gets it: sub-group keys (their owners) or email addresses.
+    pub to: Vec<String>,
+    pub days_before_meeting: Option<u32>,
+}
+
+impl PackJobSettings {
+    /// Each of `to` names a sub-group or parses as an address the way delivery reads one.
+    pub fn check(
+        &self,
+        key: &str,
+        sub_groups: &std::collections::BTreeMap<String, crate::notify::SubGroup>,
+        bad: &mut impl FnMut(String, String),
+    ) {
+        if self.to.is_empty() {
+            bad(format!("{key}.to"), "names nobody".into());
+        }
+        for (i, t) in self.to.iter().enumerate() {
+            if !sub_groups.contains_key(t) && t.parse::<lettre::message::Mailbox>().is_err() {
+                bad(
+                    format!("{key}.to[{i}]"),
+                    format!("`{t}` is neither a sub-group nor an email address"),
+                );
+            }
+        }
+    }
+
+    /// The addresses it goes to, each once, in order.
+    pub fn recipients(
+        &self,
+        sub_groups: &std::collections::BTreeMap<String, crate::notify::SubGroup>,
+    ) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in &self.to {
+            let found = sub_groups
+                .get(t)
+                .map_or_else(|| vec![t.clone()], |g| g.owners.clone());
+            for a in found {
+                if !out.iter().any(|o| o.eq_ignore_ascii_case(&a)) {
+                    out.push(a);
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::notify::SubGroup;
+
+    fn groups() -> BTreeMap<String, SubGroup> {
+        let mut g = BTreeMap::new();
+        g.insert(
+            "governance".to_string(),
+            SubGroup {
+                name: "Governance".into(),
+                owners: vec!["gov@example.org".into(), "Chair@example.org".into()],
+            },
+        );
+        g
+    }
+
+    fn job(to: &[&str]) -> PackJobSettings {
+        PackJobSettings {
+            audience: Audience::Board,
+            to: to.iter().map(|s| s.to_string()).collect(),
+            days_before_meeting: None,
+        }
+    }
+
+    #[test]
+    fn recipients_are_a_sub_groups_owners_and_addresses_each_once() {
+        assert_eq!(
+            job(&["governance", "chair@example.org", "dfe@example.org"]).recipients(&groups()),
+            ["gov@example.org", "Chair@example.org", "dfe@example.org"]
+        );
+    }
+
+    #[test]
+    fn to_names_sub_groups_or_addresses_and_somebody() {
+        let problems = |j: PackJobSettings| {
+            let mut out = Vec::new();
+            j.check("jobs.p.pack", &groups(), &mut |k, m| {
+                out.push(format!("{k}: {m}"))
+            });
+            out
+        };
+        assert!(problems(job(&["governance", "\"Smith, J\" <j@example.org>"])).is_empty());
+        assert_eq!(problems(job(&[])), ["jobs.p.pack.to: names nobody"]);
+        assert_eq!(
+            problems(job(&["nobody"])),
+            ["jobs.p.pack.to[0]: `nobody` is neither a sub-group nor an email address"]
+        );
     }
 }

@@ -26,6 +26,7 @@ pub struct JobSettings {
     /// Five-field cron expression, read in `general.time_zone` (six fields, seconds first,
     /// are accepted for tests at seconds scale).
     pub cron: String,
+    #[serde(default)]
     pub sources: Vec<String>,
     /// KPIs to evaluate; default: every enabled KPI fed by one of the job's sources.
     pub kpis: Option<Vec<String>>,
@@ -44,6 +45,9 @@ pub struct JobSettings {
     /// No successful run for this many hours tells the administrator (once per lapse).
     #[serde(default)]
     pub dead_man_hours: Option<u64>,
+    /// Make and mail the board pack instead of exception reports.
+    #[serde(default)]
+    pub pack: Option<crate::pack::PackJobSettings>,
 }
 
 fn yes() -> bool {

@@ -43,6 +43,7 @@ mod kpis;
 mod loads;
 mod manual;
 mod outbox;
+mod outbox_files;
 mod outbox_html;
 mod retargets;
 mod risks;
@@ -56,6 +57,7 @@ pub use bulk_sqlite::{date_number, number_date};
 pub use delivery::{FailedMail, OutboxCounts};
 pub use loads::LoadRecord;
 pub use outbox::{DigestKey, OutboxRow, OutboxStatus, Queued};
+pub use outbox_files::{FilesMail, StoredFile};
 pub use outbox_html::{HtmlPart, StoredImage};
 pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Trigger, claim_key};
 

@@ -108,7 +108,7 @@ impl App {
                 next_attempt_at: None,
                 ambiguous_at: None,
             };
-            let eml = crate::notify::deliver::message(&row, Some(&p.mail.html_part()), &from)
+            let eml = crate::notify::deliver::message(&row, Some(&p.mail.html_part()), &[], &from)
                 .map_err(|e| JobError::File(format!("{}: {e}", p.recipient)))?
                 .formatted();
             for (ext, bytes) in [

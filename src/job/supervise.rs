@@ -217,6 +217,7 @@ impl JobError {
             JobError::Store(_) => "a database error (see the log)".into(),
             JobError::Delivery(_) => "a delivery error (see the log)".into(),
             JobError::Render(_) => "a digest template failed (see the log)".into(),
+            JobError::Pack(_) => "the board pack could not be made (see the log)".into(),
         }
     }
 }

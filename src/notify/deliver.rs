@@ -170,12 +170,14 @@ pub struct Pass<'a> {
 }
 
 /// Build the message for an outbox row: its text alone, or with `html` (the row's HTML part
-/// and inline images, [`Store::outbox_html`]) text first, then the HTML ([`super::mime`]).
+/// and inline images, [`Store::outbox_html`]) text first, then the HTML ([`super::mime`]);
+/// or with `files` after the text (a pack job's board pack, [`Store::outbox_files`]).
 /// The Message-ID is derived from the row, so a message re-sent after a crash carries the
 /// same id and mail clients can tell it is the same.
 pub(crate) fn message(
     row: &OutboxRow,
     html: Option<&HtmlPart>,
+    files: &[crate::store::StoredFile],
     from: &Mailbox,
 ) -> Result<Message, String> {
     let domain = from.email.domain().to_string();
@@ -195,6 +197,9 @@ pub(crate) fn message(
     match html {
         Some(h) => b
             .multipart(super::mime::alternative(row.body_text.clone(), h)?)
+            .map_err(|e| e.to_string()),
+        None if !files.is_empty() => b
+            .multipart(super::mime::with_files(row.body_text.clone(), files)?)
             .map_err(|e| e.to_string()),
         None => b
             .header(ContentType::TEXT_PLAIN)
@@ -237,7 +242,8 @@ pub async fn deliver_pending(
             break;
         };
         let html = store.outbox_html(row.id).await?;
-        let outcome = match message(&row, html.as_ref(), &from) {
+        let files = store.outbox_files(row.id).await?;
+        let outcome = match message(&row, html.as_ref(), &files, &from) {
             Ok(msg) => attempt(store, transport, &row, &who, pass.lease, msg, &now).await,
             Err(e) => Err(Failure::NotSent {
                 message: format!("cannot build the message: {e}"),

@@ -6,7 +6,7 @@
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 
-use crate::store::HtmlPart;
+use crate::store::{HtmlPart, StoredFile};
 
 /// The body of a digest: its text and, after it, its HTML with the images it references.
 pub fn alternative(text: String, html: &HtmlPart) -> Result<MultiPart, String> {
@@ -19,6 +19,16 @@ pub fn alternative(text: String, html: &HtmlPart) -> Result<MultiPart, String> {
     Ok(MultiPart::alternative()
         .singlepart(SinglePart::plain(text))
         .multipart(related))
+}
+
+/// A text body with files after it (multipart/mixed), as a pack job mails the board pack.
+pub fn with_files(text: String, files: &[StoredFile]) -> Result<MultiPart, String> {
+    let mut mixed = MultiPart::mixed().singlepart(SinglePart::plain(text));
+    for f in files {
+        let ct = ContentType::parse(&f.content_type).map_err(|e| e.to_string())?;
+        mixed = mixed.singlepart(Attachment::new(f.filename.clone()).body(f.bytes.clone(), ct));
+    }
+    Ok(mixed)
 }
 
 #[cfg(test)]

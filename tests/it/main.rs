@@ -52,6 +52,7 @@ mod manual;
 mod ops;
 mod outbox;
 mod pack;
+mod pack_mail;
 mod pipeline;
 mod render;
 mod risks;
@@ -86,6 +87,7 @@ fn main() -> std::process::ExitCode {
             ops::tests(),
             outbox::tests(),
             pack::tests(),
+            pack_mail::tests(),
             pipeline::tests(),
             render::tests(),
             risks::tests(),
