@@ -118,6 +118,12 @@ pub fn data_month(latest_event: Option<chrono::NaiveDate>) -> String {
     latest_event.map_or_else(|| "-".to_string(), |d| d.format("%B %Y").to_string())
 }
 
+/// A time sendwatch itself recorded (a fetch, an entry, a run, a change), as output writes
+/// it: "2021-08-02 07:00 UTC". Never a row's event date: callers pass their own records' times.
+pub fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// Whether a stored figure may be shown: over `denominator` cases, of which `numerator`
 /// (absent for an average, or for a value stored without its counts).
 pub fn stored_shown(average: bool, numerator: Option<i64>, denominator: Option<i64>) -> bool {

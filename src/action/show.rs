@@ -8,7 +8,8 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use crate::disclose::stamp;
+use chrono::{NaiveDate, SecondsFormat};
 
 use super::assess::update_wanted;
 use super::{ActionLogSettings, State, Status};
@@ -26,10 +27,6 @@ pub struct Filter {
 /// Past its due date and neither completed nor business as usual.
 pub fn is_overdue(s: &State<'_>, today: NaiveDate) -> bool {
     s.action.due < today && !s.status.is_closed()
-}
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// "2020-02-11 09:00 UTC by ann", or "none (the log's rating)".

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub(super) use crate::disclose::stamp;
 use anyhow::{Context as _, anyhow};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use clap::Subcommand;
 
 use super::Failure;
@@ -309,10 +310,6 @@ fn in_unit(settings: &Settings, kpi: &str, v: f64) -> String {
         .kpis
         .get(kpi)
         .map_or(v.to_string(), |k| k.unit.format(v))
-}
-
-pub(super) fn stamp(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The `kpi set` flag a refusal is about.

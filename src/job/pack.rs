@@ -170,8 +170,8 @@ pub async fn write_pack(
         message: e.to_string(),
     };
     crate::notify::deliver::private_folder(out).map_err(|e| failed(out, e))?;
-    std::fs::write(&html_path, html).map_err(|e| failed(&html_path, e))?;
-    crate::notify::deliver::private_file(&html_path).map_err(|e| failed(&html_path, e))?;
+    crate::notify::deliver::private_write(&html_path, html.as_bytes())
+        .map_err(|e| failed(&html_path, e))?;
     let pdf_path = out.join(format!("{stem}.pdf"));
     let pdf = match (pdf, pack::pdf::find_chromium(None)) {
         (PdfMode::Never, _) => Err("not asked for (--pdf never)".to_string()),

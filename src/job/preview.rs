@@ -9,7 +9,6 @@
 //! mail, for the service user only).
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
@@ -117,7 +116,8 @@ impl App {
                 ("txt", p.mail.text.as_bytes()),
             ] {
                 let path = dir.join(format!("{stem}.{ext}"));
-                private_write(&path, bytes).map_err(|e| failed(&path, &e))?;
+                crate::notify::deliver::private_write(&path, bytes)
+                    .map_err(|e| failed(&path, &e))?;
                 written.push(path);
             }
         }
@@ -151,22 +151,6 @@ pub fn file_stem(recipient: &str, periods: &str, sub_groups: &[String]) -> Strin
         safe(periods),
         safe(&sub_groups.join("+"))
     )
-}
-
-/// Write `bytes` to `path`, readable by the owner only (an existing file is narrowed first).
-fn private_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    if path.exists() {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 #[cfg(test)]

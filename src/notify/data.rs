@@ -49,10 +49,7 @@ pub struct DataNotice<'a> {
 }
 
 fn when(t: Option<DateTime<Utc>>) -> String {
-    t.map_or_else(
-        || "never".to_string(),
-        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    )
+    t.map_or_else(|| "never".to_string(), crate::disclose::stamp)
 }
 
 pub fn render_data_notice(n: &DataNotice<'_>) -> Rendered {

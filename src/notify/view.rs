@@ -212,7 +212,7 @@ pub fn build(
         names,
         subject,
         groups: groups.iter().map(|d| group(d, ctx, now, charts)).collect(),
-        made_at: now.format("%Y-%m-%d %H:%M UTC").to_string(),
+        made_at: crate::disclose::stamp(now),
         footer: footer(&groups, ctx, n, r, late),
     }
 }

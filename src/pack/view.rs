@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::disclose::stamp;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -135,10 +136,6 @@ pub struct SourceView {
     pub rows: String,
     pub load_id: i64,
     pub run_id: i64,
-}
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// CSS class for a stored RAG word.

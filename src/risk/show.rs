@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Level, Register, RiskEvent, RiskLogSettings, RiskSettings, current_states, describe};
@@ -88,10 +87,6 @@ pub struct EventView {
 struct Both<'a> {
     risks: &'a [RiskView],
     history: &'a [EventView],
-}
-
-fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The register (and with `history`, every change) in `format`.
@@ -180,7 +175,7 @@ fn view(
         raised: raised.is_some(),
         raised_by: raised.map(|s| s.triggers.clone()).unwrap_or_default(),
         reasons: raised.map(|s| s.reasons.clone()).unwrap_or_default(),
-        since: state.map(|s| when(s.since)),
+        since: state.map(|s| crate::disclose::stamp(s.since)),
         mitigation: r.mitigation.clone(),
         cites: r.cites.clone(),
         triggers: r
@@ -197,7 +192,7 @@ fn event_view(e: &RiskEvent) -> EventView {
     EventView {
         id: e.id,
         run_id: e.run_id,
-        at: when(c.at),
+        at: crate::disclose::stamp(c.at),
         risk: c.risk_id.clone(),
         change: c.kind.as_str(),
         owner: c.owner.clone(),

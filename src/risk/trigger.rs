@@ -204,7 +204,7 @@ fn stale_source(inputs: &Inputs<'_>, source: &str) -> (bool, String) {
             format!("source `{source}` has no cadence to be late on"),
         );
     };
-    let when = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let when = crate::disclose::stamp;
     let terms = format!(
         "{}, plus {} days' grace",
         s.cadence.as_str(),
