@@ -35,6 +35,8 @@ pub use kpi::KpiCommand;
 
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_CONFIG: u8 = 78;
+/// The job was already running and this run was not started (EX_TEMPFAIL: try again later).
+pub const EXIT_BUSY: u8 = 75;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,6 +66,10 @@ pub enum Command {
         /// Mail a `--period` that starts after the loaded data ends (refused without it).
         #[arg(long, requires = "period")]
         force: bool,
+        /// Refuse (exit 75) rather than wait when the job is already running: one run of a
+        /// job at a time, so that two never tell the same news.
+        #[arg(long)]
+        no_wait: bool,
     },
     /// Show what a run of a job (every enabled job if none is named) would mail, to whom, from
     /// the data already loaded: nothing is fetched, recorded, queued or sent.
@@ -307,26 +313,44 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Preview { job, period, out } => {
             preview::run(settings, job, period, out.as_deref()).await
         }
-        Command::RunNow { job, period, force } => {
+        Command::RunNow {
+            job,
+            period,
+            force,
+            no_wait,
+        } => {
             let jobs = job_names(&settings, job)?;
             let app = App::build(settings).await.context("starting")?;
-            let mut failed = false;
+            let (mut failed, mut busy) = (false, false);
             for name in jobs {
                 let opts = RunOptions {
                     period,
                     force,
+                    wait: !no_wait,
                     ..RunOptions::manual()
                 };
-                let report = app
-                    .run_job(&name, opts)
-                    .await
-                    .with_context(|| format!("job `{name}`"))?;
+                let report = match app.run_job(&name, opts).await {
+                    Ok(report) => report,
+                    // Another run holds the job: said, and the other jobs still run.
+                    Err(e @ crate::job::JobError::Busy { .. }) => {
+                        eprintln!("{e}");
+                        busy = true;
+                        continue;
+                    }
+                    Err(e) => {
+                        return Err(anyhow::Error::new(e)
+                            .context(format!("job `{name}`"))
+                            .into());
+                    }
+                };
                 report::print_report(&report);
                 failed |= report.status == RunStatus::Failed;
             }
             app.store.close().await;
             Ok(if failed {
                 ExitCode::from(EXIT_FAILED)
+            } else if busy {
+                ExitCode::from(EXIT_BUSY)
             } else {
                 ExitCode::SUCCESS
             })

@@ -61,6 +61,15 @@ pub enum JobError {
         "period {period} is outside the loaded data ({loaded}); nothing mailed (pass --force to report on it all the same)"
     )]
     PeriodOutsideData { period: String, loaded: String },
+    #[error(
+        "job `{job}` is already running: run {run_id}, by {runner}, started {since}; this run was not started (`sendwatch runs` shows how it ends)"
+    )]
+    Busy {
+        job: String,
+        run_id: i64,
+        runner: String,
+        since: String,
+    },
 }
 
 /// How a run was asked for.
@@ -74,6 +83,9 @@ pub struct RunOptions {
     /// Report on `period` even when it starts after the loaded data ends (it would read NO
     /// DATA for every KPI).
     pub force: bool,
+    /// A manual run that finds the job under way waits for it to end (or for its lease to
+    /// lapse, if its process died) rather than being refused with [`JobError::Busy`].
+    pub wait: bool,
 }
 
 impl RunOptions {
@@ -83,6 +95,7 @@ impl RunOptions {
             scheduled_at: None,
             period: None,
             force: false,
+            wait: true,
         }
     }
 }
@@ -181,17 +194,17 @@ impl App {
     /// with a scheduled instant). Scheduled runs go through [`App::run_scheduled`].
     pub async fn run_job(&self, job: &str, opts: RunOptions) -> Result<RunReport, JobError> {
         let job_settings = self.job_settings(job)?;
-        let started = Utc::now();
-        let run_id = self
-            .store
-            .start_manual(
-                job,
-                crate::ledger::runner(),
-                started,
-                started + self.settings.ledger.lease(),
+        // A live holder ends within its working timeout, a dead one is found when its lease
+        // lapses: the longest a run can wait for the one under way.
+        let wait = opts.wait.then(|| {
+            std::time::Duration::from_secs(
+                job_settings
+                    .timeout_secs
+                    .saturating_add(self.settings.ledger.lease_secs),
             )
-            .await?;
-        self.run_claimed(job, job_settings, run_id, started, opts)
+        });
+        let run_id = self.start_manual(job, wait).await?;
+        self.run_claimed(job, job_settings, run_id, Utc::now(), opts)
             .await
     }
 

@@ -42,6 +42,7 @@ mod feed;
 mod kpis;
 mod loads;
 mod manual;
+mod open_lock;
 mod outbox;
 mod outbox_files;
 mod outbox_html;
@@ -59,7 +60,7 @@ pub use loads::LoadRecord;
 pub use outbox::{DigestKey, OutboxRow, OutboxStatus, Queued};
 pub use outbox_files::{FilesMail, StoredFile};
 pub use outbox_html::{HtmlPart, StoredImage};
-pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Trigger, claim_key};
+pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Start, Trigger, claim_key};
 
 /// `[store]`: which database, and how many connections.
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +126,8 @@ pub enum StoreError {
     Bulk(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("cannot lock {path}: {reason}")]
+    Lock { path: String, reason: String },
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +135,9 @@ pub enum Store {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
+
+/// How long a process waits for another that is migrating the same SQLite file.
+const MIGRATE_WAIT: Duration = Duration::from_secs(600);
 
 impl Store {
     /// Open the pool (creating the SQLite file and its folder if needed). Does not migrate.
@@ -160,11 +166,14 @@ impl Store {
                     source,
                 })?;
             }
+            // The first connection switches a new file to WAL: one process at a time.
+            let lock = open_lock::OpenLock::take(opts.get_filename(), timeout).await?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
                 .connect_with(opts)
                 .await
                 .map_err(connect_err)?;
+            drop(lock);
             Ok(Store::Sqlite(pool))
         } else {
             let statement_ms = (settings.statement_timeout_secs.max(1) * 1000).to_string();
@@ -192,7 +201,12 @@ impl Store {
     /// Apply any migrations not yet applied.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
+            Store::Sqlite(p) => {
+                // sqlx takes no lock on SQLite: two processes would both apply a migration.
+                let db = p.connect_options().get_filename().to_path_buf();
+                let _lock = open_lock::OpenLock::take(&db, MIGRATE_WAIT).await?;
+                sqlx::migrate!("migrations/sqlite").run(p).await?
+            }
             Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
         Ok(())

@@ -20,6 +20,8 @@ use crate::store::{BulkOutcome, Feed, LoadMeta, LoadRecord, Store, StoreError, V
 
 /// Batches in flight between the parser and the writer.
 const CHANNEL: usize = 4;
+/// How long a load by hand waits for another load of the same source by hand to end.
+const LOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// What became of one extract.
 #[derive(Debug, Clone)]
@@ -288,10 +290,9 @@ impl super::App {
         let now = Utc::now();
         let job = format!("load:{source}");
         let lease = &self.settings.ledger;
-        let run_id = self
-            .store
-            .start_manual(&job, crate::ledger::runner(), now, now + lease.lease())
-            .await?;
+        // Two loads of one source by hand at once: the second waits for the first, then
+        // loads (the later load is current; each is whole).
+        let run_id = self.start_manual(&job, Some(LOAD_WAIT)).await?;
         // Renewed while the load works, so that a killed `load` is abandoned, not left running.
         let _lease = crate::ledger::Lease::keep(self.store.clone(), run_id, lease);
         let label = path.display().to_string();

@@ -50,7 +50,8 @@ impl App {
         let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
         let actions = self.action_news(job_settings, today).await?;
         let history = digests::overlay(self.store.kpi_history().await?, &window);
-        let risks = self.risk_changes(history.clone(), &notes).await?;
+        let events = self.store.risk_events().await?;
+        let risks = self.risk_changes(history.clone(), &events, &notes).await?;
         let commentary = self.commentary(&evaluations).await?;
         let silences = self.store.silences(now, false).await?;
         let last_told = self.store.last_digest_items().await?;

@@ -2,6 +2,11 @@
 //! freshness from the store, assess the register ([`crate::risk::assess`]), and record the
 //! changes with the run, in one transaction.
 //!
+//! Each job has one run at a time, but two jobs may assess the register at once. The changes
+//! are recorded only if no other run recorded one since they were assessed (a compare and
+//! set on the newest event); otherwise they are assessed again from the register as it now
+//! stands, so that one change is recorded once and told once.
+//!
 //! The history is read back from the store after the KPI step, so it does not matter which run
 //! computed which period: a trigger reads the latest result of each period.
 
@@ -11,8 +16,11 @@ use chrono::Utc;
 
 use super::App;
 use crate::notify::SourceNote;
-use crate::risk::{self, History, Inputs, RiskChange, SourceFreshness};
+use crate::risk::{self, History, Inputs, RiskChange, RiskEvent, SourceFreshness};
 use crate::store::StoreError;
+
+/// How often a run assesses the register again when another run recorded changes meanwhile.
+const RECORD_TRIES: usize = 3;
 
 impl App {
     pub(super) async fn assess_risks(
@@ -20,9 +28,27 @@ impl App {
         run_id: i64,
         notes: &BTreeMap<String, SourceNote>,
     ) -> Result<Vec<RiskChange>, StoreError> {
-        let history = self.store.kpi_history().await?;
-        let changes = self.risk_changes(history, notes).await?;
-        self.store.record_risk_changes(run_id, &changes).await?;
+        let mut tries = 0;
+        let changes = loop {
+            let history = self.store.kpi_history().await?;
+            let events = self.store.risk_events().await?;
+            let basis = events.last().map(|e| e.id);
+            let changes = self.risk_changes(history, &events, notes).await?;
+            if self
+                .store
+                .record_risk_changes(run_id, basis, &changes)
+                .await?
+            {
+                break changes;
+            }
+            tries += 1;
+            if tries >= RECORD_TRIES {
+                return Err(StoreError::NotFound(format!(
+                    "the risk log changed under this run {RECORD_TRIES} times running; its changes were not recorded"
+                )));
+            }
+            tracing::info!("Another run recorded risk changes meanwhile; assessing again.");
+        };
         for c in &changes {
             tracing::info!(
                 risk = c.risk_id.as_str(),
@@ -35,11 +61,13 @@ impl App {
         Ok(changes)
     }
 
-    /// The changes of the register's scores that `history` implies, not recorded (a preview
-    /// passes the stored history with its own evaluations in place).
+    /// The changes of the register's scores that `history` implies from the state `events`
+    /// leave, not recorded (a preview passes the stored history with its own evaluations in
+    /// place).
     pub(super) async fn risk_changes(
         &self,
         history: Vec<crate::risk::KpiRecord>,
+        events: &[RiskEvent],
         notes: &BTreeMap<String, SourceNote>,
     ) -> Result<Vec<RiskChange>, StoreError> {
         let settings = &self.settings;
@@ -59,7 +87,7 @@ impl App {
                 last_new: load.map(|l| l.fetched_at),
             });
         }
-        let current = risk::current_states(&self.store.risk_events().await?);
+        let current = risk::current_states(events);
         let inputs = Inputs {
             kpis: &settings.kpis,
             history: &history,

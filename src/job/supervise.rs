@@ -1,5 +1,6 @@
-//! A run under the ledger: claimed (scheduled) or started (manual), its lease renewed while it
-//! works, stopped past its working timeout, and its end written down whatever happens.
+//! A run under the ledger: claimed (scheduled) or started (manual, once the job's run under
+//! way, if any, has ended), its lease renewed while it works, stopped past its working
+//! timeout, and its end written down whatever happens.
 //!
 //! Owns: the calls from a run to [`crate::ledger`]. The steps themselves are in `job.rs`.
 
@@ -12,8 +13,11 @@ use super::{App, JobError, RunOptions, RunReport};
 use crate::ledger::{self, Lease, Tell};
 use crate::notify;
 use crate::schedule::JobSettings;
-use crate::store::{Claim, NewClaim, RunStatus, Trigger};
+use crate::store::{Claim, NewClaim, RunStatus, Start, Trigger};
 use crate::telemetry::metrics as m;
+
+/// How often a manual run that found its job under way looks again.
+const BUSY_POLL: Duration = Duration::from_secs(1);
 
 /// What became of a scheduled instant.
 #[derive(Debug)]
@@ -54,6 +58,8 @@ impl App {
                     scheduled_at: Some(at),
                     period: None,
                     force: false,
+                    // Claimed already: there is nothing to wait for.
+                    wait: false,
                 };
                 let report = self
                     .run_claimed(job, job_settings, run_id, now, opts)
@@ -123,6 +129,50 @@ impl App {
                 self.deliver_notices().await;
                 Err(JobError::TimedOut { run_id, secs })
             }
+        }
+    }
+
+    /// Start a manual run of `job` (`load:SOURCE` for a load by hand). If a run of it is under
+    /// way, wait up to `wait` until it ends or its process is found dead (its lease lapses and
+    /// the sweep abandons it); past that, or with no `wait`, [`JobError::Busy`].
+    pub(crate) async fn start_manual(
+        &self,
+        job: &str,
+        wait: Option<Duration>,
+    ) -> Result<i64, JobError> {
+        let ledger = &self.settings.ledger;
+        let give_up = tokio::time::Instant::now() + wait.unwrap_or_default();
+        let mut told = false;
+        loop {
+            let now = Utc::now();
+            // A holder killed earlier frees the job as soon as its lease has lapsed.
+            self.sweep_abandoned(now).await?;
+            let holder = match self
+                .store
+                .start_manual(job, ledger::runner(), now, now + ledger.lease())
+                .await?
+            {
+                Start::Run(id) => return Ok(id),
+                Start::Busy(holder) => holder,
+            };
+            if tokio::time::Instant::now() >= give_up {
+                return Err(JobError::Busy {
+                    job: job.to_string(),
+                    run_id: holder.id,
+                    runner: holder.runner.unwrap_or_else(|| "an earlier version".into()),
+                    since: crate::disclose::stamp(holder.started_at),
+                });
+            }
+            if !told {
+                told = true;
+                tracing::info!(
+                    job,
+                    holder = holder.id,
+                    runner = holder.runner.as_deref().unwrap_or("-"),
+                    "The job is under way in another run; waiting for it to end."
+                );
+            }
+            tokio::time::sleep(BUSY_POLL).await;
         }
     }
 
@@ -212,7 +262,8 @@ impl JobError {
             JobError::UnknownJob(_)
             | JobError::UnknownSource(_)
             | JobError::TimedOut { .. }
-            | JobError::PeriodOutsideData { .. } => self.to_string(),
+            | JobError::PeriodOutsideData { .. }
+            | JobError::Busy { .. } => self.to_string(),
             JobError::File(_) => "a file could not be read (see the log)".into(),
             JobError::Store(_) => "a database error (see the log)".into(),
             JobError::Delivery(_) => "a delivery error (see the log)".into(),

@@ -66,45 +66,69 @@ impl Store {
             .collect()
     }
 
-    /// Record a run's risk changes, all or none.
+    /// Record a run's risk changes, all or none, if the newest recorded event is still
+    /// `basis` (the one they were assessed from). False, and nothing recorded, if another run
+    /// recorded one since: the caller assesses again. The check and the inserts hold the
+    /// table's write lock, so two runs cannot both pass it.
     pub async fn record_risk_changes(
         &self,
         run_id: i64,
+        basis: Option<i64>,
         changes: &[RiskChange],
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
+        const NEWEST: &str = "SELECT max(id) FROM risk_events";
         const SQL: &str = "INSERT INTO risk_events (run_id, risk_id, at, change, owner, \
             prev_likelihood, prev_impact, prev_score, prev_band, likelihood, impact, score, band, \
             triggers, reason) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
         if changes.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            for c in changes {
-                let (f, t) = (c.from.level, c.to.level);
-                sqlx::query(SQL)
-                    .bind(run_id)
-                    .bind(&c.risk_id)
-                    .bind(c.at)
-                    .bind(c.kind.as_str())
-                    .bind(&c.owner)
-                    .bind(i32::from(f.likelihood))
-                    .bind(i32::from(f.impact))
-                    .bind(i32::from(f.score()))
-                    .bind(&c.from.band)
-                    .bind(i32::from(t.likelihood))
-                    .bind(i32::from(t.impact))
-                    .bind(i32::from(t.score()))
-                    .bind(&c.to.band)
-                    .bind(c.triggers.join("\n"))
-                    .bind(c.reasons.join("\n"))
+        // The same steps on either backend's transaction.
+        macro_rules! record {
+            ($tx:expr) => {{
+                let mut tx = $tx;
+                let newest: Option<i64> = sqlx::query_scalar(NEWEST).fetch_one(&mut *tx).await?;
+                if newest != basis {
+                    return Ok(false);
+                }
+                for c in changes {
+                    let (f, t) = (c.from.level, c.to.level);
+                    sqlx::query(SQL)
+                        .bind(run_id)
+                        .bind(&c.risk_id)
+                        .bind(c.at)
+                        .bind(c.kind.as_str())
+                        .bind(&c.owner)
+                        .bind(i32::from(f.likelihood))
+                        .bind(i32::from(f.impact))
+                        .bind(i32::from(f.score()))
+                        .bind(&c.from.band)
+                        .bind(i32::from(t.likelihood))
+                        .bind(i32::from(t.impact))
+                        .bind(i32::from(t.score()))
+                        .bind(&c.to.band)
+                        .bind(c.triggers.join("\n"))
+                        .bind(c.reasons.join("\n"))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }};
+        }
+        match self {
+            // The write lock first: no other writer records between our check and our inserts.
+            Store::Sqlite(p) => record!(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                // Readers go on; a second writer waits for our commit, then sees our rows.
+                sqlx::query("LOCK TABLE risk_events IN SHARE ROW EXCLUSIVE MODE")
                     .execute(&mut *tx)
                     .await?;
+                record!(tx)
             }
-            tx.commit().await?;
-        });
-        Ok(())
+        }
     }
 
     /// Every recorded risk change, oldest first.

@@ -3,8 +3,9 @@
 //!
 //! A scheduled instant is claimed by inserting its row with a unique claim key
 //! (`INSERT ... ON CONFLICT DO NOTHING RETURNING id`, the same text on SQLite and PostgreSQL):
-//! the process whose insert returns a row runs it, any other does not. Reading the ledger for
-//! `runs` and `status` is in [`super::runs_read`].
+//! the process whose insert returns a row runs it, any other does not. A job has at most one
+//! running run (a partial unique index, migration 0014): a start that finds it held gets the
+//! holder back instead. Reading the ledger for `runs` and `status` is in [`super::runs_read`].
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -102,7 +103,19 @@ pub enum Claim {
 
 const INSERT: &str = "INSERT INTO runs (job, trigger, scheduled_at, started_at, finished_at, status, \
     claim_key, runner, lease_until, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-    ON CONFLICT (claim_key) DO NOTHING RETURNING id";
+    ON CONFLICT DO NOTHING RETURNING id";
+
+/// How often a start retries when the job's holder finishes between the insert and the read.
+const HOLDER_TRIES: usize = 5;
+
+/// What starting a manual run came to.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// This process holds the job: run it.
+    Run(i64),
+    /// A run of the job is under way: this one.
+    Busy(Box<RunRecord>),
+}
 
 impl Store {
     /// A run outside the ledger's leases (`load FILE` by hand, tests): no key, no lease.
@@ -126,38 +139,47 @@ impl Store {
     }
 
     /// A manual run: no claim key (it never collides with a scheduled instant), with a lease.
+    /// [`Start::Busy`] if a run of the job is under way: one running run per job (migration
+    /// 0014's unique index), so two runs never record the same news at once.
     pub async fn start_manual(
         &self,
         job: &str,
         runner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<Start, StoreError> {
         const SQL: &str = "INSERT INTO runs (job, trigger, started_at, status, runner, lease_until) \
-                           VALUES ($1, 'manual', $2, 'running', $3, $4) RETURNING id";
-        Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
-            .bind(job)
-            .bind(now)
-            .bind(runner)
-            .bind(lease_until)
-            .fetch_one(p)
-            .await?))
+                           VALUES ($1, 'manual', $2, 'running', $3, $4) ON CONFLICT DO NOTHING RETURNING id";
+        // The holder may finish between our insert and our read: then try again.
+        for _ in 0..HOLDER_TRIES {
+            let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(SQL)
+                .bind(job)
+                .bind(now)
+                .bind(runner)
+                .bind(lease_until)
+                .fetch_optional(p)
+                .await?);
+            if let Some(id) = id {
+                return Ok(Start::Run(id));
+            }
+            if let Some(holder) = self.running_run_of(job).await? {
+                return Ok(Start::Busy(Box::new(holder)));
+            }
+        }
+        Err(StoreError::NotFound(format!(
+            "job `{job}` could not be started: its running row came and went {HOLDER_TRIES} times"
+        )))
     }
 
-    /// Claim a scheduled instant. If a run of the job still holds a live lease the instant is
-    /// recorded as skipped instead. Either row carries the instant's claim key, so whichever
-    /// process inserts first decides, and every other process gets [`Claim::Taken`].
+    /// Claim a scheduled instant. If a run of the job is under way the instant is recorded as
+    /// skipped instead. Either row carries the instant's claim key, so whichever process
+    /// inserts first decides, and every other process gets [`Claim::Taken`]. The insert is
+    /// the whole check: one running run per job and one row per instant are unique indexes.
     pub async fn claim_run(&self, c: &NewClaim<'_>) -> Result<Claim, StoreError> {
-        const BUSY: &str = "SELECT id FROM runs WHERE job = $1 AND status = 'running' \
-                            AND lease_until >= $2 ORDER BY id LIMIT 1";
-        let busy: Option<i64> = on_pool!(self, p => sqlx::query_scalar(BUSY)
-            .bind(c.job)
-            .bind(c.now)
-            .fetch_optional(p)
-            .await?);
+        const KEYED: &str = "SELECT id FROM runs WHERE claim_key = $1";
         let key = claim_key(c.job, c.at);
-        let inserted: Option<i64> = match busy {
-            None => on_pool!(self, p => sqlx::query_scalar(INSERT)
+        for _ in 0..HOLDER_TRIES {
+            let inserted: Option<i64> = on_pool!(self, p => sqlx::query_scalar(INSERT)
                 .bind(c.job)
                 .bind(c.trigger.as_str())
                 .bind(c.at)
@@ -169,16 +191,34 @@ impl Store {
                 .bind(c.lease_until)
                 .bind(c.note)
                 .fetch_optional(p)
-                .await?),
-            Some(other) => {
-                let note = format!("the job was still running (run {other})");
+                .await?);
+            if let Some(id) = inserted {
+                return Ok(Claim::Run(id));
+            }
+            let keyed: Option<i64> =
+                on_pool!(self, p => sqlx::query_scalar(KEYED).bind(&key).fetch_optional(p).await?);
+            if keyed.is_some() {
+                return Ok(Claim::Taken);
+            }
+            if let Some(holder) = self.running_run_of(c.job).await? {
+                let note = format!("the job was still running (run {})", holder.id);
                 let id = self
                     .insert_skipped(c.job, c.trigger, c.at, &note, c.runner, c.now)
                     .await?;
                 return Ok(id.map_or(Claim::Taken, |id| Claim::Skipped { id, note }));
             }
-        };
-        Ok(inserted.map_or(Claim::Taken, Claim::Run))
+        }
+        Err(StoreError::NotFound(format!(
+            "instant {key} could not be claimed: the job's running row came and went {HOLDER_TRIES} times"
+        )))
+    }
+
+    /// The run of `job` under way, if any (there is at most one).
+    pub async fn running_run_of(&self, job: &str) -> Result<Option<RunRecord>, StoreError> {
+        let sql = format!("{RUN_COLUMNS} WHERE job = $1 AND status = 'running'");
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(job).fetch_optional(p).await?),
+        )
     }
 
     /// Record a scheduled instant as skipped, with why. `None` if it already has a row.

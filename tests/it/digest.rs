@@ -233,6 +233,9 @@ async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_
             )
             .await
             .expect("run");
+        let sendwatch::store::Start::Run(run) = run else {
+            panic!("{}: the job is free: {run:?}", backend.name)
+        };
         let key = |digest: &str, items: &[&str]| DigestKey {
             digest: digest.into(),
             topic: "bob@example.org|2021-07".into(),

@@ -134,7 +134,8 @@ async fn an_instant_claimed_twice_runs_once_and_a_busy_job_skips_its_tick() {
         );
 
         // While that claim is running, the next tick is recorded as skipped, with the reason,
-        // and a manual run still runs (it has no claim key).
+        // and a manual run that may not wait is refused, naming the run under way: one run of
+        // a job at a time.
         let busy = app
             .run_scheduled(JOB, at + TimeDelta::days(2), Trigger::Schedule, None)
             .await
@@ -146,10 +147,30 @@ async fn an_instant_claimed_twice_runs_once_and_a_busy_job_skips_its_tick() {
             );
         };
         assert_eq!(note, format!("the job was still running (run {})", held[0]));
-        let manual = app
-            .run_job(JOB, RunOptions::manual())
+        let no_wait = RunOptions {
+            wait: false,
+            ..RunOptions::manual()
+        };
+        match app.run_job(JOB, no_wait.clone()).await {
+            Err(JobError::Busy { run_id, job, .. }) => {
+                assert_eq!((run_id, job.as_str()), (held[0], JOB), "{}", backend.name)
+            }
+            other => panic!(
+                "{}: a manual run beside a running one: {other:?}",
+                backend.name
+            ),
+        }
+        // Once it has ended, a manual run runs (it has no claim key).
+        app.store
+            .finish_run(
+                held[0],
+                sendwatch::store::RunStatus::Ok,
+                "a test's claim",
+                now,
+            )
             .await
-            .expect("manual run");
+            .expect("finish");
+        let manual = app.run_job(JOB, no_wait).await.expect("manual run");
         assert_eq!(manual.status.as_str(), "ok");
 
         let rows = ledger(&app).await;
@@ -162,7 +183,7 @@ async fn an_instant_claimed_twice_runs_once_and_a_busy_job_skips_its_tick() {
                 .as_deref()
                 .is_some_and(|r| r.ends_with(&format!(":{}", std::process::id())))
         );
-        assert_eq!(by_id[&held[0]].status, "running");
+        assert_eq!(by_id[&held[0]].status, "ok");
         assert_eq!(by_id[&run_id].status, "skipped");
         assert_eq!(by_id[&run_id].note.as_deref(), Some(note.as_str()));
         assert_eq!(by_id[&manual.run_id].trigger, "manual");

@@ -1,6 +1,7 @@
 //! The run ledger with real daemons: two `sendwatch daemon` processes on one PostgreSQL run
 //! each instant once and deliver each digest once; a daemon killed with SIGKILL mid-run
-//! leaves the run to be abandoned by the next one, which tells the administrator. Each test
+//! leaves the run to be abandoned by the next one, which tells the administrator; a
+//! `run-now` beside a run under way waits for it or, with `--no-wait`, is refused. Each test
 //! waits for a state with a bounded poll, then asserts on the ledger and the mail.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::daemon::{signal, spawn, wait_for_line};
-use crate::harness::{app, binary, current, folder_mail, outbox, repo};
+use crate::harness::{app, binary, binary_status, current, folder_mail, outbox, repo};
 use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll, stalled_source};
 use crate::support::{Response, backends, pg_database};
 
@@ -186,6 +187,74 @@ async fn a_daemon_killed_mid_run_leaves_it_abandoned_and_the_administrator_told(
     }
 }
 
+/// One run of a job at a time. A `run-now` killed mid-run still holds the job until its
+/// lease lapses: `run-now --no-wait` beside it is refused (exit 75, naming the run), and a
+/// plain `run-now` waits, finds the holder dead, abandons it (the administrator told) and
+/// runs.
+async fn run_now_beside_a_run_under_way_waits_for_it_or_is_refused() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (srv, _) = stalled_source().await;
+        // A lease long enough that the refusal below comes well inside it.
+        let cfg = ledger_config(dir.path(), &backend.url, &srv.url("/tracker.csv"), "", 10);
+        let app = app(&cfg).await;
+        let (mut first, _log) = spawn(dir.path(), &cfg, &["run-now"]);
+        let fetching = poll(Duration::from_secs(60), || async {
+            (srv.hits("/tracker.csv") > 0).then_some(())
+        })
+        .await;
+        assert!(
+            fetching.is_some(),
+            "{}: the run never fetched",
+            backend.name
+        );
+        signal(&first, "KILL");
+        let _ = first.wait();
+        let held = ledger(&app)
+            .await
+            .into_iter()
+            .find(|r| r.status == "running")
+            .expect("the killed run is still marked running");
+
+        let (code, out, err) = binary_status(dir.path(), &cfg, &[], &["run-now", "--no-wait"]);
+        assert_eq!(code, Some(75), "{}: {out}{err}", backend.name);
+        let said = format!("job `{JOB}` is already running: run {}, by ", held.id);
+        assert!(err.contains(&said), "{}: {err}", backend.name);
+        assert!(
+            out.is_empty(),
+            "{}: a refused run printed a report: {out}",
+            backend.name
+        );
+        let rows = ledger(&app).await;
+        assert_eq!(
+            rows.len(),
+            1,
+            "{}: the refused run left a row: {rows:?}",
+            backend.name
+        );
+
+        // The extract from a file now (the stalled server may still be serving the killed
+        // process's request): the run that waited is judged on its own.
+        let file = repo("examples/tracker.csv").display().to_string();
+        let cfg = ledger_config(dir.path(), &backend.url, &file, "", 10);
+        let (code, out, err) = binary_status(dir.path(), &cfg, &[], &["run-now"]);
+        assert_eq!(code, Some(0), "{}: {out}{err}", backend.name);
+        let rows = ledger(&app).await;
+        let status: Vec<_> = rows.iter().map(|r| (r.id, r.status.as_str())).collect();
+        let after = rows.iter().find(|r| r.id > held.id).map(|r| r.id);
+        assert_eq!(
+            status,
+            [(after.unwrap_or_default(), "ok"), (held.id, "abandoned")],
+            "{}",
+            backend.name
+        );
+        let told = app.store.run_mail(held.id).await.expect("outbox");
+        assert_eq!(told.len(), 1, "{}: {told:?}", backend.name);
+        assert_eq!(told[0].recipients, ADMIN);
+        app.store.close().await;
+    }
+}
+
 /// This machine's name as the ledger writes it (`host:pid`).
 fn hostname() -> &'static str {
     sendwatch::ledger::runner()
@@ -202,5 +271,6 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
             .postgres(),
         trial!(a_daemon_killed_mid_run_leaves_it_abandoned_and_the_administrator_told)
             .each_backend(),
+        trial!(run_now_beside_a_run_under_way_waits_for_it_or_is_refused).each_backend(),
     ]
 }

@@ -1,7 +1,8 @@
 //! The risk log end to end, on SQLite and PostgreSQL: a KPI RED two periods running raises its
 //! risk and the run's exception report to the risk's owner (and to the log's holder) says so;
 //! a period back on target clears it, recorded; a stale source raises its risk; `sendwatch
-//! risks` (the binary) prints the register and its history.
+//! risks` (the binary) prints the register and its history; changes assessed from a log
+//! another run has since written to are not recorded.
 //!
 //! `tests/fixtures/risks/tracker.csv`: 20 cases, 5 with health advice returned in each of
 //! March-June 2021 (KPI 1/5, on time within 42 days), every plan finalised within 20 weeks
@@ -287,6 +288,69 @@ async fn a_stale_source_raises_its_risk_until_new_data_arrives() {
     }
 }
 
+/// Changes assessed from a risk log another run has since written to are not recorded (the
+/// run assesses again): one change is recorded once, however many runs assess at once.
+async fn risk_changes_assessed_from_a_stale_log_are_not_recorded() {
+    use sendwatch::risk::{Level, RiskChange, Scored};
+    let extract = repo("examples/tracker.csv");
+    for backend in backends().await {
+        let name = backend.name;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = folder_config(dir.path(), &backend.url, &extract.display().to_string());
+        let app = app(&cfg).await;
+        let now = chrono::Utc::now();
+        let run = app
+            .store
+            .start_run("risks", sendwatch::store::Trigger::Manual, None, now)
+            .await
+            .expect("run");
+        let scored = |likelihood, impact, band: &str| Scored {
+            level: Level::new(likelihood, impact),
+            band: band.into(),
+        };
+        let change = |kind| RiskChange {
+            risk_id: "R10".into(),
+            owner: "health".into(),
+            kind,
+            from: scored(3, 3, "medium"),
+            to: scored(4, 3, "high"),
+            triggers: vec!["a test's trigger".into()],
+            reasons: vec!["a test's reason".into()],
+            at: now,
+        };
+        let record = |basis, kind| {
+            let (store, c) = (app.store.clone(), change(kind));
+            async move {
+                store
+                    .record_risk_changes(run, basis, &[c])
+                    .await
+                    .expect("record")
+            }
+        };
+        let ids = || async { app.store.risk_events().await.expect("events") };
+
+        // Assessed from the empty log, twice (two runs at once): the first is recorded.
+        assert!(record(None, ChangeKind::Raised).await, "{name}");
+        assert!(!record(None, ChangeKind::Raised).await, "{name}");
+        let events = ids().await;
+        assert_eq!(events.len(), 1, "{name}: {events:?}");
+        // Assessed from the log as it now stands: recorded.
+        let newest = events.last().map(|e| e.id);
+        assert!(record(newest, ChangeKind::Cleared).await, "{name}");
+        let kinds: Vec<_> = ids().await.iter().map(|e| e.change.kind).collect();
+        assert_eq!(kinds, [ChangeKind::Raised, ChangeKind::Cleared], "{name}");
+        // No change is nothing to refuse, whatever it was assessed from.
+        assert!(
+            app.store
+                .record_risk_changes(run, None, &[])
+                .await
+                .expect("record nothing"),
+            "{name}"
+        );
+        app.store.close().await;
+    }
+}
+
 /// This module's tests, for the harness: tests/it/main.rs says how to register one.
 pub fn tests() -> Vec<crate::support::trials::Spec> {
     use crate::support::trials::trial;
@@ -294,5 +358,6 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
         trial!(a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_it_clears)
             .each_backend(),
         trial!(a_stale_source_raises_its_risk_until_new_data_arrives).each_backend(),
+        trial!(risk_changes_assessed_from_a_stale_log_are_not_recorded).each_backend(),
     ]
 }
