@@ -57,6 +57,16 @@ pub async fn stalled_source() -> (HttpServer, Vec<u8>) {
     (srv, tracker)
 }
 
+/// Wait (a minute at most) until a process has asked [`stalled_source`] for the tracker: its
+/// run is under way, fetching. `who` names the process in the failure.
+pub async fn wait_until_fetching(srv: &HttpServer, who: &str) {
+    let fetching = poll(Duration::from_secs(60), || async {
+        (srv.hits("/tracker.csv") > 0).then_some(())
+    })
+    .await;
+    assert!(fetching.is_some(), "{who} never fetched");
+}
+
 /// Ask `probe` every half second until it gives a value or `limit` passes.
 pub async fn poll<T, F, Fut>(limit: Duration, mut probe: F) -> Option<T>
 where

@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::daemon::{signal, spawn, wait_for_line};
 use crate::harness::{app, binary, binary_status, current, folder_mail, outbox, repo};
-use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll, stalled_source};
+use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll, stalled_source, wait_until_fetching};
 use crate::support::{Response, backends, pg_database};
 
 async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_digest_once() {
@@ -119,15 +119,7 @@ async fn a_daemon_killed_mid_run_leaves_it_abandoned_and_the_administrator_told(
         );
         let app = app(&cfg).await;
         let (mut first, _log) = spawn(dir.path(), &cfg, &["daemon"]);
-        let fetching = poll(Duration::from_secs(60), || async {
-            (srv.hits("/tracker.csv") > 0).then_some(())
-        })
-        .await;
-        assert!(
-            fetching.is_some(),
-            "{}: the daemon never fetched",
-            backend.name
-        );
+        wait_until_fetching(&srv, &format!("{}: the daemon", backend.name)).await;
         signal(&first, "KILL");
         let _ = first.wait();
         let killed = ledger(&app)
@@ -199,15 +191,7 @@ async fn run_now_beside_a_run_under_way_waits_for_it_or_is_refused() {
         let cfg = ledger_config(dir.path(), &backend.url, &srv.url("/tracker.csv"), "", 10);
         let app = app(&cfg).await;
         let (mut first, _log) = spawn(dir.path(), &cfg, &["run-now"]);
-        let fetching = poll(Duration::from_secs(60), || async {
-            (srv.hits("/tracker.csv") > 0).then_some(())
-        })
-        .await;
-        assert!(
-            fetching.is_some(),
-            "{}: the run never fetched",
-            backend.name
-        );
+        wait_until_fetching(&srv, &format!("{}: the run", backend.name)).await;
         signal(&first, "KILL");
         let _ = first.wait();
         let held = ledger(&app)

@@ -18,7 +18,7 @@ use sendwatch::store::{RunRecord, RunStatus, Trigger};
 
 use crate::daemon::{signal, spawn, spawn_env, wait_for_line};
 use crate::harness::{Delivery, app, binary_status, repo, write_config};
-use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll, stalled_source};
+use crate::ledger::{ADMIN, JOB, ledger, ledger_config, poll, stalled_source, wait_until_fetching};
 use crate::support::{
     HttpServer, Response, SmtpOptions, SmtpSink, backends, pg_database, refused_url,
 };
@@ -261,15 +261,7 @@ async fn sigterm_cancels_a_run_that_never_ends_after_the_grace_period() {
         // The source answers after a minute and the fetch may wait five: only the stop ends it.
         let env = [("SENDWATCH__SOURCES__TRACKER__TIMEOUT_SECS", "300")];
         let (mut child, rx) = spawn_env(dir.path(), &cfg, &env, &["daemon"]);
-        let fetching = poll(Duration::from_secs(60), || async {
-            (srv.hits("/tracker.csv") > 0).then_some(())
-        })
-        .await;
-        assert!(
-            fetching.is_some(),
-            "{}: the daemon never fetched",
-            backend.name
-        );
+        wait_until_fetching(&srv, &format!("{}: the daemon", backend.name)).await;
         signal(&child, "TERM");
         let (stopped, log) = wait_for_line(&rx, "Stopped.", Duration::from_secs(60));
         assert!(stopped, "{}: {log:#?}", backend.name);
