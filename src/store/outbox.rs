@@ -93,8 +93,10 @@ pub enum Queued {
 
 impl Store {
     /// Queue a digest to `recipient` unless every item in it went to them within `repeat`
-    /// before `now` (no news). The unique `idem_key` (digest and repeat window) keeps two
-    /// runs at once from both queueing it.
+    /// before `now` (no news). The check and the insert hold a lock for the recipient (the
+    /// write lock on SQLite, an advisory lock on their address on PostgreSQL), so that two
+    /// runs at once, of one job or of two, cannot both find the news untold; the unique
+    /// `idem_key` (digest and repeat window) backs that up.
     #[allow(clippy::too_many_arguments)]
     pub async fn enqueue_digest(
         &self,
@@ -108,39 +110,54 @@ impl Store {
         repeat: chrono::TimeDelta,
         now: DateTime<Utc>,
     ) -> Result<Queued, StoreError> {
+        const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext(lower($1)))";
         const SEEN: &str = "SELECT items FROM outbox WHERE recipients = $1 AND created_at > $2 \
                             AND status <> 'superseded' AND items IS NOT NULL";
-        let since = now - repeat;
-        let seen: Vec<String> = on_pool!(self, p => sqlx::query_scalar(SEEN).bind(recipient).bind(since).fetch_all(p).await?);
-        let told: std::collections::BTreeSet<&str> = seen.iter().flat_map(|s| s.lines()).collect();
-        if key.items.iter().all(|i| told.contains(i.as_str())) {
-            return Ok(Queued::Repeat);
-        }
-        let window = now.timestamp() / repeat.num_seconds().max(1);
-        let idem_key = format!("{}:{window}", key.digest);
         const SQL: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, status, created_at, \
                            digest, idem_key, topic, items, body_html) \
                            VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11) \
                            ON CONFLICT (idem_key) DO NOTHING RETURNING id";
         const IMAGE: &str = "INSERT INTO outbox_images (outbox_id, cid, png) VALUES ($1, $2, $3)";
-        // The row and its images in one transaction: a digest is never queued half-built.
-        let id: Option<i64> = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let id: Option<i64> = sqlx::query_scalar(SQL)
-                .bind(run_id)
-                .bind(sub_group)
-                .bind(recipient)
-                .bind(subject)
-                .bind(body_text)
-                .bind(now)
-                .bind(&key.digest)
-                .bind(&idem_key)
-                .bind(&key.topic)
-                .bind(key.items.join("\n"))
-                .bind(html.map(|h| h.html.as_str()))
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(id) = id {
+        // Not one being sent right now (claimed): that one goes, and this one after it. Nor one
+        // whose send was ambiguous: it may have arrived, and "superseded" would say it did not.
+        const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded' WHERE topic = $1 AND id < $2 \
+                                 AND status = 'pending' AND ambiguous_at IS NULL \
+                                 AND (claimed_until IS NULL OR claimed_until < $3)";
+        let since = now - repeat;
+        let window = now.timestamp() / repeat.num_seconds().max(1);
+        let idem_key = format!("{}:{window}", key.digest);
+        // The same steps in either backend's transaction: the row, its images and what it
+        // supersedes, all or none, after the check.
+        macro_rules! queue {
+            ($tx:expr) => {{
+                let mut tx = $tx;
+                let seen: Vec<String> = sqlx::query_scalar(SEEN)
+                    .bind(recipient)
+                    .bind(since)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let told: std::collections::BTreeSet<&str> =
+                    seen.iter().flat_map(|s| s.lines()).collect();
+                if key.items.iter().all(|i| told.contains(i.as_str())) {
+                    return Ok(Queued::Repeat);
+                }
+                let id: Option<i64> = sqlx::query_scalar(SQL)
+                    .bind(run_id)
+                    .bind(sub_group)
+                    .bind(recipient)
+                    .bind(subject)
+                    .bind(body_text)
+                    .bind(now)
+                    .bind(&key.digest)
+                    .bind(&idem_key)
+                    .bind(&key.topic)
+                    .bind(key.items.join("\n"))
+                    .bind(html.map(|h| h.html.as_str()))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(id) = id else {
+                    return Ok(Queued::Repeat);
+                };
                 for img in html.map_or(&[][..], |h| &h.images) {
                     sqlx::query(IMAGE)
                         .bind(id)
@@ -149,26 +166,25 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                let superseded = sqlx::query(SUPERSEDE)
+                    .bind(&key.topic)
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(Queued::Yes { id, superseded })
+            }};
+        }
+        match self {
+            Store::Sqlite(p) => queue!(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query(LOCK).bind(recipient).execute(&mut *tx).await?;
+                queue!(tx)
             }
-            tx.commit().await?;
-            id
-        });
-        let Some(id) = id else {
-            return Ok(Queued::Repeat);
-        };
-        // Not one being sent right now (claimed): that one goes, and this one after it. Nor one
-        // whose send was ambiguous: it may have arrived, and "superseded" would say it did not.
-        const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded' WHERE topic = $1 AND id < $2 \
-                                 AND status = 'pending' AND ambiguous_at IS NULL \
-                                 AND (claimed_until IS NULL OR claimed_until < $3)";
-        let superseded = on_pool!(self, p => sqlx::query(SUPERSEDE)
-            .bind(&key.topic)
-            .bind(id)
-            .bind(now)
-            .execute(p)
-            .await?
-            .rows_affected());
-        Ok(Queued::Yes { id, superseded })
+        }
     }
 
     /// Each recipient's (lower-cased) last digest, queued or sent (not superseded or failed):

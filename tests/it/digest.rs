@@ -293,6 +293,63 @@ async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_
     }
 }
 
+/// The same news queued by eight processes at once (eight pools, each its own digest key, as
+/// two jobs whose routes reach one person would make): queued once, the rest repeats.
+async fn the_same_news_queued_by_several_processes_at_once_is_queued_once() {
+    use sendwatch::store::{DigestKey, Queued, Store};
+    let extract = repo("examples/tracker.csv").display().to_string();
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = folder_config(dir.path(), &backend.url, &extract);
+        let app = app(&cfg).await;
+        let now = chrono::Utc::now();
+        let run = app
+            .store
+            .start_run("digests", sendwatch::store::Trigger::Manual, None, now)
+            .await
+            .expect("run");
+        let settings = crate::harness::settings(&cfg);
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let store = Store::connect(&settings.store).await.expect("pool");
+            let key = DigestKey {
+                digest: format!("job{i}"),
+                topic: "bob@example.org|2021-07".into(),
+                items: vec!["health|kpi|1/5|2021-07|RED".into()],
+            };
+            tasks.push(tokio::spawn(async move {
+                let week = chrono::TimeDelta::hours(24 * 7);
+                let q = store
+                    .enqueue_digest(
+                        run,
+                        "health",
+                        "bob@example.org",
+                        "s",
+                        "b",
+                        None,
+                        &key,
+                        week,
+                        now,
+                    )
+                    .await
+                    .expect("queue");
+                store.close().await;
+                q
+            }));
+        }
+        let mut queued = 0;
+        for t in tasks {
+            if matches!(t.await.expect("task"), Queued::Yes { .. }) {
+                queued += 1;
+            }
+        }
+        assert_eq!(queued, 1, "{}", backend.name);
+        let rows = app.store.run_mail(run).await.expect("outbox");
+        assert_eq!(rows.len(), 1, "{}: {rows:?}", backend.name);
+        app.store.close().await;
+    }
+}
+
 /// This module's tests, for the harness: tests/it/main.rs says how to register one.
 pub fn tests() -> Vec<crate::support::trials::Spec> {
     use crate::support::trials::trial;
@@ -306,5 +363,8 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
         trial!(a_period_past_the_data_is_not_mailed_without_force),
         trial!(a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_queued_twice)
             .each_backend(),
+        trial!(the_same_news_queued_by_several_processes_at_once_is_queued_once)
+            .each_backend()
+            .multi_thread(2),
     ]
 }
