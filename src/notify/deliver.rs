@@ -22,7 +22,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-pub use smtp::Failure;
+pub use smtp::{Failure, read_ca_file, tls_parameters};
 
 use super::{DeliveryMode, DeliverySettings};
 use crate::store::{HtmlPart, OutboxRow, OutboxStatus, Store, StoreError};
@@ -84,6 +84,12 @@ impl Transport {
                     )),
                     _ => None,
                 };
+                let ca = match &s.ca_file {
+                    Some(path) => Some(smtp::read_ca_file(path).map_err(|e| {
+                        DeliveryError::Setup(format!("delivery.smtp.ca_file: {e}"))
+                    })?),
+                    None => None,
+                };
                 let describe = format!("SMTP {}:{} ({:?})", s.host, s.port, s.tls).to_lowercase();
                 Ok(Transport::Smtp {
                     describe,
@@ -93,6 +99,7 @@ impl Transport {
                         tls: s.tls,
                         timeout: Duration::from_secs(s.timeout_secs.max(1)),
                         credentials,
+                        ca,
                     },
                 })
             }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
 
 use super::{SmtpSettings, SmtpTls};
@@ -12,7 +12,13 @@ use super::{SmtpSettings, SmtpTls};
 pub async fn probe_smtp(s: &SmtpSettings) -> Result<String, String> {
     let limit = Duration::from_secs(s.timeout_secs.max(1));
     let hello = ClientId::default();
-    let tls = |host: &str| TlsParameters::new(host.to_string()).map_err(|e| format!("TLS: {e}"));
+    let ca = match &s.ca_file {
+        Some(path) => Some(super::deliver::read_ca_file(path).map_err(|e| format!("ca_file {e}"))?),
+        None => None,
+    };
+    let tls = |host: &str| {
+        super::deliver::tls_parameters(host, ca.as_ref()).map_err(|e| format!("TLS: {e}"))
+    };
     let wrapper = match s.tls {
         SmtpTls::Tls => Some(tls(&s.host)?),
         SmtpTls::Starttls | SmtpTls::None => None,

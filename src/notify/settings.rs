@@ -106,6 +106,10 @@ pub struct SmtpSettings {
     pub password_file: Option<PathBuf>,
     #[serde(default = "default_smtp_timeout")]
     pub timeout_secs: u64,
+    /// PEM certificates trusted besides the system's, for a server whose certificate an
+    /// internal CA signed. Read once at start (at most 1 MiB).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_tls() -> SmtpTls {

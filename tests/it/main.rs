@@ -57,6 +57,7 @@ mod pipeline;
 mod render;
 mod risks;
 mod routes;
+mod smtp_tls;
 mod store;
 
 fn main() -> std::process::ExitCode {
@@ -92,6 +93,7 @@ fn main() -> std::process::ExitCode {
             render::tests(),
             risks::tests(),
             routes::tests(),
+            smtp_tls::tests(),
             store::tests(),
         ]
         .into_iter()

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import ssl
 import sys
 import threading
 import warnings
@@ -41,7 +42,13 @@ def parse_args():
                    help="drop only the first N such messages (0: every one)")
     p.add_argument("--auth-user")
     p.add_argument("--auth-password")
+    p.add_argument("--tls", choices=["starttls", "implicit"],
+                   help="offer and require STARTTLS, or speak TLS from the first byte")
+    p.add_argument("--tls-cert", help="the server's certificate chain (PEM)")
+    p.add_argument("--tls-key", help="the server's private key (PEM)")
     a = p.parse_args()
+    if a.tls is not None and (a.tls_cert is None or a.tls_key is None):
+        p.error("--tls needs --tls-cert and --tls-key")
     if (a.auth_user is None) != (a.auth_password is None):
         p.error("--auth-user and --auth-password go together")
     if a.refuse_data is not None and not 400 <= a.refuse_data <= 599:
@@ -90,6 +97,8 @@ class Handler:
         write_atomic(os.path.join(self.out, f"{seq}.eml"), envelope.original_content)
         auth = session.auth_data if session.authenticated else None
         meta = {
+            # Whether the message came over TLS (after STARTTLS, or from the first byte).
+            "tls": server.transport.get_extra_info("ssl_object") is not None,
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
             "auth_login": auth.login.decode("utf-8", "replace") if auth else None,
@@ -149,6 +158,15 @@ async def main():
             authenticator=make_authenticator(args.auth_user, args.auth_password),
         )
 
+    ssl_context = None
+    if args.tls is not None:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.tls == "starttls":
+            smtp_kwargs.update(tls_context=ctx, require_starttls=True)
+        else:
+            ssl_context = ctx
+
     stalled = []
 
     class Stall(asyncio.Protocol):
@@ -164,6 +182,7 @@ async def main():
         factory,
         host="127.0.0.1",
         port=0,
+        ssl=ssl_context,
     )
     port = server.sockets[0].getsockname()[1]
     print(f"PORT {port}", flush=True)

@@ -9,11 +9,13 @@
 //! anything else once the content has been written (the connection drops, a timeout, an
 //! unreadable answer) is [`Failure::Ambiguous`]: the server may have queued it.
 
+use std::io::Read as _;
+use std::path::Path;
 use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 
@@ -41,6 +43,41 @@ pub struct SmtpClient {
     pub tls: SmtpTls,
     pub timeout: Duration,
     pub credentials: Option<Credentials>,
+    /// `ca_file`'s certificates, trusted besides the system's.
+    pub ca: Option<Certificate>,
+}
+
+/// The most `[delivery.smtp] ca_file` may hold.
+const MAX_CA_BYTES: u64 = 1 << 20;
+
+/// Read `[delivery.smtp] ca_file`: PEM certificates, at most 1 MiB. The error names the file
+/// and what is wrong with it.
+pub fn read_ca_file(path: &Path) -> Result<Certificate, String> {
+    let shown = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("{shown}: {e}"))?;
+    let mut pem = Vec::new();
+    file.take(MAX_CA_BYTES + 1)
+        .read_to_end(&mut pem)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    if pem.len() as u64 > MAX_CA_BYTES {
+        return Err(format!("{shown}: larger than {MAX_CA_BYTES} bytes"));
+    }
+    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        return Err(format!("{shown}: no PEM certificate in it"));
+    }
+    Certificate::from_pem(&pem).map_err(|e| format!("{shown}: {e}"))
+}
+
+/// TLS to `host`, verified against the system's roots and `ca` if given.
+pub fn tls_parameters(
+    host: &str,
+    ca: Option<&Certificate>,
+) -> Result<TlsParameters, lettre::transport::smtp::Error> {
+    let mut b = TlsParameters::builder(host.to_string());
+    if let Some(c) = ca {
+        b = b.add_root_certificate(c.clone());
+    }
+    b.build()
 }
 
 impl SmtpClient {
@@ -124,14 +161,14 @@ impl SmtpClient {
         let hello = ClientId::default();
         let server = (self.host.as_str(), self.port);
         let wrapper = match self.tls {
-            SmtpTls::Tls => Some(TlsParameters::new(self.host.clone())?),
+            SmtpTls::Tls => Some(tls_parameters(&self.host, self.ca.as_ref())?),
             SmtpTls::Starttls | SmtpTls::None => None,
         };
         let mut conn =
             AsyncSmtpConnection::connect_tokio1(server, Some(self.timeout), &hello, wrapper, None)
                 .await?;
         if self.tls == SmtpTls::Starttls {
-            conn.starttls(TlsParameters::new(self.host.clone())?, &hello)
+            conn.starttls(tls_parameters(&self.host, self.ca.as_ref())?, &hello)
                 .await?;
         }
         if let Some(c) = &self.credentials {
@@ -153,5 +190,35 @@ impl SmtpClient {
                 permanent: false,
                 of_content: false,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_file_is_read_and_a_bad_one_named_with_what_is_wrong() {
+        let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem");
+        let ca = read_ca_file(&good).expect("the test CA");
+        tls_parameters("127.0.0.1", Some(&ca)).expect("TLS with the extra root");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let not_pem = dir.path().join("not.pem");
+        std::fs::write(&not_pem, "not a certificate\n").expect("write");
+        let huge = dir.path().join("huge.pem");
+        std::fs::write(&huge, vec![b'a'; (MAX_CA_BYTES + 1) as usize]).expect("write");
+        let missing = dir.path().join("missing.pem");
+        for (path, says) in [
+            (&not_pem, "no PEM certificate in it"),
+            (&huge, "larger than 1048576 bytes"),
+            (&missing, "No such file"),
+        ] {
+            let Err(err) = read_ca_file(path) else {
+                panic!("{} was taken", path.display())
+            };
+            assert!(err.starts_with(&path.display().to_string()), "{err}");
+            assert!(err.contains(says), "{err}");
+        }
     }
 }

@@ -16,7 +16,7 @@ pub mod trials;
 pub use db::{Backend, backends, pg_database, sqlite_backend};
 pub use disclosure::assert_nothing_disclosive;
 pub use http::{BodyMode, HttpServer, Response, refused_url};
-pub use smtp::{ReceivedMail, SmtpOptions, SmtpSink};
+pub use smtp::{ReceivedMail, SinkTls, SmtpOptions, SmtpSink};
 pub use tools::{artefact, chromium, dom_and_requests, screenshot, screenshot_url};
 
 /// The helpers' own tests.

@@ -30,6 +30,17 @@ pub struct SmtpOptions {
     pub drop_after_data: Vec<String>,
     /// Drop only the first this many of those (0: every one).
     pub drop_after_data_times: u32,
+    /// Speak TLS with tests/fixtures/tls/server.pem (signed by `ca.pem` there).
+    pub tls: Option<SinkTls>,
+}
+
+/// How the sink speaks TLS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SinkTls {
+    /// Offer STARTTLS and refuse mail without it.
+    Starttls,
+    /// TLS from the first byte (port 465's way).
+    Implicit,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,10 +51,13 @@ pub struct ReceivedMail {
     pub data: String,
     pub auth_login: Option<String>,
     pub auth_password: Option<String>,
+    /// It came over TLS.
+    pub tls: bool,
 }
 
 #[derive(serde::Deserialize)]
 struct Meta {
+    tls: bool,
     mail_from: String,
     rcpt_tos: Vec<String>,
     auth_login: Option<String>,
@@ -116,6 +130,19 @@ impl SmtpSink {
                 .arg(user)
                 .arg("--auth-password")
                 .arg(pass);
+        }
+        if let Some(tls) = opts.tls {
+            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+            let mode = match tls {
+                SinkTls::Starttls => "starttls",
+                SinkTls::Implicit => "implicit",
+            };
+            cmd.arg("--tls")
+                .arg(mode)
+                .arg("--tls-cert")
+                .arg(fixtures.join("server.pem"))
+                .arg("--tls-key")
+                .arg(fixtures.join("server.key"));
         }
         // stderr to a file: nobody drains a pipe, and we want it in panics.
         let stderr = std::fs::File::create(&stderr_path).expect("create sink stderr file");
@@ -219,6 +246,7 @@ impl SmtpSink {
                     data,
                     auth_login: meta.auth_login,
                     auth_password: meta.auth_password,
+                    tls: meta.tls,
                 }
             })
             .collect()
