@@ -6,7 +6,7 @@ use sendwatch::job::RunOptions;
 use sendwatch::store::RunStatus;
 
 use crate::digest::by_recipient;
-use crate::harness::{Delivery, app, binary, repo, write_config};
+use crate::harness::{Delivery, app, binary, repo, run_example, write_config};
 use crate::support::trials::{Spec, trial};
 use crate::support::{SmtpOptions, SmtpSink, assert_nothing_disclosive, backends};
 
@@ -64,10 +64,7 @@ async fn overdue_and_not_on_track_actions_reach_their_owners_once() {
         assert!(ok, "{name}: {out}{err}");
         let app = app(&cfg).await;
         let before = sink.messages().len();
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         assert_eq!(r.status, RunStatus::Ok, "{name}: {r:?}");
         sink.wait_for(before + r.delivery.sent).await;
         let got = by_recipient(&sink, before);

@@ -3,10 +3,9 @@
 //! the outbox, and a later run delivers them once they are due. Nothing is lost, nothing sent
 //! twice. (The outbox's own faults: tests/it/outbox.rs.)
 
-use sendwatch::job::RunOptions;
 use sendwatch::store::RunStatus;
 
-use crate::harness::{Delivery, Mail, app, repo, write_config};
+use crate::harness::{Delivery, Mail, app, repo, run_example, write_config};
 use crate::support::{SmtpOptions, SmtpSink, backends};
 
 async fn a_refused_recipient_fails_that_report_only() {
@@ -29,10 +28,7 @@ async fn a_refused_recipient_fails_that_report_only() {
         );
         let app = app(&cfg).await;
         let before = sink.messages().len();
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         assert_eq!(r.status, RunStatus::Failed);
         // One digest per recipient: performance's, the two health owners' (dco is refused) and
         // the risk log holder's (1/5 RED two months running raises R10). The refusal fails
@@ -77,10 +73,7 @@ async fn a_refused_recipient_fails_that_report_only() {
 
         // A permanent failure is not retried by the next run, and with the data unchanged
         // nothing is queued again: nothing is sent, nothing fails.
-        let r2 = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r2 = run_example(&app).await;
         let earlier = app.store.run_mail(r.run_id).await.expect("outbox");
         assert_eq!(
             earlier
@@ -115,10 +108,7 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
             crate::outbox::QUICK_RETRY,
         );
         let app = app(&cfg).await;
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         assert_eq!(r.status, RunStatus::Failed);
         // Performance, the two health owners, and the risk log's holder (R10 and R12 raised).
         assert_eq!(
@@ -150,10 +140,7 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
         );
         let app = crate::harness::app(&cfg).await;
         let before = good.messages().len();
-        let r2 = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r2 = run_example(&app).await;
         assert_eq!(r2.status, RunStatus::Ok);
         // The first run's four, once each. Its own would say the same to the same people (the
         // risks hold: no change to report), so it queues none: the old and the new report do
@@ -171,10 +158,7 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
             "{ids:?}"
         );
         assert!(app.store.pending_mail().await.expect("outbox").is_empty());
-        let r3 = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r3 = run_example(&app).await;
         assert_eq!(r3.delivery.sent, 0, "the same news is not sent again");
         app.store.close().await;
     }

@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use sendwatch::job::RunOptions;
 use sendwatch::store::RunStatus;
 
-use crate::harness::{Delivery, Mail, app, binary, folder_config, outbox, repo, write_config};
+use crate::harness::{
+    Delivery, Mail, app, binary, folder_config, outbox, repo, run_example, write_config,
+};
 use crate::support::{SmtpOptions, SmtpSink, backends, sqlite_backend};
 
 /// Performance (1/2a slips) to alice and bob, health (1/5 slips) to bob and carol.
@@ -41,10 +42,7 @@ async fn three_recipients_in_two_sub_groups_get_one_digest_each_and_nothing_twic
         let cfg = write_config(dir.path(), &backend.url, &extract, smtp, THREE);
         let app = app(&cfg).await;
         let before = sink.messages().len();
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         assert_eq!(r.status, RunStatus::Ok, "{}: {r:?}", backend.name);
         // alice, bob, carol, and the risk log's holder.
         assert_eq!((r.queued, r.delivery.sent), (4, 4), "{}", backend.name);
@@ -97,10 +95,7 @@ async fn three_recipients_in_two_sub_groups_get_one_digest_each_and_nothing_twic
         assert_eq!(both, bobs, "{}", backend.name);
 
         // The same job again, the data unchanged: nothing queued, nothing sent.
-        let r2 = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r2 = run_example(&app).await;
         assert_eq!(r2.status, RunStatus::Ok);
         assert_eq!((r2.queued, r2.delivery.sent), (0, 0), "{}", backend.name);
         assert_eq!(sink.messages().len(), before + 4, "{}", backend.name);
@@ -123,10 +118,7 @@ async fn a_550_for_one_recipient_leaves_the_others_theirs() {
         let cfg = write_config(dir.path(), &backend.url, &extract, smtp, THREE);
         let app = app(&cfg).await;
         let before = sink.messages().len();
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         assert_eq!(r.status, RunStatus::Failed);
         // The three others, and the administrator's notice of carol's.
         assert_eq!(

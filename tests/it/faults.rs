@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use sendwatch::job::{App, RunOptions, RunReport, SourceOutcome};
+use sendwatch::job::{App, RunReport, SourceOutcome};
 use sendwatch::load::LoadSettings;
 use sendwatch::store::RunStatus;
 
 use crate::harness::{
     GoodLoad, app, fixture, fixture_meta, folder_config, folder_mail, outbox, parse_rows, repo,
+    run_example,
 };
 use crate::support::{HttpServer, Response, backends, refused_url};
 
@@ -106,10 +107,7 @@ async fn every_generator_fault_is_rejected_by_line_and_column_and_the_last_good_
                 &format!("/{}/tracker.csv", backend.name),
                 Response::ok(bytes),
             );
-            let r = app
-                .run_job("monthly-exceptions", RunOptions::manual())
-                .await
-                .expect("run");
+            let r = run_example(&app).await;
             let SourceOutcome::Rejected { error } = &r.sources[0].1 else {
                 panic!(
                     "{}: {fault} was not rejected: {:?}",
@@ -171,10 +169,7 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
         // HTTP 500.
         http.set(&path, Response::status(500));
         let before = folder_mail(&outbox).len();
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         let SourceOutcome::FetchFailed { error } = &r.sources[0].1 else {
             panic!("{:?}", r.sources)
         };
@@ -212,10 +207,7 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
             &path,
             Response::ok(good_csv.clone()).with_delay(Duration::from_secs(5)),
         );
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         let SourceOutcome::FetchFailed { error } = &r.sources[0].1 else {
             panic!("{:?}", r.sources)
         };
@@ -227,10 +219,7 @@ async fn http_500_refused_connection_and_timeout_are_recorded_and_lose_nothing()
         let refused = refused_url();
         let cfg = folder_config(dir.path(), &backend.url, &refused);
         let app = crate::harness::app(&cfg).await;
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         let SourceOutcome::FetchFailed { error } = &r.sources[0].1 else {
             panic!("{:?}", r.sources)
         };

@@ -36,12 +36,11 @@
 
 use chrono::NaiveDate;
 
-use sendwatch::job::RunOptions;
 use sendwatch::kpi::{Basis, Count, Measure, Month, Rag, monthly_counts};
 
 use crate::harness::{
     apart_from_the_risk_log, app, evaluation, folder_config, folder_mail, outbox, repo,
-    tracker_cases,
+    run_example, tracker_cases,
 };
 use crate::support::backends;
 
@@ -59,10 +58,7 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
         let outbox = outbox(dir.path());
         let cfg = folder_config(dir.path(), &backend.url, &extract.display().to_string());
         let app = app(&cfg).await;
-        let report = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let report = run_example(&app).await;
 
         let june: Month = "2020-06".parse().expect("month");
         let e = |id: &str| evaluation(&report, id);

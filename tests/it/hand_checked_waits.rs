@@ -24,10 +24,9 @@ use chrono::NaiveDate;
 
 use crate::harness::{
     apart_from_the_risk_log, app, assert_lines, evaluation, folder_config_with, folder_mail,
-    outbox, repo, scan_bytes, stored,
+    outbox, repo, run_example, scan_bytes, stored,
 };
 use crate::support::backends;
-use sendwatch::job::RunOptions;
 use sendwatch::kpi::{
     Basis, Count, Month, MonthlyCounts, PROVIDER_COLUMNS, Rag, Referral, WaitCounter,
 };
@@ -54,10 +53,7 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
         );
         let cfg = folder_config_with(dir.path(), &backend.url, &tracker, &extra);
         let app = app(&cfg).await;
-        let report = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let report = run_example(&app).await;
         let name = backend.name;
         let e = |id: &str| evaluation(&report, id);
         let july: Month = "2021-07".parse().expect("month");

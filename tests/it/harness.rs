@@ -356,13 +356,17 @@ pub struct GoodLoad {
     pub rows: usize,
 }
 
+/// Run the example job (`monthly-exceptions`) once by hand; it must complete (any status).
+pub async fn run_example(app: &App) -> RunReport {
+    app.run_job("monthly-exceptions", RunOptions::manual())
+        .await
+        .expect("run")
+}
+
 impl GoodLoad {
     /// Run the example job and expect it to load cleanly.
     pub async fn run(app: &App) -> GoodLoad {
-        let report = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let report = run_example(app).await;
         assert_eq!(report.status, RunStatus::Ok, "{report:?}");
         let (load_id, rows) = current(app).await;
         GoodLoad {

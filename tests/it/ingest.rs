@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use sendwatch::job::{App, RunOptions, SourceOutcome};
 
-use crate::harness::{app, kind, repo};
+use crate::harness::{app, kind, repo, run_example};
 use crate::support::{HttpServer, Response, backends};
 
 const KINDS: [&str; 3] = ["tracker", "reviews", "provider"];
@@ -536,10 +536,7 @@ async fn a_stale_source_tells_its_owner_and_no_kpi_rating_moves() {
                 .collect::<Vec<_>>()
         };
 
-        let fresh = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let fresh = run_example(&app).await;
         assert!(
             to_owner(&crate::harness::folder_mail(&outbox)).is_empty(),
             "fresh data: no notice"
@@ -548,10 +545,7 @@ async fn a_stale_source_tells_its_owner_and_no_kpi_rating_moves() {
         // The same bytes again (not reloaded), and the current data is 45 days old: past a
         // month plus 10 days.
         age_current_load(&app, "tracker", 45).await;
-        let later = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let later = run_example(&app).await;
         assert!(
             matches!(later.sources[0].1, SourceOutcome::Unchanged { .. }),
             "{:?}",
@@ -596,10 +590,7 @@ async fn a_304_and_a_fifo_source_leave_the_current_load_and_are_recorded() {
         );
         let good = crate::harness::GoodLoad::run(&app).await;
 
-        let again = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let again = run_example(&app).await;
         assert_eq!(
             http.last_request_header(&path, "if-none-match").as_deref(),
             Some("\"v1\""),

@@ -10,7 +10,9 @@ use chrono::{Days, Utc};
 use sendwatch::job::RunOptions;
 use sendwatch::kpi::Period;
 
-use crate::harness::{Delivery, Mail, app, binary, folder_mail, outbox, repo, write_config};
+use crate::harness::{
+    Delivery, Mail, app, binary, folder_mail, outbox, repo, run_example, write_config,
+};
 use crate::support::backends;
 
 /// A config for `store_url` whose job also rates the manual KPIs.
@@ -300,10 +302,7 @@ async fn an_overdue_manual_kpi_is_an_exception_to_its_owner_and_a_note_is_never_
         assert!(ok, "{name}: {err}");
 
         let app = app(&cfg).await;
-        let report = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let report = run_example(&app).await;
         app.store.close().await;
         let rated = |id: &str| {
             report

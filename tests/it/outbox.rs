@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sendwatch::job::{App, RunOptions};
+use sendwatch::job::App;
 
 use crate::daemon::spawn;
-use crate::harness::{Delivery, Mail, app, binary_status, repo, write_config};
+use crate::harness::{Delivery, Mail, app, binary_status, repo, run_example, write_config};
 use crate::support::{ReceivedMail, SmtpOptions, SmtpSink, backends};
 
 /// The example configuration's administrator.
@@ -69,10 +69,7 @@ async fn deliver_until_settled(app: &App) {
 /// sink still holds `held` messages. Closes the app.
 async fn nothing_more(app: App, sink: &SmtpSink, held: usize) {
     let d = app.deliver_due().await.expect("pass");
-    let r = app
-        .run_job("monthly-exceptions", RunOptions::manual())
-        .await
-        .expect("run");
+    let r = run_example(&app).await;
     assert_eq!((d.sent, r.queued, r.delivery.sent), (0, 0, 0));
     assert_eq!(sink.messages().len(), held);
     app.store.close().await;
@@ -124,10 +121,7 @@ async fn run_while_down(dir: &Path, url: &str) -> App {
         .expect("free port")
         .port();
     let app = app(&smtp(dir, url, down)).await;
-    let r = app
-        .run_job("monthly-exceptions", RunOptions::manual())
-        .await
-        .expect("run");
+    let r = run_example(&app).await;
     assert_eq!(
         (r.delivery.sent, r.delivery.still_pending),
         (0, DIGESTS.len()),
@@ -252,10 +246,7 @@ async fn no_answer_after_data_sends_at_most_one_more_copy_with_the_same_message_
         let cfg = smtp(dir.path(), &backend.url, sink.port());
         let app = app(&cfg).await;
         let before = sink.messages().len();
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         // The others go; the dropped one waits for its one retry, not tried again at once.
         assert_eq!(
             (r.delivery.sent, r.delivery.still_pending),
@@ -408,10 +399,7 @@ async fn a_retry_after_no_answer_that_is_answered_is_sent_with_the_same_message_
         });
         let dir = tempfile::tempdir().expect("tempdir");
         let app = app(&smtp(dir.path(), &backend.url, sink.port())).await;
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         deliver_until_settled(&app).await;
         let got = sink.messages();
         let mut want = once_each();

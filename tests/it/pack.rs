@@ -5,9 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sendwatch::job::RunOptions;
-
-use crate::harness::{app, binary, folder_config_with, repo};
+use crate::harness::{app, binary, folder_config_with, repo, run_example};
 use crate::support::html::{decode, text_of};
 use crate::support::trials::{Spec, trial};
 use crate::support::{artefact, dom_and_requests, screenshot};
@@ -63,10 +61,7 @@ async fn report_writes_one_self_contained_pack_with_all_26_kpis_on_both_backends
         let tracker = repo("examples/tracker.csv").display().to_string();
         let cfg = folder_config_with(dir.path(), &backend.url, &tracker, &three_sources());
         let app = app(&cfg).await;
-        let run = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let run = run_example(&app).await;
         app.store.close().await;
         let red: Vec<&str> = run
             .evaluations

@@ -3,10 +3,9 @@
 
 use sha2::{Digest, Sha256};
 
-use sendwatch::job::RunOptions;
 use sendwatch::store::RunStatus;
 
-use crate::harness::{Delivery, Mail, app, oracle, pct, repo, share, write_config};
+use crate::harness::{Delivery, Mail, app, oracle, pct, repo, run_example, share, write_config};
 use crate::support::{HttpServer, Response, SmtpOptions, SmtpSink, backends};
 
 async fn fetch_load_evaluate_and_mail_on_both_backends() {
@@ -68,10 +67,7 @@ async fn fetch_load_evaluate_and_mail_on_both_backends() {
         );
         let app = app(&cfg).await;
         let before = sink.messages().len();
-        let report = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let report = run_example(&app).await;
         assert_eq!(report.status, RunStatus::Ok, "{}: {report:?}", backend.name);
         // One report per sub-group with a slipped KPI (performance, health), and one to the
         // risk log's holder: 1/2a RED three months running raises R12, 1/5 two months R10.

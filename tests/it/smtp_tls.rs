@@ -6,9 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sendwatch::job::RunOptions;
-
-use crate::harness::{Delivery, app, binary, repo, write_config};
+use crate::harness::{Delivery, app, binary, repo, run_example, write_config};
 use crate::support::{ReceivedMail, SinkTls, SmtpOptions, SmtpSink, backends};
 
 /// The example job's digests (tests/it/outbox.rs names them).
@@ -59,10 +57,7 @@ async fn delivers_over(mode: SinkTls, tls: &str) {
         let cfg = config(dir.path(), &backend.url, &sink, tls, Some(&ca()));
         let app = app(&cfg).await;
         let before = sink.messages().len();
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         assert_eq!(
             (r.delivery.sent, r.delivery.failed),
             (DIGESTS, 0),
@@ -96,10 +91,7 @@ async fn a_certificate_from_an_unknown_ca_is_refused_and_nothing_is_sent() {
         let cfg = config(dir.path(), &backend.url, &sink, "starttls", None);
         let app = app(&cfg).await;
         let before = sink.messages().len();
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         assert_eq!(r.delivery.sent, 0, "{}: {:?}", backend.name, r.delivery);
         assert!(received_since(&sink, before).is_empty(), "{}", backend.name);
         let pending = app.store.pending_mail().await.expect("outbox");
@@ -124,10 +116,7 @@ async fn starttls_is_never_given_up_for_plain_text() {
         let cfg = config(dir.path(), &backend.url, &plain, "starttls", Some(&ca()));
         let app = app(&cfg).await;
         let before = plain.messages().len();
-        let r = app
-            .run_job("monthly-exceptions", RunOptions::manual())
-            .await
-            .expect("run");
+        let r = run_example(&app).await;
         assert_eq!(r.delivery.sent, 0, "{}: {:?}", backend.name, r.delivery);
         assert!(
             received_since(&plain, before).is_empty(),
