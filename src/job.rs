@@ -297,7 +297,7 @@ impl App {
         let queued = self.queue_digests(run_id, &planned).await?;
         let queued = queued
             + self
-                .queue_data_notices(run_id, job, &outcomes, &notes)
+                .queue_data_notices(run_id, job, &outcomes, &notes, &silences)
                 .await?;
         let delivery = self.deliver_due().await?;
 

@@ -188,12 +188,14 @@ impl Store {
     }
 
     /// Each recipient's (lower-cased) last digest, queued or sent (not superseded or failed):
-    /// its item lines, what they were last told.
+    /// its item lines, what they were last told. Data notices (sub-group `source:NAME`) are
+    /// keyed too but are not digests: a KPI is not "no longer told" because one came since.
     pub async fn last_digest_items(
         &self,
     ) -> Result<std::collections::BTreeMap<String, Vec<String>>, StoreError> {
         const SQL: &str = "SELECT recipients, items FROM outbox WHERE id IN (SELECT max(id) FROM outbox \
-                           WHERE items IS NOT NULL AND status IN ('sent', 'pending') GROUP BY lower(recipients))";
+                           WHERE items IS NOT NULL AND status IN ('sent', 'pending') \
+                           AND sub_group NOT LIKE 'source:%' GROUP BY lower(recipients))";
         let rows: Vec<(String, String)> =
             on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
         Ok(rows

@@ -520,6 +520,8 @@ pub(crate) async fn age_current_load(app: &App, source: &str, days: i64) {
     }
 }
 
+/// A stale source's owner hears once (not at every run while it stays stale), and not at
+/// all under a silence; no KPI rating moves.
 async fn a_stale_source_tells_its_owner_and_no_kpi_rating_moves() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -572,6 +574,34 @@ async fn a_stale_source_tells_its_owner_and_no_kpi_rating_moves() {
             crate::harness::figures(&fresh),
             "staleness alone changes no KPI's value or rating"
         );
+        // Still stale at the next run, the same deadline missed: the same news, not sent again
+        // within the repeat interval.
+        let again = run_example(&app).await;
+        assert_eq!(again.queued, 0, "{}: {again:?}", backend.name);
+        let notices = to_owner(&crate::harness::folder_mail(&outbox));
+        assert_eq!(
+            notices.len(),
+            1,
+            "{}: sent twice: {notices:#?}",
+            backend.name
+        );
+        // Newly stale against another deadline is news; a silence on the source holds it back.
+        let now = chrono::Utc::now();
+        app.store
+            .add_silence(
+                &["source=tracker".to_string()],
+                now,
+                now + chrono::Duration::days(7),
+                "the tracker's export is known to be down",
+                "a test",
+                now,
+            )
+            .await
+            .expect("silence");
+        age_current_load(&app, "tracker", 80).await;
+        let silenced = run_example(&app).await;
+        assert_eq!(silenced.queued, 0, "{}: {silenced:?}", backend.name);
+        assert_eq!(to_owner(&crate::harness::folder_mail(&outbox)).len(), 1);
         app.store.close().await;
     }
 }
