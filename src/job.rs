@@ -367,8 +367,7 @@ impl App {
     /// went to them within the repeat interval; a newer digest supersedes an undelivered
     /// older one for the same period. Returns how many were queued.
     async fn queue_digests(&self, run_id: i64, planned: &[Planned]) -> Result<usize, JobError> {
-        let hours = i64::try_from(self.settings.notify.repeat_interval_hours).unwrap_or(i64::MAX);
-        let repeat = chrono::TimeDelta::try_hours(hours).unwrap_or(chrono::TimeDelta::MAX);
+        let repeat = self.settings.notify.repeat_interval();
         let mut queued = 0;
         for p in planned {
             let html = p.mail.html_part();

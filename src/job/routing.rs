@@ -45,8 +45,7 @@ impl App {
     ) -> Result<usize, JobError> {
         let settings = &self.settings;
         let router = self.router();
-        let hours = i64::try_from(settings.notify.repeat_interval_hours).unwrap_or(i64::MAX);
-        let repeat = chrono::TimeDelta::try_hours(hours).unwrap_or(chrono::TimeDelta::MAX);
+        let repeat = settings.notify.repeat_interval();
         let mut queued = 0;
         for (name, outcome) in outcomes {
             let Some(s) = settings.sources.get(name) else {

@@ -160,6 +160,16 @@ pub struct NotifySettings {
     pub templates_dir: Option<std::path::PathBuf>,
 }
 
+impl NotifySettings {
+    /// `repeat_interval_hours` as a span (an absurd number of hours: for ever).
+    pub fn repeat_interval(&self) -> chrono::TimeDelta {
+        i64::try_from(self.repeat_interval_hours)
+            .ok()
+            .and_then(chrono::TimeDelta::try_hours)
+            .unwrap_or(chrono::TimeDelta::MAX)
+    }
+}
+
 impl Default for NotifySettings {
     fn default() -> Self {
         NotifySettings {
@@ -295,6 +305,14 @@ impl NotifySettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_repeat_interval_is_a_week_by_default_and_for_ever_past_what_a_span_holds() {
+        let mut n = NotifySettings::default();
+        assert_eq!(n.repeat_interval(), chrono::TimeDelta::hours(168));
+        n.repeat_interval_hours = u64::MAX;
+        assert_eq!(n.repeat_interval(), chrono::TimeDelta::MAX);
+    }
 
     #[test]
     fn addresses_are_read_as_delivery_reads_them_and_routes_are_checked_by_key() {
