@@ -276,9 +276,7 @@ impl App {
         let risks = self.assess_risks(run_id, &notes).await?;
 
         let history = self.store.kpi_history().await?;
-        let commentary = self.commentary(&evaluations).await?;
-        let silences = self.store.silences(Utc::now(), false).await?;
-        let last_told = self.store.last_digest_items().await?;
+        let standing = self.standing(&evaluations, Utc::now()).await?;
         let planned = self.plan_digests(&digests::Found {
             job,
             run_id,
@@ -289,15 +287,13 @@ impl App {
             actions: &actions,
             notes: &notes,
             history: &history,
-            commentary: &commentary,
-            silences: &silences,
-            last_told: &last_told,
+            standing: &standing,
             now: Utc::now(),
         })?;
         let queued = self.queue_digests(run_id, &planned).await?;
         let queued = queued
             + self
-                .queue_data_notices(run_id, job, &outcomes, &notes, &silences)
+                .queue_data_notices(run_id, job, &outcomes, &notes, &standing.silences)
                 .await?;
         let delivery = self.deliver_due().await?;
 

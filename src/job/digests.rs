@@ -29,13 +29,20 @@ pub(crate) struct Found<'a> {
     pub notes: &'a BTreeMap<String, SourceNote>,
     /// The KPI history the trend charts read (the latest stored result of each period).
     pub history: &'a [KpiRecord],
-    /// The owners' commentary in force on the evaluations' periods ([`App::commentary`]).
-    pub commentary: &'a [Commentary],
-    /// Silences as stored (those not active at `now` are ignored).
-    pub silences: &'a [crate::notify::silence::Silence],
-    /// Each recipient's last digest's item lines (for resolved notices).
-    pub last_told: &'a BTreeMap<String, Vec<String>>,
+    /// What stands in the store besides the run's findings ([`App::standing`]).
+    pub standing: &'a Standing,
     pub now: DateTime<Utc>,
+}
+
+/// What a plan reads from the store besides the run's findings; a run and a preview read it
+/// the same way.
+pub(crate) struct Standing {
+    /// The owners' commentary in force on the evaluations' periods.
+    pub commentary: Vec<Commentary>,
+    /// Silences in force (those not active at `now` are ignored when routing).
+    pub silences: Vec<crate::notify::silence::Silence>,
+    /// Each recipient's last digest's item lines (for resolved notices).
+    pub last_told: BTreeMap<String, Vec<String>>,
 }
 
 /// One recipient's digest, rendered.
@@ -54,16 +61,22 @@ pub struct Planned {
 }
 
 impl App {
-    /// The owners' commentary in force on the periods of `evaluations` (the reason, recovery
-    /// actions, revised date and next update each exception is shown with).
-    pub(crate) async fn commentary(
+    /// What stands for a plan of `evaluations` at `now`: the owners' commentary in force on
+    /// their periods (the reason, recovery actions, revised date and next update each
+    /// exception is shown with), the silences in force and each recipient's last digest.
+    pub(crate) async fn standing(
         &self,
         evaluations: &[Evaluation],
-    ) -> Result<Vec<Commentary>, crate::store::StoreError> {
+        now: DateTime<Utc>,
+    ) -> Result<Standing, crate::store::StoreError> {
         let mut periods: Vec<_> = evaluations.iter().map(|e| e.period).collect();
         periods.sort();
         periods.dedup();
-        self.store.commentary_for(&periods).await
+        Ok(Standing {
+            commentary: self.store.commentary_for(&periods).await?,
+            silences: self.store.silences(now, false).await?,
+            last_told: self.store.last_digest_items().await?,
+        })
     }
 
     /// Every recipient's digest for what the run found, rendered with the configured
@@ -80,7 +93,7 @@ impl App {
             sub_groups: &settings.sub_groups,
             sources: f.notes,
             entered: f.entered,
-            commentary: f.commentary,
+            commentary: &f.standing.commentary,
         };
         let sources: BTreeMap<String, String> = f
             .evaluations
@@ -99,8 +112,8 @@ impl App {
                 risks: f.risks,
                 actions: f.actions,
                 sources: &sources,
-                silences: f.silences,
-                last_told: f.last_told,
+                silences: &f.standing.silences,
+                last_told: &f.standing.last_told,
                 now: f.now,
             },
         );

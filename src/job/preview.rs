@@ -52,9 +52,7 @@ impl App {
         let history = digests::overlay(self.store.kpi_history().await?, &window);
         let events = self.store.risk_events().await?;
         let risks = self.risk_changes(history.clone(), &events, &notes).await?;
-        let commentary = self.commentary(&evaluations).await?;
-        let silences = self.store.silences(now, false).await?;
-        let last_told = self.store.last_digest_items().await?;
+        let standing = self.standing(&evaluations, now).await?;
         let planned = self.plan_digests(&Found {
             job,
             run_id: 0,
@@ -65,9 +63,7 @@ impl App {
             actions: &actions,
             notes: &notes,
             history: &history,
-            commentary: &commentary,
-            silences: &silences,
-            last_told: &last_told,
+            standing: &standing,
             now,
         })?;
         Ok(Preview {
