@@ -7,6 +7,7 @@
 //! enter by hand (manual KPI values, target versions), and the risk log's history.
 //! `runs` is the run ledger: claims, leases, skipped instants.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::str::FromStr;
 
 use secrecy::ExposeSecret;
@@ -52,6 +53,7 @@ mod runs;
 mod runs_read;
 mod scan;
 mod silences;
+mod sqlite_file;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};
@@ -111,7 +113,7 @@ fn plain(e: &sqlx::Error, timeout: Duration) -> String {
 pub enum StoreError {
     #[error("cannot connect to the database {url}: {reason}")]
     Connect { url: String, reason: String },
-    #[error("cannot create the data directory {path}: {source}")]
+    #[error("cannot create {path} for the service alone (folder 0700, file 0600): {source}")]
     DataDir {
         path: String,
         source: std::io::Error,
@@ -156,18 +158,25 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true);
-            if let Some(dir) = opts
-                .get_filename()
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
+            let db = opts.get_filename();
+            if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty())
+                && !dir.exists()
             {
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|source| StoreError::DataDir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
             }
             // The first connection switches a new file to WAL: one process at a time.
-            let lock = open_lock::OpenLock::take(opts.get_filename(), timeout).await?;
+            let lock = open_lock::OpenLock::take(db, timeout).await?;
+            sqlite_file::make_private(db).map_err(|source| StoreError::DataDir {
+                path: db.display().to_string(),
+                source,
+            })?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
                 .connect_with(opts)
@@ -210,6 +219,13 @@ impl Store {
             Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
         Ok(())
+    }
+
+    /// This installation's random id (made with its database, migration 0015): what makes
+    /// its Message-IDs unlike those of any other installation or an earlier one.
+    pub async fn installation_id(&self) -> Result<String, StoreError> {
+        const SQL: &str = "SELECT id FROM installation WHERE only_row = 1";
+        Ok(on_pool!(self, p => sqlx::query_scalar(SQL).fetch_one(p).await?))
     }
 
     /// One round trip (`SELECT 1`): the database answers.

@@ -135,11 +135,12 @@ pub async fn ingest_file(
         BulkOutcome::Rejected(e) => {
             let error = e.to_string();
             if !dry_run {
-                let stamp = x.meta.fetched_at.format("%Y%m%dT%H%M%S").to_string();
-                let kept = keep(data_dir, x.meta.source, &stamp, x.path);
-                store
-                    .record_rejection(&x.meta, &error, kept.as_deref())
-                    .await?;
+                // The row first: its id names the kept file, so refusals within one second
+                // keep one file each.
+                let load_id = store.record_rejection(&x.meta, &error, None).await?;
+                if let Some(kept) = keep(data_dir, x.meta.source, load_id, x.path) {
+                    store.set_kept_file(load_id, &kept).await?;
+                }
             }
             Ingested::Rejected { error }
         }
@@ -172,17 +173,25 @@ fn open_and_parse(
     Ok((summary, ()))
 }
 
-/// Move a refused or held extract into `data_dir/kept/` (0700), readable by us only (0600).
-/// Returns the kept path, or None if it could not be kept (logged; the load goes on).
-fn keep(data_dir: &Path, source: &str, tag: impl std::fmt::Display, file: &Path) -> Option<String> {
+/// Copy a refused or held extract into `data_dir/kept/` (0700) as `SOURCE@load<ID>.EXT`,
+/// readable by us only (0600 from its creation). The load id makes the name unique; a file
+/// already there is never overwritten. Returns the kept path, or None if it could not be kept
+/// (logged; the load goes on).
+fn keep(data_dir: &Path, source: &str, load_id: i64, file: &Path) -> Option<String> {
     let dir = data_dir.join("kept");
     let result = (|| -> std::io::Result<PathBuf> {
+        use std::os::unix::fs::OpenOptionsExt;
         private_dir(&dir)?;
         let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("dat");
         // '@' cannot appear in a source name, so one source's files never match another's.
-        let target = dir.join(format!("{source}@{tag}.{ext}"));
-        std::fs::copy(file, &target)?;
-        set_mode(&target, 0o600)?;
+        let target = dir.join(format!("{source}@load{load_id}.{ext}"));
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&target)?;
+        std::io::copy(&mut std::fs::File::open(file)?, &mut out)?;
+        out.sync_all()?;
         Ok(target)
     })();
     match result {
@@ -371,7 +380,7 @@ mod tests {
         let kept = PathBuf::from(keep(data.path(), "tracker", 7, &spooled).expect("kept"));
         assert_eq!(
             kept.file_name().and_then(|n| n.to_str()),
-            Some("tracker@7.csv")
+            Some("tracker@load7.csv")
         );
         assert_eq!(
             (mode(&kept), mode(kept.parent().expect("dir"))),

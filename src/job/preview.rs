@@ -104,9 +104,15 @@ impl App {
                 next_attempt_at: None,
                 ambiguous_at: None,
             };
-            let eml = crate::notify::deliver::message(&row, Some(&p.mail.html_part()), &[], &from)
-                .map_err(|e| JobError::File(format!("{}: {e}", p.recipient)))?
-                .formatted();
+            let eml = crate::notify::deliver::message(
+                &row,
+                Some(&p.mail.html_part()),
+                &[],
+                &from,
+                "preview",
+            )
+            .map_err(|e| JobError::File(format!("{}: {e}", p.recipient)))?
+            .formatted();
             for (ext, bytes) in [
                 ("eml", eml.as_slice()),
                 ("html", p.mail.html.as_bytes()),

@@ -196,13 +196,16 @@ pub struct Pass<'a> {
 /// Build the message for an outbox row: its text alone, or with `html` (the row's HTML part
 /// and inline images, [`Store::outbox_html`]) text first, then the HTML ([`super::mime`]);
 /// or with `files` after the text (a pack job's board pack, [`Store::outbox_files`]).
-/// The Message-ID is derived from the row, so a message re-sent after a crash carries the
-/// same id and mail clients can tell it is the same.
+/// The Message-ID is derived from the row and the installation's random id
+/// ([`Store::installation_id`]), so a message re-sent after a crash carries the same id and
+/// mail clients can tell it is the same, while another installation's (or a reinstall's)
+/// rows with the same numbers never share one.
 pub(crate) fn message(
     row: &OutboxRow,
     html: Option<&HtmlPart>,
     files: &[crate::store::StoredFile],
     from: &Mailbox,
+    installation: &str,
 ) -> Result<Message, String> {
     let domain = from.email.domain().to_string();
     let mut b = Message::builder()
@@ -210,7 +213,7 @@ pub(crate) fn message(
         .subject(row.subject.clone())
         .date(row.created_at.into())
         .message_id(Some(format!(
-            "<sendwatch.{}.{}@{domain}>",
+            "<sendwatch.{installation}.{}.{}@{domain}>",
             row.run_id, row.id
         )));
     for r in row.recipient_list() {
@@ -246,6 +249,7 @@ pub async fn deliver_pending(
         .parse()
         .map_err(|e| DeliveryError::Setup(format!("delivery.from: {e}")))?;
     let who = pass_name(pass.runner);
+    let installation = store.installation_id().await?;
     let started = now();
     let mut summary = DeliverySummary::default();
     let mut told = false;
@@ -267,7 +271,7 @@ pub async fn deliver_pending(
         };
         let html = store.outbox_html(row.id).await?;
         let files = store.outbox_files(row.id).await?;
-        let outcome = match message(&row, html.as_ref(), &files, &from) {
+        let outcome = match message(&row, html.as_ref(), &files, &from, &installation) {
             Ok(msg) => attempt(store, transport, &row, &who, pass.lease, msg, &now).await,
             Err(e) => Err(Failure::NotSent {
                 message: format!("cannot build the message: {e}"),

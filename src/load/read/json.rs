@@ -348,11 +348,19 @@ impl<R: Read + Send> JsonReader<R> {
                 return Err(place.key_error(key, "appears twice"));
             }
             let from = self.text.len();
-            plain(raw, &mut self.text).map_err(|()| {
+            plain(raw, &mut self.text).map_err(|e| {
                 place.key_error(
                     key,
-                    "holds an array or an object, not a plain value (text, number, true/false \
-                     or null)",
+                    match e {
+                        NotPlain::Nested => {
+                            "holds an array or an object, not a plain value (text, number, \
+                             true/false or null)"
+                        }
+                        NotPlain::BadEscape => {
+                            "holds text with an escape that is no character (a lone UTF-16 \
+                             surrogate such as \\ud800 without its pair)"
+                        }
+                    },
                 )
             })?;
             self.slots[at] = Some((from, self.text.len()));
@@ -480,15 +488,25 @@ impl<'de> Deserialize<'de> for Entries<'de> {
     }
 }
 
-/// A plain value's text onto `out`; `Err` for an array or an object.
-fn plain(raw: &RawValue, out: &mut Vec<u8>) -> Result<(), ()> {
+/// Why a value is not one [`plain`] can read.
+#[derive(Debug, PartialEq)]
+enum NotPlain {
+    /// An array or an object.
+    Nested,
+    /// A string whose escapes make no text: the raw value passed the item's parse (which
+    /// does not decode escapes), its decoding did not. In practice a lone surrogate.
+    BadEscape,
+}
+
+/// A plain value's text onto `out`.
+fn plain(raw: &RawValue, out: &mut Vec<u8>) -> Result<(), NotPlain> {
     let s = raw
         .get()
         .trim_matches(|c: char| c.is_ascii() && is_ws(c as u8));
     match s.as_bytes().first() {
-        Some(b'{' | b'[') => return Err(()),
+        Some(b'{' | b'[') => return Err(NotPlain::Nested),
         Some(b'"') => {
-            let text: String = serde_json::from_str(s).map_err(|_| ())?;
+            let text: String = serde_json::from_str(s).map_err(|_| NotPlain::BadEscape)?;
             out.extend_from_slice(text.as_bytes());
         }
         Some(b't') => out.extend_from_slice(b"TRUE"),

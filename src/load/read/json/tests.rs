@@ -94,6 +94,27 @@ fn nested_values_and_non_objects_are_refused() {
 }
 
 #[test]
+fn a_lone_surrogate_is_refused_for_what_it_is_and_a_pair_is_read() {
+    let err = all(b"{\"a\":1,\"b\":\"Sm\\ud800ith\"}\n", 4096).unwrap_err();
+    assert_eq!(err.line, 1);
+    assert!(
+        err.message
+            .contains("key `b` holds text with an escape that is no character"),
+        "{err}"
+    );
+    assert!(!err.message.contains("array"), "{err}");
+    assert!(!err.to_string().contains("Sm"), "{err}");
+    let err = all(b"[{\"a\":1},{\"a\":\"\\udfff\"}]", 4096).unwrap_err();
+    assert!(
+        err.message
+            .contains("item 2: key `a` holds text with an escape"),
+        "{err}"
+    );
+    let rows = all(b"{\"a\":\"\\ud83d\\ude00\"}\n", 4096).expect("a pair is a character");
+    assert_eq!(rows, vec![row(1, &["a"]), row(1, &["\u{1F600}"])]);
+}
+
+#[test]
 fn bad_json_is_refused_in_our_own_words() {
     for text in [
         &b"{\"a\":1}\n{\"a\": Smith}\n"[..],
