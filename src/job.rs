@@ -274,6 +274,16 @@ impl App {
             metrics::gauge!(m::KPIS, "job" => job.to_string(), "rag" => rag.as_str()).set(n as f64);
         }
         let risks = self.assess_risks(run_id, &notes).await?;
+        pause_point("risks-recorded");
+        // What the digests tell: this run's changes and any an ended run recorded but never
+        // queued (it was killed or failed between the two).
+        let risk_news: Vec<RiskChange> = self
+            .store
+            .take_untold_risk_news(run_id)
+            .await?
+            .into_iter()
+            .map(|e| e.change)
+            .collect();
 
         let history = self.store.kpi_history().await?;
         let standing = self.standing(&evaluations, Utc::now()).await?;
@@ -283,7 +293,7 @@ impl App {
             evaluations: &evaluations,
             overdue: &overdue,
             entered: &entered,
-            risks: &risks,
+            risks: &risk_news,
             actions: &actions,
             notes: &notes,
             history: &history,
@@ -295,6 +305,9 @@ impl App {
             + self
                 .queue_data_notices(run_id, job, &outcomes, &notes, &standing.silences)
                 .await?;
+        // Told only now that every digest is queued; killed before this, the next run tells it
+        // (a digest it makes again whose items were all queued is no news, so not sent twice).
+        self.store.mark_risk_news_told(run_id, Utc::now()).await?;
         let delivery = self.deliver_due().await?;
 
         let sources_ok = outcomes.iter().all(|(_, o)| {
@@ -489,6 +502,21 @@ impl App {
         spooled.discard();
         Ok(source_outcome(name, result?))
     }
+}
+
+/// A test's way to stop a debug build at a named step of a run, so that it can be killed
+/// there (`SENDWATCH_PAUSE_AT=risks-recorded`): it says so on stderr and waits for ever.
+/// Compiled out of release builds.
+fn pause_point(step: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("SENDWATCH_PAUSE_AT").is_ok_and(|v| v == step) {
+        eprintln!("sendwatch: paused at {step} (SENDWATCH_PAUSE_AT, a test hook)");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = step;
 }
 
 /// Refuse a period that starts after every source's loaded data ends (or with no data loaded):

@@ -48,6 +48,7 @@ mod outbox;
 mod outbox_files;
 mod outbox_html;
 mod retargets;
+mod risk_news;
 mod risks;
 mod runs;
 mod runs_read;

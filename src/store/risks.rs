@@ -79,8 +79,8 @@ impl Store {
         const NEWEST: &str = "SELECT max(id) FROM risk_events";
         const SQL: &str = "INSERT INTO risk_events (run_id, risk_id, at, change, owner, \
             prev_likelihood, prev_impact, prev_score, prev_band, likelihood, impact, score, band, \
-            triggers, reason) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+            triggers, reason, news_run) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $1)";
         if changes.is_empty() {
             return Ok(true);
         }
@@ -133,10 +133,28 @@ impl Store {
 
     /// Every recorded risk change, oldest first.
     pub async fn risk_events(&self) -> Result<Vec<RiskEvent>, StoreError> {
-        const SQL: &str = "SELECT id, run_id, risk_id, at, change, owner, \
-            prev_likelihood, prev_impact, prev_band, likelihood, impact, band, triggers, reason \
-            FROM risk_events ORDER BY id";
-        let rows: Vec<EventRow> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        self.risk_events_where("", None).await
+    }
+
+    /// The recorded changes that `filter` (a `WHERE` clause binding `$1` to `arg`, or empty)
+    /// picks, oldest first.
+    pub(super) async fn risk_events_where(
+        &self,
+        filter: &'static str,
+        arg: Option<i64>,
+    ) -> Result<Vec<RiskEvent>, StoreError> {
+        let sql = format!(
+            "SELECT id, run_id, risk_id, at, change, owner, prev_likelihood, prev_impact, \
+             prev_band, likelihood, impact, band, triggers, reason FROM risk_events {filter} \
+             ORDER BY id"
+        );
+        let rows: Vec<EventRow> = on_pool!(self, p => {
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            match arg {
+                Some(a) => q.bind(a).fetch_all(p).await?,
+                None => q.fetch_all(p).await?,
+            }
+        });
         rows.into_iter().map(event).collect()
     }
 }

@@ -44,6 +44,7 @@ mod fuzz;
 mod hand_checked;
 mod hand_checked_reviews;
 mod hand_checked_waits;
+mod holes;
 mod ingest;
 mod kpi_show;
 mod ledger;
@@ -78,6 +79,7 @@ fn main() -> std::process::ExitCode {
             formats::tests(),
             fuzz::tests(),
             hand_checked::tests(),
+            holes::tests(),
             hand_checked_reviews::tests(),
             hand_checked_waits::tests(),
             ingest::tests(),
