@@ -39,6 +39,7 @@ mod bulk_pg;
 mod bulk_sqlite;
 mod dead_man;
 mod delivery;
+mod disk_full;
 mod feed;
 mod kpis;
 mod loads;
@@ -122,7 +123,10 @@ pub enum StoreError {
     #[error("migrating the database failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database query failed: {0}")]
-    Query(#[from] sqlx::Error),
+    Query(sqlx::Error),
+    /// Said once, plainly: the disk (the database's, or the data folder's) is full.
+    #[error("no space left on device: {0}")]
+    DiskFull(String),
     #[error("database holds a value sendwatch does not know: {0}")]
     Corrupt(String),
     #[error("bulk load failed: {0}")]
@@ -178,12 +182,28 @@ impl Store {
                 path: db.display().to_string(),
                 source,
             })?;
-            let pool = SqlitePoolOptions::new()
-                .max_connections(settings.max_connections)
-                .connect_with(opts)
-                .await
-                .map_err(connect_err)?;
+            let db = db.to_path_buf();
+            let pool_options = SqlitePoolOptions::new().max_connections(settings.max_connections);
+            let mut opened = pool_options.clone().connect_with(opts.clone()).await;
+            // SQLite says only "disk I/O error" when it cannot grow its files.
+            let full = |e: &sqlx::Error| disk_full::is_full(e) || disk_full::no_room_at(&db);
+            if let Err(e) = &opened
+                && full(e)
+                && disk_full::release_reserve(&db)
+            {
+                // Opened in the reserve's room, so that the run is in the ledger and fails
+                // there saying why.
+                opened = pool_options.connect_with(opts).await;
+            }
+            let pool = opened.map_err(|e| {
+                if full(&e) {
+                    StoreError::DiskFull(format!("cannot open the database {shown}"))
+                } else {
+                    connect_err(e)
+                }
+            })?;
             drop(lock);
+            disk_full::keep_reserve(&db);
             Ok(Store::Sqlite(pool))
         } else {
             let statement_ms = (settings.statement_timeout_secs.max(1) * 1000).to_string();

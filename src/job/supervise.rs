@@ -13,7 +13,7 @@ use super::{App, JobError, RunOptions, RunReport};
 use crate::ledger::{self, Lease, Tell};
 use crate::notify;
 use crate::schedule::JobSettings;
-use crate::store::{Claim, NewClaim, RunStatus, Start, Trigger};
+use crate::store::{Claim, NewClaim, RunStatus, Start, StoreError, Trigger};
 use crate::telemetry::metrics as m;
 
 /// How often a manual run that found its job under way looks again.
@@ -86,6 +86,8 @@ impl App {
         started: DateTime<Utc>,
         opts: RunOptions,
     ) -> Result<RunReport, JobError> {
+        // Room to record a failure on a full disk, made again once there is space.
+        self.store.keep_reserve();
         let span = tracing::info_span!("run", job, run_id);
         let lease = Lease::keep(self.store.clone(), run_id, &self.settings.ledger);
         let limit = Duration::from_secs(job_settings.timeout_secs);
@@ -110,11 +112,22 @@ impl App {
                 ended(RunStatus::Failed.as_str());
                 tracing::error!(job, run_id, error = %e, "The run could not complete.");
                 let summary = format!("could not complete: {}", e.kind());
-                if let Err(e) = self
+                if e.disk_full() {
+                    // The write below needs room: the reserve kept for this.
+                    self.store.release_reserve();
+                }
+                let mut recorded = self
                     .store
                     .finish_run(run_id, RunStatus::Failed, &summary, Utc::now())
-                    .await
+                    .await;
+                if matches!(recorded, Err(StoreError::DiskFull(_))) && self.store.release_reserve()
                 {
+                    recorded = self
+                        .store
+                        .finish_run(run_id, RunStatus::Failed, &summary, Utc::now())
+                        .await;
+                }
+                if let Err(e) = recorded {
                     tracing::error!(run_id, error = %e, "Could not record the failed run.");
                 }
                 Err(e)
@@ -145,13 +158,23 @@ impl App {
         let mut told = false;
         loop {
             let now = Utc::now();
-            // A holder killed earlier frees the job as soon as its lease has lapsed.
-            self.sweep_abandoned(now).await?;
-            let holder = match self
-                .store
-                .start_manual(job, ledger::runner(), now, now + ledger.lease())
-                .await?
-            {
+            let started = async {
+                // A holder killed earlier frees the job as soon as its lease has lapsed.
+                self.sweep_abandoned(now).await?;
+                Ok::<_, JobError>(
+                    self.store
+                        .start_manual(job, ledger::runner(), now, now + ledger.lease())
+                        .await?,
+                )
+            }
+            .await;
+            // On a full disk the run is started in the space held in reserve, so that it is
+            // in the ledger and fails there saying why, rather than leaving no trace.
+            let started = match started {
+                Err(e) if e.disk_full() && self.store.release_reserve() => continue,
+                other => other?,
+            };
+            let holder = match started {
                 Start::Run(id) => return Ok(id),
                 Start::Busy(holder) => holder,
             };
@@ -256,6 +279,11 @@ impl App {
 }
 
 impl JobError {
+    /// Whether the disk (the database's or the data folder's) was found full.
+    pub fn disk_full(&self) -> bool {
+        matches!(self, JobError::Store(StoreError::DiskFull(_)))
+    }
+
     /// What went wrong, in words safe for the ledger's summary column (the detail is logged).
     pub fn kind(&self) -> String {
         match self {
@@ -265,6 +293,9 @@ impl JobError {
             | JobError::PeriodOutsideData { .. }
             | JobError::Busy { .. } => self.to_string(),
             JobError::File(_) => "a file could not be read (see the log)".into(),
+            JobError::Store(StoreError::DiskFull(_)) => {
+                "no space left on device (see the log)".into()
+            }
             JobError::Store(_) => "a database error (see the log)".into(),
             JobError::Delivery(_) => "a delivery error (see the log)".into(),
             JobError::Render(_) => "a digest template failed (see the log)".into(),

@@ -64,7 +64,18 @@ pub(super) async fn write_rows(
                 }
                 let conn: &mut SqliteConnection = tx;
                 let mut handle = conn.lock_handle().await?;
-                insert(handle.as_raw_handle(), &sql, &batch).map_err(StoreError::Bulk)?;
+                let raw = handle.as_raw_handle();
+                insert(raw, &sql, &batch).map_err(|m| {
+                    // SAFETY: the connection is locked for us; errcode reads its last result.
+                    let code = unsafe { ffi::sqlite3_errcode(raw.as_ptr()) };
+                    if code & 0xff == ffi::SQLITE_FULL {
+                        StoreError::DiskFull(
+                            "the database could not write the extract's rows".into(),
+                        )
+                    } else {
+                        StoreError::Bulk(m)
+                    }
+                })?;
             }
             Some(Feed::Done(result)) => return Ok(Some(result)),
             None => return Ok(None),

@@ -22,8 +22,9 @@ impl Store {
             .bind(since)
             .bind(now)
             .bind(run_id)
-            .fetch_optional(p)
-            .await?);
+            .fetch_all(p)
+            .await?
+            .into_iter().next());
         Ok(id.is_some())
     }
 }

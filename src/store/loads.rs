@@ -61,8 +61,9 @@ impl Store {
             .bind(at)
             .bind(http_status.map(i32::from))
             .bind(error)
-            .fetch_one(p)
-            .await?))
+            .fetch_all(p)
+            .await?
+            .into_iter().next().ok_or(sqlx::Error::RowNotFound)?))
     }
 
     /// Record a fetch that found nothing new (HTTP 304, or the same sha256 as the current load).
@@ -84,8 +85,9 @@ impl Store {
             .bind(at)
             .bind(http_status.map(i32::from))
             .bind(why)
-            .fetch_one(p)
-            .await?))
+            .fetch_all(p)
+            .await?
+            .into_iter().next().ok_or(sqlx::Error::RowNotFound)?))
     }
 
     /// Record an extract that was fetched but refused; none of its rows is stored. `error`
@@ -112,8 +114,9 @@ impl Store {
             .bind(meta.last_modified)
             .bind(error)
             .bind(kept_file)
-            .fetch_one(p)
-            .await?))
+            .fetch_all(p)
+            .await?
+            .into_iter().next().ok_or(sqlx::Error::RowNotFound)?))
     }
 
     /// Note where a held load's file was kept.

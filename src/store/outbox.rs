@@ -225,8 +225,9 @@ impl Store {
             .bind(subject)
             .bind(body_text)
             .bind(now)
-            .fetch_one(p)
-            .await?))
+            .fetch_all(p)
+            .await?
+            .into_iter().next().ok_or(sqlx::Error::RowNotFound)?))
     }
 
     /// Mail not yet delivered, oldest first.

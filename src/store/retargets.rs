@@ -29,8 +29,9 @@ impl Store {
             .bind(schedule)
             .bind(by)
             .bind(now)
-            .fetch_one(p)
-            .await?);
+            .fetch_all(p)
+            .await?
+            .into_iter().next().ok_or(sqlx::Error::RowNotFound)?);
         Ok(id)
     }
 

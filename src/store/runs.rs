@@ -101,6 +101,10 @@ pub enum Claim {
     Taken,
 }
 
+// Writes with RETURNING outside a transaction read every row (`fetch_all`), here and in the
+// other files: SQLite commits such a statement when it is stepped to its end, so reading only
+// the first row would miss a commit that failed (a full disk) and hand back an id that was
+// never stored (a later insert naming it then fails "FOREIGN KEY constraint failed").
 const INSERT: &str = "INSERT INTO runs (job, trigger, scheduled_at, started_at, finished_at, status, \
     claim_key, runner, lease_until, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
     ON CONFLICT DO NOTHING RETURNING id";
@@ -133,8 +137,9 @@ impl Store {
             .bind(trigger.as_str())
             .bind(scheduled_at)
             .bind(now)
-            .fetch_one(p)
-            .await?);
+            .fetch_all(p)
+            .await?
+            .into_iter().next().ok_or(sqlx::Error::RowNotFound)?);
         Ok(id)
     }
 
@@ -157,8 +162,9 @@ impl Store {
                 .bind(now)
                 .bind(runner)
                 .bind(lease_until)
-                .fetch_optional(p)
-                .await?);
+                .fetch_all(p)
+                .await?
+                .into_iter().next());
             if let Some(id) = id {
                 return Ok(Start::Run(id));
             }
@@ -190,8 +196,10 @@ impl Store {
                 .bind(c.runner)
                 .bind(c.lease_until)
                 .bind(c.note)
-                .fetch_optional(p)
-                .await?);
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .next());
             if let Some(id) = inserted {
                 return Ok(Claim::Run(id));
             }
@@ -243,8 +251,10 @@ impl Store {
             .bind(runner)
             .bind(None::<DateTime<Utc>>)
             .bind(note)
-            .fetch_optional(p)
-            .await?))
+            .fetch_all(p)
+            .await?
+            .into_iter()
+            .next()))
     }
 
     /// Push a running run's lease to `until`. False if the run is no longer running (it was

@@ -56,8 +56,9 @@ impl Store {
             .bind(comment)
             .bind(author)
             .bind(now)
-            .fetch_one(p)
-            .await?))
+            .fetch_all(p)
+            .await?
+            .into_iter().next().ok_or(sqlx::Error::RowNotFound)?))
     }
 
     /// Silences not yet ended or expired at `now` (with `all`, every one), newest first.

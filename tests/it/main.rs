@@ -37,6 +37,7 @@ mod daemon;
 mod delivery;
 mod deploy;
 mod digest;
+mod disk_full;
 mod faults;
 mod fetch;
 mod formats;
@@ -74,6 +75,7 @@ fn main() -> std::process::ExitCode {
             delivery::tests(),
             deploy::tests(),
             digest::tests(),
+            disk_full::tests(),
             faults::tests(),
             fetch::tests(),
             formats::tests(),
