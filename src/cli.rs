@@ -149,19 +149,14 @@ pub enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
-    /// Benchmarks (need no configuration file).
+    /// Benchmarks (need no configuration file): runs `sendwatch-bench` from beside this
+    /// binary (`sendwatch bench load --help`, `sendwatch bench kpi --help`).
+    #[command(disable_help_flag = true)]
     Bench {
-        #[command(subcommand)]
-        command: BenchCommand,
+        /// `load ...` or `kpi ...`, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Time `load` into SQLite and PostgreSQL beside `sqlite3 .import` and `psql \copy`.
-    Load(crate::bench::LoadArgs),
-    /// Time the KPI step of a run beside KPI 1/2a counted by one query in `sqlite3` and `psql`.
-    Kpi(crate::bench::KpiArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,12 +221,8 @@ fn load_settings(cli: &Cli) -> Result<Settings, Failure> {
 
 async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     // The bench reads no configuration of the user's: it runs before the settings load.
-    if let Command::Bench { command } = cli.command {
-        crate::telemetry::init(crate::telemetry::LogFormat::Auto);
-        return Ok(match command {
-            BenchCommand::Load(args) => crate::bench::load(args).await?,
-            BenchCommand::Kpi(args) => crate::bench::kpi(args).await?,
-        });
+    if let Command::Bench { args } = &cli.command {
+        return Ok(bench(args).await?);
     }
     let settings = load_settings(&cli)?;
     crate::telemetry::init(settings.log.format);
@@ -451,4 +442,27 @@ fn check_config(s: &Settings) {
             None => println!("  job {name}: `{}` never fires", job.cron),
         }
     }
+}
+
+/// `sendwatch bench ARGS`: the benchmarks live in their own binary, `sendwatch-bench`, beside
+/// this one, so that the daemon links none of their code; its exit status is ours.
+async fn bench(args: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    let me = std::env::current_exe().context("finding this binary")?;
+    let exe = me.with_file_name("sendwatch-bench");
+    if !exe.is_file() {
+        anyhow::bail!(
+            "the benchmarks are a binary of their own, {}, which is not there (cargo build --release builds it)",
+            exe.display()
+        );
+    }
+    let status = tokio::process::Command::new(&exe)
+        .args(args)
+        .status()
+        .await
+        .with_context(|| format!("running {}", exe.display()))?;
+    Ok(match status.code() {
+        Some(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
+        None => ExitCode::from(EXIT_FAILED),
+    })
 }

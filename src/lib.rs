@@ -5,11 +5,10 @@
 //! actions, updates wanted) → [`notify`] (group, render, deliver).
 //! [`job`] runs it once; [`schedule`] and [`daemon`] run it on cron; [`ledger`] keeps the
 //! `runs` table true (claims, leases, abandoned runs); [`cli`] is the command line; [`config`] says
-//! what to do; [`serve`] answers `/healthz` and `/metrics`; [`bench`] times `load` against the
-//! databases' own bulk loaders.
+//! what to do; [`serve`] answers `/healthz` and `/metrics`. The benchmarks are a binary of their
+//! own (`src/bin/sendwatch-bench`) on this public API.
 
 pub mod action;
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod daemon;

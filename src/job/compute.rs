@@ -19,7 +19,7 @@ pub(crate) type Loads<'a> = HashMap<&'a str, Option<LoadRecord>>;
 
 impl App {
     /// The KPI step: fold, rate and record the job's KPIs (`sendwatch bench kpi` times this).
-    pub(crate) async fn evaluate(
+    pub async fn evaluate(
         &self,
         run_id: i64,
         job: &crate::schedule::JobSettings,
@@ -93,7 +93,7 @@ impl App {
     /// The monthly counts of each of `kpis` (by index), from the loads they read: one scan of
     /// each source's current load feeds every KPI that reads it (one scan per set of columns,
     /// should a source feed measures of more than one kind).
-    pub(crate) async fn fold_kpis<'a>(
+    pub async fn fold_kpis<'a>(
         &self,
         kpis: &[Computed<'a>],
         notes: &BTreeMap<String, SourceNote>,

@@ -210,11 +210,31 @@ fn agree_line(stdout: &str, backend: &str, peer: &str) -> bool {
     })
 }
 
+/// The daemon's binary links no benchmark code: it lives in `sendwatch-bench`, which
+/// `sendwatch bench` runs from beside it.
+fn the_daemon_binary_links_no_benchmark() {
+    // A context string of the KPI bench's, compiled into whichever binary holds that code.
+    let marker = b"writing the bench's configuration";
+    let holds = |exe: &str| {
+        let bytes = std::fs::read(exe).expect("read the binary");
+        bytes.windows(marker.len()).any(|w| w == marker)
+    };
+    assert!(
+        holds(env!("CARGO_BIN_EXE_sendwatch-bench")),
+        "the marker is the bench's"
+    );
+    assert!(
+        !holds(env!("CARGO_BIN_EXE_sendwatch")),
+        "the daemon links the bench"
+    );
+}
+
 /// This module's tests, for the harness: tests/it/main.rs says how to register one.
 pub fn tests() -> Vec<crate::support::trials::Spec> {
     use crate::support::trials::trial;
     vec![
         trial!(bench_load_prints_the_table_with_ratios_or_says_what_was_skipped),
         trial!(bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree),
+        trial!(the_daemon_binary_links_no_benchmark),
     ]
 }

@@ -10,14 +10,6 @@
 //! interleave the contenders so that noise from other work on the machine falls on all alike.
 //! The bench needs no configuration of the user's.
 
-mod child;
-mod kpi;
-mod kpi_table;
-mod pg;
-mod report;
-
-pub use kpi::{Backend, KpiArgs, kpi};
-
 use std::fmt::Write as _;
 use std::io::{BufRead as _, Read as _};
 use std::path::{Path, PathBuf};
@@ -27,9 +19,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use sqlx::{Connection as _, SqliteConnection};
 
-use child::{Ran, locate, run_timed};
-use pg::{admin_connection, create_database, drop_database, drop_stale_databases, pg_connection};
-use report::{Report, Timings, fmt_count, fmt_duration};
+use crate::child::{Ran, locate, run_timed};
+use crate::pg::{
+    admin_connection, create_database, drop_database, drop_stale_databases, pg_connection,
+};
+use crate::report::{Report, Timings, fmt_count, fmt_duration};
 
 /// `sendwatch bench load`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -82,7 +76,7 @@ struct Plan {
 }
 
 /// Removes the scratch folder (generated extract, databases, child output) when done.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {
@@ -106,7 +100,7 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("{}", file.display()))?
         .len();
     let plan = Plan {
-        exe: std::env::current_exe().context("finding the sendwatch binary")?,
+        exe: crate::sendwatch_binary()?,
         file,
         scratch,
         columns,
@@ -218,7 +212,7 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A fresh scratch folder for one bench (see [`Scratch`]).
-fn scratch_dir() -> anyhow::Result<PathBuf> {
+pub(crate) fn scratch_dir() -> anyhow::Result<PathBuf> {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -231,7 +225,7 @@ fn scratch_dir() -> anyhow::Result<PathBuf> {
 
 /// `sendwatch bench NAME: 5 round(s), 2 CPU(s), load average 0.42 before the rounds`: what
 /// the table's times were measured under.
-fn print_heading(bench: &str, count: u32, unit: &str, busy: Option<&str>) {
+pub(crate) fn print_heading(bench: &str, count: u32, unit: &str, busy: Option<&str>) {
     println!(
         "sendwatch bench {bench}: {count} {unit}(s), {} CPU(s){}{}\n",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -247,7 +241,7 @@ fn print_heading(bench: &str, count: u32, unit: &str, busy: Option<&str>) {
 }
 
 /// The 1-minute load average (Linux), e.g. "0.42".
-fn load_average() -> Option<String> {
+pub(crate) fn load_average() -> Option<String> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
     text.split_whitespace().next().map(str::to_string)
 }
@@ -261,7 +255,7 @@ fn skipped_or_empty<T>(r: &Result<T, String>) -> Timings {
 
 /// Runs the generator for one `kind` (tracker, reviews, provider) and returns the extract it
 /// wrote.
-async fn generate(
+pub(crate) async fn generate(
     generator: &Path,
     kind: &str,
     rows: u64,
@@ -397,7 +391,7 @@ fn loaded_rows(stdout: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-fn toml_str(s: &str) -> String {
+pub(crate) fn toml_str(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {

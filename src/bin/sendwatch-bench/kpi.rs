@@ -17,17 +17,19 @@ use anyhow::{Context as _, bail};
 use chrono::Utc;
 use sqlx::Connection as _;
 
-use super::child::{Ran, locate, own_cpu, run_timed};
-use super::kpi_table::{BackendRun, Counted, KpiReport, compare, parse_counts};
-use super::pg::{admin_connection, create_database, drop_database, drop_stale_databases};
-use super::report::{Timings, fmt_duration};
-use super::{PeerArgs, Scratch, generate, load_average, print_heading, scratch_dir, toml_str};
-use crate::config::{Settings, Sources};
-use crate::job::App;
-use crate::job::ingest::Ingested;
-use crate::kpi::{Basis, EHCP_LIMIT_DAYS, Measure};
-use crate::schedule::JobSettings;
-use crate::store::{RunStatus, Trigger};
+use crate::child::{Ran, locate, own_cpu, run_timed};
+use crate::kpi_table::{BackendRun, Counted, KpiReport, compare, parse_counts};
+use crate::load::{
+    PeerArgs, Scratch, generate, load_average, print_heading, scratch_dir, toml_str,
+};
+use crate::pg::{admin_connection, create_database, drop_database, drop_stale_databases};
+use crate::report::{Timings, fmt_duration};
+use sendwatch::config::{Settings, Sources};
+use sendwatch::job::App;
+use sendwatch::job::ingest::Ingested;
+use sendwatch::kpi::{Basis, EHCP_LIMIT_DAYS, Measure};
+use sendwatch::schedule::JobSettings;
+use sendwatch::store::{RunStatus, Trigger};
 
 /// The KPI whose count the peers compute.
 const PEER_KPI: &str = "1/2a";
@@ -258,7 +260,7 @@ async fn backend_rounds(
                 fmt_duration(started.elapsed())
             );
             if *src == plan.peer.source {
-                table = crate::store::row_table(load_id);
+                table = sendwatch::store::row_table(load_id);
             }
             if !sources.iter().any(|(s, _)| s == src) {
                 sources.push((src.clone(), rows));
@@ -433,7 +435,7 @@ impl SqlPeer {
                     )
                 };
                 let from = kpi.started_from.map_or_else(String::new, |d| {
-                    format!(" AND {request} >= {}", crate::store::date_number(d))
+                    format!(" AND {request} >= {}", sendwatch::store::date_number(d))
                 });
                 let sql = format!(
                     "SELECT {plan} / 100 AS m, sum({} - {} <= {EHCP_LIMIT_DAYS}), count(*) \

@@ -16,7 +16,7 @@ pub async fn admin_connection(admin: &str) -> anyhow::Result<PgConnection> {
 
 /// A quiet connection: a slow `DROP DATABASE` is no news worth a warning in the bench.
 pub async fn pg_connection(url: &str) -> anyhow::Result<PgConnection> {
-    let shown = crate::config::redact_url(url);
+    let shown = sendwatch::config::redact_url(url);
     let opts = PgConnectOptions::from_str(url)
         .with_context(|| format!("PostgreSQL URL {shown}"))?
         .disable_statement_logging();

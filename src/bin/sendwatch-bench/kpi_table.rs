@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::report::{Timings, fmt_count, fmt_duration, median, ratio, time_row};
-use crate::disclose::{share_counts, suppress};
-use crate::kpi::Month;
+use crate::report::{Timings, fmt_count, fmt_duration, median, ratio, time_row};
+use sendwatch::disclose::{share_counts, suppress};
+use sendwatch::kpi::Month;
 
 /// Every computed KPI on the SQLite store, 1M tracker rows, must take less than this (median).
 pub const KPI_TARGET: Duration = Duration::from_millis(500);
@@ -120,7 +120,7 @@ pub fn compare(peer: &str, ours: &Counted, theirs: &Counted) -> Check {
 
 /// A count as the disclosure rules allow, with thousands separators.
 fn shown_count(n: u64) -> String {
-    if crate::disclose::count_shown(n) {
+    if sendwatch::disclose::count_shown(n) {
         fmt_count(n)
     } else {
         suppress(n)
@@ -247,8 +247,8 @@ impl KpiReport {
 
 #[cfg(test)]
 mod tests {
-    use super::super::report::ms;
     use super::*;
+    use crate::report::ms;
 
     /// `("2020-05", on time, counted)` per month.
     fn counted(rows: &[(&str, u64, u64)]) -> Counted {
