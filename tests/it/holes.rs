@@ -104,17 +104,7 @@ async fn risk_news_recorded_by_a_killed_run_is_told_by_the_next_run_once() {
 
 /// The tracker's rows whose latest event date is at most `last`, as a CSV.
 fn tracker_until(last: &str) -> String {
-    let text = std::fs::read_to_string(repo("examples/tracker.csv")).expect("example");
-    let mut lines = text.lines();
-    let mut out = format!("{}\n", lines.next().expect("header"));
-    for l in lines {
-        let latest = l.split(',').skip(1).take(6).filter(|c| !c.is_empty()).max();
-        if latest.is_some_and(|d| d <= last) {
-            out.push_str(l);
-            out.push('\n');
-        }
-    }
-    out
+    crate::ingest::tracker_with(|_, l| crate::ingest::latest(l).as_str() <= last)
 }
 
 /// Every day-date in the extract's rows that is not a month's last day (a period's end may be

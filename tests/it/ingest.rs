@@ -327,7 +327,7 @@ async fn run_id_of(app: &App) -> i64 {
 }
 
 /// The example tracker with only the rows `keep` accepts (header kept).
-fn tracker_with(keep: impl Fn(usize, &str) -> bool) -> String {
+pub(crate) fn tracker_with(keep: impl Fn(usize, &str) -> bool) -> String {
     let text = std::fs::read_to_string(repo("examples/tracker.csv")).expect("example");
     let mut lines = text.lines();
     let mut out = format!("{}\n", lines.next().expect("header"));
@@ -341,7 +341,7 @@ fn tracker_with(keep: impl Fn(usize, &str) -> bool) -> String {
 }
 
 /// The latest date in a tracker row (its dates are ISO, so text order is date order).
-fn latest(row: &str) -> String {
+pub(crate) fn latest(row: &str) -> String {
     row.split(',')
         .skip(1)
         .take(6)
