@@ -44,6 +44,7 @@ mod fuzz;
 mod hand_checked;
 mod hand_checked_reviews;
 mod hand_checked_waits;
+mod http_limits;
 mod ingest;
 mod kpi_show;
 mod ledger;
@@ -54,6 +55,8 @@ mod outbox;
 mod pack;
 mod pack_mail;
 mod pipeline;
+mod redaction;
+mod redirects;
 mod render;
 mod risks;
 mod routes;
@@ -80,6 +83,7 @@ fn main() -> std::process::ExitCode {
             hand_checked::tests(),
             hand_checked_reviews::tests(),
             hand_checked_waits::tests(),
+            http_limits::tests(),
             ingest::tests(),
             kpi_show::tests(),
             ledger::tests(),
@@ -90,6 +94,8 @@ fn main() -> std::process::ExitCode {
             pack::tests(),
             pack_mail::tests(),
             pipeline::tests(),
+            redaction::tests(),
+            redirects::tests(),
             render::tests(),
             risks::tests(),
             routes::tests(),
