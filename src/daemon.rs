@@ -94,6 +94,8 @@ fn entries(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<Vec<Entry>
 /// Run the daemon. `sources` are where the configuration came from, read again on SIGHUP.
 pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
     let mut signals = Signals::install()?;
+    // Before anything opens a file: HTTP connections get at most half of the limit.
+    serve::raise_open_files_limit();
     let health = Arc::new(Health::default());
     let (settings_tx, settings_rx) = watch::channel(app.settings.clone());
     // HTTP first: an address in use stops the start before systemd hears READY.

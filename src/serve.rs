@@ -8,8 +8,9 @@
 //! format: the counters the pipeline records (see [`crate::telemetry::metrics`]) and the
 //! gauges read from the database at each scrape (outbox depth, stale sources, last success).
 //!
-//! Owns: `[http]`, the router and the two operational handlers. The handlers read state;
-//! they never write the database or start anything. Must not: run jobs.
+//! Owns: `[http]`, the router and the two operational handlers; [`listen`] the connections
+//! (their limit and timeouts) and the open-file budget. The handlers read state; they never
+//! write the database or start anything. Must not: run jobs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -30,7 +31,9 @@ use crate::telemetry::metrics as m;
 
 mod auth;
 mod board;
+mod listen;
 pub mod settings;
+pub use listen::raise_open_files_limit;
 use settings::HttpSettings;
 
 /// A scheduler that has not ticked (once a second) for this long is not healthy.
@@ -87,12 +90,21 @@ pub async fn bind(settings: &HttpSettings) -> std::io::Result<Option<tokio::net:
     }
 }
 
-/// Serve until `stop` resolves.
+/// Serve until `stop` resolves, under `[http]`'s limits on connections ([`listen`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: ServeState,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let http = state.settings.borrow().http.clone();
+    let limits = listen::Limits::new(&http, listen::open_files_limit());
+    if limits.max_connections < http.max_connections {
+        tracing::warn!(
+            max_connections = limits.max_connections,
+            "http.max_connections is more than half the open-file limit; lowered to half, \
+             the other half kept for runs (raise LimitNOFILE= or `ulimit -n`)."
+        );
+    }
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
@@ -102,9 +114,7 @@ pub async fn serve(
             auth::guard,
         ))
         .with_state(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await
+    listen::run(listener, app, limits, stop).await
 }
 
 fn run_json(r: &RunRecord, now: DateTime<Utc>) -> Value {
@@ -243,7 +253,7 @@ mod tests {
         let s = HttpSettings {
             listen: listen.into(),
             token: token.map(|t| secrecy::SecretString::from(t.to_string())),
-            token_file: None,
+            ..HttpSettings::default()
         };
         let mut out = Vec::new();
         s.check(&mut |k, m| out.push(format!("{k}: {m}")));
@@ -260,8 +270,7 @@ mod tests {
         assert_eq!(
             HttpSettings {
                 listen: "".into(),
-                token: None,
-                token_file: None,
+                ..HttpSettings::default()
             }
             .addr(),
             None

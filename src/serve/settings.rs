@@ -1,5 +1,7 @@
 //! `[http]`: where the daemon serves `/healthz`, `/metrics` and the live board view, if at
-//! all, and the credential that guards them. Read by config, used by [`super`].
+//! all, the credential that guards them, and the bounds on its connections (how many at
+//! once, how long a request head and a silent connection may take). Read by config, used by
+//! [`super`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,11 +22,39 @@ pub struct HttpSettings {
     #[serde(default)]
     pub token: Option<SecretString>,
     pub token_file: Option<PathBuf>,
+    /// Most connections served at once; more wait in the kernel's queue, holding none of the
+    /// daemon's file descriptors. Never more than half the open-file limit, whatever is set
+    /// here: the other half is kept for runs.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// A connection that has not sent a whole request head this long after it opened (or
+    /// after its last answer) is closed: a client that trickles a request, or keeps a
+    /// connection open without asking anything, cannot hold its place.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout_secs: u64,
+    /// A connection on which nothing is read or written this long, with no request being
+    /// answered, is closed (a client that stopped reading its answer).
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_secs: u64,
 }
 
 fn default_listen() -> String {
     "127.0.0.1:9187".into()
 }
+fn default_max_connections() -> usize {
+    128
+}
+fn default_header_read_timeout() -> u64 {
+    10
+}
+fn default_idle_timeout() -> u64 {
+    60
+}
+
+/// The ranges `check` accepts: (least, most).
+const MAX_CONNECTIONS: (usize, usize) = (1, 10_000);
+const HEADER_READ_TIMEOUT: (u64, u64) = (1, 300);
+const IDLE_TIMEOUT: (u64, u64) = (1, 3600);
 
 impl Default for HttpSettings {
     fn default() -> HttpSettings {
@@ -32,6 +62,9 @@ impl Default for HttpSettings {
             listen: default_listen(),
             token: None,
             token_file: None,
+            max_connections: default_max_connections(),
+            header_read_timeout_secs: default_header_read_timeout(),
+            idle_timeout_secs: default_idle_timeout(),
         }
     }
 }
@@ -80,6 +113,26 @@ impl HttpSettings {
 
     pub fn check(&self, bad: &mut impl FnMut(String, String)) {
         crate::secret::check_pair(bad, "http.token", &self.token, &self.token_file);
+        let mut range = |key: &str, value: u64, (least, most): (u64, u64)| {
+            if !(least..=most).contains(&value) {
+                bad(
+                    format!("http.{key}"),
+                    format!("must be between {least} and {most} (is {value})"),
+                );
+            }
+        };
+        let (least, most) = MAX_CONNECTIONS;
+        range(
+            "max_connections",
+            self.max_connections as u64,
+            (least as u64, most as u64),
+        );
+        range(
+            "header_read_timeout_secs",
+            self.header_read_timeout_secs,
+            HEADER_READ_TIMEOUT,
+        );
+        range("idle_timeout_secs", self.idle_timeout_secs, IDLE_TIMEOUT);
         let l = self.listen.trim();
         if l.is_empty() {
             return;

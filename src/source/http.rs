@@ -2,22 +2,29 @@
 //!
 //! Owns: building a source's client (connect timeout, extra CA roots), one attempt (auth,
 //! `If-None-Match` / `If-Modified-Since`, status, the body streamed into a spool file under
-//! the `max_bytes` cap), and the retry loop: 5xx, 429 (honouring `Retry-After`), refused
-//! connections and bodies cut short are retried with exponential backoff and full jitter;
-//! other 4xx, an over-size body and a local spool failure are not. The source's total
-//! `timeout_secs` bounds every attempt, every wait and every body read together.
+//! the `max_bytes` cap), redirects ([`redirect`]: followed by hand, never to plain http from
+//! https, credentials only to the configured host), and the retry loop: 5xx, 429 (honouring
+//! `Retry-After`), refused connections and bodies cut short are retried with exponential
+//! backoff and full jitter; other 4xx, an over-size body, a refused redirect and a local
+//! spool failure are not. The source's total `timeout_secs` bounds every attempt, every wait
+//! and every body read together.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER};
-use reqwest::{Certificate, StatusCode};
+use reqwest::header::{
+    ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+};
+use reqwest::{Certificate, Method, StatusCode};
 use secrecy::ExposeSecret;
 use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use super::spool::{self, OverCap, Tally};
 use super::{Body, FetchFailure, Got, SourceSettings, Validators, root_cause};
+
+mod redirect;
+pub(super) use redirect::send;
 
 /// The longest wait between two attempts, whatever `retry_base_ms` and the attempt number.
 pub(super) const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -29,7 +36,10 @@ const SPOOL_BUFFER: usize = 256 * 1024;
 pub(super) fn client(s: &SourceSettings) -> Result<reqwest::Client, FetchFailure> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("sendwatch/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(s.connect_timeout_secs));
+        .connect_timeout(Duration::from_secs(s.connect_timeout_secs))
+        // Redirects are followed by `redirect::send`, one request per hop, under its rules.
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false);
     if let Some(path) = &s.ca_file {
         let ca_error = |error: String| FetchFailure::CaFile {
             path: path.clone(),
@@ -220,15 +230,18 @@ async fn once(
     attempt: u32,
 ) -> Result<Got, AttemptFailed> {
     let s = ctx.settings;
-    let mut req = authorize(client.get(url), s);
-    let conditional = ctx.prev.etag.is_some() || ctx.prev.last_modified.is_some();
-    if let Some(etag) = &ctx.prev.etag {
-        req = req.header(IF_NONE_MATCH, etag);
+    let mut headers = HeaderMap::new();
+    let validator = |v: &str| HeaderValue::from_str(v).ok();
+    if let Some(etag) = ctx.prev.etag.as_deref().and_then(validator) {
+        headers.insert(IF_NONE_MATCH, etag);
     }
-    if let Some(lm) = &ctx.prev.last_modified {
-        req = req.header(IF_MODIFIED_SINCE, lm);
+    if let Some(lm) = ctx.prev.last_modified.as_deref().and_then(validator) {
+        headers.insert(IF_MODIFIED_SINCE, lm);
     }
-    let mut resp = req.send().await.map_err(send_failed)?;
+    let conditional = !headers.is_empty();
+    let sent = send(client, Method::GET, &url, s, ctx.name, &headers).await?;
+    let failure = sent.status_failure();
+    let mut resp = sent.resp;
     let status = resp.status();
     if status == StatusCode::NOT_MODIFIED && conditional {
         return Ok(Got::NotModified {
@@ -241,9 +254,7 @@ async fn once(
         let after =
             header_string(&resp, RETRY_AFTER).and_then(|v| parse_retry_after(&v, Utc::now()));
         return Err(AttemptFailed {
-            failure: FetchFailure::Status {
-                status: status.as_u16(),
-            },
+            failure,
             retry,
             after,
         });

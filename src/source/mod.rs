@@ -92,6 +92,16 @@ pub enum FetchFailure {
     Location(#[from] LocationError),
     #[error("HTTP {status} {reason}", reason = http_reason(*.status))]
     Status { status: u16 },
+    /// A 401 or 403 from a host a redirect led to, where the credentials were not sent.
+    #[error(
+        "HTTP {status} {reason} from {at}: the source redirected there, to another host, and \
+         its credentials were not sent there (they go only to the scheme, host and port of the \
+         source's url; if that host should have them, make it the url)",
+        reason = http_reason(*.status)
+    )]
+    CredentialsWithheld { status: u16, at: String },
+    #[error("redirect refused: {0}")]
+    Redirect(String),
     #[error("connection failed: {0}")]
     Connect(String),
     #[error("timed out after {secs} s{}", previous.as_ref().map(|p| format!("; the attempt before failed: {p}")).unwrap_or_default())]
@@ -130,7 +140,9 @@ impl FetchFailure {
     /// attempt before it).
     pub fn http_status(&self) -> Option<u16> {
         match self {
-            FetchFailure::Status { status } => Some(*status),
+            FetchFailure::Status { status } | FetchFailure::CredentialsWithheld { status, .. } => {
+                Some(*status)
+            }
             FetchFailure::Timeout {
                 previous: Some(p), ..
             } => p.http_status(),

@@ -1,12 +1,12 @@
 //! `check-config --connect`'s source probe: is the extract there? For an HTTP source a HEAD
 //! (a ranged GET of one byte if the server refuses HEAD) with the source's client,
-//! credentials and timeouts, no retries; for a file, that it exists and is a regular file
-//! (not opened: a FIFO is refused by its type, without blocking).
+//! credentials, timeouts and redirect rules, no retries; for a file, that it exists and is a
+//! regular file (not opened: a FIFO is refused by its type, without blocking).
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
-use reqwest::header::RANGE;
+use reqwest::header::{HeaderMap, HeaderValue, RANGE};
+use reqwest::{Method, StatusCode};
 
 use super::{FetchError, FetchFailure, Fetcher, Location, SourceSettings, file, http};
 use crate::secret::redact_url;
@@ -38,33 +38,35 @@ impl Fetcher {
                     }
                 };
                 let limit = Duration::from_secs(s.timeout_secs);
-                let ask = |req: reqwest::RequestBuilder| async move {
-                    match tokio::time::timeout(limit, http::authorize(req, s).send()).await {
-                        Ok(Ok(r)) => Ok(r.status()),
-                        Ok(Err(e)) => Err(http::send_failed(e).failure),
+                let url = &url;
+                // Redirects as a fetch follows them: the same rules, the same refusals.
+                let ask = |method: Method, headers: HeaderMap| async move {
+                    let sent = http::send(client, method, url, s, name, &headers);
+                    match tokio::time::timeout(limit, sent).await {
+                        Ok(Ok(sent)) => Ok(sent),
+                        Ok(Err(e)) => Err(e.failure),
                         Err(_) => Err(FetchFailure::Timeout {
                             secs: s.timeout_secs,
                             previous: None,
                         }),
                     }
                 };
-                let mut status = ask(client.head(url.clone())).await.map_err(fail)?;
+                let mut sent = ask(Method::HEAD, HeaderMap::new()).await.map_err(fail)?;
                 let mut how = "HEAD";
                 if matches!(
-                    status,
+                    sent.resp.status(),
                     StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED
                 ) {
-                    status = ask(client.get(url).header(RANGE, "bytes=0-0"))
-                        .await
-                        .map_err(fail)?;
+                    let one_byte =
+                        HeaderMap::from_iter([(RANGE, HeaderValue::from_static("bytes=0-0"))]);
+                    sent = ask(Method::GET, one_byte).await.map_err(fail)?;
                     how = "GET of one byte";
                 }
+                let status = sent.resp.status();
                 if status.is_success() || status.is_redirection() {
                     Ok(format!("{how} answered HTTP {}", status.as_u16()))
                 } else {
-                    Err(fail(FetchFailure::Status {
-                        status: status.as_u16(),
-                    }))
+                    Err(fail(sent.status_failure()))
                 }
             }
         }

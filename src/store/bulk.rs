@@ -163,7 +163,7 @@ impl Store {
             .bind(meta.run_id)
             .bind(meta.source)
             .bind(meta.kind)
-            .bind(meta.url)
+            .bind(crate::secret::redact_url(meta.url))
             .bind(meta.fetched_at)
             .bind(meta.http_status.map(i32::from))
             .bind(meta.bytes as i64)

@@ -13,6 +13,8 @@ use super::bulk::{LoadMeta, row_table};
 use super::scan::SCAN_ROWS;
 use super::{Store, StoreError};
 use crate::load::{Batch, ColType, KindDef};
+// Every URL stored in `loads.url` goes through it, whoever built the row.
+use crate::secret::redact_url;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LoadRecord {
@@ -57,7 +59,7 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(run_id)
             .bind(source)
-            .bind(url)
+            .bind(redact_url(url))
             .bind(at)
             .bind(http_status.map(i32::from))
             .bind(error)
@@ -81,7 +83,7 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(run_id)
             .bind(source)
-            .bind(url)
+            .bind(redact_url(url))
             .bind(at)
             .bind(http_status.map(i32::from))
             .bind(why)
@@ -105,7 +107,7 @@ impl Store {
             .bind(meta.run_id)
             .bind(meta.source)
             .bind(meta.kind)
-            .bind(meta.url)
+            .bind(redact_url(meta.url))
             .bind(meta.fetched_at)
             .bind(meta.http_status.map(i32::from))
             .bind(meta.bytes as i64)

@@ -46,6 +46,7 @@ mod hand_checked;
 mod hand_checked_reviews;
 mod hand_checked_waits;
 mod holes;
+mod http_limits;
 mod ingest;
 mod kpi_show;
 mod ledger;
@@ -56,6 +57,8 @@ mod outbox;
 mod pack;
 mod pack_mail;
 mod pipeline;
+mod redaction;
+mod redirects;
 mod render;
 mod risks;
 mod routes;
@@ -84,6 +87,7 @@ fn main() -> std::process::ExitCode {
             holes::tests(),
             hand_checked_reviews::tests(),
             hand_checked_waits::tests(),
+            http_limits::tests(),
             ingest::tests(),
             kpi_show::tests(),
             ledger::tests(),
@@ -94,6 +98,8 @@ fn main() -> std::process::ExitCode {
             pack::tests(),
             pack_mail::tests(),
             pipeline::tests(),
+            redaction::tests(),
+            redirects::tests(),
             render::tests(),
             risks::tests(),
             routes::tests(),

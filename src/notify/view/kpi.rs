@@ -495,8 +495,10 @@ fn extract_facts(source: &str, note: Option<&SourceNote>, now: DateTime<Utc>, ra
         .unwrap_or_default();
     let rows = disclose::suppress_i64(l.rows_loaded.unwrap_or(0));
     let sha = l.sha256.clone().unwrap_or_else(|| "-".into());
+    // Redacted again on the way out: a row stored before every query value was hidden.
+    let url = crate::secret::redact_url(&l.url);
     let lines = vec![
-        format!("{name}, load {}: {}", l.id, l.url),
+        format!("{name}, load {}: {url}", l.id),
         format!(
             "fetched {} UTC, {status}{} bytes, {rows} rows",
             l.fetched_at.format("%Y-%m-%d %H:%M"),
@@ -508,7 +510,7 @@ fn extract_facts(source: &str, note: Option<&SourceNote>, now: DateTime<Utc>, ra
         fact("Source", source.to_string()),
         fact("Load", l.id.to_string()),
         fact("Loaded by run", l.run_id.to_string()),
-        fact("Fetched from", l.url.clone()),
+        fact("Fetched from", url),
         fact(
             "Fetched at",
             format!("{} UTC", l.fetched_at.format("%Y-%m-%d %H:%M")),

@@ -1,4 +1,5 @@
-//! A real, minimal HTTP/1.1 server on 127.0.0.1 for tests: canned responses
+//! A real, minimal HTTP/1.1 server on 127.0.0.1 for tests, plain or over TLS
+//! ([`HttpServer::start_tls`], the test CA's certificate): canned responses
 //! per path (or a scripted sequence of them), extra response headers, optional
 //! Basic auth, `If-None-Match` answered with 304, per-path hit counts and the
 //! last request's headers, optional delays, and misbehaving bodies: chunked,
@@ -9,9 +10,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// How the body goes out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,37 +109,86 @@ struct State {
 /// HTTP server task; stops when dropped (or when the test's runtime ends).
 pub struct HttpServer {
     addr: SocketAddr,
+    tls: bool,
     state: Arc<Mutex<State>>,
     task: JoinHandle<()>,
 }
 
+/// tests/fixtures/tls/server.pem and its key: 127.0.0.1 and localhost, signed by `ca.pem`
+/// there (a source trusts it with `ca_file`).
+fn test_tls_acceptor() -> TlsAcceptor {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .expect("read server.pem")
+        .collect::<Result<_, _>>()
+        .expect("parse server.pem");
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).expect("read server.key");
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server certificate and key");
+    TlsAcceptor::from(Arc::new(config))
+}
+
 impl HttpServer {
     pub async fn start() -> HttpServer {
+        HttpServer::start_with(None).await
+    }
+
+    /// The same server speaking TLS with the test CA's certificate: its URLs are `https://`.
+    pub async fn start_tls() -> HttpServer {
+        HttpServer::start_with(Some(test_tls_acceptor())).await
+    }
+
+    async fn start_with(tls: Option<TlsAcceptor>) -> HttpServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local_addr");
         let state = Arc::new(Mutex::new(State::default()));
         let task_state = state.clone();
+        let is_tls = tls.is_some();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 // One task per connection so a delayed answer does not block others.
-                tokio::spawn(serve(stream, task_state.clone()));
+                let state = task_state.clone();
+                match &tls {
+                    None => drop(tokio::spawn(serve(stream, state))),
+                    Some(acceptor) => {
+                        let accept = acceptor.accept(stream);
+                        tokio::spawn(async move {
+                            // A client that refuses the certificate ends here, unserved.
+                            if let Ok(stream) = accept.await {
+                                serve(stream, state).await;
+                            }
+                        });
+                    }
+                }
             }
         });
-        HttpServer { addr, state, task }
+        HttpServer {
+            addr,
+            tls: is_tls,
+            state,
+            task,
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT/<path>`; `path` may or may not start with '/'.
+    /// `http://127.0.0.1:PORT/<path>` (`https://` over TLS); `path` may or may not start
+    /// with '/'.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, normalise(path))
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.addr, normalise(path))
     }
 
     /// Answer `resp` for `path` (query strings are ignored when matching).
@@ -202,7 +256,7 @@ fn normalise(path: &str) -> String {
     }
 }
 
-async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, state: Arc<Mutex<State>>) {
     let Some((target, headers)) = read_request(&mut stream).await else {
         return;
     };
@@ -294,7 +348,9 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
 
 /// Reads the request head (and discards any Content-Length body).
 /// Returns the request target and lower-cased headers.
-async fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<(String, String)>)> {
+async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
+) -> Option<(String, Vec<(String, String)>)> {
     const MAX_HEAD: usize = 64 * 1024;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
