@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod bench;
+pub mod bounds;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -44,5 +44,5 @@ pub use render::{
 };
 pub use settings::{
     DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, RouteSettings, SmtpSettings,
-    SmtpTls, SubGroup, check_address, sub_group_names,
+    SmtpTls, SubGroup, check_address, is_loopback_host, sub_group_names,
 };

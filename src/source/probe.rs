@@ -3,8 +3,6 @@
 //! credentials and timeouts, no retries; for a file, that it exists and is a regular file
 //! (not opened: a FIFO is refused by its type, without blocking).
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use reqwest::header::RANGE;
 
@@ -37,7 +35,7 @@ impl Fetcher {
                         &built
                     }
                 };
-                let limit = Duration::from_secs(s.timeout_secs);
+                let limit = s.timeout();
                 let ask = |req: reqwest::RequestBuilder| async move {
                     match tokio::time::timeout(limit, http::authorize(req, s).send()).await {
                         Ok(Ok(r)) => Ok(r.status()),

@@ -32,6 +32,7 @@ mod action_mail;
 mod actions;
 mod bench;
 mod board;
+mod bounds;
 mod cli;
 mod daemon;
 mod delivery;
@@ -68,6 +69,7 @@ fn main() -> std::process::ExitCode {
             actions::tests(),
             bench::tests(),
             board::tests(),
+            bounds::tests(),
             cli::tests(),
             daemon::tests(),
             delivery::tests(),
