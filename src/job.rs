@@ -275,19 +275,21 @@ impl App {
 
         let history = self.store.kpi_history().await?;
         let standing = self.standing(&evaluations, Utc::now()).await?;
-        let planned = self.plan_digests(&digests::Found {
-            job,
-            run_id,
-            evaluations: &evaluations,
-            overdue: &overdue,
-            entered: &entered,
-            risks: &risks,
-            actions: &actions,
-            notes: &notes,
-            history: &history,
-            standing: &standing,
-            now: Utc::now(),
-        })?;
+        let planned = self
+            .plan_digests(&digests::Found {
+                job,
+                run_id,
+                evaluations: &evaluations,
+                overdue: &overdue,
+                entered: &entered,
+                risks: &risks,
+                actions: &actions,
+                notes: &notes,
+                history: &history,
+                standing: &standing,
+                now: Utc::now(),
+            })
+            .await?;
         let queued = self.queue_digests(run_id, &planned).await?;
         let queued = queued
             + self

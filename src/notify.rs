@@ -39,8 +39,8 @@ pub use group::{
 };
 pub use probe::probe_smtp;
 pub use render::{
-    Image, Mail, RenderError, Rendered, Templates, beside, render, render_for, render_mail,
-    suppress,
+    Image, Mail, Prepared, RenderError, Rendered, Stop, Templates, beside, lay_out, prepare,
+    render, render_for, render_mail, suppress,
 };
 pub use settings::{
     DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, RouteSettings, SmtpSettings,

@@ -38,6 +38,7 @@ mod daemon;
 mod delivery;
 mod deploy;
 mod digest;
+mod digest_limits;
 mod faults;
 mod fetch;
 mod formats;
@@ -75,6 +76,7 @@ fn main() -> std::process::ExitCode {
             delivery::tests(),
             deploy::tests(),
             digest::tests(),
+            digest_limits::tests(),
             faults::tests(),
             fetch::tests(),
             formats::tests(),
