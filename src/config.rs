@@ -4,16 +4,18 @@
 //! (`config/kinds.toml`) → the KPI catalogue (`config/kpis.toml`) → the risk register
 //! (`config/risks.toml`) → the action log (`config/actions.toml`) → the example
 //! (`config/sendwatch.toml`) → the file given with `--config` (or `$SENDWATCH_CONFIG`) →
-//! `SENDWATCH__SECTION__KEY` environment variables. [`Settings::validate`] is pure: it checks every key and names the one at fault;
-//! [`Settings::resolve_secrets`] then reads `*_file` secrets and systemd credentials.
+//! `SENDWATCH__SECTION__KEY` environment variables. [`Settings::validate`] is pure: it calls
+//! each stage's check, which names every key at fault (every duration and count has a
+//! range, [`crate::bounds`]); [`Settings::resolve_secrets`] then reads `*_file` secrets and
+//! systemd credentials.
 //!
-//! Owns: the top-level settings type, layering, and the checks across sections (each stage's
-//! own settings type and check live with the stage). Must not: open connections or fetch.
+//! Owns: the top-level settings type, layering, and gathering what one section may name of
+//! another for the checks (each stage's own settings type and check live with the stage).
+//! Must not: open connections or fetch.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use crate::action::{ActionLogSettings, Actions};
@@ -22,11 +24,12 @@ use crate::kpi::catalogue::Known;
 use crate::kpi::{Catalogue, Computed, KpiDefaults, RagSettings};
 use crate::ledger::{AdminSettings, LedgerSettings};
 use crate::load::KindDef;
-use crate::notify::{DeliveryMode, DeliverySettings, SmtpTls, SubGroup};
+pub use crate::notify::is_loopback_host;
+use crate::notify::{DeliverySettings, SubGroup};
 use crate::risk::{Register, RiskLogSettings};
 use crate::schedule::JobSettings;
+use crate::secret::SecretSpec;
 pub use crate::secret::redact_url;
-use crate::secret::{self, SecretSpec};
 use crate::serve::settings::HttpSettings;
 /// Re-exported: the settings of one source now live with the code that fetches it.
 pub use crate::source::SourceSettings;
@@ -195,82 +198,11 @@ impl Settings {
             );
         }
 
-        let url = self.store.url.expose_secret();
-        if !(url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            bad(
-                "store.url".into(),
-                "must start with sqlite: or postgres://".into(),
-            );
-        }
-        if self.store.max_connections == 0 {
-            bad("store.max_connections".into(), "must be at least 1".into());
-        }
-        secret::check_pair(
-            &mut bad,
-            "store.password",
-            &self.store.password,
-            &self.store.password_file,
-        );
-
-        if self.disclosure.threshold < crate::disclose::DEFAULT_THRESHOLD {
-            bad(
-                "disclosure.threshold".into(),
-                format!(
-                    "must be at least {} (counts under it could single out a child)",
-                    crate::disclose::DEFAULT_THRESHOLD
-                ),
-            );
-        }
-        let d = &self.delivery;
-        if d.from.parse::<lettre::message::Mailbox>().is_err() {
-            bad(
-                "delivery.from".into(),
-                format!("`{}` is not an email address", d.from),
-            );
-        }
-        if d.mode == DeliveryMode::Folder && d.folder.as_os_str().is_empty() {
-            bad("delivery.folder".into(), "must name a folder".into());
-        }
-        if d.mode == DeliveryMode::Smtp {
-            if d.smtp.host.trim().is_empty() {
-                bad("delivery.smtp.host".into(), "must not be empty".into());
-            }
-            if d.smtp.port == 0 {
-                bad("delivery.smtp.port".into(), "must not be 0".into());
-            }
-            if d.smtp.tls == SmtpTls::None && !is_loopback_host(&d.smtp.host) {
-                bad(
-                    "delivery.smtp.tls".into(),
-                    format!(
-                        "\"none\" (plain text) is allowed only for a loopback host, not `{}`",
-                        d.smtp.host
-                    ),
-                );
-            }
-            let has_password = d.smtp.password.is_some() || d.smtp.password_file.is_some();
-            if has_password && d.smtp.username.is_none() {
-                bad(
-                    "delivery.smtp.username".into(),
-                    "a password is set but no username".into(),
-                );
-            }
-        }
-        d.retry.check(&mut bad);
-        secret::check_pair(
-            &mut bad,
-            "delivery.smtp.password",
-            &d.smtp.password,
-            &d.smtp.password_file,
-        );
-        if !(0.0..=100.0).contains(&self.rag.amber_tolerance) {
-            bad(
-                "rag.amber_tolerance".into(),
-                "must be between 0 and 100".into(),
-            );
-        }
+        self.store.check(&mut bad);
+        self.disclosure.check(&mut bad);
+        self.delivery.check(&mut bad);
+        self.rag.check(&mut bad);
+        self.kpi_defaults.check(&mut bad);
 
         for (name, k) in &self.kinds {
             let key = format!("kinds.{name}");
@@ -345,46 +277,23 @@ impl Settings {
         let groups = self.sub_groups.keys().map(String::as_str).collect();
         self.actions.check(&self.action_log, &groups, &mut bad);
 
+        let known_to_jobs = crate::schedule::settings::Known {
+            sources: self.sources.keys().map(String::as_str).collect(),
+            kpis: self
+                .kpis
+                .iter()
+                .map(|(id, k)| (id.as_str(), k.measure.is_some()))
+                .collect(),
+            sub_groups: &self.sub_groups,
+        };
         for (name, j) in &self.jobs {
-            let key = format!("jobs.{name}");
             if !valid_name(name) {
                 bad(
-                    key.clone(),
+                    format!("jobs.{name}"),
                     "names use letters, digits, '-' and '_' only".into(),
                 );
             }
-            if let Err(e) = crate::schedule::parse_cron(&j.cron) {
-                bad(format!("{key}.cron"), e.to_string());
-            }
-            // A pack job reads what the runs stored; it needs no source of its own.
-            match &j.pack {
-                Some(p) => p.check(&format!("{key}.pack"), &self.sub_groups, &mut bad),
-                None if j.sources.is_empty() => {
-                    bad(format!("{key}.sources"), "needs at least one source".into())
-                }
-                None => {}
-            }
-            if j.timeout_secs == 0 {
-                bad(format!("{key}.timeout_secs"), "must be at least 1".into());
-            }
-            if j.dead_man_hours == Some(0) {
-                bad(format!("{key}.dead_man_hours"), "must be at least 1".into());
-            }
-            for s in &j.sources {
-                if !self.sources.contains_key(s) {
-                    bad(format!("{key}.sources"), format!("no source named `{s}`"));
-                }
-            }
-            for k in j.kpis.iter().flatten() {
-                match self.kpis.get(k) {
-                    None => bad(format!("{key}.kpis"), format!("no KPI named `{k}`")),
-                    Some(kpi) if kpi.measure.is_none() => bad(
-                        format!("{key}.kpis"),
-                        format!("KPI `{k}` has no measure: a run computes only KPIs with one"),
-                    ),
-                    Some(_) => {}
-                }
-            }
+            j.check(name, &known_to_jobs, &mut bad);
         }
 
         self.ledger.check(&mut bad);
@@ -477,14 +386,6 @@ fn valid_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// True for `localhost` and loopback IP literals, the only hosts plain SMTP may go to.
-pub fn is_loopback_host(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The override file named by `--config`, else `$SENDWATCH_CONFIG`.

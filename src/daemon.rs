@@ -184,7 +184,7 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
     };
     stopping.store(true, Ordering::SeqCst);
     health.set_stopping();
-    let grace = state.lock().await.app.settings.daemon.stop_grace_secs;
+    let grace = state.lock().await.app.settings.daemon.grace().as_secs();
     systemd::stopping(&format!(
         "stopping ({signal_name}): no new runs; waiting up to {grace} s for running jobs"
     ));

@@ -25,12 +25,27 @@ pub const DEFAULT_THRESHOLD: u64 = 5;
 /// A global rather than a parameter so that no figure can be written without it.
 static THRESHOLD: AtomicU64 = AtomicU64::new(DEFAULT_THRESHOLD);
 
+/// `threshold`: never under the default; a threshold of a thousand would hide every figure
+/// a local area has.
+pub const THRESHOLD_RANGE: crate::bounds::Bound<u64> = crate::bounds::Bound::new(
+    DEFAULT_THRESHOLD,
+    1_000,
+    "counts under 5 could single out a child",
+);
+
 /// `[disclosure]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DisclosureSettings {
+    /// 5 to 1000 ([`THRESHOLD_RANGE`]).
     #[serde(default = "default_threshold")]
     pub threshold: u64,
+}
+
+impl DisclosureSettings {
+    pub fn check(&self, bad: &mut dyn FnMut(String, String)) {
+        THRESHOLD_RANGE.check(bad, "disclosure.threshold", self.threshold);
+    }
 }
 
 impl Default for DisclosureSettings {

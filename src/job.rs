@@ -197,11 +197,9 @@ impl App {
         // A live holder ends within its working timeout, a dead one is found when its lease
         // lapses: the longest a run can wait for the one under way.
         let wait = opts.wait.then(|| {
-            std::time::Duration::from_secs(
-                job_settings
-                    .timeout_secs
-                    .saturating_add(self.settings.ledger.lease_secs),
-            )
+            job_settings
+                .timeout()
+                .saturating_add(self.settings.ledger.renew_every() * 3)
         });
         let run_id = self.start_manual(job, wait).await?;
         self.run_claimed(job, job_settings, run_id, Utc::now(), opts)
@@ -287,19 +285,21 @@ impl App {
 
         let history = self.store.kpi_history().await?;
         let standing = self.standing(&evaluations, Utc::now()).await?;
-        let planned = self.plan_digests(&digests::Found {
-            job,
-            run_id,
-            evaluations: &evaluations,
-            overdue: &overdue,
-            entered: &entered,
-            risks: &risk_news,
-            actions: &actions,
-            notes: &notes,
-            history: &history,
-            standing: &standing,
-            now: Utc::now(),
-        })?;
+        let planned = self
+            .plan_digests(&digests::Found {
+                job,
+                run_id,
+                evaluations: &evaluations,
+                overdue: &overdue,
+                entered: &entered,
+                risks: &risk_news,
+                actions: &actions,
+                notes: &notes,
+                history: &history,
+                standing: &standing,
+                now: Utc::now(),
+            })
+            .await?;
         let queued = self.queue_digests(run_id, &planned).await?;
         let queued = queued
             + self

@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 
+use crate::bounds::Bound;
 use crate::notify::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
 use crate::store::{RunRecord, Store, StoreError};
 use crate::telemetry::metrics as m;
@@ -27,10 +28,15 @@ use crate::telemetry::metrics as m;
 #[serde(deny_unknown_fields)]
 pub struct LedgerSettings {
     /// How long a run's claim holds without renewal; renewed every third of it. A killed
-    /// run is abandoned this long after its last renewal at most (plus a sweep).
+    /// run is abandoned this long after its last renewal at most (plus a sweep). 3 to 3600
+    /// ([`LEASE_SECS`]).
     #[serde(default = "default_lease")]
     pub lease_secs: u64,
 }
+
+/// `lease_secs`: renewed every third, so at least 3; a killed run's job is held up for a
+/// lease at most, so no more than an hour.
+pub const LEASE_SECS: Bound<u64> = Bound::new(3, 3_600, "an hour; it is renewed every third of it");
 
 fn default_lease() -> u64 {
     60
@@ -45,22 +51,22 @@ impl Default for LedgerSettings {
 }
 
 impl LedgerSettings {
+    /// The lease as a span, within its range whatever was configured (it is added to now).
     pub fn lease(&self) -> TimeDelta {
-        TimeDelta::seconds(i64::try_from(self.lease_secs).unwrap_or(i64::MAX / 1000))
+        TimeDelta::seconds(i64::try_from(self.secs()).unwrap_or(60))
     }
 
     /// How often a lease is renewed, and a daemon sweeps for expired ones.
     pub fn renew_every(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.lease_secs.saturating_mul(1000) / 3)
+        std::time::Duration::from_millis(self.secs() * 1000 / 3)
     }
 
-    pub fn check(&self, bad: &mut impl FnMut(String, String)) {
-        if self.lease_secs < 3 {
-            bad(
-                "ledger.lease_secs".into(),
-                "must be at least 3 (it is renewed every third of it)".into(),
-            );
-        }
+    fn secs(&self) -> u64 {
+        LEASE_SECS.clamp(self.lease_secs)
+    }
+
+    pub fn check(&self, bad: &mut dyn FnMut(String, String)) {
+        LEASE_SECS.check(bad, "ledger.lease_secs", self.lease_secs);
     }
 }
 
@@ -248,7 +254,9 @@ pub fn lapse_since(
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     let since = last_ok.unwrap_or(first_row);
-    let limit = TimeDelta::hours(i64::try_from(hours).unwrap_or(i64::MAX / 3_600_000));
+    // Within its range whatever was configured: a span holds no more.
+    let hours = crate::schedule::DEAD_MAN_HOURS.clamp(hours);
+    let limit = TimeDelta::hours(i64::try_from(hours).unwrap_or(24));
     (now - since >= limit).then_some(since)
 }
 

@@ -9,6 +9,7 @@
 //! own (`src/bin/sendwatch-bench`) on this public API.
 
 pub mod action;
+pub mod bounds;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -39,10 +39,10 @@ pub use group::{
 };
 pub use probe::probe_smtp;
 pub use render::{
-    Image, Mail, RenderError, Rendered, Templates, beside, render, render_for, render_mail,
-    suppress,
+    Image, Mail, Prepared, RenderError, Rendered, Stop, Templates, beside, lay_out, prepare,
+    render, render_for, render_mail, suppress,
 };
 pub use settings::{
     DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, RouteSettings, SmtpSettings,
-    SmtpTls, SubGroup, check_address, sub_group_names,
+    SmtpTls, SubGroup, check_address, is_loopback_host, sub_group_names,
 };

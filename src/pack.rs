@@ -90,17 +90,28 @@ pub struct PackJobSettings {
     pub audience: Audience,
     /// Who gets it: sub-group keys (their owners) or email addresses.
     pub to: Vec<String>,
+    /// 0 to 366 ([`DAYS_BEFORE_MEETING`]).
     pub days_before_meeting: Option<u32>,
 }
 
+/// `days_before_meeting`: a reminder more than a year ahead reminds of nothing.
+pub const DAYS_BEFORE_MEETING: crate::bounds::Bound<u32> =
+    crate::bounds::Bound::new(0, 366, "a year");
+
 impl PackJobSettings {
-    /// Each of `to` names a sub-group or parses as an address the way delivery reads one.
+    /// Each of `to` names a sub-group or parses as an address the way delivery reads one;
+    /// `days_before_meeting` is in its range.
     pub fn check(
         &self,
         key: &str,
         sub_groups: &std::collections::BTreeMap<String, crate::notify::SubGroup>,
-        bad: &mut impl FnMut(String, String),
+        bad: &mut dyn FnMut(String, String),
     ) {
+        DAYS_BEFORE_MEETING.check_opt(
+            bad,
+            format!("{key}.days_before_meeting"),
+            self.days_before_meeting,
+        );
         if self.to.is_empty() {
             bad(format!("{key}.to"), "names nobody".into());
         }

@@ -13,50 +13,12 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
-use serde::Deserialize;
 
 pub mod catch_up;
+pub mod settings;
 
 pub use catch_up::{CatchUp, Missed, Plan, SkipWhy, missed, plan};
-
-/// One `[jobs.NAME]` table: when a job runs and what it reads.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JobSettings {
-    /// Five-field cron expression, read in `general.time_zone` (six fields, seconds first,
-    /// are accepted for tests at seconds scale).
-    pub cron: String,
-    #[serde(default)]
-    pub sources: Vec<String>,
-    /// KPIs to evaluate; default: every enabled KPI fed by one of the job's sources.
-    pub kpis: Option<Vec<String>>,
-    /// Also rate the KPIs no extract carries from the values entered by hand, and tell their
-    /// owners of values overdue. With several jobs, leave it on for one.
-    #[serde(default = "yes")]
-    pub manual_kpis: bool,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// A run still working after this long is stopped and marked abandoned.
-    #[serde(default = "default_timeout")]
-    pub timeout_secs: u64,
-    /// What a daemon does at start with fire times missed while none ran.
-    #[serde(default)]
-    pub catch_up: CatchUp,
-    /// No successful run for this many hours tells the administrator (once per lapse).
-    #[serde(default)]
-    pub dead_man_hours: Option<u64>,
-    /// Make and mail the board pack instead of exception reports.
-    #[serde(default)]
-    pub pack: Option<crate::pack::PackJobSettings>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn default_timeout() -> u64 {
-    3600
-}
+pub use settings::{DEAD_MAN_HOURS, JobSettings, TIMEOUT_SECS};
 
 #[derive(Debug, thiserror::Error)]
 #[error("`{pattern}` is not a valid cron expression: {reason}")]

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 
 /// Reject a secret given both inline and as a file.
 pub fn check_pair(
-    bad: &mut impl FnMut(String, String),
+    bad: &mut dyn FnMut(String, String),
     key: &str,
     value: &Option<SecretString>,
     file: &Option<PathBuf>,

@@ -19,8 +19,6 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use serde::Deserialize;
-
 use crate::secret::redact_url;
 
 /// Run the same body against whichever pool the store holds.
@@ -54,6 +52,7 @@ mod risks;
 mod runs;
 mod runs_read;
 mod scan;
+mod settings;
 mod silences;
 mod sqlite_file;
 
@@ -65,36 +64,7 @@ pub use outbox::{DigestKey, OutboxRow, OutboxStatus, Queued};
 pub use outbox_files::{FilesMail, StoredFile};
 pub use outbox_html::{HtmlPart, StoredImage};
 pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Start, Trigger, claim_key};
-
-/// `[store]`: which database, and how many connections.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoreSettings {
-    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`. Treated as a secret
-    /// because a PostgreSQL URL may carry a password.
-    pub url: secrecy::SecretString,
-    pub password: Option<secrecy::SecretString>,
-    pub password_file: Option<std::path::PathBuf>,
-    #[serde(default = "default_max_connections")]
-    pub max_connections: u32,
-    /// Bound on opening a connection (and on waiting for a free one in the pool).
-    #[serde(default = "default_connect_timeout")]
-    pub connect_timeout_secs: u64,
-    /// PostgreSQL: bound on any one statement (`statement_timeout`), a million-row COPY
-    /// included. SQLite runs in-process and waits at most its busy timeout for a lock.
-    #[serde(default = "default_statement_timeout")]
-    pub statement_timeout_secs: u64,
-}
-
-fn default_max_connections() -> u32 {
-    5
-}
-fn default_connect_timeout() -> u64 {
-    5
-}
-fn default_statement_timeout() -> u64 {
-    600
-}
+pub use settings::StoreSettings;
 
 /// What went wrong opening the database, in one plain sentence: no repeated causes, no
 /// driver internals ("connection refused", "password authentication failed for user x").
@@ -151,7 +121,7 @@ impl Store {
     pub async fn connect(settings: &StoreSettings) -> Result<Store, StoreError> {
         let url = settings.url.expose_secret();
         let shown = redact_url(url);
-        let timeout = Duration::from_secs(settings.connect_timeout_secs.max(1));
+        let timeout = settings.connect_timeout();
         let connect_err = |e: sqlx::Error| StoreError::Connect {
             url: shown.clone(),
             reason: plain(&e, timeout),
@@ -183,7 +153,7 @@ impl Store {
                 source,
             })?;
             let db = db.to_path_buf();
-            let pool_options = SqlitePoolOptions::new().max_connections(settings.max_connections);
+            let pool_options = SqlitePoolOptions::new().max_connections(settings.connections());
             let mut opened = pool_options.clone().connect_with(opts.clone()).await;
             // SQLite says only "disk I/O error" when it cannot grow its files.
             let full = |e: &sqlx::Error| disk_full::is_full(e) || disk_full::no_room_at(&db);
@@ -206,7 +176,7 @@ impl Store {
             disk_full::keep_reserve(&db);
             Ok(Store::Sqlite(pool))
         } else {
-            let statement_ms = (settings.statement_timeout_secs.max(1) * 1000).to_string();
+            let statement_ms = settings.statement_timeout().as_millis().to_string();
             let mut opts = PgConnectOptions::from_str(url)
                 .map_err(connect_err)?
                 .options([("statement_timeout", statement_ms.as_str())]);
@@ -221,7 +191,7 @@ impl Store {
                 .map_err(connect_err)?;
             let _ = first.close().await;
             let pool = PgPoolOptions::new()
-                .max_connections(settings.max_connections)
+                .max_connections(settings.connections())
                 .acquire_timeout(timeout)
                 .connect_lazy_with(opts);
             Ok(Store::Postgres(pool))

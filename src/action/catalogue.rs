@@ -65,15 +65,7 @@ impl Actions {
         sub_groups: &BTreeSet<&str>,
         bad: &mut dyn FnMut(String, String),
     ) {
-        if log.update_days == 0 {
-            bad("action_log.update_days".into(), "must be at least 1".into());
-        }
-        if log.ask_days_before > 366 {
-            bad(
-                "action_log.ask_days_before".into(),
-                "at most 366 (a year before a meeting is no reminder)".into(),
-            );
-        }
+        log.check(bad);
         let mut seen = BTreeSet::new();
         for (i, m) in log.meetings.iter().enumerate() {
             if !seen.insert(*m) {

@@ -17,13 +17,19 @@ pub struct ActionLogSettings {
     #[serde(default)]
     pub meetings: Vec<NaiveDate>,
     /// An action whose latest update is older than this many days at the next meeting asks
-    /// its owner for one.
+    /// its owner for one. 1 to 366 ([`UPDATE_DAYS`]).
     #[serde(default = "default_update_days")]
     pub update_days: u32,
-    /// How many days before that meeting the owner is asked.
+    /// How many days before that meeting the owner is asked. 0 to 366 ([`ASK_DAYS_BEFORE`]).
     #[serde(default = "default_ask_days")]
     pub ask_days_before: u32,
 }
+
+/// `update_days`: the board meets monthly; a year-old update is no update.
+pub const UPDATE_DAYS: crate::bounds::Bound<u32> = crate::bounds::Bound::new(1, 366, "a year");
+/// `ask_days_before`: a year before a meeting is no reminder.
+pub const ASK_DAYS_BEFORE: crate::bounds::Bound<u32> =
+    crate::bounds::Bound::new(0, 366, "a year before a meeting is no reminder");
 
 impl Default for ActionLogSettings {
     fn default() -> Self {
@@ -44,6 +50,12 @@ fn default_ask_days() -> u32 {
 }
 
 impl ActionLogSettings {
+    /// The ranges of its days; the meetings are checked with the log.
+    pub fn check(&self, bad: &mut dyn FnMut(String, String)) {
+        UPDATE_DAYS.check(bad, "action_log.update_days", self.update_days);
+        ASK_DAYS_BEFORE.check(bad, "action_log.ask_days_before", self.ask_days_before);
+    }
+
     /// The first meeting on or after `today`.
     pub fn next_meeting(&self, today: NaiveDate) -> Option<NaiveDate> {
         self.meetings.iter().copied().filter(|m| *m >= today).min()

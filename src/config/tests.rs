@@ -1,6 +1,7 @@
 //! The configuration's checks: layering, validation, secrets.
 
 use super::*;
+use crate::notify::{DeliveryMode, SmtpTls};
 use secrecy::SecretString;
 
 fn example() -> Settings {

@@ -2,8 +2,15 @@
 //! shows or writes them and records nothing): route the items (`[[notify.routes]]`, silences,
 //! resolved notices; see `routing.rs`), regroup them into one digest per recipient, render each (text, HTML, trend charts) and key it for the
 //! outbox.
+//!
+//! The templates (a council's own, maybe) lay the digests out on tokio's blocking pool, each
+//! part within its fuel and output cap: a run's timeout or a stop cancels the run without
+//! waiting on them, and a cancelled run's laying out stops at its next write. A template that
+//! fails fails the whole plan, so no digest is queued with part of its content.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 
@@ -81,7 +88,7 @@ impl App {
 
     /// Every recipient's digest for what the run found, rendered with the configured
     /// templates.
-    pub(crate) fn plan_digests(&self, f: &Found<'_>) -> Result<Vec<Planned>, JobError> {
+    pub(crate) async fn plan_digests(&self, f: &Found<'_>) -> Result<Vec<Planned>, JobError> {
         let settings = &self.settings;
         let ctx = notify::render::Context {
             area: &settings.general.area,
@@ -118,6 +125,7 @@ impl App {
             },
         );
         let mut out = Vec::new();
+        let mut prepared = Vec::new();
         for d in notify::by_recipient(&digests) {
             // A digest of silenced items alone is not sent (they are listed in the others').
             if d.only_silenced() {
@@ -128,7 +136,7 @@ impl App {
                 );
                 continue;
             }
-            let mail = notify::render_mail(&d, &ctx, &self.templates, f.history, f.now)?;
+            prepared.push(notify::prepare(&d, &ctx, f.history, f.now));
             let key = d.key(|e| {
                 ctx.kpis
                     .get(&e.kpi_id)
@@ -153,11 +161,42 @@ impl App {
                     })
                     .sum(),
                 key,
-                mail,
+                mail: Mail::default(),
             });
+        }
+        let mails = lay_out(self.templates.clone(), prepared).await?;
+        for (p, mail) in out.iter_mut().zip(mails) {
+            p.mail = mail;
         }
         Ok(out)
     }
+}
+
+/// Raises the stop when dropped: the future waiting on the blocking pool was cancelled (or
+/// has its answer, when raising it changes nothing).
+struct StopOnDrop(Arc<notify::Stop>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Lay out every prepared digest on the blocking pool, in order.
+async fn lay_out(
+    templates: Arc<notify::Templates>,
+    prepared: Vec<notify::Prepared>,
+) -> Result<Vec<Mail>, notify::RenderError> {
+    let stop = Arc::new(notify::Stop::new(false));
+    let _stop_if_cancelled = StopOnDrop(stop.clone());
+    tokio::task::spawn_blocking(move || {
+        prepared
+            .into_iter()
+            .map(|p| notify::lay_out(p, &templates, &stop))
+            .collect()
+    })
+    .await
+    .map_err(|e| notify::RenderError::Task(e.to_string()))?
 }
 
 /// The stored history with `fresh` evaluations (a preview's, not stored) in place of the

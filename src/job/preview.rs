@@ -53,19 +53,21 @@ impl App {
         let events = self.store.risk_events().await?;
         let risks = self.risk_changes(history.clone(), &events, &notes).await?;
         let standing = self.standing(&evaluations, now).await?;
-        let planned = self.plan_digests(&Found {
-            job,
-            run_id: 0,
-            evaluations: &evaluations,
-            overdue: &overdue,
-            entered: &entered,
-            risks: &risks,
-            actions: &actions,
-            notes: &notes,
-            history: &history,
-            standing: &standing,
-            now,
-        })?;
+        let planned = self
+            .plan_digests(&Found {
+                job,
+                run_id: 0,
+                evaluations: &evaluations,
+                overdue: &overdue,
+                entered: &entered,
+                risks: &risks,
+                actions: &actions,
+                notes: &notes,
+                history: &history,
+                standing: &standing,
+                now,
+            })
+            .await?;
         Ok(Preview {
             job: job.to_string(),
             evaluations,

@@ -90,7 +90,7 @@ impl App {
         self.store.keep_reserve();
         let span = tracing::info_span!("run", job, run_id);
         let lease = Lease::keep(self.store.clone(), run_id, &self.settings.ledger);
-        let limit = Duration::from_secs(job_settings.timeout_secs);
+        let limit = job_settings.timeout();
         let outcome = tokio::time::timeout(
             limit,
             self.run_steps(job, job_settings, run_id, started, opts)
@@ -154,7 +154,8 @@ impl App {
         wait: Option<Duration>,
     ) -> Result<i64, JobError> {
         let ledger = &self.settings.ledger;
-        let give_up = tokio::time::Instant::now() + wait.unwrap_or_default();
+        // Past the end of the clock (a wait no check allowed), it never gives up.
+        let give_up = tokio::time::Instant::now().checked_add(wait.unwrap_or_default());
         let mut told = false;
         loop {
             let now = Utc::now();
@@ -178,7 +179,7 @@ impl App {
                 Start::Run(id) => return Ok(id),
                 Start::Busy(holder) => holder,
             };
-            if tokio::time::Instant::now() >= give_up {
+            if give_up.is_some_and(|g| tokio::time::Instant::now() >= g) {
                 return Err(JobError::Busy {
                     job: job.to_string(),
                     run_id: holder.id,

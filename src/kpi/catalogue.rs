@@ -155,14 +155,12 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
             ),
         );
     }
-    if let Some(t) = k.amber_tolerance
-        && !(0.0..=100.0).contains(&t)
-    {
-        bad(
-            format!("{key}.amber_tolerance"),
-            "must be between 0 and 100".into(),
-        );
-    }
+    super::settings::AMBER_TOLERANCE.check_opt(
+        bad,
+        format!("{key}.amber_tolerance"),
+        k.amber_tolerance,
+    );
+    super::settings::OVERDUE_DAYS.check_opt(bad, format!("{key}.overdue_days"), k.overdue_days);
     if let Some(y) = k.year
         && !matches!(
             y,

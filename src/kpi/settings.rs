@@ -11,35 +11,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::PeriodKind;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RagSettings {
-    /// Percentage points below (or above, for lower-is-better) target still rated Amber.
-    pub amber_tolerance: f64,
-}
+mod defaults;
 
-/// `[kpi_defaults]`: what a KPI that does not say otherwise gets.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KpiDefaults {
-    /// Days after a period ends by which a manual KPI's value is to be entered; after that
-    /// the missing value is an exception to the owner (per KPI: `overdue_days`).
-    #[serde(default = "default_overdue_days")]
-    pub overdue_days: u32,
-}
-
-impl Default for KpiDefaults {
-    fn default() -> KpiDefaults {
-        KpiDefaults {
-            overdue_days: default_overdue_days(),
-        }
-    }
-}
-
-/// A month: the board meets monthly, and a value a month late has missed one meeting.
-fn default_overdue_days() -> u32 {
-    30
-}
+pub use defaults::{AMBER_TOLERANCE, KpiDefaults, OVERDUE_DAYS, RagSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -288,7 +262,7 @@ pub struct KpiSettings {
     #[serde(default)]
     pub retargets: Vec<Retarget>,
     /// Manual KPIs: days after a period ends by which its value is due (default
-    /// `[kpi_defaults] overdue_days`).
+    /// `[kpi_defaults] overdue_days`); 0 to 366 ([`OVERDUE_DAYS`]).
     pub overdue_days: Option<u32>,
 }
 

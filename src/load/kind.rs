@@ -21,6 +21,10 @@ pub const EHCP_START: NaiveDate = match NaiveDate::from_ymd_opt(2014, 9, 1) {
 /// Free text longer than this is refused unless a column says otherwise.
 pub const DEFAULT_MAX_LEN: usize = 100;
 
+/// A column's `max_len`: a row is at most 64 MiB, and no field wants a million characters.
+pub const MAX_LEN: crate::bounds::Bound<usize> =
+    crate::bounds::Bound::new(1, 1 << 20, "a million characters");
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColType {
@@ -42,7 +46,7 @@ pub struct ColumnDef {
     pub ty: ColType,
     #[serde(default)]
     pub required: bool,
-    /// Text: longest value in characters.
+    /// Text: longest value in characters, 1 to 1048576 ([`MAX_LEN`]).
     pub max_len: Option<usize>,
     /// Enum: the allowed values, exactly.
     pub values: Option<Vec<String>>,
@@ -189,6 +193,12 @@ impl KindDef {
                     bad(format!("{key}.values"), "only an enum has values".into())
                 }
                 _ => {}
+            }
+            MAX_LEN.check_opt(bad, format!("{key}.max_len"), c.max_len);
+            for (name, v) in [("min", c.min), ("max", c.max)] {
+                if v.is_some_and(|v| !v.is_finite()) {
+                    bad(format!("{key}.{name}"), "must be a number".into());
+                }
             }
             if let (Some(lo), Some(hi)) = (c.min, c.max)
                 && lo > hi

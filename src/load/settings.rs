@@ -1,13 +1,22 @@
 //! How one source's file is read: its format, its header names, its date and flag spellings,
 //! what a bad row does to the extract, and the guards before a swap. `[sources.NAME.load]`.
 //!
-//! Owns: the settings type and its pure check. Must not: read files.
+//! Owns: the settings type, the ranges of its counts and shares, and its pure check. Must
+//! not: read files.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 use super::kind::KindDef;
+use crate::bounds::Bound;
+
+/// `max_record_bytes`.
+pub const MAX_RECORD_BYTES: Bound<usize> = Bound::new(1024, 64 << 20, "1 KiB to 64 MiB");
+/// `max_bad_share` and `max_shrink`: shares of all rows.
+pub const SHARE: Bound<f64> = Bound::new(0.0, 1.0, "a share of all rows");
+/// `keep_days`: a year of refused and held extracts is plenty to inspect.
+pub const KEEP_DAYS: Bound<u32> = Bound::new(0, 366, "a year");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -98,16 +107,20 @@ pub struct LoadSettings {
     pub flags: Vec<FlagWords>,
     /// XLSX: the sheet to read (default the first).
     pub sheet: Option<String>,
-    /// A row (or the header) longer than this is refused, and the extract with it.
+    /// A row (or the header) longer than this is refused, and the extract with it. 1 KiB to
+    /// 64 MiB ([`MAX_RECORD_BYTES`]).
     #[serde(default = "default_max_record_bytes")]
     pub max_record_bytes: usize,
-    /// Quarantine: bad rows above this share of all rows raise a data-quality exception.
+    /// Quarantine: bad rows above this share of all rows (0 to 1) raise a data-quality
+    /// exception.
     #[serde(default = "default_max_bad_share")]
     pub max_bad_share: f64,
-    /// Hold, rather than swap in, an extract whose row count falls by more than this share.
+    /// Hold, rather than swap in, an extract whose row count falls by more than this share
+    /// (0 to 1).
     #[serde(default = "default_max_shrink")]
     pub max_shrink: f64,
-    /// Days a rejected or held extract's file is kept for inspection.
+    /// Days a rejected or held extract's file is kept for inspection: 0 to 366
+    /// ([`KEEP_DAYS`]).
     #[serde(default = "default_keep_days")]
     pub keep_days: u32,
 }
@@ -166,20 +179,10 @@ impl LoadSettings {
         if self.flags.is_empty() {
             bad("flags".into(), "name at least one spelling".into());
         }
-        if !(1024..=64 * 1024 * 1024).contains(&self.max_record_bytes) {
-            bad(
-                "max_record_bytes".into(),
-                "must be between 1 KiB and 64 MiB".into(),
-            );
-        }
-        for (key, v) in [
-            ("max_bad_share", self.max_bad_share),
-            ("max_shrink", self.max_shrink),
-        ] {
-            if !(0.0..=1.0).contains(&v) {
-                bad(key.into(), "must be a share between 0 and 1".into());
-            }
-        }
+        MAX_RECORD_BYTES.check(bad, "max_record_bytes", self.max_record_bytes);
+        SHARE.check(bad, "max_bad_share", self.max_bad_share);
+        SHARE.check(bad, "max_shrink", self.max_shrink);
+        KEEP_DAYS.check(bad, "keep_days", self.keep_days);
         if self.format == Format::Xlsx && !self.date_formats.contains(&DateFormat::Iso) {
             bad(
                 "date_formats".into(),

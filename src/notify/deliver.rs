@@ -97,7 +97,7 @@ impl Transport {
                         host: s.host.clone(),
                         port: s.port,
                         tls: s.tls,
-                        timeout: Duration::from_secs(s.timeout_secs.max(1)),
+                        timeout: s.timeout(),
                         credentials,
                         ca,
                     },

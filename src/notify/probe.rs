@@ -1,8 +1,6 @@
 //! `check-config --connect`'s SMTP probe: connect, EHLO (and STARTTLS or implicit TLS as
 //! configured), QUIT. No AUTH and no mail: it says whether the server is there and talks.
 
-use std::time::Duration;
-
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
 
@@ -10,7 +8,7 @@ use super::{SmtpSettings, SmtpTls};
 
 /// What the server answered, or why it could not be reached, in one plain sentence.
 pub async fn probe_smtp(s: &SmtpSettings) -> Result<String, String> {
-    let limit = Duration::from_secs(s.timeout_secs.max(1));
+    let limit = s.timeout();
     let hello = ClientId::default();
     let ca = match &s.ca_file {
         Some(path) => Some(super::deliver::read_ca_file(path).map_err(|e| format!("ca_file {e}"))?),

@@ -8,8 +8,15 @@
 //! templates in `config/templates/` (compiled in; `[notify] templates_dir` may hold a
 //! council's own `digest.txt.j2`, `digest.html.j2`, `subject.txt.j2`, each replacing the
 //! built-in one of that name). HTML output is auto-escaped.
+//!
+//! A council's template is input we do not control, so each part is bounded: at most
+//! [`FUEL`] of work (minijinja's fuel, as the pack's templates have) and [`MAX_PART_BYTES`]
+//! of output, written into a buffer that refuses more; and a render can be told to stop
+//! ([`Stop`]), so that a run cancelled while it lays out on the blocking pool does not keep
+//! working. The error names the template and the rule broken, never the data.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use minijinja::{AutoEscape, Environment};
@@ -40,6 +47,15 @@ const BUILTIN: [(&str, &str); 3] = [
     ),
 ];
 
+/// Work one part of a digest may take (minijinja fuel: about one per instruction, plus the
+/// bytes it makes). The built-in templates use a few thousand for a digest of seven KPIs, well
+/// under a hundredth of it; a loop without bound runs out within a second or two.
+pub const FUEL: u64 = 5_000_000;
+/// Output one part may have. The built-in HTML part of a digest of seven KPIs is 25 KiB.
+pub const MAX_PART_BYTES: usize = 4 << 20;
+/// Largest template read from a council's folder.
+const MAX_TEMPLATE: u64 = 1 << 20;
+
 /// Label column of the text part: values line up under one another after it.
 const INDENT: usize = 20;
 /// Where the text part wraps a long value.
@@ -51,6 +67,48 @@ pub enum RenderError {
     Read { path: String, error: String },
     #[error("template {name}: {error}")]
     Template { name: String, error: String },
+    #[error(
+        "template {name} ran out of fuel: it asked for more than {fuel} units of work, the most one part of a digest may take (a loop without bound?)"
+    )]
+    OutOfFuel { name: String, fuel: u64 },
+    #[error(
+        "template {name} wrote output past {max} bytes, the most one part of a digest may have"
+    )]
+    TooLarge { name: String, max: usize },
+    #[error("template {name}: stopped, the run was cancelled")]
+    Stopped { name: String },
+    #[error("laying out the digests failed: {0}")]
+    Task(String),
+}
+
+/// Raised to stop a render under way (its run was cancelled): the render ends at its next
+/// write or part with [`RenderError::Stopped`].
+pub type Stop = AtomicBool;
+
+/// One part's output: refused past `max` bytes, or once `stop` is raised.
+struct Capped<'a> {
+    out: Vec<u8>,
+    max: usize,
+    over: bool,
+    stop: &'a Stop,
+}
+
+impl std::io::Write for Capped<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("stopped"));
+        }
+        if self.out.len().saturating_add(data.len()) > self.max {
+            self.over = true;
+            return Err(std::io::Error::other("output past the cap"));
+        }
+        self.out.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A subject and a text body (the shape `run-now` and older callers use).
@@ -65,7 +123,7 @@ pub struct Rendered {
 pub use crate::store::StoredImage as Image;
 
 /// One email, rendered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mail {
     pub subject: String,
     pub text: String,
@@ -109,6 +167,7 @@ impl Templates {
                 error: e.to_string(),
             })?;
         env.set_syntax(syntax);
+        env.set_fuel(Some(FUEL));
         env.set_auto_escape_callback(|name| {
             if name.contains(".html") {
                 AutoEscape::Html
@@ -121,10 +180,7 @@ impl Templates {
         for (name, text) in BUILTIN {
             let own = dir.map(|d| d.join(name)).filter(|p| p.is_file());
             let source = match own {
-                Some(p) => std::fs::read_to_string(&p).map_err(|e| RenderError::Read {
-                    path: p.display().to_string(),
-                    error: e.to_string(),
-                })?,
+                Some(p) => read_template(&p)?,
                 None => text.to_string(),
             };
             env.add_template_owned(name, source)
@@ -137,16 +193,82 @@ impl Templates {
     }
 
     fn render(&self, name: &str, view: &DigestView) -> Result<String, RenderError> {
-        let failed = |e: minijinja::Error| RenderError::Template {
-            name: name.into(),
-            error: format!("{e:#}"),
-        };
-        self.env
-            .get_template(name)
-            .map_err(failed)?
-            .render(minijinja::value::Serde(view))
-            .map_err(failed)
+        self.render_capped(name, view, MAX_PART_BYTES, &Stop::new(false))
     }
+
+    /// Render `name` into at most `max` bytes, with [`FUEL`], stopping if `stop` is raised.
+    fn render_capped(
+        &self,
+        name: &str,
+        view: &DigestView,
+        max: usize,
+        stop: &Stop,
+    ) -> Result<String, RenderError> {
+        if stop.load(Ordering::Relaxed) {
+            return Err(RenderError::Stopped { name: name.into() });
+        }
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| RenderError::Template {
+                name: name.into(),
+                error: format!("{e:#}"),
+            })?;
+        let mut out = Capped {
+            out: Vec::new(),
+            max,
+            over: false,
+            stop,
+        };
+        let rendered = template.render_captured_to(minijinja::value::Serde(view), &mut out);
+        // Which rule was broken, in words: minijinja's own account of an error may show the
+        // values in scope, and those are the digest's.
+        match rendered {
+            Ok(_) => {}
+            Err(_) if out.over => {
+                return Err(RenderError::TooLarge {
+                    name: name.into(),
+                    max,
+                });
+            }
+            Err(_) if stop.load(Ordering::Relaxed) => {
+                return Err(RenderError::Stopped { name: name.into() });
+            }
+            Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => {
+                return Err(RenderError::OutOfFuel {
+                    name: name.into(),
+                    fuel: FUEL,
+                });
+            }
+            Err(e) => {
+                return Err(RenderError::Template {
+                    name: name.into(),
+                    error: format!("{e:#}"),
+                });
+            }
+        }
+        String::from_utf8(out.out).map_err(|_| RenderError::Template {
+            name: name.into(),
+            error: "the output is not UTF-8".into(),
+        })
+    }
+}
+
+/// A council's template file, at most [`MAX_TEMPLATE`] bytes.
+fn read_template(path: &Path) -> Result<String, RenderError> {
+    use std::io::Read as _;
+    let err = |error: String| RenderError::Read {
+        path: path.display().to_string(),
+        error,
+    };
+    let mut s = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_TEMPLATE + 1).read_to_string(&mut s))
+        .map_err(|e| err(e.to_string()))?;
+    if s.len() as u64 > MAX_TEMPLATE {
+        return Err(err(format!("larger than {MAX_TEMPLATE} bytes")));
+    }
+    Ok(s)
 }
 
 /// "  Label:            value": the value after the label column, not wrapped.
@@ -177,6 +299,14 @@ fn wrapped(value: &str, label: &str) -> String {
     out.join("\n")
 }
 
+/// One recipient's email before the templates lay it out: its view and charts, owned, so
+/// that the laying out can run on another thread ([`lay_out`]).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    view: DigestView,
+    images: Vec<Image>,
+}
+
 /// Render one recipient's email: the view, its charts (from `history`, the stored results of
 /// the KPIs for the periods before), and the three templates.
 pub fn render_mail(
@@ -186,6 +316,37 @@ pub fn render_mail(
     history: &[KpiRecord],
     now: DateTime<Utc>,
 ) -> Result<Mail, RenderError> {
+    lay_out(
+        prepare(digest, ctx, history, now),
+        templates,
+        &Stop::new(false),
+    )
+}
+
+/// Lay out a prepared email with the three templates, each part bounded by [`FUEL`] and
+/// [`MAX_PART_BYTES`]; stops, with [`RenderError::Stopped`], once `stop` is raised.
+pub fn lay_out(p: Prepared, templates: &Templates, stop: &Stop) -> Result<Mail, RenderError> {
+    let part = |name| templates.render_capped(name, &p.view, MAX_PART_BYTES, stop);
+    let subject = part("subject.txt.j2")?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Mail {
+        subject,
+        text: part("digest.txt.j2")?,
+        html: part("digest.html.j2")?,
+        images: p.images,
+    })
+}
+
+/// One recipient's view and trend charts: pure, and bounded by the data (the templates do
+/// the unbounded part).
+pub fn prepare(
+    digest: &RecipientDigest<'_>,
+    ctx: &Context<'_>,
+    history: &[KpiRecord],
+    now: DateTime<Utc>,
+) -> Prepared {
     let mut images = Vec::new();
     let mut cids = std::collections::BTreeMap::new();
     for e in digest.groups.iter().flat_map(|g| g.items.iter()) {
@@ -205,20 +366,10 @@ pub fn render_mail(
             images.push(Image { cid, png });
         }
     }
-    let v = view::build(digest, ctx, now, &|e: &Evaluation| {
+    let view = view::build(digest, ctx, now, &|e: &Evaluation| {
         cids.get(&e.kpi_id).cloned()
     });
-    let subject = templates
-        .render("subject.txt.j2", &v)?
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    Ok(Mail {
-        subject,
-        text: templates.render("digest.txt.j2", &v)?,
-        html: templates.render("digest.html.j2", &v)?,
-        images,
-    })
+    Prepared { view, images }
 }
 
 /// One sub-group's report as text, with the built-in templates and no charts.

@@ -1,14 +1,29 @@
 //! Notify settings: how mail leaves (`[delivery]`) and who hears of what (`[sub_groups]`,
 //! `[[notify.routes]]`, `[notify.recipients]`).
 //!
-//! Owns: the settings types, and the checks of `[notify]` and of an address (run by
-//! [`crate::config`]'s validation).
+//! Owns: the settings types, the ranges of their durations and counts, and the checks of
+//! `[delivery]`, `[notify]` and of an address (run by [`crate::config`]'s validation).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use secrecy::SecretString;
 use serde::Deserialize;
+
+use crate::bounds::Bound;
+
+/// `[delivery.smtp] port`.
+pub const SMTP_PORT: Bound<u16> = Bound::new(1, 65_535, "a TCP port");
+/// `[delivery.smtp] timeout_secs`: each step of a session.
+pub const SMTP_TIMEOUT_SECS: Bound<u64> = Bound::new(1, 600, "ten minutes");
+/// `[delivery.retry] first_secs`.
+pub const RETRY_FIRST_SECS: Bound<u64> = Bound::new(1, 86_400, "one day");
+/// `[delivery.retry] max_secs` (and at least `first_secs`).
+pub const RETRY_MAX_SECS: Bound<u64> = Bound::new(1, 604_800, "a week");
+/// `[delivery.retry] attempts`: an ambiguous attempt has one retry.
+pub const RETRY_ATTEMPTS: Bound<u32> = Bound::new(2, 100, "an ambiguous attempt has one retry");
+/// `[notify] repeat_interval_hours`.
+pub const REPEAT_INTERVAL_HOURS: Bound<u64> = Bound::new(1, 8_784, "366 days");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,11 +53,12 @@ pub struct DeliverySettings {
 #[serde(deny_unknown_fields, default)]
 pub struct RetrySettings {
     /// The wait after the first failed attempt; doubled after each further one (with
-    /// jitter: between half and all of it).
+    /// jitter: between half and all of it). 1 to 86400 ([`RETRY_FIRST_SECS`]).
     pub first_secs: u64,
-    /// The longest wait.
+    /// The longest wait: `first_secs` to 604800 ([`RETRY_MAX_SECS`]).
     pub max_secs: u64,
-    /// Attempts in all before the row is given up as failed and the administrator told.
+    /// Attempts in all before the row is given up as failed and the administrator told. 2
+    /// to 100 ([`RETRY_ATTEMPTS`]).
     pub attempts: u32,
 }
 
@@ -57,25 +73,17 @@ impl Default for RetrySettings {
 }
 
 impl RetrySettings {
-    pub fn check(&self, bad: &mut impl FnMut(String, String)) {
-        if self.first_secs == 0 {
-            bad(
-                "delivery.retry.first_secs".into(),
-                "must be at least 1 (a delivery pass never retries a row at once)".into(),
-            );
-        }
+    pub fn check(&self, bad: &mut dyn FnMut(String, String)) {
+        RETRY_FIRST_SECS.check(bad, "delivery.retry.first_secs", self.first_secs);
         if self.max_secs < self.first_secs {
             bad(
                 "delivery.retry.max_secs".into(),
                 "must be at least first_secs".into(),
             );
+        } else {
+            RETRY_MAX_SECS.check(bad, "delivery.retry.max_secs", self.max_secs);
         }
-        if self.attempts < 2 {
-            bad(
-                "delivery.retry.attempts".into(),
-                "must be at least 2 (an ambiguous attempt has one retry)".into(),
-            );
-        }
+        RETRY_ATTEMPTS.check(bad, "delivery.retry.attempts", self.attempts);
     }
 }
 
@@ -104,12 +112,75 @@ pub struct SmtpSettings {
     pub username: Option<String>,
     pub password: Option<SecretString>,
     pub password_file: Option<PathBuf>,
+    /// Each step of a session: 1 to 600 ([`SMTP_TIMEOUT_SECS`]).
     #[serde(default = "default_smtp_timeout")]
     pub timeout_secs: u64,
     /// PEM certificates trusted besides the system's, for a server whose certificate an
     /// internal CA signed. Read once at start (at most 1 MiB).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+}
+
+impl SmtpSettings {
+    /// The bound on each step, within its range whatever was configured.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(SMTP_TIMEOUT_SECS.clamp(self.timeout_secs))
+    }
+}
+
+impl DeliverySettings {
+    /// `[delivery]` and `[delivery.smtp]`: the sender parses, a folder or a server is named
+    /// as the mode needs, plain text only to a loopback host, the ranges hold.
+    pub fn check(&self, bad: &mut dyn FnMut(String, String)) {
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            bad(
+                "delivery.from".into(),
+                format!("`{}` is not an email address", self.from),
+            );
+        }
+        if self.mode == DeliveryMode::Folder && self.folder.as_os_str().is_empty() {
+            bad("delivery.folder".into(), "must name a folder".into());
+        }
+        let smtp = &self.smtp;
+        if self.mode == DeliveryMode::Smtp {
+            if smtp.host.trim().is_empty() {
+                bad("delivery.smtp.host".into(), "must not be empty".into());
+            }
+            SMTP_PORT.check(bad, "delivery.smtp.port", smtp.port);
+            if smtp.tls == SmtpTls::None && !is_loopback_host(&smtp.host) {
+                bad(
+                    "delivery.smtp.tls".into(),
+                    format!(
+                        "\"none\" (plain text) is allowed only for a loopback host, not `{}`",
+                        smtp.host
+                    ),
+                );
+            }
+            let has_password = smtp.password.is_some() || smtp.password_file.is_some();
+            if has_password && smtp.username.is_none() {
+                bad(
+                    "delivery.smtp.username".into(),
+                    "a password is set but no username".into(),
+                );
+            }
+        }
+        SMTP_TIMEOUT_SECS.check(bad, "delivery.smtp.timeout_secs", smtp.timeout_secs);
+        self.retry.check(bad);
+        crate::secret::check_pair(
+            bad,
+            "delivery.smtp.password",
+            &smtp.password,
+            &smtp.password_file,
+        );
+    }
+}
+
+/// True for `localhost` and loopback IP literals, the only hosts plain SMTP may go to.
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn default_tls() -> SmtpTls {
@@ -143,7 +214,8 @@ pub fn sub_group_names(
 #[serde(deny_unknown_fields)]
 pub struct NotifySettings {
     /// The same news (item, period, state) is not sent to the same person again within this
-    /// many hours; a change is sent at once. Default a week.
+    /// many hours; a change is sent at once. Default a week; 1 to 8784
+    /// ([`REPEAT_INTERVAL_HOURS`]).
     #[serde(default = "default_repeat_interval_hours")]
     pub repeat_interval_hours: u64,
     /// Who hears of what, tried in order (see [`super::route`]); an item none matches goes to
@@ -161,12 +233,11 @@ pub struct NotifySettings {
 }
 
 impl NotifySettings {
-    /// `repeat_interval_hours` as a span (an absurd number of hours: for ever).
+    /// `repeat_interval_hours` as a span, within its range whatever was configured (it is
+    /// taken from now).
     pub fn repeat_interval(&self) -> chrono::TimeDelta {
-        i64::try_from(self.repeat_interval_hours)
-            .ok()
-            .and_then(chrono::TimeDelta::try_hours)
-            .unwrap_or(chrono::TimeDelta::MAX)
+        let hours = REPEAT_INTERVAL_HOURS.clamp(self.repeat_interval_hours);
+        chrono::TimeDelta::hours(i64::try_from(hours).unwrap_or(168))
     }
 }
 
@@ -231,7 +302,7 @@ impl RouteSettings {
 
 /// An address as delivery reads it (lettre's `Mailbox`, as notify/deliver.rs `message()`), so
 /// `"Smith, John" <john@example.org>` passes here and is delivered.
-pub fn check_address(bad: &mut impl FnMut(String, String), key: String, address: &str) {
+pub fn check_address(bad: &mut dyn FnMut(String, String), key: String, address: &str) {
     if address.parse::<lettre::message::Mailbox>().is_err() {
         bad(key, format!("`{address}` is not an email address"));
     }
@@ -244,14 +315,13 @@ impl NotifySettings {
         &self,
         sub_groups: &BTreeMap<String, SubGroup>,
         has_admin: bool,
-        bad: &mut impl FnMut(String, String),
+        bad: &mut dyn FnMut(String, String),
     ) {
-        if self.repeat_interval_hours == 0 {
-            bad(
-                "notify.repeat_interval_hours".into(),
-                "must be at least 1".into(),
-            );
-        }
+        REPEAT_INTERVAL_HOURS.check(
+            bad,
+            "notify.repeat_interval_hours",
+            self.repeat_interval_hours,
+        );
         for (name, list) in &self.recipients {
             let key = format!("notify.recipients.{name}");
             if list.is_empty() {
@@ -307,11 +377,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_repeat_interval_is_a_week_by_default_and_for_ever_past_what_a_span_holds() {
+    fn the_repeat_interval_is_a_week_by_default_and_never_past_its_range() {
         let mut n = NotifySettings::default();
         assert_eq!(n.repeat_interval(), chrono::TimeDelta::hours(168));
         n.repeat_interval_hours = u64::MAX;
-        assert_eq!(n.repeat_interval(), chrono::TimeDelta::MAX);
+        assert_eq!(n.repeat_interval(), chrono::TimeDelta::hours(8_784));
+        let mut keys = Vec::new();
+        n.check(&BTreeMap::new(), false, &mut |k, m| {
+            keys.push(format!("{k}: {m}"))
+        });
+        assert_eq!(
+            keys,
+            [format!(
+                "notify.repeat_interval_hours: must be between 1 and 8784 (366 days); got {}",
+                u64::MAX
+            )]
+        );
     }
 
     #[test]
@@ -362,7 +443,24 @@ mod tests {
         };
         assert_eq!(
             problems(&bad),
-            ["delivery.retry.first_secs", "delivery.retry.attempts"]
+            [
+                "delivery.retry.first_secs",
+                "delivery.retry.max_secs",
+                "delivery.retry.attempts"
+            ]
+        );
+        let huge = RetrySettings {
+            first_secs: u64::MAX / 2,
+            max_secs: u64::MAX,
+            attempts: u32::MAX,
+        };
+        assert_eq!(
+            problems(&huge),
+            [
+                "delivery.retry.first_secs",
+                "delivery.retry.max_secs",
+                "delivery.retry.attempts"
+            ]
         );
         let upside_down = RetrySettings {
             first_secs: 600,

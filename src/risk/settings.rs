@@ -135,6 +135,8 @@ pub enum Figure {
 pub struct TriggerSettings {
     pub kind: TriggerKind,
     pub kpi: Option<String>,
+    /// `red` and `no_data`: how many periods running, 1 to 24 (checked by
+    /// [`TriggerSettings::condition`]).
     pub periods: Option<i64>,
     pub figure: Option<Figure>,
     pub above: Option<f64>,

@@ -17,14 +17,16 @@ pub enum Cadence {
 }
 
 impl Cadence {
-    /// One cadence after `t` (calendar months for monthly and quarterly).
+    /// One cadence after `t` (calendar months for monthly and quarterly); `t` itself past
+    /// the end of time.
     pub fn after(self, t: DateTime<Utc>) -> DateTime<Utc> {
         match self {
-            Cadence::Daily => t + Duration::days(1),
-            Cadence::Weekly => t + Duration::days(7),
-            Cadence::Monthly => t.checked_add_months(Months::new(1)).unwrap_or(t),
-            Cadence::Quarterly => t.checked_add_months(Months::new(3)).unwrap_or(t),
+            Cadence::Daily => t.checked_add_signed(Duration::days(1)),
+            Cadence::Weekly => t.checked_add_signed(Duration::days(7)),
+            Cadence::Monthly => t.checked_add_months(Months::new(1)),
+            Cadence::Quarterly => t.checked_add_months(Months::new(3)),
         }
+        .unwrap_or(t)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -59,7 +61,11 @@ pub fn stale(
             due: None,
         });
     };
-    let due = cadence.after(last) + Duration::days(i64::from(deadline_days));
+    // The deadline is checked to be at most a year; unchecked, past the end of time it is
+    // never due.
+    let due = cadence
+        .after(last)
+        .checked_add_signed(Duration::days(i64::from(deadline_days)))?;
     (now > due).then_some(Stale {
         last_new: Some(last),
         due: Some(due),
@@ -89,5 +95,16 @@ mod tests {
             t("2027-02-28T00:00:00Z"),
             "a short month clamps the day"
         );
+    }
+
+    #[test]
+    fn a_deadline_past_the_end_of_time_is_never_due_and_does_not_panic() {
+        let last = Some(t("2026-09-02T07:00:00Z"));
+        assert_eq!(
+            stale(Cadence::Daily, u32::MAX, last, t("2027-10-12T07:01:00Z")),
+            None
+        );
+        let end = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(Cadence::Weekly.after(end), end);
     }
 }

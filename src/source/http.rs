@@ -36,7 +36,7 @@ const SPOOL_BUFFER: usize = 256 * 1024;
 pub(super) fn client(s: &SourceSettings) -> Result<reqwest::Client, FetchFailure> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("sendwatch/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(s.connect_timeout_secs))
+        .connect_timeout(s.connect_timeout())
         // Redirects are followed by `redirect::send`, one request per hop, under its rules.
         .redirect(reqwest::redirect::Policy::none())
         .referer(false);

@@ -18,7 +18,6 @@ mod spool;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -311,7 +310,7 @@ impl Fetcher {
         now: DateTime<Utc>,
     ) -> Result<Fetch, FetchError> {
         let url = redact_url(&s.url);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(s.timeout_secs);
+        let deadline = tokio::time::Instant::now() + s.timeout();
         let fail = |reason: FetchFailure, attempts: u32| FetchError::Failed {
             source_name: name.to_string(),
             url: url.clone(),

@@ -3,8 +3,6 @@
 //! credentials, timeouts and redirect rules, no retries; for a file, that it exists and is a
 //! regular file (not opened: a FIFO is refused by its type, without blocking).
 
-use std::time::Duration;
-
 use reqwest::header::{HeaderMap, HeaderValue, RANGE};
 use reqwest::{Method, StatusCode};
 
@@ -37,7 +35,7 @@ impl Fetcher {
                         &built
                     }
                 };
-                let limit = Duration::from_secs(s.timeout_secs);
+                let limit = s.timeout();
                 let url = &url;
                 // Redirects as a fetch follows them: the same rules, the same refusals.
                 let ask = |method: Method, headers: HeaderMap| async move {

@@ -1,7 +1,7 @@
 //! A source's settings: where its extract is, the bounds on fetching it, its credentials,
 //! how it is read (the load stage's [`LoadSettings`]), and who owns its data. `[sources.NAME]`.
 //!
-//! Owns: the settings type and its pure check.
+//! Owns: the settings type, the ranges of its durations and counts, and its pure check.
 
 use std::path::PathBuf;
 
@@ -9,11 +9,29 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{Location, freshness, http};
+use crate::bounds::Bound;
 use crate::load::LoadSettings;
 use crate::secret::check_pair;
 
 /// Upper bound on `retries`, so a typo cannot turn one fetch into a flood.
 pub const MAX_RETRIES: u32 = 10;
+
+/// `timeout_secs`: the whole fetch, every attempt and the waits between them.
+pub const TIMEOUT_SECS: Bound<u64> = Bound::new(1, 86_400, "one day");
+/// `connect_timeout_secs`: opening one connection.
+pub const CONNECT_TIMEOUT_SECS: Bound<u64> = Bound::new(1, 600, "ten minutes");
+/// `max_bytes`: 64 GiB, far past any extract (the default is 256 MiB).
+pub const MAX_BYTES: Bound<u64> = Bound::new(1, 64 << 30, "64 GiB");
+/// `retries`.
+pub const RETRIES: Bound<u32> = Bound::new(0, MAX_RETRIES, "a typo must not flood a server");
+/// `retry_base_ms`: the longest backoff step.
+pub const RETRY_BASE_MS: Bound<u64> = Bound::new(
+    0,
+    http::MAX_BACKOFF.as_millis() as u64,
+    "30 s, the longest wait",
+);
+/// `deadline_days`: a year of grace past the cadence.
+pub const DEADLINE_DAYS: Bound<u32> = Bound::new(0, 366, "a year");
 
 /// One `[sources.<name>]` table.
 #[derive(Debug, Clone, Deserialize)]
@@ -24,19 +42,20 @@ pub struct SourceSettings {
     /// `http://`, `https://`, `file://` URL or a local path (relative to the working directory).
     pub url: String,
     /// Bound on the whole fetch: every attempt, the waits between them and reading the body
-    /// or the file.
+    /// or the file. 1 to 86400 ([`TIMEOUT_SECS`]).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
-    /// Bound on opening one TCP (and TLS) connection.
+    /// Bound on opening one TCP (and TLS) connection. 1 to 600 ([`CONNECT_TIMEOUT_SECS`]).
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout_secs: u64,
-    /// Most bytes accepted, counted on the bytes actually read.
+    /// Most bytes accepted, counted on the bytes actually read. 1 to 64 GiB ([`MAX_BYTES`]).
     #[serde(default = "default_max_bytes")]
     pub max_bytes: u64,
-    /// Extra HTTP attempts after a 5xx, a 429, a refused or dropped connection.
+    /// Extra HTTP attempts after a 5xx, a 429, a refused or dropped connection. 0 to 10.
     #[serde(default = "default_retries")]
     pub retries: u32,
     /// First backoff step; each retry waits a random time up to base × 2^n (capped at 30 s).
+    /// 0 to 30000.
     #[serde(default = "default_retry_base_ms")]
     pub retry_base_ms: u64,
     /// An extra PEM root CA (or bundle) trusted besides the platform's roots.
@@ -51,8 +70,8 @@ pub struct SourceSettings {
     pub load: LoadSettings,
     /// Who supplies the extract: named in, and sent, its stale-data and data-quality notices.
     pub owner: Option<DataOwner>,
-    /// How often new data is expected; with `deadline_days` of grace, a source that brought
-    /// none for longer is stale.
+    /// How often new data is expected; with `deadline_days` of grace (0 to 366,
+    /// [`DEADLINE_DAYS`]), a source that brought none for longer is stale.
     pub cadence: Option<freshness::Cadence>,
     #[serde(default = "default_deadline_days")]
     pub deadline_days: u32,
@@ -87,9 +106,20 @@ fn default_retry_base_ms() -> u64 {
 }
 
 impl SourceSettings {
+    /// The whole fetch's bound, within its range whatever was configured (it is added to
+    /// now).
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(TIMEOUT_SECS.clamp(self.timeout_secs))
+    }
+
+    /// One connection's bound, within its range.
+    pub fn connect_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(CONNECT_TIMEOUT_SECS.clamp(self.connect_timeout_secs))
+    }
+
     /// Check this source's keys; pure (no I/O). `key` is `sources.<name>`; each problem is
     /// passed to `bad` as (full key, message).
-    pub fn validate(&self, key: &str, bad: &mut impl FnMut(String, String)) {
+    pub fn validate(&self, key: &str, bad: &mut dyn FnMut(String, String)) {
         if let Err(e) = Location::parse(&self.url) {
             bad(format!("{key}.url"), e.to_string());
         }
@@ -107,30 +137,16 @@ impl SourceSettings {
                 "a source with a cadence needs an owner to tell when it is late".into(),
             );
         }
-        if self.timeout_secs == 0 {
-            bad(format!("{key}.timeout_secs"), "must be at least 1".into());
-        }
-        if self.connect_timeout_secs == 0 {
-            bad(
-                format!("{key}.connect_timeout_secs"),
-                "must be at least 1".into(),
-            );
-        }
-        if self.max_bytes == 0 {
-            bad(format!("{key}.max_bytes"), "must be at least 1".into());
-        }
-        if self.retries > MAX_RETRIES {
-            bad(
-                format!("{key}.retries"),
-                format!("must be at most {MAX_RETRIES}"),
-            );
-        }
-        if self.retry_base_ms > http::MAX_BACKOFF.as_millis() as u64 {
-            bad(
-                format!("{key}.retry_base_ms"),
-                format!("must be at most {}", http::MAX_BACKOFF.as_millis()),
-            );
-        }
+        TIMEOUT_SECS.check(bad, format!("{key}.timeout_secs"), self.timeout_secs);
+        CONNECT_TIMEOUT_SECS.check(
+            bad,
+            format!("{key}.connect_timeout_secs"),
+            self.connect_timeout_secs,
+        );
+        MAX_BYTES.check(bad, format!("{key}.max_bytes"), self.max_bytes);
+        RETRIES.check(bad, format!("{key}.retries"), self.retries);
+        RETRY_BASE_MS.check(bad, format!("{key}.retry_base_ms"), self.retry_base_ms);
+        DEADLINE_DAYS.check(bad, format!("{key}.deadline_days"), self.deadline_days);
         if self
             .ca_file
             .as_ref()

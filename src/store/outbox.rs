@@ -123,7 +123,9 @@ impl Store {
         const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded' WHERE topic = $1 AND id < $2 \
                                  AND status = 'pending' AND ambiguous_at IS NULL \
                                  AND (claimed_until IS NULL OR claimed_until < $3)";
-        let since = now - repeat;
+        let since = now
+            .checked_sub_signed(repeat)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let window = now.timestamp() / repeat.num_seconds().max(1);
         let idem_key = format!("{}:{window}", key.digest);
         // The same steps in either backend's transaction: the row, its images and what it

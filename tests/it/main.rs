@@ -32,11 +32,13 @@ mod action_mail;
 mod actions;
 mod bench;
 mod board;
+mod bounds;
 mod cli;
 mod daemon;
 mod delivery;
 mod deploy;
 mod digest;
+mod digest_limits;
 mod disk_full;
 mod faults;
 mod fetch;
@@ -73,12 +75,14 @@ fn main() -> std::process::ExitCode {
             actions::tests(),
             bench::tests(),
             board::tests(),
+            bounds::tests(),
             cli::tests(),
             daemon::tests(),
             delivery::tests(),
             deploy::tests(),
             digest::tests(),
             disk_full::tests(),
+            digest_limits::tests(),
             faults::tests(),
             fetch::tests(),
             formats::tests(),

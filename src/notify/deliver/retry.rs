@@ -5,6 +5,7 @@ use chrono::TimeDelta;
 
 use super::smtp::Failure;
 use crate::notify::RetrySettings;
+use crate::notify::settings::{RETRY_FIRST_SECS, RETRY_MAX_SECS};
 use crate::store::OutboxStatus;
 
 /// What becomes of a row after a failed attempt.
@@ -66,10 +67,11 @@ pub fn next(
 /// that (never under a second), so rows that failed together do not all come back together.
 pub fn backoff(retry: &RetrySettings, attempts: u32, seed: u64) -> TimeDelta {
     let doublings = attempts.saturating_sub(1).min(40);
-    let full = retry
-        .first_secs
+    // Within their ranges whatever was configured: the wait is added to now.
+    let first = RETRY_FIRST_SECS.clamp(retry.first_secs);
+    let full = first
         .saturating_mul(1u64 << doublings)
-        .min(retry.max_secs)
+        .min(RETRY_MAX_SECS.clamp(retry.max_secs))
         .max(1);
     let ms = full.saturating_mul(1000);
     let jitter = splitmix(seed) % (ms / 2 + 1);

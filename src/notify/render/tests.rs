@@ -335,3 +335,104 @@ fn the_next_milestone_is_the_first_after_the_period() {
     let e = unfigured(&c, "1/3a", "2022-01");
     assert_eq!(super::super::view::next_milestone(&c["1/3a"], &e), None);
 }
+
+/// The view of a digest with nothing in it, for the templates' own tests.
+fn empty_view() -> DigestView {
+    super::view::build(
+        &RecipientDigest {
+            recipient: "x@example.org".into(),
+            groups: Vec::new(),
+        },
+        &Context {
+            area: "Sefton",
+            subject_prefix: "",
+            job: "j",
+            run_id: 1,
+            kpis: &crate::kpi::Catalogue::default(),
+            risks: &crate::risk::Register::default(),
+            sub_groups: &BTreeMap::new(),
+            sources: &BTreeMap::new(),
+            entered: &[],
+            commentary: &[],
+        },
+        chrono::Utc::now(),
+        &|_| None,
+    )
+}
+
+/// The built-in templates with `digest.txt.j2` replaced by `text`.
+fn with_text_part(text: &str) -> (tempfile::TempDir, Templates) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("digest.txt.j2"), text).expect("write");
+    let t = Templates::load(Some(dir.path())).expect("loads");
+    (dir, t)
+}
+
+#[test]
+fn a_part_is_refused_past_its_output_cap_naming_the_template_and_the_cap() {
+    let v = empty_view();
+    let stop = Stop::new(false);
+    let t = Templates::builtin();
+    let whole = t
+        .render_capped("digest.html.j2", &v, MAX_PART_BYTES, &stop)
+        .expect("within the cap");
+    let e = t
+        .render_capped("digest.html.j2", &v, whole.len() - 1, &stop)
+        .expect_err("one byte short");
+    assert!(
+        matches!(&e, RenderError::TooLarge { name, max } if name == "digest.html.j2" && *max == whole.len() - 1),
+        "{e:?}"
+    );
+    let exactly = t
+        .render_capped("digest.html.j2", &v, whole.len(), &stop)
+        .expect("exactly the cap is allowed");
+    assert_eq!(exactly, whole);
+
+    // A council's template that writes without end stops at MAX_PART_BYTES, well within
+    // its fuel, and says so without the digest's data.
+    let line = "x".repeat(1000);
+    let (_dir, t) = with_text_part(&format!(
+        "{{{{ area }}}}{{% for i in range(100000) %}}{line}\n{{% endfor %}}"
+    ));
+    let e = t
+        .render_capped("digest.txt.j2", &v, MAX_PART_BYTES, &stop)
+        .expect_err("capped");
+    let said = e.to_string();
+    assert!(
+        said.contains("digest.txt.j2")
+            && said.contains(&format!("output past {MAX_PART_BYTES} bytes")),
+        "{said}"
+    );
+    assert!(!said.contains("Sefton") && !said.contains("xxx"), "{said}");
+}
+
+#[test]
+fn a_template_that_loops_without_bound_runs_out_of_fuel() {
+    let (_dir, t) = with_text_part(
+        "{{ area }}{% for i in range(100000) %}{% for j in range(100000) %}{% if i == j %}{% endif %}{% endfor %}{% endfor %}",
+    );
+    let e = t
+        .render_capped(
+            "digest.txt.j2",
+            &empty_view(),
+            MAX_PART_BYTES,
+            &Stop::new(false),
+        )
+        .expect_err("out of fuel");
+    assert!(
+        matches!(&e, RenderError::OutOfFuel { name, .. } if name == "digest.txt.j2"),
+        "{e:?}"
+    );
+    let said = e.to_string();
+    assert!(said.contains("ran out of fuel"), "{said}");
+    assert!(!said.contains("Sefton"), "no data in the error: {said}");
+}
+
+#[test]
+fn a_raised_stop_ends_the_render() {
+    let stop = Stop::new(true);
+    let e = Templates::builtin()
+        .render_capped("digest.txt.j2", &empty_view(), MAX_PART_BYTES, &stop)
+        .expect_err("stopped");
+    assert!(matches!(e, RenderError::Stopped { .. }), "{e:?}");
+}
