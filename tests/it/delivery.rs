@@ -151,9 +151,12 @@ async fn a_temporary_refusal_keeps_reports_pending_until_a_later_run_delivers_th
             .iter()
             .filter_map(|m| Mail::parse(&m.data).header("Message-ID"))
             .collect();
-        let first_run = format!("sendwatch.{}.", r.run_id);
+        // `<sendwatch.INSTALLATION.RUN.ROW@domain>`
+        let run_of = |id: &str| id.split('.').nth(2).map(str::to_string);
         assert_eq!(
-            ids.iter().filter(|id| id.contains(&first_run)).count(),
+            ids.iter()
+                .filter(|id| run_of(id) == Some(r.run_id.to_string()))
+                .count(),
             4,
             "{ids:?}"
         );

@@ -80,10 +80,11 @@ async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_dige
     for m in &mail {
         let id = m.header("Message-ID").expect("Message-ID");
         assert!(ids.insert(id.clone()), "{id} delivered twice");
+        // `<sendwatch.INSTALLATION.RUN.ROW@domain>`
         let run: i64 = id
             .trim_start_matches("<sendwatch.")
             .split('.')
-            .next()
+            .nth(1)
             .and_then(|n| n.parse().ok())
             .expect("run id in the Message-ID");
         *per_run.entry(run).or_default() += 1;
