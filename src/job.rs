@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 mod compute;
 mod digests;
@@ -30,6 +30,7 @@ use outcome::{outcome_word, source_outcome};
 pub use preview::Preview;
 pub use supervise::Scheduled;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::kpi::{Evaluation, Period};
 use crate::notify::{self, DeliverySummary, SourceNote, Transport};
@@ -123,6 +124,8 @@ pub struct App {
     transport: Transport,
     /// The digest templates (built in, or a council's from `[notify] templates_dir`).
     templates: Arc<notify::Templates>,
+    /// Where a run's `now` comes from ([`App::with_clock`]).
+    clock: Clock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +170,18 @@ impl App {
         App::assemble(settings, self.store.clone()).await
     }
 
+    /// The same app reading its time from `clock` (a test pins a run's instant with
+    /// [`Clock::Fixed`]).
+    pub fn with_clock(mut self, clock: Clock) -> App {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now, by this app's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     async fn assemble(mut settings: Settings, store: Store) -> Result<App, BuildError> {
         // Target versions recorded with `kpi retarget` join the catalogue's own.
         let stored = store.retargets().await?;
@@ -187,6 +202,7 @@ impl App {
             fetcher,
             transport,
             templates,
+            clock: Clock::System,
         })
     }
 
@@ -201,8 +217,8 @@ impl App {
                 .timeout()
                 .saturating_add(self.settings.ledger.renew_every() * 3)
         });
-        let run_id = self.start_manual(job, wait).await?;
-        self.run_claimed(job, job_settings, run_id, Utc::now(), opts)
+        let (run_id, started) = self.start_manual(job, wait).await?;
+        self.run_claimed(job, job_settings, run_id, started, opts)
             .await
     }
 
@@ -231,7 +247,7 @@ impl App {
         let mut outcomes = Vec::new();
         let mut notes: BTreeMap<String, SourceNote> = BTreeMap::new();
         for name in &job_settings.sources {
-            let outcome = self.ingest(run_id, name, today).await?;
+            let outcome = self.ingest(run_id, name, started).await?;
             let word = outcome_word(&outcome).replace(' ', "_");
             metrics::counter!(m::LOADS, "source" => name.clone(), "outcome" => word).increment(1);
             if let SourceOutcome::Loaded { rows, .. } = &outcome {
@@ -271,7 +287,7 @@ impl App {
             let n = evaluations.iter().filter(|e| e.rag == rag).count();
             metrics::gauge!(m::KPIS, "job" => job.to_string(), "rag" => rag.as_str()).set(n as f64);
         }
-        let risks = self.assess_risks(run_id, &notes).await?;
+        let risks = self.assess_risks(run_id, &notes, started).await?;
         pause_point("risks-recorded");
         // What the digests tell: this run's changes and any an ended run recorded but never
         // queued (it was killed or failed between the two).
@@ -284,7 +300,7 @@ impl App {
             .collect();
 
         let history = self.store.kpi_history().await?;
-        let standing = self.standing(&evaluations, Utc::now()).await?;
+        let standing = self.standing(&evaluations, started).await?;
         let planned = self
             .plan_digests(&digests::Found {
                 job,
@@ -297,17 +313,17 @@ impl App {
                 notes: &notes,
                 history: &history,
                 standing: &standing,
-                now: Utc::now(),
+                now: started,
             })
             .await?;
-        let queued = self.queue_digests(run_id, &planned).await?;
+        let queued = self.queue_digests(run_id, &planned, started).await?;
         let queued = queued
             + self
-                .queue_data_notices(run_id, job, &outcomes, &notes, &standing.silences)
+                .queue_data_notices(run_id, job, &outcomes, &notes, &standing.silences, started)
                 .await?;
         // Told only now that every digest is queued; killed before this, the next run tells it
         // (a digest it makes again whose items were all queued is no news, so not sent twice).
-        self.store.mark_risk_news_told(run_id, Utc::now()).await?;
+        self.store.mark_risk_news_told(run_id, started).await?;
         let delivery = self.deliver_due().await?;
 
         let sources_ok = outcomes.iter().all(|(_, o)| {
@@ -356,7 +372,7 @@ impl App {
             String::new()
         };
         self.store
-            .finish_run(run_id, status, &summary, Utc::now())
+            .finish_run(run_id, status, &summary, self.clock.now())
             .await?;
         tracing::info!(status = status.as_str(), %summary, "Run finished.");
         Ok(RunReport {
@@ -375,7 +391,12 @@ impl App {
     /// Queue one digest per recipient (every sub-group they hear for), unless the same news
     /// went to them within the repeat interval; a newer digest supersedes an undelivered
     /// older one for the same period. Returns how many were queued.
-    async fn queue_digests(&self, run_id: i64, planned: &[Planned]) -> Result<usize, JobError> {
+    async fn queue_digests(
+        &self,
+        run_id: i64,
+        planned: &[Planned],
+        now: DateTime<Utc>,
+    ) -> Result<usize, JobError> {
         let repeat = self.settings.notify.repeat_interval();
         let mut queued = 0;
         for p in planned {
@@ -392,7 +413,7 @@ impl App {
                     Some(&html),
                     &p.key,
                     repeat,
-                    Utc::now(),
+                    now,
                 )
                 .await?
             {
@@ -419,8 +440,9 @@ impl App {
         &self,
         run_id: i64,
         name: &str,
-        today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<SourceOutcome, StoreError> {
+        let today = now.with_timezone(&self.settings.time_zone()).date_naive();
         let settings = &self.settings;
         let (Some(s), Some(kind)) = (
             settings.sources.get(name),
@@ -434,7 +456,6 @@ impl App {
             });
         };
         let data_dir = &settings.general.data_dir;
-        let now = Utc::now();
         ingest::prune_kept(data_dir, name, s.load.keep_days, now);
         let current = self.store.current_load(name).await?;
         let prev = current

@@ -19,6 +19,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 
 use crate::bounds::Bound;
+use crate::clock::Clock;
 use crate::notify::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
 use crate::store::{RunRecord, Store, StoreError};
 use crate::telemetry::metrics as m;
@@ -117,7 +118,7 @@ pub struct Lease {
 }
 
 impl Lease {
-    pub fn keep(store: Store, run_id: i64, settings: &LedgerSettings) -> Lease {
+    pub fn keep(store: Store, run_id: i64, settings: &LedgerSettings, clock: Clock) -> Lease {
         let every = settings.renew_every();
         let lease = settings.lease();
         let task = tokio::spawn(async move {
@@ -126,7 +127,7 @@ impl Lease {
             tick.tick().await; // the first tick is at once; the claim set the lease
             loop {
                 tick.tick().await;
-                match store.renew_lease(run_id, Utc::now() + lease).await {
+                match store.renew_lease(run_id, clock.now() + lease).await {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::warn!(

@@ -11,6 +11,7 @@
 pub mod action;
 pub mod bounds;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod disclose;

@@ -296,14 +296,13 @@ impl super::App {
             )));
         }
         let sha256 = sha256_file(path).map_err(|e| super::JobError::File(e.to_string()))?;
-        let now = Utc::now();
         let job = format!("load:{source}");
         let lease = &self.settings.ledger;
         // Two loads of one source by hand at once: the second waits for the first, then
         // loads (the later load is current; each is whole).
-        let run_id = self.start_manual(&job, Some(LOAD_WAIT)).await?;
+        let (run_id, now) = self.start_manual(&job, Some(LOAD_WAIT)).await?;
         // Renewed while the load works, so that a killed `load` is abandoned, not left running.
-        let _lease = crate::ledger::Lease::keep(self.store.clone(), run_id, lease);
+        let _lease = crate::ledger::Lease::keep(self.store.clone(), run_id, lease, self.clock);
         let label = path.display().to_string();
         let extract = Extract {
             path,
@@ -341,7 +340,7 @@ impl super::App {
             Err(e) => (crate::store::RunStatus::Failed, e.to_string()),
         };
         self.store
-            .finish_run(run_id, status, &summary, Utc::now())
+            .finish_run(run_id, status, &summary, self.clock.now())
             .await?;
         Ok((run_id, result?))
     }

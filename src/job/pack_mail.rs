@@ -79,7 +79,7 @@ impl App {
                     };
                     if self
                         .store
-                        .enqueue_with_files(&mail, Utc::now())
+                        .enqueue_with_files(&mail, started)
                         .await?
                         .is_some()
                     {
@@ -100,7 +100,7 @@ impl App {
             delivery.sent, delivery.failed, delivery.still_pending
         );
         self.store
-            .finish_run(run_id, status, &summary, Utc::now())
+            .finish_run(run_id, status, &summary, self.clock.now())
             .await?;
         tracing::info!(status = status.as_str(), %summary, "Run finished.");
         Ok(RunReport {

@@ -11,8 +11,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
-
 use super::digests::{self, Found, Planned};
 use super::{App, JobError};
 use crate::kpi::{Evaluation, Period};
@@ -30,7 +28,7 @@ impl App {
     /// Evaluate `job` on the loaded data and render its digests, recording nothing.
     pub async fn preview(&self, job: &str, period: Option<Period>) -> Result<Preview, JobError> {
         let job_settings = self.job_settings(job)?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let today = now.with_timezone(&self.settings.time_zone()).date_naive();
         let mut notes = BTreeMap::new();
         for name in &job_settings.sources {
@@ -51,7 +49,9 @@ impl App {
         let actions = self.action_news(job_settings, today).await?;
         let history = digests::overlay(self.store.kpi_history().await?, &window);
         let events = self.store.risk_events().await?;
-        let risks = self.risk_changes(history.clone(), &events, &notes).await?;
+        let risks = self
+            .risk_changes(history.clone(), &events, &notes, now)
+            .await?;
         let standing = self.standing(&evaluations, now).await?;
         let planned = self
             .plan_digests(&Found {
@@ -101,7 +101,7 @@ impl App {
                 status: "preview".into(),
                 attempts: 0,
                 last_error: None,
-                created_at: Utc::now(),
+                created_at: self.clock.now(),
                 sent_at: None,
                 next_attempt_at: None,
                 ambiguous_at: None,

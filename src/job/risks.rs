@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::App;
 use crate::notify::SourceNote;
@@ -27,13 +27,14 @@ impl App {
         &self,
         run_id: i64,
         notes: &BTreeMap<String, SourceNote>,
+        now: DateTime<Utc>,
     ) -> Result<Vec<RiskChange>, StoreError> {
         let mut tries = 0;
         let changes = loop {
             let history = self.store.kpi_history().await?;
             let events = self.store.risk_events().await?;
             let basis = events.last().map(|e| e.id);
-            let changes = self.risk_changes(history, &events, notes).await?;
+            let changes = self.risk_changes(history, &events, notes, now).await?;
             if self
                 .store
                 .record_risk_changes(run_id, basis, &changes)
@@ -69,6 +70,7 @@ impl App {
         history: Vec<crate::risk::KpiRecord>,
         events: &[RiskEvent],
         notes: &BTreeMap<String, SourceNote>,
+        now: DateTime<Utc>,
     ) -> Result<Vec<RiskChange>, StoreError> {
         let settings = &self.settings;
         let history = History::new(history);
@@ -92,7 +94,7 @@ impl App {
             kpis: &settings.kpis,
             history: &history,
             sources: &sources,
-            now: Utc::now(),
+            now,
         };
         Ok(risk::assess(
             &settings.risks,

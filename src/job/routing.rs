@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::outcome::data_issues;
 use super::{App, JobError, SourceOutcome};
@@ -42,6 +42,7 @@ impl App {
         outcomes: &[(String, SourceOutcome)],
         notes: &BTreeMap<String, SourceNote>,
         silences: &[notify::silence::Silence],
+        now: DateTime<Utc>,
     ) -> Result<usize, JobError> {
         let settings = &self.settings;
         let router = self.router();
@@ -52,13 +53,13 @@ impl App {
                 continue;
             };
             let current = notes.get(name).and_then(|n| n.load.as_ref());
-            let issues = data_issues(s, outcome, current, Utc::now());
+            let issues = data_issues(s, outcome, current, now);
             let any = !issues.is_empty();
             // Each recipient with the issues routed to them, in the order found.
             let mut to: Vec<(String, Vec<DataIssue>)> = Vec::new();
             for issue in issues {
                 let item = data_item(name, &issue);
-                if let Some(silence) = notify::silence::silencing(silences, &item, Utc::now()) {
+                if let Some(silence) = notify::silence::silencing(silences, &item, now) {
                     tracing::info!(
                         source = name.as_str(),
                         silence = silence.id,
@@ -107,7 +108,7 @@ impl App {
                         None,
                         &key,
                         repeat,
-                        Utc::now(),
+                        now,
                     )
                     .await?;
                 match q {

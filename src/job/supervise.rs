@@ -41,7 +41,7 @@ impl App {
         note: Option<&str>,
     ) -> Result<Scheduled, JobError> {
         let job_settings = self.job_settings(job)?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let claim = NewClaim {
             job,
             trigger,
@@ -89,7 +89,13 @@ impl App {
         // Room to record a failure on a full disk, made again once there is space.
         self.store.keep_reserve();
         let span = tracing::info_span!("run", job, run_id);
-        let lease = Lease::keep(self.store.clone(), run_id, &self.settings.ledger);
+        let lease = Lease::keep(
+            self.store.clone(),
+            run_id,
+            &self.settings.ledger,
+            self.clock,
+        );
+        let clock_started = std::time::Instant::now();
         let limit = job_settings.timeout();
         let outcome = tokio::time::timeout(
             limit,
@@ -98,7 +104,8 @@ impl App {
         )
         .await;
         drop(lease);
-        let took = (Utc::now() - started).as_seconds_f64().max(0.0);
+        // Real seconds for the metric, whatever the clock says.
+        let took = clock_started.elapsed().as_secs_f64();
         let ended = |outcome: &'static str| {
             metrics::counter!(m::RUNS, "job" => job.to_string(), "outcome" => outcome).increment(1);
             metrics::histogram!(m::RUN_SECONDS, "job" => job.to_string()).record(took);
@@ -118,13 +125,13 @@ impl App {
                 }
                 let mut recorded = self
                     .store
-                    .finish_run(run_id, RunStatus::Failed, &summary, Utc::now())
+                    .finish_run(run_id, RunStatus::Failed, &summary, self.clock.now())
                     .await;
                 if matches!(recorded, Err(StoreError::DiskFull(_))) && self.store.release_reserve()
                 {
                     recorded = self
                         .store
-                        .finish_run(run_id, RunStatus::Failed, &summary, Utc::now())
+                        .finish_run(run_id, RunStatus::Failed, &summary, self.clock.now())
                         .await;
                 }
                 if let Err(e) = recorded {
@@ -138,7 +145,15 @@ impl App {
                     "stopped past its working timeout of {secs} s (jobs.{job}.timeout_secs)"
                 );
                 let run = self.store.run(run_id).await?;
-                ledger::abandon(&self.store, self.tell(), &run, &why, Utc::now(), false).await?;
+                ledger::abandon(
+                    &self.store,
+                    self.tell(),
+                    &run,
+                    &why,
+                    self.clock.now(),
+                    false,
+                )
+                .await?;
                 self.deliver_notices().await;
                 Err(JobError::TimedOut { run_id, secs })
             }
@@ -147,18 +162,19 @@ impl App {
 
     /// Start a manual run of `job` (`load:SOURCE` for a load by hand). If a run of it is under
     /// way, wait up to `wait` until it ends or its process is found dead (its lease lapses and
-    /// the sweep abandons it); past that, or with no `wait`, [`JobError::Busy`].
+    /// the sweep abandons it); past that, or with no `wait`, [`JobError::Busy`]. The run's id
+    /// and its instant (its `started_at`, the `now` of all it writes).
     pub(crate) async fn start_manual(
         &self,
         job: &str,
         wait: Option<Duration>,
-    ) -> Result<i64, JobError> {
+    ) -> Result<(i64, DateTime<Utc>), JobError> {
         let ledger = &self.settings.ledger;
         // Past the end of the clock (a wait no check allowed), it never gives up.
         let give_up = tokio::time::Instant::now().checked_add(wait.unwrap_or_default());
         let mut told = false;
         loop {
-            let now = Utc::now();
+            let now = self.clock.now();
             let started = async {
                 // A holder killed earlier frees the job as soon as its lease has lapsed.
                 self.sweep_abandoned(now).await?;
@@ -176,7 +192,7 @@ impl App {
                 other => other?,
             };
             let holder = match started {
-                Start::Run(id) => return Ok(id),
+                Start::Run(id) => return Ok((id, now)),
                 Start::Busy(holder) => holder,
             };
             if give_up.is_some_and(|g| tokio::time::Instant::now() >= g) {
@@ -267,7 +283,15 @@ impl App {
             area: &s.general.area,
             runner: ledger::runner(),
         };
-        notify::deliver_pending(&self.store, &self.transport, &s.delivery, &pass, Utc::now).await
+        let clock = self.clock;
+        notify::deliver_pending(
+            &self.store,
+            &self.transport,
+            &s.delivery,
+            &pass,
+            move || clock.now(),
+        )
+        .await
     }
 
     /// Deliver what is due now (the administrator's notice among it); what fails stays

@@ -34,6 +34,7 @@ mod bench;
 mod board;
 mod bounds;
 mod cli;
+mod clock;
 mod daemon;
 mod delivery;
 mod deploy;
@@ -77,6 +78,7 @@ fn main() -> std::process::ExitCode {
             board::tests(),
             bounds::tests(),
             cli::tests(),
+            clock::tests(),
             daemon::tests(),
             delivery::tests(),
             deploy::tests(),
