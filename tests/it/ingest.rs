@@ -801,7 +801,7 @@ async fn the_owner_hears_of_a_refused_a_held_and_an_over_quarantined_extract() {
 /// Measured by a small Python process that starts it and reads `RUSAGE_CHILDREN`: the kernel
 /// seeds a spawned child's peak RSS with its spawner's, and this test process is large when
 /// the whole suite runs in it.
-fn run_measured(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, u64) {
+pub fn run_measured(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, u64) {
     const SCRIPT: &str = "import resource, subprocess, sys\n\
         out = open(sys.argv[1], 'wb')\n\
         code = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL).returncode\n\

@@ -67,6 +67,7 @@ mod risks;
 mod routes;
 mod smtp_tls;
 mod store;
+mod xlsx_bounds;
 
 fn main() -> std::process::ExitCode {
     support::trials::run(
@@ -111,6 +112,7 @@ fn main() -> std::process::ExitCode {
             routes::tests(),
             smtp_tls::tests(),
             store::tests(),
+            xlsx_bounds::tests(),
         ]
         .into_iter()
         .flatten()
