@@ -299,7 +299,7 @@ impl App {
             .map(|e| e.change)
             .collect();
 
-        let history = self.store.kpi_history().await?;
+        let history = self.store.stored_results().await?;
         let standing = self.standing(&evaluations, started).await?;
         let planned = self
             .plan_digests(&digests::Found {

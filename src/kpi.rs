@@ -18,6 +18,7 @@ mod rate;
 mod reviews;
 mod settings;
 pub mod show;
+mod stored;
 mod target;
 mod wait;
 
@@ -39,6 +40,7 @@ pub use settings::{
     Aggregation, Baseline, Basis, Better, Cohort, Frequency, KpiDefaults, KpiSettings, Measure,
     MilestoneSettings, NationalValue, RagSettings, Retarget, TargetKind, Unit,
 };
+pub use stored::StoredResult;
 pub use target::{
     Target, TargetInForce, Version, baseline_in_force, resolve, target_in_force, version_in_force,
     versions,

@@ -18,7 +18,7 @@ mod testing;
 
 pub use assess::{ChangeKind, RiskChange, RiskEvent, RiskState, Scored, assess, current_states};
 pub use catalogue::Register;
-pub use history::{History, KpiRecord};
+pub use history::History;
 pub use settings::{
     BandSettings, Bound, Condition, Contact, Figure, Level, RiskLogSettings, RiskSettings,
     TriggerKind, TriggerSettings,

@@ -119,7 +119,7 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
             let store = open(settings).await?;
             let read = async {
                 Ok::<_, crate::store::StoreError>((
-                    store.latest_results().await?,
+                    store.stored_results().await?,
                     store.manual_values().await?,
                     store.retargets().await?,
                 ))

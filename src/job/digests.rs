@@ -16,10 +16,11 @@ use chrono::{DateTime, Utc};
 
 use super::{App, JobError};
 use crate::kpi::Evaluation;
+use crate::kpi::StoredResult;
 use crate::kpi::commentary::Commentary;
 use crate::kpi::manual::{Entered, Overdue};
 use crate::notify::{self, Mail, SourceNote};
-use crate::risk::{KpiRecord, RiskChange};
+use crate::risk::RiskChange;
 use crate::store::DigestKey;
 
 /// What a run found, from which the digests are made.
@@ -35,7 +36,7 @@ pub(crate) struct Found<'a> {
     pub actions: &'a [notify::ActionNote],
     pub notes: &'a BTreeMap<String, SourceNote>,
     /// The KPI history the trend charts read (the latest stored result of each period).
-    pub history: &'a [KpiRecord],
+    pub history: &'a [StoredResult],
     /// What stands in the store besides the run's findings ([`App::standing`]).
     pub standing: &'a Standing,
     pub now: DateTime<Utc>,
@@ -201,15 +202,15 @@ async fn lay_out(
 
 /// The stored history with `fresh` evaluations (a preview's, not stored) in place of the
 /// stored results of the same KPI and period.
-pub(crate) fn overlay(stored: Vec<KpiRecord>, fresh: &[Evaluation]) -> Vec<KpiRecord> {
-    let mut by: BTreeMap<(String, crate::kpi::Period), KpiRecord> = stored
+pub(crate) fn overlay(stored: Vec<StoredResult>, fresh: &[Evaluation]) -> Vec<StoredResult> {
+    let mut by: BTreeMap<(String, crate::kpi::Period), StoredResult> = stored
         .into_iter()
         .map(|r| ((r.kpi_id.clone(), r.period), r))
         .collect();
     for e in fresh {
         by.insert(
             (e.kpi_id.clone(), e.period),
-            KpiRecord {
+            StoredResult {
                 kpi_id: e.kpi_id.clone(),
                 period: e.period,
                 value: e.value(),
@@ -217,6 +218,7 @@ pub(crate) fn overlay(stored: Vec<KpiRecord>, fresh: &[Evaluation]) -> Vec<KpiRe
                 numerator: e.count().map(|c| c.numerator as i64),
                 denominator: e.count().map(|c| c.denominator as i64),
                 rag: e.rag,
+                direction: Some(e.direction.clone()),
                 overdue_open: Some(e.overdue_open as i64),
                 run_id: 0,
             },

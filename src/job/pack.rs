@@ -50,7 +50,7 @@ pub struct Written {
 pub struct Gathered {
     pub kpis: crate::kpi::Catalogue,
     pub owners: std::collections::BTreeMap<String, String>,
-    pub results: Vec<crate::kpi::show::Recorded>,
+    pub results: Vec<crate::kpi::StoredResult>,
     pub entered: Vec<crate::kpi::manual::Entered>,
     pub events: Vec<crate::risk::RiskEvent>,
     pub loads: Vec<crate::store::LoadRecord>,
@@ -62,7 +62,7 @@ impl Gathered {
     /// Read it: the stored results, values entered by hand, retargets (merged into the
     /// catalogue), the risk log's history and each source's load in force.
     pub async fn read(store: &Store, settings: &Settings) -> Result<Gathered, StoreError> {
-        let results = store.latest_results().await?;
+        let results = store.stored_results().await?;
         let entered = store.manual_values().await?;
         let stored = store.retargets().await?;
         let events = store.risk_events().await?;

@@ -47,7 +47,7 @@ impl App {
             .await?;
         let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
         let actions = self.action_news(job_settings, today).await?;
-        let history = digests::overlay(self.store.kpi_history().await?, &window);
+        let history = digests::overlay(self.store.stored_results().await?, &window);
         let events = self.store.risk_events().await?;
         let risks = self
             .risk_changes(history.clone(), &events, &notes, now)

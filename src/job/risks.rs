@@ -31,7 +31,7 @@ impl App {
     ) -> Result<Vec<RiskChange>, StoreError> {
         let mut tries = 0;
         let changes = loop {
-            let history = self.store.kpi_history().await?;
+            let history = self.store.stored_results().await?;
             let events = self.store.risk_events().await?;
             let basis = events.last().map(|e| e.id);
             let changes = self.risk_changes(history, &events, notes, now).await?;
@@ -67,7 +67,7 @@ impl App {
     /// place).
     pub(super) async fn risk_changes(
         &self,
-        history: Vec<crate::risk::KpiRecord>,
+        history: Vec<crate::kpi::StoredResult>,
         events: &[RiskEvent],
         notes: &BTreeMap<String, SourceNote>,
         now: DateTime<Utc>,

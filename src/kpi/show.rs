@@ -15,7 +15,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::manual::Entered;
-use super::{Catalogue, KpiSettings, Measure, Month, Period, Target, resolve, versions};
+use super::{
+    Catalogue, KpiSettings, Measure, Month, Period, StoredResult, Target, resolve, versions,
+};
 
 /// How `kpi show` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,23 +38,6 @@ impl FromStr for Format {
             _ => Err(format!("`{s}`: expected table, csv or json")),
         }
     }
-}
-
-/// One stored result: the latest a run recorded for a KPI and period.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Recorded {
-    pub kpi_id: String,
-    pub period: Period,
-    pub value: Option<f64>,
-    /// Of [`Recorded::denominator`], those counted in (none for an average), as stored.
-    pub numerator: Option<i64>,
-    /// Cases (referrals, for an average wait) the value is over, as stored.
-    pub denominator: Option<i64>,
-    /// As stored: GREEN, AMBER, RED, NO DATA, NO TARGET, BASELINE OVERDUE, NOT YET DUE.
-    pub rag: String,
-    /// The direction-of-travel sentence as rated.
-    pub direction: Option<String>,
-    pub run_id: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,7 +128,7 @@ pub struct Actual {
 pub fn show(
     catalogue: &Catalogue,
     owners: &BTreeMap<String, String>,
-    results: &[Recorded],
+    results: &[StoredResult],
     only: Option<&str>,
     period: Option<Period>,
     format: Format,
@@ -155,7 +140,7 @@ pub fn show(
 pub fn show_entered(
     catalogue: &Catalogue,
     owners: &BTreeMap<String, String>,
-    results: &[Recorded],
+    results: &[StoredResult],
     entered: &[Entered],
     only: Option<&str>,
     period: Option<Period>,
@@ -179,7 +164,7 @@ pub fn show_entered(
 pub fn views(
     catalogue: &Catalogue,
     owners: &BTreeMap<String, String>,
-    results: &[Recorded],
+    results: &[StoredResult],
     entered: &[Entered],
     only: Option<&str>,
     period: Option<Period>,
@@ -212,13 +197,14 @@ fn view(
     id: &str,
     k: &KpiSettings,
     owners: &BTreeMap<String, String>,
-    results: &[Recorded],
+    results: &[StoredResult],
     period: Option<Period>,
 ) -> KpiView {
     // An average over so few referrals would be a child's own wait, or near it: not shown.
     let average = k.measure == Some(Measure::AverageWaitWeeks);
-    let hidden = |r: &Recorded| !crate::disclose::stored_shown(average, r.numerator, r.denominator);
-    let actual = |r: &Recorded| Actual {
+    let hidden =
+        |r: &StoredResult| !crate::disclose::stored_shown(average, r.numerator, r.denominator);
+    let actual = |r: &StoredResult| Actual {
         period: r.period.to_string(),
         period_label: r.period.label(),
         direction: r.direction.clone(),
@@ -228,9 +214,9 @@ fn view(
             Some(v) => k.unit.format(v),
             None => "no data".to_string(),
         },
-        rag: r.rag.clone(),
+        rag: r.rag.to_string(),
     };
-    let mine: Vec<&Recorded> = results.iter().filter(|r| r.kpi_id == id).collect();
+    let mine: Vec<&StoredResult> = results.iter().filter(|r| r.kpi_id == id).collect();
     let mut milestones = Vec::new();
     for version in versions(k) {
         let name = match (version.effective, version.reason) {
@@ -453,23 +439,27 @@ mod tests {
             "Performance Sub Group".to_string(),
         )]);
         let results = vec![
-            Recorded {
+            StoredResult {
                 kpi_id: "1/2a".into(),
                 period: "2020-04".parse().expect("month"),
                 value: Some(63.6),
                 numerator: Some(28),
                 denominator: Some(44),
-                rag: "GREEN".into(),
+                rag: crate::kpi::Rag::Green,
+                target: None,
+                overdue_open: None,
                 direction: None,
                 run_id: 1,
             },
-            Recorded {
+            StoredResult {
                 kpi_id: "1/2a".into(),
                 period: "2020-05".parse().expect("month"),
                 value: None,
                 numerator: None,
                 denominator: None,
-                rag: "NO DATA".into(),
+                rag: crate::kpi::Rag::NoData,
+                target: None,
+                overdue_open: None,
                 direction: None,
                 run_id: 2,
             },
@@ -481,13 +471,15 @@ mod tests {
     fn an_average_wait_over_fewer_than_5_referrals_is_not_shown() {
         let c = crate::kpi::catalogue::builtin().expect("catalogue");
         let latest = |denominator: i64| {
-            let results = vec![Recorded {
+            let results = vec![StoredResult {
                 kpi_id: "5/1".into(),
                 period: "2021-07".parse().expect("month"),
                 value: Some(9.0),
                 numerator: None,
                 denominator: Some(denominator),
-                rag: "RED".into(),
+                rag: crate::kpi::Rag::Red,
+                target: None,
+                overdue_open: None,
                 direction: None,
                 run_id: 1,
             }];

@@ -13,8 +13,8 @@
 use plotters::prelude::*;
 
 use crate::disclose;
+use crate::kpi::StoredResult;
 use crate::kpi::{Evaluation, Measure, Period};
-use crate::risk::KpiRecord;
 
 /// How many periods a chart shows, the report period last.
 pub const PERIODS: usize = 12;
@@ -33,7 +33,7 @@ pub struct Point {
 
 /// The chart's points for `e`: the stored results of the same KPI for the periods of its kind
 /// up to `e`'s (the latest stored result of each), the report period itself from `e`.
-pub fn series(e: &Evaluation, history: &[KpiRecord]) -> Vec<Point> {
+pub fn series(e: &Evaluation, history: &[StoredResult]) -> Vec<Point> {
     let average = e.measure == Some(Measure::AverageWaitWeeks);
     let mut points: Vec<Point> = history
         .iter()
@@ -228,7 +228,7 @@ mod tests {
             period = period.prev();
             // Every third period a share with a small part: 3 of 40 may not be shown.
             let (n, d) = if i % 3 == 0 { (3, 40) } else { (20, 40) };
-            history.push(KpiRecord {
+            history.push(StoredResult {
                 kpi_id: "1/2a".into(),
                 period,
                 value: Some(100.0 * f64::from(n) / f64::from(d)),
@@ -236,6 +236,7 @@ mod tests {
                 numerator: Some(i64::from(n)),
                 denominator: Some(i64::from(d)),
                 rag: crate::kpi::Rag::Red,
+                direction: None,
                 overdue_open: None,
                 run_id: 1,
             });

@@ -24,7 +24,7 @@ use minijinja::{AutoEscape, Environment};
 use super::view::{self, DigestView};
 use super::{Digest, RecipientDigest};
 use crate::kpi::Evaluation;
-use crate::risk::KpiRecord;
+use crate::kpi::StoredResult;
 
 /// Small-cell suppression (counts under 5 shown as "<5"), shared with the stages before.
 pub use crate::disclose::suppress;
@@ -313,7 +313,7 @@ pub fn render_mail(
     digest: &RecipientDigest<'_>,
     ctx: &Context<'_>,
     templates: &Templates,
-    history: &[KpiRecord],
+    history: &[StoredResult],
     now: DateTime<Utc>,
 ) -> Result<Mail, RenderError> {
     lay_out(
@@ -344,7 +344,7 @@ pub fn lay_out(p: Prepared, templates: &Templates, stop: &Stop) -> Result<Mail, 
 pub fn prepare(
     digest: &RecipientDigest<'_>,
     ctx: &Context<'_>,
-    history: &[KpiRecord],
+    history: &[StoredResult],
     now: DateTime<Utc>,
 ) -> Prepared {
     let mut images = Vec::new();

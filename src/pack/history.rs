@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use super::view::{CommentaryView, Inputs, commentary_view, rag_class, trend};
-use crate::kpi::show::{KpiView, Recorded, views};
+use crate::kpi::StoredResult;
+use crate::kpi::show::{KpiView, views};
 use crate::kpi::{Measure, Period};
 
 /// Periods drawn on a KPI's own page.
@@ -36,7 +37,7 @@ pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
         .into_iter()
         .next()?;
     let average = k.measure == Some(Measure::AverageWaitWeeks);
-    let mut mine: Vec<&Recorded> = i.results.iter().filter(|r| r.kpi_id == id).collect();
+    let mut mine: Vec<&StoredResult> = i.results.iter().filter(|r| r.kpi_id == id).collect();
     mine.sort_by_key(|r| std::cmp::Reverse(r.period));
     let periods = mine
         .iter()
@@ -49,8 +50,8 @@ pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
                     Some(v) => k.unit.format(v),
                     None => "no data".into(),
                 },
-                rag: r.rag.clone(),
-                class: rag_class(&r.rag),
+                rag: r.rag.to_string(),
+                class: rag_class(r.rag.as_str()),
                 direction: r.direction.clone(),
                 run_id: r.run_id,
             }

@@ -13,9 +13,10 @@ use serde::Serialize;
 
 use super::Audience;
 use super::chart::{Point, trend_svg};
+use crate::kpi::StoredResult;
 use crate::kpi::commentary::Commentary;
 use crate::kpi::manual::Entered;
-use crate::kpi::show::{KpiView, Recorded, views};
+use crate::kpi::show::{KpiView, views};
 use crate::kpi::{Catalogue, Measure, Period, target_in_force};
 use crate::risk::show::{EventView, RiskView};
 use crate::risk::{Register, RiskEvent, RiskLogSettings};
@@ -34,7 +35,7 @@ pub struct Inputs<'a> {
     pub kpis: &'a Catalogue,
     /// Sub-group key to name.
     pub owners: &'a BTreeMap<String, String>,
-    pub results: &'a [Recorded],
+    pub results: &'a [StoredResult],
     pub entered: &'a [Entered],
     pub risks: &'a Register,
     pub risk_log: &'a RiskLogSettings,
@@ -287,7 +288,7 @@ fn chart(i: &Inputs<'_>, id: &str, upto: Option<&str>) -> Option<String> {
 pub(super) fn trend(i: &Inputs<'_>, id: &str, upto: Period, n: usize) -> Option<String> {
     let k = i.kpis.get(id)?;
     let average = k.measure == Some(Measure::AverageWaitWeeks);
-    let mut mine: Vec<&Recorded> = i
+    let mut mine: Vec<&StoredResult> = i
         .results
         .iter()
         .filter(|r| r.kpi_id == id && r.period.kind() == upto.kind() && r.period <= upto)

@@ -1,43 +1,26 @@
 //! KPI history as the triggers read it: the latest stored result of each KPI for each period,
 //! whichever run computed it.
 //!
-//! Owns: [`KpiRecord`] and [`History`]: a KPI's latest period, and walking back from it one
+//! Owns: [`History`] over [`StoredResult`]s: a KPI's latest period, and walking back from it one
 //! period at a time. Pure: the store reads the rows ([`crate::store`]), this only orders them.
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use crate::kpi::{Period, Rag};
-
-/// One KPI's latest stored result for one period.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KpiRecord {
-    pub kpi_id: String,
-    pub period: Period,
-    pub value: Option<f64>,
-    /// The target the period was rated against, when it had a figure.
-    pub target: Option<f64>,
-    /// Of those, the cases counted in (none for an average).
-    pub numerator: Option<i64>,
-    /// Cases (referrals, for an average wait) the value is over.
-    pub denominator: Option<i64>,
-    pub rag: Rag,
-    /// Cases still open past the KPI's limit at the data's as-of date (computed KPIs; none for
-    /// results stored before it was recorded).
-    pub overdue_open: Option<i64>,
-    pub run_id: i64,
-}
+#[cfg(test)]
+use crate::kpi::Rag;
+use crate::kpi::{Period, StoredResult};
 
 /// Every KPI's stored results by period.
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    by_kpi: BTreeMap<String, BTreeMap<Period, KpiRecord>>,
+    by_kpi: BTreeMap<String, BTreeMap<Period, StoredResult>>,
 }
 
 impl History {
     /// From stored records; a later record for the same KPI and period replaces an earlier.
-    pub fn new(records: impl IntoIterator<Item = KpiRecord>) -> History {
-        let mut by_kpi: BTreeMap<String, BTreeMap<Period, KpiRecord>> = BTreeMap::new();
+    pub fn new(records: impl IntoIterator<Item = StoredResult>) -> History {
+        let mut by_kpi: BTreeMap<String, BTreeMap<Period, StoredResult>> = BTreeMap::new();
         for r in records {
             by_kpi
                 .entry(r.kpi_id.clone())
@@ -49,20 +32,20 @@ impl History {
 
     /// The KPI's latest result: the period ending last (a month before the quarter that ends
     /// with it: the shorter period is the more recent reading).
-    pub fn latest(&self, kpi: &str) -> Option<&KpiRecord> {
+    pub fn latest(&self, kpi: &str) -> Option<&StoredResult> {
         self.by_kpi
             .get(kpi)?
             .values()
             .max_by_key(|r| (r.period.last_month(), Reverse(r.period.len_months())))
     }
 
-    pub fn get(&self, kpi: &str, period: Period) -> Option<&KpiRecord> {
+    pub fn get(&self, kpi: &str, period: Period) -> Option<&StoredResult> {
         self.by_kpi.get(kpi)?.get(&period)
     }
 
     /// The KPI's latest `n` periods of the latest one's kind, latest first; `None` for a
     /// period with no stored result.
-    pub fn last_n(&self, kpi: &str, n: u32) -> Vec<(Period, Option<&KpiRecord>)> {
+    pub fn last_n(&self, kpi: &str, n: u32) -> Vec<(Period, Option<&StoredResult>)> {
         let Some(latest) = self.latest(kpi) else {
             return Vec::new();
         };

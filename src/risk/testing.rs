@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{History, Inputs, KpiRecord, SourceFreshness};
+use super::{History, Inputs, SourceFreshness};
+use crate::kpi::StoredResult;
 use crate::kpi::{Catalogue, Rag};
 
 /// A stored result with a target of 75 over 40 cases.
-pub fn rec(kpi: &str, period: &str, rag: Rag, value: Option<f64>) -> KpiRecord {
-    KpiRecord {
+pub fn rec(kpi: &str, period: &str, rag: Rag, value: Option<f64>) -> StoredResult {
+    StoredResult {
         kpi_id: kpi.into(),
         period: period.parse().expect("period"),
         value,
@@ -15,6 +16,7 @@ pub fn rec(kpi: &str, period: &str, rag: Rag, value: Option<f64>) -> KpiRecord {
         numerator: value.map(|_| 20),
         denominator: value.map(|_| 40),
         rag,
+        direction: None,
         overdue_open: None,
         run_id: 1,
     }

@@ -7,9 +7,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::history::{History, KpiRecord};
+use super::history::History;
 use super::{Bound, Condition, Figure};
 use crate::disclose::suppress_i64;
+use crate::kpi::StoredResult;
 use crate::kpi::{Catalogue, KpiSettings, Measure, Rag};
 use crate::source::freshness::{Cadence, stale};
 
@@ -142,7 +143,7 @@ fn rated(
 }
 
 fn figure_past(
-    latest: Option<&KpiRecord>,
+    latest: Option<&StoredResult>,
     k: Option<&KpiSettings>,
     kpi: &str,
     figure: Figure,
@@ -242,7 +243,7 @@ fn stale_source(inputs: &Inputs<'_>, source: &str) -> (bool, String) {
 
 /// A figure disclosure control hides: an average over few referrals, a share with a small
 /// part ([`crate::disclose`]).
-fn hidden(r: &KpiRecord, k: Option<&KpiSettings>) -> bool {
+fn hidden(r: &StoredResult, k: Option<&KpiSettings>) -> bool {
     !crate::disclose::stored_shown(average(k), r.numerator, r.denominator)
 }
 
@@ -251,7 +252,7 @@ fn average(k: Option<&KpiSettings>) -> bool {
 }
 
 /// A stored value as a reason may write it.
-fn shown(r: &KpiRecord, k: Option<&KpiSettings>) -> String {
+fn shown(r: &StoredResult, k: Option<&KpiSettings>) -> String {
     match r.value {
         None => "no data".to_string(),
         Some(_) if hidden(r, k) => crate::kpi::Figure::hidden_text(average(k)),
@@ -260,7 +261,7 @@ fn shown(r: &KpiRecord, k: Option<&KpiSettings>) -> String {
 }
 
 /// ", target 48.0%" where the period had a target figure.
-fn against(r: &KpiRecord, k: Option<&KpiSettings>) -> String {
+fn against(r: &StoredResult, k: Option<&KpiSettings>) -> String {
     r.target
         .map(|t| format!(" against {}", fmt_value(k, t)))
         .unwrap_or_default()

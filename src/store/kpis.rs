@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 use crate::kpi::Evaluation;
-use crate::kpi::show::Recorded;
+use crate::kpi::{Period, Rag, StoredResult};
 
 impl Store {
     /// Record one evaluation of a run, with the load its figures came from.
@@ -50,45 +50,52 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(run_id).fetch_all(p).await?))
     }
 
-    /// The latest stored result of every KPI for every period (the last run's), in KPI and
-    /// period order.
-    pub async fn latest_results(&self) -> Result<Vec<Recorded>, StoreError> {
-        const SQL: &str = "SELECT r.kpi_id, r.period, r.value, r.numerator, r.denominator, r.rag, r.direction, r.run_id \
-            FROM kpi_results r \
-            WHERE r.id = (SELECT MAX(l.id) FROM kpi_results l \
-                          WHERE l.kpi_id = r.kpi_id AND l.period = r.period) \
-            ORDER BY r.kpi_id, r.period";
+    /// The latest stored result of every KPI for every period, whichever run stored it, in
+    /// KPI and period order: the one reading of the KPI history (risk triggers, trend charts,
+    /// `kpi show`, the pack, the live view).
+    pub async fn stored_results(&self) -> Result<Vec<StoredResult>, StoreError> {
+        const SQL: &str = "SELECT k.kpi_id, k.period, k.value, k.target, k.numerator, \
+            k.denominator, k.rag, k.direction, k.overdue_open, k.run_id FROM kpi_results k \
+            JOIN (SELECT kpi_id, period, MAX(id) AS id FROM kpi_results GROUP BY kpi_id, period) m \
+              ON m.id = k.id \
+            ORDER BY k.kpi_id, k.period";
         type Row = (
             String,
             String,
+            Option<f64>,
             Option<f64>,
             Option<i64>,
             Option<i64>,
             String,
             Option<String>,
+            Option<i64>,
             i64,
         );
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
         rows.into_iter()
-            .map(
-                |(kpi_id, period, value, numerator, denominator, rag, direction, run_id)| {
-                    let period = period.parse().map_err(|_| {
-                        StoreError::Corrupt(format!(
-                            "kpi_results period `{period}` is not a period"
-                        ))
-                    })?;
-                    Ok(Recorded {
-                        kpi_id,
-                        period,
-                        value,
-                        numerator,
-                        denominator,
-                        rag,
-                        direction,
-                        run_id,
-                    })
-                },
-            )
+            .map(|r| {
+                let (kpi_id, period, value, target, numerator, denominator) =
+                    (r.0, r.1, r.2, r.3, r.4, r.5);
+                let (rag, direction, overdue_open, run_id) = (r.6, r.7, r.8, r.9);
+                let period: Period = period
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("kpi_results period `{period}`")))?;
+                let rag: Rag = rag
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("kpi_results rag `{rag}`")))?;
+                Ok(StoredResult {
+                    kpi_id,
+                    period,
+                    value,
+                    target,
+                    numerator,
+                    denominator,
+                    rag,
+                    direction,
+                    overdue_open,
+                    run_id,
+                })
+            })
             .collect()
     }
 }

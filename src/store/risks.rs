@@ -1,71 +1,14 @@
-//! The risk log's history (`risk_events`), and the KPI history the risk triggers read.
+//! The risk log's history (`risk_events`).
 //!
 //! Every change of a risk's score is one row, written with the run that made it; a risk's
-//! state now is its last row ([`crate::risk::current_states`]). The KPI history is the latest
-//! stored result of each KPI for each period, whichever run stored it.
+//! state now is its last row ([`crate::risk::current_states`]).
 
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError};
-use crate::kpi::{Period, Rag};
-use crate::risk::{ChangeKind, KpiRecord, Level, RiskChange, RiskEvent, Scored};
-
-type KpiRow = (
-    String,
-    String,
-    Option<f64>,
-    Option<f64>,
-    Option<i64>,
-    Option<i64>,
-    String,
-    Option<i64>,
-    i64,
-);
+use crate::risk::{ChangeKind, Level, RiskChange, RiskEvent, Scored};
 
 impl Store {
-    /// The latest stored result of every KPI for every period, in KPI and period order.
-    pub async fn kpi_history(&self) -> Result<Vec<KpiRecord>, StoreError> {
-        const SQL: &str = "SELECT k.kpi_id, k.period, k.value, k.target, k.numerator, k.denominator, k.rag, \
-            k.overdue_open, k.run_id FROM kpi_results k \
-            JOIN (SELECT kpi_id, period, MAX(id) AS id FROM kpi_results GROUP BY kpi_id, period) m \
-              ON m.id = k.id \
-            ORDER BY k.kpi_id, k.period";
-        let rows: Vec<KpiRow> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
-        rows.into_iter()
-            .map(
-                |(
-                    kpi_id,
-                    period,
-                    value,
-                    target,
-                    numerator,
-                    denominator,
-                    rag,
-                    overdue_open,
-                    run_id,
-                )| {
-                    let period: Period = period.parse().map_err(|_| {
-                        StoreError::Corrupt(format!("kpi_results period `{period}`"))
-                    })?;
-                    let rag: Rag = rag
-                        .parse()
-                        .map_err(|_| StoreError::Corrupt(format!("kpi_results rag `{rag}`")))?;
-                    Ok(KpiRecord {
-                        kpi_id,
-                        period,
-                        value,
-                        target,
-                        numerator,
-                        denominator,
-                        rag,
-                        overdue_open,
-                        run_id,
-                    })
-                },
-            )
-            .collect()
-    }
-
     /// Record a run's risk changes, all or none, if the newest recorded event is still
     /// `basis` (the one they were assessed from). False, and nothing recorded, if another run
     /// recorded one since: the caller assesses again. The check and the inserts hold the

@@ -43,7 +43,7 @@ async fn kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_
             .expect("run");
         // The latest result per KPI and period: the second run's, once each, for June 2021
         // and the eleven months before it.
-        let latest = app.store.latest_results().await.expect("latest results");
+        let latest = app.store.stored_results().await.expect("latest results");
         let june: Vec<&str> = latest
             .iter()
             .filter(|r| r.period.to_string() == "2021-06")

@@ -170,7 +170,7 @@ async fn preview_writes_each_email_and_sends_and_records_nothing() {
         let report = app.run_job(JOB, RunOptions::manual()).await.expect("run");
         let sent = folder_mail(&outbox(dir.path())).len();
         let runs = app.store.last_run_id().await.expect("runs");
-        let history = app.store.kpi_history().await.expect("history");
+        let history = app.store.stored_results().await.expect("history");
         let pending = app.store.pending_mail().await.expect("outbox").len();
         let run_mail = app.store.run_mail(report.run_id).await.expect("mail").len();
 
@@ -225,7 +225,7 @@ async fn preview_writes_each_email_and_sends_and_records_nothing() {
             backend.name
         );
         assert_eq!(
-            app.store.kpi_history().await.expect("history").len(),
+            app.store.stored_results().await.expect("history").len(),
             history.len(),
             "{}: no KPI results stored",
             backend.name

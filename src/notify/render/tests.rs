@@ -230,10 +230,10 @@ fn a_chart_is_referenced_by_its_content_id() {
     let evals = evaluations(&c);
     let groups = sub_groups();
     let sources = BTreeMap::new();
-    let history: Vec<crate::risk::KpiRecord> =
+    let history: Vec<crate::kpi::StoredResult> =
         std::iter::successors(Some(evals[0].period.prev()), |p| Some(p.prev()))
             .take(11)
-            .map(|period| crate::risk::KpiRecord {
+            .map(|period| crate::kpi::StoredResult {
                 kpi_id: "1/2a".into(),
                 period,
                 value: Some(50.0),
@@ -241,6 +241,7 @@ fn a_chart_is_referenced_by_its_content_id() {
                 numerator: Some(25),
                 denominator: Some(50),
                 rag: Rag::Red,
+                direction: None,
                 overdue_open: None,
                 run_id: 1,
             })

@@ -2,8 +2,9 @@
 
 use super::*;
 use crate::kpi::Rag;
+use crate::kpi::StoredResult;
 use crate::risk::testing::{at, catalogue, inputs, rec};
-use crate::risk::{History, KpiRecord, SourceFreshness};
+use crate::risk::{History, SourceFreshness};
 use crate::source::freshness::Cadence;
 
 const REGISTER: &str = r#"
@@ -56,7 +57,7 @@ struct Log {
 }
 
 impl Log {
-    fn run(&mut self, records: Vec<KpiRecord>, tracker_new: &str) -> Vec<RiskChange> {
+    fn run(&mut self, records: Vec<StoredResult>, tracker_new: &str) -> Vec<RiskChange> {
         let (reg, log) = register();
         let kpis = catalogue();
         let h = History::new(records);
@@ -85,7 +86,7 @@ impl Log {
 const FRESH: &str = "2021-07-31T07:00:00Z";
 const OLD: &str = "2021-05-01T07:00:00Z";
 
-fn k(period: &str, rag: Rag) -> KpiRecord {
+fn k(period: &str, rag: Rag) -> StoredResult {
     rec("1/2a", period, rag, Some(50.0))
 }
 

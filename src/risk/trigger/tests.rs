@@ -12,7 +12,7 @@ fn red(kpi: &str, periods: u32) -> Condition {
     }
 }
 
-fn run(c: &Condition, records: Vec<KpiRecord>) -> Finding {
+fn run(c: &Condition, records: Vec<StoredResult>) -> Finding {
     let kpis = catalogue();
     let h = History::new(records);
     evaluate(c, &inputs(&kpis, &h, &[]))

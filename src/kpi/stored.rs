@@ -1,0 +1,26 @@
+//! A KPI's stored result: the latest a run recorded for a KPI and a period, as every reader
+//! of the history sees it (the risk triggers, the trend charts, `kpi show`, the pack and the
+//! live view). One type, read by one query ([`crate::store::Store::stored_results`]).
+
+use super::{Period, Rag};
+
+/// One KPI's latest stored result for one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResult {
+    pub kpi_id: String,
+    pub period: Period,
+    pub value: Option<f64>,
+    /// The target the period was rated against, when it had a figure.
+    pub target: Option<f64>,
+    /// Of [`StoredResult::denominator`], the cases counted in (none for an average).
+    pub numerator: Option<i64>,
+    /// Cases (referrals, for an average wait) the value is over.
+    pub denominator: Option<i64>,
+    pub rag: Rag,
+    /// The direction-of-travel sentence as rated.
+    pub direction: Option<String>,
+    /// Cases still open past the KPI's limit at the data's as-of date (computed KPIs; none for
+    /// results stored before it was recorded).
+    pub overdue_open: Option<i64>,
+    pub run_id: i64,
+}
