@@ -115,6 +115,9 @@ pub struct RunReport {
     pub delivered_via: String,
 }
 
+/// What became of each of a run's sources, and each one's note for the later steps.
+type Fetched = (Vec<(String, SourceOutcome)>, BTreeMap<String, SourceNote>);
+
 /// The long-lived parts a run needs.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -244,34 +247,7 @@ impl App {
         }
 
         let today = started.with_timezone(&settings.time_zone()).date_naive();
-        let mut outcomes = Vec::new();
-        let mut notes: BTreeMap<String, SourceNote> = BTreeMap::new();
-        for name in &job_settings.sources {
-            let outcome = self.ingest(run_id, name, started).await?;
-            let word = outcome_word(&outcome).replace(' ', "_");
-            metrics::counter!(m::LOADS, "source" => name.clone(), "outcome" => word).increment(1);
-            if let SourceOutcome::Loaded { rows, .. } = &outcome {
-                metrics::counter!(m::ROWS_LOADED, "source" => name.clone()).increment(*rows);
-            }
-            let latest_error = match &outcome {
-                SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. } => None,
-                SourceOutcome::FetchFailed { error } | SourceOutcome::Rejected { error } => {
-                    Some(error.clone())
-                }
-                SourceOutcome::Held { load_id, reason } => Some(format!(
-                    "the new extract (load {load_id}) was held, not swapped in: {reason}"
-                )),
-            };
-            notes.insert(
-                name.clone(),
-                SourceNote {
-                    source: name.clone(),
-                    load: self.store.current_load(name).await?,
-                    latest_error,
-                },
-            );
-            outcomes.push((name.clone(), outcome));
-        }
+        let (outcomes, notes) = self.fetch_sources(run_id, job_settings, started).await?;
 
         if let Some(p) = opts.period
             && !opts.force
@@ -326,51 +302,8 @@ impl App {
         self.store.mark_risk_news_told(run_id, started).await?;
         let delivery = self.deliver_due().await?;
 
-        let sources_ok = outcomes.iter().all(|(_, o)| {
-            matches!(
-                o,
-                SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. }
-            )
-        });
-        let status = if sources_ok
-            && delivery.failed == 0
-            && delivery.ambiguous == 0
-            && delivery.still_pending == 0
-        {
-            RunStatus::Ok
-        } else {
-            RunStatus::Failed
-        };
-        let summary = format!(
-            "sources: {}; KPIs: {}; risks: {}; reports queued {}, sent {}, failed {}, pending {}",
-            outcomes
-                .iter()
-                .map(|(n, o)| format!("{n} {}", outcome_word(o)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            evaluations
-                .iter()
-                .map(|e| format!("{} {}", e.kpi_id, e.rag))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if risks.is_empty() {
-                "no change".to_string()
-            } else {
-                risks
-                    .iter()
-                    .map(|c| format!("{} {}", c.risk_id, c.kind.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-            queued,
-            delivery.sent,
-            delivery.failed,
-            delivery.still_pending
-        ) + &if delivery.ambiguous > 0 {
-            format!(", ambiguous {}", delivery.ambiguous)
-        } else {
-            String::new()
-        };
+        let status = outcome::run_status(&outcomes, &delivery);
+        let summary = outcome::run_summary(&outcomes, &evaluations, &risks, queued, &delivery);
         self.store
             .finish_run(run_id, status, &summary, self.clock.now())
             .await?;
@@ -386,6 +319,46 @@ impl App {
             delivery,
             delivered_via: self.transport.describe(),
         })
+    }
+
+    /// Fetch, validate and swap in each of the job's sources, in order: what became of each,
+    /// and the note the later steps read (its current load, and the latest error, if any).
+    async fn fetch_sources(
+        &self,
+        run_id: i64,
+        job_settings: &crate::schedule::JobSettings,
+        now: DateTime<Utc>,
+    ) -> Result<Fetched, JobError> {
+        let mut outcomes = Vec::new();
+        let mut notes: BTreeMap<String, SourceNote> = BTreeMap::new();
+        for name in &job_settings.sources {
+            let outcome = self.ingest(run_id, name, now).await?;
+            let word = outcome_word(&outcome).replace(' ', "_");
+            metrics::counter!(m::LOADS, "source" => name.clone(), "outcome" => word).increment(1);
+            if let SourceOutcome::Loaded { rows, .. } = &outcome {
+                metrics::counter!(m::ROWS_LOADED, "source" => name.clone()).increment(*rows);
+            }
+            let latest_error = match &outcome {
+                SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. } => None,
+                SourceOutcome::FetchFailed { error } | SourceOutcome::Rejected { error } => {
+                    Some(error.clone())
+                }
+                SourceOutcome::Held { load_id, reason } => Some(format!(
+                    "the new extract (load {load_id}) was held, not swapped in: {reason}"
+                )),
+            };
+            notes.insert(
+                name.clone(),
+                SourceNote {
+                    source: name.clone(),
+                    load: self.store.current_load(name).await?,
+                    latest_error,
+                },
+            );
+            outcomes.push((name.clone(), outcome));
+        }
+
+        Ok((outcomes, notes))
     }
 
     /// Queue one digest per recipient (every sub-group they hear for), unless the same news

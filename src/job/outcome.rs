@@ -1,10 +1,13 @@
-//! What became of each source in a run, and what its owner should hear of it.
+//! What became of each source in a run, and what its owner should hear of it; the run's
+//! status and its summary line in the ledger.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::ingest::Ingested;
+use crate::kpi::Evaluation;
 use crate::notify;
-use crate::store::LoadRecord;
+use crate::risk::RiskChange;
+use crate::store::{LoadRecord, RunStatus};
 
 /// What became of one source in a run.
 #[derive(Debug, Clone)]
@@ -123,4 +126,67 @@ pub(super) fn outcome_word(o: &SourceOutcome) -> &'static str {
         SourceOutcome::FetchFailed { .. } => "fetch failed",
         SourceOutcome::Rejected { .. } => "rejected",
     }
+}
+
+/// A run is ok when every source loaded (or was unchanged) and every report it queued went.
+pub(super) fn run_status(
+    outcomes: &[(String, SourceOutcome)],
+    delivery: &notify::DeliverySummary,
+) -> RunStatus {
+    let sources_ok = outcomes.iter().all(|(_, o)| {
+        matches!(
+            o,
+            SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. }
+        )
+    });
+    if sources_ok && delivery.failed == 0 && delivery.ambiguous == 0 && delivery.still_pending == 0
+    {
+        RunStatus::Ok
+    } else {
+        RunStatus::Failed
+    }
+}
+
+/// The ledger's one-line summary of a run: each source's outcome, each KPI's rating, the risk
+/// changes and the mail.
+pub(super) fn run_summary(
+    outcomes: &[(String, SourceOutcome)],
+    evaluations: &[Evaluation],
+    risks: &[RiskChange],
+    queued: usize,
+    delivery: &notify::DeliverySummary,
+) -> String {
+    let join = |xs: Vec<String>| xs.join(", ");
+    let risks = if risks.is_empty() {
+        "no change".to_string()
+    } else {
+        join(
+            risks
+                .iter()
+                .map(|c| format!("{} {}", c.risk_id, c.kind.as_str()))
+                .collect(),
+        )
+    };
+    let mut summary = format!(
+        "sources: {}; KPIs: {}; risks: {risks}; reports queued {queued}, sent {}, failed {}, pending {}",
+        join(
+            outcomes
+                .iter()
+                .map(|(n, o)| format!("{n} {}", outcome_word(o)))
+                .collect()
+        ),
+        join(
+            evaluations
+                .iter()
+                .map(|e| format!("{} {}", e.kpi_id, e.rag))
+                .collect()
+        ),
+        delivery.sent,
+        delivery.failed,
+        delivery.still_pending
+    );
+    if delivery.ambiguous > 0 {
+        summary.push_str(&format!(", ambiguous {}", delivery.ambiguous));
+    }
+    summary
 }
