@@ -31,61 +31,7 @@ impl App {
                 format!("no board meeting {days} days from {today}: no pack")
             }
             _ => {
-                let out = settings.general.data_dir.join("packs").join(job);
-                let req = PackRequest {
-                    audience: p.audience,
-                    period: None,
-                    out: &out,
-                    pdf: PdfMode::Auto,
-                    templates_dir: None,
-                };
-                let written = write_pack(&self.store, settings, &req, started)
-                    .await
-                    .map_err(|e| JobError::Pack(e.to_string()))?;
-                let mut files = vec![file(&written.html, "text/html; charset=utf-8")?];
-                if let Ok(pdf) = &written.pdf {
-                    files.push(file(pdf, "application/pdf")?);
-                }
-                let title = p.audience.title();
-                let subject = format!(
-                    "{} {} SEND improvement plan: {title}, {today}",
-                    settings.delivery.subject_prefix, settings.general.area
-                );
-                let body = format!(
-                    "The {title} for the {} SEND improvement plan, made {today} from the figures \
-                     sendwatch holds, is attached as a web page{}.\n\nIt holds {} KPIs, {} of \
-                     them in exception, the risk log, the action log and where each figure came \
-                     from. Open the attachment in a browser; it needs no network.\n",
-                    settings.general.area,
-                    if files.len() > 1 { " and a PDF" } else { "" },
-                    written.kpis,
-                    written.exceptions,
-                );
-                let group = format!("pack:{}", p.audience.as_str());
-                for to in p.recipients(&settings.sub_groups) {
-                    let key = format!(
-                        "pack|{job}|{}|{today}|{}",
-                        p.audience.as_str(),
-                        to.to_ascii_lowercase()
-                    );
-                    let mail = FilesMail {
-                        run_id,
-                        sub_group: &group,
-                        recipient: &to,
-                        subject: subject.trim(),
-                        body_text: &body,
-                        idem_key: &key,
-                        files: &files,
-                    };
-                    if self
-                        .store
-                        .enqueue_with_files(&mail, started)
-                        .await?
-                        .is_some()
-                    {
-                        queued += 1;
-                    }
-                }
+                queued = self.make_and_queue_pack(job, p, run_id, started).await?;
                 format!("pack ({}) made; {queued} queued", p.audience.as_str())
             }
         };
@@ -114,6 +60,76 @@ impl App {
             delivery,
             delivered_via: self.transport.describe(),
         })
+    }
+
+    /// Write the pack of `p`'s audience and queue it, with its PDF if there is one, to each of
+    /// its recipients once per job, audience and day; how many were queued.
+    async fn make_and_queue_pack(
+        &self,
+        job: &str,
+        p: &PackJobSettings,
+        run_id: i64,
+        started: DateTime<Utc>,
+    ) -> Result<usize, JobError> {
+        let settings = &self.settings;
+        let today = started.with_timezone(&settings.time_zone()).date_naive();
+        let mut queued = 0;
+        let out = settings.general.data_dir.join("packs").join(job);
+        let req = PackRequest {
+            audience: p.audience,
+            period: None,
+            out: &out,
+            pdf: PdfMode::Auto,
+            templates_dir: None,
+        };
+        let written = write_pack(&self.store, settings, &req, started)
+            .await
+            .map_err(|e| JobError::Pack(e.to_string()))?;
+        let mut files = vec![file(&written.html, "text/html; charset=utf-8")?];
+        if let Ok(pdf) = &written.pdf {
+            files.push(file(pdf, "application/pdf")?);
+        }
+        let title = p.audience.title();
+        let subject = format!(
+            "{} {} SEND improvement plan: {title}, {today}",
+            settings.delivery.subject_prefix, settings.general.area
+        );
+        let body = format!(
+            "The {title} for the {} SEND improvement plan, made {today} from the figures \
+             sendwatch holds, is attached as a web page{}.\n\nIt holds {} KPIs, {} of \
+             them in exception, the risk log, the action log and where each figure came \
+             from. Open the attachment in a browser; it needs no network.\n",
+            settings.general.area,
+            if files.len() > 1 { " and a PDF" } else { "" },
+            written.kpis,
+            written.exceptions,
+        );
+        let group = format!("pack:{}", p.audience.as_str());
+        for to in p.recipients(&settings.sub_groups) {
+            let key = format!(
+                "pack|{job}|{}|{today}|{}",
+                p.audience.as_str(),
+                to.to_ascii_lowercase()
+            );
+            let mail = FilesMail {
+                run_id,
+                sub_group: &group,
+                recipient: &to,
+                subject: subject.trim(),
+                body_text: &body,
+                idem_key: &key,
+                files: &files,
+            };
+            if self
+                .store
+                .enqueue_with_files(&mail, started)
+                .await?
+                .is_some()
+            {
+                queued += 1;
+            }
+        }
+        Ok(queued)
     }
 }
 
