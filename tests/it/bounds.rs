@@ -5,8 +5,6 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::harness::repo;
-
 /// One out-of-range value: the TOML that sets it, the key and range named, the value echoed.
 struct Case {
     toml: &'static str,
@@ -266,22 +264,8 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// The README's layout: `run-now` in it would read the example extracts and mail.
-fn example_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir(dir.path().join("examples")).expect("mkdir");
-    for file in [
-        "examples/tracker.csv",
-        "examples/reviews.csv",
-        "examples/provider.csv",
-    ] {
-        std::fs::copy(repo(file), dir.path().join(file)).expect("copy");
-    }
-    dir
-}
-
 fn check_config_refuses_each_value_out_of_range_naming_key_and_range() {
-    let dir = example_dir();
+    let dir = crate::harness::example_dir();
     for (i, c) in CASES.iter().enumerate() {
         let path = dir.path().join(format!("case{i}.toml"));
         std::fs::write(&path, c.toml).expect("write");

@@ -24,15 +24,7 @@ fn text(o: &Output) -> String {
 fn the_readme_run_command_writes_exception_reports_for_the_example_tracker() {
     // The README runs `cargo run -- run-now` in the repo root: the built-in config reads
     // examples/tracker.csv and writes data/. Here the same binary runs in a copy of that layout.
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir(dir.path().join("examples")).expect("mkdir");
-    for file in [
-        "examples/tracker.csv",
-        "examples/reviews.csv",
-        "examples/provider.csv",
-    ] {
-        std::fs::copy(repo(file), dir.path().join(file)).expect("copy");
-    }
+    let dir = crate::harness::example_dir();
     let out = sendwatch(dir.path())
         .arg("run-now")
         .output()

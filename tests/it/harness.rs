@@ -549,3 +549,18 @@ pub fn big_tracker(copies: usize, tag: &str) -> String {
     }
     out
 }
+
+/// The README's layout in a fresh folder: the three example extracts under `examples/`, as the
+/// built-in configuration reads them, so that the binary's `run-now` there is the README's.
+pub fn example_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("examples")).expect("mkdir");
+    for file in [
+        "examples/tracker.csv",
+        "examples/reviews.csv",
+        "examples/provider.csv",
+    ] {
+        std::fs::copy(repo(file), dir.path().join(file)).expect("copy");
+    }
+    dir
+}

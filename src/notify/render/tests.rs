@@ -296,26 +296,7 @@ fn a_councils_template_replaces_the_built_in_one_of_its_name() {
     )
     .expect("write");
     let t = Templates::load(Some(dir.path())).expect("loads");
-    let v = super::view::build(
-        &RecipientDigest {
-            recipient: "x@example.org".into(),
-            groups: Vec::new(),
-        },
-        &Context {
-            area: "Sefton",
-            subject_prefix: "",
-            job: "j",
-            run_id: 1,
-            kpis: &crate::kpi::Catalogue::default(),
-            risks: &crate::risk::Register::default(),
-            sub_groups: &BTreeMap::new(),
-            sources: &BTreeMap::new(),
-            entered: &[],
-            commentary: &[],
-        },
-        chrono::Utc::now(),
-        &|_| None,
-    );
+    let v = empty_view();
     assert_eq!(
         t.render("subject.txt.j2", &v).expect("renders"),
         "Sefton: 0 red\n"
