@@ -115,34 +115,7 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
             kpi,
             period,
             format,
-        } => {
-            let store = open(settings).await?;
-            let read = async {
-                Ok::<_, crate::store::StoreError>((
-                    store.stored_results().await?,
-                    store.manual_values().await?,
-                    store.retargets().await?,
-                ))
-            };
-            let read = read.await;
-            store.close().await;
-            let (results, entered, stored) = read.context("reading stored KPI results")?;
-            let mut kpis = settings.kpis.clone();
-            retarget::merge(&mut kpis, &stored);
-            let owners = crate::notify::sub_group_names(&settings.sub_groups);
-            let text = crate::kpi::show::show_entered(
-                &kpis,
-                &owners,
-                &results,
-                &entered,
-                kpi.as_deref(),
-                period,
-                format,
-            )
-            .map_err(anyhow::Error::from)?;
-            print!("{text}");
-            Ok(ExitCode::SUCCESS)
-        }
+        } => show(settings, kpi.as_deref(), period, format).await,
         KpiCommand::Set {
             kpi,
             period,
@@ -161,45 +134,7 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
                 note,
                 by: by.or_else(login_name).unwrap_or_default(),
             };
-            let v = manual::check(&settings.kpis, &draft, today).map_err(|refused| {
-                let lines: Vec<String> = refused
-                    .iter()
-                    .map(|r| format!("  {}: {}", flag(r.field), r.message))
-                    .collect();
-                anyhow!(
-                    "kpi set {kpi}: refused, nothing stored:\n{}",
-                    lines.join("\n")
-                )
-            })?;
-            let store = open(settings).await?;
-            let saved = async {
-                let before = store.manual_history(Some(&v.kpi_id)).await?;
-                let ids = store
-                    .save_manual_values(std::slice::from_ref(&v), now, "set")
-                    .await?;
-                Ok::<_, crate::store::StoreError>((before, ids))
-            }
-            .await;
-            store.close().await;
-            let (before, ids) = saved.context("storing the value")?;
-            println!(
-                "KPI {} {}: {} entered by {} at {} (entry {})",
-                v.kpi_id,
-                v.period.label(),
-                in_unit(settings, &v.kpi_id, v.value),
-                v.by,
-                stamp(now),
-                ids.first().copied().unwrap_or_default()
-            );
-            if let Some(old) = before.iter().rev().find(|e| e.value.period == v.period) {
-                println!(
-                    "  it supersedes entry {} (by {} at {}), which is kept as history",
-                    old.id,
-                    old.value.by,
-                    stamp(old.entered_at)
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+            set(settings, &kpi, &draft, now, today).await
         }
         KpiCommand::Import { file, by } => {
             let shown = file.display().to_string();
@@ -265,35 +200,124 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
                 }),
                 milestones,
             };
-            let mut bad = retarget::check(&settings.kpis, &kpi, &r)
-                .err()
-                .unwrap_or_default();
-            if let Err(e) = manual::check_name(&by) {
-                bad.push(format!("--by: {e}"));
-            }
-            if !bad.is_empty() {
-                return Err(anyhow!(
-                    "kpi retarget {kpi}: refused, nothing stored:\n  {}",
-                    bad.join("\n  ")
-                )
-                .into());
-            }
-            let store = open(settings).await?;
-            let saved = store.save_retarget(&kpi, &r, by.trim(), now).await;
-            store.close().await;
-            let id = saved.context("storing the target version")?;
-            println!(
-                "KPI {kpi}: targets reset from {} ({} milestone{}), recorded by {} at {} \
-                 (version {id}); the schedule before stays in force for earlier periods",
-                effective.label(),
-                r.milestones.len(),
-                if r.milestones.len() == 1 { "" } else { "s" },
-                by.trim(),
-                stamp(now)
-            );
-            Ok(ExitCode::SUCCESS)
+            retarget_kpi(settings, &kpi, effective, &r, &by, now).await
         }
     }
+}
+
+/// `kpi show`: the catalogue with the stored results, as text, CSV or JSON.
+async fn show(
+    settings: &Settings,
+    kpi: Option<&str>,
+    period: Option<crate::kpi::Period>,
+    format: crate::kpi::show::Format,
+) -> Result<ExitCode, Failure> {
+    let store = open(settings).await?;
+    let read = async {
+        Ok::<_, crate::store::StoreError>((
+            store.stored_results().await?,
+            store.manual_values().await?,
+            store.retargets().await?,
+        ))
+    };
+    let read = read.await;
+    store.close().await;
+    let (results, entered, stored) = read.context("reading stored KPI results")?;
+    let mut kpis = settings.kpis.clone();
+    retarget::merge(&mut kpis, &stored);
+    let owners = crate::notify::sub_group_names(&settings.sub_groups);
+    let text =
+        crate::kpi::show::show_entered(&kpis, &owners, &results, &entered, kpi, period, format)
+            .map_err(anyhow::Error::from)?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kpi set`: check one value entered by hand and store it, saying what it supersedes.
+async fn set(
+    settings: &Settings,
+    kpi: &str,
+    draft: &Draft,
+    now: chrono::DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<ExitCode, Failure> {
+    let v = manual::check(&settings.kpis, draft, today).map_err(|refused| {
+        let lines: Vec<String> = refused
+            .iter()
+            .map(|r| format!("  {}: {}", flag(r.field), r.message))
+            .collect();
+        anyhow!(
+            "kpi set {kpi}: refused, nothing stored:\n{}",
+            lines.join("\n")
+        )
+    })?;
+    let store = open(settings).await?;
+    let saved = async {
+        let before = store.manual_history(Some(&v.kpi_id)).await?;
+        let ids = store
+            .save_manual_values(std::slice::from_ref(&v), now, "set")
+            .await?;
+        Ok::<_, crate::store::StoreError>((before, ids))
+    }
+    .await;
+    store.close().await;
+    let (before, ids) = saved.context("storing the value")?;
+    println!(
+        "KPI {} {}: {} entered by {} at {} (entry {})",
+        v.kpi_id,
+        v.period.label(),
+        in_unit(settings, &v.kpi_id, v.value),
+        v.by,
+        stamp(now),
+        ids.first().copied().unwrap_or_default()
+    );
+    if let Some(old) = before.iter().rev().find(|e| e.value.period == v.period) {
+        println!(
+            "  it supersedes entry {} (by {} at {}), which is kept as history",
+            old.id,
+            old.value.by,
+            stamp(old.entered_at)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kpi retarget`: check a new target version and record it from its effective month.
+async fn retarget_kpi(
+    settings: &Settings,
+    kpi: &str,
+    effective: Month,
+    r: &Retarget,
+    by: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<ExitCode, Failure> {
+    let mut bad = retarget::check(&settings.kpis, kpi, r)
+        .err()
+        .unwrap_or_default();
+    if let Err(e) = manual::check_name(by) {
+        bad.push(format!("--by: {e}"));
+    }
+    if !bad.is_empty() {
+        return Err(anyhow!(
+            "kpi retarget {kpi}: refused, nothing stored:\n  {}",
+            bad.join("\n  ")
+        )
+        .into());
+    }
+    let store = open(settings).await?;
+    let saved = store.save_retarget(kpi, r, by.trim(), now).await;
+    store.close().await;
+    let id = saved.context("storing the target version")?;
+    println!(
+        "KPI {kpi}: targets reset from {} ({} milestone{}), recorded by {} at {} \
+         (version {id}); the schedule before stays in force for earlier periods",
+        effective.label(),
+        r.milestones.len(),
+        if r.milestones.len() == 1 { "" } else { "s" },
+        by.trim(),
+        stamp(now)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) async fn open(settings: &Settings) -> Result<Store, Failure> {

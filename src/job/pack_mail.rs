@@ -4,7 +4,7 @@
 //! pack's title and period, no figure. Keyed by job, audience, day and recipient, so the same
 //! pack is not queued twice however often the job runs that day.
 
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use super::pack::{PackRequest, PdfMode, write_pack};
 use super::{App, JobError, RunReport};
@@ -31,7 +31,9 @@ impl App {
                 format!("no board meeting {days} days from {today}: no pack")
             }
             _ => {
-                queued = self.make_and_queue_pack(job, p, run_id, started).await?;
+                queued = self
+                    .make_and_queue_pack(job, p, run_id, started, today)
+                    .await?;
                 format!("pack ({}) made; {queued} queued", p.audience.as_str())
             }
         };
@@ -70,9 +72,9 @@ impl App {
         p: &PackJobSettings,
         run_id: i64,
         started: DateTime<Utc>,
+        today: NaiveDate,
     ) -> Result<usize, JobError> {
         let settings = &self.settings;
-        let today = started.with_timezone(&settings.time_zone()).date_naive();
         let mut queued = 0;
         let out = settings.general.data_dir.join("packs").join(job);
         let req = PackRequest {

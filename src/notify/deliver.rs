@@ -249,7 +249,8 @@ pub async fn deliver_pending(
         .parse()
         .map_err(|e| DeliveryError::Setup(format!("delivery.from: {e}")))?;
     let who = pass_name(pass.runner);
-    let installation = store.installation_id().await?;
+    // Read with the first row to send, not on every pass (the daemon runs one each tick).
+    let mut installation: Option<String> = None;
     let started = now();
     let mut summary = DeliverySummary::default();
     let mut told = false;
@@ -271,7 +272,11 @@ pub async fn deliver_pending(
         };
         let html = store.outbox_html(row.id).await?;
         let files = store.outbox_files(row.id).await?;
-        let outcome = match message(&row, html.as_ref(), &files, &from, &installation) {
+        let installation = match &installation {
+            Some(id) => id,
+            None => installation.insert(store.installation_id().await?),
+        };
+        let outcome = match message(&row, html.as_ref(), &files, &from, installation) {
             Ok(msg) => attempt(store, transport, &row, &who, pass.lease, msg, &now).await,
             Err(e) => Err(Failure::NotSent {
                 message: format!("cannot build the message: {e}"),
