@@ -22,6 +22,7 @@ mod pack_mail;
 mod preview;
 mod risks;
 mod routing;
+mod run;
 mod supervise;
 
 pub use digests::Planned;
@@ -240,62 +241,41 @@ impl App {
         started: DateTime<Utc>,
         opts: RunOptions,
     ) -> Result<RunReport, JobError> {
-        let settings = &self.settings;
         tracing::info!(trigger = opts.trigger.as_str(), "Run started.");
         if let Some(p) = &job_settings.pack {
             return self.run_pack(job, p, run_id, started).await;
         }
 
-        let today = started.with_timezone(&settings.time_zone()).date_naive();
+        let run = self.run_of(job, Some(run_id), started, opts.period)?;
         let (outcomes, notes) = self.fetch_sources(run_id, job_settings, started).await?;
-
         if let Some(p) = opts.period
             && !opts.force
         {
             outside_data(p, &notes)?;
         }
-        let evaluations = self
-            .evaluate(run_id, job_settings, &notes, opts.period, today)
-            .await?;
-        let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
-        let actions = self.action_news(job_settings, today).await?;
+        let found = self.find(&run, &notes).await?;
         for rag in crate::kpi::Rag::all() {
-            let n = evaluations.iter().filter(|e| e.rag == rag).count();
+            let n = found.evaluations.iter().filter(|e| e.rag == rag).count();
             metrics::gauge!(m::KPIS, "job" => job.to_string(), "rag" => rag.as_str()).set(n as f64);
         }
-        let risks = self.assess_risks(run_id, &notes, started).await?;
-        pause_point("risks-recorded");
-        // What the digests tell: this run's changes and any an ended run recorded but never
-        // queued (it was killed or failed between the two).
-        let risk_news: Vec<RiskChange> = self
-            .store
-            .take_untold_risk_news(run_id)
-            .await?
-            .into_iter()
-            .map(|e| e.change)
-            .collect();
-
-        let history = self.store.stored_results().await?;
-        let standing = self.standing(&evaluations, started).await?;
         let planned = self
             .plan_digests(&digests::Found {
-                job,
-                run_id,
-                evaluations: &evaluations,
-                overdue: &overdue,
-                entered: &entered,
-                risks: &risk_news,
-                actions: &actions,
+                run: &run,
+                findings: &found,
                 notes: &notes,
-                history: &history,
-                standing: &standing,
-                now: started,
             })
             .await?;
         let queued = self.queue_digests(run_id, &planned, started).await?;
         let queued = queued
             + self
-                .queue_data_notices(run_id, job, &outcomes, &notes, &standing.silences, started)
+                .queue_data_notices(
+                    run_id,
+                    job,
+                    &outcomes,
+                    &notes,
+                    &found.standing.silences,
+                    started,
+                )
                 .await?;
         // Told only now that every digest is queued; killed before this, the next run tells it
         // (a digest it makes again whose items were all queued is no news, so not sent twice).
@@ -303,7 +283,13 @@ impl App {
         let delivery = self.deliver_due().await?;
 
         let status = outcome::run_status(&outcomes, &delivery);
-        let summary = outcome::run_summary(&outcomes, &evaluations, &risks, queued, &delivery);
+        let summary = outcome::run_summary(
+            &outcomes,
+            &found.evaluations,
+            &found.risks,
+            queued,
+            &delivery,
+        );
         self.store
             .finish_run(run_id, status, &summary, self.clock.now())
             .await?;
@@ -313,8 +299,8 @@ impl App {
             job: job.to_string(),
             status,
             sources: outcomes,
-            evaluations,
-            risks,
+            evaluations: found.evaluations,
+            risks: found.risks,
             queued,
             delivery,
             delivered_via: self.transport.describe(),

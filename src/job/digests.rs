@@ -14,32 +14,19 @@ use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 
+use super::run::{Findings, Run};
 use super::{App, JobError};
 use crate::kpi::Evaluation;
 use crate::kpi::StoredResult;
 use crate::kpi::commentary::Commentary;
-use crate::kpi::manual::{Entered, Overdue};
 use crate::notify::{self, Mail, SourceNote};
-use crate::risk::RiskChange;
 use crate::store::DigestKey;
 
-/// What a run found, from which the digests are made.
+/// What the digests are made from: the run, what it found and its sources' notes.
 pub(crate) struct Found<'a> {
-    pub job: &'a str,
-    /// The run the digests belong to (0 for a preview, which has none).
-    pub run_id: i64,
-    pub evaluations: &'a [Evaluation],
-    pub overdue: &'a [Overdue],
-    pub entered: &'a [Entered],
-    pub risks: &'a [RiskChange],
-    /// The action log's slipped actions and updates wanted ([`App::action_news`]).
-    pub actions: &'a [notify::ActionNote],
+    pub run: &'a Run<'a>,
+    pub findings: &'a Findings,
     pub notes: &'a BTreeMap<String, SourceNote>,
-    /// The KPI history the trend charts read (the latest stored result of each period).
-    pub history: &'a [StoredResult],
-    /// What stands in the store besides the run's findings ([`App::standing`]).
-    pub standing: &'a Standing,
-    pub now: DateTime<Utc>,
 }
 
 /// What a plan reads from the store besides the run's findings; a run and a preview read it
@@ -91,19 +78,20 @@ impl App {
     /// templates.
     pub(crate) async fn plan_digests(&self, f: &Found<'_>) -> Result<Vec<Planned>, JobError> {
         let settings = &self.settings;
+        let (run, found) = (f.run, f.findings);
         let ctx = notify::render::Context {
             area: &settings.general.area,
             subject_prefix: &settings.delivery.subject_prefix,
-            job: f.job,
-            run_id: f.run_id,
+            job: run.job,
+            run_id: run.id.unwrap_or(0),
             kpis: &settings.kpis,
             risks: &settings.risks,
             sub_groups: &settings.sub_groups,
             sources: f.notes,
-            entered: f.entered,
-            commentary: &f.standing.commentary,
+            entered: &found.entered,
+            commentary: &found.standing.commentary,
         };
-        let sources: BTreeMap<String, String> = f
+        let sources: BTreeMap<String, String> = found
             .evaluations
             .iter()
             .filter_map(|e| {
@@ -115,14 +103,14 @@ impl App {
         let digests = notify::group::route_digests(
             &router,
             &notify::group::RouteInputs {
-                evaluations: f.evaluations,
-                overdue: f.overdue,
-                risks: f.risks,
-                actions: f.actions,
+                evaluations: &found.evaluations,
+                overdue: &found.overdue,
+                risks: &found.risk_news,
+                actions: &found.actions,
                 sources: &sources,
-                silences: &f.standing.silences,
-                last_told: &f.standing.last_told,
-                now: f.now,
+                silences: &found.standing.silences,
+                last_told: &found.standing.last_told,
+                now: run.now,
             },
         );
         let mut out = Vec::new();
@@ -137,7 +125,7 @@ impl App {
                 );
                 continue;
             }
-            prepared.push(notify::prepare(&d, &ctx, f.history, f.now));
+            prepared.push(notify::prepare(&d, &ctx, &found.history, run.now));
             let key = d.key(|e| {
                 ctx.kpis
                     .get(&e.kpi_id)

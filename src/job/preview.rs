@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::digests::{self, Found, Planned};
+use super::digests::{Found, Planned};
 use super::{App, JobError};
 use crate::kpi::{Evaluation, Period};
 use crate::notify::SourceNote;
@@ -20,6 +20,8 @@ use crate::notify::SourceNote;
 #[derive(Debug, Clone)]
 pub struct Preview {
     pub job: String,
+    /// The instant it was made at (the clock read once).
+    pub now: chrono::DateTime<chrono::Utc>,
     pub evaluations: Vec<Evaluation>,
     pub planned: Vec<Planned>,
 }
@@ -27,11 +29,9 @@ pub struct Preview {
 impl App {
     /// Evaluate `job` on the loaded data and render its digests, recording nothing.
     pub async fn preview(&self, job: &str, period: Option<Period>) -> Result<Preview, JobError> {
-        let job_settings = self.job_settings(job)?;
-        let now = self.clock.now();
-        let today = now.with_timezone(&self.settings.time_zone()).date_naive();
+        let run = self.run_of(job, None, self.clock.now(), period)?;
         let mut notes = BTreeMap::new();
-        for name in &job_settings.sources {
+        for name in &run.settings.sources {
             notes.insert(
                 name.clone(),
                 SourceNote {
@@ -41,36 +41,18 @@ impl App {
                 },
             );
         }
-        let mut window = Vec::new();
-        let evaluations = self
-            .evaluate_into(None, job_settings, &notes, period, today, &mut window)
-            .await?;
-        let (entered, overdue) = self.manual_inputs(job_settings, today).await?;
-        let actions = self.action_news(job_settings, today).await?;
-        let history = digests::overlay(self.store.stored_results().await?, &window);
-        let events = self.store.risk_events().await?;
-        let risks = self
-            .risk_changes(history.clone(), &events, &notes, now)
-            .await?;
-        let standing = self.standing(&evaluations, now).await?;
+        let found = self.find(&run, &notes).await?;
         let planned = self
             .plan_digests(&Found {
-                job,
-                run_id: 0,
-                evaluations: &evaluations,
-                overdue: &overdue,
-                entered: &entered,
-                risks: &risks,
-                actions: &actions,
+                run: &run,
+                findings: &found,
                 notes: &notes,
-                history: &history,
-                standing: &standing,
-                now,
             })
             .await?;
         Ok(Preview {
             job: job.to_string(),
-            evaluations,
+            now: run.now,
+            evaluations: found.evaluations,
             planned,
         })
     }
@@ -101,7 +83,7 @@ impl App {
                 status: "preview".into(),
                 attempts: 0,
                 last_error: None,
-                created_at: self.clock.now(),
+                created_at: preview.now,
                 sent_at: None,
                 next_attempt_at: None,
                 ambiguous_at: None,
