@@ -25,9 +25,8 @@ mod routing;
 mod run;
 mod supervise;
 
+pub use crate::store::SourceOutcome;
 pub use digests::Planned;
-pub use outcome::SourceOutcome;
-use outcome::{outcome_word, source_outcome};
 pub use preview::Preview;
 pub use supervise::Scheduled;
 
@@ -319,20 +318,12 @@ impl App {
         let mut notes: BTreeMap<String, SourceNote> = BTreeMap::new();
         for name in &job_settings.sources {
             let outcome = self.ingest(run_id, name, now).await?;
-            let word = outcome_word(&outcome).replace(' ', "_");
+            let word = outcome.word().replace(' ', "_");
             metrics::counter!(m::LOADS, "source" => name.clone(), "outcome" => word).increment(1);
             if let SourceOutcome::Loaded { rows, .. } = &outcome {
                 metrics::counter!(m::ROWS_LOADED, "source" => name.clone()).increment(*rows);
             }
-            let latest_error = match &outcome {
-                SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. } => None,
-                SourceOutcome::FetchFailed { error } | SourceOutcome::Rejected { error } => {
-                    Some(error.clone())
-                }
-                SourceOutcome::Held { load_id, reason } => Some(format!(
-                    "the new extract (load {load_id}) was held, not swapped in: {reason}"
-                )),
-            };
+            let latest_error = outcome.error();
             notes.insert(
                 name.clone(),
                 SourceNote {
@@ -480,7 +471,9 @@ impl App {
         };
         let result = ingest::ingest_file(&self.store, s, kind, data_dir, extract).await;
         spooled.discard();
-        Ok(source_outcome(name, result?))
+        let outcome = result?;
+        outcome::log_outcome(name, &outcome);
+        Ok(outcome)
     }
 }
 

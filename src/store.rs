@@ -54,6 +54,7 @@ mod runs_read;
 mod scan;
 mod settings;
 mod silences;
+mod source_outcome;
 mod sqlite_file;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
@@ -65,6 +66,7 @@ pub use outbox_files::{FilesMail, StoredFile};
 pub use outbox_html::{HtmlPart, StoredImage};
 pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Start, Trigger, claim_key};
 pub use settings::StoreSettings;
+pub use source_outcome::SourceOutcome;
 
 /// What went wrong opening the database, in one plain sentence: no repeated causes, no
 /// driver internals ("connection refused", "password authentication failed for user x").

@@ -44,9 +44,9 @@ pub(super) async fn load_by_hand(
         bar.finish_and_clear();
     }
     let (run_id, outcome) = result.with_context(|| format!("loading {}", file.display()))?;
-    use crate::job::ingest::Ingested;
+    use crate::store::SourceOutcome;
     let ok = match outcome {
-        Ingested::Loaded {
+        SourceOutcome::Loaded {
             load_id,
             rows,
             set_aside,
@@ -59,7 +59,7 @@ pub(super) async fn load_by_hand(
             );
             true
         }
-        Ingested::Checked {
+        SourceOutcome::Checked {
             rows,
             set_aside,
             as_of,
@@ -71,7 +71,7 @@ pub(super) async fn load_by_hand(
             );
             true
         }
-        Ingested::Held {
+        SourceOutcome::Held {
             load_id,
             rows,
             reason,
@@ -81,10 +81,12 @@ pub(super) async fn load_by_hand(
             );
             false
         }
-        Ingested::Rejected { error } => {
+        SourceOutcome::Rejected { error } => {
             println!("run {run_id}: source {source}: REJECTED, last good load kept: {error}");
             false
         }
+        // A load by hand reads the file given: it is neither fetched nor unchanged.
+        SourceOutcome::Unchanged { .. } | SourceOutcome::FetchFailed { .. } => false,
     };
     Ok(if ok {
         ExitCode::SUCCESS

@@ -34,7 +34,9 @@ pub(super) fn print_report(r: &RunReport) {
                     },
                 )
             }
-            SourceOutcome::Held { load_id, reason } => {
+            SourceOutcome::Held {
+                load_id, reason, ..
+            } => {
                 println!(
                     "  source {name}: HELD as load {load_id}, last good load kept: {reason}; approve with `sendwatch load approve {load_id}`"
                 )
@@ -48,6 +50,7 @@ pub(super) fn print_report(r: &RunReport) {
             SourceOutcome::Rejected { error } => {
                 println!("  source {name}: REJECTED, last good load kept: {error}")
             }
+            SourceOutcome::Checked { .. } => println!("  source {name}: checked (dry run)"),
         }
     }
     for e in &r.evaluations {

@@ -16,37 +16,14 @@ use tokio::sync::mpsc;
 use crate::config::SourceSettings;
 use crate::load::guard::{Extent, hold_reason};
 use crate::load::{KindDef, LoadError, Problems};
-use crate::store::{BulkOutcome, Feed, LoadMeta, LoadRecord, Store, StoreError, Verdict};
+use crate::store::{
+    BulkOutcome, Feed, LoadMeta, LoadRecord, SourceOutcome, Store, StoreError, Verdict,
+};
 
 /// Batches in flight between the parser and the writer.
 const CHANNEL: usize = 4;
 /// How long a load by hand waits for another load of the same source by hand to end.
 const LOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
-
-/// What became of one extract.
-#[derive(Debug, Clone)]
-pub enum Ingested {
-    Loaded {
-        load_id: i64,
-        rows: u64,
-        set_aside: u64,
-        as_of: Option<NaiveDate>,
-    },
-    Held {
-        load_id: i64,
-        rows: u64,
-        reason: String,
-    },
-    Rejected {
-        error: String,
-    },
-    /// A dry run: everything checked, nothing kept.
-    Checked {
-        rows: u64,
-        set_aside: u64,
-        as_of: Option<NaiveDate>,
-    },
-}
 
 /// A file to load and the facts recorded with it.
 pub struct Extract<'a> {
@@ -65,7 +42,7 @@ pub async fn ingest_file(
     kind: &KindDef,
     data_dir: &Path,
     x: Extract<'_>,
-) -> Result<Ingested, StoreError> {
+) -> Result<SourceOutcome, StoreError> {
     let file_label = x.meta.url.to_string();
     let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL);
     let parser = {
@@ -107,13 +84,13 @@ pub async fn ingest_file(
     let _ = parser.await;
     let outcome = outcome?;
     Ok(match outcome {
-        BulkOutcome::Swapped { load_id, written } => Ingested::Loaded {
+        BulkOutcome::Swapped { load_id, written } => SourceOutcome::Loaded {
             load_id,
             rows: written.rows,
             set_aside: written.set_aside,
             as_of: written.as_of,
         },
-        BulkOutcome::Discarded { written } => Ingested::Checked {
+        BulkOutcome::Discarded { written } => SourceOutcome::Checked {
             rows: written.rows,
             set_aside: written.set_aside,
             as_of: written.as_of,
@@ -126,7 +103,7 @@ pub async fn ingest_file(
             if let Some(kept) = keep(data_dir, x.meta.source, load_id, x.path) {
                 store.set_kept_file(load_id, &kept).await?;
             }
-            Ingested::Held {
+            SourceOutcome::Held {
                 load_id,
                 rows: written.rows,
                 reason,
@@ -142,7 +119,7 @@ pub async fn ingest_file(
                     store.set_kept_file(load_id, &kept).await?;
                 }
             }
-            Ingested::Rejected { error }
+            SourceOutcome::Rejected { error }
         }
     })
 }
@@ -271,7 +248,7 @@ impl super::App {
         path: &Path,
         dry_run: bool,
         progress: Option<Progress>,
-    ) -> Result<(i64, Ingested), super::JobError> {
+    ) -> Result<(i64, SourceOutcome), super::JobError> {
         let settings = &self.settings;
         let s = settings
             .sources
@@ -324,18 +301,22 @@ impl super::App {
         };
         let result = ingest_file(&self.store, s, kind, &settings.general.data_dir, extract).await;
         let (status, summary) = match &result {
-            Ok(Ingested::Loaded { rows, .. }) => {
+            Ok(SourceOutcome::Loaded { rows, .. }) => {
                 (crate::store::RunStatus::Ok, format!("loaded {rows} rows"))
             }
-            Ok(Ingested::Checked { rows, .. }) => (
+            Ok(SourceOutcome::Checked { rows, .. }) => (
                 crate::store::RunStatus::Ok,
                 format!("dry run: {rows} rows valid"),
             ),
-            Ok(Ingested::Held { reason, .. }) => {
+            Ok(SourceOutcome::Held { reason, .. }) => {
                 (crate::store::RunStatus::Failed, format!("held: {reason}"))
             }
-            Ok(Ingested::Rejected { .. }) => {
+            Ok(SourceOutcome::Rejected { .. }) => {
                 (crate::store::RunStatus::Failed, "rejected".to_string())
+            }
+            // A file given by hand is neither fetched nor compared with the current load.
+            Ok(o @ (SourceOutcome::Unchanged { .. } | SourceOutcome::FetchFailed { .. })) => {
+                (crate::store::RunStatus::Failed, o.word().to_string())
             }
             Err(e) => (crate::store::RunStatus::Failed, e.to_string()),
         };

@@ -1,40 +1,12 @@
 //! What became of each source in a run, and what its owner should hear of it; the run's
 //! status and its summary line in the ledger.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
-use super::ingest::Ingested;
 use crate::kpi::Evaluation;
 use crate::notify;
 use crate::risk::RiskChange;
-use crate::store::{LoadRecord, RunStatus};
-
-/// What became of one source in a run.
-#[derive(Debug, Clone)]
-pub enum SourceOutcome {
-    Loaded {
-        load_id: i64,
-        rows: u64,
-        /// Rows set aside under the quarantine policy.
-        set_aside: u64,
-        as_of: Option<NaiveDate>,
-    },
-    /// Written but not swapped in (the shrink guard); `sendwatch load approve` swaps it.
-    Held {
-        load_id: i64,
-        reason: String,
-    },
-    /// Nothing new to load (HTTP 304 or the same bytes as the current load).
-    Unchanged {
-        why: String,
-    },
-    FetchFailed {
-        error: String,
-    },
-    Rejected {
-        error: String,
-    },
-}
+use crate::store::{LoadRecord, RunStatus, SourceOutcome};
 
 /// What a source's owner should hear after this run's ingest: a refused, held or
 /// over-quarantined extract, and staleness (from when the current data arrived). Pure.
@@ -46,7 +18,9 @@ pub(super) fn data_issues(
 ) -> Vec<notify::DataIssue> {
     let mut issues = Vec::new();
     match outcome {
-        SourceOutcome::Held { load_id, reason } => issues.push(notify::DataIssue::Held {
+        SourceOutcome::Held {
+            load_id, reason, ..
+        } => issues.push(notify::DataIssue::Held {
             load_id: *load_id,
             reason: reason.clone(),
         }),
@@ -85,46 +59,24 @@ pub(super) fn data_issues(
     issues
 }
 
-/// Log an ingest's outcome and turn it into the run's record of the source.
-pub(super) fn source_outcome(name: &str, r: Ingested) -> SourceOutcome {
-    match r {
-        Ingested::Loaded {
+/// Log what became of a source in a run.
+pub(super) fn log_outcome(name: &str, o: &SourceOutcome) {
+    match o {
+        SourceOutcome::Loaded {
             load_id,
             rows,
             set_aside,
-            as_of,
-        } => {
-            tracing::info!(source = name, load_id, rows, set_aside, "Loaded.");
-            SourceOutcome::Loaded {
-                load_id,
-                rows,
-                set_aside,
-                as_of,
-            }
-        }
-        Ingested::Held {
+            ..
+        } => tracing::info!(source = name, load_id, rows, set_aside, "Loaded."),
+        SourceOutcome::Held {
             load_id, reason, ..
         } => {
-            tracing::warn!(source = name, load_id, %reason, "Extract held, not swapped in; approve it with `sendwatch load approve`.");
-            SourceOutcome::Held { load_id, reason }
+            tracing::warn!(source = name, load_id, %reason, "Extract held, not swapped in; approve it with `sendwatch load approve`.")
         }
-        Ingested::Rejected { error } => {
-            tracing::error!(source = name, error = %error, "Extract rejected; the last good load stays in place.");
-            SourceOutcome::Rejected { error }
+        SourceOutcome::Rejected { error } => {
+            tracing::error!(source = name, error = %error, "Extract rejected; the last good load stays in place.")
         }
-        Ingested::Checked { .. } => SourceOutcome::Unchanged {
-            why: "dry run".into(),
-        },
-    }
-}
-
-pub(super) fn outcome_word(o: &SourceOutcome) -> &'static str {
-    match o {
-        SourceOutcome::Loaded { .. } => "loaded",
-        SourceOutcome::Held { .. } => "held",
-        SourceOutcome::Unchanged { .. } => "unchanged",
-        SourceOutcome::FetchFailed { .. } => "fetch failed",
-        SourceOutcome::Rejected { .. } => "rejected",
+        _ => {}
     }
 }
 
@@ -133,12 +85,7 @@ pub(super) fn run_status(
     outcomes: &[(String, SourceOutcome)],
     delivery: &notify::DeliverySummary,
 ) -> RunStatus {
-    let sources_ok = outcomes.iter().all(|(_, o)| {
-        matches!(
-            o,
-            SourceOutcome::Loaded { .. } | SourceOutcome::Unchanged { .. }
-        )
-    });
+    let sources_ok = outcomes.iter().all(|(_, o)| o.is_ok());
     if sources_ok && delivery.failed == 0 && delivery.ambiguous == 0 && delivery.still_pending == 0
     {
         RunStatus::Ok
@@ -172,7 +119,7 @@ pub(super) fn run_summary(
         join(
             outcomes
                 .iter()
-                .map(|(n, o)| format!("{n} {}", outcome_word(o)))
+                .map(|(n, o)| format!("{n} {}", o.word()))
                 .collect()
         ),
         join(

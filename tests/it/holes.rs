@@ -236,7 +236,7 @@ async fn refusals_within_one_second_keep_one_file_each() {
             .await
             .expect("ingest");
             assert!(
-                matches!(got, sendwatch::job::ingest::Ingested::Rejected { .. }),
+                matches!(got, sendwatch::store::SourceOutcome::Rejected { .. }),
                 "{got:?}"
             );
         }

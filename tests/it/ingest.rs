@@ -293,7 +293,7 @@ async fn a_headerless_file_a_huge_header_and_nul_bytes_give_small_errors_without
             .load_by_hand(&source("tracker", "strict"), &file, false, None)
             .await
             .expect("load");
-        let sendwatch::job::ingest::Ingested::Rejected { error } = outcome else {
+        let sendwatch::store::SourceOutcome::Rejected { error } = outcome else {
             panic!("{name}: not rejected: {outcome:?}");
         };
         assert!(error.contains(want), "{name}: {error}");
@@ -389,7 +389,10 @@ async fn a_halved_or_older_tracker_is_held_and_load_approve_swaps_it_in() {
         // one held table per source.
         std::fs::write(&file, tracker_with(|i, _| i < 271)).expect("write");
         let r = run().await.expect("run");
-        let SourceOutcome::Held { load_id, reason } = &r.sources[0].1 else {
+        let SourceOutcome::Held {
+            load_id, reason, ..
+        } = &r.sources[0].1
+        else {
             panic!("{}: not held again: {:?}", backend.name, r.sources);
         };
         assert!(

@@ -26,9 +26,9 @@ use crate::pg::{admin_connection, create_database, drop_database, drop_stale_dat
 use crate::report::{Timings, fmt_duration};
 use sendwatch::config::{Settings, Sources};
 use sendwatch::job::App;
-use sendwatch::job::ingest::Ingested;
 use sendwatch::kpi::{Basis, EHCP_LIMIT_DAYS, Measure};
 use sendwatch::schedule::JobSettings;
+use sendwatch::store::SourceOutcome;
 use sendwatch::store::{RunStatus, Trigger};
 
 /// The KPI whose count the peers compute.
@@ -252,7 +252,7 @@ async fn backend_rounds(
                 .load_by_hand(src, file, false, None)
                 .await
                 .with_context(|| format!("loading the generated {src} into {name}"))?;
-            let Ingested::Loaded { load_id, rows, .. } = outcome else {
+            let SourceOutcome::Loaded { load_id, rows, .. } = outcome else {
                 bail!("the generated {src} was not loaded into {name}: {outcome:?}");
             };
             eprintln!(
