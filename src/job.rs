@@ -7,7 +7,6 @@
 //! A source that fails to fetch or validate is recorded and reported; the KPIs then read the
 //! last good load, and the run ends as failed.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -33,10 +32,10 @@ pub use supervise::Scheduled;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::kpi::{Evaluation, Period};
-use crate::notify::{self, DeliverySummary, SourceNote, Transport};
+use crate::notify::{self, DeliverySummary, Transport};
 use crate::risk::RiskChange;
 use crate::source;
-use crate::store::{LoadMeta, RunStatus, Store, StoreError, Trigger};
+use crate::store::{LoadMeta, RunStatus, SourceState, Sources, Store, StoreError, Trigger};
 use crate::telemetry::metrics as m;
 use ingest::Extract;
 
@@ -116,7 +115,7 @@ pub struct RunReport {
 }
 
 /// What became of each of a run's sources, and each one's note for the later steps.
-type Fetched = (Vec<(String, SourceOutcome)>, BTreeMap<String, SourceNote>);
+type Fetched = (Vec<(String, SourceOutcome)>, Sources);
 
 /// The long-lived parts a run needs.
 #[derive(Debug, Clone)]
@@ -306,8 +305,9 @@ impl App {
         })
     }
 
-    /// Fetch, validate and swap in each of the job's sources, in order: what became of each,
-    /// and the note the later steps read (its current load, and the latest error, if any).
+    /// Fetch, validate and swap in each of the job's sources, in order: what became of each
+    /// (in the job's order, for the report and the notices) and each one's state for the later
+    /// steps (its outcome and the load its figures now come from).
     async fn fetch_sources(
         &self,
         run_id: i64,
@@ -315,7 +315,7 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<Fetched, JobError> {
         let mut outcomes = Vec::new();
-        let mut notes: BTreeMap<String, SourceNote> = BTreeMap::new();
+        let mut sources = Sources::new();
         for name in &job_settings.sources {
             let outcome = self.ingest(run_id, name, now).await?;
             let word = outcome.word().replace(' ', "_");
@@ -323,19 +323,17 @@ impl App {
             if let SourceOutcome::Loaded { rows, .. } = &outcome {
                 metrics::counter!(m::ROWS_LOADED, "source" => name.clone()).increment(*rows);
             }
-            let latest_error = outcome.error();
-            notes.insert(
+            outcomes.push((name.clone(), outcome.clone()));
+            sources.insert(
                 name.clone(),
-                SourceNote {
+                SourceState {
                     source: name.clone(),
+                    outcome: Some(outcome),
                     load: self.store.current_load(name).await?,
-                    latest_error,
                 },
             );
-            outcomes.push((name.clone(), outcome));
         }
-
-        Ok((outcomes, notes))
+        Ok((outcomes, sources))
     }
 
     /// Queue one digest per recipient (every sub-group they hear for), unless the same news
@@ -494,7 +492,7 @@ fn pause_point(step: &str) {
 
 /// Refuse a period that starts after every source's loaded data ends (or with no data loaded):
 /// its report would say NO DATA for every KPI, to everyone.
-fn outside_data(period: Period, notes: &BTreeMap<String, SourceNote>) -> Result<(), JobError> {
+fn outside_data(period: Period, notes: &Sources) -> Result<(), JobError> {
     let latest = notes
         .values()
         .filter_map(|n| n.load.as_ref()?.data_as_of)

@@ -34,9 +34,7 @@ pub use admin::{
 };
 pub use data::{DataIssue, DataNotice, render_data_notice};
 pub use deliver::{DeliveryError, DeliverySummary, Pass, Transport, deliver_pending};
-pub use group::{
-    ActionNote, Digest, RecipientDigest, Silenced, SourceNote, by_recipient, group_exceptions,
-};
+pub use group::{ActionNote, Digest, RecipientDigest, Silenced, by_recipient, group_exceptions};
 pub use probe::probe_smtp;
 pub use render::{
     Image, Mail, Prepared, RenderError, Rendered, Stop, Templates, beside, lay_out, prepare,

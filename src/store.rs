@@ -66,7 +66,7 @@ pub use outbox_files::{FilesMail, StoredFile};
 pub use outbox_html::{HtmlPart, StoredImage};
 pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Start, Trigger, claim_key};
 pub use settings::StoreSettings;
-pub use source_outcome::SourceOutcome;
+pub use source_outcome::{SourceOutcome, SourceState, Sources};
 
 /// What went wrong opening the database, in one plain sentence: no repeated causes, no
 /// driver internals ("connection refused", "password authentication failed for user x").

@@ -11,8 +11,7 @@ use crate::kpi::{Computed, Evaluation, Fold, MonthlyCounts, Period, Rag, evaluat
 
 /// Periods each run records per KPI: the report period and those before it.
 pub(super) const HISTORY_PERIODS: usize = 12;
-use crate::notify::SourceNote;
-use crate::store::{LoadRecord, StoreError};
+use crate::store::{LoadRecord, Sources, StoreError};
 
 /// Each source's current load (`None`: none was ever accepted), by source name.
 pub(crate) type Loads<'a> = HashMap<&'a str, Option<LoadRecord>>;
@@ -23,7 +22,7 @@ impl App {
         &self,
         run_id: i64,
         job: &crate::schedule::JobSettings,
-        notes: &BTreeMap<String, SourceNote>,
+        notes: &Sources,
         period: Option<Period>,
         today: NaiveDate,
     ) -> Result<Vec<Evaluation>, StoreError> {
@@ -37,7 +36,7 @@ impl App {
         &self,
         run_id: Option<i64>,
         job: &crate::schedule::JobSettings,
-        notes: &BTreeMap<String, SourceNote>,
+        notes: &Sources,
         period: Option<Period>,
         today: NaiveDate,
         window_out: &mut Vec<Evaluation>,
@@ -96,7 +95,7 @@ impl App {
     pub async fn fold_kpis<'a>(
         &self,
         kpis: &[Computed<'a>],
-        notes: &BTreeMap<String, SourceNote>,
+        notes: &Sources,
         today: NaiveDate,
     ) -> Result<(Loads<'a>, HashMap<usize, MonthlyCounts>), StoreError> {
         type Folds = Vec<(usize, Fold)>;

@@ -19,14 +19,14 @@ use super::{App, JobError};
 use crate::kpi::Evaluation;
 use crate::kpi::StoredResult;
 use crate::kpi::commentary::Commentary;
-use crate::notify::{self, Mail, SourceNote};
-use crate::store::DigestKey;
+use crate::notify::{self, Mail};
+use crate::store::{DigestKey, Sources};
 
 /// What the digests are made from: the run, what it found and its sources' notes.
 pub(crate) struct Found<'a> {
     pub run: &'a Run<'a>,
     pub findings: &'a Findings,
-    pub notes: &'a BTreeMap<String, SourceNote>,
+    pub notes: &'a Sources,
 }
 
 /// What a plan reads from the store besides the run's findings; a run and a preview read it
@@ -131,7 +131,7 @@ impl App {
                     .get(&e.kpi_id)
                     .and_then(|k| k.source.as_deref())
                     .and_then(|s| ctx.sources.get(s))
-                    .is_some_and(|n| n.latest_error.is_some())
+                    .is_some_and(|n| n.latest_error().is_some())
             });
             out.push(Planned {
                 recipient: d.recipient.clone(),

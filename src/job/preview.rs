@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use super::digests::{Found, Planned};
 use super::{App, JobError};
 use crate::kpi::{Evaluation, Period};
-use crate::notify::SourceNote;
+use crate::store::SourceState;
 
 /// What a run would mail.
 #[derive(Debug, Clone)]
@@ -34,10 +34,10 @@ impl App {
         for name in &run.settings.sources {
             notes.insert(
                 name.clone(),
-                SourceNote {
+                SourceState {
                     source: name.clone(),
+                    outcome: None,
                     load: self.store.current_load(name).await?,
-                    latest_error: None,
                 },
             );
         }

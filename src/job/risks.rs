@@ -10,13 +10,11 @@
 //! The history is read back from the store after the KPI step, so it does not matter which run
 //! computed which period: a trigger reads the latest result of each period.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 
 use super::App;
-use crate::notify::SourceNote;
 use crate::risk::{self, History, Inputs, RiskChange, RiskEvent, SourceFreshness};
+use crate::store::Sources;
 use crate::store::StoreError;
 
 /// How often a run assesses the register again when another run recorded changes meanwhile.
@@ -26,7 +24,7 @@ impl App {
     pub(super) async fn assess_risks(
         &self,
         run_id: i64,
-        notes: &BTreeMap<String, SourceNote>,
+        notes: &Sources,
         now: DateTime<Utc>,
     ) -> Result<Vec<RiskChange>, StoreError> {
         let mut tries = 0;
@@ -69,7 +67,7 @@ impl App {
         &self,
         history: Vec<crate::kpi::StoredResult>,
         events: &[RiskEvent],
-        notes: &BTreeMap<String, SourceNote>,
+        notes: &Sources,
         now: DateTime<Utc>,
     ) -> Result<Vec<RiskChange>, StoreError> {
         let settings = &self.settings;

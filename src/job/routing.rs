@@ -2,15 +2,14 @@
 //! ([`App::router`]), and each source's data issues routed as items and queued as one notice
 //! per recipient. The digests themselves are planned in `digests.rs` through the same router.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 
 use super::outcome::data_issues;
 use super::{App, JobError, SourceOutcome};
 use crate::notify::item::Item;
 use crate::notify::route::Router;
-use crate::notify::{self, DataIssue, SourceNote};
+use crate::notify::{self, DataIssue};
+use crate::store::Sources;
 
 impl App {
     /// The routes over this configuration's directory of recipients.
@@ -40,7 +39,7 @@ impl App {
         run_id: i64,
         job: &str,
         outcomes: &[(String, SourceOutcome)],
-        notes: &BTreeMap<String, SourceNote>,
+        notes: &Sources,
         silences: &[notify::silence::Silence],
         now: DateTime<Utc>,
     ) -> Result<usize, JobError> {

@@ -4,17 +4,16 @@
 //! and what stands in the store, read from the sources as they now are. A run records what
 //! it finds as it goes; a preview finds the same and records nothing.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::digests::{self, Standing};
 use super::{App, JobError};
 use crate::kpi::manual::{Entered, Overdue};
 use crate::kpi::{Evaluation, Period, StoredResult};
-use crate::notify::{ActionNote, SourceNote};
+use crate::notify::ActionNote;
 use crate::risk::RiskChange;
 use crate::schedule::JobSettings;
+use crate::store::Sources;
 
 /// One run of a job.
 #[derive(Debug, Clone)]
@@ -75,11 +74,7 @@ impl App {
     /// by hand and the action log, assess the risk register (a run records its changes, so
     /// the history is read back from the store; a preview puts its own evaluations in place
     /// of the stored ones), and read what stands in the store.
-    pub(crate) async fn find(
-        &self,
-        run: &Run<'_>,
-        notes: &BTreeMap<String, SourceNote>,
-    ) -> Result<Findings, JobError> {
+    pub(crate) async fn find(&self, run: &Run<'_>, notes: &Sources) -> Result<Findings, JobError> {
         let mut window = Vec::new();
         let evaluations = self
             .evaluate_into(

@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{SourceNote, SubGroup};
+use super::SubGroup;
 use crate::kpi::Catalogue;
 use crate::kpi::manual::Entered;
+use crate::store::Sources;
 
 /// Everything besides the digest that the text needs.
 pub struct Context<'a> {
@@ -18,7 +19,7 @@ pub struct Context<'a> {
     pub risks: &'a crate::risk::Register,
     /// For the names of the sub-groups that own the risks.
     pub sub_groups: &'a BTreeMap<String, SubGroup>,
-    pub sources: &'a BTreeMap<String, SourceNote>,
+    pub sources: &'a Sources,
     /// The values entered by hand in force (for a manual KPI's provenance).
     pub entered: &'a [Entered],
     /// Owners' commentary on exceptions (reason, recovery, revised date, next update), the

@@ -18,17 +18,6 @@ use super::silence::{Silence, silencing};
 use crate::kpi::Evaluation;
 use crate::kpi::manual::Overdue;
 use crate::risk::RiskChange;
-use crate::store::LoadRecord;
-
-/// Where a source's figures came from, and whether this run's fetch of it failed.
-#[derive(Debug, Clone)]
-pub struct SourceNote {
-    pub source: String,
-    /// The load the figures were computed from (none if no extract was ever accepted).
-    pub load: Option<LoadRecord>,
-    /// This run's fetch or validation error, when the figures are therefore from an older load.
-    pub latest_error: Option<String>,
-}
 
 /// One email's worth: a sub-group, its owners, its slipped KPIs, overdue manual values and risk
 /// changes (any may be empty, not all).

@@ -80,3 +80,26 @@ impl SourceOutcome {
         }
     }
 }
+
+/// One source as a run's later steps read it (the KPI and risk steps, the digests and the
+/// owner's notices): what became of it this run and the load its figures now come from.
+#[derive(Debug, Clone)]
+pub struct SourceState {
+    pub source: String,
+    /// What became of it this run; `None` in a preview, which fetches nothing.
+    pub outcome: Option<SourceOutcome>,
+    /// The load its figures come from (none if no extract was ever accepted): the new one
+    /// when it loaded, else the last good one.
+    pub load: Option<super::LoadRecord>,
+}
+
+impl SourceState {
+    /// This run's fetch or validation error, when the figures therefore come from an older
+    /// load.
+    pub fn latest_error(&self) -> Option<String> {
+        self.outcome.as_ref().and_then(SourceOutcome::error)
+    }
+}
+
+/// A run's sources by name.
+pub type Sources = std::collections::BTreeMap<String, SourceState>;

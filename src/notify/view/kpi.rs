@@ -11,7 +11,7 @@ use crate::kpi::commentary::Commentary;
 use crate::kpi::manual;
 use crate::kpi::{Aggregation, Basis, Evaluation, Figure, KpiSettings, Measure, Month, Period};
 use crate::kpi::{PeriodKind, Rag, Target, Unit, target_in_force, versions};
-use crate::notify::SourceNote;
+use crate::store::SourceState;
 
 /// Days an owner is given to answer for a slipped KPI when no commentary is on record.
 pub const COMMENTARY_DAYS: i64 = 14;
@@ -456,7 +456,7 @@ type Facts = (String, String, Vec<String>, Vec<Fact>, Option<String>);
 
 /// A computed KPI's source: the load, its fetch time and digest; the only dates are the
 /// extract's fetch time and the month its data runs to.
-fn extract_facts(source: &str, note: Option<&SourceNote>, now: DateTime<Utc>, rag: Rag) -> Facts {
+fn extract_facts(source: &str, note: Option<&SourceState>, now: DateTime<Utc>, rag: Rag) -> Facts {
     let name = format!("extract `{source}`");
     let fact = |label: &str, value: String| Fact {
         label: label.into(),
@@ -468,8 +468,8 @@ fn extract_facts(source: &str, note: Option<&SourceNote>, now: DateTime<Utc>, ra
             lines.push("No extract of this source has ever been accepted.".into());
         }
         let warning = note
-            .and_then(|n| n.latest_error.as_deref())
-            .map(|e| warn(source, e));
+            .and_then(SourceState::latest_error)
+            .map(|e| warn(source, &e));
         return (
             name,
             "no extract loaded".into(),
@@ -519,8 +519,8 @@ fn extract_facts(source: &str, note: Option<&SourceNote>, now: DateTime<Utc>, ra
         fact("sha256", sha),
     ];
     let warning = note
-        .and_then(|n| n.latest_error.as_deref())
-        .map(|e| warn(source, e));
+        .and_then(SourceState::latest_error)
+        .map(|e| warn(source, &e));
     (name, freshness, lines, facts, warning)
 }
 
