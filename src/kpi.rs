@@ -1,6 +1,6 @@
 //! KPIs: the plan's catalogue (`config/kpis.toml`), monthly values computed from the loaded
 //! tracker, reviews and provider extracts, the target in force under each KPI's target
-//! versions, and a RAG rating with direction-of-travel wording. How a KPI is shown is [`crate::view`]'s.
+//! versions, and a RAG rating with direction-of-travel wording. How a KPI is shown is `src/view/`'s.
 //!
 //! Owns: the arithmetic behind every figure an email quotes. Pure: takes cases and dates, does
 //! no I/O, reads no clock, so every figure can be recomputed by hand from the extract.

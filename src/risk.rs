@@ -3,7 +3,7 @@
 //!
 //! Owns: the register as data ([`catalogue`]), the trigger conditions and their wording
 //! ([`trigger`]), and raising, holding and clearing a risk ([`assess`]); `sendwatch risks`
-//! is [`crate::view`]'s. Pure: takes the stored history and `now`, does no I/O; [`crate::job`] reads
+//! is `src/view/`'s. Pure: takes the stored history and `now`, does no I/O; [`crate::job`] reads
 //! and records, [`crate::notify`] reports the changes.
 
 mod assess;
