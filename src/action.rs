@@ -11,7 +11,6 @@ pub mod assess;
 pub mod catalogue;
 pub mod import;
 mod settings;
-pub mod show;
 pub mod update;
 
 pub use assess::{Slip, State, Why, assess, current};

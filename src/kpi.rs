@@ -1,7 +1,6 @@
 //! KPIs: the plan's catalogue (`config/kpis.toml`), monthly values computed from the loaded
 //! tracker, reviews and provider extracts, the target in force under each KPI's target
-//! versions, and a RAG rating with direction-of-travel wording; the board's KPI table (`kpi
-//! show`).
+//! versions, and a RAG rating with direction-of-travel wording. How a KPI is shown is `src/view/`'s.
 //!
 //! Owns: the arithmetic behind every figure an email quotes. Pure: takes cases and dates, does
 //! no I/O, reads no clock, so every figure can be recomputed by hand from the extract.
@@ -17,7 +16,6 @@ mod period;
 mod rate;
 mod reviews;
 mod settings;
-pub mod show;
 mod stored;
 mod target;
 mod wait;

@@ -5,7 +5,8 @@
 //! actions, updates wanted) → [`notify`] (group, render, deliver).
 //! [`job`] runs it once; [`schedule`] and [`daemon`] run it on cron; [`ledger`] keeps the
 //! `runs` table true (claims, leases, abandoned runs); [`cli`] is the command line; [`config`] says
-//! what to do; [`serve`] answers `/healthz` and `/metrics`. The benchmarks are a binary of their
+//! what to do; [`serve`] answers `/healthz` and `/metrics`; [`view`] is the one place things
+//! are shown from (the rows and charts every output builds from). The benchmarks are a binary of their
 //! own (`src/bin/sendwatch-bench`) on this public API.
 
 pub mod action;
@@ -28,3 +29,4 @@ pub mod serve;
 pub mod source;
 pub mod store;
 pub mod telemetry;
+pub mod view;

@@ -3,16 +3,15 @@
 //! deliver it.
 //!
 //! Stages, one file each: [`item`] (news as labelled items), [`route`] (who hears of which item), [`silence`] (items held back), [`group`] (one digest per recipient), [`view`] (the digest
-//! as strings already through disclosure control; its risk section in `risk`), [`render`]
-//! (view to subject, text and HTML through the templates), [`chart`] (a slipping KPI's trend
-//! as a PNG), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run
+//! as strings already through disclosure control, its rows from [`crate::view`]), [`render`]
+//! (view to subject, text and HTML through the templates, a slipping KPI's trend drawn as a
+//! PNG by [`crate::view::chart`]), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run
 //! or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files,
 //! each row claimed, errors classified as permanent, worth retrying later, or ambiguous; its
 //! MIME shape in `mime`). The outbox itself lives in [`crate::store`].
 
 mod action_note;
 pub mod admin;
-pub mod chart;
 mod context;
 pub mod data;
 pub mod deliver;
@@ -22,7 +21,6 @@ pub mod matcher;
 mod mime;
 mod probe;
 pub mod render;
-mod risk;
 pub mod route;
 mod settings;
 pub mod silence;

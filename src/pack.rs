@@ -4,13 +4,12 @@
 //! out like the appendices, with a print stylesheet for A4 and a PDF made from it by headless
 //! Chromium when one is present.
 //!
-//! Stages, one file each: [`view`] (the pack as data, every figure through disclosure
-//! control; pure), [`actions`] (the action log's rows and rating counts; pure), [`history`] (one KPI's page in the live view; pure), [`chart`] (a KPI's trend as inline SVG; pure), [`html`] (the template),
-//! [`pdf`] (Chromium, bounded in time). An output stage beside `notify`: it reads what `kpi`,
-//! `risk` and the store hold and writes nothing back.
+//! Stages, one file each: [`view`] (the pack as data, its KPI, risk and action rows and
+//! trend charts from [`crate::view`], every figure through disclosure control; pure),
+//! [`history`] (one KPI's page in the live view; pure), [`html`] (the template), [`pdf`]
+//! (Chromium, bounded in time). An output stage beside `notify`: it reads what `kpi`, `risk`
+//! and the store hold and writes nothing back.
 
-pub mod actions;
-pub mod chart;
 pub mod history;
 pub mod html;
 pub mod pdf;

@@ -3,18 +3,17 @@
 //!
 //! Owns: the register as data ([`catalogue`]), the trigger conditions and their wording
 //! ([`trigger`]), and raising, holding and clearing a risk ([`assess`]); `sendwatch risks`
-//! ([`show`]). Pure: takes the stored history and `now`, does no I/O; [`crate::job`] reads
+//! is `src/view/`'s. Pure: takes the stored history and `now`, does no I/O; [`crate::job`] reads
 //! and records, [`crate::notify`] reports the changes.
 
 mod assess;
 pub mod catalogue;
 mod history;
 mod settings;
-pub mod show;
 mod trigger;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use assess::{ChangeKind, RiskChange, RiskEvent, RiskState, Scored, assess, current_states};
 pub use catalogue::Register;

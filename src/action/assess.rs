@@ -21,6 +21,13 @@ pub struct State<'a> {
     pub last: Option<&'a Recorded>,
 }
 
+impl State<'_> {
+    /// Past its due date and neither completed nor business as usual.
+    pub fn is_overdue(&self, today: chrono::NaiveDate) -> bool {
+        self.action.due < today && !self.status.is_closed()
+    }
+}
+
 /// Every action of the log in the plan's order, with its latest update.
 pub fn current<'a>(actions: &'a Actions, updates: &'a [Recorded]) -> Vec<State<'a>> {
     actions

@@ -13,10 +13,10 @@ use clap::Subcommand;
 
 use super::Failure;
 use super::kpi::{login_name, open, read_bounded, stamp};
-use crate::action::show::{self, Filter};
 use crate::action::{Draft, Status, current, import, update};
 use crate::config::Settings;
 use crate::load::form;
+use crate::view::action::{self as show, Filter};
 
 #[derive(Debug, Subcommand)]
 pub enum ActionCommand {
@@ -31,7 +31,7 @@ pub enum ActionCommand {
         status: Option<Status>,
         /// table, csv or json.
         #[arg(long, default_value = "table")]
-        format: crate::kpi::show::Format,
+        format: crate::view::Format,
     },
     /// Record an action's progress at a meeting. A later update supersedes this one; both are
     /// kept.

@@ -34,7 +34,7 @@ pub enum KpiCommand {
         period: Option<crate::kpi::Period>,
         /// table, csv (one row per milestone) or json.
         #[arg(long, default_value = "table")]
-        format: crate::kpi::show::Format,
+        format: crate::view::Format,
     },
     /// Enter the value of a KPI no extract carries, for one period. A later entry for the same
     /// KPI and period supersedes this one; both are kept.
@@ -210,7 +210,7 @@ async fn show(
     settings: &Settings,
     kpi: Option<&str>,
     period: Option<crate::kpi::Period>,
-    format: crate::kpi::show::Format,
+    format: crate::view::Format,
 ) -> Result<ExitCode, Failure> {
     let store = open(settings).await?;
     let read = async {
@@ -227,7 +227,7 @@ async fn show(
     retarget::merge(&mut kpis, &stored);
     let owners = crate::notify::sub_group_names(&settings.sub_groups);
     let text =
-        crate::kpi::show::show_entered(&kpis, &owners, &results, &entered, kpi, period, format)
+        crate::view::kpi::show_entered(&kpis, &owners, &results, &entered, kpi, period, format)
             .map_err(anyhow::Error::from)?;
     print!("{text}");
     Ok(ExitCode::SUCCESS)

@@ -13,7 +13,7 @@ use crate::store::Store;
 pub struct RisksArgs {
     /// table, csv or json.
     #[arg(long, default_value = "table")]
-    pub format: crate::kpi::show::Format,
+    pub format: crate::view::Format,
     /// Also list every change of a risk's score, oldest first (CSV: the changes alone).
     #[arg(long)]
     pub history: bool,
@@ -28,7 +28,7 @@ pub(super) async fn run(settings: &Settings, args: RisksArgs) -> Result<ExitCode
     store.close().await;
     let events = events.context("reading the risk log's history")?;
     let owners = crate::notify::sub_group_names(&settings.sub_groups);
-    let text = crate::risk::show::show(
+    let text = crate::view::risk::show(
         &settings.risks,
         &settings.risk_log,
         &settings.kpis,

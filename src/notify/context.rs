@@ -1,6 +1,6 @@
 //! What rendering needs besides a digest: the area, the run, the catalogues and the
-//! provenance of the figures. Shared by the KPI text ([`super::render`]) and its risk section
-//! ([`super::risk`]), so neither imports the other's internals.
+//! provenance of the figures. Read by [`super::view`], which passes each row of
+//! [`crate::view`] the parts it needs.
 
 use std::collections::BTreeMap;
 

@@ -353,14 +353,14 @@ pub fn prepare(
         if cids.contains_key(&e.kpi_id) {
             continue;
         }
-        let series = super::chart::series(e, history);
-        if let Some(png) = super::chart::draw(&series) {
+        let series = crate::view::chart::Series::of_evaluation(e, history);
+        if let Some(png) = crate::view::chart::png(&series) {
             let cid = format!("chart{}.{}@sendwatch", images.len() + 1, ctx.run_id);
             cids.insert(
                 e.kpi_id.clone(),
                 view::ChartRef {
                     cid: cid.clone(),
-                    points: series,
+                    series,
                 },
             );
             images.push(Image { cid, png });

@@ -4,9 +4,10 @@
 //! print a raw count, a share with a small part, or an event date (DOMAIN 8). Pure: the
 //! report's time comes in as an argument.
 //!
-//! Owns: what each section says (slipped KPIs in [`kpi`], overdue values, risk changes, KPIs
-//! back on track, slipped actions, silenced items) and the subject's parts. Must not: lay
-//! anything out (that is the templates', `config/templates/`).
+//! Owns: what each section says (overdue values, KPIs back on track, silenced items) and the
+//! subject's parts; the slipped KPIs, risk changes and slipped actions are rows of
+//! [`crate::view`], built here from the digest. Must not: lay anything out (that is the
+//! templates', `config/templates/`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -16,13 +17,15 @@ use super::{ActionNote, Digest, RecipientDigest, Silenced};
 use crate::disclose;
 use crate::kpi::manual::Overdue;
 use crate::kpi::{Evaluation, Rag};
+use crate::view::action::ActionRow;
+use crate::view::kpi::{ItemContext, KpiRow};
+use crate::view::risk::RiskRow;
+use crate::view::{plural, rag_colour};
 
-mod kpi;
+pub use crate::view::kpi::{COMMENTARY_DAYS, ChartRef};
 
-pub use super::risk::RiskView;
-pub use kpi::{
-    COMMENTARY_DAYS, ChartRef, CommentaryView, Fact, KpiView, TrendRow, next_milestone, rag_colour,
-};
+#[cfg(test)]
+mod tests;
 
 /// One recipient's email.
 #[derive(Debug, Clone, Serialize)]
@@ -57,13 +60,13 @@ pub struct GroupView {
     pub key: String,
     pub name: String,
     pub kpis_intro: Option<String>,
-    pub kpis: Vec<KpiView>,
+    pub kpis: Vec<KpiRow>,
     pub overdue_intro: Option<String>,
     pub overdue: Vec<OverdueView>,
     pub risks_intro: Option<String>,
-    pub risks: Vec<RiskView>,
+    pub risks: Vec<RiskRow>,
     pub resolved: Vec<ResolvedView>,
-    pub actions: Vec<ActionView>,
+    pub actions: Vec<ActionRow>,
     pub silenced: Vec<SilencedView>,
 }
 
@@ -93,18 +96,6 @@ pub struct ResolvedView {
     pub direction: String,
 }
 
-/// An action of the action log that slipped or wants an update.
-#[derive(Debug, Clone, Serialize)]
-pub struct ActionView {
-    pub reference: String,
-    pub title: String,
-    pub contact: String,
-    pub due: String,
-    pub status: String,
-    pub why: String,
-    pub meeting: Option<String>,
-}
-
 /// An item a silence holds back.
 #[derive(Debug, Clone, Serialize)]
 pub struct SilencedView {
@@ -113,10 +104,6 @@ pub struct SilencedView {
     pub until: String,
     pub comment: String,
     pub author: String,
-}
-
-fn plural(k: usize) -> &'static str {
-    if k == 1 { "" } else { "s" }
 }
 
 /// The view of `digest`; `charts` gives a KPI's trend chart in the mail (its content id and
@@ -239,7 +226,7 @@ fn group(
         kpis: d
             .items
             .iter()
-            .map(|e| kpi::build(e, ctx, now, charts(e)))
+            .map(|e| crate::view::kpi::exception::row(e, &item_context(e, ctx), now, charts(e)))
             .collect(),
         overdue_intro: (late > 0).then(|| {
             format!(
@@ -250,8 +237,8 @@ fn group(
             )
         }),
         overdue: d.overdue.iter().map(|o| overdue(o)).collect(),
-        risks_intro: (!d.risks.is_empty()).then(|| super::risk::intro(d.risks.len(), holder)),
-        risks: d.risks.iter().map(|c| RiskView::build(c, ctx)).collect(),
+        risks_intro: (!d.risks.is_empty()).then(|| crate::view::risk::intro(d.risks.len(), holder)),
+        risks: d.risks.iter().map(|c| risk(c, ctx)).collect(),
         resolved: d.resolved.iter().map(|e| resolved(e)).collect(),
         actions: d.actions.iter().map(|a| action(a)).collect(),
         silenced: d.silenced.iter().map(silenced).collect(),
@@ -302,15 +289,38 @@ fn resolved(e: &Evaluation) -> ResolvedView {
     }
 }
 
-fn action(a: &ActionNote) -> ActionView {
-    ActionView {
-        reference: a.reference.clone(),
-        title: a.title.clone(),
-        contact: a.contact.clone(),
-        due: a.due.to_string(),
-        status: a.status.clone(),
-        why: a.why.clone(),
-        meeting: a.meeting.map(|m| m.to_string()),
+fn action(a: &ActionNote) -> ActionRow {
+    ActionRow::slipped(
+        &a.reference,
+        &a.title,
+        &a.contact,
+        a.due,
+        &a.status,
+        &a.why,
+        a.meeting,
+    )
+}
+
+fn risk(c: &crate::risk::RiskChange, ctx: &Context<'_>) -> RiskRow {
+    let owner = ctx
+        .sub_groups
+        .get(&c.owner)
+        .map_or(c.owner.as_str(), |g| g.name.as_str());
+    RiskRow::change(c, ctx.risks.get(&c.risk_id), owner)
+}
+
+/// What a slipped KPI's row is written from besides its evaluation.
+fn item_context<'a>(e: &Evaluation, ctx: &Context<'a>) -> ItemContext<'a> {
+    let kpi = ctx.kpis.get(&e.kpi_id);
+    let note = kpi
+        .and_then(|k| k.source.as_deref())
+        .and_then(|s| ctx.sources.get(s));
+    ItemContext {
+        kpi,
+        load: note.and_then(|n| n.load.as_ref()),
+        latest_error: note.and_then(crate::store::SourceState::latest_error),
+        entered: ctx.entered,
+        commentary: ctx.commentary,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The pages sendwatch writes (the pack) and serves (the live board view), from the
 //! templates in `config/templates/` (compiled in; a council may restyle them by giving a
 //! folder holding any of them). minijinja with HTML auto-escaping: every value is a string
-//! the views built, and only the trend charts (SVG the chart module drew from numbers) are
+//! the views built, and only the trend charts (SVG [`crate::view::chart`] drew from numbers) are
 //! marked safe.
 //!
 //! Owns: the template environment and its error.

@@ -12,18 +12,20 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Audience;
-use super::chart::{Point, trend_svg};
 use crate::kpi::StoredResult;
 use crate::kpi::commentary::Commentary;
 use crate::kpi::manual::Entered;
-use crate::kpi::show::{KpiView, views};
-use crate::kpi::{Catalogue, Measure, Period, target_in_force};
-use crate::risk::show::{EventView, RiskView};
+use crate::kpi::{Catalogue, Period, target_in_force};
 use crate::risk::{Register, RiskEvent, RiskLogSettings};
 use crate::store::LoadRecord;
+use crate::view::action::{ActionRow, RatingCount};
+use crate::view::chart::{Series, svg};
+use crate::view::kpi::{KpiRow, rows};
+use crate::view::rag_class;
+use crate::view::risk::{EventView, RiskRow};
 
 /// How many periods a trend chart covers.
-pub const TREND_PERIODS: usize = 12;
+pub const TREND_PERIODS: usize = crate::view::chart::PERIODS;
 
 /// Everything the pack is made from.
 pub struct Inputs<'a> {
@@ -62,12 +64,12 @@ pub struct Pack {
     pub rag_counts: Vec<RagCount>,
     pub kpis: Vec<KpiRow>,
     pub exceptions: Vec<Exception>,
-    pub risks: Vec<RiskView>,
+    pub risks: Vec<RiskRow>,
     /// Changes of a risk's score, newest first (at most 20).
     pub risk_changes: Vec<EventView>,
     pub provenance: Vec<SourceView>,
-    pub actions: Vec<super::actions::ActionRow>,
-    pub action_counts: Vec<super::actions::RatingCount>,
+    pub actions: Vec<ActionRow>,
+    pub action_counts: Vec<RatingCount>,
 }
 
 /// Which sections the audience gets.
@@ -87,16 +89,6 @@ pub struct RagCount {
     pub rag: String,
     pub class: &'static str,
     pub count: usize,
-}
-
-#[derive(Debug, Serialize)]
-pub struct KpiRow {
-    #[serde(flatten)]
-    pub kpi: KpiView,
-    /// CSS class for the RAG cell.
-    pub class: &'static str,
-    /// The trend as inline SVG (already safe markup), when there is a value to draw.
-    pub chart: Option<String>,
 }
 
 /// A KPI in exception for its period, with the owner's commentary if there is one.
@@ -139,86 +131,15 @@ pub struct SourceView {
     pub run_id: i64,
 }
 
-/// CSS class for a stored RAG word.
-pub fn rag_class(rag: &str) -> &'static str {
-    match rag {
-        "GREEN" => "green",
-        "AMBER" => "amber",
-        "RED" => "red",
-        "NO DATA" | "BASELINE OVERDUE" => "nodata",
-        _ => "none",
-    }
-}
-
 fn is_exception(rag: &str) -> bool {
     matches!(rag, "RED" | "NO DATA" | "BASELINE OVERDUE")
 }
 
 /// Build the pack.
 pub fn build(i: &Inputs<'_>) -> Pack {
-    let sections = i.audience.sections();
-    let kpi_views = views(i.kpis, i.owners, i.results, i.entered, None, i.period);
-    let mut rows = Vec::new();
-    let mut exceptions = Vec::new();
-    for v in kpi_views {
-        let Some(k) = i.kpis.get(&v.id) else {
-            continue;
-        };
-        let rag = v.latest.as_ref().map_or("NO DATA", |a| a.rag.as_str());
-        let chart = chart(i, &v.id, v.latest.as_ref().map(|a| a.period.as_str()));
-        if is_exception(rag) {
-            let period = v
-                .latest
-                .as_ref()
-                .and_then(|a| a.period.parse::<Period>().ok());
-            let target = period
-                .and_then(|p| target_in_force(k, p.last_month()))
-                .and_then(|t| t.value())
-                .map_or_else(|| "no figure in force".to_string(), |t| k.unit.format(t));
-            exceptions.push(Exception {
-                id: v.id.clone(),
-                title: v.title.clone(),
-                owner: v.owner_name.clone().unwrap_or_else(|| v.owner.clone()),
-                period: v.latest.as_ref().map_or_else(
-                    || "no period stored".to_string(),
-                    |a| a.period_label.clone(),
-                ),
-                value: v
-                    .latest
-                    .as_ref()
-                    .map_or_else(|| "no data".to_string(), |a| a.value_text.clone()),
-                rag: rag.to_string(),
-                class: rag_class(rag),
-                target,
-                direction: v.latest.as_ref().and_then(|a| a.direction.clone()),
-                commentary: period.and_then(|p| commentary(i.commentary, &v.id, p)),
-            });
-        }
-        rows.push(KpiRow {
-            class: rag_class(rag),
-            chart,
-            kpi: v,
-        });
-    }
-    let mut counts: BTreeMap<(u8, &'static str, String), usize> = BTreeMap::new();
-    for r in &rows {
-        let rag = r
-            .kpi
-            .latest
-            .as_ref()
-            .map_or_else(|| "NO DATA".to_string(), |a| a.rag.clone());
-        let order = match rag.as_str() {
-            "RED" => 0,
-            "AMBER" => 1,
-            "GREEN" => 2,
-            "NO DATA" => 3,
-            _ => 4,
-        };
-        *counts.entry((order, rag_class(&rag), rag)).or_default() += 1;
-    }
-    let (actions, action_counts) =
-        super::actions::action_rows(i.actions, i.action_updates, i.owners, i.today);
-    let mut changes = crate::risk::show::event_views(i.risk_events);
+    let (kpis, exceptions) = kpi_rows(i);
+    let states = crate::action::current(i.actions, i.action_updates);
+    let mut changes = crate::view::risk::event_views(i.risk_events);
     changes.reverse();
     changes.truncate(20);
     Pack {
@@ -229,33 +150,108 @@ pub fn build(i: &Inputs<'_>) -> Pack {
             .period
             .map_or_else(|| "latest stored".to_string(), |p| p.label()),
         generated: stamp(i.now),
-        sections,
-        rag_counts: counts
-            .into_iter()
-            .map(|((_, class, rag), count)| RagCount { rag, class, count })
-            .collect(),
-        kpis: rows,
+        sections: i.audience.sections(),
+        rag_counts: rag_counts(&kpis),
+        kpis,
         exceptions,
-        risks: crate::risk::show::views(i.risks, i.risk_log, i.kpis, i.owners, i.risk_events),
+        risks: crate::view::risk::views(i.risks, i.risk_log, i.kpis, i.owners, i.risk_events),
         risk_changes: changes,
-        actions,
-        action_counts,
-        provenance: i
-            .loads
-            .iter()
-            .map(|l| SourceView {
-                source: l.source.clone(),
-                kind: l.kind.clone(),
-                url: crate::secret::redact_url(&l.url),
-                fetched: stamp(l.fetched_at),
-                sha256: l.sha256.clone(),
-                rows: l
-                    .rows_loaded
-                    .map_or_else(|| "-".to_string(), crate::disclose::suppress_i64),
-                load_id: l.id,
-                run_id: l.run_id,
-            })
-            .collect(),
+        actions: crate::view::action::rows(&states, i.owners, None, i.today),
+        action_counts: crate::view::action::rating_counts(&states),
+        provenance: i.loads.iter().map(source_view).collect(),
+    }
+}
+
+/// The KPI table's rows, each with its RAG class and trend, and the exceptions among them.
+fn kpi_rows(i: &Inputs<'_>) -> (Vec<KpiRow>, Vec<Exception>) {
+    let mut out = Vec::new();
+    let mut exceptions = Vec::new();
+    for mut row in rows(i.kpis, i.owners, i.results, i.entered, None, i.period) {
+        let Some(k) = i.kpis.get(&row.id) else {
+            continue;
+        };
+        let rag = row
+            .latest()
+            .map_or("NO DATA", |a| a.rag.as_str())
+            .to_string();
+        let upto = row.latest().and_then(|a| a.period.parse::<Period>().ok());
+        if is_exception(&rag) {
+            exceptions.push(exception(i, k, &row, upto));
+        }
+        row.class = Some(rag_class(&rag));
+        row.chart = upto.and_then(|p| trend(i, &row.id, p, TREND_PERIODS));
+        out.push(row);
+    }
+    (out, exceptions)
+}
+
+/// A KPI in exception, with the owner's commentary for its period.
+fn exception(
+    i: &Inputs<'_>,
+    k: &crate::kpi::KpiSettings,
+    row: &KpiRow,
+    period: Option<Period>,
+) -> Exception {
+    let latest = row.latest();
+    let rag = latest.map_or("NO DATA", |a| a.rag.as_str());
+    let target = period
+        .and_then(|p| target_in_force(k, p.last_month()))
+        .and_then(|t| t.value())
+        .map_or_else(|| "no figure in force".to_string(), |t| k.unit.format(t));
+    let owner = row.standing.as_ref().map_or_else(String::new, |s| {
+        s.owner_name.clone().unwrap_or_else(|| s.owner.clone())
+    });
+    Exception {
+        id: row.id.clone(),
+        title: row.title.clone(),
+        owner,
+        period: latest.map_or_else(
+            || "no period stored".to_string(),
+            |a| a.period_label.clone(),
+        ),
+        value: latest.map_or_else(|| "no data".to_string(), |a| a.value_text.clone()),
+        rag: rag.to_string(),
+        class: rag_class(rag),
+        target,
+        direction: latest.and_then(|a| a.direction.clone()),
+        commentary: period.and_then(|p| commentary(i.commentary, &row.id, p)),
+    }
+}
+
+/// How many KPIs are at each RAG rating, red first.
+fn rag_counts(rows: &[KpiRow]) -> Vec<RagCount> {
+    let mut counts: BTreeMap<(u8, &'static str, String), usize> = BTreeMap::new();
+    for r in rows {
+        let rag = r
+            .latest()
+            .map_or_else(|| "NO DATA".to_string(), |a| a.rag.clone());
+        let order = match rag.as_str() {
+            "RED" => 0,
+            "AMBER" => 1,
+            "GREEN" => 2,
+            "NO DATA" => 3,
+            _ => 4,
+        };
+        *counts.entry((order, rag_class(&rag), rag)).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((_, class, rag), count)| RagCount { rag, class, count })
+        .collect()
+}
+
+fn source_view(l: &LoadRecord) -> SourceView {
+    SourceView {
+        source: l.source.clone(),
+        kind: l.kind.clone(),
+        url: crate::secret::redact_url(&l.url),
+        fetched: stamp(l.fetched_at),
+        sha256: l.sha256.clone(),
+        rows: l
+            .rows_loaded
+            .map_or_else(|| "-".to_string(), crate::disclose::suppress_i64),
+        load_id: l.id,
+        run_id: l.run_id,
     }
 }
 
@@ -278,36 +274,9 @@ pub(super) fn commentary_view(c: &Commentary) -> CommentaryView {
     }
 }
 
-/// The KPI's last [`TREND_PERIODS`] stored periods up to `upto` (its latest).
-fn chart(i: &Inputs<'_>, id: &str, upto: Option<&str>) -> Option<String> {
-    trend(i, id, upto?.parse().ok()?, TREND_PERIODS)
-}
-
 /// The KPI's last `n` stored periods of `upto`'s kind up to `upto`, against the target in
-/// force for each; values disclosure would hide are left out of the drawing.
+/// force for each, as inline SVG; values disclosure would hide are gaps.
 pub(super) fn trend(i: &Inputs<'_>, id: &str, upto: Period, n: usize) -> Option<String> {
     let k = i.kpis.get(id)?;
-    let average = k.measure == Some(Measure::AverageWaitWeeks);
-    let mut mine: Vec<&StoredResult> = i
-        .results
-        .iter()
-        .filter(|r| r.kpi_id == id && r.period.kind() == upto.kind() && r.period <= upto)
-        .collect();
-    mine.sort_by_key(|r| r.period);
-    let start = mine.len().saturating_sub(n);
-    let points: Vec<Point> = mine[start..]
-        .iter()
-        .map(|r| Point {
-            label: r.period.label(),
-            value: r
-                .value
-                .filter(|_| crate::disclose::stored_shown(average, r.numerator, r.denominator)),
-            target: target_in_force(k, r.period.last_month()).and_then(|t| t.value()),
-        })
-        .collect();
-    trend_svg(
-        &points,
-        &format!("KPI {id}: values against the target"),
-        |v| k.unit.format(v),
-    )
+    svg(&Series::of_stored(id, k, i.results, upto, n))
 }

@@ -1,7 +1,8 @@
 //! The live board view: the board pack for the current period, each KPI's history, and the
 //! run ledger, rendered per request from the store with the pack's templates. Read-only:
-//! the handlers read the store and never write it. Every page is built by the pack's views,
-//! so it passes the same disclosure control as the pack and the mail.
+//! the handlers read the store and never write it. Every page is built by the pack's views
+//! from the rows of [`crate::view`], so it passes the same disclosure control as the pack
+//! and the mail.
 //!
 //! Owns: the board's routes.
 

@@ -311,11 +311,14 @@ fn the_next_milestone_is_the_first_after_the_period() {
     let c = crate::kpi::catalogue::builtin().expect("catalogue");
     let e = unfigured(&c, "1/3a", "2020-05");
     assert_eq!(
-        super::super::view::next_milestone(&c["1/3a"], &e).as_deref(),
+        crate::view::kpi::exception::next_milestone(&c["1/3a"], &e).as_deref(),
         Some("60.0% from July 2020 (\"Jul-20: 60%\")")
     );
     let e = unfigured(&c, "1/3a", "2022-01");
-    assert_eq!(super::super::view::next_milestone(&c["1/3a"], &e), None);
+    assert_eq!(
+        crate::view::kpi::exception::next_milestone(&c["1/3a"], &e),
+        None
+    );
 }
 
 /// The view of a digest with nothing in it, for the templates' own tests.

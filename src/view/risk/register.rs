@@ -1,18 +1,23 @@
-//! The risk register as `sendwatch risks` prints it: each risk with its register level and its
-//! level now (raised by which triggers, since when), and with `--history` every change.
+//! The risk register as `sendwatch risks` prints it and the pack shows it: each risk with its
+//! register level and its level now (raised by which triggers, since when), and with
+//! `--history` every change.
 //!
-//! Owns: the views and their text, CSV and JSON. Pure: takes the register and the recorded
-//! changes, returns a string. The reasons were written disclosure-safe when recorded
-//! ([`super::trigger`]); nothing else here comes from the data.
+//! Owns: the register's rows ([`views`]), the history's ([`EventView`]) and their text, CSV and
+//! JSON. Pure: takes the register and the recorded changes, returns a string. The reasons were
+//! written disclosure-safe when recorded ([`crate::risk::describe`]); nothing else here comes
+//! from the data.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{Level, Register, RiskEvent, RiskLogSettings, RiskSettings, current_states, describe};
+use super::{InRegister, LevelView, RiskRow};
 use crate::kpi::Catalogue;
-use crate::kpi::show::{Format, line};
+use crate::risk::{
+    Register, RiskEvent, RiskLogSettings, RiskSettings, RiskState, current_states, describe,
+};
+use crate::view::{Format, csv_line as line};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShowError {
@@ -20,56 +25,8 @@ pub enum ShowError {
     Json(#[from] serde_json::Error),
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct LevelView {
-    pub likelihood: u8,
-    pub impact: u8,
-    pub score: u8,
-    pub band: String,
-}
-
-impl LevelView {
-    fn new(level: Level, band: &str) -> LevelView {
-        LevelView {
-            likelihood: level.likelihood,
-            impact: level.impact,
-            score: level.score(),
-            band: band.to_string(),
-        }
-    }
-
-    fn text(&self) -> String {
-        format!(
-            "likelihood {}, impact {}, score {} ({})",
-            self.likelihood, self.impact, self.score, self.band
-        )
-    }
-}
-
-/// One risk as the register shows it.
-#[derive(Debug, Serialize)]
-pub struct RiskView {
-    pub id: String,
-    pub title: String,
-    pub owner: String,
-    pub owner_name: Option<String>,
-    pub contact: Option<String>,
-    pub register: LevelView,
-    pub current: LevelView,
-    pub raised: bool,
-    /// The triggers that raised it (empty when not raised).
-    pub raised_by: Vec<String>,
-    pub reasons: Vec<String>,
-    /// When it was raised, or last cleared (UTC).
-    pub since: Option<String>,
-    pub mitigation: String,
-    pub cites: Vec<String>,
-    /// Its triggers in words.
-    pub triggers: Vec<String>,
-}
-
 /// One recorded change.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct EventView {
     pub id: i64,
     pub run_id: i64,
@@ -85,7 +42,7 @@ pub struct EventView {
 
 #[derive(Debug, Serialize)]
 struct Both<'a> {
-    risks: &'a [RiskView],
+    risks: &'a [RiskRow],
     history: &'a [EventView],
 }
 
@@ -134,7 +91,7 @@ pub fn views(
     kpis: &Catalogue,
     owners: &BTreeMap<String, String>,
     events: &[RiskEvent],
-) -> Vec<RiskView> {
+) -> Vec<RiskRow> {
     let states = current_states(events);
     register
         .ordered()
@@ -154,13 +111,11 @@ fn view(
     log: &RiskLogSettings,
     kpis: &Catalogue,
     owners: &BTreeMap<String, String>,
-    state: Option<&super::RiskState>,
-) -> RiskView {
+    state: Option<&RiskState>,
+) -> RiskRow {
     let register = LevelView::new(r.level(), log.band(r.level().score()));
     let raised = state.filter(|s| s.raised);
-    RiskView {
-        id: id.to_string(),
-        title: r.title.clone(),
+    let standing = InRegister {
         owner: r.owner.clone(),
         owner_name: owners.get(&r.owner).cloned(),
         contact: r.contact.as_ref().map(|c| match &c.email {
@@ -184,6 +139,12 @@ fn view(
             .filter_map(|t| t.condition().ok())
             .map(|c| describe(&c, kpis))
             .collect(),
+    };
+    RiskRow {
+        id: id.to_string(),
+        title: r.title.clone(),
+        standing: Some(standing),
+        change: None,
     }
 }
 
@@ -215,9 +176,12 @@ fn bands_text(log: &RiskLogSettings) -> String {
         .join(", ")
 }
 
-fn table(views: &[RiskView], log: &RiskLogSettings) -> String {
+fn table(views: &[RiskRow], log: &RiskLogSettings) -> String {
     let mut b = String::new();
-    let raised = views.iter().filter(|v| v.raised).count();
+    let raised = views
+        .iter()
+        .filter(|v| v.standing.as_ref().is_some_and(|s| s.raised))
+        .count();
     let _ = writeln!(
         b,
         "Risk register: {} risks, {raised} raised by a trigger. Score = likelihood x impact; \
@@ -226,9 +190,12 @@ fn table(views: &[RiskView], log: &RiskLogSettings) -> String {
         bands_text(log)
     );
     for v in views {
+        let Some(s) = &v.standing else {
+            continue;
+        };
         let _ = writeln!(b);
         let _ = writeln!(b, "{}  {}", v.id, v.title);
-        let contact = v
+        let contact = s
             .contact
             .as_ref()
             .map(|c| format!("; contact {c}"))
@@ -236,31 +203,31 @@ fn table(views: &[RiskView], log: &RiskLogSettings) -> String {
         let _ = writeln!(
             b,
             "  Owner:      {}{contact}",
-            v.owner_name.as_deref().unwrap_or(&v.owner)
+            s.owner_name.as_deref().unwrap_or(&s.owner)
         );
-        let _ = writeln!(b, "  Register:   {}", v.register.text());
-        if v.raised {
+        let _ = writeln!(b, "  Register:   {}", s.register.text());
+        if s.raised {
             let _ = writeln!(
                 b,
                 "  Now:        {}, RAISED since {}",
-                v.current.text(),
-                v.since.as_deref().unwrap_or("-")
+                s.current.text(),
+                s.since.as_deref().unwrap_or("-")
             );
-            for (i, r) in v.reasons.iter().enumerate() {
+            for (i, r) in s.reasons.iter().enumerate() {
                 let label = if i == 0 { "Why:" } else { "" };
                 let _ = writeln!(b, "  {label:<11} {r}");
             }
         } else {
-            let cleared = v
+            let cleared = s
                 .since
                 .as_ref()
                 .map(|s| format!(" (last cleared {s})"))
                 .unwrap_or_default();
             let _ = writeln!(b, "  Now:        as the register{cleared}");
         }
-        let _ = writeln!(b, "  Mitigation: {}", v.mitigation);
-        if !v.triggers.is_empty() {
-            let _ = writeln!(b, "  Triggers:   {}", v.triggers.join("; "));
+        let _ = writeln!(b, "  Mitigation: {}", s.mitigation);
+        if !s.triggers.is_empty() {
+            let _ = writeln!(b, "  Triggers:   {}", s.triggers.join("; "));
         }
     }
     b
@@ -307,7 +274,7 @@ fn level_fields(l: &LevelView) -> [String; 4] {
     ]
 }
 
-fn csv(views: &[RiskView]) -> String {
+fn csv(views: &[RiskRow]) -> String {
     let mut b = String::new();
     let header = [
         "risk",
@@ -329,16 +296,19 @@ fn csv(views: &[RiskView]) -> String {
     ];
     line(&mut b, header.iter().map(|s| s.to_string()));
     for v in views {
-        let fields = [v.id.clone(), v.title.clone(), v.owner.clone()]
+        let Some(s) = &v.standing else {
+            continue;
+        };
+        let fields = [v.id.clone(), v.title.clone(), s.owner.clone()]
             .into_iter()
-            .chain([v.contact.clone().unwrap_or_default()])
-            .chain(level_fields(&v.register))
-            .chain(level_fields(&v.current))
+            .chain([s.contact.clone().unwrap_or_default()])
+            .chain(level_fields(&s.register))
+            .chain(level_fields(&s.current))
             .chain([
-                v.raised.to_string(),
-                v.raised_by.join("; "),
-                v.since.clone().unwrap_or_default(),
-                v.mitigation.clone(),
+                s.raised.to_string(),
+                s.raised_by.join("; "),
+                s.since.clone().unwrap_or_default(),
+                s.mitigation.clone(),
             ]);
         line(&mut b, fields);
     }
@@ -388,7 +358,7 @@ fn history_csv(changes: &[EventView]) -> String {
 mod tests {
     use super::*;
     use crate::risk::testing::{at, catalogue};
-    use crate::risk::{ChangeKind, RiskChange, Scored};
+    use crate::risk::{ChangeKind, Level, RiskChange, Scored};
 
     fn shipped() -> (Register, RiskLogSettings) {
         crate::risk::catalogue::builtin().expect("register")

@@ -1,26 +1,27 @@
-//! A KPI item of the digest as the templates see it: every figure already a string written
-//! through [`crate::disclose`] (counts under the threshold "<5", shares with a small part and
-//! averages over few referrals "not shown", no event dates). Pure.
+//! A KPI in exception as a digest tells it ([`Slipped`], the digest's part of a
+//! [`super::KpiRow`]): every figure already a string written through [`crate::disclose`]
+//! (counts under the threshold "<5", shares with a small part and averages over few referrals
+//! "not shown", no event dates). Pure: the report's time comes in as an argument.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::Context;
+use super::KpiRow;
 use crate::disclose;
 use crate::kpi::commentary::Commentary;
-use crate::kpi::manual;
+use crate::kpi::manual::{self, Entered};
 use crate::kpi::{Aggregation, Basis, Evaluation, Figure, KpiSettings, Measure, Month, Period};
 use crate::kpi::{PeriodKind, Rag, Target, Unit, target_in_force, versions};
-use crate::store::SourceState;
+use crate::store::LoadRecord;
+use crate::view::chart::{Series, TrendRow, scale};
+use crate::view::rag_colour;
 
 /// Days an owner is given to answer for a slipped KPI when no commentary is on record.
 pub const COMMENTARY_DAYS: i64 = 14;
 
-/// One slipped KPI.
+/// What a digest says of one slipped KPI (its id and title are the row's).
 #[derive(Debug, Clone, Serialize)]
-pub struct KpiView {
-    pub id: String,
-    pub title: String,
+pub struct Slipped {
     pub period: String,
     /// How the figure is counted ("plans counted in the month the final plan was issued").
     pub basis: String,
@@ -62,20 +63,25 @@ pub struct KpiView {
     pub trend: Vec<TrendRow>,
 }
 
-/// One period of a trend chart, as the table beside it says it.
-#[derive(Debug, Clone, Serialize)]
-pub struct TrendRow {
-    pub period: String,
-    /// The figure, or "not shown" where disclosure control hides it.
-    pub value: String,
-    pub target: String,
-}
-
-/// A KPI's chart in the mail: its content id and the points it shows.
+/// A KPI's chart in the mail: its content id and the series it draws.
 #[derive(Debug, Clone)]
 pub struct ChartRef {
     pub cid: String,
-    pub points: Vec<crate::notify::chart::Point>,
+    pub series: Series,
+}
+
+/// What the slipped part is written from besides the evaluation: the KPI's catalogue entry,
+/// the load its figures came from and this run's error fetching its source, the values
+/// entered by hand and the owners' commentary.
+#[derive(Debug, Clone)]
+pub struct ItemContext<'a> {
+    pub kpi: Option<&'a KpiSettings>,
+    /// The load in force for the KPI's source (none if no extract was ever accepted).
+    pub load: Option<&'a LoadRecord>,
+    /// This run's fetch or validation error for the source, when there was one.
+    pub latest_error: Option<String>,
+    pub entered: &'a [Entered],
+    pub commentary: &'a [Commentary],
 }
 
 /// A label and its value, for the collapsed provenance footer.
@@ -99,13 +105,30 @@ pub struct CommentaryView {
     pub requested: String,
 }
 
-pub(super) fn build(
+/// The digest's row for `e`, with its chart when the mail carries one.
+pub fn row(
     e: &Evaluation,
-    ctx: &Context<'_>,
+    ctx: &ItemContext<'_>,
     now: DateTime<Utc>,
     chart: Option<ChartRef>,
-) -> KpiView {
-    let kpi = ctx.kpis.get(&e.kpi_id);
+) -> KpiRow {
+    KpiRow {
+        id: e.kpi_id.clone(),
+        title: e.title.clone(),
+        standing: None,
+        slipped: Some(slipped(e, ctx, now, chart)),
+        class: None,
+        chart: None,
+    }
+}
+
+fn slipped(
+    e: &Evaluation,
+    ctx: &ItemContext<'_>,
+    now: DateTime<Utc>,
+    chart: Option<ChartRef>,
+) -> Slipped {
+    let kpi = ctx.kpi;
     let (noun, within) = words(e.measure);
     let value = match e.current {
         Some(_) => shown(e, e.current),
@@ -114,7 +137,6 @@ pub(super) fn build(
     let counts = e.current.and_then(|f| counts(e, f, noun, within));
     let (target, target_notes) = target(e);
     let source_name = kpi.and_then(|k| k.source.as_deref()).unwrap_or("?");
-    let note = ctx.sources.get(source_name);
     let (source, freshness, source_lines, provenance, warning) = if e.measure.is_none() {
         let line = entered_by_hand(e, ctx);
         (
@@ -128,36 +150,24 @@ pub(super) fn build(
             None,
         )
     } else {
-        extract_facts(source_name, note, now, e.rag)
+        extract_facts(source_name, ctx, now, e.rag)
     };
     let chart_caption = chart.as_ref().map(|c| {
-        let (lo, hi) = crate::notify::chart::scale(&c.points);
+        let (lo, hi) = scale(&c.series.points);
         format!(
             "KPI {}: {} periods to {} (line) against the milestone target (dashed), on a scale \
              from {} (bottom) to {} (top); a period whose figure may not be shown is a gap.",
             e.kpi_id,
-            c.points.len(),
+            c.series.points.len(),
             e.period.label(),
             e.format(lo),
             e.format(hi)
         )
     });
-    let trend = chart.as_ref().map_or_else(Vec::new, |c| {
-        c.points
-            .iter()
-            .map(|p| TrendRow {
-                // "2021-07": twelve of them fit across the chart.
-                period: p.period.to_string(),
-                value: p
-                    .value
-                    .map_or_else(|| disclose::NOT_SHOWN.to_string(), |v| e.format(v)),
-                target: p.target.map_or_else(|| "-".to_string(), |v| e.format(v)),
-            })
-            .collect()
-    });
-    KpiView {
-        id: e.kpi_id.clone(),
-        title: e.title.clone(),
+    let trend: Vec<TrendRow> = chart
+        .as_ref()
+        .map_or_else(Vec::new, |c| c.series.rows(|v| e.format(v)));
+    Slipped {
         period: e.period.label(),
         basis: basis_phrase(e),
         rag: e.rag.to_string(),
@@ -184,17 +194,6 @@ pub(super) fn build(
         chart_cid: chart.map(|c| c.cid),
         chart_caption,
         trend,
-    }
-}
-
-/// Background and text colour of a RAG badge.
-pub fn rag_colour(rag: Rag) -> (&'static str, &'static str) {
-    match rag {
-        Rag::Red | Rag::BaselineOverdue => ("#c00000", "#ffffff"),
-        Rag::Amber => ("#ffc000", "#000000"),
-        Rag::Green => ("#00b050", "#ffffff"),
-        Rag::NoData => ("#404040", "#ffffff"),
-        Rag::NoTarget | Rag::NotYetDue => ("#d9d9d9", "#000000"),
     }
 }
 
@@ -435,8 +434,8 @@ fn change(e: &Evaluation) -> Option<String> {
 }
 
 /// Where a manual KPI's figure came from: the entry, who made it and when (never its note).
-fn entered_by_hand(e: &Evaluation, ctx: &Context<'_>) -> String {
-    let entry = ctx.kpis.get(&e.kpi_id).and_then(|k| {
+fn entered_by_hand(e: &Evaluation, ctx: &ItemContext<'_>) -> String {
+    let entry = ctx.kpi.and_then(|k| {
         let due = manual::due_containing(k, e.period.last_month());
         manual::covering(ctx.entered, &e.kpi_id, due)
     });
@@ -456,20 +455,18 @@ type Facts = (String, String, Vec<String>, Vec<Fact>, Option<String>);
 
 /// A computed KPI's source: the load, its fetch time and digest; the only dates are the
 /// extract's fetch time and the month its data runs to.
-fn extract_facts(source: &str, note: Option<&SourceState>, now: DateTime<Utc>, rag: Rag) -> Facts {
+fn extract_facts(source: &str, ctx: &ItemContext<'_>, now: DateTime<Utc>, rag: Rag) -> Facts {
     let name = format!("extract `{source}`");
     let fact = |label: &str, value: String| Fact {
         label: label.into(),
         value,
     };
-    let Some(l) = note.and_then(|n| n.load.as_ref()) else {
+    let Some(l) = ctx.load else {
         let mut lines = vec![format!("{name}: none loaded")];
         if rag == Rag::NoData {
             lines.push("No extract of this source has ever been accepted.".into());
         }
-        let warning = note
-            .and_then(SourceState::latest_error)
-            .map(|e| warn(source, &e));
+        let warning = ctx.latest_error.as_deref().map(|e| warn(source, e));
         return (
             name,
             "no extract loaded".into(),
@@ -518,9 +515,7 @@ fn extract_facts(source: &str, note: Option<&SourceState>, now: DateTime<Utc>, r
         fact("Rows", rows),
         fact("sha256", sha),
     ];
-    let warning = note
-        .and_then(SourceState::latest_error)
-        .map(|e| warn(source, &e));
+    let warning = ctx.latest_error.as_deref().map(|e| warn(source, e));
     (name, freshness, lines, facts, warning)
 }
 

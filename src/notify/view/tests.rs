@@ -1,0 +1,76 @@
+//! The digest's view as the templates lay it out: a risk section read the way the board would.
+
+use std::collections::BTreeMap;
+
+use crate::notify::context::Context;
+use crate::risk::{ChangeKind, RiskChange};
+use crate::risk::{Level, Scored};
+
+#[test]
+fn a_raised_and_a_cleared_risk_read_as_the_board_would() {
+    let (register, log) = crate::risk::catalogue::builtin().expect("register");
+    let kpis = crate::kpi::Catalogue::default();
+    let sources = BTreeMap::new();
+    let sub_groups = BTreeMap::from([(
+        "performance".to_string(),
+        crate::notify::SubGroup {
+            name: "Performance Sub Group".into(),
+            owners: vec!["p@example.org".into()],
+        },
+    )]);
+    let ctx = Context {
+        area: "Sefton",
+        subject_prefix: "",
+        job: "j",
+        run_id: 1,
+        kpis: &kpis,
+        risks: &register,
+        sub_groups: &sub_groups,
+        sources: &sources,
+        entered: &[],
+        commentary: &[],
+    };
+    let raised = RiskChange {
+        risk_id: "R2".into(),
+        owner: "performance".into(),
+        kind: ChangeKind::Raised,
+        from: Scored::new(Level::new(4, 4), &log),
+        to: Scored::new(Level::new(5, 4), &log),
+        triggers: vec!["KPI 1/3a RED for 2 periods running".into()],
+        reasons: vec!["KPI 1/3a was RED for 2 periods running: June 2021, July 2021".into()],
+        at: "2021-08-02T07:00:00Z".parse().expect("instant"),
+    };
+    let mut cleared = raised.clone();
+    cleared.kind = ChangeKind::Cleared;
+    std::mem::swap(&mut cleared.from, &mut cleared.to);
+    cleared.reasons = vec!["KPI 1/3a was GREEN in August 2021 (96.0%)".into()];
+    let digest = crate::notify::Digest {
+        sub_group: "governance".into(),
+        sub_group_name: "System Leadership and Governance Sub Group".into(),
+        recipients: vec!["g@example.org".into()],
+        items: Vec::new(),
+        overdue: Vec::new(),
+        risks: vec![&raised, &cleared],
+        resolved: Vec::new(),
+        actions: Vec::new(),
+        silenced: Vec::new(),
+    };
+    let b = crate::notify::render(&digest, &ctx).body;
+    for want in [
+        "Risk log: 2 changes of a risk's score (as holder of the log, this sub-group hears of",
+        "Risk R2: Timely completion of EHCP reviews (KPI 1/3, 1/3a)",
+        "  Change:           RAISED from 16 (very high) to 20 (very high)\n                    \
+         likelihood 4 -> 5, impact 4 -> 4",
+        "  Owner:            Performance Sub Group",
+        "  Why:              KPI 1/3a was RED for 2 periods running: June 2021, July 2021",
+        "  Mitigation:       Remedial actions agreed by SENDCIB",
+        "  Change:           CLEARED: back to the register's 16 (very high), from 20 \
+         (very high)",
+        "  Was raised by:    KPI 1/3a RED for 2 periods running",
+        "  Cleared because:  KPI 1/3a was GREEN in August 2021 (96.0%)",
+    ] {
+        assert!(b.contains(want), "`{want}` not in\n{b}");
+    }
+    let section = b.split("\n--\n").next().unwrap_or_default();
+    assert!(section.lines().all(|l| l.len() <= 96), "{b}");
+}

@@ -1,0 +1,182 @@
+//! A KPI's trend chart, drawn from one [`Series`]: its periods' values (a line with dots, a
+//! gap where a figure may not be shown) against the target each was rated against (a dashed
+//! step line), as a PNG for the mail's inline image or as SVG for the pack and the live view.
+//!
+//! Owns: the series (built from an evaluation and the stored history, or from the stored
+//! results alone), the shared vertical scale, and both drawings. Pure: numbers in, bytes or
+//! markup out.
+//!
+//! Disclosure: a period's value is in the series only when its figure could be shown in
+//! words ([`crate::disclose::stored_shown`]); a hidden one is `None`, a gap, so no suppressed
+//! value can be read back off either drawing.
+//!
+//! Text: the SVG carries its axis labels (the scale's ends, the first and last period) and
+//! a title per dot. The PNG draws its axes but no text (no font library, no bundled font
+//! file): the mail writes the scale, the periods and the figures beside it
+//! ([`Series::rows`]), where they are read and escaped like any other text.
+
+use serde::Serialize;
+
+use crate::disclose;
+use crate::kpi::{Evaluation, KpiSettings, Measure, Period, StoredResult, Unit, target_in_force};
+
+/// How many periods a mail's chart and a pack's chart show, the latest last.
+pub const PERIODS: usize = 12;
+/// The PNG's size in pixels.
+pub const PNG_WIDTH: u32 = 600;
+pub const PNG_HEIGHT: u32 = 240;
+
+/// One period of a chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub period: Period,
+    /// The figure, only when it may be shown.
+    pub value: Option<f64>,
+    /// The target the period was rated against, when the milestone gave a figure.
+    pub target: Option<f64>,
+}
+
+/// The one chart model: a KPI's periods, oldest first, and how its figures are written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Names the chart for screen readers ("KPI 1/2a: values against the target").
+    pub title: String,
+    pub unit: Unit,
+    pub points: Vec<Point>,
+}
+
+/// One period of a chart as the table beside it says it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendRow {
+    /// "2021-07": twelve of them fit across the chart.
+    pub period: String,
+    /// The figure, or "not shown" where disclosure control hides it.
+    pub value: String,
+    pub target: String,
+}
+
+impl Series {
+    /// The series of `e`: the stored results of the same KPI for the periods of its kind up
+    /// to `e`'s (the latest stored result of each), the report period itself from `e`.
+    pub fn of_evaluation(e: &Evaluation, history: &[StoredResult]) -> Series {
+        let average = e.measure == Some(Measure::AverageWaitWeeks);
+        let mut points: Vec<Point> = history
+            .iter()
+            .filter(|r| {
+                r.kpi_id == e.kpi_id && r.period.kind() == e.period.kind() && r.period < e.period
+            })
+            .map(|r| Point {
+                period: r.period,
+                value: shown_value(average, r),
+                target: r.target,
+            })
+            .collect();
+        // The latest stored result of a period wins (the history is in id order per period).
+        points.sort_by_key(|p| p.period);
+        points.dedup_by(|later, earlier| {
+            if later.period == earlier.period {
+                *earlier = *later;
+                true
+            } else {
+                false
+            }
+        });
+        points.push(Point {
+            period: e.period,
+            value: e
+                .current
+                .filter(|f| f.disclosable(average))
+                .map(|f| f.value),
+            target: e.milestone.as_ref().map(|m| m.target),
+        });
+        let skip = points.len().saturating_sub(PERIODS);
+        points.drain(..skip);
+        Series {
+            title: format!("KPI {}: values against the target", e.kpi_id),
+            unit: e.unit,
+            points,
+        }
+    }
+
+    /// KPI `id`'s last `n` stored periods of `upto`'s kind up to `upto`, each against the
+    /// target in force for it.
+    pub fn of_stored(
+        id: &str,
+        k: &KpiSettings,
+        results: &[StoredResult],
+        upto: Period,
+        n: usize,
+    ) -> Series {
+        let average = k.measure == Some(Measure::AverageWaitWeeks);
+        let mut mine: Vec<&StoredResult> = results
+            .iter()
+            .filter(|r| r.kpi_id == id && r.period.kind() == upto.kind() && r.period <= upto)
+            .collect();
+        mine.sort_by_key(|r| r.period);
+        let start = mine.len().saturating_sub(n);
+        Series {
+            title: format!("KPI {id}: values against the target"),
+            unit: k.unit,
+            points: mine[start..]
+                .iter()
+                .map(|r| Point {
+                    period: r.period,
+                    value: shown_value(average, r),
+                    target: target_in_force(k, r.period.last_month()).and_then(|t| t.value()),
+                })
+                .collect(),
+        }
+    }
+
+    /// The figures in words, oldest first, each written by `fmt` ("not shown" for a gap).
+    pub fn rows(&self, fmt: impl Fn(f64) -> String) -> Vec<TrendRow> {
+        self.points
+            .iter()
+            .map(|p| TrendRow {
+                period: p.period.to_string(),
+                value: p
+                    .value
+                    .map_or_else(|| disclose::NOT_SHOWN.to_string(), &fmt),
+                target: p.target.map_or_else(|| "-".to_string(), &fmt),
+            })
+            .collect()
+    }
+
+    /// How many periods have a figure to draw.
+    fn drawn(&self) -> usize {
+        self.points.iter().filter(|p| p.value.is_some()).count()
+    }
+}
+
+/// A stored value, only when disclosure control lets it be shown.
+fn shown_value(average: bool, r: &StoredResult) -> Option<f64> {
+    r.value
+        .filter(|_| disclose::stored_shown(average, r.numerator, r.denominator))
+}
+
+/// The vertical scale a chart of `points` is drawn on, bottom to top (the gridlines divide it
+/// in four), for the axis labels and the caption beside the PNG.
+pub fn scale(points: &[Point]) -> (f64, f64) {
+    let ys: Vec<f64> = points
+        .iter()
+        .flat_map(|p| [p.value, p.target])
+        .flatten()
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() || !hi.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.15).max(1.0);
+    ((lo - pad).max(0.0), hi + pad)
+}
+
+mod png;
+mod svg;
+
+pub use png::png;
+pub use svg::svg;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+//! The chart module's tests: the series (disclosure, the window), the SVG (axes, labels, one
+//! dot per value, gaps) and the PNG (decodes, its size).
+
+use super::*;
+
+fn p(period: &str, value: Option<f64>, target: Option<f64>) -> Point {
+    Point {
+        period: period.parse().expect("period"),
+        value,
+        target,
+    }
+}
+
+fn series(points: Vec<Point>) -> Series {
+    Series {
+        title: "KPI 1/5 <trend>".into(),
+        unit: Unit::Percent,
+        points,
+    }
+}
+
+#[test]
+fn the_svg_has_its_axis_labels_and_one_point_per_value() {
+    let s = series(vec![
+        p("2020-01", Some(10.0), Some(20.0)),
+        p("2020-02", None, Some(20.0)),
+        p("2020-03", Some(30.0), Some(40.0)),
+        p("2020-04", Some(35.0), Some(40.0)),
+    ]);
+    let svg = svg(&s).expect("a chart");
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
+    let (lo, hi) = scale(&s.points);
+    for label in [
+        "January 2020".to_string(),
+        "April 2020".to_string(),
+        Unit::Percent.format(lo),
+        Unit::Percent.format(hi),
+    ] {
+        assert!(svg.contains(&format!(">{label}</text>")), "{label}: {svg}");
+    }
+    assert_eq!(svg.matches("class=\"axis\"").count(), 4, "{svg}");
+    assert_eq!(svg.matches("<line ").count(), 2, "two axes: {svg}");
+    // One dot per shown value, titled with its period and figure; none for the gap.
+    assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
+    assert!(svg.contains("<title>March 2020: 30.0%</title>"), "{svg}");
+    assert!(!svg.contains("February 2020:"), "{svg}");
+    assert!(
+        svg.contains("KPI 1/5 &lt;trend&gt;"),
+        "the title is escaped"
+    );
+}
+
+#[test]
+fn a_gap_lifts_the_pen_and_the_target_steps() {
+    let svg = svg(&series(vec![
+        p("2020-01", Some(10.0), Some(20.0)),
+        p("2020-02", None, Some(20.0)),
+        p("2020-03", Some(30.0), Some(40.0)),
+    ]))
+    .expect("a chart");
+    let values = svg
+        .split("stroke=\"#1f4e79\" stroke-width=\"1.5\"")
+        .next()
+        .and_then(|s| s.rsplit("<path d=\"").next())
+        .expect("value path");
+    assert_eq!(values.matches('M').count(), 2, "{values}");
+    assert!(!values.contains('L'), "{values}");
+    assert!(svg.contains("stroke-dasharray"), "the target line");
+    let flat = svg_of(vec![
+        p("2020-01", Some(5.0), None),
+        p("2020-02", Some(7.0), None),
+    ]);
+    assert!(!flat.contains("stroke-dasharray"), "no target, no line");
+}
+
+fn svg_of(points: Vec<Point>) -> String {
+    svg(&series(points)).expect("a chart")
+}
+
+#[test]
+fn no_value_no_svg_and_fewer_than_two_no_png() {
+    assert_eq!(svg(&series(vec![p("2020-01", None, Some(50.0))])), None);
+    assert!(
+        png(&series(vec![
+            p("2021-01", Some(3.0), Some(5.0)),
+            p("2021-02", None, None)
+        ]))
+        .is_none()
+    );
+    assert!(png(&series(Vec::new())).is_none());
+}
+
+#[test]
+fn the_png_decodes_at_its_set_size() {
+    let points: Vec<Point> = (1..=12)
+        .map(|m| {
+            let v = (m != 5).then_some(40.0 + f64::from(m));
+            p(
+                &format!("2021-{m:02}"),
+                v,
+                Some(if m < 6 { 60.0 } else { 75.0 }),
+            )
+        })
+        .collect();
+    let png = png(&series(points)).expect("a chart");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let d = ::png::Decoder::new(std::io::Cursor::new(&png));
+    let mut r = d.read_info().expect("decodes");
+    assert_eq!((r.info().width, r.info().height), (PNG_WIDTH, PNG_HEIGHT));
+    let mut buf = vec![0; r.output_buffer_size()];
+    r.next_frame(&mut buf).expect("a frame");
+    assert!(buf.iter().any(|b| *b != 255), "not a blank image");
+}
+
+fn stored(period: Period, n: i64, d: i64) -> StoredResult {
+    StoredResult {
+        kpi_id: "1/2a".into(),
+        period,
+        value: Some(100.0 * n as f64 / d as f64),
+        target: Some(75.0),
+        numerator: Some(n),
+        denominator: Some(d),
+        rag: crate::kpi::Rag::Red,
+        direction: None,
+        overdue_open: None,
+        run_id: 1,
+    }
+}
+
+#[test]
+fn a_hidden_figure_is_a_gap_and_the_window_is_twelve_periods() {
+    use crate::kpi::{Figures, evaluate_figures};
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let jul: Period = "2021-07".parse().expect("period");
+    let e = evaluate_figures(
+        "1/2a",
+        &c["1/2a"],
+        5.0,
+        Figures::default(),
+        jul.last_month().last_day(),
+        jul,
+    );
+    let mut history = Vec::new();
+    let mut period = jul;
+    for i in 0..20 {
+        period = period.prev();
+        // Every third period a share with a small part: 3 of 40 may not be shown.
+        let (n, d) = if i % 3 == 0 { (3, 40) } else { (20, 40) };
+        history.push(stored(period, n, d));
+    }
+    let s = Series::of_evaluation(&e, &history);
+    assert_eq!(s.points.len(), PERIODS);
+    assert_eq!(s.points.last().map(|p| p.period), Some(jul));
+    assert!(s.points.iter().all(|p| p.value != Some(7.5)), "{s:?}");
+    assert!(s.points.iter().filter(|p| p.value.is_none()).count() >= 3);
+    // The same history read from the store alone: the hidden share is a gap there too, and
+    // the table beside the chart says "not shown".
+    let s = Series::of_stored("1/2a", &c["1/2a"], &history, jul.prev(), PERIODS);
+    assert_eq!(s.points.len(), PERIODS);
+    assert!(s.points.iter().all(|p| p.value != Some(7.5)), "{s:?}");
+    let rows = s.rows(|v| format!("{v:.1}"));
+    assert!(rows.iter().any(|r| r.value == "not shown"), "{rows:?}");
+    assert!(rows.iter().all(|r| r.value != "7.5"), "{rows:?}");
+    let svg = svg(&s).expect("a chart");
+    assert!(!svg.contains(": 7.5%<"), "{svg}");
+    assert_eq!(
+        svg.matches("<circle").count(),
+        8,
+        "a dot per shown value: {svg}"
+    );
+}

@@ -1,0 +1,265 @@
+//! A KPI as shown, the one model every output builds from: [`KpiRow`], with the part each
+//! output needs. [`Standing`] is the KPI as its catalogue entry and the stored results show it
+//! (`kpi show`, the pack's table, the live view's page; built by [`rows`]); [`Slipped`] is a
+//! KPI in exception as a digest tells it (built in [`exception`] from the run's evaluation).
+//!
+//! Disclosure: a stored value is shown only when [`crate::disclose::stored_shown`] says so
+//! (else its words say "not shown"); the slipped part writes every count through
+//! [`crate::disclose`]. No event date is written.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::kpi::manual::Entered;
+use crate::kpi::{
+    Catalogue, KpiSettings, Measure, Month, Period, StoredResult, Target, resolve, versions,
+};
+
+pub mod exception;
+pub mod table;
+
+pub use exception::{COMMENTARY_DAYS, ChartRef, CommentaryView, Fact, ItemContext, Slipped};
+pub use table::{ShowError, show, show_entered};
+
+/// One KPI as shown. Each output fills the parts it prints: `kpi show` and the live view the
+/// standing, a digest the slipped part, the pack the standing with its RAG class and chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct KpiRow {
+    pub id: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub standing: Option<Standing>,
+    #[serde(flatten)]
+    pub slipped: Option<Slipped>,
+    /// CSS class for the RAG cell (the pack).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<&'static str>,
+    /// The trend as inline SVG (already safe markup; the pack), when there is a value to draw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<String>,
+}
+
+impl KpiRow {
+    /// The latest (or asked-for) stored result, when the row has its standing.
+    pub fn latest(&self) -> Option<&Actual> {
+        self.standing.as_ref().and_then(|s| s.latest.as_ref())
+    }
+}
+
+/// A KPI as its catalogue entry and the stored results show it: `kpi show`, the pack's KPI
+/// table, the live view's KPI page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Standing {
+    pub action: String,
+    /// The owning sub-group's key and name.
+    pub owner: String,
+    pub owner_name: Option<String>,
+    pub frequency: &'static str,
+    pub unit: &'static str,
+    pub better: &'static str,
+    /// Computed from an extract (else entered by hand).
+    pub computed: bool,
+    pub baseline: BaselineView,
+    /// The period asked for (`--period`), else the latest one a run stored a value for.
+    pub latest: Option<Actual>,
+    pub milestones: Vec<MilestoneView>,
+    /// Manual KPIs: the values entered by hand in force, by period.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub entered: Vec<EnteredView>,
+}
+
+/// A value entered by hand, as `kpi show` lists it: no counts, the note in full.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnteredView {
+    /// As written: `2020-Q2`, `AY2019/20`.
+    pub period: String,
+    pub period_label: String,
+    pub value: f64,
+    pub value_text: String,
+    pub by: String,
+    /// RFC 3339, UTC.
+    pub entered_at: String,
+    pub note: Option<String>,
+    pub entry: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineView {
+    pub text: String,
+    pub value: Option<f64>,
+    pub date: Option<String>,
+    pub establish_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MilestoneView {
+    /// "as printed", or "reset from YYYY-MM: reason".
+    pub version: String,
+    /// `YYYY-MM`.
+    pub from: String,
+    pub label: Option<String>,
+    /// The figure, where the milestone gives one.
+    pub target: Option<f64>,
+    /// The target in words: "15.0%", "not applicable", "establish baseline by 2019-10-31".
+    pub target_text: String,
+    pub note: Option<String>,
+    /// The stored value and RAG for the KPI's period holding the milestone's month.
+    pub actual: Option<Actual>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Actual {
+    /// As stored: `2021-05`, `2021-Q2`, `AY2020/21`, `FY2020/21`, `2021`.
+    pub period: String,
+    /// As a board paper writes it: "May 2021", "Apr-Jun 2021".
+    pub period_label: String,
+    pub value: Option<f64>,
+    pub value_text: String,
+    pub rag: String,
+    pub direction: Option<String>,
+    /// The run that stored it (the live view's history lists it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<i64>,
+    /// CSS class for the RAG cell (the live view's history).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<&'static str>,
+}
+
+/// Each KPI of the catalogue (or the one `only`) as the table shows it, in catalogue order;
+/// shared by `kpi show` and the board pack.
+pub fn rows(
+    catalogue: &Catalogue,
+    owners: &BTreeMap<String, String>,
+    results: &[StoredResult],
+    entered: &[Entered],
+    only: Option<&str>,
+    period: Option<Period>,
+) -> Vec<KpiRow> {
+    catalogue
+        .iter()
+        .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
+        .map(|(id, k)| {
+            let mut v = standing(k, owners, results, id, period);
+            v.entered = entered
+                .iter()
+                .filter(|e| e.value.kpi_id == *id)
+                .map(|e| EnteredView {
+                    period: e.value.period.to_string(),
+                    period_label: e.value.period.label(),
+                    value: e.value.value,
+                    value_text: k.unit.format(e.value.value),
+                    by: e.value.by.clone(),
+                    entered_at: e.entered_at.to_rfc3339(),
+                    note: e.value.note.clone(),
+                    entry: e.id,
+                })
+                .collect();
+            KpiRow {
+                id: id.clone(),
+                title: k.title.clone(),
+                standing: Some(v),
+                slipped: None,
+                class: None,
+                chart: None,
+            }
+        })
+        .collect()
+}
+
+/// A stored result of KPI `k` as shown: its value only when disclosure control lets it be.
+pub fn actual(k: &KpiSettings, r: &StoredResult) -> Actual {
+    // An average over so few referrals would be a child's own wait, or near it: not shown.
+    let average = k.measure == Some(Measure::AverageWaitWeeks);
+    let hidden = !crate::disclose::stored_shown(average, r.numerator, r.denominator);
+    Actual {
+        period: r.period.to_string(),
+        period_label: r.period.label(),
+        direction: r.direction.clone(),
+        value: r.value.filter(|_| !hidden),
+        value_text: match r.value {
+            Some(_) if hidden => crate::kpi::Figure::hidden_text(average),
+            Some(v) => k.unit.format(v),
+            None => "no data".to_string(),
+        },
+        rag: r.rag.to_string(),
+        run_id: None,
+        class: None,
+    }
+}
+
+fn standing(
+    k: &KpiSettings,
+    owners: &BTreeMap<String, String>,
+    results: &[StoredResult],
+    id: &str,
+    period: Option<Period>,
+) -> Standing {
+    let actual = |r: &StoredResult| actual(k, r);
+    let mine: Vec<&StoredResult> = results.iter().filter(|r| r.kpi_id == id).collect();
+    Standing {
+        action: k.action.clone(),
+        owner: k.owner.clone(),
+        owner_name: owners.get(&k.owner).cloned(),
+        frequency: k.frequency.as_str(),
+        unit: k.unit.as_str(),
+        better: k.better.as_str(),
+        computed: k.measure.is_some(),
+        baseline: BaselineView {
+            text: k.baseline.text.clone(),
+            value: k.baseline.value,
+            date: k.baseline.date.clone(),
+            establish_by: k.baseline.establish_by.map(|d| d.to_string()),
+        },
+        latest: match period {
+            Some(p) => {
+                let wanted = Period::containing(k.period_kind(), p.last_month());
+                mine.iter().find(|r| r.period == wanted).map(|r| actual(r))
+            }
+            None => mine.iter().max_by_key(|r| r.period).map(|r| actual(r)),
+        },
+        milestones: milestones(k, &mine),
+        entered: Vec::new(),
+    }
+}
+
+/// Each milestone of each version of `k`'s targets, with the stored value for its month.
+fn milestones(k: &KpiSettings, mine: &[&StoredResult]) -> Vec<MilestoneView> {
+    let mut milestones = Vec::new();
+    for version in versions(k) {
+        let name = match (version.effective, version.reason) {
+            (Some(e), Some(reason)) => format!("reset from {e}: {reason}"),
+            _ => "as printed".to_string(),
+        };
+        for m in version.milestones {
+            let Ok(from) = m.from.parse::<Month>() else {
+                continue;
+            };
+            let resolved = resolve(k, &version, m, from);
+            let target = resolved.as_ref().and_then(|t| t.value());
+            let target_text = match resolved.as_ref().map(|t| &t.target) {
+                Some(Target::Value(v)) => k.unit.format(*v),
+                Some(Target::EstablishBaseline { by: Some(by) }) => {
+                    format!("establish baseline by {by}")
+                }
+                Some(Target::EstablishBaseline { by: None }) => "establish baseline".into(),
+                Some(Target::NotApplicable) => "not applicable".into(),
+                Some(Target::Unknown) => "not known".into(),
+                None => "malformed (see check-config)".into(),
+            };
+            milestones.push(MilestoneView {
+                version: name.clone(),
+                from: from.to_string(),
+                label: m.label.clone(),
+                target,
+                target_text,
+                note: resolved.and_then(|t| t.note),
+                actual: mine
+                    .iter()
+                    .find(|r| r.period == Period::containing(k.period_kind(), from))
+                    .map(|r| actual(k, r)),
+            });
+        }
+    }
+    milestones
+}

@@ -1,0 +1,177 @@
+//! Disclosure in each view model: a count under the threshold shows as "<5", a share with a
+//! small part has its percentage "not shown", in every row an output can build.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::action::ActionRow;
+use super::kpi::{ItemContext, exception, rows};
+use super::risk::RiskRow;
+use crate::kpi::{Count, Evaluation, Figure, Figures, Period, Rag, StoredResult, evaluate_figures};
+
+fn now() -> DateTime<Utc> {
+    "2021-08-02T07:00:00Z".parse().expect("instant")
+}
+
+/// KPI 1/2a (a share) for July 2021 with `n` of `d` plans in time.
+fn share(n: u64, d: u64) -> Evaluation {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let p: Period = "2021-07".parse().expect("period");
+    let figures = Figures {
+        current: Some(Figure {
+            value: 100.0 * n as f64 / d as f64,
+            count: Some(Count {
+                numerator: n,
+                denominator: d,
+            }),
+        }),
+        ..Figures::default()
+    };
+    let mut e = evaluate_figures("1/2a", &c["1/2a"], 5.0, figures, now().date_naive(), p);
+    // As the run computes it from the tracker (a value entered by hand has no noun).
+    e.measure = Some(crate::kpi::Measure::EhcpWithin20Weeks);
+    e
+}
+
+fn item(e: &Evaluation) -> super::kpi::Slipped {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let ctx = ItemContext {
+        kpi: c.get(&e.kpi_id),
+        load: None,
+        latest_error: None,
+        entered: &[],
+        commentary: &[],
+    };
+    exception::row(e, &ctx, now(), None)
+        .slipped
+        .expect("the digest's part")
+}
+
+#[test]
+fn a_slipped_kpi_row_writes_a_small_count_as_under_5_and_hides_its_share() {
+    let small = item(&share(3, 40));
+    assert_eq!(small.value, "not shown: <5 in a count");
+    assert_eq!(
+        small.counts.as_deref(),
+        Some("<5 of 40 new EHC plans within 20 weeks")
+    );
+    assert!(
+        small.value_line.starts_with("not shown"),
+        "{}",
+        small.value_line
+    );
+    assert!(!small.value_line.contains("7.5"), "{}", small.value_line);
+    // The rest is small too: 37 of 40 leaves 3 late, which would give back the count.
+    let rest = item(&share(37, 40));
+    assert_eq!(rest.value, "not shown: <5 in a count");
+    assert_eq!(
+        rest.counts.as_deref(),
+        Some("all but <5 of 40 new EHC plans within 20 weeks"),
+        "the late ones are under 5, so the count in time is not shown either"
+    );
+    let shown = item(&share(20, 40));
+    assert_eq!(shown.value, "50.0%");
+    assert_eq!(
+        shown.counts.as_deref(),
+        Some("20 of 40 new EHC plans within 20 weeks")
+    );
+}
+
+fn stored(kpi: &str, n: i64, d: i64) -> StoredResult {
+    StoredResult {
+        kpi_id: kpi.into(),
+        period: "2021-07".parse().expect("month"),
+        value: Some(100.0 * n as f64 / d as f64),
+        numerator: Some(n),
+        denominator: Some(d),
+        rag: Rag::Red,
+        target: None,
+        overdue_open: None,
+        direction: None,
+        run_id: 1,
+    }
+}
+
+#[test]
+fn a_kpi_row_from_the_store_says_a_hidden_share_is_not_shown() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let latest = |n, d| {
+        let r = rows(
+            &c,
+            &BTreeMap::new(),
+            &[stored("1/2a", n, d)],
+            &[],
+            Some("1/2a"),
+            None,
+        );
+        r[0].latest().cloned().expect("a latest value")
+    };
+    let hidden = latest(3, 40);
+    assert_eq!(hidden.value, None, "no number to read back");
+    assert_eq!(hidden.value_text, "not shown: <5 in a count");
+    let shown = latest(20, 40);
+    assert_eq!(shown.value, Some(50.0));
+    assert_eq!(shown.value_text, "50.0%");
+    // The same row serialised (the pack and the live view render it) carries no raw figure.
+    let json = serde_json::to_string(&rows(
+        &c,
+        &BTreeMap::new(),
+        &[stored("1/2a", 3, 40)],
+        &[],
+        Some("1/2a"),
+        None,
+    ))
+    .expect("json");
+    assert!(!json.contains("7.5"), "{json}");
+}
+
+#[test]
+fn a_risk_row_carries_the_reasons_as_written_through_disclosure() {
+    let (register, log) = crate::risk::catalogue::builtin().expect("register");
+    let reason = format!(
+        "KPI 1/3a was RED: {} of 40 reviews completed",
+        crate::disclose::suppress(3)
+    );
+    let c = crate::risk::RiskChange {
+        risk_id: "R2".into(),
+        owner: "performance".into(),
+        kind: crate::risk::ChangeKind::Raised,
+        from: crate::risk::Scored::new(crate::risk::Level::new(4, 4), &log),
+        to: crate::risk::Scored::new(crate::risk::Level::new(5, 4), &log),
+        triggers: vec!["KPI 1/3a RED".into()],
+        reasons: vec![reason],
+        at: now(),
+    };
+    let row = RiskRow::change(&c, register.get("R2"), "Performance Sub Group");
+    let change = row.change.expect("the digest's part");
+    assert_eq!(change.why, ["KPI 1/3a was RED: <5 of 40 reviews completed"]);
+    assert_eq!(
+        change.change,
+        "RAISED from 16 (very high) to 20 (very high)"
+    );
+    assert!(
+        row.title.starts_with("Timely completion of EHCP reviews"),
+        "{}",
+        row.title
+    );
+}
+
+#[test]
+fn an_action_row_shows_words_and_dates_only() {
+    let due: NaiveDate = "2021-06-30".parse().expect("date");
+    let row = ActionRow::slipped(
+        "1.2.1",
+        "Recruit",
+        "A Person",
+        due,
+        "Not on track",
+        "overdue",
+        None,
+    );
+    let v = serde_json::to_value(&row).expect("json");
+    assert_eq!(v["due"], "2021-06-30");
+    assert_eq!(v["why"], "overdue");
+    assert_eq!(v["status"], "Not on track");
+    assert!(v.get("overdue").is_none(), "the log's part is not filled");
+}
