@@ -83,7 +83,7 @@ impl App {
             area: &settings.general.area,
             subject_prefix: &settings.delivery.subject_prefix,
             job: run.job,
-            run_id: run.id.unwrap_or(0),
+            run_id: run.id,
             kpis: &settings.kpis,
             risks: &settings.risks,
             sub_groups: &settings.sub_groups,

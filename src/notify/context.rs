@@ -14,7 +14,8 @@ pub struct Context<'a> {
     pub area: &'a str,
     pub subject_prefix: &'a str,
     pub job: &'a str,
-    pub run_id: i64,
+    /// The run in the ledger; `None` for a preview, which has none.
+    pub run_id: Option<i64>,
     pub kpis: &'a Catalogue,
     pub risks: &'a crate::risk::Register,
     /// For the names of the sub-groups that own the risks.

@@ -355,7 +355,10 @@ pub fn prepare(
         }
         let series = crate::view::chart::Series::of_evaluation(e, history);
         if let Some(png) = crate::view::chart::png(&series) {
-            let cid = format!("chart{}.{}@sendwatch", images.len() + 1, ctx.run_id);
+            let run = ctx
+                .run_id
+                .map_or_else(|| "preview".into(), |id| id.to_string());
+            let cid = format!("chart{}.{run}@sendwatch", images.len() + 1);
             cids.insert(
                 e.kpi_id.clone(),
                 view::ChartRef {

@@ -186,7 +186,9 @@ pub fn build(
         area: ctx.area.to_string(),
         subject_prefix: ctx.subject_prefix.to_string(),
         job: ctx.job.to_string(),
-        run_id: ctx.run_id.to_string(),
+        run_id: ctx
+            .run_id
+            .map_or_else(|| "preview".into(), |id| id.to_string()),
         heading,
         plan_line,
         periods: if periods.is_empty() {
@@ -366,10 +368,12 @@ fn footer(
     if r > 0 {
         why.push("the score of a risk it hears of changed");
     }
+    let run = ctx
+        .run_id
+        .map_or_else(|| "a preview".to_string(), |id| format!("run {id}"));
     out.push(format!(
-        "Sent by sendwatch (job {}, run {}) because {}.",
+        "Sent by sendwatch (job {}, {run}) because {}.",
         ctx.job,
-        ctx.run_id,
         why.join(", and ")
     ));
     if late > 0 {

@@ -22,7 +22,7 @@ fn a_raised_and_a_cleared_risk_read_as_the_board_would() {
         area: "Sefton",
         subject_prefix: "",
         job: "j",
-        run_id: 1,
+        run_id: Some(1),
         kpis: &kpis,
         risks: &register,
         sub_groups: &sub_groups,
@@ -73,4 +73,59 @@ fn a_raised_and_a_cleared_risk_read_as_the_board_would() {
     }
     let section = b.split("\n--\n").next().unwrap_or_default();
     assert!(section.lines().all(|l| l.len() <= 96), "{b}");
+}
+
+#[test]
+fn a_preview_says_so_where_a_run_names_its_run() {
+    let (register, log) = crate::risk::catalogue::builtin().expect("register");
+    let kpis = crate::kpi::Catalogue::default();
+    let sources = BTreeMap::new();
+    let sub_groups = BTreeMap::new();
+    let change = RiskChange {
+        risk_id: "R2".into(),
+        owner: "performance".into(),
+        kind: ChangeKind::Raised,
+        from: Scored::new(Level::new(4, 4), &log),
+        to: Scored::new(Level::new(5, 4), &log),
+        triggers: Vec::new(),
+        reasons: Vec::new(),
+        at: "2021-08-02T07:00:00Z".parse().expect("instant"),
+    };
+    let digest = crate::notify::Digest {
+        sub_group: "governance".into(),
+        sub_group_name: "Governance".into(),
+        recipients: vec!["g@example.org".into()],
+        items: Vec::new(),
+        overdue: Vec::new(),
+        risks: vec![&change],
+        resolved: Vec::new(),
+        actions: Vec::new(),
+        silenced: Vec::new(),
+    };
+    let body = |run_id| {
+        let ctx = Context {
+            area: "Sefton",
+            subject_prefix: "",
+            job: "j",
+            run_id,
+            kpis: &kpis,
+            risks: &register,
+            sub_groups: &sub_groups,
+            sources: &sources,
+            entered: &[],
+            commentary: &[],
+        };
+        crate::notify::render(&digest, &ctx).body
+    };
+    let run = body(Some(7));
+    assert!(
+        run.contains("Sent by sendwatch (job j, run 7) because"),
+        "{run}"
+    );
+    let preview = body(None);
+    assert!(
+        preview.contains("Sent by sendwatch (job j, a preview) because"),
+        "{preview}"
+    );
+    assert!(!preview.contains("run 0"), "{preview}");
 }
