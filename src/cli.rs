@@ -14,9 +14,9 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 
 use crate::config::{ConfigError, Settings, Sources, override_file, redact_url};
-use crate::job::{App, RunOptions};
+use crate::job::App;
 use crate::schedule::Entry;
-use crate::store::{RunStatus, Store};
+use crate::store::Store;
 
 mod action;
 mod comment;
@@ -27,6 +27,7 @@ mod pack;
 mod preview;
 mod report;
 mod risks;
+mod run_now;
 mod runs;
 mod silence;
 mod status;
@@ -211,14 +212,20 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
-fn load_settings(cli: &Cli) -> Result<Settings, Failure> {
-    let sources = Sources {
+/// Where the configuration comes from: the file `--config` or $SENDWATCH_CONFIG names, and the
+/// environment.
+fn config_sources(cli: &Cli) -> Sources {
+    Sources {
         file: override_file(cli.config.as_deref()),
         env: true,
-    };
-    Settings::load(&sources).map_err(Failure::Config)
+    }
 }
 
+fn load_settings(cli: &Cli) -> Result<Settings, Failure> {
+    Settings::load(&config_sources(cli)).map_err(Failure::Config)
+}
+
+/// Load the settings and run the command; each command group has its own function.
 async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     // The bench reads no configuration of the user's: it runs before the settings load.
     if let Command::Bench { args } = &cli.command {
@@ -226,34 +233,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     }
     let settings = load_settings(&cli)?;
     crate::telemetry::init(settings.log.format);
+    let sources = config_sources(&cli);
     match cli.command {
         Command::Bench { .. } => unreachable!("bench runs before the settings load"),
-        Command::CheckConfig { connect } => {
-            if let Err(e) = crate::notify::Templates::load(settings.notify.templates_dir.as_deref())
-            {
-                eprintln!("sendwatch: [notify] templates_dir: {e}");
-                return Ok(ExitCode::from(EXIT_CONFIG));
-            }
-            check_config(&settings);
-            if connect && !connect::check(&settings).await {
-                return Ok(ExitCode::from(EXIT_CONFIG));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::CheckConfig { connect } => Ok(check_config_command(&settings, connect).await),
         Command::Db {
             command: DbCommand::Migrate,
-        } => {
-            let store = Store::connect(&settings.store)
-                .await
-                .context("connecting to the database")?;
-            store.migrate().await.context("migrating")?;
-            println!(
-                "database {} ({}) is up to date",
-                redact_url(secrecy::ExposeSecret::expose_secret(&settings.store.url)),
-                store.backend()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        } => db_migrate(&settings).await,
         Command::Kpi { command } => kpi::run(&settings, command).await,
         Command::Risks(args) => risks::run(&settings, args).await,
         Command::Silence { command } => silence::run(&settings, command).await,
@@ -265,39 +251,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Status => status::run(&settings).await,
         Command::Load {
-            action: Some(LoadCommand::Approve { load_id }),
-            ..
-        } => {
-            let app = App::build(settings).await.context("starting")?;
-            let source = app
-                .store
-                .approve_load(load_id, Utc::now())
-                .await
-                .with_context(|| format!("approving load {load_id}"))?;
-            println!("load {load_id} approved: it is now the current data of source {source}");
-            app.store.close().await;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Load {
-            action: None,
+            action,
             file,
             source,
             dry_run,
-        } => {
-            let (Some(file), Some(source)) = (file, source) else {
-                return Err(anyhow::anyhow!("load needs FILE and --source NAME").into());
-            };
-            let app = App::build(settings).await.context("starting")?;
-            let code = load::load_by_hand(&app, &source, &file, dry_run).await?;
-            app.store.close().await;
-            Ok(code)
-        }
+        } => load::run(settings, action, file, source, dry_run).await,
         Command::Daemon => {
             let app = App::build(settings).await.context("starting")?;
-            let sources = Sources {
-                file: override_file(cli.config.as_deref()),
-                env: true,
-            };
             crate::daemon::run(app, sources).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -309,44 +269,36 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             period,
             force,
             no_wait,
-        } => {
-            let jobs = job_names(&settings, job)?;
-            let app = App::build(settings).await.context("starting")?;
-            let (mut failed, mut busy) = (false, false);
-            for name in jobs {
-                let opts = RunOptions {
-                    period,
-                    force,
-                    wait: !no_wait,
-                    ..RunOptions::manual()
-                };
-                let report = match app.run_job(&name, opts).await {
-                    Ok(report) => report,
-                    // Another run holds the job: said, and the other jobs still run.
-                    Err(e @ crate::job::JobError::Busy { .. }) => {
-                        eprintln!("{e}");
-                        busy = true;
-                        continue;
-                    }
-                    Err(e) => {
-                        return Err(anyhow::Error::new(e)
-                            .context(format!("job `{name}`"))
-                            .into());
-                    }
-                };
-                report::print_report(&report);
-                failed |= report.status == RunStatus::Failed;
-            }
-            app.store.close().await;
-            Ok(if failed {
-                ExitCode::from(EXIT_FAILED)
-            } else if busy {
-                ExitCode::from(EXIT_BUSY)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        } => run_now::run(settings, job, period, force, no_wait).await,
     }
+}
+
+/// `check-config [--connect]`: the templates load, the settings as understood, and with
+/// `--connect` the database, SMTP server and sources answer; EX_CONFIG when any does not.
+async fn check_config_command(settings: &Settings, connect: bool) -> ExitCode {
+    if let Err(e) = crate::notify::Templates::load(settings.notify.templates_dir.as_deref()) {
+        eprintln!("sendwatch: [notify] templates_dir: {e}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    check_config(settings);
+    if connect && !connect::check(settings).await {
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    ExitCode::SUCCESS
+}
+
+/// `db migrate`: apply pending migrations and say which database is up to date.
+async fn db_migrate(settings: &Settings) -> Result<ExitCode, Failure> {
+    let store = Store::connect(&settings.store)
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("migrating")?;
+    println!(
+        "database {} ({}) is up to date",
+        redact_url(secrecy::ExposeSecret::expose_secret(&settings.store.url)),
+        store.backend()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The job named, or every enabled job when none is (`run-now`, `preview`).

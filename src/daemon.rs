@@ -98,31 +98,92 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
     serve::raise_open_files_limit();
     let health = Arc::new(Health::default());
     let (settings_tx, settings_rx) = watch::channel(app.settings.clone());
-    // HTTP first: an address in use stops the start before systemd hears READY.
-    let listener = serve::bind(&app.settings.http)
-        .await
-        .with_context(|| format!("listening on http.listen = {:?}", app.settings.http.listen))?;
-    let (http_stop, http_stopped) = watch::channel(false);
-    let http = listener.map(|l| {
-        let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        tracing::info!(%addr, "Serving /healthz and /metrics.");
-        let state = ServeState {
-            store: app.store.clone(),
-            settings: settings_rx,
-            health: health.clone(),
-            metrics: m::install(),
-        };
-        let mut stopped = http_stopped;
-        tokio::spawn(serve::serve(l, state, async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        }))
-    });
+    let http = Http::start(&app, settings_rx, &health).await?;
+    let stopping = Arc::new(AtomicBool::new(false));
+    let state = start_jobs(&app, &stopping).await?;
+    let sched = start_tick(&state, &health, &stopping).await?;
+    health.tick(Utc::now());
+    health.set_ready();
+    systemd::ready();
+    tracing::info!("Daemon ready.");
 
+    let signal_name = loop {
+        tokio::select! {
+            _ = signals.term.recv() => break "SIGTERM",
+            _ = signals.int.recv() => break "SIGINT",
+            _ = signals.hup.recv() => {
+                tracing::info!("SIGHUP received: reloading the configuration.");
+                reload::reload(&state, &sources, &settings_tx).await;
+            }
+        }
+    };
+    stopping.store(true, Ordering::SeqCst);
+    health.set_stopping();
+    let app = stop_runs(&state, sched, signal_name).await?;
+    http.stop().await;
+    close_store(&app).await;
+    tracing::info!("Stopped.");
+    Ok(())
+}
+
+/// The HTTP server (`/healthz`, `/metrics`) when `[http]` gives an address, and the switch
+/// that stops it.
+struct Http {
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Http {
+    /// Bind and serve. First of all: an address in use stops the start before systemd hears
+    /// READY.
+    async fn start(
+        app: &App,
+        settings: watch::Receiver<Arc<Settings>>,
+        health: &Arc<Health>,
+    ) -> anyhow::Result<Http> {
+        let listener = serve::bind(&app.settings.http).await.with_context(|| {
+            format!("listening on http.listen = {:?}", app.settings.http.listen)
+        })?;
+        let (stop, mut stopped) = watch::channel(false);
+        let task = listener.map(|l| {
+            let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            tracing::info!(%addr, "Serving /healthz and /metrics.");
+            let state = ServeState {
+                store: app.store.clone(),
+                settings,
+                health: health.clone(),
+                metrics: m::install(),
+            };
+            tokio::spawn(serve::serve(l, state, async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }))
+        });
+        Ok(Http { stop, task })
+    }
+
+    /// Stop serving; a scrape still waiting on the database must not hold the stop up for long.
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Some(mut h) = self.task {
+            match tokio::time::timeout(Duration::from_secs(5), &mut h).await {
+                Ok(Ok(Err(e))) => {
+                    tracing::warn!(error = %e, "The HTTP server ended with an error.")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "The HTTP server task failed."),
+                Ok(Ok(Ok(()))) => {}
+                Err(_) => h.abort(),
+            }
+        }
+    }
+}
+
+/// Schedule the enabled jobs, sweep for runs a dead process left, and start each job's
+/// catch-up; the daemon's state, with the catch-ups as its first tasks.
+async fn start_jobs(app: &App, stopping: &Arc<AtomicBool>) -> anyhow::Result<Arc<Mutex<State>>> {
     let now = Utc::now();
     let entries = entries(&app.settings, now)?;
     // Before catching up: a run a killed process left must not stand in the ledger as running.
-    sweep(&app, now).await;
-    let stopping = Arc::new(AtomicBool::new(false));
+    sweep(app, now).await;
     let notifier = systemd::Notifier::new();
     let mut tasks = JoinSet::new();
     for entry in &entries {
@@ -137,17 +198,24 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
             }
         });
     }
-    let state = Arc::new(Mutex::new(State {
+    Ok(Arc::new(Mutex::new(State {
         app: app.clone(),
         entries,
         tasks,
         next_sweep: now + app.settings.ledger.lease() / 3,
-        next_delivery: now + delivery_every(&app),
+        next_delivery: now + delivery_every(app),
         delivering: Arc::new(AtomicBool::new(false)),
         notifier,
-    }));
+    })))
+}
 
-    let mut sched = JobScheduler::new()
+/// Start the scheduler's one-second tick, which does nothing once `stopping` is set.
+async fn start_tick(
+    state: &Arc<Mutex<State>>,
+    health: &Arc<Health>,
+    stopping: &Arc<AtomicBool>,
+) -> anyhow::Result<JobScheduler> {
+    let sched = JobScheduler::new()
         .await
         .context("starting the scheduler")?;
     let (tick_state, tick_health, tick_stop) = (state.clone(), health.clone(), stopping.clone());
@@ -167,23 +235,16 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
         .await
         .context("adding the tick")?;
     sched.start().await.context("starting the scheduler")?;
-    health.tick(Utc::now());
-    health.set_ready();
-    systemd::ready();
-    tracing::info!("Daemon ready.");
+    Ok(sched)
+}
 
-    let signal_name = loop {
-        tokio::select! {
-            _ = signals.term.recv() => break "SIGTERM",
-            _ = signals.int.recv() => break "SIGINT",
-            _ = signals.hup.recv() => {
-                tracing::info!("SIGHUP received: reloading the configuration.");
-                reload::reload(&state, &sources, &settings_tx).await;
-            }
-        }
-    };
-    stopping.store(true, Ordering::SeqCst);
-    health.set_stopping();
+/// Stop on `signal_name`: stop the tick, give running jobs the grace period, then cancel what
+/// is left and mark its runs abandoned. The App in force at the stop.
+async fn stop_runs(
+    state: &Arc<Mutex<State>>,
+    mut sched: JobScheduler,
+    signal_name: &str,
+) -> anyhow::Result<App> {
     let grace = state.lock().await.app.settings.daemon.grace().as_secs();
     systemd::stopping(&format!(
         "stopping ({signal_name}): no new runs; waiting up to {grace} s for running jobs"
@@ -206,19 +267,13 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
             Err(e) => tracing::error!(error = %e, "Could not mark the cancelled runs abandoned."),
         }
     }
-    let _ = http_stop.send(true);
-    if let Some(mut h) = http {
-        // A scrape still waiting on the database must not hold the stop up for long.
-        match tokio::time::timeout(Duration::from_secs(5), &mut h).await {
-            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "The HTTP server ended with an error."),
-            Ok(Err(e)) => tracing::warn!(error = %e, "The HTTP server task failed."),
-            Ok(Ok(Ok(()))) => {}
-            Err(_) => h.abort(),
-        }
-    }
-    // A connection a cancelled run held (a COPY cut off mid-stream) may never come back to
-    // the pool; closing must not wait for it. The server rolls its transaction back when
-    // the process exits and the connection drops.
+    Ok(app)
+}
+
+/// Close the store's connections, waiting at most 5 s. A connection a cancelled run held (a
+/// COPY cut off mid-stream) may never come back to the pool; the server rolls its transaction
+/// back when the process exits and the connection drops.
+async fn close_store(app: &App) {
     if tokio::time::timeout(Duration::from_secs(5), app.store.close())
         .await
         .is_err()
@@ -227,8 +282,6 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
             "A database connection was still busy after 5 s; leaving it to close at exit."
         );
     }
-    tracing::info!("Stopped.");
-    Ok(())
 }
 
 /// Wait for the tasks to finish within `grace`; past it, cancel what is left (dropping their

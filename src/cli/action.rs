@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
 use super::Failure;
@@ -68,36 +68,12 @@ pub enum ActionCommand {
 
 pub(super) async fn run(settings: &Settings, command: ActionCommand) -> Result<ExitCode, Failure> {
     let now = Utc::now();
-    let today = now.with_timezone(&settings.time_zone()).date_naive();
-    let actions = &settings.actions;
     match command {
         ActionCommand::List {
             owner,
             status,
             format,
-        } => {
-            if let Some(o) = &owner
-                && !settings.sub_groups.contains_key(o)
-            {
-                return Err(anyhow!("no sub-group named `{o}` in [sub_groups]").into());
-            }
-            let store = open(settings).await?;
-            let updates = store.action_updates(None).await;
-            store.close().await;
-            let updates = updates.context("reading the action updates")?;
-            let states = current(actions, &updates);
-            print!(
-                "{}",
-                show::list(
-                    &states,
-                    &settings.action_log,
-                    &Filter { owner, status },
-                    today,
-                    format
-                )
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        } => list(settings, owner, status, format, now).await,
         ActionCommand::Set {
             reference,
             status,
@@ -107,68 +83,121 @@ pub(super) async fn run(settings: &Settings, command: ActionCommand) -> Result<E
             author,
         } => {
             let draft = Draft {
-                reference: reference.clone(),
+                reference,
                 status,
                 note,
                 evidence,
                 next_steps,
                 author: author.or_else(login_name).unwrap_or_default(),
             };
-            let u = update::check(actions, &draft)
-                .map_err(|r| anyhow!(form::refused(&format!("action set {reference}"), &r)))?;
-            let store = open(settings).await?;
-            let saved = store
-                .save_action_updates(std::slice::from_ref(&u), now)
-                .await;
-            store.close().await;
-            let ids = saved.context("storing the update")?;
-            println!(
-                "action {}: {} recorded by {} at {} (update {})",
-                u.reference,
-                u.status.as_str(),
-                u.author,
-                stamp(now),
-                ids.first().copied().unwrap_or_default()
-            );
-            Ok(ExitCode::SUCCESS)
+            set(settings, draft, now).await
         }
-        ActionCommand::History { reference } => {
-            if !actions.contains_key(&reference) {
-                return Err(anyhow!("no action `{reference}` in the log").into());
-            }
-            let store = open(settings).await?;
-            let updates = store.action_updates(Some(&reference)).await;
-            store.close().await;
-            let updates = updates.context("reading the action updates")?;
-            let states = current(actions, &updates);
-            let Some(state) = states.iter().find(|s| s.reference == reference) else {
-                return Err(anyhow!("no action `{reference}` in the log").into());
-            };
-            print!("{}", show::history(state, &updates));
-            Ok(ExitCode::SUCCESS)
-        }
-        ActionCommand::Import { file, author } => {
-            let shown = file.display().to_string();
-            let bytes = read_bounded(&file).with_context(|| format!("reading {shown}"))?;
-            let default = author.or_else(login_name);
-            let updates = import::read(&bytes, &shown, actions, default.as_deref(), today)
-                .map_err(anyhow::Error::from)?;
-            let store = open(settings).await?;
-            let saved = store.save_action_updates(&updates, now).await;
-            store.close().await;
-            let ids = saved.context("storing the updates")?;
-            println!(
-                "{shown}: {} update{} recorded at {} (updates {}-{})",
-                updates.len(),
-                if updates.len() == 1 { "" } else { "s" },
-                stamp(now),
-                ids.first().copied().unwrap_or_default(),
-                ids.last().copied().unwrap_or_default()
-            );
-            for u in &updates {
-                println!("  action {}: {} by {}", u.reference, u.status, u.author);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        ActionCommand::History { reference } => history(settings, reference).await,
+        ActionCommand::Import { file, author } => import_file(settings, &file, author, now).await,
     }
+}
+
+/// `action list`: the log with each action's current rating, one owner's or one rating's.
+async fn list(
+    settings: &Settings,
+    owner: Option<String>,
+    status: Option<Status>,
+    format: crate::kpi::show::Format,
+    now: DateTime<Utc>,
+) -> Result<ExitCode, Failure> {
+    let today = now.with_timezone(&settings.time_zone()).date_naive();
+    let actions = &settings.actions;
+    if let Some(o) = &owner
+        && !settings.sub_groups.contains_key(o)
+    {
+        return Err(anyhow!("no sub-group named `{o}` in [sub_groups]").into());
+    }
+    let store = open(settings).await?;
+    let updates = store.action_updates(None).await;
+    store.close().await;
+    let updates = updates.context("reading the action updates")?;
+    let states = current(actions, &updates);
+    print!(
+        "{}",
+        show::list(
+            &states,
+            &settings.action_log,
+            &Filter { owner, status },
+            today,
+            format
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `action set`: check one update and store it.
+async fn set(settings: &Settings, draft: Draft, now: DateTime<Utc>) -> Result<ExitCode, Failure> {
+    let (actions, reference) = (&settings.actions, &draft.reference);
+    let u = update::check(actions, &draft)
+        .map_err(|r| anyhow!(form::refused(&format!("action set {reference}"), &r)))?;
+    let store = open(settings).await?;
+    let saved = store
+        .save_action_updates(std::slice::from_ref(&u), now)
+        .await;
+    store.close().await;
+    let ids = saved.context("storing the update")?;
+    println!(
+        "action {}: {} recorded by {} at {} (update {})",
+        u.reference,
+        u.status.as_str(),
+        u.author,
+        stamp(now),
+        ids.first().copied().unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `action history`: every update of one action, newest first.
+async fn history(settings: &Settings, reference: String) -> Result<ExitCode, Failure> {
+    let actions = &settings.actions;
+    if !actions.contains_key(&reference) {
+        return Err(anyhow!("no action `{reference}` in the log").into());
+    }
+    let store = open(settings).await?;
+    let updates = store.action_updates(Some(&reference)).await;
+    store.close().await;
+    let updates = updates.context("reading the action updates")?;
+    let states = current(actions, &updates);
+    let Some(state) = states.iter().find(|s| s.reference == reference) else {
+        return Err(anyhow!("no action `{reference}` in the log").into());
+    };
+    print!("{}", show::history(state, &updates));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `action import`: a meeting's CSV of updates, all stored or none.
+async fn import_file(
+    settings: &Settings,
+    file: &std::path::Path,
+    author: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<ExitCode, Failure> {
+    let today = now.with_timezone(&settings.time_zone()).date_naive();
+    let actions = &settings.actions;
+    let shown = file.display().to_string();
+    let bytes = read_bounded(file).with_context(|| format!("reading {shown}"))?;
+    let default = author.or_else(login_name);
+    let updates = import::read(&bytes, &shown, actions, default.as_deref(), today)
+        .map_err(anyhow::Error::from)?;
+    let store = open(settings).await?;
+    let saved = store.save_action_updates(&updates, now).await;
+    store.close().await;
+    let ids = saved.context("storing the updates")?;
+    println!(
+        "{shown}: {} update{} recorded at {} (updates {}-{})",
+        updates.len(),
+        if updates.len() == 1 { "" } else { "s" },
+        stamp(now),
+        ids.first().copied().unwrap_or_default(),
+        ids.last().copied().unwrap_or_default()
+    );
+    for u in &updates {
+        println!("  action {}: {} by {}", u.reference, u.status, u.author);
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,46 @@
 //! `sendwatch load FILE --source NAME`: one extract by hand, with a progress bar on a
-//! terminal, and what became of it.
+//! terminal, and what became of it; `sendwatch load approve LOAD_ID`.
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::{EXIT_FAILED, Failure};
+use super::{EXIT_FAILED, Failure, LoadCommand};
+use crate::config::Settings;
 use crate::job::App;
+
+/// `load approve LOAD_ID`, or `load FILE --source NAME [--dry-run]`.
+pub(super) async fn run(
+    settings: Settings,
+    action: Option<LoadCommand>,
+    file: Option<std::path::PathBuf>,
+    source: Option<String>,
+    dry_run: bool,
+) -> Result<ExitCode, Failure> {
+    if let Some(LoadCommand::Approve { load_id }) = action {
+        return approve(settings, load_id).await;
+    }
+    let (Some(file), Some(source)) = (file, source) else {
+        return Err(anyhow::anyhow!("load needs FILE and --source NAME").into());
+    };
+    let app = App::build(settings).await.context("starting")?;
+    let code = load_by_hand(&app, &source, &file, dry_run).await?;
+    app.store.close().await;
+    Ok(code)
+}
+
+/// `load approve LOAD_ID`: swap in a load the shrink guard held.
+async fn approve(settings: Settings, load_id: i64) -> Result<ExitCode, Failure> {
+    let app = App::build(settings).await.context("starting")?;
+    let source = app
+        .store
+        .approve_load(load_id, chrono::Utc::now())
+        .await
+        .with_context(|| format!("approving load {load_id}"))?;
+    println!("load {load_id} approved: it is now the current data of source {source}");
+    app.store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
 
 pub(super) async fn load_by_hand(
     app: &App,

@@ -76,6 +76,8 @@ impl Catalogue {
     }
 }
 
+/// Check one KPI: its title and owner, what computes it, its settings, its baseline, its national
+/// values, its milestones and its retargets.
 fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(String, String)) {
     if k.title.trim().is_empty() {
         bad(format!("{key}.title"), "must not be empty".into());
@@ -86,6 +88,24 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
             format!("no sub-group named `{}`", k.owner),
         );
     }
+    check_source(key, k, known, bad);
+    check_service(key, k, bad);
+    super::reviews::check(key, k, bad);
+    check_settings(key, k, bad);
+    check_baseline(&format!("{key}.baseline"), &k.baseline, bad);
+    check_national(key, k, bad);
+    let first = check_schedule(&format!("{key}.milestones"), &k.milestones, k, bad);
+    check_retargets(key, k, first, bad);
+}
+
+/// Check that a measure and a source come together, and that the source's kind has the
+/// columns the measure reads.
+fn check_source(
+    key: &str,
+    k: &KpiSettings,
+    known: &Known<'_>,
+    bad: &mut dyn FnMut(String, String),
+) {
     match (k.measure, &k.source) {
         (Some(m), None) => bad(
             format!("{key}.source"),
@@ -125,6 +145,10 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
         },
         (None, None) => {}
     }
+}
+
+/// Check that `service` is given with measure average_wait_weeks, and only with it.
+fn check_service(key: &str, k: &KpiSettings, bad: &mut dyn FnMut(String, String)) {
     match (k.measure, &k.service) {
         (Some(Measure::AverageWaitWeeks), None) => bad(
             format!("{key}.service"),
@@ -141,7 +165,11 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
         ),
         (_, None) => {}
     }
-    super::reviews::check(key, k, bad);
+}
+
+/// Check the KPI's own settings: its unit is the measure's, its tolerance and overdue days are
+/// in range, its year is a kind of year.
+fn check_settings(key: &str, k: &KpiSettings, bad: &mut dyn FnMut(String, String)) {
     if let Some(m) = k.measure
         && m.unit() != k.unit
     {
@@ -172,8 +200,10 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
             "must be academic_year, financial_year or calendar_year".into(),
         );
     }
-    check_baseline(&format!("{key}.baseline"), &k.baseline, bad);
+}
 
+/// Check the national values: each month parses, in date order, each value 0 or more.
+fn check_national(key: &str, k: &KpiSettings, bad: &mut dyn FnMut(String, String)) {
     let mut last: Option<Month> = None;
     for (i, n) in k.national.iter().enumerate() {
         let nkey = format!("{key}.national[{i}]");
@@ -196,9 +226,16 @@ fn check_kpi(key: &str, k: &KpiSettings, known: &Known<'_>, bad: &mut dyn FnMut(
             );
         }
     }
+}
 
-    let first = check_schedule(&format!("{key}.milestones"), &k.milestones, k, bad);
-
+/// Check the retargets: each effective month parses, none before the first milestone
+/// (`first`), in order, each with a reason, a baseline and a schedule that check.
+fn check_retargets(
+    key: &str,
+    k: &KpiSettings,
+    first: Option<Month>,
+    bad: &mut dyn FnMut(String, String),
+) {
     let mut last: Option<Month> = None;
     for (i, r) in k.retargets.iter().enumerate() {
         let rkey = format!("{key}.retargets[{i}]");

@@ -49,20 +49,9 @@ pub fn parse(
     today: NaiveDate,
     emit: &mut dyn FnMut(Batch) -> bool,
 ) -> Result<ParseSummary, LoadError> {
-    let mut problems = Problems::default();
     let mut rec = Record::default();
-    let has_header = match reader.read(&mut rec) {
-        Ok(h) => h,
-        Err(e) => {
-            problems.push(e.line, None, e.message);
-            return Err(problems.into_error(file));
-        }
-    };
-    if !has_header {
-        return Err(LoadError::Empty {
-            file: file.to_string(),
-        });
-    }
+    read_header(reader, &mut rec, file)?;
+    let mut problems = Problems::default();
     let Some(binding) = bind(&rec, kind, settings, &mut problems) else {
         return Err(problems.into_error(file));
     };
@@ -100,23 +89,7 @@ pub fn parse(
             }
         }
         last_line = rec.line;
-        match check.row(&rec, &mut batch) {
-            Some(as_of) => {
-                summary.rows += 1;
-                summary.as_of = summary.as_of.max(as_of);
-                last_row_bad = false;
-            }
-            None => {
-                last_row_bad = true;
-                summary.set_aside += 1;
-                for p in check.row_problems.drain(..) {
-                    if settings.policy == Policy::Quarantine {
-                        batch.set_aside.push(p.clone());
-                    }
-                    problems.add(p);
-                }
-            }
-        }
+        last_row_bad = !check.take(&rec, &mut batch, &mut summary, &mut problems);
         if batch.len() >= BATCH_ROWS || batch.set_aside.len() >= BATCH_ROWS {
             let full = std::mem::replace(&mut batch, Batch::new(kind.columns.len(), BATCH_ROWS));
             if !emit(full) {
@@ -124,18 +97,7 @@ pub fn parse(
             }
         }
     }
-    if !fatal && last_row_bad && reader.ends_mid_record() {
-        problems.push(
-            last_line,
-            None,
-            "the file ends in the middle of this row, so it looks truncated",
-        );
-        fatal = true;
-    }
-    if !fatal && summary.rows == 0 && summary.set_aside == 0 {
-        problems.push(1, None, "the header has no data rows under it");
-        fatal = true;
-    }
+    let fatal = fatal || check_end(&*reader, last_row_bad, last_line, &summary, &mut problems);
     let rejected =
         fatal || (settings.policy == Policy::Strict && !problems.is_empty()) || summary.rows == 0;
     if rejected {
@@ -145,6 +107,51 @@ pub fn parse(
         return Err(stopped(file, last_line));
     }
     Ok(summary)
+}
+
+/// Read the header record into `rec`; an empty file or an unreadable first record rejects the
+/// extract.
+fn read_header(
+    reader: &mut dyn RecordReader,
+    rec: &mut Record,
+    file: &str,
+) -> Result<(), LoadError> {
+    match reader.read(rec) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(LoadError::Empty {
+            file: file.to_string(),
+        }),
+        Err(e) => {
+            let mut problems = Problems::default();
+            problems.push(e.line, None, e.message);
+            Err(problems.into_error(file))
+        }
+    }
+}
+
+/// The file's own problems found at its end: a bad last row cut off mid-record (the file looks
+/// truncated), or a header with no rows under it. True if there is one: it rejects the extract
+/// under either policy.
+fn check_end(
+    reader: &dyn RecordReader,
+    last_row_bad: bool,
+    last_line: u64,
+    summary: &ParseSummary,
+    problems: &mut Problems,
+) -> bool {
+    if last_row_bad && reader.ends_mid_record() {
+        problems.push(
+            last_line,
+            None,
+            "the file ends in the middle of this row, so it looks truncated",
+        );
+        return true;
+    }
+    if summary.rows == 0 && summary.set_aside == 0 {
+        problems.push(1, None, "the header has no data rows under it");
+        return true;
+    }
+    false
 }
 
 fn stopped(file: &str, line: u64) -> LoadError {
@@ -253,6 +260,34 @@ struct RowCheck<'a> {
 }
 
 impl RowCheck<'_> {
+    /// Check one record into `batch` and count it in `summary`. A bad row's problems go to
+    /// `problems` (and, under quarantine, to the batch's set-aside). True if the row is good.
+    fn take(
+        &mut self,
+        rec: &Record,
+        batch: &mut Batch,
+        summary: &mut ParseSummary,
+        problems: &mut Problems,
+    ) -> bool {
+        match self.row(rec, batch) {
+            Some(as_of) => {
+                summary.rows += 1;
+                summary.as_of = summary.as_of.max(as_of);
+                true
+            }
+            None => {
+                summary.set_aside += 1;
+                for p in self.row_problems.drain(..) {
+                    if self.settings.policy == Policy::Quarantine {
+                        batch.set_aside.push(p.clone());
+                    }
+                    problems.add(p);
+                }
+                false
+            }
+        }
+    }
+
     fn at(&mut self, line: u64, col: usize, message: impl Into<String>) {
         let pos = self.binding.pos[col].map_or(0, |p| p + 1);
         self.row_problems.push(Problem {

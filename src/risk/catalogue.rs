@@ -10,7 +10,7 @@ use std::ops::{Deref, DerefMut};
 
 use serde::Deserialize;
 
-use super::{Condition, Figure, RiskLogSettings, RiskSettings};
+use super::{Condition, Contact, Figure, RiskLogSettings, RiskSettings, TriggerSettings};
 
 /// The shipped register; laid under every configuration by [`crate::config`].
 pub const BUILTIN: &str = include_str!("../../config/risks.toml");
@@ -126,6 +126,7 @@ fn level_ok(n: i64) -> bool {
     (1..=5).contains(&n)
 }
 
+/// Check one risk: its id, title, owner, contact, levels, mitigation and triggers.
 fn check_risk(
     key: &str,
     id: &str,
@@ -149,17 +150,7 @@ fn check_risk(
         );
     }
     if let Some(c) = &r.contact {
-        if c.name.trim().is_empty() {
-            bad(format!("{key}.contact.name"), "must not be empty".into());
-        }
-        if let Some(e) = &c.email
-            && e.parse::<lettre::message::Mailbox>().is_err()
-        {
-            bad(
-                format!("{key}.contact.email"),
-                format!("`{e}` is not an email address"),
-            );
-        }
+        check_contact(key, c, bad);
     }
     for (name, n) in [("likelihood", r.likelihood), ("impact", r.impact)] {
         if !level_ok(n) {
@@ -173,60 +164,97 @@ fn check_risk(
         );
     }
     for (i, t) in r.triggers.iter().enumerate() {
-        let tkey = format!("{key}.triggers[{i}]");
-        match t.condition() {
-            Err(e) => bad(tkey.clone(), e),
-            Ok(Condition::Rated { kpi, .. }) => check_kpi(&tkey, &kpi, None, known, bad),
-            Ok(Condition::Figure { kpi, figure, .. }) => {
-                check_kpi(&tkey, &kpi, Some(figure), known, bad)
-            }
-            Ok(Condition::Stale { source }) => match known.sources.get(source.as_str()) {
-                None => bad(
-                    format!("{tkey}.source"),
-                    format!("no source named `{source}`"),
-                ),
-                Some(false) => bad(
-                    format!("{tkey}.source"),
-                    format!(
-                        "source `{source}` has no cadence, so it is never stale: give it one \
-                         in [sources.{source}]"
-                    ),
-                ),
-                Some(true) => {}
-            },
+        check_trigger(&format!("{key}.triggers[{i}]"), r, t, known, bad);
+    }
+}
+
+/// Check a risk's contact: a name, and an email address that parses.
+fn check_contact(key: &str, c: &Contact, bad: &mut dyn FnMut(String, String)) {
+    if c.name.trim().is_empty() {
+        bad(format!("{key}.contact.name"), "must not be empty".into());
+    }
+    if let Some(e) = &c.email
+        && e.parse::<lettre::message::Mailbox>().is_err()
+    {
+        bad(
+            format!("{key}.contact.email"),
+            format!("`{e}` is not an email address"),
+        );
+    }
+}
+
+/// Check one trigger of risk `r`: its condition names what exists, its levels are 1 to 5, and
+/// it raises the risk's score.
+fn check_trigger(
+    tkey: &str,
+    r: &RiskSettings,
+    t: &TriggerSettings,
+    known: &Known<'_>,
+    bad: &mut dyn FnMut(String, String),
+) {
+    check_condition(tkey, t, known, bad);
+    for (name, n) in [("likelihood", t.likelihood), ("impact", t.impact)] {
+        if let Some(n) = n
+            && !level_ok(n)
+        {
+            bad(format!("{tkey}.{name}"), "must be 1 to 5".into());
         }
-        for (name, n) in [("likelihood", t.likelihood), ("impact", t.impact)] {
-            if let Some(n) = n
-                && !level_ok(n)
-            {
-                bad(format!("{tkey}.{name}"), "must be 1 to 5".into());
-            }
-        }
-        if t.likelihood.is_none() && t.impact.is_none() {
+    }
+    if t.likelihood.is_none() && t.impact.is_none() {
+        bad(
+            tkey.into(),
+            "give the likelihood and/or impact the trigger raises the risk to".into(),
+        );
+    } else if level_ok(r.likelihood) && level_ok(r.impact) {
+        let register = r.level();
+        let raised = t.level(register);
+        if raised.likelihood < register.likelihood || raised.impact < register.impact {
             bad(
-                tkey.clone(),
-                "give the likelihood and/or impact the trigger raises the risk to".into(),
+                tkey.into(),
+                "a trigger raises a risk: its likelihood and impact must not be below the \
+                 register's"
+                    .into(),
             );
-        } else if level_ok(r.likelihood) && level_ok(r.impact) {
-            let register = r.level();
-            let raised = t.level(register);
-            if raised.likelihood < register.likelihood || raised.impact < register.impact {
-                bad(
-                    tkey.clone(),
-                    "a trigger raises a risk: its likelihood and impact must not be below the \
-                     register's"
-                        .into(),
-                );
-            } else if raised.score() <= register.score() {
-                bad(
-                    tkey.clone(),
-                    format!(
-                        "raises nothing: the score would stay {} (the register's)",
-                        register.score()
-                    ),
-                );
-            }
+        } else if raised.score() <= register.score() {
+            bad(
+                tkey.into(),
+                format!(
+                    "raises nothing: the score would stay {} (the register's)",
+                    register.score()
+                ),
+            );
         }
+    }
+}
+
+/// Check what a trigger watches: the KPI (and figure) or the source it names exists and can
+/// give it.
+fn check_condition(
+    tkey: &str,
+    t: &TriggerSettings,
+    known: &Known<'_>,
+    bad: &mut dyn FnMut(String, String),
+) {
+    match t.condition() {
+        Err(e) => bad(tkey.into(), e),
+        Ok(Condition::Rated { kpi, .. }) => check_kpi(tkey, &kpi, None, known, bad),
+        Ok(Condition::Figure { kpi, figure, .. }) => {
+            check_kpi(tkey, &kpi, Some(figure), known, bad)
+        }
+        Ok(Condition::Stale { source }) => match known.sources.get(source.as_str()) {
+            None => bad(
+                format!("{tkey}.source"),
+                format!("no source named `{source}`"),
+            ),
+            Some(false) => bad(
+                format!("{tkey}.source"),
+                format!(
+                    "source `{source}` has no cadence, so it is never stale: give it one \
+                     in [sources.{source}]"
+                ),
+            ),
+            Some(true) => {}
+        },
     }
 }
 

@@ -15,7 +15,7 @@ use tokio::sync::mpsc::Receiver;
 pub use super::feed::Feed;
 use super::feed::SetAside;
 use super::{Store, StoreError};
-use crate::load::{ColType, KindDef, LoadError, Policy, Problem, Problems};
+use crate::load::{ColType, KindDef, LoadError, ParseSummary, Policy, Problem, Problems};
 
 /// The facts of a fetched extract, recorded with its load.
 #[derive(Debug, Clone)]
@@ -152,26 +152,8 @@ impl Store {
         feed: &mut Receiver<Feed>,
         judge: impl FnOnce(&Written) -> Verdict,
     ) -> Result<BulkOutcome, StoreError> {
-        let mut tx = match self {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Store::Postgres(p) => Tx::Pg(p.begin().await?),
-        };
-        const RECORD: &str = "INSERT INTO loads (run_id, source, kind, url, fetched_at, http_status, \
-            bytes, sha256, etag, last_modified, outcome) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loading') RETURNING id";
-        let load_id: i64 = on_tx!(&mut tx, t => sqlx::query_scalar(RECORD)
-            .bind(meta.run_id)
-            .bind(meta.source)
-            .bind(meta.kind)
-            .bind(crate::secret::redact_url(meta.url))
-            .bind(meta.fetched_at)
-            .bind(meta.http_status.map(i32::from))
-            .bind(meta.bytes as i64)
-            .bind(meta.sha256)
-            .bind(meta.etag)
-            .bind(meta.last_modified)
-            .fetch_one(&mut **t)
-            .await?);
+        let mut tx = Tx::begin(self).await?;
+        let load_id = record_load(&mut tx, meta).await?;
         let table = row_table(load_id);
         let pg = matches!(tx, Tx::Pg(_));
         exec(&mut tx, create_table_sql(&table, kind, pg)).await?;
@@ -207,42 +189,17 @@ impl Store {
         for p in &set_aside_rows.kept {
             record_problem(&mut tx, load_id, p).await?;
         }
-        let repeats = build_key_index(&mut tx, &table, kind).await?;
-        let mut set_aside = summary.set_aside;
-        if !repeats.is_empty() {
-            let name = kind.key.join(", ");
-            let problem = |(line, first): (i64, i64)| Problem {
-                line: line as u64,
-                column: summary.key_column.map(|c| (c, name.clone())),
-                message: format!("key repeats the one on line {first}"),
+        let repeats =
+            match set_aside_repeats(&mut tx, load_id, &table, kind, policy, &summary).await? {
+                Ok(n) => n,
+                Err(problems) => {
+                    rollback(tx).await;
+                    return Ok(BulkOutcome::Rejected(problems.into_error(file)));
+                }
             };
-            if policy == Policy::Strict {
-                rollback(tx).await;
-                let mut problems = Problems::default();
-                repeats.into_iter().for_each(|r| problems.add(problem(r)));
-                return Ok(BulkOutcome::Rejected(problems.into_error(file)));
-            }
-            set_aside += repeats.len() as u64;
-            let delete = format!(
-                "DELETE FROM {table} WHERE line IN (SELECT line FROM ({}) r)",
-                repeats_sql(&table, kind)
-            );
-            exec(&mut tx, delete).await?;
-            for r in repeats {
-                record_problem(&mut tx, load_id, &problem(r)).await?;
-            }
-            exec(
-                &mut tx,
-                format!(
-                    "CREATE UNIQUE INDEX {table}_key ON {table} ({})",
-                    key_list(kind)
-                ),
-            )
-            .await?;
-        }
         let written = Written {
-            rows: summary.rows.saturating_sub(set_aside - summary.set_aside),
-            set_aside,
+            rows: summary.rows.saturating_sub(repeats),
+            set_aside: summary.set_aside + repeats,
             as_of: summary.as_of,
         };
         let verdict = judge(&written);
@@ -250,30 +207,8 @@ impl Store {
             rollback(tx).await;
             return Ok(BulkOutcome::Discarded { written });
         }
-        const FACTS: &str = "UPDATE loads SET outcome = $2, row_table = $3, rows_loaded = $4, \
-            rows_set_aside = $5, data_as_of = $6, held_reason = $7 WHERE id = $1";
-        let (outcome, reason) = match &verdict {
-            Verdict::Hold(r) => ("held", Some(r.as_str())),
-            _ => ("loaded", None),
-        };
-        on_tx!(&mut tx, t => sqlx::query(FACTS)
-            .bind(load_id)
-            .bind(outcome)
-            .bind(&table)
-            .bind(written.rows as i64)
-            .bind(written.set_aside as i64)
-            .bind(written.as_of)
-            .bind(reason)
-            .execute(&mut **t)
-            .await
-            .map(|_| ())?);
-        if verdict == Verdict::Swap {
-            swap_in(&mut tx, meta.source, load_id, meta.fetched_at).await?;
-        } else {
-            // A newer held extract supersedes an older one: at most one waits per source.
-            drop_replaced(&mut tx, meta.source, load_id, true).await?;
-        }
-        on_tx!(tx, t => t.commit().await?);
+        record_verdict(&mut tx, meta, load_id, &written, &verdict).await?;
+        tx.commit().await?;
         Ok(match verdict {
             Verdict::Hold(reason) => BulkOutcome::Held {
                 load_id,
@@ -290,10 +225,7 @@ impl Store {
         load_id: i64,
         at: DateTime<Utc>,
     ) -> Result<String, StoreError> {
-        let mut tx = match self {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Store::Postgres(p) => Tx::Pg(p.begin().await?),
-        };
+        let mut tx = Tx::begin(self).await?;
         const HELD: &str = "SELECT source, outcome, row_table FROM loads WHERE id = $1";
         let row: Option<(String, String, Option<String>)> = on_tx!(&mut tx, t => sqlx::query_as(HELD).bind(load_id).fetch_optional(&mut **t).await?);
         let Some((source, outcome, table)) = row else {
@@ -308,8 +240,123 @@ impl Store {
             "UPDATE loads SET outcome = 'approved', approved_at = $2 WHERE id = $1";
         on_tx!(&mut tx, t => sqlx::query(APPROVE).bind(load_id).bind(at).execute(&mut **t).await.map(|_| ())?);
         swap_in(&mut tx, &source, load_id, at).await?;
-        on_tx!(tx, t => t.commit().await?);
+        tx.commit().await?;
         Ok(source)
+    }
+}
+
+impl Tx {
+    /// Begin a transaction; on SQLite it takes the write lock at once (`BEGIN IMMEDIATE`).
+    async fn begin(store: &Store) -> Result<Tx, StoreError> {
+        Ok(match store {
+            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        on_tx!(self, t => t.commit().await?);
+        Ok(())
+    }
+}
+
+/// Record the fetched extract as a load, `loading`; its id.
+async fn record_load(tx: &mut Tx, meta: &LoadMeta<'_>) -> Result<i64, StoreError> {
+    const RECORD: &str = "INSERT INTO loads (run_id, source, kind, url, fetched_at, http_status, \
+        bytes, sha256, etag, last_modified, outcome) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loading') RETURNING id";
+    Ok(on_tx!(tx, t => sqlx::query_scalar(RECORD)
+        .bind(meta.run_id)
+        .bind(meta.source)
+        .bind(meta.kind)
+        .bind(crate::secret::redact_url(meta.url))
+        .bind(meta.fetched_at)
+        .bind(meta.http_status.map(i32::from))
+        .bind(meta.bytes as i64)
+        .bind(meta.sha256)
+        .bind(meta.etag)
+        .bind(meta.last_modified)
+        .fetch_one(&mut **t)
+        .await?))
+}
+
+/// Build the key index over the written rows. Where keys repeat: under the strict policy, the
+/// problems that reject the extract (`Err`); under quarantine, the repeats are deleted,
+/// recorded as set aside and the index built, and their number returned.
+async fn set_aside_repeats(
+    tx: &mut Tx,
+    load_id: i64,
+    table: &str,
+    kind: &KindDef,
+    policy: Policy,
+    summary: &ParseSummary,
+) -> Result<Result<u64, Problems>, StoreError> {
+    let repeats = build_key_index(tx, table, kind).await?;
+    if repeats.is_empty() {
+        return Ok(Ok(0));
+    }
+    let name = kind.key.join(", ");
+    let problem = |(line, first): (i64, i64)| Problem {
+        line: line as u64,
+        column: summary.key_column.map(|c| (c, name.clone())),
+        message: format!("key repeats the one on line {first}"),
+    };
+    if policy == Policy::Strict {
+        let mut problems = Problems::default();
+        repeats.into_iter().for_each(|r| problems.add(problem(r)));
+        return Ok(Err(problems));
+    }
+    let count = repeats.len() as u64;
+    let delete = format!(
+        "DELETE FROM {table} WHERE line IN (SELECT line FROM ({}) r)",
+        repeats_sql(table, kind)
+    );
+    exec(tx, delete).await?;
+    for r in repeats {
+        record_problem(tx, load_id, &problem(r)).await?;
+    }
+    exec(
+        tx,
+        format!(
+            "CREATE UNIQUE INDEX {table}_key ON {table} ({})",
+            key_list(kind)
+        ),
+    )
+    .await?;
+    Ok(Ok(count))
+}
+
+/// Record what the load came to and the judge's ruling; swap it in, or hold it (replacing an
+/// older held load of the source).
+async fn record_verdict(
+    tx: &mut Tx,
+    meta: &LoadMeta<'_>,
+    load_id: i64,
+    written: &Written,
+    verdict: &Verdict,
+) -> Result<(), StoreError> {
+    const FACTS: &str = "UPDATE loads SET outcome = $2, row_table = $3, rows_loaded = $4, \
+        rows_set_aside = $5, data_as_of = $6, held_reason = $7 WHERE id = $1";
+    let (outcome, reason) = match verdict {
+        Verdict::Hold(r) => ("held", Some(r.as_str())),
+        _ => ("loaded", None),
+    };
+    on_tx!(&mut *tx, t => sqlx::query(FACTS)
+        .bind(load_id)
+        .bind(outcome)
+        .bind(row_table(load_id))
+        .bind(written.rows as i64)
+        .bind(written.set_aside as i64)
+        .bind(written.as_of)
+        .bind(reason)
+        .execute(&mut **t)
+        .await
+        .map(|_| ())?);
+    if *verdict == Verdict::Swap {
+        swap_in(tx, meta.source, load_id, meta.fetched_at).await
+    } else {
+        // A newer held extract supersedes an older one: at most one waits per source.
+        drop_replaced(tx, meta.source, load_id, true).await
     }
 }
 

@@ -87,113 +87,16 @@ impl Drop for Scratch {
 pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let scratch = scratch_dir()?;
     let _cleanup = Scratch(scratch.clone());
-
-    let file = match (&args.file, &args.generator) {
-        (Some(f), _) => std::fs::canonicalize(f).with_context(|| format!("{}", f.display()))?,
-        (None, Some(generator)) => {
-            generate(generator, "tracker", args.rows, args.seed, &scratch).await?
-        }
-        (None, None) => bail!("give --file FILE or --generator PATH"),
-    };
-    let columns = header(&file)?;
-    let bytes = std::fs::metadata(&file)
-        .with_context(|| format!("{}", file.display()))?
-        .len();
-    let plan = Plan {
-        exe: crate::sendwatch_binary()?,
-        file,
-        scratch,
-        columns,
-        sqlite3: locate(args.peers.sqlite3.as_deref(), "sqlite3"),
-        psql: locate(args.peers.psql.as_deref(), "psql"),
-        postgres: args
-            .peers
-            .postgres
-            .clone()
-            .ok_or_else(|| "no --postgres URL (nor TEST_DATABASE_URL)".to_string()),
-    };
-    if let Ok(admin) = &plan.postgres {
-        // Asked for PostgreSQL and cannot have it: that is an error, not a skip.
-        let mut conn = admin_connection(admin).await?;
-        drop_stale_databases(&mut conn).await;
-        conn.close().await?;
-    }
+    let (plan, bytes) = Plan::make(&args, scratch).await?;
     if cfg!(debug_assertions) {
         eprintln!("bench: note: a debug build; build with --release for representative times");
     }
-
-    let mut rep = Report {
-        file_name: plan
-            .file
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        rows: 0,
-        bytes,
-        sw_sqlite: vec![],
-        sw_sqlite_rss_kib: vec![],
-        sqlite3: skipped_or_empty(&plan.sqlite3),
-        sw_pg: skipped_or_empty(&plan.postgres),
-        sw_pg_rss_kib: vec![],
-        psql: match (&plan.postgres, &plan.psql) {
-            (Err(why), _) | (_, Err(why)) => Timings::Skipped(why.clone()),
-            _ => Timings::Ran(vec![]),
-        },
-    };
+    let mut rep = empty_report(&plan, bytes);
     // Other work on the machine shows here: read the table in its light.
     let busy = load_average();
     for k in 1..=args.rounds {
-        let mut line = format!("bench: round {k}/{}:", args.rounds);
-        let url = format!(
-            "sqlite://{}",
-            plan.scratch.join(format!("round-{k}.db")).display()
-        );
-        let (ran, rows) = sendwatch_round(&plan, &url, &format!("sw-sqlite-{k}")).await?;
-        let _ = write!(line, " sendwatch->SQLite {}", fmt_duration(ran.wall));
-        remove_sqlite(&plan.scratch.join(format!("round-{k}.db")));
-        if k == 1 {
-            rep.rows = rows;
-        } else if rows != rep.rows {
-            bail!(
-                "sendwatch loaded {rows} rows in round {k} but {} in round 1",
-                rep.rows
-            );
-        }
-        rep.sw_sqlite.push(ran.wall);
-        rep.sw_sqlite_rss_kib.push(ran.max_rss_kib);
-
-        if let (Ok(sqlite3), Timings::Ran(times)) = (&plan.sqlite3, &mut rep.sqlite3) {
-            let wall = sqlite3_round(&plan, sqlite3, k, rep.rows).await?;
-            let _ = write!(line, ", sqlite3 {}", fmt_duration(wall));
-            times.push(wall);
-        }
-        if let (Ok(admin), Timings::Ran(times)) = (&plan.postgres, &mut rep.sw_pg) {
-            let db = format!("sendwatch_bench_{}_{k}_sw", std::process::id());
-            let url = create_database(admin, &db).await?;
-            let result = sendwatch_round(&plan, &url, &format!("sw-pg-{k}")).await;
-            drop_database(admin, &db).await;
-            let (ran, rows) = result?;
-            if rows != rep.rows {
-                bail!(
-                    "sendwatch loaded {rows} rows into PostgreSQL but {} into SQLite",
-                    rep.rows
-                );
-            }
-            let _ = write!(line, ", sendwatch->PostgreSQL {}", fmt_duration(ran.wall));
-            times.push(ran.wall);
-            rep.sw_pg_rss_kib.push(ran.max_rss_kib);
-        }
-        if let (Ok(admin), Ok(psql), Timings::Ran(times)) =
-            (&plan.postgres, &plan.psql, &mut rep.psql)
-        {
-            let db = format!("sendwatch_bench_{}_{k}_psql", std::process::id());
-            let url = create_database(admin, &db).await?;
-            let result = psql_round(&plan, psql, &url, k, rep.rows).await;
-            drop_database(admin, &db).await;
-            let wall = result?;
-            let _ = write!(line, ", psql {}", fmt_duration(wall));
-            times.push(wall);
-        }
-        eprintln!("{line}");
+        let line = round(&plan, k, &mut rep).await?;
+        eprintln!("bench: round {k}/{}:{line}", args.rounds);
     }
 
     print_heading("load", args.rounds, "round", busy.as_deref());
@@ -209,6 +112,121 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+impl Plan {
+    /// The extract (given, or generated into `scratch`), its header and size, and the peers;
+    /// a PostgreSQL URL asked for must answer.
+    async fn make(args: &LoadArgs, scratch: PathBuf) -> anyhow::Result<(Plan, u64)> {
+        let file = match (&args.file, &args.generator) {
+            (Some(f), _) => std::fs::canonicalize(f).with_context(|| format!("{}", f.display()))?,
+            (None, Some(generator)) => {
+                generate(generator, "tracker", args.rows, args.seed, &scratch).await?
+            }
+            (None, None) => bail!("give --file FILE or --generator PATH"),
+        };
+        let columns = header(&file)?;
+        let bytes = std::fs::metadata(&file)
+            .with_context(|| format!("{}", file.display()))?
+            .len();
+        let plan = Plan {
+            exe: crate::sendwatch_binary()?,
+            file,
+            scratch,
+            columns,
+            sqlite3: locate(args.peers.sqlite3.as_deref(), "sqlite3"),
+            psql: locate(args.peers.psql.as_deref(), "psql"),
+            postgres: args
+                .peers
+                .postgres
+                .clone()
+                .ok_or_else(|| "no --postgres URL (nor TEST_DATABASE_URL)".to_string()),
+        };
+        if let Ok(admin) = &plan.postgres {
+            // Asked for PostgreSQL and cannot have it: that is an error, not a skip.
+            let mut conn = admin_connection(admin).await?;
+            drop_stale_databases(&mut conn).await;
+            conn.close().await?;
+        }
+        Ok((plan, bytes))
+    }
+}
+
+/// The report before the first round: each contender with no times yet, or why it is skipped.
+fn empty_report(plan: &Plan, bytes: u64) -> Report {
+    Report {
+        file_name: plan
+            .file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        rows: 0,
+        bytes,
+        sw_sqlite: vec![],
+        sw_sqlite_rss_kib: vec![],
+        sqlite3: skipped_or_empty(&plan.sqlite3),
+        sw_pg: skipped_or_empty(&plan.postgres),
+        sw_pg_rss_kib: vec![],
+        psql: match (&plan.postgres, &plan.psql) {
+            (Err(why), _) | (_, Err(why)) => Timings::Skipped(why.clone()),
+            _ => Timings::Ran(vec![]),
+        },
+    }
+}
+
+/// Round `k`: each contender once, its times added to `rep`; sendwatch must load the same rows
+/// every time. The round's times, as a line's tail.
+async fn round(plan: &Plan, k: u32, rep: &mut Report) -> anyhow::Result<String> {
+    let mut line = String::new();
+    let url = format!(
+        "sqlite://{}",
+        plan.scratch.join(format!("round-{k}.db")).display()
+    );
+    let (ran, rows) = sendwatch_round(plan, &url, &format!("sw-sqlite-{k}")).await?;
+    let _ = write!(line, " sendwatch->SQLite {}", fmt_duration(ran.wall));
+    remove_sqlite(&plan.scratch.join(format!("round-{k}.db")));
+    if k == 1 {
+        rep.rows = rows;
+    } else if rows != rep.rows {
+        bail!(
+            "sendwatch loaded {rows} rows in round {k} but {} in round 1",
+            rep.rows
+        );
+    }
+    rep.sw_sqlite.push(ran.wall);
+    rep.sw_sqlite_rss_kib.push(ran.max_rss_kib);
+
+    if let (Ok(sqlite3), Timings::Ran(times)) = (&plan.sqlite3, &mut rep.sqlite3) {
+        let wall = sqlite3_round(plan, sqlite3, k, rep.rows).await?;
+        let _ = write!(line, ", sqlite3 {}", fmt_duration(wall));
+        times.push(wall);
+    }
+    if let (Ok(admin), Timings::Ran(times)) = (&plan.postgres, &mut rep.sw_pg) {
+        let db = format!("sendwatch_bench_{}_{k}_sw", std::process::id());
+        let url = create_database(admin, &db).await?;
+        let result = sendwatch_round(plan, &url, &format!("sw-pg-{k}")).await;
+        drop_database(admin, &db).await;
+        let (ran, rows) = result?;
+        if rows != rep.rows {
+            bail!(
+                "sendwatch loaded {rows} rows into PostgreSQL but {} into SQLite",
+                rep.rows
+            );
+        }
+        let _ = write!(line, ", sendwatch->PostgreSQL {}", fmt_duration(ran.wall));
+        times.push(ran.wall);
+        rep.sw_pg_rss_kib.push(ran.max_rss_kib);
+    }
+    if let (Ok(admin), Ok(psql), Timings::Ran(times)) = (&plan.postgres, &plan.psql, &mut rep.psql)
+    {
+        let db = format!("sendwatch_bench_{}_{k}_psql", std::process::id());
+        let url = create_database(admin, &db).await?;
+        let result = psql_round(plan, psql, &url, k, rep.rows).await;
+        drop_database(admin, &db).await;
+        let wall = result?;
+        let _ = write!(line, ", psql {}", fmt_duration(wall));
+        times.push(wall);
+    }
+    Ok(line)
 }
 
 /// A fresh scratch folder for one bench (see [`Scratch`]).
