@@ -102,7 +102,7 @@ async fn list(
     settings: &Settings,
     owner: Option<String>,
     status: Option<Status>,
-    format: crate::kpi::show::Format,
+    format: crate::view::Format,
     now: DateTime<Utc>,
 ) -> Result<ExitCode, Failure> {
     let today = now.with_timezone(&settings.time_zone()).date_naive();
