@@ -7,7 +7,11 @@ use crate::support::{pg_database, refused_url};
 fn migrate(store_url: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, format!("[store]\nurl = {store_url:?}\n")).expect("write");
+    std::fs::write(
+        &cfg,
+        crate::harness::over_example(&format!("[store]\nurl = {store_url:?}\n")),
+    )
+    .expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
         .current_dir(dir.path())
         .env_clear()
