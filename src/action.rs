@@ -1,4 +1,4 @@
-//! Actions: the plan's action log (`config/actions.toml`), the progress updates the board
+//! Actions: the plan's action log (its `actions.toml`), the progress updates the board
 //! records at each meeting, and which actions are news: overdue, not on track, or wanting an
 //! update before the next meeting.
 //!

@@ -46,7 +46,8 @@ pub const EXIT_BUSY: u8 = 75;
     about = "Watches a SEND improvement plan's KPIs and emails exception reports"
 )]
 pub struct Cli {
-    /// Configuration file layered over the built-in example (also $SENDWATCH_CONFIG).
+    /// Configuration file (also $SENDWATCH_CONFIG); default config/sendwatch.toml if the
+    /// working directory has it, else /etc/sendwatch/sendwatch.toml.
     #[arg(short, long, global = true)]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
@@ -338,6 +339,10 @@ fn check_config(s: &Settings) {
     match s.http.addr() {
         Some(a) => println!("  http:     the daemon serves /healthz and /metrics on {a}"),
         None => println!("  http:     off"),
+    }
+    match &s.plan.dir {
+        Some(dir) => println!("  plan:     {}", dir.display()),
+        None => println!("  plan:     none named ([plan] dir): no KPIs, risks or actions"),
     }
     for (name, src) in &s.sources {
         println!(

@@ -1,13 +1,13 @@
 //! Settings: what sendwatch is told to do, where it is told from, and whether it makes sense.
 //!
-//! Layers, later wins, the first five compiled in: the shipped extract kinds
-//! (`config/kinds.toml`) → the KPI catalogue (`config/kpis.toml`) → the risk register
-//! (`config/risks.toml`) → the action log (`config/actions.toml`) → the example
-//! (`config/sendwatch.toml`) → the file given with `--config` (or `$SENDWATCH_CONFIG`) →
-//! `SENDWATCH__SECTION__KEY` environment variables. [`Settings::validate`] is pure: it calls
-//! each stage's check, which names every key at fault (every duration and count has a
-//! range, [`crate::bounds`]); [`Settings::resolve_secrets`] then reads `*_file` secrets and
-//! systemd credentials.
+//! Layers, later wins: the shipped extract kinds (`config/kinds.toml`, the one compiled-in
+//! layer) → the plan's files named by `[plan] dir` ([`plan`]: its KPI catalogue, risk register
+//! and action log) → the configuration file's `base` chain, if any → the file given with
+//! `--config` (or `$SENDWATCH_CONFIG`; else `config/sendwatch.toml` in the working directory,
+//! else `/etc/sendwatch/sendwatch.toml`) → `SENDWATCH__SECTION__KEY` environment variables.
+//! [`Settings::validate`] is pure: it calls each stage's check, which names every key at
+//! fault (every duration and count has a range, [`crate::bounds`]);
+//! [`Settings::resolve_secrets`] then reads `*_file` secrets and systemd credentials.
 //!
 //! Owns: the top-level settings type, layering, and gathering what one section may name of
 //! another for the checks (each stage's own settings type and check live with the stage).
@@ -20,7 +20,6 @@ use serde::Deserialize;
 
 use crate::action::{ActionLogSettings, Actions};
 use crate::daemon::settings::DaemonSettings;
-use crate::kpi::catalogue::Known;
 use crate::kpi::{Catalogue, Computed, KpiDefaults, RagSettings};
 use crate::ledger::{AdminSettings, LedgerSettings};
 use crate::load::KindDef;
@@ -36,22 +35,19 @@ pub use crate::source::SourceSettings;
 use crate::store::StoreSettings;
 use crate::telemetry::LogSettings;
 
-/// The complete, commented example for the Sefton plan; laid over the shipped extract kinds
-/// ([`crate::load::kind::BUILTIN`]), KPI catalogue ([`crate::kpi::catalogue::BUILTIN`]), risk
-/// register ([`crate::risk::catalogue::BUILTIN`]) and action log, and under everything else.
-pub const EXAMPLE: &str = include_str!("../config/sendwatch.toml");
-
-/// The compiled-in layers, in order.
-const BUILTIN_LAYERS: [&str; 5] = [
-    crate::load::kind::BUILTIN,
-    crate::kpi::catalogue::BUILTIN,
-    crate::risk::catalogue::BUILTIN,
-    crate::action::catalogue::BUILTIN,
-    EXAMPLE,
-];
-
-/// Environment variable naming the override file when `--config` is not given.
+/// Environment variable naming the configuration file when `--config` is not given.
 pub const CONFIG_ENV: &str = "SENDWATCH_CONFIG";
+
+/// The configuration file when neither `--config` nor `$SENDWATCH_CONFIG` names one, if it
+/// exists in the working directory: the example, for the README's commands from a checkout.
+pub const LOCAL_CONFIG: &str = "config/sendwatch.toml";
+
+/// The configuration file of an installed deployment (deploy/), when no other is found.
+pub const SYSTEM_CONFIG: &str = "/etc/sendwatch/sendwatch.toml";
+
+pub mod plan;
+pub use plan::PlanSettings;
+mod validate;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -77,6 +73,12 @@ impl std::fmt::Display for Issue {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// The file this one is laid over, relative to its folder (read by [`plan::layers`]).
+    #[serde(default)]
+    pub base: Option<PathBuf>,
+    /// `[plan]`: the plan's folder (resolved by [`plan::layers`]).
+    #[serde(default)]
+    pub plan: PlanSettings,
     pub general: General,
     pub store: StoreSettings,
     pub delivery: DeliverySettings,
@@ -91,18 +93,20 @@ pub struct Settings {
     pub sources: BTreeMap<String, SourceSettings>,
     #[serde(default)]
     pub sub_groups: BTreeMap<String, SubGroup>,
-    /// The KPI catalogue: the shipped one from `config/kpis.toml`, as the deployment amends it.
+    /// The KPI catalogue: the plan's `kpis.toml`, as the configuration amends it.
     #[serde(default)]
     pub kpis: Catalogue,
-    /// The risk log's holder and score bands (`config/risks.toml`).
+    /// The risk log's holder and score bands (the plan's `risks.toml`); a plan without a
+    /// register needs none.
+    #[serde(default)]
     pub risk_log: RiskLogSettings,
-    /// The risk register: the shipped one from `config/risks.toml`, as the deployment amends it.
+    /// The risk register: the plan's `risks.toml`, as the configuration amends it.
     #[serde(default)]
     pub risks: Register,
-    /// The board's meetings and the update rule (`[action_log]`, `config/actions.toml`).
+    /// The board's meetings and the update rule (`[action_log]`, the plan's `actions.toml`).
     #[serde(default)]
     pub action_log: ActionLogSettings,
-    /// The action log: the shipped one from `config/actions.toml`, as the deployment amends it.
+    /// The action log: the plan's `actions.toml`, as the configuration amends it.
     #[serde(default)]
     pub actions: Actions,
     #[serde(default)]
@@ -148,7 +152,8 @@ fn default_data_dir() -> PathBuf {
 /// Where the layers come from.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
-    /// The override file (`--config`).
+    /// The configuration file (`--config`); None: the extract kinds alone, which do not make
+    /// a configuration.
     pub file: Option<PathBuf>,
     /// Read `SENDWATCH__*` variables (off in tests that must not see the caller's environment).
     pub env: bool,
@@ -167,11 +172,14 @@ impl Settings {
     /// Layer and deserialize only.
     pub fn load_unchecked(sources: &Sources) -> Result<Settings, ConfigError> {
         use config::{Config, Environment, File, FileFormat};
-        let mut builder = Config::builder();
-        for layer in BUILTIN_LAYERS {
-            builder = builder.add_source(File::from_str(layer, FileFormat::Toml));
-        }
-        if let Some(path) = &sources.file {
+        let plan_env = sources
+            .env
+            .then(|| std::env::var_os("SENDWATCH__PLAN__DIR").map(PathBuf::from))
+            .flatten();
+        let layers = plan::layers(sources.file.as_deref(), plan_env)?;
+        let mut builder = Config::builder()
+            .add_source(File::from_str(crate::load::kind::BUILTIN, FileFormat::Toml));
+        for path in layers.plan.iter().chain(&layers.config) {
             builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
         }
         if sources.env {
@@ -182,131 +190,9 @@ impl Settings {
                     .try_parsing(true),
             );
         }
-        Ok(builder.build()?.try_deserialize()?)
-    }
-
-    /// Check every key; pure (no I/O). Collects all issues rather than stopping at the first.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let mut issues = Vec::new();
-        let mut issues_kind = Vec::new();
-        let mut bad = |key: String, message: String| issues.push(Issue { key, message });
-
-        if self.general.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            bad(
-                "general.time_zone".into(),
-                format!("`{}` is not an IANA time zone", self.general.time_zone),
-            );
-        }
-
-        self.store.check(&mut bad);
-        self.disclosure.check(&mut bad);
-        self.delivery.check(&mut bad);
-        self.rag.check(&mut bad);
-        self.kpi_defaults.check(&mut bad);
-
-        for (name, k) in &self.kinds {
-            let key = format!("kinds.{name}");
-            if !crate::load::kind::is_identifier(name) {
-                bad(key.clone(), "kind names use a-z, 0-9 and '_' only".into());
-            }
-            k.check(&mut |suffix, message| {
-                issues_kind.push(Issue {
-                    key: format!("{key}.{suffix}"),
-                    message,
-                })
-            });
-        }
-
-        for (name, s) in &self.sources {
-            let key = format!("sources.{name}");
-            match self.kinds.get(&s.kind) {
-                None => bad(format!("{key}.kind"), format!("no kind named `{}`", s.kind)),
-                Some(kind) => s.load.check(kind, &mut |suffix, message| {
-                    issues_kind.push(Issue {
-                        key: format!("{key}.load.{suffix}"),
-                        message,
-                    })
-                }),
-            }
-            if !valid_name(name) {
-                bad(
-                    key.clone(),
-                    "names use letters, digits, '-' and '_' only".into(),
-                );
-            }
-            s.validate(&key, &mut bad);
-        }
-
-        for (name, g) in &self.sub_groups {
-            let key = format!("sub_groups.{name}");
-            if g.owners.is_empty() {
-                bad(format!("{key}.owners"), "needs at least one address".into());
-            }
-            for (i, o) in g.owners.iter().enumerate() {
-                crate::notify::check_address(&mut bad, format!("{key}.owners[{i}]"), o);
-            }
-        }
-
-        self.notify
-            .check(&self.sub_groups, self.admin.email.is_some(), &mut bad);
-
-        let known = Known {
-            sub_groups: self.sub_groups.keys().map(String::as_str).collect(),
-            sources: self
-                .sources
-                .iter()
-                .map(|(name, s)| (name.as_str(), self.kinds.get(&s.kind)))
-                .collect(),
-        };
-        self.kpis.check(&known, &mut bad);
-
-        let known_to_risks = crate::risk::catalogue::Known {
-            sub_groups: self.sub_groups.keys().map(String::as_str).collect(),
-            kpis: self
-                .kpis
-                .iter()
-                .map(|(id, k)| (id.as_str(), k.measure.is_some()))
-                .collect(),
-            sources: self
-                .sources
-                .iter()
-                .map(|(name, s)| (name.as_str(), s.cadence.is_some()))
-                .collect(),
-        };
-        self.risks.check(&self.risk_log, &known_to_risks, &mut bad);
-        let groups = self.sub_groups.keys().map(String::as_str).collect();
-        self.actions.check(&self.action_log, &groups, &mut bad);
-
-        let known_to_jobs = crate::schedule::settings::Known {
-            sources: self.sources.keys().map(String::as_str).collect(),
-            kpis: self
-                .kpis
-                .iter()
-                .map(|(id, k)| (id.as_str(), k.measure.is_some()))
-                .collect(),
-            sub_groups: &self.sub_groups,
-        };
-        for (name, j) in &self.jobs {
-            if !valid_name(name) {
-                bad(
-                    format!("jobs.{name}"),
-                    "names use letters, digits, '-' and '_' only".into(),
-                );
-            }
-            j.check(name, &known_to_jobs, &mut bad);
-        }
-
-        self.ledger.check(&mut bad);
-        self.admin.check(&mut bad);
-        self.http.check(&mut bad);
-        self.daemon.check(&mut bad);
-
-        issues.extend(issues_kind);
-        if issues.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError::Invalid(issues))
-        }
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.plan.dir = layers.plan_dir;
+        Ok(settings)
     }
 
     /// Fill secrets from `*_file` paths or `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`).
@@ -388,10 +274,20 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// The override file named by `--config`, else `$SENDWATCH_CONFIG`.
+/// The configuration file: the one named by `--config`, else `$SENDWATCH_CONFIG`, else
+/// [`LOCAL_CONFIG`] if the working directory has it (a checkout: the README's commands run
+/// the example), else [`SYSTEM_CONFIG`] (an installed deployment).
 pub fn override_file(cli: Option<&Path>) -> Option<PathBuf> {
     cli.map(Path::to_path_buf)
         .or_else(|| std::env::var_os(CONFIG_ENV).map(PathBuf::from))
+        .or_else(|| {
+            let local = PathBuf::from(LOCAL_CONFIG);
+            Some(if local.is_file() {
+                local
+            } else {
+                PathBuf::from(SYSTEM_CONFIG)
+            })
+        })
 }
 
 #[cfg(test)]

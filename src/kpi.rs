@@ -1,4 +1,4 @@
-//! KPIs: the plan's catalogue (`config/kpis.toml`), monthly values computed from the loaded
+//! KPIs: the plan's catalogue (its `kpis.toml`), monthly values computed from the loaded
 //! tracker, reviews and provider extracts, the target in force under each KPI's target
 //! versions, and a RAG rating with direction-of-travel wording. How a KPI is shown is `src/view/`'s.
 //!

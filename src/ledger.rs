@@ -212,7 +212,7 @@ pub async fn abandon(
         subject_prefix: tell.subject_prefix,
         job: &run.job,
         run_id: run.id,
-        trigger: &run.trigger,
+        trigger: run.trigger.as_str(),
         scheduled_at: run.scheduled_at,
         started_at: run.started_at,
         abandoned_at: now,
@@ -299,7 +299,7 @@ pub async fn dead_man(
         hours,
         last_ok: ok.as_ref().zip(ok_at).map(|(r, at)| (r.id, at)),
         since,
-        last_row: (last.id, &last.status),
+        last_row: (last.id, last.status.as_str()),
         now,
     });
     queue_for_admin(store, last.id, &to, &r, now).await?;

@@ -1,4 +1,4 @@
-//! Risks: the plan's risk log (`config/risks.toml`), its triggers evaluated against the KPI
+//! Risks: the plan's risk log (its `risks.toml`), its triggers evaluated against the KPI
 //! history and the sources' freshness each run, and the changes of score that follow.
 //!
 //! Owns: the register as data ([`catalogue`]), the trigger conditions and their wording

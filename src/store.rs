@@ -64,7 +64,7 @@ pub use loads::LoadRecord;
 pub use outbox::{DigestKey, OutboxRow, OutboxStatus, Queued};
 pub use outbox_files::{FilesMail, StoredFile};
 pub use outbox_html::{HtmlPart, StoredImage};
-pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Start, Trigger, claim_key};
+pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Start, Trigger, UnknownValue, claim_key};
 pub use settings::StoreSettings;
 pub use source_outcome::{SourceOutcome, SourceState, Sources};
 

@@ -1,10 +1,10 @@
 //! The action log as data: every action and sub-action of the plan, `[actions."1.2.1"]`, and
 //! `[action_log]`.
 //!
-//! Owns: the [`Actions`] type, the shipped Sefton log (`config/actions.toml`, laid by
-//! [`crate::config`] right after the risk register), reference order (1.2 before 1.10), and
-//! the pure check that the log makes sense, naming the key at fault
-//! (`actions."1.2.1".owner`). Must not: read files or know a particular action.
+//! Owns: the [`Actions`] type, the shipped Sefton log's reading for tests ([`builtin`], from
+//! `config/plans/sefton/`; a deployment's plan is laid by [`crate::config`]), reference order
+//! (1.2 before 1.10), and the pure check that the log makes sense, naming the key at fault
+//! (`actions."1.2.1".owner`). Must not: know a particular action.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::{Deref, DerefMut};
@@ -12,9 +12,6 @@ use std::ops::{Deref, DerefMut};
 use serde::Deserialize;
 
 use super::{ActionLogSettings, ActionSettings};
-
-/// The shipped log; laid under every configuration by [`crate::config`].
-pub const BUILTIN: &str = include_str!("../../config/actions.toml");
 
 /// Every action by its plan reference ("1.2.1").
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -102,18 +99,16 @@ impl Actions {
     }
 }
 
-/// The shipped log alone (tests, and a check that it parses).
-/// Read through the `config` crate, as the layers are, so a reference's dots survive.
+/// The shipped (Sefton) log alone, read from the source tree ([`crate::config::plan::shipped`]:
+/// tests, and a check that it parses; nothing of it is compiled in). Read through the `config`
+/// crate, as the layers are, so a reference's dots survive.
 pub fn builtin() -> Result<(Actions, ActionLogSettings), config::ConfigError> {
     #[derive(Deserialize)]
     struct File {
         action_log: ActionLogSettings,
         actions: Actions,
     }
-    let f: File = config::Config::builder()
-        .add_source(config::File::from_str(BUILTIN, config::FileFormat::Toml))
-        .build()?
-        .try_deserialize()?;
+    let f: File = crate::config::plan::shipped("actions.toml")?.try_deserialize()?;
     Ok((f.actions, f.action_log))
 }
 
@@ -127,7 +122,10 @@ mod tests {
         let path = dir.path().join("override.toml");
         std::fs::write(
             &path,
-            "[action_log]\nmeetings = [2020-02-11]\n\n[actions.\"1.3\"]\ndue = 2020-09-30\n",
+            format!(
+                "base = {:?}\n[action_log]\nmeetings = [2020-02-11]\n\n[actions.\"1.3\"]\ndue = 2020-09-30\n",
+                crate::config::plan::example_file().display().to_string()
+            ),
         )
         .expect("write");
         let s = Settings::load_unchecked(&Sources {
@@ -154,7 +152,11 @@ mod tests {
 
     #[test]
     fn an_unknown_owner_is_named_by_its_key() {
-        let mut s = Settings::load_unchecked(&Sources::default()).expect("example");
+        let mut s = Settings::load_unchecked(&Sources {
+            file: Some(crate::config::plan::example_file()),
+            env: false,
+        })
+        .expect("example");
         if let Some(a) = s.actions.get_mut("1.2.1") {
             a.owner = "nobody".into();
         }

@@ -2,7 +2,7 @@
 //! the board's meetings with the update rule (`[action_log]`).
 //!
 //! Owns: the settings types and the seeds' five progress statuses with their words. The
-//! shipped log is `config/actions.toml` ([`super::catalogue`]), checked there. Must not: read
+//! shipped log is in `config/plans/sefton/`, checked by [`super::catalogue`]. Must not: read
 //! files or know a particular action.
 
 use chrono::NaiveDate;

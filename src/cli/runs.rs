@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 
 use super::Failure;
 use crate::config::Settings;
-use crate::store::{RunRecord, Store};
+use crate::store::{RunRecord, RunStatus, Store};
 
 /// How `runs` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -90,13 +90,13 @@ fn table(rows: &[RunRecord], tz: Tz) -> String {
             [
                 r.id.to_string(),
                 r.job.clone(),
-                r.trigger.clone(),
-                r.status.clone(),
+                r.trigger.to_string(),
+                r.status.to_string(),
                 r.scheduled_at.map_or_else(|| "-".into(), |t| local(t, tz)),
                 local(r.started_at, tz),
-                match r.status.as_str() {
-                    "skipped" => "-".into(),
-                    "running" => format!("{} so far", took(r.started_at, None)),
+                match r.status {
+                    RunStatus::Skipped => "-".into(),
+                    RunStatus::Running => format!("{} so far", took(r.started_at, None)),
                     _ => took(r.started_at, r.finished_at),
                 },
                 r.runner.clone().unwrap_or_else(|| "-".into()),

@@ -5,7 +5,19 @@ use crate::notify::{DeliveryMode, SmtpTls};
 use secrecy::SecretString;
 
 fn example() -> Settings {
-    Settings::load_unchecked(&Sources::default()).expect("example parses")
+    Settings::load_unchecked(&Sources {
+        file: Some(plan::example_file()),
+        env: false,
+    })
+    .expect("example parses")
+}
+
+/// `text` as a file laid over the example (its `base`).
+fn over_example(text: &str) -> String {
+    format!(
+        "base = {:?}\n{text}",
+        plan::example_file().display().to_string()
+    )
 }
 
 #[test]
@@ -42,7 +54,7 @@ fn an_override_file_replaces_a_milestone_list_whole_and_keeps_other_keys() {
     let path = dir.path().join("override.toml");
     std::fs::write(
         &path,
-        "[kpis.\"1/5\"]\nmilestones = [{ from = \"2020-01\", target = 50.0 }]\n\n[sub_groups.health]\nowners = [\"a@example.net\"]\n",
+        over_example("[kpis.\"1/5\"]\nmilestones = [{ from = \"2020-01\", target = 50.0 }]\n\n[sub_groups.health]\nowners = [\"a@example.net\"]\n"),
     )
     .expect("write");
     let s = Settings::load(&Sources {
@@ -70,7 +82,7 @@ fn the_catalogue_is_a_layer_a_deployment_amends_key_by_key() {
     let path = dir.path().join("override.toml");
     std::fs::write(
         &path,
-        "[kpis.\"4/1\"]\nbaseline = \"agreed 11 Feb 2020\"\n\n[kpis.\"1/4\"]\nbaseline = { text = \"50% (Jan-20)\", value = 50.0, date = \"2020-01\", establish_by = 2020-01-31 }\n",
+        over_example("[kpis.\"4/1\"]\nbaseline = \"agreed 11 Feb 2020\"\n\n[kpis.\"1/4\"]\nbaseline = { text = \"50% (Jan-20)\", value = 50.0, date = \"2020-01\", establish_by = 2020-01-31 }\n"),
     )
     .expect("write");
     let s = Settings::load_unchecked(&Sources {
@@ -124,4 +136,128 @@ fn loopback_hosts() {
     assert!(is_loopback_host("[::1]"));
     assert!(!is_loopback_host("mail.example.org"));
     assert!(!is_loopback_host("10.0.0.1"));
+}
+
+/// Write `files` (name, text) into a fresh folder.
+fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+/// The least a configuration must say of itself, with no plan and nothing of the example.
+const BARE: &str = r#"
+[general]
+area = "Wigan"
+time_zone = "Europe/London"
+
+[store]
+url = "sqlite://data/w.db"
+
+[delivery]
+mode = "folder"
+folder = "data/outbox"
+from = "sendwatch@wigan.example"
+
+[delivery.smtp]
+host = "127.0.0.1"
+port = 25
+
+[rag]
+amber_tolerance = 5.0
+"#;
+
+fn load_file(path: std::path::PathBuf) -> Result<Settings, ConfigError> {
+    Settings::load_unchecked(&Sources {
+        file: Some(path),
+        env: false,
+    })
+}
+
+#[test]
+fn a_configuration_naming_no_plan_has_no_kpis_risks_or_actions_and_is_valid() {
+    let dir = folder(&[("w.toml", BARE)]);
+    let s = load_file(dir.path().join("w.toml")).expect("loads");
+    s.validate().expect("a plan-less configuration is valid");
+    assert!(s.plan.dir.is_none());
+    assert!(s.kpis.is_empty() && s.risks.is_empty() && s.actions.is_empty());
+    assert!(s.sources.is_empty() && s.sub_groups.is_empty() && s.jobs.is_empty());
+    assert_eq!(
+        s.kinds.len(),
+        3,
+        "the extract kinds are the one built-in layer"
+    );
+}
+
+#[test]
+fn the_plan_folder_is_read_beside_the_file_that_names_it() {
+    let text = format!("[plan]\ndir = \"plans/w\"\n\n{BARE}");
+    let dir = folder(&[
+        ("etc/w.toml", &text),
+        (
+            "etc/plans/w/risks.toml",
+            "[risk_log]\nholder = \"\"\nbands = [{ name = \"low\", from = 1 }]\n",
+        ),
+    ]);
+    let s = load_file(dir.path().join("etc/w.toml")).expect("loads");
+    assert_eq!(s.plan.dir, Some(dir.path().join("etc/plans/w")));
+    assert_eq!(s.risk_log.bands.len(), 1);
+}
+
+#[test]
+fn a_plan_file_that_sets_anything_but_the_plan_is_refused_naming_plan_dir() {
+    let text = format!("[plan]\ndir = \"p\"\n\n{BARE}");
+    let dir = folder(&[
+        ("w.toml", &text),
+        (
+            "p/kpis.toml",
+            "[sources.x]\nkind = \"tracker\"\nurl = \"x.csv\"\n",
+        ),
+    ]);
+    let err = load_file(dir.path().join("w.toml"))
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("plan.dir") && err.contains("`sources` is not part of a plan"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_plan_folder_that_is_missing_or_empty_is_refused_naming_plan_dir() {
+    let text = format!("[plan]\ndir = \"p\"\n\n{BARE}");
+    let dir = folder(&[("w.toml", &text)]);
+    let err = load_file(dir.path().join("w.toml"))
+        .expect_err("no folder")
+        .to_string();
+    assert!(
+        err.contains("plan.dir") && err.contains("is not a folder"),
+        "{err}"
+    );
+    std::fs::create_dir(dir.path().join("p")).expect("mkdir");
+    let err = load_file(dir.path().join("w.toml"))
+        .expect_err("empty folder")
+        .to_string();
+    assert!(
+        err.contains("plan.dir") && err.contains("holds none of kpis.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn files_laid_over_one_another_in_a_loop_are_refused_naming_base() {
+    let dir = folder(&[
+        ("a.toml", "base = \"b.toml\"\n"),
+        ("b.toml", "base = \"a.toml\"\n"),
+    ]);
+    let err = load_file(dir.path().join("a.toml"))
+        .expect_err("a loop")
+        .to_string();
+    assert!(err.contains("base: more than"), "{err}");
 }

@@ -1,7 +1,8 @@
 //! The KPI catalogue: every KPI of the plan as data, `[kpis."ID"]`.
 //!
-//! Owns: the [`Catalogue`] type, the shipped Sefton catalogue (`config/kpis.toml`, laid by
-//! [`crate::config`] right after the extract kinds), and the pure check that the catalogue
+//! Owns: the [`Catalogue`] type, the shipped Sefton catalogue's reading for tests
+//! ([`builtin`], from `config/plans/sefton/kpis.toml`; a deployment's plan is laid by
+//! [`crate::config`]), and the pure check that the catalogue
 //! makes sense, naming the key at fault (`kpis."1/4".milestones[2]`). Must not: read files
 //! (the layering is `config`'s) or know a particular KPI.
 
@@ -14,9 +15,6 @@ use super::{
     Baseline, KpiSettings, Measure, MilestoneSettings, Month, PeriodKind, TargetKind, Unit,
 };
 use crate::load::KindDef;
-
-/// The shipped catalogue; laid under every configuration by [`crate::config`].
-pub const BUILTIN: &str = include_str!("../../config/kpis.toml");
 
 /// Every KPI by id ("1/2a"), in id order.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -362,16 +360,14 @@ fn check_schedule(
     first
 }
 
-/// The shipped catalogue, parsed (for tests and tools that run without a configuration).
+/// The shipped (Sefton) catalogue, read from the source tree ([`crate::config::plan::shipped`]:
+/// for tests and the benchmark, which run from a checkout; nothing of it is compiled in).
 pub fn builtin() -> Result<Catalogue, config::ConfigError> {
     #[derive(Deserialize)]
     struct File {
         kpis: Catalogue,
     }
-    let file: File = config::Config::builder()
-        .add_source(config::File::from_str(BUILTIN, config::FileFormat::Toml))
-        .build()?
-        .try_deserialize()?;
+    let file: File = crate::config::plan::shipped("kpis.toml")?.try_deserialize()?;
     Ok(file.kpis)
 }
 

@@ -3,7 +3,7 @@
 //! for computed KPIs what measures it from which source. `[kpis."ID"]` and `[rag]`.
 //!
 //! Owns: the settings types and the reading of a milestone's target kind. The shipped
-//! catalogue is `config/kpis.toml` ([`super::catalogue`]); checked there, resolved per period
+//! catalogue is in `config/plans/sefton/`; checked by [`super::catalogue`], resolved per period
 //! by [`super::target`]. Must not: read files or know a particular KPI.
 
 use chrono::NaiveDate;

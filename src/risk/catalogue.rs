@@ -1,7 +1,8 @@
 //! The risk register: every risk of the log as data, `[risks.ID]`, and `[risk_log]`.
 //!
-//! Owns: the [`Register`] type, the shipped Sefton register (`config/risks.toml`, laid by
-//! [`crate::config`] right after the KPI catalogue), and the pure check that it makes sense,
+//! Owns: the [`Register`] type, the shipped Sefton register's reading for tests
+//! ([`builtin`], from `config/plans/sefton/risks.toml`; a deployment's plan is laid by
+//! [`crate::config`]), and the pure check that it makes sense,
 //! naming the key at fault (`risks.R2.triggers[1].kpi`). Must not: read files (the layering
 //! is `config`'s) or know a particular risk.
 
@@ -11,9 +12,6 @@ use std::ops::{Deref, DerefMut};
 use serde::Deserialize;
 
 use super::{Condition, Contact, Figure, RiskLogSettings, RiskSettings, TriggerSettings};
-
-/// The shipped register; laid under every configuration by [`crate::config`].
-pub const BUILTIN: &str = include_str!("../../config/risks.toml");
 
 /// Every risk by id ("R2").
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -278,18 +276,16 @@ fn check_kpi(
     }
 }
 
-/// The shipped register and log settings, parsed (for tests and tools that run without a
-/// configuration).
+/// The shipped (Sefton) register and log settings, read from the source tree
+/// ([`crate::config::plan::shipped`]: for tests, which run from a checkout; nothing of it is
+/// compiled in).
 pub fn builtin() -> Result<(Register, RiskLogSettings), config::ConfigError> {
     #[derive(Deserialize)]
     struct File {
         risks: Register,
         risk_log: RiskLogSettings,
     }
-    let file: File = config::Config::builder()
-        .add_source(config::File::from_str(BUILTIN, config::FileFormat::Toml))
-        .build()?
-        .try_deserialize()?;
+    let file: File = crate::config::plan::shipped("risks.toml")?.try_deserialize()?;
     Ok((file.risks, file.risk_log))
 }
 

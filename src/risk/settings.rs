@@ -2,15 +2,16 @@
 //! and score bands (`[risk_log]`).
 //!
 //! Owns: the settings types and the reading of a trigger's condition from its fields. The
-//! shipped register is `config/risks.toml` ([`super::catalogue`]), checked there. Must not:
+//! shipped register is in `config/plans/sefton/`, checked by [`super::catalogue`]. Must not:
 //! read files or know a particular risk.
 
 use serde::Deserialize;
 
 use crate::kpi::Rag;
 
-/// `[risk_log]`: who holds the log and how scores are banded.
-#[derive(Debug, Clone, Deserialize)]
+/// `[risk_log]`: who holds the log and how scores are banded. The default (no holder, no
+/// bands) is a plan's without a register.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RiskLogSettings {
     /// The `[sub_groups]` key that holds the log and hears of every change (System Leadership

@@ -125,8 +125,8 @@ async fn runs(State(st): State<ServeState>) -> Response {
             scheduled: r.scheduled_at.map(stamp),
             started: stamp(r.started_at),
             job: r.job,
-            trigger: r.trigger,
-            state: r.status,
+            trigger: r.trigger.to_string(),
+            state: r.status.to_string(),
             summary: r.summary,
             note: r.note,
         })

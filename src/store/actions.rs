@@ -33,28 +33,6 @@ type CommentRow = (
     DateTime<Utc>,
 );
 
-/// The query for [`UpdateRow`]s, with `$rest` after the table name.
-macro_rules! updates {
-    ($rest:literal) => {
-        concat!(
-            "SELECT id, reference, status, note, evidence, next_steps, author, entered_at \
-             FROM action_updates",
-            $rest
-        )
-    };
-}
-
-/// The query for [`CommentRow`]s, with `$rest` after the table name.
-macro_rules! comments {
-    ($rest:literal) => {
-        concat!(
-            "SELECT kpi_id, period, reason, actions, revised_date, next_update, author, \
-             entered_at FROM commentary",
-            $rest
-        )
-    };
-}
-
 impl Store {
     /// Store checked updates, all or none (one transaction), entered at `now`; their ids.
     pub async fn save_action_updates(
@@ -88,17 +66,12 @@ impl Store {
 
     /// Every update in entry order (`only`: one action's).
     pub async fn action_updates(&self, only: Option<&str>) -> Result<Vec<Recorded>, StoreError> {
-        let rows: Vec<UpdateRow> = match only {
-            None => on_pool!(self, p => sqlx::query_as(updates!(" ORDER BY id"))
-                .fetch_all(p)
-                .await?),
-            Some(r) => on_pool!(self, p => sqlx::query_as(updates!(
-                " WHERE reference = $1 ORDER BY id"
-            ))
-            .bind(r)
-            .fetch_all(p)
-            .await?),
-        };
+        // One query for all and for one: `$1` NULL matches every action.
+        const SQL: &str = "SELECT id, reference, status, note, evidence, next_steps, author, \
+            entered_at FROM action_updates \
+            WHERE (CAST($1 AS TEXT) IS NULL OR reference = $1) ORDER BY id";
+        let rows: Vec<UpdateRow> =
+            on_pool!(self, p => sqlx::query_as(SQL).bind(only).fetch_all(p).await?);
         rows.into_iter().map(recorded).collect()
     }
 
@@ -133,19 +106,12 @@ impl Store {
         &self,
         only: Option<&str>,
     ) -> Result<Vec<Commentary>, StoreError> {
-        let rows: Vec<CommentRow> = match only {
-            None => on_pool!(self, p => sqlx::query_as(comments!(
-                " ORDER BY kpi_id, period, id"
-            ))
-            .fetch_all(p)
-            .await?),
-            Some(k) => on_pool!(self, p => sqlx::query_as(comments!(
-                " WHERE kpi_id = $1 ORDER BY period, id"
-            ))
-            .bind(k)
-            .fetch_all(p)
-            .await?),
-        };
+        // One query for all and for one: `$1` NULL matches every KPI.
+        const SQL: &str = "SELECT kpi_id, period, reason, actions, revised_date, next_update, \
+            author, entered_at FROM commentary \
+            WHERE (CAST($1 AS TEXT) IS NULL OR kpi_id = $1) ORDER BY kpi_id, period, id";
+        let rows: Vec<CommentRow> =
+            on_pool!(self, p => sqlx::query_as(SQL).bind(only).fetch_all(p).await?);
         rows.into_iter().map(comment).collect()
     }
 

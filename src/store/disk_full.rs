@@ -134,6 +134,10 @@ impl From<sqlx::Error> for StoreError {
                 }
                 _ => "the database could not write".into(),
             })
+        } else if let sqlx::Error::ColumnDecode { source, .. } = &e
+            && let Some(unknown) = source.downcast_ref::<super::runs::UnknownValue>()
+        {
+            StoreError::Corrupt(unknown.to_string())
         } else {
             StoreError::Query(e)
         }

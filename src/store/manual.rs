@@ -20,17 +20,6 @@ type Row = (
     String,
 );
 
-/// The query for [`Row`]s, with `$rest` after the table name.
-macro_rules! select {
-    ($rest:literal) => {
-        concat!(
-            "SELECT id, kpi_id, period, value, numerator, denominator, note, entered_by, \
-             entered_at, via FROM kpi_manual_values",
-            $rest
-        )
-    };
-}
-
 impl Store {
     /// Store checked values, all or none (one transaction), entered at `now` by way of `via`
     /// ("set" or "import"); their ids in order.
@@ -90,21 +79,21 @@ impl Store {
 
     /// Every entry, superseded ones too, by KPI, period and entry order (`only`: one KPI).
     pub async fn manual_history(&self, only: Option<&str>) -> Result<Vec<Entered>, StoreError> {
-        const ALL: &str = select!(" ORDER BY kpi_id, period, id");
-        const ONE: &str = select!(" WHERE kpi_id = $1 ORDER BY period, id");
-        let rows: Vec<Row> = match only {
-            None => on_pool!(self, p => sqlx::query_as(ALL).fetch_all(p).await?),
-            Some(k) => on_pool!(self, p => sqlx::query_as(ONE).bind(k).fetch_all(p).await?),
-        };
+        // One query for all and for one: `$1` NULL matches every KPI.
+        const SQL: &str = "SELECT id, kpi_id, period, value, numerator, denominator, note, \
+            entered_by, entered_at, via FROM kpi_manual_values \
+            WHERE (CAST($1 AS TEXT) IS NULL OR kpi_id = $1) ORDER BY kpi_id, period, id";
+        let rows: Vec<Row> =
+            on_pool!(self, p => sqlx::query_as(SQL).bind(only).fetch_all(p).await?);
         rows.into_iter().map(entered).collect()
     }
 
     /// The entry in force for every KPI and period: the latest.
     pub async fn manual_values(&self) -> Result<Vec<Entered>, StoreError> {
-        const SQL: &str = select!(
-            " v WHERE v.id = (SELECT MAX(l.id) FROM kpi_manual_values l \
-              WHERE l.kpi_id = v.kpi_id AND l.period = v.period) ORDER BY v.kpi_id, v.period"
-        );
+        const SQL: &str = "SELECT id, kpi_id, period, value, numerator, denominator, note, \
+            entered_by, entered_at, via FROM kpi_manual_values v \
+            WHERE v.id = (SELECT MAX(l.id) FROM kpi_manual_values l \
+            WHERE l.kpi_id = v.kpi_id AND l.period = v.period) ORDER BY v.kpi_id, v.period";
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
         rows.into_iter().map(entered).collect()
     }

@@ -19,57 +19,22 @@ impl Store {
         basis: Option<i64>,
         changes: &[RiskChange],
     ) -> Result<bool, StoreError> {
-        const NEWEST: &str = "SELECT max(id) FROM risk_events";
-        const SQL: &str = "INSERT INTO risk_events (run_id, risk_id, at, change, owner, \
-            prev_likelihood, prev_impact, prev_score, prev_band, likelihood, impact, score, band, \
-            triggers, reason, news_run) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $1)";
         if changes.is_empty() {
             return Ok(true);
         }
-        // The same steps on either backend's transaction.
-        macro_rules! record {
-            ($tx:expr) => {{
-                let mut tx = $tx;
-                let newest: Option<i64> = sqlx::query_scalar(NEWEST).fetch_one(&mut *tx).await?;
-                if newest != basis {
-                    return Ok(false);
-                }
-                for c in changes {
-                    let (f, t) = (c.from.level, c.to.level);
-                    sqlx::query(SQL)
-                        .bind(run_id)
-                        .bind(&c.risk_id)
-                        .bind(c.at)
-                        .bind(c.kind.as_str())
-                        .bind(&c.owner)
-                        .bind(i32::from(f.likelihood))
-                        .bind(i32::from(f.impact))
-                        .bind(i32::from(f.score()))
-                        .bind(&c.from.band)
-                        .bind(i32::from(t.likelihood))
-                        .bind(i32::from(t.impact))
-                        .bind(i32::from(t.score()))
-                        .bind(&c.to.band)
-                        .bind(c.triggers.join("\n"))
-                        .bind(c.reasons.join("\n"))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(true)
-            }};
-        }
         match self {
             // The write lock first: no other writer records between our check and our inserts.
-            Store::Sqlite(p) => record!(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Sqlite(p) => {
+                let tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                record(tx, run_id, basis, changes).await
+            }
             Store::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 // Readers go on; a second writer waits for our commit, then sees our rows.
                 sqlx::query("LOCK TABLE risk_events IN SHARE ROW EXCLUSIVE MODE")
                     .execute(&mut *tx)
                     .await?;
-                record!(tx)
+                record(tx, run_id, basis, changes).await
             }
         }
     }
@@ -100,6 +65,59 @@ impl Store {
         });
         rows.into_iter().map(event).collect()
     }
+}
+
+/// The check and the inserts of [`Store::record_risk_changes`], on either backend's
+/// transaction (which holds the table's write lock); commits when it records.
+async fn record<DB>(
+    mut tx: sqlx::Transaction<'static, DB>,
+    run_id: i64,
+    basis: Option<i64>,
+    changes: &[RiskChange],
+) -> Result<bool, StoreError>
+where
+    DB: sqlx::Database,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    (Option<i64>,): for<'r> sqlx::FromRow<'r, DB::Row>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    const NEWEST: &str = "SELECT max(id) FROM risk_events";
+    const SQL: &str = "INSERT INTO risk_events (run_id, risk_id, at, change, owner, \
+        prev_likelihood, prev_impact, prev_score, prev_band, likelihood, impact, score, band, \
+        triggers, reason, news_run) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $1)";
+    let newest: Option<i64> = sqlx::query_scalar(NEWEST).fetch_one(&mut *tx).await?;
+    if newest != basis {
+        return Ok(false);
+    }
+    for c in changes {
+        let (f, t) = (c.from.level, c.to.level);
+        sqlx::query(SQL)
+            .bind(run_id)
+            .bind(c.risk_id.as_str())
+            .bind(c.at)
+            .bind(c.kind.as_str())
+            .bind(c.owner.as_str())
+            .bind(i32::from(f.likelihood))
+            .bind(i32::from(f.impact))
+            .bind(i32::from(f.score()))
+            .bind(c.from.band.as_str())
+            .bind(i32::from(t.likelihood))
+            .bind(i32::from(t.impact))
+            .bind(i32::from(t.score()))
+            .bind(c.to.band.as_str())
+            .bind(c.triggers.join("\n"))
+            .bind(c.reasons.join("\n"))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// A `risk_events` row as read: id, run, risk, at, change, owner, the level before

@@ -20,12 +20,87 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    const ALL: [Trigger; 3] = [Trigger::Schedule, Trigger::Manual, Trigger::CatchUp];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Trigger::Schedule => "schedule",
             Trigger::Manual => "manual",
             Trigger::CatchUp => "catch_up",
         }
+    }
+}
+
+/// A value in a column of named states (`runs.status`, `runs.trigger`) that sendwatch does
+/// not know: a hand edit, or a newer version's. Read as [`StoreError::Corrupt`].
+#[derive(Debug, thiserror::Error)]
+#[error("{column} holds `{value}`, which sendwatch does not know")]
+pub struct UnknownValue {
+    pub column: &'static str,
+    pub value: String,
+}
+
+/// The one of `all` whose text is `value` (the read of a column of named states).
+fn named<T: Copy>(
+    all: &[T],
+    text: fn(T) -> &'static str,
+    column: &'static str,
+    value: String,
+) -> Result<T, UnknownValue> {
+    all.iter()
+        .copied()
+        .find(|v| text(*v) == value)
+        .ok_or(UnknownValue { column, value })
+}
+
+/// A column of named states read as its enum: decoded as text, then [`TryFrom<String>`], so
+/// an unknown value is an [`UnknownValue`] (which the store reads as [`StoreError::Corrupt`]).
+macro_rules! named_column {
+    ($ty:ty) => {
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
+        where
+            String: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as sqlx::Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $ty
+        where
+            String: sqlx::Decode<'r, DB>,
+        {
+            fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <String as sqlx::Decode<'r, DB>>::decode(value)?;
+                Ok(<$ty>::try_from(text)?)
+            }
+        }
+    };
+}
+
+named_column!(Trigger);
+named_column!(RunStatus);
+
+impl TryFrom<String> for Trigger {
+    type Error = UnknownValue;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        named(&Trigger::ALL, Trigger::as_str, "runs.trigger", value)
+    }
+}
+
+/// As its column's text (the JSON of `runs` and the live view).
+impl serde::Serialize for Trigger {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Trigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -42,6 +117,14 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    const ALL: [RunStatus; 5] = [
+        RunStatus::Running,
+        RunStatus::Ok,
+        RunStatus::Failed,
+        RunStatus::Abandoned,
+        RunStatus::Skipped,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Running => "running",
@@ -53,15 +136,35 @@ impl RunStatus {
     }
 }
 
+impl TryFrom<String> for RunStatus {
+    type Error = UnknownValue;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        named(&RunStatus::ALL, RunStatus::as_str, "runs.status", value)
+    }
+}
+
+/// As its column's text (the JSON of `runs` and the live view).
+impl serde::Serialize for RunStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRecord {
     pub id: i64,
     pub job: String,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: RunStatus,
     pub summary: Option<String>,
     pub runner: Option<String>,
     pub lease_until: Option<DateTime<Utc>>,

@@ -148,7 +148,11 @@ fn bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree() {
     );
     let row = |label: &str| row(&stdout, label);
     // Every computed KPI of the built-in catalogue, over each source they read.
-    let base = Settings::load_unchecked(&Sources::default()).expect("built-in configuration");
+    let base = Settings::load_unchecked(&Sources {
+        file: Some(crate::harness::example_config()),
+        env: false,
+    })
+    .expect("the example configuration");
     let computed: Vec<_> = base.kpis.computed().collect();
     let mut sources: Vec<String> = vec![];
     for c in &computed {

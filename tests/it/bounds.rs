@@ -268,7 +268,7 @@ fn check_config_refuses_each_value_out_of_range_naming_key_and_range() {
     let dir = crate::harness::example_dir();
     for (i, c) in CASES.iter().enumerate() {
         let path = dir.path().join(format!("case{i}.toml"));
-        std::fs::write(&path, c.toml).expect("write");
+        std::fs::write(&path, crate::harness::over_example(c.toml)).expect("write");
         let out = sendwatch(dir.path(), &path, "check-config");
         let printed = text(&out);
         assert_eq!(out.status.code(), Some(78), "{}: {printed}", c.key);
@@ -302,7 +302,7 @@ fn check_config_refuses_each_value_out_of_range_naming_key_and_range() {
 fn the_shipped_configuration_is_within_every_range() {
     let dir = tempfile::tempdir().expect("tempdir");
     let empty = dir.path().join("empty.toml");
-    std::fs::write(&empty, "").expect("write");
+    std::fs::write(&empty, crate::harness::over_example("")).expect("write");
     let out = sendwatch(dir.path(), &empty, "check-config");
     assert!(out.status.success(), "{}", text(&out));
 }

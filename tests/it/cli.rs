@@ -178,7 +178,7 @@ fn check_config_names_the_key_at_fault() {
 }
 
 fn check_config_prints_next_fire_times_in_local_time_and_utc() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = crate::harness::example_dir();
     let out = sendwatch(dir.path())
         .arg("check-config")
         .output()
@@ -221,13 +221,13 @@ async fn no_secret_appears_in_the_log() {
     let cfg = dir.path().join("sendwatch.toml");
     std::fs::write(
         &cfg,
-        format!(
+        crate::harness::over_example(&format!(
             "[store]\nurl = \"sqlite://{db}\"\n\n[sources.tracker]\nkind = \"tracker\"\nurl = \"{url}\"\nusername = \"feed\"\npassword_file = \"{pw}\"\n\n[delivery]\nmode = \"smtp\"\n\n[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nusername = \"mailer\"\n\n[jobs.monthly-exceptions]\nsources = [\"tracker\"]\nmanual_kpis = false\n",
             db = dir.path().join("sw.db").display(),
             url = http.url("/tracker.csv"),
             pw = pw_file.display(),
             port = sink.port(),
-        ),
+        )),
     )
     .expect("write config");
 
@@ -266,7 +266,7 @@ async fn no_secret_appears_in_the_log() {
 
 async fn db_migrate_creates_the_schema_on_both_backends() {
     for backend in crate::support::backends().await {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = crate::harness::example_dir();
         let mut c = sendwatch(dir.path());
         c.arg("db")
             .arg("migrate")

@@ -69,7 +69,10 @@ async fn a_refused_recipient_fails_that_report_only() {
             "{:?}",
             dco.last_error
         );
-        assert_eq!(app.store.run(r.run_id).await.expect("run").status, "failed");
+        assert_eq!(
+            app.store.run(r.run_id).await.expect("run").status,
+            RunStatus::Failed
+        );
 
         // A permanent failure is not retried by the next run, and with the data unchanged
         // nothing is queued again: nothing is sent, nothing fails.

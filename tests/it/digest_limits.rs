@@ -52,7 +52,7 @@ async fn nothing_queued(cfg: &Path) {
         .expect("runs");
     assert!(!runs.is_empty(), "no run recorded");
     for r in &runs {
-        assert_eq!(r.status, "failed", "{r:?}");
+        assert_eq!(r.status, sendwatch::store::RunStatus::Failed, "{r:?}");
         assert!(
             r.summary
                 .as_deref()
@@ -132,7 +132,7 @@ async fn the_daemon_stops_on_sigterm_while_a_runaway_template_renders() {
     let runs = app.store.list_runs(None, 1000).await.expect("runs");
     assert!(!runs.is_empty());
     for r in &runs {
-        assert_ne!(r.status, "ok", "{r:?}");
+        assert_ne!(r.status, sendwatch::store::RunStatus::Ok, "{r:?}");
         let mail = app.store.run_mail(r.id).await.expect("outbox");
         assert!(mail.iter().all(|m| m.sub_group == "admin"), "{mail:?}");
     }

@@ -91,7 +91,12 @@ async fn a_full_disk_fails_the_run_saying_so_and_records_it() {
         let runs = ledger(&app).await;
         let last = runs.iter().max_by_key(|r| r.id).expect("runs");
         assert_eq!(runs.len(), 2, "{}: {runs:#?}", backend.name);
-        assert_eq!(last.status, "failed", "{}: {runs:#?}", backend.name);
+        assert_eq!(
+            last.status,
+            sendwatch::store::RunStatus::Failed,
+            "{}: {runs:#?}",
+            backend.name
+        );
         let recorded = format!(
             "{} {:?}",
             last.summary.clone().unwrap_or_default(),

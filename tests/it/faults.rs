@@ -127,7 +127,10 @@ async fn every_generator_fault_is_rejected_by_line_and_column_and_the_last_good_
             let loads = app.store.run_loads(r.run_id).await.expect("loads");
             assert_eq!(loads[0].outcome, "rejected");
             assert!(loads[0].error.as_deref().is_some_and(|e| e.contains(&want)));
-            assert_eq!(app.store.run(r.run_id).await.expect("run").status, "failed");
+            assert_eq!(
+                app.store.run(r.run_id).await.expect("run").status,
+                RunStatus::Failed
+            );
         }
         app.store.close().await;
     }

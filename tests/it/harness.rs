@@ -1,5 +1,6 @@
-//! Building a real `App` for a test: a config file laid over the built-in example, pointing
-//! at a test database, a source URL and a delivery target; plus readers for what came out.
+//! Building a real `App` for a test: a config file laid over the repository's example (its
+//! `base`, which names the Sefton plan's folder), pointing at a test database, a source URL
+//! and a delivery target; plus readers for what came out.
 
 #![allow(dead_code)]
 
@@ -29,6 +30,20 @@ pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// The repository's example configuration, `config/sendwatch.toml` (it names the Sefton plan).
+pub fn example_config() -> PathBuf {
+    repo("config/sendwatch.toml")
+}
+
+/// `text` as a config file laid over the example: `base = "<example>"` first (a top-level key
+/// goes before any table).
+pub fn over_example(text: &str) -> String {
+    format!(
+        "base = {:?}\n\n{text}",
+        example_config().display().to_string()
+    )
+}
+
 /// Path of a generated fault fixture, e.g. `fixture("bad-dates")`; `none` is the clean file.
 pub fn fixture(fault: &str) -> PathBuf {
     let name = if fault == "none" {
@@ -46,7 +61,8 @@ pub fn fixture_meta(fault: &str) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(p).expect("meta file")).expect("meta json")
 }
 
-/// Write a config override into `dir` and return its path. `extra` is appended verbatim, and
+/// Write a config override (laid over the example, [`over_example`]) into `dir` and return
+/// its path. `extra` is appended verbatim, and
 /// the example job reads the tracker only unless `extra` gives its `sources`.
 pub fn write_config(
     dir: &Path,
@@ -90,10 +106,10 @@ pub fn write_config(
     if !extra.contains("[http]") {
         extra.push_str("\n[http]\nlisten = \"\"\n");
     }
-    let text = format!(
+    let text = over_example(&format!(
         "[general]\ndata_dir = {data:?}\n\n[store]\nurl = {store_url:?}\n\n[sources.tracker]\nkind = \"tracker\"\nurl = {source_url:?}\ntimeout_secs = 2\n\n{delivery}\n{extra}\n",
         data = dir.join("data").display().to_string()
-    );
+    ));
     let path = dir.join("sendwatch-test.toml");
     std::fs::write(&path, text).expect("write test config");
     path
@@ -133,7 +149,7 @@ pub async fn app(config: &Path) -> App {
     App::build(settings(config)).await.expect("app builds")
 }
 
-/// Run the binary in `dir` with `cfg` laid over the built-in configuration and only `env` in
+/// Run the binary in `dir` with `cfg` as its configuration and only `env` in
 /// its environment; (success, stdout, stderr).
 pub fn binary(
     dir: &Path,
@@ -550,15 +566,22 @@ pub fn big_tracker(copies: usize, tag: &str) -> String {
     out
 }
 
-/// The README's layout in a fresh folder: the three example extracts under `examples/`, as the
-/// built-in configuration reads them, so that the binary's `run-now` there is the README's.
+/// The README's layout in a fresh folder: the three example extracts under `examples/` and the
+/// example configuration with the Sefton plan under `config/`, the binary's default there, so
+/// that its `run-now` with no `--config` is the README's.
 pub fn example_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("examples")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("config/plans/sefton")).expect("mkdir");
     for file in [
         "examples/tracker.csv",
         "examples/reviews.csv",
         "examples/provider.csv",
+        // The binary's default configuration in a checkout, and the plan it names.
+        "config/sendwatch.toml",
+        "config/plans/sefton/kpis.toml",
+        "config/plans/sefton/risks.toml",
+        "config/plans/sefton/actions.toml",
     ] {
         std::fs::copy(repo(file), dir.path().join(file)).expect("copy");
     }

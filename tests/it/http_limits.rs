@@ -115,11 +115,11 @@ async fn a_flood_of_half_sent_requests_is_timed_out_and_starves_no_run() {
         ledger(&app)
             .await
             .into_iter()
-            .find(|r| r.started_at > flooded_at && r.status != "running")
+            .find(|r| r.started_at > flooded_at && r.status != sendwatch::store::RunStatus::Running)
     })
     .await
     .unwrap_or_else(|| panic!("no run finished after the flood: {log:#?}"));
-    assert_eq!(run.status, "ok", "{run:?}");
+    assert_eq!(run.status, sendwatch::store::RunStatus::Ok, "{run:?}");
     let loads = app.store.run_loads(run.id).await.expect("loads");
     assert!(
         loads

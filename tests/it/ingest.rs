@@ -52,7 +52,7 @@ fn source(kind: &str, policy: &str) -> String {
 /// loads it.
 fn kind_config(dir: &Path, store_url: &str, kind: &str, url: &str, policy: &str) -> PathBuf {
     let x = source(kind, policy);
-    let text = format!(
+    let text = crate::harness::over_example(&format!(
         "[general]\ndata_dir = {data:?}\n\n[store]\nurl = {store_url:?}\n\n\
          [sources.{x}]\nkind = {kind:?}\nurl = {url:?}\ntimeout_secs = 5\n\n\
          [sources.{x}.load]\npolicy = {policy:?}\nmax_bad_share = 0.5\n\n\
@@ -60,7 +60,7 @@ fn kind_config(dir: &Path, store_url: &str, kind: &str, url: &str, policy: &str)
          [jobs.ingest]\ncron = \"0 7 2 * *\"\nsources = [{x:?}]\n",
         data = dir.join("data").display().to_string(),
         out = dir.join("outbox").display().to_string(),
-    );
+    ));
     let path = dir.join(format!("{kind}-{policy}.toml"));
     std::fs::write(&path, text).expect("write config");
     path

@@ -185,7 +185,10 @@ async fn an_instant_claimed_twice_runs_once_and_a_busy_job_skips_its_tick() {
 
         let rows = ledger(&app).await;
         let by_id: BTreeMap<i64, &RunRecord> = rows.iter().map(|r| (r.id, r)).collect();
-        assert_eq!(by_id[&report.run_id].status, "ok");
+        assert_eq!(
+            by_id[&report.run_id].status,
+            sendwatch::store::RunStatus::Ok
+        );
         assert_eq!(by_id[&report.run_id].scheduled_at, Some(at));
         assert!(
             by_id[&report.run_id]
@@ -193,10 +196,10 @@ async fn an_instant_claimed_twice_runs_once_and_a_busy_job_skips_its_tick() {
                 .as_deref()
                 .is_some_and(|r| r.ends_with(&format!(":{}", std::process::id())))
         );
-        assert_eq!(by_id[&held[0]].status, "ok");
-        assert_eq!(by_id[&run_id].status, "skipped");
+        assert_eq!(by_id[&held[0]].status, sendwatch::store::RunStatus::Ok);
+        assert_eq!(by_id[&run_id].status, sendwatch::store::RunStatus::Skipped);
         assert_eq!(by_id[&run_id].note.as_deref(), Some(note.as_str()));
-        assert_eq!(by_id[&manual.run_id].trigger, "manual");
+        assert_eq!(by_id[&manual.run_id].trigger, Trigger::Manual);
         assert_eq!(by_id[&manual.run_id].scheduled_at, None);
         let instants: Vec<_> = rows.iter().filter_map(|r| r.scheduled_at).collect();
         let distinct: BTreeSet<_> = instants.iter().collect();
@@ -234,7 +237,7 @@ async fn a_run_past_its_working_timeout_is_abandoned_and_the_next_one_is_right()
         };
         assert_eq!(secs, 1);
         let run = app.store.run(run_id).await.expect("run");
-        assert_eq!(run.status, "abandoned");
+        assert_eq!(run.status, sendwatch::store::RunStatus::Abandoned);
         assert!(run.finished_at.is_some());
         assert_eq!(
             run.note.as_deref(),
@@ -301,8 +304,8 @@ async fn downtime_over_two_fire_times_is_one_catch_up_run_and_one_skipped_row() 
             .iter()
             .find(|r| r.id == report.ran[0])
             .expect("catch-up run");
-        assert_eq!(run.status, "ok");
-        assert_eq!(run.trigger, "catch_up");
+        assert_eq!(run.status, sendwatch::store::RunStatus::Ok);
+        assert_eq!(run.trigger, Trigger::CatchUp);
         assert_eq!(run.scheduled_at, Some(utc(2026, 11, 22, 7)));
         assert_eq!(
             run.note.as_deref(),
@@ -312,8 +315,8 @@ async fn downtime_over_two_fire_times_is_one_catch_up_run_and_one_skipped_row() 
             .iter()
             .find(|r| r.id == report.skipped[0])
             .expect("skipped row");
-        assert_eq!(skipped.status, "skipped");
-        assert_eq!(skipped.trigger, "catch_up");
+        assert_eq!(skipped.status, sendwatch::store::RunStatus::Skipped);
+        assert_eq!(skipped.trigger, Trigger::CatchUp);
         assert_eq!(skipped.scheduled_at, Some(utc(2026, 11, 21, 7)));
         assert_eq!(
             skipped.note.as_deref(),
@@ -425,7 +428,7 @@ async fn runs_and_status_from_the_binary() {
         let last = ledger(&app)
             .await
             .into_iter()
-            .find(|r| r.status == "ok")
+            .find(|r| r.status == sendwatch::store::RunStatus::Ok)
             .expect("ok run");
         for want in [
             format!("  {JOB}: `0 7 2 * *`"),

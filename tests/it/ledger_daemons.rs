@@ -36,7 +36,9 @@ async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_dige
         let rows = ledger(&app).await;
         let done = rows
             .iter()
-            .filter(|r| r.scheduled_at.is_some() && r.status != "running")
+            .filter(|r| {
+                r.scheduled_at.is_some() && r.status != sendwatch::store::RunStatus::Running
+            })
             .count();
         (done >= 8).then_some(rows)
     })
@@ -69,9 +71,12 @@ async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_dige
             r.status
         );
     }
-    let manual: Vec<_> = rows.iter().filter(|r| r.trigger == "manual").collect();
+    let manual: Vec<_> = rows
+        .iter()
+        .filter(|r| r.trigger == sendwatch::store::Trigger::Manual)
+        .collect();
     assert_eq!(manual.len(), 1);
-    assert_eq!(manual[0].status, "ok");
+    assert_eq!(manual[0].status, sendwatch::store::RunStatus::Ok);
 
     // Each digest delivered once: one .eml per outbox row of each run, no Message-ID twice.
     let mail = folder_mail(&outbox(dir.path()));
@@ -91,7 +96,10 @@ async fn two_daemons_on_one_postgres_run_each_instant_once_and_deliver_each_dige
     }
     // The first run queues the digests; later ones, with the data unchanged, have no news.
     let mut any = false;
-    for r in rows.iter().filter(|r| r.status == "ok") {
+    for r in rows
+        .iter()
+        .filter(|r| r.status == sendwatch::store::RunStatus::Ok)
+    {
         let queued = app.store.run_mail(r.id).await.expect("outbox");
         any |= !queued.is_empty();
         assert!(queued.iter().all(|m| m.status == "sent"), "{queued:?}");
@@ -126,7 +134,7 @@ async fn a_daemon_killed_mid_run_leaves_it_abandoned_and_the_administrator_told(
         let killed = ledger(&app)
             .await
             .into_iter()
-            .find(|r| r.status == "running")
+            .find(|r| r.status == sendwatch::store::RunStatus::Running)
             .expect("the killed run is still marked running");
         assert_eq!(
             killed.runner,
@@ -139,8 +147,10 @@ async fn a_daemon_killed_mid_run_leaves_it_abandoned_and_the_administrator_told(
             let rows = ledger(&app).await;
             let abandoned = rows
                 .iter()
-                .any(|r| r.id == killed.id && r.status == "abandoned");
-            let later_ok = rows.iter().any(|r| r.id > killed.id && r.status == "ok");
+                .any(|r| r.id == killed.id && r.status == sendwatch::store::RunStatus::Abandoned);
+            let later_ok = rows
+                .iter()
+                .any(|r| r.id > killed.id && r.status == sendwatch::store::RunStatus::Ok);
             (abandoned && later_ok).then_some(rows)
         })
         .await;
@@ -169,7 +179,7 @@ async fn a_daemon_killed_mid_run_leaves_it_abandoned_and_the_administrator_told(
         // The next run is right: it loaded the whole extract.
         let next = rows
             .iter()
-            .filter(|r| r.id > killed.id && r.status == "ok")
+            .filter(|r| r.id > killed.id && r.status == sendwatch::store::RunStatus::Ok)
             .min_by_key(|r| r.id)
             .expect("a later ok run");
         let summary = next.summary.as_deref().unwrap_or_default();
@@ -198,7 +208,7 @@ async fn run_now_beside_a_run_under_way_waits_for_it_or_is_refused() {
         let held = ledger(&app)
             .await
             .into_iter()
-            .find(|r| r.status == "running")
+            .find(|r| r.status == sendwatch::store::RunStatus::Running)
             .expect("the killed run is still marked running");
 
         let (code, out, err) = binary_status(dir.path(), &cfg, &[], &["run-now", "--no-wait"]);

@@ -60,6 +60,7 @@ mod outbox;
 mod pack;
 mod pack_mail;
 mod pipeline;
+mod plan_config;
 mod redaction;
 mod redirects;
 mod render;
@@ -105,6 +106,7 @@ fn main() -> std::process::ExitCode {
             pack::tests(),
             pack_mail::tests(),
             pipeline::tests(),
+            plan_config::tests(),
             redaction::tests(),
             redirects::tests(),
             render::tests(),

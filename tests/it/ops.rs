@@ -123,7 +123,7 @@ async fn get(url: &str) -> (u16, String) {
 }
 
 fn ok_runs(rows: &[RunRecord]) -> usize {
-    rows.iter().filter(|r| r.status == "ok").count()
+    rows.iter().filter(|r| r.status == RunStatus::Ok).count()
 }
 
 async fn metrics_and_healthz_from_a_running_daemon() {
@@ -274,10 +274,13 @@ async fn sigterm_cancels_a_run_that_never_ends_after_the_grace_period() {
         );
 
         let rows = ledger(&app).await;
-        let runs: Vec<_> = rows.iter().filter(|r| r.status != "skipped").collect();
+        let runs: Vec<_> = rows
+            .iter()
+            .filter(|r| r.status != RunStatus::Skipped)
+            .collect();
         assert_eq!(runs.len(), 1, "{}: {rows:#?}", backend.name);
         let run = runs[0];
-        assert_eq!(run.status, "abandoned", "{run:?}");
+        assert_eq!(run.status, RunStatus::Abandoned, "{run:?}");
         let note = run.note.as_deref().unwrap_or_default();
         assert!(note.starts_with("stopped by SIGTERM"), "{note}");
         assert!(note.contains("daemon.stop_grace_secs"), "{note}");
@@ -306,7 +309,9 @@ fn rewrite(dir: &Path, db: &str, cron: &str) -> PathBuf {
 }
 
 fn scheduled(rows: &[RunRecord]) -> Vec<&RunRecord> {
-    rows.iter().filter(|r| r.trigger == "schedule").collect()
+    rows.iter()
+        .filter(|r| r.trigger == Trigger::Schedule)
+        .collect()
 }
 
 async fn sighup_reloads_a_valid_config_and_refuses_a_broken_one() {
@@ -328,7 +333,7 @@ async fn sighup_reloads_a_valid_config_and_refuses_a_broken_one() {
             let rows = ledger(&app).await;
             scheduled(&rows)
                 .iter()
-                .any(|r| r.status == "ok")
+                .any(|r| r.status == RunStatus::Ok)
                 .then_some(rows)
         })
         .await;
@@ -351,7 +356,7 @@ async fn sighup_reloads_a_valid_config_and_refuses_a_broken_one() {
             let rows = ledger(&app).await;
             scheduled(&rows)
                 .iter()
-                .any(|r| r.id > before && r.status == "ok")
+                .any(|r| r.id > before && r.status == RunStatus::Ok)
                 .then_some(())
         })
         .await;
@@ -715,10 +720,13 @@ async fn sigterm_in_the_middle_of_a_load_rolls_it_back() {
         // in its load (checked above) and none is left running.
         let cancelled: Vec<_> = rows
             .iter()
-            .filter(|r| r.trigger != "manual" && r.status == "abandoned")
+            .filter(|r| r.trigger != Trigger::Manual && r.status == RunStatus::Abandoned)
             .collect();
         assert_eq!(cancelled.len(), 1, "{rows:#?}");
-        assert!(rows.iter().all(|r| r.status != "running"), "{rows:#?}");
+        assert!(
+            rows.iter().all(|r| r.status != RunStatus::Running),
+            "{rows:#?}"
+        );
         assert!(
             cancelled[0]
                 .note

@@ -152,7 +152,7 @@ async fn fetch_load_evaluate_and_mail_on_both_backends() {
 
         // The run, its fetch and its results are on record.
         let run = app.store.run(report.run_id).await.expect("run record");
-        assert_eq!(run.status, "ok");
+        assert_eq!(run.status, RunStatus::Ok);
         let loads = app.store.run_loads(report.run_id).await.expect("loads");
         assert_eq!(loads.len(), 1);
         assert_eq!(loads[0].outcome, "loaded");

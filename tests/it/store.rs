@@ -7,7 +7,11 @@ use crate::support::{pg_database, refused_url};
 fn migrate(store_url: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, format!("[store]\nurl = {store_url:?}\n")).expect("write");
+    std::fs::write(
+        &cfg,
+        crate::harness::over_example(&format!("[store]\nurl = {store_url:?}\n")),
+    )
+    .expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwatch"))
         .current_dir(dir.path())
         .env_clear()
@@ -74,11 +78,54 @@ async fn a_postgresql_statement_past_its_timeout_is_cancelled() {
     store.close().await;
 }
 
+/// A run whose stored status or trigger sendwatch does not know (a hand edit, a newer
+/// version) is read as a clear error naming the column and the value, not passed on as text.
+async fn an_unknown_run_status_or_trigger_is_a_clear_store_error() {
+    use sendwatch::store::{Store, StoreError};
+    for backend in crate::support::backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::harness::folder_config(dir.path(), &backend.url, "unused.csv");
+        let app = crate::harness::app(&cfg).await;
+        for (status, trigger, said) in [
+            ("paused", "manual", "runs.status holds `paused`"),
+            ("ok", "webhook", "runs.trigger holds `webhook`"),
+        ] {
+            const SQL: &str = "INSERT INTO runs (job, trigger, started_at, status) \
+                               VALUES ('x', $1, $2, $3) RETURNING id";
+            let now = chrono::Utc::now();
+            let id: i64 = match &app.store {
+                Store::Sqlite(p) => sqlx::query_scalar(SQL)
+                    .bind(trigger)
+                    .bind(now)
+                    .bind(status)
+                    .fetch_one(p)
+                    .await
+                    .expect("insert"),
+                Store::Postgres(p) => sqlx::query_scalar(SQL)
+                    .bind(trigger)
+                    .bind(now)
+                    .bind(status)
+                    .fetch_one(p)
+                    .await
+                    .expect("insert"),
+            };
+            let err = app.store.run(id).await.expect_err("an unknown value");
+            assert!(
+                matches!(&err, StoreError::Corrupt(m) if m.contains(said)),
+                "{}: {err}",
+                backend.name
+            );
+        }
+        app.store.close().await;
+    }
+}
+
 /// This module's tests, for the harness: tests/it/main.rs says how to register one.
 pub fn tests() -> Vec<crate::support::trials::Spec> {
     use crate::support::trials::trial;
     vec![
         trial!(a_refused_connection_and_a_wrong_password_are_said_once_and_plainly).postgres(),
         trial!(a_postgresql_statement_past_its_timeout_is_cancelled).postgres(),
+        trial!(an_unknown_run_status_or_trigger_is_a_clear_store_error).each_backend(),
     ]
 }

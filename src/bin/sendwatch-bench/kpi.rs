@@ -88,11 +88,12 @@ struct Plan {
 pub async fn kpi(args: KpiArgs) -> anyhow::Result<ExitCode> {
     let scratch = scratch_dir()?;
     let _cleanup = Scratch(scratch.clone());
+    // The source tree's example and the Sefton plan it names: the bench runs from a checkout.
     let base = Settings::load(&Sources {
-        file: None,
+        file: Some(sendwatch::config::plan::example_file()),
         env: false,
     })
-    .context("reading the built-in configuration")?;
+    .context("reading the example configuration")?;
     let plan = plan(&base, &args, &scratch).await?;
     drop(base);
     if cfg!(debug_assertions) {
@@ -168,7 +169,7 @@ async fn plan(base: &Settings, args: &KpiArgs, scratch: &Path) -> anyhow::Result
             .sources
             .get(src)
             .map(|s| s.kind.clone())
-            .with_context(|| format!("no source `{src}` in the built-in configuration"))?;
+            .with_context(|| format!("no source `{src}` in the example configuration"))?;
         if !["tracker", "reviews", "provider"].contains(&kind.as_str()) {
             bail!("source `{src}` is of kind `{kind}`, which the generator does not write");
         }
@@ -324,8 +325,9 @@ async fn backend_rounds(
 async fn bench_app(plan: &Plan, url: &str, name: &str) -> anyhow::Result<App> {
     let dir = plan.scratch.join(format!("data-{name}"));
     let mut toml = format!(
-        "[general]\narea = \"bench\"\ntime_zone = \"Europe/London\"\ndata_dir = {}\n\n\
+        "base = {}\n\n[general]\narea = \"bench\"\ntime_zone = \"Europe/London\"\ndata_dir = {}\n\n\
          [store]\nurl = {}\n\n[delivery]\nmode = \"folder\"\nfolder = {}\n",
+        toml_str(&sendwatch::config::plan::example_file().to_string_lossy()),
         toml_str(&dir.to_string_lossy()),
         toml_str(url),
         toml_str(&dir.join("outbox").to_string_lossy()),

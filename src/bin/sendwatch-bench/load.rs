@@ -8,7 +8,8 @@
 //! reading its configuration, connecting and migrating the fresh database; a peer's includes
 //! its `CREATE TABLE`. Creating and dropping a PostgreSQL database is not timed. Rounds
 //! interleave the contenders so that noise from other work on the machine falls on all alike.
-//! The bench needs no configuration of the user's.
+//! The bench needs no configuration of the user's: it lays its own over the source tree's
+//! example.
 
 use std::fmt::Write as _;
 use std::io::{BufRead as _, Read as _};
@@ -361,7 +362,8 @@ async fn sendwatch_round(plan: &Plan, store_url: &str, tag: &str) -> anyhow::Res
     std::fs::write(
         &config,
         format!(
-            "[general]\narea = \"bench\"\ntime_zone = \"Europe/London\"\ndata_dir = {}\n\n[store]\nurl = {}\n",
+            "base = {}\n\n[general]\narea = \"bench\"\ntime_zone = \"Europe/London\"\ndata_dir = {}\n\n[store]\nurl = {}\n",
+            toml_str(&sendwatch::config::plan::example_file().to_string_lossy()),
             toml_str(&data_dir.to_string_lossy()),
             toml_str(store_url)
         ),
