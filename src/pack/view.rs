@@ -20,7 +20,7 @@ use crate::risk::{Register, RiskEvent, RiskLogSettings};
 use crate::store::LoadRecord;
 use crate::view::action::{ActionRow, RatingCount};
 use crate::view::chart::{Series, svg};
-use crate::view::kpi::{KpiRow, in_exception, is_exception, rows};
+use crate::view::kpi::{KpiRow, RagCount, in_exception, is_exception, rag_counts, rows};
 use crate::view::rag_class;
 use crate::view::risk::RiskRow;
 
@@ -83,13 +83,6 @@ pub struct Sections {
     pub risk_changes: bool,
     pub actions: bool,
     pub provenance: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RagCount {
-    pub rag: String,
-    pub class: &'static str,
-    pub count: usize,
 }
 
 /// Where the figures came from: the load in force per source.
@@ -155,28 +148,6 @@ fn kpi_rows(i: &Inputs<'_>) -> (Vec<KpiRow>, Vec<KpiRow>) {
         out.push(row);
     }
     (out, exceptions)
-}
-
-/// How many KPIs are at each RAG rating, red first.
-fn rag_counts(rows: &[KpiRow]) -> Vec<RagCount> {
-    let mut counts: BTreeMap<(u8, &'static str, String), usize> = BTreeMap::new();
-    for r in rows {
-        let rag = r
-            .latest()
-            .map_or_else(|| "NO DATA".to_string(), |a| a.rag.clone());
-        let order = match rag.as_str() {
-            "RED" => 0,
-            "AMBER" => 1,
-            "GREEN" => 2,
-            "NO DATA" => 3,
-            _ => 4,
-        };
-        *counts.entry((order, rag_class(&rag), rag)).or_default() += 1;
-    }
-    counts
-        .into_iter()
-        .map(|((_, class, rag), count)| RagCount { rag, class, count })
-        .collect()
 }
 
 fn source_view(l: &LoadRecord) -> SourceView {

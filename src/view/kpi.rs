@@ -27,7 +27,10 @@ pub mod exception;
 pub mod notice;
 pub mod table;
 
-pub use board::{CommentaryEntry, InException, commentary_entry, in_exception, is_exception};
+pub use board::{
+    CommentaryEntry, InException, RagCount, commentary_entry, in_exception, is_exception,
+    rag_counts,
+};
 pub use exception::{COMMENTARY_DAYS, ChartRef, CommentaryView, Fact, ItemContext, Slipped};
 pub use notice::{OverdueValue, Resolved};
 pub use table::{ShowError, show, show_entered};

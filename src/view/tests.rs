@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::action::ActionRow;
-use super::kpi::{ItemContext, exception, in_exception, notice, rows};
+use super::kpi::{ItemContext, exception, in_exception, notice, rag_counts, rows};
 use super::risk::{RiskRow, recorded};
 use crate::kpi::{Count, Evaluation, Figure, Figures, Period, Rag, StoredResult, evaluate_figures};
 
@@ -307,4 +307,31 @@ fn a_risk_history_row_keeps_its_reasons_as_written_and_the_history_keys() {
         .map(String::as_str)
         .collect();
     assert_eq!(keys.len(), 10, "{keys:?}");
+}
+
+#[test]
+fn the_rag_tally_counts_each_kpis_latest_rating_red_first_and_none_as_no_data() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let mut green = stored("1/2", 19, 20);
+    green.rag = Rag::Green;
+    let all = rows(
+        &c,
+        &BTreeMap::new(),
+        &[stored("1/2a", 3, 40), green],
+        &[],
+        None,
+        None,
+    );
+    let tally: Vec<(String, &str, usize)> = rag_counts(&all)
+        .into_iter()
+        .map(|t| (t.rag, t.class, t.count))
+        .collect();
+    assert_eq!(
+        tally,
+        [
+            ("RED".to_string(), "red", 1),
+            ("GREEN".to_string(), "green", 1),
+            ("NO DATA".to_string(), "nodata", c.len() - 2),
+        ]
+    );
 }

@@ -2,7 +2,10 @@
 //! [`super::KpiRow`]): its latest stored value against the target in force, with the owner's
 //! latest commentary for the period ([`CommentaryEntry`], which the live view's KPI page lists
 //! too). Built from the KPI's standing row, so its value is already written through
-//! disclosure control ([`super::actual`]). Pure.
+//! disclosure control ([`super::actual`]). Also the pack's tally of KPIs at each RAG rating
+//! ([`RagCount`], as [`crate::view::action::RatingCount`] is the action log's). Pure.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -37,6 +40,14 @@ pub struct CommentaryEntry {
     pub next_update: Option<String>,
     pub author: String,
     pub entered: String,
+}
+
+/// How many KPIs are at a RAG rating (their latest stored value's; none is "NO DATA").
+#[derive(Debug, Clone, Serialize)]
+pub struct RagCount {
+    pub rag: String,
+    pub class: &'static str,
+    pub count: usize,
 }
 
 /// Whether a stored RAG word puts a KPI in exception.
@@ -97,4 +108,26 @@ pub fn commentary_entry(c: &Commentary) -> CommentaryEntry {
         author: c.author.clone(),
         entered: stamp(c.entered_at),
     }
+}
+
+/// How many KPIs are at each RAG rating, red first.
+pub fn rag_counts(rows: &[KpiRow]) -> Vec<RagCount> {
+    let mut counts: BTreeMap<(u8, &'static str, String), usize> = BTreeMap::new();
+    for r in rows {
+        let rag = r
+            .latest()
+            .map_or_else(|| "NO DATA".to_string(), |a| a.rag.clone());
+        let order = match rag.as_str() {
+            "RED" => 0,
+            "AMBER" => 1,
+            "GREEN" => 2,
+            "NO DATA" => 3,
+            _ => 4,
+        };
+        *counts.entry((order, rag_class(&rag), rag)).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((_, class, rag), count)| RagCount { rag, class, count })
+        .collect()
 }
