@@ -4,9 +4,9 @@
 //! print a raw count, a share with a small part, or an event date (DOMAIN 8). Pure: the
 //! report's time comes in as an argument.
 //!
-//! Owns: what each section says (overdue values, KPIs back on track, silenced items) and the
-//! subject's parts; the slipped KPIs, risk changes and slipped actions are rows of
-//! [`crate::view`], built here from the digest. Must not: lay anything out (that is the
+//! Owns: the digest's heading, subject, footer and silenced items; every KPI (slipped, back
+//! on track, a value overdue), risk change and slipped action is a row of [`crate::view`],
+//! built here from the digest. Must not: lay anything out (that is the
 //! templates', `config/templates/`).
 
 use chrono::{DateTime, Utc};
@@ -15,12 +15,11 @@ use serde::Serialize;
 use super::context::Context;
 use super::{ActionNote, Digest, RecipientDigest, Silenced};
 use crate::disclose;
-use crate::kpi::manual::Overdue;
 use crate::kpi::{Evaluation, Rag};
 use crate::view::action::ActionRow;
-use crate::view::kpi::{ItemContext, KpiRow};
+use crate::view::kpi::{ItemContext, KpiRow, notice};
+use crate::view::plural;
 use crate::view::risk::RiskRow;
-use crate::view::{plural, rag_colour};
 
 pub use crate::view::kpi::{COMMENTARY_DAYS, ChartRef};
 
@@ -62,38 +61,12 @@ pub struct GroupView {
     pub kpis_intro: Option<String>,
     pub kpis: Vec<KpiRow>,
     pub overdue_intro: Option<String>,
-    pub overdue: Vec<OverdueView>,
+    pub overdue: Vec<KpiRow>,
     pub risks_intro: Option<String>,
     pub risks: Vec<RiskRow>,
-    pub resolved: Vec<ResolvedView>,
+    pub resolved: Vec<KpiRow>,
     pub actions: Vec<ActionRow>,
     pub silenced: Vec<SilencedView>,
-}
-
-/// A manual KPI with no value for a period past its due date.
-#[derive(Debug, Clone, Serialize)]
-pub struct OverdueView {
-    pub id: String,
-    pub title: String,
-    pub period: String,
-    pub due_by: String,
-    /// "(nor for 2 earlier periods)".
-    pub earlier: Option<String>,
-    pub how: String,
-}
-
-/// A KPI back on track since the digest that told of it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResolvedView {
-    pub id: String,
-    pub title: String,
-    pub period: String,
-    pub rag: String,
-    pub rag_colour: &'static str,
-    pub rag_text_colour: &'static str,
-    pub value: String,
-    pub target: String,
-    pub direction: String,
 }
 
 /// An item a silence holds back.
@@ -238,56 +211,12 @@ fn group(
                 if late == 1 { "has" } else { "have" }
             )
         }),
-        overdue: d.overdue.iter().map(|o| overdue(o)).collect(),
+        overdue: d.overdue.iter().map(|o| notice::overdue(o)).collect(),
         risks_intro: (!d.risks.is_empty()).then(|| crate::view::risk::intro(d.risks.len(), holder)),
         risks: d.risks.iter().map(|c| risk(c, ctx)).collect(),
-        resolved: d.resolved.iter().map(|e| resolved(e)).collect(),
+        resolved: d.resolved.iter().map(|e| notice::resolved(e)).collect(),
         actions: d.actions.iter().map(|a| action(a)).collect(),
         silenced: d.silenced.iter().map(silenced).collect(),
-    }
-}
-
-fn overdue(o: &Overdue) -> OverdueView {
-    OverdueView {
-        id: o.kpi_id.clone(),
-        title: o.title.clone(),
-        period: o.due.label(),
-        due_by: o.due_by.to_string(),
-        earlier: (o.earlier > 0).then(|| {
-            format!(
-                "(nor for {} earlier period{})",
-                o.earlier,
-                plural(o.earlier)
-            )
-        }),
-        how: format!(
-            "sendwatch kpi set {} --period {} --value VALUE",
-            o.kpi_id, o.due.period
-        ),
-    }
-}
-
-fn resolved(e: &Evaluation) -> ResolvedView {
-    let average = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks);
-    let value = match e.current {
-        Some(f) if !f.disclosable(average) => crate::kpi::Figure::hidden_text(average),
-        Some(f) => e.format(f.value),
-        None => "no data".into(),
-    };
-    let (bg, fg) = rag_colour(e.rag);
-    ResolvedView {
-        id: e.kpi_id.clone(),
-        title: e.title.clone(),
-        period: e.period.label(),
-        rag: e.rag.to_string(),
-        rag_colour: bg,
-        rag_text_colour: fg,
-        value,
-        target: e
-            .milestone
-            .as_ref()
-            .map_or_else(|| "none".into(), |m| e.format(m.target)),
-        direction: e.direction.clone(),
     }
 }
 

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::view::{CommentaryView, Inputs, commentary_view, trend};
+use super::view::{Inputs, trend};
 use crate::kpi::{Period, StoredResult};
-use crate::view::kpi::{Actual, KpiRow, actual, rows};
+use crate::view::kpi::{Actual, CommentaryEntry, KpiRow, actual, commentary_entry, rows};
 use crate::view::rag_class;
 
 /// Periods drawn on a KPI's own page.
@@ -18,7 +18,7 @@ pub struct KpiHistory {
     pub chart: Option<String>,
     /// Every stored period, newest first, each with its RAG class and run.
     pub periods: Vec<Actual>,
-    pub commentary: Vec<(String, CommentaryView)>,
+    pub commentary: Vec<(String, CommentaryEntry)>,
 }
 
 /// The page for KPI `id`, or `None` when the catalogue has no such KPI.
@@ -42,7 +42,7 @@ pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
         .commentary
         .iter()
         .filter(|c| c.kpi_id == id)
-        .map(|c| (c.period.label(), commentary_view(c)))
+        .map(|c| (c.period.label(), commentary_entry(c)))
         .collect();
     commentary.reverse();
     Some(KpiHistory {

@@ -15,14 +15,14 @@ use super::Audience;
 use crate::kpi::StoredResult;
 use crate::kpi::commentary::Commentary;
 use crate::kpi::manual::Entered;
-use crate::kpi::{Catalogue, Period, target_in_force};
+use crate::kpi::{Catalogue, Period};
 use crate::risk::{Register, RiskEvent, RiskLogSettings};
 use crate::store::LoadRecord;
 use crate::view::action::{ActionRow, RatingCount};
 use crate::view::chart::{Series, svg};
-use crate::view::kpi::{KpiRow, rows};
+use crate::view::kpi::{KpiRow, RagCount, in_exception, is_exception, rag_counts, rows};
 use crate::view::rag_class;
-use crate::view::risk::{EventView, RiskRow};
+use crate::view::risk::RiskRow;
 
 /// How many periods a trend chart covers.
 pub const TREND_PERIODS: usize = crate::view::chart::PERIODS;
@@ -63,10 +63,11 @@ pub struct Pack {
     pub sections: Sections,
     pub rag_counts: Vec<RagCount>,
     pub kpis: Vec<KpiRow>,
-    pub exceptions: Vec<Exception>,
+    /// The KPIs in exception, each with its exception part.
+    pub exceptions: Vec<KpiRow>,
     pub risks: Vec<RiskRow>,
-    /// Changes of a risk's score, newest first (at most 20).
-    pub risk_changes: Vec<EventView>,
+    /// Changes of a risk's score, newest first (at most 20), each with its recorded part.
+    pub risk_changes: Vec<RiskRow>,
     pub provenance: Vec<SourceView>,
     pub actions: Vec<ActionRow>,
     pub action_counts: Vec<RatingCount>,
@@ -84,38 +85,6 @@ pub struct Sections {
     pub provenance: bool,
 }
 
-#[derive(Debug, Serialize)]
-pub struct RagCount {
-    pub rag: String,
-    pub class: &'static str,
-    pub count: usize,
-}
-
-/// A KPI in exception for its period, with the owner's commentary if there is one.
-#[derive(Debug, Serialize)]
-pub struct Exception {
-    pub id: String,
-    pub title: String,
-    pub owner: String,
-    pub period: String,
-    pub value: String,
-    pub rag: String,
-    pub class: &'static str,
-    pub target: String,
-    pub direction: Option<String>,
-    pub commentary: Option<CommentaryView>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CommentaryView {
-    pub reason: String,
-    pub actions: String,
-    pub revised_date: Option<String>,
-    pub next_update: Option<String>,
-    pub author: String,
-    pub entered: String,
-}
-
 /// Where the figures came from: the load in force per source.
 #[derive(Debug, Serialize)]
 pub struct SourceView {
@@ -131,15 +100,11 @@ pub struct SourceView {
     pub run_id: i64,
 }
 
-fn is_exception(rag: &str) -> bool {
-    matches!(rag, "RED" | "NO DATA" | "BASELINE OVERDUE")
-}
-
 /// Build the pack.
 pub fn build(i: &Inputs<'_>) -> Pack {
     let (kpis, exceptions) = kpi_rows(i);
     let states = crate::action::current(i.actions, i.action_updates);
-    let mut changes = crate::view::risk::event_views(i.risk_events);
+    let mut changes = crate::view::risk::recorded(i.risks, i.risk_events);
     changes.reverse();
     changes.truncate(20);
     Pack {
@@ -163,7 +128,7 @@ pub fn build(i: &Inputs<'_>) -> Pack {
 }
 
 /// The KPI table's rows, each with its RAG class and trend, and the exceptions among them.
-fn kpi_rows(i: &Inputs<'_>) -> (Vec<KpiRow>, Vec<Exception>) {
+fn kpi_rows(i: &Inputs<'_>) -> (Vec<KpiRow>, Vec<KpiRow>) {
     let mut out = Vec::new();
     let mut exceptions = Vec::new();
     for mut row in rows(i.kpis, i.owners, i.results, i.entered, None, i.period) {
@@ -176,68 +141,13 @@ fn kpi_rows(i: &Inputs<'_>) -> (Vec<KpiRow>, Vec<Exception>) {
             .to_string();
         let upto = row.latest().and_then(|a| a.period.parse::<Period>().ok());
         if is_exception(&rag) {
-            exceptions.push(exception(i, k, &row, upto));
+            exceptions.push(in_exception(k, &row, upto, i.commentary));
         }
         row.class = Some(rag_class(&rag));
         row.chart = upto.and_then(|p| trend(i, &row.id, p, TREND_PERIODS));
         out.push(row);
     }
     (out, exceptions)
-}
-
-/// A KPI in exception, with the owner's commentary for its period.
-fn exception(
-    i: &Inputs<'_>,
-    k: &crate::kpi::KpiSettings,
-    row: &KpiRow,
-    period: Option<Period>,
-) -> Exception {
-    let latest = row.latest();
-    let rag = latest.map_or("NO DATA", |a| a.rag.as_str());
-    let target = period
-        .and_then(|p| target_in_force(k, p.last_month()))
-        .and_then(|t| t.value())
-        .map_or_else(|| "no figure in force".to_string(), |t| k.unit.format(t));
-    let owner = row.standing.as_ref().map_or_else(String::new, |s| {
-        s.owner_name.clone().unwrap_or_else(|| s.owner.clone())
-    });
-    Exception {
-        id: row.id.clone(),
-        title: row.title.clone(),
-        owner,
-        period: latest.map_or_else(
-            || "no period stored".to_string(),
-            |a| a.period_label.clone(),
-        ),
-        value: latest.map_or_else(|| "no data".to_string(), |a| a.value_text.clone()),
-        rag: rag.to_string(),
-        class: rag_class(rag),
-        target,
-        direction: latest.and_then(|a| a.direction.clone()),
-        commentary: period.and_then(|p| commentary(i.commentary, &row.id, p)),
-    }
-}
-
-/// How many KPIs are at each RAG rating, red first.
-fn rag_counts(rows: &[KpiRow]) -> Vec<RagCount> {
-    let mut counts: BTreeMap<(u8, &'static str, String), usize> = BTreeMap::new();
-    for r in rows {
-        let rag = r
-            .latest()
-            .map_or_else(|| "NO DATA".to_string(), |a| a.rag.clone());
-        let order = match rag.as_str() {
-            "RED" => 0,
-            "AMBER" => 1,
-            "GREEN" => 2,
-            "NO DATA" => 3,
-            _ => 4,
-        };
-        *counts.entry((order, rag_class(&rag), rag)).or_default() += 1;
-    }
-    counts
-        .into_iter()
-        .map(|((_, class, rag), count)| RagCount { rag, class, count })
-        .collect()
 }
 
 fn source_view(l: &LoadRecord) -> SourceView {
@@ -252,25 +162,6 @@ fn source_view(l: &LoadRecord) -> SourceView {
             .map_or_else(|| "-".to_string(), crate::disclose::suppress_i64),
         load_id: l.id,
         run_id: l.run_id,
-    }
-}
-
-/// The latest commentary on `kpi` for `period`.
-fn commentary(all: &[Commentary], kpi: &str, period: Period) -> Option<CommentaryView> {
-    all.iter()
-        .filter(|c| c.kpi_id == kpi && c.period == period)
-        .max_by_key(|c| c.entered_at)
-        .map(commentary_view)
-}
-
-pub(super) fn commentary_view(c: &Commentary) -> CommentaryView {
-    CommentaryView {
-        reason: c.reason.clone(),
-        actions: c.actions.clone(),
-        revised_date: c.revised_date.map(|d| d.to_string()),
-        next_update: c.next_update.map(|d| d.to_string()),
-        author: c.author.clone(),
-        entered: stamp(c.entered_at),
     }
 }
 

@@ -1,11 +1,17 @@
 //! A KPI as shown, the one model every output builds from: [`KpiRow`], with the part each
 //! output needs. [`Standing`] is the KPI as its catalogue entry and the stored results show it
 //! (`kpi show`, the pack's table, the live view's page; built by [`rows`]); [`Slipped`] is a
-//! KPI in exception as a digest tells it (built in [`exception`] from the run's evaluation).
+//! KPI in exception as a digest tells it (built in [`exception`] from the run's evaluation);
+//! [`Resolved`] a KPI back on track and [`OverdueValue`] a manual value not entered, as a
+//! digest tells them (built in [`notice`]); [`InException`] a KPI in exception as the pack
+//! tells it, with the owner's commentary (built in [`board`]).
+//!
+//! Each output writes a missing value in its own words, kept as it was: the digest's slipped
+//! KPI "NO DATA", the digest's resolved KPI, `kpi show` and the pack "no data".
 //!
 //! Disclosure: a stored value is shown only when [`crate::disclose::stored_shown`] says so
-//! (else its words say "not shown"); the slipped part writes every count through
-//! [`crate::disclose`]. No event date is written.
+//! (else its words say "not shown"); the slipped and resolved parts write every figure
+//! through [`crate::disclose`]. No event date is written.
 
 use std::collections::BTreeMap;
 
@@ -16,14 +22,23 @@ use crate::kpi::{
     Catalogue, KpiSettings, Measure, Month, Period, StoredResult, Target, resolve, versions,
 };
 
+pub mod board;
 pub mod exception;
+pub mod notice;
 pub mod table;
 
+pub use board::{
+    CommentaryEntry, InException, RagCount, commentary_entry, in_exception, is_exception,
+    rag_counts,
+};
 pub use exception::{COMMENTARY_DAYS, ChartRef, CommentaryView, Fact, ItemContext, Slipped};
+pub use notice::{OverdueValue, Resolved};
 pub use table::{ShowError, show, show_entered};
 
 /// One KPI as shown. Each output fills the parts it prints: `kpi show` and the live view the
-/// standing, a digest the slipped part, the pack the standing with its RAG class and chart.
+/// standing, a digest the slipped, resolved or overdue part, the pack the standing with its
+/// RAG class and chart, and for a KPI in exception the exception part with its class. A row
+/// fills one part (their fields share names: `period`, `value`, `rag`).
 #[derive(Debug, Clone, Serialize)]
 pub struct KpiRow {
     pub id: String,
@@ -32,6 +47,12 @@ pub struct KpiRow {
     pub standing: Option<Standing>,
     #[serde(flatten)]
     pub slipped: Option<Slipped>,
+    #[serde(flatten)]
+    pub resolved: Option<Resolved>,
+    #[serde(flatten)]
+    pub overdue: Option<OverdueValue>,
+    #[serde(flatten)]
+    pub exception: Option<InException>,
     /// CSS class for the RAG cell (the pack).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<&'static str>,
@@ -41,6 +62,21 @@ pub struct KpiRow {
 }
 
 impl KpiRow {
+    /// A row with its id and title and no part yet.
+    pub fn new(id: &str, title: &str) -> KpiRow {
+        KpiRow {
+            id: id.to_string(),
+            title: title.to_string(),
+            standing: None,
+            slipped: None,
+            resolved: None,
+            overdue: None,
+            exception: None,
+            class: None,
+            chart: None,
+        }
+    }
+
     /// The latest (or asked-for) stored result, when the row has its standing.
     pub fn latest(&self) -> Option<&Actual> {
         self.standing.as_ref().and_then(|s| s.latest.as_ref())
@@ -156,12 +192,8 @@ pub fn rows(
                 })
                 .collect();
             KpiRow {
-                id: id.clone(),
-                title: k.title.clone(),
                 standing: Some(v),
-                slipped: None,
-                class: None,
-                chart: None,
+                ..KpiRow::new(id, &k.title)
             }
         })
         .collect()

@@ -1,13 +1,15 @@
 //! Disclosure in each view model: a count under the threshold shows as "<5", a share with a
-//! small part has its percentage "not shown", in every row an output can build.
+//! small part has its percentage "not shown", in every row an output can build (a slipped,
+//! resolved, overdue, standing and pack-exception KPI row; a risk's change and its recorded
+//! history; an action).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::action::ActionRow;
-use super::kpi::{ItemContext, exception, rows};
-use super::risk::RiskRow;
+use super::kpi::{ItemContext, exception, in_exception, notice, rag_counts, rows};
+use super::risk::{RiskRow, recorded};
 use crate::kpi::{Count, Evaluation, Figure, Figures, Period, Rag, StoredResult, evaluate_figures};
 
 fn now() -> DateTime<Utc> {
@@ -174,4 +176,162 @@ fn an_action_row_shows_words_and_dates_only() {
     assert_eq!(v["why"], "overdue");
     assert_eq!(v["status"], "Not on track");
     assert!(v.get("overdue").is_none(), "the log's part is not filled");
+}
+
+#[test]
+fn a_resolved_kpi_row_writes_its_value_through_disclosure() {
+    let resolved = |e: &Evaluation| notice::resolved(e).resolved.expect("the resolved part");
+    let hidden = resolved(&share(3, 40));
+    assert_eq!(hidden.value, "not shown: <5 in a count");
+    assert_eq!(resolved(&share(37, 40)).value, "not shown: <5 in a count");
+    let shown = resolved(&share(20, 40));
+    assert_eq!(shown.value, "50.0%");
+    assert_eq!(shown.period, "July 2021");
+    let mut none = share(20, 40);
+    none.current = None;
+    // The resolved notice's own word for a missing value (the slipped part's is "NO DATA").
+    assert_eq!(resolved(&none).value, "no data");
+    let row = notice::resolved(&share(3, 40));
+    let v = serde_json::to_value(&row).expect("json");
+    assert_eq!(v["id"], "1/2a");
+    assert_eq!(v["value"], "not shown: <5 in a count");
+    assert!(
+        v.get("value_line").is_none(),
+        "only the resolved part is filled"
+    );
+    let json = v.to_string();
+    assert!(!json.contains("7.5") && !json.contains("\"3\""), "{json}");
+}
+
+#[test]
+fn an_overdue_manual_value_row_names_the_period_and_its_due_date_only() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let (id, k) = c
+        .iter()
+        .find(|(_, k)| k.measure.is_none())
+        .expect("a KPI entered by hand");
+    let period: Period = "2021-Q2".parse().expect("quarter");
+    let o = crate::kpi::manual::Overdue {
+        kpi_id: id.clone(),
+        title: k.title.clone(),
+        owner: k.owner.clone(),
+        due: crate::kpi::manual::Due {
+            period,
+            first: period.first_month(),
+        },
+        due_by: "2021-07-31".parse().expect("date"),
+        earlier: 2,
+    };
+    let row = notice::overdue(&o);
+    assert_eq!(row.id, *id);
+    let part = row.overdue.clone().expect("the overdue part");
+    assert_eq!(part.period, "Apr-Jun 2021");
+    assert_eq!(part.due_by, "2021-07-31");
+    assert_eq!(part.earlier.as_deref(), Some("(nor for 2 earlier periods)"));
+    assert_eq!(
+        part.how,
+        format!("sendwatch kpi set {id} --period 2021-Q2 --value VALUE")
+    );
+    let v = serde_json::to_value(&row).expect("json");
+    assert_eq!(v["due_by"], "2021-07-31");
+    assert!(v.get("value").is_none(), "no figure: nothing to disclose");
+}
+
+#[test]
+fn a_pack_exception_row_carries_the_stored_value_as_disclosure_writes_it() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let period: Period = "2021-07".parse().expect("period");
+    let exception = |n, d| {
+        let standing = rows(
+            &c,
+            &BTreeMap::new(),
+            &[stored("1/2a", n, d)],
+            &[],
+            Some("1/2a"),
+            None,
+        );
+        in_exception(&c["1/2a"], &standing[0], Some(period), &[])
+    };
+    let row = exception(3, 40);
+    assert_eq!(row.class, Some("red"));
+    let part = row.exception.clone().expect("the exception part");
+    assert_eq!(part.value, "not shown: <5 in a count");
+    assert_eq!(part.rag, "RED");
+    assert_eq!(part.period, "July 2021");
+    let json = serde_json::to_string(&row).expect("json");
+    assert!(!json.contains("7.5"), "{json}");
+    assert_eq!(
+        exception(20, 40).exception.map(|e| e.value).as_deref(),
+        Some("50.0%")
+    );
+}
+
+#[test]
+fn a_risk_history_row_keeps_its_reasons_as_written_and_the_history_keys() {
+    let (register, log) = crate::risk::catalogue::builtin().expect("register");
+    let event = crate::risk::RiskEvent {
+        id: 4,
+        run_id: 9,
+        change: crate::risk::RiskChange {
+            risk_id: "R2".into(),
+            owner: "performance".into(),
+            kind: crate::risk::ChangeKind::Raised,
+            from: crate::risk::Scored::new(crate::risk::Level::new(4, 4), &log),
+            to: crate::risk::Scored::new(crate::risk::Level::new(5, 4), &log),
+            triggers: vec!["KPI 1/3a RED".into()],
+            reasons: vec![format!(
+                "KPI 1/3a was RED: {} of 40 reviews completed",
+                crate::disclose::suppress(3)
+            )],
+            at: now(),
+        },
+    };
+    let rows = recorded(&register, &[event]);
+    let row = &rows[0];
+    assert_eq!(row.id, "R2");
+    assert!(row.title.starts_with("Timely completion"), "{}", row.title);
+    let r = row.recorded.as_ref().expect("the history's part");
+    assert_eq!(r.reasons, ["KPI 1/3a was RED: <5 of 40 reviews completed"]);
+    assert_eq!(r.at, "2021-08-02 07:00 UTC");
+    // Written in the history's keys: `id` the change's number, `risk` the risk's id.
+    let v = serde_json::to_value(row).expect("json");
+    assert_eq!(v["id"], 4);
+    assert_eq!(v["risk"], "R2");
+    assert_eq!(v["change"], "raised");
+    assert_eq!(v["to"]["score"], 20);
+    assert!(v.get("title").is_none(), "{v}");
+    let keys: Vec<&str> = v
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 10, "{keys:?}");
+}
+
+#[test]
+fn the_rag_tally_counts_each_kpis_latest_rating_red_first_and_none_as_no_data() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let mut green = stored("1/2", 19, 20);
+    green.rag = Rag::Green;
+    let all = rows(
+        &c,
+        &BTreeMap::new(),
+        &[stored("1/2a", 3, 40), green],
+        &[],
+        None,
+        None,
+    );
+    let tally: Vec<(String, &str, usize)> = rag_counts(&all)
+        .into_iter()
+        .map(|t| (t.rag, t.class, t.count))
+        .collect();
+    assert_eq!(
+        tally,
+        [
+            ("RED".to_string(), "red", 1),
+            ("GREEN".to_string(), "green", 1),
+            ("NO DATA".to_string(), "nodata", c.len() - 2),
+        ]
+    );
 }

@@ -113,12 +113,8 @@ pub fn row(
     chart: Option<ChartRef>,
 ) -> KpiRow {
     KpiRow {
-        id: e.kpi_id.clone(),
-        title: e.title.clone(),
-        standing: None,
         slipped: Some(slipped(e, ctx, now, chart)),
-        class: None,
-        chart: None,
+        ..KpiRow::new(&e.kpi_id, &e.title)
     }
 }
 
@@ -286,7 +282,7 @@ fn still_open(e: &Evaluation) -> Option<String> {
 
 /// A figure as the mail may show it: "no data", the value, or the words that stand in for it
 /// when disclosure control hides it.
-fn shown(e: &Evaluation, f: Option<Figure>) -> String {
+pub(super) fn shown(e: &Evaluation, f: Option<Figure>) -> String {
     match f {
         Some(f) if !f.disclosable(is_wait(e)) => Figure::hidden_text(is_wait(e)),
         Some(f) => e.format(f.value),

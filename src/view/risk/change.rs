@@ -90,13 +90,10 @@ impl RiskRow {
             },
             mitigation: risk.map(|r| r.mitigation.clone()),
         };
+        let title = risk.map_or("(no longer in the register)", |r| r.title.as_str());
         RiskRow {
-            id: c.risk_id.clone(),
-            title: risk
-                .map_or("(no longer in the register)", |r| r.title.as_str())
-                .to_string(),
-            standing: None,
             change: Some(change),
+            ..RiskRow::new(&c.risk_id, title)
         }
     }
 }

@@ -2,8 +2,8 @@
 //! register level and its level now (raised by which triggers, since when), and with
 //! `--history` every change.
 //!
-//! Owns: the register's rows ([`views`]), the history's ([`EventView`]) and their text, CSV and
-//! JSON. Pure: takes the register and the recorded changes, returns a string. The reasons were
+//! Owns: the register's rows ([`views`]), the history's ([`recorded`], each row with its
+//! [`Recorded`] part) and their text, CSV and JSON. Pure: takes the register and the recorded changes, returns a string. The reasons were
 //! written disclosure-safe when recorded ([`crate::risk::describe`]); nothing else here comes
 //! from the data.
 
@@ -25,14 +25,18 @@ pub enum ShowError {
     Json(#[from] serde_json::Error),
 }
 
-/// One recorded change.
-#[derive(Debug, Clone, Serialize)]
-pub struct EventView {
-    pub id: i64,
+/// A recorded change of a risk's score as the history lists it (the risk's id and title are
+/// the row's).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The change's number in the store.
+    pub event: i64,
     pub run_id: i64,
+    /// When (UTC, to the minute).
     pub at: String,
-    pub risk: String,
+    /// "raised", "changed" or "cleared".
     pub change: &'static str,
+    /// The owning sub-group's key.
     pub owner: String,
     pub from: LevelView,
     pub to: LevelView,
@@ -43,7 +47,7 @@ pub struct EventView {
 #[derive(Debug, Serialize)]
 struct Both<'a> {
     risks: &'a [RiskRow],
-    history: &'a [EventView],
+    history: &'a [RiskRow],
 }
 
 /// The register (and with `history`, every change) in `format`.
@@ -57,8 +61,8 @@ pub fn show(
     format: Format,
 ) -> Result<String, ShowError> {
     let views = views(register, log, kpis, owners, events);
-    let changes: Vec<EventView> = if history {
-        events.iter().map(event_view).collect()
+    let changes: Vec<RiskRow> = if history {
+        recorded(register, events)
     } else {
         Vec::new()
     };
@@ -100,9 +104,9 @@ pub fn views(
         .collect()
 }
 
-/// One change as `--history` lists it.
-pub fn event_views(events: &[RiskEvent]) -> Vec<EventView> {
-    events.iter().map(event_view).collect()
+/// Each recorded change as `--history` lists it, oldest first; `register` gives the titles.
+pub fn recorded(register: &Register, events: &[RiskEvent]) -> Vec<RiskRow> {
+    events.iter().map(|e| recorded_row(register, e)).collect()
 }
 
 fn view(
@@ -141,26 +145,29 @@ fn view(
             .collect(),
     };
     RiskRow {
-        id: id.to_string(),
-        title: r.title.clone(),
         standing: Some(standing),
-        change: None,
+        ..RiskRow::new(id, &r.title)
     }
 }
 
-fn event_view(e: &RiskEvent) -> EventView {
+fn recorded_row(register: &Register, e: &RiskEvent) -> RiskRow {
     let c = &e.change;
-    EventView {
-        id: e.id,
-        run_id: e.run_id,
-        at: crate::disclose::stamp(c.at),
-        risk: c.risk_id.clone(),
-        change: c.kind.as_str(),
-        owner: c.owner.clone(),
-        from: LevelView::new(c.from.level, &c.from.band),
-        to: LevelView::new(c.to.level, &c.to.band),
-        triggers: c.triggers.clone(),
-        reasons: c.reasons.clone(),
+    let title = register
+        .get(&c.risk_id)
+        .map_or("(no longer in the register)", |r| r.title.as_str());
+    RiskRow {
+        recorded: Some(Recorded {
+            event: e.id,
+            run_id: e.run_id,
+            at: crate::disclose::stamp(c.at),
+            change: c.kind.as_str(),
+            owner: c.owner.clone(),
+            from: LevelView::new(c.from.level, &c.from.band),
+            to: LevelView::new(c.to.level, &c.to.band),
+            triggers: c.triggers.clone(),
+            reasons: c.reasons.clone(),
+        }),
+        ..RiskRow::new(&c.risk_id, title)
     }
 }
 
@@ -233,20 +240,23 @@ fn table(views: &[RiskRow], log: &RiskLogSettings) -> String {
     b
 }
 
-fn history_table(changes: &[EventView]) -> String {
+fn history_table(changes: &[RiskRow]) -> String {
     let mut b = String::new();
     if changes.is_empty() {
         let _ = writeln!(b, "History: no change recorded yet.");
         return b;
     }
     let _ = writeln!(b, "History, oldest first:");
-    for e in changes {
+    for (risk, e) in changes
+        .iter()
+        .filter_map(|v| v.recorded.as_ref().map(|e| (&v.id, e)))
+    {
         let _ = writeln!(
             b,
             "{}  run {}  {}  {}: {} ({}) -> {} ({})",
             e.at,
             e.run_id,
-            e.risk,
+            risk,
             e.change.to_uppercase(),
             e.from.score,
             e.from.band,
@@ -315,7 +325,7 @@ fn csv(views: &[RiskRow]) -> String {
     b
 }
 
-fn history_csv(changes: &[EventView]) -> String {
+fn history_csv(changes: &[RiskRow]) -> String {
     let mut b = String::new();
     let header = [
         "id",
@@ -336,12 +346,15 @@ fn history_csv(changes: &[EventView]) -> String {
         "reasons",
     ];
     line(&mut b, header.iter().map(|s| s.to_string()));
-    for e in changes {
+    for (risk, e) in changes
+        .iter()
+        .filter_map(|v| v.recorded.as_ref().map(|e| (&v.id, e)))
+    {
         let fields = [
-            e.id.to_string(),
+            e.event.to_string(),
             e.run_id.to_string(),
             e.at.clone(),
-            e.risk.clone(),
+            risk.clone(),
             e.change.to_string(),
             e.owner.clone(),
         ]

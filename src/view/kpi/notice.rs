@@ -1,0 +1,84 @@
+//! The two short KPI notices of a digest, parts of a [`super::KpiRow`]: a KPI back on track
+//! since the digest that told of it ([`Resolved`]) and a KPI entered by hand with no value for
+//! a period past its due date ([`OverdueValue`]). Pure.
+//!
+//! Disclosure: the resolved value is written as the slipped part writes it (a hidden figure
+//! "not shown", a missing one "no data"); the overdue notice has no figure, only the period
+//! and its due date (the plan's, not a child's).
+
+use serde::Serialize;
+
+use super::KpiRow;
+use crate::kpi::Evaluation;
+use crate::kpi::manual::Overdue;
+use crate::view::{plural, rag_colour};
+
+/// What a digest says of a KPI back on track (its id and title are the row's).
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolved {
+    pub period: String,
+    pub rag: String,
+    /// The RAG colour (background, text) for the HTML.
+    pub rag_colour: &'static str,
+    pub rag_text_colour: &'static str,
+    /// The value alone ("96.0%", "no data", "not shown: <5 in a count").
+    pub value: String,
+    /// The milestone target's figure, or "none".
+    pub target: String,
+    pub direction: String,
+}
+
+/// What a digest says of a manual KPI with no value for a period past its due date (its id
+/// and title are the row's).
+#[derive(Debug, Clone, Serialize)]
+pub struct OverdueValue {
+    /// The period with no value, as a board paper writes it.
+    pub period: String,
+    pub due_by: String,
+    /// "(nor for 2 earlier periods)".
+    pub earlier: Option<String>,
+    /// The command that enters it.
+    pub how: String,
+}
+
+/// The digest's row for `e`, back on track.
+pub fn resolved(e: &Evaluation) -> KpiRow {
+    let (bg, fg) = rag_colour(e.rag);
+    KpiRow {
+        resolved: Some(Resolved {
+            period: e.period.label(),
+            rag: e.rag.to_string(),
+            rag_colour: bg,
+            rag_text_colour: fg,
+            value: super::exception::shown(e, e.current),
+            target: e
+                .milestone
+                .as_ref()
+                .map_or_else(|| "none".into(), |m| e.format(m.target)),
+            direction: e.direction.clone(),
+        }),
+        ..KpiRow::new(&e.kpi_id, &e.title)
+    }
+}
+
+/// The digest's row for the overdue manual value `o`.
+pub fn overdue(o: &Overdue) -> KpiRow {
+    KpiRow {
+        overdue: Some(OverdueValue {
+            period: o.due.label(),
+            due_by: o.due_by.to_string(),
+            earlier: (o.earlier > 0).then(|| {
+                format!(
+                    "(nor for {} earlier period{})",
+                    o.earlier,
+                    plural(o.earlier)
+                )
+            }),
+            how: format!(
+                "sendwatch kpi set {} --period {} --value VALUE",
+                o.kpi_id, o.due.period
+            ),
+        }),
+        ..KpiRow::new(&o.kpi_id, &o.title)
+    }
+}
