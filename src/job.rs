@@ -277,6 +277,7 @@ impl App {
 
         let history = self.store.stored_results().await?;
         let standing = self.standing(&evaluations, started).await?;
+        let router = self.router();
         let planned = self
             .plan_digests(&digests::Found {
                 job,
@@ -289,14 +290,23 @@ impl App {
                 notes: &notes,
                 history: &history,
                 standing: &standing,
+                router: &router,
                 now: started,
             })
             .await?;
-        let queued = self.queue_digests(run_id, &planned, started).await?;
-        let queued = queued
-            + self
-                .queue_data_notices(run_id, job, &outcomes, &notes, &standing.silences, started)
-                .await?;
+        let run_mail = notify::RunMail {
+            area: &settings.general.area,
+            subject_prefix: &settings.delivery.subject_prefix,
+            job,
+            run_id,
+            router: &router,
+            silences: &standing.silences,
+            repeat: settings.notify.repeat_interval(),
+            now: started,
+        };
+        let queued = self
+            .queue_news(&run_mail, &planned, &outcomes, &notes)
+            .await?;
         // Told only now that every digest is queued; killed before this, the next run tells it
         // (a digest it makes again whose items were all queued is no news, so not sent twice).
         self.store.mark_risk_news_told(run_id, started).await?;
@@ -361,51 +371,26 @@ impl App {
         Ok((outcomes, notes))
     }
 
-    /// Queue one digest per recipient (every sub-group they hear for), unless the same news
-    /// went to them within the repeat interval; a newer digest supersedes an undelivered
-    /// older one for the same period. Returns how many were queued.
-    async fn queue_digests(
+    /// Hand the run's news to notify, once: one digest per recipient and each source's data
+    /// notices, each queued unless it is no news. Returns how many were queued.
+    async fn queue_news(
         &self,
-        run_id: i64,
+        run: &notify::RunMail<'_>,
         planned: &[Planned],
-        now: DateTime<Utc>,
+        outcomes: &[(String, SourceOutcome)],
+        notes: &BTreeMap<String, SourceNote>,
     ) -> Result<usize, JobError> {
-        let repeat = self.settings.notify.repeat_interval();
-        let mut queued = 0;
-        for p in planned {
-            let html = p.mail.html_part();
-            let sub_groups = p.sub_groups.join(",");
-            match self
-                .store
-                .enqueue_digest(
-                    run_id,
-                    &sub_groups,
-                    &p.recipient,
-                    &p.mail.subject,
-                    &p.mail.text,
-                    Some(&html),
-                    &p.key,
-                    repeat,
-                    now,
-                )
-                .await?
-            {
-                crate::store::Queued::Yes { id, superseded } => {
-                    queued += 1;
-                    if superseded > 0 {
-                        tracing::info!(
-                            outbox_id = id,
-                            superseded,
-                            "An undelivered older digest was superseded."
-                        );
-                    }
-                }
-                crate::store::Queued::Repeat => {
-                    tracing::info!(sub_groups = %sub_groups, "The same digest went out within the repeat interval; not queued again.");
-                }
-            }
-        }
-        Ok(queued)
+        let digests: Vec<notify::DigestMail<'_>> = planned
+            .iter()
+            .map(|p| notify::DigestMail {
+                recipient: &p.recipient,
+                sub_groups: &p.sub_groups,
+                mail: &p.mail,
+                key: &p.key,
+            })
+            .collect();
+        let sources = self.source_news(outcomes, notes, run.now);
+        Ok(notify::queue_run(&self.store, run, &digests, &sources).await?)
     }
 
     /// Fetch, validate and swap in one source. Failures are recorded, not returned.

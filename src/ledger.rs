@@ -20,7 +20,9 @@ use serde::Deserialize;
 
 use crate::bounds::Bound;
 use crate::clock::Clock;
-use crate::notify::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
+use crate::notify::{
+    AdminNotice, DeadManNotice, queue_for_admin, render_admin_notice, render_dead_man_notice,
+};
 use crate::store::{RunRecord, Store, StoreError};
 use crate::telemetry::metrics as m;
 
@@ -304,29 +306,6 @@ pub async fn dead_man(
     });
     queue_for_admin(store, last.id, &to, &r, now).await?;
     Ok(true)
-}
-
-/// One outbox row per address the routes gave for an administrator's notice.
-async fn queue_for_admin(
-    store: &Store,
-    run_id: i64,
-    to: &[String],
-    r: &crate::notify::Rendered,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for email in to {
-        store
-            .enqueue_mail(
-                run_id,
-                "admin",
-                std::slice::from_ref(email),
-                &r.subject,
-                &r.body,
-                now,
-            )
-            .await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The digests of a run, shared by a run (which queues them) and `sendwatch preview` (which
 //! shows or writes them and records nothing): route the items (`[[notify.routes]]`, silences,
-//! resolved notices; see `routing.rs`), regroup them into one digest per recipient, render each (text, HTML, trend charts) and key it for the
+//! resolved notices; the routes from `routing.rs`), regroup them into one digest per recipient, render each (text, HTML, trend charts) and key it for the
 //! outbox.
 //!
 //! The templates (a council's own, maybe) lay the digests out on tokio's blocking pool, each
@@ -19,9 +19,10 @@ use crate::kpi::Evaluation;
 use crate::kpi::StoredResult;
 use crate::kpi::commentary::Commentary;
 use crate::kpi::manual::{Entered, Overdue};
+use crate::news::NewsKey;
+use crate::notify::route::Router;
 use crate::notify::{self, Mail, SourceNote};
 use crate::risk::RiskChange;
-use crate::store::DigestKey;
 
 /// What a run found, from which the digests are made.
 pub(crate) struct Found<'a> {
@@ -39,6 +40,8 @@ pub(crate) struct Found<'a> {
     pub history: &'a [StoredResult],
     /// What stands in the store besides the run's findings ([`App::standing`]).
     pub standing: &'a Standing,
+    /// The run's routes ([`App::router`]), built once.
+    pub router: &'a Router<'a>,
     pub now: DateTime<Utc>,
 }
 
@@ -64,7 +67,7 @@ pub struct Planned {
     pub periods: String,
     /// How many items it tells of (KPIs, overdue values, risk changes, actions, resolved).
     pub items: usize,
-    pub key: DigestKey,
+    pub key: NewsKey,
     pub mail: Mail,
 }
 
@@ -111,9 +114,8 @@ impl App {
                 Some((e.kpi_id.clone(), s))
             })
             .collect();
-        let router = self.router();
         let digests = notify::group::route_digests(
-            &router,
+            f.router,
             &notify::group::RouteInputs {
                 evaluations: f.evaluations,
                 overdue: f.overdue,

@@ -65,6 +65,7 @@ impl App {
                 notes: &notes,
                 history: &history,
                 standing: &standing,
+                router: &self.router(),
                 now,
             })
             .await?;
@@ -105,16 +106,15 @@ impl App {
                 sent_at: None,
                 next_attempt_at: None,
                 ambiguous_at: None,
+                reason: None,
             };
-            let eml = crate::notify::deliver::message(
-                &row,
-                Some(&p.mail.html_part()),
-                &[],
-                &from,
-                "preview",
-            )
-            .map_err(|e| JobError::File(format!("{}: {e}", p.recipient)))?
-            .formatted();
+            let body = crate::store::StoredBody {
+                html: Some(p.mail.html.clone()),
+                parts: p.mail.parts(),
+            };
+            let eml = crate::notify::deliver::message(&row, &body, &from, "preview")
+                .map_err(|e| JobError::File(format!("{}: {e}", p.recipient)))?
+                .formatted();
             for (ext, bytes) in [
                 ("eml", eml.as_slice()),
                 ("html", p.mail.html.as_bytes()),

@@ -118,9 +118,13 @@ pub struct Rendered {
     pub body: String,
 }
 
-/// An inline image of the HTML part: its Content-ID (no angle brackets) and bytes, as the
-/// outbox keeps it.
-pub use crate::store::StoredImage as Image;
+/// An inline image of the HTML part (a trend chart): its Content-ID (no angle brackets) and
+/// its PNG bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub cid: String,
+    pub png: Vec<u8>,
+}
 
 /// One email, rendered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -132,12 +136,12 @@ pub struct Mail {
 }
 
 impl Mail {
-    /// The HTML part and its images, as the outbox keeps them.
-    pub fn html_part(&self) -> crate::store::HtmlPart {
-        crate::store::HtmlPart {
-            html: self.html.clone(),
-            images: self.images.clone(),
-        }
+    /// Its images as the message's inline parts.
+    pub fn parts(&self) -> Vec<crate::news::Part> {
+        self.images
+            .iter()
+            .map(|i| crate::news::Part::inline_png(i.cid.clone(), i.png.clone()))
+            .collect()
     }
 }
 
