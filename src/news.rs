@@ -202,6 +202,16 @@ pub enum Decision {
     NoNews,
 }
 
+impl std::fmt::Display for Decision {
+    /// "would send: changed", "no news": what `preview` says of a message.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Decision::Send(r) => write!(f, "would send: {}", r.as_str()),
+            Decision::NoNews => f.write_str("no news"),
+        }
+    }
+}
+
 /// Whether `items` on `topic` are news for a recipient who was `told` these messages, at
 /// `now`, with `repeat` between tellings of the same news. Pure.
 ///

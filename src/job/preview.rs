@@ -22,6 +22,9 @@ pub struct Preview {
     pub job: String,
     pub evaluations: Vec<Evaluation>,
     pub planned: Vec<Planned>,
+    /// For each of `planned`, in order: what queueing it now would decide (news and why, or
+    /// no news), against what was told, recording nothing.
+    pub news: Vec<crate::notify::Decision>,
 }
 
 impl App {
@@ -69,10 +72,19 @@ impl App {
                 now,
             })
             .await?;
+        let mut news = Vec::new();
+        for p in &planned {
+            let repeat = self.settings.notify.repeat_interval();
+            news.push(
+                crate::notify::outbox::would_send(&self.store, &p.recipient, &p.key, repeat, now)
+                    .await?,
+            );
+        }
         Ok(Preview {
             job: job.to_string(),
             evaluations,
             planned,
+            news,
         })
     }
 

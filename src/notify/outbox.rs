@@ -10,7 +10,7 @@ use super::data_news::{self, SourceNews};
 use super::render::{Mail, Rendered};
 use super::route::Router;
 use super::silence::Silence;
-use crate::news::{Dedup, MailKind, NewsKey, Outgoing, Part};
+use crate::news::{Decision, Dedup, MailKind, NewsKey, Outgoing, Part};
 use crate::store::{Queued, Store, StoreError};
 
 /// The sub-group label of the administrator's notices.
@@ -90,6 +90,21 @@ pub async fn queue_run(
         }
     }
     Ok(queued + data_news::queue_data_notices(store, run, sources).await?)
+}
+
+/// What queueing `key` to `recipient` would decide now, read without a lock and recording
+/// nothing: `preview` says it ("would send: changed", "no news").
+pub async fn would_send(
+    store: &Store,
+    recipient: &str,
+    key: &NewsKey,
+    repeat: TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<Decision, StoreError> {
+    let told = store.told(recipient, &key.topic, repeat, now).await?;
+    Ok(crate::news::decide(
+        &key.items, &key.topic, &told, repeat, now,
+    ))
 }
 
 /// An administrator's notice to `to`: queued every time (the callers tell each thing once).
