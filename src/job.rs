@@ -301,6 +301,7 @@ impl App {
             run_id,
             router: &router,
             silences: &standing.silences,
+            templates: &self.templates,
             repeat: settings.notify.repeat_interval(),
             now: started,
         };

@@ -164,6 +164,8 @@ pub struct Tell<'a> {
     pub sub_groups: &'a std::collections::BTreeMap<String, crate::notify::SubGroup>,
     pub area: &'a str,
     pub subject_prefix: &'a str,
+    /// The template environment the notices are laid out in (the digests').
+    pub templates: &'a crate::notify::Templates,
 }
 
 impl Tell<'_> {
@@ -209,18 +211,21 @@ pub async fn abandon(
         );
         return Ok(true);
     }
-    let r = render_admin_notice(&AdminNotice {
-        area: tell.area,
-        subject_prefix: tell.subject_prefix,
-        job: &run.job,
-        run_id: run.id,
-        trigger: &run.trigger,
-        scheduled_at: run.scheduled_at,
-        started_at: run.started_at,
-        abandoned_at: now,
-        runner: run.runner.as_deref(),
-        why,
-    });
+    let r = render_admin_notice(
+        tell.templates,
+        &AdminNotice {
+            area: tell.area,
+            subject_prefix: tell.subject_prefix,
+            job: &run.job,
+            run_id: run.id,
+            trigger: &run.trigger,
+            scheduled_at: run.scheduled_at,
+            started_at: run.started_at,
+            abandoned_at: now,
+            runner: run.runner.as_deref(),
+            why,
+        },
+    );
     queue_for_admin(store, run.id, &to, &r, now).await?;
     Ok(true)
 }
@@ -294,16 +299,19 @@ pub async fn dead_man(
         );
         return Ok(true);
     }
-    let r = render_dead_man_notice(&DeadManNotice {
-        area: tell.area,
-        subject_prefix: tell.subject_prefix,
-        job,
-        hours,
-        last_ok: ok.as_ref().zip(ok_at).map(|(r, at)| (r.id, at)),
-        since,
-        last_row: (last.id, &last.status),
-        now,
-    });
+    let r = render_dead_man_notice(
+        tell.templates,
+        &DeadManNotice {
+            area: tell.area,
+            subject_prefix: tell.subject_prefix,
+            job,
+            hours,
+            last_ok: ok.as_ref().zip(ok_at).map(|(r, at)| (r.id, at)),
+            since,
+            last_row: (last.id, &last.status),
+            now,
+        },
+    );
     queue_for_admin(store, last.id, &to, &r, now).await?;
     Ok(true)
 }

@@ -73,16 +73,19 @@ fn notices(run: &RunMail<'_>, s: &SourceNews<'_>) -> Vec<Outgoing> {
     to.into_iter()
         .map(|(recipient, issues)| {
             let key = data_key(&recipient, s.source, &issues);
-            let r = render_data_notice(&DataNotice {
-                area: run.area,
-                subject_prefix: run.subject_prefix,
-                job: run.job,
-                run_id: run.run_id,
-                source: s.source,
-                kind_title: s.kind_title,
-                owner_name: s.owner_name,
-                issues,
-            });
+            let r = render_data_notice(
+                run.templates,
+                &DataNotice {
+                    area: run.area,
+                    subject_prefix: run.subject_prefix,
+                    job: run.job,
+                    run_id: run.run_id,
+                    source: s.source,
+                    kind_title: s.kind_title,
+                    owner_name: s.owner_name,
+                    issues,
+                },
+            );
             Outgoing {
                 kind: MailKind::Data,
                 run_id: run.run_id,

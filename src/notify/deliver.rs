@@ -189,6 +189,8 @@ pub struct Pass<'a> {
     pub area: &'a str,
     /// This process (host:pid), part of the name a pass's claims carry.
     pub runner: &'a str,
+    /// The template environment the administrator's notice is laid out in (the digests').
+    pub templates: &'a super::Templates,
 }
 
 /// Build the message for an outbox row: its text alone, or with its HTML part and inline
@@ -392,12 +394,15 @@ async fn tell_admin(
     let n = store
         .tell_failed_mail(
             |run_id, rows| {
-                let r = super::admin::render_delivery_notice(&super::admin::DeliveryNotice {
-                    area: pass.area,
-                    subject_prefix: &settings.subject_prefix,
-                    failed: rows,
-                    now: t,
-                });
+                let r = super::admin::render_delivery_notice(
+                    pass.templates,
+                    &super::admin::DeliveryNotice {
+                        area: pass.area,
+                        subject_prefix: &settings.subject_prefix,
+                        failed: rows,
+                        now: t,
+                    },
+                );
                 super::outbox::admin_mail(run_id, admin, &r)
             },
             t,

@@ -25,6 +25,8 @@ pub struct RunMail<'a> {
     pub run_id: i64,
     pub router: &'a Router<'a>,
     pub silences: &'a [Silence],
+    /// The template environment the notices are laid out in (the digests').
+    pub templates: &'a super::Templates,
     /// `[notify] repeat_interval_hours`: between two tellings of the same news.
     pub repeat: TimeDelta,
     pub now: DateTime<Utc>,
