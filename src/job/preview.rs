@@ -72,9 +72,9 @@ impl App {
                 now,
             })
             .await?;
+        let repeat = self.settings.notify.repeat_interval();
         let mut news = Vec::new();
         for p in &planned {
-            let repeat = self.settings.notify.repeat_interval();
             news.push(
                 crate::notify::outbox::would_send(&self.store, &p.recipient, &p.key, repeat, now)
                     .await?,
