@@ -256,25 +256,29 @@ impl App {
             let n = found.evaluations.iter().filter(|e| e.rag == rag).count();
             metrics::gauge!(m::KPIS, "job" => job.to_string(), "rag" => rag.as_str()).set(n as f64);
         }
+        let router = self.router();
         let planned = self
             .plan_digests(&digests::Found {
                 run: &run,
                 findings: &found,
                 notes: &notes,
+                router: &router,
             })
             .await?;
-        let queued = self.queue_digests(run_id, &planned, started).await?;
-        let queued = queued
-            + self
-                .queue_data_notices(
-                    run_id,
-                    job,
-                    &outcomes,
-                    &notes,
-                    &found.standing.silences,
-                    started,
-                )
-                .await?;
+        let run_mail = notify::RunMail {
+            area: &self.settings.general.area,
+            subject_prefix: &self.settings.delivery.subject_prefix,
+            job,
+            run_id,
+            router: &router,
+            silences: &found.standing.silences,
+            templates: &self.templates,
+            repeat: self.settings.notify.repeat_interval(),
+            now: started,
+        };
+        let queued = self
+            .queue_news(&run_mail, &planned, &outcomes, &notes)
+            .await?;
         // Told only now that every digest is queued; killed before this, the next run tells it
         // (a digest it makes again whose items were all queued is no news, so not sent twice).
         self.store.mark_risk_news_told(run_id, started).await?;
@@ -336,51 +340,26 @@ impl App {
         Ok((outcomes, sources))
     }
 
-    /// Queue one digest per recipient (every sub-group they hear for), unless the same news
-    /// went to them within the repeat interval; a newer digest supersedes an undelivered
-    /// older one for the same period. Returns how many were queued.
-    async fn queue_digests(
+    /// Hand the run's news to notify, once: one digest per recipient and each source's data
+    /// notices, each queued unless it is no news. Returns how many were queued.
+    async fn queue_news(
         &self,
-        run_id: i64,
+        run: &notify::RunMail<'_>,
         planned: &[Planned],
-        now: DateTime<Utc>,
+        outcomes: &[(String, SourceOutcome)],
+        notes: &Sources,
     ) -> Result<usize, JobError> {
-        let repeat = self.settings.notify.repeat_interval();
-        let mut queued = 0;
-        for p in planned {
-            let html = p.mail.html_part();
-            let sub_groups = p.sub_groups.join(",");
-            match self
-                .store
-                .enqueue_digest(
-                    run_id,
-                    &sub_groups,
-                    &p.recipient,
-                    &p.mail.subject,
-                    &p.mail.text,
-                    Some(&html),
-                    &p.key,
-                    repeat,
-                    now,
-                )
-                .await?
-            {
-                crate::store::Queued::Yes { id, superseded } => {
-                    queued += 1;
-                    if superseded > 0 {
-                        tracing::info!(
-                            outbox_id = id,
-                            superseded,
-                            "An undelivered older digest was superseded."
-                        );
-                    }
-                }
-                crate::store::Queued::Repeat => {
-                    tracing::info!(sub_groups = %sub_groups, "The same digest went out within the repeat interval; not queued again.");
-                }
-            }
-        }
-        Ok(queued)
+        let digests: Vec<notify::DigestMail<'_>> = planned
+            .iter()
+            .map(|p| notify::DigestMail {
+                recipient: &p.recipient,
+                sub_groups: &p.sub_groups,
+                mail: &p.mail,
+                key: &p.key,
+            })
+            .collect();
+        let sources = self.source_news(outcomes, notes, run.now);
+        Ok(notify::queue_run(&self.store, run, &digests, &sources).await?)
     }
 
     /// Fetch, validate and swap in one source. Failures are recorded, not returned.

@@ -20,7 +20,9 @@ use serde::Deserialize;
 
 use crate::bounds::Bound;
 use crate::clock::Clock;
-use crate::notify::{AdminNotice, DeadManNotice, render_admin_notice, render_dead_man_notice};
+use crate::notify::{
+    AdminNotice, DeadManNotice, queue_for_admin, render_admin_notice, render_dead_man_notice,
+};
 use crate::store::{RunRecord, Store, StoreError};
 use crate::telemetry::metrics as m;
 
@@ -162,6 +164,8 @@ pub struct Tell<'a> {
     pub sub_groups: &'a std::collections::BTreeMap<String, crate::notify::SubGroup>,
     pub area: &'a str,
     pub subject_prefix: &'a str,
+    /// The template environment the notices are laid out in (the digests').
+    pub templates: &'a crate::notify::Templates,
 }
 
 impl Tell<'_> {
@@ -207,18 +211,21 @@ pub async fn abandon(
         );
         return Ok(true);
     }
-    let r = render_admin_notice(&AdminNotice {
-        area: tell.area,
-        subject_prefix: tell.subject_prefix,
-        job: &run.job,
-        run_id: run.id,
-        trigger: run.trigger.as_str(),
-        scheduled_at: run.scheduled_at,
-        started_at: run.started_at,
-        abandoned_at: now,
-        runner: run.runner.as_deref(),
-        why,
-    });
+    let r = render_admin_notice(
+        tell.templates,
+        &AdminNotice {
+            area: tell.area,
+            subject_prefix: tell.subject_prefix,
+            job: &run.job,
+            run_id: run.id,
+            trigger: run.trigger.as_str(),
+            scheduled_at: run.scheduled_at,
+            started_at: run.started_at,
+            abandoned_at: now,
+            runner: run.runner.as_deref(),
+            why,
+        },
+    );
     queue_for_admin(store, run.id, &to, &r, now).await?;
     Ok(true)
 }
@@ -292,41 +299,21 @@ pub async fn dead_man(
         );
         return Ok(true);
     }
-    let r = render_dead_man_notice(&DeadManNotice {
-        area: tell.area,
-        subject_prefix: tell.subject_prefix,
-        job,
-        hours,
-        last_ok: ok.as_ref().zip(ok_at).map(|(r, at)| (r.id, at)),
-        since,
-        last_row: (last.id, last.status.as_str()),
-        now,
-    });
+    let r = render_dead_man_notice(
+        tell.templates,
+        &DeadManNotice {
+            area: tell.area,
+            subject_prefix: tell.subject_prefix,
+            job,
+            hours,
+            last_ok: ok.as_ref().zip(ok_at).map(|(r, at)| (r.id, at)),
+            since,
+            last_row: (last.id, last.status.as_str()),
+            now,
+        },
+    );
     queue_for_admin(store, last.id, &to, &r, now).await?;
     Ok(true)
-}
-
-/// One outbox row per address the routes gave for an administrator's notice.
-async fn queue_for_admin(
-    store: &Store,
-    run_id: i64,
-    to: &[String],
-    r: &crate::notify::Rendered,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for email in to {
-        store
-            .enqueue_mail(
-                run_id,
-                "admin",
-                std::slice::from_ref(email),
-                &r.subject,
-                &r.body,
-                now,
-            )
-            .await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

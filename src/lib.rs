@@ -20,6 +20,7 @@ pub mod job;
 pub mod kpi;
 pub mod ledger;
 pub mod load;
+pub mod news;
 pub mod notify;
 pub mod pack;
 pub mod risk;

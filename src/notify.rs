@@ -8,17 +8,21 @@
 //! PNG by [`crate::view::chart`]), [`data`] (news about a source for its data owner), [`admin`] (an abandoned run
 //! or a missed dead-man deadline, for the administrator), [`deliver`] (SMTP or `.eml` files,
 //! each row claimed, errors classified as permanent, worth retrying later, or ambiguous; its
-//! MIME shape in `mime`). The outbox itself lives in [`crate::store`].
+//! MIME shape in `mime`). [`outbox`] is the one way from news to the outbox: one
+//! [`Outgoing`] shape for every message ([`crate::news`]); [`data_news`] routes, keys and
+//! queues a run's data notices. The outbox's tables live in [`crate::store`].
 
 mod action_note;
 pub mod admin;
 mod context;
 pub mod data;
+pub mod data_news;
 pub mod deliver;
 pub mod group;
 pub mod item;
 pub mod matcher;
 mod mime;
+pub mod outbox;
 mod probe;
 pub mod render;
 pub mod route;
@@ -26,13 +30,16 @@ mod settings;
 pub mod silence;
 pub mod view;
 
+pub use crate::news::{Decision, NewsKey, Outgoing, Part, Reason};
 pub use admin::{
     AdminNotice, DeadManNotice, DeliveryNotice, render_admin_notice, render_dead_man_notice,
     render_delivery_notice,
 };
 pub use data::{DataIssue, DataNotice, render_data_notice};
+pub use data_news::SourceNews;
 pub use deliver::{DeliveryError, DeliverySummary, Pass, Transport, deliver_pending};
 pub use group::{ActionNote, Digest, RecipientDigest, Silenced, by_recipient, group_exceptions};
+pub use outbox::{ADMIN_GROUP, DigestMail, PackMail, RunMail, queue_for_admin, queue_run};
 pub use probe::probe_smtp;
 pub use render::{
     Image, Mail, Prepared, RenderError, Rendered, Stop, Templates, beside, lay_out, prepare,

@@ -1,5 +1,6 @@
 //! `sendwatch preview [JOB] [--period P] [--out DIR]`: who a run would mail, with what
-//! (recipient, sub-groups, subject, item count), and with `--out` each email written as
+//! (recipient, sub-groups, subject, item count, and whether it is news now: "would send:
+//! changed", "no news"), and with `--out` each email written as
 //! `.eml`, `.html` and `.txt`. Nothing is fetched, recorded, queued or sent ([`App::preview`]).
 
 use std::path::Path;
@@ -30,7 +31,7 @@ pub(super) async fn run(
             p.planned.len(),
             if p.planned.len() == 1 { "" } else { "s" }
         );
-        for m in &p.planned {
+        for (m, news) in p.planned.iter().zip(&p.news) {
             println!("  to {}", m.recipient);
             println!("    sub-groups: {}", m.sub_group_names.join("; "));
             println!("    subject:    {}", m.mail.subject);
@@ -40,6 +41,7 @@ pub(super) async fn run(
                 m.mail.images.len(),
                 if m.mail.images.len() == 1 { "" } else { "s" }
             );
+            println!("    news:       {news}");
         }
         if let Some(dir) = out {
             let files = app

@@ -1,7 +1,9 @@
 //! `sendwatch runs [JOB] [--limit N] [--format table|json]`: the run ledger, newest first.
 //!
 //! One line per row: runs (scheduled, manual, catch-up) and the fire times recorded as
-//! skipped, with who ran each, how long it took and the ledger's note. Times are shown in
+//! skipped, with who ran each, how long it took and the ledger's note, after which the mail
+//! the run queued and why each was news ("mail: 2 queued (1 first, 1 changed)"; in JSON each
+//! row with its reason). Times are shown in
 //! `general.time_zone`; JSON gives them in UTC (RFC 3339).
 
 use std::process::ExitCode;
@@ -12,7 +14,7 @@ use chrono_tz::Tz;
 
 use super::Failure;
 use crate::config::Settings;
-use crate::store::{RunRecord, RunStatus, Store};
+use crate::store::{OutboxRow, RunRecord, RunStatus, Store};
 
 /// How `runs` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -38,15 +40,53 @@ pub(super) async fn run(
     format: Format,
 ) -> Result<ExitCode, Failure> {
     let store = open(settings).await?;
-    let rows = store.list_runs(job, limit).await;
+    let read = read(&store, job, limit).await;
     store.close().await;
-    let rows = rows.context("reading the run ledger")?;
+    let (rows, mail) = read?;
     let tz = settings.time_zone();
     match format {
-        Format::Table => print!("{}", table(&rows, tz)),
-        Format::Json => println!("{}", json(&rows)),
+        Format::Table => print!("{}", table(&rows, &mail, tz)),
+        Format::Json => println!("{}", json(&rows, &mail)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ledger's rows and, for each, the mail its run queued.
+async fn read(
+    store: &Store,
+    job: Option<&str>,
+    limit: u32,
+) -> anyhow::Result<(Vec<RunRecord>, Vec<Vec<OutboxRow>>)> {
+    let rows = store
+        .list_runs(job, limit)
+        .await
+        .context("reading the run ledger")?;
+    let mut mail = Vec::new();
+    for r in &rows {
+        mail.push(store.run_mail(r.id).await.context("reading the outbox")?);
+    }
+    Ok((rows, mail))
+}
+
+/// What a run queued, for its note: "mail: 3 queued (2 first, 1 changed)", each reason the
+/// news decision gave (mail that is not news, such as a notice, has none).
+fn mail_note(mail: &[OutboxRow]) -> Option<String> {
+    if mail.is_empty() {
+        return None;
+    }
+    let mut why: Vec<(&str, usize)> = Vec::new();
+    for reason in mail.iter().filter_map(|m| m.reason.as_deref()) {
+        match why.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => why.push((reason, 1)),
+        }
+    }
+    let mut note = format!("mail: {} queued", mail.len());
+    if !why.is_empty() {
+        let list: Vec<String> = why.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        note.push_str(&format!(" ({})", list.join(", ")));
+    }
+    Some(note)
 }
 
 /// `2027-03-29 07:00:05 BST`.
@@ -70,7 +110,7 @@ pub(super) fn took(start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> String {
     }
 }
 
-fn table(rows: &[RunRecord], tz: Tz) -> String {
+fn table(rows: &[RunRecord], mail: &[Vec<OutboxRow>], tz: Tz) -> String {
     if rows.is_empty() {
         return "no runs in the ledger\n".into();
     }
@@ -119,17 +159,31 @@ fn table(rows: &[RunRecord], tz: Tz) -> String {
         s.trim_end().to_string() + "\n"
     };
     let mut out = line(&head.map(String::from), "NOTE");
-    for (c, r) in cells.iter().zip(rows) {
-        out.push_str(&line(c, r.note.as_deref().unwrap_or("")));
+    for ((c, r), m) in cells.iter().zip(rows).zip(mail) {
+        let note = [r.note.clone(), mail_note(m)];
+        let note: Vec<String> = note.into_iter().flatten().collect();
+        out.push_str(&line(c, &note.join("; ")));
     }
     out
 }
 
-fn json(rows: &[RunRecord]) -> String {
+fn json(rows: &[RunRecord], mail: &[Vec<OutboxRow>]) -> String {
     let utc = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let list: Vec<serde_json::Value> = rows
         .iter()
-        .map(|r| {
+        .zip(mail)
+        .map(|(r, mail)| {
+            let mail: Vec<serde_json::Value> = mail
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "id": m.id,
+                        "to": m.recipient_list(),
+                        "status": m.status,
+                        "reason": m.reason,
+                    })
+                })
+                .collect();
             serde_json::json!({
                 "id": r.id,
                 "job": r.job,
@@ -143,6 +197,7 @@ fn json(rows: &[RunRecord]) -> String {
                 "lease_until": r.lease_until.map(utc),
                 "note": r.note,
                 "summary": r.summary,
+                "mail": mail,
             })
         })
         .collect();

@@ -1,6 +1,6 @@
 //! The digests of a run, shared by a run (which queues them) and `sendwatch preview` (which
 //! shows or writes them and records nothing): route the items (`[[notify.routes]]`, silences,
-//! resolved notices; see `routing.rs`), regroup them into one digest per recipient, render each (text, HTML, trend charts) and key it for the
+//! resolved notices; the routes from `routing.rs`), regroup them into one digest per recipient, render each (text, HTML, trend charts) and key it for the
 //! outbox.
 //!
 //! The templates (a council's own, maybe) lay the digests out on tokio's blocking pool, each
@@ -19,14 +19,18 @@ use super::{App, JobError};
 use crate::kpi::Evaluation;
 use crate::kpi::StoredResult;
 use crate::kpi::commentary::Commentary;
+use crate::news::NewsKey;
+use crate::notify::route::Router;
 use crate::notify::{self, Mail};
-use crate::store::{DigestKey, Sources};
+use crate::store::Sources;
 
 /// What the digests are made from: the run, what it found and its sources' notes.
 pub(crate) struct Found<'a> {
     pub run: &'a Run<'a>,
     pub findings: &'a Findings,
     pub notes: &'a Sources,
+    /// The run's routes ([`App::router`]), built once.
+    pub router: &'a Router<'a>,
 }
 
 /// What a plan reads from the store besides the run's findings; a run and a preview read it
@@ -51,7 +55,7 @@ pub struct Planned {
     pub periods: String,
     /// How many items it tells of (KPIs, overdue values, risk changes, actions, resolved).
     pub items: usize,
-    pub key: DigestKey,
+    pub key: NewsKey,
     pub mail: Mail,
 }
 
@@ -99,9 +103,8 @@ impl App {
                 Some((e.kpi_id.clone(), s))
             })
             .collect();
-        let router = self.router();
         let digests = notify::group::route_digests(
-            &router,
+            f.router,
             &notify::group::RouteInputs {
                 evaluations: &found.evaluations,
                 overdue: &found.overdue,

@@ -8,8 +8,10 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use super::pack::{PackRequest, PdfMode, write_pack};
 use super::{App, JobError, RunReport};
+use crate::news::Part;
+use crate::notify;
 use crate::pack::PackJobSettings;
-use crate::store::{FilesMail, RunStatus, StoredFile};
+use crate::store::RunStatus;
 
 impl App {
     pub(super) async fn run_pack(
@@ -106,28 +108,22 @@ impl App {
             written.kpis,
             written.exceptions,
         );
-        let group = format!("pack:{}", p.audience.as_str());
         for to in p.recipients(&settings.sub_groups) {
             let key = format!(
                 "pack|{job}|{}|{today}|{}",
                 p.audience.as_str(),
                 to.to_ascii_lowercase()
             );
-            let mail = FilesMail {
+            let mail = notify::PackMail {
                 run_id,
-                sub_group: &group,
-                recipient: &to,
+                audience: p.audience.as_str(),
+                to: &to,
                 subject: subject.trim(),
-                body_text: &body,
-                idem_key: &key,
+                text: &body,
                 files: &files,
+                key,
             };
-            if self
-                .store
-                .enqueue_with_files(&mail, started)
-                .await?
-                .is_some()
-            {
+            if notify::outbox::queue_pack(&self.store, &mail, started).await? {
                 queued += 1;
             }
         }
@@ -136,7 +132,7 @@ impl App {
 }
 
 /// A written file, read back (bounded: a pack is a few hundred kilobytes).
-fn file(path: &std::path::Path, content_type: &str) -> Result<StoredFile, JobError> {
+fn file(path: &std::path::Path, content_type: &str) -> Result<Part, JobError> {
     const MAX: u64 = 32 << 20;
     let bytes = std::fs::metadata(path)
         .and_then(|m| {
@@ -147,11 +143,8 @@ fn file(path: &std::path::Path, content_type: &str) -> Result<StoredFile, JobErr
             }
         })
         .map_err(|e| JobError::Pack(format!("cannot read {}: {e}", path.display())))?;
-    Ok(StoredFile {
-        filename: path
-            .file_name()
-            .map_or_else(|| "pack".into(), |n| n.to_string_lossy().into_owned()),
-        content_type: content_type.to_string(),
-        bytes,
-    })
+    let filename = path
+        .file_name()
+        .map_or_else(|| "pack".into(), |n| n.to_string_lossy().into_owned());
+    Ok(Part::attachment(filename, content_type, bytes))
 }

@@ -24,6 +24,9 @@ pub struct Preview {
     pub now: chrono::DateTime<chrono::Utc>,
     pub evaluations: Vec<Evaluation>,
     pub planned: Vec<Planned>,
+    /// For each of `planned`, in order: what queueing it now would decide (news and why, or
+    /// no news), against what was told, recording nothing.
+    pub news: Vec<crate::notify::Decision>,
 }
 
 impl App {
@@ -47,13 +50,29 @@ impl App {
                 run: &run,
                 findings: &found,
                 notes: &notes,
+                router: &self.router(),
             })
             .await?;
+        let repeat = self.settings.notify.repeat_interval();
+        let mut news = Vec::new();
+        for p in &planned {
+            news.push(
+                crate::notify::outbox::would_send(
+                    &self.store,
+                    &p.recipient,
+                    &p.key,
+                    repeat,
+                    run.now,
+                )
+                .await?,
+            );
+        }
         Ok(Preview {
             job: job.to_string(),
             now: run.now,
             evaluations: found.evaluations,
             planned,
+            news,
         })
     }
 
@@ -87,16 +106,15 @@ impl App {
                 sent_at: None,
                 next_attempt_at: None,
                 ambiguous_at: None,
+                reason: None,
             };
-            let eml = crate::notify::deliver::message(
-                &row,
-                Some(&p.mail.html_part()),
-                &[],
-                &from,
-                "preview",
-            )
-            .map_err(|e| JobError::File(format!("{}: {e}", p.recipient)))?
-            .formatted();
+            let body = crate::store::StoredBody {
+                html: Some(p.mail.html.clone()),
+                parts: p.mail.parts(),
+            };
+            let eml = crate::notify::deliver::message(&row, &body, &from, "preview")
+                .map_err(|e| JobError::File(format!("{}: {e}", p.recipient)))?
+                .formatted();
             for (ext, bytes) in [
                 ("eml", eml.as_slice()),
                 ("html", p.mail.html.as_bytes()),

@@ -269,6 +269,7 @@ impl App {
             sub_groups: &self.settings.sub_groups,
             area: &self.settings.general.area,
             subject_prefix: &self.settings.delivery.subject_prefix,
+            templates: &self.templates,
         }
     }
 
@@ -282,6 +283,7 @@ impl App {
             admin: s.admin.email.as_deref(),
             area: &s.general.area,
             runner: ledger::runner(),
+            templates: &self.templates,
         };
         let clock = self.clock;
         notify::deliver_pending(

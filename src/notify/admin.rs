@@ -1,14 +1,14 @@
 //! Administrator notices: a run was abandoned; a job passed its dead-man deadline; emails
-//! were given up. Pure.
+//! were given up. Pure: laid out by their templates (`config/templates/notice_*.txt.j2`) in
+//! the digests' template environment, from values formatted here.
 //!
 //! Says the job, the run, its instants and why, and where to look; never a figure, a load's
 //! content or anything about a child.
 
-use std::fmt::Write as _;
-
 use chrono::{DateTime, Utc};
+use minijinja::context;
 
-use super::render::Rendered;
+use super::render::{Rendered, Templates};
 use crate::store::FailedMail;
 
 /// One abandoned run, as the administrator hears of it.
@@ -31,35 +31,22 @@ fn at(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
-pub fn render_admin_notice(n: &AdminNotice<'_>) -> Rendered {
-    let subject = format!(
-        "{} {} sendwatch: run {} of job {} abandoned",
-        n.subject_prefix, n.area, n.run_id, n.job
+pub fn render_admin_notice(t: &Templates, n: &AdminNotice<'_>) -> Rendered {
+    t.notice(
+        "notice_abandoned.txt.j2",
+        context! {
+            subject_prefix => n.subject_prefix,
+            area => n.area,
+            job => n.job,
+            run_id => n.run_id.to_string(),
+            why => n.why,
+            trigger => n.trigger,
+            scheduled_at => n.scheduled_at.map(at),
+            started_at => at(n.started_at),
+            abandoned_at => at(n.abandoned_at),
+            runner => n.runner,
+        },
     )
-    .trim()
-    .to_string();
-    let mut b = String::new();
-    let _ = writeln!(b, "Run {} of job {} was abandoned.", n.run_id, n.job);
-    let _ = writeln!(b);
-    let _ = writeln!(b, "Why:        {}", n.why);
-    let _ = writeln!(b, "Trigger:    {}", n.trigger);
-    if let Some(s) = n.scheduled_at {
-        let _ = writeln!(b, "Scheduled:  {}", at(s));
-    }
-    let _ = writeln!(b, "Started:    {}", at(n.started_at));
-    let _ = writeln!(b, "Abandoned:  {}", at(n.abandoned_at));
-    if let Some(r) = n.runner {
-        let _ = writeln!(b, "Ran on:     {r}");
-    }
-    let _ = writeln!(b);
-    let _ = writeln!(
-        b,
-        "Its loads and reports may be incomplete; the last good load stays current and the job's \
-         next run starts afresh. `sendwatch runs {}` shows the job's ledger, and the service's \
-         log says more.",
-        n.job
-    );
-    Rendered { subject, body: b }
 }
 
 /// A job with no successful run within its `dead_man_hours`.
@@ -78,43 +65,22 @@ pub struct DeadManNotice<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub fn render_dead_man_notice(n: &DeadManNotice<'_>) -> Rendered {
-    let subject = format!(
-        "{} {} sendwatch: job {} has had no successful run for {} hours",
-        n.subject_prefix, n.area, n.job, n.hours
+pub fn render_dead_man_notice(t: &Templates, n: &DeadManNotice<'_>) -> Rendered {
+    t.notice(
+        "notice_dead_man.txt.j2",
+        context! {
+            subject_prefix => n.subject_prefix,
+            area => n.area,
+            job => n.job,
+            hours => n.hours.to_string(),
+            last_ok_run => n.last_ok.map(|(id, _)| id.to_string()),
+            last_ok_at => n.last_ok.map(|(_, ended)| at(ended)),
+            since => at(n.since),
+            last_row => n.last_row.0.to_string(),
+            last_row_state => n.last_row.1,
+            now => at(n.now),
+        },
     )
-    .trim()
-    .to_string();
-    let mut b = String::new();
-    let _ = writeln!(
-        b,
-        "Job {} has had no successful run within its dead-man deadline of {} hours (jobs.{}.dead_man_hours).",
-        n.job, n.hours, n.job
-    );
-    let _ = writeln!(b);
-    match n.last_ok {
-        Some((id, ended)) => {
-            let _ = writeln!(b, "Last success: run {id}, ended {}", at(ended));
-        }
-        None => {
-            let _ = writeln!(
-                b,
-                "Last success: none since the job's first ledger row, {}",
-                at(n.since)
-            );
-        }
-    }
-    let _ = writeln!(b, "Newest row:   run {} ({})", n.last_row.0, n.last_row.1);
-    let _ = writeln!(b, "Checked:      {}", at(n.now));
-    let _ = writeln!(b);
-    let _ = writeln!(
-        b,
-        "This is said once until the job succeeds again. `sendwatch runs {}` shows why its runs \
-         failed or were skipped, `sendwatch status` whether the daemon is scheduling it, and the \
-         service's log says more.",
-        n.job
-    );
-    Rendered { subject, body: b }
 }
 
 /// Emails the outbox gave up: refused for good, out of attempts, or ambiguous.
@@ -128,48 +94,37 @@ pub struct DeliveryNotice<'a> {
 
 /// Says each email's outbox id, run, sub-group, recipient and the server's last answer: what
 /// the administrator needs to mend an address or a server, and nothing from the report itself.
-pub fn render_delivery_notice(n: &DeliveryNotice<'_>) -> Rendered {
-    let subject = format!(
-        "{} {} sendwatch: {} email(s) could not be delivered",
-        n.subject_prefix,
-        n.area,
-        n.failed.len()
+pub fn render_delivery_notice(t: &Templates, n: &DeliveryNotice<'_>) -> Rendered {
+    let failed: Vec<minijinja::Value> = n
+        .failed
+        .iter()
+        .map(|f| {
+            let outcome = if f.status == "ambiguous" {
+                "ambiguous: the server gave no answer after the message was sent, and again on \
+                 its one retry; it may have arrived (at most twice, with the same Message-ID)"
+            } else {
+                "failed: not delivered"
+            };
+            context! {
+                id => f.id.to_string(),
+                run_id => f.run_id.to_string(),
+                recipients => &f.recipients,
+                sub_group => &f.sub_group,
+                outcome => outcome,
+                attempts => f.attempts.to_string(),
+                last_error => f.last_error.as_deref().unwrap_or("-"),
+            }
+        })
+        .collect();
+    t.notice(
+        "notice_delivery.txt.j2",
+        context! {
+            subject_prefix => n.subject_prefix,
+            area => n.area,
+            now => at(n.now),
+            failed => failed,
+        },
     )
-    .trim()
-    .to_string();
-    let mut b = String::new();
-    let _ = writeln!(
-        b,
-        "These emails in the outbox were given up ({}):",
-        at(n.now)
-    );
-    for f in n.failed {
-        let _ = writeln!(b);
-        let _ = writeln!(b, "Email {} (run {}), to {}", f.id, f.run_id, f.recipients);
-        let _ = writeln!(b, "  Sub-group:  {}", f.sub_group);
-        let why = if f.status == "ambiguous" {
-            "ambiguous: the server gave no answer after the message was sent, and again on its \
-             one retry; it may have arrived (at most twice, with the same Message-ID)"
-        } else {
-            "failed: not delivered"
-        };
-        let _ = writeln!(b, "  Outcome:    {why}");
-        let _ = writeln!(b, "  Attempts:   {}", f.attempts);
-        let _ = writeln!(
-            b,
-            "  Last error: {}",
-            f.last_error.as_deref().unwrap_or("-")
-        );
-    }
-    let _ = writeln!(b);
-    let _ = writeln!(
-        b,
-        "A refused address needs mending in the configuration (the sub-group's owner or route); \
-         a server that kept failing, in [delivery.smtp]. The emails are not sent again by \
-         themselves: the next run queues a new digest when there is news. `sendwatch status` \
-         shows the outbox, and the service's log says more."
-    );
-    Rendered { subject, body: b }
 }
 
 #[cfg(test)]
@@ -183,18 +138,21 @@ mod tests {
             .with_ymd_and_hms(2027, 3, 28, 6, 0, 0)
             .single()
             .expect("t");
-        let r = render_admin_notice(&AdminNotice {
-            area: "Sefton",
-            subject_prefix: "[sendwatch]",
-            job: "monthly-exceptions",
-            run_id: 12,
-            trigger: "schedule",
-            scheduled_at: Some(t),
-            started_at: t,
-            abandoned_at: t + chrono::TimeDelta::minutes(61),
-            runner: Some("host:42"),
-            why: "past its working timeout of 3600 s",
-        });
+        let r = render_admin_notice(
+            &Templates::builtin(),
+            &AdminNotice {
+                area: "Sefton",
+                subject_prefix: "[sendwatch]",
+                job: "monthly-exceptions",
+                run_id: 12,
+                trigger: "schedule",
+                scheduled_at: Some(t),
+                started_at: t,
+                abandoned_at: t + chrono::TimeDelta::minutes(61),
+                runner: Some("host:42"),
+                why: "past its working timeout of 3600 s",
+            },
+        );
         assert_eq!(
             r.subject,
             "[sendwatch] Sefton sendwatch: run 12 of job monthly-exceptions abandoned"
@@ -233,12 +191,15 @@ mod tests {
             attempts: 1,
             last_error: Some("SMTP RCPT TO: permanent error (550): mailbox unavailable".into()),
         }];
-        let r = render_delivery_notice(&DeliveryNotice {
-            area: "Sefton",
-            subject_prefix: "[sendwatch]",
-            failed: &failed,
-            now: t,
-        });
+        let r = render_delivery_notice(
+            &Templates::builtin(),
+            &DeliveryNotice {
+                area: "Sefton",
+                subject_prefix: "[sendwatch]",
+                failed: &failed,
+                now: t,
+            },
+        );
         assert_eq!(
             r.subject,
             "[sendwatch] Sefton sendwatch: 1 email(s) could not be delivered"
@@ -258,16 +219,19 @@ mod tests {
             .with_ymd_and_hms(2027, 3, 28, 6, 0, 0)
             .single()
             .expect("t");
-        let r = render_dead_man_notice(&DeadManNotice {
-            area: "Sefton",
-            subject_prefix: "[sendwatch]",
-            job: "daily",
-            hours: 26,
-            last_ok: Some((7, t)),
-            since: t,
-            last_row: (9, "failed"),
-            now: t + chrono::TimeDelta::hours(27),
-        });
+        let r = render_dead_man_notice(
+            &Templates::builtin(),
+            &DeadManNotice {
+                area: "Sefton",
+                subject_prefix: "[sendwatch]",
+                job: "daily",
+                hours: 26,
+                last_ok: Some((7, t)),
+                since: t,
+                last_row: (9, "failed"),
+                now: t + chrono::TimeDelta::hours(27),
+            },
+        );
         assert_eq!(
             r.subject,
             "[sendwatch] Sefton sendwatch: job daily has had no successful run for 26 hours"

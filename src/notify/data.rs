@@ -3,13 +3,13 @@
 //! A source is late (stale), or its latest extract was held by the shrink guard, refused, or
 //! loaded with more rows set aside than its policy allows. The notice names the source, the
 //! load and the rule; like every output it carries no case id, no row's date and no cell, and
-//! every count of rows goes through [`suppress`].
-
-use std::fmt::Write as _;
+//! every count of rows goes through [`suppress`]. Laid out by `config/templates/
+//! notice_data.txt.j2` in the digests' template environment.
 
 use chrono::{DateTime, Utc};
+use minijinja::context;
 
-use super::render::{Rendered, suppress};
+use super::render::{Rendered, Templates, suppress};
 use crate::source::freshness::{Cadence, Stale};
 
 /// One thing wrong with a source's data.
@@ -52,7 +52,7 @@ fn when(t: Option<DateTime<Utc>>) -> String {
     t.map_or_else(|| "never".to_string(), crate::disclose::stamp)
 }
 
-pub fn render_data_notice(n: &DataNotice<'_>) -> Rendered {
+pub fn render_data_notice(t: &Templates, n: &DataNotice<'_>) -> Rendered {
     let headline: Vec<&str> = n
         .issues
         .iter()
@@ -63,94 +63,59 @@ pub fn render_data_notice(n: &DataNotice<'_>) -> Rendered {
             DataIssue::Quarantined { .. } => "rows set aside",
         })
         .collect();
-    let subject = format!(
-        "{} {} SEND data: {} for source `{}`",
-        n.subject_prefix,
-        n.area,
-        headline.join(", "),
-        n.source
+    let issues: Vec<minijinja::Value> = n.issues.iter().map(issue).collect();
+    t.notice(
+        "notice_data.txt.j2",
+        context! {
+            subject_prefix => n.subject_prefix,
+            area => n.area,
+            headline => headline.join(", "),
+            source => n.source,
+            owner_name => n.owner_name,
+            kind_title => n.kind_title,
+            issues => issues,
+            job => n.job,
+            run_id => n.run_id.to_string(),
+        },
     )
-    .trim()
-    .to_string();
-    let mut b = String::new();
-    let _ = writeln!(
-        b,
-        "To {}, data owner of the source `{}` ({}):",
-        n.owner_name, n.source, n.kind_title
-    );
-    for i in &n.issues {
-        let _ = writeln!(b);
-        match i {
-            DataIssue::Stale {
-                stale,
-                cadence,
-                deadline_days,
-            } => {
-                let _ = writeln!(b, "STALE DATA: no new extract has arrived in time.");
-                let _ = writeln!(
-                    b,
-                    "  Expected:         {} (plus {deadline_days} days' grace)",
-                    cadence.as_str()
-                );
-                let _ = writeln!(b, "  Current data from: {}", when(stale.last_new));
-                let _ = writeln!(b, "  New data was due: {}", when(stale.due));
-                let _ = writeln!(
-                    b,
-                    "  The KPIs read from this source keep their ratings; they are computed from \
-                     the current data until a new extract is loaded."
-                );
-            }
-            DataIssue::Held { load_id, reason } => {
-                let _ = writeln!(
-                    b,
-                    "EXTRACT HELD: the latest extract (load {load_id}) was not swapped in: {reason}."
-                );
-                let _ = writeln!(
-                    b,
-                    "  The previous load stays current. If the new extract is right, an operator \
-                     accepts it with: sendwatch load approve {load_id}"
-                );
-            }
-            DataIssue::Rejected { error } => {
-                let _ = writeln!(
-                    b,
-                    "EXTRACT REFUSED: the latest extract was not loaded; the previous load stays current."
-                );
-                for line in error.lines() {
-                    let _ = writeln!(b, "  {}", line.trim_start());
-                }
-            }
-            DataIssue::Quarantined {
-                load_id,
-                rows,
-                set_aside,
-                limit,
-            } => {
-                let _ = writeln!(
-                    b,
-                    "ROWS SET ASIDE: load {load_id} loaded {} rows and set aside {} bad rows, \
-                     more than the {:.1}% the source allows (load.max_bad_share).",
-                    suppress(*rows),
-                    suppress(*set_aside),
-                    limit * 100.0
-                );
-                let _ = writeln!(
-                    b,
-                    "  Where they are and what rule each broke (never their content) is recorded \
-                     with the load."
-                );
-            }
-        }
+}
+
+/// One issue for the template, every value a string (counts through [`suppress`]).
+fn issue(i: &DataIssue) -> minijinja::Value {
+    match i {
+        DataIssue::Stale {
+            stale,
+            cadence,
+            deadline_days,
+        } => context! {
+            kind => "stale",
+            cadence => cadence.as_str(),
+            deadline_days => deadline_days.to_string(),
+            last_new => when(stale.last_new),
+            due => when(stale.due),
+        },
+        DataIssue::Held { load_id, reason } => context! {
+            kind => "held",
+            load_id => load_id.to_string(),
+            reason => reason,
+        },
+        DataIssue::Rejected { error } => context! {
+            kind => "refused",
+            lines => error.lines().map(|l| l.trim_start().to_string()).collect::<Vec<_>>(),
+        },
+        DataIssue::Quarantined {
+            load_id,
+            rows,
+            set_aside,
+            limit,
+        } => context! {
+            kind => "rows set aside",
+            load_id => load_id.to_string(),
+            rows => suppress(*rows),
+            set_aside => suppress(*set_aside),
+            limit => format!("{:.1}", limit * 100.0),
+        },
     }
-    let _ = writeln!(b);
-    let _ = writeln!(b, "--");
-    let _ = writeln!(
-        b,
-        "Sent by sendwatch (job {}, run {}). This notice names places and rules only: no case \
-         ids, names or dates about a child.",
-        n.job, n.run_id
-    );
-    Rendered { subject, body: b }
 }
 
 #[cfg(test)]
@@ -184,7 +149,7 @@ mod tests {
                 },
             ],
         };
-        let r = render_data_notice(&n);
+        let r = render_data_notice(&Templates::builtin(), &n);
         assert_eq!(
             r.subject,
             "[sendwatch] Sefton SEND data: stale data, rows set aside for source `tracker`"

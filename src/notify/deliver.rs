@@ -25,11 +25,9 @@ use secrecy::ExposeSecret;
 pub use smtp::{Failure, read_ca_file, tls_parameters};
 
 use super::{DeliveryMode, DeliverySettings};
-use crate::store::{HtmlPart, OutboxRow, OutboxStatus, Store, StoreError};
+use crate::store::{OutboxRow, OutboxStatus, Store, StoreError, StoredBody};
 use crate::telemetry::metrics as m;
 
-/// The sub-group of the administrator's notices: a notice that fails is not told of again.
-pub const ADMIN_GROUP: &str = "admin";
 /// The most rows one pass attempts: a pass ends, and the next carries on.
 const PASS_ROWS: usize = 1000;
 /// An error column holds this much of the server's answer at most.
@@ -191,19 +189,20 @@ pub struct Pass<'a> {
     pub area: &'a str,
     /// This process (host:pid), part of the name a pass's claims carry.
     pub runner: &'a str,
+    /// The template environment the administrator's notice is laid out in (the digests').
+    pub templates: &'a super::Templates,
 }
 
-/// Build the message for an outbox row: its text alone, or with `html` (the row's HTML part
-/// and inline images, [`Store::outbox_html`]) text first, then the HTML ([`super::mime`]);
-/// or with `files` after the text (a pack job's board pack, [`Store::outbox_files`]).
+/// Build the message for an outbox row: its text alone, or with its HTML part and inline
+/// images, text first, and any attached files after ([`Store::outbox_body`], shaped by
+/// [`super::mime`]).
 /// The Message-ID is derived from the row and the installation's random id
 /// ([`Store::installation_id`]), so a message re-sent after a crash carries the same id and
 /// mail clients can tell it is the same, while another installation's (or a reinstall's)
 /// rows with the same numbers never share one.
 pub(crate) fn message(
     row: &OutboxRow,
-    html: Option<&HtmlPart>,
-    files: &[crate::store::StoredFile],
+    body: &StoredBody,
     from: &Mailbox,
     installation: &str,
 ) -> Result<Message, String> {
@@ -221,13 +220,8 @@ pub(crate) fn message(
             .parse::<Mailbox>()
             .map_err(|e| format!("recipient: {e}"))?);
     }
-    match html {
-        Some(h) => b
-            .multipart(super::mime::alternative(row.body_text.clone(), h)?)
-            .map_err(|e| e.to_string()),
-        None if !files.is_empty() => b
-            .multipart(super::mime::with_files(row.body_text.clone(), files)?)
-            .map_err(|e| e.to_string()),
+    match super::mime::body(row.body_text.clone(), body.html.as_deref(), &body.parts)? {
+        Some(multi) => b.multipart(multi).map_err(|e| e.to_string()),
         None => b
             .header(ContentType::TEXT_PLAIN)
             .body(row.body_text.clone())
@@ -270,13 +264,12 @@ pub async fn deliver_pending(
             }
             break;
         };
-        let html = store.outbox_html(row.id).await?;
-        let files = store.outbox_files(row.id).await?;
+        let body = store.outbox_body(row.id).await?;
         let installation = match &installation {
             Some(id) => id,
             None => installation.insert(store.installation_id().await?),
         };
-        let outcome = match message(&row, html.as_ref(), &files, &from, installation) {
+        let outcome = match message(&row, &body, &from, installation) {
             Ok(msg) => attempt(store, transport, &row, &who, pass.lease, msg, &now).await,
             Err(e) => Err(Failure::NotSent {
                 message: format!("cannot build the message: {e}"),
@@ -400,16 +393,18 @@ async fn tell_admin(
     };
     let n = store
         .tell_failed_mail(
-            |rows| {
-                let r = super::admin::render_delivery_notice(&super::admin::DeliveryNotice {
-                    area: pass.area,
-                    subject_prefix: &settings.subject_prefix,
-                    failed: rows,
-                    now: t,
-                });
-                (admin.to_string(), r.subject, r.body)
+            |run_id, rows| {
+                let r = super::admin::render_delivery_notice(
+                    pass.templates,
+                    &super::admin::DeliveryNotice {
+                        area: pass.area,
+                        subject_prefix: &settings.subject_prefix,
+                        failed: rows,
+                        now: t,
+                    },
+                );
+                super::outbox::admin_mail(run_id, admin, &r)
             },
-            ADMIN_GROUP,
             t,
         )
         .await?;

@@ -342,8 +342,7 @@ impl RecipientDigest<'_> {
     /// item's (kind, id, period, state); and its topic, recipient and period. A KPI whose
     /// source failed this run (`from_last_good`: its figures are the last good load's) is in
     /// a state of its own, so the warning is news.
-    pub fn key(&self, from_last_good: impl Fn(&Evaluation) -> bool) -> crate::store::DigestKey {
-        use sha2::{Digest as _, Sha256};
+    pub fn key(&self, from_last_good: impl Fn(&Evaluation) -> bool) -> crate::news::NewsKey {
         let mut lines = Vec::new();
         for g in &self.groups {
             for e in &g.items {
@@ -394,20 +393,8 @@ impl RecipientDigest<'_> {
                 ));
             }
         }
-        lines.sort();
         let recipient = self.recipient.to_ascii_lowercase();
-        let topic = format!("{recipient}|{}", self.periods());
-        let mut h = Sha256::new();
-        h.update(topic.as_bytes());
-        for l in &lines {
-            h.update(b"\n");
-            h.update(l.as_bytes());
-        }
-        crate::store::DigestKey {
-            digest: format!("{:x}", h.finalize()),
-            topic,
-            items: lines,
-        }
+        crate::news::NewsKey::new(format!("{recipient}|{}", self.periods()), lines)
     }
 }
 

@@ -1,55 +1,70 @@
-//! The MIME shape of a digest with an HTML part: multipart/alternative holding the plain text
-//! first (what a text-only client shows) and then multipart/related with the HTML and its
-//! inline images (each `Content-ID: <cid>`, `Content-Disposition: inline`), built with
-//! lettre's builder. A row with no HTML part stays a single text/plain body.
+//! The MIME shape of an outbox row's message, built with lettre's builder: with an HTML part,
+//! multipart/alternative holding the plain text first (what a text-only client shows) and
+//! then multipart/related with the HTML and its inline parts (each `Content-ID: <cid>`,
+//! `Content-Disposition: inline`); with attached files, multipart/mixed with them after the
+//! body (the board pack a pack job mails). A row with neither stays a single text/plain body.
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 
-use crate::store::{HtmlPart, StoredFile};
+use crate::news::{Part, PartKind};
 
-/// The body of a digest: its text and, after it, its HTML with the images it references.
-pub fn alternative(text: String, html: &HtmlPart) -> Result<MultiPart, String> {
-    let png = ContentType::parse("image/png").map_err(|e| e.to_string())?;
-    let mut related = MultiPart::related().singlepart(SinglePart::html(html.html.clone()));
-    for img in &html.images {
-        related = related
-            .singlepart(Attachment::new_inline(img.cid.clone()).body(img.png.clone(), png.clone()));
+/// The body of a message with parts or an HTML part; `None` when it is plain text alone.
+pub fn body(text: String, html: Option<&str>, parts: &[Part]) -> Result<Option<MultiPart>, String> {
+    let ct = |p: &Part| ContentType::parse(&p.content_type).map_err(|e| e.to_string());
+    let files: Vec<&Part> = parts
+        .iter()
+        .filter(|p| p.kind == PartKind::Attachment)
+        .collect();
+    let main = match html {
+        Some(html) => {
+            let mut related = MultiPart::related().singlepart(SinglePart::html(html.to_string()));
+            for p in parts.iter().filter(|p| p.kind == PartKind::Inline) {
+                related = related.singlepart(
+                    Attachment::new_inline(p.name.clone()).body(p.bytes.clone(), ct(p)?),
+                );
+            }
+            Some(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::plain(text.clone()))
+                    .multipart(related),
+            )
+        }
+        None => None,
+    };
+    if files.is_empty() {
+        return Ok(main);
     }
-    Ok(MultiPart::alternative()
-        .singlepart(SinglePart::plain(text))
-        .multipart(related))
-}
-
-/// A text body with files after it (multipart/mixed), as a pack job mails the board pack.
-pub fn with_files(text: String, files: &[StoredFile]) -> Result<MultiPart, String> {
-    let mut mixed = MultiPart::mixed().singlepart(SinglePart::plain(text));
+    let mut mixed = match main {
+        Some(alt) => MultiPart::mixed().multipart(alt),
+        None => MultiPart::mixed().singlepart(SinglePart::plain(text)),
+    };
     for f in files {
-        let ct = ContentType::parse(&f.content_type).map_err(|e| e.to_string())?;
-        mixed = mixed.singlepart(Attachment::new(f.filename.clone()).body(f.bytes.clone(), ct));
+        mixed = mixed.singlepart(Attachment::new(f.name.clone()).body(f.bytes.clone(), ct(f)?));
     }
-    Ok(mixed)
+    Ok(Some(mixed))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::StoredImage;
 
     #[test]
     fn text_first_then_the_html_with_its_images() {
-        let part = HtmlPart {
-            html: "<p><img src=\"cid:chart1.3@sendwatch\"></p>".into(),
-            images: vec![StoredImage {
-                cid: "chart1.3@sendwatch".into(),
-                png: b"\x89PNG\r\n\x1a\nrest".to_vec(),
-            }],
-        };
+        let parts = [Part::inline_png(
+            "chart1.3@sendwatch",
+            b"\x89PNG\r\n\x1a\nrest".to_vec(),
+        )];
+        let html = "<p><img src=\"cid:chart1.3@sendwatch\"></p>";
         let m = lettre::Message::builder()
             .from("a@example.org".parse().expect("from"))
             .to("b@example.org".parse().expect("to"))
             .subject("s")
-            .multipart(alternative("plain words".into(), &part).expect("mime"))
+            .multipart(
+                body("plain words".into(), Some(html), &parts)
+                    .expect("mime")
+                    .expect("multipart"),
+            )
             .expect("message");
         let raw = String::from_utf8(m.formatted()).expect("utf-8");
         let alt = raw.find("multipart/alternative").expect("alternative");

@@ -47,6 +47,28 @@ const BUILTIN: [(&str, &str); 3] = [
     ),
 ];
 
+/// The notices' templates (data and administrator notices, [`Templates::notice`]): built in
+/// only, in the same environment, not replaced from a council's folder (a notice must go out
+/// whatever a council's templates do).
+const NOTICES: [(&str, &str); 4] = [
+    (
+        "notice_data.txt.j2",
+        include_str!("../../config/templates/notice_data.txt.j2"),
+    ),
+    (
+        "notice_abandoned.txt.j2",
+        include_str!("../../config/templates/notice_abandoned.txt.j2"),
+    ),
+    (
+        "notice_dead_man.txt.j2",
+        include_str!("../../config/templates/notice_dead_man.txt.j2"),
+    ),
+    (
+        "notice_delivery.txt.j2",
+        include_str!("../../config/templates/notice_delivery.txt.j2"),
+    ),
+];
+
 /// Work one part of a digest may take (minijinja fuel: about one per instruction, plus the
 /// bytes it makes). The built-in templates use a few thousand for a digest of seven KPIs, well
 /// under a hundredth of it; a loop without bound runs out within a second or two.
@@ -118,9 +140,13 @@ pub struct Rendered {
     pub body: String,
 }
 
-/// An inline image of the HTML part: its Content-ID (no angle brackets) and bytes, as the
-/// outbox keeps it.
-pub use crate::store::StoredImage as Image;
+/// An inline image of the HTML part (a trend chart): its Content-ID (no angle brackets) and
+/// its PNG bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub cid: String,
+    pub png: Vec<u8>,
+}
 
 /// One email, rendered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -132,12 +158,12 @@ pub struct Mail {
 }
 
 impl Mail {
-    /// The HTML part and its images, as the outbox keeps them.
-    pub fn html_part(&self) -> crate::store::HtmlPart {
-        crate::store::HtmlPart {
-            html: self.html.clone(),
-            images: self.images.clone(),
-        }
+    /// Its images as the message's inline parts.
+    pub fn parts(&self) -> Vec<crate::news::Part> {
+        self.images
+            .iter()
+            .map(|i| crate::news::Part::inline_png(i.cid.clone(), i.png.clone()))
+            .collect()
     }
 }
 
@@ -189,7 +215,40 @@ impl Templates {
                     error: format!("{e:#}"),
                 })?;
         }
+        for (name, text) in NOTICES {
+            env.add_template(name, text)
+                .map_err(|e| RenderError::Template {
+                    name: name.into(),
+                    error: format!("{e:#}"),
+                })?;
+        }
         Ok(Templates { env })
+    }
+
+    /// A notice laid out by its template (`notice_*.txt.j2`) from `ctx`, values already
+    /// strings: the first line the subject, the rest the body. A built-in template cannot fail
+    /// on strings; if one did, the notice still goes, saying so, rather than being lost.
+    pub fn notice(&self, name: &str, ctx: minijinja::Value) -> Rendered {
+        let rendered = self.env.get_template(name).and_then(|t| t.render(ctx));
+        match rendered {
+            Ok(text) => {
+                let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
+                Rendered {
+                    subject: subject.trim().to_string(),
+                    body: body.to_string(),
+                }
+            }
+            Err(e) => {
+                // The kind only: minijinja's account may show the values in scope.
+                tracing::error!(template = name, kind = ?e.kind(), "A notice template failed.");
+                Rendered {
+                    subject: "sendwatch notice".into(),
+                    body: format!(
+                        "A sendwatch notice could not be laid out (template {name}); the service's log says more.\n"
+                    ),
+                }
+            }
+        }
     }
 
     fn render(&self, name: &str, view: &DigestView) -> Result<String, RenderError> {

@@ -10,7 +10,10 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::news::Outgoing;
+
 use super::outbox::{COLUMNS, OutboxStatus};
+use super::outbox_queue::{Tx, on_tx, queue_in};
 use super::{OutboxRow, Store, StoreError};
 
 /// Which due rows a pass may claim: pending, not claimed by a live lease, and due by the
@@ -163,59 +166,45 @@ impl Store {
         Ok(())
     }
 
-    /// Rows given up and not yet told to the administrator (their own notices, sub-group
-    /// `admin_group`, aside), marked told in the same transaction that queues the notice
-    /// `notice` makes of them (recipients, subject, body): each row is told once, by one
+    /// Rows given up and not yet told to the administrator (their own notices aside), marked
+    /// told in the same transaction that queues the notice `notice` makes of them (given the
+    /// newest run among them, which the notice belongs to): each row is told once, by one
     /// process, and a crash tells it later rather than never. How many rows were told.
     pub async fn tell_failed_mail(
         &self,
-        notice: impl FnOnce(&[FailedMail]) -> (String, String, String),
-        admin_group: &str,
+        notice: impl FnOnce(i64, &[FailedMail]) -> Outgoing,
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
         const PICK: &str = "SELECT id, run_id, sub_group, recipients, status, attempts, last_error \
                             FROM outbox WHERE status IN ('failed', 'ambiguous') AND told_at IS NULL \
-                            AND sub_group <> $1 ORDER BY id";
+                            AND kind <> 'admin' ORDER BY id";
         const TOLD: &str = "UPDATE outbox SET told_at = $1 WHERE id = $2";
-        const QUEUE: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, status, created_at) \
-                             VALUES ($1, $2, $3, $4, $5, 'pending', $6)";
-        macro_rules! tell {
-            ($tx:expr, $pick:expr) => {{
-                let mut tx = $tx;
-                let rows: Vec<FailedMail> = sqlx::query_as(sqlx::AssertSqlSafe($pick))
-                    .bind(admin_group)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                // The notice names the newest run among them (every row belongs to one).
-                let Some(run_id) = rows.iter().map(|r| r.run_id).max() else {
-                    tx.rollback().await?;
-                    return Ok(0);
-                };
-                for r in &rows {
-                    sqlx::query(TOLD)
-                        .bind(now)
-                        .bind(r.id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let (to, subject, body) = notice(&rows);
-                sqlx::query(QUEUE)
-                    .bind(run_id)
-                    .bind(admin_group)
-                    .bind(to)
-                    .bind(subject)
-                    .bind(body)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(rows.len())
-            }};
+        let mut tx = Tx::begin(self).await?;
+        let rows: Vec<FailedMail> = match &mut tx {
+            Tx::Sqlite(t) => sqlx::query_as(PICK).fetch_all(&mut **t).await?,
+            Tx::Pg(t) => {
+                let pick = format!("{PICK} FOR UPDATE SKIP LOCKED");
+                sqlx::query_as(sqlx::AssertSqlSafe(pick))
+                    .fetch_all(&mut **t)
+                    .await?
+            }
+        };
+        // The notice names the newest run among them (every row belongs to one).
+        let Some(run_id) = rows.iter().map(|r| r.run_id).max() else {
+            return Ok(0);
+        };
+        for r in &rows {
+            on_tx!(&mut tx, t => {
+             sqlx::query(TOLD)
+                            .bind(now)
+                            .bind(r.id)
+                            .execute(&mut **t)
+                            .await?;
+            });
         }
-        match self {
-            Store::Sqlite(p) => tell!(p.begin_with("BEGIN IMMEDIATE").await?, PICK.to_string()),
-            Store::Postgres(p) => tell!(p.begin().await?, format!("{PICK} FOR UPDATE SKIP LOCKED")),
-        }
+        queue_in(&mut tx, &notice(run_id, &rows), now).await?;
+        tx.commit().await?;
+        Ok(rows.len())
     }
 
     /// How the outbox stands.

@@ -208,7 +208,8 @@ fn a_period_past_the_data_is_not_mailed_without_force() {
 }
 
 async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_queued_twice() {
-    use sendwatch::store::{DigestKey, Queued};
+    use sendwatch::news::NewsKey as DigestKey;
+    use sendwatch::store::Queued;
     let extract = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -238,17 +239,7 @@ async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_
             let store = app.store.clone();
             async move {
                 store
-                    .enqueue_digest(
-                        run,
-                        "health",
-                        "bob@example.org",
-                        "s",
-                        "b",
-                        None,
-                        &k,
-                        week,
-                        at,
-                    )
+                    .queue(&digest_to_bob(run, k, week), at)
                     .await
                     .expect("queue")
             }
@@ -288,7 +279,8 @@ async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_
 /// The same news queued by eight processes at once (eight pools, each its own digest key, as
 /// two jobs whose routes reach one person would make): queued once, the rest repeats.
 async fn the_same_news_queued_by_several_processes_at_once_is_queued_once() {
-    use sendwatch::store::{DigestKey, Queued, Store};
+    use sendwatch::news::NewsKey as DigestKey;
+    use sendwatch::store::{Queued, Store};
     let extract = repo("examples/tracker.csv").display().to_string();
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -312,17 +304,7 @@ async fn the_same_news_queued_by_several_processes_at_once_is_queued_once() {
             tasks.push(tokio::spawn(async move {
                 let week = chrono::TimeDelta::hours(24 * 7);
                 let q = store
-                    .enqueue_digest(
-                        run,
-                        "health",
-                        "bob@example.org",
-                        "s",
-                        "b",
-                        None,
-                        &key,
-                        week,
-                        now,
-                    )
+                    .queue(&digest_to_bob(run, key, week), now)
                     .await
                     .expect("queue");
                 store.close().await;
@@ -339,6 +321,26 @@ async fn the_same_news_queued_by_several_processes_at_once_is_queued_once() {
         let rows = app.store.run_mail(run).await.expect("outbox");
         assert_eq!(rows.len(), 1, "{}: {rows:?}", backend.name);
         app.store.close().await;
+    }
+}
+
+/// A digest to bob about the health sub-group, keyed with `key`, as a run queues one.
+fn digest_to_bob(
+    run: i64,
+    key: sendwatch::news::NewsKey,
+    repeat: chrono::TimeDelta,
+) -> sendwatch::news::Outgoing {
+    use sendwatch::news::{Dedup, MailKind, Outgoing};
+    Outgoing {
+        kind: MailKind::Digest,
+        run_id: run,
+        about: "health".into(),
+        recipients: vec!["bob@example.org".into()],
+        subject: "s".into(),
+        text: "b".into(),
+        html: None,
+        parts: Vec::new(),
+        dedup: Dedup::News { key, repeat },
     }
 }
 

@@ -55,6 +55,7 @@ mod kpi_show;
 mod ledger;
 mod ledger_daemons;
 mod manual;
+mod news;
 mod ops;
 mod outbox;
 mod pack;
@@ -101,6 +102,7 @@ fn main() -> std::process::ExitCode {
             ledger::tests(),
             ledger_daemons::tests(),
             manual::tests(),
+            news::tests(),
             ops::tests(),
             outbox::tests(),
             pack::tests(),

@@ -350,10 +350,18 @@ async fn passes_claiming_at_once_never_hold_the_same_row() {
         };
         const ROWS: usize = 40;
         for i in 0..ROWS {
-            app.store
-                .enqueue_mail(run, "g", &[format!("r{i}@example.org")], "s", "b", now)
-                .await
-                .expect("queue");
+            let mail = sendwatch::news::Outgoing {
+                kind: sendwatch::news::MailKind::Admin,
+                run_id: run,
+                about: "g".into(),
+                recipients: vec![format!("r{i}@example.org")],
+                subject: "s".into(),
+                text: "b".into(),
+                html: None,
+                parts: Vec::new(),
+                dedup: sendwatch::news::Dedup::None,
+            };
+            app.store.queue(&mail, now).await.expect("queue");
         }
         // Eight passes at once, each claiming until none is left (and never releasing).
         let passes: Vec<_> = (0..8)

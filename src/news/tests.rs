@@ -1,0 +1,115 @@
+//! The news decision, one test per outcome, and the key's hash.
+
+use chrono::{TimeDelta, TimeZone, Utc};
+
+use super::*;
+
+const TOPIC: &str = "bob@example.org|2021-07";
+const RED: &str = "health|kpi|1/5|2021-07|RED";
+const NO_DATA: &str = "health|kpi|2/1|2021-07|NO DATA";
+const RESOLVED: &str = "health|resolved|3/3|2021-07|GREEN";
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 3, 28, 7, 0, 0)
+        .single()
+        .expect("now")
+}
+
+fn week() -> TimeDelta {
+    TimeDelta::days(7)
+}
+
+fn told(topic: &str, items: &[&str], days_ago: i64) -> Told {
+    Told {
+        topic: Some(topic.into()),
+        items: items.iter().map(|s| s.to_string()).collect(),
+        at: now() - TimeDelta::days(days_ago),
+    }
+}
+
+fn items(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn never_told_on_the_topic_is_first() {
+    let other = told(
+        "bob@example.org|2021-06",
+        &["health|kpi|1/5|2021-06|RED"],
+        1,
+    );
+    assert_eq!(
+        decide(&items(&[RED]), TOPIC, &[], week(), now()),
+        Decision::Send(Reason::First)
+    );
+    assert_eq!(
+        decide(&items(&[RED]), TOPIC, &[other], week(), now()),
+        Decision::Send(Reason::First),
+        "another period's digest is another topic"
+    );
+}
+
+#[test]
+fn an_item_not_told_before_is_changed() {
+    let before = told(TOPIC, &[NO_DATA], 1);
+    assert_eq!(
+        decide(&items(&[NO_DATA, RED]), TOPIC, &[before], week(), now()),
+        Decision::Send(Reason::Changed)
+    );
+}
+
+#[test]
+fn the_same_news_after_the_repeat_interval_is_repeat_passed() {
+    let long_ago = told(TOPIC, &[RED], 8);
+    assert_eq!(
+        decide(&items(&[RED]), TOPIC, &[long_ago], week(), now()),
+        Decision::Send(Reason::RepeatPassed)
+    );
+    assert_eq!(Reason::RepeatPassed.as_str(), "repeat interval passed");
+}
+
+#[test]
+fn only_resolved_notices_new_is_resolved() {
+    let before = told(TOPIC, &[RED], 1);
+    assert_eq!(
+        decide(&items(&[RED, RESOLVED]), TOPIC, &[before], week(), now()),
+        Decision::Send(Reason::Resolved)
+    );
+    // A resolved notice beside news of another kind is that news.
+    assert_eq!(
+        decide(
+            &items(&[RED, NO_DATA, RESOLVED]),
+            TOPIC,
+            &[told(TOPIC, &[RED], 1)],
+            week(),
+            now()
+        ),
+        Decision::Send(Reason::Changed)
+    );
+}
+
+#[test]
+fn everything_told_within_the_interval_is_no_news() {
+    // Told across two messages, within the interval: still no news.
+    let a = told(TOPIC, &[RED], 6);
+    let b = told("bob@example.org|2021-06", &[NO_DATA], 1);
+    assert_eq!(
+        decide(&items(&[RED, NO_DATA]), TOPIC, &[a, b], week(), now()),
+        Decision::NoNews
+    );
+    assert_eq!(
+        decide(&[], TOPIC, &[], week(), now()),
+        Decision::NoNews,
+        "a message with no items is no news, as before"
+    );
+}
+
+#[test]
+fn a_key_is_the_same_whatever_the_order_of_its_items() {
+    let a = NewsKey::new(TOPIC.into(), items(&[RED, NO_DATA]));
+    let b = NewsKey::new(TOPIC.into(), items(&[NO_DATA, RED]));
+    assert_eq!(a, b);
+    assert_eq!(a.items, items(&[RED, NO_DATA]), "sorted");
+    assert_ne!(a.digest, NewsKey::new(TOPIC.into(), items(&[RED])).digest);
+    assert_eq!(fingerprint("line 3").len(), 16);
+}
