@@ -24,8 +24,8 @@ mod routing;
 mod run;
 mod supervise;
 
+pub use crate::notify::Planned;
 pub use crate::store::SourceOutcome;
-pub use digests::Planned;
 pub use preview::Preview;
 pub use supervise::Scheduled;
 
@@ -349,17 +349,8 @@ impl App {
         outcomes: &[(String, SourceOutcome)],
         notes: &Sources,
     ) -> Result<usize, JobError> {
-        let digests: Vec<notify::DigestMail<'_>> = planned
-            .iter()
-            .map(|p| notify::DigestMail {
-                recipient: &p.recipient,
-                sub_groups: &p.sub_groups,
-                mail: &p.mail,
-                key: &p.key,
-            })
-            .collect();
         let sources = self.source_news(outcomes, notes, run.now);
-        Ok(notify::queue_run(&self.store, run, &digests, &sources).await?)
+        Ok(notify::queue_run(&self.store, run, planned, &sources).await?)
     }
 
     /// Fetch, validate and swap in one source. Failures are recorded, not returned.

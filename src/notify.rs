@@ -23,6 +23,7 @@ pub mod item;
 pub mod matcher;
 mod mime;
 pub mod outbox;
+pub mod plan;
 mod probe;
 pub mod render;
 pub mod route;
@@ -39,7 +40,8 @@ pub use data::{DataIssue, DataNotice, render_data_notice};
 pub use data_news::SourceNews;
 pub use deliver::{DeliveryError, DeliverySummary, Pass, Transport, deliver_pending};
 pub use group::{ActionNote, Digest, RecipientDigest, Silenced, by_recipient, group_exceptions};
-pub use outbox::{ADMIN_GROUP, DigestMail, PackMail, RunMail, queue_for_admin, queue_run};
+pub use outbox::{ADMIN_GROUP, PackMail, RunMail, queue_for_admin, queue_run};
+pub use plan::{PlanInputs, Planned, plan};
 pub use probe::probe_smtp;
 pub use render::{
     Image, Mail, Prepared, RenderError, Rendered, Stop, Templates, beside, lay_out, prepare,

@@ -11,9 +11,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::digests::{Found, Planned};
+use super::digests::Found;
 use super::{App, JobError};
 use crate::kpi::{Evaluation, Period};
+use crate::notify::Planned;
 use crate::store::SourceState;
 
 /// What a run would mail.

@@ -7,7 +7,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::data_news::{self, SourceNews};
-use super::render::{Mail, Rendered};
+use super::plan::Planned;
+use super::render::Rendered;
 use super::route::Router;
 use super::silence::Silence;
 use crate::news::{Decision, Dedup, MailKind, NewsKey, Outgoing, Part};
@@ -32,23 +33,14 @@ pub struct RunMail<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// One recipient's digest, rendered and keyed, as a run planned it.
-pub struct DigestMail<'a> {
-    pub recipient: &'a str,
-    /// Its sub-groups' keys, worst first.
-    pub sub_groups: &'a [String],
-    pub mail: &'a Mail,
-    pub key: &'a NewsKey,
-}
-
-impl DigestMail<'_> {
+impl Planned {
     /// The outgoing message, as news with its key.
     pub fn outgoing(&self, run_id: i64, repeat: TimeDelta) -> Outgoing {
         Outgoing {
             kind: MailKind::Digest,
             run_id,
             about: self.sub_groups.join(","),
-            recipients: vec![self.recipient.to_string()],
+            recipients: vec![self.recipient.clone()],
             subject: self.mail.subject.clone(),
             text: self.mail.text.clone(),
             html: Some(self.mail.html.clone()),
@@ -66,7 +58,7 @@ impl DigestMail<'_> {
 pub async fn queue_run(
     store: &Store,
     run: &RunMail<'_>,
-    digests: &[DigestMail<'_>],
+    digests: &[Planned],
     sources: &[SourceNews<'_>],
 ) -> Result<usize, StoreError> {
     let mut queued = 0;
