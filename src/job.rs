@@ -32,7 +32,7 @@ pub use supervise::Scheduled;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::kpi::{Evaluation, Period};
-use crate::notify::{self, DeliverySummary, Transport};
+use crate::notify::{self, DeliverySummary};
 use crate::risk::RiskChange;
 use crate::source;
 use crate::store::{LoadMeta, RunStatus, SourceState, Sources, Store, StoreError, Trigger};
@@ -123,9 +123,7 @@ pub struct App {
     pub settings: Arc<Settings>,
     pub store: Store,
     fetcher: source::Fetcher,
-    transport: Transport,
-    /// The digest templates (built in, or a council's from `[notify] templates_dir`).
-    templates: Arc<notify::Templates>,
+    notifier: notify::Notifier,
     /// Where a run's `now` comes from ([`App::with_clock`]).
     clock: Clock,
 }
@@ -135,11 +133,9 @@ pub enum BuildError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Delivery(#[from] notify::DeliveryError),
-    #[error(transparent)]
     Fetch(#[from] source::FetchError),
     #[error(transparent)]
-    Templates(#[from] notify::RenderError),
+    Notifier(#[from] notify::BuildNotifierError),
     #[error("cannot make the data folder {path} (mode 0700): {source}")]
     DataDir {
         path: String,
@@ -193,17 +189,13 @@ impl App {
                 "A recorded target version is for a KPI the catalogue no longer has; left out."
             );
         }
-        let transport = Transport::build(&settings.delivery)?;
         let fetcher = source::Fetcher::new(&settings.sources)?;
-        let templates = Arc::new(notify::Templates::load(
-            settings.notify.templates_dir.as_deref(),
-        )?);
+        let notifier = notify::Notifier::build(&settings.delivery, &settings.notify)?;
         Ok(App {
             settings: Arc::new(settings),
             store,
             fetcher,
-            transport,
-            templates,
+            notifier,
             clock: Clock::System,
         })
     }
@@ -272,7 +264,7 @@ impl App {
             run_id,
             router: &router,
             silences: &found.standing.silences,
-            templates: &self.templates,
+            templates: &self.notifier.templates,
             repeat: self.settings.notify.repeat_interval(),
             now: started,
         };
@@ -305,7 +297,7 @@ impl App {
             risks: found.risks,
             queued,
             delivery,
-            delivered_via: self.transport.describe(),
+            delivered_via: self.notifier.transport.describe(),
         })
     }
 

@@ -43,6 +43,36 @@ pub use group::{ActionNote, Digest, RecipientDigest, Silenced, by_recipient, gro
 pub use outbox::{ADMIN_GROUP, PackMail, RunMail, queue_for_admin, queue_run};
 pub use plan::{PlanInputs, Planned, plan};
 pub use probe::probe_smtp;
+
+/// What a run tells people with: the way mail leaves (SMTP or a folder) and the templates
+/// its digests and notices are laid out in (built in, or a council's from
+/// `[notify] templates_dir`).
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    pub transport: Transport,
+    pub templates: std::sync::Arc<Templates>,
+}
+
+impl Notifier {
+    pub fn build(
+        delivery: &DeliverySettings,
+        notify: &NotifySettings,
+    ) -> Result<Notifier, BuildNotifierError> {
+        Ok(Notifier {
+            transport: Transport::build(delivery)?,
+            templates: std::sync::Arc::new(Templates::load(notify.templates_dir.as_deref())?),
+        })
+    }
+}
+
+/// Why a [`Notifier`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildNotifierError {
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+    #[error(transparent)]
+    Templates(#[from] RenderError),
+}
 pub use render::{
     Image, Mail, Prepared, RenderError, Rendered, Stop, Templates, beside, lay_out, prepare,
     render, render_for, render_mail, suppress,

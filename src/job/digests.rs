@@ -83,7 +83,7 @@ impl App {
             last_told: &found.standing.last_told,
             now: run.now,
         };
-        Ok(notify::plan(&inputs, self.templates.clone()).await?)
+        Ok(notify::plan(&inputs, self.notifier.templates.clone()).await?)
     }
 }
 

@@ -62,7 +62,7 @@ impl App {
             risks: Vec::new(),
             queued,
             delivery,
-            delivered_via: self.transport.describe(),
+            delivered_via: self.notifier.transport.describe(),
         })
     }
 

@@ -269,7 +269,7 @@ impl App {
             sub_groups: &self.settings.sub_groups,
             area: &self.settings.general.area,
             subject_prefix: &self.settings.delivery.subject_prefix,
-            templates: &self.templates,
+            templates: &self.notifier.templates,
         }
     }
 
@@ -283,12 +283,12 @@ impl App {
             admin: s.admin.email.as_deref(),
             area: &s.general.area,
             runner: ledger::runner(),
-            templates: &self.templates,
+            templates: &self.notifier.templates,
         };
         let clock = self.clock;
         notify::deliver_pending(
             &self.store,
-            &self.transport,
+            &self.notifier.transport,
             &s.delivery,
             &pass,
             move || clock.now(),
