@@ -56,6 +56,7 @@ mod settings;
 mod silences;
 mod source_outcome;
 mod sqlite_file;
+mod tx;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};

@@ -9,11 +9,11 @@
 //! commit leaves nothing behind, and the previous load stays current.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Postgres, Sqlite, Transaction};
 use tokio::sync::mpsc::Receiver;
 
 pub use super::feed::Feed;
 use super::feed::SetAside;
+use super::tx::{Tx, on_tx};
 use super::{Store, StoreError};
 use crate::load::{ColType, KindDef, LoadError, ParseSummary, Policy, Problem, Problems};
 
@@ -69,21 +69,6 @@ pub enum BulkOutcome {
     },
     /// Nothing was stored; the caller records the rejection.
     Rejected(LoadError),
-}
-
-/// One transaction on either backend.
-pub(super) enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Pg(Transaction<'static, Postgres>),
-}
-
-macro_rules! on_tx {
-    ($tx:expr, $t:ident => $body:expr) => {
-        match $tx {
-            Tx::Sqlite($t) => $body,
-            Tx::Pg($t) => $body,
-        }
-    };
 }
 
 /// `rows_<load id>`: safe as an identifier by construction.
@@ -242,21 +227,6 @@ impl Store {
         swap_in(&mut tx, &source, load_id, at).await?;
         tx.commit().await?;
         Ok(source)
-    }
-}
-
-impl Tx {
-    /// Begin a transaction; on SQLite it takes the write lock at once (`BEGIN IMMEDIATE`).
-    async fn begin(store: &Store) -> Result<Tx, StoreError> {
-        Ok(match store {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Store::Postgres(p) => Tx::Pg(p.begin().await?),
-        })
-    }
-
-    async fn commit(self) -> Result<(), StoreError> {
-        on_tx!(self, t => t.commit().await?);
-        Ok(())
     }
 }
 

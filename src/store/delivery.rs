@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use crate::news::Outgoing;
 
 use super::outbox::{COLUMNS, OutboxStatus};
-use super::outbox_queue::{Tx, on_tx, queue_in};
+use super::outbox_queue::queue_in;
+use super::tx::{Tx, on_tx};
 use super::{OutboxRow, Store, StoreError};
 
 /// Which due rows a pass may claim: pending, not claimed by a live lease, and due by the

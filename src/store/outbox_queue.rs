@@ -5,8 +5,8 @@
 //! on the address on PostgreSQL); the unique `idem_key` backs that up.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Postgres, Sqlite, Transaction};
 
+use super::tx::{Tx, on_tx};
 use super::{Store, StoreError};
 use crate::news::{self, Decision, Dedup, Outgoing, Reason, Told};
 
@@ -22,38 +22,6 @@ pub enum Queued {
     },
     /// No news (told within the repeat interval), or a row with its key is there already.
     Repeat,
-}
-
-/// One transaction on either backend; on SQLite it holds the write lock from its start, so
-/// that no other writer reads between our check and our write.
-pub(super) enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Pg(Transaction<'static, Postgres>),
-}
-
-/// Run the same body against whichever transaction `tx` holds.
-macro_rules! on_tx {
-    ($tx:expr, $t:ident => $body:expr) => {
-        match $tx {
-            Tx::Sqlite($t) => $body,
-            Tx::Pg($t) => $body,
-        }
-    };
-}
-pub(super) use on_tx;
-
-impl Tx {
-    pub(super) async fn begin(store: &Store) -> Result<Tx, StoreError> {
-        Ok(match store {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Store::Postgres(p) => Tx::Pg(p.begin().await?),
-        })
-    }
-
-    pub(super) async fn commit(self) -> Result<(), StoreError> {
-        on_tx!(self, t => t.commit().await?);
-        Ok(())
-    }
 }
 
 /// What a recipient was told: their keyed rows (not superseded) queued after `$2`, and those
