@@ -274,6 +274,7 @@ impl App {
             silences: &found.standing.silences,
             templates: &self.templates,
             repeat: self.settings.notify.repeat_interval(),
+            disclosure: self.settings.disclosure(),
             now: started,
         };
         let queued = self

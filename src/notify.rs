@@ -43,7 +43,7 @@ pub use outbox::{ADMIN_GROUP, DigestMail, PackMail, RunMail, queue_for_admin, qu
 pub use probe::probe_smtp;
 pub use render::{
     Image, Mail, Prepared, RenderError, Rendered, Stop, Templates, beside, lay_out, prepare,
-    render, render_for, render_mail, suppress,
+    render, render_for, render_mail,
 };
 pub use settings::{
     DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, RouteSettings, SmtpSettings,

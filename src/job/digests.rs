@@ -94,6 +94,7 @@ impl App {
             sources: f.notes,
             entered: &found.entered,
             commentary: &found.standing.commentary,
+            disclosure: settings.disclosure(),
         };
         let sources: BTreeMap<String, String> = found
             .evaluations
