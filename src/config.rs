@@ -165,8 +165,12 @@ impl Settings {
         let mut settings = Self::load_unchecked(sources)?;
         settings.validate()?;
         settings.resolve_secrets()?;
-        crate::disclose::apply(&settings.disclosure);
         Ok(settings)
+    }
+
+    /// The disclosure rules every output of this deployment follows (`[disclosure]`).
+    pub fn disclosure(&self) -> crate::disclose::Disclosure {
+        crate::disclose::Disclosure::new(&self.disclosure)
     }
 
     /// Layer and deserialize only.

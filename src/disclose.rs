@@ -1,8 +1,9 @@
 //! Disclosure control: how a count, a share, an average or a date may appear in any output
 //! (mail, `run-now`, `kpi show`, `sendwatch risks`, risk reasons). DOMAIN 8.
 //!
-//! Owns: the threshold (`[disclosure] threshold`, default 5) and the rules. Sits below `kpi`,
-//! `risk` and `notify` (it imports none of them) so each can use it with no cycle.
+//! Owns: the threshold (`[disclosure] threshold`, default 5) and the rules, as a
+//! [`Disclosure`] built from the settings and passed to each output. Sits below `kpi`, `risk`
+//! and `notify` (it imports none of them) so each can use it with no cycle.
 //!
 //! The rules:
 //! - a count under the threshold (0 included) shows as "<5";
@@ -14,16 +15,10 @@
 //! - a date shown is the extract's fetch date or the period's end, never a row's event date
 //!   (callers pass those; nothing here formats a row's date).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use serde::Deserialize;
 
 /// The threshold unless configured otherwise.
 pub const DEFAULT_THRESHOLD: u64 = 5;
-
-/// Process-wide: set once from the settings at start-up ([`apply`]), read by every output.
-/// A global rather than a parameter so that no figure can be written without it.
-static THRESHOLD: AtomicU64 = AtomicU64::new(DEFAULT_THRESHOLD);
 
 /// `threshold`: never under the default; a threshold of a thousand would hide every figure
 /// a local area has.
@@ -60,71 +55,109 @@ fn default_threshold() -> u64 {
     DEFAULT_THRESHOLD
 }
 
-/// Make `s` the rules every output follows from now on. A threshold under the default is
-/// refused by the settings' check; here it is raised to the default all the same.
-pub fn apply(s: &DisclosureSettings) {
-    THRESHOLD.store(s.threshold.max(DEFAULT_THRESHOLD), Ordering::Relaxed);
+/// The rules one deployment's outputs follow: its threshold. Passed to every output (in its
+/// context or inputs) rather than kept process-wide, so two deployments in one process each
+/// write by their own settings. `Default` is the default threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disclosure {
+    threshold: u64,
 }
 
-/// Counts below this are hidden.
-pub fn threshold() -> u64 {
-    THRESHOLD.load(Ordering::Relaxed)
-}
-
-/// How a hidden count is written: "<5".
-pub fn hidden() -> String {
-    format!("<{}", threshold())
-}
-
-/// Whether a count may be shown as it is.
-pub fn count_shown(n: u64) -> bool {
-    n >= threshold()
-}
-
-/// A count as it may appear in an output.
-pub fn suppress(n: u64) -> String {
-    if count_shown(n) {
-        n.to_string()
-    } else {
-        hidden()
+impl Default for Disclosure {
+    fn default() -> Self {
+        Disclosure {
+            threshold: DEFAULT_THRESHOLD,
+        }
     }
 }
 
-/// The same for a signed count from the database (a negative one is an error: hidden too).
-pub fn suppress_i64(n: i64) -> String {
-    u64::try_from(n).map_or_else(|_| hidden(), suppress)
-}
-
-/// Whether the share `numerator` of `denominator` (and its percentage) may be shown in full.
-pub fn share_shown(numerator: u64, denominator: u64) -> bool {
-    numerator <= denominator
-        && count_shown(numerator)
-        && count_shown(denominator)
-        && count_shown(denominator - numerator)
-}
-
-/// The share's counts as they may be written: both, or the numerator hidden ("<5", or "all
-/// but <5" when it is the rest that is small) beside the denominator as [`suppress`] writes it.
-pub fn share_counts(numerator: u64, denominator: u64) -> (String, String) {
-    if share_shown(numerator, denominator) {
-        return (numerator.to_string(), denominator.to_string());
+impl Disclosure {
+    /// The rules `s` configures. A threshold under the default is refused by the settings'
+    /// check; here it is raised to the default all the same.
+    pub fn new(s: &DisclosureSettings) -> Self {
+        Disclosure {
+            threshold: s.threshold.max(DEFAULT_THRESHOLD),
+        }
     }
-    let n = if !count_shown(numerator) || numerator > denominator {
-        hidden()
-    } else {
-        format!("all but {}", hidden())
-    };
-    (n, suppress(denominator))
-}
 
-/// Whether an average over `n` may be shown.
-pub fn average_shown(n: u64) -> bool {
-    count_shown(n)
-}
+    /// Counts below this are hidden.
+    pub fn threshold(self) -> u64 {
+        self.threshold
+    }
 
-/// Whether a difference or total of these counts may be shown.
-pub fn combination_shown(counts: &[u64]) -> bool {
-    counts.iter().all(|&c| count_shown(c))
+    /// How a hidden count is written: "<5".
+    pub fn hidden(self) -> String {
+        format!("<{}", self.threshold)
+    }
+
+    /// Whether a count may be shown as it is.
+    pub fn count_shown(self, n: u64) -> bool {
+        n >= self.threshold
+    }
+
+    /// A count as it may appear in an output.
+    pub fn suppress(self, n: u64) -> String {
+        if self.count_shown(n) {
+            n.to_string()
+        } else {
+            self.hidden()
+        }
+    }
+
+    /// The same for a signed count from the database (a negative one is an error: hidden too).
+    pub fn suppress_i64(self, n: i64) -> String {
+        u64::try_from(n).map_or_else(|_| self.hidden(), |n| self.suppress(n))
+    }
+
+    /// Whether the share `numerator` of `denominator` (and its percentage) may be shown in
+    /// full.
+    pub fn share_shown(self, numerator: u64, denominator: u64) -> bool {
+        numerator <= denominator
+            && self.count_shown(numerator)
+            && self.count_shown(denominator)
+            && self.count_shown(denominator - numerator)
+    }
+
+    /// The share's counts as they may be written: both, or the numerator hidden ("<5", or
+    /// "all but <5" when it is the rest that is small) beside the denominator as
+    /// [`Self::suppress`] writes it.
+    pub fn share_counts(self, numerator: u64, denominator: u64) -> (String, String) {
+        if self.share_shown(numerator, denominator) {
+            return (numerator.to_string(), denominator.to_string());
+        }
+        let n = if !self.count_shown(numerator) || numerator > denominator {
+            self.hidden()
+        } else {
+            format!("all but {}", self.hidden())
+        };
+        (n, self.suppress(denominator))
+    }
+
+    /// Whether an average over `n` may be shown.
+    pub fn average_shown(self, n: u64) -> bool {
+        self.count_shown(n)
+    }
+
+    /// Whether a difference or total of these counts may be shown.
+    pub fn combination_shown(self, counts: &[u64]) -> bool {
+        counts.iter().all(|&c| self.count_shown(c))
+    }
+
+    /// Whether a stored figure may be shown: over `denominator` cases, of which `numerator`
+    /// (absent for an average, or for a value stored without its counts).
+    pub fn stored_shown(
+        self,
+        average: bool,
+        numerator: Option<i64>,
+        denominator: Option<i64>,
+    ) -> bool {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        match (average, numerator, denominator) {
+            (true, _, Some(d)) => self.average_shown(count(d)),
+            (false, Some(n), Some(d)) => self.share_shown(count(n), count(d)),
+            _ => true,
+        }
+    }
 }
 
 /// How far an extract's data runs, as output may say it: the month of its latest event date
@@ -137,17 +170,6 @@ pub fn data_month(latest_event: Option<chrono::NaiveDate>) -> String {
 /// it: "2021-08-02 07:00 UTC". Never a row's event date: callers pass their own records' times.
 pub fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-/// Whether a stored figure may be shown: over `denominator` cases, of which `numerator`
-/// (absent for an average, or for a value stored without its counts).
-pub fn stored_shown(average: bool, numerator: Option<i64>, denominator: Option<i64>) -> bool {
-    let count = |n: i64| u64::try_from(n).unwrap_or(0);
-    match (average, numerator, denominator) {
-        (true, _, Some(d)) => average_shown(count(d)),
-        (false, Some(n), Some(d)) => share_shown(count(n), count(d)),
-        _ => true,
-    }
 }
 
 /// What a hidden figure says in its place.
@@ -166,23 +188,46 @@ mod tests {
 
     #[test]
     fn counts_under_the_threshold_are_hidden() {
-        assert_eq!(suppress(0), "<5");
-        assert_eq!(suppress(4), "<5");
-        assert_eq!(suppress(5), "5");
-        assert_eq!(suppress(123), "123");
-        assert_eq!(suppress_i64(-1), "<5");
+        let d = Disclosure::default();
+        assert_eq!(d.suppress(0), "<5");
+        assert_eq!(d.suppress(4), "<5");
+        assert_eq!(d.suppress(5), "5");
+        assert_eq!(d.suppress(123), "123");
+        assert_eq!(d.suppress_i64(-1), "<5");
     }
 
     #[test]
     fn a_share_is_shown_only_when_no_part_of_it_is_small() {
-        assert!(share_shown(26, 49));
-        assert!(!share_shown(0, 26), "0.0% of 26 gives the hidden 0 away");
-        assert!(!share_shown(24, 26), "24 of 26 gives the hidden 2 away");
-        assert!(!share_shown(26, 26), "100% says that none were late");
-        assert_eq!(share_counts(0, 26), ("<5".into(), "26".into()));
-        assert_eq!(share_counts(24, 26), ("all but <5".into(), "26".into()));
-        assert_eq!(share_counts(2, 3), ("<5".into(), "<5".into()));
-        assert!(!combination_shown(&[10, 3]));
-        assert!(combination_shown(&[10, 30]));
+        let d = Disclosure::default();
+        assert!(d.share_shown(26, 49));
+        assert!(!d.share_shown(0, 26), "0.0% of 26 gives the hidden 0 away");
+        assert!(!d.share_shown(24, 26), "24 of 26 gives the hidden 2 away");
+        assert!(!d.share_shown(26, 26), "100% says that none were late");
+        assert_eq!(d.share_counts(0, 26), ("<5".into(), "26".into()));
+        assert_eq!(d.share_counts(24, 26), ("all but <5".into(), "26".into()));
+        assert_eq!(d.share_counts(2, 3), ("<5".into(), "<5".into()));
+        assert!(!d.combination_shown(&[10, 3]));
+        assert!(d.combination_shown(&[10, 30]));
+    }
+
+    #[test]
+    fn two_settings_in_one_process_write_the_same_figure_each_their_own_way() {
+        let five = Disclosure::new(&DisclosureSettings { threshold: 5 });
+        let ten = Disclosure::new(&DisclosureSettings { threshold: 10 });
+        assert_eq!(five.suppress(7), "7");
+        assert_eq!(ten.suppress(7), "<10");
+        // Each keeps its own after the other was made and used.
+        assert_eq!(five.suppress(7), "7");
+        assert_eq!(five.share_counts(7, 20), ("7".into(), "20".into()));
+        assert_eq!(ten.share_counts(7, 20), ("<10".into(), "20".into()));
+        assert!(five.stored_shown(true, None, Some(7)));
+        assert!(!ten.stored_shown(true, None, Some(7)));
+    }
+
+    #[test]
+    fn a_threshold_under_the_default_is_raised_to_it() {
+        let low = Disclosure::new(&DisclosureSettings { threshold: 2 });
+        assert_eq!(low, Disclosure::default());
+        assert_eq!(low.suppress(4), "<5");
     }
 }

@@ -266,6 +266,7 @@ impl App {
             silences: &found.standing.silences,
             templates: &self.notifier.templates,
             repeat: self.settings.notify.repeat_interval(),
+            disclosure: self.settings.disclosure(),
             now: started,
         };
         let queued = self

@@ -7,7 +7,6 @@
 
 pub mod catalogue;
 pub mod commentary;
-mod disclose;
 mod evaluate;
 pub mod manual;
 mod measure;
@@ -21,9 +20,8 @@ mod target;
 mod wait;
 
 pub use catalogue::{Catalogue, Computed};
-pub use disclose::suppress;
 pub use evaluate::{
-    Evaluation, Figure, Figures, evaluate, evaluate_figures, period_count, period_noun,
+    Evaluation, Figure, Figures, Rules, evaluate, evaluate_figures, period_count, period_noun,
     report_period,
 };
 pub use measure::{

@@ -75,7 +75,7 @@ pub enum BuildNotifierError {
 }
 pub use render::{
     Image, Mail, Prepared, RenderError, Rendered, Stop, Templates, beside, lay_out, prepare,
-    render, render_for, render_mail, suppress,
+    render, render_for, render_mail,
 };
 pub use settings::{
     DeliveryMode, DeliverySettings, NotifySettings, RetrySettings, RouteSettings, SmtpSettings,

@@ -226,9 +226,15 @@ async fn show(
     let mut kpis = settings.kpis.clone();
     retarget::merge(&mut kpis, &stored);
     let owners = crate::notify::sub_group_names(&settings.sub_groups);
-    let text =
-        crate::view::kpi::show_entered(&kpis, &owners, &results, &entered, kpi, period, format)
-            .map_err(anyhow::Error::from)?;
+    let stored = crate::view::kpi::Stored {
+        catalogue: &kpis,
+        owners: &owners,
+        results: &results,
+        entered: &entered,
+        disclosure: settings.disclosure(),
+    };
+    let text = crate::view::kpi::show_entered(&stored, kpi, period, format)
+        .map_err(anyhow::Error::from)?;
     print!("{text}");
     Ok(ExitCode::SUCCESS)
 }
@@ -392,7 +398,7 @@ fn history(settings: &Settings, all: &[Entered]) -> String {
             let v = &e.value;
             let counts = match (v.numerator, v.denominator) {
                 (Some(n), Some(d)) => {
-                    let (n, d) = crate::disclose::share_counts(n, d);
+                    let (n, d) = settings.disclosure().share_counts(n, d);
                     format!(" ({n} of {d})")
                 }
                 _ => String::new(),

@@ -2,10 +2,11 @@
 //! the backlog, advice outstanding or reviews overdue beside it), each change of a risk's
 //! score, and the delivery.
 
+use crate::disclose::Disclosure;
 use crate::job::{RunReport, SourceOutcome};
 use crate::store::RunStatus;
 
-pub(super) fn print_report(r: &RunReport) {
+pub(super) fn print_report(r: &RunReport, d: Disclosure) {
     let status = match r.status {
         RunStatus::Ok => "ok",
         RunStatus::Failed => "FAILED",
@@ -26,11 +27,11 @@ pub(super) fn print_report(r: &RunReport) {
                 let _ = as_of;
                 println!(
                     "  source {name}: loaded (load {load_id}, {} rows{})",
-                    crate::disclose::suppress(*rows),
+                    d.suppress(*rows),
                     if *set_aside == 0 {
                         String::new()
                     } else {
-                        format!(", {} set aside", crate::disclose::suppress(*set_aside))
+                        format!(", {} set aside", d.suppress(*set_aside))
                     },
                 )
             }
@@ -59,7 +60,7 @@ pub(super) fn print_report(r: &RunReport) {
         // share with a small part).
         let average = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks);
         let value = match e.current {
-            Some(f) if !f.disclosable(average) => crate::disclose::NOT_SHOWN.to_string(),
+            Some(f) if !f.disclosable(average, d) => crate::disclose::NOT_SHOWN.to_string(),
             Some(f) => fmt(f.value),
             None => "no data".to_string(),
         };
@@ -68,7 +69,7 @@ pub(super) fn print_report(r: &RunReport) {
             .as_ref()
             .map_or_else(|| "none".to_string(), |m| fmt(m.target));
         // Beside it, as the mail says (counts under 5 as "<5"): the backlog, advice outstanding.
-        let beside = crate::notify::beside(e).map_or_else(String::new, |b| format!("  {b}"));
+        let beside = crate::notify::beside(e, d).map_or_else(String::new, |b| format!("  {b}"));
         let line = format!(
             "  KPI {:<5} {:<21} value {:>10}  target {:>10}  {:<16}{beside}",
             e.kpi_id,

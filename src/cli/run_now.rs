@@ -42,7 +42,7 @@ pub(super) async fn run(
                     .into());
             }
         };
-        report::print_report(&report);
+        report::print_report(&report, app.settings.disclosure());
         failed |= report.status == RunStatus::Failed;
     }
     app.store.close().await;

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 
 use super::App;
-use crate::kpi::{Computed, Evaluation, Fold, MonthlyCounts, Period, Rag, evaluate, report_period};
+use crate::kpi::{
+    Computed, Evaluation, Fold, MonthlyCounts, Period, Rag, Rules, evaluate, report_period,
+};
 
 /// Periods each run records per KPI: the report period and those before it.
 pub(super) const HISTORY_PERIODS: usize = 12;
@@ -45,6 +47,10 @@ impl App {
         let (loads, counts) = self.fold_kpis(&kpis, notes, today).await?;
         let mut out = Vec::new();
         let empty = MonthlyCounts::default();
+        let rules = Rules::new(
+            self.settings.rag.amber_tolerance,
+            self.settings.disclosure(),
+        );
         for (i, c) in kpis.iter().enumerate() {
             let load = loads.get(c.source).and_then(Option::as_ref);
             let as_of = load.and_then(|l| l.data_as_of).unwrap_or(today);
@@ -57,15 +63,7 @@ impl App {
                 .take(HISTORY_PERIODS)
                 .collect::<Vec<_>>();
             for p in window.into_iter().rev() {
-                let e = evaluate(
-                    c.id,
-                    c.kpi,
-                    c.measure,
-                    self.settings.rag.amber_tolerance,
-                    counts,
-                    as_of,
-                    p,
-                );
+                let e = evaluate(c.id, c.kpi, c.measure, rules, counts, as_of, p);
                 let report_one = p == report;
                 if !report_one && e.rag == Rag::NotYetDue && e.current.is_none() {
                     continue;

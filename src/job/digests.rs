@@ -72,6 +72,7 @@ impl App {
                 sources: f.notes,
                 entered: &found.entered,
                 commentary: &found.standing.commentary,
+                disclosure: settings.disclosure(),
             },
             router: f.router,
             evaluations: &found.evaluations,

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use super::App;
 use super::compute::HISTORY_PERIODS;
 use crate::kpi::manual::{self, Entered, Overdue};
-use crate::kpi::{Evaluation, Period, Rag, evaluate_figures};
+use crate::kpi::{Evaluation, Period, Rag, Rules, evaluate_figures};
 use crate::schedule::JobSettings;
 use crate::store::StoreError;
 
@@ -46,7 +46,7 @@ impl App {
                 let e = evaluate_figures(
                     id,
                     k,
-                    settings.rag.amber_tolerance,
+                    Rules::new(settings.rag.amber_tolerance, settings.disclosure()),
                     figures,
                     today,
                     d.period,

@@ -115,6 +115,7 @@ impl Gathered {
             actions: &settings.actions,
             action_updates: &self.action_updates,
             today: now.with_timezone(&settings.time_zone()).date_naive(),
+            disclosure: settings.disclosure(),
         }
     }
 }
@@ -162,7 +163,7 @@ pub async fn write_pack(
     let (audience, period, out, pdf) = (req.audience, req.period, req.out, req.pdf);
     let gathered = Gathered::read(store, settings).await?;
     let built = pack::build(&gathered.inputs(settings, audience, period, now));
-    let html = pack::render_html(&built, req.templates_dir)?;
+    let html = pack::render_html(&built, req.templates_dir, settings.disclosure())?;
     let stem = file_stem(&settings.general.area, audience, period);
     let html_path = out.join(format!("{stem}.html"));
     let failed = |path: &Path, e: std::io::Error| PackJobError::Write {

@@ -93,6 +93,7 @@ impl App {
             history: &history,
             sources: &sources,
             now,
+            disclosure: settings.disclosure(),
         };
         Ok(risk::assess(
             &settings.risks,

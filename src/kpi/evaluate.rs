@@ -15,6 +15,7 @@ use super::{
     Count, Milestone, Month, MonthlyCounts, Period, Rag, TargetInForce, Travel, baseline_in_force,
     direction_of_travel, rate, target_in_force,
 };
+use crate::disclose::Disclosure;
 
 /// A period's figure: the value, and the numerator and denominator behind it where there
 /// are (every computed KPI; a manual one when they were entered).
@@ -28,22 +29,35 @@ impl Figure {
     /// Whether disclosure control lets the figure be shown: an average over enough
     /// referrals, a share with no small part ([`crate::disclose`]). A value entered without
     /// its counts has nothing to hide.
-    pub fn disclosable(&self, average: bool) -> bool {
+    pub fn disclosable(&self, average: bool, d: Disclosure) -> bool {
         match self.count {
             None => true,
-            Some(c) if average => crate::disclose::average_shown(c.denominator),
-            Some(c) => crate::disclose::share_shown(c.numerator, c.denominator),
+            Some(c) if average => d.average_shown(c.denominator),
+            Some(c) => d.share_shown(c.numerator, c.denominator),
         }
     }
 
     /// What stands in for the figure when it may not be shown.
-    pub fn hidden_text(average: bool) -> String {
+    pub fn hidden_text(average: bool, d: Disclosure) -> String {
         let why = if average { "referrals" } else { "in a count" };
-        format!(
-            "{}: {} {why}",
-            crate::disclose::NOT_SHOWN,
-            crate::disclose::hidden()
-        )
+        format!("{}: {} {why}", crate::disclose::NOT_SHOWN, d.hidden())
+    }
+}
+
+/// What a rating follows besides the KPI's own settings: the amber tolerance of a KPI that
+/// sets none (`[rag]`) and the disclosure rules its wording is written by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rules {
+    pub default_tolerance: f64,
+    pub disclosure: Disclosure,
+}
+
+impl Rules {
+    pub fn new(default_tolerance: f64, disclosure: Disclosure) -> Self {
+        Rules {
+            default_tolerance,
+            disclosure,
+        }
     }
 }
 
@@ -140,7 +154,7 @@ pub fn evaluate(
     id: &str,
     kpi: &KpiSettings,
     measure: Measure,
-    default_tolerance: f64,
+    rules: Rules,
     counts: &MonthlyCounts,
     as_of: NaiveDate,
     period: Period,
@@ -163,7 +177,7 @@ pub fn evaluate(
     let mut e = evaluate_figures(
         id,
         kpi,
-        default_tolerance,
+        rules,
         Figures {
             current,
             previous,
@@ -190,7 +204,7 @@ pub struct Figures {
 pub fn evaluate_figures(
     id: &str,
     kpi: &KpiSettings,
-    default_tolerance: f64,
+    rules: Rules,
     figures: Figures,
     as_of: NaiveDate,
     period: Period,
@@ -212,7 +226,7 @@ pub fn evaluate_figures(
         Target::EstablishBaseline { by } => Some(by),
         _ => None,
     });
-    let tolerance = kpi.amber_tolerance.unwrap_or(default_tolerance);
+    let tolerance = kpi.amber_tolerance.unwrap_or(rules.default_tolerance);
     let rag = match (&in_force, pending_by) {
         (None, _) => Rag::NotYetDue,
         // The baseline was due before the period ended and is still not there.
@@ -227,10 +241,10 @@ pub fn evaluate_figures(
     let previous_text = figures
         .previous
         .map(|f| {
-            if f.disclosable(average) {
+            if f.disclosable(average, rules.disclosure) {
                 kpi.unit.format_one_place(f.value)
             } else {
-                Figure::hidden_text(average)
+                Figure::hidden_text(average, rules.disclosure)
             }
         })
         .unwrap_or_default();
@@ -284,6 +298,10 @@ mod tests {
     use super::*;
     use crate::kpi::Target;
 
+    fn rules() -> Rules {
+        Rules::new(5.0, Disclosure::default())
+    }
+
     fn m(s: &str) -> Month {
         s.parse().expect("month")
     }
@@ -311,7 +329,7 @@ mod tests {
         let as_of = NaiveDate::from_ymd_opt(2020, 7, 10).expect("date");
         let e = |period: &str| {
             let m = Measure::EhcpWithin20Weeks;
-            evaluate("1/2a", &c["1/2a"], m, 5.0, &counts, as_of, p(period))
+            evaluate("1/2a", &c["1/2a"], m, rules(), &counts, as_of, p(period))
         };
         // 1/2a counts requests from 1 Jan 2020: 2019 is before its cohort, whatever the data.
         let sep = e("2019-09");
@@ -339,7 +357,14 @@ mod tests {
         let as_of = NaiveDate::from_ymd_opt(2020, 1, 10).expect("date");
         // KPI 1/6: "Establish baseline by 31st October 2019", a manual KPI.
         let e = |period: &str| {
-            evaluate_figures("1/6", &c["1/6"], 5.0, Figures::default(), as_of, p(period))
+            evaluate_figures(
+                "1/6",
+                &c["1/6"],
+                rules(),
+                Figures::default(),
+                as_of,
+                p(period),
+            )
         };
         let oct = e("2019-10");
         assert_eq!(oct.rag, Rag::NoTarget);
@@ -366,17 +391,17 @@ mod tests {
         let mut kpi = c["1/5"].clone();
         kpi.period = Some(PeriodKind::Quarter);
         let m = Measure::HealthAdviceWithin6Weeks;
-        let q3 = evaluate("1/5", &kpi, m, 5.0, &counts, as_of, p("2020-Q3"));
+        let q3 = evaluate("1/5", &kpi, m, rules(), &counts, as_of, p("2020-Q3"));
         assert_eq!(q3.count(), Some(count(6, 10)));
         assert_eq!(q3.value(), Some(60.0));
         assert_eq!(q3.previous_count(), Some(count(1, 4)));
         // Financial year by default: April to September.
         assert_eq!(q3.year_to_date.and_then(|f| f.count), Some(count(7, 14)));
         kpi.year = Some(PeriodKind::CalendarYear);
-        let q3 = evaluate("1/5", &kpi, m, 5.0, &counts, as_of, p("2020-Q3"));
+        let q3 = evaluate("1/5", &kpi, m, rules(), &counts, as_of, p("2020-Q3"));
         assert_eq!(q3.year_to_date.and_then(|f| f.count), Some(count(7, 14)));
         kpi.year = Some(PeriodKind::AcademicYear);
-        let q3 = evaluate("1/5", &kpi, m, 5.0, &counts, as_of, p("2020-Q3"));
+        let q3 = evaluate("1/5", &kpi, m, rules(), &counts, as_of, p("2020-Q3"));
         // The academic year 2020/21 starts in September.
         assert_eq!(q3.year_to_date.and_then(|f| f.count), Some(count(1, 2)));
     }
@@ -406,7 +431,7 @@ mod tests {
         let rated = |numerator: u64, denominator: u64| {
             let counts = counts(&[("2021-07", numerator, denominator)]);
             let m = Measure::AverageWaitWeeks;
-            let e = evaluate("5/1", &c["5/1"], m, 5.0, &counts, as_of, p("2021-07"));
+            let e = evaluate("5/1", &c["5/1"], m, rules(), &counts, as_of, p("2021-07"));
             (e.value(), e.rag)
         };
         // KPI 5/1: 7 weeks in force from Jun-21, amber within 1 week, lower is better.

@@ -26,4 +26,6 @@ pub struct Context<'a> {
     /// Owners' commentary on exceptions (reason, recovery, revised date, next update), the
     /// latest per KPI and period.
     pub commentary: &'a [crate::kpi::commentary::Commentary],
+    /// The rules every figure is written by (`[disclosure]`).
+    pub disclosure: crate::disclose::Disclosure,
 }

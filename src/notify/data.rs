@@ -3,13 +3,14 @@
 //! A source is late (stale), or its latest extract was held by the shrink guard, refused, or
 //! loaded with more rows set aside than its policy allows. The notice names the source, the
 //! load and the rule; like every output it carries no case id, no row's date and no cell, and
-//! every count of rows goes through [`suppress`]. Laid out by `config/templates/
+//! every count of rows goes through [`Disclosure::suppress`]. Laid out by `config/templates/
 //! notice_data.txt.j2` in the digests' template environment.
 
 use chrono::{DateTime, Utc};
 use minijinja::context;
 
-use super::render::{Rendered, Templates, suppress};
+use super::render::{Rendered, Templates};
+use crate::disclose::Disclosure;
 use crate::source::freshness::{Cadence, Stale};
 
 /// One thing wrong with a source's data.
@@ -46,6 +47,8 @@ pub struct DataNotice<'a> {
     pub kind_title: &'a str,
     pub owner_name: &'a str,
     pub issues: Vec<DataIssue>,
+    /// The rules the counts of rows are written by (`[disclosure]`).
+    pub disclosure: Disclosure,
 }
 
 fn when(t: Option<DateTime<Utc>>) -> String {
@@ -63,7 +66,7 @@ pub fn render_data_notice(t: &Templates, n: &DataNotice<'_>) -> Rendered {
             DataIssue::Quarantined { .. } => "rows set aside",
         })
         .collect();
-    let issues: Vec<minijinja::Value> = n.issues.iter().map(issue).collect();
+    let issues: Vec<minijinja::Value> = n.issues.iter().map(|i| issue(i, n.disclosure)).collect();
     t.notice(
         "notice_data.txt.j2",
         context! {
@@ -80,8 +83,8 @@ pub fn render_data_notice(t: &Templates, n: &DataNotice<'_>) -> Rendered {
     )
 }
 
-/// One issue for the template, every value a string (counts through [`suppress`]).
-fn issue(i: &DataIssue) -> minijinja::Value {
+/// One issue for the template, every value a string (counts through [`Disclosure::suppress`]).
+fn issue(i: &DataIssue, d: Disclosure) -> minijinja::Value {
     match i {
         DataIssue::Stale {
             stale,
@@ -111,8 +114,8 @@ fn issue(i: &DataIssue) -> minijinja::Value {
         } => context! {
             kind => "rows set aside",
             load_id => load_id.to_string(),
-            rows => suppress(*rows),
-            set_aside => suppress(*set_aside),
+            rows => d.suppress(*rows),
+            set_aside => d.suppress(*set_aside),
             limit => format!("{:.1}", limit * 100.0),
         },
     }
@@ -148,6 +151,7 @@ mod tests {
                     limit: 0.02,
                 },
             ],
+            disclosure: Disclosure::default(),
         };
         let r = render_data_notice(&Templates::builtin(), &n);
         assert_eq!(

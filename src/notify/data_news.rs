@@ -84,6 +84,7 @@ fn notices(run: &RunMail<'_>, s: &SourceNews<'_>) -> Vec<Outgoing> {
                     kind_title: s.kind_title,
                     owner_name: s.owner_name,
                     issues,
+                    disclosure: run.disclosure,
                 },
             );
             Outgoing {

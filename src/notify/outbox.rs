@@ -30,6 +30,8 @@ pub struct RunMail<'a> {
     pub templates: &'a super::Templates,
     /// `[notify] repeat_interval_hours`: between two tellings of the same news.
     pub repeat: TimeDelta,
+    /// The rules the notices' counts are written by (`[disclosure]`).
+    pub disclosure: crate::disclose::Disclosure,
     pub now: DateTime<Utc>,
 }
 

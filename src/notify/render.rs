@@ -26,9 +26,6 @@ use super::{Digest, RecipientDigest};
 use crate::kpi::Evaluation;
 use crate::kpi::StoredResult;
 
-/// Small-cell suppression (counts under 5 shown as "<5"), shared with the stages before.
-pub use crate::disclose::suppress;
-
 pub use super::context::Context;
 
 /// The templates, by name, as compiled in.
@@ -412,7 +409,7 @@ pub fn prepare(
         if cids.contains_key(&e.kpi_id) {
             continue;
         }
-        let series = crate::view::chart::Series::of_evaluation(e, history);
+        let series = crate::view::chart::Series::of_evaluation(e, history, ctx.disclosure);
         if let Some(png) = crate::view::chart::png(&series) {
             let run = ctx
                 .run_id
@@ -462,7 +459,7 @@ pub fn render_for(digest: &RecipientDigest<'_>, ctx: &Context<'_>) -> Rendered {
 
 /// The same in a few words for a one-line summary (`run-now`): "backlog 12", "advice
 /// outstanding <5", "reviews overdue 30"; waits and values entered by hand say nothing there.
-pub fn beside(e: &Evaluation) -> Option<String> {
+pub fn beside(e: &Evaluation, d: crate::disclose::Disclosure) -> Option<String> {
     use crate::kpi::Measure;
     let what = match e.measure? {
         Measure::EhcpWithin20Weeks => "backlog",
@@ -470,7 +467,7 @@ pub fn beside(e: &Evaluation) -> Option<String> {
         Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => "reviews overdue",
         Measure::AverageWaitWeeks => return None,
     };
-    Some(format!("{what} {}", suppress(e.overdue_open)))
+    Some(format!("{what} {}", d.suppress(e.overdue_open)))
 }
 
 #[cfg(test)]

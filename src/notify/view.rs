@@ -14,7 +14,6 @@ use serde::Serialize;
 
 use super::context::Context;
 use super::{ActionNote, Digest, RecipientDigest, Silenced};
-use crate::disclose;
 use crate::kpi::{Evaluation, Rag};
 use crate::view::action::ActionRow;
 use crate::view::kpi::{ItemContext, KpiRow, notice};
@@ -214,7 +213,11 @@ fn group(
         overdue: d.overdue.iter().map(|o| notice::overdue(o)).collect(),
         risks_intro: (!d.risks.is_empty()).then(|| crate::view::risk::intro(d.risks.len(), holder)),
         risks: d.risks.iter().map(|c| risk(c, ctx)).collect(),
-        resolved: d.resolved.iter().map(|e| notice::resolved(e)).collect(),
+        resolved: d
+            .resolved
+            .iter()
+            .map(|e| notice::resolved(e, ctx.disclosure))
+            .collect(),
         actions: d.actions.iter().map(|a| action(a)).collect(),
         silenced: d.silenced.iter().map(silenced).collect(),
     }
@@ -252,6 +255,7 @@ fn item_context<'a>(e: &Evaluation, ctx: &Context<'a>) -> ItemContext<'a> {
         latest_error: note.and_then(crate::store::SourceState::latest_error),
         entered: ctx.entered,
         commentary: ctx.commentary,
+        disclosure: ctx.disclosure,
     }
 }
 
@@ -273,7 +277,7 @@ fn footer(
     r: usize,
     late: usize,
 ) -> Vec<String> {
-    let t = disclose::threshold();
+    let t = ctx.disclosure.threshold();
     let mut out = vec![format!(
         "Counts under {t} are shown as \"<{t}\", and a percentage is shown only when neither of its \
          counts nor their difference is under {t}. This report carries aggregate figures only: \

@@ -24,9 +24,17 @@ pub struct KpiHistory {
 /// The page for KPI `id`, or `None` when the catalogue has no such KPI.
 pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
     let k = i.kpis.get(id)?;
-    let kpi = rows(i.kpis, i.owners, i.results, i.entered, Some(id), i.period)
-        .into_iter()
-        .next()?;
+    let kpi = rows(
+        i.kpis,
+        i.owners,
+        i.results,
+        i.entered,
+        Some(id),
+        i.period,
+        i.disclosure,
+    )
+    .into_iter()
+    .next()?;
     let mut mine: Vec<&StoredResult> = i.results.iter().filter(|r| r.kpi_id == id).collect();
     mine.sort_by_key(|r| std::cmp::Reverse(r.period));
     let periods = mine
@@ -34,7 +42,7 @@ pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
         .map(|r| Actual {
             run_id: Some(r.run_id),
             class: Some(rag_class(r.rag.as_str())),
-            ..actual(k, r)
+            ..actual(k, r, i.disclosure)
         })
         .collect();
     let upto = kpi.latest().and_then(|a| a.period.parse::<Period>().ok());

@@ -11,6 +11,8 @@ use std::path::Path;
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 
+use crate::disclose::Disclosure;
+
 /// The shipped templates, by name.
 const TEMPLATES: &[(&str, &str)] = &[
     (
@@ -44,13 +46,14 @@ pub enum PackError {
 }
 
 /// Render the page `name` with `page` as its context under `key`, `live` (served by the
-/// daemon: navigation and links) and `hidden` (how a suppressed count shows).
+/// daemon: navigation and links) and `hidden` (how a suppressed count shows under `d`).
 pub fn render_page(
     name: &str,
     key: &str,
     page: &impl Serialize,
     live: bool,
     templates_dir: Option<&Path>,
+    d: Disclosure,
 ) -> Result<String, PackError> {
     let ctx: std::collections::BTreeMap<String, minijinja::Value> = [(
         key.to_string(),
@@ -58,7 +61,7 @@ pub fn render_page(
     )]
     .into_iter()
     .collect();
-    render(name, minijinja::Value::from(ctx), live, templates_dir)
+    render(name, minijinja::Value::from(ctx), live, templates_dir, d)
 }
 
 /// Render the page `name` with `page`'s fields as the template's top-level names.
@@ -67,12 +70,14 @@ pub fn render_fields(
     page: &impl Serialize,
     live: bool,
     templates_dir: Option<&Path>,
+    d: Disclosure,
 ) -> Result<String, PackError> {
     render(
         name,
         minijinja::Value::from(minijinja::value::Serde(page)),
         live,
         templates_dir,
+        d,
     )
 }
 
@@ -81,6 +86,7 @@ fn render(
     page: minijinja::Value,
     live: bool,
     templates_dir: Option<&Path>,
+    d: Disclosure,
 ) -> Result<String, PackError> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
@@ -96,7 +102,7 @@ fn render(
     }
     let ctx = minijinja::context! {
         live => live,
-        hidden => crate::disclose::hidden(),
+        hidden => d.hidden(),
         ..page
     };
     env.get_template(name)
@@ -105,8 +111,12 @@ fn render(
 }
 
 /// The board pack as a file (no navigation).
-pub fn render_html(pack: &super::Pack, templates_dir: Option<&Path>) -> Result<String, PackError> {
-    render_page("pack.html.j2", "pack", pack, false, templates_dir)
+pub fn render_html(
+    pack: &super::Pack,
+    templates_dir: Option<&Path>,
+    d: Disclosure,
+) -> Result<String, PackError> {
+    render_page("pack.html.j2", "pack", pack, false, templates_dir, d)
 }
 
 fn fail(name: &str, e: &minijinja::Error) -> PackError {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::disclose::stamp;
+use crate::disclose::{Disclosure, stamp};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -49,6 +49,8 @@ pub struct Inputs<'a> {
     pub action_updates: &'a [crate::action::Recorded],
     /// The day in the plan's time zone, for overdue actions.
     pub today: chrono::NaiveDate,
+    /// The rules every figure is written by (`[disclosure]`).
+    pub disclosure: Disclosure,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,7 +125,11 @@ pub fn build(i: &Inputs<'_>) -> Pack {
         risk_changes: changes,
         actions: crate::view::action::rows(&states, i.owners, None, i.today),
         action_counts: crate::view::action::rating_counts(&states),
-        provenance: i.loads.iter().map(source_view).collect(),
+        provenance: i
+            .loads
+            .iter()
+            .map(|l| source_view(l, i.disclosure))
+            .collect(),
     }
 }
 
@@ -131,7 +137,15 @@ pub fn build(i: &Inputs<'_>) -> Pack {
 fn kpi_rows(i: &Inputs<'_>) -> (Vec<KpiRow>, Vec<KpiRow>) {
     let mut out = Vec::new();
     let mut exceptions = Vec::new();
-    for mut row in rows(i.kpis, i.owners, i.results, i.entered, None, i.period) {
+    for mut row in rows(
+        i.kpis,
+        i.owners,
+        i.results,
+        i.entered,
+        None,
+        i.period,
+        i.disclosure,
+    ) {
         let Some(k) = i.kpis.get(&row.id) else {
             continue;
         };
@@ -150,7 +164,7 @@ fn kpi_rows(i: &Inputs<'_>) -> (Vec<KpiRow>, Vec<KpiRow>) {
     (out, exceptions)
 }
 
-fn source_view(l: &LoadRecord) -> SourceView {
+fn source_view(l: &LoadRecord, d: Disclosure) -> SourceView {
     SourceView {
         source: l.source.clone(),
         kind: l.kind.clone(),
@@ -159,7 +173,7 @@ fn source_view(l: &LoadRecord) -> SourceView {
         sha256: l.sha256.clone(),
         rows: l
             .rows_loaded
-            .map_or_else(|| "-".to_string(), crate::disclose::suppress_i64),
+            .map_or_else(|| "-".to_string(), |n| d.suppress_i64(n)),
         load_id: l.id,
         run_id: l.run_id,
     }
@@ -169,5 +183,5 @@ fn source_view(l: &LoadRecord) -> SourceView {
 /// force for each, as inline SVG; values disclosure would hide are gaps.
 pub(super) fn trend(i: &Inputs<'_>, id: &str, upto: Period, n: usize) -> Option<String> {
     let k = i.kpis.get(id)?;
-    svg(&Series::of_stored(id, k, i.results, upto, n))
+    svg(&Series::of_stored(id, k, i.results, upto, n, i.disclosure))
 }

@@ -40,5 +40,6 @@ pub fn inputs<'a>(
         history,
         sources,
         now: at("2021-08-02T07:00:00Z"),
+        disclosure: crate::disclose::Disclosure::default(),
     }
 }

@@ -2,14 +2,15 @@
 //!
 //! Owns: [`evaluate`] and the wording of its reasons. Pure. What a reason may say (DOMAIN 8):
 //! which KPI, which periods, which aggregate figure against which threshold, which source and
-//! when it last brought data; never a case, a child's date or free text. A count under 5 is
-//! written "<5", and an average wait over fewer than 5 referrals is not written at all.
+//! when it last brought data; never a case, a child's date or free text. A count under the
+//! threshold (5 by default) is written "<5", and an average wait over fewer than 5 referrals
+//! is not written at all.
 
 use chrono::{DateTime, Utc};
 
 use super::history::History;
 use super::{Bound, Condition, Figure};
-use crate::disclose::suppress_i64;
+use crate::disclose::Disclosure;
 use crate::kpi::StoredResult;
 use crate::kpi::{Catalogue, KpiSettings, Measure, Rag};
 use crate::source::freshness::{Cadence, stale};
@@ -31,6 +32,8 @@ pub struct Inputs<'a> {
     pub history: &'a History,
     pub sources: &'a [SourceFreshness],
     pub now: DateTime<Utc>,
+    /// The rules the reasons' figures are written by (`[disclosure]`).
+    pub disclosure: Disclosure,
 }
 
 /// What one trigger found.
@@ -70,7 +73,8 @@ pub fn describe(c: &Condition, kpis: &Catalogue) -> String {
 pub fn evaluate(c: &Condition, inputs: &Inputs<'_>) -> Finding {
     let (fired, reason) = match c {
         Condition::Rated { kpi, rag, periods } => {
-            rated(inputs.history, inputs.kpis.get(kpi), kpi, *rag, *periods)
+            let k = inputs.kpis.get(kpi);
+            rated(inputs.history, k, kpi, *rag, *periods, inputs.disclosure)
         }
         Condition::Figure { kpi, figure, bound } => figure_past(
             inputs.history.latest(kpi),
@@ -78,6 +82,7 @@ pub fn evaluate(c: &Condition, inputs: &Inputs<'_>) -> Finding {
             kpi,
             *figure,
             *bound,
+            inputs.disclosure,
         ),
         Condition::Stale { source } => stale_source(inputs, source),
     };
@@ -94,6 +99,7 @@ fn rated(
     kpi: &str,
     rag: Rag,
     periods: u32,
+    d: Disclosure,
 ) -> (bool, String) {
     let last = history.last_n(kpi, periods);
     if last.is_empty() {
@@ -106,7 +112,7 @@ fn rated(
                 "was {} in {} ({})",
                 r.rag,
                 period.label(),
-                shown(r, k)
+                shown(r, k, d)
             )),
             Some(_) => None,
         };
@@ -127,7 +133,7 @@ fn rated(
         .iter()
         .rev()
         .map(|(p, r)| match (rag, r) {
-            (Rag::Red, Some(r)) => format!("{} {}{}", p.label(), shown(r, k), against(r, k)),
+            (Rag::Red, Some(r)) => format!("{} {}{}", p.label(), shown(r, k, d), against(r, k)),
             _ => p.label(),
         })
         .collect();
@@ -148,6 +154,7 @@ fn figure_past(
     kpi: &str,
     figure: Figure,
     bound: Bound,
+    d: Disclosure,
 ) -> (bool, String) {
     let Some(r) = latest else {
         return (false, format!("KPI {kpi} has no stored result"));
@@ -166,14 +173,19 @@ fn figure_past(
                 return (false, format!("KPI {kpi} has no value for {period}"));
             };
             let fired = bound.passed_by(v);
-            let reason = if hidden(r, k) {
+            let reason = if hidden(r, k, d) {
                 format!(
-                    "KPI {kpi}'s value for {period} is {} (the average itself, over <5 \
+                    "KPI {kpi}'s value for {period} is {} (the average itself, over {} \
                      referrals, is not shown)",
-                    side(fired)
+                    side(fired),
+                    d.hidden()
                 )
             } else {
-                format!("KPI {kpi} was {} in {period}, {}", shown(r, k), side(fired))
+                format!(
+                    "KPI {kpi} was {} in {period}, {}",
+                    shown(r, k, d),
+                    side(fired)
+                )
             };
             (fired, reason)
         }
@@ -190,7 +202,7 @@ fn figure_past(
                 fired,
                 format!(
                     "KPI {kpi}: {} {noun} (latest result, {period}), {}",
-                    suppress_i64(n),
+                    d.suppress_i64(n),
                     side(fired)
                 ),
             )
@@ -243,8 +255,8 @@ fn stale_source(inputs: &Inputs<'_>, source: &str) -> (bool, String) {
 
 /// A figure disclosure control hides: an average over few referrals, a share with a small
 /// part ([`crate::disclose`]).
-fn hidden(r: &StoredResult, k: Option<&KpiSettings>) -> bool {
-    !crate::disclose::stored_shown(average(k), r.numerator, r.denominator)
+fn hidden(r: &StoredResult, k: Option<&KpiSettings>, d: Disclosure) -> bool {
+    !d.stored_shown(average(k), r.numerator, r.denominator)
 }
 
 fn average(k: Option<&KpiSettings>) -> bool {
@@ -252,10 +264,10 @@ fn average(k: Option<&KpiSettings>) -> bool {
 }
 
 /// A stored value as a reason may write it.
-fn shown(r: &StoredResult, k: Option<&KpiSettings>) -> String {
+fn shown(r: &StoredResult, k: Option<&KpiSettings>, d: Disclosure) -> String {
     match r.value {
         None => "no data".to_string(),
-        Some(_) if hidden(r, k) => crate::kpi::Figure::hidden_text(average(k)),
+        Some(_) if hidden(r, k, d) => crate::kpi::Figure::hidden_text(average(k), d),
         Some(v) => fmt_value(k, v),
     }
 }

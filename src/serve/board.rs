@@ -15,6 +15,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::ServeState;
+use crate::disclose::Disclosure;
 use crate::job::pack::Gathered;
 use crate::pack::{self, Audience};
 
@@ -63,7 +64,14 @@ async fn board(State(st): State<ServeState>) -> Response {
         Err(e) => return failed("board", &e),
     };
     let built = pack::build(&g.inputs(&settings, Audience::Board, None, Utc::now()));
-    match pack::render_page("pack.html.j2", "pack", &built, true, None) {
+    match pack::render_page(
+        "pack.html.j2",
+        "pack",
+        &built,
+        true,
+        None,
+        settings.disclosure(),
+    ) {
         Ok(body) => html(StatusCode::OK, body),
         Err(e) => failed("board", &e),
     }
@@ -82,15 +90,19 @@ async fn kpi(State(st): State<ServeState>, Path(id): Path<String>) -> Response {
             "<!DOCTYPE html><title>Not found</title><p>No such KPI in the plan.</p>".into(),
         );
     };
-    match render_flat("kpi.html.j2", &page) {
+    match render_flat("kpi.html.j2", &page, settings.disclosure()) {
         Ok(body) => html(StatusCode::OK, body),
         Err(e) => failed("KPI page", &e),
     }
 }
 
 /// Render a page whose fields are the template's top-level names.
-fn render_flat(name: &str, page: &impl Serialize) -> Result<String, pack::PackError> {
-    pack::html::render_fields(name, page, true, None)
+fn render_flat(
+    name: &str,
+    page: &impl Serialize,
+    d: Disclosure,
+) -> Result<String, pack::PackError> {
+    pack::html::render_fields(name, page, true, None, d)
 }
 
 #[derive(Serialize)]
@@ -107,6 +119,7 @@ struct RunRow {
 }
 
 async fn runs(State(st): State<ServeState>) -> Response {
+    let d = st.settings.borrow().disclosure();
     let rows = match st.store.list_runs(None, RUN_ROWS).await {
         Ok(r) => r,
         Err(e) => return failed("run ledger", &e),
@@ -135,7 +148,7 @@ async fn runs(State(st): State<ServeState>) -> Response {
     struct Page {
         runs: Vec<RunRow>,
     }
-    match render_flat("runs.html.j2", &Page { runs }) {
+    match render_flat("runs.html.j2", &Page { runs }, d) {
         Ok(body) => html(StatusCode::OK, body),
         Err(e) => failed("run ledger", &e),
     }

@@ -7,8 +7,8 @@
 //! markup out.
 //!
 //! Disclosure: a period's value is in the series only when its figure could be shown in
-//! words ([`crate::disclose::stored_shown`]); a hidden one is `None`, a gap, so no suppressed
-//! value can be read back off either drawing.
+//! words ([`crate::disclose::Disclosure::stored_shown`]); a hidden one is `None`, a gap, so no
+//! suppressed value can be read back off either drawing.
 //!
 //! Text: the SVG carries its axis labels (the scale's ends, the first and last period) and
 //! a title per dot. The PNG draws its axes but no text (no font library, no bundled font
@@ -17,7 +17,7 @@
 
 use serde::Serialize;
 
-use crate::disclose;
+use crate::disclose::{self, Disclosure};
 use crate::kpi::{Evaluation, KpiSettings, Measure, Period, StoredResult, Unit, target_in_force};
 
 /// How many periods a mail's chart and a pack's chart show, the latest last.
@@ -58,7 +58,7 @@ pub struct TrendRow {
 impl Series {
     /// The series of `e`: the stored results of the same KPI for the periods of its kind up
     /// to `e`'s (the latest stored result of each), the report period itself from `e`.
-    pub fn of_evaluation(e: &Evaluation, history: &[StoredResult]) -> Series {
+    pub fn of_evaluation(e: &Evaluation, history: &[StoredResult], d: Disclosure) -> Series {
         let average = e.measure == Some(Measure::AverageWaitWeeks);
         let mut points: Vec<Point> = history
             .iter()
@@ -67,7 +67,7 @@ impl Series {
             })
             .map(|r| Point {
                 period: r.period,
-                value: shown_value(average, r),
+                value: shown_value(average, r, d),
                 target: r.target,
             })
             .collect();
@@ -85,7 +85,7 @@ impl Series {
             period: e.period,
             value: e
                 .current
-                .filter(|f| f.disclosable(average))
+                .filter(|f| f.disclosable(average, d))
                 .map(|f| f.value),
             target: e.milestone.as_ref().map(|m| m.target),
         });
@@ -106,6 +106,7 @@ impl Series {
         results: &[StoredResult],
         upto: Period,
         n: usize,
+        d: Disclosure,
     ) -> Series {
         let average = k.measure == Some(Measure::AverageWaitWeeks);
         let mut mine: Vec<&StoredResult> = results
@@ -121,7 +122,7 @@ impl Series {
                 .iter()
                 .map(|r| Point {
                     period: r.period,
-                    value: shown_value(average, r),
+                    value: shown_value(average, r, d),
                     target: target_in_force(k, r.period.last_month()).and_then(|t| t.value()),
                 })
                 .collect(),
@@ -149,9 +150,9 @@ impl Series {
 }
 
 /// A stored value, only when disclosure control lets it be shown.
-fn shown_value(average: bool, r: &StoredResult) -> Option<f64> {
+fn shown_value(average: bool, r: &StoredResult, d: Disclosure) -> Option<f64> {
     r.value
-        .filter(|_| disclose::stored_shown(average, r.numerator, r.denominator))
+        .filter(|_| d.stored_shown(average, r.numerator, r.denominator))
 }
 
 /// The vertical scale a chart of `points` is drawn on, bottom to top (the gridlines divide it

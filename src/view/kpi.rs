@@ -9,14 +9,15 @@
 //! Each output writes a missing value in its own words, kept as it was: the digest's slipped
 //! KPI "NO DATA", the digest's resolved KPI, `kpi show` and the pack "no data".
 //!
-//! Disclosure: a stored value is shown only when [`crate::disclose::stored_shown`] says so
-//! (else its words say "not shown"); the slipped and resolved parts write every figure
-//! through [`crate::disclose`]. No event date is written.
+//! Disclosure: a stored value is shown only when [`Disclosure::stored_shown`] says so (else
+//! its words say "not shown"); the slipped and resolved parts write every figure through the
+//! [`Disclosure`] their context carries. No event date is written.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::disclose::Disclosure;
 use crate::kpi::manual::Entered;
 use crate::kpi::{
     Catalogue, KpiSettings, Measure, Month, Period, StoredResult, Target, resolve, versions,
@@ -33,7 +34,7 @@ pub use board::{
 };
 pub use exception::{COMMENTARY_DAYS, ChartRef, CommentaryView, Fact, ItemContext, Slipped};
 pub use notice::{OverdueValue, Resolved};
-pub use table::{ShowError, show, show_entered};
+pub use table::{ShowError, Stored, show, show_entered};
 
 /// One KPI as shown. Each output fills the parts it prints: `kpi show` and the live view the
 /// standing, a digest the slipped, resolved or overdue part, the pack the standing with its
@@ -171,12 +172,14 @@ pub fn rows(
     entered: &[Entered],
     only: Option<&str>,
     period: Option<Period>,
+    disclosure: Disclosure,
 ) -> Vec<KpiRow> {
     catalogue
         .iter()
         .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
         .map(|(id, k)| {
-            let mut v = standing(k, owners, results, id, period);
+            let mine: Vec<&StoredResult> = results.iter().filter(|r| r.kpi_id == *id).collect();
+            let mut v = standing(k, owners, &mine, period, disclosure);
             v.entered = entered
                 .iter()
                 .filter(|e| e.value.kpi_id == *id)
@@ -200,17 +203,17 @@ pub fn rows(
 }
 
 /// A stored result of KPI `k` as shown: its value only when disclosure control lets it be.
-pub fn actual(k: &KpiSettings, r: &StoredResult) -> Actual {
+pub fn actual(k: &KpiSettings, r: &StoredResult, d: Disclosure) -> Actual {
     // An average over so few referrals would be a child's own wait, or near it: not shown.
     let average = k.measure == Some(Measure::AverageWaitWeeks);
-    let hidden = !crate::disclose::stored_shown(average, r.numerator, r.denominator);
+    let hidden = !d.stored_shown(average, r.numerator, r.denominator);
     Actual {
         period: r.period.to_string(),
         period_label: r.period.label(),
         direction: r.direction.clone(),
         value: r.value.filter(|_| !hidden),
         value_text: match r.value {
-            Some(_) if hidden => crate::kpi::Figure::hidden_text(average),
+            Some(_) if hidden => crate::kpi::Figure::hidden_text(average, d),
             Some(v) => k.unit.format(v),
             None => "no data".to_string(),
         },
@@ -220,15 +223,15 @@ pub fn actual(k: &KpiSettings, r: &StoredResult) -> Actual {
     }
 }
 
+/// `k` as its catalogue entry and its stored results (`mine`) show it.
 fn standing(
     k: &KpiSettings,
     owners: &BTreeMap<String, String>,
-    results: &[StoredResult],
-    id: &str,
+    mine: &[&StoredResult],
     period: Option<Period>,
+    d: Disclosure,
 ) -> Standing {
-    let actual = |r: &StoredResult| actual(k, r);
-    let mine: Vec<&StoredResult> = results.iter().filter(|r| r.kpi_id == id).collect();
+    let actual = |r: &StoredResult| actual(k, r, d);
     Standing {
         action: k.action.clone(),
         owner: k.owner.clone(),
@@ -250,13 +253,13 @@ fn standing(
             }
             None => mine.iter().max_by_key(|r| r.period).map(|r| actual(r)),
         },
-        milestones: milestones(k, &mine),
+        milestones: milestones(k, mine, d),
         entered: Vec::new(),
     }
 }
 
 /// Each milestone of each version of `k`'s targets, with the stored value for its month.
-fn milestones(k: &KpiSettings, mine: &[&StoredResult]) -> Vec<MilestoneView> {
+fn milestones(k: &KpiSettings, mine: &[&StoredResult], d: Disclosure) -> Vec<MilestoneView> {
     let mut milestones = Vec::new();
     for version in versions(k) {
         let name = match (version.effective, version.reason) {
@@ -289,7 +292,7 @@ fn milestones(k: &KpiSettings, mine: &[&StoredResult]) -> Vec<MilestoneView> {
                 actual: mine
                     .iter()
                     .find(|r| r.period == Period::containing(k.period_kind(), from))
-                    .map(|r| actual(k, r)),
+                    .map(|r| actual(k, r, d)),
             });
         }
     }

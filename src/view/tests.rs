@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::action::ActionRow;
 use super::kpi::{ItemContext, exception, in_exception, notice, rag_counts, rows};
 use super::risk::{RiskRow, recorded};
+use crate::disclose::Disclosure;
 use crate::kpi::{Count, Evaluation, Figure, Figures, Period, Rag, StoredResult, evaluate_figures};
 
 fn now() -> DateTime<Utc> {
@@ -30,10 +31,14 @@ fn share(n: u64, d: u64) -> Evaluation {
         }),
         ..Figures::default()
     };
-    let mut e = evaluate_figures("1/2a", &c["1/2a"], 5.0, figures, now().date_naive(), p);
+    let mut e = evaluate_figures("1/2a", &c["1/2a"], rules(), figures, now().date_naive(), p);
     // As the run computes it from the tracker (a value entered by hand has no noun).
     e.measure = Some(crate::kpi::Measure::EhcpWithin20Weeks);
     e
+}
+
+fn rules() -> crate::kpi::Rules {
+    crate::kpi::Rules::new(5.0, Disclosure::default())
 }
 
 fn item(e: &Evaluation) -> super::kpi::Slipped {
@@ -44,6 +49,7 @@ fn item(e: &Evaluation) -> super::kpi::Slipped {
         latest_error: None,
         entered: &[],
         commentary: &[],
+        disclosure: Disclosure::default(),
     };
     exception::row(e, &ctx, now(), None)
         .slipped
@@ -106,6 +112,7 @@ fn a_kpi_row_from_the_store_says_a_hidden_share_is_not_shown() {
             &[],
             Some("1/2a"),
             None,
+            Disclosure::default(),
         );
         r[0].latest().cloned().expect("a latest value")
     };
@@ -123,6 +130,7 @@ fn a_kpi_row_from_the_store_says_a_hidden_share_is_not_shown() {
         &[],
         Some("1/2a"),
         None,
+        Disclosure::default(),
     ))
     .expect("json");
     assert!(!json.contains("7.5"), "{json}");
@@ -133,7 +141,7 @@ fn a_risk_row_carries_the_reasons_as_written_through_disclosure() {
     let (register, log) = crate::risk::catalogue::builtin().expect("register");
     let reason = format!(
         "KPI 1/3a was RED: {} of 40 reviews completed",
-        crate::disclose::suppress(3)
+        crate::disclose::Disclosure::default().suppress(3)
     );
     let c = crate::risk::RiskChange {
         risk_id: "R2".into(),
@@ -180,7 +188,11 @@ fn an_action_row_shows_words_and_dates_only() {
 
 #[test]
 fn a_resolved_kpi_row_writes_its_value_through_disclosure() {
-    let resolved = |e: &Evaluation| notice::resolved(e).resolved.expect("the resolved part");
+    let resolved = |e: &Evaluation| {
+        notice::resolved(e, Disclosure::default())
+            .resolved
+            .expect("the resolved part")
+    };
     let hidden = resolved(&share(3, 40));
     assert_eq!(hidden.value, "not shown: <5 in a count");
     assert_eq!(resolved(&share(37, 40)).value, "not shown: <5 in a count");
@@ -191,7 +203,7 @@ fn a_resolved_kpi_row_writes_its_value_through_disclosure() {
     none.current = None;
     // The resolved notice's own word for a missing value (the slipped part's is "NO DATA").
     assert_eq!(resolved(&none).value, "no data");
-    let row = notice::resolved(&share(3, 40));
+    let row = notice::resolved(&share(3, 40), Disclosure::default());
     let v = serde_json::to_value(&row).expect("json");
     assert_eq!(v["id"], "1/2a");
     assert_eq!(v["value"], "not shown: <5 in a count");
@@ -249,6 +261,7 @@ fn a_pack_exception_row_carries_the_stored_value_as_disclosure_writes_it() {
             &[],
             Some("1/2a"),
             None,
+            Disclosure::default(),
         );
         in_exception(&c["1/2a"], &standing[0], Some(period), &[])
     };
@@ -281,7 +294,7 @@ fn a_risk_history_row_keeps_its_reasons_as_written_and_the_history_keys() {
             triggers: vec!["KPI 1/3a RED".into()],
             reasons: vec![format!(
                 "KPI 1/3a was RED: {} of 40 reviews completed",
-                crate::disclose::suppress(3)
+                crate::disclose::Disclosure::default().suppress(3)
             )],
             at: now(),
         },
@@ -321,6 +334,7 @@ fn the_rag_tally_counts_each_kpis_latest_rating_red_first_and_none_as_no_data() 
         &[],
         None,
         None,
+        Disclosure::default(),
     );
     let tally: Vec<(String, &str, usize)> = rag_counts(&all)
         .into_iter()

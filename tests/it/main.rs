@@ -40,6 +40,7 @@ mod delivery;
 mod deploy;
 mod digest;
 mod digest_limits;
+mod disclosure;
 mod disk_full;
 mod faults;
 mod fetch;
@@ -86,6 +87,7 @@ fn main() -> std::process::ExitCode {
             delivery::tests(),
             deploy::tests(),
             digest::tests(),
+            disclosure::tests(),
             disk_full::tests(),
             digest_limits::tests(),
             faults::tests(),

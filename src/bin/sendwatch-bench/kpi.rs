@@ -95,6 +95,7 @@ pub async fn kpi(args: KpiArgs) -> anyhow::Result<ExitCode> {
     })
     .context("reading the example configuration")?;
     let plan = plan(&base, &args, &scratch).await?;
+    let disclosure = base.disclosure();
     drop(base);
     if cfg!(debug_assertions) {
         eprintln!("bench: note: a debug build; build with --release for representative times");
@@ -109,6 +110,7 @@ pub async fn kpi(args: KpiArgs) -> anyhow::Result<ExitCode> {
         sources: vec![],
         sqlite: None,
         postgres: None,
+        disclosure,
     };
     let busy = load_average();
     if matches!(args.backend, Backend::Sqlite | Backend::Both) {
@@ -295,7 +297,12 @@ async fn backend_rounds(
         let check = match (&peer, counted) {
             (Ok((_, label)), Some(peer_counts)) => {
                 let ours = fold_peer_kpi(app, job).await?;
-                Some(compare(label, &ours, &peer_counts))
+                Some(compare(
+                    label,
+                    &ours,
+                    &peer_counts,
+                    app.settings.disclosure(),
+                ))
             }
             _ => None,
         };

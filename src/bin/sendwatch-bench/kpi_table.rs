@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::report::{Timings, fmt_count, fmt_duration, median, ratio, time_row};
-use sendwatch::disclose::{share_counts, suppress};
+use sendwatch::disclose::Disclosure;
 use sendwatch::kpi::Month;
 
 /// Every computed KPI on the SQLite store, 1M tracker rows, must take less than this (median).
@@ -66,6 +66,8 @@ pub struct KpiReport {
     /// `None`: not asked for.
     pub sqlite: Option<BackendRun>,
     pub postgres: Option<BackendRun>,
+    /// The rules the counts are written by (the example configuration's).
+    pub disclosure: Disclosure,
 }
 
 /// `sqlite3 -csv` or `psql -A -F,` output: `yyyymm,on time,counted` lines.
@@ -86,12 +88,12 @@ pub fn parse_counts(stdout: &str) -> anyhow::Result<Counted> {
 }
 
 /// The fold's counts beside the peer's, month by month.
-pub fn compare(peer: &str, ours: &Counted, theirs: &Counted) -> Check {
+pub fn compare(peer: &str, ours: &Counted, theirs: &Counted, d: Disclosure) -> Check {
     let show = |c: Option<&(u64, u64)>| {
         c.map_or_else(
             || "nothing".to_string(),
             |(a, b)| {
-                let (a, b) = share_counts(*a, *b);
+                let (a, b) = d.share_counts(*a, *b);
                 format!("{a} of {b}")
             },
         )
@@ -119,11 +121,11 @@ pub fn compare(peer: &str, ours: &Counted, theirs: &Counted) -> Check {
 }
 
 /// A count as the disclosure rules allow, with thousands separators.
-fn shown_count(n: u64) -> String {
-    if sendwatch::disclose::count_shown(n) {
+fn shown_count(n: u64, d: Disclosure) -> String {
+    if d.count_shown(n) {
         fmt_count(n)
     } else {
-        suppress(n)
+        d.suppress(n)
     }
 }
 
@@ -227,7 +229,7 @@ impl KpiReport {
                     self.peer_kpi,
                     c.peer,
                     c.months,
-                    shown_count(c.counted)
+                    shown_count(c.counted, self.disclosure)
                 ));
             } else {
                 agree = false;
@@ -272,11 +274,11 @@ mod tests {
     #[test]
     fn a_difference_is_named_by_month_with_small_counts_suppressed() {
         let ours = counted(&[("2020-03", 893, 900), ("2020-04", 3, 4)]);
-        let same = compare("sqlite3", &ours, &ours.clone());
+        let same = compare("sqlite3", &ours, &ours.clone(), Disclosure::default());
         assert!(same.differences.is_empty());
         assert_eq!((same.months, same.counted), (2, 904));
         let theirs = counted(&[("2020-03", 893, 901), ("2020-05", 7, 8)]);
-        let c = compare("sqlite3", &ours, &theirs);
+        let c = compare("sqlite3", &ours, &theirs, Disclosure::default());
         assert_eq!(
             c.differences,
             [
@@ -309,6 +311,7 @@ mod tests {
                 check: Some(check.clone()),
             }),
             postgres: Some(BackendRun::skipped("no --postgres URL")),
+            disclosure: Disclosure::default(),
         };
         let t = r.table();
         assert!(

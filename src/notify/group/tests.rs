@@ -22,7 +22,14 @@ fn kpi(id: &str, value: f64) -> Evaluation {
         current: Some(Figure { value, count: None }),
         ..Figures::default()
     };
-    evaluate_figures(id, &c[id], 5.0, figures, today, p)
+    evaluate_figures(
+        id,
+        &c[id],
+        crate::kpi::Rules::new(5.0, crate::disclose::Disclosure::default()),
+        figures,
+        today,
+        p,
+    )
 }
 
 fn groups() -> BTreeMap<String, SubGroup> {

@@ -12,10 +12,11 @@ use crate::notify::{ActionNote, Silenced, SubGroup};
 
 #[test]
 fn small_counts_are_suppressed() {
-    assert_eq!(suppress(0), "<5");
-    assert_eq!(suppress(4), "<5");
-    assert_eq!(suppress(5), "5");
-    assert_eq!(suppress(123), "123");
+    let d = crate::disclose::Disclosure::default();
+    assert_eq!(d.suppress(0), "<5");
+    assert_eq!(d.suppress(4), "<5");
+    assert_eq!(d.suppress(5), "5");
+    assert_eq!(d.suppress(123), "123");
 }
 
 #[test]
@@ -25,7 +26,14 @@ fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
     let today = "2020-08-01".parse::<NaiveDate>().expect("date");
     let overdue = manual::overdue(&c, 30, &[], today);
     let q2: Period = "2020-Q2".parse().expect("period");
-    let e = evaluate_figures("3/3", &c["3/3"], 5.0, Figures::default(), today, q2);
+    let e = evaluate_figures(
+        "3/3",
+        &c["3/3"],
+        crate::kpi::Rules::new(5.0, crate::disclose::Disclosure::default()),
+        Figures::default(),
+        today,
+        q2,
+    );
     assert_eq!(e.rag, Rag::NoData);
     let groups = BTreeMap::from([(
         "dco_task_finish".to_string(),
@@ -57,6 +65,7 @@ fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
         sources: &sources,
         entered: &[],
         commentary: &[],
+        disclosure: crate::disclose::Disclosure::default(),
     };
     let r = render(d, &ctx);
     assert_eq!(
@@ -91,7 +100,7 @@ fn unfigured(c: &crate::kpi::Catalogue, id: &str, period: &str) -> Evaluation {
     crate::kpi::evaluate_figures(
         id,
         &c[id],
-        5.0,
+        crate::kpi::Rules::new(5.0, crate::disclose::Disclosure::default()),
         crate::kpi::Figures::default(),
         p.last_month().last_day(),
         p,
@@ -180,6 +189,7 @@ fn every_section_is_in_both_parts_with_figures_as_disclosure_allows() {
         sources: &sources,
         entered: &[],
         commentary: &commentary,
+        disclosure: crate::disclose::Disclosure::default(),
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
@@ -268,6 +278,7 @@ fn a_chart_is_referenced_by_its_content_id() {
         sources: &sources,
         entered: &[],
         commentary: &[],
+        disclosure: crate::disclose::Disclosure::default(),
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
@@ -339,6 +350,7 @@ fn empty_view() -> DigestView {
             sources: &BTreeMap::new(),
             entered: &[],
             commentary: &[],
+            disclosure: crate::disclose::Disclosure::default(),
         },
         chrono::Utc::now(),
         &|_| None,

@@ -29,6 +29,7 @@ fn a_raised_and_a_cleared_risk_read_as_the_board_would() {
         sources: &sources,
         entered: &[],
         commentary: &[],
+        disclosure: crate::disclose::Disclosure::default(),
     };
     let raised = RiskChange {
         risk_id: "R2".into(),
@@ -114,6 +115,7 @@ fn a_preview_says_so_where_a_run_names_its_run() {
             sources: &sources,
             entered: &[],
             commentary: &[],
+            disclosure: crate::disclose::Disclosure::default(),
         };
         crate::notify::render(&digest, &ctx).body
     };

@@ -135,7 +135,7 @@ fn a_hidden_figure_is_a_gap_and_the_window_is_twelve_periods() {
     let e = evaluate_figures(
         "1/2a",
         &c["1/2a"],
-        5.0,
+        crate::kpi::Rules::new(5.0, Disclosure::default()),
         Figures::default(),
         jul.last_month().last_day(),
         jul,
@@ -148,14 +148,21 @@ fn a_hidden_figure_is_a_gap_and_the_window_is_twelve_periods() {
         let (n, d) = if i % 3 == 0 { (3, 40) } else { (20, 40) };
         history.push(stored(period, n, d));
     }
-    let s = Series::of_evaluation(&e, &history);
+    let s = Series::of_evaluation(&e, &history, Disclosure::default());
     assert_eq!(s.points.len(), PERIODS);
     assert_eq!(s.points.last().map(|p| p.period), Some(jul));
     assert!(s.points.iter().all(|p| p.value != Some(7.5)), "{s:?}");
     assert!(s.points.iter().filter(|p| p.value.is_none()).count() >= 3);
     // The same history read from the store alone: the hidden share is a gap there too, and
     // the table beside the chart says "not shown".
-    let s = Series::of_stored("1/2a", &c["1/2a"], &history, jul.prev(), PERIODS);
+    let s = Series::of_stored(
+        "1/2a",
+        &c["1/2a"],
+        &history,
+        jul.prev(),
+        PERIODS,
+        Disclosure::default(),
+    );
     assert_eq!(s.points.len(), PERIODS);
     assert!(s.points.iter().all(|p| p.value != Some(7.5)), "{s:?}");
     let rows = s.rows(|v| format!("{v:.1}"));

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::KpiRow;
-use crate::disclose;
+use crate::disclose::{self, Disclosure};
 use crate::kpi::commentary::Commentary;
 use crate::kpi::manual::{self, Entered};
 use crate::kpi::{Aggregation, Basis, Evaluation, Figure, KpiSettings, Measure, Month, Period};
@@ -82,6 +82,8 @@ pub struct ItemContext<'a> {
     pub latest_error: Option<String>,
     pub entered: &'a [Entered],
     pub commentary: &'a [Commentary],
+    /// The rules every figure of the row is written by (`[disclosure]`).
+    pub disclosure: Disclosure,
 }
 
 /// A label and its value, for the collapsed provenance footer.
@@ -124,13 +126,13 @@ fn slipped(
     now: DateTime<Utc>,
     chart: Option<ChartRef>,
 ) -> Slipped {
-    let kpi = ctx.kpi;
+    let (kpi, d) = (ctx.kpi, ctx.disclosure);
     let (noun, within) = words(e.measure);
     let value = match e.current {
-        Some(_) => shown(e, e.current),
+        Some(_) => shown(e, e.current, d),
         None => "NO DATA".to_string(),
     };
-    let counts = e.current.and_then(|f| counts(e, f, noun, within));
+    let counts = e.current.and_then(|f| counts(e, f, noun, within, d));
     let (target, target_notes) = target(e);
     let source_name = kpi.and_then(|k| k.source.as_deref()).unwrap_or("?");
     let (source, freshness, source_lines, provenance, warning) = if e.measure.is_none() {
@@ -169,18 +171,18 @@ fn slipped(
         rag: e.rag.to_string(),
         rag_colour: rag_colour(e.rag).0,
         rag_text_colour: rag_colour(e.rag).1,
-        value_line: value_line(e, noun, within),
+        value_line: value_line(e, noun, within, d),
         value,
         counts,
-        year_to_date: year_to_date(e),
+        year_to_date: year_to_date(e, d),
         target,
         target_notes,
         next_milestone: kpi.and_then(|k| next_milestone(k, e)),
-        previous: format!("{} ({})", shown(e, e.previous), e.period.prev().label()),
-        change: change(e),
+        previous: format!("{} ({})", shown(e, e.previous, d), e.period.prev().label()),
+        change: change(e, d),
         baseline: e.baseline.clone(),
         direction: e.direction.clone(),
-        still_open: still_open(e),
+        still_open: still_open(e, d),
         source,
         freshness,
         source_lines,
@@ -257,8 +259,8 @@ fn basis_phrase(e: &Evaluation) -> String {
 /// What stays open beside the KPI in the extract (no date: the extract's latest event date
 /// could be one child's; its fetch date is in the provenance): the assessment backlog, advice
 /// outstanding, reviews overdue, referrals still waiting; nothing for a value entered by hand.
-fn still_open(e: &Evaluation) -> Option<String> {
-    let n = disclose::suppress(e.overdue_open);
+fn still_open(e: &Evaluation, d: Disclosure) -> Option<String> {
+    let n = d.suppress(e.overdue_open);
     Some(match e.measure? {
         Measure::EhcpWithin20Weeks => {
             format!("Backlog in the extract: {n} open requests past 20 weeks")
@@ -274,7 +276,7 @@ fn still_open(e: &Evaluation) -> Option<String> {
         }
         // "of whom" is a part of a whole: shown only when the rest is not small either.
         Measure::AverageWaitWeeks => {
-            let (past, waiting) = disclose::share_counts(e.overdue_open, e.waiting);
+            let (past, waiting) = d.share_counts(e.overdue_open, e.waiting);
             format!("Still waiting in the extract: {waiting}, of whom past 18 weeks: {past}")
         }
     })
@@ -282,25 +284,25 @@ fn still_open(e: &Evaluation) -> Option<String> {
 
 /// A figure as the mail may show it: "no data", the value, or the words that stand in for it
 /// when disclosure control hides it.
-pub(super) fn shown(e: &Evaluation, f: Option<Figure>) -> String {
+pub(super) fn shown(e: &Evaluation, f: Option<Figure>, d: Disclosure) -> String {
     match f {
-        Some(f) if !f.disclosable(is_wait(e)) => Figure::hidden_text(is_wait(e)),
+        Some(f) if !f.disclosable(is_wait(e), d) => Figure::hidden_text(is_wait(e), d),
         Some(f) => e.format(f.value),
         None => "no data".to_string(),
     }
 }
 
 /// The counts behind a figure, as they may be written.
-fn counts(e: &Evaluation, f: Figure, noun: &str, within: &str) -> Option<String> {
+fn counts(e: &Evaluation, f: Figure, noun: &str, within: &str, d: Disclosure) -> Option<String> {
     let c = f.count?;
     Some(if is_wait(e) {
         format!(
             "average over {} {noun} {within} in {}",
-            disclose::suppress(c.denominator),
+            d.suppress(c.denominator),
             e.period.label()
         )
     } else {
-        let (n, d) = disclose::share_counts(c.numerator, c.denominator);
+        let (n, d) = d.share_counts(c.numerator, c.denominator);
         // A value entered by hand has no noun: "<5 of 10 as entered".
         format!("{n} of {d} {}", [noun, within].join(" ").trim())
     })
@@ -308,15 +310,15 @@ fn counts(e: &Evaluation, f: Figure, noun: &str, within: &str) -> Option<String>
 
 /// The text part's value line: "53.1% (26 of 49 new EHC plans within 20 weeks)", or why
 /// there is none.
-fn value_line(e: &Evaluation, noun: &str, within: &str) -> String {
+fn value_line(e: &Evaluation, noun: &str, within: &str, d: Disclosure) -> String {
     match e.current {
-        Some(f) if is_wait(e) && !f.disclosable(true) => format!(
+        Some(f) if is_wait(e) && !f.disclosable(true, d) => format!(
             "not shown: an average over {} {noun} {within} in {}",
-            disclose::hidden(),
+            d.hidden(),
             e.period.label()
         ),
-        Some(f) => match counts(e, f, noun, within) {
-            Some(c) => format!("{} ({c})", shown(e, Some(f))),
+        Some(f) => match counts(e, f, noun, within, d) {
+            Some(c) => format!("{} ({c})", shown(e, Some(f), d)),
             None => e.format(f.value),
         },
         None if is_wait(e) => format!("NO DATA: no {noun} {within} in {}", e.period.label()),
@@ -330,12 +332,12 @@ fn value_line(e: &Evaluation, noun: &str, within: &str) -> String {
 
 /// The value only: its counts less the period's would give the earlier months' counts, small
 /// ones among them. Not for a cumulative KPI (its period's figure is already the year's).
-fn year_to_date(e: &Evaluation) -> Option<String> {
+fn year_to_date(e: &Evaluation, d: Disclosure) -> Option<String> {
     let f = e.year_to_date?;
     let summed = e
         .measure
         .is_none_or(|m| m.aggregation() == Aggregation::Sum);
-    (!e.period.kind().is_year() && summed).then(|| shown(e, Some(f)))
+    (!e.period.kind().is_year() && summed).then(|| shown(e, Some(f), d))
 }
 
 /// The target in force and the notes under it (a retarget's reason, how it was worked out).
@@ -409,23 +411,23 @@ pub fn next_milestone(k: &KpiSettings, e: &Evaluation) -> Option<String> {
 }
 
 /// The change on the previous period, when both figures may be shown.
-fn change(e: &Evaluation) -> Option<String> {
+fn change(e: &Evaluation, d: Disclosure) -> Option<String> {
     let (now, before) = (e.current?, e.previous?);
-    if !now.disclosable(is_wait(e)) || !before.disclosable(is_wait(e)) {
+    if !now.disclosable(is_wait(e), d) || !before.disclosable(is_wait(e), d) {
         return None;
     }
-    let d = now.value - before.value;
+    let diff = now.value - before.value;
     let unit = match e.unit {
         Unit::Percent => "points",
         Unit::Weeks => "weeks",
         Unit::Count | Unit::Deliverable => "",
     };
     let prev = e.period.prev().label();
-    if d.abs() < 0.05 {
+    if diff.abs() < 0.05 {
         return Some(format!("no change on {prev}"));
     }
-    let way = if d > 0.0 { "up" } else { "down" };
-    let amount = format!("{:.1} {unit}", d.abs());
+    let way = if diff > 0.0 { "up" } else { "down" };
+    let amount = format!("{:.1} {unit}", diff.abs());
     Some(format!("{way} {} on {prev}", amount.trim_end()))
 }
 
@@ -486,7 +488,7 @@ fn extract_facts(source: &str, ctx: &ItemContext<'_>, now: DateTime<Utc>, rag: R
         .http_status
         .map(|s| format!("HTTP {s}, "))
         .unwrap_or_default();
-    let rows = disclose::suppress_i64(l.rows_loaded.unwrap_or(0));
+    let rows = ctx.disclosure.suppress_i64(l.rows_loaded.unwrap_or(0));
     let sha = l.sha256.clone().unwrap_or_else(|| "-".into());
     // Redacted again on the way out: a row stored before every query value was hidden.
     let url = crate::secret::redact_url(&l.url);

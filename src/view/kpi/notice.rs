@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use super::KpiRow;
+use crate::disclose::Disclosure;
 use crate::kpi::Evaluation;
 use crate::kpi::manual::Overdue;
 use crate::view::{plural, rag_colour};
@@ -42,7 +43,7 @@ pub struct OverdueValue {
 }
 
 /// The digest's row for `e`, back on track.
-pub fn resolved(e: &Evaluation) -> KpiRow {
+pub fn resolved(e: &Evaluation, d: Disclosure) -> KpiRow {
     let (bg, fg) = rag_colour(e.rag);
     KpiRow {
         resolved: Some(Resolved {
@@ -50,7 +51,7 @@ pub fn resolved(e: &Evaluation) -> KpiRow {
             rag: e.rag.to_string(),
             rag_colour: bg,
             rag_text_colour: fg,
-            value: super::exception::shown(e, e.current),
+            value: super::exception::shown(e, e.current, d),
             target: e
                 .milestone
                 .as_ref()

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{KpiRow, rows};
+use crate::disclose::Disclosure;
 use crate::kpi::manual::Entered;
 use crate::kpi::{Catalogue, Period, StoredResult};
 use crate::view::{Format, csv_line as line};
@@ -34,26 +35,52 @@ pub fn show(
     only: Option<&str>,
     period: Option<Period>,
     format: Format,
+    disclosure: Disclosure,
 ) -> Result<String, ShowError> {
-    show_entered(catalogue, owners, results, &[], only, period, format)
+    let stored = Stored {
+        catalogue,
+        owners,
+        results,
+        entered: &[],
+        disclosure,
+    };
+    show_entered(&stored, only, period, format)
 }
 
-/// [`show`], listing under each manual KPI the values entered by hand in `entered`.
+/// What the table is read from.
+#[derive(Debug, Clone, Copy)]
+pub struct Stored<'a> {
+    pub catalogue: &'a Catalogue,
+    /// A sub-group's name by its key.
+    pub owners: &'a BTreeMap<String, String>,
+    pub results: &'a [StoredResult],
+    /// The values entered by hand, listed under each manual KPI.
+    pub entered: &'a [Entered],
+    /// The rules the stored figures are written by (`[disclosure]`).
+    pub disclosure: Disclosure,
+}
+
+/// [`show`], listing under each manual KPI the values entered by hand in `s.entered`.
 pub fn show_entered(
-    catalogue: &Catalogue,
-    owners: &BTreeMap<String, String>,
-    results: &[StoredResult],
-    entered: &[Entered],
+    s: &Stored<'_>,
     only: Option<&str>,
     period: Option<Period>,
     format: Format,
 ) -> Result<String, ShowError> {
     if let Some(id) = only
-        && !catalogue.contains_key(id)
+        && !s.catalogue.contains_key(id)
     {
         return Err(ShowError::UnknownKpi(id.to_string()));
     }
-    let views = rows(catalogue, owners, results, entered, only, period);
+    let views = rows(
+        s.catalogue,
+        s.owners,
+        s.results,
+        s.entered,
+        only,
+        period,
+        s.disclosure,
+    );
     Ok(match format {
         Format::Table => table(&views),
         Format::Csv => csv(&views),
@@ -236,7 +263,16 @@ mod tests {
                 run_id: 2,
             },
         ];
-        show(&c, &owners, &results, only, None, format).expect("shows")
+        show(
+            &c,
+            &owners,
+            &results,
+            only,
+            None,
+            format,
+            Disclosure::default(),
+        )
+        .expect("shows")
     }
 
     #[test]
@@ -262,6 +298,7 @@ mod tests {
                 Some("5/1"),
                 None,
                 Format::Json,
+                Disclosure::default(),
             )
             .expect("shows");
             let v: serde_json::Value = serde_json::from_str(&json).expect("json");
@@ -331,7 +368,16 @@ mod tests {
         let all = v.as_array().expect("array");
         assert_eq!(all.len(), 26);
         let c = crate::kpi::catalogue::builtin().expect("catalogue");
-        let err = show(&c, &BTreeMap::new(), &[], Some("9/9"), None, Format::Json).unwrap_err();
+        let err = show(
+            &c,
+            &BTreeMap::new(),
+            &[],
+            Some("9/9"),
+            None,
+            Format::Json,
+            Disclosure::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "no KPI named `9/9` in the catalogue");
         assert_eq!("csv".parse::<Format>(), Ok(Format::Csv));
         assert!("xml".parse::<Format>().is_err());
