@@ -100,7 +100,8 @@ impl App {
                 recipients: p.recipient.clone(),
                 subject: p.mail.subject.clone(),
                 body_text: p.mail.text.clone(),
-                status: "preview".into(),
+                // Never stored: the row a message is built from.
+                status: crate::store::OutboxStatus::Pending,
                 attempts: 0,
                 last_error: None,
                 created_at: preview.now,

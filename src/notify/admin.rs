@@ -99,7 +99,7 @@ pub fn render_delivery_notice(t: &Templates, n: &DeliveryNotice<'_>) -> Rendered
         .failed
         .iter()
         .map(|f| {
-            let outcome = if f.status == "ambiguous" {
+            let outcome = if f.status == crate::store::OutboxStatus::Ambiguous {
                 "ambiguous: the server gave no answer after the message was sent, and again on \
                  its one retry; it may have arrived (at most twice, with the same Message-ID)"
             } else {
@@ -187,7 +187,7 @@ mod tests {
             run_id: 4,
             sub_group: "health".into(),
             recipients: "dco@example.org".into(),
-            status: "failed".into(),
+            status: crate::store::OutboxStatus::Failed,
             attempts: 1,
             last_error: Some("SMTP RCPT TO: permanent error (550): mailbox unavailable".into()),
         }];

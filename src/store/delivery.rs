@@ -29,7 +29,7 @@ pub struct FailedMail {
     pub run_id: i64,
     pub sub_group: String,
     pub recipients: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
 }
@@ -57,40 +57,35 @@ impl Store {
         const SET: &str = "UPDATE outbox SET claimed_until = $1, claimed_by = $2 WHERE id = $3";
         let pick = format!("SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT 1");
         let read = format!("{COLUMNS} WHERE id = $1");
-        macro_rules! claim {
-            ($tx:expr, $pick:expr) => {{
-                let mut tx = $tx;
-                let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe($pick))
-                    .bind(now)
-                    .bind(due_by)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(id) = id else {
-                    tx.rollback().await?;
-                    return Ok(None);
-                };
-                sqlx::query(SET)
-                    .bind(until)
-                    .bind(who)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                let row: OutboxRow = sqlx::query_as(sqlx::AssertSqlSafe(read))
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(Some(row))
-            }};
-        }
-        match self {
-            // The write lock first: no other writer reads the row free between our read and
-            // our write.
-            Store::Sqlite(p) => claim!(p.begin_with("BEGIN IMMEDIATE").await?, pick),
-            Store::Postgres(p) => {
-                claim!(p.begin().await?, format!("{pick} FOR UPDATE SKIP LOCKED"))
-            }
-        }
+        // On SQLite the write lock comes first (no other writer reads the row free between
+        // our read and our write); on PostgreSQL the row is locked and others skip it.
+        let pick = match self {
+            Store::Sqlite(_) => pick,
+            Store::Postgres(_) => format!("{pick} FOR UPDATE SKIP LOCKED"),
+        };
+        let mut tx = Tx::begin(self).await?;
+        let row = on_tx!(&mut tx, t => {
+            let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(pick))
+                .bind(now)
+                .bind(due_by)
+                .fetch_optional(&mut **t)
+                .await?;
+            let Some(id) = id else {
+                return Ok(None);
+            };
+            sqlx::query(SET)
+                .bind(until)
+                .bind(who)
+                .bind(id)
+                .execute(&mut **t)
+                .await?;
+            sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(read))
+                .bind(id)
+                .fetch_one(&mut **t)
+                .await?
+        });
+        tx.commit().await?;
+        Ok(Some(row))
     }
 
     /// Extend `who`'s claim on row `id`; false if the pass no longer holds it.
@@ -181,15 +176,13 @@ impl Store {
                             AND kind <> 'admin' ORDER BY id";
         const TOLD: &str = "UPDATE outbox SET told_at = $1 WHERE id = $2";
         let mut tx = Tx::begin(self).await?;
-        let rows: Vec<FailedMail> = match &mut tx {
-            Tx::Sqlite(t) => sqlx::query_as(PICK).fetch_all(&mut **t).await?,
-            Tx::Pg(t) => {
-                let pick = format!("{PICK} FOR UPDATE SKIP LOCKED");
-                sqlx::query_as(sqlx::AssertSqlSafe(pick))
-                    .fetch_all(&mut **t)
-                    .await?
-            }
+        let pick = match self {
+            Store::Sqlite(_) => PICK.to_string(),
+            Store::Postgres(_) => format!("{PICK} FOR UPDATE SKIP LOCKED"),
         };
+        let rows: Vec<FailedMail> = on_tx!(&mut tx, t => sqlx::query_as(sqlx::AssertSqlSafe(pick))
+            .fetch_all(&mut **t)
+            .await?);
         // The notice names the newest run among them (every row belongs to one).
         let Some(run_id) = rows.iter().map(|r| r.run_id).max() else {
             return Ok(0);

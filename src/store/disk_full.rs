@@ -135,7 +135,7 @@ impl From<sqlx::Error> for StoreError {
                 _ => "the database could not write".into(),
             })
         } else if let sqlx::Error::ColumnDecode { source, .. } = &e
-            && let Some(unknown) = source.downcast_ref::<super::runs::UnknownValue>()
+            && let Some(unknown) = source.downcast_ref::<super::named::UnknownValue>()
         {
             StoreError::Corrupt(unknown.to_string())
         } else {

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::named::{UnknownValue, named, named_column};
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,14 @@ pub enum OutboxStatus {
 }
 
 impl OutboxStatus {
+    const ALL: [OutboxStatus; 5] = [
+        OutboxStatus::Pending,
+        OutboxStatus::Sent,
+        OutboxStatus::Failed,
+        OutboxStatus::Superseded,
+        OutboxStatus::Ambiguous,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxStatus::Pending => "pending",
@@ -31,6 +40,40 @@ impl OutboxStatus {
     }
 }
 
+named_column!(OutboxStatus);
+
+impl TryFrom<String> for OutboxStatus {
+    type Error = UnknownValue;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        named(
+            &OutboxStatus::ALL,
+            OutboxStatus::as_str,
+            "outbox.status",
+            value,
+        )
+    }
+}
+
+/// As its column's text (the JSON of `runs`).
+impl serde::Serialize for OutboxStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for OutboxStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status is its column's text.
+impl PartialEq<&str> for OutboxStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
@@ -39,7 +82,7 @@ pub struct OutboxRow {
     pub recipients: String,
     pub subject: String,
     pub body_text: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -121,7 +164,7 @@ mod tests {
             recipients: recipients.into(),
             subject: String::new(),
             body_text: String::new(),
-            status: "pending".into(),
+            status: OutboxStatus::Pending,
             attempts: 0,
             last_error: None,
             created_at: Utc::now(),

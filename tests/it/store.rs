@@ -120,6 +120,53 @@ async fn an_unknown_run_status_or_trigger_is_a_clear_store_error() {
     }
 }
 
+/// An outbox row whose status sendwatch does not know is a clear error when read, not a
+/// string every caller compares.
+async fn an_unknown_outbox_status_is_a_clear_store_error() {
+    use sendwatch::store::{Store, StoreError};
+    for backend in crate::support::backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::harness::folder_config(dir.path(), &backend.url, "unused.csv");
+        let app = crate::harness::app(&cfg).await;
+        const RUN: &str = "INSERT INTO runs (job, trigger, started_at, status) \
+                           VALUES ('x', 'manual', $1, 'ok') RETURNING id";
+        const SQL: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, \
+                           status, created_at) VALUES ($1, 'admin', 'a@example.org', 's', 'b', \
+                           'bounced', $2)";
+        let now = chrono::Utc::now();
+        let run: i64 = match &app.store {
+            Store::Sqlite(p) => {
+                let id = sqlx::query_scalar(RUN).bind(now).fetch_one(p).await;
+                let id = id.expect("run");
+                sqlx::query(SQL)
+                    .bind(id)
+                    .bind(now)
+                    .execute(p)
+                    .await
+                    .map(|_| id)
+            }
+            Store::Postgres(p) => {
+                let id = sqlx::query_scalar(RUN).bind(now).fetch_one(p).await;
+                let id = id.expect("run");
+                sqlx::query(SQL)
+                    .bind(id)
+                    .bind(now)
+                    .execute(p)
+                    .await
+                    .map(|_| id)
+            }
+        }
+        .expect("insert");
+        let err = app.store.run_mail(run).await.expect_err("an unknown value");
+        assert!(
+            matches!(&err, StoreError::Corrupt(m) if m.contains("outbox.status holds `bounced`")),
+            "{}: {err}",
+            backend.name
+        );
+        app.store.close().await;
+    }
+}
+
 /// This module's tests, for the harness: tests/it/main.rs says how to register one.
 pub fn tests() -> Vec<crate::support::trials::Spec> {
     use crate::support::trials::trial;
@@ -127,5 +174,6 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
         trial!(a_refused_connection_and_a_wrong_password_are_said_once_and_plainly).postgres(),
         trial!(a_postgresql_statement_past_its_timeout_is_cancelled).postgres(),
         trial!(an_unknown_run_status_or_trigger_is_a_clear_store_error).each_backend(),
+        trial!(an_unknown_outbox_status_is_a_clear_store_error).each_backend(),
     ]
 }
