@@ -22,6 +22,7 @@ mod preview;
 mod risks;
 mod routing;
 mod run;
+mod standing;
 mod supervise;
 
 pub use crate::notify::Planned;

@@ -27,6 +27,7 @@ pub mod plan;
 mod probe;
 pub mod render;
 pub mod route;
+mod run_mail;
 mod settings;
 pub mod silence;
 pub mod view;

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::digests::{self, Standing};
+use super::standing::{Standing, overlay};
 use super::{App, JobError};
 use crate::kpi::manual::{Entered, Overdue};
 use crate::kpi::{Evaluation, Period, StoredResult};
@@ -97,7 +97,7 @@ impl App {
                 (risks, news, self.store.stored_results().await?)
             }
             None => {
-                let history = digests::overlay(self.store.stored_results().await?, &window);
+                let history = overlay(self.store.stored_results().await?, &window);
                 let events = self.store.risk_events().await?;
                 let risks = self
                     .risk_changes(history.clone(), &events, notes, run.now)

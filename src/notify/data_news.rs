@@ -6,7 +6,7 @@
 
 use super::data::{DataIssue, DataNotice, render_data_notice};
 use super::item::Item;
-use super::outbox::RunMail;
+use super::run_mail::RunMail;
 use crate::news::{Dedup, MailKind, NewsKey, Outgoing};
 use crate::store::{Queued, Store, StoreError};
 
