@@ -6,6 +6,29 @@ use crate::notify::context::Context;
 use crate::risk::{ChangeKind, RiskChange};
 use crate::risk::{Level, Scored};
 
+/// The context both tests render in: the Sefton register, no KPIs or sources.
+fn context<'a>(
+    register: &'a crate::risk::Register,
+    kpis: &'a crate::kpi::Catalogue,
+    sub_groups: &'a BTreeMap<String, crate::notify::SubGroup>,
+    sources: &'a crate::store::Sources,
+    run_id: Option<i64>,
+) -> Context<'a> {
+    Context {
+        area: "Sefton",
+        subject_prefix: "",
+        job: "j",
+        run_id,
+        kpis,
+        risks: register,
+        sub_groups,
+        sources,
+        entered: &[],
+        commentary: &[],
+        disclosure: crate::disclose::Disclosure::default(),
+    }
+}
+
 #[test]
 fn a_raised_and_a_cleared_risk_read_as_the_board_would() {
     let (register, log) = crate::risk::catalogue::builtin().expect("register");
@@ -18,19 +41,7 @@ fn a_raised_and_a_cleared_risk_read_as_the_board_would() {
             owners: vec!["p@example.org".into()],
         },
     )]);
-    let ctx = Context {
-        area: "Sefton",
-        subject_prefix: "",
-        job: "j",
-        run_id: Some(1),
-        kpis: &kpis,
-        risks: &register,
-        sub_groups: &sub_groups,
-        sources: &sources,
-        entered: &[],
-        commentary: &[],
-        disclosure: crate::disclose::Disclosure::default(),
-    };
+    let ctx = context(&register, &kpis, &sub_groups, &sources, Some(1));
     let raised = RiskChange {
         risk_id: "R2".into(),
         owner: "performance".into(),
@@ -104,19 +115,7 @@ fn a_preview_says_so_where_a_run_names_its_run() {
         silenced: Vec::new(),
     };
     let body = |run_id| {
-        let ctx = Context {
-            area: "Sefton",
-            subject_prefix: "",
-            job: "j",
-            run_id,
-            kpis: &kpis,
-            risks: &register,
-            sub_groups: &sub_groups,
-            sources: &sources,
-            entered: &[],
-            commentary: &[],
-            disclosure: crate::disclose::Disclosure::default(),
-        };
+        let ctx = context(&register, &kpis, &sub_groups, &sources, run_id);
         crate::notify::render(&digest, &ctx).body
     };
     let run = body(Some(7));
