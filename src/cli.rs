@@ -60,6 +60,7 @@ pub enum Command {
     Daemon,
     /// Run a job once now (every enabled job if none is named) and print a summary.
     RunNow {
+        /// The job, as `[jobs.NAME]` in the configuration; every enabled job if not given.
         job: Option<String>,
         /// Report on the periods complete by the end of this one (YYYY-MM, YYYY-Qn, AYyyyy/yy,
         /// FYyyyy/yy or YYYY) instead of those complete by the data's as-of date.
@@ -76,6 +77,7 @@ pub enum Command {
     /// Show what a run of a job (every enabled job if none is named) would mail, to whom, from
     /// the data already loaded: nothing is fetched, recorded, queued or sent.
     Preview {
+        /// The job, as `[jobs.NAME]` in the configuration; every enabled job if not given.
         job: Option<String>,
         /// As `run-now --period`.
         #[arg(long)]
@@ -113,6 +115,7 @@ pub enum Command {
         /// At most this many rows.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// A table to read, or JSON for scripts.
         #[arg(long, value_enum, default_value_t = runs::Format::Table)]
         format: runs::Format,
     },
@@ -164,7 +167,10 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum LoadCommand {
     /// Swap in a load the shrink guard held, as the source's current data.
-    Approve { load_id: i64 },
+    Approve {
+        /// The held load's number, as the notice, `status` and `load` name it.
+        load_id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -422,4 +428,35 @@ async fn bench(args: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
         Some(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
         None => ExitCode::from(EXIT_FAILED),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every argument of every command, with no help text: (command path, argument).
+    fn without_help(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for a in cmd.get_arguments() {
+            let id = a.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            let said = a
+                .get_help()
+                .is_some_and(|h| !h.to_string().trim().is_empty());
+            if !said {
+                out.push(format!("{path} {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            without_help(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_argument_of_every_command_says_what_it_is() {
+        let mut missing = Vec::new();
+        without_help(&super::Cli::command(), "sendwatch", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
 }

@@ -55,10 +55,14 @@ pub enum ActionCommand {
         author: Option<String>,
     },
     /// Every update of one action, newest first.
-    History { reference: String },
+    History {
+        /// The plan's reference, e.g. 1.2.1.
+        reference: String,
+    },
     /// Record a meeting's updates from a CSV with the columns
     /// reference,status,note,evidence,next_steps,author. All are stored, or none.
     Import {
+        /// The CSV file (UTF-8, a header row, at most 1 MiB).
         file: PathBuf,
         /// Who recorded the rows whose `author` is blank (default: the login name).
         #[arg(long)]

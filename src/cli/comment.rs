@@ -51,6 +51,7 @@ enum CommentCommand {
     /// Enter a meeting's commentary from a CSV with the columns
     /// kpi,period,reason,actions,revised_date,next_update,author. All are stored, or none.
     Import {
+        /// The CSV file (UTF-8, a header row, at most 1 MiB).
         file: PathBuf,
         /// Who entered the rows whose `author` is blank (default: the login name).
         #[arg(long)]

@@ -51,6 +51,7 @@ pub enum KpiCommand {
         /// What the value is a share of, with --denominator (both or neither).
         #[arg(long, allow_negative_numbers = true, requires = "denominator")]
         numerator: Option<i64>,
+        /// The whole the value is a share of, with --numerator (both or neither).
         #[arg(long, allow_negative_numbers = true, requires = "numerator")]
         denominator: Option<i64>,
         /// A line of context for the board's table (`kpi show` only; never mailed).
@@ -63,6 +64,7 @@ pub enum KpiCommand {
     /// Enter a meeting's worth of values from a CSV with the columns
     /// kpi,period,value,numerator,denominator,note,by. All are stored, or none.
     Import {
+        /// The CSV file (UTF-8, a header row, at most 1 MiB).
         file: PathBuf,
         /// Who entered the rows whose `by` is blank (default: the login name).
         #[arg(long)]
@@ -93,6 +95,7 @@ pub enum KpiCommand {
         /// or --baseline-establish-by.
         #[arg(long)]
         baseline: Option<String>,
+        /// The new baseline's value, in the KPI's unit.
         #[arg(long, requires = "baseline", allow_negative_numbers = true)]
         baseline_value: Option<f64>,
         /// The month (YYYY-MM) the baseline value describes.

@@ -34,11 +34,15 @@ pub enum SilenceCommand {
     },
     /// The silences in force or to come (with --all, expired ones too).
     List {
+        /// Expired silences too.
         #[arg(long)]
         all: bool,
     },
     /// End a silence now.
-    Expire { id: i64 },
+    Expire {
+        /// The silence's number, as `silence list` shows it.
+        id: i64,
+    },
 }
 
 pub(super) async fn run(settings: &Settings, command: SilenceCommand) -> Result<ExitCode, Failure> {
