@@ -35,6 +35,8 @@ mod status;
 pub use kpi::KpiCommand;
 
 pub const EXIT_FAILED: u8 = 1;
+/// The command was asked wrongly: an unknown KPI, action or silence, a value its rules refuse.
+pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_CONFIG: u8 = 78;
 /// The job was already running and this run was not started (EX_TEMPFAIL: try again later).
 pub const EXIT_BUSY: u8 = 75;
@@ -182,7 +184,15 @@ pub enum DbCommand {
 /// Why the binary stops early.
 enum Failure {
     Config(ConfigError),
+    /// What was asked names nothing there is, or a value the rules refuse: exit 2, as clap's
+    /// own usage errors, so that a script can tell it from a run that failed.
+    Usage(anyhow::Error),
     Other(anyhow::Error),
+}
+
+/// A usage failure with this message.
+fn usage(e: impl Into<anyhow::Error>) -> Failure {
+    Failure::Usage(e.into())
 }
 
 impl From<anyhow::Error> for Failure {
@@ -211,6 +221,10 @@ pub fn main(cli: Cli) -> ExitCode {
         Err(Failure::Config(e)) => {
             eprintln!("sendwatch: {e}");
             ExitCode::from(EXIT_CONFIG)
+        }
+        Err(Failure::Usage(e)) => {
+            eprintln!("sendwatch: {e:#}");
+            ExitCode::from(EXIT_USAGE)
         }
         Err(Failure::Other(e)) => {
             eprintln!("sendwatch: {e:#}");

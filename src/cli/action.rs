@@ -114,7 +114,9 @@ async fn list(
     if let Some(o) = &owner
         && !settings.sub_groups.contains_key(o)
     {
-        return Err(anyhow!("no sub-group named `{o}` in [sub_groups]").into());
+        return Err(super::usage(anyhow!(
+            "no sub-group named `{o}` in [sub_groups]"
+        )));
     }
     let store = open(settings).await?;
     let updates = store.action_updates(None).await;
@@ -137,8 +139,12 @@ async fn list(
 /// `action set`: check one update and store it.
 async fn set(settings: &Settings, draft: Draft, now: DateTime<Utc>) -> Result<ExitCode, Failure> {
     let (actions, reference) = (&settings.actions, &draft.reference);
-    let u = update::check(actions, &draft)
-        .map_err(|r| anyhow!(form::refused(&format!("action set {reference}"), &r)))?;
+    let u = update::check(actions, &draft).map_err(|r| {
+        super::usage(anyhow!(form::refused(
+            &format!("action set {reference}"),
+            &r
+        )))
+    })?;
     let store = open(settings).await?;
     let saved = store
         .save_action_updates(std::slice::from_ref(&u), now)
@@ -160,7 +166,7 @@ async fn set(settings: &Settings, draft: Draft, now: DateTime<Utc>) -> Result<Ex
 async fn history(settings: &Settings, reference: String) -> Result<ExitCode, Failure> {
     let actions = &settings.actions;
     if !actions.contains_key(&reference) {
-        return Err(anyhow!("no action `{reference}` in the log").into());
+        return Err(super::usage(anyhow!("no action `{reference}` in the log")));
     }
     let store = open(settings).await?;
     let updates = store.action_updates(Some(&reference)).await;
@@ -168,7 +174,7 @@ async fn history(settings: &Settings, reference: String) -> Result<ExitCode, Fai
     let updates = updates.context("reading the action updates")?;
     let states = current(actions, &updates);
     let Some(state) = states.iter().find(|s| s.reference == reference) else {
-        return Err(anyhow!("no action `{reference}` in the log").into());
+        return Err(super::usage(anyhow!("no action `{reference}` in the log")));
     };
     print!("{}", show::history(state, &updates));
     Ok(ExitCode::SUCCESS)

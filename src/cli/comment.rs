@@ -72,7 +72,9 @@ pub(super) async fn run(settings: &Settings, args: CommentArgs) -> Result<ExitCo
             if let Some(id) = &kpi
                 && !settings.kpis.contains_key(id)
             {
-                return Err(anyhow!("no KPI named `{id}` in the catalogue").into());
+                return Err(super::usage(anyhow!(
+                    "no KPI named `{id}` in the catalogue"
+                )));
             }
             let store = open(settings).await?;
             let all = store.commentary_history(kpi.as_deref()).await;
@@ -106,7 +108,7 @@ pub(super) async fn run(settings: &Settings, args: CommentArgs) -> Result<ExitCo
                 author: args.author.or_else(login_name).unwrap_or_default(),
             };
             let c = commentary::check(&settings.kpis, &draft, today, now)
-                .map_err(|r| anyhow!(form::refused(&format!("comment {kpi}"), &r)))?;
+                .map_err(|r| super::usage(anyhow!(form::refused(&format!("comment {kpi}"), &r))))?;
             vec![c]
         }
     };

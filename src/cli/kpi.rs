@@ -172,7 +172,9 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
             if let Some(id) = &kpi
                 && !settings.kpis.contains_key(id)
             {
-                return Err(anyhow!("no KPI named `{id}` in the catalogue").into());
+                return Err(super::usage(anyhow!(
+                    "no KPI named `{id}` in the catalogue"
+                )));
             }
             let store = open(settings).await?;
             let all = store.manual_history(kpi.as_deref()).await;
@@ -236,8 +238,11 @@ async fn show(
         entered: &entered,
         disclosure: settings.disclosure(),
     };
-    let text = crate::view::kpi::show_entered(&stored, kpi, period, format)
-        .map_err(anyhow::Error::from)?;
+    let text =
+        crate::view::kpi::show_entered(&stored, kpi, period, format).map_err(|e| match e {
+            crate::view::kpi::ShowError::UnknownKpi(_) => super::usage(e),
+            e => anyhow::Error::from(e).into(),
+        })?;
     print!("{text}");
     Ok(ExitCode::SUCCESS)
 }
@@ -255,10 +260,10 @@ async fn set(
             .iter()
             .map(|r| format!("  {}: {}", flag(r.field), r.message))
             .collect();
-        anyhow!(
+        super::usage(anyhow!(
             "kpi set {kpi}: refused, nothing stored:\n{}",
             lines.join("\n")
-        )
+        ))
     })?;
     let store = open(settings).await?;
     let saved = async {
@@ -307,11 +312,10 @@ async fn retarget_kpi(
         bad.push(format!("--by: {e}"));
     }
     if !bad.is_empty() {
-        return Err(anyhow!(
+        return Err(super::usage(anyhow!(
             "kpi retarget {kpi}: refused, nothing stored:\n  {}",
             bad.join("\n  ")
-        )
-        .into());
+        )));
     }
     let store = open(settings).await?;
     let saved = store.save_retarget(kpi, r, by.trim(), now).await;

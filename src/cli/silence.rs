@@ -68,9 +68,8 @@ async fn act(
             comment,
             author,
         } => {
-            check_new(&matchers, &comment, &author).map_err(anyhow::Error::from)?;
-            let ends =
-                parse_until(&until, now, settings.time_zone()).map_err(anyhow::Error::from)?;
+            check_new(&matchers, &comment, &author).map_err(super::usage)?;
+            let ends = parse_until(&until, now, settings.time_zone()).map_err(super::usage)?;
             let id = store
                 .add_silence(&matchers, now, ends, comment.trim(), author.trim(), now)
                 .await
@@ -102,7 +101,7 @@ async fn act(
                 println!("silence {id} expired");
                 Ok(ExitCode::SUCCESS)
             } else {
-                Err(anyhow::anyhow!("no silence {id} in force").into())
+                Err(super::usage(anyhow::anyhow!("no silence {id} in force")))
             }
         }
     }

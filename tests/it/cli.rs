@@ -310,6 +310,54 @@ async fn db_migrate_creates_the_schema_on_both_backends() {
     }
 }
 
+/// What was asked wrongly exits 2, as clap's own usage errors do, and says why; a run that
+/// failed exits 1. Each case the CLI's manners named: an unknown KPI, a bad action status, a
+/// past `--until`; and the other names of nothing there is.
+async fn a_usage_error_exits_2_and_says_why() {
+    for backend in crate::support::backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::harness::folder_config(dir.path(), &backend.url, "unused.csv");
+        for (args, said) in [
+            (&["kpi", "show", "9/9"][..], "no KPI named `9/9`"),
+            (&["kpi", "values", "9/9"][..], "no KPI named `9/9`"),
+            (
+                &["kpi", "set", "1/6", "--period", "2021", "--value", "140"][..],
+                "kpi set 1/6: refused, nothing stored",
+            ),
+            (
+                &["action", "set", "1.2.1", "--status", "done", "--note", "x"][..],
+                "action set 1.2.1: refused, nothing stored",
+            ),
+            (&["action", "history", "9.9.9"][..], "no action `9.9.9`"),
+            (
+                &[
+                    "silence",
+                    "add",
+                    "--match",
+                    "kpi=1/5",
+                    "--until",
+                    "2020-01-01",
+                    "--comment",
+                    "x",
+                    "--author",
+                    "pm",
+                ][..],
+                "not in the future",
+            ),
+            (&["silence", "expire", "999"][..], "no silence 999 in force"),
+            (&["bogus-verb"][..], "unrecognized subcommand"),
+        ] {
+            let (code, _, err) = crate::harness::binary_status(dir.path(), &cfg, &[], args);
+            assert_eq!(code, Some(2), "{}: {args:?}: {err}", backend.name);
+            assert!(
+                err.contains(said),
+                "{}: {args:?}: `{said}` not in {err}",
+                backend.name
+            );
+        }
+    }
+}
+
 /// This module's tests, for the harness: tests/it/main.rs says how to register one.
 pub fn tests() -> Vec<crate::support::trials::Spec> {
     use crate::support::trials::trial;
@@ -319,5 +367,6 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
         trial!(check_config_prints_next_fire_times_in_local_time_and_utc),
         trial!(no_secret_appears_in_the_log).smtp(),
         trial!(db_migrate_creates_the_schema_on_both_backends).each_backend(),
+        trial!(a_usage_error_exits_2_and_says_why).each_backend(),
     ]
 }
