@@ -20,9 +20,14 @@ fn now() -> DateTime<Utc> {
 /// KPI 5/1 (an average wait, 7 weeks in force, lower better) for March 2021: `weeks` in all
 /// over `referrals`, February 40 weeks over 5 (8.0, shown).
 fn wait(weeks: u64, referrals: u64) -> Evaluation {
+    waits((40, 5), (weeks, referrals))
+}
+
+/// KPI 5/1 for March 2021 with February's and March's (weeks in all, referrals).
+fn waits(feb: (u64, u64), march: (u64, u64)) -> Evaluation {
     let c = crate::kpi::catalogue::builtin().expect("catalogue");
     let mut counts = MonthlyCounts::default();
-    for (m, n, d) in [("2021-02", 40, 5), ("2021-03", weeks, referrals)] {
+    for (m, (n, d)) in [("2021-02", feb), ("2021-03", march)] {
         counts.by_month.insert(
             m.parse().expect("month"),
             Count {
@@ -95,6 +100,36 @@ fn a_hidden_averages_digest_rows_show_no_rag_direction_or_change() {
     assert_eq!(s.rag, "RED");
     assert!(s.direction.contains("worse than"), "{}", s.direction);
     assert_eq!(s.change.as_deref(), Some("up 2.0 weeks on February 2021"));
+}
+
+#[test]
+fn a_shown_value_is_not_compared_with_a_hidden_previous_one() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let ctx = ItemContext {
+        kpi: c.get("5/1"),
+        load: None,
+        latest_error: None,
+        entered: &[],
+        commentary: &[],
+        disclosure: Disclosure::default(),
+    };
+    // February: 2 referrals, 12 weeks on average (hidden); March: 5 referrals, 10 weeks.
+    // "Improved on the previous period" would say February's hidden average was over 10.
+    let e = waits((24, 2), (50, 5));
+    let s = exception::row(&e, &ctx, now(), None)
+        .slipped
+        .expect("the digest's part");
+    assert_eq!(s.rag, "RED", "March itself is shown and rated");
+    assert_eq!(s.change, None);
+    assert!(s.previous.starts_with("not shown"), "{}", s.previous);
+    for w in ["improved", "deteriorated", "maintained", "@ "] {
+        assert!(!s.direction.contains(w), "`{w}` in {}", s.direction);
+    }
+    assert_eq!(
+        s.direction,
+        "Performance is behind the December 2020 baseline & target; the change on the \
+         previous month is not rated: too few cases."
+    );
 }
 
 /// KPI 3/3 (a percentage entered by hand) for 2021-Q1, `n` of `d`.
