@@ -12,6 +12,8 @@
 //!   (so "0.0% (<5 of 26)" is not written; the percentage says "not shown");
 //! - a difference or a total is shown only when every count it is made of is;
 //! - an average over fewer than the threshold is not shown (it would be a child's own figure);
+//! - the RAG rating, direction of travel and change of a figure not shown are not shown
+//!   either ([`NOT_RATED`]): they tell which side of its target the hidden value is;
 //! - a date shown is the extract's fetch date or the period's end, never a row's event date
 //!   (callers pass those; nothing here formats a row's date).
 
@@ -174,6 +176,11 @@ pub fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
 
 /// What a hidden figure says in its place.
 pub const NOT_SHOWN: &str = "not shown";
+
+/// What stands for the RAG rating, direction of travel and change of a hidden figure: a
+/// rating against a target tells which side of it the hidden value is (one child's wait over
+/// 9 weeks). Written through [`crate::view::not_rated`].
+pub const NOT_RATED: &str = "not rated: too few cases";
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,8 @@ pub mod kpi;
 pub mod risk;
 
 #[cfg(test)]
+mod hidden_tests;
+#[cfg(test)]
 mod tests;
 
 /// How a command-line listing prints.
@@ -61,6 +63,23 @@ pub fn csv_line(b: &mut String, fields: impl Iterator<Item = String>) {
         .collect();
     let _ = writeln!(b, "{}", quoted.join(","));
 }
+
+/// The one wording every output gives, in place of a RAG rating, a direction of travel and a
+/// change, for a figure disclosure control hides ([`crate::disclose::NOT_RATED`]). The RAG is
+/// still computed and stored (risk triggers read it); only what leaves the process says this.
+pub fn not_rated() -> &'static str {
+    crate::disclose::NOT_RATED
+}
+
+/// A float as JSON and CSV carry it: at one decimal place, the precision the tables print,
+/// never a raw ratio whose digits give its parts back (84.84848... is 28 of 33).
+pub fn one_place(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// Background and text colour of a badge that says [`not_rated`]: a neutral grey, the same
+/// whatever the hidden rating is.
+pub const NOT_RATED_COLOUR: (&str, &str) = ("#d9d9d9", "#000000");
 
 /// Background and text colour of a RAG badge (the mail's HTML).
 pub fn rag_colour(rag: Rag) -> (&'static str, &'static str) {

@@ -403,18 +403,23 @@ fn history(settings: &Settings, all: &[Entered]) -> String {
         let latest = entries.iter().map(|e| e.id).max();
         for e in entries.iter().rev() {
             let v = &e.value;
+            let d = settings.disclosure();
+            // A share with a small part is not shown, nor its counts: "33.3%" of "<5 of <5"
+            // would give 1 of 3 back (as the digest writes it).
+            let shown = crate::view::kpi::entered_shown(e, d);
             let counts = match (v.numerator, v.denominator) {
-                (Some(n), Some(d)) => {
-                    let (n, d) = settings.disclosure().share_counts(n, d);
-                    format!(" ({n} of {d})")
-                }
+                (Some(n), Some(den)) if shown => format!(" ({n} of {den})"),
                 _ => String::new(),
+            };
+            let value = if shown {
+                in_unit(settings, kpi, v.value)
+            } else {
+                crate::kpi::Figure::hidden_text(false, d)
             };
             let _ = writeln!(
                 b,
-                "  entry {}: {}{counts} by {} at {} via {}{}",
+                "  entry {}: {value}{counts} by {} at {} via {}{}",
                 e.id,
-                in_unit(settings, kpi, v.value),
                 v.by,
                 stamp(e.entered_at),
                 e.via,

@@ -5,6 +5,7 @@
 use crate::disclose::Disclosure;
 use crate::job::{RunReport, SourceOutcome};
 use crate::store::RunStatus;
+use crate::view::not_rated;
 
 pub(super) fn print_report(r: &RunReport, d: Disclosure) {
     let status = match r.status {
@@ -58,11 +59,12 @@ pub(super) fn print_report(r: &RunReport, d: Disclosure) {
         let fmt = |v: f64| e.format(v);
         // As the mail: nothing disclosure control hides (an average over few referrals, a
         // share with a small part).
-        let average = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks);
-        let value = match e.current {
-            Some(f) if !f.disclosable(average, d) => crate::disclose::NOT_SHOWN.to_string(),
-            Some(f) => fmt(f.value),
-            None => "no data".to_string(),
+        // Nor its RAG, which would tell which side of the target the hidden value is.
+        let hidden = crate::view::kpi::value_hidden(e, d);
+        let (value, rag) = match e.current {
+            Some(_) if hidden => (crate::disclose::NOT_SHOWN.to_string(), not_rated()),
+            Some(f) => (fmt(f.value), e.rag.as_str()),
+            None => ("no data".to_string(), e.rag.as_str()),
         };
         let target = e
             .milestone
@@ -76,7 +78,7 @@ pub(super) fn print_report(r: &RunReport, d: Disclosure) {
             e.period.label(),
             value,
             target,
-            e.rag.as_str(),
+            rag,
         );
         println!("{}", line.trim_end());
     }

@@ -259,6 +259,9 @@ pub fn evaluate_figures(
             baseline_pending: pending_by.is_some(),
             better: kpi.better,
             period_noun: period_noun(period.kind()),
+            previous_hidden: figures
+                .previous
+                .is_some_and(|f| !f.disclosable(average, rules.disclosure)),
         }),
     };
     Evaluation {

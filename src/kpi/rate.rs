@@ -126,6 +126,9 @@ pub struct Travel<'a> {
     pub better: Better,
     /// "month", "quarter", "year": for "First month performance ...".
     pub period_noun: &'a str,
+    /// The previous value is there but may not be shown: no change on it is said, as
+    /// "improved on" a hidden average tells which side of the current value it was.
+    pub previous_hidden: bool,
 }
 
 /// The board's direction-of-travel sentence (DOMAIN 3.2, in the seeds' own sentences): the
@@ -155,6 +158,12 @@ pub fn direction_of_travel(t: &Travel<'_>) -> String {
                 "First {} reported; no milestone target is in force for the period.",
                 t.period_noun
             ),
+            Some(_) if t.previous_hidden => format!(
+                "Not compared with the previous {} ({}); no milestone target is in force for \
+                 the period.",
+                t.period_noun,
+                crate::disclose::NOT_RATED
+            ),
             Some(p) => format!(
                 "{}; no milestone target is in force for the period.",
                 travel(side(v, p), t.previous_text)
@@ -170,18 +179,26 @@ pub fn direction_of_travel(t: &Travel<'_>) -> String {
         Better::Higher => ("above", "below"),
         Better::Lower => ("better than", "worse than"),
     };
+    let how = match position {
+        Greater => "ahead of",
+        Equal => "in line with",
+        Less => "behind",
+    };
     let Some(p) = t.previous else {
-        let how = match position {
-            Greater => "ahead of",
-            Equal => "in line with",
-            Less => "behind",
-        };
         return format!(
             "First {} performance is {how} the {} {object}.",
             t.period_noun,
             from.label()
         );
     };
+    if t.previous_hidden {
+        return format!(
+            "Performance is {how} the {} {object}; the change on the previous {} is {}.",
+            from.label(),
+            t.period_noun,
+            crate::disclose::NOT_RATED
+        );
+    }
     let change = side(v, p);
     let against = match (change, position) {
         (Greater, Greater) => format!("and is {above} {object}"),
@@ -246,6 +263,7 @@ mod tests {
             baseline_pending: false,
             better,
             period_noun: "month",
+            previous_hidden: false,
         })
     }
 
@@ -314,6 +332,7 @@ mod tests {
                 baseline_pending: pending,
                 better: Better::Higher,
                 period_noun: "quarter",
+                previous_hidden: false,
             })
         };
         assert_eq!(

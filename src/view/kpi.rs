@@ -10,8 +10,9 @@
 //! KPI "NO DATA", the digest's resolved KPI, `kpi show` and the pack "no data".
 //!
 //! Disclosure: a stored value is shown only when [`Disclosure::stored_shown`] says so (else
-//! its words say "not shown"); the slipped and resolved parts write every figure through the
-//! [`Disclosure`] their context carries. No event date is written.
+//! its words say "not shown"); the slipped and
+//! resolved parts write every figure through the [`Disclosure`] their context carries ([`value_hidden`]).
+//! Every float is at one decimal place, as the table prints it. No event date is written.
 
 use std::collections::BTreeMap;
 
@@ -20,8 +21,10 @@ use serde::Serialize;
 use crate::disclose::Disclosure;
 use crate::kpi::manual::Entered;
 use crate::kpi::{
-    Catalogue, KpiSettings, Measure, Month, Period, StoredResult, Target, resolve, versions,
+    Catalogue, Count, Evaluation, Figure, KpiSettings, Measure, Month, Period, StoredResult,
+    Target, resolve, versions,
 };
+use crate::view::one_place;
 
 pub mod board;
 pub mod exception;
@@ -112,7 +115,8 @@ pub struct EnteredView {
     /// As written: `2020-Q2`, `AY2019/20`.
     pub period: String,
     pub period_label: String,
-    pub value: f64,
+    /// At one decimal place; none when its share may not be shown.
+    pub value: Option<f64>,
     pub value_text: String,
     pub by: String,
     /// RFC 3339, UTC.
@@ -186,8 +190,8 @@ pub fn rows(
                 .map(|e| EnteredView {
                     period: e.value.period.to_string(),
                     period_label: e.value.period.label(),
-                    value: e.value.value,
-                    value_text: k.unit.format(e.value.value),
+                    value: entered_shown(e, disclosure).then(|| one_place(e.value.value)),
+                    value_text: entered_text(k, e, disclosure),
                     by: e.value.by.clone(),
                     entered_at: e.entered_at.to_rfc3339(),
                     note: e.value.note.clone(),
@@ -202,18 +206,52 @@ pub fn rows(
         .collect()
 }
 
+/// Whether a value entered by hand may be shown: one entered with its counts only when its
+/// share may be (a value alone has nothing to hide).
+pub fn entered_shown(e: &Entered, d: Disclosure) -> bool {
+    let count = match (e.value.numerator, e.value.denominator) {
+        (Some(numerator), Some(denominator)) => Some(Count {
+            numerator,
+            denominator,
+        }),
+        _ => None,
+    };
+    Figure {
+        value: e.value.value,
+        count,
+    }
+    .disclosable(false, d)
+}
+
+/// A value entered by hand in words: in its unit, or what stands for it when hidden (as the
+/// digest writes a hidden share).
+pub fn entered_text(k: &KpiSettings, e: &Entered, d: Disclosure) -> String {
+    if entered_shown(e, d) {
+        k.unit.format(e.value.value)
+    } else {
+        Figure::hidden_text(false, d)
+    }
+}
+
+/// Whether an evaluation's value is there but may not be shown: its RAG, direction and change
+/// are then [`crate::view::not_rated`] in every output.
+pub fn value_hidden(e: &Evaluation, d: Disclosure) -> bool {
+    let average = e.measure == Some(Measure::AverageWaitWeeks);
+    e.current.is_some_and(|f| !f.disclosable(average, d))
+}
+
 /// A stored result of KPI `k` as shown: its value only when disclosure control lets it be.
 pub fn actual(k: &KpiSettings, r: &StoredResult, d: Disclosure) -> Actual {
     // An average over so few referrals would be a child's own wait, or near it: not shown.
     let average = k.measure == Some(Measure::AverageWaitWeeks);
-    let hidden = !d.stored_shown(average, r.numerator, r.denominator);
+    let hidden = r.value.is_some() && !d.stored_shown(average, r.numerator, r.denominator);
     Actual {
         period: r.period.to_string(),
         period_label: r.period.label(),
         direction: r.direction.clone(),
-        value: r.value.filter(|_| !hidden),
+        value: r.value.filter(|_| !hidden).map(one_place),
         value_text: match r.value {
-            Some(_) if hidden => crate::kpi::Figure::hidden_text(average, d),
+            Some(_) if hidden => Figure::hidden_text(average, d),
             Some(v) => k.unit.format(v),
             None => "no data".to_string(),
         },
@@ -242,7 +280,7 @@ fn standing(
         computed: k.measure.is_some(),
         baseline: BaselineView {
             text: k.baseline.text.clone(),
-            value: k.baseline.value,
+            value: k.baseline.value.map(one_place),
             date: k.baseline.date.clone(),
             establish_by: k.baseline.establish_by.map(|d| d.to_string()),
         },
@@ -286,7 +324,7 @@ fn milestones(k: &KpiSettings, mine: &[&StoredResult], d: Disclosure) -> Vec<Mil
                 version: name.clone(),
                 from: from.to_string(),
                 label: m.label.clone(),
-                target,
+                target: target.map(one_place),
                 target_text,
                 note: resolved.and_then(|t| t.note),
                 actual: mine

@@ -41,6 +41,7 @@ mod deploy;
 mod digest;
 mod digest_limits;
 mod disclosure;
+mod disclosure_hidden;
 mod disk_full;
 mod faults;
 mod fetch;
@@ -88,6 +89,7 @@ fn main() -> std::process::ExitCode {
             deploy::tests(),
             digest::tests(),
             disclosure::tests(),
+            disclosure_hidden::tests(),
             disk_full::tests(),
             digest_limits::tests(),
             faults::tests(),

@@ -14,7 +14,7 @@ use crate::kpi::{Aggregation, Basis, Evaluation, Figure, KpiSettings, Measure, M
 use crate::kpi::{PeriodKind, Rag, Target, Unit, target_in_force, versions};
 use crate::store::LoadRecord;
 use crate::view::chart::{Series, TrendRow, scale};
-use crate::view::rag_colour;
+use crate::view::{NOT_RATED_COLOUR, not_rated, rag_colour};
 
 /// Days an owner is given to answer for a slipped KPI when no commentary is on record.
 pub const COMMENTARY_DAYS: i64 = 14;
@@ -165,12 +165,23 @@ fn slipped(
     let trend: Vec<TrendRow> = chart
         .as_ref()
         .map_or_else(Vec::new, |c| c.series.rows(|v| e.format(v)));
+    // A value not shown is not rated either: the owner is told it needs attention, not why.
+    let hidden = super::value_hidden(e, d);
+    let (rag, (rag_bg, rag_fg), direction) = if hidden {
+        (
+            not_rated().to_string(),
+            NOT_RATED_COLOUR,
+            not_rated().to_string(),
+        )
+    } else {
+        (e.rag.to_string(), rag_colour(e.rag), e.direction.clone())
+    };
     Slipped {
         period: e.period.label(),
         basis: basis_phrase(e),
-        rag: e.rag.to_string(),
-        rag_colour: rag_colour(e.rag).0,
-        rag_text_colour: rag_colour(e.rag).1,
+        rag,
+        rag_colour: rag_bg,
+        rag_text_colour: rag_fg,
         value_line: value_line(e, noun, within, d),
         value,
         counts,
@@ -181,7 +192,7 @@ fn slipped(
         previous: format!("{} ({})", shown(e, e.previous, d), e.period.prev().label()),
         change: change(e, d),
         baseline: e.baseline.clone(),
-        direction: e.direction.clone(),
+        direction,
         still_open: still_open(e, d),
         source,
         freshness,

@@ -12,7 +12,7 @@ use super::KpiRow;
 use crate::disclose::Disclosure;
 use crate::kpi::Evaluation;
 use crate::kpi::manual::Overdue;
-use crate::view::{plural, rag_colour};
+use crate::view::{NOT_RATED_COLOUR, not_rated, plural, rag_colour};
 
 /// What a digest says of a KPI back on track (its id and title are the row's).
 #[derive(Debug, Clone, Serialize)]
@@ -44,11 +44,21 @@ pub struct OverdueValue {
 
 /// The digest's row for `e`, back on track.
 pub fn resolved(e: &Evaluation, d: Disclosure) -> KpiRow {
-    let (bg, fg) = rag_colour(e.rag);
+    // A value not shown is not rated either (its direction neither).
+    let hidden = super::value_hidden(e, d);
+    let (rag, (bg, fg), direction) = if hidden {
+        (
+            not_rated().to_string(),
+            NOT_RATED_COLOUR,
+            not_rated().to_string(),
+        )
+    } else {
+        (e.rag.to_string(), rag_colour(e.rag), e.direction.clone())
+    };
     KpiRow {
         resolved: Some(Resolved {
             period: e.period.label(),
-            rag: e.rag.to_string(),
+            rag,
             rag_colour: bg,
             rag_text_colour: fg,
             value: super::exception::shown(e, e.current, d),
@@ -56,7 +66,7 @@ pub fn resolved(e: &Evaluation, d: Disclosure) -> KpiRow {
                 .milestone
                 .as_ref()
                 .map_or_else(|| "none".into(), |m| e.format(m.target)),
-            direction: e.direction.clone(),
+            direction,
         }),
         ..KpiRow::new(&e.kpi_id, &e.title)
     }

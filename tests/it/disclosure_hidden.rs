@@ -1,0 +1,134 @@
+//! Issue 17, defects 3 and 4, through the real binary on SQLite and PostgreSQL with the
+//! example data: KPI 5/1 in March 2021 is an average over one referral, RED inside, and its
+//! RAG and direction of travel are said nowhere its value is hidden (the digest's text and
+//! HTML, `run-now`'s summary), only "not rated: too few cases"; and a share of 1 of 3 entered
+//! by hand is not shown by `kpi values` or `kpi show` in any format.
+
+use std::path::Path;
+
+use crate::harness::{binary, folder_config_with, folder_mail, outbox, repo};
+use crate::manual::{config as manual_config, run};
+use crate::support::backends;
+
+/// The one wording (`sendwatch::view::not_rated`).
+const NOT_RATED: &str = "not rated: too few cases";
+/// Where the example configuration sends KPI 5/1 (the joint performance sub-group).
+const JOINT: &str = "joint-performance@example.org";
+/// Words that would rate a value or give its direction.
+const RATING_WORDS: [&str; 10] = [
+    "RED",
+    "AMBER",
+    "GREEN",
+    "worse",
+    "better than",
+    "improved",
+    "deteriorated",
+    "maintained",
+    "ahead of",
+    "behind",
+];
+
+fn assert_unrated(what: &str, text: &str) {
+    for w in RATING_WORDS {
+        assert!(!text.contains(w), "{what}: `{w}` in\n{text}");
+    }
+    assert!(
+        text.contains(NOT_RATED),
+        "{what}: no `{NOT_RATED}` in\n{text}"
+    );
+}
+
+/// The part of `text` from `start` to the first `end` after it.
+fn between<'a>(text: &'a str, start: usize, end: &str) -> &'a str {
+    let rest = &text[start..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// A config reading the example tracker and provider extracts into `store_url`.
+fn config(dir: &Path, store_url: &str) -> std::path::PathBuf {
+    let tracker = repo("examples/tracker.csv").display().to_string();
+    let extra = format!(
+        "[sources.provider]\nkind = \"provider\"\nurl = {:?}\n\n\
+         [jobs.monthly-exceptions]\nsources = [\"tracker\", \"provider\"]\n",
+        repo("examples/provider.csv").display().to_string()
+    );
+    folder_config_with(dir, store_url, &tracker, &extra)
+}
+
+async fn a_hidden_average_is_not_rated_in_the_digest_or_run_nows_summary() {
+    for backend in backends().await {
+        let name = backend.name;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = config(dir.path(), &backend.url);
+        let (ok, out, err) = binary(
+            dir.path(),
+            &cfg,
+            &[],
+            &["run-now", "monthly-exceptions", "--period", "2021-03"],
+        );
+        assert!(ok, "{name}: {err}");
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with("KPI 5/1 "))
+            .unwrap_or_else(|| panic!("{name}: no 5/1 in\n{out}"));
+        assert!(line.contains("March 2021"), "{name}: {line}");
+        assert!(line.contains("not shown"), "{name}: {line}");
+        assert_unrated(&format!("{name}: run-now"), line);
+
+        let mail = folder_mail(&outbox(dir.path()))
+            .into_iter()
+            .find(|m| m.header("To").as_deref() == Some(JOINT))
+            .unwrap_or_else(|| panic!("{name}: no digest to {JOINT}"));
+        // The KPI's block, up to its request for the owner's commentary.
+        let at = mail.body.find("KPI 5/1:").expect("5/1 in the text");
+        let text = between(&mail.body, at, "Exception report:");
+        assert!(text.contains("March 2021"), "{name}: {text}");
+        assert!(text.contains("not shown"), "{name}: {text}");
+        assert_unrated(&format!("{name}: the text part"), text);
+        let html = mail.html.as_deref().expect("an HTML part");
+        let title = html.find("Paediatric Dietetics").expect("5/1 in the HTML");
+        let start = html[..title].rfind("<table").expect("its table");
+        let block = between(html, start, "Exception report</strong>");
+        assert!(block.contains("KPI 5&#x2f;1"), "{name}: {block}");
+        assert_unrated(&format!("{name}: the HTML part"), block);
+    }
+}
+
+async fn a_manual_share_of_1_of_3_is_not_shown_by_kpi_values_or_kpi_show() {
+    for backend in backends().await {
+        let name = backend.name;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = manual_config(dir.path(), &backend.url);
+        let (ok, _, err) = run(
+            dir.path(),
+            &cfg,
+            "kpi set 3/3 --period 2021-Q1 --value 33.3 --numerator 1 --denominator 3",
+        );
+        assert!(ok, "{name}: {err}");
+        let mut outputs = Vec::new();
+        for line in [
+            "kpi values 3/3",
+            "kpi show 3/3",
+            "kpi show 3/3 --format csv",
+            "kpi show 3/3 --format json",
+        ] {
+            let (ok, out, err) = run(dir.path(), &cfg, line);
+            assert!(ok, "{name}: {line}: {err}");
+            assert!(!out.contains("33.3"), "{name}: {line}:\n{out}");
+            assert!(!out.contains("(<5 of <5)"), "{name}: {line}:\n{out}");
+            outputs.push(out);
+        }
+        // The value is there, in the words the digest uses for it.
+        for out in [&outputs[0], &outputs[1], &outputs[3]] {
+            assert!(out.contains("not shown: <5 in a count"), "{name}:\n{out}");
+        }
+    }
+}
+
+pub fn tests() -> Vec<crate::support::trials::Spec> {
+    use crate::support::trials::trial;
+    vec![
+        trial!(a_hidden_average_is_not_rated_in_the_digest_or_run_nows_summary).each_backend(),
+        trial!(a_manual_share_of_1_of_3_is_not_shown_by_kpi_values_or_kpi_show).each_backend(),
+    ]
+}
