@@ -16,7 +16,7 @@ use super::context::Context;
 use super::{ActionNote, Digest, RecipientDigest, Silenced};
 use crate::kpi::{Evaluation, Rag};
 use crate::view::action::ActionRow;
-use crate::view::kpi::{ItemContext, KpiRow, notice};
+use crate::view::kpi::{ItemContext, KpiRow, notice, value_hidden};
 use crate::view::plural;
 use crate::view::risk::RiskRow;
 
@@ -78,6 +78,15 @@ pub struct SilencedView {
     pub author: String,
 }
 
+/// How many of a sub-group's KPI items the mail says are RED: one whose value is not shown
+/// is not rated in the mail, so not counted red either.
+fn said_red(d: &Digest<'_>, disclosure: crate::disclose::Disclosure) -> usize {
+    d.items
+        .iter()
+        .filter(|e| e.rag == Rag::Red && !value_hidden(e, disclosure))
+        .count()
+}
+
 /// The view of `digest`; `charts` gives a KPI's trend chart in the mail (its content id and
 /// points), when the mail carries one.
 pub fn build(
@@ -104,7 +113,7 @@ pub fn build(
     };
     let count = |f: &dyn Fn(&Digest<'_>) -> usize| groups.iter().map(|d| f(d)).sum::<usize>();
     let n = count(&|d| d.items.len());
-    let red = count(&|d| d.items.iter().filter(|e| e.rag == Rag::Red).count());
+    let red = count(&|d| said_red(d, ctx.disclosure));
     let late = count(&|d| d.overdue.len());
     let r = count(&|d| d.risks.len());
     let back = count(&|d| d.resolved.len());

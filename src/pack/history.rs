@@ -39,10 +39,14 @@ pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
     mine.sort_by_key(|r| std::cmp::Reverse(r.period));
     let periods = mine
         .iter()
-        .map(|r| Actual {
-            run_id: Some(r.run_id),
-            class: Some(rag_class(r.rag.as_str())),
-            ..actual(k, r, i.disclosure)
+        .map(|r| {
+            // The class from the RAG as shown: a hidden value's is not rated, so no colour.
+            let a = actual(k, r, i.disclosure);
+            Actual {
+                run_id: Some(r.run_id),
+                class: Some(rag_class(&a.rag)),
+                ..a
+            }
         })
         .collect();
     let upto = kpi.latest().and_then(|a| a.period.parse::<Period>().ok());

@@ -24,7 +24,7 @@ use crate::kpi::{
     Catalogue, Count, Evaluation, Figure, KpiSettings, Measure, Month, Period, StoredResult,
     Target, resolve, versions,
 };
-use crate::view::one_place;
+use crate::view::{not_rated, one_place};
 
 pub mod board;
 pub mod exception;
@@ -240,7 +240,8 @@ pub fn value_hidden(e: &Evaluation, d: Disclosure) -> bool {
     e.current.is_some_and(|f| !f.disclosable(average, d))
 }
 
-/// A stored result of KPI `k` as shown: its value only when disclosure control lets it be.
+/// A stored result of KPI `k` as shown: its value, RAG and direction only when disclosure
+/// control lets the value be.
 pub fn actual(k: &KpiSettings, r: &StoredResult, d: Disclosure) -> Actual {
     // An average over so few referrals would be a child's own wait, or near it: not shown.
     let average = k.measure == Some(Measure::AverageWaitWeeks);
@@ -248,14 +249,22 @@ pub fn actual(k: &KpiSettings, r: &StoredResult, d: Disclosure) -> Actual {
     Actual {
         period: r.period.to_string(),
         period_label: r.period.label(),
-        direction: r.direction.clone(),
+        direction: if hidden {
+            Some(not_rated().to_string())
+        } else {
+            r.direction.clone()
+        },
         value: r.value.filter(|_| !hidden).map(one_place),
         value_text: match r.value {
             Some(_) if hidden => Figure::hidden_text(average, d),
             Some(v) => k.unit.format(v),
             None => "no data".to_string(),
         },
-        rag: r.rag.to_string(),
+        rag: if hidden {
+            not_rated().to_string()
+        } else {
+            r.rag.to_string()
+        },
         run_id: None,
         class: None,
     }

@@ -266,10 +266,11 @@ fn a_pack_exception_row_carries_the_stored_value_as_disclosure_writes_it() {
         in_exception(&c["1/2a"], &standing[0], Some(period), &[])
     };
     let row = exception(3, 40);
-    assert_eq!(row.class, Some("red"));
+    // Its value hidden, so its RAG too (issue 17): not rated, and no RED colour.
+    assert_eq!(row.class, Some("none"));
     let part = row.exception.clone().expect("the exception part");
     assert_eq!(part.value, "not shown: <5 in a count");
-    assert_eq!(part.rag, "RED");
+    assert_eq!(part.rag, crate::view::not_rated());
     assert_eq!(part.period, "July 2021");
     let json = serde_json::to_string(&row).expect("json");
     assert!(!json.contains("7.5"), "{json}");
@@ -325,12 +326,19 @@ fn a_risk_history_row_keeps_its_reasons_as_written_and_the_history_keys() {
 #[test]
 fn the_rag_tally_counts_each_kpis_latest_rating_red_first_and_none_as_no_data() {
     let c = crate::kpi::catalogue::builtin().expect("catalogue");
-    let mut green = stored("1/2", 19, 20);
+    let mut green = stored("1/2", 30, 40);
     green.rag = Rag::Green;
+    let mut hidden_green = stored("1/3", 19, 20);
+    hidden_green.rag = Rag::Green;
     let all = rows(
         &c,
         &BTreeMap::new(),
-        &[stored("1/2a", 3, 40), green],
+        &[
+            stored("1/2a", 20, 40),
+            green,
+            stored("1/5", 3, 40),
+            hidden_green,
+        ],
         &[],
         None,
         None,
@@ -340,12 +348,14 @@ fn the_rag_tally_counts_each_kpis_latest_rating_red_first_and_none_as_no_data() 
         .into_iter()
         .map(|t| (t.rag, t.class, t.count))
         .collect();
+    // A hidden value (3 of 40; 19 of 20 leaves 1) is not rated (issue 17), whatever its RAG.
     assert_eq!(
         tally,
         [
             ("RED".to_string(), "red", 1),
             ("GREEN".to_string(), "green", 1),
-            ("NO DATA".to_string(), "nodata", c.len() - 2),
+            ("NO DATA".to_string(), "nodata", c.len() - 4),
+            (crate::view::not_rated().to_string(), "none", 2),
         ]
     );
 }

@@ -91,6 +91,45 @@ async fn a_hidden_average_is_not_rated_in_the_digest_or_run_nows_summary() {
         let block = between(html, start, "Exception report</strong>");
         assert!(block.contains("KPI 5&#x2f;1"), "{name}: {block}");
         assert_unrated(&format!("{name}: the HTML part"), block);
+        // 5/1 and 5/2 are RED inside with their values hidden, 5/4 RED and shown: the
+        // subject's red count leaves the hidden two out (they are rated nowhere in the mail).
+        let subject = mail.header("Subject").unwrap_or_default();
+        assert!(
+            subject.contains("3 KPIs slipped (1 red)"),
+            "{name}: {subject}"
+        );
+
+        // `kpi show 5/1` for March 2021, in every format.
+        for format in ["table", "csv", "json"] {
+            let (ok, out, err) = binary(
+                dir.path(),
+                &cfg,
+                &[],
+                &[
+                    "kpi", "show", "5/1", "--period", "2021-03", "--format", format,
+                ],
+            );
+            assert!(ok, "{name}: {err}");
+            let march = match format {
+                "table" => Some(
+                    out.lines()
+                        .filter(|l| l.contains("Latest:") || l.contains("Direction:"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                "csv" => out
+                    .lines()
+                    .find(|l| l.contains("2021-03") || l.contains("Mar-21"))
+                    .map(str::to_string),
+                _ => {
+                    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+                    Some(v[0]["latest"].to_string())
+                }
+            };
+            if let Some(march) = march {
+                assert_unrated(&format!("{name}: kpi show --format {format}"), &march);
+            }
+        }
     }
 }
 
