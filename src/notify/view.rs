@@ -114,13 +114,26 @@ pub fn build(
     let count = |f: &dyn Fn(&Digest<'_>) -> usize| groups.iter().map(|d| f(d)).sum::<usize>();
     let n = count(&|d| d.items.len());
     let red = count(&|d| said_red(d, ctx.disclosure));
+    let unrated = count(&|d| {
+        d.items
+            .iter()
+            .filter(|e| value_hidden(e, ctx.disclosure))
+            .count()
+    });
     let late = count(&|d| d.overdue.len());
     let r = count(&|d| d.risks.len());
     let back = count(&|d| d.resolved.len());
     let acts = count(&|d| d.actions.len());
     let mut what = Vec::new();
     if n > 0 || (late == 0 && r == 0 && back == 0 && acts == 0) {
-        what.push(format!("{n} KPI{} slipped ({red} red)", plural(n)));
+        // A slipped KPI whose value is not shown is not rated, so not said to be red.
+        // No count of them: the list says which they are.
+        let rated = match (red, unrated) {
+            (_, 0) => format!("{red} red"),
+            (0, _) => "not rated".to_string(),
+            (r, _) => format!("{r} red, some not rated"),
+        };
+        what.push(format!("{n} KPI{} slipped ({rated})", plural(n)));
     }
     if late > 0 {
         what.push(format!("{late} value{} overdue", plural(late)));

@@ -88,7 +88,7 @@ async fn a_kpi_red_two_periods_running_raises_its_risk_and_the_owner_hears_then_
         assert!(
             health
                 .subject
-                .contains("1 KPI slipped (1 red), 1 risk changed"),
+                .contains("1 KPI slipped (not rated), 1 risk changed"),
             "{}",
             health.subject
         );

@@ -199,7 +199,7 @@ fn every_section_is_in_both_parts_with_figures_as_disclosure_allows() {
     let m = render_mail(&rd, &ctx, &Templates::builtin(), &history, now).expect("renders");
     assert_eq!(
         m.subject,
-        "[sendwatch] Sefton SEND exception report, July 2021: 2 KPIs slipped (1 red), 1 action \
+        "[sendwatch] Sefton SEND exception report, July 2021: 2 KPIs slipped (1 red, some not rated), 1 action \
          slipped, 1 back on track (Performance & <Provision> Sub Group)"
     );
     for want in [
