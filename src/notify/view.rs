@@ -87,37 +87,26 @@ fn said_red(d: &Digest<'_>, disclosure: crate::disclose::Disclosure) -> usize {
         .count()
 }
 
-/// The view of `digest`; `charts` gives a KPI's trend chart in the mail (its content id and
-/// points), when the mail carries one.
-pub fn build(
-    digest: &RecipientDigest<'_>,
-    ctx: &Context<'_>,
-    now: DateTime<Utc>,
-    charts: &dyn Fn(&Evaluation) -> Option<ChartRef>,
-) -> DigestView {
-    let groups: Vec<&Digest<'_>> = digest.groups.iter().collect();
-    let names = match groups.as_slice() {
-        [one] => one.sub_group_name.clone(),
-        many => format!("{} sub-groups", many.len()),
-    };
-    let heading = match groups.as_slice() {
-        [one] => format!("Exception report for the {}", one.sub_group_name),
-        many => format!(
-            "Exception reports for {} sub-groups, the worst first: {}",
-            many.len(),
-            many.iter()
-                .map(|d| d.sub_group_name.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    };
+/// What a digest holds, counted for its subject, its summary line and its footer.
+struct Tally {
+    /// Slipped KPIs, and how many of them the mail says are RED.
+    n: usize,
+    red: usize,
+    late: usize,
+    risks: usize,
+    back: usize,
+    /// "3 KPIs slipped (2 red), 1 value overdue".
+    summary: String,
+}
+
+fn tally(groups: &[&Digest<'_>], disclosure: crate::disclose::Disclosure) -> Tally {
     let count = |f: &dyn Fn(&Digest<'_>) -> usize| groups.iter().map(|d| f(d)).sum::<usize>();
     let n = count(&|d| d.items.len());
-    let red = count(&|d| said_red(d, ctx.disclosure));
+    let red = count(&|d| said_red(d, disclosure));
     let unrated = count(&|d| {
         d.items
             .iter()
-            .filter(|e| value_hidden(e, ctx.disclosure))
+            .filter(|e| value_hidden(e, disclosure))
             .count()
     });
     let late = count(&|d| d.overdue.len());
@@ -147,6 +136,48 @@ pub fn build(
     if back > 0 {
         what.push(format!("{back} back on track"));
     }
+    Tally {
+        n,
+        red,
+        late,
+        risks: r,
+        back,
+        summary: what.join(", "),
+    }
+}
+
+/// The view of `digest`; `charts` gives a KPI's trend chart in the mail (its content id and
+/// points), when the mail carries one.
+pub fn build(
+    digest: &RecipientDigest<'_>,
+    ctx: &Context<'_>,
+    now: DateTime<Utc>,
+    charts: &dyn Fn(&Evaluation) -> Option<ChartRef>,
+) -> DigestView {
+    let groups: Vec<&Digest<'_>> = digest.groups.iter().collect();
+    let names = match groups.as_slice() {
+        [one] => one.sub_group_name.clone(),
+        many => format!("{} sub-groups", many.len()),
+    };
+    let heading = match groups.as_slice() {
+        [one] => format!("Exception report for the {}", one.sub_group_name),
+        many => format!(
+            "Exception reports for {} sub-groups, the worst first: {}",
+            many.len(),
+            many.iter()
+                .map(|d| d.sub_group_name.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    let Tally {
+        n,
+        red,
+        late,
+        risks: r,
+        back,
+        summary,
+    } = tally(&groups, ctx.disclosure);
     let mut periods: Vec<_> = groups
         .iter()
         .flat_map(|d| d.items.iter().chain(d.resolved.iter()).map(|e| e.period))
@@ -169,7 +200,6 @@ pub fn build(
     } else {
         (String::new(), format!("{} SEND improvement plan", ctx.area))
     };
-    let summary = what.join(", ");
     let subject = format!(
         "{} {} SEND exception report{when}: {summary} ({names})",
         ctx.subject_prefix, ctx.area
