@@ -41,6 +41,4 @@ pub use target::{
     Target, TargetInForce, Version, baseline_in_force, resolve, target_in_force, version_in_force,
     versions,
 };
-pub use wait::{
-    FEWEST_FOR_AN_AVERAGE, PROVIDER_COLUMNS, Referral, WAIT_LIMIT_DAYS, WaitCounter, monthly_waits,
-};
+pub use wait::{PROVIDER_COLUMNS, Referral, WAIT_LIMIT_DAYS, WaitCounter, monthly_waits};

@@ -31,10 +31,6 @@ pub const PROVIDER_COLUMNS: [&str; 5] = [
 /// local standard for speech and language therapy (DOMAIN 5.2).
 pub const WAIT_LIMIT_DAYS: i64 = 18 * 7;
 
-/// An average wait over fewer referrals than this is never shown (over one referral it is that
-/// child's own wait); the same figure as the mail's small-count threshold.
-pub const FEWEST_FOR_AN_AVERAGE: u64 = crate::disclose::DEFAULT_THRESHOLD;
-
 /// What the wait KPIs need of one referral (no id, no provider).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Referral<'a> {
