@@ -19,6 +19,10 @@
 
 use serde::Deserialize;
 
+pub mod series;
+
+pub use series::{Offer, Series, Shape, Span, Verdict, Why};
+
 /// The threshold unless configured otherwise.
 pub const DEFAULT_THRESHOLD: u64 = 5;
 
@@ -37,7 +41,27 @@ pub struct DisclosureSettings {
     /// 5 to 1000 ([`THRESHOLD_RANGE`]).
     #[serde(default = "default_threshold")]
     pub threshold: u64,
+    /// How small counts are kept out of every output: `suppress` (the default) or `round`.
+    #[serde(default)]
+    pub policy: Policy,
 }
+
+/// How small counts are kept out of every output; one for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    /// A count under the threshold, and any figure built on it or that would give it back
+    /// beside the others shown, is not shown.
+    #[default]
+    Suppress,
+    /// Every count is rounded to the nearest 5 and every percentage worked from the rounded
+    /// counts (the DfE's convention for small areas); an average over too few cases is still
+    /// not shown, and a figure is rated only where it could have been shown exactly.
+    Round,
+}
+
+/// What a rounded count is rounded to.
+pub const ROUND_TO: u64 = 5;
 
 impl DisclosureSettings {
     pub fn check(&self, bad: &mut dyn FnMut(String, String)) {
@@ -49,6 +73,7 @@ impl Default for DisclosureSettings {
     fn default() -> Self {
         DisclosureSettings {
             threshold: DEFAULT_THRESHOLD,
+            policy: Policy::Suppress,
         }
     }
 }
@@ -63,12 +88,14 @@ fn default_threshold() -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Disclosure {
     threshold: u64,
+    policy: Policy,
 }
 
 impl Default for Disclosure {
     fn default() -> Self {
         Disclosure {
             threshold: DEFAULT_THRESHOLD,
+            policy: Policy::Suppress,
         }
     }
 }
@@ -79,6 +106,49 @@ impl Disclosure {
     pub fn new(s: &DisclosureSettings) -> Self {
         Disclosure {
             threshold: s.threshold.max(DEFAULT_THRESHOLD),
+            policy: s.policy,
+        }
+    }
+
+    /// The same threshold under `policy`.
+    pub fn with_policy(self, policy: Policy) -> Self {
+        Disclosure { policy, ..self }
+    }
+
+    pub fn policy(self) -> Policy {
+        self.policy
+    }
+
+    /// What every output says of how its small numbers were kept out.
+    pub fn note(self) -> String {
+        match self.policy {
+            Policy::Suppress => format!(
+                "Small numbers: a count under {t} is shown as <{t}, and a figure that would give \
+                 one back (alone or beside others shown) is not shown.",
+                t = self.threshold
+            ),
+            Policy::Round => format!(
+                "Small numbers: counts are rounded to the nearest {ROUND_TO} and percentages \
+                 worked from the rounded counts; a figure over fewer than {} cases is not rated.",
+                self.threshold
+            ),
+        }
+    }
+
+    /// `n` rounded to the nearest [`ROUND_TO`] (halves up).
+    pub fn round(self, n: u64) -> u64 {
+        (n + ROUND_TO / 2) / ROUND_TO * ROUND_TO
+    }
+
+    /// A share's value as written: the percentage itself, or under the rounding policy the
+    /// one worked from the rounded counts (`None`: the rounded denominator is 0).
+    pub fn share_value(self, value: f64, numerator: u64, denominator: u64) -> Option<f64> {
+        match self.policy {
+            Policy::Suppress => Some(value),
+            Policy::Round => {
+                let d = self.round(denominator);
+                (d > 0).then(|| 100.0 * self.round(numerator) as f64 / d as f64)
+            }
         }
     }
 
@@ -97,9 +167,11 @@ impl Disclosure {
         n >= self.threshold
     }
 
-    /// A count as it may appear in an output.
+    /// A count as it may appear in an output: as it is, hidden, or rounded.
     pub fn suppress(self, n: u64) -> String {
-        if self.count_shown(n) {
+        if self.policy == Policy::Round {
+            self.round(n).to_string()
+        } else if self.count_shown(n) {
             n.to_string()
         } else {
             self.hidden()
@@ -124,6 +196,9 @@ impl Disclosure {
     /// "all but <5" when it is the rest that is small) beside the denominator as
     /// [`Self::suppress`] writes it.
     pub fn share_counts(self, numerator: u64, denominator: u64) -> (String, String) {
+        if self.policy == Policy::Round {
+            return (self.suppress(numerator), self.suppress(denominator));
+        }
         if self.share_shown(numerator, denominator) {
             return (numerator.to_string(), denominator.to_string());
         }
@@ -219,8 +294,8 @@ mod tests {
 
     #[test]
     fn two_settings_in_one_process_write_the_same_figure_each_their_own_way() {
-        let five = Disclosure::new(&DisclosureSettings { threshold: 5 });
-        let ten = Disclosure::new(&DisclosureSettings { threshold: 10 });
+        let five = Disclosure::new(&DisclosureSettings { threshold: 5, policy: Policy::Suppress });
+        let ten = Disclosure::new(&DisclosureSettings { threshold: 10, policy: Policy::Suppress });
         assert_eq!(five.suppress(7), "7");
         assert_eq!(ten.suppress(7), "<10");
         // Each keeps its own after the other was made and used.
@@ -233,7 +308,7 @@ mod tests {
 
     #[test]
     fn a_threshold_under_the_default_is_raised_to_it() {
-        let low = Disclosure::new(&DisclosureSettings { threshold: 2 });
+        let low = Disclosure::new(&DisclosureSettings { threshold: 2, policy: Policy::Suppress });
         assert_eq!(low, Disclosure::default());
         assert_eq!(low.suppress(4), "<5");
     }
