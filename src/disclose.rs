@@ -210,6 +210,36 @@ impl Disclosure {
         (n, self.suppress(denominator))
     }
 
+    /// A share's counts as they may be written, given what was decided of it over its
+    /// series ([`Verdict`]): both, rounded, or each hidden in words that are true ("<5" for a
+    /// small count, "not shown" for one hidden as it would give another back).
+    pub fn share_counts_as(self, v: Verdict, numerator: u64, denominator: u64) -> (String, String) {
+        if self.policy == Policy::Round || (v.value && v.why == Why::Shown) {
+            return self.share_counts(numerator, denominator);
+        }
+        let n = match v.why {
+            Why::Recoverable => NOT_SHOWN.to_string(),
+            _ => self.share_counts(numerator, denominator).0,
+        };
+        let d = if v.denominator {
+            denominator.to_string()
+        } else if self.count_shown(denominator) {
+            NOT_SHOWN.to_string()
+        } else {
+            self.hidden()
+        };
+        (n, d)
+    }
+
+    /// What a hidden figure says in its place: why, in words that give nothing away.
+    /// `small` says what is small ("<5 in a count", "an average over <5 referrals").
+    pub fn hidden_words(self, v: Verdict, small: &str) -> String {
+        match v.why {
+            Why::Recoverable => format!("{NOT_SHOWN}: {RECOVERABLE}"),
+            _ => format!("{NOT_SHOWN}: {small}"),
+        }
+    }
+
     /// Whether an average over `n` may be shown.
     pub fn average_shown(self, n: u64) -> bool {
         self.count_shown(n)
@@ -251,6 +281,9 @@ pub fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
 
 /// What a hidden figure says in its place.
 pub const NOT_SHOWN: &str = "not shown";
+
+/// Why a figure hidden by secondary suppression is: it is not small itself.
+pub const RECOVERABLE: &str = "beside figures already shown it would give a small count back";
 
 /// What stands for the RAG rating, direction of travel and change of a hidden figure: a
 /// rating against a target tells which side of it the hidden value is (one child's wait over
@@ -294,8 +327,14 @@ mod tests {
 
     #[test]
     fn two_settings_in_one_process_write_the_same_figure_each_their_own_way() {
-        let five = Disclosure::new(&DisclosureSettings { threshold: 5, policy: Policy::Suppress });
-        let ten = Disclosure::new(&DisclosureSettings { threshold: 10, policy: Policy::Suppress });
+        let five = Disclosure::new(&DisclosureSettings {
+            threshold: 5,
+            policy: Policy::Suppress,
+        });
+        let ten = Disclosure::new(&DisclosureSettings {
+            threshold: 10,
+            policy: Policy::Suppress,
+        });
         assert_eq!(five.suppress(7), "7");
         assert_eq!(ten.suppress(7), "<10");
         // Each keeps its own after the other was made and used.
@@ -308,7 +347,10 @@ mod tests {
 
     #[test]
     fn a_threshold_under_the_default_is_raised_to_it() {
-        let low = Disclosure::new(&DisclosureSettings { threshold: 2, policy: Policy::Suppress });
+        let low = Disclosure::new(&DisclosureSettings {
+            threshold: 2,
+            policy: Policy::Suppress,
+        });
         assert_eq!(low, Disclosure::default());
         assert_eq!(low.suppress(4), "<5");
     }

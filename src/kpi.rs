@@ -12,6 +12,7 @@ pub mod manual;
 mod measure;
 mod month;
 mod period;
+pub mod publish;
 mod rate;
 mod reviews;
 mod settings;
@@ -21,8 +22,8 @@ mod wait;
 
 pub use catalogue::{Catalogue, Computed};
 pub use evaluate::{
-    Evaluation, Figure, Figures, Rules, evaluate, evaluate_figures, period_count, period_noun,
-    report_period,
+    Evaluation, Figure, Figures, Rules, Shown, evaluate, evaluate_counted, evaluate_figures,
+    figures, period_count, period_noun, report_period,
 };
 pub use measure::{
     Count, Counter, EHCP_LIMIT_DAYS, Fold, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS,

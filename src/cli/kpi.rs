@@ -406,15 +406,17 @@ fn history(settings: &Settings, all: &[Entered]) -> String {
             let d = settings.disclosure();
             // A share with a small part is not shown, nor its counts: "33.3%" of "<5 of <5"
             // would give 1 of 3 back (as the digest writes it).
-            let shown = crate::view::kpi::entered_shown(e, d);
+            let written = crate::view::kpi::entered_value(e, d);
             let counts = match (v.numerator, v.denominator) {
-                (Some(n), Some(den)) if shown => format!(" ({n} of {den})"),
+                (Some(n), Some(den)) if written.is_some() => {
+                    let (n, den) = d.share_counts(n, den);
+                    format!(" ({n} of {den})")
+                }
                 _ => String::new(),
             };
-            let value = if shown {
-                in_unit(settings, kpi, v.value)
-            } else {
-                crate::kpi::Figure::hidden_text(false, d)
+            let value = match written {
+                Some(w) => in_unit(settings, kpi, w),
+                None => crate::kpi::Figure::hidden_text(false, d),
             };
             let _ = writeln!(
                 b,

@@ -60,11 +60,17 @@ pub(super) fn print_report(r: &RunReport, d: Disclosure) {
         // As the mail: nothing disclosure control hides (an average over few referrals, a
         // share with a small part).
         // Nor its RAG, which would tell which side of the target the hidden value is.
-        let hidden = crate::view::kpi::value_hidden(e, d);
-        let (value, rag) = match e.current {
-            Some(_) if hidden => (crate::disclose::NOT_SHOWN.to_string(), not_rated()),
-            Some(f) => (fmt(f.value), e.rag.as_str()),
-            None => ("no data".to_string(), e.rag.as_str()),
+        let hidden = crate::view::kpi::unrated(e);
+        let average = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks);
+        let written = e
+            .current
+            .filter(|_| e.shown.current.value)
+            .and_then(|f| f.written(average, d));
+        let rag = if hidden { not_rated() } else { e.rag.as_str() };
+        let value = match (e.current, written) {
+            (Some(_), Some(v)) => fmt(v),
+            (Some(_), None) => crate::disclose::NOT_SHOWN.to_string(),
+            (None, _) => "no data".to_string(),
         };
         let target = e
             .milestone

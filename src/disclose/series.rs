@@ -76,6 +76,14 @@ impl Verdict {
         why: Why::Shown,
     };
 
+    /// A figure hidden as a count of its own is small.
+    pub const SMALL: Verdict = Verdict {
+        value: false,
+        denominator: false,
+        rated: false,
+        why: Why::Small,
+    };
+
     /// Whether the figure's value is hidden.
     pub fn hidden(self) -> bool {
         !self.value

@@ -95,7 +95,10 @@ fn a_year_to_date_is_hidden_when_it_gives_a_hidden_month_back() {
     let june_ytd = s.offer(ytd(3, 59, 77));
     assert!(april.value && april_ytd.value && may.value && may_ytd.value);
     assert_eq!(june.why, Why::Small);
-    assert!(june.denominator, "22 cases gives nothing back: '<5 of 22' may be written");
+    assert!(
+        june.denominator,
+        "22 cases gives nothing back: '<5 of 22' may be written"
+    );
     assert_eq!(june_ytd.why, Why::Recoverable);
     // July shown; its year to date would give June back with it.
     let july = s.offer(month(4, 30, 40));
@@ -220,7 +223,10 @@ fn under_rounding_every_share_is_written_and_only_exact_ones_are_rated() {
     let second = s.offer(running(2, 9, 46));
     assert!(first.value && first.rated);
     assert!(second.value && second.denominator, "rounded, it is written");
-    assert!(!second.rated, "its RAG would say which side of a target 9 of 46 is");
+    assert!(
+        !second.rated,
+        "its RAG would say which side of a target 9 of 46 is"
+    );
     // 1 of 2 rounds to 0 of 0: no percentage at all.
     assert!(!s.offer(running(3, 1, 2)).value);
     assert_eq!(round.round(2), 0);

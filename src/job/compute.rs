@@ -7,8 +7,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 
 use super::App;
+use crate::disclose::Shape;
+use crate::kpi::publish::{Offered, publish, shape};
 use crate::kpi::{
-    Computed, Evaluation, Fold, MonthlyCounts, Period, Rag, Rules, evaluate, report_period,
+    Computed, Evaluation, Fold, MonthlyCounts, Period, Rag, Rules, Shown, evaluate_counted,
+    figures, report_period,
 };
 
 /// Periods each run records per KPI: the report period and those before it.
@@ -51,6 +54,10 @@ impl App {
             self.settings.rag.amber_tolerance,
             self.settings.disclosure(),
         );
+        // The stored series each KPI's figures are decided over, with this run's in place of
+        // the periods it evaluates: the series as it will stand once they are recorded, which
+        // every later reader of the store decides over alike.
+        let stored = self.store.stored_results().await?;
         for (i, c) in kpis.iter().enumerate() {
             let load = loads.get(c.source).and_then(Option::as_ref);
             let as_of = load.and_then(|l| l.data_as_of).unwrap_or(today);
@@ -59,21 +66,40 @@ impl App {
             let counts = counts.get(&i).unwrap_or(&empty);
             // The periods before the report period too, oldest first: the history the risk
             // triggers and the board's table read, recomputed from the current load.
-            let window = std::iter::successors(Some(report), |p| Some(p.prev()))
+            let mut window: Vec<Period> = std::iter::successors(Some(report), |p| Some(p.prev()))
                 .take(HISTORY_PERIODS)
-                .collect::<Vec<_>>();
-            for p in window.into_iter().rev() {
-                let e = evaluate(c.id, c.kpi, c.measure, rules, counts, as_of, p);
-                let report_one = p == report;
-                if !report_one && e.rag == Rag::NotYetDue && e.current.is_none() {
+                .collect();
+            window.reverse();
+            let mut fresh = Vec::new();
+            for p in window {
+                let f = figures(c.kpi, c.measure, counts, p);
+                let e = evaluate_counted(c.id, c.kpi, c.measure, rules, f, counts, as_of, p);
+                if p != report && e.rag == Rag::NotYetDue && e.current.is_none() {
                     continue;
                 }
+                fresh.push((p, f));
+            }
+            let mut series: BTreeMap<Period, Offered> = stored
+                .iter()
+                .filter(|r| r.kpi_id == c.id)
+                .map(|r| (r.period, Offered::stored(r)))
+                .collect();
+            series.extend(fresh.iter().map(|(p, f)| (*p, Offered::figures(f))));
+            let published = publish(c.kpi, &series, rules.disclosure);
+            for (p, mut f) in fresh {
+                let alone = Shown::alone(&f, shape(c.kpi) == Shape::Average, rules.disclosure);
+                f.shown = Some(Shown {
+                    current: published.current(p).unwrap_or(alone.current),
+                    previous: published.current(p.prev()).unwrap_or(alone.previous),
+                    year_to_date: published.year_to_date(p).unwrap_or(alone.year_to_date),
+                });
+                let e = evaluate_counted(c.id, c.kpi, c.measure, rules, f, counts, as_of, p);
                 if let Some(run_id) = run_id {
                     self.store
                         .save_evaluation(run_id, &e, load.map(|l| l.id))
                         .await?;
                 }
-                if report_one {
+                if p == report {
                     out.push(e.clone());
                 }
                 window_out.push(e);

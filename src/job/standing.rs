@@ -63,6 +63,14 @@ pub(crate) fn overlay(stored: Vec<StoredResult>, fresh: &[Evaluation]) -> Vec<St
                 direction: Some(e.direction.clone()),
                 overdue_open: Some(e.overdue_open as i64),
                 run_id: 0,
+                ytd_numerator: e
+                    .year_to_date
+                    .and_then(|f| f.count)
+                    .map(|c| c.numerator as i64),
+                ytd_denominator: e
+                    .year_to_date
+                    .and_then(|f| f.count)
+                    .map(|c| c.denominator as i64),
             },
         );
     }

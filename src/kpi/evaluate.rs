@@ -15,7 +15,28 @@ use super::{
     Count, Milestone, Month, MonthlyCounts, Period, Rag, TargetInForce, Travel, baseline_in_force,
     direction_of_travel, rate, target_in_force,
 };
-use crate::disclose::Disclosure;
+use crate::disclose::{Disclosure, Offer, Series, Shape, Span, Verdict};
+
+/// What may be shown of an evaluation's figures: decided over the KPI's whole series by a
+/// run ([`super::publish`]), else each figure alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shown {
+    pub current: Verdict,
+    pub previous: Verdict,
+    pub year_to_date: Verdict,
+}
+
+impl Shown {
+    /// Each figure taken alone.
+    pub fn alone(f: &Figures, average: bool, d: Disclosure) -> Shown {
+        let one = |f: Option<Figure>| f.map_or(Verdict::OPEN, |f| f.alone(average, d));
+        Shown {
+            current: one(f.current),
+            previous: one(f.previous),
+            year_to_date: one(f.year_to_date),
+        }
+    }
+}
 
 /// A period's figure: the value, and the numerator and denominator behind it where there
 /// are (every computed KPI; a manual one when they were entered).
@@ -26,21 +47,48 @@ pub struct Figure {
 }
 
 impl Figure {
-    /// Whether disclosure control lets the figure be shown: an average over enough
-    /// referrals, a share with no small part ([`crate::disclose`]). A value entered without
-    /// its counts has nothing to hide.
-    pub fn disclosable(&self, average: bool, d: Disclosure) -> bool {
+    /// What disclosure control lets be shown of the figure taken alone: an average over
+    /// enough referrals, a share with no small part ([`crate::disclose`]). A value entered
+    /// without its counts has nothing to hide. Beside the KPI's other periods it may have to
+    /// hide more ([`super::publish`]).
+    pub fn alone(&self, average: bool, d: Disclosure) -> Verdict {
+        let Some(c) = self.count else {
+            return Verdict::OPEN;
+        };
+        let shape = if average {
+            Shape::Average
+        } else {
+            Shape::Share
+        };
+        Series::new(d, shape).offer(Offer {
+            span: Span {
+                axis: 0,
+                from: 0,
+                to: 1,
+            },
+            numerator: c.numerator,
+            denominator: c.denominator,
+        })
+    }
+
+    /// The value as written: itself, or under the rounding policy a share's percentage
+    /// worked from its rounded counts.
+    pub fn written(&self, average: bool, d: Disclosure) -> Option<f64> {
         match self.count {
-            None => true,
-            Some(c) if average => d.average_shown(c.denominator),
-            Some(c) => d.share_shown(c.numerator, c.denominator),
+            Some(c) if !average => d.share_value(self.value, c.numerator, c.denominator),
+            _ => Some(self.value),
         }
     }
 
-    /// What stands in for the figure when it may not be shown.
+    /// What stands in for a figure too small to be shown.
     pub fn hidden_text(average: bool, d: Disclosure) -> String {
+        Figure::hidden_as(Verdict::SMALL, average, d)
+    }
+
+    /// What stands in for a figure not shown, as decided (`v`).
+    pub fn hidden_as(v: Verdict, average: bool, d: Disclosure) -> String {
         let why = if average { "referrals" } else { "in a count" };
-        format!("{}: {} {why}", crate::disclose::NOT_SHOWN, d.hidden())
+        d.hidden_words(v, &format!("{} {why}", d.hidden()))
     }
 }
 
@@ -86,6 +134,8 @@ pub struct Evaluation {
     pub in_force: Option<TargetInForce>,
     pub rag: Rag,
     pub direction: String,
+    /// What may be shown of `current`, `previous` and `year_to_date`.
+    pub shown: Shown,
     /// Cases open and already past the limit at `as_of` (backlog, advice outstanding,
     /// referrals waiting more than 18 weeks).
     pub overdue_open: u64,
@@ -149,7 +199,8 @@ pub fn period_count(
     (c.denominator > 0).then_some(c)
 }
 
-/// Evaluate one computed KPI for `period` from its monthly counts (see [`super::Counter`]).
+/// Evaluate one computed KPI for `period` from its monthly counts (see [`super::Counter`]),
+/// each figure's disclosure decided alone.
 pub fn evaluate(
     id: &str,
     kpi: &KpiSettings,
@@ -159,6 +210,18 @@ pub fn evaluate(
     as_of: NaiveDate,
     period: Period,
 ) -> Evaluation {
+    let figures = figures(kpi, measure, counts, period);
+    evaluate_counted(id, kpi, measure, rules, figures, counts, as_of, period)
+}
+
+/// The figures of `period` (its own, the previous period's, its year to date) from the
+/// monthly counts.
+pub fn figures(
+    kpi: &KpiSettings,
+    measure: Measure,
+    counts: &MonthlyCounts,
+    period: Period,
+) -> Figures {
     let agg = measure.aggregation();
     let figure = |c: Option<Count>| {
         let c = c?;
@@ -167,25 +230,32 @@ pub fn evaluate(
             count: Some(c),
         })
     };
-    let current = figure(period_count(counts, period.months(), agg));
-    let previous = figure(period_count(counts, period.prev().months(), agg));
-    let ytd = figure(period_count(
-        counts,
-        period.year_to_date(kpi.ytd_year()),
-        agg,
-    ));
-    let mut e = evaluate_figures(
-        id,
-        kpi,
-        rules,
-        Figures {
-            current,
-            previous,
-            year_to_date: ytd,
-        },
-        as_of,
-        period,
-    );
+    Figures {
+        current: figure(period_count(counts, period.months(), agg)),
+        previous: figure(period_count(counts, period.prev().months(), agg)),
+        year_to_date: figure(period_count(
+            counts,
+            period.year_to_date(kpi.ytd_year()),
+            agg,
+        )),
+        shown: None,
+    }
+}
+
+/// Evaluate one computed KPI from `figures` of its monthly `counts` (their disclosure
+/// decided over the series when `figures.shown` says so).
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_counted(
+    id: &str,
+    kpi: &KpiSettings,
+    measure: Measure,
+    rules: Rules,
+    figures: Figures,
+    counts: &MonthlyCounts,
+    as_of: NaiveDate,
+    period: Period,
+) -> Evaluation {
+    let mut e = evaluate_figures(id, kpi, rules, figures, as_of, period);
     e.measure = Some(measure);
     e.overdue_open = counts.overdue_open;
     e.waiting = counts.waiting;
@@ -198,6 +268,8 @@ pub struct Figures {
     pub current: Option<Figure>,
     pub previous: Option<Figure>,
     pub year_to_date: Option<Figure>,
+    /// Decided over the KPI's series; `None`: each figure alone.
+    pub shown: Option<Shown>,
 }
 
 /// Evaluate one KPI for `period` from its figures (computed or entered by hand).
@@ -238,14 +310,14 @@ pub fn evaluate_figures(
         },
     };
     let average = kpi.measure == Some(Measure::AverageWaitWeeks);
+    let shown = figures
+        .shown
+        .unwrap_or_else(|| Shown::alone(&figures, average, rules.disclosure));
     let previous_text = figures
         .previous
-        .map(|f| {
-            if f.disclosable(average, rules.disclosure) {
-                kpi.unit.format_one_place(f.value)
-            } else {
-                Figure::hidden_text(average, rules.disclosure)
-            }
+        .map(|f| match f.written(average, rules.disclosure) {
+            Some(v) if shown.previous.value => kpi.unit.format_one_place(v),
+            _ => Figure::hidden_as(shown.previous, average, rules.disclosure),
         })
         .unwrap_or_default();
     let direction = match rag {
@@ -259,9 +331,7 @@ pub fn evaluate_figures(
             baseline_pending: pending_by.is_some(),
             better: kpi.better,
             period_noun: period_noun(period.kind()),
-            previous_hidden: figures
-                .previous
-                .is_some_and(|f| !f.disclosable(average, rules.disclosure)),
+            previous_hidden: figures.previous.is_some() && !shown.previous.rated,
         }),
     };
     Evaluation {
@@ -279,6 +349,7 @@ pub fn evaluate_figures(
         year_to_date: figures.year_to_date,
         rag,
         direction,
+        shown,
         milestone,
         in_force,
         overdue_open: 0,

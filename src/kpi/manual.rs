@@ -475,6 +475,7 @@ pub fn figures(kpi: &KpiSettings, id: &str, entered: &[Entered], d: Due) -> (Fig
             current: current.map(figure),
             previous: previous.map(figure),
             year_to_date: None,
+            shown: None,
         },
         current.map(|e| e.id),
     )

@@ -23,4 +23,8 @@ pub struct StoredResult {
     /// results stored before it was recorded).
     pub overdue_open: Option<i64>,
     pub run_id: i64,
+    /// The year to date's counts as a digest quoted them (the series' disclosure decides
+    /// them with the rest: [`super::publish`]).
+    pub ytd_numerator: Option<i64>,
+    pub ytd_denominator: Option<i64>,
 }

@@ -409,7 +409,10 @@ pub fn prepare(
         if cids.contains_key(&e.kpi_id) {
             continue;
         }
-        let series = crate::view::chart::Series::of_evaluation(e, history, ctx.disclosure);
+        let Some(k) = ctx.kpis.get(&e.kpi_id) else {
+            continue;
+        };
+        let series = crate::view::chart::Series::of_evaluation(e, k, history, ctx.disclosure);
         if let Some(png) = crate::view::chart::png(&series) {
             let run = ctx
                 .run_id

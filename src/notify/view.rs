@@ -16,7 +16,7 @@ use super::context::Context;
 use super::{ActionNote, Digest, RecipientDigest, Silenced};
 use crate::kpi::{Evaluation, Rag};
 use crate::view::action::ActionRow;
-use crate::view::kpi::{ItemContext, KpiRow, notice, value_hidden};
+use crate::view::kpi::{ItemContext, KpiRow, notice, unrated};
 use crate::view::plural;
 use crate::view::risk::RiskRow;
 
@@ -80,10 +80,10 @@ pub struct SilencedView {
 
 /// How many of a sub-group's KPI items the mail says are RED: one whose value is not shown
 /// is not rated in the mail, so not counted red either.
-fn said_red(d: &Digest<'_>, disclosure: crate::disclose::Disclosure) -> usize {
+fn said_red(d: &Digest<'_>) -> usize {
     d.items
         .iter()
-        .filter(|e| e.rag == Rag::Red && !value_hidden(e, disclosure))
+        .filter(|e| e.rag == Rag::Red && !unrated(e))
         .count()
 }
 
@@ -99,16 +99,11 @@ struct Tally {
     summary: String,
 }
 
-fn tally(groups: &[&Digest<'_>], disclosure: crate::disclose::Disclosure) -> Tally {
+fn tally(groups: &[&Digest<'_>]) -> Tally {
     let count = |f: &dyn Fn(&Digest<'_>) -> usize| groups.iter().map(|d| f(d)).sum::<usize>();
     let n = count(&|d| d.items.len());
-    let red = count(&|d| said_red(d, disclosure));
-    let unrated = count(&|d| {
-        d.items
-            .iter()
-            .filter(|e| value_hidden(e, disclosure))
-            .count()
-    });
+    let red = count(&|d| said_red(d));
+    let unrated = count(&|d| d.items.iter().filter(|e| unrated(e)).count());
     let late = count(&|d| d.overdue.len());
     let r = count(&|d| d.risks.len());
     let back = count(&|d| d.resolved.len());
@@ -177,7 +172,7 @@ pub fn build(
         risks: r,
         back,
         summary,
-    } = tally(&groups, ctx.disclosure);
+    } = tally(&groups);
     let mut periods: Vec<_> = groups
         .iter()
         .flat_map(|d| d.items.iter().chain(d.resolved.iter()).map(|e| e.period))

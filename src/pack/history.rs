@@ -36,12 +36,13 @@ pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
     .into_iter()
     .next()?;
     let mut mine: Vec<&StoredResult> = i.results.iter().filter(|r| r.kpi_id == id).collect();
+    let published = crate::kpi::publish::publish_stored(k, &mine, i.disclosure);
     mine.sort_by_key(|r| std::cmp::Reverse(r.period));
     let periods = mine
         .iter()
         .map(|r| {
             // The class from the RAG as shown: a hidden value's is not rated, so no colour.
-            let a = actual(k, r, i.disclosure);
+            let a = actual(k, r, published.stored(r), i.disclosure);
             Actual {
                 run_id: Some(r.run_id),
                 class: Some(rag_class(&a.rag)),

@@ -39,6 +39,14 @@ impl History {
             .max_by_key(|r| (r.period.last_month(), Reverse(r.period.len_months())))
     }
 
+    /// Every stored period of the KPI, oldest first (the series its disclosure is decided
+    /// over).
+    pub fn series(&self, kpi: &str) -> Vec<&StoredResult> {
+        self.by_kpi
+            .get(kpi)
+            .map_or_else(Vec::new, |m| m.values().collect())
+    }
+
     pub fn get(&self, kpi: &str, period: Period) -> Option<&StoredResult> {
         self.by_kpi.get(kpi)?.get(&period)
     }

@@ -19,6 +19,8 @@ pub fn rec(kpi: &str, period: &str, rag: Rag, value: Option<f64>) -> StoredResul
         direction: None,
         overdue_open: None,
         run_id: 1,
+        ytd_numerator: None,
+        ytd_denominator: None,
     }
 }
 

@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 
 use super::history::History;
 use super::{Bound, Condition, Figure};
-use crate::disclose::Disclosure;
+use crate::disclose::{Disclosure, Verdict};
 use crate::kpi::StoredResult;
+use crate::kpi::publish::{Offered, publish_stored};
 use crate::kpi::{Catalogue, KpiSettings, Measure, Rag};
 use crate::source::freshness::{Cadence, stale};
 
@@ -77,6 +78,7 @@ pub fn evaluate(c: &Condition, inputs: &Inputs<'_>) -> Finding {
             rated(inputs.history, k, kpi, *rag, *periods, inputs.disclosure)
         }
         Condition::Figure { kpi, figure, bound } => figure_past(
+            inputs.history,
             inputs.history.latest(kpi),
             inputs.kpis.get(kpi),
             kpi,
@@ -106,13 +108,20 @@ fn rated(
         return (false, format!("KPI {kpi} has no stored result"));
     }
     for (i, (period, r)) in last.iter().enumerate() {
+        // A period whose figure is not rated says no RAG, so it is no RED: rating it here
+        // would tell which side of its target the hidden value is.
         let mismatch = match r {
             None => Some(format!("has no stored result for {}", period.label())),
+            Some(r) if r.value.is_some() && !verdict(history, r, k, d).rated => Some(format!(
+                "was {} in {}",
+                crate::disclose::NOT_RATED,
+                period.label()
+            )),
             Some(r) if r.rag != rag => Some(format!(
                 "was {} in {} ({})",
                 r.rag,
                 period.label(),
-                shown(r, k, d)
+                shown(history, r, k, d)
             )),
             Some(_) => None,
         };
@@ -133,7 +142,9 @@ fn rated(
         .iter()
         .rev()
         .map(|(p, r)| match (rag, r) {
-            (Rag::Red, Some(r)) => format!("{} {}{}", p.label(), shown(r, k, d), against(r, k)),
+            (Rag::Red, Some(r)) => {
+                format!("{} {}{}", p.label(), shown(history, r, k, d), against(r, k))
+            }
             _ => p.label(),
         })
         .collect();
@@ -149,6 +160,7 @@ fn rated(
 }
 
 fn figure_past(
+    history: &History,
     latest: Option<&StoredResult>,
     k: Option<&KpiSettings>,
     kpi: &str,
@@ -172,21 +184,23 @@ fn figure_past(
             let Some(v) = r.value else {
                 return (false, format!("KPI {kpi} has no value for {period}"));
             };
+            // A value not shown is not held against its bound either: which side of it the
+            // value is would be a rating of the hidden figure.
+            if !verdict(history, r, k, d).rated {
+                return (
+                    false,
+                    format!(
+                        "KPI {kpi}'s value for {period} is {}",
+                        crate::disclose::NOT_RATED
+                    ),
+                );
+            }
             let fired = bound.passed_by(v);
-            let reason = if hidden(r, k, d) {
-                format!(
-                    "KPI {kpi}'s value for {period} is {} (the average itself, over {} \
-                     referrals, is not shown)",
-                    side(fired),
-                    d.hidden()
-                )
-            } else {
-                format!(
-                    "KPI {kpi} was {} in {period}, {}",
-                    shown(r, k, d),
-                    side(fired)
-                )
-            };
+            let reason = format!(
+                "KPI {kpi} was {} in {period}, {}",
+                shown(history, r, k, d),
+                side(fired)
+            );
             (fired, reason)
         }
         Figure::OverdueOpen => {
@@ -253,10 +267,17 @@ fn stale_source(inputs: &Inputs<'_>, source: &str) -> (bool, String) {
     }
 }
 
-/// A figure disclosure control hides: an average over few referrals, a share with a small
-/// part ([`crate::disclose`]).
-fn hidden(r: &StoredResult, k: Option<&KpiSettings>, d: Disclosure) -> bool {
-    !d.stored_shown(average(k), r.numerator, r.denominator)
+/// What disclosure control lets be said of a stored figure, decided over its KPI's whole
+/// series as every other output decides it ([`crate::kpi::publish`]).
+fn verdict(h: &History, r: &StoredResult, k: Option<&KpiSettings>, d: Disclosure) -> Verdict {
+    match k {
+        Some(k) => publish_stored(k, &h.series(&r.kpi_id), d).stored(r),
+        None => crate::kpi::Figure {
+            value: r.value.unwrap_or(0.0),
+            count: Offered::stored(r).current,
+        }
+        .alone(false, d),
+    }
 }
 
 fn average(k: Option<&KpiSettings>) -> bool {
@@ -264,11 +285,22 @@ fn average(k: Option<&KpiSettings>) -> bool {
 }
 
 /// A stored value as a reason may write it.
-fn shown(r: &StoredResult, k: Option<&KpiSettings>, d: Disclosure) -> String {
+fn shown(h: &History, r: &StoredResult, k: Option<&KpiSettings>, d: Disclosure) -> String {
+    let v = verdict(h, r, k, d);
     match r.value {
         None => "no data".to_string(),
-        Some(_) if hidden(r, k, d) => crate::kpi::Figure::hidden_text(average(k), d),
-        Some(v) => fmt_value(k, v),
+        Some(_) if !v.value => crate::kpi::Figure::hidden_as(v, average(k), d),
+        Some(value) => {
+            let count = Offered::stored(r).current;
+            let written = match count {
+                Some(c) if !average(k) => d.share_value(value, c.numerator, c.denominator),
+                _ => Some(value),
+            };
+            written.map_or_else(
+                || crate::disclose::NOT_SHOWN.to_string(),
+                |w| fmt_value(k, w),
+            )
+        }
     }
 }
 

@@ -55,7 +55,8 @@ impl Store {
     /// `kpi show`, the pack, the live view).
     pub async fn stored_results(&self) -> Result<Vec<StoredResult>, StoreError> {
         const SQL: &str = "SELECT k.kpi_id, k.period, k.value, k.target, k.numerator, \
-            k.denominator, k.rag, k.direction, k.overdue_open, k.run_id FROM kpi_results k \
+            k.denominator, k.rag, k.direction, k.overdue_open, k.run_id, k.ytd_numerator, \
+            k.ytd_denominator FROM kpi_results k \
             JOIN (SELECT kpi_id, period, MAX(id) AS id FROM kpi_results GROUP BY kpi_id, period) m \
               ON m.id = k.id \
             ORDER BY k.kpi_id, k.period";
@@ -70,6 +71,8 @@ impl Store {
             Option<String>,
             Option<i64>,
             i64,
+            Option<i64>,
+            Option<i64>,
         );
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
         rows.into_iter()
@@ -94,6 +97,8 @@ impl Store {
                     direction,
                     overdue_open,
                     run_id,
+                    ytd_numerator: r.10,
+                    ytd_denominator: r.11,
                 })
             })
             .collect()

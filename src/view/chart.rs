@@ -6,9 +6,10 @@
 //! results alone), the shared vertical scale, and both drawings. Pure: numbers in, bytes or
 //! markup out.
 //!
-//! Disclosure: a period's value is in the series only when its figure could be shown in
-//! words ([`crate::disclose::Disclosure::stored_shown`]); a hidden one is `None`, a gap, so no
-//! suppressed value can be read back off either drawing.
+//! Disclosure: a period's value is in the series only when its figure is shown in words, as
+//! decided over the KPI's whole series ([`crate::kpi::publish`]), and as written (from
+//! rounded counts under that policy); a hidden one is `None`, a gap, so no suppressed value
+//! can be read back off either drawing.
 //!
 //! Text: the SVG carries its axis labels (the scale's ends, the first and last period) and
 //! a title per dot. The PNG draws its axes but no text (no font library, no bundled font
@@ -17,7 +18,8 @@
 
 use serde::Serialize;
 
-use crate::disclose::{self, Disclosure};
+use crate::disclose::{self, Disclosure, Verdict};
+use crate::kpi::publish::publish_stored;
 use crate::kpi::{Evaluation, KpiSettings, Measure, Period, StoredResult, Unit, target_in_force};
 
 /// How many periods a mail's chart and a pack's chart show, the latest last.
@@ -58,16 +60,21 @@ pub struct TrendRow {
 impl Series {
     /// The series of `e`: the stored results of the same KPI for the periods of its kind up
     /// to `e`'s (the latest stored result of each), the report period itself from `e`.
-    pub fn of_evaluation(e: &Evaluation, history: &[StoredResult], d: Disclosure) -> Series {
+    pub fn of_evaluation(
+        e: &Evaluation,
+        k: &KpiSettings,
+        history: &[StoredResult],
+        d: Disclosure,
+    ) -> Series {
         let average = e.measure == Some(Measure::AverageWaitWeeks);
-        let mut points: Vec<Point> = history
+        let mine: Vec<&StoredResult> = history.iter().filter(|r| r.kpi_id == e.kpi_id).collect();
+        let published = publish_stored(k, &mine, d);
+        let mut points: Vec<Point> = mine
             .iter()
-            .filter(|r| {
-                r.kpi_id == e.kpi_id && r.period.kind() == e.period.kind() && r.period < e.period
-            })
+            .filter(|r| r.period.kind() == e.period.kind() && r.period < e.period)
             .map(|r| Point {
                 period: r.period,
-                value: shown_value(average, r, d),
+                value: shown_value(average, r, published.stored(r), d),
                 target: r.target,
             })
             .collect();
@@ -85,8 +92,8 @@ impl Series {
             period: e.period,
             value: e
                 .current
-                .filter(|f| f.disclosable(average, d))
-                .map(|f| f.value),
+                .filter(|_| e.shown.current.value)
+                .and_then(|f| f.written(average, d)),
             target: e.milestone.as_ref().map(|m| m.target),
         });
         let skip = points.len().saturating_sub(PERIODS);
@@ -109,9 +116,11 @@ impl Series {
         d: Disclosure,
     ) -> Series {
         let average = k.measure == Some(Measure::AverageWaitWeeks);
-        let mut mine: Vec<&StoredResult> = results
-            .iter()
-            .filter(|r| r.kpi_id == id && r.period.kind() == upto.kind() && r.period <= upto)
+        let all: Vec<&StoredResult> = results.iter().filter(|r| r.kpi_id == id).collect();
+        let published = publish_stored(k, &all, d);
+        let mut mine: Vec<&StoredResult> = all
+            .into_iter()
+            .filter(|r| r.period.kind() == upto.kind() && r.period <= upto)
             .collect();
         mine.sort_by_key(|r| r.period);
         let start = mine.len().saturating_sub(n);
@@ -122,7 +131,7 @@ impl Series {
                 .iter()
                 .map(|r| Point {
                     period: r.period,
-                    value: shown_value(average, r, d),
+                    value: shown_value(average, r, published.stored(r), d),
                     target: target_in_force(k, r.period.last_month()).and_then(|t| t.value()),
                 })
                 .collect(),
@@ -149,10 +158,16 @@ impl Series {
     }
 }
 
-/// A stored value, only when disclosure control lets it be shown.
-fn shown_value(average: bool, r: &StoredResult, d: Disclosure) -> Option<f64> {
-    r.value
-        .filter(|_| d.stored_shown(average, r.numerator, r.denominator))
+/// A stored value as written, only when it is shown (`v`).
+fn shown_value(average: bool, r: &StoredResult, v: Verdict, d: Disclosure) -> Option<f64> {
+    let value = r.value.filter(|_| v.value)?;
+    match (average, r.numerator, r.denominator) {
+        (false, Some(n), Some(den)) => {
+            let count = |x: i64| u64::try_from(x).unwrap_or(0);
+            d.share_value(value, count(n), count(den))
+        }
+        _ => Some(value),
+    }
 }
 
 /// The vertical scale a chart of `points` is drawn on, bottom to top (the gridlines divide it

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::kpi::{ItemContext, Stored, exception, notice, show_entered, value_hidden};
+use super::kpi::{ItemContext, Stored, exception, notice, show_entered, unrated};
 use super::{Format, NOT_RATED_COLOUR, not_rated};
 use crate::disclose::Disclosure;
 use crate::kpi::manual::{Entered, ManualValue};
@@ -78,7 +78,7 @@ fn a_hidden_averages_digest_rows_show_no_rag_direction_or_change() {
     // One referral seen after 10 weeks: RED inside, as the risk triggers read it.
     let one = wait(10, 1);
     assert_eq!(one.rag, Rag::Red);
-    assert!(value_hidden(&one, d));
+    assert!(unrated(&one));
     let row = exception::row(&one, &ctx, now(), None);
     let s = row.slipped.as_ref().expect("the digest's part");
     assert_eq!(s.rag, not_rated());
@@ -93,7 +93,7 @@ fn a_hidden_averages_digest_rows_show_no_rag_direction_or_change() {
     assert_unrated(&serde_json::to_string(&notice::resolved(&back, d)).expect("json"));
     // Over five referrals the same wait is rated, with its direction and change.
     let five = wait(50, 5);
-    assert!(!value_hidden(&five, d));
+    assert!(!unrated(&five));
     let s = exception::row(&five, &ctx, now(), None)
         .slipped
         .expect("the digest's part");
@@ -162,6 +162,8 @@ fn stored(kpi: &str, value: f64, n: i64, d: i64) -> StoredResult {
         overdue_open: None,
         direction: None,
         run_id: 1,
+        ytd_numerator: None,
+        ytd_denominator: None,
     }
 }
 

@@ -11,15 +11,16 @@
 //!
 //! Disclosure: a stored value is shown only when [`Disclosure::stored_shown`] says so (else
 //! its words say "not shown"); the slipped and
-//! resolved parts write every figure through the [`Disclosure`] their context carries ([`value_hidden`]).
+//! resolved parts write every figure through the [`Disclosure`] their context carries ([`unrated`]).
 //! Every float is at one decimal place, as the table prints it. No event date is written.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::disclose::Disclosure;
+use crate::disclose::{Disclosure, Verdict};
 use crate::kpi::manual::Entered;
+use crate::kpi::publish::{Published, publish_stored};
 use crate::kpi::{
     Catalogue, Count, Evaluation, Figure, KpiSettings, Measure, Month, Period, StoredResult,
     Target, resolve, versions,
@@ -190,7 +191,7 @@ pub fn rows(
                 .map(|e| EnteredView {
                     period: e.value.period.to_string(),
                     period_label: e.value.period.label(),
-                    value: entered_shown(e, disclosure).then(|| one_place(e.value.value)),
+                    value: entered_value(e, disclosure).map(one_place),
                     value_text: entered_text(k, e, disclosure),
                     by: e.value.by.clone(),
                     entered_at: e.entered_at.to_rfc3339(),
@@ -206,9 +207,10 @@ pub fn rows(
         .collect()
 }
 
-/// Whether a value entered by hand may be shown: one entered with its counts only when its
-/// share may be (a value alone has nothing to hide).
-pub fn entered_shown(e: &Entered, d: Disclosure) -> bool {
+/// What may be shown of a value entered by hand: one entered with its counts only what its
+/// share may be (a value alone has nothing to hide). Entered values stand alone: no period's
+/// is worked from another's.
+pub fn entered_verdict(e: &Entered, d: Disclosure) -> Verdict {
     let count = match (e.value.numerator, e.value.denominator) {
         (Some(numerator), Some(denominator)) => Some(Count {
             numerator,
@@ -220,47 +222,65 @@ pub fn entered_shown(e: &Entered, d: Disclosure) -> bool {
         value: e.value.value,
         count,
     }
-    .disclosable(false, d)
+    .alone(false, d)
+}
+
+/// The value entered by hand as written: itself, or from its rounded counts.
+pub fn entered_value(e: &Entered, d: Disclosure) -> Option<f64> {
+    if !entered_verdict(e, d).value {
+        return None;
+    }
+    match (e.value.numerator, e.value.denominator) {
+        (Some(n), Some(den)) => d.share_value(e.value.value, n, den),
+        _ => Some(e.value.value),
+    }
 }
 
 /// A value entered by hand in words: in its unit, or what stands for it when hidden (as the
 /// digest writes a hidden share).
 pub fn entered_text(k: &KpiSettings, e: &Entered, d: Disclosure) -> String {
-    if entered_shown(e, d) {
-        k.unit.format(e.value.value)
-    } else {
-        Figure::hidden_text(false, d)
+    match entered_value(e, d) {
+        Some(v) => k.unit.format(v),
+        None => Figure::hidden_as(entered_verdict(e, d), false, d),
     }
 }
 
-/// Whether an evaluation's value is there but may not be shown: its RAG, direction and change
-/// are then [`crate::view::not_rated`] in every output.
-pub fn value_hidden(e: &Evaluation, d: Disclosure) -> bool {
-    let average = e.measure == Some(Measure::AverageWaitWeeks);
-    e.current.is_some_and(|f| !f.disclosable(average, d))
+/// Whether an evaluation's value is there but not rated (hidden, or under the rounding
+/// policy too few to rate): its RAG, direction and change are then
+/// [`crate::view::not_rated`] in every output.
+pub fn unrated(e: &Evaluation) -> bool {
+    e.current.is_some() && !e.shown.current.rated
 }
 
-/// A stored result of KPI `k` as shown: its value, RAG and direction only when disclosure
-/// control lets the value be.
-pub fn actual(k: &KpiSettings, r: &StoredResult, d: Disclosure) -> Actual {
-    // An average over so few referrals would be a child's own wait, or near it: not shown.
+/// A stored result of KPI `k` as shown: its value only when `v` (decided over the KPI's
+/// series) lets it be, its RAG and direction only when it is rated.
+pub fn actual(k: &KpiSettings, r: &StoredResult, v: Verdict, d: Disclosure) -> Actual {
     let average = k.measure == Some(Measure::AverageWaitWeeks);
-    let hidden = r.value.is_some() && !d.stored_shown(average, r.numerator, r.denominator);
+    let written = r
+        .value
+        .and_then(|value| match (average, r.numerator, r.denominator) {
+            (false, Some(n), Some(den)) => {
+                let count = |x: i64| u64::try_from(x).unwrap_or(0);
+                d.share_value(value, count(n), count(den))
+            }
+            _ => Some(value),
+        });
+    let (hidden, unrated) = (r.value.is_some() && !v.value, r.value.is_some() && !v.rated);
     Actual {
         period: r.period.to_string(),
         period_label: r.period.label(),
-        direction: if hidden {
+        direction: if unrated {
             Some(not_rated().to_string())
         } else {
             r.direction.clone()
         },
-        value: r.value.filter(|_| !hidden).map(one_place),
-        value_text: match r.value {
-            Some(_) if hidden => Figure::hidden_text(average, d),
+        value: written.filter(|_| !hidden).map(one_place),
+        value_text: match written {
+            _ if hidden => Figure::hidden_as(v, average, d),
             Some(v) => k.unit.format(v),
             None => "no data".to_string(),
         },
-        rag: if hidden {
+        rag: if unrated {
             not_rated().to_string()
         } else {
             r.rag.to_string()
@@ -278,7 +298,8 @@ fn standing(
     period: Option<Period>,
     d: Disclosure,
 ) -> Standing {
-    let actual = |r: &StoredResult| actual(k, r, d);
+    let published = publish_stored(k, mine, d);
+    let actual = |r: &StoredResult| actual(k, r, published.stored(r), d);
     Standing {
         action: k.action.clone(),
         owner: k.owner.clone(),
@@ -300,13 +321,18 @@ fn standing(
             }
             None => mine.iter().max_by_key(|r| r.period).map(|r| actual(r)),
         },
-        milestones: milestones(k, mine, d),
+        milestones: milestones(k, mine, &published, d),
         entered: Vec::new(),
     }
 }
 
 /// Each milestone of each version of `k`'s targets, with the stored value for its month.
-fn milestones(k: &KpiSettings, mine: &[&StoredResult], d: Disclosure) -> Vec<MilestoneView> {
+fn milestones(
+    k: &KpiSettings,
+    mine: &[&StoredResult],
+    published: &Published,
+    d: Disclosure,
+) -> Vec<MilestoneView> {
     let mut milestones = Vec::new();
     for version in versions(k) {
         let name = match (version.effective, version.reason) {
@@ -339,7 +365,7 @@ fn milestones(k: &KpiSettings, mine: &[&StoredResult], d: Disclosure) -> Vec<Mil
                 actual: mine
                     .iter()
                     .find(|r| r.period == Period::containing(k.period_kind(), from))
-                    .map(|r| actual(k, r, d)),
+                    .map(|r| actual(k, r, published.stored(r), d)),
             });
         }
     }

@@ -98,6 +98,8 @@ fn stored(kpi: &str, n: i64, d: i64) -> StoredResult {
         overdue_open: None,
         direction: None,
         run_id: 1,
+        ytd_numerator: None,
+        ytd_denominator: None,
     }
 }
 

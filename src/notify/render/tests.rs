@@ -130,7 +130,18 @@ fn evaluations(c: &crate::kpi::Catalogue) -> Vec<Evaluation> {
     let mut g = a.clone();
     g.kpi_id = "1/3".into();
     g.rag = Rag::Green;
-    vec![a, b, g]
+    let mut all = vec![a, b, g];
+    // The figures were set by hand: what may be shown of them, each alone.
+    for e in &mut all {
+        let f = crate::kpi::Figures {
+            current: e.current,
+            previous: e.previous,
+            year_to_date: e.year_to_date,
+            shown: None,
+        };
+        e.shown = crate::kpi::Shown::alone(&f, false, crate::disclose::Disclosure::default());
+    }
+    all
 }
 
 #[test]
@@ -254,6 +265,8 @@ fn a_chart_is_referenced_by_its_content_id() {
                 direction: None,
                 overdue_open: None,
                 run_id: 1,
+                ytd_numerator: None,
+                ytd_denominator: None,
             })
             .collect();
     let d = Digest {

@@ -124,6 +124,8 @@ fn stored(period: Period, n: i64, d: i64) -> StoredResult {
         direction: None,
         overdue_open: None,
         run_id: 1,
+        ytd_numerator: None,
+        ytd_denominator: None,
     }
 }
 
@@ -148,7 +150,7 @@ fn a_hidden_figure_is_a_gap_and_the_window_is_twelve_periods() {
         let (n, d) = if i % 3 == 0 { (3, 40) } else { (20, 40) };
         history.push(stored(period, n, d));
     }
-    let s = Series::of_evaluation(&e, &history, Disclosure::default());
+    let s = Series::of_evaluation(&e, &c["1/2a"], &history, Disclosure::default());
     assert_eq!(s.points.len(), PERIODS);
     assert_eq!(s.points.last().map(|p| p.period), Some(jul));
     assert!(s.points.iter().all(|p| p.value != Some(7.5)), "{s:?}");

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::KpiRow;
-use crate::disclose::{self, Disclosure};
+use crate::disclose::{self, Disclosure, Verdict};
 use crate::kpi::commentary::Commentary;
 use crate::kpi::manual::{self, Entered};
 use crate::kpi::{Aggregation, Basis, Evaluation, Figure, KpiSettings, Measure, Month, Period};
@@ -129,10 +129,12 @@ fn slipped(
     let (kpi, d) = (ctx.kpi, ctx.disclosure);
     let (noun, within) = words(e.measure);
     let value = match e.current {
-        Some(_) => shown(e, e.current, d),
+        Some(_) => shown(e, e.current, e.shown.current, d),
         None => "NO DATA".to_string(),
     };
-    let counts = e.current.and_then(|f| counts(e, f, noun, within, d));
+    let counts = e
+        .current
+        .and_then(|f| counts(e, f, e.shown.current, noun, within, d));
     let (target, target_notes) = target(e);
     let source_name = kpi.and_then(|k| k.source.as_deref()).unwrap_or("?");
     let (source, freshness, source_lines, provenance, warning) = if e.measure.is_none() {
@@ -166,7 +168,7 @@ fn slipped(
         .as_ref()
         .map_or_else(Vec::new, |c| c.series.rows(|v| e.format(v)));
     // A value not shown is not rated either: the owner is told it needs attention, not why.
-    let hidden = super::value_hidden(e, d);
+    let hidden = super::unrated(e);
     let (rag, (rag_bg, rag_fg), direction) = if hidden {
         (
             not_rated().to_string(),
@@ -189,7 +191,11 @@ fn slipped(
         target,
         target_notes,
         next_milestone: kpi.and_then(|k| next_milestone(k, e)),
-        previous: format!("{} ({})", shown(e, e.previous, d), e.period.prev().label()),
+        previous: format!(
+            "{} ({})",
+            shown(e, e.previous, e.shown.previous, d),
+            e.period.prev().label()
+        ),
         change: change(e, d),
         baseline: e.baseline.clone(),
         direction,
@@ -293,18 +299,26 @@ fn still_open(e: &Evaluation, d: Disclosure) -> Option<String> {
     })
 }
 
-/// A figure as the mail may show it: "no data", the value, or the words that stand in for it
-/// when disclosure control hides it.
-pub(super) fn shown(e: &Evaluation, f: Option<Figure>, d: Disclosure) -> String {
-    match f {
-        Some(f) if !f.disclosable(is_wait(e), d) => Figure::hidden_text(is_wait(e), d),
-        Some(f) => e.format(f.value),
+/// A figure as the mail may show it: "no data", the value (rounded under that policy), or the
+/// words that stand in for it when disclosure control hides it (`v`: decided over the KPI's
+/// series).
+pub(super) fn shown(e: &Evaluation, f: Option<Figure>, v: Verdict, d: Disclosure) -> String {
+    match f.map(|f| (f, f.written(is_wait(e), d))) {
+        Some((_, Some(value))) if v.value => e.format(value),
+        Some(_) => Figure::hidden_as(v, is_wait(e), d),
         None => "no data".to_string(),
     }
 }
 
 /// The counts behind a figure, as they may be written.
-fn counts(e: &Evaluation, f: Figure, noun: &str, within: &str, d: Disclosure) -> Option<String> {
+fn counts(
+    e: &Evaluation,
+    f: Figure,
+    v: Verdict,
+    noun: &str,
+    within: &str,
+    d: Disclosure,
+) -> Option<String> {
     let c = f.count?;
     Some(if is_wait(e) {
         format!(
@@ -313,7 +327,7 @@ fn counts(e: &Evaluation, f: Figure, noun: &str, within: &str, d: Disclosure) ->
             e.period.label()
         )
     } else {
-        let (n, d) = d.share_counts(c.numerator, c.denominator);
+        let (n, d) = d.share_counts_as(v, c.numerator, c.denominator);
         // A value entered by hand has no noun: "<5 of 10 as entered".
         format!("{n} of {d} {}", [noun, within].join(" ").trim())
     })
@@ -322,14 +336,18 @@ fn counts(e: &Evaluation, f: Figure, noun: &str, within: &str, d: Disclosure) ->
 /// The text part's value line: "53.1% (26 of 49 new EHC plans within 20 weeks)", or why
 /// there is none.
 fn value_line(e: &Evaluation, noun: &str, within: &str, d: Disclosure) -> String {
+    let v = e.shown.current;
     match e.current {
-        Some(f) if is_wait(e) && !f.disclosable(true, d) => format!(
-            "not shown: an average over {} {noun} {within} in {}",
-            d.hidden(),
-            e.period.label()
+        Some(_) if is_wait(e) && !v.value => d.hidden_words(
+            v,
+            &format!(
+                "an average over {} {noun} {within} in {}",
+                d.hidden(),
+                e.period.label()
+            ),
         ),
-        Some(f) => match counts(e, f, noun, within, d) {
-            Some(c) => format!("{} ({c})", shown(e, Some(f), d)),
+        Some(f) => match counts(e, f, v, noun, within, d) {
+            Some(c) => format!("{} ({c})", shown(e, Some(f), v, d)),
             None => e.format(f.value),
         },
         None if is_wait(e) => format!("NO DATA: no {noun} {within} in {}", e.period.label()),
@@ -348,7 +366,7 @@ fn year_to_date(e: &Evaluation, d: Disclosure) -> Option<String> {
     let summed = e
         .measure
         .is_none_or(|m| m.aggregation() == Aggregation::Sum);
-    (!e.period.kind().is_year() && summed).then(|| shown(e, Some(f), d))
+    (!e.period.kind().is_year() && summed).then(|| shown(e, Some(f), e.shown.year_to_date, d))
 }
 
 /// The target in force and the notes under it (a retarget's reason, how it was worked out).
@@ -421,13 +439,14 @@ pub fn next_milestone(k: &KpiSettings, e: &Evaluation) -> Option<String> {
     })
 }
 
-/// The change on the previous period, when both figures may be shown.
+/// The change on the previous period, when both figures are rated: the difference of the
+/// two values as written.
 fn change(e: &Evaluation, d: Disclosure) -> Option<String> {
     let (now, before) = (e.current?, e.previous?);
-    if !now.disclosable(is_wait(e), d) || !before.disclosable(is_wait(e), d) {
+    if !e.shown.current.rated || !e.shown.previous.rated {
         return None;
     }
-    let diff = now.value - before.value;
+    let diff = now.written(is_wait(e), d)? - before.written(is_wait(e), d)?;
     let unit = match e.unit {
         Unit::Percent => "points",
         Unit::Weeks => "weeks",

@@ -45,7 +45,7 @@ pub struct OverdueValue {
 /// The digest's row for `e`, back on track.
 pub fn resolved(e: &Evaluation, d: Disclosure) -> KpiRow {
     // A value not shown is not rated either (its direction neither).
-    let hidden = super::value_hidden(e, d);
+    let hidden = super::unrated(e);
     let (rag, (bg, fg), direction) = if hidden {
         (
             not_rated().to_string(),
@@ -61,7 +61,7 @@ pub fn resolved(e: &Evaluation, d: Disclosure) -> KpiRow {
             rag,
             rag_colour: bg,
             rag_text_colour: fg,
-            value: super::exception::shown(e, e.current, d),
+            value: super::exception::shown(e, e.current, e.shown.current, d),
             target: e
                 .milestone
                 .as_ref()

@@ -249,6 +249,8 @@ mod tests {
                 overdue_open: None,
                 direction: None,
                 run_id: 1,
+                ytd_numerator: None,
+                ytd_denominator: None,
             },
             StoredResult {
                 kpi_id: "1/2a".into(),
@@ -261,6 +263,8 @@ mod tests {
                 overdue_open: None,
                 direction: None,
                 run_id: 2,
+                ytd_numerator: None,
+                ytd_denominator: None,
             },
         ];
         show(
@@ -290,6 +294,8 @@ mod tests {
                 overdue_open: None,
                 direction: None,
                 run_id: 1,
+                ytd_numerator: None,
+                ytd_denominator: None,
             }];
             let json = show(
                 &c,
