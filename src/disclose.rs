@@ -60,6 +60,16 @@ pub enum Policy {
     Round,
 }
 
+impl Policy {
+    /// As the configuration writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Suppress => "suppress",
+            Policy::Round => "round",
+        }
+    }
+}
+
 /// What a rounded count is rounded to.
 pub const ROUND_TO: u64 = 5;
 
@@ -123,13 +133,14 @@ impl Disclosure {
     pub fn note(self) -> String {
         match self.policy {
             Policy::Suppress => format!(
-                "Small numbers: a count under {t} is shown as <{t}, and a figure that would give \
-                 one back (alone or beside others shown) is not shown.",
+                "Counts under {t} are shown as \"<{t}\", and a figure that would give one back, \
+                 alone or beside figures shown before, is not shown (small numbers suppressed).",
                 t = self.threshold
             ),
             Policy::Round => format!(
-                "Small numbers: counts are rounded to the nearest {ROUND_TO} and percentages \
-                 worked from the rounded counts; a figure over fewer than {} cases is not rated.",
+                "Counts are rounded to the nearest {ROUND_TO} and percentages worked from the \
+                 rounded counts; a figure that could give a count under {} back is not rated \
+                 (small numbers rounded).",
                 self.threshold
             ),
         }

@@ -436,6 +436,9 @@ fn history(settings: &Settings, all: &[Entered]) -> String {
             }
         }
     }
+    if !all.is_empty() {
+        let _ = writeln!(b, "\n{}", settings.disclosure().note());
+    }
     b
 }
 

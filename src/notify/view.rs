@@ -326,9 +326,9 @@ fn footer(
 ) -> Vec<String> {
     let t = ctx.disclosure.threshold();
     let mut out = vec![format!(
-        "Counts under {t} are shown as \"<{t}\", and a percentage is shown only when neither of its \
-         counts nor their difference is under {t}. This report carries aggregate figures only: \
-         no case ids, names or dates about a child; dates are the extract's or the period's."
+        "{} This report carries aggregate figures only: no case ids, names or dates about a \
+         child; dates are the extract's or the period's.",
+        ctx.disclosure.note()
     )];
     let waits = groups.iter().any(|d| {
         d.items

@@ -46,7 +46,8 @@ pub enum PackError {
 }
 
 /// Render the page `name` with `page` as its context under `key`, `live` (served by the
-/// daemon: navigation and links) and `hidden` (how a suppressed count shows under `d`).
+/// daemon: navigation and links) `hidden` (how a suppressed count shows under `d`) and `disclosure_note` (which policy
+/// applied, in words).
 pub fn render_page(
     name: &str,
     key: &str,
@@ -103,6 +104,7 @@ fn render(
     let ctx = minijinja::context! {
         live => live,
         hidden => d.hidden(),
+        disclosure_note => d.note(),
         ..page
     };
     env.get_template(name)

@@ -105,6 +105,8 @@ pub struct Standing {
     /// The period asked for (`--period`), else the latest one a run stored a value for.
     pub latest: Option<Actual>,
     pub milestones: Vec<MilestoneView>,
+    /// How small numbers were kept out of the figures: "suppress" or "round".
+    pub disclosure: &'static str,
     /// Manual KPIs: the values entered by hand in force, by period.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entered: Vec<EnteredView>,
@@ -322,6 +324,7 @@ fn standing(
             None => mine.iter().max_by_key(|r| r.period).map(|r| actual(r)),
         },
         milestones: milestones(k, mine, &published, d),
+        disclosure: d.policy().as_str(),
         entered: Vec::new(),
     }
 }

@@ -82,7 +82,9 @@ pub fn show_entered(
         s.disclosure,
     );
     Ok(match format {
-        Format::Table => table(&views),
+        // Which policy kept the small numbers out, said once under the table; a column of the
+        // CSV and a field of each JSON row, so a figure copied out says it too.
+        Format::Table => table(&views) + "\n" + &s.disclosure.note() + "\n",
         Format::Csv => csv(&views),
         Format::Json => serde_json::to_string_pretty(&views)? + "\n",
     })
@@ -164,7 +166,7 @@ fn table(views: &[KpiRow]) -> String {
     b
 }
 
-const CSV_HEADER: [&str; 16] = [
+const CSV_HEADER: [&str; 17] = [
     "kpi",
     "title",
     "action",
@@ -181,6 +183,7 @@ const CSV_HEADER: [&str; 16] = [
     "note",
     "actual",
     "rag",
+    "disclosure",
 ];
 
 /// One row per milestone; a KPI without milestones has one row with those columns empty.
@@ -206,7 +209,8 @@ fn csv(views: &[KpiRow]) -> String {
                 &mut b,
                 head.iter()
                     .cloned()
-                    .chain(std::iter::repeat_n(String::new(), 8)),
+                    .chain(std::iter::repeat_n(String::new(), 8))
+                    .chain([s.disclosure.to_string()]),
             );
         }
         for m in &s.milestones {
@@ -220,6 +224,7 @@ fn csv(views: &[KpiRow]) -> String {
                 m.note.clone().unwrap_or_default(),
                 opt(m.actual.as_ref().and_then(|a| a.value)),
                 m.actual.as_ref().map(|a| a.rag.clone()).unwrap_or_default(),
+                s.disclosure.to_string(),
             ];
             line(&mut b, head.iter().cloned().chain(tail));
         }
@@ -364,7 +369,7 @@ mod tests {
             .iter()
             .find(|r| r.starts_with("1/2a,") && r.contains("Apr-20"))
             .expect("row");
-        assert!(a.ends_with(",63.6,GREEN"), "{a}");
+        assert!(a.ends_with(",63.6,GREEN,suppress"), "{a}");
     }
 
     #[test]
