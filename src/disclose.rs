@@ -245,8 +245,10 @@ impl Disclosure {
     /// What a hidden figure says in its place: why, in words that give nothing away.
     /// `small` says what is small ("<5 in a count", "an average over <5 referrals").
     pub fn hidden_words(self, v: Verdict, small: &str) -> String {
-        match v.why {
-            Why::Recoverable => format!("{NOT_SHOWN}: {RECOVERABLE}"),
+        match (v.why, self.policy) {
+            (Why::Recoverable, _) => format!("{NOT_SHOWN}: {RECOVERABLE}"),
+            // Rounded, the counts are written beside it: "<5" would not be true of them.
+            (_, Policy::Round) => format!("{NOT_SHOWN}: too few cases"),
             _ => format!("{NOT_SHOWN}: {small}"),
         }
     }

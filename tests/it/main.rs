@@ -30,6 +30,7 @@ mod harness;
 
 mod action_mail;
 mod actions;
+mod attacker;
 mod bench;
 mod board;
 mod bounds;
@@ -90,6 +91,7 @@ fn main() -> std::process::ExitCode {
             digest::tests(),
             disclosure::tests(),
             disclosure_hidden::tests(),
+            attacker::tests(),
             disk_full::tests(),
             digest_limits::tests(),
             faults::tests(),
