@@ -122,6 +122,9 @@ pub struct Knowledge {
     pub leaks: BTreeSet<String>,
 }
 
+/// A running total's month and its numerator's, denominator's and rest's ranges.
+type Seen = ((i32, u32), [(i64, i64); 3]);
+
 /// The academic year (by its first calendar year) a month is in.
 fn academic_year((y, m): (i32, u32)) -> i32 {
     if m >= 9 { y } else { y - 1 }
@@ -269,8 +272,7 @@ impl Knowledge {
 
     /// A running total's two periods in one academic year: what was added between them.
     fn running_totals(&mut self) {
-        let mut by_year: BTreeMap<(String, i32), Vec<((i32, u32), [(i64, i64); 3])>> =
-            BTreeMap::new();
+        let mut by_year: BTreeMap<(String, i32), Vec<Seen>> = BTreeMap::new();
         for ((kpi, month, part), f) in &self.figures {
             if *part != Part::Current || self.relations.get(kpi) != Some(&Relation::Running) {
                 continue;
