@@ -39,6 +39,7 @@ use sendwatch::kpi::{
     Count, Measure, Month, MonthlyCounts, REVIEW_COLUMNS, Rag, Review, ReviewCounter,
 };
 
+use crate::hand_checked::red_trigger;
 use crate::harness::{
     apart_from_the_risk_log, app, assert_lines, evaluation, folder_config_with, folder_mail,
     outbox, repo, scan_bytes, stored,
@@ -123,12 +124,19 @@ async fn review_kpis_equal_the_hand_checked_computation_on_both_backends() {
         );
 
         // Only 1/3 slipped: one report, to its sub-group, small counts suppressed.
-        // 1/3 RED two months running raises R2 (timely completion of reviews): the risk
-        // log's holder hears of it in a report of its own.
+        // 1/3 is RED in February and March 2021 (3 and 4 of 10), but its counts are under 5,
+        // so neither month is rated and R2 (timely completion of reviews, "1/3 RED for 2
+        // periods running") is not raised: raising it would tell which side of its target
+        // the hidden value is (issue 17). The risk log's holder hears nothing.
         let (mails, holder) = apart_from_the_risk_log(folder_mail(&outbox));
-        let raised: Vec<&str> = report.risks.iter().map(|c| c.risk_id.as_str()).collect();
-        assert_eq!(raised, ["R2"], "{}", name);
-        assert_eq!(holder.len(), 1, "{}", name);
+        assert!(report.risks.is_empty(), "{name}: {:?}", report.risks);
+        assert!(holder.is_empty(), "{name}");
+        let r2 = red_trigger(&app, "R2", "1/3").await;
+        assert!(!r2.fired, "{name}: {r2:?}");
+        assert_eq!(
+            r2.reason, "KPI 1/3 was not rated: too few cases in March 2021",
+            "{name}"
+        );
         assert_eq!(mails.len(), 1, "{name}");
         let body = &mails[0].body;
         assert_eq!(

@@ -22,6 +22,7 @@
 
 use chrono::NaiveDate;
 
+use crate::hand_checked::red_trigger;
 use crate::harness::{
     apart_from_the_risk_log, app, assert_lines, evaluation, folder_config_with, folder_mail,
     outbox, repo, run_example, scan_bytes, stored,
@@ -94,12 +95,19 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
             ("RED".into(), Some(9.0))
         );
 
-        // 1/5 RED two months running raises R10 (slipping health actions): the risk log's
-        // holder hears of it in a report of its own.
+        // 1/5 is RED in May and June 2020, but each month's counts are under 5, so neither
+        // is rated and R10 (slipping health actions, "1/5 RED for 2 periods running") is not
+        // raised: raising it would tell which side of its target the hidden value is (issue
+        // 17). The risk log's holder hears nothing.
         let (mails, holder) = apart_from_the_risk_log(folder_mail(&outbox));
-        let raised: Vec<&str> = report.risks.iter().map(|c| c.risk_id.as_str()).collect();
-        assert_eq!(raised, ["R10"], "{}", name);
-        assert_eq!(holder.len(), 1, "{}", name);
+        assert!(report.risks.is_empty(), "{name}: {:?}", report.risks);
+        assert!(holder.is_empty(), "{name}");
+        let r10 = red_trigger(&app, "R10", "1/5").await;
+        assert!(!r10.fired, "{name}: {r10:?}");
+        assert_eq!(
+            r10.reason, "KPI 1/5 was not rated: too few cases in June 2020",
+            "{name}"
+        );
         assert_eq!(
             mails.len(),
             3,

@@ -5,7 +5,9 @@ use sha2::{Digest, Sha256};
 
 use sendwatch::store::RunStatus;
 
-use crate::harness::{Delivery, Mail, app, oracle, pct, repo, run_example, share, write_config};
+use crate::harness::{
+    Delivery, Mail, app, big_tracker, oracle, pct, run_example, share, write_config,
+};
 use crate::support::{HttpServer, Response, SmtpOptions, SmtpSink, backends};
 
 async fn fetch_load_evaluate_and_mail_on_both_backends() {
@@ -13,8 +15,14 @@ async fn fetch_load_evaluate_and_mail_on_both_backends() {
         auth: Some(("sendwatch".into(), "mail-pass-e2e".into())),
         ..Default::default()
     });
-    let csv_path = repo("examples/tracker.csv");
-    let csv = std::fs::read(&csv_path).expect("example extract");
+    // The example twice over (ids made unique): the same percentages from twice the counts.
+    // In the example itself 1/5's June 2021 (19 of 22 on time) has a rest under 5, so it is
+    // not rated and, with July, raises no risk (issue 17); doubled, it is rated, and R10's
+    // trigger reads two rated RED months.
+    let data = tempfile::tempdir().expect("tempdir");
+    let csv_path = data.path().join("tracker.csv");
+    std::fs::write(&csv_path, big_tracker(2, "x")).expect("write the extract");
+    let csv = std::fs::read(&csv_path).expect("the extract");
     let sha: String = Sha256::digest(&csv)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -46,6 +54,14 @@ async fn fetch_load_evaluate_and_mail_on_both_backends() {
         "health_advice_returned_date",
         42,
         "2021-07",
+        None,
+    );
+    let health_prev = oracle(
+        &csv_path,
+        "health_advice_requested_date",
+        "health_advice_returned_date",
+        42,
+        "2021-06",
         None,
     );
     assert!(
@@ -82,6 +98,15 @@ async fn fetch_load_evaluate_and_mail_on_both_backends() {
         for r in ["Risk R10: ", "Risk R12: "] {
             assert!(holder.body.contains(r), "{r} not in\n{}", holder.body);
         }
+        // R10's trigger read two rated months, and its reason shows them.
+        let why = format!(
+            "Why: KPI 1/5 was RED for 2 periods running: June 2021 {} against 95.0%, July \
+             2021 {} against 95.0%",
+            pct(health_prev.0, health_prev.1),
+            pct(health.0, health.1)
+        );
+        let flat = holder.body.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&why), "`{why}` not in\n{}", holder.body);
         for m in mails {
             assert_eq!(m.auth_password.as_deref(), Some("mail-pass-e2e"));
             assert_eq!(m.mail_from, "sendwatch@example.org");
@@ -159,7 +184,7 @@ async fn fetch_load_evaluate_and_mail_on_both_backends() {
         assert_eq!(loads[0].http_status, Some(200));
         assert_eq!(loads[0].sha256.as_deref(), Some(sha.as_str()));
         assert_eq!(loads[0].bytes, Some(csv.len() as i64));
-        assert_eq!(loads[0].rows_loaded, Some(540));
+        assert_eq!(loads[0].rows_loaded, Some(2 * 540));
         let results = app.store.run_results(report.run_id).await.expect("results");
         // The three computed KPIs of the catalogue: 1/2 (no target since its reporting
         // period ended in April 2020, so not mailed) beside the two slipped ones.

@@ -8,7 +8,7 @@ use sendwatch::job::{App, RunOptions, RunReport};
 use sendwatch::store::RunStatus;
 
 use crate::digest::by_recipient;
-use crate::harness::{Delivery, app, binary, binary_status, repo, write_config};
+use crate::harness::{Delivery, app, big_tracker, binary, binary_status, repo, write_config};
 use crate::support::{SmtpOptions, SmtpSink, backends};
 
 /// Performance to alice, health to John Smith; 1/5 also to the CCG's list (continue, no
@@ -172,8 +172,13 @@ fn a_bad_address_in_a_route_or_list_fails_check_config_naming_the_key() {
     assert!(err.contains("`colour` is not a label"), "{err}");
 }
 
-/// `tests/fixtures/risks/tracker.csv`: KPI 1/5 GREEN in March 2021, RED in April and May,
-/// GREEN in June (see tests/it/risks.rs).
+/// `tests/fixtures/risks/tracker.csv`: 20 cases, 5 with health advice returned in each of
+/// March-June 2021 (KPI 1/5), every plan within 20 weeks (KPI 1/2a 100% throughout):
+///   March 2021: 5 of 5 on time (39 days each)          100.0%  GREEN (target 95%)
+///   April 2021: 2 of 5 (K0008-K0010 took 58 days)       40.0%  RED
+///   May 2021:   2 of 5 (K0013-K0015 took 60 days)       40.0%  RED
+///   June 2021:  5 of 5 (41 days each)                  100.0%  GREEN
+/// Every month has a count (or a rest) under 5, so none is rated (issue 17).
 async fn unchanged_data_sends_nothing_again_and_a_kpi_back_on_target_is_said_once() {
     let sink = SmtpSink::start(SmtpOptions::default());
     let extract = repo("tests/fixtures/risks/tracker.csv")
@@ -233,7 +238,13 @@ async fn unchanged_data_sends_nothing_again_and_a_kpi_back_on_target_is_said_onc
 
 async fn a_silence_holds_items_back_lists_them_at_the_foot_and_ends() {
     let sink = SmtpSink::start(SmtpOptions::default());
-    let extract = repo("examples/tracker.csv").display().to_string();
+    // The example twice over (ids made unique), so that 1/5's June 2021 is rated: in the
+    // example itself its rest is under 5, so it is not rated and raises no risk (issue 17).
+    // Doubled, 1/5 is RED in June and July 2021 and raises R10, the silenced risk below.
+    let data = tempfile::tempdir().expect("tempdir");
+    let file = data.path().join("tracker.csv");
+    std::fs::write(&file, big_tracker(2, "x")).expect("write the extract");
+    let extract = file.display().to_string();
     for backend in backends().await {
         let name = backend.name;
         let dir = tempfile::tempdir().expect("tempdir");
