@@ -325,8 +325,22 @@ fn origin(v: &Value) -> Option<String> {
     let mut all = BTreeSet::new();
     gather(v, &mut all);
     match all.len() {
-        1 => all.pop_first(),
+        1 => all.pop_first().map(shown),
         _ => None,
+    }
+}
+
+/// A file as config names it, relative to the working directory, unless that climbs out of
+/// it (`../../../etc/sendwatch/sendwatch.toml` from `/var/lib/sendwatch`): then in full.
+fn shown(origin: String) -> String {
+    let path = std::path::Path::new(&origin);
+    let climbs = matches!(
+        path.components().next(),
+        Some(std::path::Component::ParentDir)
+    );
+    match climbs.then(|| std::fs::canonicalize(path).ok()).flatten() {
+        Some(full) => full.display().to_string(),
+        None => origin,
     }
 }
 
@@ -524,6 +538,23 @@ mod tests {
         top.insert("kpis".to_string(), Value::new(None, ValueKind::Table(kpis)));
         let path = resolve(&tree(top), "kpis.1.5.owner");
         assert_eq!(render(&path), "kpis.\"1.5\".owner");
+    }
+
+    #[test]
+    fn a_file_outside_the_working_directory_is_named_in_full() {
+        let cwd = std::env::current_dir().expect("cwd");
+        let name = cwd.file_name().expect("a folder").to_string_lossy();
+        let climbing = format!("../{name}/Cargo.toml");
+        assert_eq!(
+            shown(climbing),
+            cwd.join("Cargo.toml")
+                .canonicalize()
+                .expect("canonical")
+                .display()
+                .to_string()
+        );
+        assert_eq!(shown("config/x.toml".into()), "config/x.toml");
+        assert_eq!(shown("the environment".into()), "the environment");
     }
 
     #[test]
