@@ -8,6 +8,8 @@
 //! [`Settings::validate`] is pure: it calls each stage's check, which names every key at
 //! fault (every duration and count has a range, [`crate::bounds`]);
 //! [`Settings::resolve_secrets`] then reads `*_file` secrets and systemd credentials.
+//! [`Settings::load`] reports every problem in one pass ([`gather`]: unknown keys, wrong
+//! types and missing keys, then the checks and the secrets), each with its key and file.
 //!
 //! Owns: the top-level settings type, layering, and gathering what one section may name of
 //! another for the checks (each stage's own settings type and check live with the stage).
@@ -45,6 +47,7 @@ pub const LOCAL_CONFIG: &str = "config/sendwatch.toml";
 /// The configuration file of an installed deployment (deploy/), when no other is found.
 pub const SYSTEM_CONFIG: &str = "/etc/sendwatch/sendwatch.toml";
 
+mod gather;
 pub mod plan;
 pub use plan::PlanSettings;
 mod validate;
@@ -57,16 +60,37 @@ pub enum ConfigError {
     Invalid(Vec<Issue>),
 }
 
-/// One problem with one key.
+/// One problem with one key, and the file that set it where one file did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
     pub key: String,
     pub message: String,
+    /// The file (or `the environment`) the key's value came from; None for a default, a
+    /// built-in layer, or a table several files set.
+    pub file: Option<String>,
+}
+
+impl Issue {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Issue {
+        Issue {
+            key: key.into(),
+            message: message.into(),
+            file: None,
+        }
+    }
 }
 
 impl std::fmt::Display for Issue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.key, self.message)
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)?;
+        } else {
+            write!(f, "{}: {}", self.key, self.message)?;
+        }
+        match &self.file {
+            Some(file) => write!(f, " (in {file})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -160,12 +184,27 @@ pub struct Sources {
 }
 
 impl Settings {
-    /// Layer, deserialize, validate and resolve secrets.
+    /// Layer, deserialize, validate and resolve secrets. Every problem is collected, each
+    /// naming its key and file: unknown keys, values of the wrong type, missing keys, then
+    /// the checks on what could be read and the secrets' files.
     pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
-        let mut settings = Self::load_unchecked(sources)?;
-        settings.validate()?;
-        settings.resolve_secrets()?;
-        Ok(settings)
+        let mut read = Self::read(sources)?;
+        let mut issues = std::mem::take(&mut read.issues);
+        let Some(mut settings) = read.settings.take() else {
+            return Err(ConfigError::Invalid(issues));
+        };
+        for found in [settings.validate(), settings.resolve_secrets()] {
+            match found {
+                Ok(()) => {}
+                Err(ConfigError::Invalid(found)) => issues.extend(read.checked(found)),
+                Err(e) => return Err(e),
+            }
+        }
+        if issues.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigError::Invalid(issues))
+        }
     }
 
     /// The disclosure rules every output of this deployment follows (`[disclosure]`).
@@ -173,9 +212,18 @@ impl Settings {
         crate::disclose::Disclosure::new(&self.disclosure)
     }
 
-    /// Layer and deserialize only.
+    /// Layer and deserialize only: every key that is unknown, of the wrong type or missing.
     pub fn load_unchecked(sources: &Sources) -> Result<Settings, ConfigError> {
-        use config::{Config, Environment, File, FileFormat};
+        let read = Self::read(sources)?;
+        match read.settings {
+            Some(settings) if read.issues.is_empty() => Ok(settings),
+            _ => Err(ConfigError::Invalid(read.issues)),
+        }
+    }
+
+    /// Lay the layers and deserialize, stepping past each fault ([`gather`]).
+    fn read(sources: &Sources) -> Result<gather::Gathered, ConfigError> {
+        use config::{Config, Environment, File, FileFormat, Source as _};
         let plan_env = sources
             .env
             .then(|| std::env::var_os("SENDWATCH__PLAN__DIR").map(PathBuf::from))
@@ -194,9 +242,11 @@ impl Settings {
                     .try_parsing(true),
             );
         }
-        let mut settings: Settings = builder.build()?.try_deserialize()?;
-        settings.plan.dir = layers.plan_dir;
-        Ok(settings)
+        let mut read = gather::read(gather::tree(builder.build()?.collect()?));
+        if let Some(settings) = read.settings.as_mut() {
+            settings.plan.dir = layers.plan_dir;
+        }
+        Ok(read)
     }
 
     /// Fill secrets from `*_file` paths or `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`).
@@ -206,7 +256,7 @@ impl Settings {
         let mut issues = Vec::new();
         let mut resolve = |spec: SecretSpec<'_>| {
             if let Err((key, message)) = spec.resolve(creds) {
-                issues.push(Issue { key, message });
+                issues.push(Issue::new(key, message));
             }
         };
         resolve(SecretSpec {
@@ -242,7 +292,7 @@ impl Settings {
             });
         }
         if let Some((key, message)) = self.http.check_resolved() {
-            issues.push(Issue { key, message });
+            issues.push(Issue::new(key, message));
         }
         if issues.is_empty() {
             Ok(())

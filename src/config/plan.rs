@@ -64,10 +64,7 @@ fn read(path: &Path) -> Result<Config, ConfigError> {
 }
 
 fn invalid(key: &str, message: String) -> ConfigError {
-    ConfigError::Invalid(vec![Issue {
-        key: key.into(),
-        message,
-    }])
+    ConfigError::Invalid(vec![Issue::new(key, message)])
 }
 
 /// `path` as named in `by`: relative to `by`'s folder.
@@ -145,14 +142,14 @@ fn plan_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
         let top: std::collections::BTreeMap<String, config::Value> =
             read(path)?.try_deserialize()?;
         for key in top.keys().filter(|k| !PLAN_SECTIONS.contains(&k.as_str())) {
-            issues.push(Issue {
-                key: "plan.dir".into(),
-                message: format!(
+            issues.push(Issue::new(
+                "plan.dir",
+                format!(
                     "{}: `{key}` is not part of a plan (a plan's files set only {})",
                     path.display(),
                     PLAN_SECTIONS.join(", ")
                 ),
-            });
+            ));
         }
     }
     if issues.is_empty() {

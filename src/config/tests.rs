@@ -261,3 +261,70 @@ fn files_laid_over_one_another_in_a_loop_are_refused_naming_base() {
         .to_string();
     assert!(err.contains("base: more than"), "{err}");
 }
+
+/// Every problem of one reading, as `check-config` lists them.
+fn issues_of(text: &str) -> Vec<Issue> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("deployment.toml");
+    std::fs::write(&path, text).expect("write");
+    match Settings::load(&Sources {
+        file: Some(path),
+        env: false,
+    }) {
+        Err(ConfigError::Invalid(issues)) => issues,
+        other => panic!("expected issues, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_missing_section_is_named_not_only_the_first() {
+    // `delivery` has a required choice (`mode`) no plain stand-in satisfies: the reading
+    // still goes on to `rag`, and to the misspelt section.
+    let issues = issues_of("[store]\nurl = \"sqlite://x.db\"\n\n[generl]\narea = \"x\"\n");
+    let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["delivery", "general", "generl", "rag"],
+        "{issues:#?}"
+    );
+    assert!(issues[0].message.contains("missing"), "{issues:#?}");
+    assert!(issues[2].message.starts_with("unknown key"), "{issues:#?}");
+    assert!(
+        issues.iter().all(|i| i
+            .file
+            .as_deref()
+            .is_some_and(|f| f.ends_with("deployment.toml"))),
+        "{issues:#?}"
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_form_is_named_once_and_its_neighbours_still_read() {
+    let issues = issues_of(&over_example(
+        "[kpis.\"1/5\"]\nowner = { a = 1 }\nmilestones = [\"x\", { from = \"2020-01\", target = \"fifty\" }]\n\n[sources.tracker]\ncadence = \"sometimes\"\n\n[http]\nnonsense = 1\n",
+    ));
+    let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "http.nonsense",
+            "kpis.\"1/5\".milestones[0]",
+            "kpis.\"1/5\".milestones[1].target",
+            "kpis.\"1/5\".owner",
+            "sources.tracker.cadence",
+        ],
+        "nothing said twice, no check's issue about a stand-in: {issues:#?}"
+    );
+}
+
+#[test]
+fn a_checks_issue_names_the_file_that_set_the_key() {
+    let issues = issues_of(&over_example("[daemon]\nstop_grace_secs = 999999\n"));
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let said = issues[0].to_string();
+    assert!(
+        said.starts_with("daemon.stop_grace_secs: must be between 0 and 3600")
+            && said.ends_with("deployment.toml)"),
+        "{said}"
+    );
+}

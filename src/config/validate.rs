@@ -17,7 +17,7 @@ impl Settings {
         // A kind's and a source's reading settings are said after everything else.
         let mut issues_kind = Vec::new();
         {
-            let mut bad = |key: String, message: String| issues.push(Issue { key, message });
+            let mut bad = |key: String, message: String| issues.push(Issue::new(key, message));
             self.check_singletons(&mut bad);
             self.check_kinds(&mut issues_kind, &mut bad);
             self.check_sources(&mut issues_kind, &mut bad);
@@ -59,10 +59,7 @@ impl Settings {
                 bad(key.clone(), "kind names use a-z, 0-9 and '_' only".into());
             }
             k.check(&mut |suffix, message| {
-                issues_kind.push(Issue {
-                    key: format!("{key}.{suffix}"),
-                    message,
-                })
+                issues_kind.push(Issue::new(format!("{key}.{suffix}"), message))
             });
         }
     }
@@ -73,10 +70,7 @@ impl Settings {
             match self.kinds.get(&s.kind) {
                 None => bad(format!("{key}.kind"), format!("no kind named `{}`", s.kind)),
                 Some(kind) => s.load.check(kind, &mut |suffix, message| {
-                    issues_kind.push(Issue {
-                        key: format!("{key}.load.{suffix}"),
-                        message,
-                    })
+                    issues_kind.push(Issue::new(format!("{key}.load.{suffix}"), message))
                 }),
             }
             if !valid_name(name) {

@@ -177,6 +177,56 @@ fn check_config_names_the_key_at_fault() {
     }
 }
 
+/// Issue 23: every problem of a file in one pass (unknown keys in two tables, a value of the
+/// wrong type, a value out of range), each with its key and file; the daemon refuses the
+/// same file with the same list.
+fn check_config_lists_every_problem_of_a_file_in_one_pass() {
+    let dir = crate::harness::example_dir();
+    let path = dir.path().join("three.toml");
+    std::fs::write(
+        &path,
+        crate::harness::over_example(
+            "[general]\ncolour = \"blue\"\n\n[delivery]\nmdoe = \"smtp\"\n\n\
+             [store]\nmax_connections = \"many\"\n\n[daemon]\nstop_grace_secs = 999999\n",
+        ),
+    )
+    .expect("write");
+    let run = |verb: &str| {
+        let out = sendwatch(dir.path())
+            .arg("--config")
+            .arg(&path)
+            .arg(verb)
+            .output()
+            .expect("run");
+        let printed = text(&out);
+        assert_eq!(out.status.code(), Some(78), "{verb}: {printed}");
+        let problems: Vec<String> = printed
+            .lines()
+            .filter(|l| l.starts_with("  - "))
+            .map(str::to_string)
+            .collect();
+        (problems, printed)
+    };
+    let (problems, printed) = run("check-config");
+    let want = [
+        "general.colour: unknown key",
+        "delivery.mdoe: unknown key",
+        "store.max_connections: invalid type",
+        "daemon.stop_grace_secs: must be between 0 and 3600",
+    ];
+    assert_eq!(problems.len(), want.len(), "{printed}");
+    for said in want {
+        let line = problems
+            .iter()
+            .find(|l| l.contains(said))
+            .unwrap_or_else(|| panic!("`{said}` not in: {printed}"));
+        assert!(line.ends_with("(in three.toml)"), "{line}");
+    }
+    assert!(!printed.contains("configuration OK"), "{printed}");
+    let (daemon, printed) = run("daemon");
+    assert_eq!(daemon, problems, "{printed}");
+}
+
 fn check_config_prints_next_fire_times_in_local_time_and_utc() {
     let dir = crate::harness::example_dir();
     let out = sendwatch(dir.path())
@@ -364,6 +414,7 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
     vec![
         trial!(the_readme_run_command_writes_exception_reports_for_the_example_tracker),
         trial!(check_config_names_the_key_at_fault),
+        trial!(check_config_lists_every_problem_of_a_file_in_one_pass),
         trial!(check_config_prints_next_fire_times_in_local_time_and_utc),
         trial!(no_secret_appears_in_the_log).smtp(),
         trial!(db_migrate_creates_the_schema_on_both_backends).each_backend(),
