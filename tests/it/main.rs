@@ -35,6 +35,7 @@ mod actions;
 mod bench;
 mod board;
 mod bounds;
+mod check_sources;
 mod cli;
 mod clock;
 mod daemon;
@@ -85,6 +86,7 @@ fn main() -> std::process::ExitCode {
             bench::tests(),
             board::tests(),
             bounds::tests(),
+            check_sources::tests(),
             cli::tests(),
             clock::tests(),
             daemon::tests(),
