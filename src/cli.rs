@@ -301,6 +301,17 @@ async fn check_config_command(settings: &Settings, connect: bool) -> ExitCode {
         eprintln!("sendwatch: [notify] templates_dir: {e}");
         return ExitCode::from(EXIT_CONFIG);
     }
+    // A file source's extract that is not there is said, not "configuration OK" (`--connect`
+    // probes every source, files too, and says each on its own line).
+    let unreadable = if connect {
+        Vec::new()
+    } else {
+        connect::unreadable_sources(settings)
+    };
+    if !unreadable.is_empty() {
+        eprintln!("sendwatch: {}", ConfigError::Invalid(unreadable));
+        return ExitCode::from(EXIT_CONFIG);
+    }
     check_config(settings);
     if connect && !connect::check(settings).await {
         return ExitCode::from(EXIT_CONFIG);

@@ -1,9 +1,10 @@
 //! `check-config --connect`: beyond the configuration's own checks, try what it points at:
 //! the database (connect and `SELECT 1`), the SMTP server (connect and EHLO, with its
 //! timeout) and each source (HEAD or a one-byte GET; a file: there and a regular file).
-//! One line each, plainly; false if any failed (the command then exits 78).
+//! One line each, plainly; false if any failed (the command then exits 78). And, for plain
+//! `check-config`, [`unreadable_sources`]: a file an enabled job reads that is not there.
 
-use crate::config::{Settings, redact_url};
+use crate::config::{Issue, Settings, redact_url};
 use crate::notify::{DeliveryMode, probe_smtp};
 use crate::source::Fetcher;
 use crate::store::Store;
@@ -51,4 +52,30 @@ pub(super) async fn check(s: &Settings) -> bool {
         }
     }
     all_ok
+}
+
+/// Each file source an enabled job reads whose file is not there or cannot be read: its runs
+/// would fail. A file needs no connection, so plain `check-config` says so (and exits 78)
+/// rather than "configuration OK". Sources no enabled job reads are not asked.
+pub(super) fn unreadable_sources(s: &Settings) -> Vec<Issue> {
+    s.sources
+        .iter()
+        .filter_map(|(name, src)| {
+            let jobs: Vec<&str> = s
+                .jobs
+                .iter()
+                .filter(|(_, j)| j.enabled && j.sources.iter().any(|x| x == name))
+                .map(|(job, _)| job.as_str())
+                .collect();
+            if jobs.is_empty() {
+                return None;
+            }
+            crate::source::unreadable_file(&src.url).map(|why| {
+                Issue::new(
+                    format!("sources.{name}.url"),
+                    format!("{why} (read by job {})", jobs.join(", ")),
+                )
+            })
+        })
+        .collect()
 }

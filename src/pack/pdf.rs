@@ -2,6 +2,11 @@
 //! stylesheet), when a Chromium is installed. Bounded in time; Chromium's own output is not
 //! passed on (it would only say what Chromium did).
 //!
+//! V8 runs without its JIT (`--js-flags=--jitless`): the unit's `MemoryDenyWriteExecute=yes`
+//! refuses the writable+executable memory the JIT reserves, and a renderer without it dies
+//! ("Failed to reserve virtual memory for CodeRange") and leaves Chromium waiting until
+//! [`TIMEOUT`]. The pack has no JavaScript, so this costs nothing (deploy/README.md).
+//!
 //! Owns: finding the browser and running it.
 
 use std::path::{Path, PathBuf};
@@ -58,6 +63,8 @@ async fn run(browser: &Path, html: &Path, pdf: &Path, profile: &Path) -> Result<
         .arg("--no-first-run")
         .arg("--disable-extensions")
         .arg("--no-pdf-header-footer")
+        // No W+X memory: works under MemoryDenyWriteExecute= (see the header).
+        .arg("--js-flags=--jitless")
         // Printing a local file needs no network: none of Chromium's own traffic, and no host
         // name resolves (the pack makes no request; this keeps it so if a template did).
         .arg("--disable-background-networking")

@@ -1,13 +1,42 @@
 //! `check-config --connect`'s source probe: is the extract there? For an HTTP source a HEAD
 //! (a ranged GET of one byte if the server refuses HEAD) with the source's client,
 //! credentials, timeouts and redirect rules, no retries; for a file, that it exists and is a
-//! regular file (not opened: a FIFO is refused by its type, without blocking).
+//! regular file (not opened: a FIFO is refused by its type, without blocking). Also
+//! [`unreadable_file`], which plain `check-config` asks of file sources (no connection needed).
 
 use reqwest::header::{HeaderMap, HeaderValue, RANGE};
 use reqwest::{Method, StatusCode};
 
 use super::{FetchError, FetchFailure, Fetcher, Location, SourceSettings, file, http};
 use crate::secret::redact_url;
+
+/// For a file source (a path or `file://` URL): why its extract cannot be read now, or `None`
+/// (also for an HTTP source: only `check-config --connect` asks a server). The file is opened
+/// only once it is known to be a regular file, so a FIFO cannot block the check.
+pub fn unreadable_file(url: &str) -> Option<String> {
+    let Ok(Location::File(path)) = Location::parse(url) else {
+        return None;
+    };
+    let shown = std::path::absolute(&path).unwrap_or(path);
+    let why = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("`{}` is not there", shown.display()),
+        std::io::ErrorKind::PermissionDenied => {
+            format!("`{}` cannot be read by this user", shown.display())
+        }
+        _ => format!("`{}`: {e}", shown.display()),
+    };
+    let meta = match std::fs::metadata(&shown) {
+        Ok(m) => m,
+        Err(e) => return Some(why(e)),
+    };
+    if let Some(k) = file::kind(&meta) {
+        return Some(format!(
+            "`{}` is a {k}, not a regular file",
+            shown.display()
+        ));
+    }
+    std::fs::File::open(&shown).err().map(why)
+}
 
 impl Fetcher {
     /// What was found, in words, or why not.

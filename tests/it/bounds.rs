@@ -300,7 +300,8 @@ fn check_config_refuses_each_value_out_of_range_naming_key_and_range() {
 }
 
 fn the_shipped_configuration_is_within_every_range() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    // The README's layout: the example's extracts are there (check-config names a missing one).
+    let dir = crate::harness::example_dir();
     let empty = dir.path().join("empty.toml");
     std::fs::write(&empty, crate::harness::over_example("")).expect("write");
     let out = sendwatch(dir.path(), &empty, "check-config");

@@ -1,6 +1,7 @@
 //! deploy/: the systemd unit passes `systemd-analyze verify` and scores under 1.5 on
 //! `systemd-analyze security`, alone and with the network drop-in; deploy/README.md shows
-//! what the tool prints; the sysusers.d and tmpfiles.d files set up the config folders.
+//! what the tool prints; the sysusers.d and tmpfiles.d files set up the config folders and
+//! the state folder.
 //!
 //! These run systemd's own tools (Debian's `systemd` package), offline: nothing is
 //! installed or started. Each runs against a scratch root holding the distribution's units
@@ -340,6 +341,19 @@ fn sysusers_and_tmpfiles_set_up_the_service_user_and_config_folders() {
             "/{path}: mode, owner, group"
         );
     }
+    // The state folder, the service user's alone, there before the first start.
+    let uid: u32 = passwd
+        .lines()
+        .find_map(|l| l.strip_prefix("sendwatch:x:"))
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|u| u.parse().ok())
+        .unwrap_or_else(|| panic!("sysusers made no sendwatch user:\n{passwd}"));
+    let m = std::fs::metadata(r.join("var/lib/sendwatch")).expect("var/lib/sendwatch");
+    assert_eq!(
+        (m.mode() & 0o7777, m.uid(), m.gid()),
+        (0o700, uid, gid),
+        "/var/lib/sendwatch: mode, owner, group"
+    );
 }
 
 /// This module's tests, for the harness: tests/it/main.rs says how to register one.

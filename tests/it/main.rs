@@ -11,8 +11,10 @@
 //!   the body does `for backend in backends().await { ... }` and gets that one backend.
 //! - `trial!(name).postgres()`: PostgreSQL only; the body calls `pg_database().await`.
 //! - `.smtp()` (the body calls `SmtpSink::start`), `.chromium()` (`support::screenshot()`
-//!   or `support::chromium()`), `.systemd_analyze()`, `.root()`; `.multi_thread(2)` for
-//!   `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]`. They combine.
+//!   or `support::chromium()`), `.systemd_analyze()`, `.root()`, `.mdwe()` (a child under
+//!   `support::tools::mdwe`; ignored, even under CI, where the kernel lacks it);
+//!   `.multi_thread(2)` for `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]`.
+//!   They combine.
 //!
 //! `SmtpSink::start` returns the sink and `pg_database()` the URL (no `Option`): in a trial
 //! they run only where the server is, so `let Some(x) = ... else { return; }` goes.
@@ -34,6 +36,7 @@ mod attacker;
 mod bench;
 mod board;
 mod bounds;
+mod check_sources;
 mod cli;
 mod clock;
 mod daemon;
@@ -63,6 +66,7 @@ mod ops;
 mod outbox;
 mod pack;
 mod pack_mail;
+mod pdf_mdwe;
 mod pipeline;
 mod plan_config;
 mod redaction;
@@ -83,6 +87,7 @@ fn main() -> std::process::ExitCode {
             bench::tests(),
             board::tests(),
             bounds::tests(),
+            check_sources::tests(),
             cli::tests(),
             clock::tests(),
             daemon::tests(),
@@ -113,6 +118,7 @@ fn main() -> std::process::ExitCode {
             outbox::tests(),
             pack::tests(),
             pack_mail::tests(),
+            pdf_mdwe::tests(),
             pipeline::tests(),
             plan_config::tests(),
             redaction::tests(),

@@ -1,7 +1,10 @@
 //! Programs outside the test binary that some tests run (systemd's offline tools, Chromium),
 //! and the harness's probes for them: each asks the program for its version, bounded in time.
+//! Also the kernel's memory-deny-write-execute (`prctl(PR_SET_MDWE)`) for a child, as the
+//! unit's `MemoryDenyWriteExecute=yes` has it.
 
 use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -200,5 +203,37 @@ pub fn probe_root() -> Result<(), String> {
         Ok(())
     } else {
         Err("not running as root".into())
+    }
+}
+
+pub fn probe_mdwe() -> Result<(), String> {
+    // SAFETY: PR_GET_MDWE only reads this process's flag; its other arguments must be 0.
+    let got = unsafe { libc::prctl(libc::PR_GET_MDWE, 0, 0, 0, 0) };
+    if got >= 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "the kernel has no PR_SET_MDWE (Linux 6.3 or later): {}",
+            std::io::Error::last_os_error()
+        ))
+    }
+}
+
+/// `cmd` started with `prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN)`, for a test registered
+/// with `.mdwe()`: no memory of it, nor of what it starts (the flag is inherited across fork
+/// and exec), may be writable and executable, as under `MemoryDenyWriteExecute=yes`. The
+/// spawn fails if the kernel refuses it.
+pub fn mdwe(cmd: &mut Command) -> &mut Command {
+    require(Need::Mdwe);
+    // SAFETY: runs in the forked child before exec; prctl is a plain system call (no
+    // allocation, no lock), so it is safe there.
+    unsafe {
+        cmd.pre_exec(|| {
+            let flags = libc::PR_MDWE_REFUSE_EXEC_GAIN as libc::c_ulong;
+            if libc::prctl(libc::PR_SET_MDWE, flags, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
     }
 }

@@ -1,9 +1,10 @@
 //! The integration binary's harness (libtest-mimic, `harness = false`): each test fn is
 //! registered as a [`Spec`] (`trial!(fn_name)` plus what it needs) in its module's `tests()`,
 //! and becomes one trial, or two (`::sqlite`, `::postgres`) for a test run on each backend.
-//! What the trials need (PostgreSQL, the SMTP sink, systemd-analyze, Chromium, root) is probed
-//! once at start; a trial whose need is missing is listed as ignored, and under `CI=true` runs
-//! and fails saying why. Each trial runs on a thread of its own named after it, with a tokio
+//! What the trials need (PostgreSQL, the SMTP sink, systemd-analyze, Chromium, root, the
+//! kernel's PR_SET_MDWE) is probed once at start; a trial whose need is missing is listed as
+//! ignored, and under `CI=true` runs and fails saying why, unless what is missing is the
+//! kernel's (no install step can bring it: such a trial stays ignored). Each trial runs on a thread of its own named after it, with a tokio
 //! runtime of its own for an async test, and the thread knows its trial (see [`require`]).
 
 use std::backtrace::{Backtrace, BacktraceStatus};
@@ -24,6 +25,8 @@ pub enum Need {
     SystemdAnalyze,
     Chromium,
     Root,
+    /// `prctl(PR_SET_MDWE)`, Linux 6.3 or later: the kernel's, so ignored even under CI.
+    Mdwe,
 }
 
 impl Need {
@@ -36,6 +39,7 @@ impl Need {
             Need::SystemdAnalyze => "systemd",
             Need::Chromium => "chromium",
             Need::Root => "root",
+            Need::Mdwe => "mdwe",
         }
     }
 
@@ -47,6 +51,7 @@ impl Need {
             Need::SystemdAnalyze => "systemd-analyze",
             Need::Chromium => "Chromium",
             Need::Root => "root",
+            Need::Mdwe => "the kernel's PR_SET_MDWE",
         }
     }
 
@@ -58,13 +63,19 @@ impl Need {
             Need::SystemdAnalyze => ".systemd_analyze()",
             Need::Chromium => ".chromium()",
             Need::Root => ".root()",
+            Need::Mdwe => ".mdwe()",
         }
+    }
+
+    /// Whether `.ci/run` can bring it: not a kernel feature, which the machine has or not.
+    fn installable(self) -> bool {
+        self != Need::Mdwe
     }
 
     /// Whether it is here: `Err` says why not. Probed once per process, bounded (a few
     /// seconds), and only when a trial that is going to be listed needs it.
     pub fn probe(self) -> Result<(), String> {
-        static DONE: [OnceLock<Result<(), String>>; 5] = [const { OnceLock::new() }; 5];
+        static DONE: [OnceLock<Result<(), String>>; 6] = [const { OnceLock::new() }; 6];
         DONE[self as usize]
             .get_or_init(|| match self {
                 Need::Postgres => super::db::probe(),
@@ -72,6 +83,7 @@ impl Need {
                 Need::SystemdAnalyze => super::tools::probe_systemd_analyze(),
                 Need::Chromium => super::tools::probe_chromium(),
                 Need::Root => super::tools::probe_root(),
+                Need::Mdwe => super::tools::probe_mdwe(),
             })
             .clone()
     }
@@ -186,6 +198,12 @@ impl Spec {
     /// Must run as root.
     pub fn root(self) -> Spec {
         self.needs(Need::Root)
+    }
+
+    /// Sets `prctl(PR_SET_MDWE)` on a child (`support::tools::mdwe`); ignored where the
+    /// kernel lacks it, under `CI=true` too.
+    pub fn mdwe(self) -> Spec {
+        self.needs(Need::Mdwe)
     }
 
     /// An async test on a multi-thread runtime with this many workers (what
@@ -332,7 +350,7 @@ pub fn run(specs: Vec<Spec>) -> ExitCode {
                     .filter(|u| u.selected(&args) && u.context.needs.contains(need))
                     .count();
                 let tests = if n == 1 { "test" } else { "tests" };
-                if ci {
+                if ci && need.installable() {
                     eprintln!("{why}; CI=true, so its {n} {tests} fail");
                 } else {
                     eprintln!("{why}; {n} {tests} ignored");
@@ -353,7 +371,13 @@ fn to_trial(u: Unit, ci: bool) -> Trial {
         .iter()
         .filter_map(|n| n.probe().err())
         .collect();
-    let ignored = !missing.is_empty() && !ci;
+    // Under CI a missing need fails the trial, unless one of them is the kernel's.
+    let kernel_lacks = u
+        .context
+        .needs
+        .iter()
+        .any(|n| !n.installable() && n.probe().is_err());
+    let ignored = !missing.is_empty() && (!ci || kernel_lacks);
     let Unit {
         name,
         kind,
