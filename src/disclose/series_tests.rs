@@ -22,6 +22,11 @@ fn running(to: i64, numerator: u64, denominator: u64) -> Offer {
     }
 }
 
+/// A year to date: the months from the year's start (month 1) to `to`.
+fn ytd(to: i64, numerator: u64, denominator: u64) -> Offer {
+    running(to, numerator, denominator)
+}
+
 /// One month's flow.
 fn month(m: i64, numerator: u64, denominator: u64) -> Offer {
     Offer {
@@ -78,15 +83,6 @@ fn a_year_to_date_is_hidden_when_it_gives_a_hidden_month_back() {
     // Defect 2: 1/5's April 17 of 23, May 23 of 32, June hidden (19 of 22: 3 late), and a
     // year to date of 59 of 77 would give June back.
     let mut s = Series::new(d(), Shape::Share);
-    let ytd = |to, n, dd| Offer {
-        span: Span {
-            axis: 0,
-            from: 0,
-            to,
-        },
-        numerator: n,
-        denominator: dd,
-    };
     let april = s.offer(month(1, 17, 23));
     let april_ytd = s.offer(ytd(1, 17, 23));
     let may = s.offer(month(2, 23, 32));
@@ -151,15 +147,6 @@ fn an_average_over_few_referrals_cannot_be_had_by_differencing() {
     // 5/1: March's one referral is hidden; a year to date over 12 after one over 11 would
     // give its wait back.
     let mut s = Series::new(d(), Shape::Average);
-    let ytd = |to, n, dd| Offer {
-        span: Span {
-            axis: 0,
-            from: 0,
-            to,
-        },
-        numerator: n,
-        denominator: dd,
-    };
     assert!(s.offer(ytd(1, 60, 11)).value);
     assert_eq!(s.offer(month(2, 12, 1)).why, Why::Small);
     assert_eq!(s.offer(ytd(2, 72, 12)).why, Why::Recoverable);

@@ -18,35 +18,22 @@ const DIRECTIONS: [&str; 8] = [
     "better than",
     "in line with",
 ];
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+
+/// "July" (`%B`) or "Jul" (`%b`) of year `y`.
+fn month_named(name: &str, format: &str, y: &str) -> Option<(i32, u32)> {
+    use chrono::Datelike;
+    let d = chrono::NaiveDate::parse_from_str(&format!("1 {name} {y}"), &format!("%d {format} %Y"))
+        .ok()?;
+    Some((d.year(), d.month()))
+}
 
 /// A period's label as the outputs write it, to the year and month of its last month.
 pub fn month_of(label: &str) -> Option<(i32, u32)> {
     let label = label.trim();
     let words: Vec<&str> = label.split_whitespace().collect();
     match words.as_slice() {
-        [m, y] if MONTHS.contains(m) => {
-            let i = MONTHS.iter().position(|x| x == m)? as u32 + 1;
-            Some((y.parse().ok()?, i))
-        }
-        [q, y] if q.len() == 7 && q.as_bytes()[3] == b'-' => {
-            let last = &q[4..];
-            let i = MONTHS.iter().position(|x| x.starts_with(last))? as u32 + 1;
-            Some((y.parse().ok()?, i))
-        }
+        [m, y] if !m.contains('-') && m.len() >= 3 => month_named(m, "%B", y),
+        [q, y] if q.len() == 7 && q.as_bytes()[3] == b'-' => month_named(&q[4..], "%b", y),
         ["academic", "year", y] => Some((y.get(..4)?.parse::<i32>().ok()? + 1, 8)),
         ["financial", "year", y] => Some((y.get(..4)?.parse::<i32>().ok()? + 1, 3)),
         [y] if y.len() == 4 => Some((y.parse().ok()?, 12)),
