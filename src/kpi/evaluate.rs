@@ -146,6 +146,13 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// Whether its readers may be told its rating: no value (NO DATA is no figure), or a
+    /// value disclosure control rates. A KPI they may not be told the rating of is neither in
+    /// exception nor back on track to them: being listed as either would rate it.
+    pub fn rated(&self) -> bool {
+        self.current.is_none() || self.shown.current.rated
+    }
+
     /// The period's value: a percentage, an average in weeks, a figure entered.
     pub fn value(&self) -> Option<f64> {
         self.current.map(|f| f.value)

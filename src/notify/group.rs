@@ -89,7 +89,7 @@ pub fn group_exceptions<'a>(
     };
     for e in evaluations
         .iter()
-        .filter(|e| e.rag.is_exception() && !said_overdue(e))
+        .filter(|e| e.rag.is_exception() && e.rated() && !said_overdue(e))
     {
         by_group.entry(e.owner.as_str()).or_default().0.push(e);
     }
@@ -217,7 +217,7 @@ pub fn route_digests<'a>(router: &Router<'_>, inp: &RouteInputs<'a>) -> Vec<Dige
             let Some(e) = inp
                 .evaluations
                 .iter()
-                .find(|e| e.kpi_id == id && !e.rag.is_exception())
+                .find(|e| e.kpi_id == id && !e.rag.is_exception() && e.rated())
             else {
                 continue;
             };

@@ -155,8 +155,12 @@ impl Item {
     }
 
     /// A KPI in exception (RED, NO DATA, BASELINE OVERDUE); `source` is the extract it is
-    /// computed from. None when the KPI is not in exception.
+    /// computed from. None when the KPI is not in exception, or its readers may not be told
+    /// its rating ([`Evaluation::rated`]).
     pub fn of_evaluation(e: &Evaluation, source: Option<&str>) -> Option<Item> {
+        if !e.rated() {
+            return None;
+        }
         let kind = ItemKind::of_rag(e.rag)?;
         Some(Item::of_kpi(e, kind, source))
     }

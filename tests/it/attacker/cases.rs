@@ -143,6 +143,7 @@ async fn a_rating_of_a_hidden_value_is_a_leak() {
         found[0].starts_with("KPI 5/1 2021-03: its value is hidden but it is rated"),
         "{found:?}"
     );
+    // Listed among a digest's exceptions, it is rated by the list, whatever its RAG says.
     let mut r = reader();
     r.digest(&block(
         "5/1",
@@ -156,6 +157,17 @@ async fn a_rating_of_a_hidden_value_is_a_leak() {
             ("Direction:", "not rated: too few cases"),
         ],
     ));
+    let found = leaks(r);
+    assert!(found.iter().any(|l| l.contains("listed in")), "{found:?}");
+    // As written now: in no digest; on its page, not rated.
+    let mut r = reader();
+    r.actual(
+        "5/1",
+        "March 2021",
+        "not shown: an average over <5 referrals",
+        "not rated: too few cases",
+        "not rated: too few cases",
+    );
     assert_eq!(leaks(r), Vec::<String>::new());
 }
 

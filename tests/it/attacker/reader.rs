@@ -151,6 +151,16 @@ impl Reader {
         }
     }
 
+    /// A KPI a digest lists as slipped or back on track, with its value in words: a listed
+    /// value is rated by the list it is in, hidden or not.
+    fn listed(&mut self, kpi: &str, month: (i32, u32), value: &str) {
+        if value.trim().starts_with("not shown") {
+            let f = self.k.figure(kpi, month, Part::Current);
+            f.rated = true;
+            f.seen.insert(format!("listed in {}", self.source));
+        }
+    }
+
     /// A digest's plain text.
     pub fn digest(&mut self, body: &str) {
         self.policy_from(body);
@@ -177,11 +187,14 @@ impl Reader {
                 {
                     let value = value.split(" against ").next().unwrap_or("");
                     self.value(&id, m, Part::Current, value);
+                    self.listed(&id, m, value);
                     self.rating(&id, m, rag);
                 }
             } else if let Some(m) = month {
                 if let Some(v) = field(line, "Value:") {
                     self.value(&id, m, Part::Current, &v);
+                    // Listed among the exceptions: that alone rates it.
+                    self.listed(&id, m, &v);
                 } else if let Some(v) = field(line, "Year to date:") {
                     self.value(&id, m, Part::YearToDate, &v);
                 } else if let Some(v) = field(line, "Previous value:") {
