@@ -84,7 +84,7 @@ async fn a_running_totals_months_are_worked_out_from_its_values_over_one_denomin
 
 async fn a_hidden_month_is_worked_out_from_the_year_to_date() {
     // Defect 2: 1/5's April 17 of 23, May 23 of 32, June hidden with year to date 76.6%.
-    let june = |ytd: &str| {
+    let april_may = || {
         let mut r = reader();
         r.digest(&block(
             "1/5",
@@ -96,30 +96,38 @@ async fn a_hidden_month_is_worked_out_from_the_year_to_date() {
             "May 2021",
             &[("Value:", "71.9% (23 of 32 within 6 weeks)")],
         ));
-        r.digest(&block(
-            "1/5",
-            "June 2021",
-            &[
-                (
-                    "Value:",
-                    "not shown: <5 in a count (all but <5 of 22 within 6 weeks)",
-                ),
-                ("Year to date:", ytd),
-            ],
-        ));
-        leaks(r)
+        r
     };
-    let found = june("76.6%");
+    let mut r = april_may();
+    r.digest(&block(
+        "1/5",
+        "June 2021",
+        &[
+            (
+                "Value:",
+                "not shown: <5 in a count (all but <5 of 22 within 6 weeks)",
+            ),
+            ("Year to date:", "76.6%"),
+        ],
+    ));
+    let found = leaks(r);
     assert!(
         found
             .iter()
             .any(|l| l.contains("2021-06 Current: its rest is 3")),
         "{found:?}"
     );
-    assert_eq!(
-        june("not shown: beside figures already shown it would give a small count back"),
-        Vec::<String>::new()
+    // As written now: June in no digest (a list would rate it), hidden on its page, and its
+    // year to date with it.
+    let mut r = april_may();
+    r.actual(
+        "1/5",
+        "June 2021",
+        "not shown: <5 in a count",
+        "not rated: too few cases",
+        "not rated: too few cases",
     );
+    assert_eq!(leaks(r), Vec::<String>::new());
 }
 
 async fn a_rating_of_a_hidden_value_is_a_leak() {
