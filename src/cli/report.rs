@@ -56,37 +56,7 @@ pub(super) fn print_report(r: &RunReport, d: Disclosure) {
         }
     }
     for e in &r.evaluations {
-        let fmt = |v: f64| e.format(v);
-        // As the mail: nothing disclosure control hides (an average over few referrals, a
-        // share with a small part).
-        // Nor its RAG, which would tell which side of the target the hidden value is.
-        let hidden = crate::view::kpi::unrated(e);
-        let average = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks);
-        let written = e
-            .current
-            .filter(|_| e.shown.current.value)
-            .and_then(|f| f.written(average, d));
-        let rag = if hidden { not_rated() } else { e.rag.as_str() };
-        let value = match (e.current, written) {
-            (Some(_), Some(v)) => fmt(v),
-            (Some(_), None) => crate::disclose::NOT_SHOWN.to_string(),
-            (None, _) => "no data".to_string(),
-        };
-        let target = e
-            .milestone
-            .as_ref()
-            .map_or_else(|| "none".to_string(), |m| fmt(m.target));
-        // Beside it, as the mail says (counts under 5 as "<5"): the backlog, advice outstanding.
-        let beside = crate::notify::beside(e, d).map_or_else(String::new, |b| format!("  {b}"));
-        let line = format!(
-            "  KPI {:<5} {:<21} value {:>10}  target {:>10}  {:<16}{beside}",
-            e.kpi_id,
-            e.period.label(),
-            value,
-            target,
-            rag,
-        );
-        println!("{}", line.trim_end());
+        println!("{}", kpi_line(e, d));
     }
     for c in &r.risks {
         println!(
@@ -107,4 +77,39 @@ pub(super) fn print_report(r: &RunReport, d: Disclosure) {
         "  exception reports: {} queued, {} delivered, {} failed, {} pending{ambiguous}; via {}",
         r.queued, r.delivery.sent, r.delivery.failed, r.delivery.still_pending, r.delivered_via
     );
+}
+
+/// One KPI's line: its value and rating as the mail would write them.
+fn kpi_line(e: &crate::kpi::Evaluation, d: Disclosure) -> String {
+    let fmt = |v: f64| e.format(v);
+    // As the mail: nothing disclosure control hides (an average over few referrals, a
+    // share with a small part).
+    // Nor its RAG, which would tell which side of the target the hidden value is.
+    let hidden = crate::view::kpi::unrated(e);
+    let average = e.measure == Some(crate::kpi::Measure::AverageWaitWeeks);
+    let written = e
+        .current
+        .filter(|_| e.shown.current.value)
+        .and_then(|f| f.written(average, d));
+    let rag = if hidden { not_rated() } else { e.rag.as_str() };
+    let value = match (e.current, written) {
+        (Some(_), Some(v)) => fmt(v),
+        (Some(_), None) => crate::disclose::NOT_SHOWN.to_string(),
+        (None, _) => "no data".to_string(),
+    };
+    let target = e
+        .milestone
+        .as_ref()
+        .map_or_else(|| "none".to_string(), |m| fmt(m.target));
+    // Beside it, as the mail says (counts under 5 as "<5"): the backlog, advice outstanding.
+    let beside = crate::notify::beside(e, d).map_or_else(String::new, |b| format!("  {b}"));
+    let line = format!(
+        "  KPI {:<5} {:<21} value {:>10}  target {:>10}  {:<16}{beside}",
+        e.kpi_id,
+        e.period.label(),
+        value,
+        target,
+        rag,
+    );
+    line.trim_end().to_string()
 }
