@@ -91,11 +91,12 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
         assert_eq!(k15.milestone.as_ref().map(|m| m.target), Some(85.0));
         assert_eq!(k15.rag, Rag::Red);
 
-        // Only the slipped KPI is reported, to its owner, with small counts suppressed.
-        // 1/5 is RED in May and June 2020 (66.7% and 40.0% against 85%), but each month's
-        // counts are under 5, so neither is rated and R10 (slipping health actions, "1/5
-        // RED for 2 periods running") is not raised: raising it would tell which side of
-        // its target the hidden value is (issue 17). The risk log's holder hears nothing.
+        // 1/5 slipped, but its counts are under 5: not rated, so neither in exception nor
+        // back on track to anyone. 1/5 is RED in May and June 2020 (66.7% and 40.0% against
+        // 85%), but neither month is rated and R10 (slipping health actions, "1/5 RED for 2
+        // periods running") is not raised: raising it would tell which side of its target
+        // the hidden value is (issue 17). The risk log's holder hears nothing.
+        assert!(!k15.rated(), "{}: {:?}", backend.name, k15.shown);
         let (mails, holder) = apart_from_the_risk_log(folder_mail(&outbox));
         assert!(
             report.risks.is_empty(),
@@ -111,40 +112,16 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
             "{}",
             backend.name
         );
-        // One digest per owner: health's two owners get one each, the same.
-        assert_eq!(mails.len(), 2, "{}", backend.name);
-        let mut to: Vec<String> = mails.iter().filter_map(|m| m.header("To")).collect();
-        to.sort();
-        assert_eq!(to, ["dco@example.org", "health-performance@example.org"]);
-        assert_eq!(mails[0].body, mails[1].body);
-        let m = &mails[0];
+        // Not rated: too few cases, so in no digest (issue 17). Nothing else slipped (1/2a is
+        // GREEN, 1/2 has no target): no digest at all, to health's two owners or anyone.
+        for m in &mails {
+            assert!(!m.body.contains("KPI 1/5"), "{}: {}", backend.name, m.body);
+        }
         assert!(
-            m.body.contains(
-                "Value:            not shown: <5 in a count (<5 of 5 health advice requests within 6 weeks)"
-            ),
-            "{}",
-            m.body
-        );
-        assert!(
-            m.body
-                .contains("Previous value:   not shown: <5 in a count (May 2020)"),
-            "{}",
-            m.body
-        );
-        assert!(
-            m.body
-                .contains("Advice outstanding in the extract: <5 requests past 6 weeks"),
-            "{}",
-            m.body
-        );
-        assert!(!m.body.contains("KPI 1/2"));
-        assert!(
-            !m.body.contains("H17")
-                && !m.body.contains("2020-03-01")
-                && !m.body.contains("2020-07-10")
-                && !m.body.contains("40.0%")
-                && !m.body.contains("66.7%"),
-            "no case ids or case dates"
+            mails.is_empty(),
+            "{}: {:?}",
+            backend.name,
+            mails.iter().map(|m| m.header("To")).collect::<Vec<_>>()
         );
         app.store.close().await;
     }

@@ -41,8 +41,8 @@ use sendwatch::kpi::{
 
 use crate::hand_checked::red_trigger;
 use crate::harness::{
-    apart_from_the_risk_log, app, assert_lines, evaluation, folder_config_with, folder_mail,
-    outbox, repo, scan_bytes, stored,
+    apart_from_the_risk_log, app, evaluation, folder_config_with, folder_mail, outbox, repo,
+    scan_bytes, stored,
 };
 use crate::support::backends;
 
@@ -123,11 +123,13 @@ async fn review_kpis_equal_the_hand_checked_computation_on_both_backends() {
             ("RED".into(), Some(40.0))
         );
 
-        // Only 1/3 slipped: one report, to its sub-group, small counts suppressed.
-        // 1/3 is RED in February and March 2021 (3 and 4 of 10), but its counts are under 5,
-        // so neither month is rated and R2 (timely completion of reviews, "1/3 RED for 2
-        // periods running") is not raised: raising it would tell which side of its target
-        // the hidden value is (issue 17). The risk log's holder hears nothing.
+        // Only 1/3 slipped, but a count is under 5 (4 of 10): not rated, so neither in
+        // exception nor back on track to anyone.
+        // 1/3 is RED in February and March 2021 (3 and 4 of 10), but neither month is rated
+        // and R2 (timely completion of reviews, "1/3 RED for 2 periods running") is not
+        // raised: raising it would tell which side of its target the hidden value is (issue
+        // 17). The risk log's holder hears nothing.
+        assert!(!k13.rated(), "{name}: {:?}", k13.shown);
         let (mails, holder) = apart_from_the_risk_log(folder_mail(&outbox));
         assert!(report.risks.is_empty(), "{name}: {:?}", report.risks);
         assert!(holder.is_empty(), "{name}");
@@ -137,27 +139,16 @@ async fn review_kpis_equal_the_hand_checked_computation_on_both_backends() {
             r2.reason, "KPI 1/3 was not rated: too few cases in March 2021",
             "{name}"
         );
-        assert_eq!(mails.len(), 1, "{name}");
-        let body = &mails[0].body;
-        assert_eq!(
-            mails[0].header("To").as_deref(),
-            Some("pm-ap-subgroup@example.org")
-        );
-        let want = [
-            "KPI 1/3: % of EHCP reviews completed for Yr 6, Yr 9 and Yr 11",
-            "Period:           March 2021 (cumulative over academic year 2020/21: the cohorts' \
-             reviews due in it, completed by the period's end and by the cohort's deadline)",
-            "Value:            not shown: <5 in a count (<5 of 10 transition reviews due in the \
-             academic year completed by their cohort's deadline)",
-            "Target in force:  95.0% (milestone from October 2020",
-            "Previous value:   not shown: <5 in a count (February 2021)",
-            "Reviews overdue in the extract: <5 not completed, past their due date or cohort \
-             deadline",
-        ];
-        assert_lines(body, &want, name);
-        for never in ["KPI 1/3a", "V04", "CV04", "2021-06-15", "40.0%", "30.0%"] {
-            assert!(!body.contains(never), "{name}: `{never}` in:\n{body}");
+        // Not rated: too few cases, so in no digest (issue 17); 1/3a is GREEN: nothing to
+        // say, so no digest at all, to pm-ap-subgroup@example.org or anyone.
+        for m in &mails {
+            assert!(!m.body.contains("KPI 1/3"), "{name}: {}", m.body);
         }
+        assert!(
+            mails.is_empty(),
+            "{name}: {:?}",
+            mails.iter().map(|m| m.header("To")).collect::<Vec<_>>()
+        );
 
         // The academic year starts again in September: a fresh cohort, a fresh count.
         let sep = run(&app, Some("2020-09")).await;

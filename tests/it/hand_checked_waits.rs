@@ -10,7 +10,7 @@
 //!   Still waiting on 2021-07-31: P09 (152 days, past 18 weeks), P10 (26 days) -> 2, 1 past.
 //!   Target in force: Jun-21, 7 weeks, amber within 1 -> 9.0 is RED.
 //! KPI 5/2, Occupational Therapy:
-//!   July 2021: P11 13, P12 11 -> 24 over 2 = 12.0 (under 5 referrals: the mail shows no value).
+//!   July 2021: P11 13, P12 11 -> 24 over 2 = 12.0 (under 5 referrals: not rated, not mailed).
 //!   June 2021: P13 14, P14 13, P15 11, P16 9, P17 7, P18 21 -> 75 over 6 = 12.5.
 //!   Still waiting: P19 (60 days) -> 1, none past 18 weeks. Target 10, amber to 11 -> RED.
 //! KPI 5/3, Paediatric Physiotherapy: no referrals at all -> NO DATA.
@@ -108,11 +108,15 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
             r10.reason, "KPI 1/5 was not rated: too few cases in June 2020",
             "{name}"
         );
-        assert_eq!(
-            mails.len(),
-            3,
-            "{name}: health's two owners (1/5) and joint performance"
-        );
+        // 1/5 (health's two owners) and 5/2 (under 5 referrals in July) slipped, but their
+        // counts are small: not rated: too few cases, so in no digest (issue 17).
+        assert!(!e("1/5").rated() && !ot.rated(), "{name}");
+        for m in &mails {
+            for id in ["KPI 1/5", "KPI 5/2"] {
+                assert!(!m.body.contains(id), "{name}: `{id}` in:\n{}", m.body);
+            }
+        }
+        assert_eq!(mails.len(), 1, "{name}: joint performance only");
         let m = mails
             .iter()
             .find(|m| m.body.contains("KPI 5/1"))
@@ -127,8 +131,6 @@ async fn wait_kpis_equal_the_hand_checked_computation_on_both_backends() {
             "Target in force:  7.0 weeks (milestone from June 2021",
             "Previous value:   not shown: <5 referrals (June 2021)",
             "Still waiting in the extract: <5, of whom past 18 weeks: <5",
-            "Value:            not shown: an average over <5 referrals seen in July 2021",
-            "Previous value:   12.5 weeks (June 2021)",
             "KPI 5/3: Average waiting time for Paediatric Physiotherapy (weeks)",
             "Value:            NO DATA: no referrals seen in July 2021",
             "An average wait over fewer than 5 referrals is not shown",

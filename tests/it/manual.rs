@@ -289,13 +289,14 @@ async fn an_overdue_manual_kpi_is_an_exception_to_its_owner_and_a_note_is_never_
             .date_naive();
         let due = quarters_due(today);
         let latest = *due.last().expect("quarters due");
-        // 3/5: every quarter entered, on target. 3/4: only the latest, far off target. 3/3:
-        // nothing.
+        // 3/5: every quarter entered, on target. 3/4: only the latest, far off target, its
+        // counts (5 of 50) large enough to be rated, so listed as RED (a count under 5 would
+        // keep it out of every digest: issue 17). 3/3: nothing.
         let mut csv = HEAD.to_string();
         for q in &due {
             csv.push_str(&format!("3/5,{q},96,,,,\n"));
         }
-        csv.push_str(&format!("3/4,{latest},10,1,10,{NOTE},\n"));
+        csv.push_str(&format!("3/4,{latest},10,5,50,{NOTE},\n"));
         let file = dir.path().join("meeting.csv");
         std::fs::write(&file, csv).expect("write csv");
         let (ok, _, err) = run(dir.path(), &cfg, &format!("kpi import {}", file.display()));

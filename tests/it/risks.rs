@@ -13,8 +13,8 @@
 //!   June 2021:  100 of 105                                 95.2%  GREEN
 //! Every count, and every rest (late cases), is 5 or more, so every month's figure is shown
 //! and rated. A figure with a count under 5 is not rated: it raises no risk, as the raise
-//! would tell which side of its target the hidden value is (issue 17; the fixture that
-//! tests/it/routes.rs loads has only such months).
+//! would tell which side of its target the hidden value is (issue 17). tests/it/routes.rs
+//! loads the same extract, for a KPI slipped and back on track that is rated.
 //! R10 (slipping health actions, owner `health`) has "KPI 1/5 RED for 2 periods running",
 //! raising its likelihood 3 -> 4: score 9 (medium) -> 12 (high).
 
@@ -56,7 +56,7 @@ fn flat(body: &str) -> String {
 /// case's other dates follow from its advice's: the request received 20 days before the
 /// advice was asked for, the plan final 4 days after it came back (63 or 84 days from the
 /// request, within 20 weeks).
-fn extract() -> String {
+pub(crate) fn extract() -> String {
     use chrono::{Days, NaiveDate};
     const MONTHS: [(u32, usize, usize); 4] = [(3, 100, 5), (4, 6, 9), (5, 6, 9), (6, 100, 5)];
     let mut out = String::from(
