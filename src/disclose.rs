@@ -10,8 +10,12 @@
 //! - a share "n of d" (and its percentage) is shown in full only when n, d and d - n are all
 //!   at least the threshold: with any of the three hidden, the other two would give it back
 //!   (so "0.0% (<5 of 26)" is not written; the percentage says "not shown");
-//! - a difference or a total is shown only when every count it is made of is;
 //! - an average over fewer than the threshold is not shown (it would be a child's own figure);
+//! - a KPI's figures over all its periods are decided together ([`series`]): one that would
+//!   give a count under the threshold back beside the others shown (a running total's month,
+//!   a year to date against its months, the rest of a share) is not shown either;
+//! - under the rounding policy ([`Policy::Round`]) every count is written to the nearest 5
+//!   and a percentage from the rounded counts;
 //! - the RAG rating, direction of travel and change of a figure not shown are not shown
 //!   either ([`NOT_RATED`]): they tell which side of its target the hidden value is;
 //! - a date shown is the extract's fetch date or the period's end, never a row's event date
@@ -257,27 +261,6 @@ impl Disclosure {
     pub fn average_shown(self, n: u64) -> bool {
         self.count_shown(n)
     }
-
-    /// Whether a difference or total of these counts may be shown.
-    pub fn combination_shown(self, counts: &[u64]) -> bool {
-        counts.iter().all(|&c| self.count_shown(c))
-    }
-
-    /// Whether a stored figure may be shown: over `denominator` cases, of which `numerator`
-    /// (absent for an average, or for a value stored without its counts).
-    pub fn stored_shown(
-        self,
-        average: bool,
-        numerator: Option<i64>,
-        denominator: Option<i64>,
-    ) -> bool {
-        let count = |n: i64| u64::try_from(n).unwrap_or(0);
-        match (average, numerator, denominator) {
-            (true, _, Some(d)) => self.average_shown(count(d)),
-            (false, Some(n), Some(d)) => self.share_shown(count(n), count(d)),
-            _ => true,
-        }
-    }
 }
 
 /// How far an extract's data runs, as output may say it: the month of its latest event date
@@ -334,8 +317,6 @@ mod tests {
         assert_eq!(d.share_counts(0, 26), ("<5".into(), "26".into()));
         assert_eq!(d.share_counts(24, 26), ("all but <5".into(), "26".into()));
         assert_eq!(d.share_counts(2, 3), ("<5".into(), "<5".into()));
-        assert!(!d.combination_shown(&[10, 3]));
-        assert!(d.combination_shown(&[10, 30]));
     }
 
     #[test]
@@ -354,8 +335,8 @@ mod tests {
         assert_eq!(five.suppress(7), "7");
         assert_eq!(five.share_counts(7, 20), ("7".into(), "20".into()));
         assert_eq!(ten.share_counts(7, 20), ("<10".into(), "20".into()));
-        assert!(five.stored_shown(true, None, Some(7)));
-        assert!(!ten.stored_shown(true, None, Some(7)));
+        assert!(five.average_shown(7));
+        assert!(!ten.average_shown(7));
     }
 
     #[test]

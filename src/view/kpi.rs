@@ -9,9 +9,10 @@
 //! Each output writes a missing value in its own words, kept as it was: the digest's slipped
 //! KPI "NO DATA", the digest's resolved KPI, `kpi show` and the pack "no data".
 //!
-//! Disclosure: a stored value is shown only when [`Disclosure::stored_shown`] says so (else
-//! its words say "not shown"); the slipped and
-//! resolved parts write every figure through the [`Disclosure`] their context carries ([`unrated`]).
+//! Disclosure: a stored value is shown only as decided over its KPI's whole stored series
+//! ([`crate::kpi::publish`]; else its words say "not shown"), and rated only when that says
+//! so; the slipped and resolved parts write an evaluation's figures as the run decided them
+//! ([`Evaluation::shown`], [`unrated`]) through the [`Disclosure`] their context carries.
 //! Every float is at one decimal place, as the table prints it. No event date is written.
 
 use std::collections::BTreeMap;
