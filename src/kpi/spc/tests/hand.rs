@@ -333,3 +333,31 @@ fn invalid_input_is_an_error() {
     };
     assert_eq!(analyse(&NOISE, &short), Err(SpcError::RunTooShort));
 }
+
+#[test]
+fn a_limit_outranks_a_trend() {
+    // 7..13 rise (a trend) and 30 continues it, but 30 is beyond the upper limit (mean
+    // 150/13 = 11.54, the range 17 screened, mean MR 41/11, upper limit 21.45): NHSRplotthedots'
+    // precedence is limit, trend, two of three, shift.
+    let ys = [10., 6., 14., 6., 14., 7., 8., 9., 10., 11., 12., 13., 30.];
+    let a = run(&ys, &Options::default());
+    assert_eq!(flagged(&a, Cause::TrendUp), (5..12).collect::<Vec<_>>());
+    assert_eq!(flagged(&a, Cause::AboveUpper), [12]);
+    assert_eq!(causes_of(&a).iter().flatten().count(), 8);
+}
+
+#[test]
+fn a_peak_between_two_trends_reads_as_falling() {
+    // 7..13 rise and 13..7 fall; the peak is in both and takes the direction of the step
+    // after it (NHSRplotthedots' `sdy`). The trends outrank the shift of 10..10 above the
+    // mean (187/19 = 9.84); the 2s and 18s are beyond the limits (4.34-15.34).
+    let ys = [
+        10., 2., 18., 2., 18., 10., 7., 8., 9., 10., 11., 12., 13., 12., 11., 10., 9., 8., 7.,
+    ];
+    let a = run(&ys, &Options::default());
+    assert_eq!(flagged(&a, Cause::TrendUp), (6..12).collect::<Vec<_>>());
+    assert_eq!(flagged(&a, Cause::TrendDown), (12..19).collect::<Vec<_>>());
+    assert_eq!(flagged(&a, Cause::BelowLower), [1, 3]);
+    assert_eq!(flagged(&a, Cause::AboveUpper), [2, 4]);
+    assert_eq!(causes_of(&a)[..6].iter().flatten().count(), 4);
+}
