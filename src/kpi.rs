@@ -16,6 +16,7 @@ pub mod publish;
 mod rate;
 mod reviews;
 mod settings;
+pub mod spc;
 mod stored;
 mod target;
 mod wait;
