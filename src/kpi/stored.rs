@@ -3,6 +3,7 @@
 //! live view). One type, read by one query ([`crate::store::Store::stored_results`]).
 
 use super::{Period, Rag};
+use crate::disclose::Disclosure;
 
 /// One KPI's latest stored result for one period.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,4 +28,18 @@ pub struct StoredResult {
     /// them with the rest: [`super::publish`]).
     pub ytd_numerator: Option<i64>,
     pub ytd_denominator: Option<i64>,
+}
+
+impl StoredResult {
+    /// The value as written: itself, or under the rounding policy a share's percentage worked
+    /// from its rounded counts (`average`: the value is an average, not a share). Whether it
+    /// may be shown at all is the series' decision ([`super::publish`]).
+    pub fn written(&self, average: bool, d: Disclosure) -> Option<f64> {
+        let value = self.value?;
+        let count = |x: i64| u64::try_from(x).unwrap_or(0);
+        match (average, self.numerator, self.denominator) {
+            (false, Some(n), Some(den)) => d.share_value(value, count(n), count(den)),
+            _ => Some(value),
+        }
+    }
 }

@@ -290,17 +290,10 @@ fn shown(h: &History, r: &StoredResult, k: Option<&KpiSettings>, d: Disclosure) 
     match r.value {
         None => "no data".to_string(),
         Some(_) if !v.value => crate::kpi::Figure::hidden_as(v, average(k), d),
-        Some(value) => {
-            let count = Offered::stored(r).current;
-            let written = match count {
-                Some(c) if !average(k) => d.share_value(value, c.numerator, c.denominator),
-                _ => Some(value),
-            };
-            written.map_or_else(
-                || crate::disclose::NOT_SHOWN.to_string(),
-                |w| fmt_value(k, w),
-            )
-        }
+        Some(_) => r.written(average(k), d).map_or_else(
+            || crate::disclose::NOT_SHOWN.to_string(),
+            |w| fmt_value(k, w),
+        ),
     }
 }
 

@@ -160,14 +160,7 @@ impl Series {
 
 /// A stored value as written, only when it is shown (`v`).
 fn shown_value(average: bool, r: &StoredResult, v: Verdict, d: Disclosure) -> Option<f64> {
-    let value = r.value.filter(|_| v.value)?;
-    match (average, r.numerator, r.denominator) {
-        (false, Some(n), Some(den)) => {
-            let count = |x: i64| u64::try_from(x).unwrap_or(0);
-            d.share_value(value, count(n), count(den))
-        }
-        _ => Some(value),
-    }
+    r.written(average, d).filter(|_| v.value)
 }
 
 /// The vertical scale a chart of `points` is drawn on, bottom to top (the gridlines divide it

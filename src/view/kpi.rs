@@ -259,15 +259,7 @@ pub fn unrated(e: &Evaluation) -> bool {
 /// series) lets it be, its RAG and direction only when it is rated.
 pub fn actual(k: &KpiSettings, r: &StoredResult, v: Verdict, d: Disclosure) -> Actual {
     let average = k.measure == Some(Measure::AverageWaitWeeks);
-    let written = r
-        .value
-        .and_then(|value| match (average, r.numerator, r.denominator) {
-            (false, Some(n), Some(den)) => {
-                let count = |x: i64| u64::try_from(x).unwrap_or(0);
-                d.share_value(value, count(n), count(den))
-            }
-            _ => Some(value),
-        });
+    let written = r.written(average, d);
     let (hidden, unrated) = (r.value.is_some() && !v.value, r.value.is_some() && !v.rated);
     Actual {
         period: r.period.to_string(),
