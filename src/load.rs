@@ -29,7 +29,8 @@ pub use read::{ReadError, Record, RecordReader};
 pub use settings::{DateFormat, FlagWords, Format, LoadSettings, Policy};
 
 /// Open a file with the reader its source's format needs. `progress`, if given, counts the
-/// bytes read (CSV and JSON; an xlsx is read through its zip index, not front to back).
+/// bytes read (CSV, JSON and SEN2 XML; an xlsx or a Blade zip is read through its zip index,
+/// not front to back). A SEN2 Blade export may be a folder.
 pub fn open_reader(
     path: &Path,
     settings: &LoadSettings,
@@ -53,6 +54,12 @@ pub fn open_reader(
             settings.sheet.clone(),
             max,
         )?),
+        (Format::Sen2Xml, Some(read)) => Box::new(read::sen2::xml_reader(
+            read::Counting { inner: file, read },
+            settings,
+        )?),
+        (Format::Sen2Xml, None) => Box::new(read::sen2::xml_reader(file, settings)?),
+        (Format::Sen2Blade, _) => Box::new(read::sen2::blade_reader(path, settings)?),
     })
 }
 
@@ -71,6 +78,15 @@ pub fn parse_bytes(
         });
     }
     let max = settings.max_record_bytes;
+    let cannot_start = |what: &str, e: std::io::Error| {
+        let mut p = Problems::default();
+        p.push(
+            1,
+            None,
+            format!("cannot start the {what} reader: {}", e.kind()),
+        );
+        p.into_error(file)
+    };
     let mut reader: Box<dyn RecordReader + '_> = match settings.format {
         Format::Csv => Box::new(read::csv::CsvReader::new(bytes, max)),
         Format::Json => Box::new(read::json::JsonReader::new(bytes, max)),
@@ -78,17 +94,19 @@ pub fn parse_bytes(
             let owned = std::io::Cursor::new(bytes.to_vec());
             match read::xlsx::XlsxReader::new(owned, settings.sheet.clone(), max) {
                 Ok(r) => Box::new(r),
-                Err(e) => {
-                    let mut p = Problems::default();
-                    p.push(
-                        1,
-                        None,
-                        format!("cannot start the xlsx reader: {}", e.kind()),
-                    );
-                    return Err(p.into_error(file));
-                }
+                Err(e) => return Err(cannot_start("xlsx", e)),
             }
         }
+        Format::Sen2Xml => {
+            match read::sen2::xml_reader(std::io::Cursor::new(bytes.to_vec()), settings) {
+                Ok(r) => Box::new(r),
+                Err(e) => return Err(cannot_start("SEN2", e)),
+            }
+        }
+        Format::Sen2Blade => match read::sen2::blade_zip_reader(bytes.to_vec(), settings) {
+            Ok(r) => Box::new(r),
+            Err(e) => return Err(cannot_start("SEN2", e)),
+        },
     };
     let mut batches = Vec::new();
     let summary = parse(reader.as_mut(), file, kind, settings, today, &mut |b| {

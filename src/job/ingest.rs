@@ -100,7 +100,8 @@ pub async fn ingest_file(
             written,
             reason,
         } => {
-            if let Some(kept) = keep(data_dir, x.meta.source, load_id, x.path) {
+            if let Some(kept) = keep_unless_sen2(settings, data_dir, x.meta.source, load_id, x.path)
+            {
                 store.set_kept_file(load_id, &kept).await?;
             }
             SourceOutcome::Held {
@@ -115,7 +116,9 @@ pub async fn ingest_file(
                 // The row first: its id names the kept file, so refusals within one second
                 // keep one file each.
                 let load_id = store.record_rejection(&x.meta, &error, None).await?;
-                if let Some(kept) = keep(data_dir, x.meta.source, load_id, x.path) {
+                if let Some(kept) =
+                    keep_unless_sen2(settings, data_dir, x.meta.source, load_id, x.path)
+                {
                     store.set_kept_file(load_id, &kept).await?;
                 }
             }
@@ -148,6 +151,25 @@ fn open_and_parse(
         tx.blocking_send(Feed::Rows(b)).is_ok()
     })?;
     Ok((summary, ()))
+}
+
+/// [`keep`], except a SEN2 return: it names children, and nothing of it but the items the
+/// KPIs need may outlast the load.
+fn keep_unless_sen2(
+    settings: &SourceSettings,
+    data_dir: &Path,
+    source: &str,
+    load_id: i64,
+    file: &Path,
+) -> Option<String> {
+    if settings.load.format.is_sen2() {
+        tracing::info!(
+            source,
+            "The SEN2 return is not kept for inspection: it identifies children."
+        );
+        return None;
+    }
+    keep(data_dir, source, load_id, file)
 }
 
 /// Copy a refused or held extract into `data_dir/kept/` (0700) as `SOURCE@load<ID>.EXT`,
@@ -259,20 +281,32 @@ impl super::App {
             .get(&s.kind)
             .ok_or_else(|| super::JobError::UnknownSource(source.to_string()))?;
         let meta = std::fs::metadata(path).map_err(|e| super::JobError::File(e.to_string()))?;
-        if !meta.is_file() {
+        // A Blade export may be its folder: its module files are the extract.
+        let files = if meta.is_dir() && s.load.format == crate::load::Format::Sen2Blade {
+            crate::load::read::sen2::blade::folder_files(path)
+                .map_err(|e| super::JobError::File(format!("{}: {e}", path.display())))?
+        } else if meta.is_file() {
+            vec![path.to_path_buf()]
+        } else {
             return Err(super::JobError::File(format!(
                 "{} is not a regular file",
                 path.display()
             )));
+        };
+        let mut bytes = 0u64;
+        for f in &files {
+            bytes += std::fs::metadata(f)
+                .map_err(|e| super::JobError::File(e.to_string()))?
+                .len();
         }
-        if meta.len() > s.max_bytes {
+        if bytes > s.max_bytes {
             return Err(super::JobError::File(format!(
                 "{} is larger than the source's max_bytes ({})",
                 path.display(),
                 s.max_bytes
             )));
         }
-        let sha256 = sha256_file(path).map_err(|e| super::JobError::File(e.to_string()))?;
+        let sha256 = sha256_files(&files).map_err(|e| super::JobError::File(e.to_string()))?;
         let job = format!("load:{source}");
         let lease = &self.settings.ledger;
         // Two loads of one source by hand at once: the second waits for the first, then
@@ -290,7 +324,7 @@ impl super::App {
                 url: &label,
                 fetched_at: now,
                 http_status: None,
-                bytes: meta.len(),
+                bytes,
                 sha256: &sha256,
                 etag: None,
                 last_modified: None,
@@ -327,18 +361,22 @@ impl super::App {
     }
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<String> {
+/// The SHA-256 of one file's bytes; of several (a Blade folder), of their bytes one after
+/// another in the order given.
+fn sha256_files(paths: &[PathBuf]) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
+    for path in paths {
+        let mut f = std::fs::File::open(path)?;
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
         }
-        h.update(&buf[..n]);
     }
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }

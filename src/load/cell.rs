@@ -51,6 +51,10 @@ fn shape(s: &[u8], f: DateFormat) -> Option<(i32, u32, u32)> {
         DateFormat::DayMonAbbrYyyy => {
             (s.len() == 11 && s[2] == b'-' && s[6] == b'-').then_some(())?
         }
+        DateFormat::BladeTimestamp => {
+            (s.len() == 20 && s[4] == b'-' && s[8] == b'-' && &s[11..] == b" 00:00:00")
+                .then_some(())?
+        }
     }
     let (y, m, d) = match f {
         DateFormat::Iso => (digits(&s[0..4])?, digits(&s[5..7])?, digits(&s[8..10])?),
@@ -62,6 +66,9 @@ fn shape(s: &[u8], f: DateFormat) -> Option<(i32, u32, u32)> {
         ),
         DateFormat::DayMonAbbrYyyy => {
             (digits(&s[7..11])?, month_abbr(&s[3..6])?, digits(&s[0..2])?)
+        }
+        DateFormat::BladeTimestamp => {
+            (digits(&s[0..4])?, month_abbr(&s[5..8])?, digits(&s[9..11])?)
         }
     };
     Some((y as i32, m, d))
@@ -168,6 +175,15 @@ mod tests {
             Err(DateError::Shape),
             "only the source's formats are accepted"
         );
+        let blade = [DateFormat::BladeTimestamp];
+        assert_eq!(date("2022-Sep-28 00:00:00", &blade), Ok(d(2022, 9, 28)));
+        assert_eq!(
+            date("2019-Feb-30 00:00:00", &blade),
+            Err(DateError::NotReal)
+        );
+        for bad in ["2019-03-05", "2019-Mar-05", "2019-Mar-05 10:00:00", "43529"] {
+            assert_eq!(date(bad, &blade), Err(DateError::Shape), "{bad}");
+        }
     }
 
     #[test]
@@ -179,6 +195,8 @@ mod tests {
         let all = [FlagWords::YN, FlagWords::YesNo, FlagWords::TrueFalse];
         assert_eq!(flag("yes", &all), Some(true));
         assert_eq!(flag("FALSE", &all), Some(false));
+        assert_eq!(flag("1", &[FlagWords::OneZero]), Some(true));
+        assert_eq!(flag("2", &[FlagWords::OneZero]), None);
         assert_eq!(integer("-12"), Some(-12));
         assert_eq!(integer("1,000"), None);
         assert_eq!(integer("12.0"), None);

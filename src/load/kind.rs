@@ -1,7 +1,7 @@
 //! Extract kinds as data: a kind's columns with their types, its key, and its row rules.
 //!
 //! Owns: the definition types and the pure check that a definition makes sense. The shipped
-//! kinds (tracker, reviews, provider) are in `config/kinds.toml`, the first configuration
+//! kinds (tracker, reviews, provider, and the SEN2 return's two) are in `config/kinds.toml`, the first configuration
 //! layer; a deployment may add its own. Nothing here reads a file or knows a particular kind.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -275,7 +275,13 @@ mod tests {
         let kinds = builtin_kinds().expect("kinds.toml parses");
         assert_eq!(
             kinds.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["provider", "reviews", "tracker"]
+            [
+                "provider",
+                "reviews",
+                "sen2_active_plans",
+                "sen2_requests",
+                "tracker"
+            ]
         );
         for (name, k) in &kinds {
             let mut issues = Vec::new();

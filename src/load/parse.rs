@@ -49,6 +49,7 @@ pub fn parse(
     today: NaiveDate,
     emit: &mut dyn FnMut(Batch) -> bool,
 ) -> Result<ParseSummary, LoadError> {
+    let settings = &*settings.for_reading(kind);
     let mut rec = Record::default();
     read_header(reader, &mut rec, file)?;
     let mut problems = Problems::default();

@@ -2,12 +2,13 @@
 //!
 //! Every format reads through the same [`RecordReader`]: the first record is the header, the
 //! rest are rows, each tagged with the line (CSV, JSON Lines), row (XLSX) or item (JSON array)
-//! it came from. A reader never holds more than one record, and refuses a record larger than
+//! it came from; a SEN2 return ([`sen2`]) gives the fields of its requests or active plans. A reader never holds more than one record, and refuses a record larger than
 //! its limit, so a hostile file cannot make it allocate without bound. Its errors say where and
 //! what, never the bytes it read.
 
 pub mod csv;
 pub mod json;
+pub mod sen2;
 pub mod xlsx;
 
 use std::fmt;

@@ -6,9 +6,12 @@
 
 use std::collections::BTreeMap;
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 
 use super::kind::KindDef;
+use super::read::sen2::{Records, Sen2Settings};
 use crate::bounds::Bound;
 
 /// `max_record_bytes`.
@@ -27,6 +30,19 @@ pub enum Format {
     Json,
     /// An Excel workbook; the first sheet unless `sheet` names one.
     Xlsx,
+    /// A DfE SEN2 person-level return as XML (`load.sen2` says which records it yields).
+    #[serde(rename = "sen2-xml")]
+    Sen2Xml,
+    /// A SEN2 return as COLLECT's Blade CSV export: a folder or a zip of its module files.
+    #[serde(rename = "sen2-blade")]
+    Sen2Blade,
+}
+
+impl Format {
+    /// A SEN2 return, read by [`crate::load::read::sen2`].
+    pub fn is_sen2(self) -> bool {
+        matches!(self, Format::Sen2Xml | Format::Sen2Blade)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -54,6 +70,9 @@ pub enum DateFormat {
     /// `05-Mar-2019`.
     #[serde(rename = "dd-mon-yyyy")]
     DayMonAbbrYyyy,
+    /// `2022-Sep-28 00:00:00`: the dates of SEN2's Blade CSV export (midnight only).
+    #[serde(rename = "yyyy-mon-dd 00:00:00")]
+    BladeTimestamp,
 }
 
 impl DateFormat {
@@ -63,6 +82,7 @@ impl DateFormat {
             DateFormat::DayMonthYear => "DD/MM/YYYY",
             DateFormat::DayMonAbbrYy => "DD-Mon-YY",
             DateFormat::DayMonAbbrYyyy => "DD-Mon-YYYY",
+            DateFormat::BladeTimestamp => "YYYY-Mon-DD 00:00:00",
         }
     }
 }
@@ -76,6 +96,9 @@ pub enum FlagWords {
     YesNo,
     #[serde(rename = "TRUE/FALSE")]
     TrueFalse,
+    /// SEN2's flags.
+    #[serde(rename = "1/0")]
+    OneZero,
 }
 
 impl FlagWords {
@@ -84,6 +107,7 @@ impl FlagWords {
             FlagWords::YN => ("Y", "N"),
             FlagWords::YesNo => ("Yes", "No"),
             FlagWords::TrueFalse => ("TRUE", "FALSE"),
+            FlagWords::OneZero => ("1", "0"),
         }
     }
 }
@@ -120,9 +144,12 @@ pub struct LoadSettings {
     #[serde(default = "default_max_shrink")]
     pub max_shrink: f64,
     /// Days a rejected or held extract's file is kept for inspection: 0 to 366
-    /// ([`KEEP_DAYS`]).
+    /// ([`KEEP_DAYS`]). A SEN2 return is never kept: it names children.
     #[serde(default = "default_keep_days")]
     pub keep_days: u32,
+    /// A SEN2 source: the records it yields and its outcome code lists.
+    #[serde(default)]
+    pub sen2: Sen2Settings,
 }
 
 impl Default for LoadSettings {
@@ -139,6 +166,7 @@ impl Default for LoadSettings {
             max_bad_share: default_max_bad_share(),
             max_shrink: default_max_shrink(),
             keep_days: default_keep_days(),
+            sen2: Sen2Settings::default(),
         }
     }
 }
@@ -192,6 +220,49 @@ impl LoadSettings {
         if self.sheet.is_some() && self.format != Format::Xlsx {
             bad("sheet".into(), "only an xlsx source has sheets".into());
         }
+        if self.format.is_sen2() {
+            self.sen2
+                .check(kind, &|c| self.header_for(c).to_string(), bad);
+            if self.date_formats != default_date_formats() || self.flags != default_flags() {
+                bad(
+                    "date_formats".into(),
+                    "a SEN2 source's dates and flags are read as the return writes them: leave \
+                     date_formats and flags out"
+                        .into(),
+                );
+            }
+        } else if self.sen2 != Sen2Settings::default() {
+            bad(
+                "sen2".into(),
+                "only a SEN2 source (format sen2-xml or sen2-blade) has sen2 settings".into(),
+            );
+        }
+    }
+
+    /// The settings a parse reads `kind` with. A SEN2 reader gives its dates and flags as the
+    /// return writes them (ISO dates in the XML, `YYYY-Mon-DD 00:00:00` in a Blade export;
+    /// flags 1/0), and every field of its records: those the kind does not take are skipped.
+    pub fn for_reading(&self, kind: &KindDef) -> Cow<'_, LoadSettings> {
+        if !self.format.is_sen2() {
+            return Cow::Borrowed(self);
+        }
+        let mut s = self.clone();
+        s.date_formats = match self.format {
+            Format::Sen2Blade => vec![DateFormat::BladeTimestamp],
+            _ => vec![DateFormat::Iso],
+        };
+        s.flags = vec![FlagWords::OneZero];
+        let records = self.sen2.records.unwrap_or(Records::Requests);
+        for field in records.fields() {
+            let taken = kind
+                .columns
+                .iter()
+                .any(|c| self.header_for(&c.name).eq_ignore_ascii_case(field));
+            if !taken {
+                s.ignore_columns.push((*field).to_string());
+            }
+        }
+        Cow::Owned(s)
     }
 
     /// The header a source uses for one of our columns.
