@@ -190,7 +190,7 @@ fn a_configuration_naming_no_plan_has_no_kpis_risks_or_actions_and_is_valid() {
     assert!(s.sources.is_empty() && s.sub_groups.is_empty() && s.jobs.is_empty());
     assert_eq!(
         s.kinds.len(),
-        3,
+        5,
         "the extract kinds are the one built-in layer"
     );
 }

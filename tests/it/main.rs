@@ -74,6 +74,8 @@ mod redirects;
 mod render;
 mod risks;
 mod routes;
+mod sen2;
+mod sen2_privacy;
 mod smtp_tls;
 mod store;
 mod xlsx_bounds;
@@ -126,6 +128,8 @@ fn main() -> std::process::ExitCode {
             render::tests(),
             risks::tests(),
             routes::tests(),
+            sen2::tests(),
+            sen2_privacy::tests(),
             smtp_tls::tests(),
             store::tests(),
             xlsx_bounds::tests(),

@@ -56,10 +56,19 @@ impl Set {
     }
 }
 
-/// The Blade files of a folder, by module (the modules read), for `sendwatch load`'s size and
-/// checksum of a folder. Errors name what is wrong with the folder.
+/// The module files of a folder that are read, in module order, for `sendwatch load`'s size
+/// and checksum of a folder (a missing one is the reader's to refuse, as for a zip).
 pub fn folder_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let found = find_in_folder(dir).map_err(|e| e.message)?;
+    let entries = std::fs::read_dir(dir).map_err(|e| e.to_string())?;
+    let mut found: Vec<(usize, PathBuf)> = entries
+        .flatten()
+        .take(MAX_ENTRIES)
+        .filter_map(|e| {
+            let module = module_of(e.file_name().to_str()?)?;
+            Some((MODULES.iter().position(|m| *m == module)?, e.path()))
+        })
+        .collect();
+    found.sort();
     Ok(found.into_iter().map(|(_, p)| p).collect())
 }
 

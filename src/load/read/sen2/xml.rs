@@ -74,7 +74,7 @@ impl<R: Read> BufRead for Src<R> {
 
     fn consume(&mut self, n: usize) {
         let taken = &self.buf[self.pos..self.pos + n];
-        self.lines += taken.iter().filter(|b| **b == b'\n').count() as u64;
+        self.lines += memchr::memchr_iter(b'\n', taken).count() as u64;
         self.pos += n;
         self.event += n;
     }
@@ -164,9 +164,10 @@ pub(super) fn read<R: Read>(input: R, plan: &Plan, sink: &mut Sink) -> Result<()
                 walk.end(line, sink)?;
             }
             Event::End(_) => walk.end(line, sink)?,
-            Event::Text(t) => walk.push(&t.xml10_content(), line)?,
-            Event::CData(t) => walk.push(&t.xml10_content(), line)?,
-            Event::GeneralRef(r) => {
+            // Text outside an item read is not looked at.
+            Event::Text(t) if walk.text.is_some() => walk.push(&t.xml10_content(), line)?,
+            Event::CData(t) if walk.text.is_some() => walk.push(&t.xml10_content(), line)?,
+            Event::GeneralRef(r) if walk.text.is_some() => {
                 let mut tmp = [0u8; 4];
                 let s: &str = match r.resolve_char_ref() {
                     Ok(Some(c)) => c.encode_utf8(&mut tmp),
@@ -177,7 +178,13 @@ pub(super) fn read<R: Read>(input: R, plan: &Plan, sink: &mut Sink) -> Result<()
                 walk.push(s, line)?;
             }
             Event::Eof => break,
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+            Event::Text(_)
+            | Event::CData(_)
+            | Event::GeneralRef(_)
+            | Event::Comment(_)
+            | Event::Decl(_)
+            | Event::PI(_)
+            | Event::DocType(_) => {}
         }
     }
     let line = reader.get_ref().lines + 1;
