@@ -27,8 +27,8 @@ pub use evaluate::{
     figures, period_count, period_noun, report_period,
 };
 pub use measure::{
-    Count, Counter, EHCP_LIMIT_DAYS, Fold, MonthlyCounts, OPEN_STATUSES, TRACKER_COLUMNS,
-    TrackerCase, monthly_counts,
+    Count, Counter, EHCP_LIMIT_DAYS, Fold, MonthlyCounts, OPEN_STATUSES, SEN2_REQUEST_COLUMNS,
+    TRACKER_COLUMNS, TrackerCase, Week20, monthly_counts,
 };
 pub use month::{Month, MonthError};
 pub use period::{Period, PeriodError, PeriodKind};

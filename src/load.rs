@@ -25,6 +25,7 @@ pub use batch::{Batch, Value};
 pub use kind::{ColType, ColumnDef, KindDef, RowRule, builtin_kinds};
 pub use parse::{ParseSummary, parse};
 pub use problem::{LoadError, MAX_PROBLEMS, Problem, Problems, shown_header};
+pub use read::sen2::{Records, Sen2Settings};
 pub use read::{ReadError, Record, RecordReader};
 pub use settings::{DateFormat, FlagWords, Format, LoadSettings, Policy};
 

@@ -137,7 +137,12 @@ impl App {
                 .as_ref()
                 .and_then(|l| l.data_as_of)
                 .unwrap_or(today);
-            let fold = Fold::new(c.measure, c.kpi, as_of);
+            let kind = self
+                .settings
+                .sources
+                .get(c.source)
+                .and_then(|s| self.settings.kinds.get(&s.kind));
+            let fold = Fold::new(c.measure, c.kpi, as_of, kind);
             by_source
                 .entry((c.source, fold.columns()))
                 .or_default()

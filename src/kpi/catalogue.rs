@@ -143,6 +143,21 @@ fn check_source(
         },
         (None, None) => {}
     }
+    let sen2 = match (
+        k.measure,
+        k.source.as_deref().and_then(|s| known.sources.get(s)),
+    ) {
+        (Some(Measure::EhcpWithin20Weeks), Some(Some(kind))) => super::TrackerCase::is_sen2(kind),
+        _ => false,
+    };
+    if k.week20_exceptions == super::Week20::Exclude && !sen2 {
+        bad(
+            format!("{key}.week20_exceptions"),
+            "only ehcp_within_20_weeks from a SEN2 return's requests can leave out the 20-week \
+             exceptions (its kind has week20_exceptions)"
+                .into(),
+        );
+    }
 }
 
 /// Check that `service` is given with measure average_wait_weeks, and only with it.

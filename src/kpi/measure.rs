@@ -6,6 +6,13 @@
 //! KPI 5/1-5/4 (average waits) are folded by [`super::wait`], KPI 1/3 and 1/3a (reviews) by
 //! [`super::reviews`]; [`Fold`] runs any of the three kinds over a scanned row.
 //!
+//! KPI 1/2 and 1/2a read a SEN2 return's requests (a kind with [`SEN2_REQUEST_COLUMNS`]) as
+//! they read the tracker: the plan's start is the final plan, and a request is open while it
+//! is undecided, being assessed, or decided to issue without a plan yet (the tracker's open
+//! statuses, EXTRACTS.md's mapping). A KPI may leave out the requests whose assessment has the
+//! 20-week exceptions (`week20_exceptions = "exclude"`, the DfE's `_ex` figures): they are
+//! then not counted at all, in neither the numerator nor the denominator, nor the backlog.
+//!
 //! Beside 1/2 and 1/2a, `overdue_open` is the assessment backlog: requests still open
 //! ([`OPEN_STATUSES`]; withdrawn, refused and not-issuing cases are closed) and more than 140
 //! days old at the data's as-of date. It counts every open request, whatever its request date:
@@ -32,6 +39,27 @@ pub const TRACKER_COLUMNS: [&str; 5] = [
     "final_plan_issued_date",
     "status",
 ];
+
+/// A SEN2 return's request columns the 20-week KPIs read (kind `sen2_requests`), in the
+/// order [`TrackerCase::from_sen2_row`] expects.
+pub const SEN2_REQUEST_COLUMNS: [&str; 5] = [
+    "received_date",
+    "request_outcome",
+    "assessment_outcome",
+    "week20_exceptions",
+    "plan_start_date",
+];
+
+/// Whether a 20-week KPI read from a SEN2 return counts the requests whose assessment has the
+/// 20-week exceptions (Week20 = 1): `include` (the default, as the tracker counts every case)
+/// or `exclude` (as the DfE's figures "excluding exceptions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Week20 {
+    #[default]
+    Include,
+    Exclude,
+}
 
 /// Statuses of a request still moving towards a plan: its 20-week clock is running.
 pub const OPEN_STATUSES: [&str; 3] = [
@@ -75,6 +103,40 @@ impl TrackerCase {
         TRACKER_COLUMNS
             .into_iter()
             .find(|c| kind.position(c).is_none())
+    }
+
+    /// A kind of SEN2 requests: it has every one of [`SEN2_REQUEST_COLUMNS`].
+    pub fn is_sen2(kind: &KindDef) -> bool {
+        SEN2_REQUEST_COLUMNS
+            .iter()
+            .all(|c| kind.position(c).is_some())
+    }
+
+    /// Read a row of [`SEN2_REQUEST_COLUMNS`]. `None` if it lacks its request date, or if
+    /// `week20` leaves it out (its assessment has the exceptions).
+    pub fn from_sen2_row(batch: &Batch, row: &[Value], week20: Week20) -> Option<TrackerCase> {
+        let date = |v: &Value| match v {
+            Value::Date(d) => Some(*d),
+            _ => None,
+        };
+        if week20 == Week20::Exclude && row[3] == Value::Flag(true) {
+            return None;
+        }
+        let plan = date(&row[4]);
+        let decided = |v: &Value| batch.str(v).filter(|s| *s != "pending");
+        let open = plan.is_none()
+            && match decided(&row[1]) {
+                None => true,
+                Some("assess") => matches!(decided(&row[2]), None | Some("issue")),
+                Some(_) => false,
+            };
+        Some(TrackerCase {
+            request_received: date(&row[0])?,
+            health_advice_requested: None,
+            health_advice_returned: None,
+            final_plan_issued: plan,
+            open,
+        })
     }
 }
 
@@ -220,18 +282,30 @@ impl Counter {
     }
 }
 
-/// One KPI's fold over a scan of its source: a tracker [`Counter`], a [`WaitCounter`] or a
-/// [`ReviewCounter`].
+/// One KPI's fold over a scan of its source: a tracker [`Counter`] (over a tracker, or over
+/// a SEN2 return's requests), a [`WaitCounter`] or a [`ReviewCounter`].
 #[derive(Debug, Clone)]
 pub enum Fold {
     Tracker(Counter),
+    Sen2(Counter, Week20),
     Wait(WaitCounter),
     Reviews(ReviewCounter),
 }
 
 impl Fold {
-    pub fn new(measure: Measure, kpi: &KpiSettings, as_of: NaiveDate) -> Fold {
+    /// The fold of `measure` for `kpi` over its source, whose `kind` (when known) says whether
+    /// it is a tracker or a SEN2 return.
+    pub fn new(
+        measure: Measure,
+        kpi: &KpiSettings,
+        as_of: NaiveDate,
+        kind: Option<&KindDef>,
+    ) -> Fold {
         match measure {
+            Measure::EhcpWithin20Weeks if kind.is_some_and(TrackerCase::is_sen2) => Fold::Sen2(
+                Counter::new(measure, kpi.basis, kpi.started_from, as_of),
+                kpi.week20_exceptions,
+            ),
             Measure::AverageWaitWeeks => Fold::Wait(WaitCounter::new(
                 kpi.service.as_deref().unwrap_or_default(),
                 kpi.basis,
@@ -251,6 +325,7 @@ impl Fold {
     pub fn columns(&self) -> &'static [&'static str] {
         match self {
             Fold::Tracker(_) => &TRACKER_COLUMNS,
+            Fold::Sen2(..) => &SEN2_REQUEST_COLUMNS,
             Fold::Wait(_) => &PROVIDER_COLUMNS,
             Fold::Reviews(_) => &REVIEW_COLUMNS,
         }
@@ -263,6 +338,7 @@ impl Fold {
             Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {
                 Review::missing_column(kind)
             }
+            Measure::EhcpWithin20Weeks if TrackerCase::is_sen2(kind) => None,
             Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => {
                 TrackerCase::missing_column(kind)
             }
@@ -285,6 +361,12 @@ impl Fold {
                             c.add(case);
                         }
                     }
+                    // Read afresh for each: folds over one scan may differ in `week20`.
+                    Fold::Sen2(c, week20) => {
+                        if let Some(case) = TrackerCase::from_sen2_row(batch, row, *week20) {
+                            c.add(&case);
+                        }
+                    }
                     Fold::Wait(c) => {
                         if let Some(r) =
                             referral.get_or_insert_with(|| Referral::from_row(batch, row))
@@ -305,7 +387,7 @@ impl Fold {
 
     pub fn into_counts(self) -> MonthlyCounts {
         match self {
-            Fold::Tracker(c) => c.counts,
+            Fold::Tracker(c) | Fold::Sen2(c, _) => c.counts,
             Fold::Wait(c) => c.counts,
             Fold::Reviews(c) => c.counts(),
         }

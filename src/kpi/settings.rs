@@ -242,6 +242,10 @@ pub struct KpiSettings {
     /// counts, each with its deadline in the academic year.
     #[serde(default)]
     pub cohorts: Vec<Cohort>,
+    /// For `ehcp_within_20_weeks` from a SEN2 return: count the requests whose assessment has
+    /// the 20-week exceptions (`include`) or leave them out (`exclude`).
+    #[serde(default)]
+    pub week20_exceptions: super::measure::Week20,
     pub baseline: Baseline,
     pub amber_tolerance: Option<f64>,
     /// The period the KPI is evaluated and reported over; by default from its `frequency`

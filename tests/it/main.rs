@@ -75,6 +75,7 @@ mod render;
 mod risks;
 mod routes;
 mod sen2;
+mod sen2_kpis;
 mod sen2_privacy;
 mod smtp_tls;
 mod store;
@@ -129,6 +130,7 @@ fn main() -> std::process::ExitCode {
             risks::tests(),
             routes::tests(),
             sen2::tests(),
+            sen2_kpis::tests(),
             sen2_privacy::tests(),
             smtp_tls::tests(),
             store::tests(),

@@ -28,6 +28,7 @@ fn issues(c: &Catalogue) -> Vec<String> {
             ("tracker", kinds.get("tracker")),
             ("reviews", kinds.get("reviews")),
             ("provider", kinds.get("provider")),
+            ("sen2", kinds.get("sen2_requests")),
         ]
         .into_iter()
         .collect(),
@@ -223,6 +224,28 @@ fn a_source_without_the_tracker_columns_is_refused_for_a_tracker_measure() {
     assert_eq!(out.len(), 1, "{out:?}");
     assert!(
         out[0].starts_with("kpis.\"1/2a\".source: measure"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_sen2_return_serves_the_20_week_kpis_and_only_it_can_leave_the_exceptions_out() {
+    let mut c = builtin().expect("parses");
+    let k = c.get_mut("1/2a").expect("1/2a");
+    k.source = Some("sen2".into());
+    k.week20_exceptions = crate::kpi::Week20::Exclude;
+    assert_eq!(issues(&c), Vec::<String>::new());
+    let k = c.get_mut("1/2").expect("1/2");
+    k.week20_exceptions = crate::kpi::Week20::Exclude;
+    c.get_mut("1/5").expect("1/5").source = Some("sen2".into());
+    let out = issues(&c);
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert!(
+        out[0].starts_with("kpis.\"1/2\".week20_exceptions: only ehcp_within_20_weeks from"),
+        "{out:?}"
+    );
+    assert!(
+        out[1].contains("1/5\".source: measure health_advice_within_6_weeks needs a tracker"),
         "{out:?}"
     );
 }
