@@ -160,7 +160,7 @@ pub enum Command {
     /// binary (`sendwatch bench load --help`, `sendwatch bench kpi --help`).
     #[command(disable_help_flag = true)]
     Bench {
-        /// `load ...` or `kpi ...`, passed on as they are.
+        /// `load ...`, `kpi ...` or `sen2 ...`, passed on as they are.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },

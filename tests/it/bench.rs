@@ -1,5 +1,5 @@
-//! `sendwatch bench load` and `bench kpi` through the binary: the tables come out with their
-//! rows and ratios, and `bench kpi`'s counts agree with its SQL peers.
+//! `sendwatch bench load`, `bench kpi` and `bench sen2` through the binary: the tables come out
+//! with their rows and ratios, and `bench kpi`'s counts agree with its SQL peers.
 //! It asserts no timing: on a 60-row file start-up dominates, and the machine is shared.
 
 use std::ffi::OsStr;
@@ -51,6 +51,35 @@ fn bench_load_prints_the_table_with_ratios_or_says_what_was_skipped() {
     } else {
         assert!(pg.contains("skipped"), "{pg}");
         assert!(stdout.contains("PostgreSQL rows skipped"), "{stdout}");
+    }
+}
+
+fn bench_sen2_prints_each_projections_load_time_and_peak_rss() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let xml = repo("tests/fixtures/sen2/sen2.xml");
+    let args = ["bench", "sen2", "--rounds", "1", "--file"].map(OsStr::new);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sendwatch"));
+    c.current_dir(dir.path()).env_clear();
+    for key in ["PATH", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(key) {
+            c.env(key, v);
+        }
+    }
+    let out = c.args(args).arg(&xml).output().expect("run binary");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("| load of sen2.xml ("), "{stdout}");
+    assert!(row(&stdout, "requests -> SQLite (validated)").contains("80 rows, CPU "));
+    assert!(row(&stdout, "active plans -> SQLite (validated)").contains("40 rows, CPU "));
+    for label in [
+        "sendwatch peak RSS (requests)",
+        "sendwatch peak RSS (active plans)",
+    ] {
+        assert!(row(&stdout, label).contains("target < 64 MiB"), "{stdout}");
     }
 }
 
@@ -239,6 +268,7 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
     vec![
         trial!(bench_load_prints_the_table_with_ratios_or_says_what_was_skipped),
         trial!(bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree),
+        trial!(bench_sen2_prints_each_projections_load_time_and_peak_rss),
         trial!(the_daemon_binary_links_no_benchmark),
     ]
 }

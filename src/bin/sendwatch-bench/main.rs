@@ -5,6 +5,7 @@
 //!
 //! - `load`: [`load`], the validated load beside the plain bulk loaders.
 //! - `kpi`: [`kpi`], the KPI step beside one SQL query per KPI count.
+//! - `sen2`: [`sen2`], the load of a SEN2 XML return, its time and peak RSS.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +19,7 @@ mod kpi_table;
 mod load;
 mod pg;
 mod report;
+mod sen2;
 
 /// Benchmarks of sendwatch beside its peers (they need no configuration file).
 #[derive(Debug, Parser)]
@@ -33,6 +35,9 @@ enum BenchCommand {
     Load(load::LoadArgs),
     /// Time the KPI step of a run beside KPI 1/2a counted by one query in `sqlite3` and `psql`.
     Kpi(kpi::KpiArgs),
+    /// Time `load` of a SEN2 XML return (its requests, its active plans) into SQLite, with
+    /// peak RSS.
+    Sen2(sen2::Sen2Args),
 }
 
 /// The `sendwatch` binary the load bench times: the one beside this binary.
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
         match cli.command {
             BenchCommand::Load(args) => load::load(args).await,
             BenchCommand::Kpi(args) => kpi::kpi(args).await,
+            BenchCommand::Sen2(args) => sen2::sen2(args).await,
         }
     });
     match outcome {
