@@ -1,5 +1,5 @@
-//! Property tests of the CSV and JSON paths: arbitrary bytes, and arbitrary bytes spliced into
-//! a valid tracker extract, never panic; an error's text stays short; and a spliced token of
+//! Property tests of the CSV, JSON and SEN2 XML paths: arbitrary bytes, and arbitrary bytes
+//! spliced into a valid tracker extract (or a small SEN2 return), never panic; an error's text stays short; and a spliced token of
 //! eight or more letters and digits never shows up in it.
 //!
 //! The token always holds a digit: a header cell without one may be shown by design (it is
@@ -8,7 +8,7 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use sendwatch::load::{Format, LoadSettings, parse_bytes};
+use sendwatch::load::{Format, LoadSettings, Records, Sen2Settings, parse_bytes};
 
 use crate::harness::{fixture, kind, today};
 
@@ -84,6 +84,40 @@ fn check(bytes: &[u8], format: Format, secret: Option<&str>) -> Result<(), TestC
     Ok(())
 }
 
+/// A SEN2 return of three people: the first three of the seed-1 fixture's.
+fn sen2_xml() -> Vec<u8> {
+    let text = std::fs::read_to_string(crate::harness::repo("tests/fixtures/sen2/seed1/sen2.xml"))
+        .expect("fixture");
+    let people: Vec<&str> = text.split("    <Person>").collect();
+    format!(
+        "{}    <Person>{}  </Persons>\n</Message>\n",
+        people[0],
+        people[1..4].join("    <Person>")
+    )
+    .replace("  </Persons>\n</Message>\n  </Persons>", "  </Persons>")
+    .into_bytes()
+}
+
+/// [`check`] for a SEN2 XML read as its requests.
+fn check_sen2(bytes: &[u8], secret: Option<&str>) -> Result<(), TestCaseError> {
+    let s = LoadSettings {
+        format: Format::Sen2Xml,
+        sen2: Sen2Settings {
+            records: Some(Records::Requests),
+            ..Sen2Settings::default()
+        },
+        ..LoadSettings::default()
+    };
+    if let Err(e) = parse_bytes(bytes, "f", &kind("sen2_requests"), &s, today()) {
+        let text = e.to_string();
+        prop_assert!(text.len() < MAX_ERROR, "error is {} bytes", text.len());
+        if let Some(s) = secret {
+            prop_assert!(!text.contains(s), "the spliced token shows: {}", text);
+        }
+    }
+    Ok(())
+}
+
 /// Eight or more letters and digits, at least one a digit.
 const TOKEN: &str = "[a-zA-Z]{0,8}[0-9][a-zA-Z0-9]{7,24}";
 
@@ -122,6 +156,18 @@ proptest! {
         let bytes = splice(&tracker_json(array), at, token.as_bytes());
         check(&bytes, Format::Json, Some(&token))?;
     }
+
+    fn sen2_xml_arbitrary_text_that_looks_like_xml(text in r#"[<>/a-cR0-9 ="\n&;!?-]{0,256}"#) {
+        check_sen2(text.as_bytes(), None)?;
+    }
+
+    fn sen2_xml_spliced_bytes(at in any::<usize>(), junk in proptest::collection::vec(any::<u8>(), 1..64)) {
+        check_sen2(&splice(&sen2_xml(), at, &junk), None)?;
+    }
+
+    fn sen2_xml_spliced_token_never_shows(at in any::<usize>(), token in TOKEN) {
+        check_sen2(&splice(&sen2_xml(), at, token.as_bytes()), Some(&token))?;
+    }
 }
 
 fn the_unspliced_inputs_load() {
@@ -133,6 +179,19 @@ fn the_unspliced_inputs_load() {
         let got = parse_bytes(&bytes, "f", &kind("tracker"), &settings(format), today());
         assert_eq!(got.expect("loads").0.rows, 60, "{format:?}");
     }
+    let sen2 = String::from_utf8(sen2_xml()).expect("utf-8");
+    assert_eq!(sen2.matches("<Person>").count(), 3, "{sen2}");
+    assert!(check_sen2(sen2.as_bytes(), None).is_ok());
+    let s = LoadSettings {
+        format: Format::Sen2Xml,
+        sen2: Sen2Settings {
+            records: Some(Records::Requests),
+            ..Sen2Settings::default()
+        },
+        ..LoadSettings::default()
+    };
+    let got = parse_bytes(sen2.as_bytes(), "f", &kind("sen2_requests"), &s, today());
+    assert_eq!(got.expect("loads").0.rows, 3);
 }
 
 /// This module's tests, for the harness: tests/it/main.rs says how to register one.
@@ -146,6 +205,9 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
         trial!(json_arbitrary_text_that_looks_like_json),
         trial!(json_spliced_bytes),
         trial!(json_spliced_token_never_shows),
+        trial!(sen2_xml_arbitrary_text_that_looks_like_xml),
+        trial!(sen2_xml_spliced_bytes),
+        trial!(sen2_xml_spliced_token_never_shows),
         trial!(the_unspliced_inputs_load),
     ]
 }
