@@ -126,9 +126,9 @@ fn check_source(
                         Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {
                             "a reviews extract"
                         }
-                        Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => {
-                            "a tracker extract"
-                        }
+                        Measure::EhcpWithin20Weeks
+                        | Measure::HealthAdviceWithin6Weeks
+                        | Measure::DecisionWithin6Weeks => "a tracker extract",
                     };
                     bad(
                         format!("{key}.source"),

@@ -1,6 +1,9 @@
 //! Monthly numerators and denominators for each measure.
 //!
 //! KPI 1/2 and 1/2a: on time = final plan − request ≤ 140 days (20 weeks).
+//! `decision_within_6_weeks`: on time = the decision on the request − the request ≤ 42 days
+//! (the statutory 6 weeks), over the requests decided (withdrawn undecided ones are not);
+//! its backlog is the requests still awaiting a decision past 42 days.
 //! KPI 1/5: on time = advice returned − advice requested ≤ 42 days (6 weeks); only returned
 //! advice is counted, as the plan defines it (DOMAIN 2.3); advice still out is reported apart.
 //! KPI 5/1-5/4 (average waits) are folded by [`super::wait`], KPI 1/3 and 1/3a (reviews) by
@@ -32,22 +35,24 @@ use super::{Basis, KpiSettings, Measure};
 use crate::load::{Batch, KindDef, Value};
 
 /// Tracker columns the tracker KPIs read, in the order [`TrackerCase::from_row`] expects.
-pub const TRACKER_COLUMNS: [&str; 5] = [
+pub const TRACKER_COLUMNS: [&str; 6] = [
     "request_received_date",
     "health_advice_requested_date",
     "health_advice_returned_date",
     "final_plan_issued_date",
     "status",
+    "decision_to_assess_date",
 ];
 
 /// A SEN2 return's request columns the 20-week KPIs read (kind `sen2_requests`), in the
 /// order [`TrackerCase::from_sen2_row`] expects.
-pub const SEN2_REQUEST_COLUMNS: [&str; 5] = [
+pub const SEN2_REQUEST_COLUMNS: [&str; 6] = [
     "received_date",
     "request_outcome",
     "assessment_outcome",
     "week20_exceptions",
     "plan_start_date",
+    "request_outcome_date",
 ];
 
 /// Whether a 20-week KPI read from a SEN2 return counts the requests whose assessment has the
@@ -77,6 +82,10 @@ pub struct TrackerCase {
     pub final_plan_issued: Option<NaiveDate>,
     /// Status is one of [`OPEN_STATUSES`].
     pub open: bool,
+    /// The decision on the request (to assess or not), if made.
+    pub decision: Option<NaiveDate>,
+    /// No decision yet, and none given up on: the request awaits one.
+    pub awaiting_decision: bool,
 }
 
 impl TrackerCase {
@@ -95,6 +104,8 @@ impl TrackerCase {
             open: batch
                 .str(&row[4])
                 .is_some_and(|s| OPEN_STATUSES.contains(&s)),
+            decision: date(&row[5]),
+            awaiting_decision: batch.str(&row[4]) == Some("Awaiting decision"),
         })
     }
 
@@ -124,6 +135,7 @@ impl TrackerCase {
         }
         let plan = date(&row[4]);
         let decided = |v: &Value| batch.str(v).filter(|s| *s != "pending");
+        let awaiting_decision = decided(&row[1]).is_none();
         let open = plan.is_none()
             && match decided(&row[1]) {
                 None => true,
@@ -136,6 +148,8 @@ impl TrackerCase {
             health_advice_returned: None,
             final_plan_issued: plan,
             open,
+            decision: date(&row[5]),
+            awaiting_decision,
         })
     }
 }
@@ -144,6 +158,8 @@ impl TrackerCase {
 pub const EHCP_LIMIT_DAYS: i64 = 140;
 /// Limit from the LA's request for health advice to its return.
 pub const HEALTH_ADVICE_LIMIT_DAYS: i64 = 42;
+/// Limit from a request for assessment to the decision whether to assess.
+pub const DECISION_LIMIT_DAYS: i64 = 42;
 
 /// Cases on time out of cases counted; for an average wait, the total of the weeks waited
 /// over the referrals counted ([`Measure::value`] reads it either way).
@@ -194,6 +210,12 @@ fn clock(measure: Measure, c: &TrackerCase) -> Option<Clock> {
             open: c.final_plan_issued.is_none() && c.open,
             awaited: c.final_plan_issued.is_none() && c.open,
         }),
+        Measure::DecisionWithin6Weeks => Some(Clock {
+            start: c.request_received,
+            stop: c.decision,
+            open: c.decision.is_none() && c.awaiting_decision,
+            awaited: c.decision.is_none() && c.awaiting_decision,
+        }),
         Measure::HealthAdviceWithin6Weeks => c.health_advice_requested.map(|start| Clock {
             start,
             stop: c.health_advice_returned,
@@ -211,6 +233,7 @@ fn limit_days(measure: Measure) -> i64 {
     match measure {
         Measure::EhcpWithin20Weeks => EHCP_LIMIT_DAYS,
         Measure::HealthAdviceWithin6Weeks => HEALTH_ADVICE_LIMIT_DAYS,
+        Measure::DecisionWithin6Weeks => DECISION_LIMIT_DAYS,
         Measure::AverageWaitWeeks => super::wait::WAIT_LIMIT_DAYS,
         // Reviews have their own deadlines ([`super::reviews`]); a `Counter` never asks.
         Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => 0,
@@ -302,10 +325,14 @@ impl Fold {
         kind: Option<&KindDef>,
     ) -> Fold {
         match measure {
-            Measure::EhcpWithin20Weeks if kind.is_some_and(TrackerCase::is_sen2) => Fold::Sen2(
-                Counter::new(measure, kpi.basis, kpi.started_from, as_of),
-                kpi.week20_exceptions,
-            ),
+            Measure::EhcpWithin20Weeks | Measure::DecisionWithin6Weeks
+                if kind.is_some_and(TrackerCase::is_sen2) =>
+            {
+                Fold::Sen2(
+                    Counter::new(measure, kpi.basis, kpi.started_from, as_of),
+                    kpi.week20_exceptions,
+                )
+            }
             Measure::AverageWaitWeeks => Fold::Wait(WaitCounter::new(
                 kpi.service.as_deref().unwrap_or_default(),
                 kpi.basis,
@@ -314,7 +341,9 @@ impl Fold {
             Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {
                 Fold::Reviews(ReviewCounter::new(measure, &kpi.cohorts, as_of))
             }
-            Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => {
+            Measure::EhcpWithin20Weeks
+            | Measure::HealthAdviceWithin6Weeks
+            | Measure::DecisionWithin6Weeks => {
                 Fold::Tracker(Counter::new(measure, kpi.basis, kpi.started_from, as_of))
             }
         }
@@ -338,10 +367,14 @@ impl Fold {
             Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {
                 Review::missing_column(kind)
             }
-            Measure::EhcpWithin20Weeks if TrackerCase::is_sen2(kind) => None,
-            Measure::EhcpWithin20Weeks | Measure::HealthAdviceWithin6Weeks => {
-                TrackerCase::missing_column(kind)
+            Measure::EhcpWithin20Weeks | Measure::DecisionWithin6Weeks
+                if TrackerCase::is_sen2(kind) =>
+            {
+                None
             }
+            Measure::EhcpWithin20Weeks
+            | Measure::HealthAdviceWithin6Weeks
+            | Measure::DecisionWithin6Weeks => TrackerCase::missing_column(kind),
         }
     }
 

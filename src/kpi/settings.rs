@@ -24,6 +24,10 @@ pub enum Measure {
     /// % of health advice returned within 6 weeks (42 days) of the LA's request (KPI 1/5).
     #[serde(rename = "health_advice_within_6_weeks")]
     HealthAdviceWithin6Weeks,
+    /// % of requests for assessment decided within 6 weeks (42 days) of the request, over
+    /// those decided (a tracker's decision to assess, a SEN2 return's RequestOutcomeDate).
+    #[serde(rename = "decision_within_6_weeks")]
+    DecisionWithin6Weeks,
     /// Average weeks from referral to first appointment for one `service` of the provider
     /// extract (KPI 5/1-5/4). Its numerator is the total of the weeks waited, its denominator
     /// the referrals counted; the value is their quotient.
@@ -46,6 +50,7 @@ impl Measure {
         match self {
             Measure::EhcpWithin20Weeks => "ehcp_within_20_weeks",
             Measure::HealthAdviceWithin6Weeks => "health_advice_within_6_weeks",
+            Measure::DecisionWithin6Weeks => "decision_within_6_weeks",
             Measure::AverageWaitWeeks => "average_wait_weeks",
             Measure::TransitionReviewsByDeadline => "transition_reviews_by_deadline",
             Measure::OtherReviewsCompleted => "other_reviews_completed",
@@ -57,6 +62,7 @@ impl Measure {
         match self {
             Measure::EhcpWithin20Weeks
             | Measure::HealthAdviceWithin6Weeks
+            | Measure::DecisionWithin6Weeks
             | Measure::TransitionReviewsByDeadline
             | Measure::OtherReviewsCompleted => Unit::Percent,
             Measure::AverageWaitWeeks => Unit::Weeks,
@@ -87,6 +93,7 @@ impl Measure {
         match self {
             Measure::EhcpWithin20Weeks
             | Measure::HealthAdviceWithin6Weeks
+            | Measure::DecisionWithin6Weeks
             | Measure::AverageWaitWeeks => Aggregation::Sum,
             // Each month holds the academic year's figure at its end ([`super::reviews`]).
             Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => {

@@ -467,6 +467,7 @@ pub fn beside(e: &Evaluation, d: crate::disclose::Disclosure) -> Option<String> 
     let what = match e.measure? {
         Measure::EhcpWithin20Weeks => "backlog",
         Measure::HealthAdviceWithin6Weeks => "advice outstanding",
+        Measure::DecisionWithin6Weeks => "awaiting a decision",
         Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted => "reviews overdue",
         Measure::AverageWaitWeeks => return None,
     };

@@ -330,6 +330,7 @@ fn overdue_noun(k: Option<&KpiSettings>) -> &'static str {
         Some(Measure::HealthAdviceWithin6Weeks) => {
             "health advice requests outstanding past 6 weeks"
         }
+        Some(Measure::DecisionWithin6Weeks) => "requests awaiting a decision past 6 weeks",
         Some(Measure::TransitionReviewsByDeadline | Measure::OtherReviewsCompleted) => {
             "reviews overdue"
         }

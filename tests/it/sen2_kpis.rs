@@ -1,6 +1,7 @@
 //! KPIs from a SEN2 return, on both backends: 1/2 and 1/2a computed from the return's requests
 //! equal those computed from the tracker extract of the same generated cases, for three seeds
-//! and every month stored (and for the "started" basis); the variant without the 20-week
+//! and every month stored (and for the "started" basis), and so does the decision on a request
+//! within 6 weeks (also counted by hand from the tracker); the variant without the 20-week
 //! exceptions, stored beside it, differs from it by exactly the excepted plans of each month.
 //!
 //! Fixtures: tests/fixtures/sen2 (seed 4, with review persons) and its seed1/ and seed2/
@@ -18,13 +19,19 @@ use crate::harness::{app, outbox, over_example, parse_rows};
 use crate::sen2::fix;
 use crate::support::backends;
 
-/// A computed KPI over `source`, reported monthly; `extra` adds keys.
+/// A computed KPI over `source`, reported monthly; `extra` adds keys (`measure` too, else
+/// the 20-week one).
 fn kpi(id: &str, source: &str, started_from: &str, extra: &str) -> String {
+    let measure = if extra.contains("measure") {
+        String::new()
+    } else {
+        "measure = \"ehcp_within_20_weeks\"\n".into()
+    };
     format!(
         "[kpis.\"{id}\"]\ntitle = \"{id}\"\naction = \"1.2\"\nowner = \"performance\"\n\
-         frequency = \"quarterly\"\nperiod = \"month\"\nunit = \"percent\"\n\
-         measure = \"ehcp_within_20_weeks\"\nsource = \"{source}\"\n\
-         started_from = {started_from}\nbaseline = {{ text = \"none\" }}\n{extra}\n"
+         frequency = \"quarterly\"\nperiod = \"month\"\nunit = \"percent\"\n{measure}\
+         source = \"{source}\"\nstarted_from = {started_from}\n\
+         baseline = {{ text = \"none\" }}\n{extra}\n"
     )
 }
 
@@ -54,6 +61,10 @@ fn config(dir: &Path, store_url: &str, seed_dir: &str) -> std::path::PathBuf {
     ));
     text.push_str(&kpi("T/2s", "tracker", "2019-01-01", "basis = \"started\""));
     text.push_str(&kpi("S/2s", "sen2", "2019-01-01", "basis = \"started\""));
+    // The decision on a request within 6 weeks, from each.
+    let decision = "measure = \"decision_within_6_weeks\"";
+    text.push_str(&kpi("T/6w", "tracker", "2019-01-01", decision));
+    text.push_str(&kpi("S/6w", "sen2", "2019-01-01", decision));
     let path = dir.join("kpis.toml");
     std::fs::write(&path, over_example(&text)).expect("write config");
     path
@@ -126,7 +137,13 @@ async fn kpis_from_a_sen2_return_equal_the_trackers_and_the_exceptions_differ_ex
             );
             let all = series(&app).await;
             let months = |id: &str| all.get(id).cloned().unwrap_or_default();
-            for (ours, theirs) in [("S/2", "1/2"), ("S/2a", "1/2a"), ("S/2s", "T/2s")] {
+            let pairs = [
+                ("S/2", "1/2"),
+                ("S/2a", "1/2a"),
+                ("S/2s", "T/2s"),
+                ("S/6w", "T/6w"),
+            ];
+            for (ours, theirs) in pairs {
                 let (s, t) = (months(ours), months(theirs));
                 assert!(s.len() >= 6, "{at}: {ours} stored {} periods", s.len());
                 // The plan's KPIs store their milestones' months too, counted or not.
@@ -144,6 +161,31 @@ async fn kpis_from_a_sen2_return_equal_the_trackers_and_the_exceptions_differ_ex
                     "{at}: {ours} counted nothing"
                 );
             }
+            // The decisions counted by hand from the tracker: by the month decided, on time
+            // within 42 days of the request.
+            let tracker =
+                std::fs::read_to_string(fix(&format!("{seed_dir}tracker.csv"))).expect("tracker");
+            let mut by_hand: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+            for line in tracker.lines().skip(1) {
+                let f: Vec<&str> = line.split(',').collect();
+                let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+                if let (Some(req), Some(dec)) = (day(f[1]), day(f[2])) {
+                    let e = by_hand.entry(dec.format("%Y-%m").to_string()).or_default();
+                    e.1 += 1;
+                    e.0 += i64::from((dec - req).num_days() <= 42);
+                }
+            }
+            let stored: BTreeMap<String, (i64, i64)> = months("T/6w")
+                .into_iter()
+                .filter(|(_, f)| f.1.unwrap_or(0) > 0)
+                .map(|(p, f)| (p, (f.0.unwrap_or(0), f.1.unwrap_or(0))))
+                .collect();
+            let in_stored: BTreeMap<String, (i64, i64)> = by_hand
+                .into_iter()
+                .filter(|(p, _)| stored.contains_key(p))
+                .collect();
+            assert_eq!(stored, in_stored, "{at}: decisions within 6 weeks by hand");
+            assert!(stored.len() >= 6, "{at}: {} months", stored.len());
             // Without the exceptions: each month less its excepted plans, on time or not.
             let from = NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
             let want = excepted(seed_dir, from);

@@ -221,6 +221,9 @@ fn words(measure: Option<Measure>) -> (&'static str, &'static str) {
     match measure {
         Some(Measure::EhcpWithin20Weeks) => ("new EHC plans", "within 20 weeks"),
         Some(Measure::HealthAdviceWithin6Weeks) => ("health advice requests", "within 6 weeks"),
+        Some(Measure::DecisionWithin6Weeks) => {
+            ("requests for assessment", "decided within 6 weeks")
+        }
         Some(Measure::AverageWaitWeeks) => ("referrals", "seen"),
         Some(Measure::TransitionReviewsByDeadline) => (
             "transition reviews due in the academic year",
@@ -253,6 +256,12 @@ fn basis_phrase(e: &Evaluation) -> String {
         (Measure::HealthAdviceWithin6Weeks, Basis::Started) => {
             "advice counted in the month it was requested".into()
         }
+        (Measure::DecisionWithin6Weeks, Basis::Completed) => {
+            "requests counted in the month they were decided".into()
+        }
+        (Measure::DecisionWithin6Weeks, Basis::Started) => {
+            "requests counted in the month they were received".into()
+        }
         (Measure::AverageWaitWeeks, Basis::Completed) => {
             "referrals counted in the month of their first appointment".into()
         }
@@ -284,6 +293,9 @@ fn still_open(e: &Evaluation, d: Disclosure) -> Option<String> {
         }
         Measure::HealthAdviceWithin6Weeks => {
             format!("Advice outstanding in the extract: {n} requests past 6 weeks")
+        }
+        Measure::DecisionWithin6Weeks => {
+            format!("Awaiting a decision in the extract: {n} requests past 6 weeks")
         }
         Measure::TransitionReviewsByDeadline => format!(
             "Reviews overdue in the extract: {n} not completed, past their due date or cohort deadline"
