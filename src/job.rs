@@ -15,6 +15,8 @@ mod compute;
 mod digests;
 pub mod ingest;
 mod manual;
+mod open;
+pub use open::{adopt, open_store, scope_store};
 mod outcome;
 pub mod pack;
 mod pack_mail;
@@ -153,8 +155,20 @@ impl App {
             source,
         })?;
         ingest::prune_spool(data, Utc::now());
-        let store = Store::connect(&settings.store).await?;
-        store.migrate().await?;
+        let store = open_store(&settings).await?;
+        App::assemble(settings, store).await
+    }
+
+    /// [`App::build`] on a pool already open (connected and migrated): each of a
+    /// deployment's areas gets `base` scoped to it.
+    pub async fn build_on(settings: Settings, base: &Store) -> Result<App, BuildError> {
+        let data = &settings.general.data_dir;
+        ingest::private_dir(data).map_err(|source| BuildError::DataDir {
+            path: data.display().to_string(),
+            source,
+        })?;
+        ingest::prune_spool(data, Utc::now());
+        let store = scope_store(base, &settings).await?;
         App::assemble(settings, store).await
     }
 
@@ -166,7 +180,9 @@ impl App {
             path: data.display().to_string(),
             source,
         })?;
-        App::assemble(settings, self.store.clone()).await
+        // An area added by the reload gets the same pool, scoped to it.
+        let store = self.store.for_area(settings.area_id().as_str());
+        App::assemble(settings, store).await
     }
 
     /// The same app reading its time from `clock` (a test pins a run's instant with

@@ -334,10 +334,9 @@ async fn retarget_kpi(
 }
 
 pub(super) async fn open(settings: &Settings) -> Result<Store, Failure> {
-    let store = Store::connect(&settings.store)
+    let store = crate::job::open_store(settings)
         .await
-        .context("connecting to the database")?;
-    store.migrate().await.context("migrating")?;
+        .context("opening the database")?;
     Ok(store)
 }
 

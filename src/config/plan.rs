@@ -43,6 +43,8 @@ pub(super) struct Layers {
     pub config: Vec<PathBuf>,
     /// The plan's folder, resolved.
     pub plan_dir: Option<PathBuf>,
+    /// `[areas] dir`, resolved: the folder of area files (one deployment, many areas).
+    pub areas_dir: Option<PathBuf>,
 }
 
 /// The two names a configuration file may give of other files.
@@ -50,6 +52,12 @@ pub(super) struct Layers {
 struct Names {
     base: Option<PathBuf>,
     plan: Option<PlanNames>,
+    areas: Option<AreaNames>,
+}
+
+#[derive(Deserialize)]
+struct AreaNames {
+    dir: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -77,12 +85,17 @@ fn beside(by: &Path, path: &Path) -> PathBuf {
 
 /// Follow `file`'s `base` chain and find its plan; `plan_env` is `SENDWATCH__PLAN__DIR`
 /// (relative to the working directory), which wins over the files.
+/// `under`: the file laid under `file` when its chain names no `base` (an area file is laid
+/// over the deployment's file).
 pub(super) fn layers(
     file: Option<&Path>,
     plan_env: Option<PathBuf>,
+    under: Option<&Path>,
 ) -> Result<Layers, ConfigError> {
     let mut config = Vec::new();
     let mut plan_dir = None;
+    let mut areas_dir = None;
+    let mut under = under.map(Path::to_path_buf);
     let mut next = file.map(Path::to_path_buf);
     while let Some(path) = next.take() {
         if config.len() == MAX_BASES {
@@ -98,7 +111,15 @@ pub(super) fn layers(
         {
             plan_dir = Some(beside(&path, &dir));
         }
-        next = names.base.map(|b| beside(&path, &b));
+        if areas_dir.is_none()
+            && let Some(dir) = names.areas.and_then(|a| a.dir)
+        {
+            areas_dir = Some(beside(&path, &dir));
+        }
+        next = names
+            .base
+            .map(|b| beside(&path, &b))
+            .or_else(|| under.take());
         config.push(path);
     }
     config.reverse();
@@ -111,6 +132,7 @@ pub(super) fn layers(
         plan,
         config,
         plan_dir,
+        areas_dir,
     })
 }
 

@@ -15,8 +15,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO kpi_results \
             (run_id, kpi_id, period, numerator, denominator, value, previous_value, target, rag, \
-             load_id, ytd_numerator, ytd_denominator, ytd_value, direction, overdue_open) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+             load_id, ytd_numerator, ytd_denominator, ytd_value, direction, overdue_open, area) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
         let num = eval.count().map(|c| c.numerator as i64);
         let den = eval.count().map(|c| c.denominator as i64);
         let ytd = eval.year_to_date.and_then(|f| f.count);
@@ -36,6 +36,7 @@ impl Store {
             .bind(eval.year_to_date.map(|f| f.value))
             .bind(&eval.direction)
             .bind(eval.overdue_open as i64)
+            .bind(self.area())
             .execute(p).await?.rows_affected());
         Ok(())
     }
@@ -46,8 +47,11 @@ impl Store {
         &self,
         run_id: i64,
     ) -> Result<Vec<(String, String, String, Option<f64>)>, StoreError> {
-        const SQL: &str = "SELECT kpi_id, period, rag, value FROM kpi_results WHERE run_id = $1 ORDER BY kpi_id, period";
-        Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(run_id).fetch_all(p).await?))
+        const SQL: &str = "SELECT kpi_id, period, rag, value FROM kpi_results \
+            WHERE run_id = $1 AND area = $2 ORDER BY kpi_id, period";
+        Ok(
+            on_pool!(self, p => sqlx::query_as(SQL).bind(run_id).bind(self.area()).fetch_all(p).await?),
+        )
     }
 
     /// The latest stored result of every KPI for every period, whichever run stored it, in
@@ -57,9 +61,9 @@ impl Store {
         const SQL: &str = "SELECT k.kpi_id, k.period, k.value, k.target, k.numerator, \
             k.denominator, k.rag, k.direction, k.overdue_open, k.run_id, k.ytd_numerator, \
             k.ytd_denominator FROM kpi_results k \
-            JOIN (SELECT kpi_id, period, MAX(id) AS id FROM kpi_results GROUP BY kpi_id, period) m \
-              ON m.id = k.id \
-            ORDER BY k.kpi_id, k.period";
+            JOIN (SELECT kpi_id, period, MAX(id) AS id FROM kpi_results WHERE area = $1 \
+              GROUP BY kpi_id, period) m ON m.id = k.id \
+            WHERE k.area = $1 ORDER BY k.kpi_id, k.period";
         type Row = (
             String,
             String,
@@ -74,7 +78,8 @@ impl Store {
             Option<i64>,
             Option<i64>,
         );
-        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        let rows: Vec<Row> =
+            on_pool!(self, p => sqlx::query_as(SQL).bind(self.area()).fetch_all(p).await?);
         rows.into_iter()
             .map(|r| {
                 let (kpi_id, period, value, target, numerator, denominator) =

@@ -6,7 +6,7 @@
 use chrono::Utc;
 use sendwatch::job::RunOptions;
 use sendwatch::news::Part;
-use sendwatch::store::{Store, Trigger};
+use sendwatch::store::{Pool, Store, Trigger};
 
 use crate::harness::{app, binary, folder_config, repo};
 use crate::support::backends;
@@ -16,9 +16,9 @@ const JOB: &str = "monthly-exceptions";
 /// Run the same body against whichever pool `store` holds.
 macro_rules! on {
     ($store:expr, $p:ident => $body:expr) => {
-        match $store {
-            Store::Sqlite($p) => $body,
-            Store::Postgres($p) => $body,
+        match $store.pool() {
+            Pool::Sqlite($p) => $body,
+            Pool::Postgres($p) => $body,
         }
     };
 }
