@@ -500,7 +500,7 @@ async fn run_due(app: &App, job: &str, due: &[DateTime<Utc>]) {
         .await
     {
         Ok(Scheduled::Ran(r)) => {
-            tracing::info!(job, run_id = r.run_id, status = r.status.as_str(), due = %newest, "Scheduled run done.")
+            tracing::info!(area = %app.settings.area_id(), job, run_id = r.run_id, status = r.status.as_str(), due = %newest, "Scheduled run done.")
         }
         Ok(Scheduled::Skipped { run_id, note }) => {
             tracing::warn!(job, run_id, due = %newest, %note, "Skipped: the job is still running.")

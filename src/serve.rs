@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -196,14 +196,27 @@ async fn jobs_json(areas: &[AreaView], now: DateTime<Utc>) -> Result<Value, Stor
     Ok(Value::Array(jobs))
 }
 
-async fn healthz(State(st): State<ServeState>) -> impl IntoResponse {
+async fn healthz(
+    State(st): State<ServeState>,
+    Extension(who): Extension<auth::Who>,
+) -> impl IntoResponse {
     let now = Utc::now();
-    let areas = st.areas();
+    // Open to all, but with several areas their jobs only to the operator.
+    let all = st.areas();
+    let shown: &[AreaView] = if who.sees_deployment() || !st.several() {
+        &all
+    } else {
+        &[]
+    };
     let ready = st.health.ready.load(Ordering::SeqCst);
     let stopping = st.health.stopping.load(Ordering::SeqCst);
     let tick_age = st.health.tick_age(now);
     let ticking = tick_age.is_some_and(|a| a <= TICK_STALE);
-    let (jobs, database) = match jobs_json(&areas, now).await {
+    let pinged = match all.first() {
+        Some(a) => a.store.ping().await,
+        None => Ok(()),
+    };
+    let (jobs, database) = match pinged.and(jobs_json(shown, now).await) {
         Ok(j) => (j, "ok".to_string()),
         Err(e) => (Value::Array(Vec::new()), e.to_string()),
     };
@@ -295,8 +308,18 @@ async fn area_gauges(s: &Settings, store: &Store, now: DateTime<Utc>) -> Result<
     Ok(stale)
 }
 
-async fn metrics_text(State(st): State<ServeState>) -> impl IntoResponse {
+async fn metrics_text(
+    State(st): State<ServeState>,
+    Extension(who): Extension<auth::Who>,
+) -> impl IntoResponse {
     const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+    if !who.sees_deployment() {
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, TEXT)],
+            "# the metrics are the operator's: they need the operator token\n".to_string(),
+        );
+    }
     let Some(handle) = &st.metrics else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -146,6 +146,7 @@ pub async fn guard(State(st): State<ServeState>, mut req: Request, next: Next) -
         return next.run(req).await;
     }
     if OPEN.contains(&req.uri().path()) {
+        // Nobody in particular: the open page's public part only.
         req.extensions_mut().insert(Who::Area(String::new()));
         return next.run(req).await;
     }

@@ -259,7 +259,7 @@ async fn runs(st: &ServeState, who: &Who, area: &str) -> Response {
         Err(r) => return r,
     };
     match view.store.list_runs(None, RUN_ROWS).await {
-        Ok(rows) => runs_page(rows, &base, view.settings.disclosure()),
+        Ok(rows) => runs_page(rows, &base, false, view.settings.disclosure()),
         Err(e) => failed("run ledger", &e),
     }
 }
@@ -270,12 +270,17 @@ async fn every_area_runs(st: &ServeState) -> Response {
         return not_found("No area is served.");
     };
     match first.store.list_runs_every_area(RUN_ROWS).await {
-        Ok(rows) => runs_page(rows, "", first.settings.disclosure()),
+        Ok(rows) => runs_page(rows, "", true, first.settings.disclosure()),
         Err(e) => failed("run ledger", &e),
     }
 }
 
-fn runs_page(rows: Vec<crate::store::RunRecord>, base: &str, d: Disclosure) -> Response {
+fn runs_page(
+    rows: Vec<crate::store::RunRecord>,
+    base: &str,
+    every_area: bool,
+    d: Disclosure,
+) -> Response {
     let stamp = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
     let runs: Vec<RunRow> = rows
         .into_iter()
@@ -300,8 +305,9 @@ fn runs_page(rows: Vec<crate::store::RunRecord>, base: &str, d: Disclosure) -> R
     #[derive(Serialize)]
     struct Page {
         runs: Vec<RunRow>,
+        every_area: bool,
     }
-    match render_flat("runs.html.j2", &Page { runs }, base, d) {
+    match render_flat("runs.html.j2", &Page { runs, every_area }, base, d) {
         Ok(body) => html(StatusCode::OK, body),
         Err(e) => failed("run ledger", &e),
     }

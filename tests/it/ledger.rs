@@ -113,8 +113,14 @@ async fn an_instant_claimed_twice_runs_once_and_a_busy_job_skips_its_tick() {
         // Two pools at once, as two processes would: one claim wins.
         let s = settings(&cfg);
         let (a, b) = (
-            Store::connect(&s.store).await.expect("a"),
-            Store::connect(&s.store).await.expect("b"),
+            Store::connect(&s.store)
+                .await
+                .expect("a")
+                .for_area(s.area_id().as_str()),
+            Store::connect(&s.store)
+                .await
+                .expect("b")
+                .for_area(s.area_id().as_str()),
         );
         let now = Utc::now();
         let claim = |runner| NewClaim {

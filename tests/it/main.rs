@@ -32,6 +32,8 @@ mod harness;
 
 mod action_mail;
 mod actions;
+mod areas;
+mod areas_http;
 mod attacker;
 mod bench;
 mod board;
@@ -84,6 +86,8 @@ fn main() -> std::process::ExitCode {
             support::tests(),
             action_mail::tests(),
             actions::tests(),
+            areas::tests(),
+            areas_http::tests(),
             bench::tests(),
             board::tests(),
             bounds::tests(),
