@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::daemon::{signal, spawn};
+use crate::daemon::{signal, spawn, wait_for_line};
 use crate::harness::{Delivery, outbox, repo, write_config};
 use crate::ops::free_port;
 use crate::support::backends;
 use crate::support::dom_and_requests;
-use crate::support::html::rows;
+use crate::support::html::{decode, rows};
 use crate::support::trials::{Spec, trial};
 
 const SEFTON: &str = "sefton-area-token-0123456789abcdef";
@@ -105,7 +105,9 @@ async fn an_areas_token_opens_its_own_pages_and_nothing_of_another_areas() {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let cfg = deployment(dir.path(), &backend.url, port);
-        let (mut child, _rx) = spawn(dir.path(), &cfg, &["daemon"]);
+        let (mut child, rx) = spawn(dir.path(), &cfg, &["daemon"]);
+        let (up, log) = wait_for_line(&rx, "Daemon ready.", Duration::from_secs(60));
+        assert!(up, "{name}: {log:#?}");
         let base = format!("http://127.0.0.1:{port}");
         wait_for_both(&base).await;
 
@@ -114,8 +116,8 @@ async fn an_areas_token_opens_its_own_pages_and_nothing_of_another_areas() {
         assert_eq!(code, 200, "{name}: {board}");
         assert_eq!(rows(&board, "kpi"), 26, "{name}: Sefton's board");
         assert!(
-            board.contains("href=\"/a/sefton/kpi/"),
-            "{name}: links stay in the area"
+            decode(&board).contains("href=\"/a/sefton/kpi/"),
+            "{name}: links stay in the area: {board}"
         );
         let (code, w) = get(&format!("{base}/a/wigan/"), Some(WIGAN)).await;
         assert_eq!(
