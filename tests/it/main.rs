@@ -34,6 +34,7 @@ mod action_mail;
 mod actions;
 mod areas;
 mod areas_http;
+mod areas_replicas;
 mod attacker;
 mod bench;
 mod board;
@@ -88,6 +89,7 @@ fn main() -> std::process::ExitCode {
             actions::tests(),
             areas::tests(),
             areas_http::tests(),
+            areas_replicas::tests(),
             bench::tests(),
             board::tests(),
             bounds::tests(),
