@@ -36,7 +36,7 @@ pub fn routes() -> Router<ServeState> {
 
 /// The area `id` if `who` may see it: an unknown area and another's answer alike, so a
 /// token cannot even tell which areas exist.
-fn area_for(st: &ServeState, who: &Who, id: &str) -> Result<(AreaView, String), Response> {
+fn area_for(st: &ServeState, who: &Who, id: &str) -> Option<(AreaView, String)> {
     let several = st.several();
     let found = st
         .areas()
@@ -50,9 +50,9 @@ fn area_for(st: &ServeState, who: &Who, id: &str) -> Result<(AreaView, String), 
             } else {
                 String::new()
             };
-            Ok((a, base))
+            Some((a, base))
         }
-        _ => Err(not_found("No such area.")),
+        _ => None,
     }
 }
 
@@ -186,9 +186,8 @@ fn failed(what: &str, e: &dyn std::fmt::Display) -> Response {
 }
 
 async fn board(st: &ServeState, who: &Who, area: &str) -> Response {
-    let (view, base) = match area_for(st, who, area) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some((view, base)) = area_for(st, who, area) else {
+        return not_found("No such area.");
     };
     let settings = view.settings;
     let g = match Gathered::read(&view.store, &settings).await {
@@ -210,9 +209,8 @@ async fn board(st: &ServeState, who: &Who, area: &str) -> Response {
 }
 
 async fn kpi(st: &ServeState, who: &Who, area: &str, id: &str) -> Response {
-    let (view, base) = match area_for(st, who, area) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some((view, base)) = area_for(st, who, area) else {
+        return not_found("No such area.");
     };
     let settings = view.settings;
     let g = match Gathered::read(&view.store, &settings).await {
@@ -254,9 +252,8 @@ struct RunRow {
 }
 
 async fn runs(st: &ServeState, who: &Who, area: &str) -> Response {
-    let (view, base) = match area_for(st, who, area) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some((view, base)) = area_for(st, who, area) else {
+        return not_found("No such area.");
     };
     match view.store.list_runs(None, RUN_ROWS).await {
         Ok(rows) => runs_page(rows, &base, false, view.settings.disclosure()),
