@@ -8,6 +8,7 @@
 pub mod catalogue;
 pub mod commentary;
 mod evaluate;
+pub mod forecast;
 pub mod manual;
 mod measure;
 mod month;
