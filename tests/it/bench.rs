@@ -317,7 +317,8 @@ fn bench_forecast_replays_generated_and_dfe_series_into_reliability_and_brier_ta
     assert!(stdout.contains(&generated), "{generated}\n{stdout}");
     assert!(
         stdout.contains(
-            "## DfE: 60 local authorities' yearly 20-week timeliness, 6 years (60 with 3+ values)"
+            "## DfE: yearly 20-week timeliness of 60 local-authority codes (an area reorganised \
+             since 2019 has more than one), 6 years (60 with 3+ values)"
         ),
         "{stdout}"
     );

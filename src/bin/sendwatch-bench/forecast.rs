@@ -124,19 +124,25 @@ fn run(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
         let (series, areas) = dfe(path)?;
         let years = series.first().map_or(0, |s| s.values.len());
         println!(
-            "## DfE: {areas} local authorities' yearly 20-week timeliness, {years} years \
-             ({} with {DFE_MIN_POINTS}+ values)\n",
+            "## DfE: yearly 20-week timeliness of {areas} local-authority codes (an area \
+             reorganised since 2019 has more than one), {years} years ({} with \
+             {DFE_MIN_POINTS}+ values)\n",
             series
                 .iter()
                 .filter(|s| s.values.iter().flatten().count() >= DFE_MIN_POINTS)
                 .count()
         );
+        let changes: Vec<f64> = series
+            .iter()
+            .flat_map(|s| s.values.windows(2).filter_map(|w| Some(w[1]? - w[0]?)))
+            .collect();
+        let rms = (changes.iter().map(|d| d * d).sum::<f64>() / changes.len().max(1) as f64).sqrt();
         println!(
             "From each year with at least {DFE_MIN_POINTS} values (below the early warning's \
              minimum of {MIN_POINTS}: the release holds six years) to every later year, six \
              targets each (the last value moved by ±2, 5 and 10 points). The series breaks in \
-             2023, when the collection became person-level; a yearly figure moves 24 points \
-             from one year to the next on average (root mean square).\n"
+             2023, when the collection became person-level; a yearly figure moves {rms:.0} \
+             points from one year to the next (root mean square).\n"
         );
         let events = replay(
             &series,
