@@ -266,7 +266,9 @@ fn generated(generator: &Path, args: &ForecastArgs) -> anyhow::Result<(Vec<Serie
             let file = generate(generator, kind, rows, seed, &scratch)?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let def = &kinds[kind];
+            let def = kinds
+                .get(kind)
+                .with_context(|| format!("no built-in kind {kind}"))?;
             // A fixed "today" after the extracts' last event: the bench reads no clock.
             let today = NaiveDate::from_ymd_opt(2030, 1, 1).context("a date")?;
             let (summary, batches) =

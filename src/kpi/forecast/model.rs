@@ -2,10 +2,11 @@
 //! least squares, and Holt's additive damped trend (ETS(A,Ad,N)) by the least sum of squared
 //! one-step errors; each with its predictive distribution h periods ahead.
 //!
-//! Owns: the fits, AICc and the variance growth over the horizon. The formulas are Hyndman
-//! and Athanasopoulos, "Forecasting: principles and practice" (3rd ed.) §7.9 (the line's
-//! prediction interval) and §8.7 (AICc), and Hyndman, Koehler, Ord and Snyder, "Forecasting
-//! with exponential smoothing" (2008) ch. 6 (the damped trend's forecast variance: class 1,
+//! Owns: the fits, AICc and the variance growth over the horizon. The formulas are the
+//! textbook ones: a regression line's prediction interval, AICc as Hyndman and
+//! Athanasopoulos' "Forecasting: principles and practice" (3rd ed., ch. 7 and 8) gives it,
+//! and the damped trend's forecast variance from Hyndman, Koehler, Ord and Snyder,
+//! "Forecasting with exponential smoothing" (2008) ch. 6 (a class 1 model:
 //! c_j = w'F^(j-1)g). Missing periods (`None`) are skipped by the line and stepped through
 //! without an update by the damped trend.
 
