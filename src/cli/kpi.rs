@@ -236,6 +236,7 @@ async fn show(
         owners: &owners,
         results: &results,
         entered: &entered,
+        rag: settings.rag,
         disclosure: settings.disclosure(),
     };
     let text =

@@ -50,10 +50,7 @@ impl App {
         let (loads, counts) = self.fold_kpis(&kpis, notes, today).await?;
         let mut out = Vec::new();
         let empty = MonthlyCounts::default();
-        let rules = Rules::new(
-            self.settings.rag.amber_tolerance,
-            self.settings.disclosure(),
-        );
+        let rules = Rules::of(self.settings.rag, self.settings.disclosure());
         // The stored series each KPI's figures are decided over, with this run's in place of
         // the periods it evaluates: the series as it will stand once they are recorded, which
         // every later reader of the store decides over alike.

@@ -46,7 +46,7 @@ impl App {
                 let e = evaluate_figures(
                     id,
                     k,
-                    Rules::new(settings.rag.amber_tolerance, settings.disclosure()),
+                    Rules::of(settings.rag, settings.disclosure()),
                     figures,
                     today,
                     d.period,

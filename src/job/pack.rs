@@ -116,6 +116,7 @@ impl Gathered {
             action_updates: &self.action_updates,
             today: now.with_timezone(&settings.time_zone()).date_naive(),
             disclosure: settings.disclosure(),
+            rag: settings.rag,
         }
     }
 }

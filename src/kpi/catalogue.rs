@@ -181,7 +181,7 @@ fn check_settings(key: &str, k: &KpiSettings, bad: &mut dyn FnMut(String, String
             ),
         );
     }
-    super::settings::AMBER_TOLERANCE.check_opt(
+    super::settings::amber_bound(k.unit).check_opt(
         bad,
         format!("{key}.amber_tolerance"),
         k.amber_tolerance,

@@ -13,7 +13,7 @@ use super::PeriodKind;
 
 mod defaults;
 
-pub use defaults::{AMBER_TOLERANCE, KpiDefaults, OVERDUE_DAYS, RagSettings};
+pub use defaults::{KpiDefaults, OVERDUE_DAYS, RagSettings, amber_bound};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -243,6 +243,8 @@ pub struct KpiSettings {
     #[serde(default)]
     pub cohorts: Vec<Cohort>,
     pub baseline: Baseline,
+    /// How far off target is still AMBER, in the KPI's unit (points, weeks, ...); else
+    /// `[rag]`'s band for the unit ([`RagSettings::band`]).
     pub amber_tolerance: Option<f64>,
     /// The period the KPI is evaluated and reported over; by default from its `frequency`
     /// ([`Frequency::period_kind`]).

@@ -5,6 +5,7 @@
 //!
 //! - `load`: [`load`], the validated load beside the plain bulk loaders.
 //! - `kpi`: [`kpi`], the KPI step beside one SQL query per KPI count.
+//! - `forecast`: [`forecast`], the early warning's stated chances against what happened.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +14,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 mod child;
+mod forecast;
+mod forecast_score;
 mod kpi;
 mod kpi_table;
 mod load;
@@ -33,6 +36,8 @@ enum BenchCommand {
     Load(load::LoadArgs),
     /// Time the KPI step of a run beside KPI 1/2a counted by one query in `sqlite3` and `psql`.
     Kpi(kpi::KpiArgs),
+    /// Replay KPI series and score the early warning's chances: reliability and Brier.
+    Forecast(forecast::ForecastArgs),
 }
 
 /// The `sendwatch` binary the load bench times: the one beside this binary.
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
         match cli.command {
             BenchCommand::Load(args) => load::load(args).await,
             BenchCommand::Kpi(args) => kpi::kpi(args).await,
+            BenchCommand::Forecast(args) => forecast::forecast(args).await,
         }
     });
     match outcome {
