@@ -57,6 +57,7 @@ mod hand_checked_waits;
 mod holes;
 mod http_limits;
 mod ingest;
+mod init;
 mod kpi_show;
 mod ledger;
 mod ledger_daemons;
@@ -109,6 +110,7 @@ fn main() -> std::process::ExitCode {
             hand_checked_waits::tests(),
             http_limits::tests(),
             ingest::tests(),
+            init::tests(),
             kpi_show::tests(),
             ledger::tests(),
             ledger_daemons::tests(),
