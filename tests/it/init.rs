@@ -96,11 +96,7 @@ fn digests(mails: &[Mail]) -> Vec<(String, String, String)> {
             (
                 m.header("To").unwrap_or_default(),
                 m.header("Subject").unwrap_or_default(),
-                m.body
-                    .lines()
-                    .filter(kept)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+                m.body.lines().filter(kept).collect::<Vec<_>>().join("\n"),
             )
         })
         .collect();

@@ -33,6 +33,7 @@ mod harness;
 mod action_mail;
 mod actions;
 mod attacker;
+mod backlog;
 mod bench;
 mod board;
 mod bounds;
@@ -98,6 +99,7 @@ fn main() -> std::process::ExitCode {
             disclosure::tests(),
             disclosure_hidden::tests(),
             attacker::tests(),
+            backlog::tests(),
             disk_full::tests(),
             digest_limits::tests(),
             faults::tests(),
