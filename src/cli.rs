@@ -1,7 +1,7 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
 //! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
 //! `bench load`, `bench kpi`, `action list|set|history|import`, `comment KPI ...|import|list`,
-//! `silence add|list|expire`.
+//! `silence add|list|expire`, `init AREA` (a starter configuration and plan).
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -21,6 +21,7 @@ use crate::store::Store;
 mod action;
 mod comment;
 mod connect;
+mod init;
 mod kpi;
 mod load;
 mod pack;
@@ -155,6 +156,9 @@ pub enum Command {
     /// table with milestones and trends, exceptions and recovery plans, risk log, provenance),
     /// and a PDF of it when Chromium is installed.
     Report(pack::ReportArgs),
+    /// Write a commented starter configuration and plan for an area (needs no configuration):
+    /// DIR/sendwatch.toml and DIR/plans/SLUG/, an empty plan or a copy of a shipped one.
+    Init(init::InitArgs),
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -256,6 +260,10 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     if let Command::Bench { args } = &cli.command {
         return Ok(bench(args).await?);
     }
+    // Nor does init, which writes the configuration.
+    if let Command::Init(args) = &cli.command {
+        return init::run(args);
+    }
     let deployment = load_deployment(&cli)?;
     // Logging is the deployment's: every area has the same `[log]`.
     crate::telemetry::init(deployment.areas[0].log.format);
@@ -289,7 +297,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         .map_err(|e| usage(anyhow::anyhow!(e)))?
         .clone();
     match cli.command {
-        Command::Bench { .. } => unreachable!("bench runs before the settings load"),
+        Command::Bench { .. } | Command::Init(_) => {
+            unreachable!("bench and init run before the settings load")
+        }
         Command::CheckConfig { connect } => Ok(check_config_command(&settings, connect).await),
         Command::Db {
             command: DbCommand::Migrate,
@@ -430,6 +440,11 @@ fn check_config(s: &Settings) {
         None => println!("  http:     off"),
     }
     match &s.plan.dir {
+        // A plan with no KPIs (a skeleton from `init`) rates nothing: said, not left to guess.
+        Some(dir) if s.kpis.is_empty() => println!(
+            "  plan:     {}: no KPIs (its kpis.toml lists none yet)",
+            dir.display()
+        ),
         Some(dir) => println!("  plan:     {}", dir.display()),
         None => println!("  plan:     none named ([plan] dir): no KPIs, risks or actions"),
     }

@@ -1,8 +1,8 @@
 //! Settings: what sendwatch is told to do, where it is told from, and whether it makes sense.
 //!
 //! Layers, later wins: the shipped extract kinds (`config/kinds.toml`, the one compiled-in
-//! layer) → the plan's files named by `[plan] dir` ([`plan`]: its KPI catalogue, risk register
-//! and action log) → the configuration file's `base` chain, if any → the file given with
+//! layer) → the plan's files named by `[plan] dir` ([`plan`]: its KPI catalogue, risk register,
+//! action log, sub-groups) → the configuration file's `base` chain, if any → the file given with
 //! `--config` (or `$SENDWATCH_CONFIG`; else `config/sendwatch.toml` in the working directory,
 //! else `/etc/sendwatch/sendwatch.toml`) → `SENDWATCH__SECTION__KEY` environment variables.
 //! [`Settings::validate`] is pure: it calls each stage's check, which names every key at
@@ -121,6 +121,7 @@ pub struct Settings {
     pub kinds: BTreeMap<String, KindDef>,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSettings>,
+    /// The sub-groups: the plan's `groups.toml`, as the configuration amends it.
     #[serde(default)]
     pub sub_groups: BTreeMap<String, SubGroup>,
     /// The KPI catalogue: the plan's `kpis.toml`, as the configuration amends it.
@@ -133,7 +134,8 @@ pub struct Settings {
     /// The risk register: the plan's `risks.toml`, as the configuration amends it.
     #[serde(default)]
     pub risks: Register,
-    /// The board's meetings and the update rule (`[action_log]`, the plan's `actions.toml`).
+    /// The board's meetings and the update rule (`[action_log]`: the plan's `groups.toml` and
+    /// `actions.toml`).
     #[serde(default)]
     pub action_log: ActionLogSettings,
     /// The action log: the plan's `actions.toml`, as the configuration amends it.

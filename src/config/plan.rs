@@ -1,5 +1,6 @@
 //! The files a configuration names: the `base` file it is laid over, and the plan's folder
-//! (`[plan] dir`) whose KPI catalogue, risk register and action log are laid under it.
+//! (`[plan] dir`) whose KPI catalogue, risk register, action log, sub-groups and board
+//! meetings are laid under it.
 //!
 //! Owns: reading those two names from each file before layering, resolving them against the
 //! naming file's folder, and refusing a plan file that sets anything but the plan. Nothing of
@@ -7,7 +8,7 @@
 //! the source tree, [`shipped_dir`], that the example names. Must not: hold a plan's data.
 //!
 //! Why a folder per plan: a later change names several areas' plans side by side
-//! (`config/plans/<area>/`); each stays a folder of the same three files.
+//! (`config/plans/<area>/`); each stays a folder of the same files ([`PLAN_FILES`]).
 
 use std::path::{Path, PathBuf};
 
@@ -25,11 +26,22 @@ pub struct PlanSettings {
     pub dir: Option<PathBuf>,
 }
 
-/// The files a plan's folder may hold (each optional), laid in this order.
-pub const PLAN_FILES: [&str; 3] = ["kpis.toml", "risks.toml", "actions.toml"];
+/// The files a plan's folder may hold (each optional), laid in this order: the KPI catalogue,
+/// the risk register, the action log, and the sub-groups that own them with the board's
+/// meetings (`[sub_groups.*]`, `[action_log] meetings`).
+pub const PLAN_FILES: [&str; 4] = ["kpis.toml", "risks.toml", "actions.toml", "groups.toml"];
 
-/// What a plan's files may set: the plan, and nothing of the deployment's.
-const PLAN_SECTIONS: [&str; 5] = ["kpis", "risks", "risk_log", "actions", "action_log"];
+/// What a plan's files may set: the plan, and nothing of the deployment's. The sub-groups are
+/// the plan's (its KPIs, risks and actions name them as owners); their addresses are
+/// placeholders a deployment amends key by key.
+const PLAN_SECTIONS: [&str; 6] = [
+    "kpis",
+    "risks",
+    "risk_log",
+    "actions",
+    "action_log",
+    "sub_groups",
+];
 
 /// How many `base` files one configuration may stack (a guard against a runaway chain).
 const MAX_BASES: usize = 8;

@@ -142,8 +142,9 @@ pub struct Evaluation {
     pub direction: String,
     /// What may be shown of `current`, `previous` and `year_to_date`.
     pub shown: Shown,
-    /// Cases open and already past the limit at `as_of` (backlog, advice outstanding,
-    /// referrals waiting more than 18 weeks).
+    /// Cases open and already past the limit at `as_of` (advice outstanding, reviews overdue,
+    /// referrals waiting more than 18 weeks); the backlog (1/2, 1/2a) at the end of `period`
+    /// when that is before `as_of` ([`MonthlyCounts::overdue_open_at`]).
     pub overdue_open: u64,
     /// Referrals still waiting at `as_of` (average waits only; 0 for the tracker measures).
     pub waiting: u64,
@@ -270,7 +271,7 @@ pub fn evaluate_counted(
 ) -> Evaluation {
     let mut e = evaluate_figures(id, kpi, rules, figures, as_of, period);
     e.measure = Some(measure);
-    e.overdue_open = counts.overdue_open;
+    e.overdue_open = counts.overdue_open_at(period, as_of);
     e.waiting = counts.waiting;
     e
 }

@@ -36,6 +36,7 @@ mod areas;
 mod areas_http;
 mod areas_replicas;
 mod attacker;
+mod backlog;
 mod bench;
 mod board;
 mod bounds;
@@ -60,6 +61,7 @@ mod hand_checked_waits;
 mod holes;
 mod http_limits;
 mod ingest;
+mod init;
 mod kpi_show;
 mod ledger;
 mod ledger_daemons;
@@ -103,6 +105,7 @@ fn main() -> std::process::ExitCode {
             disclosure::tests(),
             disclosure_hidden::tests(),
             attacker::tests(),
+            backlog::tests(),
             disk_full::tests(),
             digest_limits::tests(),
             faults::tests(),
@@ -115,6 +118,7 @@ fn main() -> std::process::ExitCode {
             hand_checked_waits::tests(),
             http_limits::tests(),
             ingest::tests(),
+            init::tests(),
             kpi_show::tests(),
             ledger::tests(),
             ledger_daemons::tests(),
