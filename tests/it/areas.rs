@@ -273,12 +273,30 @@ baseline = { text = "40% (2018)", value = 40.0, date = "2018-12" }
 milestones = [{ from = "2019-01", target = 99.0, label = "99% from Jan-19" }]
 "#;
 
+/// Wigan's plan in `dir/plans/wigan`: its one KPI, and sub-groups of the same keys as the
+/// shipped plan's (the example's routes name them), each heard at `wigan-KEY@example.org`.
+pub fn wigan_plan(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("plans/wigan")).expect("plan dir");
+    std::fs::write(dir.join("plans/wigan/kpis.toml"), WIGAN_KPIS).expect("plan");
+    let shipped = std::fs::read_to_string(repo("config/plans/sefton/groups.toml")).expect("groups");
+    let groups: String = shipped
+        .lines()
+        .filter_map(|l| l.strip_prefix("[sub_groups.")?.strip_suffix(']'))
+        .map(|key| {
+            format!(
+                "[sub_groups.{key}]\nname = \"Wigan {key}\"\nowners = [\"wigan-{key}@example.org\"]\n\n"
+            )
+        })
+        .collect();
+    assert!(groups.contains("performance"), "the shipped plan's groups");
+    std::fs::write(dir.join("plans/wigan/groups.toml"), groups).expect("groups");
+}
+
 /// A deployment of two areas over the example: Sefton with the shipped plan, Wigan with its
 /// own plan of one KPI and its own performance sub-group.
 fn two_areas(dir: &std::path::Path, store_url: &str) -> std::path::PathBuf {
     let tracker = repo("examples/tracker.csv").display().to_string();
-    std::fs::create_dir_all(dir.join("plans/wigan")).expect("plan dir");
-    std::fs::write(dir.join("plans/wigan/kpis.toml"), WIGAN_KPIS).expect("plan");
+    wigan_plan(dir);
     std::fs::create_dir_all(dir.join("areas")).expect("areas");
     std::fs::write(
         dir.join("areas/sefton.toml"),
@@ -287,9 +305,7 @@ fn two_areas(dir: &std::path::Path, store_url: &str) -> std::path::PathBuf {
     .expect("a");
     std::fs::write(
         dir.join("areas/wigan.toml"),
-        "[general]\narea = \"Wigan\"\n\n[plan]\ndir = \"../plans/wigan\"\n\n\
-         [sub_groups.performance]\nname = \"Wigan SEND performance group\"\n\
-         owners = [\"wigan-performance@example.org\"]\n",
+        "[general]\narea = \"Wigan\"\n\n[plan]\ndir = \"../plans/wigan\"\n",
     )
     .expect("b");
     folder_config_with(dir, store_url, &tracker, "\n[areas]\ndir = \"areas\"\n")

@@ -22,8 +22,7 @@ const OPERATOR: &str = "operator-token-0123456789abcdefghij";
 /// The two areas of `areas.rs`, each with its own token, served on `port`.
 fn deployment(dir: &std::path::Path, db: &str, port: u16) -> std::path::PathBuf {
     let tracker = repo("examples/tracker.csv").display().to_string();
-    std::fs::create_dir_all(dir.join("plans/wigan")).expect("plan dir");
-    std::fs::write(dir.join("plans/wigan/kpis.toml"), crate::areas::WIGAN_KPIS).expect("plan");
+    crate::areas::wigan_plan(dir);
     std::fs::create_dir_all(dir.join("areas")).expect("areas");
     std::fs::write(
         dir.join("areas/sefton.toml"),

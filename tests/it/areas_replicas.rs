@@ -21,8 +21,7 @@ const AREAS: [&str; 3] = ["knowsley", "sefton", "wigan"];
 /// Knowsley's tracker comes from `stalled` (the others' from the example file).
 fn three_areas(dir: &std::path::Path, db: &str, stalled: &str, port: u16) -> std::path::PathBuf {
     let tracker = repo("examples/tracker.csv").display().to_string();
-    std::fs::create_dir_all(dir.join("plans/wigan")).expect("plan dir");
-    std::fs::write(dir.join("plans/wigan/kpis.toml"), crate::areas::WIGAN_KPIS).expect("plan");
+    crate::areas::wigan_plan(dir);
     std::fs::create_dir_all(dir.join("areas")).expect("areas");
     let group = |who: &str| {
         format!(
@@ -44,10 +43,7 @@ fn three_areas(dir: &std::path::Path, db: &str, stalled: &str, port: u16) -> std
     .expect("b");
     std::fs::write(
         dir.join("areas/wigan.toml"),
-        format!(
-            "[general]\narea = \"Wigan\"\n\n[plan]\ndir = \"../plans/wigan\"\n\n{}",
-            group("wigan")
-        ),
+        "[general]\narea = \"Wigan\"\n\n[plan]\ndir = \"../plans/wigan\"\n",
     )
     .expect("c");
     write_config(
