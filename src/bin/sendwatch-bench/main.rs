@@ -5,6 +5,7 @@
 //!
 //! - `load`: [`load`], the validated load beside the plain bulk loaders.
 //! - `kpi`: [`kpi`], the KPI step beside one SQL query per KPI count.
+//! - `stats`: [`stats`], the import of a published-statistics release against its target.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +19,7 @@ mod kpi_table;
 mod load;
 mod pg;
 mod report;
+mod stats;
 
 /// Benchmarks of sendwatch beside its peers (they need no configuration file).
 #[derive(Debug, Parser)]
@@ -33,6 +35,8 @@ enum BenchCommand {
     Load(load::LoadArgs),
     /// Time the KPI step of a run beside KPI 1/2a counted by one query in `sqlite3` and `psql`.
     Kpi(kpi::KpiArgs),
+    /// Time `stats import PATH` of a published-statistics release into SQLite and PostgreSQL.
+    Stats(stats::StatsArgs),
 }
 
 /// The `sendwatch` binary the load bench times: the one beside this binary.
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         match cli.command {
             BenchCommand::Load(args) => load::load(args).await,
             BenchCommand::Kpi(args) => kpi::kpi(args).await,
+            BenchCommand::Stats(args) => stats::stats(args).await,
         }
     });
     match outcome {
