@@ -25,6 +25,16 @@ CREATE TABLE stats_areas (
     PRIMARY KEY (level, code)
 );
 
+-- Which release gives each measure and period, with figures or without (a later release that
+-- writes x for every area still holds it): an import replaces a measure and period held by a
+-- release of the same or an earlier reporting year, never one held by a later one.
+CREATE TABLE stats_periods (
+    measure    TEXT    NOT NULL,
+    period     TEXT    NOT NULL,
+    release_id BIGINT  NOT NULL REFERENCES stats_releases(id),
+    PRIMARY KEY (measure, period)
+);
+
 -- Each figure, where the release gives one: a code for no figure (x, z, c, low, u, blank)
 -- has no row, so it is never read as 0.
 CREATE TABLE stats_values (

@@ -66,8 +66,14 @@ pub async fn import(
     };
     let areas = latest_areas(&read);
     let files: Vec<FileSummary> = read.iter().map(summary).collect();
+    let covered = read
+        .iter()
+        .flat_map(|f| f.covered.iter().cloned())
+        .collect();
     let figures: Vec<_> = read.into_iter().flat_map(|f| f.figures).collect();
-    let stored = store.import_stats(&release, &areas, &figures, now).await?;
+    let stored = store
+        .import_stats(&release, &areas, &covered, &figures, now)
+        .await?;
     tracing::info!(
         release = release.name.as_str(),
         files = files.len(),

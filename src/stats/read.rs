@@ -28,6 +28,8 @@ pub struct FileRead {
     pub figures: Vec<Figure>,
     /// Cells of selected rows read as absent (a code or blank).
     pub absent: u64,
+    /// Each (measure, period) a selected row gives, with a figure or without.
+    pub covered: std::collections::BTreeSet<(String, Period)>,
     /// Each area the file names, as its latest period's row names it.
     pub areas: Vec<Area>,
     /// Selected rows at a level the mapping does not name (left out).
@@ -187,6 +189,9 @@ impl Reading<'_> {
         }
         self.out.rows += 1;
         self.out.absent += absent;
+        for (measure, _, _) in &self.at.measures {
+            self.out.covered.insert((measure.clone(), period));
+        }
         self.out.figures.extend(figures);
         let key = (level, area.code.clone());
         if self.areas.get(&key).is_none_or(|(p, _)| *p <= period) {

@@ -4,8 +4,9 @@
 //!
 //! An import is one transaction: its figures replace, measure and period by measure and period,
 //! those of any release of the same or an earlier reporting year, and leave those of a later
-//! one (a newer release's figures are never overwritten by an older one's). Re-importing a
-//! release therefore stores the same rows again.
+//! one (a newer release's figures are never overwritten by an older one's). `stats_periods`
+//! says which release holds each measure and period, figures or none. Re-importing a release
+//! therefore stores the same rows again.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,8 +26,11 @@ pub struct StatsImported {
     pub stored: usize,
     /// (measure, period) pairs a release of a later reporting year holds: left as they were,
     /// with that release's name.
-    pub kept: Vec<(String, Period, String)>,
+    pub kept: Vec<Kept>,
 }
+
+/// (measure, period, the later release that holds it).
+pub type Kept = (String, Period, String);
 
 /// (measure, period, value, decimals, level, area_code, file, line, release, reporting_year)
 type FigureRow = (
@@ -42,34 +46,42 @@ type FigureRow = (
     i32,
 );
 
+const RELEASE: &str = "INSERT INTO stats_releases \
+        (name, title, reporting_year, imported_from, imported_at) VALUES ($1, $2, $3, $4, $5) \
+        ON CONFLICT (name) DO UPDATE SET title = excluded.title, \
+        reporting_year = excluded.reporting_year, imported_from = excluded.imported_from, \
+        imported_at = excluded.imported_at RETURNING id";
+const HELD: &str = "SELECT p.measure, p.period, r.name, r.reporting_year \
+        FROM stats_periods p JOIN stats_releases r ON r.id = p.release_id";
+const HOLD: &str = "INSERT INTO stats_periods (measure, period, release_id) \
+        VALUES ($1, $2, $3) ON CONFLICT (measure, period) DO UPDATE \
+        SET release_id = excluded.release_id";
+// An area's name and codes are those of the latest reporting year that names it.
+const AREA: &str = "INSERT INTO stats_areas \
+        (level, code, name, old_code, region_code, release_id) \
+        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (level, code) DO UPDATE SET \
+        name = excluded.name, old_code = excluded.old_code, \
+        region_code = excluded.region_code, release_id = excluded.release_id \
+        WHERE (SELECT r.reporting_year FROM stats_releases r \
+               WHERE r.id = stats_areas.release_id) <= $7";
+const DELETE: &str = "DELETE FROM stats_values WHERE measure = $1 AND period = $2";
+
 impl Store {
     /// Store a release's areas and figures, all or nothing (see the module's header).
+    /// `covered`: every (measure, period) the release gives a row for, figures or not, so a
+    /// measure a later release marks unavailable throughout is no longer the earlier one's.
     pub async fn import_stats(
         &self,
         release: &Release,
         areas: &[Area],
+        covered: &BTreeSet<(String, Period)>,
         figures: &[Figure],
         now: DateTime<Utc>,
     ) -> Result<StatsImported, StoreError> {
-        const RELEASE: &str = "INSERT INTO stats_releases \
-            (name, title, reporting_year, imported_from, imported_at) VALUES ($1, $2, $3, $4, $5) \
-            ON CONFLICT (name) DO UPDATE SET title = excluded.title, \
-            reporting_year = excluded.reporting_year, imported_from = excluded.imported_from, \
-            imported_at = excluded.imported_at RETURNING id";
-        const HELD: &str = "SELECT DISTINCT v.measure, v.period, r.name, r.reporting_year \
-            FROM stats_values v JOIN stats_releases r ON r.id = v.release_id";
-        // An area's name and codes are those of the latest reporting year that names it.
-        const AREA: &str = "INSERT INTO stats_areas \
-            (level, code, name, old_code, region_code, release_id) \
-            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (level, code) DO UPDATE SET \
-            name = excluded.name, old_code = excluded.old_code, \
-            region_code = excluded.region_code, release_id = excluded.release_id \
-            WHERE (SELECT r.reporting_year FROM stats_releases r \
-                   WHERE r.id = stats_areas.release_id) <= $7";
-        const DELETE: &str = "DELETE FROM stats_values WHERE measure = $1 AND period = $2";
-        let pairs: BTreeSet<(&str, Period)> = figures
+        let pairs: BTreeSet<(&str, Period)> = covered
             .iter()
-            .map(|f| (f.measure.as_str(), f.period))
+            .map(|(m, p)| (m.as_str(), *p))
+            .chain(figures.iter().map(|f| (f.measure.as_str(), f.period)))
             .collect();
         let mut out = StatsImported::default();
         on_pool!(self, p => {
@@ -84,18 +96,18 @@ impl Store {
                 .await?;
             let held: Vec<(String, String, String, i32)> =
                 sqlx::query_as(HELD).fetch_all(&mut *tx).await?;
-            let newer = newer_holders(&held, release);
-            let mut replace = Vec::new();
-            for (measure, period) in pairs {
-                match newer.get(&(measure.to_string(), period.to_string())) {
-                    Some(by) => out.kept.push((measure.to_string(), period, by.clone())),
-                    None => replace.push((measure, period)),
-                }
-            }
+            let (replace, kept) = partition(pairs, &held, release);
+            out.kept = kept;
             for (measure, period) in &replace {
                 sqlx::query(DELETE)
                     .bind(*measure)
                     .bind(period.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(HOLD)
+                    .bind(*measure)
+                    .bind(period.to_string())
+                    .bind(id)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -206,6 +218,25 @@ impl Store {
         const SQL: &str = "SELECT count(*) FROM stats_values";
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL).fetch_one(p).await?))
     }
+}
+
+/// The pairs `release` takes (none held by a later reporting year), and those it leaves with
+/// the later release that holds them.
+fn partition<'a>(
+    pairs: BTreeSet<(&'a str, Period)>,
+    held: &[(String, String, String, i32)],
+    release: &Release,
+) -> (Vec<(&'a str, Period)>, Vec<Kept>) {
+    let newer = newer_holders(held, release);
+    let mut replace = Vec::new();
+    let mut kept = Vec::new();
+    for (measure, period) in pairs {
+        match newer.get(&(measure.to_string(), period.to_string())) {
+            Some(by) => kept.push((measure.to_string(), period, by.clone())),
+            None => replace.push((measure, period)),
+        }
+    }
+    (replace, kept)
 }
 
 /// (measure, period) -> the release of a later reporting year than `release` holding it.

@@ -76,6 +76,16 @@ fn figures_are_read_with_their_line_and_codes_are_absent_never_zero() {
         assert!(find("pc_over_52_weeks", code, year).is_none());
     }
     assert_eq!(got.absent, 6, "x, x, z, c, blank, u");
+    let covered = |m: &str, y: &str| {
+        got.covered
+            .contains(&(m.to_string(), y.parse().expect("y")))
+    };
+    assert!(
+        covered("plans_issued_over_52_weeks", "2019"),
+        "given, if only as codes"
+    );
+    assert!(covered("pc_within_20_weeks", "2020"));
+    assert_eq!(got.covered.len(), 8 * 2, "eight measures, two years");
     assert!(got.figures.iter().all(|f| f.value != 0.0));
     let sefton = got
         .areas

@@ -51,10 +51,13 @@ plans_issued_within_20_weeks = "issued_20wk"
 pc_within_20_weeks = "pct_20wk"
 "#;
 
+const TOTAL: &str = "All EHC plans issued,All EHC plans issued";
+
 const SEFTON_2024: &str = "2024,Calendar year,Local authority,E92000001,England,E12000002,North West,E08000014,343,Sefton,All EHC plans issued,All EHC plans issued,869,866,460,460,52.9,";
 
 /// The fixture's timeliness file as the made-up 2026 release writes it, into `dir`: renamed,
-/// Sefton's 2024 rate revised to 60.0, and a 2025 row for Sefton.
+/// Sefton's 2024 rate revised to 60.0, a 2025 row for Sefton, and the plans issued within 20
+/// weeks in 2019 unavailable (`x`) for every area.
 fn write_2026(dir: &Path) {
     let text = std::fs::read_to_string(release().join("timeliness_20_week.csv")).expect("fixture");
     assert!(text.contains(SEFTON_2024), "the fixture's Sefton 2024 row");
@@ -68,6 +71,18 @@ fn write_2026(dir: &Path) {
         .replace("pc_plans_issued_within_20_weeks,", "pct_20wk,")
         .replace("plans_issued_den,", "issued,")
         .replace("plans_issued_within_20_weeks,", "issued_20wk,");
+    let within = lines[0]
+        .split(',')
+        .position(|h| h == "issued_20wk")
+        .expect("the renamed column");
+    for l in lines
+        .iter_mut()
+        .filter(|l| l.starts_with("2019,") && l.contains(TOTAL))
+    {
+        let mut cells: Vec<&str> = l.split(',').collect();
+        cells[within] = "x";
+        *l = cells.join(",");
+    }
     let revised = SEFTON_2024.replace(",52.9,", ",60.0,");
     let added = SEFTON_2024
         .replacen("2024,", "2025,", 1)
@@ -225,6 +240,13 @@ async fn a_later_release_replaces_its_years_and_an_earlier_one_never_does() {
         assert!(sefton(&pc, "2025").contains(",71.5,ees-ehcp-2026,"), "{pc}");
         assert!(sefton(&pc, "2019").contains(",23.0,ees-ehcp-2026,"), "{pc}");
         // A measure the later release does not give stays the earlier one's.
+        // Unavailable throughout in the later release: no longer the earlier one's figures.
+        let within = show("plans_issued_within_20_weeks");
+        assert!(!within.contains(",2019,"), "{within}");
+        assert!(
+            sefton(&within, "2020").contains(",198,ees-ehcp-2026,"),
+            "{within}"
+        );
         let ex = show("pc_within_20_weeks_ex");
         assert!(
             sefton(&ex, "2024").contains(",53.1,ees-ehcp-2025,2025,timeliness_20_week.csv,"),
@@ -243,6 +265,10 @@ async fn a_later_release_replaces_its_years_and_an_earlier_one_never_does() {
             "{said}"
         );
         assert!(!said.contains("kept plans_issued_ex"), "{said}");
+        assert!(
+            said.contains("kept plans_issued_within_20_weeks 2019 as ees-ehcp-2026 gives it"),
+            "{said}"
+        );
         assert_eq!(snapshot(&cfg).await, after_later, "{}", backend.name);
     }
 }
