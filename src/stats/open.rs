@@ -70,7 +70,7 @@ pub fn read_release(
     }
 }
 
-/// A folder, a zip (by its name or its first bytes) or one of the mapping's CSV files.
+/// A folder, a zip (by its name, `.zip`) or one of the mapping's CSV files (by its name).
 pub fn classify(path: &Path, mapping: &Mapping) -> Result<Given, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {}", e.kind()))?;
     if meta.is_dir() {

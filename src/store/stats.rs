@@ -53,18 +53,86 @@ const RELEASE: &str = "INSERT INTO stats_releases \
         imported_at = excluded.imported_at RETURNING id";
 const HELD: &str = "SELECT p.measure, p.period, r.name, r.reporting_year \
         FROM stats_periods p JOIN stats_releases r ON r.id = p.release_id";
-const HOLD: &str = "INSERT INTO stats_periods (measure, period, release_id) \
-        VALUES ($1, $2, $3) ON CONFLICT (measure, period) DO UPDATE \
-        SET release_id = excluded.release_id";
-// An area's name and codes are those of the latest reporting year that names it.
-const AREA: &str = "INSERT INTO stats_areas \
-        (level, code, name, old_code, region_code, release_id) \
-        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (level, code) DO UPDATE SET \
-        name = excluded.name, old_code = excluded.old_code, \
-        region_code = excluded.region_code, release_id = excluded.release_id \
-        WHERE (SELECT r.reporting_year FROM stats_releases r \
-               WHERE r.id = stats_areas.release_id) <= $7";
-const DELETE: &str = "DELETE FROM stats_values WHERE measure = $1 AND period = $2";
+/// Take `pairs` for the release `id`: their figures deleted and the release recorded as their
+/// holder, a chunk of pairs per statement (round trips, not rows, are an import's cost on
+/// PostgreSQL).
+macro_rules! take_pairs {
+    ($tx:expr, $pairs:expr, $id:expr) => {
+        for chunk in $pairs.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::new("DELETE FROM stats_values WHERE ");
+            let mut any = q.separated(" OR ");
+            for (measure, period) in chunk {
+                any.push("(measure = ")
+                    .push_bind_unseparated(*measure)
+                    .push_unseparated(" AND period = ")
+                    .push_bind_unseparated(period.to_string())
+                    .push_unseparated(")");
+            }
+            q.build().execute(&mut *$tx).await?;
+            let mut q =
+                sqlx::QueryBuilder::new("INSERT INTO stats_periods (measure, period, release_id) ");
+            q.push_values(chunk, |mut b, (measure, period)| {
+                b.push_bind(*measure)
+                    .push_bind(period.to_string())
+                    .push_bind($id);
+            });
+            q.push(" ON CONFLICT (measure, period) DO UPDATE SET release_id = excluded.release_id");
+            q.build().execute(&mut *$tx).await?;
+        }
+    };
+}
+
+/// Insert `figures` of the release `id`, a chunk per statement.
+macro_rules! insert_figures {
+    ($tx:expr, $figures:expr, $id:expr) => {
+        for chunk in $figures.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO stats_values (measure, period, level, area_code, value, decimals, \
+                 release_id, file, line) ",
+            );
+            q.push_values(chunk, |mut b, f| {
+                b.push_bind(f.measure.clone())
+                    .push_bind(f.period.to_string())
+                    .push_bind(f.level.as_str())
+                    .push_bind(f.area_code.clone())
+                    .push_bind(f.value)
+                    .push_bind(i32::from(f.decimals))
+                    .push_bind($id)
+                    .push_bind(f.file.clone())
+                    .push_bind(i64::try_from(f.line).unwrap_or(i64::MAX));
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+    };
+}
+
+/// Insert `areas` or, where the release `id` is of the same or a later reporting year than the
+/// one that named an area, update its name and codes.
+macro_rules! upsert_areas {
+    ($tx:expr, $areas:expr, $id:expr, $year:expr) => {
+        for chunk in $areas.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO stats_areas (level, code, name, old_code, region_code, release_id) ",
+            );
+            q.push_values(chunk, |mut b, a| {
+                b.push_bind(a.level.as_str())
+                    .push_bind(a.code.clone())
+                    .push_bind(a.name.clone())
+                    .push_bind(a.old_code.clone())
+                    .push_bind(a.region_code.clone())
+                    .push_bind($id);
+            });
+            q.push(
+                " ON CONFLICT (level, code) DO UPDATE SET name = excluded.name, \
+                 old_code = excluded.old_code, region_code = excluded.region_code, \
+                 release_id = excluded.release_id WHERE (SELECT r.reporting_year \
+                 FROM stats_releases r WHERE r.id = stats_areas.release_id) <= ",
+            )
+            .push_bind($year);
+            q.build().execute(&mut *$tx).await?;
+        }
+    };
+}
 
 impl Store {
     /// Store a release's areas and figures, all or nothing (see the module's header).
@@ -98,55 +166,15 @@ impl Store {
                 sqlx::query_as(HELD).fetch_all(&mut *tx).await?;
             let (replace, kept) = partition(pairs, &held, release);
             out.kept = kept;
-            for (measure, period) in &replace {
-                sqlx::query(DELETE)
-                    .bind(*measure)
-                    .bind(period.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(HOLD)
-                    .bind(*measure)
-                    .bind(period.to_string())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            take_pairs!(tx, replace, id);
             let taken: BTreeSet<(&str, Period)> = replace.into_iter().collect();
             let mine: Vec<&Figure> = figures
                 .iter()
                 .filter(|f| taken.contains(&(f.measure.as_str(), f.period)))
                 .collect();
-            for chunk in mine.chunks(CHUNK) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO stats_values (measure, period, level, area_code, value, \
-                     decimals, release_id, file, line) ",
-                );
-                q.push_values(chunk, |mut b, f| {
-                    b.push_bind(f.measure.clone())
-                        .push_bind(f.period.to_string())
-                        .push_bind(f.level.as_str())
-                        .push_bind(f.area_code.clone())
-                        .push_bind(f.value)
-                        .push_bind(i32::from(f.decimals))
-                        .push_bind(id)
-                        .push_bind(f.file.clone())
-                        .push_bind(i64::try_from(f.line).unwrap_or(i64::MAX));
-                });
-                q.build().execute(&mut *tx).await?;
-            }
+            insert_figures!(tx, mine, id);
             out.stored = mine.len();
-            for area in areas {
-                sqlx::query(AREA)
-                    .bind(area.level.as_str())
-                    .bind(&area.code)
-                    .bind(&area.name)
-                    .bind(area.old_code.as_deref())
-                    .bind(area.region_code.as_deref())
-                    .bind(id)
-                    .bind(release.reporting_year)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            upsert_areas!(tx, areas, id, release.reporting_year);
             tx.commit().await?;
         });
         Ok(out)
