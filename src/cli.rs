@@ -1,7 +1,8 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
 //! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
 //! `bench load`, `bench kpi`, `action list|set|history|import`, `comment KPI ...|import|list`,
-//! `silence add|list|expire`, `init AREA` (a starter configuration and plan).
+//! `silence add|list|expire`, `init AREA` (a starter configuration and plan),
+//! `stats import|show`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -31,6 +32,7 @@ mod risks;
 mod run_now;
 mod runs;
 mod silence;
+mod stats;
 mod status;
 
 pub use kpi::KpiCommand;
@@ -159,16 +161,22 @@ pub enum Command {
     /// Write a commented starter configuration and plan for an area (needs no configuration):
     /// DIR/sendwatch.toml and DIR/plans/SLUG/, an empty plan or a copy of a shipped one.
     Init(init::InitArgs),
+    /// The DfE's published statistics: `stats import PATH` (a release's zip, folder or CSV
+    /// file), `stats show` (the area beside its region and England).
+    Stats {
+        #[command(subcommand)]
+        command: stats::StatsCommand,
+    },
     /// Database maintenance.
     Db {
         #[command(subcommand)]
         command: DbCommand,
     },
     /// Benchmarks (need no configuration file): runs `sendwatch-bench` from beside this
-    /// binary (`sendwatch bench load --help`, `sendwatch bench kpi --help`).
+    /// binary (`sendwatch bench load --help`, `bench kpi --help`, `bench stats --help`).
     #[command(disable_help_flag = true)]
     Bench {
-        /// `load ...` or `kpi ...`, passed on as they are.
+        /// `load ...`, `kpi ...` or `stats ...`, passed on as they are.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
@@ -307,6 +315,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Kpi { command } => kpi::run(&settings, command).await,
         Command::Risks(args) => risks::run(&settings, args).await,
         Command::Silence { command } => silence::run(&settings, command).await,
+        Command::Stats { command } => stats::run(&settings, command).await,
         Command::Action { command } => action::run(&settings, command).await,
         Command::Comment(args) => comment::run(&settings, args).await,
         Command::Report(args) => pack::run(&settings, args).await,

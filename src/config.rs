@@ -1,8 +1,9 @@
 //! Settings: what sendwatch is told to do, where it is told from, and whether it makes sense.
 //!
-//! Layers, later wins: the shipped extract kinds (`config/kinds.toml`, the one compiled-in
-//! layer) → the plan's files named by `[plan] dir` ([`plan`]: its KPI catalogue, risk register,
-//! action log, sub-groups) → the configuration file's `base` chain, if any → the file given with
+//! Layers, later wins: the shipped extract kinds (`config/kinds.toml`) and the published
+//! statistics' mapping (`config/stats/ees-ehcp-2025.toml`), the two compiled-in layers → the
+//! plan's files named by `[plan] dir` ([`plan`]: its KPI catalogue, risk register, action
+//! log, sub-groups) → the configuration file's `base` chain, if any → the file given with
 //! `--config` (or `$SENDWATCH_CONFIG`; else `config/sendwatch.toml` in the working directory,
 //! else `/etc/sendwatch/sendwatch.toml`) → `SENDWATCH__SECTION__KEY` environment variables.
 //! [`Settings::validate`] is pure: it calls each stage's check, which names every key at
@@ -162,6 +163,10 @@ pub struct Settings {
     /// Who hears of what again, and when (`[notify]`).
     #[serde(default)]
     pub notify: crate::notify::NotifySettings,
+    /// Published statistics: their measures and each release's mapping (`[stats]`, laid over
+    /// the shipped `config/stats/ees-ehcp-2025.toml`).
+    #[serde(default)]
+    pub stats: crate::stats::StatsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -252,7 +257,11 @@ impl Settings {
             .flatten();
         let layers = plan::layers(sources.file.as_deref(), plan_env, under)?;
         let mut builder = Config::builder()
-            .add_source(File::from_str(crate::load::kind::BUILTIN, FileFormat::Toml));
+            .add_source(File::from_str(crate::load::kind::BUILTIN, FileFormat::Toml))
+            .add_source(File::from_str(
+                crate::stats::settings::BUILTIN,
+                FileFormat::Toml,
+            ));
         for path in layers.plan.iter().chain(&layers.config) {
             builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
         }

@@ -206,6 +206,8 @@ impl App {
                 "A recorded target version is for a KPI the catalogue no longer has; left out."
             );
         }
+        // England's published figures, where a KPI names a measure, as its national average.
+        crate::stats::national::lay_over(&store, &mut settings.kpis).await?;
         let fetcher = source::Fetcher::new(&settings.sources)?;
         let notifier = notify::Notifier::build(&settings.delivery, &settings.notify)?;
         Ok(App {

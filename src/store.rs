@@ -4,7 +4,8 @@
 //! `ON CONFLICT` work on each driver). Migrations live in `migrations/{sqlite,postgres}` and are
 //! embedded at build time. Each table family has its own file: runs, loads (every fetch and
 //! the rows of current loads), the bulk load and swap, kpi results, the outbox, what people
-//! enter by hand (manual KPI values, target versions), and the risk log's history.
+//! enter by hand (manual KPI values, target versions), the risk log's history, and the
+//! published statistics (deployment-wide, `stats.rs`).
 //! `runs` is the run ledger: claims, leases, skipped instants.
 
 use std::os::unix::fs::DirBuilderExt;
@@ -58,6 +59,7 @@ mod settings;
 mod silences;
 mod source_outcome;
 mod sqlite_file;
+mod stats;
 mod tx;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
@@ -71,6 +73,7 @@ pub use outbox_queue::Queued;
 pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Start, Trigger, claim_key};
 pub use settings::StoreSettings;
 pub use source_outcome::{SourceOutcome, SourceState, Sources};
+pub use stats::StatsImported;
 
 /// What went wrong opening the database, in one plain sentence: no repeated causes, no
 /// driver internals ("connection refused", "password authentication failed for user x").

@@ -68,6 +68,7 @@ impl Settings {
         self.delivery.check(bad);
         self.rag.check(bad);
         self.kpi_defaults.check(bad);
+        self.stats.check(bad);
     }
 
     fn check_kinds(&self, issues_kind: &mut Vec<Issue>, bad: &mut Bad<'_>) {
@@ -128,6 +129,7 @@ impl Settings {
                 .collect(),
         };
         self.kpis.check(&known, bad);
+        self.stats.check_kpis(&self.kpis, bad);
 
         // A plan without a risk register (or no plan) needs no `[risk_log]`.
         if !self.risks.is_empty() || !self.risk_log.holder.is_empty() {

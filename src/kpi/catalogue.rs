@@ -350,10 +350,16 @@ fn check_schedule(
                     bad(format!("{mkey}.baseline_plus"), "must be a number".into());
                 }
             }
-            Ok(TargetKind::NationalAverage) if k.national.is_empty() => bad(
-                mkey.clone(),
-                "national_average needs a national value in `national`".into(),
-            ),
+            Ok(TargetKind::NationalAverage)
+                if k.national.is_empty() && k.national_measure.is_none() =>
+            {
+                bad(
+                    mkey.clone(),
+                    "national_average needs a national value in `national` (or a \
+                     `national_measure` of the published statistics)"
+                        .into(),
+                )
+            }
             Ok(_) => {}
         }
     }

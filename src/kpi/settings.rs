@@ -260,6 +260,10 @@ pub struct KpiSettings {
     /// National averages as dated reference values, for "N or national average" targets.
     #[serde(default)]
     pub national: Vec<NationalValue>,
+    /// The published statistics' measure ([stats.measures]) whose England figure is the
+    /// national average once a release is imported (`sendwatch stats import`); `national` is
+    /// then the fallback where no published figure is in force ([`crate::stats::national`]).
+    pub national_measure: Option<String>,
     /// Later target versions (recovery plans), in effective order.
     #[serde(default)]
     pub retargets: Vec<Retarget>,
@@ -486,6 +490,10 @@ pub struct NationalValue {
     pub value: f64,
     /// What it is and where it comes from.
     pub note: Option<String>,
+    /// Laid in from an imported release ([`crate::stats::national`]), not typed into the
+    /// catalogue: preferred wherever one is in force.
+    #[serde(skip)]
+    pub published: bool,
 }
 
 /// A target version: from `effective` on, `milestones` (and `baseline`, if given) replace the

@@ -55,6 +55,35 @@ fn bench_load_prints_the_table_with_ratios_or_says_what_was_skipped() {
     }
 }
 
+fn bench_stats_times_the_import_of_a_release_against_its_target() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let release = repo("tests/fixtures/ees-ehcp-2025/ees-ehcp-2025.zip");
+    let args = ["bench", "stats", "--rounds", "2", "--path"].map(OsStr::new);
+    let (postgres, stdout) = bench(
+        dir.path(),
+        &[&args[..], &[release.as_os_str()]].concat(),
+        &[],
+    );
+    assert!(
+        stdout.contains(
+            "| import of ees-ehcp-2025.zip (24.6 KiB, 803 figures) | min | median | target |"
+        ),
+        "{stdout}"
+    );
+    let sqlite = row(&stdout, "sendwatch stats import -> SQLite");
+    assert!(sqlite.contains("target < 2 s: "), "{sqlite}");
+    assert!(
+        row(&stdout, "sendwatch peak RSS (SQLite)").contains("target < 64 MiB"),
+        "{stdout}"
+    );
+    let pg = row(&stdout, "sendwatch stats import -> PostgreSQL");
+    if postgres.is_some() {
+        assert!(pg.contains("target < 2 s: "), "{pg}");
+    } else {
+        assert!(pg.contains("skipped"), "{pg}");
+    }
+}
+
 /// Runs `sendwatch ARGS` in `dir` with only PATH (to find the peers), TMPDIR and `env` from
 /// the caller, and `--postgres` only if the harness's probe reached a server; it must succeed,
 /// and say no MISMATCH. Returns the server's URL, if any, and what it printed on stdout.
@@ -375,6 +404,7 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
         trial!(bench_load_prints_the_table_with_ratios_or_says_what_was_skipped),
         trial!(bench_kpi_prints_the_kpi_step_beside_the_query_and_the_counts_agree),
         trial!(bench_forecast_replays_generated_and_dfe_series_into_reliability_and_brier_tables),
+        trial!(bench_stats_times_the_import_of_a_release_against_its_target),
         trial!(the_daemon_binary_links_no_benchmark),
     ]
 }

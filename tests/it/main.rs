@@ -80,6 +80,8 @@ mod render;
 mod risks;
 mod routes;
 mod smtp_tls;
+mod stats;
+mod stats_kpi;
 mod store;
 mod xlsx_bounds;
 
@@ -137,6 +139,8 @@ fn main() -> std::process::ExitCode {
             risks::tests(),
             routes::tests(),
             smtp_tls::tests(),
+            stats::tests(),
+            stats_kpi::tests(),
             store::tests(),
             xlsx_bounds::tests(),
         ]

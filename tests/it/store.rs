@@ -90,8 +90,9 @@ async fn an_unknown_run_status_or_trigger_is_a_clear_store_error() {
             ("paused", "manual", "runs.status holds `paused`"),
             ("ok", "webhook", "runs.trigger holds `webhook`"),
         ] {
-            const SQL: &str = "INSERT INTO runs (job, trigger, started_at, status) \
-                               VALUES ('x', $1, $2, $3) RETURNING id";
+            // The app's own area's row, as the store would write it.
+            const SQL: &str = "INSERT INTO runs (job, trigger, started_at, status, area) \
+                               VALUES ('x', $1, $2, $3, 'sefton') RETURNING id";
             let now = chrono::Utc::now();
             let id: i64 = match app.store.pool() {
                 Pool::Sqlite(p) => sqlx::query_scalar(SQL)
@@ -128,11 +129,12 @@ async fn an_unknown_outbox_status_is_a_clear_store_error() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = crate::harness::folder_config(dir.path(), &backend.url, "unused.csv");
         let app = crate::harness::app(&cfg).await;
-        const RUN: &str = "INSERT INTO runs (job, trigger, started_at, status) \
-                           VALUES ('x', 'manual', $1, 'ok') RETURNING id";
+        // Written as the app's own area's rows, as the store would.
+        const RUN: &str = "INSERT INTO runs (job, trigger, started_at, status, area) \
+                           VALUES ('x', 'manual', $1, 'ok', 'sefton') RETURNING id";
         const SQL: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, \
-                           status, created_at) VALUES ($1, 'admin', 'a@example.org', 's', 'b', \
-                           'bounced', $2)";
+                           status, created_at, area) VALUES ($1, 'admin', 'a@example.org', 's', 'b', \
+                           'bounced', $2, 'sefton')";
         let now = chrono::Utc::now();
         let run: i64 = match app.store.pool() {
             Pool::Sqlite(p) => {

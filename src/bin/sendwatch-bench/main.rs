@@ -6,6 +6,7 @@
 //! - `load`: [`load`], the validated load beside the plain bulk loaders.
 //! - `kpi`: [`kpi`], the KPI step beside one SQL query per KPI count.
 //! - `forecast`: [`forecast`], the early warning's stated chances against what happened.
+//! - `stats`: [`stats`], the import of a published-statistics release against its target.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ mod kpi_table;
 mod load;
 mod pg;
 mod report;
+mod stats;
 
 /// Benchmarks of sendwatch beside its peers (they need no configuration file).
 #[derive(Debug, Parser)]
@@ -38,6 +40,8 @@ enum BenchCommand {
     Kpi(kpi::KpiArgs),
     /// Replay KPI series and score the early warning's chances: reliability and Brier.
     Forecast(forecast::ForecastArgs),
+    /// Time `stats import PATH` of a published-statistics release into SQLite and PostgreSQL.
+    Stats(stats::StatsArgs),
 }
 
 /// The `sendwatch` binary the load bench times: the one beside this binary.
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
             BenchCommand::Load(args) => load::load(args).await,
             BenchCommand::Kpi(args) => kpi::kpi(args).await,
             BenchCommand::Forecast(args) => forecast::forecast(args).await,
+            BenchCommand::Stats(args) => stats::stats(args).await,
         }
     });
     match outcome {

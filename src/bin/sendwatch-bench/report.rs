@@ -74,7 +74,7 @@ fn fmt_mib(kib: u64) -> String {
     format!("{:.0} MiB", kib as f64 / 1024.0)
 }
 
-fn fmt_bytes(n: u64) -> String {
+pub fn fmt_bytes(n: u64) -> String {
     let kib = n as f64 / 1024.0;
     if kib < 1024.0 {
         format!("{kib:.1} KiB")
@@ -155,7 +155,7 @@ pub fn time_row(out: &mut String, label: &str, t: &Timings, cpu: Option<&[Durati
     }
 }
 
-fn rss_row(out: &mut String, label: &str, kib: &[u64]) {
+pub fn rss_row(out: &mut String, label: &str, kib: &[u64]) {
     let (Some(lo), Some(mid), Some(hi)) = (min(kib), median_kib(kib), kib.iter().max()) else {
         return;
     };
