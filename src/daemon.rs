@@ -49,6 +49,17 @@ use crate::serve::{self, Health, ServeState};
 use crate::store::Trigger;
 use crate::telemetry::metrics as m;
 
+/// Every area's App in force now.
+async fn apps_in_force(state: &Mutex<State>) -> Vec<App> {
+    state
+        .lock()
+        .await
+        .areas
+        .iter()
+        .map(|a| a.app.clone())
+        .collect()
+}
+
 /// One area's part of the daemon.
 struct AreaRun {
     /// The App in force: a reload replaces it; runs under way keep the one they began with.
@@ -297,13 +308,7 @@ async fn stop_runs(
     mut sched: JobScheduler,
     signal_name: &str,
 ) -> anyhow::Result<()> {
-    let apps: Vec<App> = state
-        .lock()
-        .await
-        .areas
-        .iter()
-        .map(|a| a.app.clone())
-        .collect();
+    let apps = apps_in_force(state).await;
     let grace = apps
         .first()
         .map_or(0, |a| a.settings.daemon.grace().as_secs());

@@ -29,13 +29,7 @@ pub(super) async fn reload(
         Ok(d) => d,
         Err(e) => return refused(&e),
     };
-    let old: Vec<App> = state
-        .lock()
-        .await
-        .areas
-        .iter()
-        .map(|a| a.app.clone())
-        .collect();
+    let old: Vec<App> = super::apps_in_force(state).await;
     let Some(any) = old.first().cloned() else {
         return refused(&"no area was running");
     };

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::board::get;
 use crate::daemon::{signal, spawn, wait_for_line};
 use crate::harness::{Delivery, outbox, repo, write_config};
 use crate::ops::free_port;
@@ -46,16 +47,6 @@ fn deployment(dir: &std::path::Path, db: &str, port: u16) -> std::path::PathBuf 
              operator_token = \"{OPERATOR}\"\n\n[areas]\ndir = \"areas\"\n"
         ),
     )
-}
-
-async fn get(url: &str, token: Option<&str>) -> (u16, String) {
-    let mut req = reqwest::Client::new().get(url);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let r = req.send().await.expect("GET");
-    let code = r.status().as_u16();
-    (code, r.text().await.expect("body"))
 }
 
 /// A request with `path` sent as written (no client tidies its `..` or `%2f`).
