@@ -5,6 +5,7 @@
 //!
 //! - `load`: [`load`], the validated load beside the plain bulk loaders.
 //! - `kpi`: [`kpi`], the KPI step beside one SQL query per KPI count.
+//! - `national`: [`national`], one cycle of England's 152 areas on one PostgreSQL.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ mod child;
 mod kpi;
 mod kpi_table;
 mod load;
+mod national;
 mod pg;
 mod report;
 
@@ -33,6 +35,12 @@ enum BenchCommand {
     Load(load::LoadArgs),
     /// Time the KPI step of a run beside KPI 1/2a counted by one query in `sqlite3` and `psql`.
     Kpi(kpi::KpiArgs),
+    /// Time one evaluation cycle of every local authority's area on one PostgreSQL, with one
+    /// replica and more.
+    National(national::NationalArgs),
+    /// One replica of `national` (the bench starts it).
+    #[command(hide = true)]
+    NationalWorker(national::worker::WorkerArgs),
 }
 
 /// The `sendwatch` binary the load bench times: the one beside this binary.
@@ -64,6 +72,8 @@ fn main() -> ExitCode {
         match cli.command {
             BenchCommand::Load(args) => load::load(args).await,
             BenchCommand::Kpi(args) => kpi::kpi(args).await,
+            BenchCommand::National(args) => national::national(args).await,
+            BenchCommand::NationalWorker(args) => national::worker::worker(args).await,
         }
     });
     match outcome {

@@ -1,0 +1,123 @@
+//! The national bench's deployment, as an operator would write it (docs/areas.md): the
+//! deployment's file over the source tree's example (the store, SMTP delivery to the sink,
+//! no HTTP listener, `[areas] dir`), and a folder with one file per area: its name, the
+//! shipped Sefton plan as its plan, and its three sources on the extracts server.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::extracts::Area;
+use crate::load::toml_str;
+
+/// The job every area runs: the example's monthly run over all three sources.
+pub const JOB: &str = "monthly-exceptions";
+
+/// What the deployment's file says besides the areas.
+pub struct Shared<'a> {
+    pub store_url: &'a str,
+    pub pool: u32,
+    pub smtp_port: u16,
+    /// The extracts server's base URL, `http://127.0.0.1:PORT`.
+    pub extracts: &'a str,
+}
+
+/// Writes the deployment into `dir` (its file, `areas/`, and `data/` for the areas' spools)
+/// and returns the deployment's file.
+pub fn write(dir: &Path, shared: &Shared<'_>, areas: &[Area]) -> anyhow::Result<PathBuf> {
+    let area_dir = dir.join("areas");
+    std::fs::create_dir_all(&area_dir)
+        .with_context(|| format!("creating {}", area_dir.display()))?;
+    let file = dir.join("sendwatch.toml");
+    std::fs::write(&file, deployment(dir, shared)).context("writing the deployment's file")?;
+    let plan = sendwatch::config::plan::shipped_dir();
+    for a in areas {
+        let path = area_dir.join(format!("{}.toml", a.id));
+        std::fs::write(&path, area_file(a, &plan, shared.extracts))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(file)
+}
+
+fn deployment(dir: &Path, shared: &Shared<'_>) -> String {
+    let example = sendwatch::config::plan::example_file();
+    format!(
+        "# The national bench's deployment (sendwatch bench national).\n\
+         base = {base}\n\n\
+         [general]\ndata_dir = {data}\n\n\
+         [store]\nurl = {url}\nmax_connections = {pool}\n\n\
+         [delivery]\nmode = \"smtp\"\n\n\
+         [delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout_secs = 30\n\n\
+         [http]\nlisten = \"\"\n\n\
+         [areas]\ndir = \"areas\"\n",
+        base = toml_str(&example.to_string_lossy()),
+        data = toml_str(&dir.join("data").to_string_lossy()),
+        url = toml_str(shared.store_url),
+        pool = shared.pool,
+        port = shared.smtp_port,
+    )
+}
+
+fn area_file(a: &Area, plan: &Path, extracts: &str) -> String {
+    let mut out = format!(
+        "[general]\narea = {}\n\n[plan]\ndir = {}\n",
+        toml_str(&a.authority.name),
+        toml_str(&plan.to_string_lossy())
+    );
+    for (kind, _) in a.rows {
+        let _ = write!(
+            out,
+            "\n[sources.{kind}]\nurl = {}\n",
+            toml_str(&format!("{extracts}/{}/{kind}.csv", a.id))
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::national::dfe::Authority;
+    use crate::national::extracts::area;
+
+    #[test]
+    fn the_deployment_loads_with_every_area_on_its_own_extracts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let areas: Vec<Area> = [("E06000017", "Rutland"), ("E09000001", "City of London")]
+            .iter()
+            .map(|(code, name)| {
+                area(&Authority {
+                    code: (*code).into(),
+                    name: (*name).into(),
+                    requests: 5,
+                    new_plans: 3,
+                    plans: 20,
+                })
+            })
+            .collect();
+        let shared = Shared {
+            store_url: "postgres://u:p@127.0.0.1:5432/x",
+            pool: 7,
+            smtp_port: 2525,
+            extracts: "http://127.0.0.1:8080",
+        };
+        let file = write(dir.path(), &shared, &areas).expect("written");
+        let d = sendwatch::config::Deployment::load(&sendwatch::config::Sources {
+            file: Some(file),
+            env: false,
+        })
+        .expect("the deployment loads");
+        let ids: Vec<String> = d.areas.iter().map(|s| s.area_id().0).collect();
+        assert_eq!(ids, ["city-of-london", "rutland"]);
+        let rutland = &d.areas[1];
+        assert_eq!(rutland.general.area, "Rutland");
+        assert_eq!(rutland.store.max_connections, 7);
+        assert_eq!(
+            rutland.sources.get("reviews").map(|s| s.url.clone()),
+            Some("http://127.0.0.1:8080/rutland/reviews.csv".to_string())
+        );
+        assert!(rutland.jobs.contains_key(JOB));
+        assert!(rutland.http.addr().is_none());
+    }
+}
