@@ -1,7 +1,9 @@
 //! The national bench's deployment, as an operator would write it (docs/areas.md): the
 //! deployment's file over the source tree's example (the store, SMTP delivery to the sink,
 //! no HTTP listener, `[areas] dir`), and a folder with one file per area: its name, the
-//! shipped Sefton plan as its plan, and its three sources on the extracts server.
+//! shipped Sefton plan as its plan, its three sources on the extracts server, and recipients
+//! of its own (`GROUP@ID.example.org`: the example's sub-groups, data owners and
+//! administrator), as each council has its own people.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,7 @@ use anyhow::Context as _;
 
 use super::extracts::Area;
 use crate::load::toml_str;
+use sendwatch::config::{Settings, Sources};
 
 /// The job every area runs: the example's monthly run over all three sources.
 pub const JOB: &str = "monthly-exceptions";
@@ -32,9 +35,14 @@ pub fn write(dir: &Path, shared: &Shared<'_>, areas: &[Area]) -> anyhow::Result<
     let file = dir.join("sendwatch.toml");
     std::fs::write(&file, deployment(dir, shared)).context("writing the deployment's file")?;
     let plan = sendwatch::config::plan::shipped_dir();
+    let example = Settings::load_unchecked(&Sources {
+        file: Some(sendwatch::config::plan::example_file()),
+        env: false,
+    })
+    .context("reading the example configuration")?;
     for a in areas {
         let path = area_dir.join(format!("{}.toml", a.id));
-        std::fs::write(&path, area_file(a, &plan, shared.extracts))
+        std::fs::write(&path, area_file(a, &plan, shared.extracts, &example))
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(file)
@@ -59,9 +67,10 @@ fn deployment(dir: &Path, shared: &Shared<'_>) -> String {
     )
 }
 
-fn area_file(a: &Area, plan: &Path, extracts: &str) -> String {
+fn area_file(a: &Area, plan: &Path, extracts: &str, example: &Settings) -> String {
+    let id = &a.id;
     let mut out = format!(
-        "[general]\narea = {}\n\n[plan]\ndir = {}\n",
+        "[general]\narea = {}\n\n[plan]\ndir = {}\n\n[admin]\nemail = \"admin@{id}.example.org\"\n",
         toml_str(&a.authority.name),
         toml_str(&plan.to_string_lossy())
     );
@@ -69,7 +78,21 @@ fn area_file(a: &Area, plan: &Path, extracts: &str) -> String {
         let _ = write!(
             out,
             "\n[sources.{kind}]\nurl = {}\n",
-            toml_str(&format!("{extracts}/{}/{kind}.csv", a.id))
+            toml_str(&format!("{extracts}/{id}/{kind}.csv"))
+        );
+        if let Some(owner) = example.sources.get(kind).and_then(|s| s.owner.as_ref()) {
+            let _ = writeln!(
+                out,
+                "owner = {{ name = {}, email = \"{kind}-data@{id}.example.org\" }}",
+                toml_str(&owner.name)
+            );
+        }
+    }
+    for key in example.sub_groups.keys() {
+        let _ = write!(
+            out,
+            "\n[sub_groups.{key}]\nowners = [\"{}@{id}.example.org\"]\n",
+            key.replace('_', "-")
         );
     }
     out
@@ -103,7 +126,7 @@ mod tests {
             extracts: "http://127.0.0.1:8080",
         };
         let file = write(dir.path(), &shared, &areas).expect("written");
-        let d = sendwatch::config::Deployment::load(&sendwatch::config::Sources {
+        let d = sendwatch::config::Deployment::load(&Sources {
             file: Some(file),
             env: false,
         })
@@ -118,6 +141,20 @@ mod tests {
             Some("http://127.0.0.1:8080/rutland/reviews.csv".to_string())
         );
         assert!(rutland.jobs.contains_key(JOB));
+        // Its own people, under the example's sub-group names.
+        let performance = &rutland.sub_groups["performance"];
+        assert_eq!(performance.owners, ["performance@rutland.example.org"]);
+        assert!(performance.name.starts_with("Performance Management"));
+        assert_eq!(
+            rutland.sub_groups["joint_performance"].owners,
+            ["joint-performance@rutland.example.org"]
+        );
+        assert_eq!(
+            rutland.admin.email.as_deref(),
+            Some("admin@rutland.example.org")
+        );
+        let owner = rutland.sources["provider"].owner.as_ref().expect("owner");
+        assert_eq!(owner.email, "provider-data@rutland.example.org");
         assert!(rutland.http.addr().is_none());
     }
 }
