@@ -23,7 +23,7 @@ use tokio::process::{Child, ChildStdout};
 
 use crate::load::{Scratch, load_average, print_heading, scratch_dir};
 use crate::pg::{admin_connection, create_database, drop_database, drop_stale_databases};
-use sendwatch::config::{Deployment, Sources};
+use sendwatch::config::{Deployment, Settings, Sources};
 use sendwatch::job::Stages;
 use sendwatch::store::Store;
 
@@ -57,12 +57,12 @@ pub struct NationalArgs {
     /// The replica counts to time each area count with (processes sharing the claims).
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     pub replicas: Vec<u32>,
-    /// Runs under way at once in each replica.
-    #[arg(long, default_value_t = 4)]
-    pub concurrency: usize,
-    /// Each replica's database pool (`[store] max_connections`).
-    #[arg(long, default_value_t = 8)]
-    pub pool: u32,
+    /// Runs under way at once in each replica (`[daemon] max_runs`; default: the daemon's).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Each replica's database pool (`[store] max_connections`; default: the example's).
+    #[arg(long)]
+    pub pool: Option<u32>,
 }
 
 /// What every cycle shares.
@@ -77,6 +77,15 @@ struct Plan {
 
 pub async fn national(args: NationalArgs) -> anyhow::Result<ExitCode> {
     check_args(&args)?;
+    // What the deployment does not say is the example's (and so the daemon's) default.
+    let example = Settings::load_unchecked(&Sources {
+        file: Some(sendwatch::config::plan::example_file()),
+        env: false,
+    })
+    .context("reading the example configuration")?;
+    let concurrency = args.concurrency.unwrap_or(example.daemon.runs());
+    let pool = args.pool.unwrap_or(example.store.max_connections);
+    drop(example);
     let release = dfe::read(&args.data)?;
     let most = args.areas.iter().copied().max().unwrap_or(0);
     if most > release.authorities.len() {
@@ -114,8 +123,8 @@ pub async fn national(args: NationalArgs) -> anyhow::Result<ExitCode> {
     let plan = Plan {
         admin: args.postgres.clone(),
         scratch: scratch.clone(),
-        concurrency: args.concurrency,
-        pool: args.pool,
+        concurrency,
+        pool,
         extracts,
         sink,
     };
@@ -146,16 +155,16 @@ pub async fn national(args: NationalArgs) -> anyhow::Result<ExitCode> {
         "{} local authorities in the DfE release ({} left out for want of a figure): requests and \
          new plans in {}, plans in January of {}. Areas of each count are spread evenly over \
          them by size. Extract rows per area: {}. Every area runs the example's `{}` job over \
-         its three extracts with the shipped Sefton plan; up to {} runs at once per replica, a \
-         pool of {} connections each.\n",
+         its three extracts with the shipped Sefton plan; up to {} runs at once per replica \
+         (`[daemon] max_runs`), a pool of {} connections each.\n",
         release.authorities.len(),
         release.left_out,
         release.periods[0],
         academic_year(&release.periods[2]),
         dfe::SCALING,
         deploy::JOB,
-        args.concurrency,
-        args.pool
+        concurrency,
+        pool
     );
     print!("{}", table::render(&cycles));
     let failed = cycles
@@ -176,10 +185,10 @@ fn check_args(args: &NationalArgs) -> anyhow::Result<()> {
     if args.replicas.is_empty() || args.replicas.iter().any(|r| !(1..=8).contains(r)) {
         bail!("--replicas: one or more replica counts, each 1 to 8");
     }
-    if args.concurrency == 0 {
-        bail!("--concurrency: at least 1");
+    if args.concurrency.is_some_and(|c| !(1..=64).contains(&c)) {
+        bail!("--concurrency: 1 to 64 runs");
     }
-    if !(1..=100).contains(&args.pool) {
+    if args.pool.is_some_and(|p| !(1..=100).contains(&p)) {
         bail!("--pool: 1 to 100 connections");
     }
     Ok(())
@@ -214,6 +223,7 @@ async fn cycle_on(plan: &Plan, url: &str, areas: &[Area], replicas: u32) -> anyh
     let shared = deploy::Shared {
         store_url: url,
         pool: plan.pool,
+        max_runs: plan.concurrency,
         smtp_port: plan.sink.port,
         extracts: &extracts,
     };
@@ -232,7 +242,7 @@ async fn cycle_on(plan: &Plan, url: &str, areas: &[Area], replicas: u32) -> anyh
 
     let mut workers = Vec::new();
     for k in 1..=replicas {
-        workers.push(Worker::start(plan, &config, at, &dir, k)?);
+        workers.push(Worker::start(&config, at, &dir, k)?);
     }
     for w in &mut workers {
         w.expect_ready().await?;
@@ -294,13 +304,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(
-        plan: &Plan,
-        config: &Path,
-        at: DateTime<Utc>,
-        dir: &Path,
-        replica: u32,
-    ) -> anyhow::Result<Worker> {
+    fn start(config: &Path, at: DateTime<Utc>, dir: &Path, replica: u32) -> anyhow::Result<Worker> {
         let exe = std::env::current_exe().context("finding the bench binary")?;
         let stderr = dir.join(format!("replica-{replica}.err"));
         let mut cmd = tokio::process::Command::new(exe);
@@ -314,7 +318,6 @@ impl Worker {
             .arg("--config")
             .arg(config)
             .args(["--at", &at.to_rfc3339()])
-            .args(["--concurrency", &plan.concurrency.to_string()])
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

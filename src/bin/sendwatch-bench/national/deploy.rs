@@ -21,6 +21,8 @@ pub const JOB: &str = "monthly-exceptions";
 pub struct Shared<'a> {
     pub store_url: &'a str,
     pub pool: u32,
+    /// `[daemon] max_runs`: runs under way at once in each replica.
+    pub max_runs: usize,
     pub smtp_port: u16,
     /// The extracts server's base URL, `http://127.0.0.1:PORT`.
     pub extracts: &'a str,
@@ -58,11 +60,13 @@ fn deployment(dir: &Path, shared: &Shared<'_>) -> String {
          [delivery]\nmode = \"smtp\"\n\n\
          [delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout_secs = 30\n\n\
          [http]\nlisten = \"\"\n\n\
+         [daemon]\nmax_runs = {runs}\n\n\
          [areas]\ndir = \"areas\"\n",
         base = toml_str(&example.to_string_lossy()),
         data = toml_str(&dir.join("data").to_string_lossy()),
         url = toml_str(shared.store_url),
         pool = shared.pool,
+        runs = shared.max_runs,
         port = shared.smtp_port,
     )
 }
@@ -122,6 +126,7 @@ mod tests {
         let shared = Shared {
             store_url: "postgres://u:p@127.0.0.1:5432/x",
             pool: 7,
+            max_runs: 3,
             smtp_port: 2525,
             extracts: "http://127.0.0.1:8080",
         };
@@ -136,6 +141,7 @@ mod tests {
         let rutland = &d.areas[1];
         assert_eq!(rutland.general.area, "Rutland");
         assert_eq!(rutland.store.max_connections, 7);
+        assert_eq!(rutland.daemon.runs(), 3);
         assert_eq!(
             rutland.sources.get("reviews").map(|s| s.url.clone()),
             Some("http://127.0.0.1:8080/rutland/reviews.csv".to_string())

@@ -3,8 +3,8 @@
 //!
 //! It starts as `sendwatch daemon` does (the deployment's every area on one pool,
 //! `App::build_on`), says `ready` on stdout, waits for `go` on stdin, then runs every area's
-//! job at the one scheduled instant through the ledger's claim (`App::run_scheduled`), a
-//! bounded number at a time, and prints one `report {JSON}` line: what became of each area,
+//! job at the one scheduled instant through the ledger's claim (`App::run_scheduled`), at
+//! most `[daemon] max_runs` at a time as the daemon does, and prints one `report {JSON}` line: what became of each area,
 //! each run's stage times, and its peak RSS (`getrusage`).
 
 use std::io::Write as _;
@@ -32,9 +32,6 @@ pub struct WorkerArgs {
     /// The scheduled instant every area's job runs at (RFC 3339).
     #[arg(long)]
     pub at: String,
-    /// Runs under way at once.
-    #[arg(long)]
-    pub concurrency: usize,
 }
 
 /// What one replica reports.
@@ -84,6 +81,7 @@ pub async fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         .with_timezone(&Utc);
     let started = Instant::now();
     let (base, apps) = start(args.config).await?;
+    let places = apps.first().map_or(1, |a| a.settings.daemon.runs());
     let startup_us = micros(started.elapsed());
     let startup_rss_kib = max_rss_kib();
     say("ready")?;
@@ -99,9 +97,10 @@ pub async fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     }
 
     let began = Instant::now();
-    let places = Arc::new(Semaphore::new(args.concurrency.max(1)));
+    let places = Arc::new(Semaphore::new(places));
     let mut runs = tokio::task::JoinSet::new();
-    // In id order, as the daemon's tick takes its areas; a place frees as a run ends.
+    // In id order, as the daemon's tick takes its areas; each waits for a place
+    // (`[daemon] max_runs`, as the daemon does) before it claims its instant.
     for app in apps {
         let place = places.clone().acquire_owned().await?;
         runs.spawn(async move {
