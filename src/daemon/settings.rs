@@ -30,7 +30,7 @@ pub struct DaemonSettings {
     /// due past that waits for one to end before it claims its instant, so a replica with
     /// room takes it first. Each run holds its extracts, figures and digests in memory: 152
     /// areas due at one instant all at once took 319 MiB (`sendwatch bench national`), four
-    /// at a time 142 MiB. 1 to 64 ([`MAX_RUNS`]).
+    /// at a time 134 MiB. 1 to 64 ([`MAX_RUNS`]).
     #[serde(default = "default_max_runs")]
     pub max_runs: usize,
 }
