@@ -196,8 +196,8 @@ fn check_args(args: &NationalArgs) -> anyhow::Result<()> {
 
 /// `202425` -> `2025` (the January of academic year 2024/25); anything else as it is.
 fn academic_year(period: &str) -> String {
-    match (period.len(), period.get(..2)) {
-        (6, Some(century)) => format!("{century}{}", &period[4..]),
+    match (period.len(), period.get(..2), period.get(4..)) {
+        (6, Some(century), Some(year)) => format!("{century}{year}"),
         _ => period.to_string(),
     }
 }
