@@ -21,6 +21,9 @@
 //! Areas: a deployment of several areas runs each area's jobs, sweeps and delivery passes
 //! side by side on one tick and one pool, each through its own scoped store; their ledger
 //! claims are (area, job, instant), so replicas on one PostgreSQL share every area's work.
+//! At most `[daemon] max_runs` runs of all the areas are under way at once: a due run waits
+//! for a place before it claims its instant (a replica with room claims it first), so 152
+//! areas due at one instant do not hold 152 runs' data in memory together.
 //!
 //! [`schedule::Entry`]: crate::schedule::Entry
 
@@ -31,7 +34,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
@@ -88,6 +91,11 @@ struct State {
     areas: Vec<AreaRun>,
     tasks: JoinSet<()>,
     notifier: systemd::Notifier,
+    /// The places for runs under way at once (`[daemon] max_runs`), shared by every area's
+    /// scheduled and catch-up runs.
+    places: Arc<Semaphore>,
+    /// Set at SIGTERM: a run that gets its place after it starts nothing.
+    stopping: Arc<AtomicBool>,
 }
 
 /// A job as systemd's STATUS= and the logs name it: `area/job` when there are several areas.
@@ -245,6 +253,10 @@ async fn start_jobs(
     let notifier = systemd::Notifier::new();
     let mut tasks = JoinSet::new();
     let mut areas = Vec::with_capacity(apps.len());
+    // Read at start: a reload keeps the places the daemon began with.
+    let places = Arc::new(Semaphore::new(
+        apps.first().map_or(1, |a| a.settings.daemon.runs()),
+    ));
     for app in apps {
         let entries = entries(&app.settings, now)
             .with_context(|| format!("area `{}`", app.settings.area_id()))?;
@@ -252,9 +264,15 @@ async fn start_jobs(
         sweep(&app, now).await;
         for entry in &entries {
             let (app, job, stop) = (app.clone(), entry.job.clone(), stopping.clone());
-            let running = notifier.running.start(&label(&app, &job));
+            let (running, places) = (notifier.running.clone(), places.clone());
             tasks.spawn(async move {
-                let _running = running;
+                let Ok(_place) = places.acquire_owned().await else {
+                    return;
+                };
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let _running = running.start(&label(&app, &job));
                 let area = app.settings.area_id();
                 match catch_up_job(&app, &job, now, &stop).await {
                     Ok(r) if r.is_empty() => {}
@@ -269,6 +287,8 @@ async fn start_jobs(
         areas,
         tasks,
         notifier,
+        places,
+        stopping: stopping.clone(),
     })))
 }
 
@@ -402,9 +422,11 @@ async fn tick(state: &Arc<Mutex<State>>, health: &Health) {
         areas,
         tasks,
         notifier,
+        places,
+        stopping,
     } = &mut *st;
     for area in areas.iter_mut() {
-        tick_area(area, tasks, notifier, now);
+        tick_area(area, tasks, notifier, (places, stopping), now);
     }
     // Reap finished tasks so the set does not grow.
     while tasks.try_join_next().is_some() {}
@@ -415,11 +437,13 @@ async fn tick(state: &Arc<Mutex<State>>, health: &Health) {
     notifier.tick(&entries, tz);
 }
 
-/// One area's share of a tick: its sweep, its delivery pass and its due jobs.
+/// One area's share of a tick: its sweep, its delivery pass and its due jobs (each waits for
+/// a place among `places` before it claims its instant, and runs nothing once `stopping`).
 fn tick_area(
     st: &mut AreaRun,
     tasks: &mut JoinSet<()>,
     notifier: &systemd::Notifier,
+    (places, stopping): (&Arc<Semaphore>, &Arc<AtomicBool>),
     now: DateTime<Utc>,
 ) {
     let app = st.app.clone();
@@ -458,10 +482,16 @@ fn tick_area(
         .filter(|(_, due)| !due.is_empty())
         .collect();
     for (job, due) in due {
-        let app = app.clone();
-        let running = notifier.running.start(&label(&app, &job));
+        let (app, running, places) = (app.clone(), notifier.running.clone(), places.clone());
+        let stopping = stopping.clone();
         tasks.spawn(async move {
-            let _running = running;
+            let Ok(_place) = places.acquire_owned().await else {
+                return;
+            };
+            if stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            let _running = running.start(&label(&app, &job));
             run_due(&app, &job, &due).await
         });
     }

@@ -65,6 +65,7 @@ mod tx;
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};
 pub use delivery::{FailedMail, OutboxCounts};
+pub use kpis::ToSave;
 pub use loads::LoadRecord;
 pub use named::UnknownValue;
 pub use outbox::{OutboxRow, OutboxStatus};

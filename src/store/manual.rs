@@ -57,28 +57,6 @@ impl Store {
         Ok(ids)
     }
 
-    /// Name the entry a run's result for a manual KPI and period came from.
-    pub async fn link_manual_value(
-        &self,
-        run_id: i64,
-        kpi_id: &str,
-        period: crate::kpi::Period,
-        entry: i64,
-    ) -> Result<(), StoreError> {
-        const SQL: &str = "UPDATE kpi_results SET manual_value_id = $1 \
-                           WHERE run_id = $2 AND kpi_id = $3 AND period = $4 AND area = $5";
-        on_pool!(self, p => sqlx::query(SQL)
-            .bind(entry)
-            .bind(run_id)
-            .bind(kpi_id)
-            .bind(period.to_string())
-            .bind(self.area())
-            .execute(p)
-            .await?
-            .rows_affected());
-        Ok(())
-    }
-
     /// Every entry, superseded ones too, by KPI, period and entry order (`only`: one KPI).
     pub async fn manual_history(&self, only: Option<&str>) -> Result<Vec<Entered>, StoreError> {
         // One query for all and for one: `$1` NULL matches every KPI.

@@ -248,6 +248,12 @@ const CASES: &[Case] = &[
         "between 0 and 3600",
         HUGE,
     ),
+    case(
+        "[daemon]\nmax_runs = 0\n",
+        "daemon.max_runs",
+        "between 1 and 64",
+        "0",
+    ),
 ];
 
 /// The values that aborted `run-now` (exit 134 in a release build) before they had a range.

@@ -44,6 +44,7 @@ mod check_sources;
 mod cli;
 mod clock;
 mod daemon;
+mod daemon_places;
 mod delivery;
 mod deploy;
 mod digest;
@@ -101,6 +102,7 @@ fn main() -> std::process::ExitCode {
             cli::tests(),
             clock::tests(),
             daemon::tests(),
+            daemon_places::tests(),
             delivery::tests(),
             deploy::tests(),
             digest::tests(),

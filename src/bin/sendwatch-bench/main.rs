@@ -7,6 +7,7 @@
 //! - `kpi`: [`kpi`], the KPI step beside one SQL query per KPI count.
 //! - `forecast`: [`forecast`], the early warning's stated chances against what happened.
 //! - `stats`: [`stats`], the import of a published-statistics release against its target.
+//! - `national`: [`national`], one cycle of England's 152 areas on one PostgreSQL.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +21,7 @@ mod forecast_score;
 mod kpi;
 mod kpi_table;
 mod load;
+mod national;
 mod pg;
 mod report;
 mod stats;
@@ -42,6 +44,12 @@ enum BenchCommand {
     Forecast(forecast::ForecastArgs),
     /// Time `stats import PATH` of a published-statistics release into SQLite and PostgreSQL.
     Stats(stats::StatsArgs),
+    /// Time one evaluation cycle of every local authority's area on one PostgreSQL, with one
+    /// replica and more.
+    National(national::NationalArgs),
+    /// One replica of `national` (the bench starts it).
+    #[command(hide = true)]
+    NationalWorker(national::worker::WorkerArgs),
 }
 
 /// The `sendwatch` binary the load bench times: the one beside this binary.
@@ -75,6 +83,8 @@ fn main() -> ExitCode {
             BenchCommand::Kpi(args) => kpi::kpi(args).await,
             BenchCommand::Forecast(args) => forecast::forecast(args).await,
             BenchCommand::Stats(args) => stats::stats(args).await,
+            BenchCommand::National(args) => national::national(args).await,
+            BenchCommand::NationalWorker(args) => national::worker::worker(args).await,
         }
     });
     match outcome {
