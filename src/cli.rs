@@ -1,7 +1,8 @@
 //! The command line: `daemon`, `run-now [JOB]`, `load FILE --source NAME`, `load approve ID`,
 //! `check-config [--connect]`, `kpi show [KPI]`, `runs [JOB]`, `status`, `risks`, `db migrate`,
 //! `bench load`, `bench kpi`, `action list|set|history|import`, `comment KPI ...|import|list`,
-//! `silence add|list|expire`.
+//! `silence add|list|expire`, `init AREA` (a starter configuration and plan),
+//! `stats import|show`.
 //!
 //! Exit codes: 0 all well; 1 a run failed (a source or a delivery); 2 usage; 78 the
 //! configuration is wrong (EX_CONFIG, so systemd and scripts can tell).
@@ -13,7 +14,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 
-use crate::config::{ConfigError, Settings, Sources, override_file, redact_url};
+use crate::config::{ConfigError, Deployment, Settings, Sources, override_file, redact_url};
 use crate::job::App;
 use crate::schedule::Entry;
 use crate::store::Store;
@@ -21,6 +22,7 @@ use crate::store::Store;
 mod action;
 mod comment;
 mod connect;
+mod init;
 mod kpi;
 mod load;
 mod pack;
@@ -30,6 +32,7 @@ mod risks;
 mod run_now;
 mod runs;
 mod silence;
+mod stats;
 mod status;
 
 pub use kpi::KpiCommand;
@@ -52,6 +55,10 @@ pub struct Cli {
     /// working directory has it, else /etc/sendwatch/sendwatch.toml.
     #[arg(short, long, global = true)]
     pub config: Option<PathBuf>,
+    /// The area a command is for (its id, as `check-config` lists them): required when the
+    /// configuration serves several areas (`[areas] dir`).
+    #[arg(long, global = true, value_name = "ID")]
+    pub area: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -151,16 +158,25 @@ pub enum Command {
     /// table with milestones and trends, exceptions and recovery plans, risk log, provenance),
     /// and a PDF of it when Chromium is installed.
     Report(pack::ReportArgs),
+    /// Write a commented starter configuration and plan for an area (needs no configuration):
+    /// DIR/sendwatch.toml and DIR/plans/SLUG/, an empty plan or a copy of a shipped one.
+    Init(init::InitArgs),
+    /// The DfE's published statistics: `stats import PATH` (a release's zip, folder or CSV
+    /// file), `stats show` (the area beside its region and England).
+    Stats {
+        #[command(subcommand)]
+        command: stats::StatsCommand,
+    },
     /// Database maintenance.
     Db {
         #[command(subcommand)]
         command: DbCommand,
     },
     /// Benchmarks (need no configuration file): runs `sendwatch-bench` from beside this
-    /// binary (`sendwatch bench load --help`, `sendwatch bench kpi --help`).
+    /// binary (`sendwatch bench load --help`, `bench kpi --help`, `bench stats --help`).
     #[command(disable_help_flag = true)]
     Bench {
-        /// `load ...`, `kpi ...` or `sen2 ...`, passed on as they are.
+        /// `load ...`, `kpi ...`, `sen2 ...` or `stats ...`, passed on as they are.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
@@ -242,8 +258,8 @@ fn config_sources(cli: &Cli) -> Sources {
     }
 }
 
-fn load_settings(cli: &Cli) -> Result<Settings, Failure> {
-    Settings::load(&config_sources(cli)).map_err(Failure::Config)
+fn load_deployment(cli: &Cli) -> Result<Deployment, Failure> {
+    Deployment::load(&config_sources(cli)).map_err(Failure::Config)
 }
 
 /// Load the settings and run the command; each command group has its own function.
@@ -252,18 +268,54 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     if let Command::Bench { args } = &cli.command {
         return Ok(bench(args).await?);
     }
-    let settings = load_settings(&cli)?;
-    crate::telemetry::init(settings.log.format);
+    // Nor does init, which writes the configuration.
+    if let Command::Init(args) = &cli.command {
+        return init::run(args);
+    }
+    let deployment = load_deployment(&cli)?;
+    // Logging is the deployment's: every area has the same `[log]`.
+    crate::telemetry::init(deployment.areas[0].log.format);
     let sources = config_sources(&cli);
+    // The commands for every area at once.
     match cli.command {
-        Command::Bench { .. } => unreachable!("bench runs before the settings load"),
+        Command::CheckConfig { connect } if cli.area.is_none() => {
+            return Ok(check_every_area(&deployment, connect).await);
+        }
+        Command::Daemon if cli.area.is_none() => {
+            // One pool for every area: the deployment's `[store]`.
+            let base = Store::connect(&deployment.areas[0].store)
+                .await
+                .context("starting")?;
+            base.migrate().await.context("starting")?;
+            let mut apps = Vec::new();
+            for settings in deployment.areas {
+                let id = settings.area_id();
+                let app = App::build_on(settings, &base)
+                    .await
+                    .with_context(|| format!("starting area `{id}`"))?;
+                apps.push(app);
+            }
+            crate::daemon::run(apps, sources).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let settings = deployment
+        .pick(cli.area.as_deref())
+        .map_err(|e| usage(anyhow::anyhow!(e)))?
+        .clone();
+    match cli.command {
+        Command::Bench { .. } | Command::Init(_) => {
+            unreachable!("bench and init run before the settings load")
+        }
         Command::CheckConfig { connect } => Ok(check_config_command(&settings, connect).await),
         Command::Db {
             command: DbCommand::Migrate,
-        } => db_migrate(&settings).await,
+        } => db_migrate(&settings, deployment.several).await,
         Command::Kpi { command } => kpi::run(&settings, command).await,
         Command::Risks(args) => risks::run(&settings, args).await,
         Command::Silence { command } => silence::run(&settings, command).await,
+        Command::Stats { command } => stats::run(&settings, command).await,
         Command::Action { command } => action::run(&settings, command).await,
         Command::Comment(args) => comment::run(&settings, args).await,
         Command::Report(args) => pack::run(&settings, args).await,
@@ -279,7 +331,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         } => load::run(settings, action, file, source, dry_run).await,
         Command::Daemon => {
             let app = App::build(settings).await.context("starting")?;
-            crate::daemon::run(app, sources).await?;
+            crate::daemon::run(vec![app], sources).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview { job, period, out } => {
@@ -319,12 +371,37 @@ async fn check_config_command(settings: &Settings, connect: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `db migrate`: apply pending migrations and say which database is up to date.
-async fn db_migrate(settings: &Settings) -> Result<ExitCode, Failure> {
+/// `check-config` of every area: each one's checks under its id when there are several.
+async fn check_every_area(deployment: &Deployment, connect: bool) -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    for settings in &deployment.areas {
+        if deployment.several {
+            println!("area {} ({}):", settings.area_id(), settings.general.area);
+        }
+        let this = check_config_command(settings, connect).await;
+        if this != ExitCode::SUCCESS {
+            code = this;
+        }
+    }
+    code
+}
+
+/// `db migrate`: apply pending migrations and say which database is up to date. Rows from
+/// before areas become the area's: a single area's at once, one of several's when named.
+async fn db_migrate(settings: &Settings, several: bool) -> Result<ExitCode, Failure> {
     let store = Store::connect(&settings.store)
         .await
-        .context("connecting to the database")?;
+        .context("connecting to the database")?
+        .for_area(settings.area_id().as_str());
     store.migrate().await.context("migrating")?;
+    let moved = crate::job::adopt(&store).await.context("migrating")?;
+    if moved > 0 {
+        println!(
+            "{moved} rows from before areas are now area `{}`'s",
+            settings.area_id()
+        );
+    }
+    let _ = several;
     println!(
         "database {} ({}) is up to date",
         redact_url(secrecy::ExposeSecret::expose_secret(&settings.store.url)),
@@ -372,6 +449,11 @@ fn check_config(s: &Settings) {
         None => println!("  http:     off"),
     }
     match &s.plan.dir {
+        // A plan with no KPIs (a skeleton from `init`) rates nothing: said, not left to guess.
+        Some(dir) if s.kpis.is_empty() => println!(
+            "  plan:     {}: no KPIs (its kpis.toml lists none yet)",
+            dir.display()
+        ),
         Some(dir) => println!("  plan:     {}", dir.display()),
         None => println!("  plan:     none named ([plan] dir): no KPIs, risks or actions"),
     }

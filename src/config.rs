@@ -1,8 +1,9 @@
 //! Settings: what sendwatch is told to do, where it is told from, and whether it makes sense.
 //!
-//! Layers, later wins: the shipped extract kinds (`config/kinds.toml`, the one compiled-in
-//! layer) → the plan's files named by `[plan] dir` ([`plan`]: its KPI catalogue, risk register
-//! and action log) → the configuration file's `base` chain, if any → the file given with
+//! Layers, later wins: the shipped extract kinds (`config/kinds.toml`) and the published
+//! statistics' mapping (`config/stats/ees-ehcp-2025.toml`), the two compiled-in layers → the
+//! plan's files named by `[plan] dir` ([`plan`]: its KPI catalogue, risk register, action
+//! log, sub-groups) → the configuration file's `base` chain, if any → the file given with
 //! `--config` (or `$SENDWATCH_CONFIG`; else `config/sendwatch.toml` in the working directory,
 //! else `/etc/sendwatch/sendwatch.toml`) → `SENDWATCH__SECTION__KEY` environment variables.
 //! [`Settings::validate`] is pure: it calls each stage's check, which names every key at
@@ -47,6 +48,8 @@ pub const LOCAL_CONFIG: &str = "config/sendwatch.toml";
 /// The configuration file of an installed deployment (deploy/), when no other is found.
 pub const SYSTEM_CONFIG: &str = "/etc/sendwatch/sendwatch.toml";
 
+pub mod areas;
+pub use areas::{AreaId, AreasSettings, Deployment};
 mod gather;
 pub mod plan;
 pub use plan::PlanSettings;
@@ -103,6 +106,10 @@ pub struct Settings {
     /// `[plan]`: the plan's folder (resolved by [`plan::layers`]).
     #[serde(default)]
     pub plan: PlanSettings,
+    /// `[areas]`: the folder of area files, when one deployment serves several areas
+    /// ([`areas`]); resolved by [`plan::layers`].
+    #[serde(default)]
+    pub areas: AreasSettings,
     pub general: General,
     pub store: StoreSettings,
     pub delivery: DeliverySettings,
@@ -115,6 +122,7 @@ pub struct Settings {
     pub kinds: BTreeMap<String, KindDef>,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSettings>,
+    /// The sub-groups: the plan's `groups.toml`, as the configuration amends it.
     #[serde(default)]
     pub sub_groups: BTreeMap<String, SubGroup>,
     /// The KPI catalogue: the plan's `kpis.toml`, as the configuration amends it.
@@ -127,7 +135,8 @@ pub struct Settings {
     /// The risk register: the plan's `risks.toml`, as the configuration amends it.
     #[serde(default)]
     pub risks: Register,
-    /// The board's meetings and the update rule (`[action_log]`, the plan's `actions.toml`).
+    /// The board's meetings and the update rule (`[action_log]`: the plan's `groups.toml` and
+    /// `actions.toml`).
     #[serde(default)]
     pub action_log: ActionLogSettings,
     /// The action log: the plan's `actions.toml`, as the configuration amends it.
@@ -154,6 +163,10 @@ pub struct Settings {
     /// Who hears of what again, and when (`[notify]`).
     #[serde(default)]
     pub notify: crate::notify::NotifySettings,
+    /// Published statistics: their measures and each release's mapping (`[stats]`, laid over
+    /// the shipped `config/stats/ees-ehcp-2025.toml`).
+    #[serde(default)]
+    pub stats: crate::stats::StatsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -163,6 +176,11 @@ pub struct General {
     pub time_zone: String,
     /// Name of the area in subjects and report headers.
     pub area: String,
+    /// The area's id: what its rows carry in the store, `--area` names and the live view's
+    /// paths hold (lower-case letters, digits and `-`). Default: an area file's name without
+    /// `.toml`; for a single-area configuration, the area's name made so ([`areas::slug`]).
+    #[serde(default)]
+    pub id: Option<String>,
     /// Folder for sendwatch's own files (spooled downloads, extracts kept for inspection);
     /// created with mode 0700.
     #[serde(default = "default_data_dir")]
@@ -188,7 +206,16 @@ impl Settings {
     /// naming its key and file: unknown keys, values of the wrong type, missing keys, then
     /// the checks on what could be read and the secrets' files.
     pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
-        let mut read = Self::read(sources)?;
+        Self::load_under(sources, None)
+    }
+
+    /// [`Settings::load`] with `under` laid beneath the file when its chain names no `base`
+    /// (an area file over the deployment's file).
+    pub(crate) fn load_under(
+        sources: &Sources,
+        under: Option<&Path>,
+    ) -> Result<Settings, ConfigError> {
+        let mut read = Self::read(sources, under)?;
         let mut issues = std::mem::take(&mut read.issues);
         let Some(mut settings) = read.settings.take() else {
             return Err(ConfigError::Invalid(issues));
@@ -214,7 +241,7 @@ impl Settings {
 
     /// Layer and deserialize only: every key that is unknown, of the wrong type or missing.
     pub fn load_unchecked(sources: &Sources) -> Result<Settings, ConfigError> {
-        let read = Self::read(sources)?;
+        let read = Self::read(sources, None)?;
         match read.settings {
             Some(settings) if read.issues.is_empty() => Ok(settings),
             _ => Err(ConfigError::Invalid(read.issues)),
@@ -222,15 +249,19 @@ impl Settings {
     }
 
     /// Lay the layers and deserialize, stepping past each fault ([`gather`]).
-    fn read(sources: &Sources) -> Result<gather::Gathered, ConfigError> {
+    fn read(sources: &Sources, under: Option<&Path>) -> Result<gather::Gathered, ConfigError> {
         use config::{Config, Environment, File, FileFormat, Source as _};
         let plan_env = sources
             .env
             .then(|| std::env::var_os("SENDWATCH__PLAN__DIR").map(PathBuf::from))
             .flatten();
-        let layers = plan::layers(sources.file.as_deref(), plan_env)?;
+        let layers = plan::layers(sources.file.as_deref(), plan_env, under)?;
         let mut builder = Config::builder()
-            .add_source(File::from_str(crate::load::kind::BUILTIN, FileFormat::Toml));
+            .add_source(File::from_str(crate::load::kind::BUILTIN, FileFormat::Toml))
+            .add_source(File::from_str(
+                crate::stats::settings::BUILTIN,
+                FileFormat::Toml,
+            ));
         for path in layers.plan.iter().chain(&layers.config) {
             builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
         }
@@ -245,6 +276,7 @@ impl Settings {
         let mut read = gather::read(gather::tree(builder.build()?.collect()?));
         if let Some(settings) = read.settings.as_mut() {
             settings.plan.dir = layers.plan_dir;
+            settings.areas.dir = layers.areas_dir;
         }
         Ok(read)
     }
@@ -277,6 +309,12 @@ impl Settings {
             value: &mut self.http.token,
             file: &self.http.token_file,
         });
+        resolve(SecretSpec {
+            key: "http.operator_token",
+            credential: "http_operator_token".into(),
+            value: &mut self.http.operator_token,
+            file: &self.http.operator_token_file,
+        });
         for (name, s) in self.sources.iter_mut() {
             resolve(SecretSpec {
                 key: "sources.*.password",
@@ -298,6 +336,14 @@ impl Settings {
             Ok(())
         } else {
             Err(ConfigError::Invalid(issues))
+        }
+    }
+
+    /// The area's id ([`General::id`], else the area's name made an id).
+    pub fn area_id(&self) -> AreaId {
+        match &self.general.id {
+            Some(id) => AreaId(id.clone()),
+            None => AreaId(areas::slug(&self.general.area)),
         }
     }
 

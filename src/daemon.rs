@@ -18,6 +18,13 @@
 //! READY, STATUS=, RELOADING, STOPPING and the watchdog ([`systemd`]). `[http]` serves
 //! `/healthz` and `/metrics` ([`crate::serve`]).
 //!
+//! Areas: a deployment of several areas runs each area's jobs, sweeps and delivery passes
+//! side by side on one tick and one pool, each through its own scoped store; their ledger
+//! claims are (area, job, instant), so replicas on one PostgreSQL share every area's work.
+//! At most `[daemon] max_runs` runs of all the areas are under way at once: a due run waits
+//! for a place before it claims its instant (a replica with room claims it first), so 152
+//! areas due at one instant do not hold 152 runs' data in memory together.
+//!
 //! [`schedule::Entry`]: crate::schedule::Entry
 
 use std::sync::Arc;
@@ -27,7 +34,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
@@ -45,16 +52,72 @@ use crate::serve::{self, Health, ServeState};
 use crate::store::Trigger;
 use crate::telemetry::metrics as m;
 
-struct State {
+/// Every area's App in force now.
+async fn apps_in_force(state: &Mutex<State>) -> Vec<App> {
+    state
+        .lock()
+        .await
+        .areas
+        .iter()
+        .map(|a| a.app.clone())
+        .collect()
+}
+
+/// One area's part of the daemon.
+struct AreaRun {
     /// The App in force: a reload replaces it; runs under way keep the one they began with.
     app: App,
     entries: Vec<Entry>,
-    tasks: JoinSet<()>,
     next_sweep: DateTime<Utc>,
     next_delivery: DateTime<Utc>,
     /// A delivery pass is under way: the tick starts no second one.
     delivering: Arc<AtomicBool>,
+}
+
+impl AreaRun {
+    fn new(app: App, entries: Vec<Entry>, now: DateTime<Utc>) -> AreaRun {
+        AreaRun {
+            next_sweep: now + app.settings.ledger.lease() / 3,
+            next_delivery: now + delivery_every(&app),
+            app,
+            entries,
+            delivering: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+struct State {
+    /// Every area served, in id order.
+    areas: Vec<AreaRun>,
+    tasks: JoinSet<()>,
     notifier: systemd::Notifier,
+    /// The places for runs under way at once (`[daemon] max_runs`), shared by every area's
+    /// scheduled and catch-up runs.
+    places: Arc<Semaphore>,
+    /// Set at SIGTERM: a run that gets its place after it starts nothing.
+    stopping: Arc<AtomicBool>,
+}
+
+/// A job as systemd's STATUS= and the logs name it: `area/job` when there are several areas.
+fn label(app: &App, job: &str) -> String {
+    if app.settings.areas.member {
+        format!("{}/{job}", app.settings.area_id())
+    } else {
+        job.to_string()
+    }
+}
+
+/// What the HTTP side reads of each area.
+fn views(areas: &[AreaRun]) -> Arc<Vec<serve::AreaView>> {
+    Arc::new(
+        areas
+            .iter()
+            .map(|a| serve::AreaView {
+                store: a.app.store.clone(),
+                settings: a.app.settings.clone(),
+            })
+            .collect(),
+    )
 }
 
 /// The signals the daemon answers, installed before anything else so that none is missed.
@@ -92,15 +155,19 @@ fn entries(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<Vec<Entry>
 }
 
 /// Run the daemon. `sources` are where the configuration came from, read again on SIGHUP.
-pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
+/// `apps`: one per area, in id order, on one pool.
+pub async fn run(apps: Vec<App>, sources: Sources) -> anyhow::Result<()> {
+    let Some(first) = apps.first().cloned() else {
+        anyhow::bail!("no area to serve");
+    };
     let mut signals = Signals::install()?;
     // Before anything opens a file: HTTP connections get at most half of the limit.
     serve::raise_open_files_limit();
     let health = Arc::new(Health::default());
-    let (settings_tx, settings_rx) = watch::channel(app.settings.clone());
-    let http = Http::start(&app, settings_rx, &health).await?;
     let stopping = Arc::new(AtomicBool::new(false));
-    let state = start_jobs(&app, &stopping).await?;
+    let state = start_jobs(apps, &stopping).await?;
+    let (settings_tx, settings_rx) = watch::channel(views(&state.lock().await.areas));
+    let http = Http::start(&first, settings_rx, &health).await?;
     let sched = start_tick(&state, &health, &stopping).await?;
     health.tick(Utc::now());
     health.set_ready();
@@ -119,9 +186,9 @@ pub async fn run(app: App, sources: Sources) -> anyhow::Result<()> {
     };
     stopping.store(true, Ordering::SeqCst);
     health.set_stopping();
-    let app = stop_runs(&state, sched, signal_name).await?;
+    stop_runs(&state, sched, signal_name).await?;
     http.stop().await;
-    close_store(&app).await;
+    close_store(&first).await;
     tracing::info!("Stopped.");
     Ok(())
 }
@@ -138,7 +205,7 @@ impl Http {
     /// READY.
     async fn start(
         app: &App,
-        settings: watch::Receiver<Arc<Settings>>,
+        areas: watch::Receiver<Arc<Vec<serve::AreaView>>>,
         health: &Arc<Health>,
     ) -> anyhow::Result<Http> {
         let listener = serve::bind(&app.settings.http).await.with_context(|| {
@@ -149,8 +216,7 @@ impl Http {
             let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
             tracing::info!(%addr, "Serving /healthz and /metrics.");
             let state = ServeState {
-                store: app.store.clone(),
-                settings,
+                areas,
                 health: health.clone(),
                 metrics: m::install(),
             };
@@ -177,35 +243,52 @@ impl Http {
     }
 }
 
-/// Schedule the enabled jobs, sweep for runs a dead process left, and start each job's
-/// catch-up; the daemon's state, with the catch-ups as its first tasks.
-async fn start_jobs(app: &App, stopping: &Arc<AtomicBool>) -> anyhow::Result<Arc<Mutex<State>>> {
+/// Schedule each area's enabled jobs, sweep for runs a dead process left, and start each
+/// job's catch-up; the daemon's state, with the catch-ups as its first tasks.
+async fn start_jobs(
+    apps: Vec<App>,
+    stopping: &Arc<AtomicBool>,
+) -> anyhow::Result<Arc<Mutex<State>>> {
     let now = Utc::now();
-    let entries = entries(&app.settings, now)?;
-    // Before catching up: a run a killed process left must not stand in the ledger as running.
-    sweep(app, now).await;
     let notifier = systemd::Notifier::new();
     let mut tasks = JoinSet::new();
-    for entry in &entries {
-        let (app, job, stop) = (app.clone(), entry.job.clone(), stopping.clone());
-        let running = notifier.running.start(&job);
-        tasks.spawn(async move {
-            let _running = running;
-            match catch_up_job(&app, &job, now, &stop).await {
-                Ok(r) if r.is_empty() => {}
-                Ok(r) => tracing::info!(job = %job, ran = ?r.ran, skipped = ?r.skipped, taken = r.taken, "Caught up."),
-                Err(e) => tracing::error!(job = %job, error = %e, "Could not catch up."),
-            }
-        });
+    let mut areas = Vec::with_capacity(apps.len());
+    // Read at start: a reload keeps the places the daemon began with.
+    let places = Arc::new(Semaphore::new(
+        apps.first().map_or(1, |a| a.settings.daemon.runs()),
+    ));
+    for app in apps {
+        let entries = entries(&app.settings, now)
+            .with_context(|| format!("area `{}`", app.settings.area_id()))?;
+        // Before catching up: a run a killed process left must not stand as running.
+        sweep(&app, now).await;
+        for entry in &entries {
+            let (app, job, stop) = (app.clone(), entry.job.clone(), stopping.clone());
+            let (running, places) = (notifier.running.clone(), places.clone());
+            tasks.spawn(async move {
+                let Ok(_place) = places.acquire_owned().await else {
+                    return;
+                };
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let _running = running.start(&label(&app, &job));
+                let area = app.settings.area_id();
+                match catch_up_job(&app, &job, now, &stop).await {
+                    Ok(r) if r.is_empty() => {}
+                    Ok(r) => tracing::info!(%area, job = %job, ran = ?r.ran, skipped = ?r.skipped, taken = r.taken, "Caught up."),
+                    Err(e) => tracing::error!(%area, job = %job, error = %e, "Could not catch up."),
+                }
+            });
+        }
+        areas.push(AreaRun::new(app, entries, now));
     }
     Ok(Arc::new(Mutex::new(State {
-        app: app.clone(),
-        entries,
+        areas,
         tasks,
-        next_sweep: now + app.settings.ledger.lease() / 3,
-        next_delivery: now + delivery_every(app),
-        delivering: Arc::new(AtomicBool::new(false)),
         notifier,
+        places,
+        stopping: stopping.clone(),
     })))
 }
 
@@ -244,8 +327,11 @@ async fn stop_runs(
     state: &Arc<Mutex<State>>,
     mut sched: JobScheduler,
     signal_name: &str,
-) -> anyhow::Result<App> {
-    let grace = state.lock().await.app.settings.daemon.grace().as_secs();
+) -> anyhow::Result<()> {
+    let apps = apps_in_force(state).await;
+    let grace = apps
+        .first()
+        .map_or(0, |a| a.settings.daemon.grace().as_secs());
     systemd::stopping(&format!(
         "stopping ({signal_name}): no new runs; waiting up to {grace} s for running jobs"
     ));
@@ -256,18 +342,24 @@ async fn stop_runs(
     );
     sched.shutdown().await.context("stopping the scheduler")?;
     let mut tasks = std::mem::take(&mut state.lock().await.tasks);
-    let app = state.lock().await.app.clone();
     if !drain(&mut tasks, Duration::from_secs(grace)).await {
         let why = format!(
             "stopped by {signal_name}: still running when the daemon's stop grace period of \
              {grace} s (daemon.stop_grace_secs) ended; cancelled (a load under way rolled back)"
         );
-        match app.abandon_own_runs(&why, Utc::now()).await {
-            Ok(ids) => tracing::warn!(runs = ?ids, "Runs cancelled at stop and marked abandoned."),
-            Err(e) => tracing::error!(error = %e, "Could not mark the cancelled runs abandoned."),
+        for app in &apps {
+            match app.abandon_own_runs(&why, Utc::now()).await {
+                Ok(ids) if ids.is_empty() => {}
+                Ok(ids) => {
+                    tracing::warn!(area = %app.settings.area_id(), runs = ?ids, "Runs cancelled at stop and marked abandoned.")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "Could not mark the cancelled runs abandoned.")
+                }
+            }
         }
     }
-    Ok(app)
+    Ok(())
 }
 
 /// Close the store's connections, waiting at most 5 s. A connection a cancelled run held (a
@@ -326,18 +418,46 @@ async fn tick(state: &Arc<Mutex<State>>, health: &Health) {
     let now = Utc::now();
     health.tick(now);
     let mut st = state.lock().await;
+    let State {
+        areas,
+        tasks,
+        notifier,
+        places,
+        stopping,
+    } = &mut *st;
+    for area in areas.iter_mut() {
+        tick_area(area, tasks, notifier, (places, stopping), now);
+    }
+    // Reap finished tasks so the set does not grow.
+    while tasks.try_join_next().is_some() {}
+    let entries: Vec<Entry> = areas.iter().flat_map(|a| a.entries.clone()).collect();
+    let tz = areas
+        .first()
+        .map_or(chrono_tz::Europe::London, |a| a.app.settings.time_zone());
+    notifier.tick(&entries, tz);
+}
+
+/// One area's share of a tick: its sweep, its delivery pass and its due jobs (each waits for
+/// a place among `places` before it claims its instant, and runs nothing once `stopping`).
+fn tick_area(
+    st: &mut AreaRun,
+    tasks: &mut JoinSet<()>,
+    notifier: &systemd::Notifier,
+    (places, stopping): (&Arc<Semaphore>, &Arc<AtomicBool>),
+    now: DateTime<Utc>,
+) {
     let app = st.app.clone();
     let tz = app.settings.time_zone();
     if now >= st.next_sweep {
         st.next_sweep = now + app.settings.ledger.lease() / 3;
         let app = app.clone();
-        st.tasks.spawn(async move { sweep(&app, now).await });
+        tasks.spawn(async move { sweep(&app, now).await });
     }
     if now >= st.next_delivery {
         st.next_delivery = now + delivery_every(&app);
         if !st.delivering.swap(true, Ordering::SeqCst) {
             let (app, delivering) = (app.clone(), st.delivering.clone());
-            st.tasks.spawn(async move {
+            tasks.spawn(async move {
                 match app.deliver_due().await {
                     Ok(d) if d != Default::default() => {
                         tracing::info!(
@@ -362,19 +482,19 @@ async fn tick(state: &Arc<Mutex<State>>, health: &Health) {
         .filter(|(_, due)| !due.is_empty())
         .collect();
     for (job, due) in due {
-        let app = app.clone();
-        let running = st.notifier.running.start(&job);
-        st.tasks.spawn(async move {
-            let _running = running;
+        let (app, running, places) = (app.clone(), notifier.running.clone(), places.clone());
+        let stopping = stopping.clone();
+        tasks.spawn(async move {
+            let Ok(_place) = places.acquire_owned().await else {
+                return;
+            };
+            if stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            let _running = running.start(&label(&app, &job));
             run_due(&app, &job, &due).await
         });
     }
-    // Reap finished tasks so the set does not grow.
-    while st.tasks.try_join_next().is_some() {}
-    let State {
-        notifier, entries, ..
-    } = &mut *st;
-    notifier.tick(entries, tz);
 }
 
 /// How often the tick starts a delivery pass.
@@ -415,7 +535,7 @@ async fn run_due(app: &App, job: &str, due: &[DateTime<Utc>]) {
         .await
     {
         Ok(Scheduled::Ran(r)) => {
-            tracing::info!(job, run_id = r.run_id, status = r.status.as_str(), due = %newest, "Scheduled run done.")
+            tracing::info!(area = %app.settings.area_id(), job, run_id = r.run_id, status = r.status.as_str(), due = %newest, "Scheduled run done.")
         }
         Ok(Scheduled::Skipped { run_id, note }) => {
             tracing::warn!(job, run_id, due = %newest, %note, "Skipped: the job is still running.")

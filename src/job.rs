@@ -15,6 +15,8 @@ mod compute;
 mod digests;
 pub mod ingest;
 mod manual;
+mod open;
+pub use open::{adopt, open_store, scope_store};
 mod outcome;
 pub mod pack;
 mod pack_mail;
@@ -22,12 +24,14 @@ mod preview;
 mod risks;
 mod routing;
 mod run;
+mod stages;
 mod standing;
 mod supervise;
 
 pub use crate::notify::Planned;
 pub use crate::store::SourceOutcome;
 pub use preview::Preview;
+pub use stages::{Stage, Stages};
 pub use supervise::Scheduled;
 
 use crate::clock::Clock;
@@ -113,6 +117,8 @@ pub struct RunReport {
     pub queued: usize,
     pub delivery: DeliverySummary,
     pub delivered_via: String,
+    /// How long each step took, wall time.
+    pub stages: Stages,
 }
 
 /// What became of each of a run's sources, and each one's note for the later steps.
@@ -153,8 +159,20 @@ impl App {
             source,
         })?;
         ingest::prune_spool(data, Utc::now());
-        let store = Store::connect(&settings.store).await?;
-        store.migrate().await?;
+        let store = open_store(&settings).await?;
+        App::assemble(settings, store).await
+    }
+
+    /// [`App::build`] on a pool already open (connected and migrated): each of a
+    /// deployment's areas gets `base` scoped to it.
+    pub async fn build_on(settings: Settings, base: &Store) -> Result<App, BuildError> {
+        let data = &settings.general.data_dir;
+        ingest::private_dir(data).map_err(|source| BuildError::DataDir {
+            path: data.display().to_string(),
+            source,
+        })?;
+        ingest::prune_spool(data, Utc::now());
+        let store = scope_store(base, &settings).await?;
         App::assemble(settings, store).await
     }
 
@@ -166,7 +184,9 @@ impl App {
             path: data.display().to_string(),
             source,
         })?;
-        App::assemble(settings, self.store.clone()).await
+        // An area added by the reload gets the same pool, scoped to it.
+        let store = self.store.for_area(settings.area_id().as_str());
+        App::assemble(settings, store).await
     }
 
     /// The same app reading its time from `clock` (a test pins a run's instant with
@@ -190,6 +210,8 @@ impl App {
                 "A recorded target version is for a KPI the catalogue no longer has; left out."
             );
         }
+        // England's published figures, where a KPI names a measure, as its national average.
+        crate::stats::national::lay_over(&store, &mut settings.kpis).await?;
         let fetcher = source::Fetcher::new(&settings.sources)?;
         let notifier = notify::Notifier::build(&settings.delivery, &settings.notify)?;
         Ok(App {
@@ -238,13 +260,19 @@ impl App {
         }
 
         let run = self.run_of(job, Some(run_id), started, opts.period)?;
-        let (outcomes, notes) = self.fetch_sources(run_id, job_settings, started).await?;
+        let began = std::time::Instant::now();
+        let mut stages = Stages::default();
+        let (outcomes, notes) = self
+            .fetch_sources(run_id, job_settings, started, &mut stages)
+            .await?;
         if let Some(p) = opts.period
             && !opts.force
         {
             outside_data(p, &notes)?;
         }
         let found = self.find(&run, &notes).await?;
+        stages.merge(&found.stages);
+        let mut lap = std::time::Instant::now();
         for rag in crate::kpi::Rag::all() {
             let n = found.evaluations.iter().filter(|e| e.rag == rag).count();
             metrics::gauge!(m::KPIS, "job" => job.to_string(), "rag" => rag.as_str()).set(n as f64);
@@ -276,7 +304,9 @@ impl App {
         // Told only now that every digest is queued; killed before this, the next run tells it
         // (a digest it makes again whose items were all queued is no news, so not sent twice).
         self.store.mark_risk_news_told(run_id, started).await?;
+        stages.lap(Stage::Digests, &mut lap);
         let delivery = self.deliver_due().await?;
+        stages.lap(Stage::Delivery, &mut lap);
 
         let status = outcome::run_status(&outcomes, &delivery);
         let summary = outcome::run_summary(
@@ -290,6 +320,7 @@ impl App {
             .finish_run(run_id, status, &summary, self.clock.now())
             .await?;
         tracing::info!(status = status.as_str(), %summary, "Run finished.");
+        stages.rest_is_other(began.elapsed());
         Ok(RunReport {
             run_id,
             job: job.to_string(),
@@ -300,22 +331,25 @@ impl App {
             queued,
             delivery,
             delivered_via: self.notifier.transport.describe(),
+            stages,
         })
     }
 
     /// Fetch, validate and swap in each of the job's sources, in order: what became of each
     /// (in the job's order, for the report and the notices) and each one's state for the later
-    /// steps (its outcome and the load its figures now come from).
+    /// steps (its outcome and the load its figures now come from). Each fetch's and load's
+    /// time is added to `stages`.
     async fn fetch_sources(
         &self,
         run_id: i64,
         job_settings: &crate::schedule::JobSettings,
         now: DateTime<Utc>,
+        stages: &mut Stages,
     ) -> Result<Fetched, JobError> {
         let mut outcomes = Vec::new();
         let mut sources = Sources::new();
         for name in &job_settings.sources {
-            let outcome = self.ingest(run_id, name, now).await?;
+            let outcome = self.ingest(run_id, name, now, stages).await?;
             let word = outcome.word().replace(' ', "_");
             metrics::counter!(m::LOADS, "source" => name.clone(), "outcome" => word).increment(1);
             if let SourceOutcome::Loaded { rows, .. } = &outcome {
@@ -353,6 +387,7 @@ impl App {
         run_id: i64,
         name: &str,
         now: DateTime<Utc>,
+        stages: &mut Stages,
     ) -> Result<SourceOutcome, StoreError> {
         let today = now.with_timezone(&self.settings.time_zone()).date_naive();
         let settings = &self.settings;
@@ -378,7 +413,10 @@ impl App {
                 sha256: l.sha256.clone(),
             });
         let spool_dir = data_dir.join("spool");
-        let spooled = match self.fetcher.fetch(name, s, &prev, &spool_dir, now).await {
+        let mut lap = std::time::Instant::now();
+        let fetched = self.fetcher.fetch(name, s, &prev, &spool_dir, now).await;
+        stages.lap(Stage::Fetch, &mut lap);
+        let spooled = match fetched {
             Ok(source::Fetch::Got(spooled)) => spooled,
             Ok(source::Fetch::Unchanged {
                 reason,
@@ -432,6 +470,7 @@ impl App {
             progress: None,
         };
         let result = ingest::ingest_file(&self.store, s, kind, data_dir, extract).await;
+        stages.lap(Stage::Load, &mut lap);
         spooled.discard();
         let outcome = result?;
         outcome::log_outcome(name, &outcome);

@@ -8,6 +8,7 @@
 pub mod catalogue;
 pub mod commentary;
 mod evaluate;
+pub mod forecast;
 pub mod manual;
 mod measure;
 mod month;
@@ -32,7 +33,7 @@ pub use measure::{
 };
 pub use month::{Month, MonthError};
 pub use period::{Period, PeriodError, PeriodKind};
-pub use rate::{Milestone, Rag, Travel, direction_of_travel, fmt_pct, rate};
+pub use rate::{AmberBand, Milestone, Rag, Travel, direction_of_travel, fmt_pct, rate};
 pub use reviews::{REVIEW_COLUMNS, Review, ReviewCounter, monthly_reviews};
 pub use settings::{
     Aggregation, Baseline, Basis, Better, Cohort, Frequency, KpiDefaults, KpiSettings, Measure,

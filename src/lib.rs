@@ -7,7 +7,8 @@
 //! `runs` table true (claims, leases, abandoned runs); [`cli`] is the command line; [`config`] says
 //! what to do; [`serve`] answers `/healthz` and `/metrics`; [`view`] is the one place things
 //! are shown from (the rows and charts every output builds from). The benchmarks are a binary of their
-//! own (`src/bin/sendwatch-bench`) on this public API.
+//! own (`src/bin/sendwatch-bench`) on this public API. [`stats`] keeps the DfE's published
+//! statistics beside the area's own figures.
 
 pub mod action;
 pub mod bounds;
@@ -28,6 +29,7 @@ pub mod schedule;
 pub mod secret;
 pub mod serve;
 pub mod source;
+pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod view;

@@ -1,6 +1,8 @@
 //! HTTP for the daemon (loopback by default): `/healthz`, `/metrics`, and the live board view
-//! ([`board`]: `/`, `/kpi/ID`, `/runs`), all behind the token of `[http]` when one is set
-//! ([`auth`]; required on any other address).
+//! ([`board`]: `/`, `/kpi/ID`, `/runs` for a single area; `/a/AREA/`, `/a/AREA/kpi/ID`,
+//! `/a/AREA/runs` for each of several), all behind the tokens of `[http]` when set ([`auth`];
+//! required on any other address, and with several areas: each area's own token opens only
+//! its pages, the operator's token the health, metrics and ledger of all).
 //!
 //! `/healthz` answers 200 while the daemon is up (migrated, schedules set, not stopping),
 //! its scheduler ticked within [`TICK_STALE`] and the database answers, else 503; its JSON
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -72,14 +74,60 @@ impl Health {
     }
 }
 
+/// One area as the handlers read it: its scoped store and its settings in force.
+#[derive(Clone)]
+pub struct AreaView {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+}
+
 /// What the handlers read.
 #[derive(Clone)]
 pub struct ServeState {
-    pub store: Store,
-    /// The settings in force (a reload replaces them).
-    pub settings: watch::Receiver<Arc<Settings>>,
+    /// Every area served, in id order (a reload replaces them).
+    pub areas: watch::Receiver<Arc<Vec<AreaView>>>,
     pub health: Arc<Health>,
     pub metrics: Option<PrometheusHandle>,
+}
+
+impl ServeState {
+    /// One area's state (a single-area daemon, and tests).
+    pub fn single(
+        store: Store,
+        settings: Arc<Settings>,
+        health: Arc<Health>,
+        metrics: Option<PrometheusHandle>,
+    ) -> (ServeState, watch::Sender<Arc<Vec<AreaView>>>) {
+        let (tx, areas) = watch::channel(Arc::new(vec![AreaView { store, settings }]));
+        (
+            ServeState {
+                areas,
+                health,
+                metrics,
+            },
+            tx,
+        )
+    }
+
+    /// The areas in force now.
+    pub fn areas(&self) -> Arc<Vec<AreaView>> {
+        self.areas.borrow().clone()
+    }
+
+    /// The deployment's `[http]` (every area has the same, but for its token).
+    fn http(&self) -> HttpSettings {
+        self.areas()
+            .first()
+            .map(|a| a.settings.http.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether the areas are several (each under `/a/ID/`) rather than one at `/`.
+    fn several(&self) -> bool {
+        self.areas()
+            .first()
+            .is_some_and(|a| a.settings.areas.member)
+    }
 }
 
 /// Bind `[http] listen`; `None` when HTTP is off.
@@ -96,7 +144,7 @@ pub async fn serve(
     state: ServeState,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let http = state.settings.borrow().http.clone();
+    let http = state.http();
     let limits = listen::Limits::new(&http, listen::open_files_limit());
     if limits.max_connections < http.max_connections {
         tracing::warn!(
@@ -130,29 +178,45 @@ fn run_json(r: &RunRecord, now: DateTime<Utc>) -> Value {
     })
 }
 
-async fn jobs_json(s: &Settings, store: &Store, now: DateTime<Utc>) -> Result<Value, StoreError> {
+async fn jobs_json(areas: &[AreaView], now: DateTime<Utc>) -> Result<Value, StoreError> {
     let mut jobs = Vec::new();
-    for (name, job) in &s.jobs {
-        let last = store.last_run_of(name).await?;
-        let ok = store.last_ok_of(name).await?;
-        jobs.push(json!({
+    for AreaView { store, settings } in areas {
+        for (name, job) in &settings.jobs {
+            let last = store.last_run_of(name).await?;
+            let ok = store.last_ok_of(name).await?;
+            jobs.push(json!({
+            "area": settings.area_id().as_str(),
             "job": name,
             "enabled": job.enabled,
             "last_run": last.as_ref().map(|r| run_json(r, now)),
             "last_ok": ok.as_ref().map(|r| run_json(r, now)),
-        }));
+            }));
+        }
     }
     Ok(Value::Array(jobs))
 }
 
-async fn healthz(State(st): State<ServeState>) -> impl IntoResponse {
+async fn healthz(
+    State(st): State<ServeState>,
+    Extension(who): Extension<auth::Who>,
+) -> impl IntoResponse {
     let now = Utc::now();
-    let settings = st.settings.borrow().clone();
+    // Open to all, but with several areas their jobs only to the operator.
+    let all = st.areas();
+    let shown: &[AreaView] = if who.sees_deployment() || !st.several() {
+        &all
+    } else {
+        &[]
+    };
     let ready = st.health.ready.load(Ordering::SeqCst);
     let stopping = st.health.stopping.load(Ordering::SeqCst);
     let tick_age = st.health.tick_age(now);
     let ticking = tick_age.is_some_and(|a| a <= TICK_STALE);
-    let (jobs, database) = match jobs_json(&settings, &st.store, now).await {
+    let pinged = match all.first() {
+        Some(a) => a.store.ping().await,
+        None => Ok(()),
+    };
+    let (jobs, database) = match pinged.and(jobs_json(shown, now).await) {
         Ok(j) => (j, "ok".to_string()),
         Err(e) => (Value::Array(Vec::new()), e.to_string()),
     };
@@ -194,12 +258,34 @@ async fn healthz(State(st): State<ServeState>) -> impl IntoResponse {
     )
 }
 
-/// The gauges read at each scrape: outbox depth, stale sources, each job's last success.
-async fn refresh_gauges(s: &Settings, store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let outbox = store.outbox_counts().await?;
+/// The gauges read at each scrape: outbox depth, stale sources, each job's last success. With
+/// several areas a source or job is labelled `area/name`; the counts are the deployment's.
+async fn refresh_gauges(areas: &[AreaView], now: DateTime<Utc>) -> Result<(), StoreError> {
+    let mut outbox = crate::store::OutboxCounts::default();
+    let mut stale = 0u32;
+    for AreaView { store, settings } in areas {
+        let o = store.outbox_counts().await?;
+        outbox.pending += o.pending;
+        outbox.failed += o.failed;
+        outbox.ambiguous += o.ambiguous;
+        stale += area_gauges(settings, store, now).await?;
+    }
     metrics::gauge!(m::OUTBOX_PENDING).set(outbox.pending as f64);
     metrics::gauge!(m::OUTBOX_GIVEN_UP, "status" => "failed").set(outbox.failed as f64);
     metrics::gauge!(m::OUTBOX_GIVEN_UP, "status" => "ambiguous").set(outbox.ambiguous as f64);
+    metrics::gauge!(m::STALE_SOURCES).set(f64::from(stale));
+    Ok(())
+}
+
+/// One area's source and job gauges; how many of its sources are stale.
+async fn area_gauges(s: &Settings, store: &Store, now: DateTime<Utc>) -> Result<u32, StoreError> {
+    let label = |name: &str| {
+        if s.areas.member {
+            format!("{}/{name}", s.area_id())
+        } else {
+            name.to_string()
+        }
+    };
     let mut stale = 0u32;
     for (name, src) in &s.sources {
         let Some(cadence) = src.cadence else {
@@ -209,22 +295,31 @@ async fn refresh_gauges(s: &Settings, store: &Store, now: DateTime<Utc>) -> Resu
         let is_stale =
             crate::source::freshness::stale(cadence, src.deadline_days, last_new, now).is_some();
         stale += u32::from(is_stale);
-        metrics::gauge!(m::SOURCE_STALE, "source" => name.clone())
+        metrics::gauge!(m::SOURCE_STALE, "source" => label(name))
             .set(f64::from(u8::from(is_stale)));
     }
-    metrics::gauge!(m::STALE_SOURCES).set(f64::from(stale));
     for name in s.jobs.keys() {
         if let Some(r) = store.last_ok_of(name).await? {
             let at = r.finished_at.unwrap_or(r.started_at);
-            metrics::gauge!(m::LAST_SUCCESS, "job" => name.clone())
+            metrics::gauge!(m::LAST_SUCCESS, "job" => label(name))
                 .set(at.timestamp_millis() as f64 / 1000.0);
         }
     }
-    Ok(())
+    Ok(stale)
 }
 
-async fn metrics_text(State(st): State<ServeState>) -> impl IntoResponse {
+async fn metrics_text(
+    State(st): State<ServeState>,
+    Extension(who): Extension<auth::Who>,
+) -> impl IntoResponse {
     const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+    if !who.sees_deployment() {
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, TEXT)],
+            "# the metrics are the operator's: they need the operator token\n".to_string(),
+        );
+    }
     let Some(handle) = &st.metrics else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -232,8 +327,7 @@ async fn metrics_text(State(st): State<ServeState>) -> impl IntoResponse {
             "# metrics are off: the recorder could not be installed\n".to_string(),
         );
     };
-    let settings = st.settings.borrow().clone();
-    if let Err(e) = refresh_gauges(&settings, &st.store, Utc::now()).await {
+    if let Err(e) = refresh_gauges(&st.areas(), Utc::now()).await {
         // The counters are still worth having; the database gauges keep their last values.
         tracing::warn!(error = %e, "Could not read the database for /metrics.");
     }

@@ -4,7 +4,8 @@
 //! `ON CONFLICT` work on each driver). Migrations live in `migrations/{sqlite,postgres}` and are
 //! embedded at build time. Each table family has its own file: runs, loads (every fetch and
 //! the rows of current loads), the bulk load and swap, kpi results, the outbox, what people
-//! enter by hand (manual KPI values, target versions), and the risk log's history.
+//! enter by hand (manual KPI values, target versions), the risk log's history, and the
+//! published statistics (deployment-wide, `stats.rs`).
 //! `runs` is the run ledger: claims, leases, skipped instants.
 
 use std::os::unix::fs::DirBuilderExt;
@@ -24,14 +25,15 @@ use crate::secret::redact_url;
 /// Run the same body against whichever pool the store holds.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
-            $crate::store::Store::Postgres($pool) => $body,
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
         }
     };
 }
 
 mod actions;
+mod areas;
 mod bulk;
 mod bulk_pg;
 mod bulk_sqlite;
@@ -57,11 +59,13 @@ mod settings;
 mod silences;
 mod source_outcome;
 mod sqlite_file;
+mod stats;
 mod tx;
 
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};
 pub use delivery::{FailedMail, OutboxCounts};
+pub use kpis::ToSave;
 pub use loads::LoadRecord;
 pub use named::UnknownValue;
 pub use outbox::{OutboxRow, OutboxStatus};
@@ -70,6 +74,7 @@ pub use outbox_queue::Queued;
 pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Start, Trigger, claim_key};
 pub use settings::StoreSettings;
 pub use source_outcome::{SourceOutcome, SourceState, Sources};
+pub use stats::StatsImported;
 
 /// What went wrong opening the database, in one plain sentence: no repeated causes, no
 /// driver internals ("connection refused", "password authentication failed for user x").
@@ -112,16 +117,58 @@ pub enum StoreError {
     Lock { path: String, reason: String },
 }
 
+/// The database's pool, either backend.
 #[derive(Debug, Clone)]
-pub enum Store {
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
+
+/// A handle on the database scoped to one area: every query it makes reads and writes that
+/// area's rows only (each table's `area` column, migration 0018), so no caller can reach
+/// another area's data by forgetting a filter. [`Store::for_area`] gives the same pool
+/// scoped to another area; the few deployment-wide reads (the ledger and health of every
+/// area, for the operator) are named so, in [`deployment`].
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+    area: std::sync::Arc<str>,
+}
+
+/// The area of rows written before areas (migration 0018's default), and of a handle not
+/// yet scoped: [`Store::adopt_unscoped`] gives such rows to the one configured area.
+pub const UNSCOPED: &str = "";
 
 /// How long a process waits for another that is migrating the same SQLite file.
 const MIGRATE_WAIT: Duration = Duration::from_secs(600);
 
 impl Store {
+    /// A pool not yet scoped: the area is [`UNSCOPED`] until [`Store::for_area`].
+    fn new(pool: Pool) -> Store {
+        Store {
+            pool,
+            area: UNSCOPED.into(),
+        }
+    }
+
+    /// The same pool, scoped to `area` (an area's id, [`crate::config::AreaId`]).
+    pub fn for_area(&self, area: &str) -> Store {
+        Store {
+            pool: self.pool.clone(),
+            area: area.into(),
+        }
+    }
+
+    /// The area this handle reads and writes.
+    pub fn area(&self) -> &str {
+        &self.area
+    }
+
+    /// The pool under the scope, for tests that inspect the tables directly.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     /// Open the pool (creating the SQLite file and its folder if needed). Does not migrate.
     pub async fn connect(settings: &StoreSettings) -> Result<Store, StoreError> {
         let url = settings.url.expose_secret();
@@ -179,7 +226,7 @@ impl Store {
             })?;
             drop(lock);
             disk_full::keep_reserve(&db);
-            Ok(Store::Sqlite(pool))
+            Ok(Store::new(Pool::Sqlite(pool)))
         } else {
             let statement_ms = settings.statement_timeout().as_millis().to_string();
             let mut opts = PgConnectOptions::from_str(url)
@@ -199,20 +246,20 @@ impl Store {
                 .max_connections(settings.connections())
                 .acquire_timeout(timeout)
                 .connect_lazy_with(opts);
-            Ok(Store::Postgres(pool))
+            Ok(Store::new(Pool::Postgres(pool)))
         }
     }
 
     /// Apply any migrations not yet applied.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(p) => {
+        match &self.pool {
+            Pool::Sqlite(p) => {
                 // sqlx takes no lock on SQLite: two processes would both apply a migration.
                 let db = p.connect_options().get_filename().to_path_buf();
                 let _lock = open_lock::OpenLock::take(&db, MIGRATE_WAIT).await?;
                 sqlx::migrate!("migrations/sqlite").run(p).await?
             }
-            Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
         Ok(())
     }
@@ -231,9 +278,9 @@ impl Store {
     }
 
     pub fn backend(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
+        match &self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
         }
     }
 

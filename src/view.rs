@@ -23,6 +23,7 @@ pub mod action;
 pub mod chart;
 pub mod kpi;
 pub mod risk;
+pub mod stats;
 
 #[cfg(test)]
 mod hidden_tests;

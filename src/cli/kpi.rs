@@ -225,10 +225,13 @@ async fn show(
             store.retargets().await?,
         ))
     };
+    let mut kpis = settings.kpis.clone();
     let read = read.await;
+    // Each milestone's note says whether its national figure is published or typed.
+    let published = crate::stats::national::lay_over(&store, &mut kpis).await;
     store.close().await;
     let (results, entered, stored) = read.context("reading stored KPI results")?;
-    let mut kpis = settings.kpis.clone();
+    published.context("reading the published statistics")?;
     retarget::merge(&mut kpis, &stored);
     let owners = crate::notify::sub_group_names(&settings.sub_groups);
     let stored = crate::view::kpi::Stored {
@@ -236,6 +239,7 @@ async fn show(
         owners: &owners,
         results: &results,
         entered: &entered,
+        rag: settings.rag,
         disclosure: settings.disclosure(),
     };
     let text =
@@ -334,10 +338,9 @@ async fn retarget_kpi(
 }
 
 pub(super) async fn open(settings: &Settings) -> Result<Store, Failure> {
-    let store = Store::connect(&settings.store)
+    let store = crate::job::open_store(settings)
         .await
-        .context("connecting to the database")?;
-    store.migrate().await.context("migrating")?;
+        .context("opening the database")?;
     Ok(store)
 }
 

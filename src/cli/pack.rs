@@ -12,7 +12,6 @@ use super::{EXIT_FAILED, Failure};
 use crate::config::Settings;
 use crate::job::pack::{PackRequest, PdfMode, write_pack};
 use crate::pack::Audience;
-use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -36,10 +35,9 @@ pub struct ReportArgs {
 }
 
 pub(super) async fn run(settings: &Settings, args: ReportArgs) -> Result<ExitCode, Failure> {
-    let store = Store::connect(&settings.store)
+    let store = crate::job::open_store(settings)
         .await
-        .context("connecting to the database")?;
-    store.migrate().await.context("migrating")?;
+        .context("opening the database")?;
     let req = PackRequest {
         audience: args.audience,
         period: args.period,

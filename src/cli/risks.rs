@@ -7,7 +7,6 @@ use clap::Args;
 
 use super::Failure;
 use crate::config::Settings;
-use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct RisksArgs {
@@ -20,10 +19,9 @@ pub struct RisksArgs {
 }
 
 pub(super) async fn run(settings: &Settings, args: RisksArgs) -> Result<ExitCode, Failure> {
-    let store = Store::connect(&settings.store)
+    let store = crate::job::open_store(settings)
         .await
-        .context("connecting to the database")?;
-    store.migrate().await.context("migrating")?;
+        .context("opening the database")?;
     let events = store.risk_events().await;
     store.close().await;
     let events = events.context("reading the risk log's history")?;

@@ -26,10 +26,9 @@ pub enum Format {
 
 /// Open the store for reading the ledger (migrating it, as every command does).
 pub(super) async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(&settings.store)
+    let store = crate::job::open_store(settings)
         .await
-        .context("connecting to the database")?;
-    store.migrate().await.context("migrating")?;
+        .context("opening the database")?;
     Ok(store)
 }
 

@@ -46,10 +46,9 @@ pub enum SilenceCommand {
 }
 
 pub(super) async fn run(settings: &Settings, command: SilenceCommand) -> Result<ExitCode, Failure> {
-    let store = Store::connect(&settings.store)
+    let store = crate::job::open_store(settings)
         .await
-        .context("connecting to the database")?;
-    store.migrate().await.context("migrating")?;
+        .context("opening the database")?;
     let result = act(settings, &store, command).await;
     store.close().await;
     result

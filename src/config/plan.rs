@@ -1,5 +1,6 @@
 //! The files a configuration names: the `base` file it is laid over, and the plan's folder
-//! (`[plan] dir`) whose KPI catalogue, risk register and action log are laid under it.
+//! (`[plan] dir`) whose KPI catalogue, risk register, action log, sub-groups and board
+//! meetings are laid under it.
 //!
 //! Owns: reading those two names from each file before layering, resolving them against the
 //! naming file's folder, and refusing a plan file that sets anything but the plan. Nothing of
@@ -7,7 +8,7 @@
 //! the source tree, [`shipped_dir`], that the example names. Must not: hold a plan's data.
 //!
 //! Why a folder per plan: a later change names several areas' plans side by side
-//! (`config/plans/<area>/`); each stays a folder of the same three files.
+//! (`config/plans/<area>/`); each stays a folder of the same files ([`PLAN_FILES`]).
 
 use std::path::{Path, PathBuf};
 
@@ -25,11 +26,22 @@ pub struct PlanSettings {
     pub dir: Option<PathBuf>,
 }
 
-/// The files a plan's folder may hold (each optional), laid in this order.
-pub const PLAN_FILES: [&str; 3] = ["kpis.toml", "risks.toml", "actions.toml"];
+/// The files a plan's folder may hold (each optional), laid in this order: the KPI catalogue,
+/// the risk register, the action log, and the sub-groups that own them with the board's
+/// meetings (`[sub_groups.*]`, `[action_log] meetings`).
+pub const PLAN_FILES: [&str; 4] = ["kpis.toml", "risks.toml", "actions.toml", "groups.toml"];
 
-/// What a plan's files may set: the plan, and nothing of the deployment's.
-const PLAN_SECTIONS: [&str; 5] = ["kpis", "risks", "risk_log", "actions", "action_log"];
+/// What a plan's files may set: the plan, and nothing of the deployment's. The sub-groups are
+/// the plan's (its KPIs, risks and actions name them as owners); their addresses are
+/// placeholders a deployment amends key by key.
+const PLAN_SECTIONS: [&str; 6] = [
+    "kpis",
+    "risks",
+    "risk_log",
+    "actions",
+    "action_log",
+    "sub_groups",
+];
 
 /// How many `base` files one configuration may stack (a guard against a runaway chain).
 const MAX_BASES: usize = 8;
@@ -43,6 +55,8 @@ pub(super) struct Layers {
     pub config: Vec<PathBuf>,
     /// The plan's folder, resolved.
     pub plan_dir: Option<PathBuf>,
+    /// `[areas] dir`, resolved: the folder of area files (one deployment, many areas).
+    pub areas_dir: Option<PathBuf>,
 }
 
 /// The two names a configuration file may give of other files.
@@ -50,6 +64,12 @@ pub(super) struct Layers {
 struct Names {
     base: Option<PathBuf>,
     plan: Option<PlanNames>,
+    areas: Option<AreaNames>,
+}
+
+#[derive(Deserialize)]
+struct AreaNames {
+    dir: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -77,12 +97,17 @@ fn beside(by: &Path, path: &Path) -> PathBuf {
 
 /// Follow `file`'s `base` chain and find its plan; `plan_env` is `SENDWATCH__PLAN__DIR`
 /// (relative to the working directory), which wins over the files.
+/// `under`: the file laid under `file` when its chain names no `base` (an area file is laid
+/// over the deployment's file).
 pub(super) fn layers(
     file: Option<&Path>,
     plan_env: Option<PathBuf>,
+    under: Option<&Path>,
 ) -> Result<Layers, ConfigError> {
     let mut config = Vec::new();
     let mut plan_dir = None;
+    let mut areas_dir = None;
+    let mut under = under.map(Path::to_path_buf);
     let mut next = file.map(Path::to_path_buf);
     while let Some(path) = next.take() {
         if config.len() == MAX_BASES {
@@ -98,7 +123,15 @@ pub(super) fn layers(
         {
             plan_dir = Some(beside(&path, &dir));
         }
-        next = names.base.map(|b| beside(&path, &b));
+        if areas_dir.is_none()
+            && let Some(dir) = names.areas.and_then(|a| a.dir)
+        {
+            areas_dir = Some(beside(&path, &dir));
+        }
+        next = names
+            .base
+            .map(|b| beside(&path, &b))
+            .or_else(|| under.take());
         config.push(path);
     }
     config.reverse();
@@ -111,6 +144,7 @@ pub(super) fn layers(
         plan,
         config,
         plan_dir,
+        areas_dir,
     })
 }
 

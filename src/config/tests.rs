@@ -211,6 +211,58 @@ fn the_plan_folder_is_read_beside_the_file_that_names_it() {
 }
 
 #[test]
+fn a_plans_groups_file_sets_its_sub_groups_and_meetings_which_the_file_amends_key_by_key() {
+    let text = format!(
+        "[plan]\ndir = \"p\"\n\n{BARE}\n[sub_groups.board]\nowners = [\"chair@wigan.example\"]\n"
+    );
+    let dir = folder(&[
+        ("w.toml", &text),
+        ("p/actions.toml", "[action_log]\nupdate_days = 20\n"),
+        (
+            "p/groups.toml",
+            "[sub_groups.board]\nname = \"SEND board\"\nowners = [\"x@example.net\"]\n\n\
+             [sub_groups.health]\nname = \"Health\"\nowners = [\"h@example.net\"]\n\n\
+             [action_log]\nmeetings = [2027-01-14, 2027-02-11]\n",
+        ),
+    ]);
+    let s = Settings::load(&Sources {
+        file: Some(dir.path().join("w.toml")),
+        env: false,
+    })
+    .expect("loads");
+    assert_eq!(s.sub_groups.len(), 2, "{:?}", s.sub_groups);
+    assert_eq!(s.sub_groups["board"].name, "SEND board", "the plan's name");
+    assert_eq!(
+        s.sub_groups["board"].owners,
+        ["chair@wigan.example"],
+        "the deployment's owners"
+    );
+    assert_eq!(s.sub_groups["health"].owners, ["h@example.net"]);
+    // Two plan files set [action_log]: each its own keys.
+    assert_eq!(s.action_log.meetings.len(), 2);
+    assert_eq!(s.action_log.update_days, 20);
+}
+
+#[test]
+fn the_shipped_plan_holds_seftons_sub_groups_and_board_meetings_not_the_example_file() {
+    let groups = plan::shipped("groups.toml").expect("groups.toml");
+    let groups: std::collections::BTreeMap<String, config::Value> =
+        groups.try_deserialize().expect("a table");
+    assert_eq!(
+        groups.keys().collect::<Vec<_>>(),
+        ["action_log", "sub_groups"]
+    );
+    let file = std::fs::read_to_string(plan::example_file()).expect("example");
+    assert!(
+        !file.contains("\n[sub_groups.") && !file.contains("\nmeetings ="),
+        "the example names them only through its plan"
+    );
+    let s = example();
+    assert_eq!(s.sub_groups.len(), 7);
+    assert_eq!(s.action_log.meetings.len(), 7);
+}
+
+#[test]
 fn a_plan_file_that_sets_anything_but_the_plan_is_refused_naming_plan_dir() {
     let text = format!("[plan]\ndir = \"p\"\n\n{BARE}");
     let dir = folder(&[

@@ -39,6 +39,24 @@ impl Settings {
 
     /// The sections that name nothing else.
     fn check_singletons(&self, bad: &mut Bad<'_>) {
+        if let Some(id) = &self.general.id
+            && !super::areas::valid_id(id)
+        {
+            bad(
+                "general.id".into(),
+                format!("`{id}` is not an area id: {}", super::areas::ID_RULE),
+            );
+        }
+        if self.general.id.is_none() && !super::areas::valid_id(&self.area_id().0) {
+            bad(
+                "general.area".into(),
+                format!(
+                    "no id can be made from `{}`: give `general.id` ({})",
+                    self.general.area,
+                    super::areas::ID_RULE
+                ),
+            );
+        }
         if self.general.time_zone.parse::<chrono_tz::Tz>().is_err() {
             bad(
                 "general.time_zone".into(),
@@ -50,6 +68,7 @@ impl Settings {
         self.delivery.check(bad);
         self.rag.check(bad);
         self.kpi_defaults.check(bad);
+        self.stats.check(bad);
     }
 
     fn check_kinds(&self, issues_kind: &mut Vec<Issue>, bad: &mut Bad<'_>) {
@@ -110,6 +129,7 @@ impl Settings {
                 .collect(),
         };
         self.kpis.check(&known, bad);
+        self.stats.check_kpis(&self.kpis, bad);
 
         // A plan without a risk register (or no plan) needs no `[risk_log]`.
         if !self.risks.is_empty() || !self.risk_log.holder.is_empty() {

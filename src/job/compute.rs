@@ -16,7 +16,11 @@ use crate::kpi::{
 
 /// Periods each run records per KPI: the report period and those before it.
 pub(super) const HISTORY_PERIODS: usize = 12;
-use crate::store::{LoadRecord, Sources, StoreError};
+use crate::store::{LoadRecord, Sources, StoreError, ToSave};
+
+/// An evaluation a run will record, with its load (a computed KPI) or the value entered by
+/// hand it came from (a manual one).
+pub(super) type Pending = (Evaluation, Option<i64>, Option<i64>);
 
 /// Each source's current load (`None`: none was ever accepted), by source name.
 pub(crate) type Loads<'a> = HashMap<&'a str, Option<LoadRecord>>;
@@ -50,14 +54,13 @@ impl App {
         let (loads, counts) = self.fold_kpis(&kpis, notes, today).await?;
         let mut out = Vec::new();
         let empty = MonthlyCounts::default();
-        let rules = Rules::new(
-            self.settings.rag.amber_tolerance,
-            self.settings.disclosure(),
-        );
+        let rules = Rules::of(self.settings.rag, self.settings.disclosure());
         // The stored series each KPI's figures are decided over, with this run's in place of
         // the periods it evaluates: the series as it will stand once they are recorded, which
         // every later reader of the store decides over alike.
         let stored = self.store.stored_results().await?;
+        // Recorded together at the end, in one transaction (`Store::save_evaluations`).
+        let mut pending: Vec<Pending> = Vec::new();
         for (i, c) in kpis.iter().enumerate() {
             let load = loads.get(c.source).and_then(Option::as_ref);
             let as_of = load.and_then(|l| l.data_as_of).unwrap_or(today);
@@ -94,10 +97,8 @@ impl App {
                     year_to_date: published.year_to_date(p).unwrap_or(alone.year_to_date),
                 });
                 let e = evaluate_counted(c.id, c.kpi, c.measure, rules, f, counts, as_of, p);
-                if let Some(run_id) = run_id {
-                    self.store
-                        .save_evaluation(run_id, &e, load.map(|l| l.id))
-                        .await?;
+                if run_id.is_some() {
+                    pending.push((e.clone(), load.map(|l| l.id), None));
                 }
                 if p == report {
                     out.push(e.clone());
@@ -107,9 +108,27 @@ impl App {
         }
         // The KPIs no extract carries, from the values entered by hand.
         out.extend(
-            self.evaluate_manual(run_id, job, period, today, window_out)
-                .await?,
+            self.evaluate_manual(
+                run_id.is_some(),
+                job,
+                period,
+                today,
+                window_out,
+                &mut pending,
+            )
+            .await?,
         );
+        if let Some(run_id) = run_id {
+            let rows: Vec<ToSave<'_>> = pending
+                .iter()
+                .map(|(eval, load_id, manual_value_id)| ToSave {
+                    eval,
+                    load_id: *load_id,
+                    manual_value_id: *manual_value_id,
+                })
+                .collect();
+            self.store.save_evaluations(run_id, &rows).await?;
+        }
         Ok(out)
     }
 

@@ -1,6 +1,7 @@
 //! The manual KPIs' part of a run: each enabled KPI no extract carries is rated for its latest
 //! due period from the values entered by hand, the same way as a computed one, and recorded
-//! with the entry it came from; a value past its due date is an exception for the owner.
+//! with the entry it came from (together with the computed KPIs' results, `compute.rs`); a
+//! value past its due date is an exception for the owner.
 //!
 //! A job does this unless it says `manual_kpis = false` (a deployment with several jobs keeps
 //! it to one, so owners hear once).
@@ -8,22 +9,24 @@
 use chrono::NaiveDate;
 
 use super::App;
-use super::compute::HISTORY_PERIODS;
+use super::compute::{HISTORY_PERIODS, Pending};
 use crate::kpi::manual::{self, Entered, Overdue};
 use crate::kpi::{Evaluation, Period, Rag, Rules, evaluate_figures};
 use crate::schedule::JobSettings;
 use crate::store::StoreError;
 
 impl App {
-    /// Rate and record every enabled manual KPI for its report period (and the periods before
-    /// it, as a computed KPI's history is recorded); the report period's evaluations.
+    /// Rate every enabled manual KPI for its report period (and the periods before it, as a
+    /// computed KPI's history is recorded), each put in `pending` with the entry it came from
+    /// when the run `records`; the report period's evaluations.
     pub(super) async fn evaluate_manual(
         &self,
-        run_id: Option<i64>,
+        records: bool,
         job: &JobSettings,
         period: Option<Period>,
         today: NaiveDate,
         window_out: &mut Vec<Evaluation>,
+        pending: &mut Vec<Pending>,
     ) -> Result<Vec<Evaluation>, StoreError> {
         if !job.manual_kpis {
             return Ok(Vec::new());
@@ -46,7 +49,7 @@ impl App {
                 let e = evaluate_figures(
                     id,
                     k,
-                    Rules::new(settings.rag.amber_tolerance, settings.disclosure()),
+                    Rules::of(settings.rag, settings.disclosure()),
                     figures,
                     today,
                     d.period,
@@ -55,13 +58,8 @@ impl App {
                 if !report_one && e.rag == Rag::NotYetDue && e.current.is_none() {
                     continue;
                 }
-                if let Some(run_id) = run_id {
-                    self.store.save_evaluation(run_id, &e, None).await?;
-                    if let Some(entry) = entry {
-                        self.store
-                            .link_manual_value(run_id, id, d.period, entry)
-                            .await?;
-                    }
+                if records {
+                    pending.push((e.clone(), None, entry));
                 }
                 if report_one {
                     out.push(e.clone());

@@ -77,6 +77,7 @@ impl Gathered {
         }
         let mut kpis = settings.kpis.clone();
         retarget::merge(&mut kpis, &stored);
+        crate::stats::national::lay_over(store, &mut kpis).await?;
         let owners = crate::notify::sub_group_names(&settings.sub_groups);
         Ok(Gathered {
             kpis,
@@ -116,6 +117,7 @@ impl Gathered {
             action_updates: &self.action_updates,
             today: now.with_timezone(&settings.time_zone()).date_naive(),
             disclosure: settings.disclosure(),
+            rag: settings.rag,
         }
     }
 }

@@ -63,6 +63,7 @@ impl App {
             queued,
             delivery,
             delivered_via: self.notifier.transport.describe(),
+            stages: super::Stages::default(),
         })
     }
 

@@ -4,8 +4,11 @@
 //! and what stands in the store, read from the sources as they now are. A run records what
 //! it finds as it goes; a preview finds the same and records nothing.
 
+use std::time::Instant;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::stages::{Stage, Stages};
 use super::standing::{Standing, overlay};
 use super::{App, JobError};
 use crate::kpi::manual::{Entered, Overdue};
@@ -48,6 +51,8 @@ pub(crate) struct Findings {
     pub history: Vec<StoredResult>,
     /// What stands in the store besides the findings (commentary, silences, last told).
     pub standing: Standing,
+    /// How long rating the KPIs and assessing the risks took.
+    pub stages: Stages,
 }
 
 impl App {
@@ -75,6 +80,8 @@ impl App {
     /// the history is read back from the store; a preview puts its own evaluations in place
     /// of the stored ones), and read what stands in the store.
     pub(crate) async fn find(&self, run: &Run<'_>, notes: &Sources) -> Result<Findings, JobError> {
+        let mut stages = Stages::default();
+        let mut lap = Instant::now();
         let mut window = Vec::new();
         let evaluations = self
             .evaluate_into(
@@ -86,8 +93,10 @@ impl App {
                 &mut window,
             )
             .await?;
+        stages.lap(Stage::Kpis, &mut lap);
         let (entered, overdue) = self.manual_inputs(run.settings, run.today).await?;
         let actions = self.action_news(run.settings, run.today).await?;
+        lap = Instant::now();
         let (risks, risk_news, history) = match run.id {
             Some(id) => {
                 let risks = self.assess_risks(id, notes, run.now).await?;
@@ -105,6 +114,7 @@ impl App {
                 (risks.clone(), risks, history)
             }
         };
+        stages.lap(Stage::Risks, &mut lap);
         let standing = self.standing(&evaluations, run.now).await?;
         Ok(Findings {
             evaluations,
@@ -115,6 +125,7 @@ impl App {
             risk_news,
             history,
             standing,
+            stages,
         })
     }
 }

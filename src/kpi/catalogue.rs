@@ -196,7 +196,7 @@ fn check_settings(key: &str, k: &KpiSettings, bad: &mut dyn FnMut(String, String
             ),
         );
     }
-    super::settings::AMBER_TOLERANCE.check_opt(
+    super::settings::amber_bound(k.unit).check_opt(
         bad,
         format!("{key}.amber_tolerance"),
         k.amber_tolerance,
@@ -365,10 +365,16 @@ fn check_schedule(
                     bad(format!("{mkey}.baseline_plus"), "must be a number".into());
                 }
             }
-            Ok(TargetKind::NationalAverage) if k.national.is_empty() => bad(
-                mkey.clone(),
-                "national_average needs a national value in `national`".into(),
-            ),
+            Ok(TargetKind::NationalAverage)
+                if k.national.is_empty() && k.national_measure.is_none() =>
+            {
+                bad(
+                    mkey.clone(),
+                    "national_average needs a national value in `national` (or a \
+                     `national_measure` of the published statistics)"
+                        .into(),
+                )
+            }
             Ok(_) => {}
         }
     }

@@ -10,7 +10,9 @@
 
 use chrono::NaiveDate;
 
-use super::{Aggregation, Basis, Better, KpiSettings, Measure, PeriodKind, Target, Unit};
+use super::{
+    Aggregation, Basis, Better, KpiSettings, Measure, PeriodKind, RagSettings, Target, Unit,
+};
 use super::{
     Count, Milestone, Month, MonthlyCounts, Period, Rag, TargetInForce, Travel, baseline_in_force,
     direction_of_travel, rate, target_in_force,
@@ -92,20 +94,24 @@ impl Figure {
     }
 }
 
-/// What a rating follows besides the KPI's own settings: the amber tolerance of a KPI that
-/// sets none (`[rag]`) and the disclosure rules its wording is written by.
+/// What a rating follows besides the KPI's own settings: the AMBER band of a KPI that sets
+/// none, per unit (`[rag]`), and the disclosure rules its wording is written by.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rules {
-    pub default_tolerance: f64,
+    pub rag: RagSettings,
     pub disclosure: Disclosure,
 }
 
 impl Rules {
-    pub fn new(default_tolerance: f64, disclosure: Disclosure) -> Self {
-        Rules {
-            default_tolerance,
-            disclosure,
-        }
+    /// `[rag]` as configured.
+    pub fn of(rag: RagSettings, disclosure: Disclosure) -> Self {
+        Rules { rag, disclosure }
+    }
+
+    /// `points` for percentages, the other units' bands at their defaults (tests and small
+    /// tools).
+    pub fn new(points: f64, disclosure: Disclosure) -> Self {
+        Rules::of(RagSettings::with_points(points), disclosure)
     }
 }
 
@@ -136,8 +142,9 @@ pub struct Evaluation {
     pub direction: String,
     /// What may be shown of `current`, `previous` and `year_to_date`.
     pub shown: Shown,
-    /// Cases open and already past the limit at `as_of` (backlog, advice outstanding,
-    /// referrals waiting more than 18 weeks).
+    /// Cases open and already past the limit at `as_of` (advice outstanding, reviews overdue,
+    /// referrals waiting more than 18 weeks); the backlog (1/2, 1/2a) at the end of `period`
+    /// when that is before `as_of` ([`MonthlyCounts::overdue_open_at`]).
     pub overdue_open: u64,
     /// Referrals still waiting at `as_of` (average waits only; 0 for the tracker measures).
     pub waiting: u64,
@@ -264,7 +271,7 @@ pub fn evaluate_counted(
 ) -> Evaluation {
     let mut e = evaluate_figures(id, kpi, rules, figures, as_of, period);
     e.measure = Some(measure);
-    e.overdue_open = counts.overdue_open;
+    e.overdue_open = counts.overdue_open_at(period, as_of);
     e.waiting = counts.waiting;
     e
 }
@@ -305,7 +312,7 @@ pub fn evaluate_figures(
         Target::EstablishBaseline { by } => Some(by),
         _ => None,
     });
-    let tolerance = kpi.amber_tolerance.unwrap_or(rules.default_tolerance);
+    let tolerance = rules.rag.band(kpi).tolerance;
     let rag = match (&in_force, pending_by) {
         (None, _) => Rag::NotYetDue,
         // The baseline was due before the period ended and is still not there.
@@ -521,6 +528,40 @@ mod tests {
         assert_eq!(rated(28, 4), (Some(7.0), Rag::Green));
         assert_eq!(rated(26, 4), (Some(6.5), Rag::Green));
         assert_eq!(rated(0, 0), (None, Rag::NoData));
+    }
+
+    #[test]
+    fn each_unit_is_rated_with_its_own_band_and_a_kpi_may_set_its_own() {
+        let c = crate::kpi::catalogue::builtin().expect("catalogue");
+        let as_of = NaiveDate::from_ymd_opt(2021, 7, 31).expect("date");
+        let rag = |id: &str, rag: RagSettings, own: Option<f64>, n: u64, d: u64| {
+            let mut k = c[id].clone();
+            k.amber_tolerance = own;
+            let counts = counts(&[("2021-07", n, d)]);
+            let measure = k.measure.expect("computed");
+            let rules = Rules::of(rag, Disclosure::default());
+            evaluate(id, &k, measure, rules, &counts, as_of, p("2021-07")).rag
+        };
+        let with = |points: f64, weeks: f64| RagSettings {
+            amber_tolerance: points,
+            amber_tolerance_weeks: weeks,
+            ..RagSettings::default()
+        };
+        // 5/1: 7 weeks in force; 9 weeks is 2 over. Its band is in weeks: 5 points of a
+        // percentage's band do not reach it.
+        assert_eq!(rag("5/1", with(5.0, 1.0), None, 36, 4), Rag::Red);
+        assert_eq!(rag("5/1", with(0.0, 2.0), None, 36, 4), Rag::Amber);
+        // Its own band (weeks too) wins over [rag]'s.
+        assert_eq!(rag("5/1", with(5.0, 2.0), Some(1.0), 36, 4), Rag::Red);
+        assert_eq!(rag("5/1", with(5.0, 0.0), Some(2.0), 36, 4), Rag::Amber);
+        // 1/2a, a percentage: 4 points short is AMBER under 5 points, RED under 3 points,
+        // whatever the weeks' band.
+        let target = crate::kpi::target_in_force(&c["1/2a"], m("2021-07"))
+            .and_then(|t| t.value())
+            .expect("a figure in force");
+        let n = ((target - 4.0) * 10.0).round() as u64;
+        assert_eq!(rag("1/2a", with(5.0, 0.0), None, n, 1000), Rag::Amber);
+        assert_eq!(rag("1/2a", with(3.0, 9.0), None, n, 1000), Rag::Red);
     }
 
     #[test]

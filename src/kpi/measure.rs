@@ -20,7 +20,10 @@
 //! ([`OPEN_STATUSES`]; withdrawn, refused and not-issuing cases are closed) and more than 140
 //! days old at the data's as-of date. It counts every open request, whatever its request date:
 //! the board's backlog ("147 cases ... reduced to 8", 004:1270) is every late case still
-//! open, and those are the oldest, so `started_from` would hide them. Beside 1/5 it is the
+//! open, and those are the oldest, so `started_from` would hide them. The backlog is also a
+//! dated series ([`MonthlyCounts::overdue_open_at`]), as the seeds print it (147 -> 17 -> 8,
+//! 004:1532, 004:1271, 004:1503): at each month's end before the as-of date, the requests open
+//! then ([`TrackerCase::ended`] after it) and more than 140 days old then. Beside 1/5 it is the
 //! advice outstanding: requested more than 42 days ago, not returned, for a case still open
 //! (advice never returned for a case since closed is no longer awaited).
 
@@ -35,13 +38,15 @@ use super::{Basis, KpiSettings, Measure};
 use crate::load::{Batch, KindDef, Value};
 
 /// Tracker columns the tracker KPIs read, in the order [`TrackerCase::from_row`] expects.
-pub const TRACKER_COLUMNS: [&str; 6] = [
+pub const TRACKER_COLUMNS: [&str; 7] = [
     "request_received_date",
     "health_advice_requested_date",
     "health_advice_returned_date",
     "final_plan_issued_date",
     "status",
+    // When a request closed without a plan is known to have still been moving (the backlog).
     "decision_to_assess_date",
+    "draft_plan_issued_date",
 ];
 
 /// A SEN2 return's request columns the 20-week KPIs read (kind `sen2_requests`), in the
@@ -86,6 +91,11 @@ pub struct TrackerCase {
     pub decision: Option<NaiveDate>,
     /// No decision yet, and none given up on: the request awaits one.
     pub awaiting_decision: bool,
+    /// The day the request stopped being open, as far as its dates tell: its final plan's;
+    /// for one closed without a plan (refused, withdrawn, not issuing: the tracker carries no
+    /// date of that), the latest date it carries, so that it counts in a past backlog only
+    /// while its own dates show it was still moving. `None` while it is open.
+    pub ended: Option<NaiveDate>,
 }
 
 impl TrackerCase {
@@ -96,14 +106,34 @@ impl TrackerCase {
             Value::Date(d) => Some(*d),
             _ => None,
         };
+        let request_received = date(&row[0])?;
+        let health_advice_requested = date(&row[1]);
+        let health_advice_returned = date(&row[2]);
+        let final_plan_issued = date(&row[3]);
+        let open = batch
+            .str(&row[4])
+            .is_some_and(|s| OPEN_STATUSES.contains(&s));
+        let ended = match (final_plan_issued, open) {
+            (Some(plan), _) => Some(plan),
+            (None, true) => None,
+            (None, false) => [
+                health_advice_requested,
+                health_advice_returned,
+                date(&row[5]),
+                date(&row[6]),
+            ]
+            .into_iter()
+            .flatten()
+            .chain([request_received])
+            .max(),
+        };
         Some(TrackerCase {
-            request_received: date(&row[0])?,
-            health_advice_requested: date(&row[1]),
-            health_advice_returned: date(&row[2]),
-            final_plan_issued: date(&row[3]),
-            open: batch
-                .str(&row[4])
-                .is_some_and(|s| OPEN_STATUSES.contains(&s)),
+            request_received,
+            health_advice_requested,
+            health_advice_returned,
+            final_plan_issued,
+            open,
+            ended,
             decision: date(&row[5]),
             awaiting_decision: batch.str(&row[4]) == Some("Awaiting decision"),
         })
@@ -142,13 +172,23 @@ impl TrackerCase {
                 Some("assess") => matches!(decided(&row[2]), None | Some("issue")),
                 Some(_) => false,
             };
+        let request_received = date(&row[0])?;
+        let decision = date(&row[5]);
+        // As for a tracker row: a request closed without a plan ended on the last day it
+        // carries (its decision's), so that it leaves a past backlog then.
+        let ended = match (plan, open) {
+            (Some(plan), _) => Some(plan),
+            (None, true) => None,
+            (None, false) => Some(decision.map_or(request_received, |d| d.max(request_received))),
+        };
         Some(TrackerCase {
-            request_received: date(&row[0])?,
+            request_received,
             health_advice_requested: None,
             health_advice_returned: None,
             final_plan_issued: plan,
             open,
-            decision: date(&row[5]),
+            ended,
+            decision,
             awaiting_decision,
         })
     }
@@ -177,7 +217,8 @@ impl Count {
     }
 }
 
-/// Counts per month, plus the cases still open past the limit at the data's as-of date.
+/// Counts per month, plus the cases still open past the limit at the data's as-of date (and,
+/// for the backlog, at each month's end before it).
 ///
 /// For a flow (tracker measures, waits) a month holds what happened in it, and a longer
 /// period's figure is the sum of its months. For a cumulative measure (the reviews,
@@ -190,6 +231,23 @@ pub struct MonthlyCounts {
     /// Cases still open at the as-of date, late or not (counted for average waits only: the
     /// referrals still waiting).
     pub waiting: u64,
+    /// The backlog (1/2, 1/2a) as a dated series: the requests open past the limit at the end
+    /// of each month before the as-of date's (a month absent: none). `None` for the other
+    /// measures, whose open cases are counted at the as-of date only.
+    pub overdue_open_by_month: Option<BTreeMap<Month, u64>>,
+}
+
+impl MonthlyCounts {
+    /// The cases open past the limit at the end of `period`, or at `as_of` for a period that
+    /// ends on or after it (the data go no further); at `as_of` whatever the period for a
+    /// measure with no dated series.
+    pub fn overdue_open_at(&self, period: super::Period, as_of: NaiveDate) -> u64 {
+        let last = period.last_month();
+        match &self.overdue_open_by_month {
+            Some(by_month) if last.last_day() < as_of => by_month.get(&last).copied().unwrap_or(0),
+            _ => self.overdue_open,
+        }
+    }
 }
 
 /// The clock of one case for one measure: when it started, when it stopped (if it has).
@@ -253,6 +311,10 @@ pub struct Counter {
     pub started_from: Option<NaiveDate>,
     pub as_of: NaiveDate,
     pub counts: MonthlyCounts,
+    /// The backlog's changes by month ([`Counter::count_backlog`]): +1 in the first month a
+    /// request ends past the limit and open, -1 in the first it does not; summed by
+    /// [`Counter::finish`].
+    backlog: BTreeMap<Month, i64>,
 }
 
 impl Counter {
@@ -268,6 +330,46 @@ impl Counter {
             started_from,
             as_of,
             counts: MonthlyCounts::default(),
+            backlog: BTreeMap::new(),
+        }
+    }
+
+    /// The counts, with the backlog's dated series summed up (the assessment measure only).
+    pub fn finish(mut self) -> MonthlyCounts {
+        if self.measure == Measure::EhcpWithin20Weeks {
+            let mut by_month = BTreeMap::new();
+            let mut open = 0i64;
+            let mut m = self.backlog.keys().next().copied();
+            let last = Month::of(self.as_of).prev();
+            while let Some(month) = m.filter(|m| *m <= last) {
+                open += self.backlog.get(&month).copied().unwrap_or(0);
+                if open > 0 {
+                    by_month.insert(month, open.unsigned_abs());
+                }
+                m = Some(month.next());
+            }
+            self.counts.overdue_open_by_month = Some(by_month);
+        }
+        self.counts
+    }
+
+    /// Count a request into the backlog of each month's end before the as-of date's (the as-of
+    /// month's is `overdue_open`) at which it was open (received, not yet [`TrackerCase::ended`])
+    /// and more than the limit's days old.
+    fn count_backlog(&mut self, case: &TrackerCase) {
+        let Some(late) = case
+            .request_received
+            .checked_add_days(chrono::Days::new(EHCP_LIMIT_DAYS.unsigned_abs() + 1))
+        else {
+            return;
+        };
+        let first = Month::of(late);
+        // Open at a month's end while that end is before the day it ended.
+        let last = Month::of(self.as_of).prev();
+        let last = case.ended.map_or(last, |e| Month::of(e).prev().min(last));
+        if first <= last {
+            *self.backlog.entry(first).or_default() += 1;
+            *self.backlog.entry(last.next()).or_default() -= 1;
         }
     }
 
@@ -281,6 +383,9 @@ impl Counter {
         // The backlog counts every open case, before the cohort filter (see the module doc).
         if clock.awaited && past_limit {
             self.counts.overdue_open += 1;
+        }
+        if self.measure == Measure::EhcpWithin20Weeks {
+            self.count_backlog(case);
         }
         if self.started_from.is_some_and(|from| clock.start < from) {
             return;
@@ -420,7 +525,7 @@ impl Fold {
 
     pub fn into_counts(self) -> MonthlyCounts {
         match self {
-            Fold::Tracker(c) | Fold::Sen2(c, _) => c.counts,
+            Fold::Tracker(c) | Fold::Sen2(c, _) => c.finish(),
             Fold::Wait(c) => c.counts,
             Fold::Reviews(c) => c.counts(),
         }
@@ -439,5 +544,5 @@ pub fn monthly_counts(
     for case in cases {
         c.add(case);
     }
-    c.counts
+    c.finish()
 }

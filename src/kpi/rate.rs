@@ -1,13 +1,15 @@
 //! Ratings: Red/Amber/Green against a target figure, the states that are not a colour, and
 //! the direction of travel in the board's own sentences.
 //!
-//! Owns: [`rate`], [`Rag`] and the board's wording. Which target is in force for a period is
-//! [`super::target`]'s question; which state a period is in is [`super::evaluate`]'s.
+//! Owns: [`rate`], [`Rag`], the AMBER band's words ([`AmberBand`]) and the board's wording.
+//! Which target is in force for a period is [`super::target`]'s question; which state a
+//! period is in is [`super::evaluate`]'s; which band a KPI has is `[rag]`'s
+//! ([`super::RagSettings::band`]).
 
 use std::cmp::Ordering::{self, Equal, Greater, Less};
 
-use super::Better;
 use super::Month;
+use super::{Better, Unit};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Milestone {
@@ -88,7 +90,7 @@ impl std::fmt::Display for Rag {
 const EPS: f64 = 1e-9;
 
 /// Rate a value against a target: Green at or better than target, Amber within `tolerance`
-/// points of it, Red beyond.
+/// of it (in the value's unit: points for a percentage, weeks for a wait), Red beyond.
 pub fn rate(value: Option<f64>, target: Option<f64>, better: Better, tolerance: f64) -> Rag {
     let Some(value) = value else {
         return Rag::NoData;
@@ -96,7 +98,7 @@ pub fn rate(value: Option<f64>, target: Option<f64>, better: Better, tolerance: 
     let Some(target) = target else {
         return Rag::NoTarget;
     };
-    // Shortfall in the direction that matters, in percentage points.
+    // Shortfall in the direction that matters, in the value's unit.
     let shortfall = match better {
         Better::Higher => target - value,
         Better::Lower => value - target,
@@ -107,6 +109,44 @@ pub fn rate(value: Option<f64>, target: Option<f64>, better: Better, tolerance: 
         Rag::Amber
     } else {
         Rag::Red
+    }
+}
+
+/// The AMBER band a KPI is rated with: how far worse than its target, in its unit, and
+/// which setting says so.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AmberBand {
+    pub tolerance: f64,
+    pub unit: Unit,
+    /// `rag.amber_tolerance_weeks`, ..., or "the KPI's own amber_tolerance".
+    pub set_by: &'static str,
+}
+
+impl AmberBand {
+    /// The band in the unit: "5 points", "1 week", "1.5 weeks", "2 deliverables", "3".
+    pub fn amount(&self) -> String {
+        let n = format!("{:.1}", self.tolerance);
+        let n = n.strip_suffix(".0").unwrap_or(&n).to_string();
+        let one = n == "1";
+        let noun = match self.unit {
+            Unit::Percent if one => " point",
+            Unit::Percent => " points",
+            Unit::Weeks if one => " week",
+            Unit::Weeks => " weeks",
+            Unit::Deliverable if one => " deliverable",
+            Unit::Deliverable => " deliverables",
+            Unit::Count => "",
+        };
+        format!("{n}{noun}")
+    }
+
+    /// "AMBER within 1 week of target", or "no AMBER band: RED once worse than target".
+    pub fn words(&self) -> String {
+        if self.tolerance <= 0.0 {
+            "no AMBER band: RED once worse than target".into()
+        } else {
+            format!("AMBER within {} of target", self.amount())
+        }
     }
 }
 
@@ -244,6 +284,31 @@ mod tests {
         assert_eq!(rate(Some(8.0), Some(8.0), Better::Lower, 1.0), Rag::Green);
         assert_eq!(rate(Some(9.0), Some(8.0), Better::Lower, 1.0), Rag::Amber);
         assert_eq!(rate(Some(9.5), Some(8.0), Better::Lower, 1.0), Rag::Red);
+    }
+
+    #[test]
+    fn the_amber_band_is_said_in_the_kpis_unit() {
+        let band = |tolerance, unit| AmberBand {
+            tolerance,
+            unit,
+            set_by: "rag.amber_tolerance",
+        };
+        assert_eq!(
+            band(5.0, Unit::Percent).words(),
+            "AMBER within 5 points of target"
+        );
+        assert_eq!(band(1.0, Unit::Percent).amount(), "1 point");
+        assert_eq!(
+            band(1.0, Unit::Weeks).words(),
+            "AMBER within 1 week of target"
+        );
+        assert_eq!(band(1.5, Unit::Weeks).amount(), "1.5 weeks");
+        assert_eq!(band(2.0, Unit::Deliverable).amount(), "2 deliverables");
+        assert_eq!(band(3.0, Unit::Count).amount(), "3");
+        assert_eq!(
+            band(0.0, Unit::Count).words(),
+            "no AMBER band: RED once worse than target"
+        );
     }
 
     #[test]

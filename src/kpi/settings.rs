@@ -13,7 +13,7 @@ use super::PeriodKind;
 
 mod defaults;
 
-pub use defaults::{AMBER_TOLERANCE, KpiDefaults, OVERDUE_DAYS, RagSettings};
+pub use defaults::{KpiDefaults, OVERDUE_DAYS, RagSettings, amber_bound};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -254,6 +254,8 @@ pub struct KpiSettings {
     #[serde(default)]
     pub week20_exceptions: super::measure::Week20,
     pub baseline: Baseline,
+    /// How far off target is still AMBER, in the KPI's unit (points, weeks, ...); else
+    /// `[rag]`'s band for the unit ([`RagSettings::band`]).
     pub amber_tolerance: Option<f64>,
     /// The period the KPI is evaluated and reported over; by default from its `frequency`
     /// ([`Frequency::period_kind`]).
@@ -269,6 +271,10 @@ pub struct KpiSettings {
     /// National averages as dated reference values, for "N or national average" targets.
     #[serde(default)]
     pub national: Vec<NationalValue>,
+    /// The published statistics' measure ([stats.measures]) whose England figure is the
+    /// national average once a release is imported (`sendwatch stats import`); `national` is
+    /// then the fallback where no published figure is in force ([`crate::stats::national`]).
+    pub national_measure: Option<String>,
     /// Later target versions (recovery plans), in effective order.
     #[serde(default)]
     pub retargets: Vec<Retarget>,
@@ -495,6 +501,10 @@ pub struct NationalValue {
     pub value: f64,
     /// What it is and where it comes from.
     pub note: Option<String>,
+    /// Laid in from an imported release ([`crate::stats::national`]), not typed into the
+    /// catalogue: preferred wherever one is in force.
+    #[serde(skip)]
+    pub published: bool,
 }
 
 /// A target version: from `effective` on, `milestones` (and `baseline`, if given) replace the

@@ -20,8 +20,9 @@ pub struct StoredResult {
     pub rag: Rag,
     /// The direction-of-travel sentence as rated.
     pub direction: Option<String>,
-    /// Cases still open past the KPI's limit at the data's as-of date (computed KPIs; none for
-    /// results stored before it was recorded).
+    /// Cases still open past the KPI's limit at the data's as-of date, or for the backlog at the
+    /// period's end when that is earlier (computed KPIs; none for results stored before it was
+    /// recorded).
     pub overdue_open: Option<i64>,
     pub run_id: i64,
     /// The year to date's counts as a digest quoted them (the series' disclosure decides

@@ -7,6 +7,9 @@
 //! whose effective month has come, and in it the latest milestone whose month has come
 //! ("15% by Apr-20" means at least 15% from April 2020 on). Before that there is no target.
 //!
+//! A national average is the latest published figure in force (England's, laid in from an
+//! imported release by [`crate::stats::national`]), else the latest typed into the catalogue.
+//!
 //! Owns: [`target_in_force`] and the resolution of each target kind to a figure. Pure: takes
 //! the KPI's settings and the period, reads no clock. Must not: rate values (that is
 //! [`super::rate`]) or check settings (that is [`super::catalogue`]).
@@ -141,16 +144,7 @@ pub fn resolve(
     let kind = m.kind().ok()?;
     let fmt = |v: f64| kpi.unit.format(v);
     let national = national_in_force(&kpi.national, period);
-    let national_words = |n: &NationalValue| {
-        let from = n
-            .from
-            .parse::<Month>()
-            .map_or_else(|_| n.from.clone(), Month::label);
-        match &n.note {
-            Some(note) => format!("national average {} (from {from}: {note})", fmt(n.value)),
-            None => format!("national average {} (from {from})", fmt(n.value)),
-        }
-    };
+    let national_words = |n: &NationalValue| national_words(n, kpi.unit);
     let (target, note) = match kind {
         TargetKind::Fixed(n) => (Target::Value(n), None),
         TargetKind::OrNational(n) => match national {
@@ -224,12 +218,36 @@ pub fn resolve(
     })
 }
 
-/// The latest national figure whose month has come by `period`.
+/// A national figure in words: which it is, published or typed, from when and where from
+/// (`kpi show` prints it under the milestone).
+fn national_words(n: &NationalValue, unit: super::Unit) -> String {
+    let from = n
+        .from
+        .parse::<Month>()
+        .map_or_else(|_| n.from.clone(), Month::label);
+    let whose = if n.published {
+        "published"
+    } else {
+        "typed in the catalogue"
+    };
+    let value = unit.format(n.value);
+    match &n.note {
+        Some(note) => format!("national average {value} ({whose}, from {from}: {note})"),
+        None => format!("national average {value} ({whose}, from {from})"),
+    }
+}
+
+/// The latest published national figure whose month has come by `period`; where none has,
+/// the latest typed into the catalogue (the fallback).
 fn national_in_force(national: &[NationalValue], period: Month) -> Option<&NationalValue> {
-    national
-        .iter()
-        .filter(|n| n.from.parse::<Month>().is_ok_and(|from| from <= period))
-        .max_by_key(|n| n.from.parse::<Month>().ok())
+    let latest = |published: bool| {
+        national
+            .iter()
+            .filter(|n| n.published == published)
+            .filter(|n| n.from.parse::<Month>().is_ok_and(|from| from <= period))
+            .max_by_key(|n| n.from.parse::<Month>().ok())
+    };
+    latest(true).or_else(|| latest(false))
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
         i.entered,
         Some(id),
         i.period,
-        i.disclosure,
+        crate::kpi::Rules::of(i.rag, i.disclosure),
     )
     .into_iter()
     .next()?;

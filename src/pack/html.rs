@@ -52,7 +52,7 @@ pub fn render_page(
     name: &str,
     key: &str,
     page: &impl Serialize,
-    live: bool,
+    live: Option<&str>,
     templates_dir: Option<&Path>,
     d: Disclosure,
 ) -> Result<String, PackError> {
@@ -69,7 +69,7 @@ pub fn render_page(
 pub fn render_fields(
     name: &str,
     page: &impl Serialize,
-    live: bool,
+    live: Option<&str>,
     templates_dir: Option<&Path>,
     d: Disclosure,
 ) -> Result<String, PackError> {
@@ -85,7 +85,7 @@ pub fn render_fields(
 fn render(
     name: &str,
     page: minijinja::Value,
-    live: bool,
+    live: Option<&str>,
     templates_dir: Option<&Path>,
     d: Disclosure,
 ) -> Result<String, PackError> {
@@ -102,7 +102,9 @@ fn render(
             .map_err(|e| fail(n, &e))?;
     }
     let ctx = minijinja::context! {
-        live => live,
+        // A live page's links start at its area's path (`/a/ID`; empty for a single area).
+        live => live.is_some(),
+        base => live.unwrap_or(""),
         hidden => d.hidden(),
         disclosure_note => d.note(),
         ..page
@@ -118,7 +120,7 @@ pub fn render_html(
     templates_dir: Option<&Path>,
     d: Disclosure,
 ) -> Result<String, PackError> {
-    render_page("pack.html.j2", "pack", pack, false, templates_dir, d)
+    render_page("pack.html.j2", "pack", pack, None, templates_dir, d)
 }
 
 fn fail(name: &str, e: &minijinja::Error) -> PackError {

@@ -51,6 +51,8 @@ pub struct Inputs<'a> {
     pub today: chrono::NaiveDate,
     /// The rules every figure is written by (`[disclosure]`).
     pub disclosure: Disclosure,
+    /// The AMBER bands each KPI is rated with (`[rag]`), said in its row.
+    pub rag: crate::kpi::RagSettings,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,7 +146,7 @@ fn kpi_rows(i: &Inputs<'_>) -> (Vec<KpiRow>, Vec<KpiRow>) {
         i.entered,
         None,
         i.period,
-        i.disclosure,
+        crate::kpi::Rules::of(i.rag, i.disclosure),
     ) {
         let Some(k) = i.kpis.get(&row.id) else {
             continue;

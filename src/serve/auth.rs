@@ -3,8 +3,12 @@
 //! `authorization` setting) or HTTP Basic with the token as the password (a browser's
 //! prompt; the user name is not checked). `/healthz` stays open: it carries no figures.
 //!
-//! Owns: the check. The comparison is over SHA-256 digests so its time does not depend on
-//! where the first wrong character is.
+//! With several areas, who presents which token decides what they see ([`Who`]): an area's
+//! own token opens that area's pages only; the operator's token the health, metrics and run
+//! ledger of every area, never an area's figures. A single area's one token opens all.
+//!
+//! Owns: the check, and who the request is. The comparison is over SHA-256 digests so its
+//! time does not depend on where the first wrong character is.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -74,18 +78,81 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Let the request through when no token is set, the path is open, or it carries the token.
-pub async fn guard(State(st): State<ServeState>, req: Request, next: Next) -> Response {
-    let token = st.settings.borrow().http.token.clone();
-    let Some(token) = token else {
-        return next.run(req).await;
-    };
-    if OPEN.contains(&req.uri().path()) {
+/// Who a request is, by the token it presents: the handlers let each see only its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    /// No token is configured (HTTP on loopback only): every page of every area.
+    Anyone,
+    /// The deployment's operator token (or a single area's one token): the health, metrics
+    /// and ledger of every area; with a single area, its pages too.
+    Operator,
+    /// An area's own token: that area's pages.
+    Area(String),
+}
+
+impl Who {
+    /// May this request see `area`'s pages (its figures)?
+    pub fn sees_area(&self, area: &str, several: bool) -> bool {
+        match self {
+            Who::Anyone => true,
+            Who::Operator => !several,
+            Who::Area(a) => a == area,
+        }
+    }
+
+    /// May this request see the health, metrics and ledger of every area?
+    pub fn sees_deployment(&self) -> bool {
+        matches!(self, Who::Anyone | Who::Operator)
+    }
+}
+
+/// Who presents `given`, among the configured tokens; `None` if tokens are set and it is none
+/// of them.
+fn who(st: &ServeState, given: Option<&[u8]>) -> Option<Who> {
+    let areas = st.areas();
+    let several = st.several();
+    let operator = st.http().operator_token;
+    let any_token = operator.is_some() || areas.iter().any(|a| a.settings.http.token.is_some());
+    if !any_token {
+        return Some(Who::Anyone);
+    }
+    let given = given?;
+    if let Some(op) = &operator
+        && same(given, op.expose_secret().trim().as_bytes())
+    {
+        return Some(Who::Operator);
+    }
+    for a in areas.iter() {
+        if let Some(t) = &a.settings.http.token
+            && same(given, t.expose_secret().trim().as_bytes())
+        {
+            return Some(if several {
+                Who::Area(a.settings.area_id().0)
+            } else {
+                Who::Operator
+            });
+        }
+    }
+    None
+}
+
+/// Let the request through, knowing [`Who`] it is, when no token is set, the path is open,
+/// or it carries a configured token.
+pub async fn guard(State(st): State<ServeState>, mut req: Request, next: Next) -> Response {
+    let given = presented(req.headers());
+    let found = who(&st, given.as_deref());
+    if let Some(w) = found.clone() {
+        req.extensions_mut().insert(w);
         return next.run(req).await;
     }
-    match presented(req.headers()) {
-        Some(t) if same(&t, token.expose_secret().trim().as_bytes()) => next.run(req).await,
-        _ => (
+    if OPEN.contains(&req.uri().path()) {
+        // Nobody in particular: the open page's public part only.
+        req.extensions_mut().insert(Who::Area(String::new()));
+        return next.run(req).await;
+    }
+    match found {
+        Some(_) => unreachable!("a known caller was let through above"),
+        None => (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Basic realm=\"sendwatch\", charset=\"UTF-8\"")],
             "the board view needs the token: Authorization: Bearer TOKEN, or the token as the password\n",

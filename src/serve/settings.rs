@@ -22,6 +22,12 @@ pub struct HttpSettings {
     #[serde(default)]
     pub token: Option<SecretString>,
     pub token_file: Option<PathBuf>,
+    /// With several areas: the deployment's operator token, which sees the health, metrics
+    /// and run ledger of every area (never an area's figures: those need the area's own
+    /// `token`). Inline, as `operator_token_file`, or the credential `http_operator_token`.
+    #[serde(default)]
+    pub operator_token: Option<SecretString>,
+    pub operator_token_file: Option<PathBuf>,
     /// Most connections served at once; more wait in the kernel's queue, holding none of the
     /// daemon's file descriptors. Never more than half the open-file limit, whatever is set
     /// here: the other half is kept for runs.
@@ -62,6 +68,8 @@ impl Default for HttpSettings {
             listen: default_listen(),
             token: None,
             token_file: None,
+            operator_token: None,
+            operator_token_file: None,
             max_connections: default_max_connections(),
             header_read_timeout_secs: default_header_read_timeout(),
             idle_timeout_secs: default_idle_timeout(),
@@ -84,19 +92,24 @@ impl HttpSettings {
     /// token too short to resist guessing, or an address other than loopback with no token.
     /// The key at fault and what is wrong.
     pub fn check_resolved(&self) -> Option<(String, String)> {
-        if let Some(t) = &self.token
-            && secrecy::ExposeSecret::expose_secret(t)
-                .trim()
-                .chars()
-                .count()
-                < MIN_TOKEN_CHARS
-        {
-            return Some((
-                "http.token".into(),
-                format!(
-                    "must be at least {MIN_TOKEN_CHARS} characters (e.g. `openssl rand -hex 32`)"
-                ),
-            ));
+        for (key, token) in [
+            ("http.token", &self.token),
+            ("http.operator_token", &self.operator_token),
+        ] {
+            if let Some(t) = token
+                && secrecy::ExposeSecret::expose_secret(t)
+                    .trim()
+                    .chars()
+                    .count()
+                    < MIN_TOKEN_CHARS
+            {
+                return Some((
+                    key.into(),
+                    format!(
+                        "must be at least {MIN_TOKEN_CHARS} characters (e.g. `openssl rand -hex 32`)"
+                    ),
+                ));
+            }
         }
         match self.addr() {
             Some(a) if !a.ip().is_loopback() && self.token.is_none() => Some((
@@ -113,6 +126,12 @@ impl HttpSettings {
 
     pub fn check(&self, bad: &mut impl FnMut(String, String)) {
         crate::secret::check_pair(bad, "http.token", &self.token, &self.token_file);
+        crate::secret::check_pair(
+            bad,
+            "http.operator_token",
+            &self.operator_token,
+            &self.operator_token_file,
+        );
         let mut range = |key: &str, value: u64, (least, most): (u64, u64)| {
             if !(least..=most).contains(&value) {
                 bad(

@@ -64,8 +64,9 @@ pub(super) async fn fetch(
     }))
 }
 
-/// What kind of file this is, for "not a regular file (…)".
-pub(super) fn kind(meta: &Metadata) -> Option<&'static str> {
+/// What kind of file this is, for "not a regular file (…)" (the published statistics'
+/// reader refuses the same, [`crate::stats::open`]).
+pub(crate) fn kind(meta: &Metadata) -> Option<&'static str> {
     let t = meta.file_type();
     if t.is_file() {
         None

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::secret::redact_url;
+pub(crate) use file::kind as file_kind;
 pub use probe::unreadable_file;
 pub use settings::{DataOwner, MAX_RETRIES, SourceSettings};
 

@@ -41,8 +41,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>, StoreError> {
         const SQL: &str = "INSERT INTO action_updates \
-            (reference, status, note, evidence, next_steps, author, entered_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+            (reference, status, note, evidence, next_steps, author, entered_at, area) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
         let mut ids = Vec::with_capacity(updates.len());
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -55,6 +55,7 @@ impl Store {
                     .bind(u.next_steps.as_deref())
                     .bind(&u.author)
                     .bind(now)
+                    .bind(self.area())
                     .fetch_one(&mut *tx)
                     .await?;
                 ids.push(id);
@@ -69,17 +70,16 @@ impl Store {
         // One query for all and for one: `$1` NULL matches every action.
         const SQL: &str = "SELECT id, reference, status, note, evidence, next_steps, author, \
             entered_at FROM action_updates \
-            WHERE (CAST($1 AS TEXT) IS NULL OR reference = $1) ORDER BY id";
-        let rows: Vec<UpdateRow> =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(only).fetch_all(p).await?);
+            WHERE (CAST($1 AS TEXT) IS NULL OR reference = $1) AND area = $2 ORDER BY id";
+        let rows: Vec<UpdateRow> = on_pool!(self, p => sqlx::query_as(SQL).bind(only).bind(self.area()).fetch_all(p).await?);
         rows.into_iter().map(recorded).collect()
     }
 
     /// Store checked commentary, all or none (one transaction), each at its `entered_at`.
     pub async fn save_commentary(&self, entries: &[Commentary]) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO commentary \
-            (kpi_id, period, reason, actions, revised_date, next_update, author, entered_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+            (kpi_id, period, reason, actions, revised_date, next_update, author, entered_at, area) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             for c in entries {
@@ -92,6 +92,7 @@ impl Store {
                     .bind(c.next_update)
                     .bind(&c.author)
                     .bind(c.entered_at)
+                    .bind(self.area())
                     .execute(&mut *tx)
                     .await?;
             }
@@ -109,9 +110,9 @@ impl Store {
         // One query for all and for one: `$1` NULL matches every KPI.
         const SQL: &str = "SELECT kpi_id, period, reason, actions, revised_date, next_update, \
             author, entered_at FROM commentary \
-            WHERE (CAST($1 AS TEXT) IS NULL OR kpi_id = $1) ORDER BY kpi_id, period, id";
-        let rows: Vec<CommentRow> =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(only).fetch_all(p).await?);
+            WHERE (CAST($1 AS TEXT) IS NULL OR kpi_id = $1) AND area = $2 \
+            ORDER BY kpi_id, period, id";
+        let rows: Vec<CommentRow> = on_pool!(self, p => sqlx::query_as(SQL).bind(only).bind(self.area()).fetch_all(p).await?);
         rows.into_iter().map(comment).collect()
     }
 

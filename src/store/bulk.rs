@@ -138,7 +138,8 @@ impl Store {
         judge: impl FnOnce(&Written) -> Verdict,
     ) -> Result<BulkOutcome, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        let load_id = record_load(&mut tx, meta).await?;
+        let area = self.area();
+        let load_id = record_load(&mut tx, area, meta).await?;
         let table = row_table(load_id);
         let pg = matches!(tx, Tx::Pg(_));
         exec(&mut tx, create_table_sql(&table, kind, pg)).await?;
@@ -192,7 +193,7 @@ impl Store {
             rollback(tx).await;
             return Ok(BulkOutcome::Discarded { written });
         }
-        record_verdict(&mut tx, meta, load_id, &written, &verdict).await?;
+        record_verdict(&mut tx, area, meta, load_id, &written, &verdict).await?;
         tx.commit().await?;
         Ok(match verdict {
             Verdict::Hold(reason) => BulkOutcome::Held {
@@ -211,8 +212,9 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<String, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        const HELD: &str = "SELECT source, outcome, row_table FROM loads WHERE id = $1";
-        let row: Option<(String, String, Option<String>)> = on_tx!(&mut tx, t => sqlx::query_as(HELD).bind(load_id).fetch_optional(&mut **t).await?);
+        const HELD: &str =
+            "SELECT source, outcome, row_table FROM loads WHERE id = $1 AND area = $2";
+        let row: Option<(String, String, Option<String>)> = on_tx!(&mut tx, t => sqlx::query_as(HELD).bind(load_id).bind(self.area()).fetch_optional(&mut **t).await?);
         let Some((source, outcome, table)) = row else {
             return Err(StoreError::NotFound(format!("no load {load_id}")));
         };
@@ -224,17 +226,17 @@ impl Store {
         const APPROVE: &str =
             "UPDATE loads SET outcome = 'approved', approved_at = $2 WHERE id = $1";
         on_tx!(&mut tx, t => sqlx::query(APPROVE).bind(load_id).bind(at).execute(&mut **t).await.map(|_| ())?);
-        swap_in(&mut tx, &source, load_id, at).await?;
+        swap_in(&mut tx, self.area(), &source, load_id, at).await?;
         tx.commit().await?;
         Ok(source)
     }
 }
 
 /// Record the fetched extract as a load, `loading`; its id.
-async fn record_load(tx: &mut Tx, meta: &LoadMeta<'_>) -> Result<i64, StoreError> {
+async fn record_load(tx: &mut Tx, area: &str, meta: &LoadMeta<'_>) -> Result<i64, StoreError> {
     const RECORD: &str = "INSERT INTO loads (run_id, source, kind, url, fetched_at, http_status, \
-        bytes, sha256, etag, last_modified, outcome) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loading') RETURNING id";
+        bytes, sha256, etag, last_modified, outcome, area) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loading', $11) RETURNING id";
     Ok(on_tx!(tx, t => sqlx::query_scalar(RECORD)
         .bind(meta.run_id)
         .bind(meta.source)
@@ -246,6 +248,7 @@ async fn record_load(tx: &mut Tx, meta: &LoadMeta<'_>) -> Result<i64, StoreError
         .bind(meta.sha256)
         .bind(meta.etag)
         .bind(meta.last_modified)
+        .bind(area)
         .fetch_one(&mut **t)
         .await?))
 }
@@ -300,6 +303,7 @@ async fn set_aside_repeats(
 /// older held load of the source).
 async fn record_verdict(
     tx: &mut Tx,
+    area: &str,
     meta: &LoadMeta<'_>,
     load_id: i64,
     written: &Written,
@@ -323,10 +327,10 @@ async fn record_verdict(
         .await
         .map(|_| ())?);
     if *verdict == Verdict::Swap {
-        swap_in(tx, meta.source, load_id, meta.fetched_at).await
+        swap_in(tx, area, meta.source, load_id, meta.fetched_at).await
     } else {
         // A newer held extract supersedes an older one: at most one waits per source.
-        drop_replaced(tx, meta.source, load_id, true).await
+        drop_replaced(tx, area, meta.source, load_id, true).await
     }
 }
 
@@ -376,36 +380,41 @@ async fn build_key_index(
 /// here until the first commits, and then sees (and drops) the first's table.
 async fn swap_in(
     tx: &mut Tx,
+    area: &str,
     source: &str,
     load_id: i64,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    const SWAP: &str = "INSERT INTO extract_current (source, load_id, swapped_at) VALUES ($1, $2, $3) \
-        ON CONFLICT (source) DO UPDATE SET load_id = excluded.load_id, swapped_at = excluded.swapped_at";
+    const SWAP: &str = "INSERT INTO extract_current (source, load_id, swapped_at, area) \
+        VALUES ($1, $2, $3, $4) ON CONFLICT (area, source) DO UPDATE \
+        SET load_id = excluded.load_id, swapped_at = excluded.swapped_at";
     on_tx!(&mut *tx, t => sqlx::query(SWAP)
         .bind(source)
         .bind(load_id)
         .bind(at)
+        .bind(area)
         .execute(&mut **t)
         .await
         .map(|_| ())?);
-    drop_replaced(tx, source, load_id, false).await
+    drop_replaced(tx, area, source, load_id, false).await
 }
 
 /// Drop the row tables of `source`'s other loads (only the held ones if `held_only`), and mark
 /// a held one superseded.
 async fn drop_replaced(
     tx: &mut Tx,
+    area: &str,
     source: &str,
     load_id: i64,
     held_only: bool,
 ) -> Result<(), StoreError> {
     const OLD: &str = "SELECT id, row_table FROM loads WHERE source = $1 AND id <> $2 \
-        AND row_table IS NOT NULL AND (outcome = 'held' OR NOT $3)";
+        AND row_table IS NOT NULL AND (outcome = 'held' OR NOT $3) AND area = $4";
     let old: Vec<(i64, String)> = on_tx!(&mut *tx, t => sqlx::query_as(OLD)
         .bind(source)
         .bind(load_id)
         .bind(held_only)
+        .bind(area)
         .fetch_all(&mut **t)
         .await?);
     for (id, table) in old {

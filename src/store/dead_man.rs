@@ -15,13 +15,14 @@ impl Store {
         run_id: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        const SQL: &str = "INSERT INTO dead_man_notices (job, lapse_since, told_at, run_id) \
-                           VALUES ($1, $2, $3, $4) ON CONFLICT (job, lapse_since) DO NOTHING RETURNING id";
+        const SQL: &str = "INSERT INTO dead_man_notices (job, lapse_since, told_at, run_id, area) \
+                           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (area, job, lapse_since) DO NOTHING RETURNING id";
         let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(job)
             .bind(since)
             .bind(now)
             .bind(run_id)
+            .bind(self.area())
             .fetch_all(p)
             .await?
             .into_iter().next());

@@ -15,12 +15,12 @@ use crate::news::Outgoing;
 use super::outbox::{COLUMNS, OutboxStatus};
 use super::outbox_queue::queue_in;
 use super::tx::{Tx, on_tx};
-use super::{OutboxRow, Store, StoreError};
+use super::{OutboxRow, Pool, Store, StoreError};
 
 /// Which due rows a pass may claim: pending, not claimed by a live lease, and due by the
 /// instant the pass began (a row the pass itself put off is later than that: no tight loop).
 const DUE: &str = "status = 'pending' AND (claimed_until IS NULL OR claimed_until < $1) \
-                   AND (next_attempt_at IS NULL OR next_attempt_at <= $2)";
+                   AND (next_attempt_at IS NULL OR next_attempt_at <= $2) AND area = $3";
 
 /// A row that failed for good or ended ambiguous, for the administrator's notice.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -54,20 +54,22 @@ impl Store {
         due_by: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<OutboxRow>, StoreError> {
-        const SET: &str = "UPDATE outbox SET claimed_until = $1, claimed_by = $2 WHERE id = $3";
+        const SET: &str =
+            "UPDATE outbox SET claimed_until = $1, claimed_by = $2 WHERE id = $3 AND area = $4";
         let pick = format!("SELECT id FROM outbox WHERE {DUE} ORDER BY id LIMIT 1");
-        let read = format!("{COLUMNS} WHERE id = $1");
+        let read = format!("{COLUMNS} WHERE id = $1 AND area = $2");
         // On SQLite the write lock comes first (no other writer reads the row free between
         // our read and our write); on PostgreSQL the row is locked and others skip it.
-        let pick = match self {
-            Store::Sqlite(_) => pick,
-            Store::Postgres(_) => format!("{pick} FOR UPDATE SKIP LOCKED"),
+        let pick = match &self.pool {
+            Pool::Sqlite(_) => pick,
+            Pool::Postgres(_) => format!("{pick} FOR UPDATE SKIP LOCKED"),
         };
         let mut tx = Tx::begin(self).await?;
         let row = on_tx!(&mut tx, t => {
             let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(pick))
                 .bind(now)
                 .bind(due_by)
+                .bind(self.area())
                 .fetch_optional(&mut **t)
                 .await?;
             let Some(id) = id else {
@@ -77,10 +79,12 @@ impl Store {
                 .bind(until)
                 .bind(who)
                 .bind(id)
+                .bind(self.area())
                 .execute(&mut **t)
                 .await?;
             sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(read))
                 .bind(id)
+                .bind(self.area())
                 .fetch_one(&mut **t)
                 .await?
         });
@@ -96,8 +100,8 @@ impl Store {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 \
-                           AND status = 'pending'";
-        let n = on_pool!(self, p => sqlx::query(SQL).bind(until).bind(id).bind(who).execute(p).await?.rows_affected());
+                           AND status = 'pending' AND area = $4";
+        let n = on_pool!(self, p => sqlx::query(SQL).bind(until).bind(id).bind(who).bind(self.area()).execute(p).await?.rows_affected());
         Ok(n == 1)
     }
 
@@ -110,8 +114,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
                            last_error = NULL, next_attempt_at = NULL, claimed_until = NULL \
-                           WHERE id = $2 AND claimed_by = $3";
-        on_pool!(self, p => sqlx::query(SQL).bind(now).bind(id).bind(who).execute(p).await?.rows_affected());
+                           WHERE id = $2 AND claimed_by = $3 AND area = $4";
+        on_pool!(self, p => sqlx::query(SQL).bind(now).bind(id).bind(who).bind(self.area()).execute(p).await?.rows_affected());
         Ok(())
     }
 
@@ -127,13 +131,14 @@ impl Store {
     ) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE outbox SET last_error = $1, attempts = attempts + 1, \
                            next_attempt_at = $2, ambiguous_at = COALESCE(ambiguous_at, $3), \
-                           claimed_until = NULL WHERE id = $4 AND claimed_by = $5";
+                           claimed_until = NULL WHERE id = $4 AND claimed_by = $5 AND area = $6";
         on_pool!(self, p => sqlx::query(SQL)
             .bind(error)
             .bind(next_at)
             .bind(ambiguous)
             .bind(id)
             .bind(who)
+            .bind(self.area())
             .execute(p)
             .await?
             .rows_affected());
@@ -150,12 +155,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE outbox SET status = $1, last_error = $2, attempts = attempts + 1, \
                            next_attempt_at = NULL, claimed_until = NULL \
-                           WHERE id = $3 AND claimed_by = $4";
+                           WHERE id = $3 AND claimed_by = $4 AND area = $5";
         on_pool!(self, p => sqlx::query(SQL)
             .bind(status.as_str())
             .bind(error)
             .bind(id)
             .bind(who)
+            .bind(self.area())
             .execute(p)
             .await?
             .rows_affected());
@@ -173,14 +179,15 @@ impl Store {
     ) -> Result<usize, StoreError> {
         const PICK: &str = "SELECT id, run_id, sub_group, recipients, status, attempts, last_error \
                             FROM outbox WHERE status IN ('failed', 'ambiguous') AND told_at IS NULL \
-                            AND kind <> 'admin' ORDER BY id";
-        const TOLD: &str = "UPDATE outbox SET told_at = $1 WHERE id = $2";
+                            AND kind <> 'admin' AND area = $1 ORDER BY id";
+        const TOLD: &str = "UPDATE outbox SET told_at = $1 WHERE id = $2 AND area = $3";
         let mut tx = Tx::begin(self).await?;
-        let pick = match self {
-            Store::Sqlite(_) => PICK.to_string(),
-            Store::Postgres(_) => format!("{PICK} FOR UPDATE SKIP LOCKED"),
+        let pick = match &self.pool {
+            Pool::Sqlite(_) => PICK.to_string(),
+            Pool::Postgres(_) => format!("{PICK} FOR UPDATE SKIP LOCKED"),
         };
         let rows: Vec<FailedMail> = on_tx!(&mut tx, t => sqlx::query_as(sqlx::AssertSqlSafe(pick))
+            .bind(self.area())
             .fetch_all(&mut **t)
             .await?);
         // The notice names the newest run among them (every row belongs to one).
@@ -192,11 +199,12 @@ impl Store {
              sqlx::query(TOLD)
                             .bind(now)
                             .bind(r.id)
+                            .bind(self.area())
                             .execute(&mut **t)
                             .await?;
             });
         }
-        queue_in(&mut tx, &notice(run_id, &rows), now).await?;
+        queue_in(&mut tx, self.area(), &notice(run_id, &rows), now).await?;
         tx.commit().await?;
         Ok(rows.len())
     }
@@ -205,9 +213,9 @@ impl Store {
     pub async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         const SQL: &str = "SELECT status, count(*), \
                            sum(CASE WHEN next_attempt_at IS NULL THEN 0 ELSE 1 END) \
-                           FROM outbox GROUP BY status";
+                           FROM outbox WHERE area = $1 GROUP BY status";
         let rows: Vec<(String, i64, Option<i64>)> =
-            on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+            on_pool!(self, p => sqlx::query_as(SQL).bind(self.area()).fetch_all(p).await?);
         let mut c = OutboxCounts::default();
         for (status, n, later) in rows {
             match status.as_str() {

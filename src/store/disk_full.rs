@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Store, StoreError};
+use super::{Pool, Store, StoreError};
 
 /// Bytes held in reserve beside an SQLite database: a ledger row, a load's refusal and
 /// their WAL pages many times over.
@@ -110,7 +110,7 @@ impl Store {
     /// Keep the reserve beside an SQLite database (none for PostgreSQL: its disk is the
     /// server's).
     pub fn keep_reserve(&self) {
-        if let Store::Sqlite(p) = self {
+        if let Pool::Sqlite(p) = &self.pool {
             keep_reserve(p.connect_options().get_filename());
         }
     }
@@ -118,9 +118,9 @@ impl Store {
     /// Free the reserve so that a failure can be recorded on a full disk; whether there was
     /// one to free.
     pub fn release_reserve(&self) -> bool {
-        match self {
-            Store::Sqlite(p) => release_reserve(p.connect_options().get_filename()),
-            Store::Postgres(_) => false,
+        match &self.pool {
+            Pool::Sqlite(p) => release_reserve(p.connect_options().get_filename()),
+            Pool::Postgres(_) => false,
         }
     }
 }

@@ -11,7 +11,7 @@ use sqlx::postgres::PgPoolCopyExt as _;
 
 use super::bulk::{LoadMeta, row_table};
 use super::scan::SCAN_ROWS;
-use super::{Store, StoreError};
+use super::{Pool, Store, StoreError};
 use crate::load::{Batch, ColType, KindDef};
 // Every URL stored in `loads.url` goes through it, whoever built the row.
 use crate::secret::redact_url;
@@ -37,11 +37,13 @@ pub struct LoadRecord {
     pub held_reason: Option<String>,
     pub kept_file: Option<String>,
     pub row_table: Option<String>,
+    /// The area whose load it is.
+    pub area: String,
 }
 
 const LOAD_COLUMNS: &str = "l.id, l.run_id, l.source, l.kind, l.url, l.fetched_at, l.http_status, \
     l.bytes, l.sha256, l.etag, l.last_modified, l.rows_loaded, l.rows_set_aside, l.data_as_of, \
-    l.outcome, l.error, l.held_reason, l.kept_file, l.row_table";
+    l.outcome, l.error, l.held_reason, l.kept_file, l.row_table, l.area";
 
 impl Store {
     /// Record a fetch that brought nothing back.
@@ -54,8 +56,8 @@ impl Store {
         http_status: Option<u16>,
         error: &str,
     ) -> Result<i64, StoreError> {
-        const SQL: &str = "INSERT INTO loads (run_id, source, url, fetched_at, http_status, outcome, error) \
-                           VALUES ($1, $2, $3, $4, $5, 'fetch_failed', $6) RETURNING id";
+        const SQL: &str = "INSERT INTO loads (run_id, source, url, fetched_at, http_status, outcome, error, area) \
+                           VALUES ($1, $2, $3, $4, $5, 'fetch_failed', $6, $7) RETURNING id";
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(run_id)
             .bind(source)
@@ -63,6 +65,7 @@ impl Store {
             .bind(at)
             .bind(http_status.map(i32::from))
             .bind(error)
+            .bind(self.area())
             .fetch_all(p)
             .await?
             .into_iter().next().ok_or(sqlx::Error::RowNotFound)?))
@@ -78,8 +81,8 @@ impl Store {
         http_status: Option<u16>,
         why: &str,
     ) -> Result<i64, StoreError> {
-        const SQL: &str = "INSERT INTO loads (run_id, source, url, fetched_at, http_status, outcome, error) \
-                           VALUES ($1, $2, $3, $4, $5, 'unchanged', $6) RETURNING id";
+        const SQL: &str = "INSERT INTO loads (run_id, source, url, fetched_at, http_status, outcome, error, area) \
+                           VALUES ($1, $2, $3, $4, $5, 'unchanged', $6, $7) RETURNING id";
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(run_id)
             .bind(source)
@@ -87,6 +90,7 @@ impl Store {
             .bind(at)
             .bind(http_status.map(i32::from))
             .bind(why)
+            .bind(self.area())
             .fetch_all(p)
             .await?
             .into_iter().next().ok_or(sqlx::Error::RowNotFound)?))
@@ -101,8 +105,8 @@ impl Store {
         kept_file: Option<&str>,
     ) -> Result<i64, StoreError> {
         const SQL: &str = "INSERT INTO loads (run_id, source, kind, url, fetched_at, http_status, bytes, \
-            sha256, etag, last_modified, outcome, error, kept_file) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'rejected', $11, $12) RETURNING id";
+            sha256, etag, last_modified, outcome, error, kept_file, area) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'rejected', $11, $12, $13) RETURNING id";
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(meta.run_id)
             .bind(meta.source)
@@ -116,6 +120,7 @@ impl Store {
             .bind(meta.last_modified)
             .bind(error)
             .bind(kept_file)
+            .bind(self.area())
             .fetch_all(p)
             .await?
             .into_iter().next().ok_or(sqlx::Error::RowNotFound)?))
@@ -123,8 +128,8 @@ impl Store {
 
     /// Note where a held load's file was kept.
     pub async fn set_kept_file(&self, load_id: i64, path: &str) -> Result<(), StoreError> {
-        const SQL: &str = "UPDATE loads SET kept_file = $2 WHERE id = $1";
-        on_pool!(self, p => sqlx::query(SQL).bind(load_id).bind(path).execute(p).await.map(|_| ())?);
+        const SQL: &str = "UPDATE loads SET kept_file = $2 WHERE id = $1 AND area = $3";
+        on_pool!(self, p => sqlx::query(SQL).bind(load_id).bind(path).bind(self.area()).execute(p).await.map(|_| ())?);
         Ok(())
     }
 
@@ -132,26 +137,28 @@ impl Store {
     pub async fn current_load(&self, source: &str) -> Result<Option<LoadRecord>, StoreError> {
         let sql = format!(
             "SELECT {LOAD_COLUMNS} FROM extract_current c JOIN loads l ON l.id = c.load_id \
-             WHERE c.source = $1"
+             WHERE c.source = $1 AND c.area = $2 AND l.area = $2"
         );
         Ok(
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(source).fetch_optional(p).await?),
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(source).bind(self.area()).fetch_optional(p).await?),
         )
     }
 
     /// One load by id.
     pub async fn load(&self, id: i64) -> Result<Option<LoadRecord>, StoreError> {
-        let sql = format!("SELECT {LOAD_COLUMNS} FROM loads l WHERE l.id = $1");
+        let sql = format!("SELECT {LOAD_COLUMNS} FROM loads l WHERE l.id = $1 AND l.area = $2");
         Ok(
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?),
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(self.area()).fetch_optional(p).await?),
         )
     }
 
     /// Every fetch a run made, in order.
     pub async fn run_loads(&self, run_id: i64) -> Result<Vec<LoadRecord>, StoreError> {
-        let sql = format!("SELECT {LOAD_COLUMNS} FROM loads l WHERE l.run_id = $1 ORDER BY l.id");
+        let sql = format!(
+            "SELECT {LOAD_COLUMNS} FROM loads l WHERE l.run_id = $1 AND l.area = $2 ORDER BY l.id"
+        );
         Ok(
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_all(p).await?),
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).bind(self.area()).fetch_all(p).await?),
         )
     }
 
@@ -160,9 +167,12 @@ impl Store {
         &self,
         load_id: i64,
     ) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
+        // A load's problems are its area's: through the load's row.
         const SQL: &str = "SELECT line, column_name, problem FROM load_problems WHERE load_id = $1 \
-            ORDER BY line";
-        Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(load_id).fetch_all(p).await?))
+            AND load_id IN (SELECT id FROM loads WHERE area = $2) ORDER BY line";
+        Ok(
+            on_pool!(self, p => sqlx::query_as(SQL).bind(load_id).bind(self.area()).fetch_all(p).await?),
+        )
     }
 
     /// Stream `columns` of a load's rows (all of them, in storage order: extract order on
@@ -175,9 +185,9 @@ impl Store {
         columns: &[&str],
         mut each: impl FnMut(&Batch),
     ) -> Result<u64, StoreError> {
-        let (table, types) = scan_table(load, kind, columns)?;
-        match self {
-            Store::Sqlite(p) => {
+        let (table, types) = scan_table(self, load, kind, columns)?;
+        match &self.pool {
+            Pool::Sqlite(p) => {
                 // The raw handle, as for the bulk insert: sqlx decodes each cell through its
                 // worker thread, which costs seconds at a million rows.
                 let sql = sqlite_sql(&table, columns)?;
@@ -186,7 +196,7 @@ impl Store {
                 super::bulk_sqlite::scan(handle.as_raw_handle(), &sql, &types, SCAN_ROWS, &mut each)
                     .map_err(StoreError::Bulk)
             }
-            Store::Postgres(p) => {
+            Pool::Postgres(p) => {
                 let sql = super::bulk_pg::copy_out_sql(&table, columns, &types);
                 let mut chunks = p.copy_out_raw(&sql).await?;
                 let mut reader = super::bulk_pg::CopyReader::new(&types);
@@ -217,13 +227,13 @@ impl Store {
         mut state: S,
         each: impl Fn(&mut S, &Batch) + Send + 'static,
     ) -> Result<S, StoreError> {
-        let Store::Sqlite(p) = self else {
+        let Pool::Sqlite(p) = &self.pool else {
             // PostgreSQL's server does the reading; this task only decodes what it sends.
             self.scan(load, kind, columns, |b| each(&mut state, b))
                 .await?;
             return Ok(state);
         };
-        let (table, types) = scan_table(load, kind, columns)?;
+        let (table, types) = scan_table(self, load, kind, columns)?;
         let sql = sqlite_sql(&table, columns)?;
         let mut conn = p.acquire().await?;
         let runtime = tokio::runtime::Handle::current();
@@ -243,10 +253,18 @@ impl Store {
 
 /// The table that holds a load's rows, and the types of `columns` in it.
 fn scan_table(
+    store: &Store,
     load: &LoadRecord,
     kind: &KindDef,
     columns: &[&str],
 ) -> Result<(String, Vec<ColType>), StoreError> {
+    // A record is plain data anyone could make: its rows are read only in its own area.
+    if load.area != store.area() {
+        return Err(StoreError::NotFound(format!(
+            "load {} is not this area's",
+            load.id
+        )));
+    }
     let table = match &load.row_table {
         Some(t) if *t == row_table(load.id) => t.clone(),
         _ => {

@@ -30,8 +30,8 @@ impl Store {
         via: &str,
     ) -> Result<Vec<i64>, StoreError> {
         const SQL: &str = "INSERT INTO kpi_manual_values \
-            (kpi_id, period, value, numerator, denominator, note, entered_by, entered_at, via) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+            (kpi_id, period, value, numerator, denominator, note, entered_by, entered_at, via, area) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
         let count = |n: Option<u64>| n.and_then(|n| i64::try_from(n).ok());
         let mut ids = Vec::with_capacity(values.len());
         on_pool!(self, p => {
@@ -47,6 +47,7 @@ impl Store {
                     .bind(&v.by)
                     .bind(now)
                     .bind(via)
+                    .bind(self.area())
                     .fetch_one(&mut *tx)
                     .await?;
                 ids.push(id);
@@ -56,35 +57,13 @@ impl Store {
         Ok(ids)
     }
 
-    /// Name the entry a run's result for a manual KPI and period came from.
-    pub async fn link_manual_value(
-        &self,
-        run_id: i64,
-        kpi_id: &str,
-        period: crate::kpi::Period,
-        entry: i64,
-    ) -> Result<(), StoreError> {
-        const SQL: &str = "UPDATE kpi_results SET manual_value_id = $1 \
-                           WHERE run_id = $2 AND kpi_id = $3 AND period = $4";
-        on_pool!(self, p => sqlx::query(SQL)
-            .bind(entry)
-            .bind(run_id)
-            .bind(kpi_id)
-            .bind(period.to_string())
-            .execute(p)
-            .await?
-            .rows_affected());
-        Ok(())
-    }
-
     /// Every entry, superseded ones too, by KPI, period and entry order (`only`: one KPI).
     pub async fn manual_history(&self, only: Option<&str>) -> Result<Vec<Entered>, StoreError> {
         // One query for all and for one: `$1` NULL matches every KPI.
         const SQL: &str = "SELECT id, kpi_id, period, value, numerator, denominator, note, \
             entered_by, entered_at, via FROM kpi_manual_values \
-            WHERE (CAST($1 AS TEXT) IS NULL OR kpi_id = $1) ORDER BY kpi_id, period, id";
-        let rows: Vec<Row> =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(only).fetch_all(p).await?);
+            WHERE (CAST($1 AS TEXT) IS NULL OR kpi_id = $1) AND area = $2 ORDER BY kpi_id, period, id";
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(SQL).bind(only).bind(self.area()).fetch_all(p).await?);
         rows.into_iter().map(entered).collect()
     }
 
@@ -93,8 +72,10 @@ impl Store {
         const SQL: &str = "SELECT id, kpi_id, period, value, numerator, denominator, note, \
             entered_by, entered_at, via FROM kpi_manual_values v \
             WHERE v.id = (SELECT MAX(l.id) FROM kpi_manual_values l \
-            WHERE l.kpi_id = v.kpi_id AND l.period = v.period) ORDER BY v.kpi_id, v.period";
-        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+            WHERE l.kpi_id = v.kpi_id AND l.period = v.period AND l.area = $1) \
+            AND v.area = $1 ORDER BY v.kpi_id, v.period";
+        let rows: Vec<Row> =
+            on_pool!(self, p => sqlx::query_as(SQL).bind(self.area()).fetch_all(p).await?);
         rows.into_iter().map(entered).collect()
     }
 }

@@ -125,9 +125,9 @@ impl Store {
     ) -> Result<std::collections::BTreeMap<String, Vec<String>>, StoreError> {
         const SQL: &str = "SELECT recipients, items FROM outbox WHERE id IN (SELECT max(id) FROM outbox \
                            WHERE items IS NOT NULL AND status IN ('sent', 'pending') \
-                           AND kind = 'digest' GROUP BY lower(recipients))";
+                           AND kind = 'digest' AND area = $1 GROUP BY lower(recipients)) AND area = $1";
         let rows: Vec<(String, String)> =
-            on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+            on_pool!(self, p => sqlx::query_as(SQL).bind(self.area()).fetch_all(p).await?);
         Ok(rows
             .into_iter()
             .map(|(r, items)| {
@@ -139,15 +139,17 @@ impl Store {
 
     /// Mail not yet delivered, oldest first.
     pub async fn pending_mail(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        let sql = format!("{COLUMNS} WHERE status = 'pending' ORDER BY id");
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?))
+        let sql = format!("{COLUMNS} WHERE status = 'pending' AND area = $1 ORDER BY id");
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(self.area()).fetch_all(p).await?),
+        )
     }
 
     /// Mail a run queued, in order.
     pub async fn run_mail(&self, run_id: i64) -> Result<Vec<OutboxRow>, StoreError> {
-        let sql = format!("{COLUMNS} WHERE run_id = $1 ORDER BY id");
+        let sql = format!("{COLUMNS} WHERE run_id = $1 AND area = $2 ORDER BY id");
         Ok(
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_all(p).await?),
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).bind(self.area()).fetch_all(p).await?),
         )
     }
 }

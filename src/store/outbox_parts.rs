@@ -17,13 +17,13 @@ pub struct StoredBody {
 impl Store {
     /// The HTML part and the parts of outbox row `id`.
     pub async fn outbox_body(&self, id: i64) -> Result<StoredBody, StoreError> {
-        const HTML: &str = "SELECT body_html FROM outbox WHERE id = $1";
+        const HTML: &str = "SELECT body_html FROM outbox WHERE id = $1 AND area = $2";
+        // A row's parts are its area's: through the row.
         const PARTS: &str = "SELECT kind, name, content_type, bytes FROM outbox_parts \
-                             WHERE outbox_id = $1 ORDER BY position";
-        let html: Option<Option<String>> =
-            on_pool!(self, p => sqlx::query_scalar(HTML).bind(id).fetch_optional(p).await?);
-        let rows: Vec<(String, String, String, Vec<u8>)> =
-            on_pool!(self, p => sqlx::query_as(PARTS).bind(id).fetch_all(p).await?);
+                             WHERE outbox_id = $1 \
+                             AND outbox_id IN (SELECT id FROM outbox WHERE area = $2) ORDER BY position";
+        let html: Option<Option<String>> = on_pool!(self, p => sqlx::query_scalar(HTML).bind(id).bind(self.area()).fetch_optional(p).await?);
+        let rows: Vec<(String, String, String, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(PARTS).bind(id).bind(self.area()).fetch_all(p).await?);
         let parts = rows
             .into_iter()
             .map(|(kind, name, content_type, bytes)| {

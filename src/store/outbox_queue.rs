@@ -28,7 +28,7 @@ pub enum Queued {
 /// on topic `$3` whenever queued (the decision's "told before", without reading years).
 const TOLD: &str = "SELECT topic, items, created_at FROM outbox WHERE recipients = $1 \
                     AND status <> 'superseded' AND items IS NOT NULL \
-                    AND (created_at > $2 OR topic = $3) ORDER BY id";
+                    AND (created_at > $2 OR topic = $3) AND area = $4 ORDER BY id";
 
 fn told_rows(rows: Vec<(Option<String>, String, DateTime<Utc>)>) -> Vec<Told> {
     rows.into_iter()
@@ -44,7 +44,7 @@ impl Store {
     /// Queue `msg` (see [`queue_in`]) in a transaction of its own.
     pub async fn queue(&self, msg: &Outgoing, now: DateTime<Utc>) -> Result<Queued, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        let q = queue_in(&mut tx, msg, now).await?;
+        let q = queue_in(&mut tx, self.area(), msg, now).await?;
         tx.commit().await?;
         Ok(q)
     }
@@ -63,6 +63,7 @@ impl Store {
             .bind(recipient)
             .bind(since)
             .bind(topic)
+            .bind(self.area())
             .fetch_all(p)
             .await?);
         Ok(told_rows(rows))
@@ -80,14 +81,15 @@ fn since(now: DateTime<Utc>, repeat: chrono::TimeDelta) -> DateTime<Utc> {
 /// and, for news, the older undelivered rows on its topic marked superseded.
 pub(super) async fn queue_in(
     tx: &mut Tx,
+    area: &str,
     msg: &Outgoing,
     now: DateTime<Utc>,
 ) -> Result<Queued, StoreError> {
     const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext(lower($1)))";
     const SQL: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, status, \
-                       created_at, digest, idem_key, topic, items, body_html, kind, reason) \
-                       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12, $13) \
-                       ON CONFLICT (idem_key) DO NOTHING RETURNING id";
+                       created_at, digest, idem_key, topic, items, body_html, kind, reason, area) \
+                       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                       ON CONFLICT (area, idem_key) DO NOTHING RETURNING id";
     let recipients = msg.recipients.join("\n");
     let (idem_key, key, reason) = match &msg.dedup {
         Dedup::None => (None, None, None),
@@ -103,6 +105,7 @@ pub(super) async fn queue_in(
                 .bind(&recipients)
                 .bind(since(now, *repeat))
                 .bind(&key.topic)
+                .bind(area)
                 .fetch_all(&mut **t)
                 .await?);
             let told = told_rows(told);
@@ -129,6 +132,7 @@ pub(super) async fn queue_in(
         .bind(msg.html.as_deref())
         .bind(msg.kind.as_str())
         .bind(reason.map(Reason::as_str))
+        .bind(area)
         .fetch_optional(&mut **t)
         .await?);
     let Some(id) = id else {
@@ -136,7 +140,7 @@ pub(super) async fn queue_in(
     };
     insert_parts(tx, id, &msg.parts).await?;
     let superseded = match key {
-        Some(key) => supersede(tx, &key.topic, id, now).await?,
+        Some(key) => supersede(tx, area, &key.topic, id, now).await?,
         None => 0,
     };
     Ok(Queued::Yes {
@@ -178,17 +182,19 @@ async fn insert_parts(tx: &mut Tx, id: i64, parts: &[news::Part]) -> Result<(), 
 /// may have arrived, and "superseded" would say it did not.
 async fn supersede(
     tx: &mut Tx,
+    area: &str,
     topic: &str,
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded' WHERE topic = $1 AND id < $2 \
                              AND status = 'pending' AND ambiguous_at IS NULL \
-                             AND (claimed_until IS NULL OR claimed_until < $3)";
+                             AND (claimed_until IS NULL OR claimed_until < $3) AND area = $4";
     Ok(on_tx!(tx, t => sqlx::query(SUPERSEDE)
         .bind(topic)
         .bind(id)
         .bind(now)
+        .bind(area)
         .execute(&mut **t)
         .await?
         .rows_affected()))

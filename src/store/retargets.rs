@@ -18,8 +18,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         const SQL: &str = "INSERT INTO kpi_retargets \
-            (kpi_id, effective, reason, schedule, entered_by, entered_at) \
-            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+            (kpi_id, effective, reason, schedule, entered_by, entered_at, area) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
         let schedule = serde_json::to_string(retarget)
             .map_err(|e| StoreError::Corrupt(format!("cannot write the schedule: {e}")))?;
         let id = on_pool!(self, p => sqlx::query_scalar(SQL)
@@ -29,6 +29,7 @@ impl Store {
             .bind(schedule)
             .bind(by)
             .bind(now)
+            .bind(self.area())
             .fetch_all(p)
             .await?
             .into_iter().next().ok_or(sqlx::Error::RowNotFound)?);
@@ -38,9 +39,10 @@ impl Store {
     /// Every recorded target version, in the order they were recorded.
     pub async fn retargets(&self) -> Result<Vec<StoredRetarget>, StoreError> {
         const SQL: &str = "SELECT id, kpi_id, schedule, entered_by, entered_at \
-                           FROM kpi_retargets ORDER BY id";
+                           FROM kpi_retargets WHERE area = $1 ORDER BY id";
         type Row = (i64, String, String, String, DateTime<Utc>);
-        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        let rows: Vec<Row> =
+            on_pool!(self, p => sqlx::query_as(SQL).bind(self.area()).fetch_all(p).await?);
         rows.into_iter()
             .map(|(id, kpi_id, schedule, by, entered_at)| {
                 let retarget = serde_json::from_str(&schedule).map_err(|e| {

@@ -16,16 +16,16 @@ impl Store {
     /// cannot both take the same change; news of a run still running stays with it.
     pub async fn take_untold_risk_news(&self, run_id: i64) -> Result<Vec<RiskEvent>, StoreError> {
         const TAKE: &str = "UPDATE risk_events SET news_run = $1 WHERE told_at IS NULL \
-            AND news_run <> $1 AND news_run IN (SELECT id FROM runs WHERE status <> 'running')";
-        let taken =
-            on_pool!(self, p => sqlx::query(TAKE).bind(run_id).execute(p).await?.rows_affected());
+            AND news_run <> $1 AND area = $2 \
+            AND news_run IN (SELECT id FROM runs WHERE status <> 'running' AND area = $2)";
+        let taken = on_pool!(self, p => sqlx::query(TAKE).bind(run_id).bind(self.area()).execute(p).await?.rows_affected());
         if taken > 0 {
             tracing::warn!(
                 changes = taken,
                 "Risk changes recorded by a run that ended before telling them are told by this run."
             );
         }
-        self.risk_events_where("WHERE news_run = $1 AND told_at IS NULL", Some(run_id))
+        self.risk_events_where("AND news_run = $2 AND told_at IS NULL", Some(run_id))
             .await
     }
 
@@ -35,10 +35,9 @@ impl Store {
         run_id: i64,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        const SQL: &str =
-            "UPDATE risk_events SET told_at = $2 WHERE news_run = $1 AND told_at IS NULL";
+        const SQL: &str = "UPDATE risk_events SET told_at = $2 WHERE news_run = $1 AND told_at IS NULL AND area = $3";
         Ok(
-            on_pool!(self, p => sqlx::query(SQL).bind(run_id).bind(now).execute(p).await?.rows_affected()),
+            on_pool!(self, p => sqlx::query(SQL).bind(run_id).bind(now).bind(self.area()).execute(p).await?.rows_affected()),
         )
     }
 }

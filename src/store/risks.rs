@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError};
+use super::{Pool, Store, StoreError};
 use crate::risk::{ChangeKind, Level, RiskChange, RiskEvent, Scored};
 
 impl Store {
@@ -22,19 +22,19 @@ impl Store {
         if changes.is_empty() {
             return Ok(true);
         }
-        match self {
+        match &self.pool {
             // The write lock first: no other writer records between our check and our inserts.
-            Store::Sqlite(p) => {
+            Pool::Sqlite(p) => {
                 let tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                record(tx, run_id, basis, changes).await
+                record(tx, self.area(), run_id, basis, changes).await
             }
-            Store::Postgres(p) => {
+            Pool::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 // Readers go on; a second writer waits for our commit, then sees our rows.
                 sqlx::query("LOCK TABLE risk_events IN SHARE ROW EXCLUSIVE MODE")
                     .execute(&mut *tx)
                     .await?;
-                record(tx, run_id, basis, changes).await
+                record(tx, self.area(), run_id, basis, changes).await
             }
         }
     }
@@ -53,11 +53,11 @@ impl Store {
     ) -> Result<Vec<RiskEvent>, StoreError> {
         let sql = format!(
             "SELECT id, run_id, risk_id, at, change, owner, prev_likelihood, prev_impact, \
-             prev_band, likelihood, impact, band, triggers, reason FROM risk_events {filter} \
-             ORDER BY id"
+             prev_band, likelihood, impact, band, triggers, reason FROM risk_events \
+             WHERE area = $1 {filter} ORDER BY id"
         );
         let rows: Vec<EventRow> = on_pool!(self, p => {
-            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(self.area());
             match arg {
                 Some(a) => q.bind(a).fetch_all(p).await?,
                 None => q.fetch_all(p).await?,
@@ -71,6 +71,7 @@ impl Store {
 /// transaction (which holds the table's write lock); commits when it records.
 async fn record<DB>(
     mut tx: sqlx::Transaction<'static, DB>,
+    area: &str,
     run_id: i64,
     basis: Option<i64>,
     changes: &[RiskChange],
@@ -86,12 +87,15 @@ where
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    const NEWEST: &str = "SELECT max(id) FROM risk_events";
+    const NEWEST: &str = "SELECT max(id) FROM risk_events WHERE area = $1";
     const SQL: &str = "INSERT INTO risk_events (run_id, risk_id, at, change, owner, \
         prev_likelihood, prev_impact, prev_score, prev_band, likelihood, impact, score, band, \
-        triggers, reason, news_run) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $1)";
-    let newest: Option<i64> = sqlx::query_scalar(NEWEST).fetch_one(&mut *tx).await?;
+        triggers, reason, news_run, area) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $1, $16)";
+    let newest: Option<i64> = sqlx::query_scalar(NEWEST)
+        .bind(area)
+        .fetch_one(&mut *tx)
+        .await?;
     if newest != basis {
         return Ok(false);
     }
@@ -113,6 +117,7 @@ where
             .bind(c.to.band.as_str())
             .bind(c.triggers.join("\n"))
             .bind(c.reasons.join("\n"))
+            .bind(area)
             .execute(&mut *tx)
             .await?;
     }

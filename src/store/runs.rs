@@ -120,10 +120,12 @@ pub struct RunRecord {
     pub runner: Option<String>,
     pub lease_until: Option<DateTime<Utc>>,
     pub note: Option<String>,
+    /// The area the run was for.
+    pub area: String,
 }
 
 pub(super) const RUN_COLUMNS: &str = "SELECT id, job, trigger, scheduled_at, started_at, finished_at, status, \
-    summary, runner, lease_until, note FROM runs";
+    summary, runner, lease_until, note, area FROM runs";
 
 /// The claim key of a scheduled instant: `JOB@2027-03-28T06:00:00Z`.
 pub fn claim_key(job: &str, at: DateTime<Utc>) -> String {
@@ -160,7 +162,7 @@ pub enum Claim {
 // the first row would miss a commit that failed (a full disk) and hand back an id that was
 // never stored (a later insert naming it then fails "FOREIGN KEY constraint failed").
 const INSERT: &str = "INSERT INTO runs (job, trigger, scheduled_at, started_at, finished_at, status, \
-    claim_key, runner, lease_until, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+    claim_key, runner, lease_until, note, area) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
     ON CONFLICT DO NOTHING RETURNING id";
 
 /// How often a start retries when the job's holder finishes between the insert and the read.
@@ -184,13 +186,14 @@ impl Store {
         scheduled_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        const SQL: &str = "INSERT INTO runs (job, trigger, scheduled_at, started_at, status) \
-                           VALUES ($1, $2, $3, $4, 'running') RETURNING id";
+        const SQL: &str = "INSERT INTO runs (job, trigger, scheduled_at, started_at, status, area) \
+                           VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id";
         let id = on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(job)
             .bind(trigger.as_str())
             .bind(scheduled_at)
             .bind(now)
+            .bind(self.area())
             .fetch_all(p)
             .await?
             .into_iter().next().ok_or(sqlx::Error::RowNotFound)?);
@@ -207,8 +210,8 @@ impl Store {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Start, StoreError> {
-        const SQL: &str = "INSERT INTO runs (job, trigger, started_at, status, runner, lease_until) \
-                           VALUES ($1, 'manual', $2, 'running', $3, $4) ON CONFLICT DO NOTHING RETURNING id";
+        const SQL: &str = "INSERT INTO runs (job, trigger, started_at, status, runner, lease_until, area) \
+                           VALUES ($1, 'manual', $2, 'running', $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id";
         // The holder may finish between our insert and our read: then try again.
         for _ in 0..HOLDER_TRIES {
             let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(SQL)
@@ -216,6 +219,7 @@ impl Store {
                 .bind(now)
                 .bind(runner)
                 .bind(lease_until)
+                .bind(self.area())
                 .fetch_all(p)
                 .await?
                 .into_iter().next());
@@ -236,7 +240,7 @@ impl Store {
     /// inserts first decides, and every other process gets [`Claim::Taken`]. The insert is
     /// the whole check: one running run per job and one row per instant are unique indexes.
     pub async fn claim_run(&self, c: &NewClaim<'_>) -> Result<Claim, StoreError> {
-        const KEYED: &str = "SELECT id FROM runs WHERE claim_key = $1";
+        const KEYED: &str = "SELECT id FROM runs WHERE claim_key = $1 AND area = $2";
         let key = claim_key(c.job, c.at);
         for _ in 0..HOLDER_TRIES {
             let inserted: Option<i64> = on_pool!(self, p => sqlx::query_scalar(INSERT)
@@ -250,6 +254,7 @@ impl Store {
                 .bind(c.runner)
                 .bind(c.lease_until)
                 .bind(c.note)
+                .bind(self.area())
                 .fetch_all(p)
                 .await?
                 .into_iter()
@@ -257,8 +262,7 @@ impl Store {
             if let Some(id) = inserted {
                 return Ok(Claim::Run(id));
             }
-            let keyed: Option<i64> =
-                on_pool!(self, p => sqlx::query_scalar(KEYED).bind(&key).fetch_optional(p).await?);
+            let keyed: Option<i64> = on_pool!(self, p => sqlx::query_scalar(KEYED).bind(&key).bind(self.area()).fetch_optional(p).await?);
             if keyed.is_some() {
                 return Ok(Claim::Taken);
             }
@@ -277,9 +281,9 @@ impl Store {
 
     /// The run of `job` under way, if any (there is at most one).
     pub async fn running_run_of(&self, job: &str) -> Result<Option<RunRecord>, StoreError> {
-        let sql = format!("{RUN_COLUMNS} WHERE job = $1 AND status = 'running'");
+        let sql = format!("{RUN_COLUMNS} WHERE job = $1 AND status = 'running' AND area = $2");
         Ok(
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(job).fetch_optional(p).await?),
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(job).bind(self.area()).fetch_optional(p).await?),
         )
     }
 
@@ -305,6 +309,7 @@ impl Store {
             .bind(runner)
             .bind(None::<DateTime<Utc>>)
             .bind(note)
+            .bind(self.area())
             .fetch_all(p)
             .await?
             .into_iter()
@@ -314,8 +319,9 @@ impl Store {
     /// Push a running run's lease to `until`. False if the run is no longer running (it was
     /// abandoned meanwhile).
     pub async fn renew_lease(&self, id: i64, until: DateTime<Utc>) -> Result<bool, StoreError> {
-        const SQL: &str = "UPDATE runs SET lease_until = $1 WHERE id = $2 AND status = 'running'";
-        let n = on_pool!(self, p => sqlx::query(SQL).bind(until).bind(id).execute(p).await?.rows_affected());
+        const SQL: &str =
+            "UPDATE runs SET lease_until = $1 WHERE id = $2 AND status = 'running' AND area = $3";
+        let n = on_pool!(self, p => sqlx::query(SQL).bind(until).bind(id).bind(self.area()).execute(p).await?.rows_affected());
         Ok(n == 1)
     }
 
@@ -326,23 +332,24 @@ impl Store {
         summary: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        const SQL: &str =
-            "UPDATE runs SET status = $1, summary = $2, finished_at = $3 WHERE id = $4";
+        const SQL: &str = "UPDATE runs SET status = $1, summary = $2, finished_at = $3 WHERE id = $4 AND area = $5";
         on_pool!(self, p => sqlx::query(SQL)
             .bind(status.as_str())
             .bind(summary)
             .bind(now)
             .bind(id)
+            .bind(self.area())
             .execute(p).await?.rows_affected());
         Ok(())
     }
 
     /// Runs still marked running whose lease ran out before `now`: their process is gone.
     pub async fn expired_runs(&self, now: DateTime<Utc>) -> Result<Vec<RunRecord>, StoreError> {
-        let sql =
-            format!("{RUN_COLUMNS} WHERE status = 'running' AND lease_until < $1 ORDER BY id");
+        let sql = format!(
+            "{RUN_COLUMNS} WHERE status = 'running' AND lease_until < $1 AND area = $2 ORDER BY id"
+        );
         Ok(
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(p).await?),
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(self.area()).fetch_all(p).await?),
         )
     }
 
@@ -357,28 +364,29 @@ impl Store {
         if_expired: bool,
     ) -> Result<bool, StoreError> {
         const ANY: &str = "UPDATE runs SET status = 'abandoned', finished_at = $1, note = $2 \
-                           WHERE id = $3 AND status = 'running'";
+                           WHERE id = $3 AND status = 'running' AND area = $4";
         const EXPIRED: &str = "UPDATE runs SET status = 'abandoned', finished_at = $1, note = $2 \
-                               WHERE id = $3 AND status = 'running' AND lease_until < $1";
+                               WHERE id = $3 AND status = 'running' AND lease_until < $1 AND area = $4";
         let sql = if if_expired { EXPIRED } else { ANY };
         let n = on_pool!(self, p => sqlx::query(sql)
             .bind(now)
             .bind(note)
             .bind(id)
+            .bind(self.area())
             .execute(p).await?.rows_affected());
         Ok(n == 1)
     }
 
     pub async fn run(&self, id: i64) -> Result<RunRecord, StoreError> {
-        let sql = format!("{RUN_COLUMNS} WHERE id = $1");
+        let sql = format!("{RUN_COLUMNS} WHERE id = $1 AND area = $2");
         Ok(
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(p).await?),
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(self.area()).fetch_one(p).await?),
         )
     }
 
     /// The newest run's id, if any.
     pub async fn last_run_id(&self) -> Result<Option<i64>, StoreError> {
-        const SQL: &str = "SELECT max(id) FROM runs";
-        Ok(on_pool!(self, p => sqlx::query_scalar(SQL).fetch_one(p).await?))
+        const SQL: &str = "SELECT max(id) FROM runs WHERE area = $1";
+        Ok(on_pool!(self, p => sqlx::query_scalar(SQL).bind(self.area()).fetch_one(p).await?))
     }
 }

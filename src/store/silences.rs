@@ -47,8 +47,8 @@ impl Store {
         author: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        const SQL: &str = "INSERT INTO silences (matchers, starts_at, ends_at, comment, author, created_at) \
-                           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+        const SQL: &str = "INSERT INTO silences (matchers, starts_at, ends_at, comment, author, created_at, area) \
+                           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(matchers.join("\n"))
             .bind(starts_at)
@@ -56,6 +56,7 @@ impl Store {
             .bind(comment)
             .bind(author)
             .bind(now)
+            .bind(self.area())
             .fetch_all(p)
             .await?
             .into_iter().next().ok_or(sqlx::Error::RowNotFound)?))
@@ -68,13 +69,14 @@ impl Store {
         all: bool,
     ) -> Result<Vec<Silence>, StoreError> {
         let rows: Vec<Row> = if all {
-            let sql = format!("{COLUMNS} ORDER BY id DESC");
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?)
+            let sql = format!("{COLUMNS} WHERE area = $1 ORDER BY id DESC");
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(self.area()).fetch_all(p).await?)
         } else {
             let sql = format!(
-                "{COLUMNS} WHERE ends_at > $1 AND (expired_at IS NULL OR expired_at > $1) ORDER BY id DESC"
+                "{COLUMNS} WHERE ends_at > $1 AND (expired_at IS NULL OR expired_at > $1) \
+                 AND area = $2 ORDER BY id DESC"
             );
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(p).await?)
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(self.area()).fetch_all(p).await?)
         };
         Ok(rows.into_iter().map(Silence::from).collect())
     }
@@ -82,8 +84,8 @@ impl Store {
     /// Expire silence `id` at `now`. False if there is none, or it had already ended.
     pub async fn expire_silence(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE silences SET expired_at = $1 WHERE id = $2 AND ends_at > $1 \
-                           AND (expired_at IS NULL OR expired_at > $1)";
-        let n = on_pool!(self, p => sqlx::query(SQL).bind(now).bind(id).execute(p).await?.rows_affected());
+                           AND (expired_at IS NULL OR expired_at > $1) AND area = $3";
+        let n = on_pool!(self, p => sqlx::query(SQL).bind(now).bind(id).bind(self.area()).execute(p).await?.rows_affected());
         Ok(n == 1)
     }
 }

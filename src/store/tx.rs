@@ -6,7 +6,7 @@
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
-use super::{Store, StoreError};
+use super::{Pool, Store, StoreError};
 
 /// A transaction on the store's backend.
 pub(super) enum Tx {
@@ -28,9 +28,9 @@ pub(super) use on_tx;
 impl Tx {
     /// Begin a transaction; on SQLite it takes the write lock at once.
     pub(super) async fn begin(store: &Store) -> Result<Tx, StoreError> {
-        Ok(match store {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Store::Postgres(p) => Tx::Pg(p.begin().await?),
+        Ok(match &store.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Tx::Pg(p.begin().await?),
         })
     }
 

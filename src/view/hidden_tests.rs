@@ -174,6 +174,7 @@ fn show(kpi: &str, results: &[StoredResult], entered: &[Entered], f: Format) -> 
         owners: &BTreeMap::new(),
         results,
         entered,
+        rag: crate::kpi::RagSettings::default(),
         disclosure: Disclosure::default(),
     };
     show_entered(&s, Some(kpi), None, f).expect("shows")

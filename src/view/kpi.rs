@@ -23,7 +23,7 @@ use crate::disclose::{Disclosure, Verdict};
 use crate::kpi::manual::Entered;
 use crate::kpi::publish::{Published, publish_stored};
 use crate::kpi::{
-    Catalogue, Count, Evaluation, Figure, KpiSettings, Measure, Month, Period, StoredResult,
+    Catalogue, Count, Evaluation, Figure, KpiSettings, Measure, Month, Period, Rules, StoredResult,
     Target, resolve, versions,
 };
 use crate::view::{not_rated, one_place};
@@ -100,6 +100,12 @@ pub struct Standing {
     pub frequency: &'static str,
     pub unit: &'static str,
     pub better: &'static str,
+    /// The AMBER band it is rated with, in its unit: "AMBER within 1 week of target".
+    pub amber: String,
+    /// The band's size in the KPI's unit, and the setting it comes from
+    /// (`rag.amber_tolerance_weeks`, or the KPI's own).
+    pub amber_tolerance: f64,
+    pub amber_set_by: &'static str,
     /// Computed from an extract (else entered by hand).
     pub computed: bool,
     pub baseline: BaselineView,
@@ -172,7 +178,8 @@ pub struct Actual {
 }
 
 /// Each KPI of the catalogue (or the one `only`) as the table shows it, in catalogue order;
-/// shared by `kpi show` and the board pack.
+/// shared by `kpi show` and the board pack. `rules`: the AMBER bands (`[rag]`) and the
+/// disclosure rules.
 pub fn rows(
     catalogue: &Catalogue,
     owners: &BTreeMap<String, String>,
@@ -180,14 +187,15 @@ pub fn rows(
     entered: &[Entered],
     only: Option<&str>,
     period: Option<Period>,
-    disclosure: Disclosure,
+    rules: Rules,
 ) -> Vec<KpiRow> {
+    let disclosure = rules.disclosure;
     catalogue
         .iter()
         .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
         .map(|(id, k)| {
             let mine: Vec<&StoredResult> = results.iter().filter(|r| r.kpi_id == *id).collect();
-            let mut v = standing(k, owners, &mine, period, disclosure);
+            let mut v = standing(k, owners, &mine, period, rules);
             v.entered = entered
                 .iter()
                 .filter(|e| e.value.kpi_id == *id)
@@ -291,8 +299,10 @@ fn standing(
     owners: &BTreeMap<String, String>,
     mine: &[&StoredResult],
     period: Option<Period>,
-    d: Disclosure,
+    rules: Rules,
 ) -> Standing {
+    let d = rules.disclosure;
+    let band = rules.rag.band(k);
     let published = publish_stored(k, mine, d);
     let actual = |r: &StoredResult| actual(k, r, published.stored(r), d);
     Standing {
@@ -302,6 +312,9 @@ fn standing(
         frequency: k.frequency.as_str(),
         unit: k.unit.as_str(),
         better: k.better.as_str(),
+        amber: band.words(),
+        amber_tolerance: band.tolerance,
+        amber_set_by: band.set_by,
         computed: k.measure.is_some(),
         baseline: BaselineView {
             text: k.baseline.text.clone(),

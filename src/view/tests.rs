@@ -114,7 +114,7 @@ fn a_kpi_row_from_the_store_says_a_hidden_share_is_not_shown() {
             &[],
             Some("1/2a"),
             None,
-            Disclosure::default(),
+            rules(),
         );
         r[0].latest().cloned().expect("a latest value")
     };
@@ -132,7 +132,7 @@ fn a_kpi_row_from_the_store_says_a_hidden_share_is_not_shown() {
         &[],
         Some("1/2a"),
         None,
-        Disclosure::default(),
+        rules(),
     ))
     .expect("json");
     assert!(!json.contains("7.5"), "{json}");
@@ -263,7 +263,7 @@ fn a_pack_exception_row_carries_the_stored_value_as_disclosure_writes_it() {
             &[],
             Some("1/2a"),
             None,
-            Disclosure::default(),
+            rules(),
         );
         in_exception(&c["1/2a"], &standing[0], Some(period), &[])
     };
@@ -344,7 +344,7 @@ fn the_rag_tally_counts_each_kpis_latest_rating_red_first_and_none_as_no_data() 
         &[],
         None,
         None,
-        Disclosure::default(),
+        rules(),
     );
     let tally: Vec<(String, &str, usize)> = rag_counts(&all)
         .into_iter()

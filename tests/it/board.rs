@@ -16,7 +16,7 @@ use crate::support::{assert_nothing_disclosive, backends};
 
 const TOKEN: &str = "board-view-token-0123456789abcdef";
 
-async fn get(url: &str, token: Option<&str>) -> (u16, String) {
+pub async fn get(url: &str, token: Option<&str>) -> (u16, String) {
     let mut req = reqwest::Client::new().get(url);
     if let Some(t) = token {
         req = req.bearer_auth(t);

@@ -205,6 +205,19 @@ const CASES: &[Case] = &[
         "between 0 and 100",
         "101",
     ),
+    // The waits' band is in weeks, checked against weeks' range (a KPI's own too).
+    case(
+        "[rag]\namber_tolerance = 5.0\namber_tolerance_weeks = 60.0\n",
+        "rag.amber_tolerance_weeks",
+        "between 0 and 52 (weeks: a year)",
+        "60",
+    ),
+    case(
+        "[kpis.\"5/1\"]\namber_tolerance = 53.0\n",
+        "kpis.\"5/1\".amber_tolerance",
+        "between 0 and 52 (weeks: a year)",
+        "53",
+    ),
     case(
         "[kpi_defaults]\noverdue_days = 4294967295\n",
         "kpi_defaults.overdue_days",
@@ -234,6 +247,12 @@ const CASES: &[Case] = &[
         "daemon.stop_grace_secs",
         "between 0 and 3600",
         HUGE,
+    ),
+    case(
+        "[daemon]\nmax_runs = 0\n",
+        "daemon.max_runs",
+        "between 1 and 64",
+        "0",
     ),
 ];
 

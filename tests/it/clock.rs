@@ -5,16 +5,16 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sendwatch::clock::Clock;
 use sendwatch::job::RunOptions;
-use sendwatch::store::Store;
+use sendwatch::store::{Pool, Store};
 
 use crate::harness::{app, folder_config, repo};
 use crate::support::backends;
 
 /// Every value of the first column `sql` returns, as instants.
 async fn times(store: &Store, sql: &'static str) -> Vec<DateTime<Utc>> {
-    match store {
-        Store::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
-        Store::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+    match store.pool() {
+        Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+        Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
     }
     .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }

@@ -295,7 +295,11 @@ async fn the_same_news_queued_by_several_processes_at_once_is_queued_once() {
         let settings = crate::harness::settings(&cfg);
         let mut tasks = Vec::new();
         for i in 0..8 {
-            let store = Store::connect(&settings.store).await.expect("pool");
+            // Another process opens its own pool, scoped to the same area.
+            let store = Store::connect(&settings.store)
+                .await
+                .expect("pool")
+                .for_area(settings.area_id().as_str());
             let key = DigestKey {
                 digest: format!("job{i}"),
                 topic: "bob@example.org|2021-07".into(),

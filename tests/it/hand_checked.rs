@@ -14,13 +14,16 @@
 //!              3 of 8 = 37.5%. H21 (requested 2019-05-31, a day before) is outside.
 //!   May 2020:  1/2a's three plus H10 170 -> 2 of 4 = 50.0%.
 //!   Milestone in force: Apr-20, "NA new statutory reporting period" -> NO TARGET.
-//! The assessment backlog beside both: requests still open (awaiting a decision, assessment in
-//!   progress, draft plan issued) and more than 140 days old on 2020-07-10: H17 (167 days),
-//!   H23 (283 days, requested in 2019: the backlog is every open request, whatever its
-//!   cohort) and H25 (141 days, still awaiting a decision) -> 3. Not H26 (draft issued, 140
-//!   days: the limit itself), H18 (131), H14 and H15 (awaiting a decision, 70 and 51 days),
-//!   H20 (39); nor the closed cases past 140 days: H16 (not agreed to assess), H19
-//!   (withdrawn), H24 (not issuing a plan).
+//! The assessment backlog beside both, at the end of June 2020 (the period's: issue 20):
+//!   requests open on 2020-06-30 and more than 140 days old then: H17 (157 days, assessment
+//!   in progress) and H23 (273 days, requested in 2019: the backlog is every open request,
+//!   whatever its cohort) -> 2. Not H13 (its plan came on 2020-07-09, but it was 131 days old
+//!   on 2020-06-30), H25 (131, awaiting a decision), H26 (130, draft issued), H18 (121); nor
+//!   the requests closed without a plan, each closed by the latest date it carries, all
+//!   before they were 141 days old: H16 (not agreed to assess on 2020-03-10), H19 (withdrawn,
+//!   no date but its request's), H24 (not issuing a plan, decided to assess on 2020-02-01).
+//!   On the extract's latest date, 2020-07-10, it would be 3 (H17, H23 and H25 at 141 days):
+//!   the count the report period got before the backlog was a dated series.
 //! KPI 1/5, advice counted in the month returned:
 //!   June 2020: H01 42 (on time: the limit), H02 43, H03 45, H04 35, H18 61 -> 2 of 5 = 40.0%.
 //!   May 2020:  H05 56, H07 34, H11 42 -> 2 of 3 = 66.7%.
@@ -37,7 +40,7 @@
 use chrono::NaiveDate;
 
 use sendwatch::job::App;
-use sendwatch::kpi::{Basis, Count, Measure, Month, Rag, monthly_counts};
+use sendwatch::kpi::{Basis, Count, Measure, Month, Period, Rag, monthly_counts};
 use sendwatch::risk::{Condition, Finding, History, Inputs, evaluate};
 
 use crate::harness::{
@@ -69,7 +72,7 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
         assert_eq!(k12a.count(), c(3, 6), "{}", backend.name);
         assert_eq!(k12a.value(), Some(50.0));
         assert_eq!(k12a.previous_count(), c(2, 3));
-        assert_eq!(k12a.overdue_open, 3, "{}: the backlog", backend.name);
+        assert_eq!(k12a.overdue_open, 2, "{}: the backlog", backend.name);
         assert_eq!(k12a.milestone.as_ref().map(|m| m.target), Some(15.0));
         assert_eq!(k12a.rag, Rag::Green);
 
@@ -79,7 +82,7 @@ async fn kpi_values_equal_the_hand_checked_computation_on_both_backends() {
         assert_eq!(k12.count(), c(3, 8), "{}", backend.name);
         assert_eq!(k12.value(), Some(37.5));
         assert_eq!(k12.previous_count(), c(2, 4), "{}", backend.name);
-        assert_eq!(k12.overdue_open, 3, "{}: the same backlog", backend.name);
+        assert_eq!(k12.overdue_open, 2, "{}: the same backlog", backend.name);
         assert_eq!(k12.rag, Rag::NoTarget);
 
         let k15 = e("1/5");
@@ -166,6 +169,14 @@ fn counting_by_request_month_adds_open_cases_already_late() {
     let m = |s: &str| s.parse::<Month>().expect("month");
     assert_eq!(counts.by_month.get(&m("2020-01")).copied(), c(5, 10));
     assert_eq!(counts.overdue_open, 3);
+    // The backlog as a dated series (issue 20), whatever the cohort: at the end of May 2020
+    // H21, H22, H06 and H05 (their plans came in June, each more than 140 days after its
+    // request) and H23 -> 5; at the end of June H17 and H23 -> 2 (see the module's doc); in
+    // July, the month of the extract's latest date, the count on that date, 3.
+    let p = |s: &str| s.parse::<Period>().expect("period");
+    let dated =
+        ["2020-05", "2020-06", "2020-Q2", "2020-07"].map(|s| counts.overdue_open_at(p(s), as_of));
+    assert_eq!(dated, [5, 2, 2, 3]);
     // 1/2 by request month: its 2019 requests, and the open one already late.
     let k12 = count(ehcp, Basis::Started, Some((2019, 6, 1)));
     let months: Vec<(String, Count)> = k12

@@ -573,16 +573,17 @@ pub fn example_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("examples")).expect("mkdir");
     std::fs::create_dir_all(dir.path().join("config/plans/sefton")).expect("mkdir");
+    // The binary's default configuration in a checkout, and the plan it names.
+    let plan = sendwatch::config::plan::PLAN_FILES.map(|f| format!("config/plans/sefton/{f}"));
     for file in [
         "examples/tracker.csv",
         "examples/reviews.csv",
         "examples/provider.csv",
-        // The binary's default configuration in a checkout, and the plan it names.
         "config/sendwatch.toml",
-        "config/plans/sefton/kpis.toml",
-        "config/plans/sefton/risks.toml",
-        "config/plans/sefton/actions.toml",
-    ] {
+    ]
+    .into_iter()
+    .chain(plan.iter().map(String::as_str))
+    {
         std::fs::copy(repo(file), dir.path().join(file)).expect("copy");
     }
     dir

@@ -503,8 +503,8 @@ pub(crate) async fn age_current_load(app: &App, source: &str, days: i64) {
     let at = chrono::Utc::now() - chrono::Duration::days(days);
     const SQL: &str = "UPDATE loads SET fetched_at = $1 \
         WHERE id = (SELECT load_id FROM extract_current WHERE source = $2)";
-    match &app.store {
-        sendwatch::store::Store::Sqlite(p) => {
+    match app.store.pool() {
+        sendwatch::store::Pool::Sqlite(p) => {
             sqlx::query(SQL)
                 .bind(at)
                 .bind(source)
@@ -512,7 +512,7 @@ pub(crate) async fn age_current_load(app: &App, source: &str, days: i64) {
                 .await
                 .expect("age");
         }
-        sendwatch::store::Store::Postgres(p) => {
+        sendwatch::store::Pool::Postgres(p) => {
             sqlx::query(SQL)
                 .bind(at)
                 .bind(source)
@@ -871,14 +871,14 @@ fn peak_memory_stays_bounded_on_huge_hostile_files() {
 
 /// The `rows_<load id>` tables in the database (one per current or held load).
 pub async fn row_tables(app: &App) -> Vec<String> {
-    match &app.store {
-        sendwatch::store::Store::Sqlite(p) => sqlx::query_scalar(
+    match app.store.pool() {
+        sendwatch::store::Pool::Sqlite(p) => sqlx::query_scalar(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rows_%' ORDER BY name",
         )
         .fetch_all(p)
         .await
         .expect("tables"),
-        sendwatch::store::Store::Postgres(p) => sqlx::query_scalar(
+        sendwatch::store::Pool::Postgres(p) => sqlx::query_scalar(
             "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() \
              AND tablename LIKE 'rows_%' ORDER BY tablename",
         )

@@ -6,7 +6,7 @@ use std::path::Path;
 use sendwatch::job::RunOptions;
 use sendwatch::kpi::{Unit, catalogue};
 
-use crate::harness::{app, binary, folder_config, repo};
+use crate::harness::{app, binary, folder_config, folder_config_with, repo};
 use crate::support::backends;
 
 const IDS: [&str; 26] = [
@@ -161,11 +161,58 @@ async fn kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_
     }
 }
 
+/// Each KPI's AMBER band in its own unit, from `[rag]` as configured (a band per unit) or the
+/// KPI's own, with the setting that gives it: in the table and in the JSON.
+fn kpi_show_says_each_kpis_amber_band_in_its_unit_and_where_it_is_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("sw.db").display());
+    let extract = repo("examples/tracker.csv");
+    let cfg = folder_config_with(
+        dir.path(),
+        &db,
+        &extract.display().to_string(),
+        "[rag]\namber_tolerance_weeks = 2.5\n\n[kpis.\"1/5\"]\namber_tolerance = 3.0\n",
+    );
+    let rating = |id: &str| {
+        let (ok, out, err) = kpi_show(dir.path(), &cfg, &[id]);
+        assert!(ok, "{err}");
+        out.lines()
+            .find(|l| l.starts_with("  Rating:"))
+            .unwrap_or_else(|| panic!("no rating line in\n{out}"))
+            .to_string()
+    };
+    let says =
+        |band: &str| format!("  Rating:   GREEN at or better than target; {band}; RED beyond");
+    assert_eq!(
+        rating("5/4"),
+        says("AMBER within 2.5 weeks of target (rag.amber_tolerance_weeks)")
+    );
+    assert_eq!(
+        rating("1/2a"),
+        says("AMBER within 5 points of target (rag.amber_tolerance)")
+    );
+    assert_eq!(
+        rating("1/5"),
+        says("AMBER within 3 points of target (the KPI's own amber_tolerance)")
+    );
+    assert_eq!(
+        rating("2/2"),
+        says("no AMBER band: RED once worse than target (rag.amber_tolerance_deliverable)")
+    );
+    let (ok, json, err) = kpi_show(dir.path(), &cfg, &["5/1", "--format", "json"]);
+    assert!(ok, "{err}");
+    let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(parsed[0]["amber"], "AMBER within 2.5 weeks of target");
+    assert_eq!(parsed[0]["amber_tolerance"], 2.5);
+    assert_eq!(parsed[0]["amber_set_by"], "rag.amber_tolerance_weeks");
+}
+
 /// This module's tests, for the harness: tests/it/main.rs says how to register one.
 pub fn tests() -> Vec<crate::support::trials::Spec> {
     use crate::support::trials::trial;
     vec![
         trial!(kpi_show_prints_all_26_kpis_with_milestones_and_stored_actuals_on_both_backends)
             .each_backend(),
+        trial!(kpi_show_says_each_kpis_amber_band_in_its_unit_and_where_it_is_set),
     ]
 }

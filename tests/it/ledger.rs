@@ -113,8 +113,14 @@ async fn an_instant_claimed_twice_runs_once_and_a_busy_job_skips_its_tick() {
         // Two pools at once, as two processes would: one claim wins.
         let s = settings(&cfg);
         let (a, b) = (
-            Store::connect(&s.store).await.expect("a"),
-            Store::connect(&s.store).await.expect("b"),
+            Store::connect(&s.store)
+                .await
+                .expect("a")
+                .for_area(s.area_id().as_str()),
+            Store::connect(&s.store)
+                .await
+                .expect("b")
+                .for_area(s.area_id().as_str()),
         );
         let now = Utc::now();
         let claim = |runner| NewClaim {
@@ -259,6 +265,17 @@ async fn a_run_past_its_working_timeout_is_abandoned_and_the_next_one_is_right()
         );
 
         srv.set("/tracker.csv", Response::ok(tracker.clone()));
+        // The next run, with a working timeout no busy machine reaches: the 1 s above was for
+        // the stalled fetch, and a whole run can take longer than that on a loaded machine.
+        app.store.close().await;
+        let cfg = ledger_config(
+            dir.path(),
+            &backend.url,
+            &srv.url("/tracker.csv"),
+            "timeout_secs = 600\n",
+            60,
+        );
+        let app = crate::harness::app(&cfg).await;
         let good = GoodLoad::run(&app).await;
         assert!(good.report.run_id > run_id);
         app.store.close().await;

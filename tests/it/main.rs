@@ -32,7 +32,11 @@ mod harness;
 
 mod action_mail;
 mod actions;
+mod areas;
+mod areas_http;
+mod areas_replicas;
 mod attacker;
+mod backlog;
 mod bench;
 mod board;
 mod bounds;
@@ -40,6 +44,7 @@ mod check_sources;
 mod cli;
 mod clock;
 mod daemon;
+mod daemon_places;
 mod delivery;
 mod deploy;
 mod digest;
@@ -57,6 +62,7 @@ mod hand_checked_waits;
 mod holes;
 mod http_limits;
 mod ingest;
+mod init;
 mod kpi_show;
 mod ledger;
 mod ledger_daemons;
@@ -78,6 +84,8 @@ mod sen2;
 mod sen2_kpis;
 mod sen2_privacy;
 mod smtp_tls;
+mod stats;
+mod stats_kpi;
 mod store;
 mod xlsx_bounds;
 
@@ -87,6 +95,9 @@ fn main() -> std::process::ExitCode {
             support::tests(),
             action_mail::tests(),
             actions::tests(),
+            areas::tests(),
+            areas_http::tests(),
+            areas_replicas::tests(),
             bench::tests(),
             board::tests(),
             bounds::tests(),
@@ -94,12 +105,14 @@ fn main() -> std::process::ExitCode {
             cli::tests(),
             clock::tests(),
             daemon::tests(),
+            daemon_places::tests(),
             delivery::tests(),
             deploy::tests(),
             digest::tests(),
             disclosure::tests(),
             disclosure_hidden::tests(),
             attacker::tests(),
+            backlog::tests(),
             disk_full::tests(),
             digest_limits::tests(),
             faults::tests(),
@@ -112,6 +125,7 @@ fn main() -> std::process::ExitCode {
             hand_checked_waits::tests(),
             http_limits::tests(),
             ingest::tests(),
+            init::tests(),
             kpi_show::tests(),
             ledger::tests(),
             ledger_daemons::tests(),
@@ -133,6 +147,8 @@ fn main() -> std::process::ExitCode {
             sen2_kpis::tests(),
             sen2_privacy::tests(),
             smtp_tls::tests(),
+            stats::tests(),
+            stats_kpi::tests(),
             store::tests(),
             xlsx_bounds::tests(),
         ]

@@ -1,8 +1,9 @@
 //! What people enter into the KPI table, through the real binary, on SQLite and PostgreSQL:
 //! `kpi set` and `kpi import` record who and when, a later entry supersedes an earlier one
 //! and both are kept, a refused import stores nothing, a computed KPI takes no value by hand,
-//! `kpi retarget` keeps the old schedule for earlier periods, and a run rates the values
-//! entered and tells an owner of a value overdue (never mailing a note).
+//! `kpi retarget` keeps the old schedule for earlier periods, a run rates the values entered
+//! and tells an owner of a value overdue (never mailing a note), and records its results
+//! together, each with the load or the entry it came from.
 
 use std::path::{Path, PathBuf};
 
@@ -370,6 +371,123 @@ async fn an_overdue_manual_kpi_is_an_exception_to_its_owner_and_a_note_is_never_
     }
 }
 
+/// A run records every KPI and period it rated together, in one transaction (one commit
+/// where each used to take its own): a computed result with the load it came from, a manual
+/// one with the entry it came from (none for a period with no entry); a batch the table
+/// refuses a row of stores none of it.
+async fn a_run_records_its_results_together_with_their_load_or_entry_and_all_or_none() {
+    use sendwatch::store::{Start, ToSave};
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = config(dir.path(), &backend.url);
+        let name = backend.name;
+        let csv = dir.path().join("meeting.csv");
+        std::fs::write(
+            &csv,
+            format!("{HEAD}3/3,2020-Q1,52,,,,\n3/3,2020-Q2,58,,,,\n"),
+        )
+        .expect("write csv");
+        let (ok, _, err) = run(dir.path(), &cfg, &format!("kpi import {}", csv.display()));
+        assert!(ok, "{name}: {err}");
+        let app = app(&cfg).await;
+        let entries = app.store.manual_values().await.expect("values");
+        let entry = |period: &str| {
+            entries
+                .iter()
+                .find(|e| e.value.period.to_string() == period)
+                .map(|e| e.id)
+        };
+        let report = app
+            .run_job(
+                "monthly-exceptions",
+                RunOptions {
+                    period: Some("2020-06".parse().expect("period")),
+                    ..RunOptions::manual()
+                },
+            )
+            .await
+            .expect("run");
+        let tracker = app
+            .store
+            .current_load("tracker")
+            .await
+            .expect("load")
+            .expect("the tracker is loaded");
+
+        let stored = results(&app.store, report.run_id).await;
+        let k33: Vec<(&str, Option<i64>)> = stored
+            .iter()
+            .filter(|r| r.0 == "3/3")
+            .map(|r| (r.1.as_str(), r.3))
+            .collect();
+        assert_eq!(
+            k33,
+            [
+                ("2019-Q4", None),
+                ("2020-Q1", entry("2020-Q1")),
+                ("2020-Q2", entry("2020-Q2"))
+            ],
+            "{name}"
+        );
+        assert!(k33[1].1.is_some(), "{name}: the entries are found");
+        let k12a: Vec<&Stored> = stored.iter().filter(|r| r.0 == "1/2a").collect();
+        assert!(!k12a.is_empty(), "{name}: {stored:?}");
+        assert!(
+            k12a.iter()
+                .all(|r| r.2 == Some(tracker.id) && r.3.is_none()),
+            "{name}: {k12a:?}"
+        );
+
+        // All or none: a batch with the same KPI and period twice stores nothing.
+        let now = Utc::now();
+        let Start::Run(other) = app
+            .store
+            .start_manual("by-hand", "test:1", now, now)
+            .await
+            .expect("a run")
+        else {
+            panic!("{name}: no other run holds `by-hand`");
+        };
+        let [a, b, ..] = report.evaluations.as_slice() else {
+            panic!("{name}: two evaluations at least: {:?}", report.evaluations);
+        };
+        let save = |eval| ToSave {
+            eval,
+            load_id: None,
+            manual_value_id: None,
+        };
+        app.store
+            .save_evaluations(other, &[save(a), save(b), save(a)])
+            .await
+            .expect_err("the same KPI and period twice");
+        assert!(
+            results(&app.store, other).await.is_empty(),
+            "{name}: none of the batch"
+        );
+        app.store
+            .save_evaluations(other, &[save(a), save(b)])
+            .await
+            .expect("a batch the table takes");
+        assert_eq!(results(&app.store, other).await.len(), 2, "{name}");
+        app.store.close().await;
+    }
+}
+
+/// A stored result as the table holds it: (kpi, period, load, manual entry).
+type Stored = (String, String, Option<i64>, Option<i64>);
+
+/// Run `run_id`'s stored results, in KPI and period order.
+async fn results(store: &sendwatch::store::Store, run_id: i64) -> Vec<Stored> {
+    use sendwatch::store::Pool;
+    const SQL: &str = "SELECT kpi_id, period, load_id, manual_value_id FROM kpi_results \
+                       WHERE run_id = $1 ORDER BY kpi_id, period";
+    match store.pool() {
+        Pool::Sqlite(p) => sqlx::query_as(SQL).bind(run_id).fetch_all(p).await,
+        Pool::Postgres(p) => sqlx::query_as(SQL).bind(run_id).fetch_all(p).await,
+    }
+    .expect("kpi_results")
+}
+
 /// This module's tests, for the harness: tests/it/main.rs says how to register one.
 pub fn tests() -> Vec<crate::support::trials::Spec> {
     use crate::support::trials::trial;
@@ -381,6 +499,8 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
         trial!(a_retarget_keeps_the_old_schedule_for_earlier_periods_and_a_run_rates_by_it)
             .each_backend(),
         trial!(an_overdue_manual_kpi_is_an_exception_to_its_owner_and_a_note_is_never_mailed)
+            .each_backend(),
+        trial!(a_run_records_its_results_together_with_their_load_or_entry_and_all_or_none)
             .each_backend(),
     ]
 }

@@ -606,13 +606,12 @@ async fn healthz_says_503_while_starting_stale_or_stopping() {
         let cfg = ledger_config(dir.path(), &backend.url, &tracker, "", 60);
         let app = app(&cfg).await;
         let health = Arc::new(Health::default());
-        let (_tx, settings) = tokio::sync::watch::channel(app.settings.clone());
-        let state = ServeState {
-            store: app.store.clone(),
-            settings,
-            health: health.clone(),
-            metrics: None,
-        };
+        let (state, _tx) = ServeState::single(
+            app.store.clone(),
+            app.settings.clone(),
+            health.clone(),
+            None,
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -184,6 +184,24 @@ async fn report_writes_one_self_contained_pack_with_all_26_kpis_on_both_backends
             "{name}: trend charts"
         );
         assert!(html.contains("id=\"provenance\""), "{name}");
+        // Each KPI's row says its AMBER band in its unit: weeks for a wait, points for a share.
+        let row_of = |id: &str| {
+            html.split(&format!("<tr class=\"kpi\" data-kpi=\"{id}\""))
+                .nth(1)
+                .and_then(|r| r.split("</tr>").next())
+                .unwrap_or_else(|| panic!("{name}: no row for {id}"))
+                .to_string()
+        };
+        assert!(
+            row_of("5/4").contains("lower is better; AMBER within 1 week of target;"),
+            "{name}: {}",
+            row_of("5/4")
+        );
+        assert!(
+            row_of("1/2a").contains("AMBER within 5 points of target;"),
+            "{name}: {}",
+            row_of("1/2a")
+        );
         assert_nothing_disclosive(&format!("\n\n{}", text_of(&html)), &format!("{name} pack"));
 
         // Scrutiny's pack leaves out the run-level provenance and the milestone column.

@@ -67,7 +67,7 @@ async fn a_postgresql_statement_past_its_timeout_is_cancelled() {
     let store = sendwatch::store::Store::connect(&settings)
         .await
         .expect("connect");
-    let sendwatch::store::Store::Postgres(pool) = &store else {
+    let sendwatch::store::Pool::Postgres(pool) = store.pool() else {
         panic!("a postgres URL gives a PostgreSQL store");
     };
     let err = sqlx::query("SELECT pg_sleep(30)")
@@ -81,7 +81,7 @@ async fn a_postgresql_statement_past_its_timeout_is_cancelled() {
 /// A run whose stored status or trigger sendwatch does not know (a hand edit, a newer
 /// version) is read as a clear error naming the column and the value, not passed on as text.
 async fn an_unknown_run_status_or_trigger_is_a_clear_store_error() {
-    use sendwatch::store::{Store, StoreError};
+    use sendwatch::store::{Pool, StoreError};
     for backend in crate::support::backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = crate::harness::folder_config(dir.path(), &backend.url, "unused.csv");
@@ -90,18 +90,19 @@ async fn an_unknown_run_status_or_trigger_is_a_clear_store_error() {
             ("paused", "manual", "runs.status holds `paused`"),
             ("ok", "webhook", "runs.trigger holds `webhook`"),
         ] {
-            const SQL: &str = "INSERT INTO runs (job, trigger, started_at, status) \
-                               VALUES ('x', $1, $2, $3) RETURNING id";
+            // The app's own area's row, as the store would write it.
+            const SQL: &str = "INSERT INTO runs (job, trigger, started_at, status, area) \
+                               VALUES ('x', $1, $2, $3, 'sefton') RETURNING id";
             let now = chrono::Utc::now();
-            let id: i64 = match &app.store {
-                Store::Sqlite(p) => sqlx::query_scalar(SQL)
+            let id: i64 = match app.store.pool() {
+                Pool::Sqlite(p) => sqlx::query_scalar(SQL)
                     .bind(trigger)
                     .bind(now)
                     .bind(status)
                     .fetch_one(p)
                     .await
                     .expect("insert"),
-                Store::Postgres(p) => sqlx::query_scalar(SQL)
+                Pool::Postgres(p) => sqlx::query_scalar(SQL)
                     .bind(trigger)
                     .bind(now)
                     .bind(status)
@@ -123,19 +124,20 @@ async fn an_unknown_run_status_or_trigger_is_a_clear_store_error() {
 /// An outbox row whose status sendwatch does not know is a clear error when read, not a
 /// string every caller compares.
 async fn an_unknown_outbox_status_is_a_clear_store_error() {
-    use sendwatch::store::{Store, StoreError};
+    use sendwatch::store::{Pool, StoreError};
     for backend in crate::support::backends().await {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = crate::harness::folder_config(dir.path(), &backend.url, "unused.csv");
         let app = crate::harness::app(&cfg).await;
-        const RUN: &str = "INSERT INTO runs (job, trigger, started_at, status) \
-                           VALUES ('x', 'manual', $1, 'ok') RETURNING id";
+        // Written as the app's own area's rows, as the store would.
+        const RUN: &str = "INSERT INTO runs (job, trigger, started_at, status, area) \
+                           VALUES ('x', 'manual', $1, 'ok', 'sefton') RETURNING id";
         const SQL: &str = "INSERT INTO outbox (run_id, sub_group, recipients, subject, body_text, \
-                           status, created_at) VALUES ($1, 'admin', 'a@example.org', 's', 'b', \
-                           'bounced', $2)";
+                           status, created_at, area) VALUES ($1, 'admin', 'a@example.org', 's', 'b', \
+                           'bounced', $2, 'sefton')";
         let now = chrono::Utc::now();
-        let run: i64 = match &app.store {
-            Store::Sqlite(p) => {
+        let run: i64 = match app.store.pool() {
+            Pool::Sqlite(p) => {
                 let id = sqlx::query_scalar(RUN).bind(now).fetch_one(p).await;
                 let id = id.expect("run");
                 sqlx::query(SQL)
@@ -145,7 +147,7 @@ async fn an_unknown_outbox_status_is_a_clear_store_error() {
                     .await
                     .map(|_| id)
             }
-            Store::Postgres(p) => {
+            Pool::Postgres(p) => {
                 let id = sqlx::query_scalar(RUN).bind(now).fetch_one(p).await;
                 let id = id.expect("run");
                 sqlx::query(SQL)

@@ -5,6 +5,9 @@
 //!
 //! - `load`: [`load`], the validated load beside the plain bulk loaders.
 //! - `kpi`: [`kpi`], the KPI step beside one SQL query per KPI count.
+//! - `forecast`: [`forecast`], the early warning's stated chances against what happened.
+//! - `stats`: [`stats`], the import of a published-statistics release against its target.
+//! - `national`: [`national`], one cycle of England's 152 areas on one PostgreSQL.
 //! - `sen2`: [`sen2`], the load of a SEN2 XML return, its time and peak RSS.
 
 use std::path::PathBuf;
@@ -14,12 +17,16 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 mod child;
+mod forecast;
+mod forecast_score;
 mod kpi;
 mod kpi_table;
 mod load;
+mod national;
 mod pg;
 mod report;
 mod sen2;
+mod stats;
 
 /// Benchmarks of sendwatch beside its peers (they need no configuration file).
 #[derive(Debug, Parser)]
@@ -35,6 +42,16 @@ enum BenchCommand {
     Load(load::LoadArgs),
     /// Time the KPI step of a run beside KPI 1/2a counted by one query in `sqlite3` and `psql`.
     Kpi(kpi::KpiArgs),
+    /// Replay KPI series and score the early warning's chances: reliability and Brier.
+    Forecast(forecast::ForecastArgs),
+    /// Time `stats import PATH` of a published-statistics release into SQLite and PostgreSQL.
+    Stats(stats::StatsArgs),
+    /// Time one evaluation cycle of every local authority's area on one PostgreSQL, with one
+    /// replica and more.
+    National(national::NationalArgs),
+    /// One replica of `national` (the bench starts it).
+    #[command(hide = true)]
+    NationalWorker(national::worker::WorkerArgs),
     /// Time `load` of a SEN2 XML return (its requests, its active plans) into SQLite, with
     /// peak RSS.
     Sen2(sen2::Sen2Args),
@@ -69,6 +86,10 @@ fn main() -> ExitCode {
         match cli.command {
             BenchCommand::Load(args) => load::load(args).await,
             BenchCommand::Kpi(args) => kpi::kpi(args).await,
+            BenchCommand::Forecast(args) => forecast::forecast(args).await,
+            BenchCommand::Stats(args) => stats::stats(args).await,
+            BenchCommand::National(args) => national::national(args).await,
+            BenchCommand::NationalWorker(args) => national::worker::worker(args).await,
             BenchCommand::Sen2(args) => sen2::sen2(args).await,
         }
     });

@@ -149,7 +149,7 @@ fn the_shipped_targets_resolve_as_the_seeds_print_them() {
     // 5/4: weeks, lower is better; 20 weeks from Dec-19.
     let t = target_in_force(&c["5/4"], m("2020-01")).and_then(|t| t.value());
     assert_eq!(t, Some(20.0));
-    let tol = c["5/4"].amber_tolerance.unwrap_or(5.0);
+    let tol = crate::kpi::RagSettings::default().band(&c["5/4"]).tolerance;
     assert_eq!(rate(Some(19.0), t, c["5/4"].better, tol), Rag::Green);
     assert_eq!(rate(Some(21.0), t, c["5/4"].better, tol), Rag::Amber);
     assert_eq!(rate(Some(25.0), t, c["5/4"].better, tol), Rag::Red);

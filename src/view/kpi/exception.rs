@@ -285,9 +285,14 @@ fn basis_phrase(e: &Evaluation) -> String {
 /// What stays open beside the KPI in the extract (no date: the extract's latest event date
 /// could be one child's; its fetch date is in the provenance): the assessment backlog, advice
 /// outstanding, reviews overdue, referrals still waiting; nothing for a value entered by hand.
+/// The backlog of a period that ended before that date is its own, at the period's end.
 fn still_open(e: &Evaluation, d: Disclosure) -> Option<String> {
     let n = d.suppress(e.overdue_open);
     Some(match e.measure? {
+        Measure::EhcpWithin20Weeks if e.period.last_month().last_day() < e.as_of => format!(
+            "Backlog at the end of {}: {n} open requests past 20 weeks",
+            e.period.label()
+        ),
         Measure::EhcpWithin20Weeks => {
             format!("Backlog in the extract: {n} open requests past 20 weeks")
         }

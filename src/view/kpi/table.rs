@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use super::{KpiRow, rows};
 use crate::disclose::Disclosure;
 use crate::kpi::manual::Entered;
-use crate::kpi::{Catalogue, Period, StoredResult};
+use crate::kpi::{Catalogue, Period, RagSettings, Rules, StoredResult};
 use crate::view::{Format, csv_line as line};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +27,8 @@ pub enum ShowError {
 
 /// Print the catalogue (or the one KPI `only`) with the stored results, each KPI's latest or
 /// (with `period`) the one of its period kind that holds `period`'s last month. `owners`
-/// maps a sub-group key to its name.
+/// maps a sub-group key to its name. The AMBER bands said are the shipped `[rag]`'s
+/// ([`RagSettings::default`]); `kpi show` gives the configured ones ([`show_entered`]).
 pub fn show(
     catalogue: &Catalogue,
     owners: &BTreeMap<String, String>,
@@ -42,6 +43,7 @@ pub fn show(
         owners,
         results,
         entered: &[],
+        rag: RagSettings::default(),
         disclosure,
     };
     show_entered(&stored, only, period, format)
@@ -56,6 +58,8 @@ pub struct Stored<'a> {
     pub results: &'a [StoredResult],
     /// The values entered by hand, listed under each manual KPI.
     pub entered: &'a [Entered],
+    /// The AMBER bands each KPI is rated with (`[rag]`), said beside it.
+    pub rag: RagSettings,
     /// The rules the stored figures are written by (`[disclosure]`).
     pub disclosure: Disclosure,
 }
@@ -79,7 +83,7 @@ pub fn show_entered(
         s.entered,
         only,
         period,
-        s.disclosure,
+        Rules::of(s.rag, s.disclosure),
     );
     Ok(match format {
         // Which policy kept the small numbers out, said once under the table; a column of the
@@ -113,6 +117,11 @@ fn table(views: &[KpiRow]) -> String {
             } else {
                 "entered by hand"
             }
+        );
+        let _ = writeln!(
+            b,
+            "  Rating:   GREEN at or better than target; {} ({}); RED beyond",
+            s.amber, s.amber_set_by
         );
         let _ = writeln!(b, "  Baseline: {}", s.baseline.text);
         if let Some(a) = &s.latest {
@@ -347,6 +356,35 @@ mod tests {
         );
         assert!(t.contains("not applicable"), "{t}");
         assert!(!t.contains("KPI 1/5"), "one KPI only");
+    }
+
+    #[test]
+    fn the_table_says_each_kpis_amber_band_in_its_unit() {
+        let t = shown(Format::Table, Some("1/2a"));
+        assert!(
+            t.contains(
+                "\n  Rating:   GREEN at or better than target; AMBER within 5 points of target \
+                 (rag.amber_tolerance); RED beyond\n"
+            ),
+            "{t}"
+        );
+        let c = crate::kpi::catalogue::builtin().expect("catalogue");
+        let s = Stored {
+            catalogue: &c,
+            owners: &BTreeMap::new(),
+            results: &[],
+            entered: &[],
+            rag: RagSettings {
+                amber_tolerance_weeks: 2.0,
+                ..RagSettings::default()
+            },
+            disclosure: Disclosure::default(),
+        };
+        let t = show_entered(&s, Some("5/2"), None, Format::Table).expect("shows");
+        assert!(
+            t.contains("AMBER within 2 weeks of target (rag.amber_tolerance_weeks); RED beyond"),
+            "{t}"
+        );
     }
 
     #[test]

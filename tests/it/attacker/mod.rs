@@ -163,7 +163,7 @@ async fn read_everything(store: &str, data: &Path, policy: &str, first: &str) ->
         let html = sendwatch::pack::html::render_fields(
             "kpi.html.j2",
             &page,
-            true,
+            Some(""),
             None,
             settings.disclosure(),
         )
