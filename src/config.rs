@@ -151,6 +151,9 @@ pub struct Settings {
     /// `[http]`: the daemon's `/healthz` and `/metrics`.
     #[serde(default)]
     pub http: HttpSettings,
+    /// `[answer]`: answering from the digest (links' lifetime, approvers).
+    #[serde(default)]
+    pub answer: crate::answer::AnswerSettings,
     /// `[daemon]`: how the daemon stops.
     #[serde(default)]
     pub daemon: DaemonSettings,
@@ -308,6 +311,12 @@ impl Settings {
             credential: "http_token".into(),
             value: &mut self.http.token,
             file: &self.http.token_file,
+        });
+        resolve(SecretSpec {
+            key: "http.link_key",
+            credential: "http_link_key".into(),
+            value: &mut self.http.link_key,
+            file: &self.http.link_key_file,
         });
         resolve(SecretSpec {
             key: "http.operator_token",

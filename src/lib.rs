@@ -8,9 +8,11 @@
 //! what to do; [`serve`] answers `/healthz` and `/metrics`; [`view`] is the one place things
 //! are shown from (the rows and charts every output builds from). The benchmarks are a binary of their
 //! own (`src/bin/sendwatch-bench`) on this public API. [`stats`] keeps the DfE's published
-//! statistics beside the area's own figures.
+//! statistics beside the area's own figures. [`answer`] is what a digest's links let a person
+//! answer, and its approval.
 
 pub mod action;
+pub mod answer;
 pub mod bounds;
 pub mod cli;
 pub mod clock;

@@ -33,6 +33,7 @@ macro_rules! on_pool {
 }
 
 mod actions;
+mod answers;
 mod areas;
 mod bulk;
 mod bulk_pg;
@@ -62,6 +63,7 @@ mod sqlite_file;
 mod stats;
 mod tx;
 
+pub use answers::{Decided, StoredAnswer};
 pub use bulk::{BulkOutcome, Feed, LoadMeta, Verdict, Written, row_table};
 pub use bulk_sqlite::{date_number, number_date};
 pub use delivery::{FailedMail, OutboxCounts};

@@ -71,7 +71,8 @@ pub fn slug(name: &str) -> String {
 }
 
 /// What an area file may set: its own things. Everything else is the deployment's.
-const AREA_SECTIONS: [&str; 17] = [
+const AREA_SECTIONS: [&str; 18] = [
+    "answer",
     "general",
     "plan",
     "sources",

@@ -27,6 +27,7 @@ impl Settings {
             self.ledger.check(&mut bad);
             self.admin.check(&mut bad);
             self.http.check(&mut bad);
+            self.answer.check(&mut bad);
             self.daemon.check(&mut bad);
         }
         issues.extend(issues_kind);
@@ -111,6 +112,9 @@ impl Settings {
             }
             for (i, o) in g.owners.iter().enumerate() {
                 crate::notify::check_address(&mut *bad, format!("{key}.owners[{i}]"), o);
+            }
+            if let Some(lead) = &g.lead {
+                crate::notify::check_address(&mut *bad, format!("{key}.lead"), lead);
             }
         }
         self.notify

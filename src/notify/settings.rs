@@ -197,6 +197,9 @@ pub struct SubGroup {
     pub name: String,
     /// Email addresses of the owners who receive its exception reports.
     pub owners: Vec<String>,
+    /// The sub-group's lead: approves what its owners answer from their digests (issue 22).
+    #[serde(default)]
+    pub lead: Option<String>,
 }
 
 /// Each sub-group's key and the name the board uses, for the tables that name owners.

@@ -28,6 +28,16 @@ pub struct HttpSettings {
     #[serde(default)]
     pub operator_token: Option<SecretString>,
     pub operator_token_file: Option<PathBuf>,
+    /// The address people reach the daemon's forms at, as a digest's links name it: the
+    /// council's reverse proxy in front of the daemon (`https://send.example.gov.uk/sendwatch`),
+    /// or a loopback URL for one machine. Unset: digests carry no links (issue 22).
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// The key the links are signed with (at least 32 bytes). Inline, as `link_key_file`, or
+    /// the systemd credential `http_link_key`. Required with `public_url`.
+    #[serde(default)]
+    pub link_key: Option<SecretString>,
+    pub link_key_file: Option<PathBuf>,
     /// Most connections served at once; more wait in the kernel's queue, holding none of the
     /// daemon's file descriptors. Never more than half the open-file limit, whatever is set
     /// here: the other half is kept for runs.
@@ -70,6 +80,9 @@ impl Default for HttpSettings {
             token_file: None,
             operator_token: None,
             operator_token_file: None,
+            public_url: None,
+            link_key: None,
+            link_key_file: None,
             max_connections: default_max_connections(),
             header_read_timeout_secs: default_header_read_timeout(),
             idle_timeout_secs: default_idle_timeout(),
@@ -111,6 +124,21 @@ impl HttpSettings {
                 ));
             }
         }
+        if self.public_url.is_some() {
+            let len = self
+                .link_key
+                .as_ref()
+                .map_or(0, |k| secrecy::ExposeSecret::expose_secret(k).len());
+            if len < crate::answer::link::MIN_KEY {
+                return Some((
+                    "http.link_key".into(),
+                    format!(
+                        "with http.public_url, a key of at least {} bytes signs the links                          (e.g. `openssl rand -hex 32` into http.link_key_file)",
+                        crate::answer::link::MIN_KEY
+                    ),
+                ));
+            }
+        }
         match self.addr() {
             Some(a) if !a.ip().is_loopback() && self.token.is_none() => Some((
                 "http.listen".into(),
@@ -132,6 +160,12 @@ impl HttpSettings {
             &self.operator_token,
             &self.operator_token_file,
         );
+        crate::secret::check_pair(bad, "http.link_key", &self.link_key, &self.link_key_file);
+        if let Some(url) = &self.public_url
+            && let Err(m) = check_public_url(url)
+        {
+            bad("http.public_url".into(), m);
+        }
         let mut range = |key: &str, value: u64, (least, most): (u64, u64)| {
             if !(least..=most).contains(&value) {
                 bad(
@@ -163,5 +197,29 @@ impl HttpSettings {
                 format!("`{l}` is not IP:PORT (e.g. 127.0.0.1:9187; \"\" turns HTTP off)"),
             );
         }
+    }
+}
+
+/// A public URL is `http(s)://host[:port][/path]`, with no query, fragment or credentials: the
+/// links append `/answer/TOKEN` to it.
+fn check_public_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("must start http:// or https://".into());
+    }
+    if parsed.host_str().is_none() {
+        return Err("names no host".into());
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || !parsed.username().is_empty() {
+        return Err("must carry no query, fragment or credentials".into());
+    }
+    Ok(())
+}
+
+impl HttpSettings {
+    /// The link to `path` (e.g. `answer/TOKEN`) under the public URL, if one is set.
+    pub fn public_link(&self, path: &str) -> Option<String> {
+        let base = self.public_url.as_deref()?.trim_end_matches('/');
+        Some(format!("{base}/{path}"))
     }
 }

@@ -33,6 +33,57 @@ type CommentRow = (
     DateTime<Utc>,
 );
 
+/// Insert one checked action update of `area` entered at `now` on `conn` (a transaction's):
+/// its id. A macro because each backend's connection is its own type; used by
+/// [`Store::save_action_updates`] and an approved answer (`store::answers`).
+macro_rules! insert_update {
+    ($conn:expr, $area:expr, $u:expr, $now:expr) => {{
+        let u: &$crate::action::Update = $u;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO action_updates \
+             (reference, status, note, evidence, next_steps, author, entered_at, area) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&u.reference)
+        .bind(u.status.as_str())
+        .bind(&u.note)
+        .bind(u.evidence.as_deref())
+        .bind(u.next_steps.as_deref())
+        .bind(&u.author)
+        .bind($now)
+        .bind($area)
+        .fetch_one($conn)
+        .await?;
+        id
+    }};
+}
+pub(super) use insert_update;
+
+/// Insert one checked commentary entry of `area` on `conn`: its id. As [`insert_update`].
+macro_rules! insert_commentary {
+    ($conn:expr, $area:expr, $c:expr) => {{
+        let c: &$crate::kpi::commentary::Commentary = $c;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO commentary \
+             (kpi_id, period, reason, actions, revised_date, next_update, author, entered_at, \
+             area) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(&c.kpi_id)
+        .bind(c.period.to_string())
+        .bind(&c.reason)
+        .bind(&c.actions)
+        .bind(c.revised_date)
+        .bind(c.next_update)
+        .bind(&c.author)
+        .bind(c.entered_at)
+        .bind($area)
+        .fetch_one($conn)
+        .await?;
+        id
+    }};
+}
+pub(super) use insert_commentary;
+
 impl Store {
     /// Store checked updates, all or none (one transaction), entered at `now`; their ids.
     pub async fn save_action_updates(
@@ -40,25 +91,11 @@ impl Store {
         updates: &[Update],
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>, StoreError> {
-        const SQL: &str = "INSERT INTO action_updates \
-            (reference, status, note, evidence, next_steps, author, entered_at, area) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
         let mut ids = Vec::with_capacity(updates.len());
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             for u in updates {
-                let id: i64 = sqlx::query_scalar(SQL)
-                    .bind(&u.reference)
-                    .bind(u.status.as_str())
-                    .bind(&u.note)
-                    .bind(u.evidence.as_deref())
-                    .bind(u.next_steps.as_deref())
-                    .bind(&u.author)
-                    .bind(now)
-                    .bind(self.area())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                ids.push(id);
+                ids.push(insert_update!(&mut *tx, self.area(), u, now));
             }
             tx.commit().await?;
         });
@@ -77,24 +114,10 @@ impl Store {
 
     /// Store checked commentary, all or none (one transaction), each at its `entered_at`.
     pub async fn save_commentary(&self, entries: &[Commentary]) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO commentary \
-            (kpi_id, period, reason, actions, revised_date, next_update, author, entered_at, area) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             for c in entries {
-                sqlx::query(SQL)
-                    .bind(&c.kpi_id)
-                    .bind(c.period.to_string())
-                    .bind(&c.reason)
-                    .bind(&c.actions)
-                    .bind(c.revised_date)
-                    .bind(c.next_update)
-                    .bind(&c.author)
-                    .bind(c.entered_at)
-                    .bind(self.area())
-                    .execute(&mut *tx)
-                    .await?;
+                insert_commentary!(&mut *tx, self.area(), c);
             }
             tx.commit().await?;
         });

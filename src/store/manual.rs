@@ -20,6 +20,35 @@ type Row = (
     String,
 );
 
+/// Insert one checked value of `area` entered at `now` by way of `via` on `conn` (a
+/// transaction's): its id. A macro because each backend's connection is its own type; used by
+/// [`Store::save_manual_values`] and an approved answer (`store::answers`).
+macro_rules! insert_value {
+    ($conn:expr, $area:expr, $v:expr, $now:expr, $via:expr) => {{
+        let v: &$crate::kpi::manual::ManualValue = $v;
+        let count = |n: Option<u64>| n.and_then(|n| i64::try_from(n).ok());
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO kpi_manual_values \
+             (kpi_id, period, value, numerator, denominator, note, entered_by, entered_at, via, \
+             area) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(&v.kpi_id)
+        .bind(v.period.to_string())
+        .bind(v.value)
+        .bind(count(v.numerator))
+        .bind(count(v.denominator))
+        .bind(v.note.as_deref())
+        .bind(&v.by)
+        .bind($now)
+        .bind($via)
+        .bind($area)
+        .fetch_one($conn)
+        .await?;
+        id
+    }};
+}
+pub(super) use insert_value;
+
 impl Store {
     /// Store checked values, all or none (one transaction), entered at `now` by way of `via`
     /// ("set" or "import"); their ids in order.
@@ -29,28 +58,11 @@ impl Store {
         now: DateTime<Utc>,
         via: &str,
     ) -> Result<Vec<i64>, StoreError> {
-        const SQL: &str = "INSERT INTO kpi_manual_values \
-            (kpi_id, period, value, numerator, denominator, note, entered_by, entered_at, via, area) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
-        let count = |n: Option<u64>| n.and_then(|n| i64::try_from(n).ok());
         let mut ids = Vec::with_capacity(values.len());
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             for v in values {
-                let id: i64 = sqlx::query_scalar(SQL)
-                    .bind(&v.kpi_id)
-                    .bind(v.period.to_string())
-                    .bind(v.value)
-                    .bind(count(v.numerator))
-                    .bind(count(v.denominator))
-                    .bind(v.note.as_deref())
-                    .bind(&v.by)
-                    .bind(now)
-                    .bind(via)
-                    .bind(self.area())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                ids.push(id);
+                ids.push(insert_value!(&mut *tx, self.area(), v, now, via));
             }
             tx.commit().await?;
         });
