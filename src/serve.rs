@@ -31,10 +31,12 @@ use crate::config::Settings;
 use crate::store::{RunRecord, Store, StoreError};
 use crate::telemetry::metrics as m;
 
+mod answer;
 mod auth;
 mod board;
 mod listen;
 pub mod settings;
+pub use answer::approvers;
 pub use listen::raise_open_files_limit;
 use settings::HttpSettings;
 
@@ -157,10 +159,12 @@ pub async fn serve(
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .merge(board::routes())
+        .merge(answer::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard,
         ))
+        .layer(Extension(Arc::new(answer::Limiter::default())))
         .with_state(state);
     listen::run(listener, app, limits, stop).await
 }

@@ -130,10 +130,10 @@ pub async fn run(
                 Err(_closed) => break,
             },
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut stop => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok((stream, peer)) => (stream, peer),
                 Err(e) => {
                     accept_failed(e).await;
                     continue;
@@ -142,6 +142,7 @@ pub async fn run(
         };
         tokio::spawn(connection(
             stream,
+            peer,
             app.clone(),
             limits,
             place,
@@ -170,6 +171,7 @@ async fn accept_failed(e: io::Error) {
 /// One connection, until the client or a clock ends it. `_place` is given back on return.
 async fn connection(
     stream: TcpStream,
+    peer: std::net::SocketAddr,
     app: Router,
     limits: Limits,
     _place: OwnedSemaphorePermit,
@@ -182,7 +184,10 @@ async fn connection(
     });
     let tower = TowerToHyperService::new(app);
     let answering = activity.clone();
-    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        // Who is asking, for the answer form's record and rate limit.
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         let busy = Busy::start(&answering);
         let answer = hyper::service::Service::call(&tower, req);
         async move {
