@@ -64,3 +64,20 @@ impl Decision {
         }
     }
 }
+
+/// The grant of a link made at `now` for `to` in `area`, open for `days`.
+pub fn grant(
+    area: &str,
+    to: &str,
+    ask: Ask,
+    now: chrono::DateTime<chrono::Utc>,
+    days: u32,
+) -> Grant {
+    Grant {
+        area: area.to_string(),
+        to: to.to_string(),
+        ask,
+        made: now.timestamp(),
+        expires: now.timestamp() + i64::from(days) * 86_400,
+    }
+}

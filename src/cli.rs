@@ -20,6 +20,7 @@ use crate::schedule::Entry;
 use crate::store::Store;
 
 mod action;
+mod answers;
 mod comment;
 mod connect;
 mod init;
@@ -153,6 +154,12 @@ pub enum Command {
     Silence {
         #[command(subcommand)]
         command: silence::SilenceCommand,
+    },
+    /// Answers sent from the digests' links: `answers list [--state S]`, `answers approve ID`,
+    /// `answers reject ID`, `answers link --to ADDRESS ...` (a link made by hand).
+    Answers {
+        #[command(subcommand)]
+        command: answers::AnswersCommand,
     },
     /// The board pack: one self-contained HTML file laid out like the plan's appendices (KPI
     /// table with milestones and trends, exceptions and recovery plans, risk log, provenance),
@@ -315,6 +322,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Kpi { command } => kpi::run(&settings, command).await,
         Command::Risks(args) => risks::run(&settings, args).await,
         Command::Silence { command } => silence::run(&settings, command).await,
+        Command::Answers { command } => answers::run(&settings, command).await,
         Command::Stats { command } => stats::run(&settings, command).await,
         Command::Action { command } => action::run(&settings, command).await,
         Command::Comment(args) => comment::run(&settings, args).await,
