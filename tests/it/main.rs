@@ -32,6 +32,7 @@ mod harness;
 
 mod action_mail;
 mod actions;
+mod answers;
 mod areas;
 mod areas_http;
 mod areas_replicas;
@@ -95,6 +96,7 @@ fn main() -> std::process::ExitCode {
             support::tests(),
             action_mail::tests(),
             actions::tests(),
+            answers::tests(),
             areas::tests(),
             areas_http::tests(),
             areas_replicas::tests(),
