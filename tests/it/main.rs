@@ -66,6 +66,7 @@ mod init;
 mod kpi_show;
 mod ledger;
 mod ledger_daemons;
+mod mail_words;
 mod manual;
 mod news;
 mod ops;
@@ -129,6 +130,7 @@ fn main() -> std::process::ExitCode {
             kpi_show::tests(),
             ledger::tests(),
             ledger_daemons::tests(),
+            mail_words::tests(),
             manual::tests(),
             news::tests(),
             ops::tests(),
