@@ -158,6 +158,7 @@ mod tests {
             SubGroup {
                 name: "Governance".into(),
                 owners: vec!["gov@example.org".into(), "Chair@example.org".into()],
+                lead: None,
             },
         );
         g

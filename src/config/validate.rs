@@ -112,6 +112,9 @@ impl Settings {
             for (i, o) in g.owners.iter().enumerate() {
                 crate::notify::check_address(&mut *bad, format!("{key}.owners[{i}]"), o);
             }
+            if let Some(lead) = &g.lead {
+                crate::notify::check_address(&mut *bad, format!("{key}.lead"), lead);
+            }
         }
         self.notify
             .check(&self.sub_groups, self.admin.email.is_some(), bad);

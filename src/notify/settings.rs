@@ -197,6 +197,10 @@ pub struct SubGroup {
     pub name: String,
     /// Email addresses of the owners who receive its exception reports.
     pub owners: Vec<String>,
+    /// The sub-group's lead, told once when a manual value it owes is escalated
+    /// ([`crate::kpi::manual::chase`]); with none, the owners alone hear of it.
+    #[serde(default)]
+    pub lead: Option<String>,
 }
 
 /// Each sub-group's key and the name the board uses, for the tables that name owners.

@@ -235,7 +235,7 @@ fn an_overdue_manual_value_row_names_the_period_and_its_due_date_only() {
             first: period.first_month(),
         },
         due_by: "2021-07-31".parse().expect("date"),
-        earlier: 2,
+        stage: crate::kpi::manual::chase::Stage::Asked,
     };
     let row = notice::overdue(&o);
     assert_eq!(row.id, *id);

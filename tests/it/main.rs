@@ -40,6 +40,7 @@ mod backlog;
 mod bench;
 mod board;
 mod bounds;
+mod chase;
 mod check_sources;
 mod cli;
 mod clock;
@@ -102,6 +103,7 @@ fn main() -> std::process::ExitCode {
             bench::tests(),
             board::tests(),
             bounds::tests(),
+            chase::tests(),
             check_sources::tests(),
             cli::tests(),
             clock::tests(),

@@ -36,6 +36,7 @@ fn groups() -> BTreeMap<String, SubGroup> {
     let g = |name: &str, owners: &[&str]| SubGroup {
         name: name.into(),
         owners: owners.iter().map(|s| s.to_string()).collect(),
+        lead: None,
     };
     BTreeMap::from([
         ("health".into(), g("Health", &["h@x.org"])),

@@ -40,6 +40,7 @@ fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
         super::super::SubGroup {
             name: "DCO group".into(),
             owners: vec!["dco@example.org".into()],
+            lead: None,
         },
     )]);
     let evaluations = [e];
@@ -93,6 +94,7 @@ fn sub_groups() -> BTreeMap<String, SubGroup> {
         SubGroup {
             name: "Performance & <Provision> Sub Group".into(),
             owners: vec!["p@example.org".into()],
+            lead: None,
         },
     )])
 }

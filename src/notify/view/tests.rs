@@ -39,6 +39,7 @@ fn a_raised_and_a_cleared_risk_read_as_the_board_would() {
         crate::notify::SubGroup {
             name: "Performance Sub Group".into(),
             owners: vec!["p@example.org".into()],
+            lead: None,
         },
     )]);
     let ctx = context(&register, &kpis, &sub_groups, &sources, Some(1));

@@ -41,6 +41,8 @@ pub struct OverdueValue {
     pub wanted: String,
     /// The link that answers it ([`crate::view::ask::link`]), when there is one.
     pub link: Option<String>,
+    /// Where its chase stands: "a reminder before the board meeting on 2026-12-10".
+    pub chase: String,
 }
 
 /// The digest's row for `e`, back on track.
@@ -89,6 +91,7 @@ pub fn overdue(o: &Overdue) -> KpiRow {
                 kpi: &o.kpi_id,
                 period: &o.due.period.to_string(),
             }),
+            chase: o.stage.words(),
         }),
         ..KpiRow::new(&o.kpi_id, &o.title)
     }
