@@ -215,8 +215,9 @@ impl std::fmt::Display for Decision {
 /// Whether `items` on `topic` are news for a recipient who was `told` these messages, at
 /// `now`, with `repeat` between tellings of the same news. Pure.
 ///
-/// No news when every item was told within `repeat` before `now` (a message with no items
-/// is never news). Otherwise the reason, in this order: [`Reason::Resolved`] when the items
+/// No news when every item was told within `repeat` before `now`, or for a chase item
+/// ("|overdue|", a stage of a missing value's chase) ever (a message with no items is never
+/// news). Otherwise the reason, in this order: [`Reason::Resolved`] when the items
 /// never told before are all resolved notices; [`Reason::First`] when nothing on the topic
 /// was told before; [`Reason::Changed`] when some item was never told; else
 /// [`Reason::RepeatPassed`] (each item was told, but longer ago than `repeat`).
@@ -230,10 +231,17 @@ pub fn decide(
     let since = now
         .checked_sub_signed(repeat)
         .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    // A chase item (a manual value overdue, at one stage of its chase) is told once, not
+    // repeated with the interval: its chase moves on to the next stage instead.
     let recent: BTreeSet<&str> = told
         .iter()
-        .filter(|t| t.at > since)
-        .flat_map(|t| t.items.iter().map(String::as_str))
+        .flat_map(|t| {
+            let fresh = t.at > since;
+            t.items
+                .iter()
+                .map(String::as_str)
+                .filter(move |i| fresh || is_chase(i))
+        })
         .collect();
     if items.iter().all(|i| recent.contains(i.as_str())) {
         return Decision::NoNews;
@@ -261,6 +269,10 @@ pub fn decide(
 
 /// A resolved notice's item line ("section|resolved|id|period|state", as the digest's key
 /// writes it).
+fn is_chase(item: &str) -> bool {
+    item.split('|').nth(1) == Some("overdue")
+}
+
 fn is_resolved(item: &str) -> bool {
     item.split('|').nth(1) == Some("resolved")
 }

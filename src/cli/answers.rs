@@ -36,7 +36,9 @@ pub enum AnswersCommand {
     },
     /// Reject a draft: it is kept, marked rejected, and never counts.
     Reject {
+        /// The answer's number, as `answers list` shows it.
         id: i64,
+        /// Who rejects (default: the login name).
         #[arg(long)]
         by: Option<String>,
     },
@@ -47,15 +49,19 @@ pub enum AnswersCommand {
         /// The address the link is for: what the answer is recorded as from.
         #[arg(long)]
         to: String,
+        /// The KPI the link asks about (commentary on its exception, or with --value its value).
         #[arg(long, conflicts_with_all = ["action", "approve"])]
         kpi: Option<String>,
+        /// The KPI's period, as the digest names it (2021-06, 2026-Q3, 2026-H1, ...).
         #[arg(long, requires = "kpi")]
         period: Option<String>,
         /// With --kpi: the KPI's value, not commentary.
         #[arg(long, requires = "kpi")]
         value: bool,
+        /// The action whose progress the link asks for (its reference, e.g. 1.1).
         #[arg(long, conflicts_with = "approve")]
         action: Option<String>,
+        /// The draft the link lets its holder approve or reject (an approver's link).
         #[arg(long)]
         approve: Option<i64>,
     },

@@ -70,8 +70,8 @@ impl App {
         Ok(out)
     }
 
-    /// The values entered by hand in force, and the manual KPIs whose values are overdue
-    /// (none when the job leaves manual KPIs to another).
+    /// The values entered by hand in force, and the manual KPIs whose values are overdue and
+    /// still chased, each with its stage (none when the job leaves manual KPIs to another).
     pub(super) async fn manual_inputs(
         &self,
         job: &JobSettings,
@@ -83,6 +83,10 @@ impl App {
         let entered = self.store.manual_values().await?;
         let days = self.settings.kpi_defaults.overdue_days;
         let overdue = manual::overdue(&self.settings.kpis, days, &entered, today);
+        // Chased on a schedule that ends (before the next meeting, once after, escalated
+        // once): a value missing past that is not mailed again.
+        let log = &self.settings.action_log;
+        let overdue = manual::chase::chase(overdue, &log.meetings, log.ask_days_before, today);
         Ok((entered, overdue))
     }
 

@@ -117,9 +117,11 @@ impl App {
             let eml = crate::notify::deliver::message(&row, &body, &from, "preview")
                 .map_err(|e| JobError::File(format!("{}: {e}", p.recipient)))?
                 .formatted();
+            // The .html opens in a browser, which has no message to fetch cid: parts from.
+            let html = inline_images(&p.mail);
             for (ext, bytes) in [
                 ("eml", eml.as_slice()),
-                ("html", p.mail.html.as_bytes()),
+                ("html", html.as_bytes()),
                 ("txt", p.mail.text.as_bytes()),
             ] {
                 let path = dir.join(format!("{stem}.{ext}"));
@@ -130,6 +132,39 @@ impl App {
         }
         Ok(written)
     }
+}
+
+/// The mail's HTML with each inline chart (`cid:NAME`) as a `data:` URI, so that the file
+/// shows its charts in a browser.
+fn inline_images(mail: &crate::notify::render::Mail) -> String {
+    let mut html = mail.html.clone();
+    for i in &mail.images {
+        let uri = format!("data:image/png;base64,{}", base64(&i.png));
+        html = html.replace(&format!("cid:{}", i.cid), &uri);
+    }
+    html
+}
+
+/// Standard base64 with padding (RFC 4648).
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(char::from(ABC[((n >> (18 - 6 * k)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// "p_at_example.org--2021-07--performance": letters, digits, `.`, `_` and `-` only, so no
@@ -176,5 +211,25 @@ mod tests {
         );
         let odd = file_stem("../../etc/passwd", "risk log", &["a/b".into()]);
         assert!(!odd.contains('/') && !odd.starts_with('.'), "{odd}");
+    }
+
+    #[test]
+    fn the_html_file_carries_its_charts_as_data_uris() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        let mail = crate::notify::render::Mail {
+            html: r#"<img src="cid:chart1.preview@sendwatch">"#.into(),
+            images: vec![crate::notify::render::Image {
+                cid: "chart1.preview@sendwatch".into(),
+                png: b"foo".to_vec(),
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            inline_images(&mail),
+            r#"<img src="data:image/png;base64,Zm9v">"#
+        );
     }
 }

@@ -8,20 +8,23 @@
 //! CSV; [`retarget`] reads a recovery plan's new schedule from the command line.
 //!
 //! Which periods a value is for: the KPI's period kind ([`KpiSettings::period_kind`]: its
-//! `period` key, else by `frequency`: monthly, a month; quarterly, termly and biannually, a
-//! quarter; annually, an academic year), and also a month within it where that is a quarter
-//! (a quarterly KPI is often reported by the month it was measured in). A biannual KPI falls
-//! due once per half-year (January-June, July-December), not every quarter. A KPI reported by
-//! financial or calendar year says so with `period = "financial_year"` or `"calendar_year"`.
+//! `period` key, else by `frequency`: monthly, a month; quarterly and termly, a quarter;
+//! biannually, a half-year; annually, an academic year), and also a month within it where
+//! that is a quarter (a quarterly KPI is often reported by the month it was measured in), or
+//! a quarter within a half-year (values entered before half-years were a period kind). A
+//! period is entered as the digests name it ("Jan-Jun 2026") or by its key ("2026-H1"). A KPI
+//! reported by financial or calendar year says so with `period = "financial_year"` or
+//! `"calendar_year"`.
 
+pub mod chase;
 pub mod import;
 pub mod retarget;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 
 use super::{
-    Catalogue, Count, Figure, Figures, Frequency, KpiSettings, Month, Period, PeriodKind, Target,
-    Unit, target_in_force,
+    Catalogue, Count, Figure, Figures, KpiSettings, Month, Period, PeriodKind, Target, Unit,
+    target_in_force,
 };
 
 /// Longest note, in characters: a line or two of context for the board, not a report.
@@ -132,8 +135,9 @@ pub fn check(
             refuse(
                 &mut bad,
                 Field::Period,
-                "not a period: write YYYY-MM (month), YYYY-Qn (quarter), AYyyyy/yy (academic \
-                 year), FYyyyy/yy (financial year) or YYYY (calendar year)",
+                "not a period: write YYYY-MM (month), YYYY-Qn or Jan-Mar YYYY (quarter), \
+                 YYYY-Hn or Jan-Jun YYYY (half-year), AYyyyy/yy (academic year), FYyyyy/yy \
+                 (financial year) or YYYY (calendar year)",
             );
             None
         }
@@ -327,14 +331,17 @@ pub fn agrees(v: f64, exact: f64) -> bool {
 /// was measured in).
 pub fn accepts(kpi: &KpiSettings, kind: PeriodKind) -> bool {
     let own = kpi.period_kind();
-    kind == own || (own == PeriodKind::Quarter && kind == PeriodKind::Month)
+    kind == own
+        || (own == PeriodKind::Quarter && kind == PeriodKind::Month)
+        || (own == PeriodKind::HalfYear && kind == PeriodKind::Quarter)
 }
 
 /// The periods a KPI takes values for, in words with their syntax.
 pub fn kinds_words(kpi: &KpiSettings) -> &'static str {
     match kpi.period_kind() {
         PeriodKind::Month => "a month (YYYY-MM)",
-        PeriodKind::Quarter => "a quarter (YYYY-Qn) or a month (YYYY-MM)",
+        PeriodKind::Quarter => "a quarter (YYYY-Qn or Jan-Mar YYYY) or a month (YYYY-MM)",
+        PeriodKind::HalfYear => "a half-year (YYYY-Hn or Jan-Jun YYYY)",
         PeriodKind::AcademicYear => "an academic year (AYyyyy/yy)",
         PeriodKind::FinancialYear => "a financial year (FYyyyy/yy)",
         PeriodKind::CalendarYear => "a calendar year (YYYY)",
@@ -344,9 +351,9 @@ pub fn kinds_words(kpi: &KpiSettings) -> &'static str {
 /// A period a manual KPI's value falls due for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Due {
-    /// The period; for a biannual KPI, the second quarter of the half-year.
+    /// The period.
     pub period: Period,
-    /// The first month a value for it may fall in (a half-year's first month).
+    /// The first month a value for it may fall in (the period's first month).
     pub first: Month,
 }
 
@@ -383,24 +390,10 @@ impl Due {
 
 /// The due period of `kpi` holding month `m`.
 pub fn due_containing(kpi: &KpiSettings, m: Month) -> Due {
-    let kind = kpi.period_kind();
-    let p = Period::containing(kind, m);
-    if kpi.frequency == Frequency::Biannually && kind == PeriodKind::Quarter {
-        // Half-years January-June and July-December, due with their second quarter.
-        let second = if matches!(p.first_month().first_day().month(), 1 | 7) {
-            p.next()
-        } else {
-            p
-        };
-        Due {
-            period: second,
-            first: second.prev().first_month(),
-        }
-    } else {
-        Due {
-            period: p,
-            first: p.first_month(),
-        }
+    let p = Period::containing(kpi.period_kind(), m);
+    Due {
+        period: p,
+        first: p.first_month(),
     }
 }
 
@@ -517,17 +510,18 @@ pub struct Overdue {
     pub title: String,
     /// Key of the owning sub-group.
     pub owner: String,
-    /// The latest period past its due date with no value entered.
+    /// The latest due period, past its due date with no value entered.
     pub due: Due,
     pub due_by: NaiveDate,
-    /// Earlier periods also past their due date with no value.
-    pub earlier: usize,
+    /// Where its chase stands ([`chase::chase`] sets it; [`overdue`] says [`chase::Stage::Asked`]).
+    pub stage: chase::Stage,
 }
 
-/// Every enabled manual KPI with a period past its due date (`overdue_days` after it ended,
-/// the KPI's own or `default_days`) and no value entered for it; one item per KPI, naming the
-/// latest such period and counting the earlier ones. Only periods from the KPI's first
-/// milestone on count, and not those whose milestone is "not applicable".
+/// Every enabled manual KPI whose latest due period is past its due date (`overdue_days`
+/// after it ended, the KPI's own or `default_days`) with no value entered for it: that period
+/// only is asked for, not the earlier ones (a value missed long ago is the pack's history, not
+/// a chase). Only periods from the KPI's first milestone on count, and not those whose
+/// milestone is "not applicable".
 pub fn overdue(
     catalogue: &Catalogue,
     default_days: u32,
@@ -539,23 +533,17 @@ pub fn overdue(
         .filter(|(_, k)| k.enabled && k.measure.is_none())
         .filter_map(|(id, k)| {
             let days = k.overdue_days.unwrap_or(default_days);
-            let mine: Vec<Period> = entered
+            let due = *due_periods(k, days, today).last()?;
+            let entered = entered
                 .iter()
-                .filter(|e| e.value.kpi_id == *id)
-                .map(|e| e.value.period)
-                .collect();
-            let missing: Vec<Due> = due_periods(k, days, today)
-                .into_iter()
-                .filter(|d| !mine.iter().any(|p| d.covers(*p)))
-                .collect();
-            let due = *missing.last()?;
-            Some(Overdue {
+                .any(|e| e.value.kpi_id == *id && due.covers(e.value.period));
+            (!entered).then(|| Overdue {
                 kpi_id: id.clone(),
                 title: k.title.clone(),
                 owner: k.owner.clone(),
                 due,
                 due_by: due.due_by(days),
-                earlier: missing.len() - 1,
+                stage: chase::Stage::Asked,
             })
         })
         .collect()

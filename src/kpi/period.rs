@@ -1,8 +1,10 @@
-//! Reporting periods: a month, a calendar quarter, an academic year (September to August), a
-//! financial year (April to March) or a calendar year, each a run of whole months.
+//! Reporting periods: a month, a calendar quarter, a half-year (January-June, July-December),
+//! an academic year (September to August), a financial year (April to March) or a calendar
+//! year, each a run of whole months.
 //!
-//! Owns: how a period is written ("2020-03", "2020-Q1", "AY2019/20", "FY2019/20", "2020"),
-//! read back, labelled for a board paper, and stepped; and year-to-date spans. KPI values are
+//! Owns: how a period is written ("2020-03", "2020-Q1", "2020-H1", "AY2019/20", "FY2019/20",
+//! "2020"), read back (also as a board paper names a quarter or half-year: "Jan-Mar 2020",
+//! "Jan-Jun 2020"), labelled for a board paper, and stepped; and year-to-date spans. KPI values are
 //! folded per month, so any period's figure is the sum of its months' counts.
 
 use std::fmt;
@@ -19,6 +21,8 @@ use super::Month;
 pub enum PeriodKind {
     Month,
     Quarter,
+    /// January-June or July-December: a twice-yearly KPI's period.
+    HalfYear,
     AcademicYear,
     FinancialYear,
     CalendarYear,
@@ -29,6 +33,7 @@ impl PeriodKind {
         match self {
             PeriodKind::Month => "month",
             PeriodKind::Quarter => "quarter",
+            PeriodKind::HalfYear => "half_year",
             PeriodKind::AcademicYear => "academic_year",
             PeriodKind::FinancialYear => "financial_year",
             PeriodKind::CalendarYear => "calendar_year",
@@ -62,8 +67,9 @@ pub struct Period {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error(
-    "`{0}` is not a period: expected YYYY-MM (month), YYYY-Qn (calendar quarter), AYyyyy/yy \
-     (academic year, Sep-Aug), FYyyyy/yy (financial year, Apr-Mar) or YYYY (calendar year)"
+    "`{0}` is not a period: expected YYYY-MM (month), YYYY-Qn or \"Jan-Mar YYYY\" (calendar \
+     quarter), YYYY-Hn or \"Jan-Jun YYYY\" (half-year), AYyyyy/yy (academic year, Sep-Aug), \
+     FYyyyy/yy (financial year, Apr-Mar) or YYYY (calendar year)"
 )]
 pub struct PeriodError(String);
 
@@ -81,6 +87,7 @@ impl Period {
         let first = match kind {
             PeriodKind::Month => m,
             PeriodKind::Quarter => month(y, (mo - 1) / 3 * 3 + 1),
+            PeriodKind::HalfYear => month(y, (mo - 1) / 6 * 6 + 1),
             PeriodKind::CalendarYear => month(y, 1),
             PeriodKind::AcademicYear | PeriodKind::FinancialYear => {
                 let start = kind.year_start_month();
@@ -102,6 +109,7 @@ impl Period {
         match self.kind {
             PeriodKind::Month => 1,
             PeriodKind::Quarter => 3,
+            PeriodKind::HalfYear => 6,
             _ => 12,
         }
     }
@@ -138,13 +146,14 @@ impl Period {
         std::iter::successors(Some(start), |m| Some(m.next())).take_while(move |m| *m <= last)
     }
 
-    /// As a board paper writes it: "May 2021", "Jan-Mar 2021", "academic year 2020/21",
-    /// "financial year 2020/21", "2021".
+    /// As a board paper writes it: "May 2021", "Jan-Mar 2021", "Jan-Jun 2021", "academic
+    /// year 2020/21", "financial year 2020/21", "2021". A quarter's and a half-year's label
+    /// reads back as the period ([`FromStr`]).
     pub fn label(self) -> String {
         let y = self.first.first_day().year();
         match self.kind {
             PeriodKind::Month => self.first.label(),
-            PeriodKind::Quarter => {
+            PeriodKind::Quarter | PeriodKind::HalfYear => {
                 let short = |m: Month| m.label()[..3].to_string();
                 format!("{}-{} {y}", short(self.first), short(self.last_month()))
             }
@@ -182,11 +191,45 @@ impl fmt::Display for Period {
                     (self.first.first_day().month() - 1) / 3 + 1
                 )
             }
+            PeriodKind::HalfYear => {
+                write!(
+                    f,
+                    "{y:04}-H{}",
+                    (self.first.first_day().month() - 1) / 6 + 1
+                )
+            }
             PeriodKind::AcademicYear => write!(f, "AY{}", split_year(y)),
             PeriodKind::FinancialYear => write!(f, "FY{}", split_year(y)),
             PeriodKind::CalendarYear => write!(f, "{y:04}"),
         }
     }
+}
+
+/// A quarter or half-year as a board paper names it ("Jan-Mar 2020", "Jul-Dec 2020"), so
+/// that a period is entered as the digests and the pack name it.
+fn named(s: &str) -> Option<Period> {
+    const SHORT: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let (span, y) = s.trim().rsplit_once(' ')?;
+    if y.len() != 4 || !y.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let y: i32 = y.parse().ok()?;
+    let (a, b) = span.trim().split_once('-')?;
+    let at = |t: &str| {
+        SHORT
+            .iter()
+            .position(|m| t.trim().eq_ignore_ascii_case(m))
+            .map(|i| i as u32 + 1)
+    };
+    let (a, b) = (at(a)?, at(b)?);
+    let kind = match b.checked_sub(a)? {
+        2 if (a - 1) % 3 == 0 => PeriodKind::Quarter,
+        5 if (a - 1) % 6 == 0 => PeriodKind::HalfYear,
+        _ => return None,
+    };
+    Some(Period::containing(kind, Month::new(y, a)?))
 }
 
 impl FromStr for Period {
@@ -216,6 +259,18 @@ impl FromStr for Period {
         if let Some(rest) = s.strip_prefix("FY") {
             let y = split(rest)?;
             return Ok(Period::containing(PeriodKind::FinancialYear, month(y, 4)));
+        }
+        if let Some(p) = named(s) {
+            return Ok(p);
+        }
+        if let Some((y, h)) = s.split_once("-H") {
+            let y = year(y)?;
+            let first = match h {
+                "1" => 1,
+                "2" => 7,
+                _ => return Err(err()),
+            };
+            return Ok(Period::containing(PeriodKind::HalfYear, month(y, first)));
         }
         if let Some((y, q)) = s.split_once("-Q") {
             let y = year(y)?;
@@ -265,6 +320,8 @@ mod tests {
             "2021-05",
             "2021-Q1",
             "2020-Q4",
+            "2021-H1",
+            "2020-H2",
             "AY2019/20",
             "FY2019/20",
             "2021",
@@ -280,6 +337,9 @@ mod tests {
             "2021-13",
             "Q1",
             "AY2019-20",
+            "2021-H3",
+            "Feb-Apr 2021",
+            "Jan-May 2021",
         ] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
@@ -313,6 +373,30 @@ mod tests {
         assert!(p("2020-Q2").contains(m("2020-06")));
         assert!(!p("2020-Q2").contains(m("2020-07")));
         assert_eq!(p("2020-Q2").months().count(), 3);
+    }
+
+    #[test]
+    fn quarters_and_half_years_read_back_as_a_board_paper_names_them() {
+        for (named, key) in [
+            ("Jan-Jun 2026", "2026-H1"),
+            ("Jul-Dec 2025", "2025-H2"),
+            ("Jan-Mar 2026", "2026-Q1"),
+            ("oct-dec 2026", "2026-Q4"),
+        ] {
+            assert_eq!(p(named), p(key), "{named}");
+            assert_eq!(p(key).label().to_lowercase(), named.to_lowercase());
+        }
+        let h1 = p("2026-H1");
+        assert_eq!(
+            (h1.first_month(), h1.last_month()),
+            (m("2026-01"), m("2026-06"))
+        );
+        assert_eq!(h1.prev(), p("2025-H2"));
+        assert_eq!(h1.next(), p("2026-H2"));
+        assert_eq!(
+            Period::containing(PeriodKind::HalfYear, m("2026-09")),
+            p("2026-H2")
+        );
     }
 
     #[test]

@@ -156,13 +156,15 @@ pub enum Frequency {
 
 impl Frequency {
     /// The period a KPI of this frequency is reported over, unless it says (`period`).
-    /// Terms and half-years do not line up with the periods the board's data uses; their
-    /// KPIs are read per quarter, the nearest finer period. A yearly KPI is read per academic
+    /// A twice-yearly KPI is read per half-year (January-June, July-December). Terms do not
+    /// line up with the periods the board's data uses; a termly KPI is read per quarter, the
+    /// nearest finer period, named and entered as one ("Jan-Mar 2026"). A yearly KPI is read per academic
     /// year: the yearly KPIs are school results, surveys of the school year and audits.
     pub fn period_kind(self) -> PeriodKind {
         match self {
             Frequency::Monthly => PeriodKind::Month,
-            Frequency::Quarterly | Frequency::Termly | Frequency::Biannually => PeriodKind::Quarter,
+            Frequency::Quarterly | Frequency::Termly => PeriodKind::Quarter,
+            Frequency::Biannually => PeriodKind::HalfYear,
             Frequency::Annually => PeriodKind::AcademicYear,
         }
     }

@@ -113,3 +113,36 @@ fn a_key_is_the_same_whatever_the_order_of_its_items() {
     assert_ne!(a.digest, NewsKey::new(TOPIC.into(), items(&[RED])).digest);
     assert_eq!(fingerprint("line 3").len(), 16);
 }
+
+#[test]
+fn a_chase_stage_is_told_once_not_repeated_with_the_interval() {
+    const ASKED: &str = "coproduction|overdue|4/1|academic year 2025/26|asked";
+    const REMINDED: &str = "coproduction|overdue|4/1|academic year 2025/26|reminded";
+    let long_ago = told(TOPIC, &[ASKED, RED], 30);
+    // The RED item repeats once the interval has passed; the chase item alone does not.
+    assert_eq!(
+        decide(
+            &items(&[ASKED]),
+            TOPIC,
+            std::slice::from_ref(&long_ago),
+            week(),
+            now()
+        ),
+        Decision::NoNews
+    );
+    assert_eq!(
+        decide(
+            &items(&[RED]),
+            TOPIC,
+            std::slice::from_ref(&long_ago),
+            week(),
+            now()
+        ),
+        Decision::Send(Reason::RepeatPassed)
+    );
+    // Its next stage is news.
+    assert_eq!(
+        decide(&items(&[REMINDED]), TOPIC, &[long_ago], week(), now()),
+        Decision::Send(Reason::Changed)
+    );
+}

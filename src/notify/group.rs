@@ -196,7 +196,24 @@ pub fn route_digests<'a>(router: &Router<'_>, inp: &RouteInputs<'a>) -> Vec<Dige
     }
     for o in inp.overdue {
         let item = Item::of_overdue(o);
-        for t in router.route(&item) {
+        let mut targets = router.route(&item);
+        // Escalated: the sub-group's lead hears of it too, in the sub-group's section.
+        let lead = router
+            .sub_groups
+            .get(&o.owner)
+            .and_then(|g| g.lead.as_ref());
+        if let (crate::kpi::manual::chase::Stage::Escalated { .. }, Some(lead)) = (o.stage, lead)
+            && !targets
+                .iter()
+                .any(|t| t.recipient.eq_ignore_ascii_case(lead))
+        {
+            targets.push(crate::notify::route::Target {
+                recipient: lead.clone(),
+                section: o.owner.clone(),
+                send_resolved: false,
+            });
+        }
+        for t in targets {
             file(&t, &item, &mut |d| d.overdue.push(o));
         }
     }
@@ -360,11 +377,13 @@ impl RecipientDigest<'_> {
                 ));
             }
             for o in &g.overdue {
+                // The chase's stage is the state: each stage is news once.
                 lines.push(format!(
-                    "{}|overdue|{}|{}|overdue",
+                    "{}|overdue|{}|{}|{}",
                     g.sub_group,
                     o.kpi_id,
-                    o.due.label()
+                    o.due.label(),
+                    o.stage.word()
                 ));
             }
             for e in &g.resolved {

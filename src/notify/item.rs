@@ -186,7 +186,7 @@ impl Item {
         Item {
             kpi: Some(o.kpi_id.clone()),
             period: o.due.period.to_string(),
-            state: "overdue".into(),
+            state: o.stage.word().into(),
             ..Item::new(ItemKind::ManualOverdue, &o.owner, Severity::Warning)
         }
     }

@@ -197,7 +197,9 @@ pub struct SubGroup {
     pub name: String,
     /// Email addresses of the owners who receive its exception reports.
     pub owners: Vec<String>,
-    /// The sub-group's lead: approves what its owners answer from their digests (issue 22).
+    /// The sub-group's lead: approves what its owners answer from their digests, and is told
+    /// once when a manual value it owes is escalated ([`crate::kpi::manual::chase`]); with
+    /// none, the owners alone hear of it and `[answer] approvers` approve.
     #[serde(default)]
     pub lead: Option<String>,
 }

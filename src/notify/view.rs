@@ -87,6 +87,20 @@ fn said_red(d: &Digest<'_>) -> usize {
         .count()
 }
 
+/// The overdue manual values of `d` whose KPI no section of the digest (`all`) already
+/// shows as a slipped KPI (a BASELINE OVERDUE card names the missing value itself): each KPI
+/// once per digest, and counted once.
+fn late<'a, 'b>(d: &'b Digest<'a>, all: &[&Digest<'_>]) -> Vec<&'b crate::kpi::manual::Overdue> {
+    d.overdue
+        .iter()
+        .copied()
+        .filter(|o| {
+            !all.iter()
+                .any(|g| g.items.iter().any(|e| e.kpi_id == o.kpi_id))
+        })
+        .collect()
+}
+
 /// What a digest holds, counted for its subject, its summary line and its footer.
 struct Tally {
     /// Slipped KPIs, and how many of them the mail says are RED.
@@ -104,7 +118,7 @@ fn tally(groups: &[&Digest<'_>]) -> Tally {
     let n = count(&|d| d.items.len());
     let red = count(&|d| said_red(d));
     let unrated = count(&|d| d.items.iter().filter(|e| unrated(e)).count());
-    let late = count(&|d| d.overdue.len());
+    let late = count(&|d| late(d, groups).len());
     let r = count(&|d| d.risks.len());
     let back = count(&|d| d.resolved.len());
     let acts = count(&|d| d.actions.len());
@@ -165,14 +179,9 @@ pub fn build(
                 .join("; ")
         ),
     };
-    let Tally {
-        n,
-        red,
-        late,
-        risks: r,
-        back,
-        summary,
-    } = tally(&groups);
+    let t = tally(&groups);
+    let (n, red, late, r, back) = (t.n, t.red, t.late, t.risks, t.back);
+    let summary = t.summary.clone();
     let mut periods: Vec<_> = groups
         .iter()
         .flat_map(|d| d.items.iter().chain(d.resolved.iter()).map(|e| e.period))
@@ -181,8 +190,9 @@ pub fn build(
     periods.dedup();
     let periods: Vec<String> = periods.into_iter().map(|p| p.label()).collect();
     let only_risks = n == 0 && late == 0 && back == 0 && r > 0;
-    let (when, plan_line) = if !periods.is_empty() {
-        let p = periods.join(", ");
+    // One period in a heading: with KPIs of several periods (a month's computed KPIs beside
+    // a quarter's entered by hand) the heading names none, and each KPI its own.
+    let (when, plan_line) = if let [p] = periods.as_slice() {
         (
             format!(", {p}"),
             format!("{} SEND improvement plan, period {p}", ctx.area),
@@ -210,29 +220,34 @@ pub fn build(
             .map_or_else(|| "preview".into(), |id| id.to_string()),
         heading,
         plan_line,
-        periods: if periods.is_empty() {
-            "risk log".into()
-        } else {
-            periods.join(", ")
+        periods: match periods.as_slice() {
+            [] => "risk log".into(),
+            [p] => p.clone(),
+            _ => "several periods".into(),
         },
         summary,
         red: red.to_string(),
         names,
         subject,
-        groups: groups.iter().map(|d| group(d, ctx, now, charts)).collect(),
+        groups: groups
+            .iter()
+            .map(|d| group(d, &groups, ctx, now, charts))
+            .collect(),
         made_at: crate::disclose::stamp(now),
-        footer: footer(&groups, ctx, n, r, late),
+        footer: footer(&groups, ctx, &t),
     }
 }
 
 fn group(
     d: &Digest<'_>,
+    all: &[&Digest<'_>],
     ctx: &Context<'_>,
     now: DateTime<Utc>,
     charts: &dyn Fn(&Evaluation) -> Option<ChartRef>,
 ) -> GroupView {
     let n = d.items.len();
-    let late = d.overdue.len();
+    let overdue = late(d, all);
+    let late = overdue.len();
     let holder = d.risks.iter().any(|c| c.owner != d.sub_group);
     GroupView {
         key: d.sub_group.clone(),
@@ -257,7 +272,7 @@ fn group(
                 if late == 1 { "has" } else { "have" }
             )
         }),
-        overdue: d.overdue.iter().map(|o| notice::overdue(o)).collect(),
+        overdue: overdue.iter().map(|o| notice::overdue(o)).collect(),
         risks_intro: (!d.risks.is_empty()).then(|| crate::view::risk::intro(d.risks.len(), holder)),
         risks: d.risks.iter().map(|c| risk(c, ctx)).collect(),
         resolved: d
@@ -300,6 +315,9 @@ fn item_context<'a>(e: &Evaluation, ctx: &Context<'a>) -> ItemContext<'a> {
         kpi,
         load: note.and_then(|n| n.load.as_ref()),
         latest_error: note.and_then(crate::store::SourceState::latest_error),
+        outcome: note
+            .and_then(|n| n.outcome.as_ref())
+            .map(crate::store::SourceOutcome::word),
         entered: ctx.entered,
         commentary: ctx.commentary,
         disclosure: ctx.disclosure,
@@ -316,15 +334,10 @@ fn silenced(s: &Silenced) -> SilencedView {
     }
 }
 
-/// What the figures may not show, and why the email was sent.
-fn footer(
-    groups: &[&Digest<'_>],
-    ctx: &Context<'_>,
-    n: usize,
-    r: usize,
-    late: usize,
-) -> Vec<String> {
-    let t = ctx.disclosure.threshold();
+/// What the figures may not show, and why the email was sent: each reason one the digest
+/// carries.
+fn footer(groups: &[&Digest<'_>], ctx: &Context<'_>, t: &Tally) -> Vec<String> {
+    let threshold = ctx.disclosure.threshold();
     let mut out = vec![format!(
         "{} This report carries aggregate figures only: no case ids, names or dates about a \
          child; dates are the extract's or the period's.",
@@ -337,29 +350,48 @@ fn footer(
     });
     if waits {
         out.push(format!(
-            "An average wait over fewer than {t} referrals is not shown: it would describe \
-             individual children."
+            "An average wait over fewer than {threshold} referrals is not shown: it would \
+             describe individual children."
         ));
     }
+    let acts = groups.iter().map(|d| d.actions.len()).sum::<usize>();
     let mut why = Vec::new();
-    if n > 0 || r == 0 {
-        why.push("these KPIs are RED or have no data for the period");
+    if t.n > 0 {
+        why.push(if t.n == 1 {
+            "a KPI is RED or has no data for its period"
+        } else {
+            "these KPIs are RED or have no data for their period"
+        });
     }
-    if r > 0 {
+    if t.late > 0 {
+        why.push("a value entered by hand is overdue");
+    }
+    if t.risks > 0 {
         why.push("the score of a risk it hears of changed");
+    }
+    if acts > 0 {
+        why.push("an action slipped or wants an update");
+    }
+    if t.back > 0 {
+        why.push("a KPI is back on track");
     }
     let run = ctx
         .run_id
         .map_or_else(|| "a preview".to_string(), |id| format!("run {id}"));
+    let because = match why.split_last() {
+        None => String::new(),
+        Some((last, [])) => format!(" because {last}"),
+        Some((last, rest)) => format!(" because {} and {last}", rest.join(", ")),
+    };
     out.push(format!(
-        "Sent by sendwatch (job {}, {run}) because {}.",
-        ctx.job,
-        why.join(", and ")
+        "Sent by sendwatch (job {}, {run}){because}.",
+        ctx.job
     ));
-    if late > 0 {
+    if t.late > 0 {
         out.push(
-            "A KPI entered by hand is overdue when no value has been entered for a period past its \
-             due date; enter one with `sendwatch kpi set` or `sendwatch kpi import`."
+            "A KPI entered by hand is overdue when no value has been entered for its latest \
+             period by its due date; the performance officer who keeps the plan's figures \
+             enters it."
                 .into(),
         );
     }

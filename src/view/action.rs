@@ -61,6 +61,11 @@ pub struct Slipped {
     pub why: String,
     /// The board meeting an update is wanted for, when `why` is "update due".
     pub meeting: Option<String>,
+    /// What is wanted and from whom, in words: "a progress update from the contact, for the
+    /// board meeting on 2026-12-10".
+    pub wanted: String,
+    /// The link that answers it ([`crate::view::ask::link`]), when there is one.
+    pub link: Option<String>,
 }
 
 /// How many actions are at a rating (the "RAG counts" a board paper gives).
@@ -160,6 +165,15 @@ impl ActionRow {
             slipped: Some(Slipped {
                 why: why.to_string(),
                 meeting: meeting.map(|m| m.to_string()),
+                wanted: match meeting {
+                    Some(m) => {
+                        format!("a progress update from the contact, for the board meeting on {m}")
+                    }
+                    None => "a progress update from the contact".into(),
+                },
+                link: crate::view::ask::link(crate::view::ask::Request::Progress {
+                    action: reference,
+                }),
             }),
         }
     }

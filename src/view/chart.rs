@@ -12,9 +12,9 @@
 //! can be read back off either drawing.
 //!
 //! Text: the SVG carries its axis labels (the scale's ends, the first and last period) and
-//! a title per dot. The PNG draws its axes but no text (no font library, no bundled font
-//! file): the mail writes the scale, the periods and the figures beside it
-//! ([`Series::rows`]), where they are read and escaped like any other text.
+//! a title per dot. The PNG carries the same labels in a built-in pixel font (no font
+//! library, no font file); the mail also writes the scale, the periods and the figures
+//! beside it ([`Series::rows`]), where they are read and escaped like any other text.
 
 use serde::Serialize;
 
@@ -181,6 +181,7 @@ pub fn scale(points: &[Point]) -> (f64, f64) {
     ((lo - pad).max(0.0), hi + pad)
 }
 
+mod glyphs;
 mod png;
 mod svg;
 

@@ -47,6 +47,7 @@ fn item(e: &Evaluation) -> super::kpi::Slipped {
         kpi: c.get(&e.kpi_id),
         load: None,
         latest_error: None,
+        outcome: None,
         entered: &[],
         commentary: &[],
         disclosure: Disclosure::default(),
@@ -234,18 +235,20 @@ fn an_overdue_manual_value_row_names_the_period_and_its_due_date_only() {
             first: period.first_month(),
         },
         due_by: "2021-07-31".parse().expect("date"),
-        earlier: 2,
+        stage: crate::kpi::manual::chase::Stage::Asked,
     };
     let row = notice::overdue(&o);
     assert_eq!(row.id, *id);
     let part = row.overdue.clone().expect("the overdue part");
     assert_eq!(part.period, "Apr-Jun 2021");
     assert_eq!(part.due_by, "2021-07-31");
-    assert_eq!(part.earlier.as_deref(), Some("(nor for 2 earlier periods)"));
+    // The latest period only, asked for in words: no command, no count of earlier periods.
     assert_eq!(
-        part.how,
-        format!("sendwatch kpi set {id} --period 2021-Q2 --value VALUE")
+        part.wanted,
+        "the value for Apr-Jun 2021, from this sub-group, to the performance officer who \
+         keeps the plan's figures"
     );
+    assert_eq!(part.link, None);
     let v = serde_json::to_value(&row).expect("json");
     assert_eq!(v["due_by"], "2021-07-31");
     assert!(v.get("value").is_none(), "no figure: nothing to disclose");

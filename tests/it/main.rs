@@ -41,6 +41,7 @@ mod backlog;
 mod bench;
 mod board;
 mod bounds;
+mod chase;
 mod check_sources;
 mod cli;
 mod clock;
@@ -67,6 +68,7 @@ mod init;
 mod kpi_show;
 mod ledger;
 mod ledger_daemons;
+mod mail_words;
 mod manual;
 mod news;
 mod ops;
@@ -103,6 +105,7 @@ fn main() -> std::process::ExitCode {
             bench::tests(),
             board::tests(),
             bounds::tests(),
+            chase::tests(),
             check_sources::tests(),
             cli::tests(),
             clock::tests(),
@@ -131,6 +134,7 @@ fn main() -> std::process::ExitCode {
             kpi_show::tests(),
             ledger::tests(),
             ledger_daemons::tests(),
+            mail_words::tests(),
             manual::tests(),
             news::tests(),
             ops::tests(),

@@ -257,6 +257,13 @@ async fn preview_writes_each_email_and_sends_and_records_nothing() {
         }
         let eml = std::fs::read_to_string(out.join(format!("{stem}.eml"))).expect("eml");
         check_digest(&Mail::parse(&eml), &format!("{}: preview", backend.name));
+        // The .html opens in a browser: its charts are data: URIs, not cid: parts.
+        let html = std::fs::read_to_string(out.join(format!("{stem}.html"))).expect("html");
+        assert!(
+            html.contains("src=\"data:image/png;base64,") && !html.contains("cid:"),
+            "{}: the preview's charts",
+            backend.name
+        );
         let txt = std::fs::read_to_string(out.join(format!("{stem}.txt"))).expect("txt");
         for want in [
             "KPI 1/2a: ",

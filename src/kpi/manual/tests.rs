@@ -84,7 +84,36 @@ fn the_period_must_fit_the_kpi_and_have_begun() {
     assert!(
         first(&draft("3/3", "AY2019/20", 40.0))
             .1
-            .contains("a quarter (YYYY-Qn) or a month")
+            .contains("a quarter (YYYY-Qn or Jan-Mar YYYY) or a month")
+    );
+    // 2/3 is twice-yearly: its half-year as the digest names it, or its key; a quarter
+    // inside it too (as entered before half-years were a kind), not a month.
+    for named in ["Jan-Jun 2020", "2020-H1", "2020-Q2"] {
+        let v = check(
+            &builtin().expect("catalogue"),
+            &draft("2/3", named, 40.0),
+            d("2021-07-31"),
+        )
+        .unwrap_or_else(|e| panic!("{named}: {e:?}"));
+        assert!(
+            v.period.last_month() <= "2020-06".parse().expect("month"),
+            "{named}"
+        );
+    }
+    assert_eq!(
+        check(
+            &builtin().expect("catalogue"),
+            &draft("2/3", "Jan-Jun 2020", 40.0),
+            d("2021-07-31")
+        )
+        .map(|v| v.period.to_string()),
+        Ok("2020-H1".to_string()),
+        "the whole half-year is stored"
+    );
+    assert!(
+        first(&draft("2/3", "2020-05", 40.0))
+            .1
+            .contains("a half-year (YYYY-Hn or Jan-Jun YYYY)")
     );
     assert!(
         first(&draft("3/3", "2020-Q5", 40.0))
@@ -201,12 +230,16 @@ fn periods_fall_due_from_the_first_milestone_and_not_when_not_applicable() {
     assert_eq!(labels("3/1", "2022-01-01"), ["2019-Q4", "2020-Q1"]);
     // 3/2: no milestone legible: never due.
     assert!(labels("3/2", "2022-01-01").is_empty());
-    // 2/3 is biannual: half-years, due with their second quarter.
+    // 2/3 is biannual: half-years, named and keyed as such.
     let half: Vec<String> = due_periods(&c["2/3"], 30, d("2021-02-01"))
         .into_iter()
         .map(Due::label)
         .collect();
     assert_eq!(half, ["Jul-Dec 2019", "Jan-Jun 2020", "Jul-Dec 2020"]);
+    assert_eq!(
+        labels("2/3", "2021-02-01"),
+        ["2019-H2", "2020-H1", "2020-H2"]
+    );
 }
 
 fn entered(kpi: &str, period: &str) -> Entered {
@@ -227,30 +260,41 @@ fn entered(kpi: &str, period: &str) -> Entered {
 }
 
 #[test]
-fn overdue_names_the_latest_missing_period_counts_the_rest_and_skips_computed_kpis() {
+fn overdue_names_the_latest_due_period_only_and_skips_computed_kpis() {
     let mut c = builtin().expect("catalogue");
     c.retain(|id, _| ["1/2a", "2/1", "2/3", "3/3"].contains(&id.as_str()));
     let today = d("2020-08-01");
     let values = [
         entered("2/1", "2019-Q4"),
-        entered("2/1", "2020-05"), // a month inside Q2 covers it
         entered("2/3", "2019-12"),
-        entered("2/3", "2020-Q1"),
+        // The twice-yearly KPI's half-year, as the digest names it.
+        entered("2/3", "Jan-Jun 2020"),
         entered("3/3", "2019-Q4"),
-        entered("3/3", "2020-Q1"),
-        entered("3/3", "2020-Q2"),
+        entered("3/3", "2020-05"), // a month inside Q2 covers it
     ];
     let o = overdue(&c, 30, &values, today);
     let ids: Vec<&str> = o.iter().map(|x| x.kpi_id.as_str()).collect();
     assert_eq!(ids, ["2/1"], "{o:?}");
-    assert_eq!(o[0].due.period, p("2020-Q1"));
-    assert_eq!(o[0].due_by, d("2020-04-30"));
-    assert_eq!(o[0].earlier, 0);
+    // Its latest period, not the earlier Q1 also missing.
+    assert_eq!(o[0].due.period, p("2020-Q2"));
+    assert_eq!(o[0].due_by, d("2020-07-30"));
     assert_eq!(o[0].owner, "health");
-    // Nothing entered: the latest missing period, and how many before it.
+    // A value for the latest period ends the chase, whatever is missing before it.
+    let latest = [entered("2/1", "2020-Q2")];
+    assert!(
+        overdue(&c, 30, &latest, today)
+            .iter()
+            .all(|x| x.kpi_id != "2/1")
+    );
+    // Nothing entered: the latest due period.
     let none = overdue(&c, 30, &[], today);
     let k33 = none.iter().find(|x| x.kpi_id == "3/3").expect("3/3");
-    assert_eq!((k33.due.period, k33.earlier), (p("2020-Q2"), 2));
+    assert_eq!(k33.due.period, p("2020-Q2"));
+    let k23 = none.iter().find(|x| x.kpi_id == "2/3").expect("2/3");
+    assert_eq!(
+        (k23.due.period, k23.due.label()),
+        (p("2020-H1"), "Jan-Jun 2020".to_string())
+    );
     // The KPI's own overdue_days beats the default; a disabled KPI is not an exception.
     c.get_mut("3/3").expect("3/3").overdue_days = Some(60);
     let later = overdue(&c, 30, &[], today);

@@ -76,13 +76,16 @@ fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
     assert!(
         r.body.contains(
             "KPI 3/3: % of staff having completed training\n  Overdue:          no value \
-             entered for Apr-Jun 2020, due by 2020-07-30\n                    (nor for 2 \
-             earlier periods)\n  To enter it:      sendwatch kpi set 3/3 --period 2020-Q2"
+             entered for Apr-Jun 2020, due by 2020-07-30\n  Wanted:           the value for \
+             Apr-Jun 2020, from this sub-group, to the performance officer"
         ),
         "{}",
         r.body
     );
     assert!(!r.body.contains("missed the milestone"), "{}", r.body);
+    // Words, not a command; the latest period only.
+    assert!(!r.body.contains("sendwatch kpi"), "{}", r.body);
+    assert!(!r.body.contains("earlier period"), "{}", r.body);
 }
 
 fn sub_groups() -> BTreeMap<String, SubGroup> {

@@ -1,9 +1,13 @@
 //! The chart as a PNG, for the HTML part's inline image: plotters draws into an RGB buffer
-//! and `png` encodes it in memory (plotters' own encoder writes files only).
+//! and `png` encodes it in memory (plotters' own encoder writes files only). Its axes carry
+//! their labels as the SVG's do (the scale's ends and middle, the first and last period), in
+//! the built-in pixel font ([`super::glyphs`]).
 
 use plotters::prelude::*;
 
+use super::glyphs;
 use super::{PNG_HEIGHT, PNG_WIDTH, Point, Series, scale};
+use crate::kpi::Unit;
 
 /// The chart as a PNG; `None` when there is nothing to draw (fewer than two periods with a
 /// figure that may be shown, or drawing failed).
@@ -12,18 +16,53 @@ pub fn png(s: &Series) -> Option<Vec<u8>> {
         return None;
     }
     let mut rgb = vec![0u8; (PNG_WIDTH * PNG_HEIGHT * 3) as usize];
-    plot(&s.points, &mut rgb).ok()?;
+    plot(&s.points, s.unit, &mut rgb).ok()?;
     encode(&rgb).ok()
 }
 
-fn plot<'a>(points: &[Point], rgb: &'a mut [u8]) -> Result<(), Box<dyn std::error::Error + 'a>> {
+fn plot<'a>(
+    points: &[Point],
+    unit: Unit,
+    rgb: &'a mut [u8],
+) -> Result<(), Box<dyn std::error::Error + 'a>> {
     let root = BitMapBackend::with_buffer(rgb, (PNG_WIDTH, PNG_HEIGHT)).into_drawing_area();
     root.fill(&WHITE)?;
     let (lo, hi) = scale(points);
     let n = points.len().max(2) as f64 - 1.0;
+    // Room on the left for the scale and below for the periods.
+    let labels: Vec<String> = [lo, (lo + hi) / 2.0, hi]
+        .iter()
+        .map(|v| unit.format(*v))
+        .collect();
+    let left = labels.iter().map(|l| glyphs::width(l)).max().unwrap_or(0) + 14;
     let mut chart = ChartBuilder::on(&root)
         .margin(14)
+        .margin_left(u32::try_from(left).unwrap_or(14))
+        .margin_bottom(14 + glyphs::HEIGHT as u32)
         .build_cartesian_2d(-0.3..n + 0.3, lo..hi)?;
+    let ink = RGBColor(40, 40, 40);
+    let text = |s: &str, x: i32, y: i32| -> Result<(), Box<dyn std::error::Error + 'a>> {
+        for (px, py) in glyphs::squares(s, x, y) {
+            root.draw(&Rectangle::new(
+                [(px, py), (px + glyphs::SCALE, py + glyphs::SCALE)],
+                ink.filled(),
+            ))?;
+        }
+        Ok(())
+    };
+    for (v, l) in [lo, (lo + hi) / 2.0, hi].iter().zip(&labels) {
+        let (_, y) = chart.backend_coord(&(-0.3, *v));
+        text(l, left - 6 - glyphs::width(l), y - glyphs::HEIGHT / 2)?;
+    }
+    let ends = [points.first(), points.last()];
+    for (i, p) in ends.iter().enumerate() {
+        let Some(p) = p else { continue };
+        let l = p.period.to_string();
+        let at = if i == 0 { 0.0 } else { n };
+        let (x, y) = chart.backend_coord(&(at, lo));
+        let x = if i == 0 { x } else { x - glyphs::width(&l) };
+        text(&l, x.max(0), y + 4)?;
+    }
     // The gridlines divide the scale in four; the bottom one and the left edge are the axes.
     let grid = RGBColor(225, 225, 225);
     for i in 1..=4 {

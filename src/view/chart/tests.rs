@@ -178,3 +178,35 @@ fn a_hidden_figure_is_a_gap_and_the_window_is_twelve_periods() {
         "a dot per shown value: {svg}"
     );
 }
+
+#[test]
+fn the_png_labels_its_axes() {
+    let points: Vec<Point> = (1..=6)
+        .map(|m| {
+            p(
+                &format!("2021-{m:02}"),
+                Some(40.0 + f64::from(m)),
+                Some(75.0),
+            )
+        })
+        .collect();
+    let png = png(&series(points)).expect("a chart");
+    let d = ::png::Decoder::new(std::io::Cursor::new(&png));
+    let mut r = d.read_info().expect("decodes");
+    let mut buf = vec![0; r.output_buffer_size()];
+    r.next_frame(&mut buf).expect("a frame");
+    let dark = |x0: u32, x1: u32, y0: u32, y1: u32| {
+        (y0..y1).any(|y| {
+            (x0..x1).any(|x| {
+                let i = ((y * PNG_WIDTH + x) * 3) as usize;
+                buf[i] < 100 && buf[i + 1] < 100 && buf[i + 2] < 100
+            })
+        })
+    };
+    // The scale's labels left of the axis ("84.3%" and so on), the periods below it.
+    assert!(dark(0, 40, 0, PNG_HEIGHT - 30), "no scale labels");
+    assert!(
+        dark(0, PNG_WIDTH, PNG_HEIGHT - 22, PNG_HEIGHT),
+        "no period labels"
+    );
+}

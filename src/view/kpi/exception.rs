@@ -7,14 +7,18 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::KpiRow;
-use crate::disclose::{self, Disclosure, Verdict};
+use crate::disclose::{Disclosure, Verdict};
 use crate::kpi::commentary::Commentary;
-use crate::kpi::manual::{self, Entered};
+use crate::kpi::manual::Entered;
 use crate::kpi::{Aggregation, Basis, Evaluation, Figure, KpiSettings, Measure, Month, Period};
 use crate::kpi::{PeriodKind, Rag, Target, Unit, target_in_force, versions};
 use crate::store::LoadRecord;
 use crate::view::chart::{Series, TrendRow, scale};
 use crate::view::{NOT_RATED_COLOUR, not_rated, rag_colour};
+
+mod provenance;
+
+use provenance::{entered_by_hand, extract_facts};
 
 /// Days an owner is given to answer for a slipped KPI when no commentary is on record.
 pub const COMMENTARY_DAYS: i64 = 14;
@@ -47,7 +51,7 @@ pub struct Slipped {
     pub baseline: String,
     pub direction: String,
     pub still_open: Option<String>,
-    /// "extract `tracker`" or "entered by hand".
+    /// "extract "tracker"" or "entered by hand".
     pub source: String,
     /// How old the figures' data is: "fetched 2021-08-02 07:00 UTC (3 days before this report); data to July 2021".
     pub freshness: String,
@@ -80,6 +84,9 @@ pub struct ItemContext<'a> {
     pub load: Option<&'a LoadRecord>,
     /// This run's fetch or validation error for the source, when there was one.
     pub latest_error: Option<String>,
+    /// What became of the source this run, in one word ("held", "rejected", "fetch
+    /// failed"; [`crate::store::SourceOutcome::word`]), so a held load is called held.
+    pub outcome: Option<&'static str>,
     pub entered: &'a [Entered],
     pub commentary: &'a [Commentary],
     /// The rules every figure of the row is written by (`[disclosure]`).
@@ -105,6 +112,8 @@ pub struct CommentaryView {
     pub author: String,
     /// "requested from the owner, wanted by 2021-08-16" when none is on record.
     pub requested: String,
+    /// The link that answers the request ([`crate::view::ask::link`]), when there is one.
+    pub link: Option<String>,
 }
 
 /// The digest's row for `e`, with its chart when the mail carries one.
@@ -478,100 +487,6 @@ fn change(e: &Evaluation, d: Disclosure) -> Option<String> {
     Some(format!("{way} {} on {prev}", amount.trim_end()))
 }
 
-/// Where a manual KPI's figure came from: the entry, who made it and when (never its note).
-fn entered_by_hand(e: &Evaluation, ctx: &ItemContext<'_>) -> String {
-    let entry = ctx.kpi.and_then(|k| {
-        let due = manual::due_containing(k, e.period.last_month());
-        manual::covering(ctx.entered, &e.kpi_id, due)
-    });
-    match entry {
-        Some(x) => format!(
-            "entered by hand by {} on {} (entry {}, for {})",
-            x.value.by,
-            x.entered_at.format("%Y-%m-%d"),
-            x.id,
-            x.value.period.label()
-        ),
-        None => format!("entered by hand: no value for {}", e.period.label()),
-    }
-}
-
-type Facts = (String, String, Vec<String>, Vec<Fact>, Option<String>);
-
-/// A computed KPI's source: the load, its fetch time and digest; the only dates are the
-/// extract's fetch time and the month its data runs to.
-fn extract_facts(source: &str, ctx: &ItemContext<'_>, now: DateTime<Utc>, rag: Rag) -> Facts {
-    let name = format!("extract `{source}`");
-    let fact = |label: &str, value: String| Fact {
-        label: label.into(),
-        value,
-    };
-    let Some(l) = ctx.load else {
-        let mut lines = vec![format!("{name}: none loaded")];
-        if rag == Rag::NoData {
-            lines.push("No extract of this source has ever been accepted.".into());
-        }
-        let warning = ctx.latest_error.as_deref().map(|e| warn(source, e));
-        return (
-            name,
-            "no extract loaded".into(),
-            lines,
-            vec![fact("Source", format!("{source}: none loaded"))],
-            warning,
-        );
-    };
-    let days = (now - l.fetched_at).num_days().max(0);
-    let age = match days {
-        0 => "today".to_string(),
-        1 => "1 day before this report".to_string(),
-        n => format!("{n} days before this report"),
-    };
-    let freshness = format!(
-        "fetched {} UTC ({age}); data to {}",
-        l.fetched_at.format("%Y-%m-%d %H:%M"),
-        disclose::data_month(l.data_as_of)
-    );
-    let status = l
-        .http_status
-        .map(|s| format!("HTTP {s}, "))
-        .unwrap_or_default();
-    let rows = ctx.disclosure.suppress_i64(l.rows_loaded.unwrap_or(0));
-    let sha = l.sha256.clone().unwrap_or_else(|| "-".into());
-    // Redacted again on the way out: a row stored before every query value was hidden.
-    let url = crate::secret::redact_url(&l.url);
-    let lines = vec![
-        format!("{name}, load {}: {url}", l.id),
-        format!(
-            "fetched {} UTC, {status}{} bytes, {rows} rows",
-            l.fetched_at.format("%Y-%m-%d %H:%M"),
-            l.bytes.unwrap_or(0)
-        ),
-        format!("sha256 {sha}"),
-    ];
-    let facts = vec![
-        fact("Source", source.to_string()),
-        fact("Load", l.id.to_string()),
-        fact("Loaded by run", l.run_id.to_string()),
-        fact("Fetched from", url),
-        fact(
-            "Fetched at",
-            format!("{} UTC", l.fetched_at.format("%Y-%m-%d %H:%M")),
-        ),
-        fact("Rows", rows),
-        fact("sha256", sha),
-    ];
-    let warning = ctx.latest_error.as_deref().map(|e| warn(source, e));
-    (name, freshness, lines, facts, warning)
-}
-
-fn warn(source: &str, err: &str) -> String {
-    format!(
-        "this run's fetch of `{source}` failed, so these figures come from the last good load \
-         above. The error: {}",
-        err.lines().next().unwrap_or(err)
-    )
-}
-
 /// The owner's commentary for the KPI and period, the latest entered; else the request for it.
 fn commentary(e: &Evaluation, all: &[Commentary], now: DateTime<Utc>) -> CommentaryView {
     let date = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "-".into(), |d| d.to_string());
@@ -589,6 +504,7 @@ fn commentary(e: &Evaluation, all: &[Commentary], now: DateTime<Utc>) -> Comment
             next_update: date(c.next_update),
             author: format!("{}, {}", c.author, c.entered_at.format("%Y-%m-%d")),
             requested: String::new(),
+            link: None,
         },
         None => CommentaryView {
             supplied: false,
@@ -601,6 +517,10 @@ fn commentary(e: &Evaluation, all: &[Commentary], now: DateTime<Utc>) -> Comment
                 "requested from the owner, wanted by {wanted}: the reason, the recovery \
                  actions, a revised date and when the next update will be"
             ),
+            link: crate::view::ask::link(crate::view::ask::Request::Commentary {
+                kpi: &e.kpi_id,
+                period: &e.period.to_string(),
+            }),
         },
     }
 }

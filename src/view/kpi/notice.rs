@@ -12,7 +12,8 @@ use super::KpiRow;
 use crate::disclose::Disclosure;
 use crate::kpi::Evaluation;
 use crate::kpi::manual::Overdue;
-use crate::view::{NOT_RATED_COLOUR, not_rated, plural, rag_colour};
+use crate::view::ask::{self, Request};
+use crate::view::{NOT_RATED_COLOUR, not_rated, rag_colour};
 
 /// What a digest says of a KPI back on track (its id and title are the row's).
 #[derive(Debug, Clone, Serialize)]
@@ -36,10 +37,12 @@ pub struct OverdueValue {
     /// The period with no value, as a board paper writes it.
     pub period: String,
     pub due_by: String,
-    /// "(nor for 2 earlier periods)".
-    pub earlier: Option<String>,
-    /// The command that enters it.
-    pub how: String,
+    /// What is wanted and from whom, in words (no command: the reader is not an operator).
+    pub wanted: String,
+    /// The link that answers it ([`crate::view::ask::link`]), when there is one.
+    pub link: Option<String>,
+    /// Where its chase stands: "a reminder before the board meeting on 2026-12-10".
+    pub chase: String,
 }
 
 /// The digest's row for `e`, back on track.
@@ -78,17 +81,17 @@ pub fn overdue(o: &Overdue) -> KpiRow {
         overdue: Some(OverdueValue {
             period: o.due.label(),
             due_by: o.due_by.to_string(),
-            earlier: (o.earlier > 0).then(|| {
-                format!(
-                    "(nor for {} earlier period{})",
-                    o.earlier,
-                    plural(o.earlier)
-                )
-            }),
-            how: format!(
-                "sendwatch kpi set {} --period {} --value VALUE",
-                o.kpi_id, o.due.period
+            // The latest period only: earlier ones are not chased (kpi::manual::chase).
+            wanted: format!(
+                "the value for {}, from this sub-group, to the performance officer who keeps \
+                 the plan's figures",
+                o.due.label()
             ),
+            link: ask::link(Request::Value {
+                kpi: &o.kpi_id,
+                period: &o.due.period.to_string(),
+            }),
+            chase: o.stage.words(),
         }),
         ..KpiRow::new(&o.kpi_id, &o.title)
     }
