@@ -20,6 +20,7 @@ use std::str::FromStr;
 use crate::kpi::Rag;
 
 pub mod action;
+pub mod benchmark;
 pub mod chart;
 pub mod kpi;
 pub mod risk;
