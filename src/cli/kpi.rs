@@ -244,13 +244,14 @@ async fn show(
     published.context("reading the published statistics")?;
     let compared = compared.context("reading the published statistics")?;
     retarget::merge(&mut kpis, &stored);
-    let benchmarks =
-        crate::view::benchmark::build_all(&kpis, &settings.stats.measures, &compared);
+    let benchmarks = crate::view::benchmark::build_all(&kpis, &settings.stats.measures, &compared);
     if benchmarks_only {
         if let Some(id) = kpi
             && !kpis.contains_key(id)
         {
-            return Err(super::usage(anyhow!("no KPI named `{id}` in the catalogue")));
+            return Err(super::usage(anyhow!(
+                "no KPI named `{id}` in the catalogue"
+            )));
         }
         let shown: Vec<_> = benchmarks
             .values()

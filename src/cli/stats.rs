@@ -15,8 +15,8 @@ use clap::Subcommand;
 
 use super::Failure;
 use crate::config::{ConfigError, Issue, Settings};
-use crate::stats::import::Imported;
 use crate::stats::compare::find_area;
+use crate::stats::import::Imported;
 use crate::stats::{Level, StatsError};
 use crate::store::Store;
 use crate::view::stats::StatsView;

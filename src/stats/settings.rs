@@ -254,7 +254,11 @@ impl StatsSettings {
                 bad(key, "must name a local authority".into());
             } else if !seen.insert(n.clone()) {
                 bad(key, "named twice".into());
-            } else if self.area.as_deref().is_some_and(|a| a.trim().to_lowercase() == n) {
+            } else if self
+                .area
+                .as_deref()
+                .is_some_and(|a| a.trim().to_lowercase() == n)
+            {
                 bad(key, "is the area itself ([stats] area)".into());
             }
         }

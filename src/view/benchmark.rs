@@ -184,10 +184,8 @@ fn year(
     };
     let neighbours = figures(Role::Neighbour);
     let configured = found.iter().any(|(r, _)| *r == Role::Neighbour);
-    let neighbours_median = median(&neighbours).map_or_else(
-        || "-".to_string(),
-        |(v, places)| written(v, places, unit),
-    );
+    let neighbours_median =
+        median(&neighbours).map_or_else(|| "-".to_string(), |(v, places)| written(v, places, unit));
     let rank = match (figures(Role::Area).first(), configured) {
         (Some(area), true) => {
             let v = area.figure.value;
@@ -258,11 +256,7 @@ fn source(c: &Compared, used: &BTreeSet<(String, String)>) -> String {
 /// The comparison as `kpi show` prints it under a KPI (indented two spaces).
 pub fn table(b: &Benchmark) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "  Published benchmarks: {} [{}]",
-        b.label, b.measure
-    );
+    let _ = writeln!(out, "  Published benchmarks: {} [{}]", b.label, b.measure);
     if !b.columns.is_empty() {
         let _ = writeln!(
             out,

@@ -39,7 +39,10 @@ fn compared(neighbours: bool) -> Compared {
         (
             Role::Area,
             area(Level::LocalAuthority, "E08000014", "Sefton"),
-            vec![fig("E08000014", "2019", 23.0, 0, 7), fig("E08000014", "2020", 66.9, 1, 15)],
+            vec![
+                fig("E08000014", "2019", 23.0, 0, 7),
+                fig("E08000014", "2020", 66.9, 1, 15),
+            ],
         ),
         (
             Role::Region,
@@ -56,7 +59,10 @@ fn compared(neighbours: bool) -> Compared {
         columns.push((
             Role::Neighbour,
             area(Level::LocalAuthority, "E08000011", "Knowsley"),
-            vec![fig("E08000011", "2019", 64.5, 1, 5), fig("E08000011", "2020", 73.4, 1, 13)],
+            vec![
+                fig("E08000011", "2019", 64.5, 1, 5),
+                fig("E08000011", "2020", 73.4, 1, 13),
+            ],
         ));
         columns.push((
             Role::Neighbour,
@@ -85,9 +91,7 @@ fn kpi() -> (KpiSettings, BTreeMap<String, MeasureDef>) {
     let c = crate::kpi::catalogue::builtin().expect("catalogue");
     let mut k = c["1/2a"].clone();
     k.national_measure = Some(M.into());
-    let measures = crate::stats::settings::builtin()
-        .expect("shipped")
-        .measures;
+    let measures = crate::stats::settings::builtin().expect("shipped").measures;
     (k, measures)
 }
 
@@ -95,7 +99,11 @@ fn kpi() -> (KpiSettings, BTreeMap<String, MeasureDef>) {
 fn each_year_shows_the_area_region_england_and_neighbours_as_published() {
     let (k, measures) = kpi();
     let b = build("1/2a", &k, &measures, &compared(true)).expect("a comparison");
-    let names: Vec<(&str, &str)> = b.columns.iter().map(|c| (c.role, c.name.as_str())).collect();
+    let names: Vec<(&str, &str)> = b
+        .columns
+        .iter()
+        .map(|c| (c.role, c.name.as_str()))
+        .collect();
     assert_eq!(
         names,
         [
@@ -106,7 +114,8 @@ fn each_year_shows_the_area_region_england_and_neighbours_as_published() {
             ("neighbour", "Blackpool")
         ]
     );
-    let texts = |i: usize| -> Vec<&str> { b.years[i].cells.iter().map(|c| c.text.as_str()).collect() };
+    let texts =
+        |i: usize| -> Vec<&str> { b.years[i].cells.iter().map(|c| c.text.as_str()).collect() };
     assert_eq!(b.years.len(), 2);
     assert_eq!(b.years[0].period_label, "2019");
     assert_eq!(texts(0), ["23.0", "59.0", "58.7", "64.5", "7.5"]);
@@ -122,7 +131,8 @@ fn each_year_shows_the_area_region_england_and_neighbours_as_published() {
     assert_eq!(b.years[1].neighbours_median, "73.4");
     assert_eq!(b.years[1].rank, "2 of 2");
     assert!(
-        b.source.contains("release ees-ehcp-2025 (Education, health and care plans")
+        b.source
+            .contains("release ees-ehcp-2025 (Education, health and care plans")
             && b.source.contains("timeliness_20_week.csv"),
         "{}",
         b.source
@@ -169,7 +179,12 @@ fn the_table_csv_and_json_carry_the_same_cells() {
         .find(|l| l.trim_start().starts_with("2020"))
         .expect("2020 row");
     let cells: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(cells, ["2020", "66.9", "-", "-", "73.4", "-", "73.4", "2", "of", "2"]);
+    assert_eq!(
+        cells,
+        [
+            "2020", "66.9", "-", "-", "73.4", "-", "73.4", "2", "of", "2"
+        ]
+    );
     assert!(t.contains("note: stats.neighbours[2] `Nowhere`"), "{t}");
 
     let csv = show(&[&b], Format::Csv);
@@ -192,6 +207,9 @@ fn the_table_csv_and_json_carry_the_same_cells() {
 
     let v: serde_json::Value = serde_json::from_str(&show(&[&b], Format::Json)).expect("json");
     assert_eq!(v[0]["years"][1]["cells"][4]["text"], "-");
-    assert_eq!(v[0]["years"][1]["cells"][4]["value"], serde_json::Value::Null);
+    assert_eq!(
+        v[0]["years"][1]["cells"][4]["value"],
+        serde_json::Value::Null
+    );
     assert_eq!(v[0]["years"][0]["cells"][3]["value"], 64.5);
 }

@@ -38,6 +38,7 @@ mod areas_replicas;
 mod attacker;
 mod backlog;
 mod bench;
+mod benchmarks;
 mod board;
 mod bounds;
 mod check_sources;
@@ -99,6 +100,7 @@ fn main() -> std::process::ExitCode {
             areas_http::tests(),
             areas_replicas::tests(),
             bench::tests(),
+            benchmarks::tests(),
             board::tests(),
             bounds::tests(),
             check_sources::tests(),
