@@ -447,6 +447,32 @@ mod tests {
     }
 
     #[test]
+    fn neighbours_are_named_once_and_not_the_area_itself() {
+        let mut s = builtin().expect("parses");
+        s.area = Some("Sefton".into());
+        s.neighbours = ["Knowsley", " ", "knowsley", "SEFTON", "E06000009"]
+            .map(String::from)
+            .to_vec();
+        let mut issues = Vec::new();
+        s.check(&mut |k, m| issues.push(format!("{k}: {m}")));
+        assert_eq!(
+            issues,
+            [
+                "stats.neighbours[1]: must name a local authority",
+                "stats.neighbours[2]: named twice",
+                "stats.neighbours[3]: is the area itself ([stats] area)",
+            ]
+        );
+        s.neighbours = (0..=MAX_NEIGHBOURS).map(|i| format!("LA {i}")).collect();
+        let mut issues = Vec::new();
+        s.check(&mut |k, m| issues.push(format!("{k}: {m}")));
+        assert_eq!(
+            issues,
+            ["stats.neighbours: at most 20 statistical neighbours"]
+        );
+    }
+
+    #[test]
     fn a_mapping_that_names_an_unknown_measure_twice_or_a_folder_is_refused() {
         let mut s = builtin().expect("parses");
         let m = s.mappings.get_mut("ees-ehcp-2025").expect("shipped");

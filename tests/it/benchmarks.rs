@@ -484,9 +484,8 @@ async fn the_live_view_shows_each_area_its_own_neighbours() {
     let cfg = two_areas(dir.path(), &db);
     std::fs::write(
         dir.path().join("areas/wirral.toml"),
-        format!(
-            "[general]\narea = \"Wirral\"\n\n[stats]\nmax_file_bytes = 2048\n\n[http]\ntoken = \"wirral-bench-token-0123456789abcdef\"\n"
-        ),
+        "[general]\narea = \"Wirral\"\n\n[stats]\nmax_file_bytes = 2048\n\n\
+         [http]\ntoken = \"wirral-bench-token-0123456789abcdef\"\n",
     )
     .expect("c");
     let (code, out, err) = binary_status(dir.path(), &cfg, &[], &["check-config"]);
