@@ -60,7 +60,7 @@ pub struct YearView {
     /// The neighbours' median, "-" when none has a figure.
     pub neighbours_median: String,
     /// The area's rank among itself and its neighbours with a figure ("2 of 3"; 1 is best),
-    /// "-" when the area has none or no neighbour is configured.
+    /// "-" when the area or every neighbour has none.
     pub rank: String,
 }
 
@@ -187,7 +187,7 @@ fn year(
     let neighbours_median =
         median(&neighbours).map_or_else(|| "-".to_string(), |(v, places)| written(v, places, unit));
     let rank = match (figures(Role::Area).first(), configured) {
-        (Some(area), true) => {
+        (Some(area), true) if !neighbours.is_empty() => {
             let v = area.figure.value;
             let ahead = neighbours
                 .iter()

@@ -42,6 +42,7 @@ fn compared(neighbours: bool) -> Compared {
             vec![
                 fig("E08000014", "2019", 23.0, 0, 7),
                 fig("E08000014", "2020", 66.9, 1, 15),
+                fig("E08000014", "2021", 61.1, 1, 23),
             ],
         ),
         (
@@ -116,7 +117,7 @@ fn each_year_shows_the_area_region_england_and_neighbours_as_published() {
     );
     let texts =
         |i: usize| -> Vec<&str> { b.years[i].cells.iter().map(|c| c.text.as_str()).collect() };
-    assert_eq!(b.years.len(), 2);
+    assert_eq!(b.years.len(), 3);
     assert_eq!(b.years[0].period_label, "2019");
     assert_eq!(texts(0), ["23.0", "59.0", "58.7", "64.5", "7.5"]);
     // No figure is "-", never 0, and has no provenance.
@@ -130,6 +131,9 @@ fn each_year_shows_the_area_region_england_and_neighbours_as_published() {
     // 2020: Blackpool has no figure: the median and rank are of Knowsley alone.
     assert_eq!(b.years[1].neighbours_median, "73.4");
     assert_eq!(b.years[1].rank, "2 of 2");
+    // 2021: no neighbour has a figure: nothing to rank among.
+    assert_eq!(b.years[2].neighbours_median, "-");
+    assert_eq!(b.years[2].rank, "-");
     assert!(
         b.source
             .contains("release ees-ehcp-2025 (Education, health and care plans")
@@ -190,7 +194,7 @@ fn the_table_csv_and_json_carry_the_same_cells() {
     let csv = show(&[&b], Format::Csv);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], CSV_HEADER.join(","));
-    assert_eq!(lines.len(), 1 + 2 * 5, "one row per year and area");
+    assert_eq!(lines.len(), 1 + 3 * 5, "one row per year and area");
     assert!(
         lines.contains(
             &"1/2a,pc_within_20_weeks,percent,2020,neighbour,E06000009,Blackpool,-,73.4,2 of 2,,,,\

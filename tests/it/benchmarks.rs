@@ -121,6 +121,9 @@ fn rank(cells: &[String]) -> String {
         return "-".into();
     };
     let neighbours: Vec<f64> = cells[3..].iter().filter_map(v).collect();
+    if neighbours.is_empty() {
+        return "-".into();
+    }
     let ahead = neighbours.iter().filter(|n| **n > area).count();
     format!("{} of {}", ahead + 1, neighbours.len() + 1)
 }
