@@ -493,6 +493,14 @@ fn check_config(s: &Settings) {
             a.title, a.owner, a.due, a.status
         );
     }
+    if !s.stats.neighbours.is_empty() {
+        println!(
+            "  benchmarks: {} beside its region, England and {} (`--connect` checks the \
+             imported release names them)",
+            s.stats.area.as_deref().unwrap_or(&s.general.area),
+            s.stats.neighbours.join(", ")
+        );
+    }
     let log = &s.action_log;
     match log.next_meeting(now.with_timezone(&tz).date_naive()) {
         Some(m) => println!(

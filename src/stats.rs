@@ -12,9 +12,11 @@
 //! a release is read ([`settings`]: data, laid from `config/stats/*.toml` under the
 //! configuration), reading one CSV file ([`read`]), opening a release given as its zip, its
 //! folder or one file ([`open`]), the import ([`import`]) and laying England's figures into the
-//! KPI catalogue as national averages ([`national`]). Must not: print (that is
+//! KPI catalogue as national averages ([`national`]) and reading what an area is compared with
+//! (its region, England, its statistical neighbours: [`compare`]). Must not: print (that is
 //! [`crate::view::stats`]) or parse the command line ([`crate::cli`]).
 
+pub mod compare;
 pub mod import;
 pub mod national;
 pub mod open;

@@ -22,6 +22,7 @@ use crate::kpi::Rag;
 pub mod action;
 pub mod answer;
 pub mod ask;
+pub mod benchmark;
 pub mod chart;
 pub mod kpi;
 pub mod risk;

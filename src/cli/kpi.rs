@@ -35,6 +35,11 @@ pub enum KpiCommand {
         /// table, csv (one row per milestone) or json.
         #[arg(long, default_value = "table")]
         format: crate::view::Format,
+        /// Print only the timeliness KPIs' published benchmarks (the area beside its region,
+        /// England and its statistical neighbours per year); as CSV, one row per year and
+        /// area with the release, file and line.
+        #[arg(long)]
+        benchmarks: bool,
     },
     /// Enter the value of a KPI no extract carries, for one period. A later entry for the same
     /// KPI and period supersedes this one; both are kept.
@@ -118,7 +123,8 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
             kpi,
             period,
             format,
-        } => show(settings, kpi.as_deref(), period, format).await,
+            benchmarks,
+        } => show(settings, kpi.as_deref(), period, format, benchmarks).await,
         KpiCommand::Set {
             kpi,
             period,
@@ -210,12 +216,14 @@ pub(super) async fn run(settings: &Settings, command: KpiCommand) -> Result<Exit
     }
 }
 
-/// `kpi show`: the catalogue with the stored results, as text, CSV or JSON.
+/// `kpi show`: the catalogue with the stored results and the published benchmarks, as text,
+/// CSV or JSON (`--benchmarks`: those alone).
 async fn show(
     settings: &Settings,
     kpi: Option<&str>,
     period: Option<crate::kpi::Period>,
     format: crate::view::Format,
+    benchmarks_only: bool,
 ) -> Result<ExitCode, Failure> {
     let store = open(settings).await?;
     let read = async {
@@ -229,10 +237,29 @@ async fn show(
     let read = read.await;
     // Each milestone's note says whether its national figure is published or typed.
     let published = crate::stats::national::lay_over(&store, &mut kpis).await;
+    let compared =
+        crate::stats::compare::read(&store, &settings.stats, &settings.general.area).await;
     store.close().await;
     let (results, entered, stored) = read.context("reading stored KPI results")?;
     published.context("reading the published statistics")?;
+    let compared = compared.context("reading the published statistics")?;
     retarget::merge(&mut kpis, &stored);
+    let benchmarks = crate::view::benchmark::build_all(&kpis, &settings.stats.measures, &compared);
+    if benchmarks_only {
+        if let Some(id) = kpi
+            && !kpis.contains_key(id)
+        {
+            return Err(super::usage(anyhow!(
+                "no KPI named `{id}` in the catalogue"
+            )));
+        }
+        let shown: Vec<_> = benchmarks
+            .values()
+            .filter(|b| kpi.is_none_or(|id| b.kpi == id))
+            .collect();
+        print!("{}", crate::view::benchmark::show(&shown, format));
+        return Ok(ExitCode::SUCCESS);
+    }
     let owners = crate::notify::sub_group_names(&settings.sub_groups);
     let stored = crate::view::kpi::Stored {
         catalogue: &kpis,
@@ -242,8 +269,8 @@ async fn show(
         rag: settings.rag,
         disclosure: settings.disclosure(),
     };
-    let text =
-        crate::view::kpi::show_entered(&stored, kpi, period, format).map_err(|e| match e {
+    let text = crate::view::kpi::show_benchmarked(&stored, &benchmarks, kpi, period, format)
+        .map_err(|e| match e {
             crate::view::kpi::ShowError::UnknownKpi(_) => super::usage(e),
             e => anyhow::Error::from(e).into(),
         })?;

@@ -15,8 +15,9 @@ use clap::Subcommand;
 
 use super::Failure;
 use crate::config::{ConfigError, Issue, Settings};
+use crate::stats::compare::find_area;
 use crate::stats::import::Imported;
-use crate::stats::{Area, Level, StatsError};
+use crate::stats::{Level, StatsError};
 use crate::store::Store;
 use crate::view::stats::StatsView;
 
@@ -178,15 +179,4 @@ async fn show(
     };
     print!("{}", crate::view::stats::show(&view, format));
     Ok(ExitCode::SUCCESS)
-}
-
-/// The local authority named `wanted`: by name (any case), code or old code.
-fn find_area<'a>(areas: &'a [Area], wanted: &str) -> Option<&'a Area> {
-    let wanted = wanted.trim();
-    areas.iter().find(|a| {
-        a.level == Level::LocalAuthority
-            && (a.name.eq_ignore_ascii_case(wanted)
-                || a.code.eq_ignore_ascii_case(wanted)
-                || a.old_code.as_deref() == Some(wanted))
-    })
 }

@@ -71,7 +71,7 @@ pub fn slug(name: &str) -> String {
 }
 
 /// What an area file may set: its own things. Everything else is the deployment's.
-const AREA_SECTIONS: [&str; 18] = [
+const AREA_SECTIONS: [&str; 19] = [
     "answer",
     "general",
     "plan",
@@ -90,10 +90,15 @@ const AREA_SECTIONS: [&str; 18] = [
     "kinds",
     "http",
     "admin",
+    "stats",
 ];
 
 /// Of `[http]`, an area sets only its live view's token.
 const AREA_HTTP_KEYS: [&str; 2] = ["token", "token_file"];
+
+/// Of `[stats]`, an area sets only which local authority it is and its statistical
+/// neighbours; the measures and mappings (and the imported release) are the deployment's.
+const AREA_STATS_KEYS: [&str; 2] = ["area", "neighbours"];
 
 /// Every area a deployment serves, each with its whole settings, in id order.
 #[derive(Debug, Clone)]
@@ -310,6 +315,18 @@ fn check_area_file(file: &Path) -> Result<(), ConfigError> {
                 issues.push(Issue::new(
                     format!("http.{k}"),
                     "is the deployment's: an area sets only http.token or http.token_file",
+                ));
+            }
+        } else if key == "stats"
+            && let Ok(table) = value.clone().into_table()
+        {
+            for k in table
+                .keys()
+                .filter(|k| !AREA_STATS_KEYS.contains(&k.as_str()))
+            {
+                issues.push(Issue::new(
+                    format!("stats.{k}"),
+                    "is the deployment's: an area sets only stats.area or stats.neighbours",
                 ));
             }
         }

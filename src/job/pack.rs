@@ -1,7 +1,7 @@
 //! Making a board pack from what the store holds: read the results, the values entered by
-//! hand, the retargets, the risk log's history, the commentary, the action log's updates and
-//! the loads in force; build and render the pack; write the HTML (and a PDF when Chromium is
-//! there) into a folder.
+//! hand, the retargets, the risk log's history, the commentary, the action log's updates,
+//! the loads in force and the published benchmarks; build and render the pack; write the
+//! HTML (and a PDF when Chromium is there) into a folder.
 //!
 //! Owns: the reads and the files. Shared by `sendwatch report` and the live board view.
 
@@ -56,6 +56,8 @@ pub struct Gathered {
     pub loads: Vec<crate::store::LoadRecord>,
     pub commentary: Vec<crate::kpi::commentary::Commentary>,
     pub action_updates: Vec<crate::action::Recorded>,
+    /// Each timeliness KPI's published benchmarks, by KPI id.
+    pub benchmarks: std::collections::BTreeMap<String, crate::view::benchmark::Benchmark>,
 }
 
 impl Gathered {
@@ -78,6 +80,10 @@ impl Gathered {
         let mut kpis = settings.kpis.clone();
         retarget::merge(&mut kpis, &stored);
         crate::stats::national::lay_over(store, &mut kpis).await?;
+        let compared =
+            crate::stats::compare::read(store, &settings.stats, &settings.general.area).await?;
+        let benchmarks =
+            crate::view::benchmark::build_all(&kpis, &settings.stats.measures, &compared);
         let owners = crate::notify::sub_group_names(&settings.sub_groups);
         Ok(Gathered {
             kpis,
@@ -88,6 +94,7 @@ impl Gathered {
             loads,
             commentary,
             action_updates,
+            benchmarks,
         })
     }
 
@@ -118,6 +125,7 @@ impl Gathered {
             today: now.with_timezone(&settings.time_zone()).date_naive(),
             disclosure: settings.disclosure(),
             rag: settings.rag,
+            benchmarks: &self.benchmarks,
         }
     }
 }

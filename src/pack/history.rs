@@ -1,6 +1,6 @@
 //! One KPI's page in the live board view: its catalogue entry and milestones, every period a
 //! run stored for it (newest first) with the trend over the last two years, and the owner's
-//! commentary on its exceptions. Pure, like [`super::view`].
+//! commentary on its exceptions, and a timeliness KPI's published benchmarks. Pure, like [`super::view`].
 
 use serde::Serialize;
 
@@ -24,7 +24,7 @@ pub struct KpiHistory {
 /// The page for KPI `id`, or `None` when the catalogue has no such KPI.
 pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
     let k = i.kpis.get(id)?;
-    let kpi = rows(
+    let mut kpi = rows(
         i.kpis,
         i.owners,
         i.results,
@@ -35,6 +35,7 @@ pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
     )
     .into_iter()
     .next()?;
+    super::view::benchmark(i, &mut kpi);
     let mut mine: Vec<&StoredResult> = i.results.iter().filter(|r| r.kpi_id == id).collect();
     let published = crate::kpi::publish::publish_stored(k, &mine, i.disclosure);
     mine.sort_by_key(|r| std::cmp::Reverse(r.period));

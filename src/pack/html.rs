@@ -28,6 +28,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../config/templates/kpi.html.j2"),
     ),
     (
+        "benchmark.html.j2",
+        include_str!("../../config/templates/benchmark.html.j2"),
+    ),
+    (
         "runs.html.j2",
         include_str!("../../config/templates/runs.html.j2"),
     ),

@@ -53,6 +53,8 @@ pub struct Inputs<'a> {
     pub disclosure: Disclosure,
     /// The AMBER bands each KPI is rated with (`[rag]`), said in its row.
     pub rag: crate::kpi::RagSettings,
+    /// Each timeliness KPI's published benchmarks, by KPI id (none without a release).
+    pub benchmarks: &'a BTreeMap<String, crate::view::benchmark::Benchmark>,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,9 +163,17 @@ fn kpi_rows(i: &Inputs<'_>) -> (Vec<KpiRow>, Vec<KpiRow>) {
         }
         row.class = Some(rag_class(&rag));
         row.chart = upto.and_then(|p| trend(i, &row.id, p, TREND_PERIODS));
+        benchmark(i, &mut row);
         out.push(row);
     }
     (out, exceptions)
+}
+
+/// The row's published benchmarks, when its KPI has them.
+pub(super) fn benchmark(i: &Inputs<'_>, row: &mut KpiRow) {
+    if let Some(s) = row.standing.as_mut() {
+        s.benchmark = i.benchmarks.get(&row.id).cloned();
+    }
 }
 
 fn source_view(l: &LoadRecord, d: Disclosure) -> SourceView {

@@ -19,6 +19,8 @@ pub const BUILTIN: &str = include_str!("../../config/stats/ees-ehcp-2025.toml");
 pub const MAX_FILE_BYTES: Bound<u64> = Bound::new(1024, 16 << 30, "1 KiB to 16 GiB");
 /// `max_record_bytes`: as an extract's ([`crate::load::settings::MAX_RECORD_BYTES`]).
 pub const MAX_RECORD_BYTES: Bound<usize> = Bound::new(1024, 64 << 20, "1 KiB to 64 MiB");
+/// How many statistical neighbours an area may name (the DfE's own sets have ten).
+pub const MAX_NEIGHBOURS: usize = 20;
 /// `reporting_year`.
 const REPORTING_YEAR: Bound<i32> = Bound::new(2000, 2200, "a reporting year");
 
@@ -39,6 +41,10 @@ pub struct StatsSettings {
     /// The measures `stats show` prints, in order, unless `--measure` names others.
     #[serde(default)]
     pub show: Vec<String>,
+    /// The area's statistical neighbours, as the release names or codes its local
+    /// authorities: each timeliness KPI shows their published figures beside the area's.
+    #[serde(default)]
+    pub neighbours: Vec<String>,
     #[serde(default)]
     pub measures: BTreeMap<String, MeasureDef>,
     #[serde(default)]
@@ -53,6 +59,7 @@ impl Default for StatsSettings {
             max_file_bytes: default_max_file_bytes(),
             max_record_bytes: default_max_record_bytes(),
             show: Vec::new(),
+            neighbours: Vec::new(),
             measures: BTreeMap::new(),
             mappings: BTreeMap::new(),
         }
@@ -210,6 +217,7 @@ impl StatsSettings {
                 );
             }
         }
+        self.check_neighbours(bad);
         for (name, m) in &self.measures {
             if !crate::load::kind::is_identifier(name) {
                 bad(
@@ -226,6 +234,33 @@ impl StatsSettings {
         }
         for (name, m) in &self.mappings {
             self.check_mapping(&format!("stats.mappings.{name}"), m, bad);
+        }
+    }
+
+    /// Neighbours: named, each once, not the area itself, at most [`MAX_NEIGHBOURS`]. Whether
+    /// the imported release has them is for `check-config --connect` (the store holds it).
+    fn check_neighbours(&self, bad: &mut dyn FnMut(String, String)) {
+        if self.neighbours.len() > MAX_NEIGHBOURS {
+            bad(
+                "stats.neighbours".into(),
+                format!("at most {MAX_NEIGHBOURS} statistical neighbours"),
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for (i, n) in self.neighbours.iter().enumerate() {
+            let key = format!("stats.neighbours[{i}]");
+            let n = n.trim().to_lowercase();
+            if n.is_empty() {
+                bad(key, "must name a local authority".into());
+            } else if !seen.insert(n.clone()) {
+                bad(key, "named twice".into());
+            } else if self
+                .area
+                .as_deref()
+                .is_some_and(|a| a.trim().to_lowercase() == n)
+            {
+                bad(key, "is the area itself ([stats] area)".into());
+            }
         }
     }
 
@@ -409,6 +444,32 @@ mod tests {
             Some(PeriodKind::AcademicYear)
         );
         assert_eq!(m.absent_words(), "x, z, c, low, u or blank");
+    }
+
+    #[test]
+    fn neighbours_are_named_once_and_not_the_area_itself() {
+        let mut s = builtin().expect("parses");
+        s.area = Some("Sefton".into());
+        s.neighbours = ["Knowsley", " ", "knowsley", "SEFTON", "E06000009"]
+            .map(String::from)
+            .to_vec();
+        let mut issues = Vec::new();
+        s.check(&mut |k, m| issues.push(format!("{k}: {m}")));
+        assert_eq!(
+            issues,
+            [
+                "stats.neighbours[1]: must name a local authority",
+                "stats.neighbours[2]: named twice",
+                "stats.neighbours[3]: is the area itself ([stats] area)",
+            ]
+        );
+        s.neighbours = (0..=MAX_NEIGHBOURS).map(|i| format!("LA {i}")).collect();
+        let mut issues = Vec::new();
+        s.check(&mut |k, m| issues.push(format!("{k}: {m}")));
+        assert_eq!(
+            issues,
+            ["stats.neighbours: at most 20 statistical neighbours"]
+        );
     }
 
     #[test]

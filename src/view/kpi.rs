@@ -39,7 +39,7 @@ pub use board::{
 };
 pub use exception::{COMMENTARY_DAYS, ChartRef, CommentaryView, Fact, ItemContext, Slipped};
 pub use notice::{OverdueValue, Resolved};
-pub use table::{ShowError, Stored, show, show_entered};
+pub use table::{ShowError, Stored, show, show_benchmarked, show_entered};
 
 /// One KPI as shown. Each output fills the parts it prints: `kpi show` and the live view the
 /// standing, a digest the slipped, resolved or overdue part, the pack the standing with its
@@ -114,6 +114,11 @@ pub struct Standing {
     pub milestones: Vec<MilestoneView>,
     /// How small numbers were kept out of the figures: "suppress" or "round".
     pub disclosure: &'static str,
+    /// A timeliness KPI's published figures beside its region's, England's and its
+    /// statistical neighbours' (`kpi show`, the pack, the live view), when a release is
+    /// imported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<crate::view::benchmark::Benchmark>,
     /// Manual KPIs: the values entered by hand in force, by period.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entered: Vec<EnteredView>,
@@ -331,6 +336,7 @@ fn standing(
         },
         milestones: milestones(k, mine, &published, d),
         disclosure: d.policy().as_str(),
+        benchmark: None,
         entered: Vec::new(),
     }
 }

@@ -39,6 +39,7 @@ mod areas_replicas;
 mod attacker;
 mod backlog;
 mod bench;
+mod benchmarks;
 mod board;
 mod bounds;
 mod chase;
@@ -103,6 +104,7 @@ fn main() -> std::process::ExitCode {
             areas_http::tests(),
             areas_replicas::tests(),
             bench::tests(),
+            benchmarks::tests(),
             board::tests(),
             bounds::tests(),
             chase::tests(),

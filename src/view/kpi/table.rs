@@ -6,7 +6,7 @@
 //! Values only: no counts appear (a count under 5 would have to be suppressed), so nothing
 //! here can single out a child. A manual KPI also lists the values entered by hand that are
 //! in force, with who entered them, when, and the board's note (the one place a note is
-//! shown).
+//! shown). A timeliness KPI's published benchmarks ([`crate::view::benchmark`]) follow it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,6 +15,7 @@ use super::{KpiRow, rows};
 use crate::disclose::Disclosure;
 use crate::kpi::manual::Entered;
 use crate::kpi::{Catalogue, Period, RagSettings, Rules, StoredResult};
+use crate::view::benchmark::Benchmark;
 use crate::view::{Format, csv_line as line};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,12 +72,25 @@ pub fn show_entered(
     period: Option<Period>,
     format: Format,
 ) -> Result<String, ShowError> {
+    show_benchmarked(s, &BTreeMap::new(), only, period, format)
+}
+
+/// [`show_entered`], with each timeliness KPI's published benchmarks (by KPI id) under it in
+/// the table and as its `benchmark` in JSON. The CSV stays one row per milestone; the
+/// benchmarks as CSV are `kpi show --benchmarks` ([`crate::view::benchmark::show`]).
+pub fn show_benchmarked(
+    s: &Stored<'_>,
+    benchmarks: &BTreeMap<String, Benchmark>,
+    only: Option<&str>,
+    period: Option<Period>,
+    format: Format,
+) -> Result<String, ShowError> {
     if let Some(id) = only
         && !s.catalogue.contains_key(id)
     {
         return Err(ShowError::UnknownKpi(id.to_string()));
     }
-    let views = rows(
+    let mut views = rows(
         s.catalogue,
         s.owners,
         s.results,
@@ -85,6 +99,11 @@ pub fn show_entered(
         period,
         Rules::of(s.rag, s.disclosure),
     );
+    for v in &mut views {
+        if let Some(st) = v.standing.as_mut() {
+            st.benchmark = benchmarks.get(&v.id).cloned();
+        }
+    }
     Ok(match format {
         // Which policy kept the small numbers out, said once under the table; a column of the
         // CSV and a field of each JSON row, so a figure copied out says it too.
@@ -170,6 +189,9 @@ fn table(views: &[KpiRow]) -> String {
             if let Some(note) = &e.note {
                 let _ = writeln!(b, "      note: {note}");
             }
+        }
+        if let Some(bench) = &s.benchmark {
+            b.push_str(&crate::view::benchmark::table(bench));
         }
     }
     b
