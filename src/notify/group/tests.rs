@@ -74,6 +74,7 @@ fn inputs<'a>(
         overdue: &[],
         risks: &[],
         actions: &[],
+        warnings: &[],
         sources: empty,
         silences,
         last_told,
