@@ -1,10 +1,10 @@
 //! The early warning wired in (issue 21), over real SMTP on loopback and both backends: three
 //! KPIs entered by hand month by month (`kpi import`), one improving towards its June target,
 //! one flat far below it, one improving but with small counts. `kpi show` says the first is on
-//! course, the second off course and the third too little data (its small counts are gaps);
-//! the flat one is an `at_risk` item mailed once to its owner, not again on an unchanged run,
-//! and again when its band changes (a recovery plan puts its target where it stands), when a
-//! route matching `state=at_risk` also hears of it.
+//! course (the pack too), the second off course and the third too little data (its small
+//! counts are gaps); the flat one is an `at_risk` item mailed once to its owner, not again on
+//! an unchanged run, and again when its band changes (a recovery plan puts its target where
+//! it stands), when a route matching `state=at_risk` also hears of it.
 
 use std::path::Path;
 
@@ -214,6 +214,32 @@ async fn an_at_risk_kpi_reaches_its_owner_once_and_again_when_its_band_changes()
         );
         // Nor is a hidden value or a limit built on it in the table.
         assert!(!short.contains("7.5%"), "{name}: {short}");
+        // The pack (and the live view, from the same rows) says the same.
+        let out = dir.path().join("pack");
+        let (ok, stdout, err) = crate::harness::binary(
+            dir.path(),
+            &cfg,
+            &[],
+            &["report", "--out", &out.display().to_string()],
+        );
+        assert!(ok, "{name}: {stdout}{err}");
+        let html = std::fs::read_dir(&out)
+            .expect("the pack folder")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "html"))
+            .map(|p| std::fs::read_to_string(p).expect("the pack"))
+            .expect("an HTML pack");
+        // The row of 9/1, by its title (the id is written HTML-escaped).
+        let row = html
+            .split("<tr class=\"kpi\"")
+            .filter_map(|r| r.split("</tr>").next())
+            .find(|r| r.contains("<td>Improving share<br>"))
+            .unwrap_or_default();
+        assert!(
+            row.contains("Early warning: on course for Jun-21 (chance "),
+            "{name}: {row}"
+        );
 
         // The same again: nothing new for anyone.
         let again = run(&app).await;
