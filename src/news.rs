@@ -216,7 +216,7 @@ impl std::fmt::Display for Decision {
 /// `now`, with `repeat` between tellings of the same news. Pure.
 ///
 /// No news when every item was told within `repeat` before `now`; an early warning
-/// ([`is_warning`]) instead is told once for its milestone and band and not repeated on the
+/// (an `at_risk` item line) instead is told once for its milestone and band and not repeated on the
 /// interval: it is news only when the latest message that told of its KPI's milestone said
 /// another band (or none did). A message with no items is never news. Otherwise the reason, in this order: [`Reason::Resolved`] when the items
 /// never told before are all resolved notices; [`Reason::First`] when nothing on the topic
