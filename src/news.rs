@@ -215,10 +215,11 @@ impl std::fmt::Display for Decision {
 /// Whether `items` on `topic` are news for a recipient who was `told` these messages, at
 /// `now`, with `repeat` between tellings of the same news. Pure.
 ///
-/// No news when every item was told within `repeat` before `now`; an early warning
-/// (an `at_risk` item line) instead is told once for its milestone and band and not repeated on the
-/// interval: it is news only when the latest message that told of its KPI's milestone said
-/// another band (or none did). A message with no items is never news. Otherwise the reason, in this order: [`Reason::Resolved`] when the items
+/// No news when every item was told within `repeat` before `now`; an early warning (an
+/// `at_risk` item line) instead is told once for its milestone and band and not repeated on
+/// the interval: it is news only when the latest message that told of its KPI's milestone
+/// said another band (or none did). A message with no items is never news. Otherwise the
+/// reason, in this order: [`Reason::Resolved`] when the items
 /// never told before are all resolved notices; [`Reason::First`] when nothing on the topic
 /// was told before; [`Reason::Changed`] when some item was never told; else
 /// [`Reason::RepeatPassed`] (each item was told, but longer ago than `repeat`).
