@@ -21,6 +21,7 @@ pub mod spc;
 mod stored;
 mod target;
 mod wait;
+pub mod warning;
 
 pub use catalogue::{Catalogue, Computed};
 pub use evaluate::{

@@ -216,8 +216,11 @@ impl std::fmt::Display for Decision {
 /// `now`, with `repeat` between tellings of the same news. Pure.
 ///
 /// No news when every item was told within `repeat` before `now`, or for a chase item
-/// ("|overdue|", a stage of a missing value's chase) ever (a message with no items is never
-/// news). Otherwise the reason, in this order: [`Reason::Resolved`] when the items
+/// ("|overdue|", a stage of a missing value's chase) ever; an early warning (an `at_risk`
+/// item line) is told once for its milestone and band and not repeated on the interval: it
+/// is news only when the latest message that told of its KPI's milestone said another band
+/// (or none did). A message with no items is never news. Otherwise the reason, in this
+/// order: [`Reason::Resolved`] when the items
 /// never told before are all resolved notices; [`Reason::First`] when nothing on the topic
 /// was told before; [`Reason::Changed`] when some item was never told; else
 /// [`Reason::RepeatPassed`] (each item was told, but longer ago than `repeat`).
@@ -243,7 +246,14 @@ pub fn decide(
                 .filter(move |i| fresh || is_chase(i))
         })
         .collect();
-    if items.iter().all(|i| recent.contains(i.as_str())) {
+    let told_now = |i: &str| {
+        if is_warning(i) {
+            warned_last(told, i)
+        } else {
+            recent.contains(i)
+        }
+    };
+    if items.iter().all(|i| told_now(i)) {
         return Decision::NoNews;
     }
     let ever: BTreeSet<&str> = told
@@ -253,7 +263,7 @@ pub fn decide(
     let fresh: Vec<&str> = items
         .iter()
         .map(String::as_str)
-        .filter(|i| !ever.contains(i))
+        .filter(|i| !ever.contains(i) || (is_warning(i) && !warned_last(told, i)))
         .collect();
     let reason = if !fresh.is_empty() && fresh.iter().all(|i| is_resolved(i)) {
         Reason::Resolved
@@ -265,6 +275,25 @@ pub fn decide(
         Reason::RepeatPassed
     };
     Decision::Send(reason)
+}
+
+/// An early warning's item line ("section|at_risk|id|milestone|band"): told once per
+/// milestone and band, never repeated on the interval.
+fn is_warning(item: &str) -> bool {
+    item.split('|').nth(1) == Some("at_risk")
+}
+
+/// True when the latest message that told of `line`'s KPI and milestone (its line but the
+/// band) told this band.
+fn warned_last(told: &[Told], line: &str) -> bool {
+    let Some((stem, _)) = line.rsplit_once('|') else {
+        return false;
+    };
+    let same = |l: &String| is_warning(l) && l.rsplit_once('|').is_some_and(|(s, _)| s == stem);
+    told.iter()
+        .filter(|t| t.items.iter().any(same))
+        .max_by_key(|t| t.at)
+        .is_some_and(|t| t.items.iter().any(|l| l == line))
 }
 
 /// A resolved notice's item line ("section|resolved|id|period|state", as the digest's key

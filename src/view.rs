@@ -27,6 +27,7 @@ pub mod chart;
 pub mod kpi;
 pub mod risk;
 pub mod stats;
+pub mod warning;
 
 #[cfg(test)]
 mod hidden_tests;

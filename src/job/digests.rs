@@ -23,6 +23,17 @@ impl App {
     pub(crate) async fn plan_digests(&self, f: &Found<'_>) -> Result<Vec<Planned>, JobError> {
         let settings = &self.settings;
         let (run, found) = (f.run, f.findings);
+        // Each KPI's early warning as of its report period, from the stored series (this
+        // run's results in place).
+        let warnings = crate::kpi::warning::warnings(
+            &settings.kpis,
+            found
+                .evaluations
+                .iter()
+                .map(|e| (e.kpi_id.as_str(), e.period.last_month())),
+            &found.history,
+            settings.disclosure(),
+        );
         let inputs = notify::PlanInputs {
             ctx: notify::render::Context {
                 area: &settings.general.area,
@@ -42,6 +53,7 @@ impl App {
             overdue: &found.overdue,
             risks: &found.risk_news,
             actions: &found.actions,
+            warnings: &warnings,
             history: &found.history,
             silences: &found.standing.silences,
             last_told: &found.standing.last_told,

@@ -4,8 +4,8 @@
 //! data").
 //!
 //! Owns: the projection and its bands. Pure: the series, the last period (the caller's
-//! "now"), the milestone and the target come in as arguments; no I/O, no clock, not yet
-//! wired into any output (issue 21). Suited to short series (12-36 points): a straight line
+//! "now"), the milestone and the target come in as arguments; no I/O, no clock; every
+//! output reads it through [`super::warning`] (issue 21). Suited to short series (12-36 points): a straight line
 //! by least squares, or Holt's additive damped trend fitted by least squares, whichever has
 //! the lower AICc ([`model`]); the predictive distribution is a Student t with the fit's
 //! residual variance and degrees of freedom, its spread growing with the horizon as each

@@ -4,7 +4,7 @@
 //! latest point and the assurance icon (where the target sits against the limits).
 //!
 //! Owns: the arithmetic only. Pure: values in (oldest first), results out; no I/O, no clock,
-//! not yet wired into any output (issue 21). The reference is NHSRplotthedots
+//! every output reads it through [`super::warning`] (issue 21). The reference is NHSRplotthedots
 //! (nhs-r-community, MIT): `ptd_spc_standard` (limits), `ptd_calculate_point_type` (rules),
 //! `ptd_calculate_assurance_type` and `ptd_get_icons` (icons). Where we differ from it, the
 //! comment at the spot says why.

@@ -146,3 +146,32 @@ fn a_chase_stage_is_told_once_not_repeated_with_the_interval() {
         Decision::Send(Reason::Changed)
     );
 }
+
+#[test]
+fn an_early_warning_once_told_is_never_repeated_but_a_new_band_is_news() {
+    const AT_RISK: &str = "health|at_risk|1/5|2021-06|at_risk";
+    const OFF: &str = "health|at_risk|1/5|2021-06|off_course";
+    // Told a month ago, far past the repeat interval: still not news.
+    let before = [told(TOPIC, &[AT_RISK], 30)];
+    assert_eq!(
+        decide(&items(&[AT_RISK]), TOPIC, &before, week(), now()),
+        Decision::NoNews
+    );
+    // Its band changed: news.
+    assert_eq!(
+        decide(&items(&[OFF]), TOPIC, &before, week(), now()),
+        Decision::Send(Reason::Changed)
+    );
+    // Told at risk, then off course: at risk again is news again.
+    let flip = [told(TOPIC, &[AT_RISK], 30), told(TOPIC, &[OFF], 20)];
+    assert_eq!(
+        decide(&items(&[AT_RISK]), TOPIC, &flip, week(), now()),
+        Decision::Send(Reason::Changed)
+    );
+    // Beside an exception past the interval, the digest goes again (for the exception).
+    let both = [told(TOPIC, &[AT_RISK, RED], 30)];
+    assert_eq!(
+        decide(&items(&[AT_RISK, RED]), TOPIC, &both, week(), now()),
+        Decision::Send(Reason::RepeatPassed)
+    );
+}

@@ -5,7 +5,9 @@
 //! with the key that keeps it from being queued twice ([`RecipientDigest::key`]).
 //! [`route_digests`] does the same through the routes (`[[notify.routes]]`): each item to
 //! whom its route says, silenced items listed apart, and resolved notices for KPIs out of
-//! exception since the last digest a person had.
+//! exception since the last digest a person had. A KPI's early warning (at risk or off course
+//! at its next milestone) is an item of its own, keyed by its milestone and band only, so it
+//! is news once, and again when its band changes ([`crate::news::decide`]).
 
 use std::collections::BTreeMap;
 
@@ -17,6 +19,7 @@ use super::route::{Router, Target};
 use super::silence::{Silence, silencing};
 use crate::kpi::Evaluation;
 use crate::kpi::manual::Overdue;
+use crate::kpi::warning::Warning;
 use crate::risk::RiskChange;
 
 /// One email's worth: a sub-group, its owners, its slipped KPIs, overdue manual values and risk
@@ -35,6 +38,8 @@ pub struct Digest<'a> {
     pub resolved: Vec<&'a Evaluation>,
     /// Actions of the action log that slipped or want an update (issue 11).
     pub actions: Vec<&'a ActionNote>,
+    /// KPIs whose projection says they may miss their next milestone (issue 21).
+    pub warnings: Vec<&'a Warning>,
     /// Items a silence holds back: listed at the digest's foot, never dropped silently.
     pub silenced: Vec<Silenced>,
 }
@@ -115,6 +120,7 @@ pub fn group_exceptions<'a>(
                 risks,
                 resolved: Vec::new(),
                 actions: Vec::new(),
+                warnings: Vec::new(),
                 silenced: Vec::new(),
             })
         })
@@ -128,6 +134,8 @@ pub struct RouteInputs<'a> {
     pub risks: &'a [RiskChange],
     /// Actions of the action log to tell of (the action stage's).
     pub actions: &'a [ActionNote],
+    /// The KPIs' early warnings; those at risk or off course are items.
+    pub warnings: &'a [Warning],
     /// The source each computed KPI reads (KPI id to source name).
     pub sources: &'a BTreeMap<String, String>,
     /// Silences (those not active at `now` are ignored).
@@ -163,6 +171,7 @@ pub fn route_digests<'a>(router: &Router<'_>, inp: &RouteInputs<'a>) -> Vec<Dige
             risks: Vec::new(),
             resolved: Vec::new(),
             actions: Vec::new(),
+            warnings: Vec::new(),
             silenced: Vec::new(),
         });
         match silencing(inp.silences, item, inp.now) {
@@ -229,6 +238,12 @@ pub fn route_digests<'a>(router: &Router<'_>, inp: &RouteInputs<'a>) -> Vec<Dige
             file(&t, &item, &mut |d| d.actions.push(a));
         }
     }
+    for w in inp.warnings.iter().filter(|w| w.needs_telling()) {
+        let item = Item::of_warning(w, inp.sources.get(&w.kpi_id).map(String::as_str));
+        for t in router.route(&item) {
+            file(&t, &item, &mut |d| d.warnings.push(w));
+        }
+    }
     for (who, lines) in inp.last_told {
         for (id, was) in lines.iter().filter_map(|l| told_exception(l)) {
             let Some(e) = inp
@@ -292,7 +307,12 @@ fn rank(d: &Digest<'_>) -> u8 {
     let kpi = d.items.iter().map(|e| kpi_rank(e.rag)).min();
     let late = (!d.overdue.is_empty()).then_some(3);
     let risk = (!d.risks.is_empty()).then_some(3);
-    [kpi, late, risk].into_iter().flatten().min().unwrap_or(5)
+    let warned = (!d.warnings.is_empty()).then_some(4);
+    [kpi, late, risk, warned]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(5)
 }
 
 /// Regroup the sub-groups' digests by recipient: one digest per address (compared without
@@ -332,6 +352,7 @@ impl RecipientDigest<'_> {
                 && g.risks.is_empty()
                 && g.resolved.is_empty()
                 && g.actions.is_empty()
+                && g.warnings.is_empty()
         })
     }
 
@@ -345,7 +366,14 @@ impl RecipientDigest<'_> {
             .collect();
         p.sort();
         p.dedup();
-        if p.is_empty() {
+        let warned_only = self
+            .groups
+            .iter()
+            .all(|g| g.risks.is_empty() && g.actions.is_empty() && g.overdue.is_empty())
+            && self.groups.iter().any(|g| !g.warnings.is_empty());
+        if p.is_empty() && warned_only {
+            "early warning".into()
+        } else if p.is_empty() {
             "risk log".into()
         } else {
             p.iter()
@@ -399,6 +427,17 @@ impl RecipientDigest<'_> {
                 lines.push(format!(
                     "{}|action|{}|{}|{}",
                     g.sub_group, a.reference, a.due, a.why
+                ));
+            }
+            // The milestone and the band, not the report period: the same warning next month
+            // is not news ([`crate::news::decide`] never repeats one once told).
+            for w in &g.warnings {
+                lines.push(format!(
+                    "{}|at_risk|{}|{}|{}",
+                    g.sub_group,
+                    w.kpi_id,
+                    w.milestone,
+                    w.band().as_str()
                 ));
             }
             for c in &g.risks {

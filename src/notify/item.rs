@@ -3,10 +3,12 @@
 //! Pure.
 //!
 //! Owns: the item kinds and severities, and how each news (a slipped KPI, an overdue value, a
-//! risk change, a data issue, a failed run) becomes an item. Must not: decide who hears it
+//! KPI at risk of missing its next milestone, a risk change, a data issue, a failed run)
+//! becomes an item. Must not: decide who hears it
 //! (that is [`super::route`]) or hold it back (that is [`super::silence`]).
 
 use crate::kpi::manual::Overdue;
+use crate::kpi::warning::Warning;
 use crate::kpi::{Evaluation, Rag};
 use crate::risk::{ChangeKind, RiskChange};
 
@@ -21,6 +23,9 @@ pub enum ItemKind {
     BaselineOverdue,
     /// A KPI entered by hand with no value past its due date.
     ManualOverdue,
+    /// A KPI whose projection says it may miss its next milestone (the early warning: at
+    /// risk or off course), told before the milestone is missed.
+    AtRisk,
     /// A source has brought no new data past its cadence and grace.
     StaleData,
     /// An extract refused, held, or with too many rows set aside.
@@ -33,11 +38,12 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 10] = [
+    pub const ALL: [ItemKind; 11] = [
         ItemKind::Breach,
         ItemKind::NoData,
         ItemKind::BaselineOverdue,
         ItemKind::ManualOverdue,
+        ItemKind::AtRisk,
         ItemKind::StaleData,
         ItemKind::DataQuality,
         ItemKind::RiskRaised,
@@ -52,6 +58,7 @@ impl ItemKind {
             ItemKind::NoData => "no_data",
             ItemKind::BaselineOverdue => "baseline_overdue",
             ItemKind::ManualOverdue => "manual_overdue",
+            ItemKind::AtRisk => "at_risk",
             ItemKind::StaleData => "stale_data",
             ItemKind::DataQuality => "data_quality",
             ItemKind::RiskRaised => "risk_raised",
@@ -188,6 +195,20 @@ impl Item {
             period: o.due.period.to_string(),
             state: o.stage.word().into(),
             ..Item::new(ItemKind::ManualOverdue, &o.owner, Severity::Warning)
+        }
+    }
+
+    /// A KPI's early warning (at risk or off course at its next milestone): its state is the
+    /// band (`at_risk`, `off_course`), its period the milestone's month, so that routes and
+    /// silences can match `state=at_risk` and the item is the same news until its band or
+    /// milestone changes.
+    pub fn of_warning(w: &Warning, source: Option<&str>) -> Item {
+        Item {
+            kpi: Some(w.kpi_id.clone()),
+            source: source.map(str::to_string),
+            period: w.milestone.to_string(),
+            state: w.band().as_str().to_string(),
+            ..Item::new(ItemKind::AtRisk, &w.owner, Severity::Warning)
         }
     }
 

@@ -37,6 +37,9 @@ pub struct PlanInputs<'a> {
     /// The risk changes to tell.
     pub risks: &'a [RiskChange],
     pub actions: &'a [ActionNote],
+    /// The job's KPIs' early warnings ([`crate::kpi::warning`]); those at risk or off course
+    /// are items.
+    pub warnings: &'a [crate::kpi::warning::Warning],
     /// The KPI history the trend charts read (the latest result of each period).
     pub history: &'a [StoredResult],
     /// Silences in force (those not active at `now` are ignored).
@@ -82,6 +85,7 @@ pub async fn plan(
             overdue: p.overdue,
             risks: p.risks,
             actions: p.actions,
+            warnings: p.warnings,
             sources: &sources,
             silences: p.silences,
             last_told: p.last_told,
@@ -123,6 +127,7 @@ pub async fn plan(
                         + g.risks.len()
                         + g.actions.len()
                         + g.resolved.len()
+                        + g.warnings.len()
                 })
                 .sum(),
             key,

@@ -19,6 +19,7 @@ use crate::view::action::ActionRow;
 use crate::view::kpi::{ItemContext, KpiRow, notice, unrated};
 use crate::view::plural;
 use crate::view::risk::RiskRow;
+use crate::view::warning::WarningRow;
 
 pub use crate::view::kpi::{COMMENTARY_DAYS, ChartRef};
 
@@ -65,6 +66,9 @@ pub struct GroupView {
     pub risks: Vec<RiskRow>,
     pub resolved: Vec<KpiRow>,
     pub actions: Vec<ActionRow>,
+    /// KPIs whose projection says they may miss their next milestone (the templates' early
+    /// warning block).
+    pub warnings: Vec<WarningRow>,
     pub silenced: Vec<SilencedView>,
 }
 
@@ -122,8 +126,9 @@ fn tally(groups: &[&Digest<'_>]) -> Tally {
     let r = count(&|d| d.risks.len());
     let back = count(&|d| d.resolved.len());
     let acts = count(&|d| d.actions.len());
+    let warned = count(&|d| d.warnings.len());
     let mut what = Vec::new();
-    if n > 0 || (late == 0 && r == 0 && back == 0 && acts == 0) {
+    if n > 0 || (late == 0 && r == 0 && back == 0 && acts == 0 && warned == 0) {
         // A slipped KPI whose value is not shown is not rated, so not said to be red.
         // No count of them: the list says which they are.
         let rated = match (red, unrated) {
@@ -144,6 +149,9 @@ fn tally(groups: &[&Digest<'_>]) -> Tally {
     }
     if back > 0 {
         what.push(format!("{back} back on track"));
+    }
+    if warned > 0 {
+        what.push(format!("{warned} at risk of missing a milestone"));
     }
     Tally {
         n,
@@ -281,6 +289,11 @@ fn group(
             .map(|e| notice::resolved(e, ctx.disclosure))
             .collect(),
         actions: d.actions.iter().map(|a| action(a)).collect(),
+        warnings: d
+            .warnings
+            .iter()
+            .filter_map(|w| Some(WarningRow::of(w, ctx.kpis.get(&w.kpi_id)?)))
+            .collect(),
         silenced: d.silenced.iter().map(silenced).collect(),
     }
 }
@@ -355,6 +368,7 @@ fn footer(groups: &[&Digest<'_>], ctx: &Context<'_>, t: &Tally) -> Vec<String> {
         ));
     }
     let acts = groups.iter().map(|d| d.actions.len()).sum::<usize>();
+    let warned = groups.iter().any(|d| !d.warnings.is_empty());
     let mut why = Vec::new();
     if t.n > 0 {
         why.push(if t.n == 1 {
@@ -374,6 +388,9 @@ fn footer(groups: &[&Digest<'_>], ctx: &Context<'_>, t: &Tally) -> Vec<String> {
     }
     if t.back > 0 {
         why.push("a KPI is back on track");
+    }
+    if warned {
+        why.push("a KPI's projection says it may miss its next milestone");
     }
     let run = ctx
         .run_id

@@ -26,9 +26,12 @@ pub enum Queued {
 
 /// What a recipient was told: their keyed rows (not superseded) queued after `$2`, and those
 /// on topic `$3` whenever queued (the decision's "told before", without reading years).
+/// Also every message that told an early warning (an `at_risk` item line), whenever and on
+/// whatever topic: a warning is told once per milestone and band ([`news::decide`]).
 const TOLD: &str = "SELECT topic, items, created_at FROM outbox WHERE recipients = $1 \
                     AND status <> 'superseded' AND items IS NOT NULL \
-                    AND (created_at > $2 OR topic = $3) AND area = $4 ORDER BY id";
+                    AND (created_at > $2 OR topic = $3 OR items LIKE '%|at_risk|%') \
+                    AND area = $4 ORDER BY id";
 
 fn told_rows(rows: Vec<(Option<String>, String, DateTime<Utc>)>) -> Vec<Told> {
     rows.into_iter()

@@ -122,6 +122,10 @@ pub struct Standing {
     /// Manual KPIs: the values entered by hand in force, by period.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entered: Vec<EnteredView>,
+    /// The early warning at the next milestone as of the period shown (issue 21); none
+    /// without a milestone ahead that asks for a figure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<crate::view::warning::WarningRow>,
 }
 
 /// A value entered by hand, as `kpi show` lists it: no counts, the note in full.
@@ -201,6 +205,16 @@ pub fn rows(
         .map(|(id, k)| {
             let mine: Vec<&StoredResult> = results.iter().filter(|r| r.kpi_id == *id).collect();
             let mut v = standing(k, owners, &mine, period, rules);
+            // As of the period shown: the one asked for, else the latest stored.
+            let as_of = period.map(Period::last_month).or_else(|| {
+                mine.iter()
+                    .filter(|r| r.period.kind() == k.period_kind())
+                    .map(|r| r.period.last_month())
+                    .max()
+            });
+            v.warning = as_of
+                .and_then(|m| crate::kpi::warning::warning(id, k, &mine, disclosure, m))
+                .map(|w| crate::view::warning::WarningRow::of(&w, k));
             v.entered = entered
                 .iter()
                 .filter(|e| e.value.kpi_id == *id)
@@ -338,6 +352,7 @@ fn standing(
         disclosure: d.policy().as_str(),
         benchmark: None,
         entered: Vec::new(),
+        warning: None,
     }
 }
 

@@ -91,6 +91,7 @@ mod smtp_tls;
 mod stats;
 mod stats_kpi;
 mod store;
+mod warning;
 mod xlsx_bounds;
 
 fn main() -> std::process::ExitCode {
@@ -158,6 +159,7 @@ fn main() -> std::process::ExitCode {
             stats::tests(),
             stats_kpi::tests(),
             store::tests(),
+            warning::tests(),
             xlsx_bounds::tests(),
         ]
         .into_iter()

@@ -75,6 +75,7 @@ fn inputs<'a>(
         overdue: &[],
         risks: &[],
         actions: &[],
+        warnings: &[],
         sources: empty,
         silences,
         last_told,
@@ -199,4 +200,67 @@ fn a_kpi_out_of_exception_is_resolved_for_those_told_of_it_whose_route_asks() {
         ["health|resolved|1/5|2021-07|GREEN"]
     );
     assert_eq!(h.periods(), "2021-07");
+}
+
+/// A warning for KPI `id` (owned by `owner`) at the June 2021 milestone in `band`.
+fn warning(
+    id: &str,
+    owner: &str,
+    band: crate::kpi::forecast::Band,
+) -> crate::kpi::warning::Warning {
+    let milestone = "2021-06".parse().expect("month");
+    crate::kpi::warning::Warning {
+        kpi_id: id.into(),
+        owner: owner.into(),
+        milestone,
+        target: 95.0,
+        forecast: crate::kpi::forecast::Forecast {
+            band,
+            milestone,
+            horizon: 4,
+            projection: None,
+        },
+        shown: 12,
+        hidden: 0,
+        spc: None,
+    }
+}
+
+#[test]
+fn an_early_warning_at_risk_is_routed_like_an_exception_and_keyed_by_milestone_and_band() {
+    use crate::kpi::forecast::Band;
+    let warnings = [
+        warning("1/5", "health", Band::AtRisk),
+        warning("1/2a", "performance", Band::OnCourse),
+        warning("3/3", "performance", Band::TooLittleData),
+    ];
+    let mut r = vec![RouteSettings {
+        matchers: vec!["state=at_risk".into()],
+        to: vec!["board@x.org".into()],
+        continue_: true,
+        ..RouteSettings::default()
+    }];
+    r.extend(routes());
+    let g = groups();
+    let lists = BTreeMap::new();
+    let router = Router::new(&r, &g, &lists, BTreeMap::new(), None);
+    let (silences, told, empty) = (Vec::new(), BTreeMap::new(), BTreeMap::new());
+    let mut inp = inputs(&[], &silences, &told, &empty);
+    inp.warnings = &warnings;
+    let by = by_recipient(&route_digests(&router, &inp));
+    let who: Vec<&str> = by.iter().map(|d| d.recipient.as_str()).collect();
+    // 1/5's owner (health), the board by `state=at_risk`, and the CCG by its `kpi=1/5`
+    // route, as for an exception; on course and too little data are told to no one.
+    assert_eq!(who, ["board@x.org", "ccg@x.org", "h@x.org"]);
+    for d in &by {
+        let ids: Vec<&str> = d
+            .groups
+            .iter()
+            .flat_map(|g| g.warnings.iter().map(|w| w.kpi_id.as_str()))
+            .collect();
+        assert_eq!(ids, ["1/5"], "{}", d.recipient);
+        let key = d.key(|_| false);
+        assert_eq!(key.items, ["health|at_risk|1/5|2021-06|at_risk"]);
+        assert_eq!(d.periods(), "early warning");
+    }
 }

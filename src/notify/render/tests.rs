@@ -192,6 +192,7 @@ fn every_section_is_in_both_parts_with_figures_as_disclosure_allows() {
         risks: Vec::new(),
         resolved: vec![&evals[2]],
         actions: vec![&action],
+        warnings: Vec::new(),
         silenced: vec![silenced],
     };
     let ctx = Context {
@@ -283,6 +284,7 @@ fn a_chart_is_referenced_by_its_content_id() {
         risks: Vec::new(),
         resolved: Vec::new(),
         actions: Vec::new(),
+        warnings: Vec::new(),
         silenced: Vec::new(),
     };
     let ctx = Context {

@@ -66,6 +66,7 @@ fn a_raised_and_a_cleared_risk_read_as_the_board_would() {
         risks: vec![&raised, &cleared],
         resolved: Vec::new(),
         actions: Vec::new(),
+        warnings: Vec::new(),
         silenced: Vec::new(),
     };
     let b = crate::notify::render(&digest, &ctx).body;
@@ -113,6 +114,7 @@ fn a_preview_says_so_where_a_run_names_its_run() {
         risks: vec![&change],
         resolved: Vec::new(),
         actions: Vec::new(),
+        warnings: Vec::new(),
         silenced: Vec::new(),
     };
     let body = |run_id| {

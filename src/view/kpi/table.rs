@@ -153,6 +153,11 @@ fn table(views: &[KpiRow]) -> String {
                 let _ = writeln!(b, "  Direction: {d}");
             }
         }
+        if let Some(w) = &s.warning {
+            for l in w.lines() {
+                let _ = writeln!(b, "  {l}");
+            }
+        }
         if s.milestones.is_empty() {
             let _ = writeln!(b, "  Milestones: none printed");
         }

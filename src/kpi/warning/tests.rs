@@ -1,0 +1,195 @@
+//! The early warning from stored series: improving towards the target, flat below it, too
+//! short, and built on figures with small counts (which are gaps, never projected from).
+
+use super::*;
+use crate::kpi::forecast::{MIN_POINTS, Question};
+use crate::kpi::spc::Variation;
+use crate::kpi::{Rag, Unit};
+
+/// A manual monthly percentage KPI, better higher, whose only milestone asks 80% from June
+/// 2021.
+fn kpi() -> KpiSettings {
+    let text = "[k]\ntitle = \"t\"\naction = \"1.1\"\nowner = \"performance\"\nfrequency = \"monthly\"\nunit = \"percent\"\nbaseline = { text = \"b\" }\nmilestones = [{ from = \"2021-06\", target = 80.0, label = \"Jun-21: 80%\" }]\n";
+    #[derive(serde::Deserialize)]
+    struct W {
+        k: KpiSettings,
+    }
+    let w: W = config::Config::builder()
+        .add_source(config::File::from_str(text, config::FileFormat::Toml))
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .expect("test KPI parses");
+    w.k
+}
+
+fn month(s: &str) -> Month {
+    s.parse().expect("month")
+}
+
+/// Stored results from January 2020, one a month, each `n` of `d`.
+fn stored(counts: &[(i64, i64)]) -> Vec<StoredResult> {
+    let mut p = Period::month(month("2020-01"));
+    counts
+        .iter()
+        .map(|&(n, d)| {
+            let r = StoredResult {
+                kpi_id: "9/1".into(),
+                period: p,
+                value: Some(100.0 * n as f64 / d as f64),
+                target: None,
+                numerator: Some(n),
+                denominator: Some(d),
+                rag: Rag::NotYetDue,
+                direction: None,
+                overdue_open: None,
+                run_id: 1,
+                ytd_numerator: None,
+                ytd_denominator: None,
+            };
+            p = p.next();
+            r
+        })
+        .collect()
+}
+
+fn warn(rows: &[StoredResult], as_of: &str) -> Option<Warning> {
+    let mine: Vec<&StoredResult> = rows.iter().collect();
+    warning("9/1", &kpi(), &mine, Disclosure::default(), month(as_of))
+}
+
+/// Of 200 each month, rising 5 a month from 100 (50%) with a wobble of 2 either way.
+fn improving(months: usize) -> Vec<(i64, i64)> {
+    (0..months as i64)
+        .map(|i| (100 + 5 * i + if i % 2 == 0 { 2 } else { -2 }, 200))
+        .collect()
+}
+
+#[test]
+fn a_kpi_improving_towards_its_target_is_on_course() {
+    let rows = stored(&improving(14));
+    let w = warn(&rows, "2021-02").expect("a milestone ahead");
+    assert_eq!(w.milestone, month("2021-06"));
+    assert_eq!(w.target, 80.0);
+    assert_eq!((w.shown, w.hidden), (14, 0));
+    // The line reaches 50% + 2.5 points a month x 17 months = 92.5% in June 2021, well
+    // over 80%.
+    assert_eq!(w.band(), Band::OnCourse, "{w:?}");
+    assert!(!w.needs_telling());
+    assert!(
+        w.sentence()
+            .starts_with("Early warning: on course for Jun-21 (chance "),
+        "{}",
+        w.sentence()
+    );
+    let p = w.forecast.projection.expect("projected");
+    assert!(p.value > 85.0 && p.value < 100.0, "{p:?}");
+    // A rising series has a trend special cause (six rises in a row are not there with the
+    // wobble, but the last points sit above the mean): an improvement or common cause,
+    // never a concern.
+    let s = w.spc.expect("limits");
+    assert_eq!(s.points, 14);
+    assert!(
+        !matches!(s.variation, Variation::ConcernHigh | Variation::ConcernLow),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn a_kpi_flat_below_its_target_is_off_course_and_told() {
+    // 50% give or take a point, against 80% in June 2021.
+    let counts: Vec<(i64, i64)> = (0..14)
+        .map(|i| (100 + if i % 2 == 0 { 2 } else { -2 }, 200))
+        .collect();
+    let rows = stored(&counts);
+    let w = warn(&rows, "2021-02").expect("a milestone ahead");
+    assert!(w.needs_telling(), "{w:?}");
+    assert_eq!(w.band(), Band::OffCourse, "{w:?}");
+    assert!(
+        w.sentence()
+            .starts_with("Early warning: off course for Jun-21 (chance "),
+        "{}",
+        w.sentence()
+    );
+    // Every value is within the limits and the target (80%) is above the upper one.
+    assert_eq!(
+        w.spc_sentence().as_deref(),
+        Some("SPC: common cause; consistently fails the target")
+    );
+}
+
+#[test]
+fn a_short_series_is_too_little_data_with_trial_limits() {
+    let rows = stored(&improving(6));
+    let w = warn(&rows, "2020-06").expect("a milestone ahead");
+    assert_eq!(w.band(), Band::TooLittleData);
+    assert_eq!(w.forecast.projection, None);
+    assert!(!w.needs_telling());
+    assert_eq!(
+        w.sentence(),
+        format!("Early warning: too little data for Jun-21 (6 values shown, {MIN_POINTS} needed)")
+    );
+    assert!(
+        w.spc_sentence()
+            .is_some_and(|s| s.ends_with("(trial limits, 6 values)")),
+        "{:?}",
+        w.spc_sentence()
+    );
+}
+
+#[test]
+fn no_milestone_ahead_no_warning_and_later_results_are_not_read() {
+    let rows = stored(&improving(20));
+    assert_eq!(warn(&rows, "2021-06"), None, "the milestone's own month");
+    // Stored to August 2021; as of February 2021 only January 2020 to February 2021 are read.
+    let w = warn(&rows, "2021-02").expect("a milestone ahead");
+    assert_eq!(w.shown, 14);
+}
+
+#[test]
+fn figures_with_small_counts_are_gaps_never_projected_or_limited_on() {
+    // Months 3, 7 and 11 have 3 of 40: not shown. 14 months, 11 shown.
+    let mut counts = improving(14);
+    for i in [2, 6, 10] {
+        counts[i] = (3, 40);
+    }
+    let rows = stored(&counts);
+    let w = warn(&rows, "2021-02").expect("a milestone ahead");
+    assert_eq!((w.shown, w.hidden), (11, 3));
+    assert_eq!(w.band(), Band::TooLittleData, "11 shown, fewer than 12");
+    assert_eq!(w.spc.map(|s| s.points), Some(11));
+
+    // With 17 months and the same three hidden, the projection is the one made from the
+    // shown values with gaps where the hidden ones were: the small counts play no part.
+    let mut counts = improving(17);
+    for i in [2, 6, 10] {
+        counts[i] = (3, 40);
+    }
+    let rows = stored(&counts);
+    let w = warn(&rows, "2021-05").expect("a milestone ahead");
+    assert_eq!((w.shown, w.hidden), (14, 3));
+    let values: Vec<Option<f64>> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &(n, d))| (![2, 6, 10].contains(&i)).then(|| 100.0 * n as f64 / d as f64))
+        .collect();
+    let q = Question {
+        values: &values,
+        last: Period::month(month("2021-05")),
+        milestone: month("2021-06"),
+        target: 80.0,
+        better: crate::kpi::Better::Higher,
+        unit: Unit::Percent,
+    };
+    let want = forecast::forecast(&q, &Options::default()).expect("projects");
+    assert_eq!(w.forecast, want);
+    let shown: Vec<f64> = values.iter().flatten().copied().collect();
+    let spc = spc::analyse(
+        &shown,
+        &spc::Options {
+            target: Some(80.0),
+            ..spc::Options::default()
+        },
+    )
+    .expect("limits");
+    assert_eq!(w.spc.map(|s| s.variation), Some(spc.variation));
+}
