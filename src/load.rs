@@ -15,6 +15,7 @@ pub mod kind;
 pub mod parse;
 mod problem;
 pub mod read;
+pub mod sen2_codes;
 pub mod settings;
 
 use std::path::Path;
@@ -25,8 +26,8 @@ pub use batch::{Batch, Value};
 pub use kind::{ColType, ColumnDef, KindDef, RowRule, builtin_kinds};
 pub use parse::{ParseSummary, parse};
 pub use problem::{LoadError, MAX_PROBLEMS, Problem, Problems, shown_header};
-pub use read::sen2::{Records, Sen2Settings};
 pub use read::{ReadError, Record, RecordReader};
+pub use sen2_codes::{Records, Sen2Settings};
 pub use settings::{DateFormat, FlagWords, Format, LoadSettings, Policy};
 
 /// Open a file with the reader its source's format needs. `progress`, if given, counts the

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::kind::KindDef;
-use super::read::sen2::{Records, Sen2Settings};
+use super::sen2_codes::{Records, Sen2Settings};
 use crate::bounds::Bound;
 
 /// `max_record_bytes`.

@@ -24,7 +24,9 @@
 //! at its next record.
 
 pub mod blade;
-pub mod codes;
+// The settings and code lists live beside the load's settings (they are settings: the
+// reader, like `load::settings`, reads them; neither reads the other's reader).
+pub use crate::load::sen2_codes as codes;
 mod xml;
 
 use std::path::Path;
