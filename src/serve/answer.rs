@@ -426,96 +426,105 @@ async fn post(
             "This form was not sent from the page this link opened. Open the link again.",
         );
     }
-    let s = o.area.settings.clone();
     match o.grant.ask.clone() {
-        Ask::Approve { draft } => {
-            let a = match draft_for(&o, draft).await {
-                Ok(a) => a,
-                Err(r) => return r,
-            };
-            let Some(decision) = value("decision").and_then(Decision::parse) else {
-                return refused(StatusCode::BAD_REQUEST, "Choose approve or reject.");
-            };
-            let checked =
-                entry::check(&a.ask, &a.fields, &a.entered_by, &s.kpis, &s.actions, o.now);
-            let entry = match (decision, checked) {
-                (Decision::Approve, Err(_)) => {
-                    return refused(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "This answer no longer passes the checks; it can only be rejected.",
-                    );
-                }
-                (Decision::Approve, Ok(e)) => Some(e),
-                (Decision::Reject, _) => None,
-            };
-            let done = o
-                .area
-                .store
-                .decide_answer(
-                    draft,
-                    decision,
-                    entry.as_ref(),
-                    &o.grant.to,
-                    Some(&o.link),
-                    o.now,
-                )
-                .await;
-            match done {
-                Ok(Decided::Done) => {
-                    tracing::info!(area = %o.grant.area, answer = draft, decision = decision.state(), "An answer was decided by link.");
-                    respond(
-                        StatusCode::OK,
-                        page::message(
-                            "Thank you",
-                            &format!("Answer {draft} is {}.", decision.state()),
-                        ),
-                        None,
-                    )
-                }
-                Ok(Decided::LinkUsed) => link_refused(LinkError::Used),
-                Ok(Decided::NotADraft) => {
-                    refused(StatusCode::GONE, "This answer has been decided already.")
-                }
-                Err(e) => failed(&e),
-            }
+        Ask::Approve { draft } => decide(&o, draft, value("decision")).await,
+        ask => record(&o, ask, posted, &headers).await,
+    }
+}
+
+/// An approver's post: approve or reject draft `draft`.
+async fn decide(o: &Opened, draft: i64, decision: Option<&str>) -> Response {
+    let s = &o.area.settings;
+    let a = match draft_for(o, draft).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(decision) = decision.and_then(Decision::parse) else {
+        return refused(StatusCode::BAD_REQUEST, "Choose approve or reject.");
+    };
+    let checked = entry::check(&a.ask, &a.fields, &a.entered_by, &s.kpis, &s.actions, o.now);
+    let entry = match (decision, checked) {
+        (Decision::Approve, Err(_)) => {
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This answer no longer passes the checks; it can only be rejected.",
+            );
         }
-        ask => {
-            let fields = entry::fields_of(&ask, posted, MAX_FIELD);
-            if let Err(refusals) =
-                entry::check(&ask, &fields, &o.grant.to, &s.kpis, &s.actions, o.now)
-            {
-                let nonce = nonce_of(&headers).unwrap_or_default();
-                return respond(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    form_page(&o, &fields, &refusals, &nonce),
-                    None,
-                );
-            }
-            let stored = o
-                .area
-                .store
-                .record_answer(&o.link, &ask, &fields, &o.grant.to, &o.from, o.now)
-                .await;
-            match stored {
-                Ok(Some(id)) => {
-                    tracing::info!(area = %o.grant.area, answer = id, kind = ask.kind(), "An answer was recorded as a draft.");
-                    respond(
-                        StatusCode::OK,
-                        page::message(
-                            "Thank you",
-                            &format!(
-                                "Your answer is recorded (number {id}). It is a draft until {} \
-                                 approves it; the board sees it once approved.",
-                                approvers_words(&ask, &s)
-                            ),
-                        ),
-                        None,
-                    )
-                }
-                Ok(None) => link_refused(LinkError::Used),
-                Err(e) => failed(&e),
-            }
+        (Decision::Approve, Ok(e)) => Some(e),
+        (Decision::Reject, _) => None,
+    };
+    let done = o
+        .area
+        .store
+        .decide_answer(
+            draft,
+            decision,
+            entry.as_ref(),
+            &o.grant.to,
+            Some(&o.link),
+            o.now,
+        )
+        .await;
+    match done {
+        Ok(Decided::Done) => {
+            tracing::info!(area = %o.grant.area, answer = draft, decision = decision.state(), "An answer was decided by link.");
+            respond(
+                StatusCode::OK,
+                page::message(
+                    "Thank you",
+                    &format!("Answer {draft} is {}.", decision.state()),
+                ),
+                None,
+            )
         }
+        Ok(Decided::LinkUsed) => link_refused(LinkError::Used),
+        Ok(Decided::NotADraft) => {
+            refused(StatusCode::GONE, "This answer has been decided already.")
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+/// A recipient's post: check the answer as the CLI would and store it as a draft.
+async fn record(
+    o: &Opened,
+    ask: Ask,
+    posted: Vec<(String, String)>,
+    headers: &HeaderMap,
+) -> Response {
+    let s = &o.area.settings;
+    let fields = entry::fields_of(&ask, posted, MAX_FIELD);
+    if let Err(refusals) = entry::check(&ask, &fields, &o.grant.to, &s.kpis, &s.actions, o.now) {
+        let nonce = nonce_of(headers).unwrap_or_default();
+        return respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form_page(o, &fields, &refusals, &nonce),
+            None,
+        );
+    }
+    let stored = o
+        .area
+        .store
+        .record_answer(&o.link, &ask, &fields, &o.grant.to, &o.from, o.now)
+        .await;
+    match stored {
+        Ok(Some(id)) => {
+            tracing::info!(area = %o.grant.area, answer = id, kind = ask.kind(), "An answer was recorded as a draft.");
+            respond(
+                StatusCode::OK,
+                page::message(
+                    "Thank you",
+                    &format!(
+                        "Your answer is recorded (number {id}). It is a draft until {} \
+                         approves it; the board sees it once approved.",
+                        approvers_words(&ask, s)
+                    ),
+                ),
+                None,
+            )
+        }
+        Ok(None) => link_refused(LinkError::Used),
+        Err(e) => failed(&e),
     }
 }
 
