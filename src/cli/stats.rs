@@ -15,9 +15,8 @@ use clap::Subcommand;
 
 use super::Failure;
 use crate::config::{ConfigError, Issue, Settings};
-use crate::stats::compare::find_area;
+use crate::stats::StatsError;
 use crate::stats::import::Imported;
-use crate::stats::{Level, StatsError};
 use crate::store::Store;
 use crate::view::stats::StatsView;
 
@@ -33,7 +32,8 @@ pub enum StatsCommand {
         #[arg(long)]
         mapping: Option<String>,
     },
-    /// Print the configured area's published series beside its region's and England's.
+    /// Print the configured area's published series beside its region's, England's and its
+    /// statistical neighbours' ([stats] neighbours).
     Show {
         /// table, csv (one row per figure, with its release, file and line) or json.
         #[arg(long, default_value = "table")]
@@ -129,20 +129,18 @@ async fn show(
         })?;
         measures.push((def.0.as_str(), def.1));
     }
-    let releases = store
-        .stats_releases()
+    let compared = crate::stats::compare::read(store, stats, &settings.general.area)
         .await
-        .context("reading the releases")?;
-    if releases.is_empty() {
+        .context("reading the published figures")?;
+    if compared.releases.is_empty() {
         return Err(anyhow::anyhow!(
             "no published statistics imported yet: `sendwatch stats import PATH` first"
         )
         .into());
     }
-    let areas = store.stats_areas().await.context("reading the areas")?;
-    let wanted = stats.area.as_deref().unwrap_or(&settings.general.area);
-    let area = find_area(&areas, wanted).ok_or_else(|| {
-        Failure::Config(ConfigError::Invalid(vec![Issue::new(
+    if compared.columns.is_empty() {
+        let wanted = stats.area.as_deref().unwrap_or(&settings.general.area);
+        return Err(Failure::Config(ConfigError::Invalid(vec![Issue::new(
             if stats.area.is_some() {
                 "stats.area"
             } else {
@@ -152,30 +150,21 @@ async fn show(
                 "`{wanted}` is no local authority of the imported statistics: give its name \
                  or code as the release does (e.g. Sefton, E08000014 or 343) in [stats] area"
             ),
-        )]))
-    })?;
-    let region = area.region_code.as_deref().and_then(|code| {
-        areas
-            .iter()
-            .find(|a| a.level == Level::Regional && a.code == code)
-    });
-    let england = areas.iter().find(|a| a.level == Level::National);
-    let mut series = Vec::new();
-    for a in [Some(area), region, england].into_iter().flatten() {
-        let s = store
-            .stats_series(a.level, Some(&a.code))
-            .await
-            .context("reading the published figures")?;
-        series.push((a, s));
+        )])));
     }
-    let absent = stats
-        .mapping(None)
-        .map_or_else(|_| "a code or blank".to_string(), |(_, m)| m.absent_words());
+    // A neighbour the release does not name is left out, and said.
+    for missing in &compared.missing {
+        eprintln!("note: {missing}");
+    }
     let view = StatsView {
-        releases: &releases,
-        columns: series.iter().map(|(a, s)| (*a, s.as_slice())).collect(),
+        releases: &compared.releases,
+        columns: compared
+            .columns
+            .iter()
+            .map(|(role, a, s)| (*role, a, s.as_slice()))
+            .collect(),
         measures,
-        absent,
+        absent: compared.absent.clone(),
     };
     print!("{}", crate::view::stats::show(&view, format));
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,6 @@
-//! `stats show`: an area's published series beside its region's and England's, as a table, CSV
-//! (one row per figure, with its release, file and line) or JSON.
+//! `stats show`: an area's published series beside its region's, England's and its statistical
+//! neighbours', as a table, CSV (one row per figure, with its release, file, line and the
+//! area's role) or JSON.
 //!
 //! The figures are the DfE's as published (public, unsuppressed), written with the decimal
 //! places the release gives them (at least one for a percentage: 23 is "23.0"); a figure the
@@ -12,14 +13,15 @@ use serde_json::{Value, json};
 
 use super::{Format, csv_line};
 use crate::kpi::Period;
+use crate::stats::compare::Role;
 use crate::stats::{Area, MeasureDef, Published, StoredRelease, written};
 
 /// What `stats show` prints.
 pub struct StatsView<'a> {
     pub releases: &'a [StoredRelease],
-    /// The configured area, its region and England, each with its figures; the region and
-    /// England where the store has them.
-    pub columns: Vec<(&'a Area, &'a [Published])>,
+    /// The configured area, its region, England and its neighbours, each with its figures and
+    /// the part it plays; the region and England where the store has them.
+    pub columns: Vec<(Role, &'a Area, &'a [Published])>,
     /// The measures, in the order printed.
     pub measures: Vec<(&'a str, &'a MeasureDef)>,
     /// The words for no figure ("x, z, c, low, u or blank").
@@ -47,7 +49,7 @@ fn periods(v: &StatsView<'_>, measure: &str) -> Vec<Period> {
     let all: BTreeSet<Period> = v
         .columns
         .iter()
-        .flat_map(|(_, s)| s.iter())
+        .flat_map(|(_, _, s)| s.iter())
         .filter(|p| p.figure.measure == measure)
         .map(|p| p.figure.period)
         .collect();
@@ -63,13 +65,23 @@ fn area_words(a: &Area) -> String {
 
 fn table(v: &StatsView<'_>) -> String {
     let mut b = String::new();
-    let names: Vec<String> = v.columns.iter().map(|(a, _)| area_words(a)).collect();
-    let heading = match names.as_slice() {
+    let names = |neighbours: bool| -> Vec<String> {
+        v.columns
+            .iter()
+            .filter(|(r, _, _)| (*r == Role::Neighbour) == neighbours)
+            .map(|(_, a, _)| area_words(a))
+            .collect()
+    };
+    let heading = match names(false).as_slice() {
         [one] => one.clone(),
         [first, rest @ ..] => format!("{first} beside {}", rest.join(" and ")),
         [] => String::new(),
     };
     let _ = writeln!(b, "Published statistics: {heading}");
+    let neighbours = names(true);
+    if !neighbours.is_empty() {
+        let _ = writeln!(b, "Statistical neighbours: {}", neighbours.join(", "));
+    }
     for r in v.releases {
         let _ = writeln!(
             b,
@@ -89,18 +101,18 @@ fn table(v: &StatsView<'_>) -> String {
     let widths: Vec<usize> = v
         .columns
         .iter()
-        .map(|(a, _)| a.name.chars().count().max(8))
+        .map(|(_, a, _)| a.name.chars().count().max(8))
         .collect();
     for (measure, def) in &v.measures {
         let _ = writeln!(b, "\n{} [{measure}]", def.label);
         let _ = write!(b, "  {:<10}", "period");
-        for ((a, _), w) in v.columns.iter().zip(&widths) {
+        for ((_, a, _), w) in v.columns.iter().zip(&widths) {
             let _ = write!(b, "  {:>w$}", a.name);
         }
         b.push('\n');
         for period in periods(v, measure) {
             let _ = write!(b, "  {:<10}", period.to_string());
-            for ((_, series), w) in v.columns.iter().zip(&widths) {
+            for ((_, _, series), w) in v.columns.iter().zip(&widths) {
                 let text = figure(series, measure, period).map_or_else(
                     || "-".to_string(),
                     |p| written(p.figure.value, p.figure.decimals, def.unit),
@@ -113,7 +125,7 @@ fn table(v: &StatsView<'_>) -> String {
     b
 }
 
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 13] = [
     "measure",
     "label",
     "unit",
@@ -126,16 +138,17 @@ const CSV_HEADER: [&str; 12] = [
     "reporting_year",
     "file",
     "line",
+    "role",
 ];
 
 /// One row per figure given: measure by measure, period by period, the area, its region,
-/// England.
+/// England, its neighbours.
 fn csv(v: &StatsView<'_>) -> String {
     let mut b = String::new();
     csv_line(&mut b, CSV_HEADER.iter().map(|s| s.to_string()));
     for (measure, def) in &v.measures {
         for period in periods(v, measure) {
-            for (area, series) in &v.columns {
+            for (role, area, series) in &v.columns {
                 let Some(p) = figure(series, measure, period) else {
                     continue;
                 };
@@ -153,6 +166,7 @@ fn csv(v: &StatsView<'_>) -> String {
                     p.reporting_year.to_string(),
                     f.file.clone(),
                     f.line.to_string(),
+                    role.as_str().to_string(),
                 ];
                 csv_line(&mut b, row.into_iter());
             }
@@ -182,11 +196,11 @@ fn as_json(v: &StatsView<'_>) -> Value {
             let rows: Vec<Value> = periods(v, measure)
                 .into_iter()
                 .map(|period| {
-                    // By area code: the area's, its region's and England's.
+                    // By area code: the area's, its region's, England's, its neighbours'.
                     let cells: serde_json::Map<String, Value> = v
                         .columns
                         .iter()
-                        .map(|(a, s)| {
+                        .map(|(_, a, s)| {
                             let c =
                                 figure(s, measure, period).map_or(Value::Null, |p| cell(p, def));
                             (a.code.clone(), c)
@@ -204,7 +218,13 @@ fn as_json(v: &StatsView<'_>) -> Value {
         })
         .collect();
     json!({
-        "areas": v.columns.iter().map(|(a, _)| a).collect::<Vec<_>>(),
+        "areas": v.columns.iter().map(|(role, a, _)| {
+            let mut area = serde_json::to_value(a).unwrap_or(Value::Null);
+            if let Some(fields) = area.as_object_mut() {
+                fields.insert("role".into(), json!(role.as_str()));
+            }
+            area
+        }).collect::<Vec<_>>(),
         "releases": releases,
         "absent": v.absent,
         "measures": measures,

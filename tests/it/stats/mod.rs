@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Spec> {
         trial!(importing_the_same_release_again_changes_nothing).each_backend(),
         trial!(published_codes_are_absent_never_zero).each_backend(),
         trial!(an_area_the_release_does_not_name_is_a_configuration_error).each_backend(),
+        trial!(the_configured_neighbours_are_shown_beside_the_area).each_backend(),
     ];
     all.extend(changed::tests());
     all
@@ -169,7 +170,7 @@ async fn the_seeds_figures_read_back_exactly_as_a_table_csv_and_json() {
         assert_eq!(
             lines.next(),
             Some(
-                "measure,label,unit,period,level,area_code,area_name,value,release,reporting_year,file,line"
+                "measure,label,unit,period,level,area_code,area_name,value,release,reporting_year,file,line,role"
             )
         );
         let rows: Vec<&str> = lines.collect();
@@ -177,10 +178,10 @@ async fn the_seeds_figures_read_back_exactly_as_a_table_csv_and_json() {
         let label = "\"EHC plans issued within 20 weeks, including exceptions (%)\"";
         for want in [
             format!(
-                "pc_within_20_weeks,{label},percent,2019,local_authority,E08000014,Sefton,23.0,ees-ehcp-2025,2025,timeliness_20_week.csv,7"
+                "pc_within_20_weeks,{label},percent,2019,local_authority,E08000014,Sefton,23.0,ees-ehcp-2025,2025,timeliness_20_week.csv,7,area"
             ),
             format!(
-                "pc_within_20_weeks,{label},percent,2019,national,E92000001,England,58.7,ees-ehcp-2025,2025,timeliness_20_week.csv,2"
+                "pc_within_20_weeks,{label},percent,2019,national,E92000001,England,58.7,ees-ehcp-2025,2025,timeliness_20_week.csv,2,england"
             ),
         ] {
             assert!(rows.contains(&want.as_str()), "{want}\n{csv}");
@@ -204,6 +205,7 @@ async fn the_seeds_figures_read_back_exactly_as_a_table_csv_and_json() {
         assert_eq!(v["areas"][0]["name"], "Sefton");
         assert_eq!(v["areas"][1]["name"], "North West");
         assert_eq!(v["areas"][2]["name"], "England");
+        assert_eq!(v["areas"][1]["role"], "region");
         let m = &v["measures"];
         assert_eq!(m.as_array().map(Vec::len), Some(2));
         let first = &m[0]["periods"][0];
@@ -437,5 +439,89 @@ async fn an_area_the_release_does_not_name_is_a_configuration_error() {
         );
         assert_eq!(code, Some(2), "{err}");
         assert!(err.contains("no measure named `nonesuch`"), "{err}");
+    }
+}
+
+/// `[stats] neighbours` (by name and by old code) are columns after England in the table,
+/// rows with the role `neighbour` in the CSV and areas in the JSON; one the release does not
+/// name is left out and said.
+async fn the_configured_neighbours_are_shown_beside_the_area() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = config(
+            dir.path(),
+            &backend,
+            "[stats]\nneighbours = [\"Knowsley\", \"201\", \"Atlantis\"]\n",
+        );
+        import(dir.path(), &cfg, &release(), &[]);
+        let (ok, table, err) = stats(dir.path(), &cfg, &["show", "--measure", "plans_issued"]);
+        assert!(ok, "{err}");
+        assert!(
+            err.contains("stats.neighbours[2] `Atlantis`: no local authority"),
+            "{err}"
+        );
+        assert!(
+            table.contains(
+                "Statistical neighbours: Knowsley (E08000011, 340), City of London (E09000001, 201)"
+            ),
+            "{table}"
+        );
+        let header = table
+            .lines()
+            .find(|l| l.trim_start().starts_with("period"))
+            .expect("a header row");
+        let names: Vec<&str> = header.split_whitespace().skip(1).collect();
+        assert_eq!(
+            names,
+            [
+                "Sefton", "North", "West", "England", "Knowsley", "City", "of", "London"
+            ],
+            "{table}"
+        );
+        // Each neighbour's figure as the release gives it in its own row.
+        let (ok, csv, err) = stats(
+            dir.path(),
+            &cfg,
+            &["show", "--format", "csv", "--measure", "plans_issued"],
+        );
+        assert!(ok, "{err}");
+        let knowsley: Vec<&str> = csv
+            .lines()
+            .filter(|l| l.contains(",E08000011,Knowsley,"))
+            .collect();
+        assert!(!knowsley.is_empty(), "{csv}");
+        assert!(knowsley.iter().all(|l| l.ends_with(",neighbour")), "{csv}");
+        // From the end: the label before them is quoted and holds a comma.
+        let last: Vec<&str> = knowsley[0].rsplit(',').collect();
+        let (year, value) = (last[9], last[5]);
+        assert_eq!(table_row(&table, "plans_issued", year)[3], value, "{table}");
+        let (ok, json, err) = stats(
+            dir.path(),
+            &cfg,
+            &["show", "--format", "json", "--measure", "plans_issued"],
+        );
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        let roles: Vec<(&str, &str)> = v["areas"]
+            .as_array()
+            .expect("areas")
+            .iter()
+            .map(|a| {
+                (
+                    a["code"].as_str().unwrap_or(""),
+                    a["role"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                ("E08000014", "area"),
+                ("E12000002", "region"),
+                ("E92000001", "england"),
+                ("E08000011", "neighbour"),
+                ("E09000001", "neighbour"),
+            ]
+        );
     }
 }
