@@ -77,43 +77,11 @@ struct Plan {
 
 pub async fn national(args: NationalArgs) -> anyhow::Result<ExitCode> {
     check_args(&args)?;
-    // What the deployment does not say is the example's (and so the daemon's) default.
-    let example = Settings::load_unchecked(&Sources {
-        file: Some(sendwatch::config::plan::example_file()),
-        env: false,
-    })
-    .context("reading the example configuration")?;
-    let concurrency = args.concurrency.unwrap_or(example.daemon.runs());
-    let pool = args.pool.unwrap_or(example.store.max_connections);
-    drop(example);
+    let (concurrency, pool) = defaults(&args)?;
     let release = dfe::read(&args.data)?;
-    let most = args.areas.iter().copied().max().unwrap_or(0);
-    if most > release.authorities.len() {
-        bail!(
-            "--areas {most}: the release has {} local authorities with all three figures",
-            release.authorities.len()
-        );
-    }
     let scratch = scratch_dir()?;
     let _cleanup = Scratch(scratch.clone());
-    let mut picks = Vec::new();
-    for &n in &args.areas {
-        let areas: Vec<Area> = dfe::pick(&release.authorities, n)?
-            .iter()
-            .map(extracts::area)
-            .collect();
-        picks.push(areas);
-    }
-    let mut cache = Cache::default();
-    let all: Vec<Area> = picks.iter().flatten().cloned().collect();
-    let ids: BTreeSet<&str> = all.iter().map(|a| a.id.as_str()).collect();
-    eprintln!(
-        "bench: generating the extracts of {} areas (3 each)",
-        ids.len()
-    );
-    cache
-        .fill(&args.generator, &scratch.join("extracts"), &all)
-        .await?;
+    let (picks, cache) = extracts_of(&args, &release, &scratch).await?;
 
     let mut conn = admin_connection(&args.postgres).await?;
     drop_stale_databases(&mut conn).await;
@@ -148,9 +116,67 @@ pub async fn national(args: NationalArgs) -> anyhow::Result<ExitCode> {
             cycles.push(c);
         }
     }
+    Ok(print_report(&plan, &release, busy.as_deref(), &cycles))
+}
 
+/// Runs at once and the pool's size: as given, else the example's (and so the daemon's)
+/// defaults.
+fn defaults(args: &NationalArgs) -> anyhow::Result<(usize, u32)> {
+    let example = Settings::load_unchecked(&Sources {
+        file: Some(sendwatch::config::plan::example_file()),
+        env: false,
+    })
+    .context("reading the example configuration")?;
+    Ok((
+        args.concurrency.unwrap_or(example.daemon.runs()),
+        args.pool.unwrap_or(example.store.max_connections),
+    ))
+}
+
+/// The areas of each `--areas` count, spread over the release by size, and their extracts
+/// generated once each into `scratch`.
+async fn extracts_of(
+    args: &NationalArgs,
+    release: &dfe::Release,
+    scratch: &Path,
+) -> anyhow::Result<(Vec<Vec<Area>>, Cache)> {
+    let most = args.areas.iter().copied().max().unwrap_or(0);
+    if most > release.authorities.len() {
+        bail!(
+            "--areas {most}: the release has {} local authorities with all three figures",
+            release.authorities.len()
+        );
+    }
+    let mut picks = Vec::new();
+    for &n in &args.areas {
+        let areas: Vec<Area> = dfe::pick(&release.authorities, n)?
+            .iter()
+            .map(extracts::area)
+            .collect();
+        picks.push(areas);
+    }
+    let mut cache = Cache::default();
+    let all: Vec<Area> = picks.iter().flatten().cloned().collect();
+    let ids: BTreeSet<&str> = all.iter().map(|a| a.id.as_str()).collect();
+    eprintln!(
+        "bench: generating the extracts of {} areas (3 each)",
+        ids.len()
+    );
+    cache
+        .fill(&args.generator, &scratch.join("extracts"), &all)
+        .await?;
+    Ok((picks, cache))
+}
+
+/// The heading, what was run and the table; a failure when a check found a mismatch.
+fn print_report(
+    plan: &Plan,
+    release: &dfe::Release,
+    busy: Option<&str>,
+    cycles: &[Cycle],
+) -> ExitCode {
     let count = u32::try_from(cycles.len()).unwrap_or(u32::MAX);
-    print_heading("national", count, "cycle", busy.as_deref());
+    print_heading("national", count, "cycle", busy);
     println!(
         "{} local authorities in the DfE release ({} left out for want of a figure): requests and \
          new plans in {}, plans in January of {}. Areas of each count are spread evenly over \
@@ -163,19 +189,19 @@ pub async fn national(args: NationalArgs) -> anyhow::Result<ExitCode> {
         academic_year(&release.periods[2]),
         dfe::SCALING,
         deploy::JOB,
-        concurrency,
-        pool
+        plan.concurrency,
+        plan.pool
     );
-    print!("{}", table::render(&cycles));
+    print!("{}", table::render(cycles));
     let failed = cycles
         .iter()
         .flat_map(|c| &c.checks)
         .any(|l| l.starts_with("MISMATCH"));
     if failed {
         eprintln!("bench: MISMATCH: not every area ran once, or not every message arrived once");
-        return Ok(ExitCode::FAILURE);
+        return ExitCode::FAILURE;
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 fn check_args(args: &NationalArgs) -> anyhow::Result<()> {

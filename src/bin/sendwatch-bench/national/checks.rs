@@ -24,8 +24,46 @@ pub async fn exactly_once(
 ) -> anyhow::Result<Vec<String>> {
     let head = format!("{} areas, {} replica(s)", areas.len(), reports.len());
     let mut wrong: Vec<String> = Vec::new();
+    let (ran_by, ran_count) = who_ran(reports, &mut wrong);
+    let outbox = ledger_and_outbox(base, at, areas, reports, &ran_by, &mut wrong).await?;
+    at_the_sink(&outbox, received, &mut wrong);
 
-    // Who ran what, by the replicas' own account.
+    if !wrong.is_empty() {
+        let more = wrong.len().saturating_sub(10);
+        let mut out: Vec<String> = wrong
+            .into_iter()
+            .take(10)
+            .map(|w| format!("MISMATCH ({head}): {w}"))
+            .collect();
+        if more > 0 {
+            out.push(format!("MISMATCH ({head}): and {more} more"));
+        }
+        return Ok(out);
+    }
+    let shares: Vec<String> = ran_count
+        .iter()
+        .enumerate()
+        .map(|(k, n)| format!("replica {} ran {n}", k + 1))
+        .collect();
+    Ok(vec![
+        format!(
+            "exactly once ({head}): every area's instant is in the ledger once, run once and ended ok ({})",
+            shares.join(", ")
+        ),
+        format!(
+            "exactly once ({head}): {} messages in the outbox, all sent; {} at the sink, each once",
+            fmt_count(outbox.len() as u64),
+            fmt_count(received.len() as u64)
+        ),
+    ])
+}
+
+/// Who ran what, by the replicas' own account: the replicas (by index) that ran each area,
+/// and how many areas each replica ran.
+fn who_ran<'r>(
+    reports: &'r [WorkerReport],
+    wrong: &mut Vec<String>,
+) -> (BTreeMap<&'r str, Vec<usize>>, Vec<usize>) {
     let mut ran_by: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut ran_count = vec![0usize; reports.len()];
     for (k, r) in reports.iter().enumerate() {
@@ -53,8 +91,19 @@ pub async fn exactly_once(
             }
         }
     }
+    (ran_by, ran_count)
+}
 
-    // The ledger: each area's instant once, ended ok, by the replica that says it ran it.
+/// The ledger: each area's instant once, ended ok, by the replica that says it ran it; and
+/// every outbox row of those runs sent. Returns the rows' `RUN.ROW` keys.
+async fn ledger_and_outbox(
+    base: &Store,
+    at: DateTime<Utc>,
+    areas: &[Area],
+    reports: &[WorkerReport],
+    ran_by: &BTreeMap<&str, Vec<usize>>,
+    wrong: &mut Vec<String>,
+) -> anyhow::Result<BTreeSet<String>> {
     let mut outbox: BTreeSet<String> = BTreeSet::new();
     let mut unsent = 0usize;
     for a in areas {
@@ -104,8 +153,11 @@ pub async fn exactly_once(
     if unsent > 0 {
         wrong.push(format!("{unsent} message(s) in the outbox not sent"));
     }
+    Ok(outbox)
+}
 
-    // The sink: each outbox row's message once, and nothing else.
+/// The sink: each outbox row's message once, and nothing else.
+fn at_the_sink(outbox: &BTreeSet<String>, received: &[String], wrong: &mut Vec<String>) {
     let mut at_sink: BTreeMap<String, usize> = BTreeMap::new();
     for id in received {
         *at_sink.entry(key(id)).or_default() += 1;
@@ -118,41 +170,12 @@ pub async fn exactly_once(
     }
     let keys: BTreeSet<String> = at_sink.into_keys().collect();
     let missing = outbox.difference(&keys).count();
-    let stray = keys.difference(&outbox).count();
+    let stray = keys.difference(outbox).count();
     if missing > 0 || stray > 0 {
         wrong.push(format!(
             "{missing} outbox message(s) never reached the sink; {stray} at the sink are in no outbox"
         ));
     }
-
-    if !wrong.is_empty() {
-        let more = wrong.len().saturating_sub(10);
-        let mut out: Vec<String> = wrong
-            .into_iter()
-            .take(10)
-            .map(|w| format!("MISMATCH ({head}): {w}"))
-            .collect();
-        if more > 0 {
-            out.push(format!("MISMATCH ({head}): and {more} more"));
-        }
-        return Ok(out);
-    }
-    let shares: Vec<String> = ran_count
-        .iter()
-        .enumerate()
-        .map(|(k, n)| format!("replica {} ran {n}", k + 1))
-        .collect();
-    Ok(vec![
-        format!(
-            "exactly once ({head}): every area's instant is in the ledger once, run once and ended ok ({})",
-            shares.join(", ")
-        ),
-        format!(
-            "exactly once ({head}): {} messages in the outbox, all sent; {} at the sink, each once",
-            fmt_count(outbox.len() as u64),
-            fmt_count(received.len() as u64)
-        ),
-    ])
 }
 
 /// `<sendwatch.INSTALLATION.RUN.ROW@domain>` -> `RUN.ROW`; anything else as it is (it will
