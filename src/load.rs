@@ -51,7 +51,7 @@ pub fn open_reader(
             max,
         )),
         (Format::Json, None) => Box::new(read::json::JsonReader::new(file, max)),
-        (Format::Xlsx, _) => Box::new(read::xlsx::XlsxReader::new(
+        (Format::Xlsx, _) => Box::new(read::xlsx::reader(
             std::io::BufReader::new(file),
             settings.sheet.clone(),
             max,
@@ -94,7 +94,7 @@ pub fn parse_bytes(
         Format::Json => Box::new(read::json::JsonReader::new(bytes, max)),
         Format::Xlsx => {
             let owned = std::io::Cursor::new(bytes.to_vec());
-            match read::xlsx::XlsxReader::new(owned, settings.sheet.clone(), max) {
+            match read::xlsx::reader(owned, settings.sheet.clone(), max) {
                 Ok(r) => Box::new(r),
                 Err(e) => return Err(cannot_start("xlsx", e)),
             }

@@ -9,6 +9,7 @@
 pub mod csv;
 pub mod json;
 pub mod sen2;
+pub mod worker;
 pub mod xlsx;
 
 use std::fmt;

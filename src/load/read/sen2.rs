@@ -30,11 +30,12 @@ pub use crate::load::sen2_codes as codes;
 mod xml;
 
 use std::path::Path;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::SyncSender;
 
 pub use codes::{ACTIVE_PLAN_FIELDS, REQUEST_FIELDS, Records, Sen2Settings};
 
-use super::{ReadError, Record, RecordReader};
+use super::worker::{self, Msg, WorkerReader};
+use super::{ReadError, Record};
 use crate::load::LoadSettings;
 use codes::Codes;
 
@@ -64,12 +65,6 @@ impl Plan {
             max_record: settings.max_record_bytes,
         }
     }
-}
-
-enum Msg {
-    Row(Record),
-    End,
-    Fail(ReadError),
 }
 
 /// The worker's end of the channel: the header first, then one record at a time.
@@ -133,113 +128,64 @@ impl Sink {
     }
 }
 
-/// A worker's records, read on this side of the channel.
-pub struct Sen2Reader {
-    rx: Receiver<Msg>,
-    done: bool,
-    last_line: u64,
-}
-
-impl Sen2Reader {
-    /// Run `work` on a worker thread, feeding this reader. `what` names the records in the
-    /// error for a return that holds none.
-    fn spawn<F>(plan: &Plan, work: F) -> std::io::Result<Sen2Reader>
-    where
-        F: FnOnce(&mut Sink) -> Result<(), Stop> + Send + 'static,
-    {
-        let (tx, rx) = sync_channel(QUEUE);
-        let records = plan.records;
-        let max_record = plan.max_record;
-        std::thread::Builder::new()
-            .name("sen2-reader".into())
-            .spawn(move || {
-                let mut sink = Sink {
-                    tx,
-                    next_no: 0,
-                    sent: 0,
-                    max_record,
-                };
-                let last = match work(&mut sink) {
-                    Ok(()) if sink.sent == 0 => Msg::Fail(ReadError::new(
-                        1,
-                        format!(
-                            "the return holds no {} records, so there is nothing to load",
-                            match records {
-                                Records::Requests => "Requests",
-                                Records::ActivePlans => "ActivePlans",
-                            }
-                        ),
-                    )),
-                    Ok(()) => Msg::End,
-                    Err(Stop::Fail(e)) => Msg::Fail(e),
-                    Err(Stop::Gone) => return,
-                };
-                // The reader may be gone already; then nobody needs the news.
-                let _ = sink.tx.send(last);
-            })?;
-        Ok(Sen2Reader {
-            rx,
-            done: false,
-            last_line: 1,
-        })
-    }
-}
-
-impl RecordReader for Sen2Reader {
-    fn read(&mut self, rec: &mut Record) -> Result<bool, ReadError> {
-        rec.clear();
-        if self.done {
-            return Ok(false);
+/// Run `work` on a worker thread, feeding the reader it returns; a return that holds no
+/// record of the projection is refused.
+fn spawn<F>(plan: &Plan, work: F) -> std::io::Result<WorkerReader>
+where
+    F: FnOnce(&mut Sink) -> Result<(), Stop> + Send + 'static,
+{
+    let records = plan.records;
+    let max_record = plan.max_record;
+    let stopped = "the SEN2 reader stopped before the end of the return";
+    worker::spawn("sen2-reader", QUEUE, stopped, move |tx| {
+        let mut sink = Sink {
+            tx: tx.clone(),
+            next_no: 0,
+            sent: 0,
+            max_record,
+        };
+        match work(&mut sink) {
+            Ok(()) if sink.sent == 0 => Some(Msg::Fail(ReadError::new(
+                1,
+                format!(
+                    "the return holds no {} records, so there is nothing to load",
+                    match records {
+                        Records::Requests => "Requests",
+                        Records::ActivePlans => "ActivePlans",
+                    }
+                ),
+            ))),
+            Ok(()) => Some(Msg::End),
+            Err(Stop::Fail(e)) => Some(Msg::Fail(e)),
+            Err(Stop::Gone) => None,
         }
-        match self.rx.recv() {
-            Ok(Msg::Row(mut row)) => {
-                self.last_line = row.line;
-                std::mem::swap(rec, &mut row);
-                Ok(true)
-            }
-            Ok(Msg::End) => {
-                self.done = true;
-                Ok(false)
-            }
-            Ok(Msg::Fail(e)) => {
-                self.done = true;
-                Err(e)
-            }
-            Err(_) => {
-                self.done = true;
-                Err(ReadError::new(
-                    self.last_line,
-                    "the SEN2 reader stopped before the end of the return",
-                ))
-            }
-        }
-    }
+    })
 }
 
 /// A SEN2 XML return read from `input`.
-pub fn xml_reader<R>(input: R, settings: &LoadSettings) -> std::io::Result<Sen2Reader>
+pub fn xml_reader<R>(input: R, settings: &LoadSettings) -> std::io::Result<WorkerReader>
 where
     R: std::io::Read + Send + 'static,
 {
     let plan = Plan::of(settings);
     let worker = plan.clone();
-    Sen2Reader::spawn(&plan, move |sink| xml::read(input, &worker, sink))
+    spawn(&plan, move |sink| xml::read(input, &worker, sink))
 }
 
 /// A Blade export at `path`: a folder of its module files, or a zip of them.
-pub fn blade_reader(path: &Path, settings: &LoadSettings) -> std::io::Result<Sen2Reader> {
+pub fn blade_reader(path: &Path, settings: &LoadSettings) -> std::io::Result<WorkerReader> {
     let plan = Plan::of(settings);
     let worker = plan.clone();
     let set = blade::Set::open(path)?;
-    Sen2Reader::spawn(&plan, move |sink| blade::read(set, &worker, sink))
+    spawn(&plan, move |sink| blade::read(set, &worker, sink))
 }
 
 /// A Blade export held in memory as a zip (tests and small tools).
-pub fn blade_zip_reader(bytes: Vec<u8>, settings: &LoadSettings) -> std::io::Result<Sen2Reader> {
+pub fn blade_zip_reader(bytes: Vec<u8>, settings: &LoadSettings) -> std::io::Result<WorkerReader> {
     let plan = Plan::of(settings);
     let worker = plan.clone();
     let set = blade::Set::Zip(Box::new(std::io::Cursor::new(bytes)));
-    Sen2Reader::spawn(&plan, move |sink| blade::read(set, &worker, sink))
+    spawn(&plan, move |sink| blade::read(set, &worker, sink))
 }
 
 /// The items of one `Requests` record the projections read, raw as the file gives them

@@ -42,10 +42,11 @@ mod part;
 mod sheet;
 
 use std::io::{Read, Seek};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::SyncSender;
 
 use self::cell::{Value, render};
-use super::{ReadError, Record, RecordReader};
+use super::worker::{self, Msg, WorkerReader};
+use super::{ReadError, Record};
 use crate::load::shown_header;
 
 /// Most bytes read to find and read the zip's directory (a workbook's few dozen parts take a
@@ -71,77 +72,23 @@ pub const MAX_COLUMNS: u32 = 1024;
 /// Rows buffered between the worker and the reader (each up to `max_record_bytes`).
 const QUEUE: usize = 4;
 
-enum Msg {
-    Row(Record),
-    End,
-    Fail(ReadError),
-}
-
-pub struct XlsxReader {
-    rx: Receiver<Msg>,
-    done: bool,
-    last_line: u64,
-}
-
-impl XlsxReader {
-    /// Start reading `input` (a whole xlsx file) on a worker thread. `sheet` names the sheet
-    /// to read; None reads the first worksheet.
-    pub fn new<RS>(
-        input: RS,
-        sheet: Option<String>,
-        max_record: usize,
-    ) -> std::io::Result<XlsxReader>
-    where
-        RS: Read + Seek + Send + 'static,
-    {
-        let (tx, rx) = sync_channel(QUEUE);
-        std::thread::Builder::new()
-            .name("xlsx-reader".into())
-            .spawn(move || {
-                let last = match rows(input, sheet.as_deref(), max_record, &tx) {
-                    Ok(()) => Msg::End,
-                    Err(e) => Msg::Fail(e),
-                };
-                // The reader may be gone already; then nobody needs the news.
-                let _ = tx.send(last);
-            })?;
-        Ok(XlsxReader {
-            rx,
-            done: false,
-            last_line: 1,
+/// Start reading `input` (a whole xlsx file) on a worker thread. `sheet` names the sheet to
+/// read; None reads the first worksheet.
+pub fn reader<RS>(
+    input: RS,
+    sheet: Option<String>,
+    max_record: usize,
+) -> std::io::Result<WorkerReader>
+where
+    RS: Read + Seek + Send + 'static,
+{
+    let stopped = "the workbook reader stopped before the end of the sheet";
+    worker::spawn("xlsx-reader", QUEUE, stopped, move |tx| {
+        Some(match rows(input, sheet.as_deref(), max_record, tx) {
+            Ok(()) => Msg::End,
+            Err(e) => Msg::Fail(e),
         })
-    }
-}
-
-impl RecordReader for XlsxReader {
-    fn read(&mut self, rec: &mut Record) -> Result<bool, ReadError> {
-        rec.clear();
-        if self.done {
-            return Ok(false);
-        }
-        match self.rx.recv() {
-            Ok(Msg::Row(mut row)) => {
-                self.last_line = row.line;
-                std::mem::swap(rec, &mut row);
-                Ok(true)
-            }
-            Ok(Msg::End) => {
-                self.done = true;
-                Ok(false)
-            }
-            Ok(Msg::Fail(e)) => {
-                self.done = true;
-                Err(e)
-            }
-            Err(_) => {
-                self.done = true;
-                Err(ReadError::new(
-                    self.last_line,
-                    "the workbook reader stopped before the end of the sheet",
-                ))
-            }
-        }
-    }
+    })
 }
 
 /// The worker: open the workbook, find the sheet, send its rows. Ok when done or when the

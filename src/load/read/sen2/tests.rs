@@ -2,6 +2,7 @@
 //! never read stay out, and each broken return is refused naming where and why, never what.
 
 use super::*;
+use crate::load::read::RecordReader;
 use crate::load::{Format, KindDef, LoadError, LoadSettings, Value, builtin_kinds, parse};
 
 fn settings(format: Format, records: Records) -> LoadSettings {

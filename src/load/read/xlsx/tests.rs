@@ -3,6 +3,7 @@
 //! `tests_xml.rs`.
 
 use super::*;
+use crate::load::read::RecordReader;
 
 fn text(v: Value<'_>) -> Result<String, ()> {
     let mut s = String::new();
@@ -160,7 +161,7 @@ fn workbook(error_cell: bool) -> Vec<u8> {
 
 fn all(bytes: Vec<u8>, sheet: Option<&str>) -> Result<Vec<(u64, Vec<String>)>, ReadError> {
     let input = std::io::Cursor::new(bytes);
-    let mut r = XlsxReader::new(input, sheet.map(String::from), 1 << 20).expect("thread");
+    let mut r = reader(input, sheet.map(String::from), 1 << 20).expect("thread");
     let mut rec = Record::default();
     let mut out = Vec::new();
     while r.read(&mut rec)? {
@@ -215,7 +216,7 @@ fn an_error_cell_in_a_real_workbook_refuses_the_file() {
 #[test]
 fn a_file_that_is_not_a_workbook_is_refused_in_our_words() {
     let bytes = b"case_id,name\nC1,Smith\n".to_vec();
-    let mut r = XlsxReader::new(std::io::Cursor::new(bytes), None, 1 << 20).expect("thread");
+    let mut r = reader(std::io::Cursor::new(bytes), None, 1 << 20).expect("thread");
     let mut rec = Record::default();
     let err = r.read(&mut rec).unwrap_err();
     assert_eq!(err.line, 1);

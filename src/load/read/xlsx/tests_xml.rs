@@ -72,7 +72,7 @@ type Rows = Vec<(u64, Vec<String>)>;
 
 fn read(bytes: Vec<u8>, sheet: Option<&str>, max: usize) -> Result<Rows, ReadError> {
     let input = std::io::Cursor::new(bytes);
-    let mut r = XlsxReader::new(input, sheet.map(String::from), max).expect("thread");
+    let mut r = reader(input, sheet.map(String::from), max).expect("thread");
     super::super::text_rows(&mut r)
 }
 
