@@ -14,6 +14,20 @@ pub mod xlsx;
 
 use std::fmt;
 
+/// `Read::read` of a reader whose bounds live in its `BufRead` (the xlsx part and the SEN2
+/// XML source count each event's bytes as they are filled): through `fill_buf`, so a read
+/// cannot pass them.
+pub(crate) fn read_buffered<B: std::io::BufRead>(
+    src: &mut B,
+    out: &mut [u8],
+) -> std::io::Result<usize> {
+    let avail = src.fill_buf()?;
+    let n = avail.len().min(out.len());
+    out[..n].copy_from_slice(&avail[..n]);
+    src.consume(n);
+    Ok(n)
+}
+
 /// One record: fields as raw bytes, not yet known to be UTF-8.
 #[derive(Debug, Default, Clone)]
 pub struct Record {

@@ -42,11 +42,7 @@ struct Src<R> {
 
 impl<R: Read> Read for Src<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
+        crate::load::read::read_buffered(self, out)
     }
 }
 

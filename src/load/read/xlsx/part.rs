@@ -197,11 +197,7 @@ impl<R: Read> Part<R> {
 
 impl<R: Read> Read for Part<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
+        crate::load::read::read_buffered(self, out)
     }
 }
 
