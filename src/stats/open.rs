@@ -130,7 +130,17 @@ fn read_one(
         path: path.display().to_string(),
         message,
     })?;
-    let capped = Capped::new(file, settings.max_file_bytes);
+    read_capped(file, map, mapping, settings)
+}
+
+/// Read `input` (a file, or a zip's entry) as `map.file` within `[stats] max_file_bytes`.
+fn read_capped(
+    input: impl std::io::Read + Send,
+    map: &FileMap,
+    mapping: &Mapping,
+    settings: &StatsSettings,
+) -> Result<FileRead, StatsError> {
+    let capped = Capped::new(input, settings.max_file_bytes);
     let over = capped.over.clone();
     let result = read_file(
         capped,
@@ -308,22 +318,7 @@ fn read_zip(
                 ),
             });
         }
-        let capped = Capped::new(entry, settings.max_file_bytes);
-        let over = capped.over.clone();
-        let result = read_file(
-            capped,
-            &map.file,
-            map,
-            mapping,
-            &settings.measures,
-            settings.max_record_bytes,
-        );
-        out.push(too_large_said(
-            result,
-            &over,
-            &map.file,
-            settings.max_file_bytes,
-        )?);
+        out.push(read_capped(entry, map, mapping, settings)?);
     }
     Ok(out)
 }
