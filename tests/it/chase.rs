@@ -54,15 +54,16 @@ async fn a_missing_value_is_asked_reminded_twice_escalated_once_then_no_more() {
         let mut seen = std::collections::BTreeSet::new();
         // (week, recipient, the chase line of 4/1) for every digest that tells of 4/1.
         let mut told: Vec<(usize, String, String)> = Vec::new();
+        // One app, its clock set for each run: the store is opened once.
+        let mut app = app(&cfg).await;
         for week in 0..26 {
             let at = start + TimeDelta::weeks(week as i64);
-            let app = app(&cfg).await.with_clock(Clock::Fixed(at));
+            app = app.with_clock(Clock::Fixed(at));
             let r = app
                 .run_job("monthly-exceptions", RunOptions::manual())
                 .await
                 .expect("run");
             assert_eq!(r.status, RunStatus::Ok, "{name} week {week}: {r:?}");
-            app.store.close().await;
             // The files are named by id, not in order: the new ones are those not seen.
             let mut files: Vec<_> = std::fs::read_dir(outbox(dir.path()))
                 .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -79,6 +80,7 @@ async fn a_missing_value_is_asked_reminded_twice_escalated_once_then_no_more() {
                 seen.insert(p);
             }
         }
+        app.store.close().await;
         let owner: Vec<(usize, &str)> = told
             .iter()
             .filter(|(_, to, _)| to == "copro@example.org")
