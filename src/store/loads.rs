@@ -56,19 +56,8 @@ impl Store {
         http_status: Option<u16>,
         error: &str,
     ) -> Result<i64, StoreError> {
-        const SQL: &str = "INSERT INTO loads (run_id, source, url, fetched_at, http_status, outcome, error, area) \
-                           VALUES ($1, $2, $3, $4, $5, 'fetch_failed', $6, $7) RETURNING id";
-        Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
-            .bind(run_id)
-            .bind(source)
-            .bind(redact_url(url))
-            .bind(at)
-            .bind(http_status.map(i32::from))
-            .bind(error)
-            .bind(self.area())
-            .fetch_all(p)
-            .await?
-            .into_iter().next().ok_or(sqlx::Error::RowNotFound)?))
+        let fetch = (run_id, source, url, at, http_status);
+        self.record_no_rows(fetch, "fetch_failed", error).await
     }
 
     /// Record a fetch that found nothing new (HTTP 304, or the same sha256 as the current load).
@@ -81,14 +70,27 @@ impl Store {
         http_status: Option<u16>,
         why: &str,
     ) -> Result<i64, StoreError> {
+        let fetch = (run_id, source, url, at, http_status);
+        self.record_no_rows(fetch, "unchanged", why).await
+    }
+
+    /// A load row with no rows behind it: the fetch (run, source, URL, when, HTTP status), its
+    /// `outcome` and the sentence that says why.
+    async fn record_no_rows(
+        &self,
+        (run_id, source, url, at, http_status): (i64, &str, &str, DateTime<Utc>, Option<u16>),
+        outcome: &str,
+        why: &str,
+    ) -> Result<i64, StoreError> {
         const SQL: &str = "INSERT INTO loads (run_id, source, url, fetched_at, http_status, outcome, error, area) \
-                           VALUES ($1, $2, $3, $4, $5, 'unchanged', $6, $7) RETURNING id";
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(run_id)
             .bind(source)
             .bind(redact_url(url))
             .bind(at)
             .bind(http_status.map(i32::from))
+            .bind(outcome)
             .bind(why)
             .bind(self.area())
             .fetch_all(p)
