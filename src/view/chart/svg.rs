@@ -193,8 +193,8 @@ fn legend(out: &mut String, s: &Series) {
             x + 9.0,
             esc(&name)
         );
-        // About 3 units a letter at this size.
-        x += 13.0 + 3.0 * name.chars().count() as f64;
+        // About 3.3 units a letter at this size, and a gap.
+        x += 15.0 + 3.3 * name.chars().count() as f64;
     }
     out.push_str("</g>");
 }
