@@ -177,12 +177,12 @@ fn shown_value(average: bool, r: &StoredResult, v: Verdict, d: Disclosure) -> Op
 /// The vertical scale a chart of `points` is drawn on, bottom to top (the gridlines divide it
 /// in four), for the axis labels and the caption beside the PNG.
 pub fn scale(points: &[Point]) -> (f64, f64) {
-    let ys: Vec<f64> = points
-        .iter()
-        .flat_map(|p| [p.value, p.target])
-        .flatten()
-        .filter(|v| v.is_finite())
-        .collect();
+    padded(points.iter().flat_map(|p| [p.value, p.target]).flatten())
+}
+
+/// The scale holding `ys`, padded above and below (and not below 0).
+fn padded(ys: impl Iterator<Item = f64>) -> (f64, f64) {
+    let ys: Vec<f64> = ys.filter(|v| v.is_finite()).collect();
     let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !lo.is_finite() || !hi.is_finite() {

@@ -411,3 +411,29 @@ fn the_png_writes_its_legend_above_the_plot() {
     });
     assert!(ink, "the legend's names");
 }
+
+#[test]
+fn a_rebase_breaks_the_mean_and_limits_into_segments() {
+    let mut s = layered();
+    for m in s.spc.iter_mut().filter(|m| m.at >= 3) {
+        (m.segment, m.mean, m.lower, m.upper) = (1, 44.0, 40.0, 48.0);
+    }
+    assert_eq!(s.runs().len(), 2, "{s:?}");
+    let svg = svg(&s).expect("a chart");
+    for class in ["mean", "limit upper", "limit lower"] {
+        let d = svg
+            .split(&format!("class=\"{class}\" d=\""))
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_default();
+        assert_eq!(
+            d.matches('M').count(),
+            2,
+            "{class}: one line a segment: {d}"
+        );
+    }
+    let (mean, upper) = (path(&svg, "mean"), path(&svg, "limit upper"));
+    // The second segment's mean is higher (a smaller y) than the first's.
+    assert!(mean[mean.len() - 1].1 < mean[0].1, "{mean:?}");
+    assert!(upper[upper.len() - 1].1 > upper[0].1, "{upper:?}");
+}

@@ -167,20 +167,23 @@ impl Series {
         self.points.len().max(ahead).max(2)
     }
 
-    /// The vertical scale of everything drawn, bottom to top: the values and targets
-    /// ([`super::scale`]) widened to the limits and the projection's band, each within the
-    /// unit's bounds (a lower limit below 0% is drawn at 0%).
+    /// The vertical scale of everything drawn, bottom to top, padded as [`super::scale`]
+    /// pads the values and targets: those, the limits and the projection's band, each
+    /// within the unit's bounds (a lower limit below 0% is drawn at 0%).
     pub fn range(&self) -> (f64, f64) {
-        let (lo, hi) = super::scale(&self.points);
         let (floor, ceiling) = bounds(self.unit);
-        let extra = self
+        let layers = self
             .spc
             .iter()
             .flat_map(|m| [m.lower, m.upper, m.mean])
             .chain(self.projection.iter().flat_map(|p| [p.low, p.high]))
-            .map(|v| v.clamp(floor, ceiling))
-            .filter(|v| v.is_finite());
-        extra.fold((lo, hi), |(lo, hi), v| (lo.min(v), hi.max(v)))
+            .map(|v| v.clamp(floor, ceiling));
+        let points = self
+            .points
+            .iter()
+            .flat_map(|p| [p.value, p.target])
+            .flatten();
+        super::padded(points.chain(layers))
     }
 
     /// The legend: each layer drawn, named, with its colour and whether its line is dashed.
