@@ -41,6 +41,12 @@ pub struct Warning {
     pub shown: usize,
     pub hidden: usize,
     pub spc: Option<SpcReading>,
+    /// The period of each shown value, oldest first: where the chart
+    /// ([`crate::view::chart`]) draws the limits built on them.
+    pub periods: Vec<Period>,
+    /// The analysis `spc` reads (limits per segment, each point's type), for the chart; `None`
+    /// exactly when `spc` is.
+    pub analysis: Option<spc::Analysis>,
 }
 
 impl Warning {
@@ -174,6 +180,7 @@ pub fn warning(
         .map_or_else(|| Period::containing(kind, as_of), |r| r.period);
     let first = series.first().map_or(last, |r| r.period);
     let mut values = Vec::new();
+    let mut periods = Vec::new();
     let mut hidden = 0;
     let mut p = first;
     let mut rows = series.iter().peekable();
@@ -186,6 +193,9 @@ pub fn warning(
             }
             shown.then(|| r.written(average, d)).flatten()
         });
+        if value.is_some() {
+            periods.push(p);
+        }
         values.push(value);
         p = p.next();
     }
@@ -200,7 +210,7 @@ pub fn warning(
     let forecast = forecast::forecast(&q, &Options::default()).ok()?;
     let shown_values: Vec<f64> = values.iter().flatten().copied().collect();
     let in_force = target_in_force(k, last.last_month()).and_then(|t| t.value());
-    let spc = (shown_values.len() >= 2)
+    let analysis = (shown_values.len() >= 2)
         .then(|| {
             let options = spc::Options {
                 improvement: Some(k.better),
@@ -209,12 +219,12 @@ pub fn warning(
             };
             spc::analyse(&shown_values, &options).ok()
         })
-        .flatten()
-        .map(|a| SpcReading {
-            variation: a.variation,
-            assurance: a.assurance,
-            points: shown_values.len(),
-        });
+        .flatten();
+    let spc = analysis.as_ref().map(|a| SpcReading {
+        variation: a.variation,
+        assurance: a.assurance,
+        points: shown_values.len(),
+    });
     Some(Warning {
         kpi_id: id.to_string(),
         owner: k.owner.clone(),
@@ -224,6 +234,8 @@ pub fn warning(
         shown: shown_values.len(),
         hidden,
         spc,
+        periods,
+        analysis,
     })
 }
 

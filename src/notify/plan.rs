@@ -104,7 +104,7 @@ pub async fn plan(
             );
             continue;
         }
-        prepared.push(render::prepare(&d, ctx, p.history, p.now));
+        prepared.push(render::prepare(&d, ctx, p.history, p.warnings, p.now));
         // A KPI whose source failed this run is news again when it loads: the key says so.
         let key = d.key(|e| {
             ctx.kpis

@@ -373,7 +373,7 @@ pub fn render_mail(
     now: DateTime<Utc>,
 ) -> Result<Mail, RenderError> {
     lay_out(
-        prepare(digest, ctx, history, now),
+        prepare(digest, ctx, history, &[], now),
         templates,
         &Stop::new(false),
     )
@@ -396,11 +396,13 @@ pub fn lay_out(p: Prepared, templates: &Templates, stop: &Stop) -> Result<Mail, 
 }
 
 /// One recipient's view and trend charts: pure, and bounded by the data (the templates do
-/// the unbounded part).
+/// the unbounded part). A KPI's chart carries the layers of its early warning in `warnings`
+/// (SPC limits, the projection), when it has one.
 pub fn prepare(
     digest: &RecipientDigest<'_>,
     ctx: &Context<'_>,
     history: &[StoredResult],
+    warnings: &[crate::kpi::warning::Warning],
     now: DateTime<Utc>,
 ) -> Prepared {
     let mut images = Vec::new();
@@ -412,7 +414,10 @@ pub fn prepare(
         let Some(k) = ctx.kpis.get(&e.kpi_id) else {
             continue;
         };
-        let series = crate::view::chart::Series::of_evaluation(e, k, history, ctx.disclosure);
+        let mut series = crate::view::chart::Series::of_evaluation(e, k, history, ctx.disclosure);
+        if let Some(w) = warnings.iter().find(|w| w.kpi_id == e.kpi_id) {
+            series = series.with_warning(w);
+        }
         if let Some(png) = crate::view::chart::png(&series) {
             let run = ctx
                 .run_id

@@ -15,6 +15,7 @@ use super::Audience;
 use crate::kpi::StoredResult;
 use crate::kpi::commentary::Commentary;
 use crate::kpi::manual::Entered;
+use crate::kpi::warning;
 use crate::kpi::{Catalogue, Period};
 use crate::risk::{Register, RiskEvent, RiskLogSettings};
 use crate::store::LoadRecord;
@@ -192,8 +193,15 @@ fn source_view(l: &LoadRecord, d: Disclosure) -> SourceView {
 }
 
 /// The KPI's last `n` stored periods of `upto`'s kind up to `upto`, against the target in
-/// force for each, as inline SVG; values disclosure would hide are gaps.
+/// force for each, as inline SVG; values disclosure would hide are gaps. With the early
+/// warning as of `upto` (the one `kpi show` words), its SPC limits and projection.
 pub(super) fn trend(i: &Inputs<'_>, id: &str, upto: Period, n: usize) -> Option<String> {
     let k = i.kpis.get(id)?;
-    svg(&Series::of_stored(id, k, i.results, upto, n, i.disclosure))
+    let series = Series::of_stored(id, k, i.results, upto, n, i.disclosure);
+    let mine: Vec<&StoredResult> = i.results.iter().filter(|r| r.kpi_id == id).collect();
+    let series = match warning::warning(id, k, &mine, i.disclosure, upto.last_month()) {
+        Some(w) => series.with_warning(&w),
+        None => series,
+    };
+    svg(&series)
 }

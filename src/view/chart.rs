@@ -3,13 +3,16 @@
 //! step line), as a PNG for the mail's inline image or as SVG for the pack and the live view.
 //!
 //! Owns: the series (built from an evaluation and the stored history, or from the stored
-//! results alone), the shared vertical scale, and both drawings. Pure: numbers in, bytes or
-//! markup out.
+//! results alone), its optional layers from the KPI's early warning (the SPC mean, process
+//! limits and special-cause marks, the projection and its band: [`layers`]), the shared
+//! vertical scale, and both drawings, which draw the same layers from the same model. Pure:
+//! numbers in, bytes or markup out.
 //!
 //! Disclosure: a period's value is in the series only when its figure is shown in words, as
 //! decided over the KPI's whole series ([`crate::kpi::publish`]), and as written (from
 //! rounded counts under that policy); a hidden one is `None`, a gap, so no suppressed value
-//! can be read back off either drawing.
+//! can be read back off either drawing. The layers add nothing of their own: they are the
+//! warning's, built on shown figures only, and attached only at periods drawn here.
 //!
 //! Text: the SVG carries its axis labels (the scale's ends, the first and last period) and
 //! a title per dot. The PNG carries the same labels in a built-in pixel font (no font
@@ -45,6 +48,10 @@ pub struct Series {
     pub title: String,
     pub unit: Unit,
     pub points: Vec<Point>,
+    /// The SPC layer ([`Series::with_warning`]), oldest first; empty for none.
+    pub spc: Vec<SpcMark>,
+    /// The early warning's projection to its milestone, when it made one.
+    pub projection: Option<Projection>,
 }
 
 /// One period of a chart as the table beside it says it.
@@ -102,6 +109,8 @@ impl Series {
             title: format!("KPI {}: values against the target", e.kpi_id),
             unit: e.unit,
             points,
+            spc: Vec::new(),
+            projection: None,
         }
     }
 
@@ -135,6 +144,8 @@ impl Series {
                     target: target_in_force(k, r.period.last_month()).and_then(|t| t.value()),
                 })
                 .collect(),
+            spc: Vec::new(),
+            projection: None,
         }
     }
 
@@ -166,12 +177,12 @@ fn shown_value(average: bool, r: &StoredResult, v: Verdict, d: Disclosure) -> Op
 /// The vertical scale a chart of `points` is drawn on, bottom to top (the gridlines divide it
 /// in four), for the axis labels and the caption beside the PNG.
 pub fn scale(points: &[Point]) -> (f64, f64) {
-    let ys: Vec<f64> = points
-        .iter()
-        .flat_map(|p| [p.value, p.target])
-        .flatten()
-        .filter(|v| v.is_finite())
-        .collect();
+    padded(points.iter().flat_map(|p| [p.value, p.target]).flatten())
+}
+
+/// The scale holding `ys`, padded above and below (and not below 0).
+fn padded(ys: impl Iterator<Item = f64>) -> (f64, f64) {
+    let ys: Vec<f64> = ys.filter(|v| v.is_finite()).collect();
     let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !lo.is_finite() || !hi.is_finite() {
@@ -182,11 +193,16 @@ pub fn scale(points: &[Point]) -> (f64, f64) {
 }
 
 mod glyphs;
+mod layers;
 mod png;
 mod svg;
+
+pub use layers::{Projection, Rgb, Signal, SpcMark};
 
 pub use png::png;
 pub use svg::svg;
 
+#[cfg(test)]
+mod layer_tests;
 #[cfg(test)]
 mod tests;

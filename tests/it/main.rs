@@ -92,6 +92,7 @@ mod stats;
 mod stats_kpi;
 mod store;
 mod warning;
+mod warning_view;
 mod xlsx_bounds;
 
 fn main() -> std::process::ExitCode {
@@ -160,6 +161,7 @@ fn main() -> std::process::ExitCode {
             stats_kpi::tests(),
             store::tests(),
             warning::tests(),
+            warning_view::tests(),
             xlsx_bounds::tests(),
         ]
         .into_iter()

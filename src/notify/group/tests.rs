@@ -223,6 +223,8 @@ fn warning(
         shown: 12,
         hidden: 0,
         spc: None,
+        periods: Vec::new(),
+        analysis: None,
     }
 }
 

@@ -453,3 +453,124 @@ fn a_raised_stop_ends_the_render() {
         .expect_err("stopped");
     assert!(matches!(e, RenderError::Stopped { .. }), "{e:?}");
 }
+
+#[test]
+fn a_kpis_chart_in_the_mail_carries_its_early_warnings_layers() {
+    use crate::kpi::forecast::{Band, Forecast, Method, Projection};
+    use crate::kpi::spc;
+    use crate::kpi::warning::{SpcReading, Warning};
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let evals = evaluations(&c);
+    let e = &evals[0];
+    let groups = sub_groups();
+    let sources = BTreeMap::new();
+    // Eleven months before July 2021, 40% rising a point a month.
+    let mut periods: Vec<Period> = std::iter::successors(Some(e.period.prev()), |p| Some(p.prev()))
+        .take(11)
+        .collect();
+    periods.reverse();
+    let history: Vec<crate::kpi::StoredResult> = periods
+        .iter()
+        .zip(0i64..)
+        .map(|(&period, i)| crate::kpi::StoredResult {
+            kpi_id: "1/2a".into(),
+            period,
+            value: Some(100.0 * (20 + i) as f64 / 50.0),
+            target: Some(75.0),
+            numerator: Some(20 + i),
+            denominator: Some(50),
+            rag: Rag::Red,
+            direction: None,
+            overdue_open: None,
+            run_id: 1,
+            ytd_numerator: None,
+            ytd_denominator: None,
+        })
+        .collect();
+    // Its warning as kpi::warning builds it: the limits of the twelve values shown, and a
+    // projection to October 2021.
+    let mut values: Vec<f64> = history.iter().filter_map(|r| r.value).collect();
+    values.push(100.0 * 26.0 / 49.0);
+    periods.push(e.period);
+    let analysis = spc::analyse(&values, &spc::Options::default()).expect("limits");
+    let milestone = "2021-10".parse().expect("month");
+    let w = Warning {
+        kpi_id: "1/2a".into(),
+        owner: "performance".into(),
+        milestone,
+        target: 75.0,
+        forecast: Forecast {
+            band: Band::AtRisk,
+            milestone,
+            horizon: 3,
+            projection: Some(Projection {
+                method: Method::Linear,
+                points: 12,
+                value: 56.0,
+                low: 50.0,
+                high: 62.0,
+                chance: 0.3,
+            }),
+        },
+        shown: 12,
+        hidden: 0,
+        spc: Some(SpcReading {
+            variation: analysis.variation,
+            assurance: analysis.assurance,
+            points: 12,
+        }),
+        periods,
+        analysis: Some(analysis),
+    };
+    let d = Digest {
+        sub_group: "performance".into(),
+        sub_group_name: "P".into(),
+        recipients: vec!["p@example.org".into()],
+        items: vec![e],
+        overdue: Vec::new(),
+        risks: Vec::new(),
+        resolved: Vec::new(),
+        actions: Vec::new(),
+        warnings: Vec::new(),
+        silenced: Vec::new(),
+    };
+    let ctx = Context {
+        area: "Sefton",
+        subject_prefix: "",
+        job: "monthly",
+        run_id: Some(9),
+        kpis: &c,
+        risks: &crate::risk::Register::default(),
+        sub_groups: &groups,
+        sources: &sources,
+        entered: &[],
+        commentary: &[],
+        disclosure: crate::disclose::Disclosure::default(),
+    };
+    let rd = RecipientDigest {
+        recipient: "p@example.org".into(),
+        groups: vec![d],
+    };
+    let now = chrono::Utc::now();
+    let mail = |warnings: &[Warning]| {
+        lay_out(
+            prepare(&rd, &ctx, &history, warnings, now),
+            &Templates::builtin(),
+            &Stop::new(false),
+        )
+        .expect("renders")
+    };
+    let with = mail(std::slice::from_ref(&w));
+    let plain = mail(&[]);
+    assert_eq!((with.images.len(), plain.images.len()), (1, 1));
+    assert_ne!(with.images[0].png, plain.images[0].png, "the layers drawn");
+    assert!(
+        with.html.contains(
+            "(dashed), the SPC mean (grey) and process limits (dashed grey), the projection to \
+             October 2021 (dashed blue) and its 80% interval (shaded), on a scale"
+        ),
+        "{}",
+        with.html
+    );
+    assert!(!plain.html.contains("SPC mean"), "{}", plain.html);
+}

@@ -1,12 +1,13 @@
-//! A 3x5 pixel font for the PNG chart's axis labels: digits and the few letters and signs a
-//! figure or a period key is written with ("75.0%", "31.3 weeks", "2021-07", "2026-H1",
-//! "AY2020/21"). Built in, so the PNG carries its scale and periods without a font library
-//! or a font file; anything else is drawn as a space.
+//! A 3x5 pixel font for the PNG chart's axis labels and legend: digits, the letters a-z
+//! (upper case drawn as lower) and the few signs a figure, a period key or a layer's name is
+//! written with ("75.0%", "31.3 weeks", "2021-07", "AY2020/21", "80% interval"). Built in,
+//! so the PNG carries its scale, periods and legend without a font library or a font file;
+//! anything else is drawn as a space.
 
 /// Rows of a glyph, top first, each its three columns in the low bits (4 = left).
 fn glyph(c: char) -> [u8; 5] {
     match c.to_ascii_lowercase() {
-        '0' => [7, 5, 5, 5, 7],
+        '0' | 'o' => [7, 5, 5, 5, 7],
         '1' => [2, 6, 2, 2, 7],
         '2' => [7, 1, 7, 4, 7],
         '3' => [7, 1, 7, 1, 7],
@@ -28,6 +29,22 @@ fn glyph(c: char) -> [u8; 5] {
         'w' => [5, 5, 5, 7, 5],
         'e' => [7, 4, 6, 4, 7],
         'k' => [5, 6, 4, 6, 5],
+        'b' => [6, 5, 6, 5, 6],
+        'c' => [7, 4, 4, 4, 7],
+        'd' => [6, 5, 5, 5, 6],
+        'g' => [7, 4, 5, 5, 7],
+        'i' => [7, 2, 2, 2, 7],
+        'j' => [1, 1, 1, 5, 7],
+        'l' => [4, 4, 4, 4, 7],
+        'm' => [5, 7, 7, 5, 5],
+        'n' => [6, 5, 5, 5, 5],
+        'p' => [7, 5, 7, 4, 4],
+        'r' => [6, 5, 6, 5, 5],
+        't' => [7, 2, 2, 2, 2],
+        'u' => [5, 5, 5, 5, 7],
+        'v' => [5, 5, 5, 5, 2],
+        'x' => [5, 5, 2, 5, 5],
+        'z' => [7, 1, 2, 4, 7],
         _ => [0; 5],
     }
 }

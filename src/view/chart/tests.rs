@@ -16,6 +16,8 @@ fn series(points: Vec<Point>) -> Series {
         title: "KPI 1/5 <trend>".into(),
         unit: Unit::Percent,
         points,
+        spc: Vec::new(),
+        projection: None,
     }
 }
 

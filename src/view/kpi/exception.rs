@@ -13,7 +13,7 @@ use crate::kpi::manual::Entered;
 use crate::kpi::{Aggregation, Basis, Evaluation, Figure, KpiSettings, Measure, Month, Period};
 use crate::kpi::{PeriodKind, Rag, Target, Unit, target_in_force, versions};
 use crate::store::LoadRecord;
-use crate::view::chart::{Series, TrendRow, scale};
+use crate::view::chart::{Series, TrendRow};
 use crate::view::{NOT_RATED_COLOUR, not_rated, rag_colour};
 
 mod provenance;
@@ -162,10 +162,23 @@ fn slipped(
         extract_facts(source_name, ctx, now, e.rag)
     };
     let chart_caption = chart.as_ref().map(|c| {
-        let (lo, hi) = scale(&c.series.points);
+        let (lo, hi) = c.series.range();
+        // The layers the chart draws (issue 21), named as its legend names them.
+        let mut layers = String::new();
+        if !c.series.spc.is_empty() {
+            layers.push_str(", the SPC mean (grey) and process limits (dashed grey)");
+        }
+        if let Some(p) = c.series.projection {
+            layers.push_str(&format!(
+                ", the projection to {} (dashed blue) and its {:.0}% interval (shaded)",
+                p.milestone.label(),
+                crate::kpi::forecast::LEVEL * 100.0
+            ));
+        }
         format!(
-            "KPI {}: {} periods to {} (line) against the milestone target (dashed), on a scale \
-             from {} (bottom) to {} (top); a period whose figure may not be shown is a gap.",
+            "KPI {}: {} periods to {} (line) against the milestone target (dashed){layers}, \
+             on a scale from {} (bottom) to {} (top); a period whose figure may not be shown \
+             is a gap.",
             e.kpi_id,
             c.series.points.len(),
             e.period.label(),
