@@ -37,6 +37,7 @@ mod areas;
 mod areas_http;
 mod areas_replicas;
 mod attacker;
+mod awaiting;
 mod backlog;
 mod bench;
 mod benchmarks;
@@ -101,6 +102,7 @@ fn main() -> std::process::ExitCode {
             action_mail::tests(),
             actions::tests(),
             answers::tests(),
+            awaiting::tests(),
             areas::tests(),
             areas_http::tests(),
             areas_replicas::tests(),
