@@ -77,6 +77,7 @@ mod ops;
 mod outbox;
 mod pack;
 mod pack_mail;
+mod pack_print;
 mod pdf_mdwe;
 mod pipeline;
 mod plan_config;
@@ -146,6 +147,7 @@ fn main() -> std::process::ExitCode {
             outbox::tests(),
             pack::tests(),
             pack_mail::tests(),
+            pack_print::tests(),
             pdf_mdwe::tests(),
             pipeline::tests(),
             plan_config::tests(),
