@@ -1,6 +1,6 @@
 //! Presentation: the one place things are shown from. One view model per thing shown: a KPI
-//! ([`kpi::KpiRow`]), a risk ([`risk::RiskRow`]), an action ([`action::ActionRow`]) and a
-//! KPI's trend ([`chart::Series`], drawn as PNG or SVG by [`chart`]). The command line
+//! ([`kpi::KpiRow`]), a risk ([`risk::RiskRow`]), an action ([`action::ActionRow`]), what awaits approval
+//! ([`pending::Pending`]) and a KPI's trend ([`chart::Series`], drawn as PNG or SVG by [`chart`]). The command line
 //! (`kpi show`, `risks`, `action list`), the digests ([`crate::notify`]'s templates), the pack
 //! ([`crate::pack`]) and the live view ([`crate::serve`]) all build their rows here; each
 //! output picks the fields it prints.
@@ -25,6 +25,7 @@ pub mod ask;
 pub mod benchmark;
 pub mod chart;
 pub mod kpi;
+pub mod pending;
 pub mod risk;
 pub mod stats;
 pub mod warning;

@@ -34,6 +34,12 @@ impl App {
             &found.history,
             settings.disclosure(),
         );
+        let pending = crate::view::pending::pending(
+            &found.standing.drafts,
+            &settings.kpis,
+            &settings.actions,
+            &notify::sub_group_names(&settings.sub_groups),
+        );
         let inputs = notify::PlanInputs {
             ctx: notify::render::Context {
                 area: &settings.general.area,
@@ -47,6 +53,8 @@ impl App {
                 entered: &found.entered,
                 commentary: &found.standing.commentary,
                 disclosure: settings.disclosure(),
+                board: &settings.risk_log.holder,
+                pending: pending.as_ref(),
             },
             router: f.router,
             evaluations: &found.evaluations,

@@ -58,6 +58,8 @@ pub struct Gathered {
     pub action_updates: Vec<crate::action::Recorded>,
     /// Each timeliness KPI's published benchmarks, by KPI id.
     pub benchmarks: std::collections::BTreeMap<String, crate::view::benchmark::Benchmark>,
+    /// The answers by link still drafts (said to await approval, never counted).
+    pub drafts: Vec<crate::store::StoredAnswer>,
 }
 
 impl Gathered {
@@ -85,6 +87,7 @@ impl Gathered {
         let benchmarks =
             crate::view::benchmark::build_all(&kpis, &settings.stats.measures, &compared);
         let owners = crate::notify::sub_group_names(&settings.sub_groups);
+        let drafts = store.answers(Some("draft")).await?;
         Ok(Gathered {
             kpis,
             owners,
@@ -95,6 +98,7 @@ impl Gathered {
             commentary,
             action_updates,
             benchmarks,
+            drafts,
         })
     }
 
@@ -126,6 +130,7 @@ impl Gathered {
             disclosure: settings.disclosure(),
             rag: settings.rag,
             benchmarks: &self.benchmarks,
+            answers: &self.drafts,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What stands in the store besides a run's findings, read the same way by a run and a
-//! preview: the owners' commentary, the silences in force and what each recipient was last
-//! told ([`Standing`]); and a preview's history, its own evaluations laid over the stored
-//! results ([`overlay`]).
+//! preview: the owners' commentary, the silences in force, what each recipient was last
+//! told and the answers awaiting approval ([`Standing`]); and a preview's history, its own
+//! evaluations laid over the stored results ([`overlay`]).
 
 use std::collections::BTreeMap;
 
@@ -20,6 +20,8 @@ pub(crate) struct Standing {
     pub silences: Vec<crate::notify::silence::Silence>,
     /// Each recipient's last digest's item lines (for resolved notices).
     pub last_told: BTreeMap<String, Vec<String>>,
+    /// Answers by link still drafts: the board's digest says they await approval.
+    pub drafts: Vec<crate::store::StoredAnswer>,
 }
 
 impl App {
@@ -38,6 +40,7 @@ impl App {
             commentary: self.store.commentary_for(&periods).await?,
             silences: self.store.silences(now, false).await?,
             last_told: self.store.last_digest_items().await?,
+            drafts: self.store.answers(Some("draft")).await?,
         })
     }
 }

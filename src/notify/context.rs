@@ -28,4 +28,9 @@ pub struct Context<'a> {
     pub commentary: &'a [crate::kpi::commentary::Commentary],
     /// The rules every figure is written by (`[disclosure]`).
     pub disclosure: crate::disclose::Disclosure,
+    /// The board's sub-group (the risk log's holder; "" for none): a digest holding its
+    /// section says what awaits approval.
+    pub board: &'a str,
+    /// Answers by link awaiting approval, if any (never figures).
+    pub pending: Option<&'a crate::view::pending::Pending>,
 }

@@ -17,6 +17,7 @@ use super::{ActionNote, Digest, RecipientDigest, Silenced};
 use crate::kpi::{Evaluation, Rag};
 use crate::view::action::ActionRow;
 use crate::view::kpi::{ItemContext, KpiRow, notice, unrated};
+use crate::view::pending::Pending;
 use crate::view::plural;
 use crate::view::risk::RiskRow;
 use crate::view::warning::WarningRow;
@@ -50,6 +51,9 @@ pub struct DigestView {
     pub groups: Vec<GroupView>,
     /// When the report was made (the run's time, UTC, to the minute).
     pub made_at: String,
+    /// What awaits approval, in the board's digest only (the board signs figures off; the
+    /// others hear of their own items). Never a reason to send: no item, no news key.
+    pub pending: Option<Pending>,
     pub footer: Vec<String>,
 }
 
@@ -242,6 +246,10 @@ pub fn build(
             .map(|d| group(d, &groups, ctx, now, charts))
             .collect(),
         made_at: crate::disclose::stamp(now),
+        pending: ctx
+            .pending
+            .filter(|_| !ctx.board.is_empty() && groups.iter().any(|d| d.sub_group == ctx.board))
+            .cloned(),
         footer: footer(&groups, ctx, &t),
     }
 }

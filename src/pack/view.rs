@@ -22,6 +22,7 @@ use crate::store::LoadRecord;
 use crate::view::action::{ActionRow, RatingCount};
 use crate::view::chart::{Series, svg};
 use crate::view::kpi::{KpiRow, RagCount, in_exception, is_exception, rag_counts, rows};
+use crate::view::pending::{Pending, pending};
 use crate::view::rag_class;
 use crate::view::risk::RiskRow;
 
@@ -56,6 +57,8 @@ pub struct Inputs<'a> {
     pub rag: crate::kpi::RagSettings,
     /// Each timeliness KPI's published benchmarks, by KPI id (none without a release).
     pub benchmarks: &'a BTreeMap<String, crate::view::benchmark::Benchmark>,
+    /// The area's answers by link; the drafts among them are said to await approval.
+    pub answers: &'a [crate::store::StoredAnswer],
 }
 
 #[derive(Debug, Serialize)]
@@ -78,6 +81,8 @@ pub struct Pack {
     pub provenance: Vec<SourceView>,
     pub actions: Vec<ActionRow>,
     pub action_counts: Vec<RatingCount>,
+    /// Answers by link awaiting approval (never figures), when there are any.
+    pub pending: Option<Pending>,
 }
 
 /// Which sections the audience gets.
@@ -130,6 +135,7 @@ pub fn build(i: &Inputs<'_>) -> Pack {
         risk_changes: changes,
         actions: crate::view::action::rows(&states, i.owners, None, i.today),
         action_counts: crate::view::action::rating_counts(&states),
+        pending: pending(i.answers, i.kpis, i.actions, i.owners),
         provenance: i
             .loads
             .iter()

@@ -37,6 +37,7 @@ mod areas;
 mod areas_http;
 mod areas_replicas;
 mod attacker;
+mod awaiting;
 mod backlog;
 mod bench;
 mod benchmarks;
@@ -76,6 +77,7 @@ mod ops;
 mod outbox;
 mod pack;
 mod pack_mail;
+mod pack_print;
 mod pdf_mdwe;
 mod pipeline;
 mod plan_config;
@@ -102,6 +104,7 @@ fn main() -> std::process::ExitCode {
             action_mail::tests(),
             actions::tests(),
             answers::tests(),
+            awaiting::tests(),
             areas::tests(),
             areas_http::tests(),
             areas_replicas::tests(),
@@ -145,6 +148,7 @@ fn main() -> std::process::ExitCode {
             outbox::tests(),
             pack::tests(),
             pack_mail::tests(),
+            pack_print::tests(),
             pdf_mdwe::tests(),
             pipeline::tests(),
             plan_config::tests(),

@@ -26,6 +26,8 @@ fn context<'a>(
         entered: &[],
         commentary: &[],
         disclosure: crate::disclose::Disclosure::default(),
+        board: "",
+        pending: None,
     }
 }
 
