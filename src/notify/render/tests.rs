@@ -554,6 +554,8 @@ fn a_kpis_chart_in_the_mail_carries_its_early_warnings_layers() {
         entered: &[],
         commentary: &[],
         disclosure: crate::disclose::Disclosure::default(),
+        board: "",
+        pending: None,
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
