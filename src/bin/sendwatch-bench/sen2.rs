@@ -7,6 +7,11 @@
 //! The return is an argument: `--file` a SEN2 XML, or `--generator` gen_extracts.py to write
 //! one of `--rows` tracker and `--rows` review persons (`--format sen2-xml`); 20,000 gives
 //! 20,000 active plans and 40,000 requests (each plan's own request besides the tracker's).
+//!
+//! The peer, timed in the same rounds, is what an analyst without sendwatch writes: Python's
+//! streaming `xml.etree.ElementTree.iterparse` over the same file, one row per request (its
+//! dates, outcome and plan start) into a fresh SQLite file with `executemany`, no check of
+//! any code, date or join. It is the floor a validated load is measured against.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -17,7 +22,7 @@ use anyhow::{Context as _, bail};
 
 use crate::child::run_timed;
 use crate::load::{Scratch, load_average, print_heading, scratch_dir, toml_str};
-use crate::report::{fmt_bytes, fmt_count, fmt_duration, median, min, rss_row};
+use crate::report::{fmt_bytes, fmt_count, fmt_duration, median, min, ratio, rss_row};
 
 /// The target on each load's wall time.
 const TIME_TARGET: Duration = Duration::from_secs(1);
@@ -60,6 +65,28 @@ struct Timed {
     rss_kib: Vec<u64>,
 }
 
+/// The peer: a streaming parse of the return into SQLite, one row per request, unvalidated.
+/// Prints the rows it stored.
+const PEER: &str = r#"import sqlite3, sys
+from xml.etree.ElementTree import iterparse
+db = sqlite3.connect(sys.argv[2])
+db.execute("CREATE TABLE requests (received TEXT, outcome_date TEXT, outcome TEXT, assessed TEXT, plan_start TEXT)")
+rows = []
+for event, el in iterparse(sys.argv[1], events=("end",)):
+    if el.tag == "Requests":
+        rows.append((el.findtext("ReceivedDate"), el.findtext("RequestOutcomeDate"),
+                     el.findtext("RequestOutcome"), el.findtext("Assessment/AssessmentOutcomeDate"),
+                     el.findtext("Assessment/NamedPlan/StartDate")))
+    elif el.tag == "Person":
+        el.clear()
+    if len(rows) >= 10000:
+        db.executemany("INSERT INTO requests VALUES (?, ?, ?, ?, ?)", rows)
+        rows = []
+db.executemany("INSERT INTO requests VALUES (?, ?, ?, ?, ?)", rows)
+db.commit()
+print(db.execute("SELECT count(*) FROM requests").fetchone()[0])
+"#;
+
 pub async fn sen2(args: Sen2Args) -> anyhow::Result<ExitCode> {
     let scratch = scratch_dir()?;
     let _cleanup = Scratch(scratch.clone());
@@ -77,8 +104,17 @@ pub async fn sen2(args: Sen2Args) -> anyhow::Result<ExitCode> {
     }
     let busy = load_average();
     let mut timed: Vec<Timed> = LOADS.iter().map(|_| Timed::default()).collect();
+    let mut peer = Timed::default();
+    let script = scratch.join("peer.py");
+    std::fs::write(&script, PEER).context("writing the peer's script")?;
     for k in 1..=args.rounds {
         let mut line = String::new();
+        let (wall, cpu, rss, rows) = peer_round(&script, &file, &scratch, k).await?;
+        peer.wall.push(wall);
+        peer.cpu.push(cpu);
+        peer.rss_kib.push(rss);
+        peer.rows = rows;
+        let _ = write!(line, " python {}", fmt_duration(wall));
         for ((records, kind, label), t) in LOADS.iter().zip(&mut timed) {
             let (wall, cpu, rss, rows) = round(&exe, &file, &scratch, records, kind, k).await?;
             t.wall.push(wall);
@@ -90,7 +126,7 @@ pub async fn sen2(args: Sen2Args) -> anyhow::Result<ExitCode> {
         eprintln!("bench: round {k}/{}:{line}", args.rounds);
     }
     print_heading("sen2", args.rounds, "round", busy.as_deref());
-    print!("{}", table(&file, bytes, &timed));
+    print!("{}", table(&file, bytes, &timed, &peer));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -175,8 +211,33 @@ async fn round(
     Ok((ran.wall, ran.cpu, ran.max_rss_kib, rows))
 }
 
-/// The Markdown table: each projection's times, then its peak RSS.
-fn table(file: &Path, bytes: u64, timed: &[Timed]) -> String {
+/// One timed run of the peer's script over `file` into a fresh SQLite file: (wall time, CPU
+/// time, peak RSS in KiB, rows stored).
+async fn peer_round(
+    script: &Path,
+    file: &Path,
+    scratch: &Path,
+    k: u32,
+) -> anyhow::Result<(Duration, Duration, u64, u64)> {
+    let tag = format!("sen2-peer-{k}");
+    let db = scratch.join(format!("{tag}.db"));
+    let mut cmd = Command::new("python3");
+    cmd.current_dir(scratch).arg(script).arg(file).arg(&db);
+    let dir = scratch.to_path_buf();
+    let ran = tokio::task::spawn_blocking(move || run_timed(cmd, None, &dir, &tag))
+        .await?
+        .context("the peer's python3")?;
+    let rows = ran
+        .stdout
+        .trim()
+        .parse()
+        .with_context(|| format!("the peer did not print its rows:\n{}", ran.stdout))?;
+    let _ = std::fs::remove_file(&db);
+    Ok((ran.wall, ran.cpu, ran.max_rss_kib, rows))
+}
+
+/// The Markdown table: each projection's times beside the peer's, then the peak RSS.
+fn table(file: &Path, bytes: u64, timed: &[Timed], peer: &Timed) -> String {
     let name = file
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -187,10 +248,20 @@ fn table(file: &Path, bytes: u64, timed: &[Timed]) -> String {
         fmt_bytes(bytes)
     );
     out.push_str("|---|---|---|---|\n");
+    let peer_min = min(&peer.wall);
     for ((_, _, label), t) in LOADS.iter().zip(timed) {
         let (Some(lo), Some(mid), Some(cpu)) = (min(&t.wall), median(&t.wall), min(&t.cpu)) else {
             continue;
         };
+        let against = peer_min.map_or_else(String::new, |p| {
+            let r = ratio(p, lo);
+            let how = if r >= 1.0 {
+                "faster than"
+            } else {
+                "the speed of"
+            };
+            format!("; {r:.2}x {how} the Python script")
+        });
         let verdict = if lo < TIME_TARGET {
             "met".to_string()
         } else {
@@ -198,12 +269,22 @@ fn table(file: &Path, bytes: u64, timed: &[Timed]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {label} -> SQLite (validated) | {} | {} | {} rows, CPU {}; target < {}: {verdict} |",
+            "| {label} -> SQLite (validated) | {} | {} | {} rows, CPU {}; target < {}: {verdict}{against} |",
             fmt_duration(lo),
             fmt_duration(mid),
             fmt_count(t.rows),
             fmt_duration(cpu),
             fmt_duration(TIME_TARGET),
+        );
+    }
+    if let (Some(lo), Some(mid), Some(cpu)) = (peer_min, median(&peer.wall), min(&peer.cpu)) {
+        let _ = writeln!(
+            out,
+            "| python3 iterparse -> sqlite3 (unvalidated requests) | {} | {} | {} rows, CPU {} |",
+            fmt_duration(lo),
+            fmt_duration(mid),
+            fmt_count(peer.rows),
+            fmt_duration(cpu),
         );
     }
     for ((_, _, label), t) in LOADS.iter().zip(timed) {
@@ -213,5 +294,6 @@ fn table(file: &Path, bytes: u64, timed: &[Timed]) -> String {
             &t.rss_kib,
         );
     }
+    rss_row(&mut out, "python3 peak RSS", &peer.rss_kib);
     out
 }
