@@ -76,6 +76,29 @@ fn bench_sen2_prints_each_projections_load_time_and_peak_rss() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("| load of sen2.xml ("), "{stdout}");
+    // The peer, in the same rounds, stores as many requests as sendwatch loads, and each
+    // load says its ratio to it.
+    let peer = row(
+        &stdout,
+        "python3 iterparse -> sqlite3 (unvalidated requests)",
+    );
+    let ours = row(&stdout, "requests -> SQLite (validated)");
+    let rows = |r: &str| {
+        r.split(" rows")
+            .next()
+            .and_then(|c| c.rsplit("| ").next())
+            .map(str::to_string)
+    };
+    assert_eq!(rows(&peer), rows(&ours), "{stdout}");
+    assert!(
+        [
+            "x faster than the Python script",
+            "x the speed of the Python script"
+        ]
+        .iter()
+        .any(|w| ours.contains(w)),
+        "{ours}"
+    );
     assert!(row(&stdout, "requests -> SQLite (validated)").contains("80 rows, CPU "));
     assert!(row(&stdout, "active plans -> SQLite (validated)").contains("40 rows, CPU "));
     for label in [

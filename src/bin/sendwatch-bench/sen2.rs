@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use crate::child::run_timed;
+use crate::child::{locate, run_timed};
 use crate::load::{Scratch, load_average, print_heading, scratch_dir, toml_str};
 use crate::report::{fmt_bytes, fmt_count, fmt_duration, median, min, ratio, rss_row};
 
@@ -105,16 +105,19 @@ pub async fn sen2(args: Sen2Args) -> anyhow::Result<ExitCode> {
     let busy = load_average();
     let mut timed: Vec<Timed> = LOADS.iter().map(|_| Timed::default()).collect();
     let mut peer = Timed::default();
+    let python = locate(None, "python3");
     let script = scratch.join("peer.py");
     std::fs::write(&script, PEER).context("writing the peer's script")?;
     for k in 1..=args.rounds {
         let mut line = String::new();
-        let (wall, cpu, rss, rows) = peer_round(&script, &file, &scratch, k).await?;
-        peer.wall.push(wall);
-        peer.cpu.push(cpu);
-        peer.rss_kib.push(rss);
-        peer.rows = rows;
-        let _ = write!(line, " python {}", fmt_duration(wall));
+        if let Ok(python) = &python {
+            let (wall, cpu, rss, rows) = peer_round(python, &script, &file, &scratch, k).await?;
+            peer.wall.push(wall);
+            peer.cpu.push(cpu);
+            peer.rss_kib.push(rss);
+            peer.rows = rows;
+            let _ = write!(line, " python {}", fmt_duration(wall));
+        }
         for ((records, kind, label), t) in LOADS.iter().zip(&mut timed) {
             let (wall, cpu, rss, rows) = round(&exe, &file, &scratch, records, kind, k).await?;
             t.wall.push(wall);
@@ -127,6 +130,9 @@ pub async fn sen2(args: Sen2Args) -> anyhow::Result<ExitCode> {
     }
     print_heading("sen2", args.rounds, "round", busy.as_deref());
     print!("{}", table(&file, bytes, &timed, &peer));
+    if let Err(why) = python {
+        println!("\nThe Python script was skipped: {why}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -214,6 +220,7 @@ async fn round(
 /// One timed run of the peer's script over `file` into a fresh SQLite file: (wall time, CPU
 /// time, peak RSS in KiB, rows stored).
 async fn peer_round(
+    python: &Path,
     script: &Path,
     file: &Path,
     scratch: &Path,
@@ -221,7 +228,7 @@ async fn peer_round(
 ) -> anyhow::Result<(Duration, Duration, u64, u64)> {
     let tag = format!("sen2-peer-{k}");
     let db = scratch.join(format!("{tag}.db"));
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(python);
     cmd.current_dir(scratch).arg(script).arg(file).arg(&db);
     let dir = scratch.to_path_buf();
     let ran = tokio::task::spawn_blocking(move || run_timed(cmd, None, &dir, &tag))
