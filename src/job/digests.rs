@@ -34,6 +34,8 @@ impl App {
             &found.history,
             settings.disclosure(),
         );
+        // The digests' answer links (issue 22), when `[http] public_url` and the key are set.
+        let links = crate::view::ask::LinkSetup::of(settings);
         let inputs = notify::PlanInputs {
             ctx: notify::render::Context {
                 area: &settings.general.area,
@@ -47,6 +49,7 @@ impl App {
                 entered: &found.entered,
                 commentary: &found.standing.commentary,
                 disclosure: settings.disclosure(),
+                links: links.as_ref(),
             },
             router: f.router,
             evaluations: &found.evaluations,

@@ -28,4 +28,7 @@ pub struct Context<'a> {
     pub commentary: &'a [crate::kpi::commentary::Commentary],
     /// The rules every figure is written by (`[disclosure]`).
     pub disclosure: crate::disclose::Disclosure,
+    /// What making the answer links needs ([`crate::view::ask`]); `None` when answering is
+    /// not set up (no public URL or key): the requests' words alone.
+    pub links: Option<&'a crate::view::ask::LinkSetup>,
 }

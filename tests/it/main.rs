@@ -32,6 +32,7 @@ mod harness;
 
 mod action_mail;
 mod actions;
+mod answer_links;
 mod answers;
 mod areas;
 mod areas_http;
@@ -100,6 +101,7 @@ fn main() -> std::process::ExitCode {
             support::tests(),
             action_mail::tests(),
             actions::tests(),
+            answer_links::tests(),
             answers::tests(),
             areas::tests(),
             areas_http::tests(),

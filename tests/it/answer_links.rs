@@ -1,0 +1,128 @@
+//! Issue 22's links in the digests, on SQLite and PostgreSQL: with `[http] public_url` and a
+//! link key, each request of a digest (an exception's commentary, a manual value, an action's progress)
+//! carries a link made for that digest's own recipient, in the text and the HTML; a second run
+//! with the same news, whose links are made at another instant, queues nothing (the outbox's
+//! key is the news, never the rendered body).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sendwatch::answer::Ask;
+use sendwatch::answer::link::LinkKey;
+use sendwatch::clock::Clock;
+use sendwatch::job::RunOptions;
+
+use crate::harness::{Mail, app, folder_config_with, folder_mail, outbox, repo};
+use crate::support::backends;
+use crate::support::trials::{Spec, trial};
+
+const KEY: &str = "digest-link-key-0123456789abcdef-0123456789";
+const BASE: &str = "http://127.0.0.1:9187/answer/";
+
+/// The links a mail's text part carries ("Answer here: URL").
+pub fn links_of(m: &Mail) -> Vec<String> {
+    m.body
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Answer here:"))
+        .map(|u| u.trim().to_string())
+        .collect()
+}
+
+async fn digest_links_are_each_recipients_own_and_a_rerun_queues_nothing() {
+    // Today, to the second: the example plan's actions slip by now (and a link opens now).
+    let t1: DateTime<Utc> = DateTime::from_timestamp(Utc::now().timestamp(), 0).expect("now");
+    let key = LinkKey::new(KEY.as_bytes()).expect("key");
+    for backend in backends().await {
+        let name = backend.name;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tracker = repo("examples/tracker.csv").display().to_string();
+        let cfg = folder_config_with(
+            dir.path(),
+            &backend.url,
+            &tracker,
+            &format!(
+                "[http]\nlisten = \"\"\npublic_url = \"http://127.0.0.1:9187/\"\n\
+                 link_key = \"{KEY}\"\n\n[jobs.monthly-exceptions]\nmanual_kpis = true\n"
+            ),
+        );
+        let app1 = app(&cfg).await.with_clock(Clock::Fixed(t1));
+        let first = app1
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        assert!(first.queued > 0, "{name}: {first:?}");
+        app1.store.close().await;
+        let mails = folder_mail(&outbox(dir.path()));
+        let mut commentary = 0;
+        let mut progress = 0;
+        let mut value = 0;
+        for m in &mails {
+            let to = m.header("To").unwrap_or_default();
+            let html = m.html.clone().unwrap_or_default();
+            for url in links_of(m) {
+                let token = url
+                    .strip_prefix(BASE)
+                    .unwrap_or_else(|| panic!("{name}: {url} not under the public URL"));
+                let g = key.open(token, t1).expect("a link this key made, open");
+                assert_eq!(g.to, to, "{name}: the digest's own recipient");
+                assert_eq!(g.area, "sefton", "{name}");
+                assert_eq!(g.made, t1.timestamp(), "{name}: made at the run's time");
+                assert_eq!(g.expires, (t1 + TimeDelta::days(14)).timestamp(), "{name}");
+                match g.ask {
+                    Ask::Commentary { .. } => commentary += 1,
+                    Ask::Action { .. } => progress += 1,
+                    Ask::Value { .. } => value += 1,
+                    other => panic!("{name}: {other:?}"),
+                }
+                // The HTML carries the same link (its slashes escaped as minijinja writes).
+                assert!(
+                    html.contains(&url.replace('/', "&#x2f;")),
+                    "{name}: {to}: the HTML lacks the link"
+                );
+            }
+        }
+        assert!(commentary > 0, "{name}: no commentary link");
+        assert!(progress > 0, "{name}: no progress link");
+        assert!(value > 0, "{name}: no value link");
+
+        // The same news an hour later: links made at another instant, nothing queued.
+        let t2 = t1 + TimeDelta::hours(1);
+        let app2 = app(&cfg).await.with_clock(Clock::Fixed(t2));
+        let again = app2
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        assert_eq!(again.queued, 0, "{name}: queued twice: {again:?}");
+        assert_eq!(
+            folder_mail(&outbox(dir.path())).len(),
+            mails.len(),
+            "{name}"
+        );
+        app2.store.close().await;
+    }
+}
+
+/// A digest with no public URL carries the words alone.
+async fn without_a_public_url_a_digest_carries_no_link() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tracker = repo("examples/tracker.csv").display().to_string();
+        let cfg = folder_config_with(dir.path(), &backend.url, &tracker, "");
+        let app = app(&cfg).await;
+        let r = app
+            .run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        assert!(r.queued > 0, "{}: {r:?}", backend.name);
+        app.store.close().await;
+        for m in folder_mail(&outbox(dir.path())) {
+            assert!(links_of(&m).is_empty(), "{}: {}", backend.name, m.body);
+            assert!(!m.body.contains("/answer/"), "{}", backend.name);
+        }
+    }
+}
+
+pub fn tests() -> Vec<Spec> {
+    vec![
+        trial!(digest_links_are_each_recipients_own_and_a_rerun_queues_nothing).each_backend(),
+        trial!(without_a_public_url_a_digest_carries_no_link).each_backend(),
+    ]
+}
