@@ -36,7 +36,7 @@ mod auth;
 mod board;
 mod listen;
 pub mod settings;
-pub use answer::approvers;
+pub use answer::{approvers, tell_approvers};
 pub use listen::raise_open_files_limit;
 use settings::HttpSettings;
 

@@ -35,7 +35,12 @@ impl App {
             settings.disclosure(),
         );
         // The digests' answer links (issue 22), when `[http] public_url` and the key are set.
-        let links = crate::view::ask::LinkSetup::of(settings);
+        let links = crate::view::ask::LinkSetup::of(
+            settings.http.public_url.as_deref(),
+            settings.http.link_key.as_ref(),
+            settings.area_id().as_str(),
+            settings.answer.link_days,
+        );
         let inputs = notify::PlanInputs {
             ctx: notify::render::Context {
                 area: &settings.general.area,

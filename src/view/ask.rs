@@ -9,7 +9,7 @@
 //! Pure: the time comes in with the linker; no global state.
 
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::answer::{self, Ask, LinkKey};
 
@@ -36,22 +36,17 @@ pub struct LinkSetup {
 }
 
 impl LinkSetup {
-    /// The setup of `settings`' area; `None` without `[http] public_url` or a usable key (the
-    /// digests then carry the words alone).
-    pub fn of(settings: &crate::config::Settings) -> Option<LinkSetup> {
-        let http = &settings.http;
-        let base = http
-            .public_url
-            .as_deref()?
-            .trim_end_matches('/')
-            .to_string();
-        let key = LinkKey::new(http.link_key.as_ref()?.expose_secret().as_bytes())?;
-        Some(LinkSetup::new(
-            key,
-            &base,
-            settings.area_id().as_str(),
-            settings.answer.link_days,
-        ))
+    /// The setup from `[http] public_url` and `link_key` for area `area` (its id), links open
+    /// `days`; `None` without a public URL or a usable key (the digests then carry the words
+    /// alone).
+    pub fn of(
+        public_url: Option<&str>,
+        key: Option<&SecretString>,
+        area: &str,
+        days: u32,
+    ) -> Option<LinkSetup> {
+        let key = LinkKey::new(key?.expose_secret().as_bytes())?;
+        Some(LinkSetup::new(key, public_url?, area, days))
     }
 
     pub fn new(key: LinkKey, base: &str, area: &str, days: u32) -> LinkSetup {

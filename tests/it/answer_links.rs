@@ -128,9 +128,83 @@ fn the_example_link_key_is_refused_off_loopback() {
     assert!(ok, "{out}{err}");
 }
 
+/// An answer's approvers (the sub-group's lead and `[answer] approvers`) are told once, through
+/// the outbox, each with their own approval link and never the typed text: a second call (a
+/// retry, another replica) queues nothing more.
+async fn an_answers_approvers_are_told_once_each_with_their_own_link() {
+    let key = LinkKey::new(KEY.as_bytes()).expect("key");
+    for backend in backends().await {
+        let name = backend.name;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tracker = repo("examples/tracker.csv").display().to_string();
+        let cfg = folder_config_with(
+            dir.path(),
+            &backend.url,
+            &tracker,
+            &format!(
+                "[http]\nlisten = \"\"\npublic_url = \"http://127.0.0.1:9187\"\n\
+                 link_key = \"{KEY}\"\n\n[answer]\napprovers = [\"officer@example.org\"]\n\n\
+                 [sub_groups.performance]\nlead = \"lead@example.org\"\n"
+            ),
+        );
+        let app = app(&cfg).await;
+        app.run_job("monthly-exceptions", RunOptions::manual())
+            .await
+            .expect("run");
+        let before = folder_mail(&outbox(dir.path())).len();
+        let ask = Ask::Commentary {
+            kpi: "1/2a".into(),
+            period: "2021-07".into(),
+        };
+        let now = Utc::now();
+        let by = "pm-ap-subgroup@example.org";
+        let first =
+            sendwatch::serve::tell_approvers(&app.store, &app.settings, 41, &ask, by, now, now)
+                .await
+                .expect("queued");
+        assert_eq!(first, 2, "{name}: the lead and the officer");
+        let again =
+            sendwatch::serve::tell_approvers(&app.store, &app.settings, 41, &ask, by, now, now)
+                .await
+                .expect("queued");
+        assert_eq!(again, 0, "{name}: once per answer and approver");
+        app.deliver_due().await.expect("delivered");
+        app.store.close().await;
+        let mails = folder_mail(&outbox(dir.path()));
+        assert_eq!(mails.len(), before + 2, "{name}");
+        for who in ["lead@example.org", "officer@example.org"] {
+            let m = mails
+                .iter()
+                .find(|m| {
+                    m.header("To").as_deref() == Some(who)
+                        && m.header("Subject")
+                            .is_some_and(|s| s.contains("awaits your approval"))
+                })
+                .unwrap_or_else(|| panic!("{name}: no mail to {who}"));
+            assert!(
+                m.body.contains("commentary on KPI 1/2a for July 2021") && m.body.contains(by),
+                "{name}: {}",
+                m.body
+            );
+            let url = m
+                .body
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with(BASE))
+                .unwrap_or_else(|| panic!("{name}: no link in {}", m.body));
+            let g = key
+                .open(url.strip_prefix(BASE).expect("token"), now)
+                .expect("opens");
+            assert_eq!(g.to, who, "{name}: their own link");
+            assert_eq!(g.ask, Ask::Approve { draft: 41 }, "{name}");
+        }
+    }
+}
+
 pub fn tests() -> Vec<Spec> {
     vec![
         trial!(digest_links_are_each_recipients_own_and_a_rerun_queues_nothing).each_backend(),
         trial!(the_example_link_key_is_refused_off_loopback),
+        trial!(an_answers_approvers_are_told_once_each_with_their_own_link).each_backend(),
     ]
 }
