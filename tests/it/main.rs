@@ -34,6 +34,7 @@ mod action_mail;
 mod actions;
 mod answer_links;
 mod answers;
+mod answers_browser;
 mod areas;
 mod areas_http;
 mod areas_replicas;
@@ -103,6 +104,7 @@ fn main() -> std::process::ExitCode {
             actions::tests(),
             answer_links::tests(),
             answers::tests(),
+            answers_browser::tests(),
             areas::tests(),
             areas_http::tests(),
             areas_replicas::tests(),
