@@ -118,8 +118,10 @@ fn respond(code: StatusCode, body: String, cookie: Option<String>) -> Response {
                  frame-ancestors 'none'",
             ),
             (header::CACHE_CONTROL, "no-store"),
-            // The link is in the address: never send it on to another site.
-            (header::REFERRER_POLICY, "no-referrer"),
+            // The link is in the address: never send it on to another site. Not
+            // `no-referrer`: under it a browser sends `Origin: null` with the form's own post,
+            // which `forged` must refuse; `same-origin` sends the true origin here, nothing away.
+            (header::REFERRER_POLICY, "same-origin"),
             (header::X_FRAME_OPTIONS, "DENY"),
         ],
         body,
