@@ -202,6 +202,12 @@ async fn commentary_typed_in_chromium_reaches_the_digest_and_the_pack_once_appro
             "{name}: {listed}"
         );
         let id = listed.split_whitespace().next().expect("an id").to_string();
+        // Opened again in the tab, the link says it was used and offers no form.
+        let again = browser.open(&url);
+        assert!(
+            again.contains("already been used") && !again.contains("name=\"reason\""),
+            "{name}: {again}"
+        );
 
         // A draft: neither the next digests nor the pack show it.
         let before = next_digests(d, &cfg, "preview-before");
