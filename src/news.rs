@@ -22,6 +22,8 @@ pub enum MailKind {
     Admin,
     /// A board pack a pack job mails.
     Pack,
+    /// An approver told that an answer by link awaits their approval (issue 22).
+    Answer,
 }
 
 impl MailKind {
@@ -31,6 +33,7 @@ impl MailKind {
             MailKind::Data => "data",
             MailKind::Admin => "admin",
             MailKind::Pack => "pack",
+            MailKind::Answer => "answer",
         }
     }
 }

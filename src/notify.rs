@@ -14,6 +14,7 @@
 
 mod action_note;
 pub mod admin;
+pub mod answer_mail;
 mod context;
 pub mod data;
 pub mod data_news;

@@ -36,7 +36,7 @@ mod auth;
 mod board;
 mod listen;
 pub mod settings;
-pub use answer::approvers;
+pub use answer::{approvers, tell_approvers};
 pub use listen::raise_open_files_limit;
 use settings::HttpSettings;
 
@@ -357,6 +357,45 @@ mod tests {
         s.check(&mut |k, m| out.push(format!("{k}: {m}")));
         out.extend(s.check_resolved().map(|(k, m)| format!("{k}: {m}")));
         out
+    }
+
+    /// The problems of `[http]` with `public_url` and `link_key`.
+    fn link_problems(url: &str, key: &str) -> Vec<String> {
+        let s = HttpSettings {
+            public_url: Some(url.into()),
+            link_key: Some(secrecy::SecretString::from(key.to_string())),
+            ..HttpSettings::default()
+        };
+        let mut out = Vec::new();
+        s.check(&mut |k, m| out.push(format!("{k}: {m}")));
+        out.extend(s.check_resolved().map(|(k, m)| format!("{k}: {m}")));
+        out
+    }
+
+    #[test]
+    fn the_example_link_key_is_refused_unless_the_public_url_is_loopback() {
+        use settings::EXAMPLE_LINK_KEY as EXAMPLE;
+        for url in [
+            "http://127.0.0.1:9187",
+            "http://localhost:9187/sendwatch/",
+            "http://[::1]:9187",
+        ] {
+            assert!(link_problems(url, EXAMPLE).is_empty(), "{url}");
+        }
+        for url in [
+            "https://send.example.gov.uk/sendwatch",
+            "http://192.0.2.10:9187",
+        ] {
+            let p = link_problems(url, EXAMPLE);
+            assert_eq!(p.len(), 1, "{url}: {p:?}");
+            assert!(
+                p[0].starts_with("http.link_key: is the example key") && p[0].contains(url),
+                "{p:?}"
+            );
+            assert!(!p[0].contains(EXAMPLE), "the key is never said");
+        }
+        let own = "0123456789abcdef0123456789abcdef0123";
+        assert!(link_problems("https://send.example.gov.uk/sendwatch", own).is_empty());
     }
 
     #[test]

@@ -40,6 +40,13 @@ impl App {
             &settings.actions,
             &notify::sub_group_names(&settings.sub_groups),
         );
+        // The digests' answer links (issue 22), when `[http] public_url` and the key are set.
+        let links = crate::view::ask::LinkSetup::of(
+            settings.http.public_url.as_deref(),
+            settings.http.link_key.as_ref(),
+            settings.area_id().as_str(),
+            settings.answer.link_days,
+        );
         let inputs = notify::PlanInputs {
             ctx: notify::render::Context {
                 area: &settings.general.area,
@@ -55,6 +62,7 @@ impl App {
                 disclosure: settings.disclosure(),
                 board: &settings.risk_log.holder,
                 pending: pending.as_ref(),
+                links: links.as_ref(),
             },
             router: f.router,
             evaluations: &found.evaluations,

@@ -33,4 +33,7 @@ pub struct Context<'a> {
     pub board: &'a str,
     /// Answers by link awaiting approval, if any (never figures).
     pub pending: Option<&'a crate::view::pending::Pending>,
+    /// What making the answer links needs ([`crate::view::ask`]); `None` when answering is
+    /// not set up (no public URL or key): the requests' words alone.
+    pub links: Option<&'a crate::view::ask::LinkSetup>,
 }

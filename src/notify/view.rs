@@ -16,6 +16,7 @@ use super::context::Context;
 use super::{ActionNote, Digest, RecipientDigest, Silenced};
 use crate::kpi::{Evaluation, Rag};
 use crate::view::action::ActionRow;
+use crate::view::ask::Linker;
 use crate::view::kpi::{ItemContext, KpiRow, notice, unrated};
 use crate::view::pending::Pending;
 use crate::view::plural;
@@ -191,6 +192,11 @@ pub fn build(
                 .join("; ")
         ),
     };
+    // Each recipient's own links, made at the report's time (never part of the outbox's key:
+    // that is the news, [`super::RecipientDigest::key`]).
+    let linker = ctx
+        .links
+        .and_then(|l| l.for_recipient(&digest.recipient, now));
     let t = tally(&groups);
     let (n, red, late, r, back) = (t.n, t.red, t.late, t.risks, t.back);
     let summary = t.summary.clone();
@@ -243,7 +249,7 @@ pub fn build(
         subject,
         groups: groups
             .iter()
-            .map(|d| group(d, &groups, ctx, now, charts))
+            .map(|d| group(d, &groups, ctx, now, charts, linker.as_ref()))
             .collect(),
         made_at: crate::disclose::stamp(now),
         pending: ctx
@@ -260,6 +266,7 @@ fn group(
     ctx: &Context<'_>,
     now: DateTime<Utc>,
     charts: &dyn Fn(&Evaluation) -> Option<ChartRef>,
+    linker: Option<&Linker<'_>>,
 ) -> GroupView {
     let n = d.items.len();
     let overdue = late(d, all);
@@ -278,7 +285,10 @@ fn group(
         kpis: d
             .items
             .iter()
-            .map(|e| crate::view::kpi::exception::row(e, &item_context(e, ctx), now, charts(e)))
+            .map(|e| {
+                let ictx = item_context(e, ctx, linker.copied());
+                crate::view::kpi::exception::row(e, &ictx, now, charts(e))
+            })
             .collect(),
         overdue_intro: (late > 0).then(|| {
             format!(
@@ -288,7 +298,7 @@ fn group(
                 if late == 1 { "has" } else { "have" }
             )
         }),
-        overdue: overdue.iter().map(|o| notice::overdue(o)).collect(),
+        overdue: overdue.iter().map(|o| notice::overdue(o, linker)).collect(),
         risks_intro: (!d.risks.is_empty()).then(|| crate::view::risk::intro(d.risks.len(), holder)),
         risks: d.risks.iter().map(|c| risk(c, ctx)).collect(),
         resolved: d
@@ -296,7 +306,7 @@ fn group(
             .iter()
             .map(|e| notice::resolved(e, ctx.disclosure))
             .collect(),
-        actions: d.actions.iter().map(|a| action(a)).collect(),
+        actions: d.actions.iter().map(|a| action(a, linker)).collect(),
         warnings: d
             .warnings
             .iter()
@@ -306,7 +316,7 @@ fn group(
     }
 }
 
-fn action(a: &ActionNote) -> ActionRow {
+fn action(a: &ActionNote, linker: Option<&Linker<'_>>) -> ActionRow {
     ActionRow::slipped(
         &a.reference,
         &a.title,
@@ -315,6 +325,7 @@ fn action(a: &ActionNote) -> ActionRow {
         &a.status,
         &a.why,
         a.meeting,
+        linker,
     )
 }
 
@@ -327,7 +338,11 @@ fn risk(c: &crate::risk::RiskChange, ctx: &Context<'_>) -> RiskRow {
 }
 
 /// What a slipped KPI's row is written from besides its evaluation.
-fn item_context<'a>(e: &Evaluation, ctx: &Context<'a>) -> ItemContext<'a> {
+fn item_context<'a>(
+    e: &Evaluation,
+    ctx: &Context<'a>,
+    linker: Option<Linker<'a>>,
+) -> ItemContext<'a> {
     let kpi = ctx.kpis.get(&e.kpi_id);
     let note = kpi
         .and_then(|k| k.source.as_deref())
@@ -342,6 +357,7 @@ fn item_context<'a>(e: &Evaluation, ctx: &Context<'a>) -> ItemContext<'a> {
         entered: ctx.entered,
         commentary: ctx.commentary,
         disclosure: ctx.disclosure,
+        linker,
     }
 }
 

@@ -13,6 +13,10 @@
 //! Owns: the answer routes, the per-address rate limit and the approvers of a draft. These are
 //! the only handlers that write the database (drafts and decisions, never anything else).
 
+mod tell;
+
+pub use tell::tell_approvers;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -114,8 +118,10 @@ fn respond(code: StatusCode, body: String, cookie: Option<String>) -> Response {
                  frame-ancestors 'none'",
             ),
             (header::CACHE_CONTROL, "no-store"),
-            // The link is in the address: never send it on to another site.
-            (header::REFERRER_POLICY, "no-referrer"),
+            // The link is in the address: never send it on to another site. Not
+            // `no-referrer`: under it a browser sends `Origin: null` with the form's own post,
+            // which `forged` must refuse; `same-origin` sends the true origin here, nothing away.
+            (header::REFERRER_POLICY, "same-origin"),
             (header::X_FRAME_OPTIONS, "DENY"),
         ],
         body,
@@ -510,6 +516,13 @@ async fn record(
     match stored {
         Ok(Some(id)) => {
             tracing::info!(area = %o.grant.area, answer = id, kind = ask.kind(), "An answer was recorded as a draft.");
+            // Its approvers hear of it through the outbox (once per answer and approver); the
+            // answer stands whether or not that works.
+            let told =
+                tell::tell_approvers(&o.area.store, s, id, &ask, &o.grant.to, o.now, o.now).await;
+            if let Err(e) = told {
+                tracing::warn!(answer = id, error = %e, "The approvers of an answer could not be told.");
+            }
             respond(
                 StatusCode::OK,
                 page::message(

@@ -54,6 +54,25 @@ pub struct HttpSettings {
     pub idle_timeout_secs: u64,
 }
 
+/// The link key config/sendwatch.toml ships so that the README's first run shows working
+/// links on one machine. Public: refused with a `public_url` other than loopback.
+pub const EXAMPLE_LINK_KEY: &str = "example-link-key-of-the-readme-loopback-only-never-deploy";
+
+/// Whether `url`'s host is this machine (`localhost`, 127.0.0.0/8, `::1`).
+fn loopback_url(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let Some(host) = parsed.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn default_listen() -> String {
     "127.0.0.1:9187".into()
 }
@@ -135,6 +154,24 @@ impl HttpSettings {
                     format!(
                         "with http.public_url, a key of at least {} bytes signs the links                          (e.g. `openssl rand -hex 32` into http.link_key_file)",
                         crate::answer::link::MIN_KEY
+                    ),
+                ));
+            }
+            // The shipped example key is public: anyone could sign links with it.
+            if let Some(url) = &self.public_url
+                && self
+                    .link_key
+                    .as_ref()
+                    .is_some_and(|k| secrecy::ExposeSecret::expose_secret(k) == EXAMPLE_LINK_KEY)
+                && !loopback_url(url)
+            {
+                return Some((
+                    "http.link_key".into(),
+                    format!(
+                        "is the example key shipped in config/sendwatch.toml, which anyone can \
+                         read, and http.public_url `{url}` is not loopback: make your own \
+                         (`openssl rand -hex 32` into http.link_key_file, or the systemd \
+                         credential http_link_key)"
                     ),
                 ));
             }

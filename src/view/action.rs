@@ -145,7 +145,9 @@ pub fn rating_counts(states: &[State<'_>]) -> Vec<RatingCount> {
 }
 
 impl ActionRow {
-    /// A digest's row for an action that slipped or wants an update.
+    /// A digest's row for an action that slipped or wants an update, with its link when
+    /// `linker` makes one.
+    #[allow(clippy::too_many_arguments)]
     pub fn slipped(
         reference: &str,
         title: &str,
@@ -154,6 +156,7 @@ impl ActionRow {
         status: &str,
         why: &str,
         meeting: Option<NaiveDate>,
+        linker: Option<&crate::view::ask::Linker<'_>>,
     ) -> ActionRow {
         ActionRow {
             reference: reference.to_string(),
@@ -171,9 +174,10 @@ impl ActionRow {
                     }
                     None => "a progress update from the contact".into(),
                 },
-                link: crate::view::ask::link(crate::view::ask::Request::Progress {
-                    action: reference,
-                }),
+                link: crate::view::ask::link(
+                    linker,
+                    crate::view::ask::Request::Progress { action: reference },
+                ),
             }),
         }
     }

@@ -88,11 +88,14 @@ padding:0 1rem;line-height:1.45;color:#1b1b1b}label{display:block;font-weight:60
 font:inherit;padding:.4rem}textarea{min-height:6rem}.refused{color:#a00000}\
 button{margin-top:1.2rem;padding:.5rem 1.2rem;font:inherit}dl dt{font-weight:600;margin-top:.8rem}";
 
+/// A page. Its referrer policy is `same-origin` (as the response's header): the link is in its
+/// address, so nothing goes to another site, yet the form's post carries its true `Origin`
+/// (under `no-referrer` a browser sends `Origin: null`, which the CSRF check refuses).
 fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\"><title>{}</title>\
+         <meta name=\"referrer\" content=\"same-origin\"><title>{}</title>\
          <style>{STYLE}</style></head><body>\n{body}</body></html>\n",
         escape(title)
     )

@@ -75,6 +75,7 @@ fn a_hidden_averages_digest_rows_show_no_rag_direction_or_change() {
         entered: &[],
         commentary: &[],
         disclosure: d,
+        linker: None,
     };
     // One referral seen after 10 weeks: RED inside, as the risk triggers read it.
     let one = wait(10, 1);
@@ -114,6 +115,7 @@ fn a_shown_value_is_not_compared_with_a_hidden_previous_one() {
         entered: &[],
         commentary: &[],
         disclosure: Disclosure::default(),
+        linker: None,
     };
     // February: 2 referrals, 12 weeks on average (hidden); March: 5 referrals, 10 weeks.
     // "Improved on the previous period" would say February's hidden average was over 10.

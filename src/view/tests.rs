@@ -51,6 +51,7 @@ fn item(e: &Evaluation) -> super::kpi::Slipped {
         entered: &[],
         commentary: &[],
         disclosure: Disclosure::default(),
+        linker: None,
     };
     exception::row(e, &ctx, now(), None)
         .slipped
@@ -181,6 +182,7 @@ fn an_action_row_shows_words_and_dates_only() {
         "Not on track",
         "overdue",
         None,
+        None,
     );
     let v = serde_json::to_value(&row).expect("json");
     assert_eq!(v["due"], "2021-06-30");
@@ -237,7 +239,7 @@ fn an_overdue_manual_value_row_names_the_period_and_its_due_date_only() {
         due_by: "2021-07-31".parse().expect("date"),
         stage: crate::kpi::manual::chase::Stage::Asked,
     };
-    let row = notice::overdue(&o);
+    let row = notice::overdue(&o, None);
     assert_eq!(row.id, *id);
     let part = row.overdue.clone().expect("the overdue part");
     assert_eq!(part.period, "Apr-Jun 2021");

@@ -17,13 +17,13 @@ use crate::ops::free_port;
 use crate::support::backends;
 use crate::support::trials::{Spec, trial};
 
-const KEY: &str = "answer-link-key-0123456789abcdef-0123456789";
-const OWNER: &str = "pm-ap-subgroup@example.org";
+pub const KEY: &str = "answer-link-key-0123456789abcdef-0123456789";
+pub const OWNER: &str = "pm-ap-subgroup@example.org";
 const OFFICER: &str = "officer@example.org";
 const LEAD: &str = "lead@example.org";
-const REASON: &str = "Staff vacancies in the assessment team over spring";
+pub const REASON: &str = "Staff vacancies in the assessment team over spring";
 
-fn config(dir: &Path, db: &str, port: u16) -> PathBuf {
+pub fn config(dir: &Path, db: &str, port: u16) -> PathBuf {
     let tracker = repo("examples/tracker.csv").display().to_string();
     write_config(
         dir,
@@ -39,21 +39,21 @@ fn config(dir: &Path, db: &str, port: u16) -> PathBuf {
 }
 
 /// `sendwatch answers ARGS` in `dir`: (success, stdout, stderr).
-fn answers(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, String) {
+pub fn answers(dir: &Path, cfg: &Path, args: &[&str]) -> (bool, String, String) {
     binary(dir, cfg, &[], &[&["answers"], args].concat())
 }
 
 /// A link made by `answers link`.
-fn link(dir: &Path, cfg: &Path, args: &[&str]) -> String {
+pub fn link(dir: &Path, cfg: &Path, args: &[&str]) -> String {
     let (ok, out, err) = answers(dir, cfg, &[&["link"], args].concat());
     assert!(ok, "{err}");
     out.trim().to_string()
 }
 
-struct Page {
-    code: u16,
-    body: String,
-    cookie: Option<String>,
+pub struct Page {
+    pub code: u16,
+    pub body: String,
+    pub cookie: Option<String>,
 }
 
 async fn get(url: &str) -> Page {
@@ -106,7 +106,7 @@ fn csrf(body: &str) -> String {
 }
 
 /// Open a link and post `form` as its page's browser would (cookie and csrf from the page).
-async fn answer(url: &str, form: &[(&str, &str)]) -> Page {
+pub async fn answer(url: &str, form: &[(&str, &str)]) -> Page {
     let page = get(url).await;
     assert_eq!(page.code, 200, "{}", page.body);
     let token = csrf(&page.body);
@@ -115,14 +115,14 @@ async fn answer(url: &str, form: &[(&str, &str)]) -> Page {
     post(url, page.cookie.as_deref(), &[], &all).await
 }
 
-async fn start(dir: &Path, cfg: &Path) -> std::process::Child {
+pub async fn start(dir: &Path, cfg: &Path) -> std::process::Child {
     let (child, rx) = spawn(dir, cfg, &["daemon"]);
     let (up, log) = wait_for_line(&rx, "Daemon ready.", Duration::from_secs(60));
     assert!(up, "{log:#?}");
     child
 }
 
-fn stop(mut child: std::process::Child) {
+pub fn stop(mut child: std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();
 }

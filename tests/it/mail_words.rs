@@ -227,6 +227,28 @@ fn the_readme_digests_read_as_a_board_member_reads_them() {
         "{}",
         dco.body
     );
+    // The example sets a loopback public_url and its key: each request carries a link to the
+    // daemon on this machine, made for that digest's recipient, beside the words.
+    let key =
+        sendwatch::answer::LinkKey::new(sendwatch::serve::settings::EXAMPLE_LINK_KEY.as_bytes())
+            .expect("key");
+    for m in &mails {
+        let to = m.header("To").unwrap_or_default();
+        for l in m.body.lines().filter(|l| l.contains("Answer here:")) {
+            let url = l.trim().trim_start_matches("Answer here:").trim();
+            let token = url
+                .strip_prefix("http://127.0.0.1:9187/answer/")
+                .unwrap_or_else(|| panic!("{to}: {l}"));
+            let g = key.open(token, chrono::Utc::now()).expect("opens");
+            assert_eq!(g.to, to);
+        }
+    }
+    assert!(
+        perf.body
+            .contains("  Answer here:      http://127.0.0.1:9187/answer/v1."),
+        "{}",
+        perf.body
+    );
     // A digest of actions alone says so, not that KPIs are RED.
     let joint = to("joint-commissioning@example.org");
     assert!(

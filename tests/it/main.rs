@@ -32,7 +32,9 @@ mod harness;
 
 mod action_mail;
 mod actions;
+mod answer_links;
 mod answers;
+mod answers_browser;
 mod areas;
 mod areas_http;
 mod areas_replicas;
@@ -103,8 +105,10 @@ fn main() -> std::process::ExitCode {
             support::tests(),
             action_mail::tests(),
             actions::tests(),
+            answer_links::tests(),
             answers::tests(),
             awaiting::tests(),
+            answers_browser::tests(),
             areas::tests(),
             areas_http::tests(),
             areas_replicas::tests(),

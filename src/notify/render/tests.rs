@@ -69,6 +69,7 @@ fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
         disclosure: crate::disclose::Disclosure::default(),
         board: "",
         pending: None,
+        links: None,
     };
     let r = render(d, &ctx);
     assert_eq!(
@@ -211,6 +212,7 @@ fn every_section_is_in_both_parts_with_figures_as_disclosure_allows() {
         disclosure: crate::disclose::Disclosure::default(),
         board: "",
         pending: None,
+        links: None,
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
@@ -305,6 +307,7 @@ fn a_chart_is_referenced_by_its_content_id() {
         disclosure: crate::disclose::Disclosure::default(),
         board: "",
         pending: None,
+        links: None,
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
@@ -379,6 +382,7 @@ fn empty_view() -> DigestView {
             disclosure: crate::disclose::Disclosure::default(),
             board: "",
             pending: None,
+            links: None,
         },
         chrono::Utc::now(),
         &|_| None,
@@ -556,6 +560,7 @@ fn a_kpis_chart_in_the_mail_carries_its_early_warnings_layers() {
         disclosure: crate::disclose::Disclosure::default(),
         board: "",
         pending: None,
+        links: None,
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),

@@ -28,6 +28,7 @@ fn context<'a>(
         disclosure: crate::disclose::Disclosure::default(),
         board: "",
         pending: None,
+        links: None,
     }
 }
 
@@ -134,4 +135,65 @@ fn a_preview_says_so_where_a_run_names_its_run() {
         "{preview}"
     );
     assert!(!preview.contains("run 0"), "{preview}");
+}
+
+#[test]
+fn each_recipients_view_carries_links_made_for_them_and_none_without_a_setup() {
+    let (register, _) = crate::risk::catalogue::builtin().expect("register");
+    let kpis = crate::kpi::Catalogue::default();
+    let sources = BTreeMap::new();
+    let sub_groups = BTreeMap::new();
+    let note = crate::notify::ActionNote {
+        reference: "1.1".into(),
+        title: "Recruit".into(),
+        owner: "performance".into(),
+        contact: "A Person".into(),
+        due: "2021-06-30".parse().expect("date"),
+        status: "Not on track".into(),
+        why: "overdue".into(),
+        meeting: None,
+    };
+    let digest = crate::notify::Digest {
+        sub_group: "performance".into(),
+        sub_group_name: "Performance".into(),
+        recipients: vec!["p@example.org".into()],
+        items: Vec::new(),
+        overdue: Vec::new(),
+        risks: Vec::new(),
+        resolved: Vec::new(),
+        actions: vec![&note],
+        warnings: Vec::new(),
+        silenced: Vec::new(),
+    };
+    let now: chrono::DateTime<chrono::Utc> = "2026-12-07T09:00:00Z".parse().expect("instant");
+    let key = || crate::answer::LinkKey::new(&[5u8; 32]).expect("key");
+    let setup = crate::view::ask::LinkSetup::new(key(), "http://127.0.0.1:9187", "sefton", 14);
+    let link_to = |to: &str, links| {
+        let mut ctx = context(&register, &kpis, &sub_groups, &sources, Some(1));
+        ctx.links = links;
+        let one = crate::notify::RecipientDigest {
+            recipient: to.into(),
+            groups: vec![digest.clone()],
+        };
+        let v = super::build(&one, &ctx, now, &|_| None);
+        v.groups[0].actions[0]
+            .slipped
+            .as_ref()
+            .and_then(|s| s.link.clone())
+    };
+    for to in ["p@example.org", "lead@example.org"] {
+        let url = link_to(to, Some(&setup)).expect("a link");
+        let token = url
+            .strip_prefix("http://127.0.0.1:9187/answer/")
+            .expect("token");
+        let g = key().open(token, now).expect("opens");
+        assert_eq!(g.to, to);
+        assert_eq!(
+            g.ask,
+            crate::answer::Ask::Action {
+                reference: "1.1".into()
+            }
+        );
+    }
+    assert_eq!(link_to("p@example.org", None), None);
 }

@@ -91,6 +91,8 @@ pub struct ItemContext<'a> {
     pub commentary: &'a [Commentary],
     /// The rules every figure of the row is written by (`[disclosure]`).
     pub disclosure: Disclosure,
+    /// The digest's links ([`crate::view::ask`]); `None`: the request's words alone.
+    pub linker: Option<crate::view::ask::Linker<'a>>,
 }
 
 /// A label and its value, for the collapsed provenance footer.
@@ -227,7 +229,7 @@ fn slipped(
         source_lines,
         provenance,
         warning,
-        commentary: commentary(e, ctx.commentary, now),
+        commentary: commentary(e, ctx.commentary, now, ctx.linker.as_ref()),
         chart_cid: chart.map(|c| c.cid),
         chart_caption,
         trend,
@@ -501,7 +503,12 @@ fn change(e: &Evaluation, d: Disclosure) -> Option<String> {
 }
 
 /// The owner's commentary for the KPI and period, the latest entered; else the request for it.
-fn commentary(e: &Evaluation, all: &[Commentary], now: DateTime<Utc>) -> CommentaryView {
+fn commentary(
+    e: &Evaluation,
+    all: &[Commentary],
+    now: DateTime<Utc>,
+    linker: Option<&crate::view::ask::Linker<'_>>,
+) -> CommentaryView {
     let date = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "-".into(), |d| d.to_string());
     let found = all
         .iter()
@@ -530,10 +537,13 @@ fn commentary(e: &Evaluation, all: &[Commentary], now: DateTime<Utc>) -> Comment
                 "requested from the owner, wanted by {wanted}: the reason, the recovery \
                  actions, a revised date and when the next update will be"
             ),
-            link: crate::view::ask::link(crate::view::ask::Request::Commentary {
-                kpi: &e.kpi_id,
-                period: &e.period.to_string(),
-            }),
+            link: crate::view::ask::link(
+                linker,
+                crate::view::ask::Request::Commentary {
+                    kpi: &e.kpi_id,
+                    period: &e.period.to_string(),
+                },
+            ),
         },
     }
 }

@@ -12,7 +12,7 @@ use super::KpiRow;
 use crate::disclose::Disclosure;
 use crate::kpi::Evaluation;
 use crate::kpi::manual::Overdue;
-use crate::view::ask::{self, Request};
+use crate::view::ask::{self, Linker, Request};
 use crate::view::{NOT_RATED_COLOUR, not_rated, rag_colour};
 
 /// What a digest says of a KPI back on track (its id and title are the row's).
@@ -75,8 +75,8 @@ pub fn resolved(e: &Evaluation, d: Disclosure) -> KpiRow {
     }
 }
 
-/// The digest's row for the overdue manual value `o`.
-pub fn overdue(o: &Overdue) -> KpiRow {
+/// The digest's row for the overdue manual value `o`, with its link when `linker` makes one.
+pub fn overdue(o: &Overdue, linker: Option<&Linker<'_>>) -> KpiRow {
     KpiRow {
         overdue: Some(OverdueValue {
             period: o.due.label(),
@@ -87,10 +87,13 @@ pub fn overdue(o: &Overdue) -> KpiRow {
                  the plan's figures",
                 o.due.label()
             ),
-            link: ask::link(Request::Value {
-                kpi: &o.kpi_id,
-                period: &o.due.period.to_string(),
-            }),
+            link: ask::link(
+                linker,
+                Request::Value {
+                    kpi: &o.kpi_id,
+                    period: &o.due.period.to_string(),
+                },
+            ),
             chase: o.stage.words(),
         }),
         ..KpiRow::new(&o.kpi_id, &o.title)

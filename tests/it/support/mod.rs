@@ -5,6 +5,7 @@
 // Not every test uses every helper.
 #![allow(dead_code, unused_imports)]
 
+pub mod cdp;
 pub mod db;
 pub mod disclosure;
 pub mod html;
