@@ -69,6 +69,8 @@ pub struct GroupView {
     /// KPIs whose projection says they may miss their next milestone (the templates' early
     /// warning block).
     pub warnings: Vec<WarningRow>,
+    /// KPIs an early warning was told of that are on course again for that milestone.
+    pub back_on_course: Vec<WarningRow>,
     pub silenced: Vec<SilencedView>,
 }
 
@@ -126,9 +128,11 @@ fn tally(groups: &[&Digest<'_>]) -> Tally {
     let r = count(&|d| d.risks.len());
     let back = count(&|d| d.resolved.len());
     let acts = count(&|d| d.actions.len());
-    let warned = count(&|d| d.warnings.len());
+    let warned = count(&|d| d.warnings.iter().filter(|w| w.needs_telling()).count());
+    let recovered = count(&|d| d.warnings.iter().filter(|w| !w.needs_telling()).count());
     let mut what = Vec::new();
-    if n > 0 || (late == 0 && r == 0 && back == 0 && acts == 0 && warned == 0) {
+    let quiet = late == 0 && r == 0 && back == 0 && acts == 0 && warned == 0 && recovered == 0;
+    if n > 0 || quiet {
         // A slipped KPI whose value is not shown is not rated, so not said to be red.
         // No count of them: the list says which they are.
         let rated = match (red, unrated) {
@@ -152,6 +156,9 @@ fn tally(groups: &[&Digest<'_>]) -> Tally {
     }
     if warned > 0 {
         what.push(format!("{warned} at risk of missing a milestone"));
+    }
+    if recovered > 0 {
+        what.push(format!("{recovered} back on course for a milestone"));
     }
     Tally {
         n,
@@ -289,13 +296,20 @@ fn group(
             .map(|e| notice::resolved(e, ctx.disclosure))
             .collect(),
         actions: d.actions.iter().map(|a| action(a)).collect(),
-        warnings: d
-            .warnings
-            .iter()
-            .filter_map(|w| Some(WarningRow::of(w, ctx.kpis.get(&w.kpi_id)?)))
-            .collect(),
+        warnings: warning_rows(d, ctx, true),
+        back_on_course: warning_rows(d, ctx, false),
         silenced: d.silenced.iter().map(silenced).collect(),
     }
+}
+
+/// The rows of `d`'s early warnings that need telling (at risk, off course), or else of those
+/// back on course.
+fn warning_rows(d: &Digest<'_>, ctx: &Context<'_>, at_risk: bool) -> Vec<WarningRow> {
+    d.warnings
+        .iter()
+        .filter(|w| w.needs_telling() == at_risk)
+        .filter_map(|w| Some(WarningRow::of(w, ctx.kpis.get(&w.kpi_id)?)))
+        .collect()
 }
 
 fn action(a: &ActionNote) -> ActionRow {
@@ -368,7 +382,12 @@ fn footer(groups: &[&Digest<'_>], ctx: &Context<'_>, t: &Tally) -> Vec<String> {
         ));
     }
     let acts = groups.iter().map(|d| d.actions.len()).sum::<usize>();
-    let warned = groups.iter().any(|d| !d.warnings.is_empty());
+    let warned = groups
+        .iter()
+        .any(|d| d.warnings.iter().any(|w| w.needs_telling()));
+    let recovered = groups
+        .iter()
+        .any(|d| d.warnings.iter().any(|w| !w.needs_telling()));
     let mut why = Vec::new();
     if t.n > 0 {
         why.push(if t.n == 1 {
@@ -391,6 +410,9 @@ fn footer(groups: &[&Digest<'_>], ctx: &Context<'_>, t: &Tally) -> Vec<String> {
     }
     if warned {
         why.push("a KPI's projection says it may miss its next milestone");
+    }
+    if recovered {
+        why.push("a KPI warned of is back on course for its milestone");
     }
     let run = ctx
         .run_id
