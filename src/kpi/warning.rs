@@ -17,15 +17,9 @@ use super::spc::{self, Assurance, Variation};
 use super::{KpiSettings, Month, Period, StoredResult, publish, target_in_force, version_in_force};
 use crate::disclose::Disclosure;
 
-/// The SPC reading of the shown series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SpcReading {
-    pub variation: Variation,
-    /// `None` with no target to read against.
-    pub assurance: Option<Assurance>,
-    /// Values the limits were built on (trial limits below [`spc::TRIAL_POINTS`]).
-    pub points: usize,
-}
+mod reading;
+
+pub use reading::{Shown, SpcReading, rebase_indices, rebase_months};
 
 /// One KPI's early warning at its next milestone.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,8 +99,15 @@ impl Warning {
             out.push_str("; ");
             out.push_str(assurance_words(a));
         }
+        let mut notes = Vec::new();
+        if let Some(p) = s.since {
+            notes.push(format!("limits from {}", forecast::short(p.first_month())));
+        }
         if s.points < spc::TRIAL_POINTS {
-            out.push_str(&format!(" (trial limits, {} values)", s.points));
+            notes.push(format!("trial limits, {} values", s.points));
+        }
+        if !notes.is_empty() {
+            out.push_str(&format!(" ({})", notes.join("; ")));
         }
         Some(out)
     }
@@ -174,17 +175,24 @@ pub fn warning(
         .map_or_else(|| Period::containing(kind, as_of), |r| r.period);
     let first = series.first().map_or(last, |r| r.period);
     let mut values = Vec::new();
+    let mut shown = Vec::new();
     let mut hidden = 0;
     let mut p = first;
     let mut rows = series.iter().peekable();
     while p <= last {
         let row = rows.next_if(|r| r.period == p);
         let value = row.and_then(|r| {
-            let shown = published.stored(r).rated;
-            if !shown && r.value.is_some() {
+            let is_shown = published.stored(r).rated;
+            if !is_shown && r.value.is_some() {
                 hidden += 1;
             }
-            shown.then(|| r.written(average, d)).flatten()
+            let value = is_shown.then(|| r.written(average, d)).flatten()?;
+            shown.push(Shown {
+                period: p,
+                value,
+                denominator: r.denominator,
+            });
+            Some(value)
         });
         values.push(value);
         p = p.next();
@@ -198,30 +206,15 @@ pub fn warning(
         unit: k.unit,
     };
     let forecast = forecast::forecast(&q, &Options::default()).ok()?;
-    let shown_values: Vec<f64> = values.iter().flatten().copied().collect();
     let in_force = target_in_force(k, last.last_month()).and_then(|t| t.value());
-    let spc = (shown_values.len() >= 2)
-        .then(|| {
-            let options = spc::Options {
-                improvement: Some(k.better),
-                target: Some(in_force.unwrap_or(target)),
-                ..spc::Options::default()
-            };
-            spc::analyse(&shown_values, &options).ok()
-        })
-        .flatten()
-        .map(|a| SpcReading {
-            variation: a.variation,
-            assurance: a.assurance,
-            points: shown_values.len(),
-        });
+    let spc = reading::read(k, &shown, in_force.unwrap_or(target));
     Some(Warning {
         kpi_id: id.to_string(),
         owner: k.owner.clone(),
         milestone,
         target,
         forecast,
-        shown: shown_values.len(),
+        shown: shown.len(),
         hidden,
         spc,
     })
