@@ -100,6 +100,9 @@ impl Warning {
             out.push_str(assurance_words(a));
         }
         let mut notes = Vec::new();
+        if s.chart == super::SpcChart::PPrime {
+            notes.push("p' chart".to_string());
+        }
         if let Some(p) = s.since {
             notes.push(format!("limits from {}", forecast::short(p.first_month())));
         }

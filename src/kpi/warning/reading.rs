@@ -2,12 +2,15 @@
 //! target in force, and where its limits start afresh: each recovery plan's effective month
 //! and each month its `spc.rebase` names) and the reading in the board's terms.
 //!
+//! A KPI whose `spc.chart` is `p_prime` is read on Laney's p' chart when every shown value
+//! carries its denominator (else on XmR, as a manual KPI entered without one is).
+//!
 //! Pure: the settings and the shown values (with their periods) come in. A rebase that would
 //! leave a segment of fewer than two values (a recovery plan last month) is not made yet: a
 //! moving range needs two, and no limits at all would say less than the old ones.
 
-use super::super::spc::{self, Assurance, Limits, Variation};
-use super::super::{KpiSettings, Month, Period};
+use super::super::spc::{self, Assurance, Limits, PPrime, Variation};
+use super::super::{KpiSettings, Month, Period, SpcChart, Unit};
 
 /// One value of the series that disclosure lets through, with its period.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,6 +33,8 @@ pub struct SpcReading {
     pub limits: Limits,
     /// The first period of the latest segment when the series was rebased.
     pub since: Option<Period>,
+    /// The chart it was read on (p' only where asked and every value has a denominator).
+    pub chart: SpcChart,
 }
 
 /// The months from which `k`'s limits start afresh: each retarget's effective month and each
@@ -78,10 +83,26 @@ pub fn read(k: &KpiSettings, shown: &[Shown], target: f64) -> Option<SpcReading>
     let periods: Vec<Period> = shown.iter().map(|s| s.period).collect();
     let values: Vec<f64> = shown.iter().map(|s| s.value).collect();
     let rebase_at = rebase_indices(&periods, &rebase_months(k));
+    let denominators: Option<Vec<f64>> = shown
+        .iter()
+        .map(|s| s.denominator.filter(|&d| d > 0).map(|d| d as f64))
+        .collect();
+    let p_prime = denominators
+        .filter(|_| k.spc.chart == SpcChart::PPrime && k.unit == Unit::Percent)
+        .map(|denominators| PPrime {
+            denominators,
+            scale: 100.0,
+        });
+    let chart = if p_prime.is_some() {
+        SpcChart::PPrime
+    } else {
+        SpcChart::Xmr
+    };
     let options = spc::Options {
         improvement: Some(k.better),
         target: Some(target),
         rebase_at,
+        p_prime,
         ..spc::Options::default()
     };
     let a = spc::analyse(&values, &options).ok()?;
@@ -92,5 +113,6 @@ pub fn read(k: &KpiSettings, shown: &[Shown], target: f64) -> Option<SpcReading>
         points: last.limits.points,
         limits: last.limits,
         since: (last.start > 0).then(|| periods[last.start]),
+        chart,
     })
 }

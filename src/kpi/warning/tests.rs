@@ -296,3 +296,51 @@ fn a_rebase_leaving_fewer_than_two_values_waits_and_the_later_of_two_close_ones_
     // Beyond the series: none.
     assert_eq!(at(&["2021-01"]), Vec::<usize>::new());
 }
+
+#[test]
+fn a_percentage_on_a_p_prime_chart_is_read_with_its_denominators_and_without_on_xmr() {
+    // 50% give or take a point of 200 a month, but the last month 8 of 20 (40%). The months
+    // vary less than 200 cases would by chance, so σ_z is under 1 (0.64) and p' narrows
+    // the binomial limits, but a month of 20 still has limits near 29% to 71%.
+    let mut counts: Vec<(i64, i64)> = (0..13)
+        .map(|i| (100 + if i % 2 == 0 { 2 } else { -2 }, 200))
+        .collect();
+    counts.push((8, 20));
+    let mut rows = stored(&counts);
+    let k = kpi_with(&format!(
+        "{}spc = {{ chart = \"p_prime\" }}\n",
+        "milestones = [{ from = \"2021-06\", target = 80.0 }]\n"
+    ));
+    let read = |k: &KpiSettings, rows: &[StoredResult]| {
+        let mine: Vec<&StoredResult> = rows.iter().collect();
+        warning("9/1", k, &mine, Disclosure::default(), month("2021-02"))
+            .expect("a milestone ahead")
+    };
+    let w = read(&k, &rows);
+    let s = w.spc.expect("limits");
+    // The limits are laney::limits of the shown percentages over their denominators: the
+    // latest point's (n = 20) far wider than a month of 200's.
+    let ys: Vec<f64> = counts
+        .iter()
+        .map(|&(n, d)| 100.0 * n as f64 / d as f64)
+        .collect();
+    let ns: Vec<f64> = counts.iter().map(|&(_, d)| d as f64).collect();
+    let want = spc::laney::limits(&ys, &ns, 100.0, None).expect("valid");
+    assert_eq!(s.chart, crate::kpi::SpcChart::PPrime);
+    assert_eq!(Some(&s.limits), want.last());
+    // 40% of 20 is within its own limits on p' (common cause), below the XmR ones (49.36 - 2.66 x 2 = 44.04%).
+    assert_eq!(s.variation, Variation::CommonCause, "{s:?}");
+    assert!(
+        w.spc_sentence().is_some_and(|t| t.contains("(p' chart)")),
+        "{:?}",
+        w.spc_sentence()
+    );
+    let xmr = read(&kpi(), &rows).spc.expect("limits");
+    assert_eq!(xmr.chart, crate::kpi::SpcChart::Xmr);
+    assert_eq!(xmr.variation, Variation::ConcernLow, "{xmr:?}");
+    // A value entered without its denominator: XmR, as if p' had not been asked.
+    rows[3].denominator = None;
+    let without = read(&k, &rows).spc.expect("limits");
+    assert_eq!(without.chart, crate::kpi::SpcChart::Xmr);
+    assert_eq!(without.variation, Variation::ConcernLow);
+}
