@@ -47,6 +47,7 @@ impl App {
                 entered: &found.entered,
                 commentary: &found.standing.commentary,
                 disclosure: settings.disclosure(),
+                warnings: &warnings,
             },
             router: f.router,
             evaluations: &found.evaluations,

@@ -28,4 +28,7 @@ pub struct Context<'a> {
     pub commentary: &'a [crate::kpi::commentary::Commentary],
     /// The rules every figure is written by (`[disclosure]`).
     pub disclosure: crate::disclose::Disclosure,
+    /// Every KPI's early warning this run (not only those told as items): a KPI in exception
+    /// carries its own in its block.
+    pub warnings: &'a [crate::kpi::warning::Warning],
 }

@@ -67,6 +67,7 @@ fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
         entered: &[],
         commentary: &[],
         disclosure: crate::disclose::Disclosure::default(),
+        warnings: &[],
     };
     let r = render(d, &ctx);
     assert_eq!(
@@ -207,6 +208,7 @@ fn every_section_is_in_both_parts_with_figures_as_disclosure_allows() {
         entered: &[],
         commentary: &commentary,
         disclosure: crate::disclose::Disclosure::default(),
+        warnings: &[],
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
@@ -299,6 +301,7 @@ fn a_chart_is_referenced_by_its_content_id() {
         entered: &[],
         commentary: &[],
         disclosure: crate::disclose::Disclosure::default(),
+        warnings: &[],
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
@@ -371,6 +374,7 @@ fn empty_view() -> DigestView {
             entered: &[],
             commentary: &[],
             disclosure: crate::disclose::Disclosure::default(),
+            warnings: &[],
         },
         chrono::Utc::now(),
         &|_| None,

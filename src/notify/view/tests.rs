@@ -26,6 +26,7 @@ fn context<'a>(
         entered: &[],
         commentary: &[],
         disclosure: crate::disclose::Disclosure::default(),
+        warnings: &[],
     }
 }
 
