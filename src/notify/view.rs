@@ -25,6 +25,8 @@ use crate::view::warning::WarningRow;
 pub use crate::view::kpi::{COMMENTARY_DAYS, ChartRef};
 
 #[cfg(test)]
+mod early_warning_tests;
+#[cfg(test)]
 mod tests;
 
 /// One recipient's email.
