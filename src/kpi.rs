@@ -38,7 +38,8 @@ pub use rate::{AmberBand, Milestone, Rag, Travel, direction_of_travel, fmt_pct, 
 pub use reviews::{REVIEW_COLUMNS, Review, ReviewCounter, monthly_reviews};
 pub use settings::{
     Aggregation, Baseline, Basis, Better, Cohort, Frequency, KpiDefaults, KpiSettings, Measure,
-    MilestoneSettings, NationalValue, RagSettings, Retarget, TargetKind, Unit,
+    MilestoneSettings, NationalValue, RagSettings, Retarget, SpcChart, SpcSettings, TargetKind,
+    Unit,
 };
 pub use stored::StoredResult;
 pub use target::{

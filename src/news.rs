@@ -222,9 +222,12 @@ impl std::fmt::Display for Decision {
 /// ("|overdue|", a stage of a missing value's chase) ever; an early warning (an `at_risk`
 /// item line) is told once for its milestone and band and not repeated on the interval: it
 /// is news only when the latest message that told of its KPI's milestone said another band
-/// (or none did). A message with no items is never news. Otherwise the reason, in this
-/// order: [`Reason::Resolved`] when the items
-/// never told before are all resolved notices; [`Reason::First`] when nothing on the topic
+/// (or none did). Its band `on_course` is the "back on course" line: news when the latest
+/// such message said at risk or off course, and never when none told of the milestone
+/// (there is nothing to take back); once it is told, a later at risk is news again. A
+/// message with no items is never news. Otherwise the reason, in this order:
+/// [`Reason::Resolved`] when the items never told before are all resolved notices or
+/// back-on-course lines; [`Reason::First`] when nothing on the topic
 /// was told before; [`Reason::Changed`] when some item was never told; else
 /// [`Reason::RepeatPassed`] (each item was told, but longer ago than `repeat`).
 pub fn decide(
@@ -268,7 +271,7 @@ pub fn decide(
         .map(String::as_str)
         .filter(|i| !ever.contains(i) || (is_warning(i) && !warned_last(told, i)))
         .collect();
-    let reason = if !fresh.is_empty() && fresh.iter().all(|i| is_resolved(i)) {
+    let reason = if !fresh.is_empty() && fresh.iter().all(|i| is_resolved(i) || is_recovery(i)) {
         Reason::Resolved
     } else if !told.iter().any(|t| t.topic.as_deref() == Some(topic)) {
         Reason::First
@@ -282,22 +285,34 @@ pub fn decide(
 
 /// An early warning's item line ("section|at_risk|id|milestone|band"): told once per
 /// milestone and band, never repeated on the interval.
-fn is_warning(item: &str) -> bool {
+pub fn is_warning(item: &str) -> bool {
     item.split('|').nth(1) == Some("at_risk")
 }
 
 /// True when the latest message that told of `line`'s KPI and milestone (its line but the
-/// band) told this band.
+/// band) told this band; with none, true only for the on-course band (the state a KPI is in
+/// until warned of).
 fn warned_last(told: &[Told], line: &str) -> bool {
     let Some((stem, _)) = line.rsplit_once('|') else {
         return false;
     };
     let same = |l: &String| is_warning(l) && l.rsplit_once('|').is_some_and(|(s, _)| s == stem);
+    // Ties on time (two rows of one run) go to the later row, as `told` is in queue order.
     told.iter()
         .filter(|t| t.items.iter().any(same))
         .max_by_key(|t| t.at)
-        .is_some_and(|t| t.items.iter().any(|l| l == line))
+        .map_or(is_recovery(line), |t| t.items.iter().any(|l| l == line))
 }
+
+/// An early warning's "back on course" line ("section|at_risk|id|milestone|on_course"):
+/// what tells that a warned KPI recovered, so that a later warning is news again.
+fn is_recovery(item: &str) -> bool {
+    is_warning(item) && item.rsplit('|').next() == Some(ON_COURSE)
+}
+
+/// The band of a back-on-course line, as [`crate::kpi::forecast::Band`] writes it (this
+/// module imports nothing of the crate).
+pub const ON_COURSE: &str = "on_course";
 
 /// A resolved notice's item line ("section|resolved|id|period|state", as the digest's key
 /// writes it).

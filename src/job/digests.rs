@@ -63,6 +63,7 @@ impl App {
                 board: &settings.risk_log.holder,
                 pending: pending.as_ref(),
                 links: links.as_ref(),
+                warnings: &warnings,
             },
             router: f.router,
             evaluations: &found.evaluations,

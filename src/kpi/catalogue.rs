@@ -202,6 +202,7 @@ fn check_settings(key: &str, k: &KpiSettings, bad: &mut dyn FnMut(String, String
         k.amber_tolerance,
     );
     super::settings::OVERDUE_DAYS.check_opt(bad, format!("{key}.overdue_days"), k.overdue_days);
+    k.spc.check(&format!("{key}.spc"), k.unit, bad);
     if let Some(y) = k.year
         && !matches!(
             y,

@@ -12,8 +12,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::PeriodKind;
 
 mod defaults;
+mod spc;
 
 pub use defaults::{KpiDefaults, OVERDUE_DAYS, RagSettings, amber_bound};
+pub use spc::{SpcChart, SpcSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -283,6 +285,9 @@ pub struct KpiSettings {
     /// Manual KPIs: days after a period ends by which its value is due (default
     /// `[kpi_defaults] overdue_days`); 0 to 366 ([`OVERDUE_DAYS`]).
     pub overdue_days: Option<u32>,
+    /// Where its SPC limits start afresh besides its retargets, and its chart.
+    #[serde(default)]
+    pub spc: SpcSettings,
 }
 
 fn yes() -> bool {

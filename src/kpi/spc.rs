@@ -7,11 +7,16 @@
 //! every output reads it through [`super::warning`] (issue 21). The reference is NHSRplotthedots
 //! (nhs-r-community, MIT): `ptd_spc_standard` (limits), `ptd_calculate_point_type` (rules),
 //! `ptd_calculate_assurance_type` and `ptd_get_icons` (icons). Where we differ from it, the
-//! comment at the spot says why.
+//! comment at the spot says why. Laney's p' chart, an option for a percentage with varying
+//! denominators, is [`laney`]'s (NHSRplotthedots has none).
 
 use thiserror::Error;
 
 use super::Better;
+
+pub mod laney;
+
+pub use laney::PPrime;
 
 /// The process-limit multiplier of the mean moving range (3 / 1.128, rounded as Making Data
 /// Count and NHSRplotthedots round it).
@@ -51,6 +56,10 @@ pub struct Options {
     pub trend_length: usize,
     /// The target in force, for the assurance icon.
     pub target: Option<f64>,
+    /// Read on Laney's p' chart with these denominators (one a value) instead of XmR: each
+    /// point has its own limits, the rules read each point against its own, and the
+    /// assurance icon reads the latest point's.
+    pub p_prime: Option<PPrime>,
 }
 
 impl Default for Options {
@@ -63,6 +72,7 @@ impl Default for Options {
             shift_length: DEFAULT_RUN,
             trend_length: DEFAULT_RUN,
             target: None,
+            p_prime: None,
         }
     }
 }
@@ -79,6 +89,8 @@ pub enum SpcError {
     RebaseOutOfRange,
     #[error("a shift or trend length must be at least 2")]
     RunTooShort,
+    #[error("a p' chart needs one denominator above 0 a value")]
+    BadDenominators,
 }
 
 /// The limits of one segment.
@@ -156,6 +168,8 @@ pub struct Point {
     pub value: f64,
     /// Index into [`Analysis::segments`].
     pub segment: usize,
+    /// The limits it is read against: its segment's (XmR), or its own (p').
+    pub limits: Limits,
     pub cause: Option<Cause>,
     pub point_type: PointType,
 }
@@ -205,6 +219,13 @@ pub fn analyse(values: &[f64], options: &Options) -> Result<Analysis, SpcError> 
     if options.shift_length < 2 || options.trend_length < 2 {
         return Err(SpcError::RunTooShort);
     }
+    if options
+        .p_prime
+        .as_ref()
+        .is_some_and(|pp| pp.denominators.len() != values.len())
+    {
+        return Err(SpcError::BadDenominators);
+    }
     if options.rebase_at.iter().any(|&i| i >= values.len()) {
         return Err(SpcError::RebaseOutOfRange);
     }
@@ -223,11 +244,24 @@ pub fn analyse(values: &[f64], options: &Options) -> Result<Analysis, SpcError> 
     for (k, &start) in starts.iter().enumerate() {
         let end = starts.get(k + 1).copied().unwrap_or(values.len());
         let ys = &values[start..end];
-        let limits = limits(ys, options.fix_after_n_points, options.screen_outliers)?;
-        for (y, cause) in ys.iter().zip(causes(ys, &limits, options)) {
+        let each = match &options.p_prime {
+            None => {
+                let l = limits(ys, options.fix_after_n_points, options.screen_outliers)?;
+                vec![l; ys.len()]
+            }
+            Some(pp) => {
+                let ns = pp
+                    .denominators
+                    .get(start..end)
+                    .ok_or(SpcError::BadDenominators)?;
+                laney::limits(ys, ns, pp.scale, options.fix_after_n_points)?
+            }
+        };
+        for ((y, cause), l) in ys.iter().zip(causes(ys, &each, options)).zip(&each) {
             points.push(Point {
                 value: *y,
                 segment: k,
+                limits: *l,
                 cause,
                 point_type: point_type(cause, options.improvement),
             });
@@ -235,7 +269,7 @@ pub fn analyse(values: &[f64], options: &Options) -> Result<Analysis, SpcError> 
         segments.push(Segment {
             start,
             len: ys.len(),
-            limits,
+            limits: *each.last().ok_or(SpcError::TooFewPoints)?,
         });
     }
     let latest = points.last().ok_or(SpcError::TooFewPoints)?.point_type;
@@ -292,14 +326,20 @@ fn sign(x: f64) -> i8 {
     }
 }
 
-/// Each point's special cause within one segment (`ptd_special_cause_type`).
-fn causes(ys: &[f64], l: &Limits, o: &Options) -> Vec<Option<Cause>> {
-    let outside: Vec<bool> = ys.iter().map(|&y| y > l.upper || y < l.lower).collect();
-    let rtm: Vec<i8> = ys.iter().map(|&y| sign(y - l.mean)).collect();
+/// Each point's special cause within one segment (`ptd_special_cause_type`), each point
+/// read against its own limits `ls` (one set for all on an XmR chart).
+fn causes(ys: &[f64], ls: &[Limits], o: &Options) -> Vec<Option<Cause>> {
+    let outside: Vec<bool> = ys
+        .iter()
+        .zip(ls)
+        .map(|(&y, l)| y > l.upper || y < l.lower)
+        .collect();
+    let rtm: Vec<i8> = ys.iter().zip(ls).map(|(&y, l)| sign(y - l.mean)).collect();
     let close: Vec<bool> = ys
         .iter()
         .zip(&outside)
-        .map(|(&y, &out)| !out && (y < l.lower_two_sigma || y > l.upper_two_sigma))
+        .zip(ls)
+        .map(|((&y, &out), l)| !out && (y < l.lower_two_sigma || y > l.upper_two_sigma))
         .collect();
     let in_trend = part_of_run(&trend(ys, o.trend_length), o.trend_length);
     let in_two_of_three = part_of_two_in_three(&two_in_three(&close, &rtm), &close);

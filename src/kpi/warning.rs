@@ -17,15 +17,9 @@ use super::spc::{self, Assurance, Variation};
 use super::{KpiSettings, Month, Period, StoredResult, publish, target_in_force, version_in_force};
 use crate::disclose::Disclosure;
 
-/// The SPC reading of the shown series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SpcReading {
-    pub variation: Variation,
-    /// `None` with no target to read against.
-    pub assurance: Option<Assurance>,
-    /// Values the limits were built on (trial limits below [`spc::TRIAL_POINTS`]).
-    pub points: usize,
-}
+mod reading;
+
+pub use reading::{Shown, SpcReading, rebase_indices, rebase_months};
 
 /// One KPI's early warning at its next milestone.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,8 +105,18 @@ impl Warning {
             out.push_str("; ");
             out.push_str(assurance_words(a));
         }
+        let mut notes = Vec::new();
+        if s.chart == super::SpcChart::PPrime {
+            notes.push("p' chart".to_string());
+        }
+        if let Some(p) = s.since {
+            notes.push(format!("limits from {}", forecast::short(p.first_month())));
+        }
         if s.points < spc::TRIAL_POINTS {
-            out.push_str(&format!(" (trial limits, {} values)", s.points));
+            notes.push(format!("trial limits, {} values", s.points));
+        }
+        if !notes.is_empty() {
+            out.push_str(&format!(" ({})", notes.join("; ")));
         }
         Some(out)
     }
@@ -180,22 +184,25 @@ pub fn warning(
         .map_or_else(|| Period::containing(kind, as_of), |r| r.period);
     let first = series.first().map_or(last, |r| r.period);
     let mut values = Vec::new();
-    let mut periods = Vec::new();
+    let mut shown = Vec::new();
     let mut hidden = 0;
     let mut p = first;
     let mut rows = series.iter().peekable();
     while p <= last {
         let row = rows.next_if(|r| r.period == p);
         let value = row.and_then(|r| {
-            let shown = published.stored(r).rated;
-            if !shown && r.value.is_some() {
+            let is_shown = published.stored(r).rated;
+            if !is_shown && r.value.is_some() {
                 hidden += 1;
             }
-            shown.then(|| r.written(average, d)).flatten()
+            let value = is_shown.then(|| r.written(average, d)).flatten()?;
+            shown.push(Shown {
+                period: p,
+                value,
+                denominator: r.denominator,
+            });
+            Some(value)
         });
-        if value.is_some() {
-            periods.push(p);
-        }
         values.push(value);
         p = p.next();
     }
@@ -208,30 +215,16 @@ pub fn warning(
         unit: k.unit,
     };
     let forecast = forecast::forecast(&q, &Options::default()).ok()?;
-    let shown_values: Vec<f64> = values.iter().flatten().copied().collect();
     let in_force = target_in_force(k, last.last_month()).and_then(|t| t.value());
-    let analysis = (shown_values.len() >= 2)
-        .then(|| {
-            let options = spc::Options {
-                improvement: Some(k.better),
-                target: Some(in_force.unwrap_or(target)),
-                ..spc::Options::default()
-            };
-            spc::analyse(&shown_values, &options).ok()
-        })
-        .flatten();
-    let spc = analysis.as_ref().map(|a| SpcReading {
-        variation: a.variation,
-        assurance: a.assurance,
-        points: shown_values.len(),
-    });
+    let (spc, analysis) = reading::read(k, &shown, in_force.unwrap_or(target)).unzip();
+    let periods = shown.iter().map(|s| s.period).collect();
     Some(Warning {
         kpi_id: id.to_string(),
         owner: k.owner.clone(),
         milestone,
         target,
         forecast,
-        shown: shown_values.len(),
+        shown: shown.len(),
         hidden,
         spc,
         periods,

@@ -175,3 +175,52 @@ fn an_early_warning_once_told_is_never_repeated_but_a_new_band_is_news() {
         Decision::Send(Reason::RepeatPassed)
     );
 }
+
+#[test]
+fn an_early_warning_after_a_told_recovery_is_news_again_once() {
+    const AT_RISK: &str = "health|at_risk|1/5|2021-06|at_risk";
+    const BACK: &str = "health|at_risk|1/5|2021-06|on_course";
+    // Never warned of: a back-on-course line takes nothing back, so it is no news.
+    assert_eq!(
+        decide(&items(&[BACK]), TOPIC, &[], week(), now()),
+        Decision::NoNews
+    );
+    // Warned of, now back on course: news, of the resolved kind.
+    let warned = [told(TOPIC, &[AT_RISK], 30)];
+    assert_eq!(
+        decide(&items(&[BACK]), TOPIC, &warned, week(), now()),
+        Decision::Send(Reason::Resolved)
+    );
+    // Beside a new exception it is that news.
+    assert_eq!(
+        decide(&items(&[BACK, RED]), TOPIC, &warned, week(), now()),
+        Decision::Send(Reason::Changed)
+    );
+    // The recovery told: at risk again is news (once)...
+    let recovered = [told(TOPIC, &[AT_RISK], 30), told(TOPIC, &[BACK], 20)];
+    assert_eq!(
+        decide(&items(&[AT_RISK]), TOPIC, &recovered, week(), now()),
+        Decision::Send(Reason::Changed)
+    );
+    assert_eq!(
+        decide(&items(&[BACK]), TOPIC, &recovered, week(), now()),
+        Decision::NoNews,
+        "the recovery is not told twice"
+    );
+    // ...and, told, not again; nor does an old recovery make a warning news twice.
+    let again = [
+        told(TOPIC, &[AT_RISK], 30),
+        told(TOPIC, &[BACK], 20),
+        told(TOPIC, &[AT_RISK], 10),
+    ];
+    assert_eq!(
+        decide(&items(&[AT_RISK]), TOPIC, &again, week(), now()),
+        Decision::NoNews
+    );
+    // Two rows at one time: the later row (queue order) is the latest.
+    let same_time = [told(TOPIC, &[AT_RISK], 10), told(TOPIC, &[BACK], 10)];
+    assert_eq!(
+        decide(&items(&[AT_RISK]), TOPIC, &same_time, week(), now()),
+        Decision::Send(Reason::Changed)
+    );
+}

@@ -36,4 +36,7 @@ pub struct Context<'a> {
     /// What making the answer links needs ([`crate::view::ask`]); `None` when answering is
     /// not set up (no public URL or key): the requests' words alone.
     pub links: Option<&'a crate::view::ask::LinkSetup>,
+    /// Every KPI's early warning this run (not only those told as items): a KPI in exception
+    /// carries its own in its block.
+    pub warnings: &'a [crate::kpi::warning::Warning],
 }

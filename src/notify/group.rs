@@ -244,6 +244,33 @@ pub fn route_digests<'a>(router: &Router<'_>, inp: &RouteInputs<'a>) -> Vec<Dige
             file(&t, &item, &mut |d| d.warnings.push(w));
         }
     }
+    // Back on course: a warning the recipient's last digest told, whose KPI is now on
+    // course for the same milestone, is told once more as recovered (its line's band
+    // `on_course`), routed as the warning it takes back: so that a later warning for that
+    // milestone is news again ([`crate::news::decide`]).
+    for (who, lines) in inp.last_told {
+        for (id, milestone, was) in lines.iter().filter_map(|l| told_warning(l)) {
+            let Some(w) = inp.warnings.iter().find(|w| {
+                w.kpi_id == id
+                    && w.milestone.to_string() == milestone
+                    && w.band() == crate::kpi::forecast::Band::OnCourse
+            }) else {
+                continue;
+            };
+            let item = Item::of_recovery(w, was, inp.sources.get(&w.kpi_id).map(String::as_str));
+            for t in router
+                .route(&item)
+                .iter()
+                .filter(|t| t.recipient.to_ascii_lowercase() == *who)
+            {
+                file(t, &item, &mut |d| {
+                    if !d.warnings.iter().any(|x| x.kpi_id == w.kpi_id) {
+                        d.warnings.push(w)
+                    }
+                });
+            }
+        }
+    }
     for (who, lines) in inp.last_told {
         for (id, was) in lines.iter().filter_map(|l| told_exception(l)) {
             let Some(e) = inp
@@ -284,6 +311,16 @@ fn told_exception(line: &str) -> Option<(&str, ItemKind)> {
     Some((id, ItemKind::of_rag(rag)?))
 }
 
+/// An early warning's line of a digest's items ("sub-group|at_risk|id|milestone|band")
+/// whose band was told as news (at risk or off course): the KPI, the milestone, the band.
+fn told_warning(line: &str) -> Option<(&str, &str, &str)> {
+    let f: Vec<&str> = line.split('|').collect();
+    let [_, "at_risk", id, milestone, band] = f.as_slice() else {
+        return None;
+    };
+    (*band != crate::news::ON_COURSE).then_some((id, milestone, band))
+}
+
 /// One person's digest for a run: every sub-group they hear for, worst first.
 #[derive(Debug, Clone)]
 pub struct RecipientDigest<'a> {
@@ -307,7 +344,7 @@ fn rank(d: &Digest<'_>) -> u8 {
     let kpi = d.items.iter().map(|e| kpi_rank(e.rag)).min();
     let late = (!d.overdue.is_empty()).then_some(3);
     let risk = (!d.risks.is_empty()).then_some(3);
-    let warned = (!d.warnings.is_empty()).then_some(4);
+    let warned = d.warnings.iter().any(|w| w.needs_telling()).then_some(4);
     [kpi, late, risk, warned]
         .into_iter()
         .flatten()

@@ -212,6 +212,16 @@ impl Item {
         }
     }
 
+    /// A warned KPI back on course for the same milestone: routed as the warning it takes
+    /// back (its state the band `was` told, so that a route matching `state=at_risk` hears
+    /// of the recovery too).
+    pub fn of_recovery(w: &Warning, was: &str, source: Option<&str>) -> Item {
+        Item {
+            state: was.to_string(),
+            ..Item::of_warning(w, source)
+        }
+    }
+
     /// A change of a risk's score: raised when the score went up (or the risk was raised),
     /// lowered otherwise.
     pub fn of_risk(c: &RiskChange) -> Item {

@@ -6,8 +6,9 @@
 //!
 //! Owns: the digest's heading, subject, footer and silenced items; every KPI (slipped, back
 //! on track, a value overdue), risk change and slipped action is a row of [`crate::view`],
-//! built here from the digest. Must not: lay anything out (that is the
-//! templates', `config/templates/`).
+//! built here from the digest; which early warnings are items of their own (a KPI the
+//! digest shows in exception or overdue says its warning in that block, so it is read and
+//! counted once). Must not: lay anything out (that is the templates', `config/templates/`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -25,6 +26,8 @@ use crate::view::warning::WarningRow;
 
 pub use crate::view::kpi::{COMMENTARY_DAYS, ChartRef};
 
+#[cfg(test)]
+mod early_warning_tests;
 #[cfg(test)]
 mod tests;
 
@@ -74,6 +77,8 @@ pub struct GroupView {
     /// KPIs whose projection says they may miss their next milestone (the templates' early
     /// warning block).
     pub warnings: Vec<WarningRow>,
+    /// KPIs an early warning was told of that are on course again for that milestone.
+    pub back_on_course: Vec<WarningRow>,
     pub silenced: Vec<SilencedView>,
 }
 
@@ -118,6 +123,10 @@ struct Tally {
     late: usize,
     risks: usize,
     back: usize,
+    /// Early warnings told as items of their own (a KPI in exception or overdue says its
+    /// warning in its block, and is not counted again).
+    warned: usize,
+    recovered: usize,
     /// "3 KPIs slipped (2 red), 1 value overdue".
     summary: String,
 }
@@ -131,9 +140,12 @@ fn tally(groups: &[&Digest<'_>]) -> Tally {
     let r = count(&|d| d.risks.len());
     let back = count(&|d| d.resolved.len());
     let acts = count(&|d| d.actions.len());
-    let warned = count(&|d| d.warnings.len());
+    // A warning of a KPI in exception is said in its block, and counted as that KPI.
+    let warned = count(&|d| own_warnings(d, groups, true).count());
+    let recovered = count(&|d| own_warnings(d, groups, false).count());
     let mut what = Vec::new();
-    if n > 0 || (late == 0 && r == 0 && back == 0 && acts == 0 && warned == 0) {
+    let quiet = late == 0 && r == 0 && back == 0 && acts == 0 && warned == 0 && recovered == 0;
+    if n > 0 || quiet {
         // A slipped KPI whose value is not shown is not rated, so not said to be red.
         // No count of them: the list says which they are.
         let rated = match (red, unrated) {
@@ -158,12 +170,17 @@ fn tally(groups: &[&Digest<'_>]) -> Tally {
     if warned > 0 {
         what.push(format!("{warned} at risk of missing a milestone"));
     }
+    if recovered > 0 {
+        what.push(format!("{recovered} back on course for a milestone"));
+    }
     Tally {
         n,
         red,
         late,
         risks: r,
         back,
+        warned,
+        recovered,
         summary: what.join(", "),
     }
 }
@@ -287,7 +304,10 @@ fn group(
             .iter()
             .map(|e| {
                 let ictx = item_context(e, ctx, linker.copied());
-                crate::view::kpi::exception::row(e, &ictx, now, charts(e))
+                crate::view::kpi::KpiRow {
+                    early_warning: early_warning(&e.kpi_id, ctx),
+                    ..crate::view::kpi::exception::row(e, &ictx, now, charts(e))
+                }
             })
             .collect(),
         overdue_intro: (late > 0).then(|| {
@@ -298,7 +318,13 @@ fn group(
                 if late == 1 { "has" } else { "have" }
             )
         }),
-        overdue: overdue.iter().map(|o| notice::overdue(o, linker)).collect(),
+        overdue: overdue
+            .iter()
+            .map(|o| crate::view::kpi::KpiRow {
+                early_warning: early_warning(&o.kpi_id, ctx),
+                ..notice::overdue(o, linker)
+            })
+            .collect(),
         risks_intro: (!d.risks.is_empty()).then(|| crate::view::risk::intro(d.risks.len(), holder)),
         risks: d.risks.iter().map(|c| risk(c, ctx)).collect(),
         resolved: d
@@ -307,13 +333,46 @@ fn group(
             .map(|e| notice::resolved(e, ctx.disclosure))
             .collect(),
         actions: d.actions.iter().map(|a| action(a, linker)).collect(),
-        warnings: d
-            .warnings
-            .iter()
-            .filter_map(|w| Some(WarningRow::of(w, ctx.kpis.get(&w.kpi_id)?)))
-            .collect(),
+        warnings: warning_rows(d, all, ctx, true),
+        back_on_course: warning_rows(d, all, ctx, false),
         silenced: d.silenced.iter().map(silenced).collect(),
     }
+}
+
+/// `d`'s early warnings that need telling (at risk, off course), or else those back on
+/// course, but those of a KPI some section of the digest (`all`) shows in exception or
+/// overdue: its block says its warning, so the KPI is read once.
+fn own_warnings<'a, 'b>(
+    d: &'b Digest<'a>,
+    all: &'b [&Digest<'_>],
+    at_risk: bool,
+) -> impl Iterator<Item = &'a crate::kpi::warning::Warning> + 'b {
+    d.warnings.iter().copied().filter(move |w| {
+        w.needs_telling() == at_risk
+            && !all.iter().any(|g| {
+                g.items.iter().any(|e| e.kpi_id == w.kpi_id)
+                    || late(g, all).iter().any(|o| o.kpi_id == w.kpi_id)
+            })
+    })
+}
+
+fn warning_rows(
+    d: &Digest<'_>,
+    all: &[&Digest<'_>],
+    ctx: &Context<'_>,
+    at_risk: bool,
+) -> Vec<WarningRow> {
+    own_warnings(d, all, at_risk)
+        .filter_map(|w| Some(WarningRow::of(w, ctx.kpis.get(&w.kpi_id)?)))
+        .collect()
+}
+
+/// KPI `id`'s early warning in words ("at risk for Jun-21 (chance 40%)"), for its block.
+fn early_warning(id: &str, ctx: &Context<'_>) -> Option<String> {
+    ctx.warnings
+        .iter()
+        .find(|w| w.kpi_id == id)
+        .map(|w| w.words())
 }
 
 fn action(a: &ActionNote, linker: Option<&Linker<'_>>) -> ActionRow {
@@ -392,7 +451,6 @@ fn footer(groups: &[&Digest<'_>], ctx: &Context<'_>, t: &Tally) -> Vec<String> {
         ));
     }
     let acts = groups.iter().map(|d| d.actions.len()).sum::<usize>();
-    let warned = groups.iter().any(|d| !d.warnings.is_empty());
     let mut why = Vec::new();
     if t.n > 0 {
         why.push(if t.n == 1 {
@@ -413,8 +471,12 @@ fn footer(groups: &[&Digest<'_>], ctx: &Context<'_>, t: &Tally) -> Vec<String> {
     if t.back > 0 {
         why.push("a KPI is back on track");
     }
-    if warned {
+    // As the tally counts them: a warning said in its KPI's block is not a reason of its own.
+    if t.warned > 0 {
         why.push("a KPI's projection says it may miss its next milestone");
+    }
+    if t.recovered > 0 {
+        why.push("a KPI warned of is back on course for its milestone");
     }
     let run = ctx
         .run_id

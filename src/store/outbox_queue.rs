@@ -117,7 +117,15 @@ pub(super) async fn queue_in(
                 return Ok(Queued::Repeat);
             };
             let window = now.timestamp() / repeat.num_seconds().max(1);
-            let idem = format!("{}:{window}", key.digest);
+            let mut idem = format!("{}:{window}", key.digest);
+            // An early warning news again after its recovery was told has the key of its first
+            // telling, maybe in the same window: the latest message told marks it apart (two
+            // runs that saw the same told messages still make one key).
+            if let Some(at) = told.iter().map(|t| t.at).max()
+                && key.items.iter().any(|i| news::is_warning(i))
+            {
+                idem.push_str(&format!(":{}", at.timestamp_micros()));
+            }
             (Some(idem), Some(key), Some(reason))
         }
     };

@@ -65,6 +65,10 @@ pub struct KpiRow {
     /// The trend as inline SVG (already safe markup; the pack), when there is a value to draw.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chart: Option<String>,
+    /// Its early warning in words, inside a digest's block of a KPI in exception ("at risk
+    /// for Jun-21 (chance 40%)"), so the KPI is read once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub early_warning: Option<String>,
 }
 
 impl KpiRow {
@@ -80,6 +84,7 @@ impl KpiRow {
             exception: None,
             class: None,
             chart: None,
+            early_warning: None,
         }
     }
 

@@ -1,7 +1,9 @@
 //! Tests of the SPC core: `upstream` ports NHSRplotthedots' own test cases with their
-//! expected values; `hand` holds hand-made series for each rule, icon and option.
+//! expected values; `hand` holds hand-made series for each rule, icon and option; `laney`
+//! the p' chart by hand.
 
 mod hand;
+mod laney;
 mod upstream;
 
 use super::*;

@@ -3,19 +3,27 @@
 
 use super::*;
 use crate::kpi::forecast::{MIN_POINTS, Question};
-use crate::kpi::spc::Variation;
+use crate::kpi::spc::{Assurance, Variation};
 use crate::kpi::{Rag, Unit};
 
 /// A manual monthly percentage KPI, better higher, whose only milestone asks 80% from June
 /// 2021.
 fn kpi() -> KpiSettings {
-    let text = "[k]\ntitle = \"t\"\naction = \"1.1\"\nowner = \"performance\"\nfrequency = \"monthly\"\nunit = \"percent\"\nbaseline = { text = \"b\" }\nmilestones = [{ from = \"2021-06\", target = 80.0, label = \"Jun-21: 80%\" }]\n";
+    kpi_with("milestones = [{ from = \"2021-06\", target = 80.0, label = \"Jun-21: 80%\" }]\n")
+}
+
+/// A manual monthly percentage KPI, better higher, with `rest` (its milestones, and any
+/// retargets or `spc` settings).
+fn kpi_with(rest: &str) -> KpiSettings {
+    let text = format!(
+        "[k]\ntitle = \"t\"\naction = \"1.1\"\nowner = \"performance\"\nfrequency = \"monthly\"\nunit = \"percent\"\nbaseline = {{ text = \"b\" }}\n{rest}"
+    );
     #[derive(serde::Deserialize)]
     struct W {
         k: KpiSettings,
     }
     let w: W = config::Config::builder()
-        .add_source(config::File::from_str(text, config::FileFormat::Toml))
+        .add_source(config::File::from_str(&text, config::FileFormat::Toml))
         .build()
         .and_then(|c| c.try_deserialize())
         .expect("test KPI parses");
@@ -192,4 +200,147 @@ fn figures_with_small_counts_are_gaps_never_projected_or_limited_on() {
     )
     .expect("limits");
     assert_eq!(w.spc.map(|s| s.variation), Some(spc.variation));
+}
+
+/// 50% for twelve months, then 70% for twelve (from January 2021), each give or take a
+/// point; 74% is asked throughout (and 80% from June 2022, the milestone ahead).
+fn stepped() -> Vec<StoredResult> {
+    let counts: Vec<(i64, i64)> = (0..24)
+        .map(|i| {
+            let level = if i < 12 { 100 } else { 140 };
+            (level + if i % 2 == 0 { 2 } else { -2 }, 200)
+        })
+        .collect();
+    stored(&counts)
+}
+
+const STEPPED: &str =
+    "milestones = [{ from = \"2020-01\", target = 74.0 }, { from = \"2022-06\", target = 80.0 }]\n";
+
+fn reading(k: &KpiSettings) -> SpcReading {
+    let rows = stepped();
+    let mine: Vec<&StoredResult> = rows.iter().collect();
+    warning("9/1", k, &mine, Disclosure::default(), month("2021-12"))
+        .and_then(|w| w.spc)
+        .expect("limits")
+}
+
+#[test]
+fn a_step_change_rebased_at_a_recovery_plan_or_a_configured_month_reads_otherwise() {
+    // Not rebased: the mean of all 24 is 60%; the moving ranges are 2 points but the step's
+    // 20 (screened out: over 3.267 x 2.78), so the limits are 60 +/- 2.66 x 2 = 54.68 to
+    // 65.32. December's 69% is above them (improvement, high) and 74% above the upper limit
+    // (consistently fails).
+    let plain = reading(&kpi_with(STEPPED));
+    assert!((plain.limits.mean - 60.0).abs() < 1e-9, "{plain:?}");
+    assert!((plain.limits.upper - 65.32).abs() < 1e-9, "{plain:?}");
+    assert_eq!(plain.variation, Variation::ImprovementHigh);
+    assert_eq!(plain.assurance, Some(Assurance::ConsistentlyFails));
+    assert_eq!((plain.since, plain.points), (None, 24));
+
+    // Rebased at a recovery plan from January 2021: the latest limits are the last twelve's,
+    // 70 +/- 5.32 = 64.68 to 75.32; 69% alternating about 70% is common cause and 74% lies
+    // within (inconsistent).
+    let retarget = format!(
+        "{STEPPED}retargets = [{{ effective = \"2021-01\", reason = \"recovery plan\", milestones = [{{ from = \"2021-01\", target = 74.0 }}, {{ from = \"2022-06\", target = 80.0 }}] }}]\n"
+    );
+    let rebased = reading(&kpi_with(&retarget));
+    assert!((rebased.limits.mean - 70.0).abs() < 1e-9, "{rebased:?}");
+    assert!((rebased.limits.lower - 64.68).abs() < 1e-9, "{rebased:?}");
+    assert_eq!(rebased.variation, Variation::CommonCause);
+    assert_eq!(rebased.assurance, Some(Assurance::Inconsistent));
+    assert_eq!(rebased.since, Some(Period::month(month("2021-01"))));
+    assert_eq!(rebased.points, 12);
+
+    // The same from a configured month, with no recovery plan.
+    let configured = kpi_with(&format!("{STEPPED}spc = {{ rebase = [\"2021-01\"] }}\n"));
+    assert_eq!(reading(&configured), rebased);
+    let rows = stepped();
+    let mine: Vec<&StoredResult> = rows.iter().collect();
+    let w = warning(
+        "9/1",
+        &configured,
+        &mine,
+        Disclosure::default(),
+        month("2021-12"),
+    )
+    .expect("a milestone ahead");
+    assert_eq!(
+        w.spc_sentence().as_deref(),
+        Some("SPC: common cause; inconsistent (limits from Jan-21)")
+    );
+}
+
+#[test]
+fn a_rebase_leaving_fewer_than_two_values_waits_and_the_later_of_two_close_ones_wins() {
+    let mut p = Period::month(month("2020-01"));
+    let periods: Vec<Period> = (0..10)
+        .map(|_| {
+            let this = p;
+            p = p.next();
+            this
+        })
+        .collect();
+    let at = |ms: &[&str]| {
+        let ms: Vec<Month> = ms.iter().map(|m| month(m)).collect();
+        rebase_indices(&periods, &ms)
+    };
+    // 2020-05 is index 4; a month before the series or at its start changes nothing.
+    assert_eq!(at(&["2020-05"]), [4]);
+    assert_eq!(at(&["2019-06", "2020-01"]), Vec::<usize>::new());
+    // The last value alone after a rebase: not yet. Nor one value alone at the start.
+    assert_eq!(at(&["2020-10"]), Vec::<usize>::new());
+    assert_eq!(at(&["2020-02"]), Vec::<usize>::new());
+    // Two a month apart: the later (the plan in force) is kept.
+    assert_eq!(at(&["2020-05", "2020-06"]), [5]);
+    // Beyond the series: none.
+    assert_eq!(at(&["2021-01"]), Vec::<usize>::new());
+}
+
+#[test]
+fn a_percentage_on_a_p_prime_chart_is_read_with_its_denominators_and_without_on_xmr() {
+    // 50% give or take a point of 200 a month, but the last month 8 of 20 (40%). The months
+    // vary less than 200 cases would by chance, so σ_z is under 1 (0.64) and p' narrows
+    // the binomial limits, but a month of 20 still has limits near 29% to 71%.
+    let mut counts: Vec<(i64, i64)> = (0..13)
+        .map(|i| (100 + if i % 2 == 0 { 2 } else { -2 }, 200))
+        .collect();
+    counts.push((8, 20));
+    let mut rows = stored(&counts);
+    let k = kpi_with(&format!(
+        "{}spc = {{ chart = \"p_prime\" }}\n",
+        "milestones = [{ from = \"2021-06\", target = 80.0 }]\n"
+    ));
+    let read = |k: &KpiSettings, rows: &[StoredResult]| {
+        let mine: Vec<&StoredResult> = rows.iter().collect();
+        warning("9/1", k, &mine, Disclosure::default(), month("2021-02"))
+            .expect("a milestone ahead")
+    };
+    let w = read(&k, &rows);
+    let s = w.spc.expect("limits");
+    // The limits are laney::limits of the shown percentages over their denominators: the
+    // latest point's (n = 20) far wider than a month of 200's.
+    let ys: Vec<f64> = counts
+        .iter()
+        .map(|&(n, d)| 100.0 * n as f64 / d as f64)
+        .collect();
+    let ns: Vec<f64> = counts.iter().map(|&(_, d)| d as f64).collect();
+    let want = spc::laney::limits(&ys, &ns, 100.0, None).expect("valid");
+    assert_eq!(s.chart, crate::kpi::SpcChart::PPrime);
+    assert_eq!(Some(&s.limits), want.last());
+    // 40% of 20 is within its own limits on p' (common cause), below the XmR ones (49.36 - 2.66 x 2 = 44.04%).
+    assert_eq!(s.variation, Variation::CommonCause, "{s:?}");
+    assert!(
+        w.spc_sentence().is_some_and(|t| t.contains("(p' chart)")),
+        "{:?}",
+        w.spc_sentence()
+    );
+    let xmr = read(&kpi(), &rows).spc.expect("limits");
+    assert_eq!(xmr.chart, crate::kpi::SpcChart::Xmr);
+    assert_eq!(xmr.variation, Variation::ConcernLow, "{xmr:?}");
+    // A value entered without its denominator: XmR, as if p' had not been asked.
+    rows[3].denominator = None;
+    let without = read(&k, &rows).spc.expect("limits");
+    assert_eq!(without.chart, crate::kpi::SpcChart::Xmr);
+    assert_eq!(without.variation, Variation::ConcernLow);
 }

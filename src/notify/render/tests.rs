@@ -70,6 +70,7 @@ fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
         board: "",
         pending: None,
         links: None,
+        warnings: &[],
     };
     let r = render(d, &ctx);
     assert_eq!(
@@ -213,6 +214,7 @@ fn every_section_is_in_both_parts_with_figures_as_disclosure_allows() {
         board: "",
         pending: None,
         links: None,
+        warnings: &[],
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
@@ -308,6 +310,7 @@ fn a_chart_is_referenced_by_its_content_id() {
         board: "",
         pending: None,
         links: None,
+        warnings: &[],
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
@@ -383,6 +386,7 @@ fn empty_view() -> DigestView {
             board: "",
             pending: None,
             links: None,
+            warnings: &[],
         },
         chrono::Utc::now(),
         &|_| None,
@@ -530,6 +534,9 @@ fn a_kpis_chart_in_the_mail_carries_its_early_warnings_layers() {
             variation: analysis.variation,
             assurance: analysis.assurance,
             points: 12,
+            limits: analysis.segments[0].limits,
+            since: None,
+            chart: crate::kpi::SpcChart::Xmr,
         }),
         periods,
         analysis: Some(analysis),
@@ -561,6 +568,7 @@ fn a_kpis_chart_in_the_mail_carries_its_early_warnings_layers() {
         board: "",
         pending: None,
         links: None,
+        warnings: &[],
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),

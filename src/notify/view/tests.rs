@@ -29,6 +29,7 @@ fn context<'a>(
         board: "",
         pending: None,
         links: None,
+        warnings: &[],
     }
 }
 

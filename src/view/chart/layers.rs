@@ -119,7 +119,8 @@ impl Series {
                         .points
                         .iter()
                         .position(|c| c.period == *period && c.value.is_some())?;
-                    let l = a.segments.get(p.segment)?.limits;
+                    // The point's own limits: its segment's on XmR, its own on Laney's p'.
+                    let l = p.limits;
                     Some(SpcMark {
                         at,
                         segment: p.segment,
