@@ -437,3 +437,37 @@ fn a_rebase_breaks_the_mean_and_limits_into_segments() {
     assert!(mean[mean.len() - 1].1 < mean[0].1, "{mean:?}");
     assert!(upper[upper.len() - 1].1 > upper[0].1, "{upper:?}");
 }
+
+#[test]
+fn a_p_prime_kpi_draws_each_points_own_limits() {
+    // Denominators alternating 400 and 50: on Laney's p' the limits are narrower where the
+    // month had more cases; on XmR every point of a segment has the same.
+    let counts: Vec<(i64, i64)> = (0..14)
+        .map(|i| if i % 2 == 0 { (200 + i, 400) } else { (25, 50) })
+        .collect();
+    let rows = stored(&counts);
+    let mut k = kpi();
+    k.spc.chart = crate::kpi::SpcChart::PPrime;
+    let d = Disclosure::default();
+    let upto = Period::month(month("2021-02"));
+    let mine: Vec<&StoredResult> = rows.iter().collect();
+    let w = warning("9/1", &k, &mine, d, month("2021-02")).expect("a warning");
+    let s = Series::of_stored("9/1", &k, &rows, upto, PERIODS, d).with_warning(&w);
+    assert_eq!(s.spc.len(), PERIODS, "{s:?}");
+    let width = |m: &SpcMark| m.upper - m.lower;
+    for pair in s.spc.windows(2) {
+        let (big, small) = if pair[0].at % 2 == 0 {
+            (&pair[0], &pair[1])
+        } else {
+            (&pair[1], &pair[0])
+        };
+        // `at` 0 is 2020-03 (the twelve drawn of fourteen): an even month index of the
+        // series is the 400 one when `at` is even.
+        assert!(width(big) < width(small), "{big:?} {small:?}");
+    }
+    let xmr = chart(&rows, "2021-02");
+    assert!(
+        xmr.spc.windows(2).all(|p| p[0].upper == p[1].upper),
+        "{xmr:?}"
+    );
+}
