@@ -40,3 +40,34 @@ pub struct Context<'a> {
     /// carries its own in its block.
     pub warnings: &'a [crate::kpi::warning::Warning],
 }
+
+#[cfg(test)]
+impl<'a> Context<'a> {
+    /// The context the notify tests render in: Sefton, job "monthly", no run prefix, no
+    /// commentary, values entered, warnings, approvals or links; default disclosure. A test
+    /// sets what it needs with `Context { field, ..Context::for_tests(...) }`.
+    pub fn for_tests(
+        kpis: &'a Catalogue,
+        risks: &'a crate::risk::Register,
+        sub_groups: &'a BTreeMap<String, SubGroup>,
+        sources: &'a Sources,
+    ) -> Self {
+        Context {
+            area: "Sefton",
+            subject_prefix: "",
+            job: "monthly",
+            run_id: None,
+            kpis,
+            risks,
+            sub_groups,
+            sources,
+            entered: &[],
+            commentary: &[],
+            disclosure: crate::disclose::Disclosure::default(),
+            board: "",
+            pending: None,
+            links: None,
+            warnings: &[],
+        }
+    }
+}

@@ -55,22 +55,11 @@ fn an_overdue_value_is_its_own_item_and_not_also_no_data() {
     let ids: Vec<&str> = d.overdue.iter().map(|o| o.kpi_id.as_str()).collect();
     assert_eq!(ids, ["3/1", "3/3", "3/4", "3/5"]);
     let sources = BTreeMap::new();
+    let register = crate::risk::Register::default();
     let ctx = Context {
-        area: "Sefton",
         subject_prefix: "[sendwatch]",
-        job: "monthly",
         run_id: Some(3),
-        kpis: &c,
-        risks: &crate::risk::Register::default(),
-        sub_groups: &groups,
-        sources: &sources,
-        entered: &[],
-        commentary: &[],
-        disclosure: crate::disclose::Disclosure::default(),
-        board: "",
-        pending: None,
-        links: None,
-        warnings: &[],
+        ..Context::for_tests(&c, &register, &groups, &sources)
     };
     let r = render(d, &ctx);
     assert_eq!(
@@ -199,22 +188,12 @@ fn every_section_is_in_both_parts_with_figures_as_disclosure_allows() {
         warnings: Vec::new(),
         silenced: vec![silenced],
     };
+    let register = crate::risk::Register::default();
     let ctx = Context {
-        area: "Sefton",
         subject_prefix: "[sendwatch]",
-        job: "monthly",
         run_id: Some(9),
-        kpis: &c,
-        risks: &crate::risk::Register::default(),
-        sub_groups: &groups,
-        sources: &sources,
-        entered: &[],
         commentary: &commentary,
-        disclosure: crate::disclose::Disclosure::default(),
-        board: "",
-        pending: None,
-        links: None,
-        warnings: &[],
+        ..Context::for_tests(&c, &register, &groups, &sources)
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
@@ -295,22 +274,10 @@ fn a_chart_is_referenced_by_its_content_id() {
         warnings: Vec::new(),
         silenced: Vec::new(),
     };
+    let register = crate::risk::Register::default();
     let ctx = Context {
-        area: "Sefton",
-        subject_prefix: "",
-        job: "monthly",
         run_id: Some(9),
-        kpis: &c,
-        risks: &crate::risk::Register::default(),
-        sub_groups: &groups,
-        sources: &sources,
-        entered: &[],
-        commentary: &[],
-        disclosure: crate::disclose::Disclosure::default(),
-        board: "",
-        pending: None,
-        links: None,
-        warnings: &[],
+        ..Context::for_tests(&c, &register, &groups, &sources)
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),
@@ -372,21 +339,14 @@ fn empty_view() -> DigestView {
             groups: Vec::new(),
         },
         &Context {
-            area: "Sefton",
-            subject_prefix: "",
             job: "j",
             run_id: Some(1),
-            kpis: &crate::kpi::Catalogue::default(),
-            risks: &crate::risk::Register::default(),
-            sub_groups: &BTreeMap::new(),
-            sources: &BTreeMap::new(),
-            entered: &[],
-            commentary: &[],
-            disclosure: crate::disclose::Disclosure::default(),
-            board: "",
-            pending: None,
-            links: None,
-            warnings: &[],
+            ..Context::for_tests(
+                &crate::kpi::Catalogue::default(),
+                &crate::risk::Register::default(),
+                &BTreeMap::new(),
+                &BTreeMap::new(),
+            )
         },
         chrono::Utc::now(),
         &|_| None,
@@ -553,22 +513,10 @@ fn a_kpis_chart_in_the_mail_carries_its_early_warnings_layers() {
         warnings: Vec::new(),
         silenced: Vec::new(),
     };
+    let register = crate::risk::Register::default();
     let ctx = Context {
-        area: "Sefton",
-        subject_prefix: "",
-        job: "monthly",
         run_id: Some(9),
-        kpis: &c,
-        risks: &crate::risk::Register::default(),
-        sub_groups: &groups,
-        sources: &sources,
-        entered: &[],
-        commentary: &[],
-        disclosure: crate::disclose::Disclosure::default(),
-        board: "",
-        pending: None,
-        links: None,
-        warnings: &[],
+        ..Context::for_tests(&c, &register, &groups, &sources)
     };
     let rd = RecipientDigest {
         recipient: "p@example.org".into(),

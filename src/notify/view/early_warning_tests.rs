@@ -94,21 +94,9 @@ fn context<'a>(
     warnings: &'a [Warning],
 ) -> Context<'a> {
     Context {
-        area: "Sefton",
-        subject_prefix: "",
-        job: "monthly",
         run_id: Some(4),
-        kpis: c,
-        risks: register,
-        sub_groups: groups,
-        sources,
-        entered: &[],
-        commentary: &[],
-        disclosure: crate::disclose::Disclosure::default(),
         warnings,
-        board: "",
-        pending: None,
-        links: None,
+        ..Context::for_tests(c, register, groups, sources)
     }
 }
 

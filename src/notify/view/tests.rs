@@ -15,21 +15,9 @@ fn context<'a>(
     run_id: Option<i64>,
 ) -> Context<'a> {
     Context {
-        area: "Sefton",
-        subject_prefix: "",
         job: "j",
         run_id,
-        kpis,
-        risks: register,
-        sub_groups,
-        sources,
-        entered: &[],
-        commentary: &[],
-        disclosure: crate::disclose::Disclosure::default(),
-        board: "",
-        pending: None,
-        links: None,
-        warnings: &[],
+        ..Context::for_tests(kpis, register, sub_groups, sources)
     }
 }
 
