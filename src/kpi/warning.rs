@@ -254,4 +254,4 @@ pub fn warnings<'a>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

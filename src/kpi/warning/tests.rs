@@ -8,7 +8,7 @@ use crate::kpi::{Rag, Unit};
 
 /// A manual monthly percentage KPI, better higher, whose only milestone asks 80% from June
 /// 2021.
-fn kpi() -> KpiSettings {
+pub(crate) fn kpi() -> KpiSettings {
     kpi_with("milestones = [{ from = \"2021-06\", target = 80.0, label = \"Jun-21: 80%\" }]\n")
 }
 
@@ -30,12 +30,12 @@ fn kpi_with(rest: &str) -> KpiSettings {
     w.k
 }
 
-fn month(s: &str) -> Month {
+pub(crate) fn month(s: &str) -> Month {
     s.parse().expect("month")
 }
 
 /// Stored results from January 2020, one a month, each `n` of `d`.
-fn stored(counts: &[(i64, i64)]) -> Vec<StoredResult> {
+pub(crate) fn stored(counts: &[(i64, i64)]) -> Vec<StoredResult> {
     let mut p = Period::month(month("2020-01"));
     counts
         .iter()

@@ -5,54 +5,8 @@
 
 use super::layers::{BAND, LIMIT, MEAN, PROJECTION};
 use super::*;
-use crate::kpi::Month;
+use crate::kpi::warning::tests::{kpi, month, stored};
 use crate::kpi::warning::warning;
-
-/// A manual monthly percentage KPI, better higher, whose only milestone asks 80% from June
-/// 2021 (as the warning's own tests have it).
-fn kpi() -> KpiSettings {
-    let text = "[k]\ntitle = \"t\"\naction = \"1.1\"\nowner = \"performance\"\nfrequency = \"monthly\"\nunit = \"percent\"\nbaseline = { text = \"b\" }\nmilestones = [{ from = \"2021-06\", target = 80.0, label = \"Jun-21: 80%\" }]\n";
-    #[derive(serde::Deserialize)]
-    struct W {
-        k: KpiSettings,
-    }
-    let w: W = config::Config::builder()
-        .add_source(config::File::from_str(text, config::FileFormat::Toml))
-        .build()
-        .and_then(|c| c.try_deserialize())
-        .expect("test KPI parses");
-    w.k
-}
-
-fn month(s: &str) -> Month {
-    s.parse().expect("month")
-}
-
-/// Stored results of KPI 9/1 from January 2020, one a month, each `n` of `d`.
-fn stored(counts: &[(i64, i64)]) -> Vec<StoredResult> {
-    let mut p = Period::month(month("2020-01"));
-    counts
-        .iter()
-        .map(|&(n, d)| {
-            let r = StoredResult {
-                kpi_id: "9/1".into(),
-                period: p,
-                value: Some(100.0 * n as f64 / d as f64),
-                target: None,
-                numerator: Some(n),
-                denominator: Some(d),
-                rag: crate::kpi::Rag::NotYetDue,
-                direction: None,
-                overdue_open: None,
-                run_id: 1,
-                ytd_numerator: None,
-                ytd_denominator: None,
-            };
-            p = p.next();
-            r
-        })
-        .collect()
-}
 
 /// Of 200 each month, rising 5 a month from 100 (50%), give or take 2: always rising.
 fn improving(months: usize) -> Vec<(i64, i64)> {
