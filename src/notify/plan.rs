@@ -104,7 +104,9 @@ pub async fn plan(
             );
             continue;
         }
-        prepared.push(render::prepare(&d, ctx, p.history, p.warnings, p.now));
+        let view = render::prepare(&d, ctx, p.history, p.warnings, p.now);
+        let items = view.items();
+        prepared.push(view);
         // A KPI whose source failed this run is news again when it loads: the key says so.
         let key = d.key(|e| {
             ctx.kpis
@@ -118,18 +120,7 @@ pub async fn plan(
             sub_groups: d.groups.iter().map(|g| g.sub_group.clone()).collect(),
             sub_group_names: d.groups.iter().map(|g| g.sub_group_name.clone()).collect(),
             periods: d.periods(),
-            items: d
-                .groups
-                .iter()
-                .map(|g| {
-                    g.items.len()
-                        + g.overdue.len()
-                        + g.risks.len()
-                        + g.actions.len()
-                        + g.resolved.len()
-                        + g.warnings.len()
-                })
-                .sum(),
+            items,
             key,
             mail: Mail::default(),
         });

@@ -363,6 +363,13 @@ pub struct Prepared {
     images: Vec<Image>,
 }
 
+impl Prepared {
+    /// The items the mail shows, as its reader counts them.
+    pub fn items(&self) -> usize {
+        self.view.groups.iter().map(|g| g.items()).sum()
+    }
+}
+
 /// Render one recipient's email: the view, its charts (from `history`, the stored results of
 /// the KPIs for the periods before), and the three templates.
 pub fn render_mail(

@@ -82,6 +82,20 @@ pub struct GroupView {
     pub silenced: Vec<SilencedView>,
 }
 
+impl GroupView {
+    /// The items the reader sees in this part: each row once (a KPI in exception whose
+    /// warning its block says is one).
+    pub fn items(&self) -> usize {
+        self.kpis.len()
+            + self.overdue.len()
+            + self.risks.len()
+            + self.resolved.len()
+            + self.actions.len()
+            + self.warnings.len()
+            + self.back_on_course.len()
+    }
+}
+
 /// An item a silence holds back.
 #[derive(Debug, Clone, Serialize)]
 pub struct SilencedView {

@@ -134,6 +134,8 @@ fn a_kpi_in_exception_says_its_warning_in_its_block_and_is_counted_once() {
     assert_eq!(g.kpis[0].id, "1/2a");
     assert_eq!(g.kpis[0].early_warning.as_deref(), Some(AT_RISK));
     assert_eq!(ids(&g.warnings), ["1/5"], "1/2a not listed again");
+    // The operator's count (`preview`'s items) is the reader's: 1/2a once, 1/5 once.
+    assert_eq!(g.items(), 2);
     assert!(
         v.summary.ends_with(", 1 at risk of missing a milestone"),
         "1/5 only: {}",
