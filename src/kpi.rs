@@ -41,7 +41,7 @@ pub use settings::{
     MilestoneSettings, NationalValue, RagSettings, Retarget, SpcChart, SpcSettings, TargetKind,
     Unit,
 };
-pub use stored::StoredResult;
+pub use stored::{StoredResult, own_kind, own_series};
 pub use target::{
     Target, TargetInForce, Version, baseline_in_force, resolve, target_in_force, version_in_force,
     versions,

@@ -82,11 +82,12 @@ impl App {
                 }
                 fresh.push((p, f));
             }
-            let mut series: BTreeMap<Period, Offered> = stored
-                .iter()
-                .filter(|r| r.kpi_id == c.id)
-                .map(|r| (r.period, Offered::stored(r)))
-                .collect();
+            // Its own period kind only, as every reader of the series decides it.
+            let mut series: BTreeMap<Period, Offered> =
+                crate::kpi::own_series(c.id, c.kpi, &stored)
+                    .into_iter()
+                    .map(|r| (r.period, Offered::stored(r)))
+                    .collect();
             series.extend(fresh.iter().map(|(p, f)| (*p, Offered::figures(f))));
             let published = publish(c.kpi, &series, rules.disclosure);
             for (p, mut f) in fresh {

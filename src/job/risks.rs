@@ -71,7 +71,9 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<Vec<RiskChange>, StoreError> {
         let settings = &self.settings;
-        let history = History::new(history);
+        // Each KPI's own period kind only: the triggers walk back from its latest period,
+        // which an old quarter of a twice-yearly KPI would otherwise be.
+        let history = History::new(crate::kpi::own_kind(&settings.kpis, history));
         let mut sources = Vec::new();
         for (name, s) in &settings.sources {
             let Some(cadence) = s.cadence else { continue };

@@ -77,7 +77,9 @@ pub fn check(
     match (period, kpi) {
         (None, _) => refuse(
             PERIOD,
-            "not a period: write YYYY-MM, YYYY-Qn, AYyyyy/yy, FYyyyy/yy or YYYY".into(),
+            "not a period: write YYYY-MM, YYYY-Qn or Jan-Mar YYYY, YYYY-Hn or Jan-Jun YYYY, \
+             AYyyyy/yy, FYyyyy/yy or YYYY"
+                .into(),
         ),
         (Some(p), Some(k)) if !accepts(k, p.kind()) => refuse(
             PERIOD,

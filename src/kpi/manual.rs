@@ -328,12 +328,12 @@ pub fn agrees(v: f64, exact: f64) -> bool {
 
 /// May a value of this KPI be entered for a period of `kind`? Its own kind, and a month
 /// within it where its kind is a quarter (a quarterly KPI is often reported by the month it
-/// was measured in).
+/// was measured in). Not a quarter for a twice-yearly KPI: "Apr-Jun" is not the half-year
+/// the digest asks for, and one stored would stand for it ([`covering`] still reads those
+/// entered before half-years were a kind, as their half-year's value).
 pub fn accepts(kpi: &KpiSettings, kind: PeriodKind) -> bool {
     let own = kpi.period_kind();
-    kind == own
-        || (own == PeriodKind::Quarter && kind == PeriodKind::Month)
-        || (own == PeriodKind::HalfYear && kind == PeriodKind::Quarter)
+    kind == own || (own == PeriodKind::Quarter && kind == PeriodKind::Month)
 }
 
 /// The periods a KPI takes values for, in words with their syntax.

@@ -244,8 +244,7 @@ pub fn warnings<'a>(
         .into_iter()
         .filter_map(|(id, as_of)| {
             let k = kpis.get(id)?;
-            let mine: Vec<&StoredResult> = history.iter().filter(|r| r.kpi_id == id).collect();
-            warning(id, k, &mine, d, as_of)
+            warning(id, k, &super::own_series(id, k, history), d, as_of)
         })
         .collect();
     out.sort_by(|a, b| a.kpi_id.cmp(&b.kpi_id));

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::view::{Inputs, trend};
-use crate::kpi::{Period, StoredResult};
+use crate::kpi::{Period, StoredResult, own_series};
 use crate::view::kpi::{Actual, CommentaryEntry, KpiRow, actual, commentary_entry, rows};
 use crate::view::rag_class;
 
@@ -36,7 +36,8 @@ pub fn kpi_history(i: &Inputs<'_>, id: &str) -> Option<KpiHistory> {
     .into_iter()
     .next()?;
     super::view::benchmark(i, &mut kpi);
-    let mut mine: Vec<&StoredResult> = i.results.iter().filter(|r| r.kpi_id == id).collect();
+    // Its own period kind only: a period left from an earlier frequency is not one of its.
+    let mut mine: Vec<&StoredResult> = own_series(id, k, i.results);
     let published = crate::kpi::publish::publish_stored(k, &mine, i.disclosure);
     mine.sort_by_key(|r| std::cmp::Reverse(r.period));
     let periods = mine

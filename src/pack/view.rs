@@ -198,13 +198,13 @@ fn source_view(l: &LoadRecord, d: Disclosure) -> SourceView {
     }
 }
 
-/// The KPI's last `n` stored periods of `upto`'s kind up to `upto`, against the target in
+/// The KPI's last `n` stored periods of its own kind up to `upto`, against the target in
 /// force for each, as inline SVG; values disclosure would hide are gaps. With the early
 /// warning as of `upto` (the one `kpi show` words), its SPC limits and projection.
 pub(super) fn trend(i: &Inputs<'_>, id: &str, upto: Period, n: usize) -> Option<String> {
     let k = i.kpis.get(id)?;
     let series = Series::of_stored(id, k, i.results, upto, n, i.disclosure);
-    let mine: Vec<&StoredResult> = i.results.iter().filter(|r| r.kpi_id == id).collect();
+    let mine = crate::kpi::own_series(id, k, i.results);
     let series = match warning::warning(id, k, &mine, i.disclosure, upto.last_month()) {
         Some(w) => series.with_warning(&w),
         None => series,

@@ -112,4 +112,32 @@ mod tests {
             ("2021-06".to_string(), Rag::Green, 2)
         );
     }
+
+    #[test]
+    fn a_twice_yearly_kpi_is_walked_back_by_its_half_years_not_its_old_quarters() {
+        let c = crate::risk::testing::catalogue();
+        let stored = vec![
+            rec("2/3", "2025-Q4", Rag::Green, Some(99.0)),
+            rec("2/3", "2026-Q1", Rag::Green, Some(99.0)),
+            rec("2/3", "2026-Q2", Rag::Green, Some(99.0)),
+            rec("2/3", "2025-H2", Rag::Red, Some(40.0)),
+            rec("2/3", "2026-H1", Rag::Red, Some(45.0)),
+        ];
+        // As the run reads it: each KPI's own period kind (Apr-Jun 2026 would otherwise be
+        // the latest reading, a month-for-month match with the shorter period).
+        let h = History::new(crate::kpi::own_kind(&c, stored));
+        let last: Vec<(String, Option<Rag>)> = h
+            .last_n("2/3", 2)
+            .into_iter()
+            .map(|(p, r)| (p.to_string(), r.map(|r| r.rag)))
+            .collect();
+        assert_eq!(
+            last,
+            [
+                ("2026-H1".to_string(), Some(Rag::Red)),
+                ("2025-H2".to_string(), Some(Rag::Red))
+            ]
+        );
+        assert!(h.series("2/3").iter().all(|r| r.period.len_months() == 6));
+    }
 }

@@ -23,7 +23,9 @@ use serde::Serialize;
 
 use crate::disclose::{self, Disclosure, Verdict};
 use crate::kpi::publish::publish_stored;
-use crate::kpi::{Evaluation, KpiSettings, Measure, Period, StoredResult, Unit, target_in_force};
+use crate::kpi::{
+    Evaluation, KpiSettings, Measure, Period, StoredResult, Unit, own_series, target_in_force,
+};
 
 /// How many periods a mail's chart and a pack's chart show, the latest last.
 pub const PERIODS: usize = 12;
@@ -65,8 +67,9 @@ pub struct TrendRow {
 }
 
 impl Series {
-    /// The series of `e`: the stored results of the same KPI for the periods of its kind up
-    /// to `e`'s (the latest stored result of each), the report period itself from `e`.
+    /// The series of `e`: the stored results of the same KPI for the periods of its own kind
+    /// ([`own_series`]: a twice-yearly KPI's old quarters are not its half-years) up to `e`'s
+    /// (the latest stored result of each), the report period itself from `e`.
     pub fn of_evaluation(
         e: &Evaluation,
         k: &KpiSettings,
@@ -74,7 +77,7 @@ impl Series {
         d: Disclosure,
     ) -> Series {
         let average = e.measure == Some(Measure::AverageWaitWeeks);
-        let mine: Vec<&StoredResult> = history.iter().filter(|r| r.kpi_id == e.kpi_id).collect();
+        let mine = own_series(&e.kpi_id, k, history);
         let published = publish_stored(k, &mine, d);
         let mut points: Vec<Point> = mine
             .iter()
@@ -114,8 +117,9 @@ impl Series {
         }
     }
 
-    /// KPI `id`'s last `n` stored periods of `upto`'s kind up to `upto`, each against the
-    /// target in force for it.
+    /// KPI `id`'s last `n` stored periods of its own kind ([`own_series`]) ending by `upto`'s
+    /// last month, each against the target in force for it. Of its own kind whatever `upto`
+    /// is: a quarter asked of a twice-yearly KPI draws the half-years up to it.
     pub fn of_stored(
         id: &str,
         k: &KpiSettings,
@@ -125,11 +129,11 @@ impl Series {
         d: Disclosure,
     ) -> Series {
         let average = k.measure == Some(Measure::AverageWaitWeeks);
-        let all: Vec<&StoredResult> = results.iter().filter(|r| r.kpi_id == id).collect();
+        let all = own_series(id, k, results);
         let published = publish_stored(k, &all, d);
         let mut mine: Vec<&StoredResult> = all
             .into_iter()
-            .filter(|r| r.period.kind() == upto.kind() && r.period <= upto)
+            .filter(|r| r.period.last_month() <= upto.last_month())
             .collect();
         mine.sort_by_key(|r| r.period);
         let start = mine.len().saturating_sub(n);

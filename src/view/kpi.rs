@@ -24,7 +24,7 @@ use crate::kpi::manual::Entered;
 use crate::kpi::publish::{Published, publish_stored};
 use crate::kpi::{
     Catalogue, Count, Evaluation, Figure, KpiSettings, Measure, Month, Period, Rules, StoredResult,
-    Target, resolve, versions,
+    Target, own_series, resolve, versions,
 };
 use crate::view::{not_rated, one_place};
 
@@ -208,15 +208,14 @@ pub fn rows(
         .iter()
         .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
         .map(|(id, k)| {
-            let mine: Vec<&StoredResult> = results.iter().filter(|r| r.kpi_id == *id).collect();
+            // Its series: the periods of its own kind only, so its latest, its milestones'
+            // values and its warning never read a period left from an earlier frequency.
+            let mine = own_series(id, k, results);
             let mut v = standing(k, owners, &mine, period, rules);
             // As of the period shown: the one asked for, else the latest stored.
-            let as_of = period.map(Period::last_month).or_else(|| {
-                mine.iter()
-                    .filter(|r| r.period.kind() == k.period_kind())
-                    .map(|r| r.period.last_month())
-                    .max()
-            });
+            let as_of = period
+                .map(Period::last_month)
+                .or_else(|| mine.iter().map(|r| r.period.last_month()).max());
             v.warning = as_of
                 .and_then(|m| crate::kpi::warning::warning(id, k, &mine, disclosure, m))
                 .map(|w| crate::view::warning::WarningRow::of(&w, k));
@@ -317,7 +316,7 @@ pub fn actual(k: &KpiSettings, r: &StoredResult, v: Verdict, d: Disclosure) -> A
     }
 }
 
-/// `k` as its catalogue entry and its stored results (`mine`) show it.
+/// `k` as its catalogue entry and its stored series (`mine`, of its own period kind) show it.
 fn standing(
     k: &KpiSettings,
     owners: &BTreeMap<String, String>,

@@ -366,3 +366,63 @@ fn the_rag_tally_counts_each_kpis_latest_rating_red_first_and_none_as_no_data() 
         ]
     );
 }
+
+/// KPI 2/3 (twice-yearly) rated per quarter before half-years were a kind, then per
+/// half-year: each of `(period, value, direction)`.
+fn twice_yearly(rows: &[(&str, f64, &str)]) -> Vec<StoredResult> {
+    rows.iter()
+        .map(|&(period, value, direction)| StoredResult {
+            kpi_id: "2/3".into(),
+            period: period.parse().expect("period"),
+            value: Some(value),
+            numerator: None,
+            denominator: None,
+            direction: Some(direction.into()),
+            ..stored("2/3", 1, 1)
+        })
+        .collect()
+}
+
+#[test]
+fn a_twice_yearly_kpis_standing_reads_its_half_years_only() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let results = twice_yearly(&[
+        ("2019-Q4", 30.0, "quarter"),
+        ("2025-Q4", 30.0, "quarter"),
+        ("2026-Q2", 30.0, "quarter"),
+        ("2019-H2", 60.0, "half"),
+        ("2025-H2", 70.0, "half"),
+        ("2026-H1", 80.0, "Improved on Jul-Dec 2025"),
+    ]);
+    let show = |period: Option<&str>| {
+        let period = period.map(|p| p.parse::<Period>().expect("period"));
+        let row = rows(
+            &c,
+            &BTreeMap::new(),
+            &results,
+            &[],
+            Some("2/3"),
+            period,
+            rules(),
+        );
+        serde_json::to_value(&row[0]).expect("json")
+    };
+    // Apr-Jun 2026 starts after Jan-Jun 2026, so it would be the latest of the mixed series.
+    for asked in [None, Some("2026-H1"), Some("2026-Q2"), Some("2026-06")] {
+        let v = show(asked);
+        let latest = &v["latest"];
+        assert_eq!(latest["period"], "2026-H1", "{asked:?}: {v}");
+        assert_eq!(latest["period_label"], "Jan-Jun 2026", "{asked:?}: {v}");
+        assert_eq!(latest["direction"], "Improved on Jul-Dec 2025", "{asked:?}");
+        assert_eq!(latest["value"], 80.0, "{asked:?}");
+        let text = v.to_string();
+        for quarter in ["Q2", "Q4", "Apr-Jun", "Oct-Dec"] {
+            assert!(!text.contains(quarter), "{asked:?} {quarter}: {text}");
+        }
+    }
+    // The first milestone (Dec-19) is met by its half-year, Jul-Dec 2019, not Oct-Dec.
+    let v = show(None);
+    let first = &v["milestones"][0]["actual"];
+    assert_eq!(first["period_label"], "Jul-Dec 2019", "{v}");
+    assert_eq!(first["value"], 60.0, "{v}");
+}

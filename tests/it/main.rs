@@ -62,6 +62,7 @@ mod faults;
 mod fetch;
 mod formats;
 mod fuzz;
+mod halves;
 mod hand_checked;
 mod hand_checked_reviews;
 mod hand_checked_waits;
@@ -135,6 +136,7 @@ fn main() -> std::process::ExitCode {
             fetch::tests(),
             formats::tests(),
             fuzz::tests(),
+            halves::tests(),
             hand_checked::tests(),
             holes::tests(),
             hand_checked_reviews::tests(),

@@ -86,9 +86,9 @@ fn the_period_must_fit_the_kpi_and_have_begun() {
             .1
             .contains("a quarter (YYYY-Qn or Jan-Mar YYYY) or a month")
     );
-    // 2/3 is twice-yearly: its half-year as the digest names it, or its key; a quarter
-    // inside it too (as entered before half-years were a kind), not a month.
-    for named in ["Jan-Jun 2020", "2020-H1", "2020-Q2"] {
+    // 2/3 is twice-yearly: its half-year as the digest names it, or its key; not a quarter
+    // inside it (Apr-Jun is not the half-year asked for), nor a month.
+    for named in ["Jan-Jun 2020", "2020-H1"] {
         let v = check(
             &builtin().expect("catalogue"),
             &draft("2/3", named, 40.0),
@@ -110,11 +110,16 @@ fn the_period_must_fit_the_kpi_and_have_begun() {
         Ok("2020-H1".to_string()),
         "the whole half-year is stored"
     );
-    assert!(
-        first(&draft("2/3", "2020-05", 40.0))
-            .1
-            .contains("a half-year (YYYY-Hn or Jan-Jun YYYY)")
-    );
+    for quarter in ["2020-Q2", "Apr-Jun 2020", "2020-05"] {
+        let (field, message) = first(&draft("2/3", quarter, 40.0));
+        assert_eq!(field, Field::Period, "{quarter}");
+        assert_eq!(
+            message,
+            "this KPI's values are entered for a half-year (YYYY-Hn or Jan-Jun YYYY) \
+             (biannually)",
+            "{quarter}"
+        );
+    }
     assert!(
         first(&draft("3/3", "2020-Q5", 40.0))
             .1
@@ -365,5 +370,45 @@ fn a_periods_value_is_its_own_before_a_months_and_the_latest_month_before_an_ear
             numerator: 5,
             denominator: 10
         })
+    );
+}
+
+#[test]
+fn a_twice_yearly_kpis_previous_value_is_the_half_year_before() {
+    let c = builtin().expect("catalogue");
+    let k = &c["2/3"];
+    let with = |id: i64, period: &str, value: f64| {
+        let mut e = entered("2/3", period);
+        e.id = id;
+        e.value.value = value;
+        e
+    };
+    let h1 = due_containing(k, "2026-05".parse().expect("month"));
+    assert_eq!(h1.period, p("2026-H1"));
+    assert_eq!(previous_due(k, h1).period, p("2025-H2"));
+    let all = [
+        with(1, "2025-H2", 70.0),
+        // An Apr-Jun entered before half-years were a kind: the half-year's own stands.
+        with(2, "2026-Q2", 30.0),
+        with(3, "2026-H1", 80.0),
+    ];
+    let (f, entry) = figures(k, "2/3", &all, h1);
+    assert_eq!(entry, Some(3));
+    assert_eq!(f.current.map(|x| x.value), Some(80.0));
+    assert_eq!(f.previous.map(|x| x.value), Some(70.0), "Jul-Dec 2025's");
+    // Rated half-year against half-year: improved on Jul-Dec 2025's 70%, not Apr-Jun's 30%.
+    let e = crate::kpi::evaluate_figures(
+        "2/3",
+        k,
+        crate::kpi::Rules::new(5.0, crate::disclose::Disclosure::default()),
+        f,
+        d("2026-08-01"),
+        h1.period,
+    );
+    assert_eq!(e.previous_value(), Some(70.0));
+    let direction = e.direction;
+    assert!(
+        direction.contains("improved on the previous period (@ 70.0%)"),
+        "{direction}"
     );
 }

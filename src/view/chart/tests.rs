@@ -212,3 +212,68 @@ fn the_png_labels_its_axes() {
         "no period labels"
     );
 }
+
+/// KPI 2/3's stored results: quarters rated before half-years were a kind (Apr-Jun 2025 to
+/// Apr-Jun 2026, each 30%), then its half-years (Jul-Dec 2025 70%, Jan-Jun 2026 80%).
+fn twice_yearly_mixed() -> Vec<StoredResult> {
+    let of = |period: &str, value: f64| StoredResult {
+        kpi_id: "2/3".into(),
+        value: Some(value),
+        numerator: None,
+        denominator: None,
+        ..stored(period.parse().expect("period"), 1, 1)
+    };
+    let mut rows: Vec<StoredResult> = ["2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"]
+        .iter()
+        .map(|q| of(q, 30.0))
+        .collect();
+    rows.extend([of("2025-H2", 70.0), of("2026-H1", 80.0)]);
+    rows
+}
+
+#[test]
+fn a_twice_yearly_kpis_chart_draws_its_half_years_only() {
+    use crate::kpi::{Figures, PeriodKind, evaluate_figures};
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let k = &c["2/3"];
+    let history = twice_yearly_mixed();
+    let h1: Period = "2026-H1".parse().expect("period");
+    let halves = |s: &Series| {
+        assert!(
+            s.points
+                .iter()
+                .all(|p| p.period.kind() == PeriodKind::HalfYear),
+            "{s:?}"
+        );
+        assert!(s.points.iter().all(|p| p.value != Some(30.0)), "{s:?}");
+        let svg = svg(s).expect("a chart");
+        for quarter in ["Apr-Jun", "Jul-Sep", "Oct-Dec", "Jan-Mar"] {
+            assert!(!svg.contains(quarter), "{quarter}: {svg}");
+        }
+        assert!(svg.contains(">Jul-Dec 2025</text>"), "{svg}");
+        assert!(svg.contains(">Jan-Jun 2026</text>"), "{svg}");
+        let rows = s.rows(|v| format!("{v:.1}"));
+        let periods: Vec<&str> = rows.iter().map(|r| r.period.as_str()).collect();
+        assert_eq!(periods, ["2025-H2", "2026-H1"]);
+    };
+    // From the store alone, up to the half-year or (as a caller holding the latest stored
+    // period might ask) up to the old quarter that ends with it: the half-years either way.
+    for upto in [h1, "2026-Q2".parse().expect("period")] {
+        let s = Series::of_stored("2/3", k, &history, upto, PERIODS, Disclosure::default());
+        halves(&s);
+        assert_eq!(s.points.len(), 2, "{upto}: {s:?}");
+    }
+    // A digest's chart: the run's evaluation of the half-year, the stored half-year before.
+    let e = evaluate_figures(
+        "2/3",
+        k,
+        crate::kpi::Rules::new(5.0, Disclosure::default()),
+        Figures::default(),
+        h1.last_month().last_day(),
+        h1,
+    );
+    let s = Series::of_evaluation(&e, k, &history, Disclosure::default());
+    assert_eq!(s.points.len(), 2, "{s:?}");
+    assert_eq!(s.points[0].value, Some(70.0), "{s:?}");
+    halves(&s);
+}
