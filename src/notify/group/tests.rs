@@ -64,6 +64,9 @@ fn routes() -> Vec<RouteSettings> {
     ]
 }
 
+/// No chase told to anyone.
+static NONE_TOLD: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+
 fn inputs<'a>(
     evaluations: &'a [Evaluation],
     silences: &'a [Silence],
@@ -79,6 +82,7 @@ fn inputs<'a>(
         sources: empty,
         silences,
         last_told,
+        chase_told: &NONE_TOLD,
         now: t("2021-08-02T07:00:00Z"),
     }
 }
