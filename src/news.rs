@@ -314,12 +314,14 @@ fn is_recovery(item: &str) -> bool {
 /// module imports nothing of the crate).
 pub const ON_COURSE: &str = "on_course";
 
-/// A resolved notice's item line ("section|resolved|id|period|state", as the digest's key
-/// writes it).
-fn is_chase(item: &str) -> bool {
+/// A chase item's line ("section|overdue|id|period|stage"): a manual value's chase at one
+/// stage, told once and never repeated on the interval.
+pub fn is_chase(item: &str) -> bool {
     item.split('|').nth(1) == Some("overdue")
 }
 
+/// A resolved notice's item line ("section|resolved|id|period|state", as the digest's key
+/// writes it).
 fn is_resolved(item: &str) -> bool {
     item.split('|').nth(1) == Some("resolved")
 }

@@ -15,6 +15,7 @@
 mod action_note;
 pub mod admin;
 pub mod answer_mail;
+pub mod chase;
 mod context;
 pub mod data;
 pub mod data_news;

@@ -74,6 +74,7 @@ impl App {
             history: &found.history,
             silences: &found.standing.silences,
             last_told: &found.standing.last_told,
+            chase_told: &found.standing.chase_told,
             now: run.now,
         };
         Ok(notify::plan(&inputs, self.notifier.templates.clone()).await?)

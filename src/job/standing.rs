@@ -20,6 +20,9 @@ pub(crate) struct Standing {
     pub silences: Vec<crate::notify::silence::Silence>,
     /// Each recipient's last digest's item lines (for resolved notices).
     pub last_told: BTreeMap<String, Vec<String>>,
+    /// Each recipient's chase lines told already, in mail not superseded: a chase item is
+    /// carried only in the runs that tell it ([`crate::notify::chase`]).
+    pub chase_told: BTreeMap<String, std::collections::BTreeSet<String>>,
     /// Answers by link still drafts: the board's digest says they await approval.
     pub drafts: Vec<crate::store::StoredAnswer>,
 }
@@ -40,6 +43,7 @@ impl App {
             commentary: self.store.commentary_for(&periods).await?,
             silences: self.store.silences(now, false).await?,
             last_told: self.store.last_digest_items().await?,
+            chase_told: self.store.chase_told().await?,
             drafts: self.store.answers(Some("draft")).await?,
         })
     }

@@ -9,11 +9,12 @@
 //! at its next milestone) is an item of its own, keyed by its milestone and band only, so it
 //! is news once, and again when its band changes ([`crate::news::decide`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
 use super::SubGroup;
+use super::chase::{self, Chase};
 use super::item::{Item, ItemKind};
 use super::route::{Router, Target};
 use super::silence::{Silence, silencing};
@@ -143,6 +144,9 @@ pub struct RouteInputs<'a> {
     /// Each recipient's (lower-cased) last digest's item lines, as [`RecipientDigest::key`]
     /// wrote them: what they were last told.
     pub last_told: &'a BTreeMap<String, Vec<String>>,
+    /// Each recipient's (lower-cased) chase lines told already ([`super::chase::line`]): a
+    /// chase item is carried only in a run that tells it.
+    pub chase_told: &'a BTreeMap<String, BTreeSet<String>>,
     pub now: DateTime<Utc>,
 }
 
@@ -190,17 +194,41 @@ pub fn route_digests<'a>(router: &Router<'_>, inp: &RouteInputs<'a>) -> Vec<Dige
             None => put(d),
         }
     };
-    let said_overdue = |e: &Evaluation| {
-        e.measure.is_none()
-            && e.rag == crate::kpi::Rag::NoData
-            && inp.overdue.iter().any(|o| o.kpi_id == e.kpi_id)
+    let chase = Chase {
+        overdue: inp.overdue,
+        told: inp.chase_told,
     };
-    for e in inp.evaluations.iter().filter(|e| !said_overdue(e)) {
+    // Each chase item once per digest, whether the card or the overdue item filed it.
+    let add = |d: &mut Digest<'a>, o: &'a Overdue| {
+        if !d.overdue.iter().any(|x| x.kpi_id == o.kpi_id) {
+            d.overdue.push(o);
+        }
+    };
+    for e in inp.evaluations {
         let Some(item) = Item::of_evaluation(e, source(e)) else {
             continue;
         };
+        // A manual KPI's missing value is told by its chase, on the chase's schedule: not
+        // once the chase has ended (nor before it begins), not as NO DATA beside its overdue
+        // item, and its BASELINE OVERDUE card only with the chase item it goes with, to
+        // whom that stage is untold (not on the exceptions' repeat interval).
+        let chased = if chase::value_missing(e) {
+            match chase.of(&e.kpi_id) {
+                Some(o) if e.rag != crate::kpi::Rag::NoData => Some(o),
+                _ => continue,
+            }
+        } else {
+            None
+        };
         for t in router.route(&item) {
-            file(&t, &item, &mut |d| d.items.push(e));
+            match chased {
+                Some(o) if !chase.untold(&t.recipient, &t.section, o) => {}
+                Some(o) => file(&t, &item, &mut |d| {
+                    d.items.push(e);
+                    add(d, o);
+                }),
+                None => file(&t, &item, &mut |d| d.items.push(e)),
+            }
         }
     }
     for o in inp.overdue {
@@ -222,8 +250,13 @@ pub fn route_digests<'a>(router: &Router<'_>, inp: &RouteInputs<'a>) -> Vec<Dige
                 send_resolved: false,
             });
         }
-        for t in targets {
-            file(&t, &item, &mut |d| d.overdue.push(o));
+        // Told in the runs its stage is untold only: a digest sent for other news does
+        // not carry a reminder already given.
+        for t in targets
+            .iter()
+            .filter(|t| chase.untold(&t.recipient, &t.section, o))
+        {
+            file(t, &item, &mut |d| add(d, o));
         }
     }
     for c in inp.risks {
@@ -428,6 +461,11 @@ impl RecipientDigest<'_> {
         let mut lines = Vec::new();
         for g in &self.groups {
             for e in &g.items {
+                // A manual KPI's missing value is keyed by its chase's line alone: told once
+                // per stage, never on the repeat interval.
+                if chase::value_missing(e) && g.overdue.iter().any(|o| o.kpi_id == e.kpi_id) {
+                    continue;
+                }
                 let last_good = if from_last_good(e) {
                     " (last good load)"
                 } else {
@@ -443,13 +481,7 @@ impl RecipientDigest<'_> {
             }
             for o in &g.overdue {
                 // The chase's stage is the state: each stage is news once.
-                lines.push(format!(
-                    "{}|overdue|{}|{}|{}",
-                    g.sub_group,
-                    o.kpi_id,
-                    o.due.label(),
-                    o.stage.word()
-                ));
+                lines.push(chase::line(&g.sub_group, o));
             }
             for e in &g.resolved {
                 lines.push(format!(

@@ -46,6 +46,8 @@ pub struct PlanInputs<'a> {
     pub silences: &'a [Silence],
     /// Each recipient's last digest's item lines (for resolved notices).
     pub last_told: &'a BTreeMap<String, Vec<String>>,
+    /// Each recipient's chase lines told already (a chase item is carried only untold).
+    pub chase_told: &'a BTreeMap<String, std::collections::BTreeSet<String>>,
     pub now: DateTime<Utc>,
 }
 
@@ -89,6 +91,7 @@ pub async fn plan(
             sources: &sources,
             silences: p.silences,
             last_told: p.last_told,
+            chase_told: p.chase_told,
             now: p.now,
         },
     );

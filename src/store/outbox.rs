@@ -137,6 +137,33 @@ impl Store {
             .collect())
     }
 
+    /// Each recipient's (lower-cased) chase lines ([`crate::news::is_chase`]) in the keyed mail
+    /// they were told, whenever (not superseded): the same rows [`crate::news::decide`] reads
+    /// a chase item as told from, so a digest leaves out what the news check would not count
+    /// as news.
+    pub async fn chase_told(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>, StoreError>
+    {
+        const SQL: &str = "SELECT recipients, items FROM outbox WHERE items LIKE '%|overdue|%' \
+                           AND status <> 'superseded' AND area = $1";
+        let rows: Vec<(String, String)> =
+            on_pool!(self, p => sqlx::query_as(SQL).bind(self.area()).fetch_all(p).await?);
+        let mut out: std::collections::BTreeMap<_, std::collections::BTreeSet<_>> =
+            Default::default();
+        for (r, items) in rows {
+            out.entry(r.trim().to_ascii_lowercase())
+                .or_default()
+                .extend(
+                    items
+                        .lines()
+                        .filter(|l| crate::news::is_chase(l))
+                        .map(str::to_string),
+                );
+        }
+        Ok(out)
+    }
+
     /// Mail not yet delivered, oldest first.
     pub async fn pending_mail(&self) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!("{COLUMNS} WHERE status = 'pending' AND area = $1 ORDER BY id");

@@ -151,7 +151,7 @@ pub(super) async fn queue_in(
     };
     insert_parts(tx, id, &msg.parts).await?;
     let superseded = match key {
-        Some(key) => supersede(tx, area, &key.topic, id, now).await?,
+        Some(key) => supersede(tx, area, key, id, now).await?,
         None => 0,
     };
     Ok(Queued::Yes {
@@ -188,25 +188,49 @@ async fn insert_parts(tx: &mut Tx, id: i64, parts: &[news::Part]) -> Result<(), 
     Ok(())
 }
 
-/// Mark the older undelivered rows on `topic` superseded by row `id`. Not one being sent right
-/// now (claimed): that one goes, and this one after it. Nor one whose send was ambiguous: it
-/// may have arrived, and "superseded" would say it did not.
+/// Mark the older undelivered rows on `topic` superseded by row `id`, whose items are `items`.
+/// Not one being sent right now (claimed): that one goes, and this one after it. Nor one whose
+/// send was ambiguous: it may have arrived, and "superseded" would say it did not. Nor one
+/// telling a chase item the new row does not: a digest leaves out a chase item already told
+/// (in a row not superseded, [`crate::notify::chase`]), so superseding that row would lose it.
 async fn supersede(
     tx: &mut Tx,
     area: &str,
-    topic: &str,
+    key: &news::NewsKey,
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded' WHERE topic = $1 AND id < $2 \
+    const OLDER: &str = "SELECT id, items FROM outbox WHERE topic = $1 AND id < $2 \
+                         AND status = 'pending' AND ambiguous_at IS NULL \
+                         AND (claimed_until IS NULL OR claimed_until < $3) AND area = $4";
+    // The conditions again: a sender may have claimed the row since it was read.
+    const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded' WHERE id = $1 \
                              AND status = 'pending' AND ambiguous_at IS NULL \
-                             AND (claimed_until IS NULL OR claimed_until < $3) AND area = $4";
-    Ok(on_tx!(tx, t => sqlx::query(SUPERSEDE)
-        .bind(topic)
+                             AND (claimed_until IS NULL OR claimed_until < $3) AND area = $2";
+    let older: Vec<(i64, Option<String>)> = on_tx!(tx, t => sqlx::query_as(OLDER)
+        .bind(&key.topic)
         .bind(id)
         .bind(now)
         .bind(area)
-        .execute(&mut **t)
-        .await?
-        .rows_affected()))
+        .fetch_all(&mut **t)
+        .await?);
+    let mut n = 0;
+    for (old, items) in older {
+        let keeps_a_chase = items
+            .as_deref()
+            .unwrap_or("")
+            .lines()
+            .any(|l| news::is_chase(l) && !key.items.iter().any(|i| i == l));
+        if keeps_a_chase {
+            continue;
+        }
+        n += on_tx!(tx, t => sqlx::query(SUPERSEDE)
+            .bind(old)
+            .bind(area)
+            .bind(now)
+            .execute(&mut **t)
+            .await?
+            .rows_affected());
+    }
+    Ok(n)
 }

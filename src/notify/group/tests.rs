@@ -64,6 +64,9 @@ fn routes() -> Vec<RouteSettings> {
     ]
 }
 
+/// No chase told to anyone.
+static NONE_TOLD: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+
 fn inputs<'a>(
     evaluations: &'a [Evaluation],
     silences: &'a [Silence],
@@ -79,6 +82,7 @@ fn inputs<'a>(
         sources: empty,
         silences,
         last_told,
+        chase_told: &NONE_TOLD,
         now: t("2021-08-02T07:00:00Z"),
     }
 }
@@ -265,4 +269,112 @@ fn an_early_warning_at_risk_is_routed_like_an_exception_and_keyed_by_milestone_a
         assert_eq!(key.items, ["health|at_risk|1/5|2021-06|at_risk"]);
         assert_eq!(d.periods(), "early warning");
     }
+}
+
+/// 1/4 (entered by hand, its baseline never established) with no value for its latest due
+/// period on 2026-10-05: its BASELINE OVERDUE card and its chase item, asked.
+fn unentered_1_4() -> (Evaluation, Overdue) {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let today: NaiveDate = "2026-10-05".parse().expect("date");
+    let o = crate::kpi::manual::overdue(&c, 30, &[], today)
+        .into_iter()
+        .find(|o| o.kpi_id == "1/4")
+        .expect("1/4 overdue");
+    let e = evaluate_figures(
+        "1/4",
+        &c["1/4"],
+        crate::kpi::Rules::new(5.0, crate::disclose::Disclosure::default()),
+        Figures::default(),
+        today,
+        o.due.period,
+    );
+    assert_eq!(e.rag, crate::kpi::Rag::BaselineOverdue);
+    (e, o)
+}
+
+/// p@x.org's digest of `evaluations` and `overdue`, with `chase_told` told before: its KPIs
+/// (cards), its overdue values and its key's lines.
+fn p_digest(
+    evaluations: &[Evaluation],
+    overdue: &[Overdue],
+    chase_told: &BTreeMap<String, std::collections::BTreeSet<String>>,
+) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
+    let (groups, routes, lists) = (groups(), routes(), BTreeMap::new());
+    let router = Router::new(&routes, &groups, &lists, BTreeMap::new(), None);
+    let (told, empty) = (BTreeMap::new(), BTreeMap::new());
+    let inp = RouteInputs {
+        overdue,
+        chase_told,
+        ..inputs(evaluations, &[], &told, &empty)
+    };
+    let digests = route_digests(&router, &inp);
+    let by = by_recipient(&digests);
+    let p = by.iter().find(|r| r.recipient == "p@x.org")?;
+    let late = p
+        .groups
+        .iter()
+        .flat_map(|g| g.overdue.iter().map(|o| o.kpi_id.clone()))
+        .collect();
+    Some((kpis_of(p), late, p.key(|_| false).items))
+}
+
+#[test]
+fn a_manual_kpi_s_baseline_overdue_card_goes_with_its_chase_keyed_by_its_stage() {
+    let (card, o) = unentered_1_4();
+    let red = kpi("1/2a", 40.0);
+    let evaluations = [card, red];
+    let none = BTreeMap::new();
+    let (kpis, late, key) =
+        p_digest(&evaluations, std::slice::from_ref(&o), &none).expect("a digest");
+    assert_eq!(kpis, ["performance:1/2a", "performance:1/4"]);
+    assert_eq!(late, ["1/4"]);
+    // Keyed by the chase's line (told once per stage), not as a KPI line the repeat interval
+    // would tell again.
+    let chase = super::chase::line("performance", &o);
+    assert!(key.contains(&chase), "{key:?}");
+    assert!(!key.iter().any(|l| l.contains("|kpi|1/4|")), "{key:?}");
+
+    // That stage told: a digest sent for the red KPI carries neither the card nor the chase
+    // item again.
+    let told = BTreeMap::from([(
+        "p@x.org".to_string(),
+        std::collections::BTreeSet::from([chase]),
+    )]);
+    let (kpis, late, key) =
+        p_digest(&evaluations, std::slice::from_ref(&o), &told).expect("a digest");
+    assert_eq!(kpis, ["performance:1/2a"]);
+    assert!(late.is_empty(), "{late:?}");
+    assert!(!key.iter().any(|l| l.contains("1/4")), "{key:?}");
+
+    // The chase ended (no stage today): the card is not told at all.
+    let (kpis, late, _) = p_digest(&evaluations, &[], &none).expect("a digest");
+    assert_eq!(kpis, ["performance:1/2a"]);
+    assert!(late.is_empty(), "{late:?}");
+}
+
+#[test]
+fn a_chase_item_told_at_its_stage_rides_in_no_digest_sent_for_other_news_and_the_next_stage_is_told()
+ {
+    let (_, asked) = unentered_1_4();
+    let evaluations = [kpi("1/2a", 40.0)];
+    let told = BTreeMap::from([(
+        "p@x.org".to_string(),
+        std::collections::BTreeSet::from([super::chase::line("performance", &asked)]),
+    )]);
+    let (_, late, key) =
+        p_digest(&evaluations, std::slice::from_ref(&asked), &told).expect("a digest");
+    assert!(late.is_empty(), "{late:?}");
+    assert!(!key.iter().any(|l| crate::news::is_chase(l)), "{key:?}");
+    // Alone, it makes no digest at all.
+    assert!(p_digest(&[], std::slice::from_ref(&asked), &told).is_none());
+    // Its next stage is news of its own.
+    let reminded = Overdue {
+        stage: crate::kpi::manual::chase::Stage::Reminded {
+            meeting: "2026-12-10".parse().expect("date"),
+        },
+        ..asked
+    };
+    let (_, late, _) =
+        p_digest(&evaluations, std::slice::from_ref(&reminded), &told).expect("a digest");
+    assert_eq!(late, ["1/4"]);
 }
