@@ -116,15 +116,20 @@ fn said_red(d: &Digest<'_>) -> usize {
 }
 
 /// The overdue manual values of `d` whose KPI no section of the digest (`all`) already
-/// shows as a slipped KPI (a BASELINE OVERDUE card names the missing value itself): each KPI
-/// once per digest, and counted once.
+/// shows as a card for the missing value (a BASELINE OVERDUE or NO DATA card names it
+/// itself): each KPI's missing value once per digest, and counted once. A card with a
+/// figure (RED for an earlier period) does not ask for the value, so the request stays:
+/// hidden, it would be counted as told ([`crate::notify::chase`]) and never asked.
 fn late<'a, 'b>(d: &'b Digest<'a>, all: &[&Digest<'_>]) -> Vec<&'b crate::kpi::manual::Overdue> {
     d.overdue
         .iter()
         .copied()
         .filter(|o| {
-            !all.iter()
-                .any(|g| g.items.iter().any(|e| e.kpi_id == o.kpi_id))
+            !all.iter().any(|g| {
+                g.items
+                    .iter()
+                    .any(|e| e.kpi_id == o.kpi_id && crate::notify::chase::value_missing(e))
+            })
         })
         .collect()
 }

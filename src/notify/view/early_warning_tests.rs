@@ -310,3 +310,38 @@ fn both_parts_say_the_warning_once_in_the_kpis_block() {
     );
     assert!(!m.subject.contains("at risk"), "{}", m.subject);
 }
+
+#[test]
+fn a_request_for_a_value_stays_beside_a_card_with_a_figure() {
+    let c = crate::kpi::catalogue::builtin().expect("catalogue");
+    let today = NaiveDate::from_ymd_opt(2020, 8, 1).expect("date");
+    let overdue = crate::kpi::manual::overdue(&c, 30, &[], today);
+    let late = overdue
+        .iter()
+        .find(|o| o.kpi_id == "3/3")
+        .expect("3/3 overdue");
+    let (groups, sources) = (BTreeMap::new(), BTreeMap::new());
+    let register = crate::risk::Register::default();
+    let ctx = context(&c, &register, &groups, &sources, &[]);
+    // A card for the missing value names it: the request is not said again.
+    let missing = no_data(&c, "3/3");
+    let v = view(
+        vec![digest("dco", vec![&missing], vec![late], Vec::new())],
+        &ctx,
+    );
+    assert_eq!((v.groups[0].kpis.len(), v.groups[0].overdue.len()), (1, 0));
+    // A RED card with a figure does not ask for the value: the request stays (hidden, it
+    // would be counted as told and never asked).
+    let mut red = no_data(&c, "3/3");
+    red.current = Some(crate::kpi::Figure {
+        value: 40.0,
+        count: None,
+    });
+    red.rag = crate::kpi::Rag::Red;
+    let v = view(
+        vec![digest("dco", vec![&red], vec![late], Vec::new())],
+        &ctx,
+    );
+    assert_eq!((v.groups[0].kpis.len(), v.groups[0].overdue.len()), (1, 1));
+    assert!(v.summary.ends_with("1 value overdue"), "{}", v.summary);
+}
