@@ -276,6 +276,81 @@ async fn a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_
     }
 }
 
+/// A digest leaves out a chase item already told (`notify::chase`), so a newer digest on the
+/// same topic that leaves it out must not supersede the unsent row that holds it: the
+/// request would be lost. One that carries the same chase item replaces it as any other.
+async fn an_unsent_digest_holding_a_chase_item_is_not_superseded_by_one_without_it() {
+    use sendwatch::news::NewsKey as DigestKey;
+    use sendwatch::store::Queued;
+    let extract = repo("examples/tracker.csv").display().to_string();
+    for backend in backends().await {
+        let name = backend.name;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = folder_config(dir.path(), &backend.url, &extract);
+        let app = app(&cfg).await;
+        let now = chrono::Utc::now();
+        let run = app
+            .store
+            .start_run("digests", sendwatch::store::Trigger::Manual, None, now)
+            .await
+            .expect("run");
+        let key = |digest: &str, items: &[&str]| DigestKey {
+            digest: digest.into(),
+            topic: "bob@example.org|2021-07".into(),
+            items: items.iter().map(|s| s.to_string()).collect(),
+        };
+        let week = chrono::TimeDelta::hours(24 * 7);
+        let queue = |k: DigestKey| {
+            let store = app.store.clone();
+            async move {
+                store
+                    .queue(&digest_to_bob(run, k, week), now)
+                    .await
+                    .expect("queue")
+            }
+        };
+        let chase = "dco|overdue|3/3|Apr-Jun 2021|asked";
+        let Queued::Yes { id: first, .. } =
+            queue(key("d1", &["health|kpi|1/5|2021-07|NO DATA", chase])).await
+        else {
+            panic!("{name}: the first digest is queued");
+        };
+        // Newer news without the chase item: queued, the older row kept.
+        let Queued::Yes { superseded, .. } =
+            queue(key("d2", &["health|kpi|1/5|2021-07|RED"])).await
+        else {
+            panic!("{name}: a change is queued");
+        };
+        assert_eq!(superseded, 0, "{name}: the chase item's row is kept");
+        let pending: Vec<i64> = app
+            .store
+            .pending_mail()
+            .await
+            .expect("pending")
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(pending.len(), 2, "{name}: both go");
+        assert!(pending.contains(&first), "{name}");
+        // Newer news carrying the same chase item: it replaces both unsent rows.
+        let Queued::Yes { superseded, .. } = queue(key(
+            "d3",
+            &[
+                "health|kpi|1/5|2021-07|RED",
+                "performance|kpi|1/2a|2021-07|RED",
+                chase,
+            ],
+        ))
+        .await
+        else {
+            panic!("{name}: a change is queued");
+        };
+        assert_eq!(superseded, 2, "{name}");
+        assert_eq!(app.store.pending_mail().await.expect("pending").len(), 1);
+        app.store.close().await;
+    }
+}
+
 /// The same news queued by eight processes at once (eight pools, each its own digest key, as
 /// two jobs whose routes reach one person would make): queued once, the rest repeats.
 async fn the_same_news_queued_by_several_processes_at_once_is_queued_once() {
@@ -360,6 +435,8 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
             .smtp(),
         trial!(a_period_past_the_data_is_not_mailed_without_force),
         trial!(a_newer_digest_supersedes_an_undelivered_older_one_and_the_same_is_not_queued_twice)
+            .each_backend(),
+        trial!(an_unsent_digest_holding_a_chase_item_is_not_superseded_by_one_without_it)
             .each_backend(),
         trial!(the_same_news_queued_by_several_processes_at_once_is_queued_once)
             .each_backend()
