@@ -23,6 +23,8 @@ use crate::kpi::manual::Overdue;
 use crate::kpi::warning::Warning;
 use crate::risk::RiskChange;
 
+mod filing;
+
 /// One email's worth: a sub-group, its owners, its slipped KPIs, overdue manual values and risk
 /// changes (any may be empty, not all).
 #[derive(Debug, Clone)]
@@ -159,175 +161,17 @@ type Slot = (String, String);
 /// that was in exception in the last digest a recipient had, and is not now, is a resolved
 /// notice for them when the route that tells them of it has `send_resolved`.
 pub fn route_digests<'a>(router: &Router<'_>, inp: &RouteInputs<'a>) -> Vec<Digest<'a>> {
-    let mut slots: BTreeMap<Slot, Digest<'a>> = BTreeMap::new();
-    let source = |e: &Evaluation| inp.sources.get(&e.kpi_id).map(String::as_str);
-    let mut file = |t: &Target, item: &Item, put: &mut dyn FnMut(&mut Digest<'a>)| {
-        let slot = (t.recipient.to_ascii_lowercase(), t.section.clone());
-        let d = slots.entry(slot).or_insert_with(|| Digest {
-            sub_group: t.section.clone(),
-            sub_group_name: router
-                .sub_groups
-                .get(&t.section)
-                .map_or_else(|| t.section.clone(), |g| g.name.clone()),
-            recipients: vec![t.recipient.clone()],
-            items: Vec::new(),
-            overdue: Vec::new(),
-            risks: Vec::new(),
-            resolved: Vec::new(),
-            actions: Vec::new(),
-            warnings: Vec::new(),
-            silenced: Vec::new(),
-        });
-        match silencing(inp.silences, item, inp.now) {
-            Some(s) => {
-                let what = item.describe();
-                if !d.silenced.iter().any(|x| x.item == what) {
-                    d.silenced.push(Silenced {
-                        item: what,
-                        silence_id: s.id,
-                        until: s.ends_at,
-                        comment: s.comment.clone(),
-                        author: s.author.clone(),
-                    });
-                }
-            }
-            None => put(d),
-        }
+    let mut f = filing::Filing {
+        router,
+        inp,
+        slots: BTreeMap::new(),
     };
-    let chase = Chase {
-        overdue: inp.overdue,
-        told: inp.chase_told,
-    };
-    // Each chase item once per digest, whether the card or the overdue item filed it.
-    let add = |d: &mut Digest<'a>, o: &'a Overdue| {
-        if !d.overdue.iter().any(|x| x.kpi_id == o.kpi_id) {
-            d.overdue.push(o);
-        }
-    };
-    for e in inp.evaluations {
-        let Some(item) = Item::of_evaluation(e, source(e)) else {
-            continue;
-        };
-        // A manual KPI's missing value is told by its chase, on the chase's schedule: not
-        // once the chase has ended (nor before it begins), not as NO DATA beside its overdue
-        // item, and its BASELINE OVERDUE card only with the chase item it goes with, to
-        // whom that stage is untold (not on the exceptions' repeat interval).
-        let chased = if chase::value_missing(e) {
-            match chase.of(&e.kpi_id) {
-                Some(o) if e.rag != crate::kpi::Rag::NoData => Some(o),
-                _ => continue,
-            }
-        } else {
-            None
-        };
-        for t in router.route(&item) {
-            match chased {
-                Some(o) if !chase.untold(&t.recipient, &t.section, o) => {}
-                Some(o) => file(&t, &item, &mut |d| {
-                    d.items.push(e);
-                    add(d, o);
-                }),
-                None => file(&t, &item, &mut |d| d.items.push(e)),
-            }
-        }
-    }
-    for o in inp.overdue {
-        let item = Item::of_overdue(o);
-        let mut targets = router.route(&item);
-        // Escalated: the sub-group's lead hears of it too, in the sub-group's section.
-        let lead = router
-            .sub_groups
-            .get(&o.owner)
-            .and_then(|g| g.lead.as_ref());
-        if let (crate::kpi::manual::chase::Stage::Escalated { .. }, Some(lead)) = (o.stage, lead)
-            && !targets
-                .iter()
-                .any(|t| t.recipient.eq_ignore_ascii_case(lead))
-        {
-            targets.push(crate::notify::route::Target {
-                recipient: lead.clone(),
-                section: o.owner.clone(),
-                send_resolved: false,
-            });
-        }
-        // Told in the runs its stage is untold only: a digest sent for other news does
-        // not carry a reminder already given.
-        for t in targets
-            .iter()
-            .filter(|t| chase.untold(&t.recipient, &t.section, o))
-        {
-            file(t, &item, &mut |d| add(d, o));
-        }
-    }
-    for c in inp.risks {
-        let item = Item::of_risk(c);
-        for t in router.route(&item) {
-            file(&t, &item, &mut |d| d.risks.push(c));
-        }
-    }
-    for a in inp.actions {
-        let item = Item::of_action(a);
-        for t in router.route(&item) {
-            file(&t, &item, &mut |d| d.actions.push(a));
-        }
-    }
-    for w in inp.warnings.iter().filter(|w| w.needs_telling()) {
-        let item = Item::of_warning(w, inp.sources.get(&w.kpi_id).map(String::as_str));
-        for t in router.route(&item) {
-            file(&t, &item, &mut |d| d.warnings.push(w));
-        }
-    }
-    // Back on course: a warning the recipient's last digest told, whose KPI is now on
-    // course for the same milestone, is told once more as recovered (its line's band
-    // `on_course`), routed as the warning it takes back: so that a later warning for that
-    // milestone is news again ([`crate::news::decide`]).
-    for (who, lines) in inp.last_told {
-        for (id, milestone, was) in lines.iter().filter_map(|l| told_warning(l)) {
-            let Some(w) = inp.warnings.iter().find(|w| {
-                w.kpi_id == id
-                    && w.milestone.to_string() == milestone
-                    && w.band() == crate::kpi::forecast::Band::OnCourse
-            }) else {
-                continue;
-            };
-            let item = Item::of_recovery(w, was, inp.sources.get(&w.kpi_id).map(String::as_str));
-            for t in router
-                .route(&item)
-                .iter()
-                .filter(|t| t.recipient.to_ascii_lowercase() == *who)
-            {
-                file(t, &item, &mut |d| {
-                    if !d.warnings.iter().any(|x| x.kpi_id == w.kpi_id) {
-                        d.warnings.push(w)
-                    }
-                });
-            }
-        }
-    }
-    for (who, lines) in inp.last_told {
-        for (id, was) in lines.iter().filter_map(|l| told_exception(l)) {
-            let Some(e) = inp
-                .evaluations
-                .iter()
-                .find(|e| e.kpi_id == id && !e.rag.is_exception() && e.rated())
-            else {
-                continue;
-            };
-            let item = Item::of_kpi(e, was, source(e));
-            for t in router
-                .route(&item)
-                .iter()
-                .filter(|t| t.send_resolved && t.recipient.to_ascii_lowercase() == *who)
-            {
-                file(t, &item, &mut |d| {
-                    if !d.resolved.iter().any(|r| r.kpi_id == e.kpi_id) {
-                        d.resolved.push(e)
-                    }
-                });
-            }
-        }
-    }
-    slots.into_values().collect()
+    f.evaluations();
+    f.overdue();
+    f.risks_actions_and_warnings();
+    f.back_on_course();
+    f.resolved();
+    f.slots.into_values().collect()
 }
 
 /// A KPI line of a digest's items ("sub-group|kpi|id|period|state") whose state was an
