@@ -70,7 +70,7 @@ pub use delivery::{FailedMail, OutboxCounts};
 pub use kpis::ToSave;
 pub use loads::LoadRecord;
 pub use named::UnknownValue;
-pub use outbox::{OutboxRow, OutboxStatus};
+pub use outbox::{CHASE_MEMORY, OutboxRow, OutboxStatus};
 pub use outbox_parts::StoredBody;
 pub use outbox_queue::Queued;
 pub use runs::{Claim, NewClaim, RunRecord, RunStatus, Start, Trigger, claim_key};

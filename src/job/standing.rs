@@ -43,7 +43,7 @@ impl App {
             commentary: self.store.commentary_for(&periods).await?,
             silences: self.store.silences(now, false).await?,
             last_told: self.store.last_digest_items().await?,
-            chase_told: self.store.chase_told().await?,
+            chase_told: self.store.chase_told(now).await?,
             drafts: self.store.answers(Some("draft")).await?,
         })
     }

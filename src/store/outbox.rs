@@ -116,6 +116,10 @@ impl OutboxRow {
 pub(super) const COLUMNS: &str = "SELECT id, run_id, sub_group, recipients, subject, body_text, status, attempts, \
                        last_error, created_at, sent_at, next_attempt_at, ambiguous_at, reason FROM outbox";
 
+/// How far back [`Store::chase_told`] reads: longer than any chase of one period runs (asked,
+/// reminded before and after the next meeting, escalated: a few months at most).
+pub const CHASE_MEMORY: chrono::TimeDelta = chrono::TimeDelta::days(400);
+
 impl Store {
     /// Each recipient's (lower-cased) last digest, queued or sent (not superseded or failed):
     /// its item lines, what they were last told. Data notices are keyed too but are not
@@ -138,17 +142,23 @@ impl Store {
     }
 
     /// Each recipient's (lower-cased) chase lines ([`crate::news::is_chase`]) in the keyed mail
-    /// they were told, whenever (not superseded): the same rows [`crate::news::decide`] reads
-    /// a chase item as told from, so a digest leaves out what the news check would not count
-    /// as news.
+    /// they were told (not superseded) in the [`CHASE_MEMORY`] before `now`: a chase item
+    /// told is carried in no later digest. Bounded in time, not read over the years: a chase
+    /// line names its period and stage, and only the latest due period is chased, so a line
+    /// older than that is never asked again.
     pub async fn chase_told(
         &self,
+        now: DateTime<Utc>,
     ) -> Result<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>, StoreError>
     {
         const SQL: &str = "SELECT recipients, items FROM outbox WHERE items LIKE '%|overdue|%' \
-                           AND status <> 'superseded' AND area = $1";
-        let rows: Vec<(String, String)> =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(self.area()).fetch_all(p).await?);
+                           AND status <> 'superseded' AND created_at > $2 AND area = $1";
+        let since = now - CHASE_MEMORY;
+        let rows: Vec<(String, String)> = on_pool!(self, p => sqlx::query_as(SQL)
+            .bind(self.area())
+            .bind(since)
+            .fetch_all(p)
+            .await?);
         let mut out: std::collections::BTreeMap<_, std::collections::BTreeSet<_>> =
             Default::default();
         for (r, items) in rows {

@@ -351,6 +351,49 @@ async fn an_unsent_digest_holding_a_chase_item_is_not_superseded_by_one_without_
     }
 }
 
+/// What a run reads as told of the chase is bounded in time (`CHASE_MEMORY`): a chase line
+/// told within it is read, one told before it is not (a chase line names its period, and only
+/// the latest due period is chased).
+async fn the_chase_told_is_read_over_a_bounded_window() {
+    use sendwatch::news::NewsKey as DigestKey;
+    use sendwatch::store::CHASE_MEMORY;
+    let extract = repo("examples/tracker.csv").display().to_string();
+    for backend in backends().await {
+        let name = backend.name;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = folder_config(dir.path(), &backend.url, &extract);
+        let app = app(&cfg).await;
+        let now = chrono::Utc::now();
+        let run = app
+            .store
+            .start_run("digests", sendwatch::store::Trigger::Manual, None, now)
+            .await
+            .expect("run");
+        let week = chrono::TimeDelta::hours(24 * 7);
+        let day = chrono::TimeDelta::days(1);
+        let old = "dco|overdue|3/3|Apr-Jun 2019|asked";
+        let recent = "dco|overdue|3/3|Apr-Jun 2021|asked";
+        for (digest, line, at) in [
+            ("d1", old, now - CHASE_MEMORY - day),
+            ("d2", recent, now - CHASE_MEMORY + day),
+        ] {
+            let key = DigestKey {
+                digest: digest.into(),
+                topic: format!("bob@example.org|{digest}"),
+                items: vec![line.to_string()],
+            };
+            app.store
+                .queue(&digest_to_bob(run, key, week), at)
+                .await
+                .expect("queue");
+        }
+        let told = app.store.chase_told(now).await.expect("chase told");
+        let bob: Vec<&str> = told["bob@example.org"].iter().map(String::as_str).collect();
+        assert_eq!(bob, [recent], "{name}");
+        app.store.close().await;
+    }
+}
+
 /// The same news queued by eight processes at once (eight pools, each its own digest key, as
 /// two jobs whose routes reach one person would make): queued once, the rest repeats.
 async fn the_same_news_queued_by_several_processes_at_once_is_queued_once() {
@@ -438,6 +481,7 @@ pub fn tests() -> Vec<crate::support::trials::Spec> {
             .each_backend(),
         trial!(an_unsent_digest_holding_a_chase_item_is_not_superseded_by_one_without_it)
             .each_backend(),
+        trial!(the_chase_told_is_read_over_a_bounded_window).each_backend(),
         trial!(the_same_news_queued_by_several_processes_at_once_is_queued_once)
             .each_backend()
             .multi_thread(2),
