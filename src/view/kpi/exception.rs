@@ -163,31 +163,7 @@ fn slipped(
     } else {
         extract_facts(source_name, ctx, now, e.rag)
     };
-    let chart_caption = chart.as_ref().map(|c| {
-        let (lo, hi) = c.series.range();
-        // The layers the chart draws (issue 21), named as its legend names them.
-        let mut layers = String::new();
-        if !c.series.spc.is_empty() {
-            layers.push_str(", the SPC mean (grey) and process limits (dashed grey)");
-        }
-        if let Some(p) = c.series.projection {
-            layers.push_str(&format!(
-                ", the projection to {} (dashed blue) and its {:.0}% interval (shaded)",
-                p.milestone.label(),
-                crate::kpi::forecast::LEVEL * 100.0
-            ));
-        }
-        format!(
-            "KPI {}: {} periods to {} (line) against the milestone target (dashed){layers}, \
-             on a scale from {} (bottom) to {} (top); a period whose figure may not be shown \
-             is a gap.",
-            e.kpi_id,
-            c.series.points.len(),
-            e.period.label(),
-            e.format(lo),
-            e.format(hi)
-        )
-    });
+    let chart_caption = chart.as_ref().map(|c| chart_caption(e, c));
     let trend: Vec<TrendRow> = chart
         .as_ref()
         .map_or_else(Vec::new, |c| c.series.rows(|v| e.format(v)));
@@ -234,6 +210,34 @@ fn slipped(
         chart_caption,
         trend,
     }
+}
+
+/// The words under a KPI's chart for a reader who cannot see it: what it draws (the layers
+/// its legend names) and its scale.
+fn chart_caption(e: &Evaluation, c: &ChartRef) -> String {
+    let (lo, hi) = c.series.range();
+    // The layers the chart draws (issue 21), named as its legend names them.
+    let mut layers = String::new();
+    if !c.series.spc.is_empty() {
+        layers.push_str(", the SPC mean (grey) and process limits (dashed grey)");
+    }
+    if let Some(p) = c.series.projection {
+        layers.push_str(&format!(
+            ", the projection to {} (dashed blue) and its {:.0}% interval (shaded)",
+            p.milestone.label(),
+            crate::kpi::forecast::LEVEL * 100.0
+        ));
+    }
+    format!(
+        "KPI {}: {} periods to {} (line) against the milestone target (dashed){layers}, \
+         on a scale from {} (bottom) to {} (top); a period whose figure may not be shown \
+         is a gap.",
+        e.kpi_id,
+        c.series.points.len(),
+        e.period.label(),
+        e.format(lo),
+        e.format(hi)
+    )
 }
 
 fn is_wait(e: &Evaluation) -> bool {
